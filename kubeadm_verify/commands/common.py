@@ -1,0 +1,42 @@
+"""What every checking verb does around its tier: report files, the console, the exit status."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from kubeadm_verify.report import write_files
+from kubeadm_verify.report.console import make_console, print_summary
+from kubeadm_verify.report.jsonreport import render_json
+from kubeadm_verify.results import CheckResult, Severity, Status, TierReport
+
+
+def start_failure_report(tier: str, message: str) -> TierReport:
+    """The report of a run that could not start: one ``error`` entry that says why."""
+    result = CheckResult(
+        id=f"{tier}/start", status=Status.ERROR, severity=Severity.ERROR, message=message
+    )
+    return TierReport(tier, datetime.now(UTC), 0.0, (result,))
+
+
+def write_start_failure(tier: str, output_dir: str | Path, message: str) -> None:
+    try:
+        write_files(start_failure_report(tier, message), Path(output_dir))
+    except OSError as exc:  # the one line about the cause matters more than the files
+        print(f"kubeadm-verify: cannot write reports to {output_dir}: {exc}", file=sys.stderr)
+
+
+def finish(report: TierReport, output_dir: str | Path, fmt: str) -> int:
+    """Write the files, render the chosen format, and return the exit status."""
+    folder = write_files(report, Path(output_dir))
+    if fmt == "json":
+        sys.stdout.write(render_json(report))
+    else:
+        console = make_console()
+        print_summary_hint = f"reports: {folder}/junit.xml, {folder}/results.json"
+        console.print(print_summary_hint, style="dim")
+    return report.exit_code()
+
+
+__all__ = ["finish", "print_summary", "start_failure_report", "write_start_failure"]

@@ -1,0 +1,31 @@
+"""``results.json``: the machine-readable report described in the CLI contract."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from kubeadm_verify.report.atomic import write_atomically
+from kubeadm_verify.results import TierReport
+
+TIERS_WITH_CODENAMES = frozenset({"cluster", "e2e"})
+
+
+def report_dict(report: TierReport) -> dict[str, Any]:
+    with_codenames = report.tier in TIERS_WITH_CODENAMES
+    return {
+        "tier": report.tier,
+        "started": report.started.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "duration_s": round(report.duration_s, 3),
+        "summary": report.summary(),
+        "checks": [r.as_dict(with_conformance=with_codenames) for r in report.results],
+    }
+
+
+def render_json(report: TierReport) -> str:
+    return json.dumps(report_dict(report), indent=2, sort_keys=False, default=str) + "\n"
+
+
+def write_json(report: TierReport, path: Path) -> None:
+    write_atomically(path, render_json(report))

@@ -1,0 +1,77 @@
+"""The CLI contract: exit codes, one line on stderr, reports written even when runs cannot start."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from kubeadm_verify.cli import build_parser, main
+
+
+def read_results(folder: Path, tier: str) -> dict[str, object]:
+    data: dict[str, object] = json.loads((folder / tier / "results.json").read_text())
+    return data
+
+
+def test_usage_error_exits_2_with_one_line_and_reports(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["node", "--output-dir", str(tmp_path), "--role", "king"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
+    assert len(err) == 1 and "invalid choice" in err[0]
+    data = read_results(tmp_path, "node")
+    assert data["summary"] == {"pass": 0, "warn": 0, "fail": 0, "skip": 0, "error": 1}
+    assert (tmp_path / "node" / "junit.xml").is_file()
+
+
+def test_missing_root_exits_2_and_writes_a_single_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["node", "--root", str(tmp_path / "nope"), "--output-dir", str(tmp_path / "out")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
+    assert err == [
+        f"kubeadm-verify: the host root {tmp_path / 'nope'} does not exist or is not a directory"
+    ]
+    checks = read_results(tmp_path / "out", "node")["checks"]
+    assert isinstance(checks, list) and len(checks) == 1 and checks[0]["status"] == "error"
+
+
+def test_all_with_other_names_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["node", "--ignore-preflight-errors", "all,Swap", "--output-dir", str(tmp_path)])
+    assert code == 2
+    assert "'all' is used" in capsys.readouterr().err
+    assert read_results(tmp_path, "node")["summary"] == {
+        "pass": 0,
+        "warn": 0,
+        "fail": 0,
+        "skip": 0,
+        "error": 1,
+    }
+
+
+def test_environment_sets_long_options(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("KUBEADM_VERIFY_OUTPUT_DIR", str(tmp_path))
+    monkeypatch.setenv("KUBEADM_VERIFY_FORMAT", "json")
+    monkeypatch.setenv("KUBEADM_VERIFY_PULL_IMAGES", "true")
+    from kubeadm_verify.cli import apply_environment
+
+    parser = build_parser()
+    apply_environment(parser, ["node"])
+    args = parser.parse_args(["node"])
+    assert (args.output_dir, args.format, args.pull_images) == (str(tmp_path), "json", True)
+    args = parser.parse_args(["node", "--format", "text"])
+    assert args.format == "text"
+
+
+def test_bad_environment_value_is_a_usage_error(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("KUBEADM_VERIFY_PARALLEL", "many")
+    assert main(["cluster", "--list"]) == 2
+    assert "many" in capsys.readouterr().err

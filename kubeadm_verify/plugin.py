@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from conformance.options import add_cluster_options
 from nodechecks.context import DEFAULT_KUBERNETES_VERSION
 
 
@@ -27,3 +28,4 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     node.addoption("--node-ignore-preflight-errors", default="", help="comma-separated check ids")
     node.addoption("--node-pull-images", action="store_true", help="also run ImagePull (mutates)")
+    add_cluster_options(parser)

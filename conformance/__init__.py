@@ -1,0 +1,1 @@
+"""The cluster tier: the Kubernetes Standard Base as pytest tests against any kubeconfig."""

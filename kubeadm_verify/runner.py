@@ -10,8 +10,9 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import os
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -29,9 +30,18 @@ WARNING_PROPERTY = "kubeadm_verify.warning"
 
 
 def run_tier(
-    tier: str, package: str, args: Sequence[str], *, show_output: bool = False
+    tier: str,
+    package: str,
+    args: Sequence[str],
+    *,
+    plugins: Sequence[str] = ("kubeadm_verify.plugin",),
+    show_output: bool = False,
 ) -> TierReport:
-    """Run ``package``'s tests with ``args`` appended; raise ``VerifyError`` if pytest cannot."""
+    """Run ``package``'s tests with ``args`` appended; raise ``VerifyError`` if pytest cannot.
+
+    Only the named ``plugins`` load: every other pytest plugin installed on the machine is kept
+    out, which keeps a tier's start fast and its behaviour independent of what else is installed.
+    """
     collector = ResultCollector()
     started, clock = datetime.now(UTC), time.perf_counter()
     ini = resources.files("kubeadm_verify").joinpath("tier.ini")
@@ -43,12 +53,14 @@ def run_tier(
         str(package_dir),
         "--confcutdir",
         str(package_dir),
+        *(arg for name in plugins for arg in ("-p", name)),
         "--pyargs",
         package,
         *args,
     ]
     captured = io.StringIO()
     with contextlib.ExitStack() as stack:
+        stack.enter_context(_environment(PYTEST_DISABLE_PLUGIN_AUTOLOAD="1"))
         if not show_output:  # the tier renders its own report; pytest's would be noise
             stack.enter_context(contextlib.redirect_stdout(captured))
             stack.enter_context(contextlib.redirect_stderr(captured))
@@ -59,6 +71,21 @@ def run_tier(
     if code is pytest.ExitCode.INTERRUPTED:
         raise KeyboardInterrupt
     return TierReport(tier, started, time.perf_counter() - clock, tuple(collector.results()))
+
+
+@contextlib.contextmanager
+def _environment(**values: str) -> Iterator[None]:
+    """Set environment variables for an in-process run (and the workers it starts); restore them."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, old in saved.items():
+            if old is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = old
 
 
 class ResultCollector:

@@ -1,0 +1,1 @@
+"""kubeadm's init phases re-implemented over upstream binaries, and clusters as pytest fixtures."""

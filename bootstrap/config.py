@@ -1,0 +1,149 @@
+"""kubeadm's own ``kubeadm.k8s.io/v1beta4`` files, read into one ``BootstrapConfig``.
+
+The file is the one a user would hand to ``kubeadm init --config`` or ``kubeadm join --config``:
+``InitConfiguration`` and ``ClusterConfiguration`` (or a ``JoinConfiguration``) as YAML documents.
+Only the subset a local cluster needs is read; every other field comes back as a warning naming
+it, never silently dropped and never printed here. One extra document kind of our own,
+``LocalClusterConfiguration`` (``apiVersion: kubeadm-verify/v1alpha1``), moves the ports kubeadm
+fixes, so tests can run several clusters side by side::
+
+    apiVersion: kubeadm-verify/v1alpha1
+    kind: LocalClusterConfiguration
+    ports: {etcdClient: 0, etcdPeer: 0, etcdMetrics: 0, controllerManager: 0, scheduler: 0}
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import yaml
+
+from bootstrap import configread
+from bootstrap.configfields import FieldReader
+from bootstrap.configtypes import (
+    INIT_DESCRIPTION,
+    BootstrapConfig,
+    BootstrapTokenSpec,
+    ClusterConfiguration,
+    LoadedConfig,
+    NodeRegistration,
+    Role,
+)
+from kubeadm_verify.errors import InputError, UsageError
+
+KUBEADM_GROUP = "kubeadm.k8s.io"
+KUBEADM_API_VERSION = "kubeadm.k8s.io/v1beta4"
+LOCAL_API_VERSION = "kubeadm-verify/v1alpha1"
+KUBEADM_KINDS = ("InitConfiguration", "ClusterConfiguration", "JoinConfiguration")
+IGNORED_KUBEADM_KINDS = ("ResetConfiguration", "UpgradeConfiguration")
+
+
+@dataclass(frozen=True)
+class _Documents:
+    """The documents of one file, by kind; at most one of each."""
+
+    by_kind: dict[str, object]
+    warnings: tuple[str, ...]
+
+
+def default_config(node_name: str | None = None) -> BootstrapConfig:
+    """What ``kubeadm init`` without a config file would use, on the loopback address."""
+    token = BootstrapTokenSpec(description=INIT_DESCRIPTION)
+    name = node_name or configread.default_node_name()
+    return BootstrapConfig(cluster=ClusterConfiguration(), node=NodeRegistration(name=name),
+                           bootstrap_tokens=(token,))
+
+
+def load_config(path: Path | None) -> LoadedConfig:
+    """The configuration in ``path`` with kubeadm's defaults filled in; ``None`` = all defaults."""
+    if path is None:
+        return LoadedConfig(default_config())
+    return parse_config(_read(path), str(path))
+
+
+def parse_config(text: str, source: str = "<config>") -> LoadedConfig:
+    """Like ``load_config`` for text already read; ``source`` names it in error messages."""
+    documents = _split(text, source)
+    reader = FieldReader()
+    config = _assemble(documents.by_kind, reader, source)
+    unknown = tuple(f"{name}: unknown or unsupported field, ignored" for name in reader.unknown())
+    return LoadedConfig(config, documents.warnings + unknown + configread.sans_warnings(config))
+
+
+def node_registration_from_file(path: Path) -> tuple[Role, tuple[str, ...]]:
+    """The role and ``ignorePreflightErrors`` that ``kubeadm-verify node --config`` needs.
+
+    A ``JoinConfiguration`` means a worker unless it has ``controlPlane``; anything else is a
+    control plane, as ``kubeadm init``.
+    """
+    config = load_config(path).config
+    return config.role, config.node.ignore_preflight_errors
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        reason = getattr(error, "strerror", None) or str(error)
+        raise InputError(f"cannot read config file {path}: {reason}") from error
+
+
+def _split(text: str, source: str) -> _Documents:
+    try:
+        loaded = [doc for doc in yaml.safe_load_all(text) if doc is not None]
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line = f" (line {mark.line + 1})" if mark is not None else ""
+        problem = getattr(error, "problem", None) or "invalid YAML"
+        raise InputError(f"{source}: not valid YAML{line}: {problem}") from error
+    by_kind: dict[str, object] = {}
+    warnings: list[str] = []
+    for index, document in enumerate(loaded):
+        kind = _kind_of(document, index, source, warnings)
+        if kind is None:
+            continue
+        if kind in by_kind:
+            raise UsageError(f"{source}: more than one {kind} document")
+        by_kind[kind] = document
+    return _Documents(by_kind, tuple(warnings))
+
+
+def _kind_of(document: object, index: int, source: str, warnings: list[str]) -> str | None:
+    """The kind we will read, ``None`` for a document kubeadm would ignore (with a warning)."""
+    if not isinstance(document, dict):
+        raise UsageError(f"{source}: document {index + 1} is not a mapping")
+    api_version, kind = document.get("apiVersion"), document.get("kind")
+    if not isinstance(api_version, str) or not isinstance(kind, str):
+        raise UsageError(f"{source}: document {index + 1} needs a string apiVersion and kind")
+    if api_version == LOCAL_API_VERSION and kind == "LocalClusterConfiguration":
+        return kind
+    if api_version.split("/")[0] != KUBEADM_GROUP:
+        warnings.append(f"{kind} ({api_version}): document not supported here, ignored")
+        return None
+    if api_version != KUBEADM_API_VERSION:
+        raise UsageError(f"{source}: {kind} has apiVersion {api_version}; "
+                         f"only {KUBEADM_API_VERSION} is supported")
+    if kind in IGNORED_KUBEADM_KINDS:
+        warnings.append(f"{kind}: document not used when bringing a cluster up, ignored")
+        return None
+    if kind not in KUBEADM_KINDS:
+        raise UsageError(f"{source}: unknown kind {kind!r} for {KUBEADM_API_VERSION}")
+    return kind
+
+
+def _assemble(by_kind: dict[str, object], reader: FieldReader, source: str) -> BootstrapConfig:
+    if "InitConfiguration" in by_kind and "JoinConfiguration" in by_kind:
+        raise UsageError(f"{source}: has both an InitConfiguration and a JoinConfiguration")
+    if not any(kind in by_kind for kind in KUBEADM_KINDS):
+        raise UsageError(f"{source}: no {', '.join(KUBEADM_KINDS)} document")
+    cluster = configread.cluster(reader.open(by_kind.get("ClusterConfiguration"),
+                                             "ClusterConfiguration"))
+    if "JoinConfiguration" in by_kind:
+        config = configread.join(reader.open(by_kind["JoinConfiguration"], "JoinConfiguration"),
+                                 cluster)
+    else:
+        config = configread.init(reader.open(by_kind.get("InitConfiguration"),
+                                             "InitConfiguration"), cluster)
+    local = reader.open(by_kind.get("LocalClusterConfiguration"), "LocalClusterConfiguration")
+    return replace(config, ports=configread.ports(local, cluster))

@@ -29,4 +29,7 @@ class ClusterHandle:
         """A fresh client for this cluster, with TLS verification as the kubeconfig says."""
         from kubernetes import config
 
-        return config.new_client_from_config(config_file=str(self.kubeconfig), context=self.context)
+        client: ApiClient = config.new_client_from_config(
+            config_file=str(self.kubeconfig), context=self.context
+        )
+        return client

@@ -9,7 +9,11 @@ from __future__ import annotations
 import pytest
 
 from conformance.options import add_cluster_options
-from nodechecks.context import DEFAULT_KUBERNETES_VERSION
+from nodechecks.defaults import (
+    DEFAULT_BIND_PORT,
+    DEFAULT_KUBERNETES_VERSION,
+    DEFAULT_SERVICE_SUBNET,
+)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -28,4 +32,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     node.addoption("--node-ignore-preflight-errors", default="", help="comma-separated check ids")
     node.addoption("--node-pull-images", action="store_true", help="also run ImagePull (mutates)")
+    node.addoption("--node-bind-port", type=int, default=DEFAULT_BIND_PORT,
+                   help="API server bindPort (names the Port-<bindPort> check)")
+    node.addoption("--node-advertise-address", default="", help="API server advertise address")
+    node.addoption("--node-service-subnet", default=DEFAULT_SERVICE_SUBNET,
+                   help="service CIDR(s), comma-separated")
+    node.addoption("--node-pod-subnet", default="", help="pod CIDR(s), comma-separated")
+    node.addoption("--node-name", default="", help="node name (default: the host name)")
+    node.addoption("--node-cri-socket", default="", help="CRI endpoint (default: detected)")
+    node.addoption("--node-external-etcd-endpoints", default="",
+                   help="external etcd endpoints, comma-separated (enables ExternalEtcd*)")
+    node.addoption("--node-external-etcd-ca", default="", help="external etcd CA file")
+    node.addoption("--node-external-etcd-cert", default="", help="external etcd client cert")
+    node.addoption("--node-external-etcd-key", default="", help="external etcd client key")
     add_cluster_options(parser)

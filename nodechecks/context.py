@@ -1,34 +1,149 @@
 """What every node check is given: the host, the role and versions it is judged against.
 
-Facts several checks need (the kernel release, the cgroup version) are read once per run and
-kept on the context, so a run reads each file at most once.
+Facts several checks need (the kernel release, the cgroup version, the kubelet version, one look
+at the container runtime) are read once per run and kept on the context, so a run reads each
+file at most once and opens at most one connection to the runtime.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ipaddress
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from nodechecks import cri
+from nodechecks import facts as host_facts
+from nodechecks.defaults import (
+    DEFAULT_BIND_PORT,
+    DEFAULT_KUBERNETES_VERSION,
+    DEFAULT_ROLE,
+    DEFAULT_SERVICE_SUBNET,
+)
 from nodechecks.host import Host
+from nodechecks.parsers.net import TcpSocket
+from nodechecks.versions import Version, parse_kubelet_version
 
-DEFAULT_KUBERNETES_VERSION = "v1.37.2"
+__all__ = ["DEFAULT_KUBERNETES_VERSION", "KubeletVersionProbe", "NodeContext"]
+
+
+@dataclass(frozen=True)
+class KubeletVersionProbe:
+    """The installed kubelet's version, or why it could not be had (kubeadm's message)."""
+
+    version: Version | None
+    error: str = ""
+    path: str = ""
 
 
 @dataclass
 class NodeContext:
     host: Host
-    role: str = "control-plane"
+    role: str = DEFAULT_ROLE
     kubernetes_version: str = DEFAULT_KUBERNETES_VERSION
     ignored: frozenset[str] = frozenset()
     pull_images: bool = False
-    bind_port: int = 6443
-    service_subnet: str = "10.96.0.0/12"
+    bind_port: int = DEFAULT_BIND_PORT
+    service_subnet: str = DEFAULT_SERVICE_SUBNET
     pod_subnet: str = ""
     advertise_address: str = ""
     node_name: str = ""
+    cri_socket: str = ""
+    external_etcd_endpoints: tuple[str, ...] = ()
+    external_etcd_ca: str = ""
+    external_etcd_cert: str = ""
+    external_etcd_key: str = ""
     facts: dict[str, object] = field(default_factory=dict)
 
     @cached_property
     def kernel_release(self) -> str:
         """The kernel release, from ``proc/sys/kernel/osrelease`` (also what ``uname -r`` says)."""
         return self.host.read_text("/proc/sys/kernel/osrelease").strip()
+
+    @cached_property
+    def kernel_config(self) -> tuple[str, dict[str, str]] | None:
+        """The first kernel config file found and its options (decompressed once per run)."""
+        return host_facts.kernel_config(self.host, self.kernel_release)
+
+    @cached_property
+    def tcp_sockets(self) -> list[TcpSocket]:
+        """The socket tables, read once for all the port checks (they are slow to generate)."""
+        return host_facts.tcp_sockets(self.host)
+
+    @cached_property
+    def target_version(self) -> Version:
+        """The Kubernetes version the node is checked for (``ValueError`` if it does not parse)."""
+        return Version.parse(self.kubernetes_version)
+
+    @cached_property
+    def cgroup(self) -> host_facts.CgroupMode:
+        return host_facts.cgroup_mode(self.host)
+
+    @cached_property
+    def kubelet(self) -> KubeletVersionProbe:
+        """``kubelet --version`` on the live host; a mounted root's binaries are never run."""
+        if not self.host.is_live:
+            return KubeletVersionProbe(None, "programs are not run under a host root other than /")
+        path = self.host.which("kubelet")
+        if path is None:
+            return KubeletVersionProbe(None, 'exec: "kubelet": executable file not found in $PATH')
+        try:
+            done = self.host.run([path, "--version"])
+        except OSError as exc:
+            return KubeletVersionProbe(None, str(exc), path)
+        if done.returncode != 0:
+            why = f"{path} --version: exit status {done.returncode}"
+            return KubeletVersionProbe(None, why, path)
+        try:
+            return KubeletVersionProbe(parse_kubelet_version(done.stdout), "", path)
+        except ValueError as exc:
+            return KubeletVersionProbe(None, str(exc), path)
+
+    @property
+    def effective_kubelet_version(self) -> Version | None:
+        """The kubelet that will run here: the installed one, else the target version's kubelet."""
+        if self.kubelet.version is not None:
+            return self.kubelet.version
+        try:
+            return self.target_version
+        except ValueError:
+            return None
+
+    @cached_property
+    def cri_endpoints(self) -> list[str]:
+        """The runtime endpoint to use: the configured one, else the known sockets that exist."""
+        if self.cri_socket:
+            return [self.cri_socket if "://" in self.cri_socket else "unix://" + self.cri_socket]
+        return cri.detect_endpoints(self.host)
+
+    @cached_property
+    def cri(self) -> cri.CriProbe | None:
+        """One look at the runtime (live host, exactly one endpoint); ``None`` if none to ask."""
+        if not self.host.is_live or len(self.cri_endpoints) != 1:
+            return None
+        return cri.probe(self.cri_endpoints[0])
+
+    def cluster_cidrs(self) -> list[str]:
+        joined = f"{self.service_subnet},{self.pod_subnet}"
+        return [cidr.strip() for cidr in joined.split(",") if cidr.strip()]
+
+    def ip_families(self) -> set[int]:
+        """IP versions in use, as kubeadm decides which forwarding checks to add: ``init`` looks at
+        the service and pod CIDRs and the advertise address, ``join`` at the API server endpoint
+        only (here the advertise address). IPv4 when nothing says otherwise."""
+        families: set[int] = set()
+        if self.advertise_address:
+            with contextlib.suppress(ValueError):
+                families.add(ipaddress.ip_address(self.advertise_address).version)
+        if self.role == "worker" and families:
+            return families
+        for cidr in self.cluster_cidrs():
+            try:
+                families.add(ipaddress.ip_network(cidr, strict=False).version)
+            except ValueError:
+                continue
+        return families or {4}
+
+    @property
+    def external_etcd(self) -> bool:
+        return bool(self.external_etcd_endpoints)

@@ -68,10 +68,19 @@ class Host:
             return False
 
     def is_file(self, path: str) -> bool:
-        return os.path.isfile(self.path(path))
+        try:
+            return os.path.isfile(self.path(path))
+        except HostPathError:
+            return False
 
     def is_dir(self, path: str) -> bool:
-        return os.path.isdir(self.path(path))
+        try:
+            return os.path.isdir(self.path(path))
+        except HostPathError:
+            return False
+
+    def statvfs(self, path: str) -> os.statvfs_result:
+        return os.statvfs(self.path(path))
 
     def listdir(self, path: str) -> list[str]:
         return sorted(os.listdir(self.path(path)))

@@ -10,6 +10,7 @@ import pytest
 from kubeadm_verify.checks import Check, execute
 from kubeadm_verify.results import Status
 from kubeadm_verify.runner import RESULT_PROPERTY
+from nodechecks.catalog import for_run
 from nodechecks.checks import REGISTRY
 from nodechecks.context import NodeContext
 
@@ -20,6 +21,7 @@ def test_check(
     node_context: NodeContext,
     record_property: Callable[[str, object], None],
 ) -> None:
+    check = for_run(check, node_context)
     result = execute(check, node_context, role=node_context.role, ignored=node_context.ignored)
     record_property(RESULT_PROPERTY, json.dumps(result.as_dict(), default=str))
     if result.status is Status.SKIP:

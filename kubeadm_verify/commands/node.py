@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from kubeadm_verify.commands.common import finish, write_start_failure
@@ -12,35 +14,84 @@ from kubeadm_verify.ignores import parse_ignore_list, unknown_names
 from kubeadm_verify.report.console import make_console, print_preflight
 from kubeadm_verify.results import CheckResult, Severity, Status, TierReport
 from kubeadm_verify.runner import run_tier
-from nodechecks.context import DEFAULT_KUBERNETES_VERSION
+from nodechecks.defaults import (
+    DEFAULT_BIND_PORT,
+    DEFAULT_KUBERNETES_VERSION,
+    DEFAULT_ROLE,
+    DEFAULT_SERVICE_SUBNET,
+)
+
+LOCAL_ADVERTISE_DEFAULT = "127.0.0.1"
+LEAN_SESSION = (
+    "-s", "--assert=plain",
+    "-p", "no:logging", "-p", "no:faulthandler", "-p", "no:doctest", "-p", "no:pastebin",
+    "-p", "no:stepwise", "-p", "no:unittest",
+)
+"""The node tier's 54 quick tests need no output capture, log capture, assertion rewriting or
+doctest collection: leaving them out saves ~25% of the in-process pytest session's CPU."""
 
 
 def run(args: argparse.Namespace) -> int:
     if args.list:
         return list_checks()
     try:
-        role, ignored = _role_and_ignores(args)
+        settings = _settings(args)
         root = _checked_root(args.root)
-        report = run_tier("node", "nodechecks", _pytest_args(args, root, role, ignored))
+        report = run_tier("node", "nodechecks", _pytest_args(args, root, settings))
     except VerifyError as exc:
         write_start_failure("node", args.output_dir, str(exc))
         raise
-    report = _with_unknown_ignores(report, ignored)
+    report = _with_unknown_ignores(report, settings.ignored)
     if args.format == "text":
         print_preflight(make_console(), report)
     return finish(report, args.output_dir, args.format)
 
 
-def _role_and_ignores(args: argparse.Namespace) -> tuple[str, frozenset[str]]:
-    names = parse_ignore_list(args.ignore_preflight_errors)
-    role = args.role
-    if args.config:
-        from bootstrap.config import node_registration_from_file
+@dataclass(frozen=True)
+class NodeSettings:
+    """What the node tier is checked against: flags first, then the kubeadm config file."""
 
-        config_role, config_names = node_registration_from_file(Path(args.config))
-        names = parse_ignore_list(",".join([*names, *config_names]))
-        role = role or config_role
-    return role or "control-plane", frozenset(names)
+    role: str = DEFAULT_ROLE
+    ignored: frozenset[str] = frozenset()
+    kubernetes_version: str = DEFAULT_KUBERNETES_VERSION
+    bind_port: int = DEFAULT_BIND_PORT
+    advertise_address: str = ""
+    service_subnet: str = DEFAULT_SERVICE_SUBNET
+    pod_subnet: str = ""
+    node_name: str = ""
+
+
+def _settings(args: argparse.Namespace) -> NodeSettings:
+    names = parse_ignore_list(args.ignore_preflight_errors)
+    if not args.config:
+        version = args.kubernetes_version or DEFAULT_KUBERNETES_VERSION
+        return NodeSettings(role=args.role or DEFAULT_ROLE, ignored=frozenset(names),
+                            kubernetes_version=version)
+    from bootstrap.config import load_config
+
+    loaded = load_config(Path(args.config))
+    for warning in loaded.warnings:
+        print(f"kubeadm-verify: {args.config}: {warning}", file=sys.stderr)
+    config = loaded.config
+    names = parse_ignore_list(",".join([*names, *config.node.ignore_preflight_errors]))
+    role = args.role or config.role
+    advertise = config.endpoint.advertise_address
+    if role == "worker" and config.discovery is not None:
+        # kubeadm join checks the proxy and forwarding against the API server it joins.
+        advertise = config.discovery.api_server_endpoint.rsplit(":", 1)[0].strip("[]")
+    elif advertise == LOCAL_ADVERTISE_DEFAULT:
+        advertise = ""  # bootstrap's local-cluster default, not one the file gave
+    networking = config.cluster.networking
+    return NodeSettings(
+        role=role,
+        ignored=frozenset(names),
+        kubernetes_version=args.kubernetes_version or config.cluster.kubernetes_version,
+        bind_port=config.endpoint.bind_port or DEFAULT_BIND_PORT,
+        advertise_address=advertise,
+        service_subnet=networking.service_subnet,
+        pod_subnet=networking.pod_subnet,
+        node_name=config.node.name,
+    )
 
 
 def _checked_root(root: str) -> str:
@@ -51,21 +102,18 @@ def _checked_root(root: str) -> str:
     return root
 
 
-def _pytest_args(
-    args: argparse.Namespace, root: str, role: str, ignored: frozenset[str]
-) -> list[str]:
+def _pytest_args(args: argparse.Namespace, root: str, settings: NodeSettings) -> list[str]:
     argv = [
-        "--node-root",
-        root,
-        "--node-role",
-        role,
-        "--node-kubernetes-version",
-        args.kubernetes_version or DEFAULT_KUBERNETES_VERSION,
-        "--node-ignore-preflight-errors",
-        ",".join(sorted(ignored)),
-        "-q",
-        "-p",
-        "no:warnings",
+        "--node-root", root,
+        "--node-role", settings.role,
+        "--node-kubernetes-version", settings.kubernetes_version,
+        "--node-ignore-preflight-errors", ",".join(sorted(settings.ignored)),
+        "--node-bind-port", str(settings.bind_port),
+        "--node-advertise-address", settings.advertise_address,
+        "--node-service-subnet", settings.service_subnet,
+        "--node-pod-subnet", settings.pod_subnet,
+        "--node-name", settings.node_name,
+        "-q", "-p", "no:warnings", *LEAN_SESSION,
     ]
     if args.pull_images:
         argv.append("--node-pull-images")

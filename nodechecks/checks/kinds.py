@@ -1,0 +1,96 @@
+"""kubeadm's generic check kinds (``FileAvailableCheck``, ``PortOpenCheck``, ...) over a ``Host``.
+
+Each is a probe followed by a pure judge, with kubeadm's exact messages; the check modules declare
+the concrete ids (``Port-10250``, ``FileExisting-ip``, ...) in kubeadm's order.
+"""
+
+from __future__ import annotations
+
+from kubeadm_verify.checks import Finding, failed, passed, warned
+from nodechecks.context import NodeContext
+from nodechecks.host import EXECUTABLE_DIRS
+from nodechecks.parsers.net import TcpSocket, listeners_on
+
+
+def judge_port(port: int, sockets: list[TcpSocket]) -> Finding:
+    """kubeadm binds ``:port`` to test it; a LISTEN socket on that port (any address) would make
+    the bind fail. Connected sockets using the port do not, so they are not counted."""
+    listeners = listeners_on(sockets, port)
+    if listeners:
+        where = sorted({_endpoint(s) for s in listeners})
+        return failed(f"Port {port} is in use",
+                      f"stop whatever listens on {', '.join(where)} "
+                      f"(see `ss -ltnp 'sport = :{port}'`)",
+                      listeners=where)
+    return passed(f"nothing listens on port {port}", port=port)
+
+
+def _endpoint(sock: TcpSocket) -> str:
+    address = sock.local_address
+    return f"[{address}]:{sock.local_port}" if ":" in address else f"{address}:{sock.local_port}"
+
+
+def port_free(ctx: NodeContext, port: int) -> Finding:
+    """Read-only: the socket tables, never a bind."""
+    return judge_port(port, ctx.tcp_sockets)
+
+
+def file_available(ctx: NodeContext, path: str) -> Finding:
+    """The file must not exist yet (kubeadm would overwrite it)."""
+    if ctx.host.exists(path):
+        return failed(f"{path} already exists",
+                      "remove it, or run `kubeadm reset` if this node was set up before", path=path)
+    return passed(f"{path} does not exist", path=path)
+
+
+def dir_available(ctx: NodeContext, path: str) -> Finding:
+    """The directory must not exist, or be empty."""
+    if not ctx.host.exists(path):
+        return passed(f"{path} does not exist", path=path)
+    try:
+        entries = ctx.host.listdir(path)
+    except OSError as exc:
+        return failed(f"unable to check if {path} is empty: {exc.strerror or exc}",
+                      f"make {path} an empty directory, or remove it", path=path)
+    if entries:
+        return failed(f"{path} is not empty",
+                      f"remove the contents of {path} (an old etcd's data) before kubeadm init",
+                      path=path, entries=entries[:10])
+    return passed(f"{path} is empty", path=path)
+
+
+def file_content(ctx: NodeContext, path: str, content: str, remediation: str) -> Finding:
+    """The file starts with ``content`` (kubeadm reads exactly ``len(content)`` bytes)."""
+    if not ctx.host.exists(path):
+        return failed(f"{path} does not exist", remediation, path=path)
+    try:
+        with open(ctx.host.path(path), "rb") as handle:
+            head = handle.read(len(content.encode()))
+    except OSError:
+        return failed(f"{path} could not be read", remediation, path=path)
+    if head != content.encode():
+        return failed(f"{path} contents are not set to {content}", remediation,
+                      path=path, value=head.decode(errors="replace"))
+    return passed(f"{path} is {content}", path=path, value=content)
+
+
+def in_path(ctx: NodeContext, executable: str, *, mandatory: bool, suggestion: str = "") -> Finding:
+    """kubeadm's ``InPathCheck``: a missing mandatory binary is an error, an optional one warns."""
+    found = ctx.host.which(executable)
+    if found is not None:
+        return passed(f"{executable} found at {found}", path=found)
+    message = f"{executable} not found in system path"
+    remediation = f"install the package that provides {executable}"
+    dirs = " ".join(f"/{d}" for d in EXECUTABLE_DIRS)
+    if mandatory:
+        return failed(message, remediation, searched=dirs)
+    if suggestion:
+        message += f"\nSuggestion: {suggestion}"
+    return warned(message, remediation, searched=dirs)
+
+
+def path_id(prefix: str, path: str) -> str:
+    """kubeadm's id for a path check: ``FileAvailable-`` + the path with ``/`` replaced by ``-``."""
+    return prefix + "-" + path.replace("/", "-")
+
+

@@ -1,0 +1,133 @@
+"""``/proc/net`` text: TCP socket tables and routing tables, IPv4 and IPv6."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import socket
+import struct
+from dataclasses import dataclass
+
+from nodechecks.parsers import ParseError
+
+TCP_LISTEN = 0x0A
+RTF_UP = 0x0001
+RTF_GATEWAY = 0x0002
+RTF_REJECT = 0x0200
+
+
+@dataclass(frozen=True)
+class TcpSocket:
+    local_address: str
+    local_port: int
+    remote_address: str
+    remote_port: int
+    state: int
+
+    @property
+    def listening(self) -> bool:
+        return self.state == TCP_LISTEN
+
+
+def _hex_address(value: str) -> str:
+    """Decode the kernel's hex address: 32-bit words in host byte order (little-endian here)."""
+    raw = bytes.fromhex(value)
+    if len(raw) not in (4, 16):
+        raise ValueError(f"address of {len(raw)} bytes")
+    words = struct.unpack(f"<{len(raw) // 4}I", raw)
+    packed = struct.pack(f">{len(words)}I", *words)
+    family = socket.AF_INET if len(packed) == 4 else socket.AF_INET6
+    return socket.inet_ntop(family, packed)
+
+
+_TCP_ROW = re.compile(
+    r"^\s*\d+:\s+([0-9A-Fa-f]+):([0-9A-Fa-f]{4})\s+([0-9A-Fa-f]+):([0-9A-Fa-f]{4})"
+    r"\s+([0-9A-Fa-f]{2})\s"
+)
+
+
+def parse_proc_net_tcp(text: str, source: str = "tcp") -> list[TcpSocket]:
+    """``/proc/net/tcp`` or ``tcp6``: a header line, then one row per socket."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    if not lines:
+        return []
+    if "local_address" not in lines[0]:
+        raise ParseError(source, f"no header line, found {lines[0][:60]!r}")
+    sockets = []
+    for line in lines[1:]:
+        match = _TCP_ROW.match(line)
+        if match is None:
+            raise ParseError(source, f"malformed row {line.strip()[:60]!r}")
+        try:
+            local, remote = _hex_address(match.group(1)), _hex_address(match.group(3))
+        except ValueError as exc:
+            raise ParseError(source, f"bad address in {line.strip()[:60]!r}") from exc
+        sockets.append(
+            TcpSocket(local, int(match.group(2), 16), remote, int(match.group(4), 16),
+                      int(match.group(5), 16))
+        )
+    return sockets
+
+
+def listeners_on(sockets: list[TcpSocket], port: int) -> list[TcpSocket]:
+    """Sockets in LISTEN on ``port``; connected sockets that merely use the port do not count."""
+    return [s for s in sockets if s.listening and s.local_port == port]
+
+
+@dataclass(frozen=True)
+class Route:
+    interface: str
+    destination: str
+    prefix_length: int
+    gateway: str
+    flags: int
+    metric: int
+
+    @property
+    def is_default(self) -> bool:
+        return self.prefix_length == 0 and bool(self.flags & RTF_UP) and not self.flags & RTF_REJECT
+
+
+def parse_proc_net_route(text: str) -> list[Route]:
+    """``/proc/net/route`` (IPv4): addresses and masks are little-endian hex words."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    if not lines:
+        return []
+    if not lines[0].startswith("Iface"):
+        raise ParseError("route", f"no header line, found {lines[0][:60]!r}")
+    routes = []
+    for line in lines[1:]:
+        parts = line.split()
+        try:
+            destination, gateway = _hex_address(parts[1]), _hex_address(parts[2])
+            mask = int(ipaddress.IPv4Address(_hex_address(parts[7])))
+            flags, metric = int(parts[3], 16), int(parts[6])
+        except (ValueError, IndexError) as exc:
+            raise ParseError("route", f"malformed row {line.strip()[:60]!r}") from exc
+        prefix = bin(mask).count("1")
+        routes.append(Route(parts[0], destination, prefix, gateway, flags, metric))
+    return routes
+
+
+def parse_proc_net_ipv6_route(text: str) -> list[Route]:
+    """``/proc/net/ipv6_route``: big-endian hex, no header, interface name last."""
+    routes = []
+    for line in text.splitlines():
+        parts = line.split()
+        if not parts:
+            continue
+        try:
+            if len(parts) != 10:
+                raise ValueError("expected 10 fields")
+            destination = str(ipaddress.IPv6Address(bytes.fromhex(parts[0])))
+            gateway = str(ipaddress.IPv6Address(bytes.fromhex(parts[4])))
+            prefix, metric, flags = int(parts[1], 16), int(parts[5], 16), int(parts[8], 16)
+        except ValueError as exc:
+            raise ParseError("ipv6_route", f"malformed row {line.strip()[:60]!r}") from exc
+        routes.append(Route(parts[9], destination, prefix, gateway, flags, metric))
+    return routes
+
+
+def default_routes(routes: list[Route]) -> list[Route]:
+    """Usable default routes: prefix 0, up, no reject (IPv6 keeps an unreachable one on ``lo``)."""
+    return [route for route in routes if route.is_default]

@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from kubeadm_verify.report import write_files
-from kubeadm_verify.report.console import make_console, print_summary
 from kubeadm_verify.report.jsonreport import render_json
 from kubeadm_verify.results import CheckResult, Severity, Status, TierReport
 
@@ -33,10 +32,12 @@ def finish(report: TierReport, output_dir: str | Path, fmt: str) -> int:
     if fmt == "json":
         sys.stdout.write(render_json(report))
     else:
+        from kubeadm_verify.report.console import make_console  # rich only for text output
+
         console = make_console()
         print_summary_hint = f"reports: {folder}/junit.xml, {folder}/results.json"
         console.print(print_summary_hint, style="dim")
     return report.exit_code()
 
 
-__all__ = ["finish", "print_summary", "start_failure_report", "write_start_failure"]
+__all__ = ["finish", "start_failure_report", "write_start_failure"]

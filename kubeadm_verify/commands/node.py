@@ -11,7 +11,6 @@ from pathlib import Path
 from kubeadm_verify.commands.common import finish, write_start_failure
 from kubeadm_verify.errors import InputError, VerifyError
 from kubeadm_verify.ignores import parse_ignore_list, unknown_names
-from kubeadm_verify.report.console import make_console, print_preflight
 from kubeadm_verify.results import CheckResult, Severity, Status, TierReport
 from kubeadm_verify.runner import run_tier
 from nodechecks.defaults import (
@@ -43,6 +42,8 @@ def run(args: argparse.Namespace) -> int:
         raise
     report = _with_unknown_ignores(report, settings.ignored)
     if args.format == "text":
+        from kubeadm_verify.report.console import make_console, print_preflight
+
         print_preflight(make_console(), report)
     return finish(report, args.output_dir, args.format)
 
@@ -137,6 +138,7 @@ def _with_unknown_ignores(report: TierReport, ignored: frozenset[str]) -> TierRe
 
 
 def list_checks() -> int:
+    from kubeadm_verify.report.console import make_console
     from nodechecks.checks import REGISTRY
 
     console = make_console()

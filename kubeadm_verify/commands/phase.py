@@ -1,0 +1,32 @@
+"""``kubeadm-verify phase NAME[/SUB]``: run one of kubeadm's init phases against a state dir.
+
+The lines go to stdout, as kubeadm prints them. Ports and tokens resolved by an earlier ``up`` or
+``phase`` of the same cluster are reused, so phases can be run one by one in any session.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+
+def _stdout(line: str) -> None:
+    print(line, flush=True)
+
+
+def run(args: argparse.Namespace) -> int:
+    from bootstrap.cluster import interruptible, prepare
+    from bootstrap.phases import run as run_phases
+    from bootstrap.phases import select
+    from bootstrap.state import StateDir
+    from kubeadm_verify.commands.up import load
+
+    selected = select(args.phase)
+    config = load(args.config, None)
+    state = StateDir.for_cluster(args.name, args.state_dir)
+    with interruptible():
+        resolved = prepare(config, state)
+        run_phases(selected, resolved, state, _stdout)
+    return 0
+
+
+__all__ = ["run"]

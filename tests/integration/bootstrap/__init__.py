@@ -1,0 +1,1 @@
+"""Integration tests of the bootstrap: real etcd, kube-apiserver, controllers and kwok."""

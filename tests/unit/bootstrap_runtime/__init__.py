@@ -1,0 +1,1 @@
+"""Unit tests of the bootstrap runtime: arguments, manifests, phases, state, processes, ports."""

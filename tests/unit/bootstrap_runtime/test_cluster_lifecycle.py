@@ -1,0 +1,97 @@
+"""up/down bookkeeping that needs no process: claiming a state dir, down's no-op, the CLI verbs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bootstrap.cluster import LOCAL_TUNING, _claim, down, resolve, with_local_tuning
+from bootstrap.configtypes import BootstrapConfig, ExtraArg
+from bootstrap.phases_api import collection_path
+from bootstrap.state import StateDir
+from kubeadm_verify.cli import main
+from kubeadm_verify.errors import UsageError
+from tests.unit.bootstrap_runtime.conftest import with_extra
+
+
+def test_down_of_a_missing_cluster_is_a_no_op(tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    assert not down("ghost", state_dir=tmp_path / "ghost")
+    assert main(["down", "--name", "ghost", "--state-dir", str(tmp_path / "ghost")]) == 0
+    assert "nothing to do" in capsys.readouterr().err
+
+
+def test_down_refuses_a_directory_that_is_not_a_state_dir(tmp_path: Path) -> None:
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "precious.txt").write_text("keep me")
+    with pytest.raises(UsageError, match="not a kubeadm-verify state dir"):
+        down("mine", state_dir=tmp_path / "mine")
+    assert (tmp_path / "mine" / "precious.txt").exists()
+
+
+def test_down_removes_a_state_dir_whose_processes_are_gone(tmp_path: Path) -> None:
+    state = StateDir(tmp_path / "old", "old")
+    state.create()
+    state.update_cluster_record(name="old")
+    (state.root / "processes.json").write_text(json.dumps({"processes": [{
+        "component": "etcd", "pid": 1, "start_ticks": 1, "boot_id": "x", "argv": ["etcd"],
+        "log": "l"}]}))
+    assert down("old", state_dir=state.root, log=lambda line: None)
+    assert not state.root.exists()
+
+
+def test_up_reclaims_a_dead_clusters_dir_but_not_a_foreign_one(tmp_path: Path) -> None:
+    state = StateDir(tmp_path / "dead", "dead")
+    state.create()
+    state.update_cluster_record(name="dead")
+    _claim(state)
+    assert not state.root.exists()
+    foreign = StateDir(tmp_path / "foreign", "foreign")
+    foreign.root.mkdir()
+    (foreign.root / "x").write_text("")
+    with pytest.raises(UsageError, match="not a kubeadm-verify state dir"):
+        _claim(foreign)
+
+
+def test_resolve_is_stable_across_calls(tmp_path: Path, config: BootstrapConfig) -> None:
+    from dataclasses import replace
+
+    from bootstrap.configtypes import APIEndpoint, LocalPorts
+
+    zeroed = replace(config, endpoint=APIEndpoint("127.0.0.1", 0),
+                     ports=LocalPorts(0, 0, 0, 0, 0))
+    state = StateDir(tmp_path / "c", "c")
+    first, again = resolve(zeroed, state), resolve(zeroed, state)
+    assert first == again
+    assert first.bootstrap_tokens[0].token
+    assert first.endpoint.bind_port > 0
+
+
+def test_local_tuning_yields_to_the_users_own_values(config: BootstrapConfig) -> None:
+    tuned = with_local_tuning(config)
+    assert tuned.cluster.controller_manager_extra_args == LOCAL_TUNING
+    mine = with_extra(config, controller_manager=[("kube-api-qps", "5")])
+    assert with_local_tuning(mine).cluster.controller_manager_extra_args == (
+        ExtraArg("kube-api-burst", "200"), ExtraArg("kube-api-qps", "5"))
+
+
+def test_unknown_phase_on_the_command_line(tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["phase", "nope", "--name", "x", "--state-dir", str(tmp_path / "x")]) == 2
+    assert "unknown phase 'nope'" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()
+
+
+@pytest.mark.parametrize(("obj", "path"), [
+    ({"apiVersion": "v1", "kind": "Secret", "metadata": {"namespace": "kube-system"}},
+     "/api/v1/namespaces/kube-system/secrets"),
+    ({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+      "metadata": {}}, "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings"),
+    ({"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"namespace": "kube-system"}},
+     "/apis/apps/v1/namespaces/kube-system/daemonsets"),
+    ({"apiVersion": "v1", "kind": "Node", "metadata": {"namespace": "ignored"}}, "/api/v1/nodes"),
+])
+def test_collection_paths(obj: dict[str, object], path: str) -> None:
+    assert collection_path(obj) == path

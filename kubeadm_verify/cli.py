@@ -80,7 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
     e2e.add_argument("--test-package", metavar="FILE")
     e2e.add_argument("--test-package-sha256", metavar="HEX")
     _tier_options(e2e)
-    e2e.add_argument("--timeout", default="1h", metavar="DURATION")
+    e2e.set_defaults(parallel=None)  # each mode has its own default number of ginkgo processes
+    e2e.add_argument("--timeout", metavar="DURATION", help="suite timeout (the mode's default)")
     e2e.add_argument("--dry-run", action="store_true")
     e2e.add_argument("--format", choices=["text", "json"], default="text")
     _common_output(e2e)

@@ -1,0 +1,97 @@
+"""THE REAL THING: upstream ``e2e.test`` and ``ginkgo``, served from the local mirror.
+
+The package is the one ``bootstrap.testpkg`` builds from the published ``k8s.io/kubernetes``
+modules (dl.k8s.io is out of reach here) and caches; these tests never build it themselves, they
+skip with the reason when it is not there. The first test needs no cluster: it checks that the
+curated standard-base list resolves completely against this release's ``--list-tests`` and that
+real ginkgo, given our exact argv in ``--dry-run``, selects exactly those specs and writes a JUnit
+file our reader counts as a complete run. The second runs ``--mode standard-base`` through the CLI
+against the cluster of the ``kv_cluster`` fixture (bootstrap), asking the server for its version.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kubeadm_verify.e2e.cache import Binaries
+from kubeadm_verify.e2e.codenames import load
+from kubeadm_verify.e2e.command import Invocation, ginkgo_argv
+from kubeadm_verify.e2e.execute import run_logged
+from kubeadm_verify.e2e.listing import list_tests
+from kubeadm_verify.e2e.modes import STANDARD_BASE, mode_named, plan
+from kubeadm_verify.e2e.verdict import judge_run
+from kubeadm_verify.results import Status
+from tests.integration.e2e.conftest import VERSION, Workspace
+from tests.integration.e2e.mirror import Mirror, publish
+
+pytestmark = pytest.mark.integration
+
+RUN_TIMEOUT_S = 45 * 60
+
+
+def real_package() -> Path:
+    """The cached real test tarball, or a skip that says how to get one."""
+    try:
+        from bootstrap.testpkg import e2e_test_package_cached
+    except ImportError as exc:
+        pytest.skip(f"bootstrap.testpkg is not importable ({exc}); the real package is unknown")
+    path = e2e_test_package_cached(VERSION)
+    if path is None:
+        pytest.skip(f"no real {VERSION} test package cached yet; build it with "
+                    "bootstrap.testpkg.build_test_package (go test -c k8s.io/kubernetes/test/e2e)")
+    return path
+
+
+@pytest.fixture
+def real_mirror(mirror: Mirror) -> Mirror:
+    package = real_package()
+    sha256 = package.with_name(package.name + ".sha256").read_text().strip()
+    publish(mirror, VERSION, package.read_bytes(), sha256=sha256)
+    return mirror
+
+
+def test_real_package_selects_exactly_the_standard_base(workspace: Workspace,
+                                                       real_mirror: Mirror) -> None:
+    done = workspace.run("--mirror", real_mirror.url, "--kubernetes-version", VERSION,
+                         "--mode", "standard-base", "--dry-run")
+    assert done.returncode == 0, done.stderr
+    assert tuple(done.stdout.splitlines()) == STANDARD_BASE
+    entry = workspace.entry_parent / "linux-amd64"
+    binaries = Binaries(entry / "e2e.test", entry / "ginkgo")
+    assert binaries.listing() == list_tests(binaries.e2e_test)  # the cached list is the binary's
+    chosen = plan(mode_named("standard-base"), binaries.listing(), None, None)
+    report_dir = workspace.root / "dry-run"
+    report_dir.mkdir()
+    argv = ginkgo_argv(binaries, chosen.selection, Invocation(
+        procs=1, timeout="10m", kubeconfig=workspace.kubeconfig, report_dir=report_dir))
+    argv.insert(1, "--dry-run")  # ginkgo dry-runs only serially; nothing touches a cluster
+    ended = run_logged(argv, report_dir / "e2e.log", report_dir, timeout_s=600)
+    results = judge_run(report_dir / "junit_01.xml", report_dir / "e2e.log", ended, load(VERSION))
+    assert ended.code == 0, (report_dir / "e2e.log").read_text()[-2000:]
+    assert sorted(r.id for r in results) == sorted(STANDARD_BASE)
+    assert all(r.status is Status.PASS and r.conformance == (r.id,) for r in results)
+
+
+@pytest.mark.cluster
+def test_standard_base_against_a_real_cluster(workspace: Workspace, real_mirror: Mirror,
+                                              request: pytest.FixtureRequest) -> None:
+    try:
+        cluster = request.getfixturevalue("kv_cluster")
+    except pytest.FixtureLookupError:
+        pytest.skip("the kv_cluster fixture (bootstrap.fixtures) is not registered")
+    context = ["--context", cluster.context] if cluster.context else []
+    done = workspace.run("--mirror", real_mirror.url, "--kubeconfig", str(cluster.kubeconfig),
+                         *context, "--mode", "standard-base", "--parallel", "8",
+                         "--timeout", "30m", timeout=RUN_TIMEOUT_S)
+    assert done.returncode in (0, 1), done.stderr
+    checks = workspace.results()["checks"]
+    by_id = {check["id"]: check for check in checks}
+    assert set(STANDARD_BASE) <= set(by_id), "a curated spec has no result"
+    assert all(by_id[spec]["conformance"] == [spec] for spec in STANDARD_BASE)
+    assert "e2e/completeness" not in by_id, by_id.get("e2e/completeness")
+    assert done.returncode == (1 if any(c["status"] in ("fail", "error") for c in checks) else 0)
+    submission = workspace.output / "e2e" / "v1.37" / "kubeadm"
+    assert "Ran " in (submission / "e2e.log").read_text()
+    assert (submission / "junit_01.xml").stat().st_size > 0

@@ -89,12 +89,8 @@ class Registry(Generic[Context]):
         summary: str = "",
     ) -> Callable[[Callable[[Context], Finding]], Callable[[Context], Finding]]:
         def declare(func: Callable[[Context], Finding]) -> Callable[[Context], Finding]:
-            doc = (func.__doc__ or "").strip().splitlines()
-            self.add(
-                Check(
-                    check_id, func, severity, roles, self.tier, summary or (doc[0] if doc else "")
-                )
-            )
+            doc = first_paragraph(func.__doc__ or "")
+            self.add(Check(check_id, func, severity, roles, self.tier, summary or doc))
             return func
 
         return declare
@@ -115,6 +111,12 @@ class Registry(Generic[Context]):
 
     def get(self, check_id: str) -> Check[Context]:
         return self._checks[check_id]
+
+
+def first_paragraph(docstring: str) -> str:
+    """A docstring's first paragraph on one line: the check's summary in listings."""
+    paragraph = docstring.strip().split("\n\n", 1)[0]
+    return " ".join(line.strip() for line in paragraph.splitlines())
 
 
 def execute(

@@ -1,0 +1,1 @@
+"""Unit tests of the binaries cache, downloads and Go module generation."""

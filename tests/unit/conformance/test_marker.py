@@ -1,0 +1,172 @@
+"""The ``standard_base`` marker, and what the tier's conftest makes of it in a real pytest run.
+
+The second half runs a small suite through the same in-process runner as the CLI, with the
+tier's hooks and fixtures imported into its conftest and the needs detection replaced by fixed
+answers: properties, timeouts, skips and selection are then what a real run would produce.
+"""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from conformance.marker import Need, SpecError, make_spec, standard_base
+from conformance.needs import Needs
+from kubeadm_verify.errors import VerifyError
+from kubeadm_verify.results import Status
+from kubeadm_verify.runner import run_tier
+
+CODENAME = "[sig-x] does a thing [Conformance]"
+
+
+def test_a_valid_spec() -> None:
+    spec = make_spec("apps/job-completion", [CODENAME], ["nodes", Need.DNS], 30)
+    assert spec.area == "apps"
+    assert spec.needs == frozenset({Need.NODES, Need.DNS})
+    assert spec.conformance == (CODENAME,) and spec.timeout == 30.0
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "problem"),
+    [
+        ({"id": "jobs"}, "not 'area/name'"),
+        ({"id": "Apps/Job"}, "not 'area/name'"),
+        ({"id": "cooking/pasta"}, "unknown area"),
+        ({"needs": ["gpu"]}, "known needs"),
+        ({"timeout": None}, "bounded timeout"),
+        ({"timeout": 0}, "bounded timeout"),
+        ({"timeout": 3600}, "bounded timeout"),
+        ({"conformance": CODENAME}, "not one string"),
+        ({"conformance": ["[sig-x] not tagged"]}, "[Conformance] tag"),
+    ],
+)
+def test_invalid_specs_are_refused(kwargs: dict[str, object], problem: str) -> None:
+    arguments: dict[str, object] = {"id": "apps/job", "timeout": 10, **kwargs}
+    with pytest.raises(SpecError, match=problem.replace("[", r"\[").replace("]", r"\]")):
+        make_spec(**arguments)  # type: ignore[arg-type]
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnknownMarkWarning")  # the tier registers it
+def test_the_decorator_checks_at_import_time() -> None:
+    mark = standard_base(id="auth/x", conformance=[CODENAME], needs=["cluster-admin"], timeout=5)
+    assert mark.mark.name == "standard_base"
+    assert mark.mark.kwargs["needs"] == ["cluster-admin"]
+    with pytest.raises(SpecError):
+        standard_base(id="auth/x", timeout=-1)
+
+
+def test_needs_report_the_first_unmet_need_in_a_stable_order() -> None:
+    needs = Needs({Need.NODES: None, Need.REAL_KUBELET: "all simulated", Need.DNS: "no dns",
+                   Need.CLUSTER_ADMIN: None})
+    assert needs.unmet({Need.NODES, Need.CLUSTER_ADMIN}) is None
+    assert needs.unmet({Need.REAL_KUBELET, Need.DNS}) == "needs dns: no dns"
+    assert needs.unmet({Need.REAL_KUBELET}) == "needs real-kubelet: all simulated"
+
+
+CONFTEST = """
+import pytest
+
+from conformance.conftest import (  # noqa: F401 - the tier's hooks and fixtures
+    _standard_base_needs, pytest_collection_modifyitems, pytest_configure,
+)
+from conformance.marker import Need
+from conformance.needs import Needs
+
+
+@pytest.fixture(scope="session")
+def kv_needs():
+    return Needs({Need.NODES: None, Need.CLUSTER_ADMIN: None,
+                  Need.REAL_KUBELET: "every node is simulated", Need.DNS: "no kube-dns"})
+"""
+
+SUITE = """
+import time
+
+from conformance.marker import standard_base
+
+
+@standard_base(id="apps/passes", conformance=["[sig-apps] a codename [Conformance]"],
+               needs=["nodes"], timeout=10)
+def test_passes():
+    pass
+
+
+@standard_base(id="node/needs-kubelet", needs=["real-kubelet", "nodes"], timeout=10)
+def test_needs_kubelet():
+    raise AssertionError("must not run")
+
+
+@standard_base(id="network/slow", timeout=0.5)
+def test_slow():
+    time.sleep(5)
+
+
+@standard_base(id="network/fails", timeout=10)
+def test_fails():
+    assert 1 == 2, "one is not two"
+"""
+
+
+@pytest.fixture
+def sample_tier(tmp_path: Path) -> Iterator[str]:
+    package = tmp_path / "kv_sample_base"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "conftest.py").write_text(textwrap.dedent(CONFTEST))
+    (package / "test_sample.py").write_text(textwrap.dedent(SUITE))
+    sys.path.insert(0, str(tmp_path))
+    try:
+        yield "kv_sample_base"
+    finally:
+        sys.path.remove(str(tmp_path))
+        for name in [m for m in sys.modules if m.startswith("kv_sample_base")]:
+            del sys.modules[name]
+
+
+PLUGINS = ("kubeadm_verify.plugin", "pytest_timeout")
+
+
+def test_properties_skips_and_timeouts_in_a_real_run(sample_tier: str) -> None:
+    report = run_tier("cluster", sample_tier, ["-q"], plugins=PLUGINS)
+    by_id = {r.id: r for r in report.results}
+    assert set(by_id) == {"apps/passes", "node/needs-kubelet", "network/slow", "network/fails"}
+    assert by_id["apps/passes"].status is Status.PASS
+    assert by_id["apps/passes"].conformance == ("[sig-apps] a codename [Conformance]",)
+    skipped = by_id["node/needs-kubelet"]
+    assert skipped.status is Status.SKIP
+    assert skipped.message == "needs real-kubelet: every node is simulated"
+    assert by_id["network/slow"].status is Status.FAIL
+    assert "Timeout" in by_id["network/slow"].message
+    assert by_id["network/slow"].duration_s < 4
+    assert by_id["network/fails"].status is Status.FAIL
+    assert by_id["network/fails"].conformance == ()
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--kv-focus", "^network/"], {"network/slow", "network/fails"}),
+        (["--kv-skip", "slow|fails"], {"apps/passes", "node/needs-kubelet"}),
+        (["--kv-focus", "network", "--kv-skip", "slow"], {"network/fails"}),
+        (["--kv-focus", "nothing-matches"], set()),
+    ],
+)
+def test_focus_and_skip_select_at_collection(sample_tier: str, args: list[str],
+                                             expected: set[str]) -> None:
+    report = run_tier("cluster", sample_tier, ["-q", *args], plugins=PLUGINS)
+    assert {r.id for r in report.results} == expected
+
+
+def test_a_bad_regex_stops_the_run(sample_tier: str) -> None:
+    with pytest.raises(VerifyError, match="could not start"):
+        run_tier("cluster", sample_tier, ["--kv-focus", "(unclosed"], plugins=PLUGINS)
+
+
+def test_a_test_without_the_marker_is_a_usage_error(sample_tier: str, tmp_path: Path) -> None:
+    (tmp_path / sample_tier / "test_unmarked.py").write_text("def test_bare():\n    pass\n")
+    with pytest.raises(VerifyError, match="needs @standard_base"):
+        run_tier("cluster", sample_tier, ["-q"], plugins=PLUGINS)

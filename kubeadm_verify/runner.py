@@ -170,10 +170,12 @@ def _failure_text(report: pytest.TestReport) -> str:
 
 
 def _error_line(text: str) -> str:
-    """The line where pytest says what went wrong (``pytest: error: ...``), else the last one."""
+    """Where pytest says what went wrong (``pytest: error: ...``, ``ERROR: ...``), else the end."""
     for line in text.splitlines():
         if ": error:" in line:
             return line.split(": error:", 1)[1].strip()
+        if line.startswith("ERROR: ") and not line.startswith("ERROR: usage:"):
+            return line.removeprefix("ERROR: ").strip()
     return _last_line(text)
 
 

@@ -77,7 +77,8 @@ def _sigterm_to_interrupt(signum: int, frame: FrameType | None) -> None:
 
 
 def free_port_config(path: str | None) -> BootstrapConfig:
-    """The configuration (``--kv-config`` or defaults) with kubeadm's default ports set to 0."""
+    """The configuration (``--kv-config`` or defaults): kubeadm's default ports set to 0, and
+    kubeadm's default advertise address (the default route's) where it is left at the loopback."""
     from dataclasses import replace
 
     from bootstrap.config import load_config
@@ -88,7 +89,10 @@ def free_port_config(path: str | None) -> BootstrapConfig:
     zeroed = LocalPorts(**{name: 0 if getattr(ports, name) == getattr(defaults, name)
                            else getattr(ports, name) for name in defaults.__dataclass_fields__})
     bind = 0 if config.endpoint.bind_port == APIEndpoint().bind_port else config.endpoint.bind_port
-    return replace(config, ports=zeroed, endpoint=replace(config.endpoint, bind_port=bind))
+    from bootstrap.advertise import default_route_address, with_advertise_address
+
+    config = replace(config, ports=zeroed, endpoint=replace(config.endpoint, bind_port=bind))
+    return with_advertise_address(config, default_route_address())
 
 
 def _external(kubeconfig: str, context: str | None) -> ClusterHandle:

@@ -10,36 +10,14 @@ endpoints). It goes down in ``finally``, also on Ctrl-C or SIGTERM.
 from __future__ import annotations
 
 import contextlib
-import ipaddress
-import socket
 from collections.abc import Callable, Iterator
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from bootstrap.configtypes import BootstrapConfig
     from bootstrap.handle import ClusterHandle
 
+
 SIMULATED_NODES = 2
-
-
-def default_route_address() -> str | None:
-    """The local address of the default route (a UDP "connect" sends nothing), if any."""
-    try:
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-            probe.connect(("203.0.113.1", 9))  # TEST-NET-3: goes by the default route
-            address = str(probe.getsockname()[0])
-    except OSError:
-        return None
-    return None if ipaddress.ip_address(address).is_loopback else address
-
-
-def with_advertise_address(config: BootstrapConfig, address: str | None) -> BootstrapConfig:
-    """kubeadm's default advertise address where the configuration leaves it at the loopback."""
-    current = config.endpoint.advertise_address
-    if address is None or not ipaddress.ip_address(current).is_loopback:
-        return config
-    return replace(config, endpoint=replace(config.endpoint, advertise_address=address))
 
 
 @contextlib.contextmanager
@@ -49,7 +27,7 @@ def local_cluster(name: str, config_file: str | None,
     from bootstrap.fixtures import free_port_config
     from bootstrap.state import StateDir
 
-    config = with_advertise_address(free_port_config(config_file), default_route_address())
+    config = free_port_config(config_file)
     state = StateDir.for_cluster(name)
     with interruptible():  # SIGTERM becomes KeyboardInterrupt, so the finally below runs
         try:

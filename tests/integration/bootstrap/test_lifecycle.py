@@ -97,9 +97,10 @@ def test_two_clusters_side_by_side_then_down(tmp_path: Path) -> None:
         states = [state_of(handles[0]), state_of(handles[1])]
         ports = [set(state.cluster_record()["ports"].values()) for state in states]
         assert not ports[0] & ports[1]
-        for state in states:
+        for index, state in enumerate(states):
+            address = configs[index].endpoint.advertise_address  # what the serving cert names
             assert health.http_status(
-                f"https://127.0.0.1:{state.cluster_record()['ports']['bind_port']}/readyz",
+                f"https://{address}:{state.cluster_record()['ports']['bind_port']}/readyz",
                 health.tls_context(state.pki / "ca.crt")) == 200
         by_component = {r.component: r for r in states[1].processes()}
         apiserver = cmdline(by_component[components.APISERVER].pid)

@@ -1,0 +1,27 @@
+"""kubeadm's default advertise address replaces only a loopback one."""
+
+from __future__ import annotations
+
+import ipaddress
+
+from bootstrap.advertise import default_route_address, with_advertise_address
+from bootstrap.config import default_config
+
+
+def test_a_loopback_address_gives_way_to_the_default_routes() -> None:
+    config = default_config()
+    assert config.endpoint.advertise_address == "127.0.0.1"
+    moved = with_advertise_address(config, "192.0.2.7")
+    assert moved.endpoint.advertise_address == "192.0.2.7"
+    assert moved.endpoint.bind_port == config.endpoint.bind_port
+
+
+def test_a_chosen_address_and_a_missing_route_change_nothing() -> None:
+    config = with_advertise_address(default_config(), "192.0.2.7")
+    assert with_advertise_address(config, "198.51.100.1").endpoint.advertise_address == "192.0.2.7"
+    assert with_advertise_address(default_config(), None).endpoint.advertise_address == "127.0.0.1"
+
+
+def test_the_default_route_address_is_never_loopback() -> None:
+    address = default_route_address()
+    assert address is None or not ipaddress.ip_address(address).is_loopback

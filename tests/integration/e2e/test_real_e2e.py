@@ -38,6 +38,9 @@ API_ONLY = tuple(spec for spec in STANDARD_BASE if any(name in spec for name in 
     "API priority and fairness should support FlowSchema",
     "Certificates API",
     "should have at least two untainted nodes",
+    "API Server should have Endpoints and EndpointSlices pointing to API Server",
+    "Garbage collector should delete pods created by rc when not orphaning",
+    "ResourceQuota should create a ResourceQuota and capture the life of a pod",
 )))
 """Standard-base specs that talk only to the API server and controllers: kwok nodes carry them."""
 

@@ -18,11 +18,12 @@ from bootstrap import addons, components, health, objects, pki
 from bootstrap import kubeconfig as kubeconfigs
 from bootstrap import phases_manifests as manifests
 from bootstrap.configtypes import BootstrapConfig
+from bootstrap.files import write_private
 from bootstrap.phases_api import ApiClient, ApiError, collection_path, retry
 from bootstrap.phases_staticpods import running, sync
 from bootstrap.ports import is_listening
 from bootstrap.state import StateDir
-from bootstrap.tokens import parse_token
+from bootstrap.tokens import BootstrapToken, parse_token
 from kubeadm_verify.errors import BootstrapError
 
 Log = Callable[[str], None]
@@ -203,12 +204,18 @@ def mark_control_plane(config: BootstrapConfig, state: StateDir, log: Log) -> No
         client.close()
 
 
+def masked(token: BootstrapToken) -> str:
+    """A token as logs may show it: the public id, the secret hidden."""
+    return f"{token.id}.{'*' * 16}"
+
+
 def bootstrap_token(config: BootstrapConfig, state: StateDir, log: Log) -> None:
     tokens = [parse_token(spec.token) for spec in config.bootstrap_tokens]
+    # kubeadm prints whole tokens; ours end up in CI logs, so only the public id is shown.
     if len(tokens) == 1:
-        log(f"[bootstrap-token] Using token: {tokens[0].value}")
+        log(f"[bootstrap-token] Using token: {masked(tokens[0])}")
     elif tokens:
-        log(f"[bootstrap-token] Using tokens: [{' '.join(token.value for token in tokens)}]")
+        log(f"[bootstrap-token] Using tokens: [{' '.join(masked(token) for token in tokens)}]")
     log("[bootstrap-token] Configuring bootstrap tokens, cluster-info ConfigMap, RBAC Roles")
     client = admin_client(state)
     try:
@@ -283,10 +290,12 @@ def show_join_command(config: BootstrapConfig, state: StateDir, log: Log) -> Non
     log("")
     for spec in config.bootstrap_tokens:
         token = parse_token(spec.token)
+        token_file = state.root / f"bootstrap-token-{token.id}"
+        write_private(token_file, token.value.encode())  # the secret stays off the terminal log
         log("Then you can join any number of worker nodes by running the following on each as "
             "root:")
         log("")
-        log(f"kubeadm join {endpoint} --token {token.value} \\")
+        log(f'kubeadm join {endpoint} --token "$(cat {token_file})" \\')
         log(f"\t--discovery-token-ca-cert-hash {pin} ")
 
 

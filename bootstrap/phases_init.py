@@ -256,22 +256,21 @@ def _cluster_info(config: BootstrapConfig, state: StateDir, client: ApiClient, l
     _apply(client, rbac, "error creating clusterinfo RBAC rules")
 
 
-def addon_coredns(config: BootstrapConfig, state: StateDir, log: Log) -> None:
+def _install_addon(state: StateDir, items: list[objects.Object], name: str, log: Log) -> None:
     client = admin_client(state)
     try:
-        _apply(client, addons.coredns_objects(config), "error installing CoreDNS")
-        log("[addons] Applied essential addon: CoreDNS")
+        _apply(client, items, f"error installing {name}")
+        log(f"[addons] Applied essential addon: {name}")
     finally:
         client.close()
+
+
+def addon_coredns(config: BootstrapConfig, state: StateDir, log: Log) -> None:
+    _install_addon(state, addons.coredns_objects(config), "CoreDNS", log)
 
 
 def addon_kube_proxy(config: BootstrapConfig, state: StateDir, log: Log) -> None:
-    client = admin_client(state)
-    try:
-        _apply(client, addons.kube_proxy_objects(config), "error installing kube-proxy")
-        log("[addons] Applied essential addon: kube-proxy")
-    finally:
-        client.close()
+    _install_addon(state, addons.kube_proxy_objects(config), "kube-proxy", log)
 
 
 def show_join_command(config: BootstrapConfig, state: StateDir, log: Log) -> None:

@@ -38,13 +38,19 @@ def _say(text: str) -> None:
 
 def version_command(name: str) -> list[str]:
     """The arguments that make each binary print its version."""
-    return ["version", "--client"] if name == "kubectl" else ["--version"]
+    if name == "kubectl":
+        return ["version", "--client"]
+    if name == "kubeadm":
+        return ["version", "--output", "short"]
+    return ["--version"]
 
 
 def expected_version_line(name: str, version: str) -> str:
     """The line each binary prints for the release we pin (exact, so v1.37.2 ≠ v1.37.20)."""
     if name == "kubectl":
         return f"Client Version: {version}"
+    if name == "kubeadm":
+        return version
     if name == "etcd":
         return f"etcd Version: {ETCD_VERSION.lstrip('v')}"
     if name == "kwok":

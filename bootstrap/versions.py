@@ -28,7 +28,10 @@ KWOK_PACKAGE = "sigs.k8s.io/kwok/cmd/kwok"
 GINKGO_PACKAGE = "github.com/onsi/ginkgo/v2/ginkgo"
 E2E_PACKAGE = "k8s.io/kubernetes/test/e2e"
 
-SERVER_BINARIES = ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl")
+SERVER_BINARIES = (
+    "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl", "kubeadm", "kubelet",
+    "kube-proxy",
+)
 """Published on dl.k8s.io for every release; built from ``k8s.io/kubernetes/cmd/<name>``."""
 EXTRA_BINARIES = ("etcd", "kwok")
 """Not on dl.k8s.io: always built from their Go modules."""

@@ -15,6 +15,8 @@ from typing import Any, Generic, TypeVar
 from kubeadm_verify.results import CheckResult, Severity, Status
 
 ROLES = ("control-plane", "worker")
+ORIGINS = ("kubeadm", "beyond")
+"""Where a check comes from: kubeadm's own preflight (same id, same verdict) or ours."""
 ALL_ROLES = frozenset(ROLES)
 CONTROL_PLANE = frozenset({"control-plane"})
 WORKER = frozenset({"worker"})
@@ -68,6 +70,7 @@ class Check(Generic[Context]):
     roles: frozenset[str]
     tier: str
     summary: str
+    origin: str = "kubeadm"
 
     def applies_to(self, role: str) -> bool:
         return role in self.roles
@@ -87,10 +90,14 @@ class Registry(Generic[Context]):
         severity: Severity,
         roles: frozenset[str] = ALL_ROLES,
         summary: str = "",
+        origin: str = "kubeadm",
     ) -> Callable[[Callable[[Context], Finding]], Callable[[Context], Finding]]:
+        if origin not in ORIGINS:
+            raise ValueError(f"check {check_id!r}: origin must be one of {ORIGINS}")
+
         def declare(func: Callable[[Context], Finding]) -> Callable[[Context], Finding]:
             doc = first_paragraph(func.__doc__ or "")
-            self.add(Check(check_id, func, severity, roles, self.tier, summary or doc))
+            self.add(Check(check_id, func, severity, roles, self.tier, summary or doc, origin))
             return func
 
         return declare
@@ -142,6 +149,7 @@ def execute(
                 remediation="report this with the details; the other checks are unaffected",
                 details={"exception": type(exc).__name__, "error": str(exc)},
                 duration_s=time.perf_counter() - started,
+                origin=check.origin,
             )
     return _result(check, finding, ignored, time.perf_counter() - started)
 
@@ -163,4 +171,5 @@ def _result(
         remediation=finding.remediation,
         details=details,
         duration_s=duration,
+        origin=check.origin,
     )

@@ -37,12 +37,16 @@ class CheckResult:
     details: Mapping[str, Any] = field(default_factory=dict)
     duration_s: float = 0.0
     conformance: tuple[str, ...] = ()
+    origin: str = ""
+    """``kubeadm`` for a check kubeadm itself runs, ``beyond`` for one of ours; empty where the
+    distinction does not apply (tests of the cluster tiers)."""
 
     def as_dict(self, *, with_conformance: bool = False) -> dict[str, Any]:
         entry: dict[str, Any] = {
             "id": self.id,
             "status": self.status.value,
             "severity": self.severity.value,
+            **({"origin": self.origin} if self.origin else {}),
             "message": self.message,
             "remediation": self.remediation,
             "details": dict(self.details),

@@ -55,6 +55,8 @@ def _testcase(suite: ET.Element, tier: str, result: CheckResult) -> None:
     properties = ET.SubElement(case, "properties")
     _property(properties, "status", result.status.value)
     _property(properties, "severity", result.severity.value)
+    if result.origin:
+        _property(properties, "origin", result.origin)
     for codename in result.conformance:
         _property(properties, "conformance", codename)
     if result.status is Status.WARN:

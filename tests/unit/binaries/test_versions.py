@@ -60,4 +60,5 @@ def test_pins_match_what_the_pinned_release_expects() -> None:
     assert versions.KWOK_VERSION == "v0.8.0"
     assert versions.GINKGO_VERSION == "v2.32.0"
     assert set(versions.ALL_BINARIES) == {"kube-apiserver", "kube-controller-manager",
-                                          "kube-scheduler", "kubectl", "etcd", "kwok"}
+                                          "kube-scheduler", "kubectl", "kubeadm", "kubelet",
+                                          "kube-proxy", "etcd", "kwok"}

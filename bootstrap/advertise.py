@@ -1,5 +1,8 @@
 """kubeadm's default advertise address: the local address of the default route.
 
+Used where the configuration gives none (``localAPIEndpoint.advertiseAddress``); an address the
+file sets, loopback included, is kept.
+
 A loopback advertise address leaves the ``kubernetes`` Service without endpoints (kube-apiserver
 will not publish a loopback address), so a local cluster advertises what ``kubeadm init`` would.
 """
@@ -27,8 +30,8 @@ def default_route_address() -> str | None:
 
 
 def with_advertise_address(config: BootstrapConfig, address: str | None) -> BootstrapConfig:
-    """kubeadm's default advertise address where the configuration leaves it at the loopback."""
-    current = config.endpoint.advertise_address
-    if address is None or not ipaddress.ip_address(current).is_loopback:
+    """``address`` (kubeadm's default) where the configuration does not set one itself."""
+    if address is None or config.endpoint.advertise_given:
         return config
-    return replace(config, endpoint=replace(config.endpoint, advertise_address=address))
+    return replace(config, endpoint=replace(config.endpoint, advertise_address=address,
+                                            advertise_given=True))

@@ -19,7 +19,8 @@ from bootstrap.configtypes import BootstrapConfig, IPAddress
 SERVER_AUTH = ExtendedKeyUsageOID.SERVER_AUTH
 CLIENT_AUTH = ExtendedKeyUsageOID.CLIENT_AUTH
 KUBELET_API_ADMIN_GROUP = "system:kubelet-api-admin"
-"""apiserver-kubelet-client's O from v1.37 (k/k PR 138957); kubeadm:cluster-admins in 1.29-1.36."""
+"""The ClusterRole kubeadm v1.37 binds the apiserver's kubelet client user to (its certificate
+carries no Organization: the binding names the user ``kube-apiserver-kubelet-client``)."""
 
 
 @dataclass(frozen=True)
@@ -92,8 +93,7 @@ CERTS: tuple[CertSpec, ...] = (
              alt_names=api_server_alt_names),
     CertSpec("apiserver-kubelet-client", "apiserver-kubelet-client", "the certificate for the "
              "API server to connect to kubelet", ca_name="ca",
-             common_name="kube-apiserver-kubelet-client",
-             organizations=(KUBELET_API_ADMIN_GROUP,), usages=(CLIENT_AUTH,)),
+             common_name="kube-apiserver-kubelet-client", usages=(CLIENT_AUTH,)),
     CertSpec("front-proxy-ca", "front-proxy-ca", "the self-signed CA to provision identities "
              "for front proxy", common_name="front-proxy-ca"),
     CertSpec("front-proxy-client", "front-proxy-client", "the certificate for the front proxy "

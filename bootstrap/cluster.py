@@ -10,6 +10,7 @@ that is not there it does nothing.
 from __future__ import annotations
 
 import contextlib
+import functools
 import shutil
 import signal
 import sys
@@ -23,26 +24,18 @@ from pathlib import Path
 from types import FrameType
 
 from bootstrap import components, health, kwok, ports, process
-from bootstrap.configtypes import BootstrapConfig, BootstrapTokenSpec, ExtraArg
+from bootstrap.advertise import default_route_address, with_advertise_address
+from bootstrap.configtypes import BootstrapConfig, BootstrapTokenSpec
 from bootstrap.handle import ClusterHandle
 from bootstrap.phases import init_phases
 from bootstrap.phases import run as run_phases
 from bootstrap.phases_api import ApiClient
-from bootstrap.state import StateDir
+from bootstrap.state import MARKER, StateDir
 from bootstrap.tokens import JWS_KEY_PREFIX, generate_token, parse_token
 from bootstrap.versions import cache_root
 from kubeadm_verify.errors import BootstrapError, UsageError
 
 Log = Callable[[str], None]
-LOCAL_TUNING = (ExtraArg("kube-api-qps", "100"), ExtraArg("kube-api-burst", "200"))
-"""Given to the controller-manager by ``up`` unless the configuration sets them itself.
-
-With ``--use-service-account-credentials`` (kubeadm's) the controller-manager gets a
-ServiceAccount and a token for each of its ~50 controllers at start, through a client limited
-to 20 requests/s (burst 30): about five seconds of client-side throttling before the
-serviceaccount and bootstrap-signer controllers run. A raised limit is what a one-node local
-cluster can afford; it shows in the uploaded kubeadm-config like any extraArg.
-"""
 ADMIN_CONTEXT = "kubernetes-admin@{cluster}"
 NODES_TIMEOUT = 60.0
 STOP_ORDER = (
@@ -72,12 +65,18 @@ def resolve_tokens(config: BootstrapConfig, recorded: list[str]) -> tuple[Bootst
 def resolve(config: BootstrapConfig, state: StateDir) -> BootstrapConfig:
     """Fix what must stay fixed for the life of the cluster, and record it in the state dir.
 
-    Ports asked for as 0 get free ones and empty tokens get values; a second call returns the
-    same answers, from the record.
+    Ports asked for as 0 get free ones, empty tokens get values, and an advertise address the
+    configuration does not give is the default route's (as ``kubeadm init``); a second call
+    returns the same answers, from the record.
     """
+    if config.cluster.etcd_external is not None:
+        raise UsageError("etcd.external: a local cluster runs its own etcd; remove "
+                         "etcd.external from the configuration to bring one up")
     state.create()
     record = state.cluster_record()
     others = ports.recorded_ports() | ports.recorded_ports(state.root.parent)
+    address = record.get("advertise_address") or default_route_address()
+    config = with_advertise_address(config, address)
     chosen = ports.pick(config, record.get("ports"), avoid=others)
     resolved = ports.apply(config, chosen)
     tokens = resolve_tokens(resolved, record.get("tokens", []))
@@ -110,17 +109,6 @@ def prepare(config: BootstrapConfig, state: StateDir, *, binaries: Path | None =
     resolved = resolve(config, state)
     find_binaries(resolved, state, binaries, source)
     return resolved
-
-
-def with_local_tuning(config: BootstrapConfig) -> BootstrapConfig:
-    """``LOCAL_TUNING`` ahead of the controller-manager's extraArgs, unless already set there."""
-    given = {arg.name for arg in config.cluster.controller_manager_extra_args}
-    tuning = tuple(arg for arg in LOCAL_TUNING if arg.name not in given)
-    if not tuning:
-        return config
-    cluster = replace(config.cluster, controller_manager_extra_args=(
-        *tuning, *config.cluster.controller_manager_extra_args))
-    return replace(config, cluster=cluster)
 
 
 def handle_for(state: StateDir, config: BootstrapConfig, simulated_nodes: int = 0) -> ClusterHandle:
@@ -166,46 +154,63 @@ def uninterruptible() -> Iterator[None]:
             signal.signal(sig, handler)
 
 
-# -- readiness -----------------------------------------------------------------------------------
+# -- beyond kubeadm init: what tests need before they start -------------------------------------
 
 def _signing_token_ids(config: BootstrapConfig) -> list[str]:
     return [parse_token(spec.token).id for spec in config.bootstrap_tokens
             if "signing" in spec.usages]
 
 
-def ready(config: BootstrapConfig, state: StateDir, client: ApiClient) -> bool:
-    """"Up": endpoints healthy, ``default`` ServiceAccount there, cluster-info signed."""
-    if not health.endpoints_ok(config, state):
-        return False
-    try:
-        if client.get_or_none("/api/v1/namespaces/default/serviceaccounts/default") is None:
-            return False
-        info = client.get_or_none("/api/v1/namespaces/kube-public/configmaps/cluster-info")
-    except OSError:
-        return False
+def _has_default_service_account(client: ApiClient) -> bool:
+    return client.get_or_none("/api/v1/namespaces/default/serviceaccounts/default") is not None
+
+
+def _cluster_info_signed(config: BootstrapConfig, client: ApiClient) -> bool:
+    info = client.get_or_none("/api/v1/namespaces/kube-public/configmaps/cluster-info")
     data = (info or {}).get("data") or {}
     return all(f"{JWS_KEY_PREFIX}{token_id}" in data for token_id in _signing_token_ids(config))
 
 
-def wait_ready(config: BootstrapConfig, state: StateDir, log: Log,
-               timeout: float = health.READY_TIMEOUT) -> None:
+def workload_conditions(config: BootstrapConfig, state: StateDir,
+                        client: ApiClient) -> list[tuple[str, Callable[[], bool]]]:
+    """What a test expects of a healthy cluster that ``kubeadm init`` does not wait for; each
+    named by what the controller-manager's controllers should have done."""
+    ids = ", ".join(_signing_token_ids(config)) or "none"
+    return [
+        ("etcd and the apiserver's /readyz to report ready",
+         lambda: health.endpoints_ok(config, state)),
+        ("the serviceaccount controller to create the 'default' ServiceAccount",
+         lambda: _has_default_service_account(client)),
+        (f"the bootstrapsigner controller to sign cluster-info for token(s) {ids}",
+         lambda: _cluster_info_signed(config, client)),
+    ]
+
+
+def wait_for_workloads(config: BootstrapConfig, state: StateDir, log: Log,
+                       timeout: float = health.READY_TIMEOUT) -> None:
+    """The fixtures' wait, separate from "up": fail naming the first condition not met.
+
+    ``config`` may be unresolved: the record in ``state`` gives the ports and tokens.
+    """
+    resolved = resolve(config, state)
     client = ApiClient.from_kubeconfig(state, "admin")
     start = time.monotonic()
     try:
-        health.wait_until(lambda: _safe_ready(config, state, client), "the cluster to be ready",
-                          state, timeout)
+        for what, condition in workload_conditions(resolved, state, client):
+            left = max(0.0, timeout - (time.monotonic() - start))
+            health.wait_until(functools.partial(_holds, condition), what, state, left)
     finally:
         client.close()
     took = health.go_duration(time.monotonic() - start)
-    log(f"[kubeadm-verify] The cluster is ready after {took}")
+    log(f"[kubeadm-verify] The cluster is ready for workloads after {took}")
 
 
-def _safe_ready(config: BootstrapConfig, state: StateDir, client: ApiClient) -> bool:
+def _holds(condition: Callable[[], bool]) -> bool:
     from bootstrap.phases_api import ApiError
 
     try:
-        return ready(config, state, client)
-    except ApiError:
+        return condition()
+    except (ApiError, OSError):
         return False
 
 
@@ -234,9 +239,11 @@ def _claim(state: StateDir) -> None:
     if alive:
         raise UsageError(f"cluster {state.name!r} is already up ({state.root}); "
                          "run `kubeadm-verify down` first")
-    ours = any((state.root / name).exists() for name in ("cluster.json", "processes.json"))
-    if not ours and any(state.root.iterdir()):
-        raise UsageError(f"{state.root} exists and is not a kubeadm-verify state dir")
+    if not state.is_ours():
+        if not state.is_empty():
+            raise UsageError(f"{state.root} exists and is not a kubeadm-verify state dir "
+                             f"(no {MARKER}); not touching it")
+        return
     shutil.rmtree(state.root)
 
 
@@ -249,22 +256,21 @@ def up(
     log: Log = stderr_log,
     skip_phases: Sequence[str] = (),
     binaries: Path | None = None,
-    ready_timeout: float = health.READY_TIMEOUT,
-    tuning: bool = True,
 ) -> ClusterHandle:
-    """Bring a cluster up and wait until it is ready; on any failure leave nothing behind.
+    """Bring a cluster up as ``kubeadm init`` does; on any failure leave nothing behind.
 
-    ``tuning`` adds ``LOCAL_TUNING`` to the controller-manager (off: kubeadm's flags exactly).
+    Done when every init phase is, the control plane healthy as kubeadm's wait-control-plane
+    polls it: a misconfigured cluster kubeadm would finish also comes up, to be judged. Waiting
+    for more (``wait_for_workloads``) is the caller's choice. ``simulated_nodes`` kwok Nodes are
+    started afterwards and waited on until Ready.
     """
     state = StateDir.for_cluster(name, state_dir)
     _claim(state)
     try:
         with interruptible():
-            wanted = with_local_tuning(config) if tuning else config
-            resolved = resolve(wanted, state)
+            resolved = resolve(config, state)
             log(f"[init] Using Kubernetes version: {resolved.cluster.kubernetes_version}")
             _run_init(resolved, state, log, skip_phases, binaries)
-            wait_ready(resolved, state, log, ready_timeout)
             if simulated_nodes > 0:
                 start_simulated_nodes(state, simulated_nodes, log)
     except BootstrapError as error:
@@ -329,8 +335,8 @@ def stop_processes(state: StateDir) -> list[str]:
 
 
 def teardown(state: StateDir) -> None:
-    """Stop what the state dir records and remove the dir."""
-    if not state.exists():
+    """Stop what the state dir records and remove the dir; a dir without our marker is left."""
+    if not state.exists() or not state.is_ours():
         return
     stop_processes(state)
     shutil.rmtree(state.root, ignore_errors=True)
@@ -341,8 +347,9 @@ def down(name: str, *, state_dir: str | Path | None = None, log: Log = stderr_lo
     state = StateDir.for_cluster(name, state_dir)
     if not state.exists():
         return False
-    if not any((state.root / f).exists() for f in ("cluster.json", "processes.json")):
-        raise UsageError(f"{state.root} is not a kubeadm-verify state dir; not removing it")
+    if not state.is_ours():
+        raise UsageError(f"{state.root} is not a kubeadm-verify state dir (no {MARKER}); "
+                         "not removing it")
     with uninterruptible():
         stopped = stop_processes(state)
         shutil.rmtree(state.root)
@@ -359,12 +366,12 @@ __all__ = [
     "handle_for",
     "interruptible",
     "prepare",
-    "ready",
     "resolve",
     "start_simulated_nodes",
     "stop_processes",
     "teardown",
     "uninterruptible",
     "up",
-    "wait_ready",
+    "wait_for_workloads",
+    "workload_conditions",
 ]

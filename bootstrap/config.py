@@ -14,12 +14,14 @@ fixes, so tests can run several clusters side by side::
 
 from __future__ import annotations
 
+import os
+import stat
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import yaml
 
-from bootstrap import configread
+from bootstrap import configread, configschema
 from bootstrap.configfields import FieldReader
 from bootstrap.configtypes import (
     INIT_DESCRIPTION,
@@ -37,6 +39,8 @@ KUBEADM_API_VERSION = "kubeadm.k8s.io/v1beta4"
 LOCAL_API_VERSION = "kubeadm-verify/v1alpha1"
 KUBEADM_KINDS = ("InitConfiguration", "ClusterConfiguration", "JoinConfiguration")
 IGNORED_KUBEADM_KINDS = ("ResetConfiguration", "UpgradeConfiguration")
+MAX_CONFIG_BYTES = 1 << 20
+"""A kubeadm configuration is a few kilobytes; a larger file is refused before it is read."""
 
 
 @dataclass(frozen=True)
@@ -65,10 +69,21 @@ def load_config(path: Path | None) -> LoadedConfig:
 def parse_config(text: str, source: str = "<config>") -> LoadedConfig:
     """Like ``load_config`` for text already read; ``source`` names it in error messages."""
     documents = _split(text, source)
+    _refuse_unknown_fields(documents.by_kind, source)
     reader = FieldReader()
     config = _assemble(documents.by_kind, reader, source)
-    unknown = tuple(f"{name}: unknown or unsupported field, ignored" for name in reader.unknown())
-    return LoadedConfig(config, documents.warnings + unknown + configread.sans_warnings(config))
+    unused = tuple(f"{name}: not used by kubeadm-verify, ignored" for name in reader.unknown())
+    return LoadedConfig(config, documents.warnings + unused + configread.sans_warnings(config))
+
+
+def _refuse_unknown_fields(by_kind: dict[str, object], source: str) -> None:
+    """kubeadm decodes strictly: a field its API does not have is an error (not a warning)."""
+    for kind, document in by_kind.items():
+        if kind in configschema.BY_KIND and isinstance(document, dict):
+            unknown = configschema.unknown_fields(kind, document)
+            if unknown:
+                raise UsageError(f"{source}: strict decoding error: unknown field "
+                                 f"{unknown[0]!r}")
 
 
 def node_registration_from_file(path: Path) -> tuple[Role, tuple[str, ...]]:
@@ -82,11 +97,28 @@ def node_registration_from_file(path: Path) -> tuple[Role, tuple[str, ...]]:
 
 
 def _read(path: Path) -> str:
+    """A regular file of at most ``MAX_CONFIG_BYTES``, opened without blocking (a FIFO never
+    hangs us) and checked before any byte is read."""
     try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        reason = getattr(error, "strerror", None) or str(error)
-        raise InputError(f"cannot read config file {path}: {reason}") from error
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as error:
+        raise InputError(f"cannot read config file {path}: {error.strerror}") from error
+    with os.fdopen(descriptor, "rb") as handle:
+        info = os.fstat(descriptor)
+        if not stat.S_ISREG(info.st_mode):
+            raise InputError(f"cannot read config file {path}: not a regular file")
+        if info.st_size > MAX_CONFIG_BYTES:
+            raise InputError(f"cannot read config file {path}: larger than "
+                             f"{MAX_CONFIG_BYTES // 1024} KiB")
+        try:
+            data = handle.read(MAX_CONFIG_BYTES + 1)
+            if len(data) > MAX_CONFIG_BYTES:
+                raise InputError(f"cannot read config file {path}: larger than "
+                                 f"{MAX_CONFIG_BYTES // 1024} KiB")
+            return data.decode("utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            reason = getattr(error, "strerror", None) or str(error)
+            raise InputError(f"cannot read config file {path}: {reason}") from error
 
 
 def _split(text: str, source: str) -> _Documents:

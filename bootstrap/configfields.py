@@ -166,14 +166,13 @@ class Fields:
         return self._items(key, value)
 
     def extra_args(self, key: str) -> tuple[ExtraArg, ...]:
-        """v1beta4's list of ``{name, value}`` (names may repeat) or the older ``{name: value}``."""
+        """v1beta4's list of ``{name, value}`` (names may repeat); kubeadm refuses v1beta3's
+        ``{name: value}`` mapping in a v1beta4 file, and so do we."""
         value = self._take(key)
         if value is None:
             return ()
-        if isinstance(value, dict):
-            return tuple(self._map_arg(key, name, arg) for name, arg in value.items())
         if not isinstance(value, list):
-            raise self._wrong(key, "a list of {name, value} or a mapping", value)
+            raise self._wrong(key, "a list of {name, value} (v1beta4)", value)
         args = []
         for index, item in enumerate(self._items(key, value)):
             arg = ExtraArg(item.string("name"), item.string("value"))
@@ -184,12 +183,6 @@ class Fields:
 
     def _items(self, key: str, value: list[object]) -> list[Fields]:
         return [self._reader.open(item, f"{self.where(key)}[{i}]") for i, item in enumerate(value)]
-
-    def _map_arg(self, key: str, name: object, value: object) -> ExtraArg:
-        if not isinstance(name, str) or not isinstance(value, str):
-            raise UsageError(f"{self.where(key)}.{name}: expected a string value, "
-                             f"got {describe(value)} (quote it)")
-        return ExtraArg(name, value)
 
     def leftovers(self) -> list[str]:
         return [self.where(str(key)) for key in self._data if key not in self._seen]

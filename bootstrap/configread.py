@@ -20,11 +20,13 @@ from bootstrap.configtypes import (
     ClusterConfiguration,
     Discovery,
     EncryptionAlgorithm,
+    ExternalEtcd,
     ExtraArg,
     LocalPorts,
     Networking,
     NodeRegistration,
 )
+from bootstrap.versions import KUBERNETES_VERSION
 from kubeadm_verify.errors import UsageError
 
 _DNS_LABEL = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
@@ -34,6 +36,14 @@ _TOKEN = re.compile(r"\A[a-z0-9]{6}\.[a-z0-9]{16}\Z")
 _TOKEN_GROUP = re.compile(r"\Asystem:bootstrappers:[a-z0-9:-]{0,255}[a-z0-9]\Z")
 _TOKEN_USAGES = ("signing", "authentication")
 _DOCUMENT_KEYS = ("apiVersion", "kind")
+_CRI_SCHEME = "unix"
+_SCHEME = re.compile(r"\A([A-Za-z][A-Za-z0-9+.-]*):")
+
+
+def minimum_control_plane_version() -> tuple[int, int, int]:
+    """kubeadm's ``MinimumControlPlaneVersion``: one minor below kubeadm's own (v1.37 → v1.36.0)."""
+    major, minor = (int(part) for part in KUBERNETES_VERSION.lstrip("v").split(".")[:2])
+    return major, minor - 1, 0
 
 
 def default_node_name() -> str:
@@ -67,7 +77,11 @@ def sans_warnings(config: BootstrapConfig) -> tuple[str, ...]:
 def cluster(fields: Fields) -> ClusterConfiguration:
     fields.skip(*_DOCUMENT_KEYS)
     api_server = fields.child("apiServer")
-    etcd_local = fields.child("etcd").child("local")
+    etcd = fields.child("etcd")
+    if etcd.has("local") and etcd.has("external"):
+        raise UsageError(f"{fields.where('etcd')}: .Etcd.Local and .Etcd.External are mutually "
+                         "exclusive")
+    etcd_local = etcd.child("local")
     return ClusterConfiguration(
         kubernetes_version=_version(fields.string("kubernetesVersion"), fields),
         networking=_networking(fields.child("networking")),
@@ -81,7 +95,44 @@ def cluster(fields: Fields) -> ClusterConfiguration:
         ca_certificate_validity=fields.duration("caCertificateValidityPeriod",
                                                 ClusterConfiguration.ca_certificate_validity),
         encryption_algorithm=_algorithm(fields),
+        etcd_external=_external_etcd(etcd) if etcd.has("external") else None,
     )
+
+
+def _external_etcd(etcd: Fields) -> ExternalEtcd:
+    """kubeadm's ``ValidateEtcd`` for ``etcd.external``, in its order and words."""
+    fields = etcd.child("external")
+    result = ExternalEtcd(endpoints=fields.strings("endpoints"), ca_file=fields.string("caFile"),
+                          cert_file=fields.string("certFile"), key_file=fields.string("keyFile"))
+    where = fields.where("").rstrip(".")
+    if bool(result.cert_file) != bool(result.key_file):
+        raise UsageError(f"{where}: either both or none of .Etcd.External.CertFile and "
+                         ".Etcd.External.KeyFile must be set")
+    if result.cert_file and not result.ca_file:
+        raise UsageError(f"{where}: setting .Etcd.External.CertFile and .Etcd.External.KeyFile "
+                         "requires .Etcd.External.CAFile")
+    if not result.endpoints:
+        raise UsageError(f"{fields.where('endpoints')}: at least one endpoint must be specified")
+    https = bool(result.ca_file or result.cert_file or result.key_file)
+    for endpoint in result.endpoints:
+        _url(endpoint, https, fields.where("endpoints"))
+    for endpoint in fields.strings("httpEndpoints"):
+        _url(endpoint, False, fields.where("httpEndpoints"))
+    for key, path in (("caFile", result.ca_file), ("certFile", result.cert_file),
+                      ("keyFile", result.key_file)):
+        if path and not path.startswith("/"):
+            raise UsageError(f"{fields.where(key)}: {path!r} is not an absolute path")
+    return result
+
+
+def _url(text: str, https: bool, where: str) -> None:
+    """Go's ``url.Parse`` takes a scheme only where the text starts with one (a letter)."""
+    match = _SCHEME.match(text)
+    scheme = match.group(1) if match else ""
+    if https and scheme != "https":
+        raise UsageError(f"{where}: {text!r}: the URL must be using the HTTPS scheme")
+    if not scheme:
+        raise UsageError(f"{where}: {text!r}: the URL without scheme is not allowed")
 
 
 def init(fields: Fields, cluster_config: ClusterConfiguration) -> BootstrapConfig:
@@ -136,7 +187,14 @@ def _version(text: str, fields: Fields) -> str:
     if match is None:
         raise UsageError(f"{fields.where('kubernetesVersion')}: {text!r} is not an exact "
                          "version like v1.37.2")
-    return f"v{match.group(1)}"
+    version = f"v{match.group(1)}"
+    numbers = tuple(int(part) for part in re.split(r"[-+]", match.group(1))[0].split("."))
+    minimum = minimum_control_plane_version()
+    if numbers < minimum:
+        raise UsageError("this version of kubeadm only supports deploying clusters with the "
+                         f"control plane version >= {'.'.join(map(str, minimum))}. "
+                         f"Current version: {version}")
+    return version
 
 
 def _networking(fields: Fields) -> Networking:
@@ -180,7 +238,23 @@ def _node(fields: Fields) -> NodeRegistration:
     if "all" in lowered and len(lowered) > 1:
         raise UsageError(f"{fields.where('ignorePreflightErrors')}: don't name individual "
                          "checks when 'all' is used")
-    return NodeRegistration(name=name, ignore_preflight_errors=ignored)
+    return NodeRegistration(name=name, ignore_preflight_errors=ignored,
+                            cri_socket=_cri_socket(fields))
+
+
+def _cri_socket(fields: Fields) -> str:
+    """kubeadm's ``ValidateSocketPath``; a bare path gets ``unix://``, as kubeadm's defaulting."""
+    text = fields.string("criSocket").strip()
+    if not text:
+        return ""
+    if text.startswith("/"):
+        return f"{_CRI_SCHEME}://{text}"
+    match = _SCHEME.match(text)
+    scheme = match.group(1) if match else ""
+    if scheme != _CRI_SCHEME:
+        raise UsageError(f"{fields.where('criSocket')}: {text!r}: only URL scheme "
+                         f"{_CRI_SCHEME!r} is supported, got {scheme!r}")
+    return text
 
 
 def _endpoint(fields: Fields) -> APIEndpoint:
@@ -192,7 +266,8 @@ def _endpoint(fields: Fields) -> APIEndpoint:
         raise UsageError(f"{fields.where('advertiseAddress')}: {address!r} is not an IP "
                          "address") from None
     return APIEndpoint(advertise_address=address,
-                       bind_port=_port(fields, "bindPort", default.bind_port))
+                       bind_port=_port(fields, "bindPort", default.bind_port),
+                       advertise_given=fields.has("advertiseAddress"))
 
 
 def _port(fields: Fields, key: str, default: int) -> int:

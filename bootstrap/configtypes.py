@@ -70,6 +70,16 @@ class Networking:
 
 
 @dataclass(frozen=True)
+class ExternalEtcd:
+    """``etcd.external``: an etcd kubeadm does not run; its client certificates are the user's."""
+
+    endpoints: tuple[str, ...]
+    ca_file: str = ""
+    cert_file: str = ""
+    key_file: str = ""
+
+
+@dataclass(frozen=True)
 class ClusterConfiguration:
     """The subset of kubeadm's ``ClusterConfiguration`` that a local control plane needs."""
 
@@ -83,6 +93,9 @@ class ClusterConfiguration:
     certificate_validity: timedelta = CERTIFICATE_VALIDITY
     ca_certificate_validity: timedelta = CA_CERTIFICATE_VALIDITY
     encryption_algorithm: EncryptionAlgorithm = EncryptionAlgorithm.RSA_2048
+    etcd_external: ExternalEtcd | None = None
+    """Set when the file has ``etcd.external``: no local etcd; the node tier skips etcd's checks
+    as kubeadm does, and ``up`` refuses it (it runs only a local etcd)."""
     cluster_name: str = DEFAULT_CLUSTER_NAME
     """kubeadm's default; not read from files (not in the supported subset)."""
 
@@ -92,6 +105,8 @@ class NodeRegistration:
     name: str
     ignore_preflight_errors: tuple[str, ...] = ()
     """As written; kubeadm matches check names case-insensitively, ``all`` ignores every one."""
+    cri_socket: str = ""
+    """``unix://`` URL of the CRI endpoint; empty means "detect", as kubeadm does."""
 
 
 @dataclass(frozen=True)
@@ -100,6 +115,9 @@ class APIEndpoint:
 
     advertise_address: str = "127.0.0.1"
     bind_port: int = 6443
+    advertise_given: bool = False
+    """True when the file set ``advertiseAddress`` (or ``up`` has decided it); otherwise ``up``
+    uses the default route's address, as kubeadm does, the loopback only without a route."""
 
     @property
     def url(self) -> str:

@@ -8,7 +8,9 @@ Fixtures:
 
 ``kv_cluster`` (session)
     A ``bootstrap.handle.ClusterHandle``. Brought up once, on free ports, with
-    ``--kv-simulated-nodes`` kwok nodes (default 2); torn down in ``finally``, also after a failed
+    ``--kv-simulated-nodes`` kwok nodes (default 2); then, beyond what ``kubeadm init`` waits
+    for, until the ``default`` ServiceAccount exists and ``cluster-info`` is signed (a named
+    wait: its timeout says which did not happen); torn down in ``finally``, also after a failed
     setup or Ctrl-C/SIGTERM (SIGTERM raises KeyboardInterrupt while the cluster exists).
     ``--kv-kubeconfig`` (and ``--kv-context``) reuse a cluster instead, which is never torn down.
     ``--keep-cluster=always|on-failure`` keeps ours for debugging and says where it is.
@@ -77,22 +79,12 @@ def _sigterm_to_interrupt(signum: int, frame: FrameType | None) -> None:
 
 
 def free_port_config(path: str | None) -> BootstrapConfig:
-    """The configuration (``--kv-config`` or defaults): kubeadm's default ports set to 0, and
-    kubeadm's default advertise address (the default route's) where it is left at the loopback."""
-    from dataclasses import replace
-
+    """The configuration (``--kv-config`` or defaults) with kubeadm's default ports set to 0;
+    the advertise address, unless the file sets one, is the default route's (see ``up``)."""
     from bootstrap.config import load_config
-    from bootstrap.configtypes import APIEndpoint, LocalPorts
+    from bootstrap.ports import all_free
 
-    config = load_config(Path(path) if path else None).config
-    defaults, ports = LocalPorts(), config.ports
-    zeroed = LocalPorts(**{name: 0 if getattr(ports, name) == getattr(defaults, name)
-                           else getattr(ports, name) for name in defaults.__dataclass_fields__})
-    bind = 0 if config.endpoint.bind_port == APIEndpoint().bind_port else config.endpoint.bind_port
-    from bootstrap.advertise import default_route_address, with_advertise_address
-
-    config = replace(config, ports=zeroed, endpoint=replace(config.endpoint, bind_port=bind))
-    return with_advertise_address(config, default_route_address())
+    return all_free(load_config(Path(path) if path else None).config)
 
 
 def _external(kubeconfig: str, context: str | None) -> ClusterHandle:
@@ -134,7 +126,7 @@ def kv_cluster(request: pytest.FixtureRequest) -> Iterator[ClusterHandle]:
     if option("kv_kubeconfig"):
         yield _external(str(option("kv_kubeconfig")), option("kv_context"))
         return
-    from bootstrap.cluster import teardown, uninterruptible, up
+    from bootstrap.cluster import teardown, uninterruptible, up, wait_for_workloads
     from bootstrap.state import StateDir
 
     name = f"pytest-{run_id(request.config)}"
@@ -145,6 +137,7 @@ def kv_cluster(request: pytest.FixtureRequest) -> Iterator[ClusterHandle]:
     try:
         handle = up(name, config, simulated_nodes=int(option("kv_simulated_nodes")),
                     skip_phases=("preflight",), log=lambda line: None)
+        wait_for_workloads(config, state, lambda line: None)
         yield handle
     finally:
         if state.exists() and _keep(str(option("keep_cluster")), request.session):

@@ -1,11 +1,11 @@
 """Is the control plane up? kubeadm's ``[control-plane-check]``, and the stricter "ready" gate.
 
-``wait_control_plane`` polls what kubeadm v1.37 polls (apiserver ``/livez``, controller-manager
-``/healthz``, scheduler ``/livez``) and prints its lines; unlike kubeadm it also watches the
-processes, so a component that exits (a bad flag) fails the wait at once, pointing at its log,
-instead of after four minutes. ``wait_ready`` is what "up" means for a test: etcd ready,
-``/livez`` and ``/readyz``, the ``default`` ServiceAccount, and ``cluster-info`` signed for
-every signing token by the controller-manager's BootstrapSigner.
+``wait_control_plane`` polls what kubeadm v1.37 polls (apiserver ``/livez`` as the admin user,
+controller-manager ``/healthz``, scheduler ``/livez``, both unauthenticated) and prints its lines;
+unlike kubeadm it also watches the processes, so a component that exits (a bad flag) fails the
+wait at once, pointing at its log, instead of after four minutes. The apiserver is asked with
+admin.conf's credentials, as kubeadm's waiter does, so ``anonymous-auth=false`` or an authorizer
+that refuses anonymous requests does not keep a healthy control plane from counting as up.
 """
 
 from __future__ import annotations
@@ -52,10 +52,14 @@ def go_duration(seconds: float) -> str:
     return secs
 
 
-def tls_context(ca_file: Path | None) -> ssl.SSLContext:
-    """Verified against our CA, or (as kubeadm for the kcm and scheduler) not verified at all."""
+def tls_context(ca_file: Path | None, client_pem: Path | None = None) -> ssl.SSLContext:
+    """Verified against our CA (as ``client_pem``'s user, if given), or (as kubeadm for the kcm
+    and scheduler) not verified at all."""
     if ca_file is not None:
-        return ssl.create_default_context(cafile=str(ca_file))
+        context = ssl.create_default_context(cafile=str(ca_file))
+        if client_pem is not None:
+            context.load_cert_chain(str(client_pem))
+        return context
     context = ssl.create_default_context()
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
@@ -90,11 +94,26 @@ class Check:
     context: ssl.SSLContext | None
 
 
+def admin_context(state: StateDir) -> ssl.SSLContext:
+    """TLS as admin.conf's user against the cluster CA: how kubeadm asks the apiserver.
+
+    Without admin.conf (a phase run alone, before ``kubeconfig/admin``) the request is anonymous.
+    """
+    ca = state.pki / "ca.crt"
+    if not state.admin_conf.exists():
+        return tls_context(ca if ca.exists() else None)
+    from bootstrap.phases_api import ApiClient
+
+    client = ApiClient.from_kubeconfig(state, "admin")
+    client.close()
+    pem = Path(str(client.session.cert)) if client.session.cert else None
+    return tls_context(Path(str(client.session.verify)), pem)
+
+
 def _checks(config: BootstrapConfig, state: StateDir,
             names: Sequence[str]) -> list[Check]:
-    ca = state.pki / "ca.crt"
     return [Check(name, components.health_url(name, config),
-                  tls_context(ca if name == components.APISERVER and ca.exists() else None))
+                  admin_context(state) if name == components.APISERVER else tls_context(None))
             for name in names]
 
 
@@ -161,7 +180,7 @@ def endpoints_ok(config: BootstrapConfig, state: StateDir) -> bool:
     """etcd ``/readyz``, apiserver ``/livez`` and ``/readyz``, kcm and scheduler healthy."""
     if not etcd_ready(config):
         return False
-    context = tls_context(state.pki / "ca.crt")
+    context = admin_context(state)
     base = f"{config.endpoint.url}"
     if any(http_status(base + path, context) != 200 for path in ("/livez", "/readyz")):
         return False
@@ -172,6 +191,7 @@ def endpoints_ok(config: BootstrapConfig, state: StateDir) -> bool:
 __all__ = [
     "CONTROL_PLANE_TIMEOUT",
     "READY_TIMEOUT",
+    "admin_context",
     "endpoints_ok",
     "etcd_ready",
     "failed_process",

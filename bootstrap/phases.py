@@ -33,6 +33,11 @@ class Phase:
     uses_api: bool = False
 
     @property
+    def starts_processes(self) -> bool:
+        """Whether the phase runs an upstream binary (so needs the bin dir first)."""
+        return any(made.startswith("process:") for made in self.makes)
+
+    @property
     def parent(self) -> str:
         return self.name.split("/", 1)[0]
 

@@ -97,7 +97,7 @@ def _await_apiserver(config: BootstrapConfig, state: StateDir) -> None:
     fails this phase, the one that started it.
     """
     url = config.endpoint.url + "/readyz"
-    context = health.tls_context(state.pki / "ca.crt")
+    context = health.admin_context(state)
     health.wait_until(lambda: health.http_status(url, context, timeout=1.0) == 200,
                       "kube-apiserver to be ready", state,
                       timeout=health.CONTROL_PLANE_TIMEOUT)

@@ -116,13 +116,14 @@ def create_sa(config: BootstrapConfig, pki_dir: Path, log: Log) -> None:
     if key is not None:
         public = pki_dir / f"{SA_BASE_NAME}.pub"
         if not public.exists():
-            write_public(public, encode_public_key(key.public_key()))
+            write_private(public, encode_public_key(key.public_key()))
         log(f'[certs] Using the existing "{SA_BASE_NAME}" key')
         return
     log(f'[certs] Generating "{SA_BASE_NAME}" key and public key')
     key = new_private_key(config.cluster.encryption_algorithm)
     write_private(key_path(pki_dir, SA_BASE_NAME), encode_private_key(key))
-    write_public(pki_dir / f"{SA_BASE_NAME}.pub", encode_public_key(key.public_key()))
+    # kubeadm writes the public key with keyutil.WriteKey, so it is 0600 like the private one.
+    write_private(pki_dir / f"{SA_BASE_NAME}.pub", encode_public_key(key.public_key()))
 
 
 def create_all(config: BootstrapConfig, pki_dir: Path, log: Log) -> None:

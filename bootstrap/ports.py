@@ -148,6 +148,17 @@ def apply(config: BootstrapConfig, ports: dict[str, int]) -> BootstrapConfig:
     return replace(config, cluster=cluster, endpoint=endpoint, ports=local)
 
 
+def all_free(config: BootstrapConfig) -> BootstrapConfig:
+    """Every port left at kubeadm's default set to 0 (a free one), the API server's included,
+    so a second cluster on this machine collides with nothing; ports the file sets are kept."""
+    defaults, given = LocalPorts(), config.ports
+    local = LocalPorts(**{name: 0 if getattr(given, name) == getattr(defaults, name)
+                          else getattr(given, name) for name in defaults.__dataclass_fields__})
+    bind = config.endpoint.bind_port
+    endpoint = replace(config.endpoint, bind_port=0 if bind == APIEndpoint().bind_port else bind)
+    return replace(config, ports=local, endpoint=endpoint)
+
+
 def busy(ports: dict[str, int], host: str = "127.0.0.1") -> dict[str, int]:
     """The ports of ``ports`` that something already listens on."""
     return {name: port for name, port in ports.items() if is_listening(port, host)}
@@ -155,6 +166,7 @@ def busy(ports: dict[str, int], host: str = "127.0.0.1") -> dict[str, int]:
 
 __all__ = [
     "PORT_FIELDS",
+    "all_free",
     "apply",
     "busy",
     "can_bind",

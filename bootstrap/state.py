@@ -12,6 +12,8 @@
       kwok/                the simulated nodes' controller configuration
       cluster.json         what was resolved once and must stay (ports, token, bin dir)
       processes.json       pid, start time and boot id of every process we started
+      .kubeadm-verify-state  the marker written when the dir is created: ``up`` and ``down``
+                           delete only a dir that carries it, never one that merely looks like ours
 
 The two JSON records are rewritten whole (temporary file + rename) under an ``fcntl`` lock, so a
 reader never sees half a record and two commands on one cluster do not lose each other's writes.
@@ -36,6 +38,9 @@ from kubeadm_verify.errors import UsageError
 PRIVATE_DIR = 0o700
 CLUSTER_RECORD = "cluster.json"
 PROCESS_RECORD = "processes.json"
+MARKER = ".kubeadm-verify-state"
+MARKER_TEXT = "kubeadm-verify state dir: created by `kubeadm-verify up`, removed by `down`\n"
+_IGNORABLE = {".lock"}
 _NAME = re.compile(r"\A[a-z0-9]([-a-z0-9_.]{0,61}[a-z0-9])?\Z")
 
 
@@ -147,10 +152,30 @@ class StateDir:
     def exists(self) -> bool:
         return self.root.is_dir()
 
+    def is_ours(self) -> bool:
+        """Whether the dir carries the marker written when we created it (a regular file)."""
+        marker = self.root / MARKER
+        try:
+            return marker.is_file() and not marker.is_symlink() and \
+                marker.read_text(encoding="utf-8") == MARKER_TEXT
+        except (OSError, UnicodeDecodeError):
+            return False
+
+    def is_empty(self) -> bool:
+        return not any(entry.name not in _IGNORABLE for entry in self.root.iterdir())
+
     def create(self) -> None:
-        """The dir and its subdirs, owner-only: it holds every key of the cluster."""
+        """The dir and its subdirs, owner-only: it holds every key of the cluster.
+
+        A dir that exists with content but without our marker is someone else's: refused.
+        """
+        if self.exists() and not self.is_ours() and not self.is_empty():
+            raise UsageError(f"{self.root} exists and is not a kubeadm-verify state dir "
+                             f"(no {MARKER}); not using it")
         self.root.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
         os.chmod(self.root, PRIVATE_DIR)
+        if not self.is_ours():
+            (self.root / MARKER).write_text(MARKER_TEXT, encoding="utf-8")
         for sub in (self.pki, self.manifests, self.etcd_data, self.logs, self.tmp):
             sub.mkdir(mode=PRIVATE_DIR, exist_ok=True)
 
@@ -217,6 +242,7 @@ class StateDir:
 
 
 __all__ = [
+    "MARKER",
     "ProcessRecord",
     "StateDir",
     "check_name",

@@ -92,6 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--kubernetes-version", metavar="vX.Y.Z")
     up.add_argument("--simulated-nodes", type=int, default=0, metavar="N")
     up.add_argument("--state-dir", metavar="DIR")
+    up.add_argument("--free-ports", action="store_true",
+                    help="free ports instead of kubeadm's fixed ones (6443, 2379, ...)")
 
     down = verbs.add_parser("down", help="tear a local cluster down")
     down.add_argument("--name", default="kubeadm-verify")

@@ -14,7 +14,7 @@ def _stdout(line: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from bootstrap.cluster import interruptible, prepare
+    from bootstrap.cluster import find_binaries, interruptible, resolve
     from bootstrap.phases import run as run_phases
     from bootstrap.phases import select
     from bootstrap.state import StateDir
@@ -24,7 +24,9 @@ def run(args: argparse.Namespace) -> int:
     config = load(args.config, None)
     state = StateDir.for_cluster(args.name, args.state_dir)
     with interruptible():
-        resolved = prepare(config, state)
+        resolved = resolve(config, state)
+        if any(phase.starts_processes for phase in selected):
+            find_binaries(resolved, state)  # only phases that run a binary fetch or build one
         run_phases(selected, resolved, state, _stdout)
     return 0
 

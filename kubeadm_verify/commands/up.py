@@ -1,7 +1,9 @@
 """``kubeadm-verify up``: bring a named local cluster up; print its admin kubeconfig path.
 
 The phases log to stderr, so that stdout carries only the path
-(``export KUBECONFIG=$(kubeadm-verify up)``).
+(``export KUBECONFIG=$(kubeadm-verify up)``). Done when ``kubeadm init`` would be done.
+``--free-ports`` moves every port left at kubeadm's default (API server, etcd client, peer and
+metrics, controller-manager, scheduler) to a free one, so clusters can run side by side.
 """
 
 from __future__ import annotations
@@ -39,6 +41,10 @@ def run(args: argparse.Namespace) -> int:
     if args.simulated_nodes < 0:
         raise UsageError("--simulated-nodes must be 0 or more")
     config = load(args.config, args.kubernetes_version)
+    if getattr(args, "free_ports", False):
+        from bootstrap.ports import all_free
+
+        config = all_free(config)
     handle = up(args.name, config, state_dir=args.state_dir,
                 simulated_nodes=args.simulated_nodes)
     print(handle.kubeconfig, flush=True)

@@ -72,42 +72,71 @@ encryptionAlgorithm: ECDSA-P384
     assert "abcdef" not in repr(config)
 
 
-def test_extra_args_accept_the_v1beta4_list_and_the_older_map() -> None:
+def test_extra_args_are_v1beta4_lists_and_names_may_repeat() -> None:
     text = CLUSTER + """\
 apiServer:
   extraArgs:
   - {name: feature-gates, value: A=true}
   - {name: feature-gates, value: B=false}
-controllerManager:
-  extraArgs: {v: "4", bind-address: 127.0.0.2}
 etcd: {local: {extraArgs: [{name: quota-backend-bytes, value: "8589934592"}]}}
 scheduler: {extraArgs: []}
 """
     cluster = parse_config(text).config.cluster
     assert cluster.api_server_extra_args == (ExtraArg("feature-gates", "A=true"),
                                              ExtraArg("feature-gates", "B=false"))
-    assert cluster.controller_manager_extra_args == (ExtraArg("v", "4"),
-                                                     ExtraArg("bind-address", "127.0.0.2"))
     assert cluster.etcd_extra_args == (ExtraArg("quota-backend-bytes", "8589934592"),)
     assert cluster.scheduler_extra_args == ()
 
 
-def test_unknown_and_unsupported_fields_are_warned_by_name_not_dropped_silently() -> None:
+def test_the_v1beta3_map_form_of_extra_args_is_refused_as_kubeadm_does() -> None:
+    with pytest.raises(UsageError, match="controllerManager.extraArgs: expected a list"):
+        parse_config(CLUSTER + "controllerManager: {extraArgs: {v: '4'}}\n")
+
+
+def test_fields_kubeadm_knows_but_we_do_not_use_are_warned_by_name() -> None:
     text = INIT + "dryRun: true\nnodeRegistration: {criSocket: unix:///x}\n---\n" + CLUSTER + """\
 imageRepository: mirror.example
-apiServer: {timeoutForControlPlane: 4m, extraArgs: [{name: v, value: "1", extra: 1}]}
+apiServer: {extraVolumes: []}
 ---
 apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
 """
-    warnings = parse_config(text).warnings
-    named = " ".join(warnings)
-    for field in ("InitConfiguration.dryRun", "InitConfiguration.nodeRegistration.criSocket",
-                  "ClusterConfiguration.imageRepository",
-                  "ClusterConfiguration.apiServer.timeoutForControlPlane",
-                  "ClusterConfiguration.apiServer.extraArgs[0].extra", "KubeletConfiguration"):
+    loaded = parse_config(text)
+    named = " ".join(loaded.warnings)
+    for field in ("InitConfiguration.dryRun", "ClusterConfiguration.imageRepository",
+                  "ClusterConfiguration.apiServer.extraVolumes", "KubeletConfiguration"):
         assert field in named
-    assert len(warnings) == 6
+    assert len(loaded.warnings) == 4
+    assert loaded.config.node.cri_socket == "unix:///x"
+
+
+@pytest.mark.parametrize("text", [
+    CLUSTER + "apiServer: {timeoutForControlPlane: 4m}\n",
+    CLUSTER + "apiServer: {extraArgs: [{name: v, value: '1', extra: 1}]}\n",
+    INIT + "bogus: 1\n",
+    JOIN + "discovery: {bootstrapToken: {tokn: x}}\n",
+])
+def test_fields_kubeadm_does_not_know_are_errors(text: str) -> None:
+    with pytest.raises(UsageError, match="unknown field"):
+        parse_config(text)
+
+
+def test_cri_socket_and_external_etcd_are_carried() -> None:
+    text = INIT + "nodeRegistration: {criSocket: /run/containerd/containerd.sock}\n---\n" + \
+        CLUSTER + """\
+etcd:
+  external:
+    endpoints: [https://192.0.2.5:2379]
+    caFile: /etc/etcd/ca.crt
+    certFile: /etc/etcd/client.crt
+    keyFile: /etc/etcd/client.key
+"""
+    config = parse_config(text).config
+    assert config.node.cri_socket == "unix:///run/containerd/containerd.sock"
+    external = config.cluster.etcd_external
+    assert external is not None and external.endpoints == ("https://192.0.2.5:2379",)
+    assert (external.ca_file, external.key_file) == ("/etc/etcd/ca.crt", "/etc/etcd/client.key")
+    assert parse_config(CLUSTER).config.cluster.etcd_external is None
 
 
 def test_invalid_cert_sans_are_kept_but_warned() -> None:
@@ -119,7 +148,7 @@ def test_invalid_cert_sans_are_kept_but_warned() -> None:
 
 
 def test_local_ports_come_from_our_own_document_and_secure_port_extra_args() -> None:
-    text = CLUSTER + "scheduler: {extraArgs: {secure-port: '10300'}}\n---\n" + """\
+    text = CLUSTER + "scheduler: {extraArgs: [{name: secure-port, value: '10300'}]}\n---\n" + """\
 apiVersion: kubeadm-verify/v1alpha1
 kind: LocalClusterConfiguration
 ports: {etcdClient: 0, etcdPeer: 12380, controllerManager: 0}
@@ -130,7 +159,7 @@ ports: {etcdClient: 0, etcdPeer: 12380, controllerManager: 0}
 
 
 def test_conflicting_secure_ports_are_refused() -> None:
-    text = CLUSTER + "scheduler: {extraArgs: {secure-port: '10300'}}\n---\n" + """\
+    text = CLUSTER + "scheduler: {extraArgs: [{name: secure-port, value: '10300'}]}\n---\n" + """\
 apiVersion: kubeadm-verify/v1alpha1
 kind: LocalClusterConfiguration
 ports: {scheduler: 0}
@@ -171,7 +200,15 @@ discovery:
     (CLUSTER + "encryptionAlgorithm: DSA\n", "is not one of RSA-2048"),
     (CLUSTER + "certificateValidityPeriod: 1y\n", "is not a duration"),
     (CLUSTER + "kubernetesVersion: stable\n", "is not an exact version"),
-    (CLUSTER + "controllerManager: {extraArgs: {v: 4}}\n", "quote it"),
+    (CLUSTER + "controllerManager: {extraArgs: {v: 4}}\n", "expected a list"),
+    (CLUSTER + "kubernetesVersion: v1.30.0\n", r"control plane version >= 1\.36\.0"),
+    (INIT + "nodeRegistration: {criSocket: 'npipe:////./pipe/x'}\n", "only URL scheme 'unix'"),
+    (CLUSTER + "etcd: {local: {}, external: {endpoints: [https://a:1]}}\n",
+     "mutually exclusive"),
+    (CLUSTER + "etcd: {external: {endpoints: []}}\n", "at least one endpoint"),
+    (CLUSTER + "etcd: {external: {endpoints: [https://a:1], certFile: /c}}\n", "both or none"),
+    (CLUSTER + "etcd: {external: {endpoints: [http://a:1], caFile: /ca}}\n", "HTTPS scheme"),
+    (CLUSTER + "etcd: {external: {endpoints: [192.0.2.5:2379]}}\n", "without scheme"),
     (CLUSTER + "apiServer: {extraArgs: [{value: x}]}\n", "needs a name"),
     (INIT + "bootstrapTokens: [{token: short}]\n", "not of the form"),
     (INIT + "bootstrapTokens: [{usages: [signing, forging]}]\n", "unknown usage 'forging'"),

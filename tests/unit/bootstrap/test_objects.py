@@ -98,7 +98,7 @@ def test_kubeadm_config_holds_the_cluster_configuration_as_v1beta4() -> None:
 apiVersion: kubeadm.k8s.io/v1beta4
 kind: ClusterConfiguration
 networking: {podSubnet: 10.244.0.0/16}
-apiServer: {certSANs: [x.example], extraArgs: {v: "2"}}
+apiServer: {certSANs: [x.example], extraArgs: [{name: v, value: "2"}]}
 """).config
     items = by_name(objects.kubeadm_config_objects(config))
     uploaded = yaml.safe_load(items[("ConfigMap", "kubeadm-config")]["data"][

@@ -49,7 +49,7 @@ TABLE = (
     Row("apiserver", "ca", "kube-apiserver", eku=frozenset({SERVER}), dns=frozenset(API_DNS),
         ips=frozenset(API_IPS)),
     Row("apiserver-kubelet-client", "ca", "kube-apiserver-kubelet-client",
-        ("system:kubelet-api-admin",), frozenset({CLIENT})),
+        eku=frozenset({CLIENT})),
     Row("front-proxy-ca", None, "front-proxy-ca", dns=frozenset({"front-proxy-ca"})),
     Row("front-proxy-client", "front-proxy-ca", "front-proxy-client", eku=frozenset({CLIENT})),
     Row("etcd/ca", None, "etcd-ca", dns=frozenset({"etcd-ca"})),
@@ -83,7 +83,7 @@ def test_the_pki_dir_holds_exactly_kubeadms_files_with_kubeadms_modes(built: Bui
              for p in built.pki.rglob("*") if p.is_file()}
     expected = {f"{row.base}.crt": 0o644 for row in TABLE}
     expected |= {f"{row.base}.key": 0o600 for row in TABLE}
-    expected |= {"sa.key": 0o600, "sa.pub": 0o644}
+    expected |= {"sa.key": 0o600, "sa.pub": 0o600}
     assert files == expected
 
 

@@ -7,13 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from bootstrap.cluster import LOCAL_TUNING, _claim, down, resolve, with_local_tuning
-from bootstrap.configtypes import BootstrapConfig, ExtraArg
+from bootstrap.cluster import _claim, down, resolve
+from bootstrap.configtypes import BootstrapConfig
 from bootstrap.phases_api import collection_path
 from bootstrap.state import StateDir
 from kubeadm_verify.cli import main
 from kubeadm_verify.errors import UsageError
-from tests.unit.bootstrap_runtime.conftest import with_extra
 
 
 def test_down_of_a_missing_cluster_is_a_no_op(tmp_path: Path,
@@ -67,14 +66,6 @@ def test_resolve_is_stable_across_calls(tmp_path: Path, config: BootstrapConfig)
     assert first == again
     assert first.bootstrap_tokens[0].token
     assert first.endpoint.bind_port > 0
-
-
-def test_local_tuning_yields_to_the_users_own_values(config: BootstrapConfig) -> None:
-    tuned = with_local_tuning(config)
-    assert tuned.cluster.controller_manager_extra_args == LOCAL_TUNING
-    mine = with_extra(config, controller_manager=[("kube-api-qps", "5")])
-    assert with_local_tuning(mine).cluster.controller_manager_extra_args == (
-        ExtraArg("kube-api-burst", "200"), ExtraArg("kube-api-qps", "5"))
 
 
 def test_unknown_phase_on_the_command_line(tmp_path: Path,

@@ -97,8 +97,8 @@ def test_two_clusters_side_by_side_then_down(tmp_path: Path) -> None:
         states = [state_of(handles[0]), state_of(handles[1])]
         ports = [set(state.cluster_record()["ports"].values()) for state in states]
         assert not ports[0] & ports[1]
-        for index, state in enumerate(states):
-            address = configs[index].endpoint.advertise_address  # what the serving cert names
+        for state in states:
+            address = state.cluster_record()["advertise_address"]  # what the cert names
             assert health.http_status(
                 f"https://{address}:{state.cluster_record()['ports']['bind_port']}/readyz",
                 health.tls_context(state.pki / "ca.crt")) == 200

@@ -89,7 +89,7 @@ scheduler: {extraArgs: []}
 
 
 def test_the_v1beta3_map_form_of_extra_args_is_refused_as_kubeadm_does() -> None:
-    with pytest.raises(UsageError, match="controllerManager.extraArgs: expected a list"):
+    with pytest.raises(UsageError, match=r"controllerManager\.extraArgs: expected a list"):
         parse_config(CLUSTER + "controllerManager: {extraArgs: {v: '4'}}\n")
 
 

@@ -251,3 +251,17 @@ def test_token_expiry_may_be_absolute() -> None:
 def test_go_durations_round_trip(text: str, seconds: float, formatted: str) -> None:
     assert parse_duration(text, "x").total_seconds() == seconds
     assert format_duration(timedelta(seconds=seconds)) == formatted
+
+
+def test_a_fifo_or_an_oversized_file_is_refused_before_reading(tmp_path: Path) -> None:
+    import os
+
+    fifo = tmp_path / "fifo.yaml"
+    os.mkfifo(fifo)
+    with pytest.raises(InputError, match="not a regular file"):
+        load_config(fifo)
+    huge = tmp_path / "huge.yaml"
+    with open(huge, "wb") as handle:
+        handle.truncate(60 * 1024 * 1024)
+    with pytest.raises(InputError, match="larger than 1024 KiB"):
+        load_config(huge)

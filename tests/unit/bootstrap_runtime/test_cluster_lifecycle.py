@@ -86,3 +86,44 @@ def test_unknown_phase_on_the_command_line(tmp_path: Path,
 ])
 def test_collection_paths(obj: dict[str, object], path: str) -> None:
     assert collection_path(obj) == path
+
+
+def test_a_stray_cluster_json_does_not_make_a_dir_ours(tmp_path: Path) -> None:
+    stray = tmp_path / "stray"
+    stray.mkdir()
+    (stray / "cluster.json").write_text("{}")
+    (stray / "processes.json").write_text('{"processes": []}')
+    (stray / "notes.txt").write_text("keep me")
+    state = StateDir(stray, "stray")
+    assert not state.is_ours()
+    with pytest.raises(UsageError, match="not a kubeadm-verify state dir"):
+        down("stray", state_dir=stray)
+    with pytest.raises(UsageError, match="not a kubeadm-verify state dir"):
+        _claim(state)
+    with pytest.raises(UsageError, match="not a kubeadm-verify state dir"):
+        state.create()
+    assert sorted(p.name for p in stray.iterdir()) == ["cluster.json", "notes.txt",
+                                                        "processes.json"]
+
+
+def test_a_dir_we_create_carries_the_marker(tmp_path: Path) -> None:
+    from bootstrap.state import MARKER
+
+    state = StateDir(tmp_path / "ours", "ours")
+    state.create()
+    assert state.is_ours() and (state.root / MARKER).is_file()
+    assert down("ours", state_dir=state.root, log=lambda line: None)
+    assert not state.root.exists()
+
+
+def test_external_etcd_is_refused_by_up_not_dropped(config: BootstrapConfig,
+                                                    tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from bootstrap.configtypes import ExternalEtcd
+
+    external = replace(config, cluster=replace(
+        config.cluster, etcd_external=ExternalEtcd(("https://192.0.2.5:2379",))))
+    with pytest.raises(UsageError, match=r"etcd\.external"):
+        resolve(external, StateDir(tmp_path / "x", "x"))
+    assert not (tmp_path / "x").exists()

@@ -64,3 +64,17 @@ def test_ports_of_other_clusters_are_read_from_their_records(tmp_path: Path) -> 
     (tmp_path / "b").mkdir()
     (tmp_path / "b" / "cluster.json").write_text("garbage")
     assert ports.recorded_ports(tmp_path) == {30001}
+
+
+def test_all_free_moves_every_default_port_and_keeps_chosen_ones() -> None:
+    from bootstrap.config import default_config
+
+    config = default_config("n")
+    freed = ports.all_free(config)
+    assert freed.endpoint.bind_port == 0
+    assert freed.ports == LocalPorts(0, 0, 0, 0, 0)
+    chosen = replace(config, endpoint=APIEndpoint("127.0.0.1", 7443),
+                     ports=replace(config.ports, etcd_client=12379))
+    kept = ports.all_free(chosen)
+    assert kept.endpoint.bind_port == 7443 and kept.ports.etcd_client == 12379
+    assert kept.ports.scheduler == 0

@@ -39,6 +39,12 @@ KUBEADM_API_VERSION = "kubeadm.k8s.io/v1beta4"
 LOCAL_API_VERSION = "kubeadm-verify/v1alpha1"
 KUBEADM_KINDS = ("InitConfiguration", "ClusterConfiguration", "JoinConfiguration")
 IGNORED_KUBEADM_KINDS = ("ResetConfiguration", "UpgradeConfiguration")
+COMPONENT_CONFIGS = (("kubelet.config.k8s.io/v1beta1", "KubeletConfiguration"),
+                     ("kubeproxy.config.k8s.io/v1alpha1", "KubeProxyConfiguration"))
+"""Documents kubeadm takes beside its own; any other API is an error, as in ``config validate``
+(our ``LocalClusterConfiguration`` excepted: ``kubeadm init`` ignores it with a warning)."""
+OLD_KUBEADM_API_VERSIONS = tuple(f"{KUBEADM_GROUP}/{version}" for version in (
+    "v1alpha1", "v1alpha2", "v1alpha3", "v1beta1", "v1beta2", "v1beta3"))
 MAX_CONFIG_BYTES = 1 << 20
 """A kubeadm configuration is a few kilobytes; a larger file is refused before it is read."""
 
@@ -150,12 +156,17 @@ def _kind_of(document: object, index: int, source: str, warnings: list[str]) -> 
         raise UsageError(f"{source}: document {index + 1} needs a string apiVersion and kind")
     if api_version == LOCAL_API_VERSION and kind == "LocalClusterConfiguration":
         return kind
-    if api_version.split("/")[0] != KUBEADM_GROUP:
-        warnings.append(f"{kind} ({api_version}): document not supported here, ignored")
+    if (api_version, kind) in COMPONENT_CONFIGS:
+        warnings.append(f"{kind} ({api_version}): document not used by kubeadm-verify, ignored")
         return None
+    if api_version.split("/")[0] != KUBEADM_GROUP:
+        raise UsageError(f"{source}: unknown configuration APIs: {api_version}, Kind={kind}")
+    if api_version in OLD_KUBEADM_API_VERSIONS:
+        raise UsageError(f"{source}: your configuration file uses an old API spec: "
+                         f"{api_version!r} (kind: {kind!r}); only {KUBEADM_API_VERSION} is "
+                         "supported")
     if api_version != KUBEADM_API_VERSION:
-        raise UsageError(f"{source}: {kind} has apiVersion {api_version}; "
-                         f"only {KUBEADM_API_VERSION} is supported")
+        raise UsageError(f"{source}: unknown configuration APIs: {api_version}, Kind={kind}")
     if kind in IGNORED_KUBEADM_KINDS:
         warnings.append(f"{kind}: document not used when bringing a cluster up, ignored")
         return None

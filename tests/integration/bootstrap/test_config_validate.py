@@ -79,9 +79,12 @@ CASES = (
          False),
     Case("bad-encryption-algorithm", INIT + CLUSTER + "encryptionAlgorithm: DSA\n", False),
     Case("bad-duration", INIT + CLUSTER + "certificateValidityPeriod: 1y\n", False),
-    Case("our-local-ports-document", INIT + CLUSTER + "---\napiVersion: kubeadm-verify/v1alpha1\n"
-         "kind: LocalClusterConfiguration\nports: {etcdClient: 0}\n", True),
-    Case("v1beta3", "apiVersion: kubeadm.k8s.io/v1beta3\nkind: InitConfiguration\n", False),
+    Case("kubelet-component-config", INIT + CLUSTER + "---\napiVersion: "
+         "kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\n", True),
+    Case("foreign-api-document", INIT + CLUSTER + "---\napiVersion: example.test/v1\n"
+         "kind: Thing\n", False, "unknown configuration APIs"),
+    Case("v1beta3", "apiVersion: kubeadm.k8s.io/v1beta3\nkind: InitConfiguration\n", False,
+         "old API spec"),
     Case("not-yaml", INIT + "nodeRegistration: {name: [\n", False),
 )
 
@@ -119,3 +122,15 @@ def test_we_accept_and_refuse_what_kubeadm_does(case: Case, kubeadm: Path,
     if case.reason:
         assert case.reason in their_reason and case.reason in our_reason, (their_reason,
                                                                            our_reason)
+
+
+def test_our_own_ports_document_is_the_one_documented_difference(kubeadm: Path,
+                                                                 tmp_path: Path) -> None:
+    """``config validate`` refuses any API it does not know, ours included; ``kubeadm init``
+    only warns and ignores it, and we read it (it moves the ports kubeadm fixes)."""
+    path = tmp_path / "local.yaml"
+    path.write_text(INIT + CLUSTER + "---\napiVersion: kubeadm-verify/v1alpha1\n"
+                    "kind: LocalClusterConfiguration\nports: {etcdClient: 0}\n")
+    theirs, reason = kubeadm_verdict(kubeadm, path)
+    assert not theirs and "unknown configuration APIs" in reason
+    assert our_verdict(path) == (True, "")

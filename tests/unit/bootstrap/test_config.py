@@ -215,13 +215,16 @@ discovery:
     (INIT + "nodeRegistration: {ignorePreflightErrors: [all, NumCPU]}\n", "'all' is used"),
     (INIT + "nodeRegistration: {name: Node_1}\n", "not a valid node name"),
     ("apiVersion: kubeadm.k8s.io/v1beta3\nkind: InitConfiguration\n",
-     "only kubeadm.k8s.io/v1beta4"),
+     "old API spec"),
     (HEADER + "kind: FooConfiguration\n", "unknown kind 'FooConfiguration'"),
+    ("apiVersion: example.test/v1\nkind: Thing\n---\n" + INIT, "unknown configuration APIs"),
     ("kind: InitConfiguration\n", "needs a string apiVersion and kind"),
     (INIT + "---\n" + JOIN, "both an InitConfiguration and a JoinConfiguration"),
     (INIT + "---\n" + INIT, "more than one InitConfiguration"),
     ("- a list\n", "is not a mapping"),
-    ("apiVersion: v1\nkind: ConfigMap\n", "no InitConfiguration"),
+    ("apiVersion: v1\nkind: ConfigMap\n", "unknown configuration APIs"),
+    ("apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\n",
+     "no InitConfiguration"),
 ])
 def test_bad_input_is_one_clear_usage_error(text: str, message: str) -> None:
     with pytest.raises(UsageError, match=message) as caught:

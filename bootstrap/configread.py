@@ -243,11 +243,13 @@ def _node(fields: Fields) -> NodeRegistration:
 
 
 def _cri_socket(fields: Fields) -> str:
-    """kubeadm's ``ValidateSocketPath``; a bare path gets ``unix://``, as kubeadm's defaulting."""
+    """kubeadm's defaulting then ``ValidateSocketPath``: anything not starting with ``unix`` gets
+    ``unix://`` put in front (kubeadm warns that this is deprecated), then the scheme must be
+    ``unix``."""
     text = fields.string("criSocket").strip()
     if not text:
         return ""
-    if text.startswith("/"):
+    if not text.startswith(_CRI_SCHEME):
         return f"{_CRI_SCHEME}://{text}"
     match = _SCHEME.match(text)
     scheme = match.group(1) if match else ""

@@ -45,8 +45,12 @@ CASES = (
          "control plane version >= 1.36.0"),
     Case("version-minimum", INIT + CLUSTER + "kubernetesVersion: v1.36.0\n", True),
     Case("version-current", INIT + CLUSTER + "kubernetesVersion: v1.37.2\n", True),
+    Case("cri-socket-bare-path", V4 + "kind: InitConfiguration\nnodeRegistration: "
+         "{criSocket: /run/kvboot.sock}\n" + CLUSTER, True),
     Case("cri-socket-npipe", V4 + "kind: InitConfiguration\nnodeRegistration: "
-         "{criSocket: 'npipe:////./pipe/x'}\n" + CLUSTER, False, "only URL scheme"),
+         "{criSocket: 'npipe:////./pipe/x'}\n" + CLUSTER, True),
+    Case("cri-socket-other-scheme", V4 + "kind: InitConfiguration\nnodeRegistration: "
+         "{criSocket: 'unixgram:///run/x'}\n" + CLUSTER, False, "only URL scheme"),
     Case("external-etcd", INIT + CLUSTER + "etcd:\n  external:\n"
          "    endpoints: [https://192.0.2.5:2379]\n    caFile: /etc/kvboot/ca.crt\n"
          "    certFile: /etc/kvboot/c.crt\n    keyFile: /etc/kvboot/c.key\n", True),

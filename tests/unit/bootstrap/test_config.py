@@ -202,7 +202,7 @@ discovery:
     (CLUSTER + "kubernetesVersion: stable\n", "is not an exact version"),
     (CLUSTER + "controllerManager: {extraArgs: {v: 4}}\n", "expected a list"),
     (CLUSTER + "kubernetesVersion: v1.30.0\n", r"control plane version >= 1\.36\.0"),
-    (INIT + "nodeRegistration: {criSocket: 'npipe:////./pipe/x'}\n", "only URL scheme 'unix'"),
+    (INIT + "nodeRegistration: {criSocket: 'unixgram:///x'}\n", "only URL scheme 'unix'"),
     (CLUSTER + "etcd: {local: {}, external: {endpoints: [https://a:1]}}\n",
      "mutually exclusive"),
     (CLUSTER + "etcd: {external: {endpoints: []}}\n", "at least one endpoint"),

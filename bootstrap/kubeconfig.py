@@ -77,7 +77,7 @@ def token_kubeconfig(server: str, cluster: str, user: str, ca_pem: bytes,
 
 def cluster_only_kubeconfig(server: str, ca_pem: bytes) -> dict[str, Any]:
     """The kubeconfig in ``cluster-info``: the admin cluster under the empty name, nothing else."""
-    return {"apiVersion": "v1", "kind": "Config", "preferences": {}, "current-context": "",
+    return {"apiVersion": "v1", "kind": "Config", "current-context": "",
             "clusters": [{"name": "", "cluster": _cluster(server, ca_pem)}],
             "contexts": None, "users": None}
 
@@ -170,7 +170,7 @@ def _kubeconfig(server: str, cluster: str, user: str, ca_pem: bytes,
                 credentials: dict[str, str]) -> dict[str, Any]:
     context = f"{user}@{cluster}"
     return {
-        "apiVersion": "v1", "kind": "Config", "preferences": {},
+        "apiVersion": "v1", "kind": "Config",
         "clusters": [{"name": cluster, "cluster": _cluster(server, ca_pem)}],
         "contexts": [{"name": context, "context": {"cluster": cluster, "user": user}}],
         "current-context": context,

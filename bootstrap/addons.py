@@ -9,6 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from bootstrap.componentconfigs import (
+    KUBE_PROXY_KUBECONFIG_TEMPLATE,
+    PROXY_DEFAULT_MODE,
+    kube_proxy_skeleton,
+)
 from bootstrap.configtypes import NODE_BOOTSTRAP_GROUP, BootstrapConfig
 from bootstrap.objects import (
     KUBE_SYSTEM,
@@ -79,15 +84,13 @@ def coredns_objects(config: BootstrapConfig) -> list[Object]:
 
 
 def kube_proxy_configuration(config: BootstrapConfig) -> Object:
-    """kubeadm's kube-proxy component-config defaults: bind address, kubeconfig, pod CIDR."""
+    """kubeadm's kube-proxy component config: its defaults over the zero-valued struct."""
     ipv6 = ":" in config.endpoint.advertise_address
-    proxy: Object = {
-        "apiVersion": "kubeproxy.config.k8s.io/v1alpha1", "kind": "KubeProxyConfiguration",
-        "bindAddress": "::" if ipv6 else "0.0.0.0",  # noqa: S104 (kube-proxy's own default)
-        "clientConnection": {"kubeconfig": KUBE_PROXY_KUBECONFIG},
-    }
-    if config.cluster.networking.pod_subnet:
-        proxy["clusterCIDR"] = config.cluster.networking.pod_subnet
+    proxy = kube_proxy_skeleton()
+    proxy["bindAddress"] = "::" if ipv6 else "0.0.0.0"  # noqa: S104 (kube-proxy's own default)
+    proxy["clientConnection"]["kubeconfig"] = KUBE_PROXY_KUBECONFIG
+    proxy["clusterCIDR"] = config.cluster.networking.pod_subnet
+    proxy["mode"] = PROXY_DEFAULT_MODE
     return proxy
 
 
@@ -96,8 +99,8 @@ def kube_proxy_objects(config: BootstrapConfig) -> list[Object]:
     return [
         _service_account("kube-proxy"),
         signed(config_map("kube-proxy", KUBE_SYSTEM, {
-            "config.conf": dump_yaml(kube_proxy_configuration(config)),
-            "kubeconfig.conf": _kube_proxy_kubeconfig(config.endpoint.url),
+            "config.conf": dump_yaml(kube_proxy_configuration(config)).rstrip("\n"),
+            "kubeconfig.conf": KUBE_PROXY_KUBECONFIG_TEMPLATE.format(server=config.endpoint.url),
         }, labels={"app": "kube-proxy"})),
         _kube_proxy_daemonset(config),
         cluster_role_binding("kubeadm:node-proxier", "system:node-proxier",
@@ -173,21 +176,6 @@ def _coredns_deployment() -> Object:
                      "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 1}},
                      "selector": {"matchLabels": dict(DNS_LABELS)},
                      "template": {"metadata": {"labels": dict(DNS_LABELS)}, "spec": pod_spec}}}
-
-
-def _kube_proxy_kubeconfig(server: str) -> str:
-    """The in-cluster kubeconfig kube-proxy reads: the service-account token and CA."""
-    return dump_yaml({
-        "apiVersion": "v1", "kind": "Config",
-        "clusters": [{"name": "default", "cluster": {
-            "certificate-authority": "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt",
-            "server": server}}],
-        "contexts": [{"name": "default", "context": {
-            "cluster": "default", "namespace": "default", "user": "default"}}],
-        "current-context": "default",
-        "users": [{"name": "default", "user": {
-            "tokenFile": "/var/run/secrets/kubernetes.io/serviceaccount/token"}}],
-    })
 
 
 def _kube_proxy_daemonset(config: BootstrapConfig) -> Object:

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from bootstrap.certspec import KUBELET_API_ADMIN_GROUP
+from bootstrap.componentconfigs import kubelet_zero_fields
 from bootstrap.configfields import format_duration
 from bootstrap.configtypes import (
     NODE_BOOTSTRAP_GROUP,
@@ -178,13 +179,14 @@ def kubeadm_config_objects(config: BootstrapConfig) -> list[Object]:
 
 def kubelet_configuration(config: BootstrapConfig, resolv_conf: str | None = None,
                           cgroup_driver: str = "systemd") -> Object:
-    """The fields kubeadm's kubelet component-config defaulting sets.
+    """The fields kubeadm's kubelet component-config defaulting sets, over the fields it writes
+    at their Go zero value (which the kubelet reads as "use the default").
 
-    kubeadm also writes every other field at its Go zero value, which the kubelet reads as
-    "use the default"; those are left out. ``resolv_conf`` is set by kubeadm only where
-    systemd-resolved runs (``/run/systemd/resolve/resolv.conf``): the caller probes for it.
+    ``resolv_conf`` is set by kubeadm only where systemd-resolved runs
+    (``/run/systemd/resolve/resolv.conf``): the caller probes for it.
     """
     kubelet: Object = {
+        **kubelet_zero_fields(),
         "apiVersion": "kubelet.config.k8s.io/v1beta1", "kind": "KubeletConfiguration",
         "authentication": {"anonymous": {"enabled": False},
                            "webhook": {"cacheTTL": "0s", "enabled": True},

@@ -10,7 +10,6 @@ that is not there it does nothing.
 from __future__ import annotations
 
 import contextlib
-import functools
 import shutil
 import signal
 import sys
@@ -87,6 +86,16 @@ def resolve(config: BootstrapConfig, state: StateDir) -> BootstrapConfig:
         advertise_address=resolved.endpoint.advertise_address, node_name=resolved.node.name,
         cluster_name=resolved.cluster.cluster_name)
     return resolved
+
+
+def as_recorded(config: BootstrapConfig, state: StateDir) -> BootstrapConfig:
+    """``config`` as the cluster in ``state`` runs it, read from its record only."""
+    record = state.cluster_record()
+    if "ports" not in record:
+        raise BootstrapError(f"{state.root} records no cluster; was it brought up?")
+    recorded = with_advertise_address(config, record.get("advertise_address"))
+    recorded = ports.apply(recorded, {key: int(value) for key, value in record["ports"].items()})
+    return replace(recorded, bootstrap_tokens=resolve_tokens(recorded, record.get("tokens", [])))
 
 
 def find_binaries(config: BootstrapConfig, state: StateDir, binaries: Path | None = None,
@@ -190,15 +199,22 @@ def wait_for_workloads(config: BootstrapConfig, state: StateDir, log: Log,
                        timeout: float = health.READY_TIMEOUT) -> None:
     """The fixtures' wait, separate from "up": fail naming the first condition not met.
 
-    ``config`` may be unresolved: the record in ``state`` gives the ports and tokens.
+    ``config`` may be unresolved: the record in ``state`` (what ``up`` chose) gives the ports,
+    the advertise address and the tokens.
     """
-    resolved = resolve(config, state)
+    resolved = as_recorded(config, state)
     client = ApiClient.from_kubeconfig(state, "admin")
     start = time.monotonic()
     try:
         for what, condition in workload_conditions(resolved, state, client):
-            left = max(0.0, timeout - (time.monotonic() - start))
-            health.wait_until(functools.partial(_holds, condition), what, state, left)
+            while not _holds(condition):
+                reason = health.failed_process(state)
+                if reason is not None:
+                    raise BootstrapError(reason)
+                if time.monotonic() - start > timeout:
+                    raise BootstrapError(f"timed out after {health.go_duration(timeout)} "
+                                         f"waiting for {what}; see {state.logs}")
+                time.sleep(health.POLL_INTERVAL)
     finally:
         client.close()
     took = health.go_duration(time.monotonic() - start)
@@ -360,6 +376,7 @@ def down(name: str, *, state_dir: str | Path | None = None, log: Log = stderr_lo
 
 __all__ = [
     "ADMIN_CONTEXT",
+    "as_recorded",
     "down",
     "failed_logs_dir",
     "find_binaries",

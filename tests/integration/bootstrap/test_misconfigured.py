@@ -16,6 +16,7 @@ import pytest
 from bootstrap.advertise import default_route_address
 from bootstrap.cluster import down, up, wait_for_workloads
 from bootstrap.config import load_config
+from bootstrap.configtypes import BootstrapConfig
 from bootstrap.handle import ClusterHandle
 from bootstrap.ports import all_free
 from bootstrap.state import StateDir
@@ -28,14 +29,15 @@ HEADER = "apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\n"
 UP_BOUND = 90.0
 
 
-def bring_up(tmp_path: Path, name: str, text: str) -> tuple[ClusterHandle, float]:
+def bring_up(tmp_path: Path, name: str,
+             text: str) -> tuple[ClusterHandle, BootstrapConfig, float]:
     path = tmp_path / "kubeadm.yaml"
     path.write_text(HEADER + text)
     config = all_free(load_config(path).config)
     start = time.monotonic()
     handle = up(name, config, state_dir=tmp_path / name, log=lambda line: None,
                 skip_phases=("preflight",))
-    return handle, time.monotonic() - start
+    return handle, config, time.monotonic() - start
 
 
 def take_down(handle: ClusterHandle) -> None:
@@ -50,14 +52,14 @@ def take_down(handle: ClusterHandle) -> None:
     "apiServer:\n  extraArgs:\n  - {name: authorization-mode, value: AlwaysAllow}\n",
 ], ids=["anonymous-auth-false", "authorization-always-allow"])
 def test_an_apiserver_kubeadm_accepts_comes_up(tmp_path: Path, args: str) -> None:
-    handle, took = bring_up(tmp_path, "kvboot-apiserver", args)
+    handle, config, took = bring_up(tmp_path, "kvboot-apiserver", args)
     try:
         assert took < UP_BOUND
         state = StateDir(handle.state_dir or tmp_path, handle.name)
         address = state.cluster_record()["advertise_address"]
         assert address == (default_route_address() or "127.0.0.1")
         assert f"https://{address}:" in state.admin_conf.read_text()
-        wait_for_workloads(load_config(None).config, state, lambda line: None, timeout=60)
+        wait_for_workloads(config, state, lambda line: None, timeout=60)
     finally:
         take_down(handle)
 
@@ -65,13 +67,13 @@ def test_an_apiserver_kubeadm_accepts_comes_up(tmp_path: Path, args: str) -> Non
 def test_a_controller_manager_without_the_serviceaccount_controller_comes_up(
         tmp_path: Path) -> None:
     """``controllers=*,-serviceaccount`` also drops kubeadm's bootstrapsigner,tokencleaner."""
-    handle, took = bring_up(tmp_path, "kvboot-kcm", "controllerManager:\n  extraArgs:\n"
-                            "  - {name: controllers, value: '*,-serviceaccount'}\n")
+    handle, config, took = bring_up(tmp_path, "kvboot-kcm", "controllerManager:\n  extraArgs:\n"
+                                    "  - {name: controllers, value: '*,-serviceaccount'}\n")
     try:
         assert took < UP_BOUND
         state = StateDir(handle.state_dir or tmp_path, handle.name)
         with pytest.raises(BootstrapError, match="'default' ServiceAccount") as caught:
-            wait_for_workloads(load_config(None).config, state, lambda line: None, timeout=15)
+            wait_for_workloads(config, state, lambda line: None, timeout=15)
         assert "timed out after 15s" in str(caught.value)
     finally:
         take_down(handle)

@@ -2,8 +2,11 @@
 
 The file is the one a user would hand to ``kubeadm init --config`` or ``kubeadm join --config``:
 ``InitConfiguration`` and ``ClusterConfiguration`` (or a ``JoinConfiguration``) as YAML documents.
-Only the subset a local cluster needs is read; every other field comes back as a warning naming
-it, never silently dropped and never printed here. One extra document kind of our own,
+It is accepted or refused as ``kubeadm config validate`` v1.37 does (the integration tests run
+both on the same files): strict field names, v1beta4 only, list-form ``extraArgs``, a control
+plane version of at least kubeadm's minimum, ``etcd.external`` and ``criSocket`` checked and
+carried. Fields kubeadm knows but nothing here uses come back as warnings naming them. The file
+is read once, only if it is a regular file under ``MAX_CONFIG_BYTES``, without blocking. One extra document kind of our own,
 ``LocalClusterConfiguration`` (``apiVersion: kubeadm-verify/v1alpha1``), moves the ports kubeadm
 fixes, so tests can run several clusters side by side::
 

@@ -6,9 +6,12 @@ It is accepted or refused as ``kubeadm config validate`` v1.37 does (the integra
 both on the same files): strict field names, v1beta4 only, list-form ``extraArgs``, a control
 plane version of at least kubeadm's minimum, ``etcd.external`` and ``criSocket`` checked and
 carried. Fields kubeadm knows but nothing here uses come back as warnings naming them. The file
-is read once, only if it is a regular file under ``MAX_CONFIG_BYTES``, without blocking. One extra document kind of our own,
-``LocalClusterConfiguration`` (``apiVersion: kubeadm-verify/v1alpha1``), moves the ports kubeadm
-fixes, so tests can run several clusters side by side::
+is read once, only if it is a regular file under ``MAX_CONFIG_BYTES``, without blocking.
+
+One extra document kind of our own, ``LocalClusterConfiguration`` (``apiVersion:
+kubeadm-verify/v1alpha1``), moves the ports kubeadm fixes, so tests can run several clusters
+side by side (``kubeadm config validate`` refuses it as an unknown API; ``kubeadm init`` ignores
+it with a warning)::
 
     apiVersion: kubeadm-verify/v1alpha1
     kind: LocalClusterConfiguration

@@ -1,0 +1,10 @@
+"""Real nodes: kubelets joined by bootstrap token to a running cluster of ours.
+
+``join(cluster, count)`` → ``list[Node]``; ``teardown(cluster)`` undoes every side effect;
+``nodes_of(cluster)`` lists what a cluster has. ``cluster`` is a ``ClusterHandle``, a
+``StateDir`` or a state dir's path.
+"""
+
+from bootstrap.nodes.lifecycle import Node, join, nodes_of, teardown
+
+__all__ = ["Node", "join", "nodes_of", "teardown"]

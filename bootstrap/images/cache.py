@@ -67,8 +67,8 @@ def _ctr(argv: list[str]) -> str:
 
 def load_images(ctr: Path, address: str, directory: Path, version: str) -> list[str]:
     """Import every archive of ``directory``, then insist every expected name is present."""
-    archives = sorted(directory.glob("*.tar"))
-    _ctr(ctr_argv(ctr, address, "images", "import", "--local", *map(str, archives)))
+    for archive in sorted(directory.glob("*.tar")):  # ctr imports one archive per call
+        _ctr(ctr_argv(ctr, address, "images", "import", "--local", str(archive)))
     listed = set(_ctr(ctr_argv(ctr, address, "images", "list", "--quiet")).split())
     missing = [name for name in image_names(version) if name not in listed]
     if missing:

@@ -24,8 +24,10 @@ from pathlib import Path
 from bootstrap.handle import ClusterHandle
 from bootstrap.nodes import cgroups, hostrecord, network, procs, record
 from bootstrap.nodes.addressing import MAX_NODES, Plan, cluster_id, first_pod_subnet
+from bootstrap.nodes.layout import NodeLayout
 from bootstrap.nodes.mounts import unmount_under
 from bootstrap.nodes.record import NodeEntry, NodesRecord
+from bootstrap.nodes.runtime import shim_sockets
 from bootstrap.state import StateDir
 from bootstrap.versions import cache_root
 from kubeadm_verify.errors import BootstrapError, UsageError
@@ -114,7 +116,10 @@ def nodes_of(target: Target) -> list[Node]:
 def _teardown_node(state: StateDir, node: NodeEntry) -> list[str]:
     kubelets = [p for p in node.processes if p.component == "kubelet"]
     left = procs.stop(kubelets)
+    sockets = shim_sockets(NodeLayout.under(state.root, node.name))
     stuck = cgroups.kill_all(node.cgroup_root)
+    for socket in sockets:
+        socket.unlink(missing_ok=True)
     left += procs.stop([p for p in node.processes if p.component != "kubelet"])
     problems = [f"{p.node}/{p.component} (pid {p.pid}) would not stop" for p in left]
     problems += [f"pid {pid} in {node.cgroup_root} would not die" for pid in sorted(stuck)]

@@ -69,6 +69,7 @@ def containerd_config(layout: NodeLayout, parts: NodeParts, restrict_oom: bool) 
         '  runtime_type = "io.containerd.runc.v2"',
         f"[{cri_runtime}.containerd.runtimes.runc.options]",
         f"  BinaryName = {_q(parts.host.runc)}",
+        f"  Root = {_q(layout.containerd / 'runc')}",
         "  SystemdCgroup = false",
         "",
         "[plugins.'io.containerd.internal.v1.opt']",
@@ -135,3 +136,24 @@ def start(layout: NodeLayout, parts: NodeParts, netns_path: Path, cgroup_root: s
                                  f"see {layout.log(logs, 'containerd')}")
         time.sleep(0.05)
     return proc
+
+
+SHIM_SOCKETS = Path("/run/containerd/s")
+"""Fixed in containerd 2.x (``defaults.DefaultStateDir``): not configurable per containerd."""
+
+
+def shim_sockets(layout: NodeLayout) -> list[Path]:
+    """The sockets this node's shims listen on: each task's ``address`` file names one.
+
+    A shim killed with its node cannot remove its socket, and the directory is shared by every
+    containerd on the host, so only these are removed at teardown.
+    """
+    found = []
+    for address in (layout.containerd / "state").glob("io.containerd.runtime.v2.task/*/*/address"):
+        try:
+            path = Path(address.read_text().strip().removeprefix("unix://"))
+        except OSError:
+            continue
+        if path.parent == SHIM_SOCKETS:
+            found.append(path)
+    return sorted(set(found))

@@ -1,9 +1,10 @@
 """The host state real nodes may touch, captured so a test can assert "as it was".
 
-Processes are limited to the programs a node runs (other work on the machine comes and goes);
-everything else is taken whole: mount points, network namespaces, host links, the host's
-iptables rules, cgroup directories, the sysctls a kubelet or kube-proxy would change, and the
-fixed paths a node's programs could create.
+Other work on this machine makes its own network namespaces, links and processes while a test
+runs, so those are limited to what a node could make: the programs a node runs, namespaces and
+links named ``kvn*``, ``cni*`` or ``veth*`` (and their mounts). The rest is taken whole: mount
+points, the host's iptables rules, cgroup directories, the sysctls a kubelet or kube-proxy
+would change, and the fixed paths a node's programs could create.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from bootstrap.nodes.hostrecord import HOST_PATHS, KUBELET_SYSCTLS, sysctl_path
 
 NODE_PROGRAMS = ("kubelet", "containerd", "containerd-shim-runc-v2", "pause", "agnhost",
                  "coredns", "kube-proxy")
+NAMES = ("kvn", "cni", "veth")
 NET_SYSCTLS = ("net.ipv4.ip_forward", "net.ipv4.conf.all.route_localnet",
                "net.netfilter.nf_conntrack_tcp_timeout_established",
                "net.netfilter.nf_conntrack_tcp_timeout_close_wait",
@@ -58,9 +60,20 @@ def _processes() -> frozenset[tuple[int, str]]:
     return frozenset(found)
 
 
+def ours(name: str) -> bool:
+    return name.startswith(NAMES)
+
+
 def _links() -> frozenset[str]:
     with IPRoute() as ipr:
-        return frozenset(str(link.get_attr("IFLA_IFNAME")) for link in ipr.get_links())
+        names = (str(link.get_attr("IFLA_IFNAME")) for link in ipr.get_links())
+        return frozenset(name for name in names if ours(name))
+
+
+def _mounts() -> frozenset[str]:
+    points = (part.mountpoint for part in psutil.disk_partitions(all=True))
+    return frozenset(point for point in points
+                     if not point.startswith("/run/netns/") or ours(Path(point).name))
 
 
 def _iptables() -> tuple[str, ...]:
@@ -92,9 +105,9 @@ def take() -> HostSnapshot:
     netns_dir = Path("/run/netns")
     return HostSnapshot(
         processes=_processes(),
-        mounts=frozenset(p.mountpoint for p in psutil.disk_partitions(all=True)),
-        netns=frozenset(p.name for p in netns_dir.iterdir()) if netns_dir.is_dir()
-        else frozenset(),
+        mounts=_mounts(),
+        netns=frozenset(p.name for p in netns_dir.iterdir() if ours(p.name))
+        if netns_dir.is_dir() else frozenset(),
         links=_links(), iptables=_iptables(), cgroups=_cgroups(), sysctls=_sysctls(),
         paths=frozenset(p for p in HOST_PATHS if os.path.lexists(p)),
     )

@@ -44,8 +44,9 @@ def core(two_nodes: Joined) -> Iterator[Any]:
 
 
 def _pod(name: str, node: str, args: list[str], image: str = AGNHOST,
-         labels: dict[str, str] | None = None, restart: str = "Always") -> Any:
-    container = k8s.V1Container(name="main", image=image, args=args,
+         labels: dict[str, str] | None = None, restart: str = "Always",
+         command: list[str] | None = None) -> Any:
+    container = k8s.V1Container(name="main", image=image, args=args, command=command,
                                 image_pull_policy="IfNotPresent")
     return k8s.V1Pod(metadata=k8s.V1ObjectMeta(name=name, labels=labels or {}),
                      spec=k8s.V1PodSpec(node_name=node, containers=[container],
@@ -64,7 +65,7 @@ def test_both_nodes_ready_through_tls_bootstrap(two_nodes: Joined, core: Any) ->
         conditions = {c.type: c.status for c in listed[name].status.conditions}
         assert conditions["Ready"] == "True"
         assert listed[name].status.node_info.kubelet_version == "v1.37.2"
-        assert listed[name].status.node_info.container_runtime_version == "containerd://v2.2.9"
+        assert listed[name].status.node_info.container_runtime_version == "containerd://2.2.9"
     api = two_nodes.handle.api_client()
     try:
         csrs = k8s.CertificatesV1Api(api).list_certificate_signing_request().items
@@ -118,7 +119,7 @@ def test_pods_answer_each_other_across_nodes(two_nodes: Joined, core: Any) -> No
     for index, (node, target) in enumerate(((second, ips[0]), (first, ips[1]))):
         name = f"kvn-client-{index}"
         url = f"http://{target}:8080/hostname"
-        core.create_namespaced_pod(NS, _pod(name, node, ["sh", "-c", f"wget -qO- {url}"],
+        core.create_namespaced_pod(NS, _pod(name, node, [], command=["wget", "-qO-", url],
                                             restart="Never"))
         eventually(f"{name} to finish", _finished(core, name))
         logs = core.read_namespaced_pod_log(name, NS)
@@ -151,7 +152,8 @@ def test_service_by_dns_name_through_kube_proxy_and_coredns(two_nodes: Joined,
     url = "http://kvn-server-0.default.svc.cluster.local/hostname"
     name = "kvn-dns-client"
     core.create_namespaced_pod(NS, _pod(name, two_nodes.nodes[1].name,
-                                        ["sh", "-c", f"wget -qO- {url}"], restart="Never"))
+                                        [], command=["wget", "-qO-", url],
+                                        restart="Never"))
     eventually(f"{name} to finish", _finished(core, name))
     logs = core.read_namespaced_pod_log(name, NS)
     assert _phase(core, name) == "Succeeded", logs

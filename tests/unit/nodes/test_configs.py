@@ -14,7 +14,12 @@ from bootstrap.nodes import podnet
 from bootstrap.nodes.kubeletcfg import host_settings, kubelet_argv, kubelet_configuration
 from bootstrap.nodes.layout import NodeLayout
 from bootstrap.nodes.offline import offline_corefile
-from bootstrap.nodes.runtime import CLOSED_REGISTRY, containerd_config, registry_hosts
+from bootstrap.nodes.runtime import (
+    CLOSED_REGISTRY,
+    containerd_config,
+    registry_hosts,
+    shim_sockets,
+)
 
 BASE = {"apiVersion": "kubelet.config.k8s.io/v1beta1", "kind": "KubeletConfiguration",
         "cgroupDriver": "systemd", "clusterDNS": ["10.96.0.10"],
@@ -50,7 +55,8 @@ def test_containerd_config_keeps_everything_in_the_node_dir(layout: NodeLayout,
     assert runtime["enable_cdi"] is False
     assert runtime["cni"] == {"bin_dirs": ["/usr/lib/cni"], "conf_dir": str(layout.cni_conf_dir)}
     runc = runtime["containerd"]["runtimes"]["runc"]
-    assert runc["options"] == {"BinaryName": "/usr/sbin/runc", "SystemdCgroup": False}
+    assert runc["options"] == {"BinaryName": "/usr/sbin/runc", "SystemdCgroup": False,
+                               "Root": str(layout.containerd / "runc")}
     images = plugins["io.containerd.cri.v1.images"]
     assert images["pinned_images"]["sandbox"] == "registry.k8s.io/pause:3.10.2"
     assert images["registry"]["config_path"] == str(layout.registry_hosts)
@@ -139,3 +145,13 @@ def test_offline_corefile_serves_the_cluster_and_never_forwards() -> None:
 def test_kubelet_configuration_is_yaml_serialisable(layout: NodeLayout) -> None:
     config = kubelet_configuration(BASE, layout, "/r", cgroup_v1=True, systemd=False)
     assert yaml.safe_load(yaml.safe_dump(config)) == config
+
+
+def test_shim_sockets_are_read_from_the_task_dirs(layout: NodeLayout) -> None:
+    task = layout.containerd / "state" / "io.containerd.runtime.v2.task" / "k8s.io" / "abc"
+    task.mkdir(parents=True)
+    (task / "address").write_text("unix:///run/containerd/s/0123abcd\n")
+    other = task.parent / "def"
+    other.mkdir()
+    (other / "address").write_text("unix:///somewhere/else\n")
+    assert shim_sockets(layout) == [Path("/run/containerd/s/0123abcd")]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -55,7 +57,7 @@ def join_nodes(state: StateDir, count: int, log: Log, timeout: float,
     try:
         _offline_dns(admin, found)
         started = time.monotonic()
-        entries = [_start_node(state, nodes, parts, images, found, log) for _ in range(count)]
+        entries = _start_nodes(state, nodes, count, parts, images, found, log)
         _wait_ready(admin, entries, state, timeout)
         for entry in entries:
             _set_pod_cidr(admin, entry)
@@ -78,8 +80,10 @@ def _offline_dns(admin: ApiClient, found: Discovered) -> None:
         admin.patch(path, {"data": {"Corefile": corefile}})
 
 
-def _start_node(state: StateDir, nodes: NodesRecord, parts: NodeParts, images: Path,
-                found: Discovered, log: Log) -> NodeEntry:
+def _prepare_node(state: StateDir, nodes: NodesRecord, parts: NodeParts,
+                  found: Discovered) -> NodeEntry:
+    """Record, then make, the node's namespace, cgroups and files (one node at a time: the
+    namespace calls switch this thread's network namespace)."""
     plan, index = nodes.plan, nodes.next_index()
     entry = NodeEntry(index, plan.node_name(index), plan.node_netns(index),
                       str(plan.node_link(index).far), plan.pod_cidr(index),
@@ -88,30 +92,58 @@ def _start_node(state: StateDir, nodes: NodesRecord, parts: NodeParts, images: P
     record.save(state, nodes)
     layout = NodeLayout.under(state.root, entry.name)
     layout.create()
-    netns = network.netns_path(entry.netns)
     network.create_node_network(plan, index)
     cgroups.create(entry.cgroup_root)
     write_public(layout.ca, found.ca_pem)
     podnet.write_conflist(layout.cni_conf_dir, entry.pod_cidr, layout.cni_ipam)
-    podnet.add_masquerade(parts.host.nsenter, netns, parts.host.iptables, entry.pod_cidr,
-                          plan.pod_subnet)
+    podnet.add_masquerade(parts.host.nsenter, network.netns_path(entry.netns),
+                          parts.host.iptables, entry.pod_cidr, plan.pod_subnet)
     runtime.write_config(layout, parts)
-    entry.processes.append(runtime.start(layout, parts, netns, entry.cgroup_root, state.logs))
-    record.save(state, nodes)
-    load_images(parts.part("ctr"), str(layout.socket), images, parts.version)
-    _write_kubelet_files(layout, found, _token(state), entry, state)
-    argv = kubelet_argv(parts.binary("kubelet"), parts.host.nsenter, netns, layout,
-                        entry.address)
-    entry.processes.append(procs.spawn(entry.name, "kubelet", argv,
-                                       layout.log(state.logs, "kubelet")))
-    record.save(state, nodes)
-    log(f"[kubelet-start] {entry.name}: kubelet started ({entry.address}, pods "
-        f"{entry.pod_cidr}); waiting for the TLS bootstrap")
+    _write_kubelet_files(layout, found, _token(state), entry)
     return entry
 
 
-def _write_kubelet_files(layout: NodeLayout, found: Discovered, token: str, entry: NodeEntry,
-                         state: StateDir) -> None:
+class _Recorder:
+    """Adds a started process to the record at once; nodes start in parallel threads."""
+
+    def __init__(self, state: StateDir, nodes: NodesRecord) -> None:
+        self.state, self.nodes, self.lock = state, nodes, threading.Lock()
+
+    def add(self, entry: NodeEntry, proc: procs.NodeProcess) -> None:
+        with self.lock:
+            entry.processes.append(proc)
+            record.save(self.state, self.nodes)
+
+
+def _run_node(state: StateDir, entry: NodeEntry, parts: NodeParts, images: Path,
+              recorder: _Recorder, log: Log) -> None:
+    """containerd, the images, then the kubelet, which starts its TLS bootstrap."""
+    layout = NodeLayout.under(state.root, entry.name)
+    netns = network.netns_path(entry.netns)
+    recorder.add(entry, runtime.start(layout, parts, netns, entry.cgroup_root, state.logs))
+    load_images(parts.part("ctr"), str(layout.socket), images, parts.version)
+    argv = kubelet_argv(parts.binary("kubelet"), parts.host.nsenter, netns, layout,
+                        entry.address)
+    recorder.add(entry, procs.spawn(entry.name, "kubelet", argv,
+                                    layout.log(state.logs, "kubelet")))
+    log(f"[kubelet-start] {entry.name}: kubelet started ({entry.address}, pods "
+        f"{entry.pod_cidr}); waiting for the TLS bootstrap")
+
+
+def _start_nodes(state: StateDir, nodes: NodesRecord, count: int, parts: NodeParts,
+                 images: Path, found: Discovered, log: Log) -> list[NodeEntry]:
+    entries = [_prepare_node(state, nodes, parts, found) for _ in range(count)]
+    recorder = _Recorder(state, nodes)
+    with ThreadPoolExecutor(max_workers=count, thread_name_prefix="node") as pool:
+        running = [pool.submit(_run_node, state, entry, parts, images, recorder, log)
+                   for entry in entries]
+        for future in running:
+            future.result()
+    return entries
+
+
+def _write_kubelet_files(layout: NodeLayout, found: Discovered, token: str,
+                         entry: NodeEntry) -> None:
     name = str(found.cluster.get("clusterName") or "kubernetes")
     kubeconfig = token_kubeconfig(found.server, name, "tls-bootstrap-token-user", found.ca_pem,
                                   token)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import signal
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 CGROUP_FS = Path("/sys/fs/cgroup")
@@ -74,17 +75,20 @@ def pids(root: str) -> set[int]:
     return found
 
 
-def kill_all(root: str, timeout: float = 15.0) -> set[int]:
-    """SIGKILL whatever ``root`` holds until it holds nothing; return what would not die."""
+def kill_all(root: str, timeout: float = 15.0, spare: Callable[[int], bool] | None = None
+             ) -> set[int]:
+    """SIGKILL whatever ``root`` holds (but ``spare``'s) until nothing else is left; return
+    what would not die."""
     deadline = time.monotonic() + timeout
-    while (left := pids(root)) and time.monotonic() < deadline:
+    while (left := {pid for pid in pids(root) if not (spare and spare(pid))}) and \
+            time.monotonic() < deadline:
         for pid in left:
             try:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 continue
         time.sleep(0.1)
-    return pids(root)
+    return {pid for pid in pids(root) if not (spare and spare(pid))}
 
 
 def remove(root: str) -> list[str]:

@@ -21,6 +21,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import psutil
+
 from bootstrap.handle import ClusterHandle
 from bootstrap.nodes import cgroups, hostrecord, network, procs, record
 from bootstrap.nodes.addressing import MAX_NODES, Plan, cluster_id, first_pod_subnet
@@ -62,6 +64,9 @@ def state_of(target: Target) -> StateDir:
     return StateDir(root, root.name)
 
 
+_EMPTY = NodesRecord(Plan("", 0, ""))
+
+
 @contextlib.contextmanager
 def _slots_locked() -> Iterator[None]:
     lock = cache_root() / "nodes-slots.lock"
@@ -98,12 +103,47 @@ def join(target: Target, count: int, *, log: Log = stderr_log,
         raise UsageError(f"--nodes {count}: expected 1 to {MAX_NODES}")
     if not state.exists() or not state.cluster_record():
         raise UsageError(f"no cluster of ours at {state.root}")
+    earlier = {node.name for node in (record.load(state) or _EMPTY).nodes}
     try:
         return join_nodes(state, count, log, ready_timeout, _plan)
     except BaseException:
         with contextlib.suppress(BootstrapError):
-            teardown(state)
+            if earlier:
+                remove_nodes(state, keep=earlier)
+            else:
+                teardown(state)
         raise
+
+
+def remove_nodes(target: Target, keep: set[str]) -> list[str]:
+    """Undo the nodes not named in ``keep`` (a failed join's), leaving the others running, and
+    delete their Node objects. Returns the names removed."""
+    state = state_of(target)
+    found = record.load(state)
+    if found is None:
+        return []
+    gone = [node for node in found.nodes if node.name not in keep]
+    problems = [problem for node in gone for problem in _teardown_node(state, node)]
+    found.nodes = [node for node in found.nodes if node.name in keep]
+    record.save(state, found)
+    for node in gone:
+        shutil.rmtree(state.root / "nodes" / node.name, ignore_errors=True)
+    _delete_node_objects(state, [node.name for node in gone])
+    if problems:
+        raise BootstrapError("node teardown left: " + "; ".join(problems))
+    return [node.name for node in gone]
+
+
+def _delete_node_objects(state: StateDir, names: list[str]) -> None:
+    from bootstrap.phases_api import ApiClient, ApiError
+
+    client = ApiClient.from_kubeconfig(state, "admin")
+    try:
+        for name in names:
+            with contextlib.suppress(ApiError):
+                client.request("DELETE", f"/api/v1/nodes/{name}")
+    finally:
+        client.close()
 
 
 def nodes_of(target: Target) -> list[Node]:
@@ -117,6 +157,9 @@ def _teardown_node(state: StateDir, node: NodeEntry) -> list[str]:
     kubelets = [p for p in node.processes if p.component == "kubelet"]
     left = procs.stop(kubelets)
     sockets = shim_sockets(NodeLayout.under(state.root, node.name))
+    runtime_pids = {p.pid for p in node.processes if p.component == "containerd"}
+    spared = _runtime_filter(runtime_pids)
+    cgroups.kill_all(node.cgroup_root, timeout=5.0, spare=spared)  # containers, reaped by shims
     stuck = cgroups.kill_all(node.cgroup_root)
     for socket in sockets:
         socket.unlink(missing_ok=True)
@@ -127,6 +170,21 @@ def _teardown_node(state: StateDir, node: NodeEntry) -> list[str]:
     network.remove_netns(node.netns)
     problems += [f"cgroup {path} would not go" for path in cgroups.remove(node.cgroup_root)]
     return problems
+
+
+def _runtime_filter(runtime_pids: set[int]) -> Callable[[int], bool]:
+    """containerd and its shims (in the node's cgroup, only its own): killed after the
+    containers, so that the shims reap them (the host's init may not)."""
+
+    def spare(pid: int) -> bool:
+        if pid in runtime_pids:
+            return True
+        try:
+            return str(psutil.Process(pid).name()) == "containerd-shim-runc-v2"
+        except psutil.Error:
+            return False
+
+    return spare
 
 
 def teardown(target: Target) -> None:

@@ -13,6 +13,7 @@ every sandbox with ``can't get final child's PID from pipe``.
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from pathlib import Path
@@ -143,17 +144,28 @@ SHIM_SOCKETS = Path("/run/containerd/s")
 
 
 def shim_sockets(layout: NodeLayout) -> list[Path]:
-    """The sockets this node's shims listen on: each task's ``address`` file names one.
+    """The sockets this node's shims listen on, as each task dir records them (containerd 2.x
+    writes ``bootstrap.json``, older ones ``address``).
 
     A shim killed with its node cannot remove its socket, and the directory is shared by every
     containerd on the host, so only these are removed at teardown.
     """
     found = []
-    for address in (layout.containerd / "state").glob("io.containerd.runtime.v2.task/*/*/address"):
-        try:
-            path = Path(address.read_text().strip().removeprefix("unix://"))
-        except OSError:
-            continue
-        if path.parent == SHIM_SOCKETS:
+    for task in (layout.containerd / "state").glob("io.containerd.runtime.v2.task/*/*"):
+        address = _task_address(task)
+        path = Path(address.removeprefix("unix://")) if address else None
+        if path is not None and path.parent == SHIM_SOCKETS:
             found.append(path)
     return sorted(set(found))
+
+
+def _task_address(task: Path) -> str:
+    try:
+        return str(json.loads((task / "bootstrap.json").read_text()).get("address", ""))
+    except (OSError, ValueError, AttributeError):
+        pass
+    try:
+        return (task / "address").read_text().strip()
+    except OSError:
+        return ""
+

@@ -2,9 +2,11 @@
 
 Other work on this machine makes its own network namespaces, links and processes while a test
 runs, so those are limited to what a node could make: the programs a node runs, namespaces and
-links named ``kvn*``, ``cni*`` or ``veth*`` (and their mounts). The rest is taken whole: mount
-points, the host's iptables rules, cgroup directories, the sysctls a kubelet or kube-proxy
-would change, and the fixed paths a node's programs could create.
+links named ``kvn*``, ``cni*`` or ``veth*`` (and their mounts). A killed container whose shim
+died with it is reparented to init and is a zombie until init reaps it: zombies are dead and not
+counted. The rest is taken whole: mount points, the host's iptables rules, cgroup directories,
+the sysctls a kubelet or kube-proxy would change, and the fixed paths a node's programs could
+create.
 """
 
 from __future__ import annotations
@@ -54,8 +56,9 @@ class HostSnapshot:
 
 def _processes() -> frozenset[tuple[int, str]]:
     found = set()
-    for proc in psutil.process_iter(["pid", "name"]):
-        if proc.info["name"] in NODE_PROGRAMS:
+    for proc in psutil.process_iter(["pid", "name", "status"]):
+        info = proc.info
+        if info["name"] in NODE_PROGRAMS and info["status"] != psutil.STATUS_ZOMBIE:
             found.add((int(proc.info["pid"]), str(proc.info["name"])))
     return frozenset(found)
 

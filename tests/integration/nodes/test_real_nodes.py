@@ -3,8 +3,12 @@ kube-proxy and CoreDNS as real pods, no registry pull, and a host left as it was
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -179,6 +183,34 @@ def test_node_processes_are_recorded_and_measured(two_nodes: Joined) -> None:
         sizes = {proc.component: rss_bytes(proc) // 2**20 for proc in node.processes}
         assert all(size > 0 for size in sizes.values()), sizes
         print(f"\n[bench] {node.name} RSS MiB: {sizes}")
+
+
+def test_sigint_mid_join_removes_only_the_new_node(two_nodes: Joined, core: Any) -> None:
+    """A join interrupted once its node's containerd runs: that node is undone, with its Node
+    object; the nodes joined before keep running."""
+    state = StateDir(two_nodes.handle.state_dir, two_nodes.handle.name)  # type: ignore[arg-type]
+    before = {node.name for node in nodes.nodes_of(state)}
+    code = f"from bootstrap import nodes; nodes.join({str(state.root)!r}, 1, log=print)"
+    child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, text=True)
+    containerd_log = state.logs / "kvn-node-3-containerd.log"
+    try:
+        eventually("the third node's containerd to start", containerd_log.exists, 120)
+        child.send_signal(signal.SIGINT)
+        output, _ = child.communicate(timeout=120)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    assert child.returncode != 0, output
+    assert "KeyboardInterrupt" in output
+    assert {node.name for node in nodes.nodes_of(state)} == before
+    found = load(state)
+    assert found is not None
+    assert not Path("/run/netns", found.plan.node_netns(3)).exists()
+    names = {node.metadata.name for node in core.list_node().items}
+    assert "kvn-node-3" not in names and before <= names
+    assert not (state.root / "nodes" / "kvn-node-3").exists()
 
 
 def test_teardown_leaves_the_host_as_it_was(two_nodes: Joined) -> None:

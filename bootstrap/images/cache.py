@@ -65,12 +65,29 @@ def _ctr(argv: list[str]) -> str:
     return proc.stdout
 
 
-def load_images(ctr: Path, address: str, directory: Path, version: str) -> list[str]:
-    """Import every archive of ``directory``, then insist every expected name is present."""
-    for archive in sorted(directory.glob("*.tar")):  # ctr imports one archive per call
+SYSTEM_PREFIXES = ("pause_", "kube-proxy_", "coredns_")
+"""Archives of the images the node's own system pods run: needed before the kubelet starts."""
+
+
+def is_system(archive: Path) -> bool:
+    return archive.name.startswith(SYSTEM_PREFIXES)
+
+
+def import_archives(ctr: Path, address: str, archives: list[Path]) -> None:
+    for archive in sorted(archives):  # ctr imports one archive per call
         _ctr(ctr_argv(ctr, address, "images", "import", "--local", str(archive)))
+
+
+def check_loaded(ctr: Path, address: str, version: str) -> list[str]:
+    """Every expected name present, or an error naming the missing ones."""
     listed = set(_ctr(ctr_argv(ctr, address, "images", "list", "--quiet")).split())
     missing = [name for name in image_names(version) if name not in listed]
     if missing:
         raise BootstrapError(f"images missing after import: {', '.join(missing)}")
     return sorted(listed)
+
+
+def load_images(ctr: Path, address: str, directory: Path, version: str) -> list[str]:
+    """Import every archive of ``directory``, then insist every expected name is present."""
+    import_archives(ctr, address, list(directory.glob("*.tar")))
+    return check_loaded(ctr, address, version)

@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from bootstrap.files import write_private, write_public
-from bootstrap.images import ensure_images, load_images
+from bootstrap.images import ensure_images
+from bootstrap.images.cache import check_loaded, import_archives, is_system
 from bootstrap.kubeconfig import render, token_kubeconfig
 from bootstrap.nodeparts import NodeParts, ensure_node_parts
 from bootstrap.nodes import cgroups, network, podnet, procs, record, runtime
@@ -117,15 +118,20 @@ class _Recorder:
 
 def _run_node(state: StateDir, entry: NodeEntry, parts: NodeParts, images: Path,
               recorder: _Recorder, log: Log) -> None:
-    """containerd, the images, then the kubelet, which starts its TLS bootstrap."""
+    """containerd, the system pods' images, the kubelet (which starts its TLS bootstrap), then
+    the other images while it does: no workload can land on the node before it is Ready, and
+    ``join`` returns only then."""
     layout = NodeLayout.under(state.root, entry.name)
     netns = network.netns_path(entry.netns)
     recorder.add(entry, runtime.start(layout, parts, netns, entry.cgroup_root, state.logs))
-    load_images(parts.part("ctr"), str(layout.socket), images, parts.version)
+    ctr, address, archives = parts.part("ctr"), str(layout.socket), list(images.glob("*.tar"))
+    import_archives(ctr, address, [a for a in archives if is_system(a)])
     argv = kubelet_argv(parts.binary("kubelet"), parts.host.nsenter, netns, layout,
                         entry.address)
     recorder.add(entry, procs.spawn(entry.name, "kubelet", argv,
                                     layout.log(state.logs, "kubelet")))
+    import_archives(ctr, address, [a for a in archives if not is_system(a)])
+    check_loaded(ctr, address, parts.version)
     log(f"[kubelet-start] {entry.name}: kubelet started ({entry.address}, pods "
         f"{entry.pod_cidr}); waiting for the TLS bootstrap")
 

@@ -80,3 +80,13 @@ def test_archive_file_holds_the_members(tmp_path: Path) -> None:
 def test_file_name_flattens_the_repository_path() -> None:
     spec = ImageSpec(("registry.k8s.io/coredns/coredns:v1.14.6",), ())
     assert spec.file_name == "coredns_coredns_v1.14.6.tar"
+
+
+def test_system_archives_are_the_node_pods_images() -> None:
+    from bootstrap.images.cache import is_system
+    from bootstrap.images.catalog import image_names
+
+    names = [ImageSpec((tag,), ()).file_name for tag in image_names("v1.37.2")]
+    system = sorted(name for name in names if is_system(Path(name)))
+    assert system == ["coredns_coredns_v1.14.6.tar", "kube-proxy_v1.37.2.tar",
+                      "pause_3.10.2.tar", "pause_3.10.tar"]

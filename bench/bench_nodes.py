@@ -37,11 +37,6 @@ from bootstrap.state import StateDir  # noqa: E402
 AGNHOST = "registry.k8s.io/e2e-test-images/agnhost:2.66.1"
 
 
-def _ready(pods: list[Any]) -> int:
-    return sum(1 for pod in pods if any(c.type == "Ready" and c.status == "True"
-                                        for c in (pod.status.conditions or [])))
-
-
 def _wait(what: str, check: Any, timeout: float = 180.0) -> float:
     start = time.monotonic()
     while not check():
@@ -103,12 +98,11 @@ def main() -> int:
 
         api = handle.api_client()
         core = k8s.CoreV1Api(api)
-        dns = _wait("CoreDNS Ready", lambda: _ready(core.list_namespaced_pod(
-            "kube-system", label_selector="k8s-app=kube-dns").items) >= 1)
+        dns = nodes.wait_addons(state, [node.name for node in joined])
         running = _pods_running(core, [f"bench-{i}" for i in range(len(joined))],
                                 [node.name for node in joined])
         print(f"control plane up: {control_plane:.1f} s; {args.nodes} node(s) Ready: "
-              f"{to_ready:.1f} s after start; CoreDNS Ready {dns:.1f} s later "
+              f"{to_ready:.1f} s after start; kube-proxy and CoreDNS Ready {dns:.1f} s later "
               f"(total {to_ready + dns:.1f} s); a pod per node Running in {running:.1f} s")
         for line in _memory(state):
             print(line)

@@ -60,3 +60,12 @@ def test_the_nodes_record_round_trips() -> None:
     again = NodesRecord.from_dict(nodes.as_dict())
     assert again == nodes
     assert again.next_index() == 2
+
+
+def test_addons_ready_needs_kube_proxy_on_each_node_and_one_coredns() -> None:
+    from bootstrap.nodes.addons import _ready_on
+
+    ready = {"status": {"conditions": [{"type": "Ready", "status": "True"}]}}
+    pods = [{"spec": {"nodeName": "kvn-node-1"}, **ready},
+            {"spec": {"nodeName": "kvn-node-2"}, "status": {"conditions": []}}]
+    assert _ready_on(pods) == {"kvn-node-1"}

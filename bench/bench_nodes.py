@@ -83,8 +83,7 @@ def main() -> int:
     parser.add_argument("--nodes", type=int, default=2)
     args = parser.parse_args()
     start = time.monotonic()
-    parts = ensure_node_parts()
-    ensure_images(parts)
+    prepared = (parts := ensure_node_parts()), ensure_images(parts)
     print(f"node parts and images ready: {time.monotonic() - start:.1f} s")
     name = f"kvn-bench-{secrets.token_hex(3)}"
     state = StateDir.for_cluster(name)
@@ -92,7 +91,7 @@ def main() -> int:
         start = time.monotonic()
         handle = up(name, free_port_config(None), skip_phases=("preflight",), log=lambda _: None)
         control_plane = time.monotonic() - start
-        joined = nodes.join(handle, args.nodes, log=lambda _: None)
+        joined = nodes.join(handle, args.nodes, log=lambda _: None, prepared=prepared)
         to_ready = time.monotonic() - start
         from kubernetes import client as k8s
 

@@ -43,14 +43,20 @@ def _token(state: StateDir) -> str:
     return str(tokens[0])
 
 
-def join_nodes(state: StateDir, count: int, log: Log, timeout: float,
-               planner: Planner) -> list[Any]:
-    from bootstrap.nodes.lifecycle import Node, pod_subnet_of
-
+def prepare_parts(state: StateDir) -> tuple[NodeParts, Path]:
+    """The node parts and image archives for the cluster's release, built or verified (a few
+    seconds of hashing: ``up`` can run this while its init phases do)."""
     info = state.cluster_record()
     parts = ensure_node_parts(str(info.get("version") or "") or None,
                               Path(info["bin_dir"]) if info.get("bin_dir") else None)
-    images = ensure_images(parts)
+    return parts, ensure_images(parts)
+
+
+def join_nodes(state: StateDir, count: int, log: Log, timeout: float,
+               planner: Planner, prepared: tuple[NodeParts, Path] | None = None) -> list[Any]:
+    from bootstrap.nodes.lifecycle import Node, pod_subnet_of
+
+    parts, images = prepared or prepare_parts(state)
     found = discover(_server(state), state.pki / "ca.crt", _token(state))
     log(f"[discovery] cluster-info verified with token id {_token(state).split('.')[0]}")
     nodes = planner(state, pod_subnet_of(found.cluster))

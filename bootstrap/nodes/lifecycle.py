@@ -24,6 +24,7 @@ from pathlib import Path
 import psutil
 
 from bootstrap.handle import ClusterHandle
+from bootstrap.nodeparts import NodeParts
 from bootstrap.nodes import cgroups, hostrecord, network, procs, record
 from bootstrap.nodes.addressing import MAX_NODES, Plan, cluster_id, first_pod_subnet
 from bootstrap.nodes.layout import NodeLayout
@@ -93,9 +94,11 @@ def _plan(state: StateDir, pod_subnet: str) -> NodesRecord:
     return nodes
 
 
-def join(target: Target, count: int, *, log: Log = stderr_log,
-         ready_timeout: float = 120.0) -> list[Node]:
-    """Add ``count`` real nodes and wait until each is Ready; on failure undo every node."""
+def join(target: Target, count: int, *, log: Log = stderr_log, ready_timeout: float = 120.0,
+         prepared: tuple[NodeParts, Path] | None = None) -> list[Node]:
+    """Add ``count`` real nodes and wait until each is Ready; on failure undo the nodes this
+    call added (all of them, hub included, when the cluster had none). ``prepared`` is
+    ``joining.prepare_parts``'s answer when the caller already has it."""
     from bootstrap.nodes.joining import join_nodes
 
     state = state_of(target)
@@ -105,7 +108,7 @@ def join(target: Target, count: int, *, log: Log = stderr_log,
         raise UsageError(f"no cluster of ours at {state.root}")
     earlier = {node.name for node in (record.load(state) or _EMPTY).nodes}
     try:
-        return join_nodes(state, count, log, ready_timeout, _plan)
+        return join_nodes(state, count, log, ready_timeout, _plan, prepared)
     except BaseException:
         with contextlib.suppress(BootstrapError):
             if earlier:

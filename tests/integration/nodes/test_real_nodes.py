@@ -17,6 +17,9 @@ from kubernetes.client.exceptions import ApiException
 
 from bootstrap import nodes
 from bootstrap.images import image_names
+from bootstrap.images.cache import ctr_argv
+from bootstrap.nodeparts.parts import nodeparts_dir
+from bootstrap.nodes.layout import NodeLayout
 from bootstrap.nodes.procs import rss_bytes
 from bootstrap.nodes.record import load
 from bootstrap.state import StateDir
@@ -87,13 +90,17 @@ def test_both_nodes_ready_through_tls_bootstrap(two_nodes: Joined, core: Any) ->
 
 
 def test_every_image_is_loaded_and_nothing_is_pulled(two_nodes: Joined, core: Any) -> None:
-    for node in core.list_node().items:
-        present = {tag for image in node.status.images for tag in (image.names or [])}
-        missing = [name for name in image_names("v1.37.2") if name not in present]
-        assert not missing, f"{node.metadata.name} lacks {missing}"
+    state = StateDir(two_nodes.handle.state_dir, two_nodes.handle.name)  # type: ignore[arg-type]
+    ctr = nodeparts_dir("v1.37.2") / "ctr"
+    for node in two_nodes.nodes:
+        socket = NodeLayout.under(state.root, node.name).socket
+        listed = subprocess.run(ctr_argv(ctr, str(socket), "images", "list", "--quiet"),
+                                capture_output=True, text=True, check=True).stdout.split()
+        missing = [name for name in image_names("v1.37.2") if name not in listed]
+        assert not missing, f"{node.name} lacks {missing}"
     name = "kvn-no-pull"
-    node = two_nodes.nodes[0].name
-    core.create_namespaced_pod(NS, _pod(name, node, [], image="registry.k8s.io/no/such:1"))
+    first = two_nodes.nodes[0].name
+    core.create_namespaced_pod(NS, _pod(name, first, [], image="registry.k8s.io/no/such:1"))
     started = time.monotonic()
 
     def refused() -> str:

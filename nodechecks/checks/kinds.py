@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from kubeadm_verify.checks import Finding, failed, passed, warned
 from nodechecks.context import NodeContext
-from nodechecks.host import EXECUTABLE_DIRS
+from nodechecks.host import UnreadableHostFile
 from nodechecks.parsers.net import TcpSocket, listeners_on
 
 
@@ -64,8 +64,9 @@ def file_content(ctx: NodeContext, path: str, content: str, remediation: str) ->
     if not ctx.host.exists(path):
         return failed(f"{path} does not exist", remediation, path=path)
     try:
-        with open(ctx.host.path(path), "rb") as handle:
-            head = handle.read(len(content.encode()))
+        head = ctx.host.read_bytes(path, len(content.encode()), head=True)
+    except UnreadableHostFile:
+        raise  # not a regular file: "cannot determine", as for every host read
     except OSError:
         return failed(f"{path} could not be read", remediation, path=path)
     if head != content.encode():
@@ -75,13 +76,16 @@ def file_content(ctx: NodeContext, path: str, content: str, remediation: str) ->
 
 
 def in_path(ctx: NodeContext, executable: str, *, mandatory: bool, suggestion: str = "") -> Finding:
-    """kubeadm's ``InPathCheck``: a missing mandatory binary is an error, an optional one warns."""
+    """kubeadm's ``InPathCheck``: a missing mandatory binary is an error, an optional one warns.
+
+    Looked up as ``exec.LookPath`` does, through ``$PATH`` (the root's standard bin dirs under
+    ``--root``), so a binary in ``/opt/bin`` on PATH is found as kubeadm finds it."""
     found = ctx.host.which(executable)
     if found is not None:
         return passed(f"{executable} found at {found}", path=found)
     message = f"{executable} not found in system path"
     remediation = f"install the package that provides {executable}"
-    dirs = " ".join(f"/{d}" for d in EXECUTABLE_DIRS)
+    dirs = " ".join(ctx.host.search_dirs())
     if mandatory:
         return failed(message, remediation, searched=dirs)
     if suggestion:

@@ -52,16 +52,16 @@ def parse_proc_net_tcp(text: str, source: str = "tcp") -> list[TcpSocket]:
     if not lines:
         return []
     if "local_address" not in lines[0]:
-        raise ParseError(source, f"no header line, found {lines[0][:60]!r}")
+        raise ParseError(source, "the first line is not the header")
     sockets = []
     for line in lines[1:]:
         match = _TCP_ROW.match(line)
         if match is None:
-            raise ParseError(source, f"malformed row {line.strip()[:60]!r}")
+            raise ParseError(source, "a row does not have the expected fields")
         try:
             local, remote = _hex_address(match.group(1)), _hex_address(match.group(3))
         except ValueError as exc:
-            raise ParseError(source, f"bad address in {line.strip()[:60]!r}") from exc
+            raise ParseError(source, "a row holds an address that does not decode") from exc
         sockets.append(
             TcpSocket(local, int(match.group(2), 16), remote, int(match.group(4), 16),
                       int(match.group(5), 16))
@@ -94,7 +94,7 @@ def parse_proc_net_route(text: str) -> list[Route]:
     if not lines:
         return []
     if not lines[0].startswith("Iface"):
-        raise ParseError("route", f"no header line, found {lines[0][:60]!r}")
+        raise ParseError("route", "the first line is not the header")
     routes = []
     for line in lines[1:]:
         parts = line.split()
@@ -103,7 +103,7 @@ def parse_proc_net_route(text: str) -> list[Route]:
             mask = int(ipaddress.IPv4Address(_hex_address(parts[7])))
             flags, metric = int(parts[3], 16), int(parts[6])
         except (ValueError, IndexError) as exc:
-            raise ParseError("route", f"malformed row {line.strip()[:60]!r}") from exc
+            raise ParseError("route", "a row does not have the expected fields") from exc
         prefix = bin(mask).count("1")
         routes.append(Route(parts[0], destination, prefix, gateway, flags, metric))
     return routes
@@ -123,7 +123,7 @@ def parse_proc_net_ipv6_route(text: str) -> list[Route]:
             gateway = str(ipaddress.IPv6Address(bytes.fromhex(parts[4])))
             prefix, metric, flags = int(parts[1], 16), int(parts[5], 16), int(parts[8], 16)
         except ValueError as exc:
-            raise ParseError("ipv6_route", f"malformed row {line.strip()[:60]!r}") from exc
+            raise ParseError("ipv6_route", "a row does not have the expected fields") from exc
         routes.append(Route(parts[9], destination, prefix, gateway, flags, metric))
     return routes
 

@@ -19,10 +19,9 @@ KUBEADM_INIT_ORDER = [
     "FileAvailable--etc-kubernetes-manifests-kube-controller-manager.yaml",
     "FileAvailable--etc-kubernetes-manifests-kube-scheduler.yaml",
     "FileAvailable--etc-kubernetes-manifests-etcd.yaml", "HTTPProxy", "HTTPProxyCIDR", "CRI",
-    "ContainerRuntimeVersion", "Swap", "FileExisting-conntrack", "FileExisting-ip",
-    "FileExisting-iptables", "FileExisting-mount", "FileExisting-nsenter",
-    "FileExisting-ebtables", "FileExisting-ethtool", "FileExisting-socat", "FileExisting-tc",
-    "FileExisting-touch", "SystemVerification", "Hostname", "KubeletVersion", "Service-Kubelet",
+    "ContainerRuntimeVersion", "Swap", "FileExisting-conntrack", "FileExisting-losetup",
+    "FileExisting-mount", "FileExisting-cp", "SystemVerification", "Hostname", "KubeletVersion",
+    "Service-kubelet",
     "Port-10250", "FileContent--proc-sys-net-ipv4-ip_forward",
     "FileContent--proc-sys-net-ipv6-conf-default-forwarding", "ExternalEtcdVersion",
     "Port-2379", "Port-2380", "DirAvailable--var-lib-etcd", "ExternalEtcdClientCertificates",
@@ -35,7 +34,8 @@ KUBEADM_JOIN_ORDER = [
     "FileContent--proc-sys-net-ipv4-ip_forward",
 ]
 BEYOND = ["KernelModule-br_netfilter", "KernelModule-overlay",
-          "FileContent--proc-sys-net-bridge-bridge-nf-call-iptables", "CgroupDriver",
+          "FileContent--proc-sys-net-bridge-bridge-nf-call-iptables", "InPath-iptables",
+          "CgroupDriver",
           "DefaultRoute", "TimeSync", "ResolvConf", "MachineID", "Inotify", "PidMax",
           "DiskSpace--var-lib"]
 
@@ -46,6 +46,19 @@ def test_kubeadm_init_and_join_orders_are_kept() -> None:
     assert [i for i in ids if i in KUBEADM_JOIN_ORDER] == KUBEADM_JOIN_ORDER
     assert ids[-len(BEYOND):] == BEYOND
     assert len({i.lower() for i in ids}) == len(ids)
+
+
+def test_every_check_declares_its_origin() -> None:
+    origins = {check.id: check.origin for check in REGISTRY}
+    assert {i for i, o in origins.items() if o == "beyond"} == set(BEYOND)
+    assert {i for i, o in origins.items() if o == "kubeadm"} == set(KUBEADM_INIT_ORDER) | set(
+        KUBEADM_JOIN_ORDER) | {"FileAvailable--etc-kubernetes-kubelet.conf",
+                               "FileAvailable--etc-kubernetes-bootstrap-kubelet.conf",
+                               "FileAvailable--etc-kubernetes-pki-ca.crt"}
+    # kubeadm v1.32/v1.33 dropped these; they are not kubeadm ids any more
+    dropped = {f"FileExisting-{n}" for n in
+               ("ip", "iptables", "nsenter", "ebtables", "ethtool", "socat", "tc", "touch")}
+    assert not dropped & set(origins)
 
 
 def test_every_check_says_why_in_its_docstring() -> None:

@@ -6,6 +6,7 @@ import pytest
 
 from kubeadm_verify.results import Status
 from nodechecks.checks import beyond_host as bh
+from nodechecks.checks.beyond_disk import judge_disk
 from nodechecks.checks.beyond_kernel import ModuleEvidence, judge_bridge_nf, judge_module
 from nodechecks.checks.common import judge_swap
 from nodechecks.checks.controlplane import (
@@ -179,6 +180,6 @@ def test_clock_resolv_machine_id_minimums_disk() -> None:
     assert bh.judge_machine_id("", "does not exist", "uuid", "").status is Status.WARN
     low = bh.judge_minimums({"fs.inotify.max_user_instances": 128}, bh.INOTIFY_MIN)
     assert low.status is Status.WARN and "128 (< 512)" in low.message
-    assert bh.judge_disk("/var/lib", 100, 16, 100, 50).status is Status.PASS
-    assert bh.judge_disk("/var/lib", 100, 14, 100, 50).status is Status.WARN
-    assert bh.judge_disk("/var/lib", 100, 50, 100, 4).status is Status.WARN
+    assert judge_disk("/var/lib", 100, 16, 100, 50).status is Status.PASS
+    assert judge_disk("/var/lib", 100, 14, 100, 50).status is Status.WARN
+    assert judge_disk("/var/lib", 100, 50, 100, 4).status is Status.WARN

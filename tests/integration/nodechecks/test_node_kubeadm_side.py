@@ -1,0 +1,188 @@
+"""kubeadm's own preflight and ours, side by side on this machine, one host fact at a time.
+
+For both roles, every check kubeadm v1.37.2 runs (its ``InitNodeChecks``/``JoinNodeChecks``,
+built from the pinned module) must have our verdict, and the same one: in the machine's own
+state, and after changing one fact (a listener on the API port, a static Pod manifest, a non-empty
+/var/lib/etcd, swap on, ip_forward flipped, an old or a current kubelet on PATH). Every change is
+undone in ``finally``. Differences must be listed in ``KNOWN`` with the reason.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.integration.nodechecks.kubeadm_side import (
+    Comparison,
+    compare,
+    harness,
+    kubeadm_verdicts,
+    our_verdicts,
+)
+
+pytestmark = pytest.mark.integration
+ROLES = ("control-plane", "worker")
+KNOWN: dict[str, str] = {}
+"""check id → why our verdict differs from kubeadm's on purpose (none today)."""
+MANIFEST = Path("/etc/kubernetes/manifests/kube-apiserver.yaml")
+ETCD_DIR = Path("/var/lib/etcd")
+FLIP_IP_FORWARD = ('v=$(cat /proc/sys/net/ipv4/ip_forward); echo $((1 - v)) > '
+                   '/proc/sys/net/ipv4/ip_forward && exec "$@"')
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("", 0))
+        return int(probe.getsockname()[1])
+
+
+def write_configs(folder: Path, port: int) -> dict[str, Path]:
+    init = folder / "init.yaml"
+    init.write_text(f"""\
+apiVersion: kubeadm.k8s.io/v1beta4
+kind: InitConfiguration
+localAPIEndpoint:
+  advertiseAddress: 10.255.0.1
+  bindPort: {port}
+---
+apiVersion: kubeadm.k8s.io/v1beta4
+kind: ClusterConfiguration
+kubernetesVersion: v1.37.2
+""")
+    join = folder / "join.yaml"
+    join.write_text(f"""\
+apiVersion: kubeadm.k8s.io/v1beta4
+kind: JoinConfiguration
+discovery:
+  bootstrapToken:
+    apiServerEndpoint: 10.255.0.1:{port}
+    token: kvnode.0123456789abcdef
+    unsafeSkipCAVerification: true
+""")
+    return {"control-plane": init, "worker": join}
+
+
+@contextlib.contextmanager
+def nothing() -> Iterator[tuple[str, ...]]:
+    yield ()
+
+
+@contextlib.contextmanager
+def api_listener(port: int) -> Iterator[tuple[str, ...]]:
+    with socket.socket() as listener:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("", port))
+        listener.listen()
+        yield ()
+
+
+@contextlib.contextmanager
+def created(path: Path, content: str, is_dir: bool = False) -> Iterator[tuple[str, ...]]:
+    """Create ``path`` (and missing parents), then remove exactly what was created: the file,
+    then each directory made, only if empty (never anything someone else put there)."""
+    if path.exists():
+        pytest.fail(f"{path} exists already; this test changes it only when it does not")
+    file = path / "kvnode-member" if is_dir else path
+    dirs = [p for p in file.parents if not p.exists()]
+    try:
+        file.parent.mkdir(parents=True, exist_ok=True)
+        file.write_text(content)
+        yield ()
+    finally:
+        file.unlink(missing_ok=True)
+        for directory in dirs:  # deepest first
+            with contextlib.suppress(OSError):
+                directory.rmdir()
+
+
+@contextlib.contextmanager
+def swap_on(folder: Path) -> Iterator[tuple[str, ...]]:
+    swapfile = folder / "kvnode.swap"
+    with swapfile.open("wb") as handle:
+        handle.write(b"\0" * (16 * 1024 * 1024))
+    swapfile.chmod(0o600)
+    subprocess.run(["mkswap", str(swapfile)], capture_output=True, check=True, timeout=30)
+    done = subprocess.run(["swapon", str(swapfile)], capture_output=True, text=True, timeout=30,
+                          check=False)
+    if done.returncode != 0:
+        swapfile.unlink()
+        pytest.skip(f"this machine does not allow swap on: {done.stderr.strip()}")
+    try:
+        yield ()
+    finally:
+        subprocess.run(["swapoff", str(swapfile)], capture_output=True, timeout=60, check=False)
+        swapfile.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def ip_forward_flipped() -> Iterator[tuple[str, ...]]:
+    """ip_forward is per network namespace: both run in a fresh one where it is flipped, so
+    the machine's own value (which others rely on) never changes."""
+    yield ("unshare", "-n", "sh", "-c", FLIP_IP_FORWARD, "kvnode")
+
+
+def kubelet_on_path(folder: Path, version: str) -> Callable[[dict[str, str]], None]:
+    kubelet = folder / f"kubelet-{version}" / "kubelet"
+    kubelet.parent.mkdir(parents=True, exist_ok=True)
+    kubelet.write_text(f"#!/bin/sh\necho 'Kubernetes {version}'\n")
+    kubelet.chmod(0o755)
+
+    def add(env: dict[str, str]) -> None:
+        env["PATH"] = f"{kubelet.parent}:{env['PATH']}"
+
+    return add
+
+
+@pytest.fixture(scope="module")
+def binary() -> Path:
+    return harness()
+
+
+def side_by_side(binary: Path, folder: Path, configs: dict[str, Path], state: str,
+                 prefix: tuple[str, ...], env: dict[str, str]) -> list[Comparison]:
+    results = []
+    for role in ROLES:
+        out = folder / state.replace(" ", "-") / role
+        out.mkdir(parents=True)
+        theirs = kubeadm_verdicts(binary, role, configs[role], env, out / "kubeadm.json", prefix)
+        ours = our_verdicts(configs[role], env, out / "reports", prefix)
+        results.append(compare(state, role, theirs, ours))
+    return results
+
+
+def test_kubeadm_and_we_agree_check_for_check(binary: Path, tmp_path: Path) -> None:
+    port = free_port()
+    configs = write_configs(tmp_path, port)
+    old_kubelet = kubelet_on_path(tmp_path, "v1.33.4")
+    new_kubelet = kubelet_on_path(tmp_path, "v1.37.2")
+    states: list[tuple[str, Callable[[], contextlib.AbstractContextManager[tuple[str, ...]]],
+                       Callable[[dict[str, str]], None] | None]] = [
+        ("as the machine is", nothing, None),
+        (f"a listener on :{port}", lambda: api_listener(port), None),
+        ("kube-apiserver manifest present", lambda: created(MANIFEST, "kind: Pod\n"), None),
+        ("/var/lib/etcd not empty", lambda: created(ETCD_DIR, "x", is_dir=True), None),
+        ("swap on", lambda: swap_on(tmp_path), None),
+        ("ip_forward flipped (own netns)", ip_forward_flipped, None),
+        ("kubelet v1.33.4 on PATH", nothing, old_kubelet),
+        ("kubelet v1.37.2 on PATH", nothing, new_kubelet),
+    ]
+    comparisons: list[Comparison] = []
+    for state, change, adjust in states:
+        env = {**os.environ}
+        if adjust is not None:
+            adjust(env)
+        with change() as prefix:
+            comparisons += side_by_side(binary, tmp_path, configs, state, prefix, env)
+    print("\nkubeadm v1.37.2 preflight vs kubeadm-verify node (agreeing/total):")
+    for comparison in comparisons:
+        print(comparison.line())
+    unexplained = {f"{c.role} / {c.state}": {i: d for i, d in c.differ.items() if i not in KNOWN}
+                   for c in comparisons}
+    assert not {k: v for k, v in unexplained.items() if v}, unexplained
+    assert all(c.total >= 20 for c in comparisons)

@@ -139,6 +139,56 @@ def test_join_configuration_means_worker(root: Path, tmp_path: Path,
     assert checks["FileContent--proc-sys-net-ipv4-ip_forward"]["status"] == "skip"
 
 
+EXTERNAL_ETCD_CONFIG = """\
+apiVersion: kubeadm.k8s.io/v1beta4
+kind: InitConfiguration
+nodeRegistration:
+  criSocket: unix:///run/kvnode/cri.sock
+---
+apiVersion: kubeadm.k8s.io/v1beta4
+kind: ClusterConfiguration
+kubernetesVersion: v1.37.2
+etcd:
+  external:
+    endpoints: ["https://10.0.0.9:2379"]
+    caFile: /etc/kvnode/etcd-ca.crt
+    certFile: /etc/kvnode/etcd.crt
+    keyFile: /etc/kvnode/etcd.key
+"""
+
+
+def test_external_etcd_and_cri_socket_reach_the_checks(
+        root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("bootstrap.config")
+    config = tmp_path / "external.yaml"
+    config.write_text(EXTERNAL_ETCD_CONFIG)
+    (root / "etc/kvnode").mkdir(parents=True)
+    (root / "etc/kvnode/etcd-ca.crt").write_text("x")
+    (root / "var/lib/etcd").mkdir()
+    (root / "var/lib/etcd/member").write_text("an old etcd")  # not ours to judge: external etcd
+    code, checks = run_json(["node", "--root", str(root), "--config", str(config), "--format",
+                             "json", "--output-dir", str(tmp_path / "r")], capsys)
+    for local in ("Port-2379", "Port-2380", "DirAvailable--var-lib-etcd"):
+        assert checks[local]["status"] == "skip", local
+    certificates = checks["ExternalEtcdClientCertificates"]
+    assert certificates["status"] == "fail" and certificates["details"]["missing"] == [
+        "/etc/kvnode/etcd.crt", "/etc/kvnode/etcd.key"]
+    assert code == 1
+    assert "unsupported field" not in capsys.readouterr().err  # both fields are used
+
+
+def test_cri_socket_from_the_config_is_the_one_asked(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("bootstrap.config")
+    config = tmp_path / "external.yaml"
+    config.write_text(EXTERNAL_ETCD_CONFIG)
+    main(["node", "--config", str(config), "--format", "json", "--output-dir",
+          str(tmp_path / "r")])
+    checks = {c["id"]: c for c in json.loads(capsys.readouterr().out)["checks"]}
+    assert "unix:///run/kvnode/cri.sock" in checks["CRI"]["message"] + json.dumps(
+        checks["CRI"]["details"])
+
+
 def test_unreadable_config_is_a_start_failure(root: Path, tmp_path: Path,
                                               capsys: pytest.CaptureFixture[str]) -> None:
     pytest.importorskip("bootstrap.config")

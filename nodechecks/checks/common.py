@@ -44,7 +44,8 @@ def judge_swap(entries: list[SwapEntry] | None, cgroup_version: int | None) -> F
 
 @REGISTRY.check("Swap", severity=Severity.WARNING, origin="kubeadm")
 def swap(ctx: NodeContext) -> Finding:
-    """No active swap in ``/proc/swaps`` (the wording depends on the cgroup version)."""
+    """No active swap in ``/proc/swaps`` (the wording depends on the cgroup version, which is
+    the one ``SystemVerification`` uses: the root's own mountinfo)."""
     entries = facts.swaps(ctx.host)
     version: int | None
     try:

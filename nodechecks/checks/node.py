@@ -107,7 +107,12 @@ def node_name(ctx: NodeContext) -> str:
 
 @REGISTRY.check("Hostname", severity=Severity.WARNING, origin="kubeadm")
 def hostname(ctx: NodeContext) -> Finding:
-    """The node name is a valid name and resolves (the root's /etc/hosts under --root: no DNS)."""
+    """The node name is a valid name and resolves (the root's /etc/hosts under --root: no DNS).
+
+    The spec says "a valid DNS-1123 subdomain"; kubeadm v1.37.2 applies ``IsQualifiedName`` and
+    warns only on that and on the lookup, so those decide the verdict (kubeadm's source wins);
+    a name that is not a DNS-1123 subdomain is noted in the details.
+    """
     name = node_name(ctx)
     if ctx.host.is_live:
         addresses, error = _lookup_live(name)

@@ -106,7 +106,9 @@ def judge_runtime_config(probe: CriProbe) -> Finding:
 def container_runtime_version(ctx: NodeContext) -> Finding:
     """The runtime implements CRI ``RuntimeConfig`` (KEP-4033; containerd 1.7 does not).
 
-    As kubeadm v1.37.2: a missing method is a warning, a runtime that does not answer an error.
+    As kubeadm v1.37.2: a missing method is a warning, a runtime that does not answer an error
+    (the spec's table says "warning"; kubeadm's source returns an error when it cannot connect or
+    the call fails otherwise, and kubeadm's source wins).
     """
     if not ctx.host.is_live:
         return skipped("the container runtime is asked on the live host only")

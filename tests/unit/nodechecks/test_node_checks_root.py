@@ -297,3 +297,24 @@ def test_nothing_is_written_under_the_root(run: Run, root: Path) -> None:
     run_all(run, root)
     assert snapshot() == before
     assert os.listdir(root / "sys/fs/cgroup/init.scope") == ["cgroup.freeze"]  # no temp cgroup
+
+
+def test_disk_space_is_measured_inside_the_root_or_not_at_all(run: Run, root: Path) -> None:
+    measured = run("DiskSpace--var-lib", root)
+    assert measured.status is Status.PASS and measured.details["path"] == "/var/lib"
+    mountinfo = (root / "proc/self/mountinfo").read_text()
+    write(root, "proc/self/mountinfo",
+          mountinfo + "99 1 8:3 / /var rw,relatime shared:9 - ext4 /dev/sda3 rw\n")
+    hidden = run("DiskSpace--var-lib", root)  # the host's /var is not mounted in this view
+    assert hidden.status is Status.WARN and hidden.details["mountpoint"] == "/var"
+    assert hidden.message.startswith("cannot determine")
+    (root / "proc/self/mountinfo").write_text(mountinfo)
+    (root / "var/lib").rmdir()
+    absent = run("DiskSpace--var-lib", root)
+    assert absent.status is Status.WARN and "the root has no /var/lib" in absent.message
+
+
+def test_swap_without_proc_swaps_is_cannot_determine(run: Run, root: Path) -> None:
+    (root / "proc/swaps").unlink()
+    result = run("Swap", root)
+    assert result.status is Status.WARN and result.message.startswith("cannot determine")

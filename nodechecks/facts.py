@@ -9,6 +9,7 @@ from the files (the CPU affinity mask, ``sysinfo`` via ``sysconf``); everything 
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from dataclasses import dataclass
@@ -194,3 +195,60 @@ def kernel_config(host: Host, release: str) -> tuple[str, dict[str, str]] | None
             text = kconfig.decode_config(host.read_bytes(path), path)
             return path, kconfig.parse_kernel_config(text, path)
     return None
+
+
+@dataclass(frozen=True)
+class LocalAddresses:
+    """This host's own addresses, as the kernel's local routing table and if_inet6 list them."""
+
+    v4: tuple[ipaddress.IPv4Network, ...]
+    v6: tuple[ipaddress.IPv6Address, ...]
+
+    def __contains__(self, address: object) -> bool:
+        try:
+            ip = ipaddress.ip_address(str(address))
+        except ValueError:
+            return False
+        if isinstance(ip, ipaddress.IPv4Address):
+            return any(ip in network for network in self.v4)
+        return ip in self.v6
+
+
+def local_addresses(host: Host) -> LocalAddresses | None:
+    """``None`` when there is nothing to hold a bind against: the kernel's tables are not there
+    to read, or the namespace has no routing table at all (a fresh network namespace), where
+    the kernel lets any address be bound."""
+    if not host.exists("/proc/net/fib_trie"):
+        return None
+    text = host.read_text("/proc/net/fib_trie")
+    if not text.strip():
+        return None
+    v4 = net.parse_fib_trie_local(text)
+    v6 = net.parse_if_inet6(host.read_text("/proc/net/if_inet6")) if host.exists(
+        "/proc/net/if_inet6") else []
+    return LocalAddresses(tuple(v4), tuple(v6))
+
+
+SIOCGIFADDR = 0x8915
+
+
+def default_route_address(host: Host) -> str:
+    """The IPv4 address of the default route's interface, the address kubeadm advertises (and
+    binds etcd to) when none is configured. Live host only (an ``ioctl``); ``""`` otherwise."""
+    if not host.is_live:
+        return ""
+    import fcntl
+    import socket
+    import struct
+
+    v4, _ = routes(host)
+    defaults = net.default_routes(v4)
+    if not defaults:
+        return ""
+    name = defaults[0].interface.encode()[:15]
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            answer = fcntl.ioctl(probe.fileno(), SIOCGIFADDR, struct.pack("256s", name))
+        except OSError:
+            return ""
+    return socket.inet_ntoa(answer[20:24])

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from kubeadm_verify.checks import CONTROL_PLANE, Finding, failed, passed, skipped, unknown
 from kubeadm_verify.results import Severity
+from nodechecks import facts
 from nodechecks.catalog import REGISTRY
 from nodechecks.checks.kinds import dir_available, path_id, port_free
 from nodechecks.checks.runtime import judge_endpoints
@@ -106,16 +107,23 @@ def _local_etcd_only(ctx: NodeContext) -> Finding | None:
     return None
 
 
+def etcd_address(ctx: NodeContext) -> str:
+    """Where kubeadm binds etcd's ports to test them: the advertise address, else the one it
+    would detect (the default route's interface, live host only); ``""`` (any address) when
+    neither is known, as under --root."""
+    return ctx.advertise_address or facts.default_route_address(ctx.host)
+
+
 @REGISTRY.check("Port-2379", severity=Severity.ERROR, roles=CONTROL_PLANE, origin="kubeadm")
 def port_etcd_client(ctx: NodeContext) -> Finding:
-    """Nothing listens on etcd's client port (local etcd only)."""
-    return _local_etcd_only(ctx) or port_free(ctx, ETCD_CLIENT_PORT)
+    """Nothing listens on etcd's client port at the address etcd will use (local etcd only)."""
+    return _local_etcd_only(ctx) or port_free(ctx, ETCD_CLIENT_PORT, etcd_address(ctx))
 
 
 @REGISTRY.check("Port-2380", severity=Severity.ERROR, roles=CONTROL_PLANE, origin="kubeadm")
 def port_etcd_peer(ctx: NodeContext) -> Finding:
-    """Nothing listens on etcd's peer port (local etcd only)."""
-    return _local_etcd_only(ctx) or port_free(ctx, ETCD_PEER_PORT)
+    """Nothing listens on etcd's peer port at the address etcd will use (local etcd only)."""
+    return _local_etcd_only(ctx) or port_free(ctx, ETCD_PEER_PORT, etcd_address(ctx))
 
 
 @REGISTRY.check(path_id("DirAvailable", ETCD_DATA_DIR), severity=Severity.ERROR,

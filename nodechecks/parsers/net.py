@@ -131,3 +131,34 @@ def parse_proc_net_ipv6_route(text: str) -> list[Route]:
 def default_routes(routes: list[Route]) -> list[Route]:
     """Usable default routes: prefix 0, up, no reject (IPv6 keeps an unreachable one on ``lo``)."""
     return [route for route in routes if route.is_default]
+
+
+def parse_fib_trie_local(text: str) -> list[ipaddress.IPv4Network]:
+    """The IPv4 networks the kernel treats as this host's own (``host LOCAL`` entries of
+    ``/proc/net/fib_trie``): a bind to an address in them can succeed, to any other cannot."""
+    networks: set[ipaddress.IPv4Network] = set()
+    last = ""
+    for line in text.splitlines():
+        words = line.split()
+        if len(words) >= 2 and words[0] == "|--":
+            last = words[1]
+        elif len(words) >= 3 and words[0].startswith("/") and words[1:3] == ["host", "LOCAL"]:
+            try:
+                networks.add(ipaddress.IPv4Network(f"{last}{words[0]}", strict=False))
+            except ValueError as exc:
+                raise ParseError("fib_trie", "a LOCAL entry is not an address") from exc
+    return sorted(networks)
+
+
+def parse_if_inet6(text: str) -> list[ipaddress.IPv6Address]:
+    """The IPv6 addresses of ``/proc/net/if_inet6`` (32 hex digits first on each line)."""
+    addresses = []
+    for line in text.splitlines():
+        words = line.split()
+        if not words:
+            continue
+        try:
+            addresses.append(ipaddress.IPv6Address(bytes.fromhex(words[0])))
+        except ValueError as exc:
+            raise ParseError("if_inet6", "a line does not start with an address") from exc
+    return addresses

@@ -107,6 +107,7 @@ class Comparison:
     role: str
     agree: list[str]
     differ: dict[str, tuple[str, str]]
+    kubeadm: dict[str, str]
 
     @property
     def total(self) -> int:
@@ -125,4 +126,4 @@ def compare(state: str, role: str, kubeadm: Verdicts, ours: Verdicts) -> Compari
             agree.append(check_id)
         else:
             differ[check_id] = (verdict, mine)
-    return Comparison(state, role, agree, differ)
+    return Comparison(state, role, agree, differ, kubeadm.by_id)

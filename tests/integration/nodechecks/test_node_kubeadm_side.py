@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from nodechecks.facts import default_route_address
+from nodechecks.host import Host
 from tests.integration.nodechecks.kubeadm_side import (
     Comparison,
     compare,
@@ -30,6 +32,7 @@ pytestmark = pytest.mark.integration
 ROLES = ("control-plane", "worker")
 KNOWN: dict[str, str] = {}
 """check id → why our verdict differs from kubeadm's on purpose (none today)."""
+NOT_HERE = "10.255.0.1"
 MANIFEST = Path("/etc/kubernetes/manifests/kube-apiserver.yaml")
 ETCD_DIR = Path("/var/lib/etcd")
 FLIP_IP_FORWARD = ('v=$(cat /proc/sys/net/ipv4/ip_forward); echo $((1 - v)) > '
@@ -42,13 +45,14 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def write_configs(folder: Path, port: int) -> dict[str, Path]:
+def write_configs(folder: Path, port: int, address: str) -> dict[str, Path]:
+    folder.mkdir(parents=True, exist_ok=True)
     init = folder / "init.yaml"
     init.write_text(f"""\
 apiVersion: kubeadm.k8s.io/v1beta4
 kind: InitConfiguration
 localAPIEndpoint:
-  advertiseAddress: 10.255.0.1
+  advertiseAddress: {address}
   bindPort: {port}
 ---
 apiVersion: kubeadm.k8s.io/v1beta4
@@ -61,7 +65,7 @@ apiVersion: kubeadm.k8s.io/v1beta4
 kind: JoinConfiguration
 discovery:
   bootstrapToken:
-    apiServerEndpoint: 10.255.0.1:{port}
+    apiServerEndpoint: {address}:{port}
     token: kvnode.0123456789abcdef
     unsafeSkipCAVerification: true
 """)
@@ -158,12 +162,15 @@ def side_by_side(binary: Path, folder: Path, configs: dict[str, Path], state: st
 
 def test_kubeadm_and_we_agree_check_for_check(binary: Path, tmp_path: Path) -> None:
     port = free_port()
-    configs = write_configs(tmp_path, port)
+    here = default_route_address(Host("/")) or "127.0.0.1"
+    configs = write_configs(tmp_path / "local", port, here)
+    elsewhere = write_configs(tmp_path / "elsewhere", port, NOT_HERE)
     old_kubelet = kubelet_on_path(tmp_path, "v1.33.4")
     new_kubelet = kubelet_on_path(tmp_path, "v1.37.2")
     states: list[tuple[str, Callable[[], contextlib.AbstractContextManager[tuple[str, ...]]],
                        Callable[[dict[str, str]], None] | None]] = [
         ("as the machine is", nothing, None),
+        (f"advertising {NOT_HERE} (not local)", nothing, None),
         (f"a listener on :{port}", lambda: api_listener(port), None),
         ("kube-apiserver manifest present", lambda: created(MANIFEST, "kind: Pod\n"), None),
         ("/var/lib/etcd not empty", lambda: created(ETCD_DIR, "x", is_dir=True), None),
@@ -177,8 +184,9 @@ def test_kubeadm_and_we_agree_check_for_check(binary: Path, tmp_path: Path) -> N
         env = {**os.environ}
         if adjust is not None:
             adjust(env)
+        chosen = elsewhere if NOT_HERE in state else configs
         with change() as prefix:
-            comparisons += side_by_side(binary, tmp_path, configs, state, prefix, env)
+            comparisons += side_by_side(binary, tmp_path, chosen, state, prefix, env)
     print("\nkubeadm v1.37.2 preflight vs kubeadm-verify node (agreeing/total):")
     for comparison in comparisons:
         print(comparison.line())
@@ -193,6 +201,7 @@ def test_kubeadm_and_we_agree_check_for_check(binary: Path, tmp_path: Path) -> N
     assert changed[("control-plane", "/var/lib/etcd not empty")]["DirAvailable--var-lib-etcd"] == (
         "fail")
     assert changed[("worker", "swap on")]["Swap"] == "warn"
+    assert changed[("control-plane", f"advertising {NOT_HERE} (not local)")]["Port-2379"] == "fail"
     forward = "FileContent--proc-sys-net-ipv4-ip_forward"
     assert changed[("worker", "ip_forward flipped (own netns)")][forward] != (
         changed[("worker", "as the machine is")][forward])

@@ -89,3 +89,53 @@ def test_parse_errors_never_repeat_the_text(parse: object) -> None:
     with pytest.raises(ParseError) as caught:
         parse(text)  # type: ignore[operator]
     assert "kvnode" not in str(caught.value) and "root:" not in str(caught.value)
+
+
+FIB_TRIE = """\
+Main:
+  +-- 0.0.0.0/0 3 0 5
+     +-- 127.0.0.0/8 2 0 2
+           |-- 127.0.0.1
+              /32 host LOCAL
+     |-- 192.0.2.2
+        /32 host LOCAL
+     |-- 192.0.2.255
+        /32 link BROADCAST
+Local:
+     |-- 127.0.0.0
+        /8 host LOCAL
+"""
+
+
+def test_local_addresses_from_fib_trie_and_if_inet6(tmp_path: Path) -> None:
+    from nodechecks import facts
+
+    (tmp_path / "proc/net").mkdir(parents=True)
+    host = Host(str(tmp_path))
+    assert facts.local_addresses(host) is None  # no tables: nothing to judge a bind against
+    (tmp_path / "proc/net/fib_trie").write_text("")
+    assert facts.local_addresses(host) is None  # a fresh netns: the kernel binds anything
+    (tmp_path / "proc/net/fib_trie").write_text(FIB_TRIE)
+    (tmp_path / "proc/net/if_inet6").write_text(
+        "fd000000000000000000000000000002 04 40 00 82     eth0\n")
+    local = facts.local_addresses(host)
+    assert local is not None
+    assert "192.0.2.2" in local and "127.0.0.9" in local and "fd00::2" in local
+    assert "192.0.2.255" not in local and "10.255.0.1" not in local and "x" not in local
+
+
+def test_ports_as_kubeadm_binds_them() -> None:
+    from kubeadm_verify.results import Status
+    from nodechecks.checks.kinds import judge_port
+    from nodechecks.parsers.net import TcpSocket
+
+    loopback = [TcpSocket("127.0.0.1", 2379, "127.0.0.1", 0, 0x0A)]
+    wildcard = [TcpSocket("::", 2379, "::", 0, 0x0A)]
+    local = {"192.0.2.2", "127.0.0.1"}
+    assert judge_port(2379, loopback).status is Status.FAIL  # ":2379" collides with anything
+    assert judge_port(2379, loopback, "192.0.2.2", local).status is Status.PASS
+    assert judge_port(2379, loopback, "127.0.0.1", local).status is Status.FAIL
+    assert judge_port(2379, wildcard, "192.0.2.2", local).status is Status.FAIL
+    elsewhere = judge_port(2379, [], "10.255.0.1", local)  # not this host's: no bind possible
+    assert (elsewhere.status, elsewhere.message) == (Status.FAIL, "Port 2379 is in use")
+    assert judge_port(2379, [], "10.255.0.1", None).status is Status.PASS

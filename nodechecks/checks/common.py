@@ -57,7 +57,12 @@ def swap(ctx: NodeContext) -> Finding:
 
 @REGISTRY.check("FileExisting-conntrack", severity=Severity.ERROR, origin="kubeadm")
 def conntrack(ctx: NodeContext) -> Finding:
-    """conntrack on PATH, for Kubernetes older than 1.32 only (kube-proxy no longer needs it)."""
+    """conntrack on PATH, for Kubernetes older than 1.32 only (kube-proxy no longer needs it).
+
+    ``kubeadm join`` passes no Kubernetes version to its common checks, so it never adds this
+    one; for a worker it is skipped likewise."""
+    if ctx.role == "worker":
+        return skipped("kubeadm join does not check conntrack (it knows no target version)")
     try:
         target = ctx.target_version
     except ValueError:

@@ -57,10 +57,14 @@ def test_cli_text_output_is_kubeadm_style(root: Path, tmp_path: Path,
 def test_cli_worker_role_and_kubernetes_version(root: Path, tmp_path: Path,
                                                 capsys: pytest.CaptureFixture[str]) -> None:
     args = ["node", "--root", str(root), "--format", "json", "--output-dir", str(tmp_path),
-            "--role", "worker", "--kubernetes-version", "v1.31.0"]
+            "--role", "control-plane", "--kubernetes-version", "v1.31.0"]
     assert main(args) == 1  # Kubernetes 1.31 still needs conntrack, which the root lacks
     checks = {c["id"]: c for c in json.loads(capsys.readouterr().out)["checks"]}
     assert [i for i, c in checks.items() if c["status"] == "fail"] == ["FileExisting-conntrack"]
+    worker = [*args[:-3], "worker", *args[-2:]]
+    assert main(worker) == 0  # kubeadm join knows no version, so never checks conntrack
+    checks = {c["id"]: c for c in json.loads(capsys.readouterr().out)["checks"]}
+    assert checks["FileExisting-conntrack"]["status"] == "skip"
     assert checks["NumCPU"]["status"] == "skip"
     assert checks["FileAvailable--etc-kubernetes-pki-ca.crt"]["status"] == "pass"
 

@@ -207,3 +207,45 @@ def test_kubeadm_and_we_agree_check_for_check(binary: Path, tmp_path: Path) -> N
         changed[("worker", "as the machine is")][forward])
     assert changed[("worker", "kubelet v1.33.4 on PATH")]["KubeletVersion"] == "fail"
     assert changed[("worker", "kubelet v1.37.2 on PATH")]["KubeletVersion"] == "pass"
+
+
+def printed_verdicts(stderr: str) -> dict[str, str]:
+    """``[WARNING Id]`` and ``[ERROR Id]`` lines of kubeadm's output; an id printed with both
+    (HTTPProxyCIDR per CIDR) keeps the worse."""
+    verdicts: dict[str, str] = {}
+    for line in stderr.splitlines():
+        words = line.strip().split(" ", 1)
+        if len(words) == 2 and words[0] in ("[WARNING", "[ERROR") and "]:" in words[1]:
+            check_id = words[1].split("]:", 1)[0]
+            verdict = "fail" if words[0] == "[ERROR" else "warn"
+            if verdicts.get(check_id) != "fail":
+                verdicts[check_id] = verdict
+    return verdicts
+
+
+def test_the_kubeadm_binary_prints_what_the_harness_and_we_say(binary: Path,
+                                                               tmp_path: Path) -> None:
+    """The real ``kubeadm init|join phase preflight`` (the pinned binary) prints a warning or an
+    error for exactly the checks where the harness, and we, do not pass."""
+    from bootstrap.binaries import ensure_binaries
+
+    kubeadm = ensure_binaries() / "kubeadm"
+    configs = write_configs(tmp_path, free_port(), default_route_address(Host("/")) or "127.0.0.1")
+    dry_run = tmp_path / "kvnode-dryrun"
+    dry_run.mkdir()
+    had_etc_kubernetes = Path("/etc/kubernetes").exists()
+    env = {**os.environ, "KUBEADM_INIT_DRYRUN_DIR": str(dry_run)}
+    commands = {"control-plane": ["init", "phase", "preflight", "--dry-run"],
+                "worker": ["join", "phase", "preflight"]}
+    for role, command in commands.items():
+        done = subprocess.run([str(kubeadm), *command, "--config", str(configs[role])], env=env,
+                              capture_output=True, text=True, timeout=120, check=False)
+        printed = printed_verdicts(done.stderr)
+        out = tmp_path / role
+        out.mkdir()
+        harnessed = kubeadm_verdicts(binary, role, configs[role], env, out / "kubeadm.json")
+        ours = our_verdicts(configs[role], env, out / "reports")
+        not_passing = {i: v for i, v in harnessed.by_id.items() if v != "pass"}
+        assert printed == not_passing, (role, done.stderr[-3000:])
+        assert {i: ours.by_id.get(i) for i in harnessed.by_id} == harnessed.by_id
+    assert had_etc_kubernetes or not Path("/etc/kubernetes").exists()  # dry runs wrote elsewhere

@@ -223,3 +223,20 @@ def test_proxy_rules(host: str, no_proxy: str, proxied: bool) -> None:
     env = {"https_proxy": "http://proxy:3128", "no_proxy": no_proxy}
     assert bool(proxy_for("https", host, "1234", env)) is proxied
     assert proxy_for("https", host, "1234", {}) == ""
+
+
+def test_node_fields_read_and_refused() -> None:
+    from kubeadm_verify.errors import InputError
+    from nodechecks.configfields import ExternalEtcd, node_fields
+
+    fields = node_fields(EXTERNAL_ETCD_CONFIG, "x.yaml")
+    assert fields.cri_socket == "unix:///run/kvnode/cri.sock"
+    assert fields.etcd == ExternalEtcd(("https://10.0.0.9:2379",), "/etc/kvnode/etcd-ca.crt",
+                                       "/etc/kvnode/etcd.crt", "/etc/kvnode/etcd.key")
+    assert node_fields(INIT_CONFIG, "x.yaml").etcd == ExternalEtcd()
+    assert node_fields("{unbalanced", "x.yaml").cri_socket == ""  # the reader reports syntax
+    no_endpoints = EXTERNAL_ETCD_CONFIG.replace('["https://10.0.0.9:2379"]', "[]")
+    with pytest.raises(InputError, match="endpoints: Required value"):
+        node_fields(no_endpoints, "x.yaml")
+    with pytest.raises(InputError, match="criSocket must be a string"):
+        node_fields(EXTERNAL_ETCD_CONFIG.replace("unix:///run/kvnode/cri.sock", "[1]"), "x.yaml")

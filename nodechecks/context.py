@@ -135,8 +135,8 @@ class NodeContext:
         if self.advertise_address:
             with contextlib.suppress(ValueError):
                 families.add(ipaddress.ip_address(self.advertise_address).version)
-        if self.role == "worker" and families:
-            return families
+        if self.role == "worker" and self.advertise_address:
+            return families  # a host name as the endpoint: kubeadm join adds neither check
         for cidr in self.cluster_cidrs():
             try:
                 families.add(ipaddress.ip_network(cidr, strict=False).version)

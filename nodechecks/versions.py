@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from functools import total_ordering
 
-KUBEADM_VERSION = "v1.37.0"
+KUBEADM_VERSION = "v1.37.2"
 """The kubeadm release whose behaviour the node tier reproduces."""
 
 _SEMVER = re.compile(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from kubeadm_verify.commands.common import finish, write_start_failure
@@ -13,12 +13,19 @@ from kubeadm_verify.errors import InputError, VerifyError
 from kubeadm_verify.ignores import parse_ignore_list, unknown_names
 from kubeadm_verify.results import CheckResult, Severity, Status, TierReport
 from kubeadm_verify.runner import run_tier
+from nodechecks.configfields import (
+    CONSUMED_FIELDS,
+    ExternalEtcd,
+    node_fields,
+    read_config_text,
+)
 from nodechecks.defaults import (
     DEFAULT_BIND_PORT,
     DEFAULT_KUBERNETES_VERSION,
     DEFAULT_ROLE,
     DEFAULT_SERVICE_SUBNET,
 )
+from nodechecks.versions import Version
 
 LOCAL_ADVERTISE_DEFAULT = "127.0.0.1"
 LEAN_SESSION = (
@@ -60,9 +67,21 @@ class NodeSettings:
     service_subnet: str = DEFAULT_SERVICE_SUBNET
     pod_subnet: str = ""
     node_name: str = ""
+    cri_socket: str = ""
+    etcd: ExternalEtcd = field(default_factory=ExternalEtcd)
 
 
 def _settings(args: argparse.Namespace) -> NodeSettings:
+    settings = _settings_unchecked(args)
+    try:
+        Version.parse(settings.kubernetes_version)
+    except ValueError:
+        raise InputError(f"--kubernetes-version {settings.kubernetes_version!r} is not a version "
+                         "such as v1.37.2") from None
+    return settings
+
+
+def _settings_unchecked(args: argparse.Namespace) -> NodeSettings:
     names = parse_ignore_list(args.ignore_preflight_errors)
     if not args.config:
         version = args.kubernetes_version or DEFAULT_KUBERNETES_VERSION
@@ -70,10 +89,13 @@ def _settings(args: argparse.Namespace) -> NodeSettings:
                             kubernetes_version=version)
     from bootstrap.config import load_config
 
+    text = read_config_text(args.config)
     loaded = load_config(Path(args.config))
     for warning in loaded.warnings:
-        print(f"kubeadm-verify: {args.config}: {warning}", file=sys.stderr)
+        if not warning.endswith(CONSUMED_FIELDS):
+            print(f"kubeadm-verify: {args.config}: {warning}", file=sys.stderr)
     config = loaded.config
+    fields = node_fields(text, args.config)
     names = parse_ignore_list(",".join([*names, *config.node.ignore_preflight_errors]))
     role = args.role or config.role
     advertise = config.endpoint.advertise_address
@@ -92,6 +114,8 @@ def _settings(args: argparse.Namespace) -> NodeSettings:
         service_subnet=networking.service_subnet,
         pod_subnet=networking.pod_subnet,
         node_name=config.node.name,
+        cri_socket=str(getattr(config.node, "cri_socket", "") or fields.cri_socket),
+        etcd=fields.etcd,
     )
 
 
@@ -114,6 +138,11 @@ def _pytest_args(args: argparse.Namespace, root: str, settings: NodeSettings) ->
         "--node-service-subnet", settings.service_subnet,
         "--node-pod-subnet", settings.pod_subnet,
         "--node-name", settings.node_name,
+        "--node-cri-socket", settings.cri_socket,
+        "--node-external-etcd-endpoints", ",".join(settings.etcd.endpoints),
+        "--node-external-etcd-ca", settings.etcd.ca_file,
+        "--node-external-etcd-cert", settings.etcd.cert_file,
+        "--node-external-etcd-key", settings.etcd.key_file,
         "-q", "-p", "no:warnings", *LEAN_SESSION,
     ]
     if args.pull_images:
@@ -144,7 +173,8 @@ def list_checks() -> int:
     console = make_console()
     for check in REGISTRY:
         roles = "all" if len(check.roles) > 1 else next(iter(check.roles))
-        console.print(f"{check.id:<70} {roles:<13} {check.severity.value:<8} {check.summary}")
+        console.print(f"{check.id:<70} {check.origin:<8} {roles:<13} {check.severity.value:<8} "
+                      f"{check.summary}", markup=False)
     return 0
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
 import re
 import zlib
 
@@ -10,16 +9,27 @@ from nodechecks.parsers import ParseError
 
 _OPTION = re.compile(r"^CONFIG_[A-Z0-9_]+=[myn]")
 GZIP_MAGIC = b"\x1f\x8b"
+MAX_CONFIG_BYTES = 4 * 1024 * 1024
+"""A kernel config is ~250 kB; more than this after gunzip is not one (or a gzip bomb)."""
 
 
 def decode_config(data: bytes, path: str) -> str:
     """The text of a kernel config; gunzipped when named ``.gz`` or starting with gzip's magic."""
     if path.endswith(".gz") or data.startswith(GZIP_MAGIC):
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise ParseError(path, f"not a valid gzip file: {exc}") from exc
+        data = _gunzip(data, path)
     return data.decode("utf-8", errors="replace")
+
+
+def _gunzip(data: bytes, path: str) -> bytes:
+    """Decompress at most ``MAX_CONFIG_BYTES``: the output is bounded, not just the input."""
+    inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+    try:
+        text = inflater.decompress(data, MAX_CONFIG_BYTES + 1)
+    except zlib.error as exc:
+        raise ParseError(path, "not a valid gzip file") from exc
+    if len(text) > MAX_CONFIG_BYTES:
+        raise ParseError(path, f"more than {MAX_CONFIG_BYTES} bytes once decompressed")
+    return text
 
 
 def parse_kernel_config(text: str, source: str = "kernel config") -> dict[str, str]:

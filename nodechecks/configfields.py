@@ -13,6 +13,7 @@ import os
 from dataclasses import dataclass, field
 
 from kubeadm_verify.errors import InputError
+from kubeadm_verify.settings import ExternalEtcd
 from nodechecks.host import Host, UnreadableHostFile
 
 MAX_CONFIG_BYTES = 1024 * 1024
@@ -21,14 +22,6 @@ CONSUMED_FIELDS = (
     "etcd.external: unknown or unsupported field, ignored",
 )
 """Warnings of the config reader about fields this module reads, so not shown as ignored."""
-
-
-@dataclass(frozen=True)
-class ExternalEtcd:
-    endpoints: tuple[str, ...] = ()
-    ca_file: str = ""
-    cert_file: str = ""
-    key_file: str = ""
 
 
 @dataclass(frozen=True)

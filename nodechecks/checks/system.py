@@ -6,11 +6,12 @@ from __future__ import annotations
 import os
 
 from kubeadm_verify.checks import CONTROL_PLANE, Finding, failed, passed, skipped, warned
+from kubeadm_verify.pins import KUBEADM_VERSION
 from kubeadm_verify.results import Severity
 from nodechecks import facts
 from nodechecks.catalog import REGISTRY
 from nodechecks.context import NodeContext
-from nodechecks.versions import KUBEADM_VERSION, Version
+from nodechecks.versions import Version
 
 CONTROL_PLANE_NUM_CPU = 2
 CONTROL_PLANE_MEM_MB = 1700

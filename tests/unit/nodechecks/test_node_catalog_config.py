@@ -227,7 +227,8 @@ def test_proxy_rules(host: str, no_proxy: str, proxied: bool) -> None:
 
 def test_node_fields_read_and_refused() -> None:
     from kubeadm_verify.errors import InputError
-    from nodechecks.configfields import ExternalEtcd, node_fields
+    from kubeadm_verify.settings import ExternalEtcd
+    from nodechecks.configfields import node_fields
 
     fields = node_fields(EXTERNAL_ETCD_CONFIG, "x.yaml")
     assert fields.cri_socket == "unix:///run/kvnode/cri.sock"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +11,7 @@ import pytest
 
 from kubeadm_verify.cli import main
 from nodechecks.checks import REGISTRY
+from tests.unit.nodechecks.entry_point import PLUGIN, declared, env_with_entry_point
 
 
 def test_cli_main_over_a_fabricated_root(root: Path, tmp_path: Path,
@@ -69,8 +69,12 @@ def test_cli_worker_role_and_kubernetes_version(root: Path, tmp_path: Path,
     assert checks["FileAvailable--etc-kubernetes-pki-ca.crt"]["status"] == "pass"
 
 
-def test_plain_pytest_pyargs_over_the_root(root: Path) -> None:
-    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+def test_the_node_plugin_is_a_pytest11_entry_point_named_after_its_module() -> None:
+    assert declared() == PLUGIN
+
+
+def test_plain_pytest_pyargs_over_the_root(root: Path, tmp_path: Path) -> None:
+    env = env_with_entry_point(tmp_path / "site")
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--pyargs", "nodechecks",
          "--node-root", str(root), "-o", "addopts=", "-o", "testpaths="],

@@ -91,9 +91,10 @@ class NodeContext:
         return host_facts.kernel_config(self.host, self.kernel_release)
 
     @cached_property
-    def tcp_sockets(self) -> list[TcpSocket]:
-        """The socket tables, read once for all the port checks (they are slow to generate)."""
-        return host_facts.tcp_sockets(self.host)
+    def tcp_listeners(self) -> list[TcpSocket]:
+        """The sockets in LISTEN, read once for all the port checks (the tables are slow to
+        generate, and only listeners can hold a port kubeadm wants to bind)."""
+        return host_facts.tcp_sockets(self.host, listening_only=True)
 
     @cached_property
     def target_version(self) -> Version:

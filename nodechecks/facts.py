@@ -54,11 +54,14 @@ def swaps(host: Host) -> list[procfs.SwapEntry] | None:
     return procfs.parse_swaps(host.read_text("/proc/swaps"))
 
 
-def tcp_sockets(host: Host) -> list[net.TcpSocket]:
-    """Every TCP socket of the host's network namespace, IPv4 then IPv6 (tcp6 may be absent)."""
-    sockets = net.parse_proc_net_tcp(host.read_text("/proc/net/tcp"), "/proc/net/tcp")
+def tcp_sockets(host: Host, *, listening_only: bool = False) -> list[net.TcpSocket]:
+    """Every TCP socket of the host's network namespace (or its listeners), IPv4 then IPv6
+    (tcp6 may be absent)."""
+    sockets = net.parse_proc_net_tcp(host.read_text("/proc/net/tcp"), "/proc/net/tcp",
+                                     listening_only=listening_only)
     if host.exists("/proc/net/tcp6"):
-        sockets += net.parse_proc_net_tcp(host.read_text("/proc/net/tcp6"), "/proc/net/tcp6")
+        sockets += net.parse_proc_net_tcp(host.read_text("/proc/net/tcp6"), "/proc/net/tcp6",
+                                          listening_only=listening_only)
     return sockets
 
 

@@ -59,7 +59,7 @@ def _endpoint(sock: TcpSocket) -> str:
 def port_free(ctx: NodeContext, port: int, address: str = "") -> Finding:
     """Read-only: the socket tables (and the local addresses), never a bind."""
     local = facts.local_addresses(ctx.host) if address else None
-    return judge_port(port, ctx.tcp_sockets, address, local)
+    return judge_port(port, ctx.tcp_listeners, address, local)
 
 
 def file_available(ctx: NodeContext, path: str) -> Finding:

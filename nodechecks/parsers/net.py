@@ -46,8 +46,12 @@ _TCP_ROW = re.compile(
 )
 
 
-def parse_proc_net_tcp(text: str, source: str = "tcp") -> list[TcpSocket]:
-    """``/proc/net/tcp`` or ``tcp6``: a header line, then one row per socket."""
+def parse_proc_net_tcp(text: str, source: str = "tcp", *,
+                       listening_only: bool = False) -> list[TcpSocket]:
+    """``/proc/net/tcp`` or ``tcp6``: a header line, then one row per socket.
+
+    ``listening_only`` still checks every row but decodes the addresses of LISTEN rows only: a
+    busy host has thousands of connected sockets, and the port checks look at listeners alone."""
     lines = [line for line in text.splitlines() if line.strip()]
     if not lines:
         return []
@@ -58,13 +62,15 @@ def parse_proc_net_tcp(text: str, source: str = "tcp") -> list[TcpSocket]:
         match = _TCP_ROW.match(line)
         if match is None:
             raise ParseError(source, "a row does not have the expected fields")
+        state = int(match.group(5), 16)
+        if listening_only and state != TCP_LISTEN:
+            continue
         try:
             local, remote = _hex_address(match.group(1)), _hex_address(match.group(3))
         except ValueError as exc:
             raise ParseError(source, "a row holds an address that does not decode") from exc
         sockets.append(
-            TcpSocket(local, int(match.group(2), 16), remote, int(match.group(4), 16),
-                      int(match.group(5), 16))
+            TcpSocket(local, int(match.group(2), 16), remote, int(match.group(4), 16), state)
         )
     return sockets
 

@@ -55,9 +55,12 @@ def settings_from_options(config: pytest.Config) -> NodeSettings:
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
-    """Bad input stops the session before collection, as one usage error, not one per test."""
+    """Bad input stops a node tier session before collection, as one usage error, not one per
+    test. Other sessions (the plugin is loaded in every one) are left alone."""
     from kubeadm_verify.errors import VerifyError
 
+    if not any("nodechecks" in str(arg) for arg in session.config.args):
+        return
     try:
         settings_from_options(session.config)
     except VerifyError as exc:

@@ -7,6 +7,9 @@ runs, its needs are held against what the cluster offers (found out once per ses
 :mod:`conformance.needs`): a need the cluster is not the kind to meet skips the test with the
 reason; a need a cluster of the right kind fails to meet (its real nodes NotReady, DNS without a
 ready endpoint) fails the test, in its call phase, so the report counts it a failure, not an error.
+
+PYTEST_DONT_REWRITE: a failure says its assertion's own message and nothing else, never the
+values pytest would print beside it (API objects, a bootstrap token's secret).
 """
 
 from __future__ import annotations

@@ -1,5 +1,9 @@
 """api-machinery: discovery, OpenAPI, CRUD and watch, apply, validation, CRDs, GC, namespaces,
-quota, API priority and fairness."""
+quota, API priority and fairness.
+
+PYTEST_DONT_REWRITE: a failure says its assertion's own message and nothing else, never the
+values pytest would print beside it (API objects, a bootstrap token's secret).
+"""
 
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ from kubernetes import client
 
 from conformance import builders as b
 from conformance.apiops import ClusterResource, Exercise
-from conformance.kube import Kube, gone, refused, wait_for
+from conformance.kube import Kube, gone, refused, server_said, wait_for
 from conformance.marker import standard_base
 
 AGGREGATED = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
@@ -86,8 +90,10 @@ def test_discovery(kube: Kube) -> None:
         names = {r["name"] for r in listing["resources"]}
         assert resource in names, f"{path} does not list {resource}"
     extension_group = kube.raw_json("/apis/apiextensions.k8s.io")
-    assert extension_group["name"] == "apiextensions.k8s.io"
-    assert "v1" in [v["version"] for v in extension_group["versions"]]
+    assert extension_group["name"] == "apiextensions.k8s.io", (
+        "the first group of aggregated discovery is not apiextensions.k8s.io")
+    assert "v1" in [v["version"] for v in extension_group["versions"]], (
+        "aggregated discovery lists no v1 of apiextensions.k8s.io")
 
 
 def _aggregated_has(document: dict[str, Any], group: str, version: str, resource: str) -> bool:
@@ -131,7 +137,9 @@ def test_openapi_v3(kube: Kube) -> None:
     schemas = document["components"]["schemas"]
     config_map = schemas["io.k8s.api.core.v1.ConfigMap"]
     assert {"data", "metadata"} <= set(config_map["properties"]), "ConfigMap schema is incomplete"
-    assert any(p.startswith("/api/v1/namespaces/{namespace}/configmaps") for p in document["paths"])
+    prefix = "/api/v1/namespaces/{namespace}/configmaps"
+    assert any(p.startswith(prefix) for p in document["paths"]), (
+        "the v1 OpenAPI document has no namespaced configmaps path")
 
 
 def _config_map(name: str, labels: dict[str, str], **data: str) -> dict[str, Any]:
@@ -163,8 +171,11 @@ def test_watch_from_resource_version(kube: Kube, kv_namespace: str) -> None:
         label_selector="watch-this-configmap=from-resource-version", timeout=20,
     ) as watch:
         modified = watch.expect("MODIFIED", "e2e-watch-rv")
-        assert modified["object"]["data"] == {"mutation": "2"}
-        assert modified["object"]["metadata"]["resourceVersion"] == second.metadata.resource_version
+        assert modified["object"]["data"] == {"mutation": "2"}, (
+            "the MODIFIED event does not carry the second mutation")
+        modified_rv = modified["object"]["metadata"]["resourceVersion"]
+        assert modified_rv == second.metadata.resource_version, (
+            "the MODIFIED event carries another resourceVersion than the update")
         watch.expect("DELETED", "e2e-watch-rv")
 
 
@@ -204,7 +215,8 @@ def test_watch_notifications(kube: Kube, kv_namespace: str) -> None:
             stream.expect("ADDED", "e2e-watch-a")
             for mutation in ("1", "2"):
                 event = stream.expect("MODIFIED", "e2e-watch-a")
-                assert event["object"]["data"] == {"mutation": mutation}
+                assert event["object"]["data"] == {"mutation": mutation}, (
+                    f"the event does not carry mutation {mutation}")
             stream.expect("DELETED", "e2e-watch-a")
         for stream in (watch_b, watch_ab):
             stream.expect("ADDED", "e2e-watch-b")
@@ -221,7 +233,8 @@ def test_server_side_apply(kube: Kube, kv_namespace: str) -> None:
     created = core.patch_namespaced_config_map(
         name, kv_namespace, body, field_manager="first", _content_type=apply
     )
-    assert created.data == {"owner": "first", "shared": "1"}
+    assert created.data == {"owner": "first", "shared": "1"}, (
+        "the applied ConfigMap does not hold the applied data")
     managers = {m.manager for m in created.metadata.managed_fields or []}
     assert managers == {"first"}, f"managedFields name {managers}, expected only 'first'"
     other = {**body, "data": {"shared": "2"}}
@@ -234,14 +247,16 @@ def test_server_side_apply(kube: Kube, kv_namespace: str) -> None:
     forced = core.patch_namespaced_config_map(
         name, kv_namespace, other, field_manager="second", force=True, _content_type=apply
     )
-    assert forced.data == {"owner": "first", "shared": "2"}
+    assert forced.data == {"owner": "first", "shared": "2"}, (
+        "a forced apply did not take over the conflicting field")
     managers = {m.manager for m in forced.metadata.managed_fields or []}
     assert managers == {"first", "second"}, f"after a forced apply, managers are {managers}"
     # The first manager drops "owner" from its configuration: apply removes the field it owned.
     pruned = core.patch_namespaced_config_map(
         name, kv_namespace, {**body, "data": {}}, field_manager="first", _content_type=apply
     )
-    assert pruned.data == {"shared": "2"}, f"apply did not remove the dropped field: {pruned.data}"
+    assert pruned.data == {"shared": "2"}, (
+        f"apply did not remove the dropped field: keys {sorted(pruned.data or {})}")
 
 
 INVALID_DEPLOYMENT = """{
@@ -277,9 +292,11 @@ def test_field_validation(kube: Kube, kv_namespace: str) -> None:
     assert strict.status == 400, f"Strict: expected 400, got {strict.status}"
     expected = 'strict decoding error: unknown field "spec.unknownField", duplicate field ' \
         '"spec.replicas"'
-    assert expected in strict.json()["message"], strict.json()["message"]
+    assert expected in strict.json()["message"], (
+        f"Strict: the server's reason does not name the field: {server_said(strict.body)}")
     warned = post("Warn")
-    assert warned.status == 201, f"Warn: expected 201, got {warned.status}: {warned.body[:200]!r}"
+    assert warned.status == 201, (
+        f"Warn: expected 201, got {warned.status}: {server_said(warned.body)}")
     warnings = warned.headers.get("Warning", "")
     assert "unknown field" in warnings and "duplicate field" in warnings, (
         f"Warn: no warning header about the fields, got {warnings!r}"
@@ -344,9 +361,11 @@ def test_crd_lifecycle(kube: Kube, kv_namespace: str, run_id: str) -> None:
             lambda: _try_create(kube, group, kv_namespace, widget),
             15,
         )
-        assert created["spec"] == {"size": 1}, f"the schema default was not applied: {created}"
+        assert created["spec"] == {"size": 1}, (
+            f"the schema default was not applied: spec has {sorted(created['spec'])}")
         listed = kube.custom.list_namespaced_custom_object(group, "v1", kv_namespace, "widgets")
-        assert [i["metadata"]["name"] for i in listed["items"]] == ["w1"]
+        assert [i["metadata"]["name"] for i in listed["items"]] == ["w1"], (
+            "the custom resource list does not hold exactly the object created")
     finally:
         _delete_crd(kube, name)
     wait_for(f"CRD {name} to be deleted",

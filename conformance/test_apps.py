@@ -1,5 +1,9 @@
 """apps: Deployments roll out and back, ReplicaSets scale and adopt, StatefulSets keep order,
-DaemonSets cover the nodes, Jobs complete, CronJobs schedule."""
+DaemonSets cover the nodes, Jobs complete, CronJobs schedule.
+
+PYTEST_DONT_REWRITE: a failure says its assertion's own message and nothing else, never the
+values pytest would print beside it (API objects, a bootstrap token's secret).
+"""
 
 from __future__ import annotations
 
@@ -61,7 +65,8 @@ def test_deployment_rollout_rollback(kube: Kube, kv_namespace: str) -> None:
     wait_for("the rolling update", lambda: _rollout_done(kube, kv_namespace, name), 40)
     second = _active_rs(kube, kv_namespace, labels)
     assert second.metadata.name != first.metadata.name, "the update reused the old ReplicaSet"
-    assert _image(second) == OTHER_PAUSE and _revision(second) == "2"
+    assert _image(second) == OTHER_PAUSE and _revision(second) == "2", (
+        "the rollout did not make a second revision with the new image")
     pods = kube.core.list_namespaced_pod(kv_namespace, label_selector=_selector(labels)).items
     stale = [p.metadata.name for p in pods if p.spec.containers[0].image != OTHER_PAUSE
              and not p.metadata.deletion_timestamp]
@@ -100,10 +105,13 @@ def test_replicaset_scale(kube: Kube, kv_namespace: str) -> None:
     updated = apps.replace_namespaced_replica_set_scale(
         name, kv_namespace, {"metadata": {"name": name, "namespace": kv_namespace},
                              "spec": {"replicas": 2}})
-    assert updated.spec.replicas == 2
-    assert apps.read_namespaced_replica_set(name, kv_namespace).spec.replicas == 2
+    assert updated.spec.replicas == 2, (
+        f"the scale subresource answered {updated.spec.replicas} replicas, not 2")
+    assert apps.read_namespaced_replica_set(name, kv_namespace).spec.replicas == 2, (
+        "the ReplicaSet does not ask for the 2 replicas the scale set")
     apps.patch_namespaced_replica_set_scale(name, kv_namespace, {"spec": {"replicas": 4}})
-    assert apps.read_namespaced_replica_set(name, kv_namespace).spec.replicas == 4
+    assert apps.read_namespaced_replica_set(name, kv_namespace).spec.replicas == 4, (
+        "the ReplicaSet does not ask for the 4 replicas it was scaled to")
     wait_for("four available replicas", lambda: available(4), 30)
     apps.patch_namespaced_replica_set_scale(name, kv_namespace, {"spec": {"replicas": 1}})
 
@@ -250,7 +258,8 @@ def test_job_completion(kube: Kube, kv_namespace: str) -> None:
     def complete() -> Any:
         job = kube.batch.read_namespaced_job("complete", kv_namespace)
         conditions = {c.type: c.status for c in job.status.conditions or []}
-        assert conditions.get("Failed") != "True", f"the Job failed: {job.status.conditions}"
+        assert conditions.get("Failed") != "True", (
+            f"the Job failed: {[c.reason for c in job.status.conditions or []]}")
         assert conditions.get("Complete") == "True", (
             f"{job.status.succeeded or 0} of 3 completions"
         )

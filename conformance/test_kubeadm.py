@@ -3,6 +3,9 @@
 cluster-info and its signatures, bootstrap tokens that authenticate with the right groups, the
 bootstrap signer and token cleaner at work, kubeadm's RBAC, kubeadm-config and kubelet-config,
 the CA pin, certificates, the CoreDNS and kube-proxy objects, and the cluster's subnets.
+
+PYTEST_DONT_REWRITE: a failure says its assertion's own message and nothing else, never the
+values pytest would print beside it (API objects, a bootstrap token's secret).
 """
 
 from __future__ import annotations
@@ -289,7 +292,8 @@ def test_kubelet_config(kube: Kube) -> None:
     assert "kubelet" in data, "kubelet-config has no kubelet key"
     kubelet = yaml.safe_load(data["kubelet"])
     assert kubelet.get("kind") == "KubeletConfiguration", f"kind is {kubelet.get('kind')}"
-    assert kubelet.get("apiVersion") == "kubelet.config.k8s.io/v1beta1"
+    assert kubelet.get("apiVersion") == "kubelet.config.k8s.io/v1beta1", (
+        f"apiVersion is {kubelet.get('apiVersion')}")
     net = k.networking(k.cluster_configuration(kube))
     dns = k.indexed_ip(net["serviceSubnet"], 10)
     assert dns in (kubelet.get("clusterDNS") or []), (

@@ -1,5 +1,9 @@
 """network: Service ClusterIPs within the service range, EndpointSlices that follow pods, the
-API server's own endpoints, DNS and pod-to-Service traffic (need DNS and a real kubelet)."""
+API server's own endpoints, DNS and pod-to-Service traffic (need DNS and a real kubelet).
+
+PYTEST_DONT_REWRITE: a failure says its assertion's own message and nothing else, never the
+values pytest would print beside it (API objects, a bootstrap token's secret).
+"""
 
 from __future__ import annotations
 
@@ -52,7 +56,8 @@ def _outside(ranges: str, family_of: str) -> str:
     """An address of ``family_of``'s family just past every service range."""
     nets = [n for n in k.subnets(ranges) if n.version == ipaddress.ip_address(family_of).version]
     candidate = max(n.broadcast_address for n in nets) + 10
-    assert not k.ip_within(str(candidate), ranges)
+    assert not k.ip_within(str(candidate), ranges), (
+        f"{candidate} lies inside the service range, it cannot test a refusal")
     return str(candidate)
 
 
@@ -89,7 +94,8 @@ def _expect_slices(kube: Kube, namespace: str, service: Any, pods: list[Any],
             else:
                 wanted = {c.container_port for p in pods for c in p.spec.containers[0].ports
                           if c.name == "example-name"}
-                assert port.port in wanted and port.name == service.spec.ports[0].name
+                assert port.port in wanted and port.name == service.spec.ports[0].name, (
+                    f"the Endpoints port {port.port} ({port.name}) is not the Service's")
         return True
 
     wait_for(f"EndpointSlices of {service.metadata.name} to match its pods", matching, 30)

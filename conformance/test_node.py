@@ -1,6 +1,9 @@
 """node: pods are submitted and removed, run, log, exec, probe and report termination messages.
 
 All but the first need a real kubelet: simulated nodes report pods Running without running them.
+
+PYTEST_DONT_REWRITE: a failure says its assertion's own message and nothing else, never the
+values pytest would print beside it (API objects, a bootstrap token's secret).
 """
 
 from __future__ import annotations
@@ -33,7 +36,8 @@ def test_pod_submit_remove(kube: Kube, kv_namespace: str) -> None:
         pod = b.pod(name, {"name": "foo", "time": value})
         pod["spec"]["terminationGracePeriodSeconds"] = 30  # the deletion must be graceful
         core.create_namespaced_pod(kv_namespace, pod)
-        assert len(core.list_namespaced_pod(kv_namespace, label_selector=selector).items) == 1
+        assert len(core.list_namespaced_pod(kv_namespace, label_selector=selector).items) == 1, (
+            "the label selects not exactly the one pod created")
         watch.expect("ADDED", name)
         wait_running_ready(kube, kv_namespace, name, 30)
         core.delete_namespaced_pod(name, kv_namespace, grace_period_seconds=30)
@@ -45,7 +49,8 @@ def test_pod_submit_remove(kube: Kube, kv_namespace: str) -> None:
         last = event["object"]
         assert last["metadata"].get("deletionTimestamp"), "deleted without a deletionTimestamp"
         assert last["spec"].get("terminationGracePeriodSeconds"), "not a graceful deletion"
-    assert not core.list_namespaced_pod(kv_namespace, label_selector=selector).items
+    assert not core.list_namespaced_pod(kv_namespace, label_selector=selector).items, (
+        "the pod is still listed after its deletion")
 
 
 @standard_base(id="node/pod-runs-to-completion", needs=["real-kubelet"], timeout=90)

@@ -4,6 +4,9 @@ tolerations, resource fit, LimitRange defaults.
 Tests that label or taint a node use keys under ``kubeadm-verify.io/`` and remove them in
 ``finally`` (``--cleanup`` removes any an interrupted run left); the suite's other pods ignore
 such taints' nodes only while they last, and no test counts on a particular node.
+
+PYTEST_DONT_REWRITE: a failure says its assertion's own message and nothing else, never the
+values pytest would print beside it (API objects, a bootstrap token's secret).
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from conformance import builders as b
-from conformance.kube import Kube, refused
+from conformance.kube import Kube, refused, server_said
 from conformance.marker import standard_base
 from conformance.nodes import SUITE_PREFIX, schedulable
 from conformance.workloads import wait_scheduled, wait_unschedulable
@@ -129,7 +132,7 @@ def test_taints_tolerations(kube: Kube, kv_namespace: str) -> None:
             {"key": key, "operator": "Equal", "value": "testing", "effect": "NoSchedule"})
         kube.core.create_namespaced_pod(kv_namespace, tolerant)
         pod = wait_scheduled(kube, kv_namespace, "tolerant", 20)
-        assert pod.spec.node_name == node
+        assert pod.spec.node_name == node, f"bound to {pod.spec.node_name}, not {node}"
 
 
 def _cpu_millis(quantity: str) -> int:
@@ -151,7 +154,8 @@ def test_resource_fit(kube: Kube, kv_namespace: str) -> None:
     kube.core.create_namespaced_pod(kv_namespace, fits)
     pod = wait_scheduled(kube, kv_namespace, "fits", 20)
     node = next(n for n in nodes if n.metadata.name == pod.spec.node_name)
-    assert _cpu_millis(node.status.allocatable["cpu"]) >= 100
+    assert _cpu_millis(node.status.allocatable["cpu"]) >= 100, (
+        "the node has less than 100m CPU allocatable")
 
 
 def _resources(cpu: str, memory: str) -> dict[str, str]:
@@ -189,4 +193,5 @@ def test_limit_range(kube: Kube, kv_namespace: str) -> None:
                                      _resources("600m", "600Mi")))
     for word, error in (("minimum", small), ("maximum", large)):
         assert error.status in (403, 422), f"a pod beyond the {word}: HTTP {error.status}"
-        assert word in str(error.body), f"a pod beyond the {word} refused for {error.body}"
+        assert word in str(error.body), (
+            f"a pod beyond the {word} refused for another reason: {server_said(error.body)}")

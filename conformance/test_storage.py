@@ -2,6 +2,9 @@
 
 Each needs a real kubelet (a simulated node mounts nothing). The file modes checked are the
 defaults upstream checks (0644 for projected files).
+
+PYTEST_DONT_REWRITE: a failure says its assertion's own message and nothing else, never the
+values pytest would print beside it (API objects, a bootstrap token's secret).
 """
 
 from __future__ import annotations

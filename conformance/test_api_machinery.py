@@ -52,6 +52,7 @@ EXPECTED_RESOURCES = [
     timeout=15,
 )
 def test_server_version(kube: Kube) -> None:
+    """/version names the server's major, minor and a gitVersion that agrees with them."""
     info = kube.version.get_code()
     assert re.fullmatch(r"[1-9]", info.major), f"major version {info.major!r} is not one digit"
     assert re.fullmatch(r"[0-9]+\+?", info.minor), f"minor version {info.minor!r} is not a number"
@@ -72,6 +73,9 @@ def test_server_version(kube: Kube) -> None:
     timeout=30,
 )
 def test_discovery(kube: Kube) -> None:
+    """/apis lists every group with a preferred version it serves, and the core groups list the
+    resources every cluster has.
+    """
     groups = kube.raw_json("/apis/")["groups"]
     assert groups, "/apis lists no API groups"
     for group in groups:
@@ -117,6 +121,9 @@ def _aggregated_has(document: dict[str, Any], group: str, version: str, resource
     timeout=20,
 )
 def test_aggregated_discovery(kube: Kube) -> None:
+    """Aggregated discovery (APIGroupDiscoveryList) answers for /apis and /api and lists the core
+    resources.
+    """
     apis = kube.raw_json("/apis", accept=AGGREGATED)
     assert apis.get("kind") == "APIGroupDiscoveryList", f"/apis answered {apis.get('kind')}"
     for group, version, resource in EXPECTED_RESOURCES[1:]:
@@ -129,6 +136,9 @@ def test_aggregated_discovery(kube: Kube) -> None:
 
 @standard_base(id="api-machinery/openapi-v3", timeout=30)
 def test_openapi_v3(kube: Kube) -> None:
+    """/openapi/v3 indexes the core groups and serves an OpenAPI 3 document with the core schemas
+    and paths.
+    """
     paths = kube.raw_json("/openapi/v3")["paths"]
     for wanted in ("api/v1", "apis/apps/v1", "apis/apiextensions.k8s.io/v1"):
         assert wanted in paths, f"/openapi/v3 does not list {wanted}"
@@ -155,6 +165,9 @@ def _config_map(name: str, labels: dict[str, str], **data: str) -> dict[str, Any
     timeout=30,
 )
 def test_watch_from_resource_version(kube: Kube, kv_namespace: str) -> None:
+    """A watch started from a resourceVersion replays the later changes, in order, with their
+    resourceVersions.
+    """
     labels = {"watch-this-configmap": "from-resource-version"}
     core = kube.core
     core.create_namespaced_config_map(kv_namespace, _config_map("e2e-watch-rv", labels))
@@ -188,6 +201,9 @@ def test_watch_from_resource_version(kube: Kube, kv_namespace: str) -> None:
     timeout=45,
 )
 def test_watch_notifications(kube: Kube, kv_namespace: str) -> None:
+    """Watches see the add, update and delete events of the objects their label selectors match,
+    and only those.
+    """
     core, key = kube.core, "watch-this-configmap"
 
     def watch(selector: str) -> Any:
@@ -226,6 +242,9 @@ def test_watch_notifications(kube: Kube, kv_namespace: str) -> None:
 
 @standard_base(id="api-machinery/server-side-apply", timeout=30)
 def test_server_side_apply(kube: Kube, kv_namespace: str) -> None:
+    """Server-side apply tracks field managers: a conflicting apply is refused (409), a forced one
+    takes the field, a dropped field is removed.
+    """
     apply = "application/apply-patch+yaml"
     core, name = kube.core, "applied"
     body = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name},
@@ -280,6 +299,9 @@ INVALID_DEPLOYMENT = """{
     timeout=20,
 )
 def test_field_validation(kube: Kube, kv_namespace: str) -> None:
+    """fieldValidation=Strict refuses unknown and duplicate fields (400, naming them); Warn accepts
+    and says so in a Warning header.
+    """
     path = f"/apis/apps/v1/namespaces/{kv_namespace}/deployments"
     headers = {"Content-Type": "application/json", "Accept": "application/json"}
 
@@ -344,6 +366,9 @@ def _established(kube: Kube, name: str) -> bool:
     timeout=60,
 )
 def test_crd_lifecycle(kube: Kube, kv_namespace: str, run_id: str) -> None:
+    """A CustomResourceDefinition becomes Established, appears in aggregated discovery, serves
+    objects with its schema defaults, and goes away.
+    """
     group = f"g{secrets.token_hex(4)}.kubeadm-verify.io"
     name = f"widgets.{group}"
     kube.extensions.create_custom_resource_definition(_crd(group, run_id))
@@ -419,6 +444,9 @@ def _owner_deployment(kube: Kube, namespace: str) -> tuple[Any, Any]:
     timeout=60,
 )
 def test_gc_background(kube: Kube, kv_namespace: str) -> None:
+    """Deleting a Deployment in the background lets the garbage collector delete its ReplicaSet and
+    pods.
+    """
     deployment, _ = _owner_deployment(kube, kv_namespace)
     kube.apps.delete_namespaced_deployment(
         deployment.metadata.name, kv_namespace,
@@ -444,6 +472,9 @@ def test_gc_background(kube: Kube, kv_namespace: str) -> None:
     timeout=60,
 )
 def test_gc_orphan(kube: Kube, kv_namespace: str) -> None:
+    """Deleting a Deployment with propagationPolicy Orphan keeps its ReplicaSet and pods, without
+    an owner.
+    """
     deployment, replica_set = _owner_deployment(kube, kv_namespace)
 
     def replicas_created() -> bool:
@@ -473,6 +504,9 @@ def test_gc_orphan(kube: Kube, kv_namespace: str) -> None:
     timeout=60,
 )
 def test_gc_foreground(kube: Kube, kv_namespace: str) -> None:
+    """A foreground deletion keeps the owner (with its deletionTimestamp) until the garbage
+    collector has deleted all its pods.
+    """
     labels = {"gctest": b.unique("rc")}
     controller = {
         "metadata": b.metadata("simpletest-rc", labels),
@@ -531,6 +565,9 @@ def _deletions(events: Any, count: int) -> dict[str, int]:
     timeout=120,
 )
 def test_namespace_lifecycle(kube: Kube, run_id: str) -> None:
+    """A deleted namespace is Terminating, is finalised and removed, and takes its Services with
+    it.
+    """
     name = b.unique("nsdeletetest")
     namespace = {"metadata": b.metadata(name, b.run_labels(run_id))}
     core = kube.core
@@ -569,6 +606,9 @@ def test_namespace_lifecycle(kube: Kube, run_id: str) -> None:
     timeout=60,
 )
 def test_resource_quota(kube: Kube, kv_namespace: str) -> None:
+    """A ResourceQuota counts the ConfigMaps of its namespace, refuses one beyond its limit (403)
+    and releases a deleted one.
+    """
     core = kube.core
 
     def live() -> int:
@@ -620,6 +660,9 @@ def _apf_labels(run_id: str) -> tuple[dict[str, str], str]:
     timeout=60,
 )
 def test_flowschema_api(kube: Kube, run_id: str) -> None:
+    """API priority and fairness: FlowSchema objects can be created, read, listed, watched,
+    patched, updated and deleted.
+    """
     labels, selector = _apf_labels(run_id)
     template = {
         "apiVersion": "flowcontrol.apiserver.k8s.io/v1", "kind": "FlowSchema",
@@ -659,6 +702,9 @@ def test_flowschema_api(kube: Kube, run_id: str) -> None:
     timeout=60,
 )
 def test_prioritylevel_api(kube: Kube, run_id: str) -> None:
+    """API priority and fairness: PriorityLevelConfiguration objects support every API operation,
+    status included.
+    """
     labels, selector = _apf_labels(run_id)
     template = {
         "apiVersion": "flowcontrol.apiserver.k8s.io/v1", "kind": "PriorityLevelConfiguration",

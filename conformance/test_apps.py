@@ -51,6 +51,9 @@ def _active_rs(kube: Kube, namespace: str, labels: dict[str, str]) -> Any:
 
 @standard_base(id="apps/deployment-rollout-rollback", needs=["nodes"], timeout=90)
 def test_deployment_rollout_rollback(kube: Kube, kv_namespace: str) -> None:
+    """A Deployment rolls out a new template in a new ReplicaSet, replaces the old pods, and rolls
+    back to its first ReplicaSet.
+    """
     labels = {"app": b.unique("rollout")}
     name = "rollout"
     body = b.deployment(name, labels, replicas=2, strategy={
@@ -89,6 +92,9 @@ def test_deployment_rollout_rollback(kube: Kube, kv_namespace: str) -> None:
     timeout=60,
 )
 def test_replicaset_scale(kube: Kube, kv_namespace: str) -> None:
+    """A ReplicaSet's scale subresource reads, replaces and patches its replica count, and the pods
+    follow.
+    """
     labels = {"name": "sample-pod", "pod": "agnhost"}
     apps, name = kube.apps, "test-rs"
     apps.create_namespaced_replica_set(kv_namespace, b.replica_set(name, labels, 1))
@@ -101,7 +107,8 @@ def test_replicaset_scale(kube: Kube, kv_namespace: str) -> None:
 
     wait_for("one available replica", lambda: available(1), 30)
     scale = apps.read_namespaced_replica_set_scale(name, kv_namespace)
-    assert scale.spec.replicas == 1 and scale.status.replicas == 1, f"scale: {scale}"
+    assert scale.spec.replicas == 1 and scale.status.replicas == 1, (
+        f"the scale subresource says {scale.spec.replicas} wanted, {scale.status.replicas} running")
     updated = apps.replace_namespaced_replica_set_scale(
         name, kv_namespace, {"metadata": {"name": name, "namespace": kv_namespace},
                              "spec": {"replicas": 2}})
@@ -132,6 +139,9 @@ def test_replicaset_scale(kube: Kube, kv_namespace: str) -> None:
     timeout=60,
 )
 def test_replicaset_adopt_release(kube: Kube, kv_namespace: str) -> None:
+    """A ReplicaSet adopts an orphan pod its selector matches and releases a pod whose labels stop
+    matching.
+    """
     name = "pod-adoption-release"
     labels = {"name": name}
     kube.core.create_namespaced_pod(kv_namespace, b.pod(name, labels))
@@ -217,6 +227,7 @@ def test_statefulset_ordering(kube: Kube, kv_namespace: str) -> None:
     timeout=60,
 )
 def test_daemonset_placement(kube: Kube, kv_namespace: str) -> None:
+    """A DaemonSet runs one ready pod on every Ready node, and its status counts them."""
     labels = {"daemonset-name": "daemon-set"}
     template = b.template(labels)
     template["spec"]["tolerations"] = [{"operator": "Exists"}]  # as kube-proxy: every node
@@ -249,6 +260,9 @@ def test_daemonset_placement(kube: Kube, kv_namespace: str) -> None:
 
 @standard_base(id="apps/job-completion", needs=["nodes"], timeout=60)
 def test_job_completion(kube: Kube, kv_namespace: str) -> None:
+    """A Job with 3 completions and parallelism 2 runs its pods to success and is marked Complete
+    with a completionTime.
+    """
     template = b.template({"job": "complete"}, restartPolicy="Never")
     kube.batch.create_namespaced_job(kv_namespace, {
         "metadata": {"name": "complete"},

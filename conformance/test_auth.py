@@ -60,6 +60,9 @@ def _sar(kube: Kube, who: Impersonation, namespace: str | None, verb: str, resou
     timeout=30,
 )
 def test_subject_access_review(kube: Kube, kv_namespace: str) -> None:
+    """A SubjectAccessReview (and its namespaced form) answers what the authorizer actually does
+    for that user.
+    """
     sa = kube.core.create_namespaced_service_account(kv_namespace, {"metadata": {"name": "e2e"}})
     who = _sa_identity(kv_namespace, sa)
     expected = _sar(kube, who, kv_namespace, "list", "configmaps")
@@ -82,6 +85,9 @@ def test_subject_access_review(kube: Kube, kv_namespace: str) -> None:
 
 @standard_base(id="auth/self-subject-review", timeout=20)
 def test_self_subject_review(kube: Kube) -> None:
+    """The current user is authenticated, may create namespaces, and SelfSubjectRulesReview lists
+    its rules.
+    """
     review = kube.authn.create_self_subject_review({})
     info = review.status.user_info
     assert info.username, "SelfSubjectReview returned no user name"
@@ -98,6 +104,9 @@ def test_self_subject_review(kube: Kube) -> None:
 
 @standard_base(id="auth/rbac-allow-deny", needs=["cluster-admin"], timeout=30)
 def test_rbac_allow_deny(kube: Kube, kv_namespace: str) -> None:
+    """A RoleBinding grants exactly its Role's rules: what it grants is allowed, everything else is
+    denied (403).
+    """
     sa = kube.core.create_namespaced_service_account(
         kv_namespace, {"metadata": {"name": "reader"}}
     )
@@ -164,6 +173,9 @@ def test_anonymous_limited(kube: Kube) -> None:
     timeout=30,
 )
 def test_token_request_review(kube: Kube, kv_namespace: str) -> None:
+    """A ServiceAccount gets a token through TokenRequest that TokenReview authenticates as that
+    account; a forged one fails.
+    """
     name = b.unique("e2e-sa")
     kube.core.create_namespaced_service_account(kv_namespace, {"metadata": {"name": name}})
     token = kube.core.create_namespaced_service_account_token(
@@ -188,6 +200,8 @@ def test_token_request_review(kube: Kube, kv_namespace: str) -> None:
     timeout=60,
 )
 def test_kube_root_ca(kube: Kube, kv_namespace: str) -> None:
+    """Every namespace gets kube-root-ca.crt with the cluster CA, and it is recreated when deleted.
+    """
     core, name = kube.core, "kube-root-ca.crt"
 
     def published() -> bool:
@@ -235,6 +249,9 @@ CSRS = ClusterResource("certificates.k8s.io", "v1", "certificatesigningrequests"
     timeout=60,
 )
 def test_csr_api(kube: Kube, run_id: str) -> None:
+    """The CertificateSigningRequest API supports every operation, the approval and status
+    subresources included.
+    """
     check_discovery(kube, CSRS)
     api = kube.custom
     args = (CSRS.group, CSRS.version, CSRS.plural)

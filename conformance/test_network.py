@@ -34,6 +34,9 @@ def _service_ranges(kube: Kube) -> str:
 
 @standard_base(id="network/service-clusterip", needs=["cluster-admin"], timeout=30)
 def test_service_clusterip(kube: Kube, kv_namespace: str) -> None:
+    """A Service gets a ClusterIP inside the service subnet; a duplicate or out-of-range ClusterIP
+    is refused (422).
+    """
     ranges = _service_ranges(kube)
     created = kube.core.create_namespaced_service(
         kv_namespace, b.service("allocated", {"app": "none"}, [{"port": 80}]))
@@ -109,6 +112,9 @@ def _expect_slices(kube: Kube, namespace: str, service: Any, pods: list[Any],
     timeout=60,
 )
 def test_endpointslices(kube: Kube, kv_namespace: str) -> None:
+    """EndpointSlices list the pods a Service selects, with numeric and named target ports, and are
+    recreated when deleted.
+    """
     core = kube.core
     core.create_namespaced_pod(kv_namespace, _pod_with_ports(
         "pod1", {"pod1": "on", "shared12": "on"}, [("example-name", 3000)]))
@@ -177,6 +183,9 @@ def test_endpointslices_follow_pods(kube: Kube, kv_namespace: str) -> None:
     timeout=20,
 )
 def test_apiserver_endpoints(kube: Kube) -> None:
+    """The kubernetes Service has Endpoints and EndpointSlices that point at the API server and
+    agree with each other.
+    """
     kube.core.read_namespaced_service("kubernetes", "default")
     try:
         endpoints = kube.core.read_namespaced_endpoints("kubernetes", "default")
@@ -202,6 +211,9 @@ def test_apiserver_endpoints(kube: Kube) -> None:
 
 @standard_base(id="network/dns-resolution", needs=["dns", "real-kubelet"], timeout=90)
 def test_dns_resolution(kube: Kube, kv_namespace: str) -> None:
+    """A pod resolves the kubernetes Service by its short, namespaced and fully qualified names
+    through the cluster's DNS.
+    """
     domain = k.networking(k.cluster_configuration(kube))["dnsDomain"]
     names = ["kubernetes.default", "kubernetes.default.svc", f"kubernetes.default.svc.{domain}"]
     script = "; ".join(f"nslookup {n} >/dev/null && echo OK {n} || echo FAIL {n}" for n in names)
@@ -220,6 +232,9 @@ def test_dns_resolution(kube: Kube, kv_namespace: str) -> None:
     timeout=120,
 )
 def test_pod_to_service(kube: Kube, kv_namespace: str) -> None:
+    """A pod reaches a Service's pods over the Service name and its ClusterIP, as the endpoints
+    change.
+    """
     core, labels = kube.core, {"app": "endpoint-test2"}
     service = core.create_namespaced_service(
         kv_namespace, b.service("endpoint-test2", labels, [{"port": 80, "targetPort": 80}]))

@@ -25,6 +25,7 @@ SIG = "[sig-node]"
     timeout=60,
 )
 def test_pod_submit_remove(kube: Kube, kv_namespace: str) -> None:
+    """A pod is created, watched to Running, deleted gracefully, and is gone."""
     core = kube.core
     value = secrets.token_hex(6)
     selector = f"time={value}"
@@ -55,11 +56,13 @@ def test_pod_submit_remove(kube: Kube, kv_namespace: str) -> None:
 
 @standard_base(id="node/pod-runs-to-completion", needs=["real-kubelet"], timeout=90)
 def test_pod_runs_to_completion(kube: Kube, kv_namespace: str) -> None:
+    """A container that exits 0 runs on a real node and the pod ends Succeeded."""
     kube.core.create_namespaced_pod(kv_namespace, b.pod("runs", None, b.container(
         image=b.BUSYBOX_IMAGE, command=["sh", "-c", "exit 0"]), restartPolicy="Never"))
     pod = wait_pod(kube, kv_namespace, "runs", ("Succeeded",), 75)
     state = pod.status.container_statuses[0].state.terminated
-    assert state is not None and state.exit_code == 0, f"container ended {state}"
+    assert state is not None and state.exit_code == 0, (
+        f"the container ended with {state.exit_code if state else 'no terminated state'}")
 
 
 @standard_base(
@@ -70,6 +73,7 @@ def test_pod_runs_to_completion(kube: Kube, kv_namespace: str) -> None:
     timeout=90,
 )
 def test_logs(kube: Kube, kv_namespace: str) -> None:
+    """What a container prints reaches its log through the kubelet."""
     name = "busybox-scheduling"
     kube.core.create_namespaced_pod(kv_namespace, b.pod(name, None, b.container(
         name, image=b.BUSYBOX_IMAGE, command=["sh", "-c", "echo 'Hello World' ; sleep 240"]),
@@ -87,6 +91,9 @@ def test_logs(kube: Kube, kv_namespace: str) -> None:
     timeout=90,
 )
 def test_exec(kube: Kube, kv_namespace: str) -> None:
+    """A command runs inside a running container through the kubelet's exec, and its output comes
+    back.
+    """
     name = f"pod-exec-websocket-{secrets.token_hex(4)}"
     kube.core.create_namespaced_pod(kv_namespace, b.pod(name, None, b.container(
         image=b.BUSYBOX_IMAGE, command=["/bin/sh", "-c", "echo container is alive; sleep 600"])))
@@ -127,10 +134,13 @@ def test_probes(kube: Kube, kv_namespace: str) -> None:
     timeout=90,
 )
 def test_termination_message(kube: Kube, kv_namespace: str) -> None:
+    """A failed container's last log line becomes its termination message (FallbackToLogsOnError).
+    """
     kube.core.create_namespaced_pod(kv_namespace, b.pod("termination", None, b.container(
         image=b.BUSYBOX_IMAGE, command=["/bin/sh", "-c", "printf DONE; exit 1"],
         terminationMessagePolicy="FallbackToLogsOnError"), restartPolicy="Never"))
     pod = wait_pod(kube, kv_namespace, "termination", ("Failed",), 75)
     terminated = pod.status.container_statuses[0].state.terminated
-    assert terminated is not None and terminated.exit_code == 1, f"ended {terminated}"
+    assert terminated is not None and terminated.exit_code == 1, (
+        f"the container ended with {terminated.exit_code if terminated else 'no terminated state'}")
     assert terminated.message == "DONE", f"termination message {terminated.message!r}"

@@ -56,6 +56,9 @@ def _node_taint(kube: Kube, node: str, taint: dict[str, str]) -> Iterator[None]:
 
 @standard_base(id="scheduling/pod-bound", needs=["nodes"], timeout=30)
 def test_pod_bound(kube: Kube, kv_namespace: str) -> None:
+    """The scheduler binds a pod to a schedulable node, sets PodScheduled and records a Scheduled
+    event.
+    """
     kube.core.create_namespaced_pod(kv_namespace, b.pod("bound", {"app": "bound"}))
     pod = wait_scheduled(kube, kv_namespace, "bound", 20)
     eligible = {n.metadata.name for n in schedulable(kube.core.list_node().items)}
@@ -79,6 +82,9 @@ def test_pod_bound(kube: Kube, kv_namespace: str) -> None:
     timeout=45,
 )
 def test_node_selector(kube: Kube, kv_namespace: str) -> None:
+    """A pod whose nodeSelector matches no node stays Pending; it is scheduled once a node carries
+    the label.
+    """
     restricted = b.pod("restricted-pod", {"name": "restricted"}, nodeSelector={"label": "nonempty"})
     kube.core.create_namespaced_pod(kv_namespace, restricted)
     wait_unschedulable(kube, kv_namespace, "restricted-pod", 20)
@@ -95,6 +101,9 @@ def test_node_selector(kube: Kube, kv_namespace: str) -> None:
 
 @standard_base(id="scheduling/node-affinity", needs=["nodes"], timeout=45)
 def test_node_affinity(kube: Kube, kv_namespace: str) -> None:
+    """Required node affinity pins a pod to the node it names; an affinity no node meets leaves the
+    pod unschedulable.
+    """
     node = _a_node(kube).metadata.name
 
     def affinity(operator: str, values: list[str]) -> dict[str, Any]:
@@ -118,6 +127,7 @@ def test_node_affinity(kube: Kube, kv_namespace: str) -> None:
 
 @standard_base(id="scheduling/taints-tolerations", needs=["nodes", "cluster-admin"], timeout=45)
 def test_taints_tolerations(kube: Kube, kv_namespace: str) -> None:
+    """A NoSchedule taint keeps a pod away from a node unless the pod tolerates it."""
     node = _a_node(kube).metadata.name
     key = f"{SUITE_PREFIX}taint-{secrets.token_hex(6)}"
     taint = {"key": key, "value": "testing", "effect": "NoSchedule"}
@@ -143,6 +153,9 @@ def _cpu_millis(quantity: str) -> int:
 
 @standard_base(id="scheduling/resource-fit", needs=["nodes"], timeout=45)
 def test_resource_fit(kube: Kube, kv_namespace: str) -> None:
+    """A pod asking for more CPU than any node has stays Pending for insufficient cpu; one that
+    fits is scheduled.
+    """
     nodes = schedulable(kube.core.list_node().items)
     largest = max(_cpu_millis(n.status.allocatable["cpu"]) for n in nodes)
     too_big = b.pod("too-big", None,

@@ -43,6 +43,7 @@ def _read(kube: Kube, namespace: str, pod: dict[str, Any]) -> list[str]:
     timeout=90,
 )
 def test_configmap_volume(kube: Kube, kv_namespace: str) -> None:
+    """A ConfigMap mounted as a volume shows its keys as files (mode 0644) in the container."""
     kube.core.create_namespaced_config_map(kv_namespace, {
         "metadata": {"name": "configmap-test-volume"}, "data": {"data-1": "value-1"}})
     lines = _read(kube, kv_namespace, _reader(
@@ -59,6 +60,7 @@ def test_configmap_volume(kube: Kube, kv_namespace: str) -> None:
     timeout=90,
 )
 def test_secret_volume(kube: Kube, kv_namespace: str) -> None:
+    """A Secret mounted as a volume shows its keys as files (mode 0644) in the container."""
     kube.core.create_namespaced_secret(kv_namespace, {
         "metadata": {"name": "secret-test"}, "stringData": {"data-1": "value-1"}})
     lines = _read(kube, kv_namespace, _reader(
@@ -75,6 +77,7 @@ def test_secret_volume(kube: Kube, kv_namespace: str) -> None:
     timeout=90,
 )
 def test_downward_api_volume(kube: Kube, kv_namespace: str) -> None:
+    """A downward API volume shows the pod's own name in a file."""
     name = "downwardapi-volume-podname"
     volume = {"downwardAPI": {"items": [{"path": "podname",
                                          "fieldRef": {"fieldPath": "metadata.name"}}]}}
@@ -91,6 +94,7 @@ def test_downward_api_volume(kube: Kube, kv_namespace: str) -> None:
     timeout=90,
 )
 def test_emptydir_shared(kube: Kube, kv_namespace: str) -> None:
+    """Two containers of a pod share an emptyDir volume: what one writes the other reads."""
     mount = [{"name": "shared-data", "mountPath": "/usr/share/volumeshare"}]
     message = "Hello from the busy-box sub-container"
     kube.core.create_namespaced_pod(kv_namespace, b.pod(

@@ -61,8 +61,9 @@ def test_pod_runs_to_completion(kube: Kube, kv_namespace: str) -> None:
         image=b.BUSYBOX_IMAGE, command=["sh", "-c", "exit 0"]), restartPolicy="Never"))
     pod = wait_pod(kube, kv_namespace, "runs", ("Succeeded",), 75)
     state = pod.status.container_statuses[0].state.terminated
+    code = state.exit_code if state else "none (no terminated state)"
     assert state is not None and state.exit_code == 0, (
-        f"the container ended with {state.exit_code if state else 'no terminated state'}")
+        f"the container ended with exit code {code}, not 0")
 
 
 @standard_base(
@@ -141,6 +142,7 @@ def test_termination_message(kube: Kube, kv_namespace: str) -> None:
         terminationMessagePolicy="FallbackToLogsOnError"), restartPolicy="Never"))
     pod = wait_pod(kube, kv_namespace, "termination", ("Failed",), 75)
     terminated = pod.status.container_statuses[0].state.terminated
+    code = terminated.exit_code if terminated else "none (no terminated state)"
     assert terminated is not None and terminated.exit_code == 1, (
-        f"the container ended with {terminated.exit_code if terminated else 'no terminated state'}")
+        f"the container ended with exit code {code}, not 1")
     assert terminated.message == "DONE", f"termination message {terminated.message!r}"

@@ -14,6 +14,7 @@ from kubernetes import client
 
 from conformance import builders as b
 from conformance import kubeadm as k
+from conformance.dnsprobe import absolute, answers, script
 from conformance.kube import Kube, refused, wait_for
 from conformance.marker import standard_base
 from conformance.workloads import exec_in, wait_pod, wait_running_ready
@@ -211,18 +212,25 @@ def test_apiserver_endpoints(kube: Kube) -> None:
 
 @standard_base(id="network/dns-resolution", needs=["dns", "real-kubelet"], timeout=90)
 def test_dns_resolution(kube: Kube, kv_namespace: str) -> None:
-    """A pod resolves the kubernetes Service by its short, namespaced and fully qualified names
-    through the cluster's DNS.
-    """
+    """A pod resolves the fully qualified names of the kubernetes Service and of a Service just
+    created to their ClusterIPs through the cluster's DNS."""
     domain = k.networking(k.cluster_configuration(kube))["dnsDomain"]
-    names = ["kubernetes.default", "kubernetes.default.svc", f"kubernetes.default.svc.{domain}"]
-    script = "; ".join(f"nslookup {n} >/dev/null && echo OK {n} || echo FAIL {n}" for n in names)
+    created = kube.core.create_namespaced_service(
+        kv_namespace, b.service("dns-target", {"app": "none"}, [{"port": 80}]))
+    api = kube.core.read_namespaced_service("kubernetes", "default")
+    wanted = {
+        absolute(f"kubernetes.default.svc.{domain}"): api.spec.cluster_ip,
+        absolute(f"dns-target.{kv_namespace}.svc.{domain}"): created.spec.cluster_ip,
+    }
     kube.core.create_namespaced_pod(kv_namespace, b.pod("dns-probe", None, b.container(
-        image=b.BUSYBOX_IMAGE, command=["sh", "-c", script]), restartPolicy="Never"))
+        image=b.BUSYBOX_IMAGE, command=["sh", "-c", script(list(wanted))]),
+        restartPolicy="Never"))
     wait_pod(kube, kv_namespace, "dns-probe", ("Succeeded",), 60)
-    output = kube.core.read_namespaced_pod_log("dns-probe", kv_namespace)
-    failed = [line for line in output.splitlines() if line.startswith("FAIL")]
-    assert not failed and output.count("OK") == len(names), f"lookups failed: {output.strip()}"
+    got = answers(kube.core.read_namespaced_pod_log("dns-probe", kv_namespace))
+    wrong = {name: got.get(name) for name, ip in wanted.items() if ip not in got.get(name, [])}
+    assert not wrong, (
+        f"lookups that did not answer the Service's ClusterIP: {wrong} (wanted {wanted})"
+    )
 
 
 @standard_base(

@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from kubernetes import client
 
-from conformance.kube import Kube, gone
+from conformance.kube import Kube, gone, server_said
 from conformance.marker import MARKER, Spec, SpecError, spec_of
 from conformance.needs import Needs, detect
 from conformance.selection import Selection
@@ -119,6 +120,29 @@ def pytest_runtest_call(item: pytest.Item) -> None:
     reason = item.stash.get(BROKEN_NEED, None)
     if reason is not None:
         pytest.fail(reason, pytrace=False)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item,
+                              call: pytest.CallInfo[None]
+                              ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """An API error that ends a test is reported as one line: where, the HTTP status, and the
+    server's own message; the client's rendering (response headers and the raw body) never
+    reaches a report."""
+    report = yield
+    excinfo = call.excinfo
+    if report.failed and excinfo is not None and isinstance(excinfo.value, client.ApiException):
+        error = excinfo.value
+        report.longrepr = f"{_where(item, excinfo)}HTTP {error.status} {error.reason}: " \
+                          f"{server_said(error.body)}"
+    return report
+
+
+def _where(item: pytest.Item, excinfo: pytest.ExceptionInfo[BaseException]) -> str:
+    """``test_x.py:42: `` for the suite's last frame in the traceback ('' when there is none)."""
+    package = Path(str(item.path)).parent
+    ours = [entry for entry in excinfo.traceback if Path(str(entry.path)).parent == package]
+    return f"{Path(str(ours[-1].path)).name}:{ours[-1].lineno + 1}: " if ours else ""
 
 
 class NamespaceReaper:

@@ -3,9 +3,10 @@
 pytest's assertion rewriting prints, beside a failed ``assert``, every value the expression
 touched: for ``kubeadm/bootstrap-token`` that was the token Secret's data, secret included, and
 the runner copied it into results.json and junit.xml. The suite's modules turn rewriting off
-(``PYTEST_DONT_REWRITE``) and every ``assert`` carries a message that names what failed without
-repeating a response body or an object's data. These tests hold the code to that, and show with a
-real in-process run that the same failure leaks when rewriting is on and does not when it is off.
+(their docstrings carry pytest's marker for that) and every ``assert`` carries a message that
+names what failed without repeating a response body or an object's data. These tests hold the
+code to that, and show with a real in-process run that the same failure leaks when rewriting
+is on and does not when it is off.
 """
 
 from __future__ import annotations
@@ -91,12 +92,39 @@ def test_bootstrap_token():
         )
 '''
 
+API_ERRORS = '''
+"""PYTEST_DONT_REWRITE"""
+import json
+
+from kubernetes import client
+
+from conformance.marker import standard_base
+
+
+def _error(body):
+    error = client.ApiException(status=409, reason="Conflict")
+    error.body = json.dumps(body)
+    error.headers = {{"Audit-Id": "0000"}}
+    return error
+
+
+@standard_base(id="api-machinery/status-error", timeout=10)
+def test_status_error():
+    raise _error({{"kind": "Status", "message": "secrets \\"x\\" already exists"}})
+
+
+@standard_base(id="api-machinery/object-error", timeout=10)
+def test_object_error():
+    raise _error({{"kind": "Secret", "data": {{"token-secret": "{secret}"}}}})
+'''
+
 CONFTEST = '''
 """PYTEST_DONT_REWRITE"""
 import pytest
 
 from conformance.conftest import (  # noqa: F401 - the tier's hooks and fixtures
     _standard_base_needs, pytest_collection_modifyitems, pytest_configure, pytest_runtest_call,
+    pytest_runtest_makereport,
 )
 from conformance.marker import Need
 from conformance.needs import Needs
@@ -118,6 +146,7 @@ def token_tier(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
     (package / "conftest.py").write_text(textwrap.dedent(CONFTEST.format()))
     docstring = '"""PYTEST_DONT_REWRITE"""' if request.param else '"""Rewritten."""'
     (package / "test_token.py").write_text(MODULE.format(docstring=docstring, secret=SECRET))
+    (package / "test_api_errors.py").write_text(API_ERRORS.format(secret=SECRET))
     sys.path.insert(0, str(tmp_path))
     try:
         yield name
@@ -131,7 +160,7 @@ def token_tier(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
 def test_a_failed_token_assertion_reports_no_secret(token_tier: str) -> None:
     report = run_tier("cluster", token_tier, ["-q"], plugins=("kubeadm_verify.plugin",
                                                                 "pytest_timeout"))
-    [result] = report.results
+    result = next(r for r in report.results if r.id == "kubeadm/bootstrap-token")
     assert result.status is Status.FAIL
     assert "token abcdef is not usable for signing" in result.message
     rewritten = "Rewritten" in (Path(sys.modules[token_tier].__path__[0]) /
@@ -141,3 +170,21 @@ def test_a_failed_token_assertion_reports_no_secret(token_tier: str) -> None:
     else:
         assert SECRET not in result.message
         assert result.message == "AssertionError: token abcdef is not usable for signing"
+
+
+@pytest.mark.parametrize("token_tier", [True], indirect=True, ids=["plain"])
+def test_an_api_error_is_one_line_with_the_servers_message_only(token_tier: str) -> None:
+    report = run_tier("cluster", token_tier, ["-q"], plugins=("kubeadm_verify.plugin",
+                                                                "pytest_timeout"))
+    by_id = {r.id: r for r in report.results}
+    status = by_id["api-machinery/status-error"]
+    assert status.status is Status.FAIL
+    source = API_ERRORS.format(secret=SECRET).splitlines()
+    line = next(i for i, text in enumerate(source, 1) if '"kind": "Status"' in text)
+    assert status.message == (
+        f'test_api_errors.py:{line}: HTTP 409 Conflict: secrets "x" already exists')
+    body = by_id["api-machinery/object-error"]
+    assert body.status is Status.FAIL
+    assert body.message.startswith("test_api_errors.py:")
+    assert body.message.endswith(": HTTP 409 Conflict: (no Status message)")
+    assert all(SECRET not in r.message and "Audit-Id" not in r.message for r in report.results)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from conformance.dnsprobe import MARK, absolute, answers, script
 
-# busybox 1.37: the server first (its address must not count), then the answer, or an error.
+# busybox (Debian's 1.35 and the e2e image's 1.37): the server first (its address must not
+# count), then the answer, or an error; older busybox numbers its answers ("Address 1:").
 RECORDED = f"""\
 {MARK} kubernetes.default.svc.cluster.local.
 Server:\t\t10.96.0.10
@@ -19,6 +20,16 @@ Server:\t\t10.96.0.10
 Address:\t10.96.0.10:53
 
 ** server can't find dns-target.kv-ns.svc.cluster.local: NXDOMAIN
+
+{MARK} pypi.org.
+Server:		10.255.255.53
+Address:	10.255.255.53:53
+
+Non-authoritative answer:
+
+Non-authoritative answer:
+Name:	pypi.org
+Address: 203.0.113.80
 
 {MARK} six.kv-ns.svc.cluster.local.
 Server:    10.96.0.10
@@ -40,6 +51,7 @@ def test_only_the_answer_counts_not_the_server() -> None:
     assert answers(RECORDED) == {
         "kubernetes.default.svc.cluster.local.": ["10.96.0.1"],
         "dns-target.kv-ns.svc.cluster.local.": [],
+        "pypi.org.": ["203.0.113.80"],
         "six.kv-ns.svc.cluster.local.": ["fd00::2b"],
     }
 

@@ -28,9 +28,10 @@ import psutil  # noqa: E402
 
 from bootstrap import process  # noqa: E402
 from bootstrap.binaries import ensure_binaries  # noqa: E402
-from bootstrap.cluster import down, up, wait_for_workloads  # noqa: E402
+from bootstrap.cluster import down, up  # noqa: E402
 from bootstrap.fixtures import free_port_config  # noqa: E402
 from bootstrap.state import StateDir  # noqa: E402
+from bootstrap.workloads import wait_for_workloads  # noqa: E402
 
 
 def rss_mb(state: StateDir) -> tuple[float, dict[str, float]]:

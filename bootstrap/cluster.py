@@ -14,7 +14,6 @@ import shutil
 import signal
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent import futures
 from concurrent.futures import ThreadPoolExecutor
@@ -30,7 +29,7 @@ from bootstrap.phases import init_phases
 from bootstrap.phases import run as run_phases
 from bootstrap.phases_api import ApiClient
 from bootstrap.state import MARKER, StateDir
-from bootstrap.tokens import JWS_KEY_PREFIX, generate_token, parse_token
+from bootstrap.tokens import generate_token, parse_token
 from bootstrap.versions import cache_root
 from kubeadm_verify.errors import BootstrapError, UsageError
 
@@ -86,16 +85,6 @@ def resolve(config: BootstrapConfig, state: StateDir) -> BootstrapConfig:
         advertise_address=resolved.endpoint.advertise_address, node_name=resolved.node.name,
         cluster_name=resolved.cluster.cluster_name)
     return resolved
-
-
-def as_recorded(config: BootstrapConfig, state: StateDir) -> BootstrapConfig:
-    """``config`` as the cluster in ``state`` runs it, read from its record only."""
-    record = state.cluster_record()
-    if "ports" not in record:
-        raise BootstrapError(f"{state.root} records no cluster; was it brought up?")
-    recorded = with_advertise_address(config, record.get("advertise_address"))
-    recorded = ports.apply(recorded, {key: int(value) for key, value in record["ports"].items()})
-    return replace(recorded, bootstrap_tokens=resolve_tokens(recorded, record.get("tokens", [])))
 
 
 def find_binaries(config: BootstrapConfig, state: StateDir, binaries: Path | None = None,
@@ -163,73 +152,6 @@ def uninterruptible() -> Iterator[None]:
             signal.signal(sig, handler)
 
 
-# -- beyond kubeadm init: what tests need before they start -------------------------------------
-
-def _signing_token_ids(config: BootstrapConfig) -> list[str]:
-    return [parse_token(spec.token).id for spec in config.bootstrap_tokens
-            if "signing" in spec.usages]
-
-
-def _has_default_service_account(client: ApiClient) -> bool:
-    return client.get_or_none("/api/v1/namespaces/default/serviceaccounts/default") is not None
-
-
-def _cluster_info_signed(config: BootstrapConfig, client: ApiClient) -> bool:
-    info = client.get_or_none("/api/v1/namespaces/kube-public/configmaps/cluster-info")
-    data = (info or {}).get("data") or {}
-    return all(f"{JWS_KEY_PREFIX}{token_id}" in data for token_id in _signing_token_ids(config))
-
-
-def workload_conditions(config: BootstrapConfig, state: StateDir,
-                        client: ApiClient) -> list[tuple[str, Callable[[], bool]]]:
-    """What a test expects of a healthy cluster that ``kubeadm init`` does not wait for; each
-    named by what the controller-manager's controllers should have done."""
-    ids = ", ".join(_signing_token_ids(config)) or "none"
-    return [
-        ("etcd and the apiserver's /readyz to report ready",
-         lambda: health.endpoints_ok(config, state)),
-        ("the serviceaccount controller to create the 'default' ServiceAccount",
-         lambda: _has_default_service_account(client)),
-        (f"the bootstrapsigner controller to sign cluster-info for token(s) {ids}",
-         lambda: _cluster_info_signed(config, client)),
-    ]
-
-
-def wait_for_workloads(config: BootstrapConfig, state: StateDir, log: Log,
-                       timeout: float = health.READY_TIMEOUT) -> None:
-    """The fixtures' wait, separate from "up": fail naming the first condition not met.
-
-    ``config`` may be unresolved: the record in ``state`` (what ``up`` chose) gives the ports,
-    the advertise address and the tokens.
-    """
-    resolved = as_recorded(config, state)
-    client = ApiClient.from_kubeconfig(state, "admin")
-    start = time.monotonic()
-    try:
-        for what, condition in workload_conditions(resolved, state, client):
-            while not _holds(condition):
-                reason = health.failed_process(state)
-                if reason is not None:
-                    raise BootstrapError(reason)
-                if time.monotonic() - start > timeout:
-                    raise BootstrapError(f"timed out after {health.go_duration(timeout)} "
-                                         f"waiting for {what}; see {state.logs}")
-                time.sleep(health.POLL_INTERVAL)
-    finally:
-        client.close()
-    took = health.go_duration(time.monotonic() - start)
-    log(f"[kubeadm-verify] The cluster is ready for workloads after {took}")
-
-
-def _holds(condition: Callable[[], bool]) -> bool:
-    from bootstrap.phases_api import ApiError
-
-    try:
-        return condition()
-    except (ApiError, OSError):
-        return False
-
-
 def start_simulated_nodes(state: StateDir, count: int, log: Log,
                           timeout: float = NODES_TIMEOUT) -> list[str]:
     """kwok, and ``count`` Nodes it manages, waited on until Ready."""
@@ -276,9 +198,9 @@ def up(
     """Bring a cluster up as ``kubeadm init`` does; on any failure leave nothing behind.
 
     Done when every init phase is, the control plane healthy as kubeadm's wait-control-plane
-    polls it: a misconfigured cluster kubeadm would finish also comes up, to be judged. Waiting
-    for more (``wait_for_workloads``) is the caller's choice. ``simulated_nodes`` kwok Nodes are
-    started afterwards and waited on until Ready.
+    polls it: a misconfigured cluster kubeadm would finish also comes up, to be judged.
+    Waiting for more (``bootstrap.workloads.wait_for_workloads``) is the caller's choice.
+    ``simulated_nodes`` kwok Nodes are started afterwards and waited on until Ready.
     """
     state = StateDir.for_cluster(name, state_dir)
     _claim(state)
@@ -376,7 +298,6 @@ def down(name: str, *, state_dir: str | Path | None = None, log: Log = stderr_lo
 
 __all__ = [
     "ADMIN_CONTEXT",
-    "as_recorded",
     "down",
     "failed_logs_dir",
     "find_binaries",
@@ -389,6 +310,4 @@ __all__ = [
     "teardown",
     "uninterruptible",
     "up",
-    "wait_for_workloads",
-    "workload_conditions",
 ]

@@ -12,6 +12,7 @@ import socket
 from dataclasses import replace
 from datetime import datetime
 
+from bootstrap import configrules
 from bootstrap.configfields import Fields
 from bootstrap.configtypes import (
     APIEndpoint,
@@ -20,13 +21,11 @@ from bootstrap.configtypes import (
     ClusterConfiguration,
     Discovery,
     EncryptionAlgorithm,
-    ExternalEtcd,
     ExtraArg,
     LocalPorts,
     Networking,
     NodeRegistration,
 )
-from bootstrap.versions import KUBERNETES_VERSION
 from kubeadm_verify.errors import UsageError
 
 _DNS_LABEL = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
@@ -36,14 +35,6 @@ _TOKEN = re.compile(r"\A[a-z0-9]{6}\.[a-z0-9]{16}\Z")
 _TOKEN_GROUP = re.compile(r"\Asystem:bootstrappers:[a-z0-9:-]{0,255}[a-z0-9]\Z")
 _TOKEN_USAGES = ("signing", "authentication")
 _DOCUMENT_KEYS = ("apiVersion", "kind")
-_CRI_SCHEME = "unix"
-_SCHEME = re.compile(r"\A([A-Za-z][A-Za-z0-9+.-]*):")
-
-
-def minimum_control_plane_version() -> tuple[int, int, int]:
-    """kubeadm's ``MinimumControlPlaneVersion``: one minor below kubeadm's own (v1.37 → v1.36.0)."""
-    major, minor = (int(part) for part in KUBERNETES_VERSION.lstrip("v").split(".")[:2])
-    return major, minor - 1, 0
 
 
 def default_node_name() -> str:
@@ -95,44 +86,8 @@ def cluster(fields: Fields) -> ClusterConfiguration:
         ca_certificate_validity=fields.duration("caCertificateValidityPeriod",
                                                 ClusterConfiguration.ca_certificate_validity),
         encryption_algorithm=_algorithm(fields),
-        etcd_external=_external_etcd(etcd) if etcd.has("external") else None,
+        etcd_external=configrules.external_etcd(etcd) if etcd.has("external") else None,
     )
-
-
-def _external_etcd(etcd: Fields) -> ExternalEtcd:
-    """kubeadm's ``ValidateEtcd`` for ``etcd.external``, in its order and words."""
-    fields = etcd.child("external")
-    result = ExternalEtcd(endpoints=fields.strings("endpoints"), ca_file=fields.string("caFile"),
-                          cert_file=fields.string("certFile"), key_file=fields.string("keyFile"))
-    where = fields.where("").rstrip(".")
-    if bool(result.cert_file) != bool(result.key_file):
-        raise UsageError(f"{where}: either both or none of .Etcd.External.CertFile and "
-                         ".Etcd.External.KeyFile must be set")
-    if result.cert_file and not result.ca_file:
-        raise UsageError(f"{where}: setting .Etcd.External.CertFile and .Etcd.External.KeyFile "
-                         "requires .Etcd.External.CAFile")
-    if not result.endpoints:
-        raise UsageError(f"{fields.where('endpoints')}: at least one endpoint must be specified")
-    https = bool(result.ca_file or result.cert_file or result.key_file)
-    for endpoint in result.endpoints:
-        _url(endpoint, https, fields.where("endpoints"))
-    for endpoint in fields.strings("httpEndpoints"):
-        _url(endpoint, False, fields.where("httpEndpoints"))
-    for key, path in (("caFile", result.ca_file), ("certFile", result.cert_file),
-                      ("keyFile", result.key_file)):
-        if path and not path.startswith("/"):
-            raise UsageError(f"{fields.where(key)}: {path!r} is not an absolute path")
-    return result
-
-
-def _url(text: str, https: bool, where: str) -> None:
-    """Go's ``url.Parse`` takes a scheme only where the text starts with one (a letter)."""
-    match = _SCHEME.match(text)
-    scheme = match.group(1) if match else ""
-    if https and scheme != "https":
-        raise UsageError(f"{where}: {text!r}: the URL must be using the HTTPS scheme")
-    if not scheme:
-        raise UsageError(f"{where}: {text!r}: the URL without scheme is not allowed")
 
 
 def init(fields: Fields, cluster_config: ClusterConfiguration) -> BootstrapConfig:
@@ -189,7 +144,7 @@ def _version(text: str, fields: Fields) -> str:
                          "version like v1.37.2")
     version = f"v{match.group(1)}"
     numbers = tuple(int(part) for part in re.split(r"[-+]", match.group(1))[0].split("."))
-    minimum = minimum_control_plane_version()
+    minimum = configrules.minimum_control_plane_version()
     if numbers < minimum:
         raise UsageError("this version of kubeadm only supports deploying clusters with the "
                          f"control plane version >= {'.'.join(map(str, minimum))}. "
@@ -239,24 +194,7 @@ def _node(fields: Fields) -> NodeRegistration:
         raise UsageError(f"{fields.where('ignorePreflightErrors')}: don't name individual "
                          "checks when 'all' is used")
     return NodeRegistration(name=name, ignore_preflight_errors=ignored,
-                            cri_socket=_cri_socket(fields))
-
-
-def _cri_socket(fields: Fields) -> str:
-    """kubeadm's defaulting then ``ValidateSocketPath``: anything not starting with ``unix`` gets
-    ``unix://`` put in front (kubeadm warns that this is deprecated), then the scheme must be
-    ``unix``."""
-    text = fields.string("criSocket").strip()
-    if not text:
-        return ""
-    if not text.startswith(_CRI_SCHEME):
-        return f"{_CRI_SCHEME}://{text}"
-    match = _SCHEME.match(text)
-    scheme = match.group(1) if match else ""
-    if scheme != _CRI_SCHEME:
-        raise UsageError(f"{fields.where('criSocket')}: {text!r}: only URL scheme "
-                         f"{_CRI_SCHEME!r} is supported, got {scheme!r}")
-    return text
+                            cri_socket=configrules.cri_socket(fields))
 
 
 def _endpoint(fields: Fields) -> APIEndpoint:

@@ -126,8 +126,9 @@ def kv_cluster(request: pytest.FixtureRequest) -> Iterator[ClusterHandle]:
     if option("kv_kubeconfig"):
         yield _external(str(option("kv_kubeconfig")), option("kv_context"))
         return
-    from bootstrap.cluster import teardown, uninterruptible, up, wait_for_workloads
+    from bootstrap.cluster import teardown, uninterruptible, up
     from bootstrap.state import StateDir
+    from bootstrap.workloads import wait_for_workloads
 
     name = f"pytest-{run_id(request.config)}"
     config = free_port_config(option("kv_config"))

@@ -14,12 +14,13 @@ from pathlib import Path
 import pytest
 
 from bootstrap.advertise import default_route_address
-from bootstrap.cluster import down, up, wait_for_workloads
+from bootstrap.cluster import down, up
 from bootstrap.config import load_config
 from bootstrap.configtypes import BootstrapConfig
 from bootstrap.handle import ClusterHandle
 from bootstrap.ports import all_free
 from bootstrap.state import StateDir
+from bootstrap.workloads import wait_for_workloads
 from kubeadm_verify.errors import BootstrapError
 from tests.integration.bootstrap.helpers import assert_nothing_left, recorded
 

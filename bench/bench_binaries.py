@@ -30,8 +30,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bootstrap.gobuild import GoBuild  # noqa: E402
-from bootstrap.versions import KUBERNETES_VERSION, SERVER_BINARIES  # noqa: E402
+from bootstrap.upstream.gobuild import GoBuild  # noqa: E402
+from bootstrap.upstream.versions import KUBERNETES_VERSION, SERVER_BINARIES  # noqa: E402
 
 
 def cli(env: dict[str, str]) -> float:
@@ -72,7 +72,7 @@ def fresh_build(*, cold: bool, with_e2e: bool) -> None:
         print(f"{'cold' if cold else 'rebuild'}: `binaries --source build` {total:.1f}s")
         if with_e2e:
             argv = [sys.executable, "-c", "import sys; from pathlib import Path; "
-                    "from bootstrap.testpkg import build_test_package as b; "
+                    "from bootstrap.upstream.testpkg import build_test_package as b; "
                     "b(None, Path(sys.argv[1]))", f"{scratch}/mirror"]
             started = time.monotonic()
             subprocess.run(argv, env=env, check=True, cwd=REPO)

@@ -26,11 +26,11 @@ sys.path.insert(0, str(REPO))
 
 import psutil  # noqa: E402
 
-from bootstrap import process  # noqa: E402
-from bootstrap.binaries import ensure_binaries  # noqa: E402
-from bootstrap.cluster import down, up  # noqa: E402
 from bootstrap.fixtures import free_port_config  # noqa: E402
-from bootstrap.state import StateDir  # noqa: E402
+from bootstrap.runtime import process  # noqa: E402
+from bootstrap.runtime.cluster import down, up  # noqa: E402
+from bootstrap.runtime.state import StateDir  # noqa: E402
+from bootstrap.upstream.binaries import ensure_binaries  # noqa: E402
 from bootstrap.workloads import wait_for_workloads  # noqa: E402
 
 

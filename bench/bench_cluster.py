@@ -62,8 +62,8 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=2, help="runs of each mode (default 2)")
     options = parser.parse_args()
 
-    from conformance.listing import collect
-    from conformance.localcluster import local_cluster
+    from conformance.standard_base.listing import collect
+    from conformance.standard_base.localcluster import local_cluster
 
     tests = len(collect())
     print(f"kubeadm-verify cluster: {tests} tests, {os.cpu_count()} CPUs")

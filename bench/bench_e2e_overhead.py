@@ -28,13 +28,13 @@ sys.path.insert(0, str(REPO))
 
 from rich.console import Console  # noqa: E402
 
-from kubeadm_verify.e2e.cache import ensure_binaries  # noqa: E402
-from kubeadm_verify.e2e.codenames import load  # noqa: E402
-from kubeadm_verify.e2e.completeness import Exit  # noqa: E402
-from kubeadm_verify.e2e.fetch import PackageSource  # noqa: E402
-from kubeadm_verify.e2e.modes import STANDARD_BASE, mode_named, plan  # noqa: E402
-from kubeadm_verify.e2e.progress import ProgressListener  # noqa: E402
-from kubeadm_verify.e2e.verdict import judge_run  # noqa: E402
+from conformance.e2e.cache import ensure_binaries  # noqa: E402
+from conformance.e2e.codenames import load  # noqa: E402
+from conformance.e2e.completeness import Exit  # noqa: E402
+from conformance.e2e.fetch import PackageSource  # noqa: E402
+from conformance.e2e.modes import STANDARD_BASE, mode_named, plan  # noqa: E402
+from conformance.e2e.progress import ProgressListener  # noqa: E402
+from conformance.e2e.verdict import judge_run  # noqa: E402
 from tests.integration.e2e.fakes import (  # noqa: E402
     Scenario,
     Spec,
@@ -106,9 +106,9 @@ def stages(root: Path, mirror_url: str, scenario: Scenario) -> dict[str, float]:
 
 
 def real_package() -> Path | None:
-    """The real test package bootstrap.testpkg built, if it is in the user's cache."""
+    """The real test package bootstrap.upstream.testpkg built, if it is in the user's cache."""
     try:
-        from bootstrap.testpkg import e2e_test_package_cached
+        from bootstrap.upstream.testpkg import e2e_test_package_cached
     except ImportError:
         return None
     return e2e_test_package_cached(VERSION)

@@ -24,15 +24,15 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bootstrap import nodes  # noqa: E402
-from bootstrap.cluster import teardown, uninterruptible, up  # noqa: E402
 from bootstrap.fixtures import free_port_config  # noqa: E402
-from bootstrap.images import ensure_images  # noqa: E402
-from bootstrap.nodeparts import ensure_node_parts  # noqa: E402
-from bootstrap.nodes import cgroups  # noqa: E402
-from bootstrap.nodes.procs import rss_bytes  # noqa: E402
-from bootstrap.nodes.record import load  # noqa: E402
-from bootstrap.state import StateDir  # noqa: E402
+from bootstrap.runtime import nodes  # noqa: E402
+from bootstrap.runtime.cluster import teardown, uninterruptible, up  # noqa: E402
+from bootstrap.runtime.nodes import cgroups  # noqa: E402
+from bootstrap.runtime.nodes.procs import rss_bytes  # noqa: E402
+from bootstrap.runtime.nodes.record import load  # noqa: E402
+from bootstrap.runtime.state import StateDir  # noqa: E402
+from bootstrap.upstream.images import ensure_images  # noqa: E402
+from bootstrap.upstream.nodeparts import ensure_node_parts  # noqa: E402
 
 AGNHOST = "registry.k8s.io/e2e-test-images/agnhost:2.66.1"
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import re
 
-from bootstrap.configfields import Fields
-from bootstrap.configtypes import ExternalEtcd
-from bootstrap.versions import KUBERNETES_VERSION
+from bootstrap.kubeadm.configfields import Fields
+from bootstrap.kubeadm.configtypes import ExternalEtcd
+from bootstrap.upstream.versions import KUBERNETES_VERSION
 from kubeadm_verify.errors import UsageError
 
 _CRI_SCHEME = "unix"

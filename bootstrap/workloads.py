@@ -12,13 +12,13 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 
-from bootstrap import health, ports
-from bootstrap.advertise import with_advertise_address
-from bootstrap.cluster import resolve_tokens
-from bootstrap.configtypes import BootstrapConfig
-from bootstrap.phases_api import ApiClient
-from bootstrap.state import StateDir
-from bootstrap.tokens import JWS_KEY_PREFIX, parse_token
+from bootstrap.kubeadm.configtypes import BootstrapConfig
+from bootstrap.kubeadm.tokens import JWS_KEY_PREFIX, parse_token
+from bootstrap.phases.api import ApiClient
+from bootstrap.runtime import health, ports
+from bootstrap.runtime.advertise import with_advertise_address
+from bootstrap.runtime.cluster import resolve_tokens
+from bootstrap.runtime.state import StateDir
 from kubeadm_verify.errors import BootstrapError
 
 Log = Callable[[str], None]
@@ -91,7 +91,7 @@ def wait_for_workloads(config: BootstrapConfig, state: StateDir, log: Log,
 
 
 def _holds(condition: Callable[[], bool]) -> bool:
-    from bootstrap.phases_api import ApiError
+    from bootstrap.phases.api import ApiError
 
     try:
         return condition()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.options import add_cluster_options
+from conformance.standard_base.options import add_cluster_options
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

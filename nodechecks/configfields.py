@@ -1,7 +1,8 @@
-"""The two fields of a kubeadm config the node tier needs beyond ``bootstrap.config``'s object:
-``nodeRegistration.criSocket`` and ``etcd.external``.
+"""The two fields of a kubeadm config the node tier needs beyond ``bootstrap.kubeadm.config``'s
+object: ``nodeRegistration.criSocket`` and ``etcd.external``.
 
-``bootstrap.config`` does not carry them yet (it warns that they are unsupported), and without
+``bootstrap.kubeadm.config`` does not carry them yet (it warns that they are unsupported), and
+without
 them an external-etcd control plane would get local-etcd verdicts. They are read here from the
 same file, after a bounded read that refuses what is not a regular file, so a FIFO or a huge file
 given as ``--config`` is one clear error rather than a hang.

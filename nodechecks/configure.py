@@ -34,7 +34,7 @@ def node_settings(
         return NodeSettings(root=root, role=role or DEFAULT_ROLE, ignored=frozenset(names),
                             kubernetes_version=kubernetes_version or KUBERNETES_VERSION,
                             pull_images=pull_images)
-    from bootstrap.config import load_config
+    from bootstrap.kubeadm.config import load_config
 
     text = read_config_text(config)
     loaded = load_config(Path(config))

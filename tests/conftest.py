@@ -33,10 +33,10 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 
 def _prepare(config: pytest.Config) -> None:
-    from bootstrap.binaries import ensure_binaries
-    from bootstrap.images import ensure_images
-    from bootstrap.nodeparts import ensure_node_parts
-    from bootstrap.testpkg import build_test_package, e2e_test_package_cached
+    from bootstrap.upstream.binaries import ensure_binaries
+    from bootstrap.upstream.images import ensure_images
+    from bootstrap.upstream.nodeparts import ensure_node_parts
+    from bootstrap.upstream.testpkg import build_test_package, e2e_test_package_cached
     from kubeadm_verify.errors import VerifyError
 
     reporter = config.pluginmanager.getplugin("terminalreporter")

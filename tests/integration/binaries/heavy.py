@@ -12,8 +12,8 @@ import subprocess
 
 import pytest
 
-from bootstrap.testpkg import e2e_test_package_cached
-from bootstrap.versions import KUBERNETES_VERSION, bin_dir
+from bootstrap.upstream.testpkg import e2e_test_package_cached
+from bootstrap.upstream.versions import KUBERNETES_VERSION, bin_dir
 
 ASK = "KUBEADM_VERIFY_BUILD_TESTS"
 

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from bootstrap.binaries import version_command, version_problem
-from bootstrap.versions import ALL_BINARIES
+from bootstrap.upstream.binaries import version_command, version_problem
+from bootstrap.upstream.versions import ALL_BINARIES
 from tests.integration.binaries.heavy import go_build_cache, require_build_tests
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(7200)]

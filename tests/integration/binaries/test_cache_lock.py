@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from bootstrap.bincache import problem
+from bootstrap.upstream.cache import problem
 
 pytestmark = pytest.mark.integration
 
 RACER = """
 import sys, time
 from pathlib import Path
-from bootstrap.bincache import ensure_populated
+from bootstrap.upstream.cache import ensure_populated
 
 final, counter, started = (Path(arg) for arg in sys.argv[1:4])
 

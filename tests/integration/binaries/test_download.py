@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from bootstrap.binaries import ensure_binaries, try_download
-from bootstrap.download import MirrorUnreachable, fetch_verified
+from bootstrap.upstream.binaries import ensure_binaries, try_download
+from bootstrap.upstream.download import MirrorUnreachable, fetch_verified
 from kubeadm_verify.cli import main
 from kubeadm_verify.errors import FetchError
 from tests.integration.binaries.mirror import Behaviour, Mirror, Route, serving

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from bootstrap.binaries import ensure_binaries
-from bootstrap.versions import SERVER_BINARIES, goarch
+from bootstrap.upstream.binaries import ensure_binaries
+from bootstrap.upstream.versions import SERVER_BINARIES, goarch
 from tests.integration.binaries.heavy import go_build_cache, require_build_tests
 from tests.integration.binaries.mirror import Mirror, serving
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bootstrap.testpkg import build_test_package, e2e_test_package_cached
+from bootstrap.upstream.testpkg import build_test_package, e2e_test_package_cached
 from tests.integration.binaries.heavy import require_test_package_build
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(7200)]

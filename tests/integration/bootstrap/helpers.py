@@ -12,9 +12,9 @@ from typing import Any
 import requests
 import yaml
 
-from bootstrap import process
-from bootstrap.ports import is_listening
-from bootstrap.state import ProcessRecord, StateDir
+from bootstrap.runtime import process
+from bootstrap.runtime.ports import is_listening
+from bootstrap.runtime.state import ProcessRecord, StateDir
 
 
 def kubeconfig_parts(path: Path, tmp: Path) -> tuple[str, Path]:

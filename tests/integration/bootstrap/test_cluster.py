@@ -11,10 +11,10 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from bootstrap.handle import ClusterHandle
-from bootstrap.pkiutil import signed_by
-from bootstrap.state import StateDir
-from bootstrap.tokens import JWS_KEY_PREFIX, parse_token, verify_detached_signature
+from bootstrap.kubeadm.pkiutil import signed_by
+from bootstrap.kubeadm.tokens import JWS_KEY_PREFIX, parse_token, verify_detached_signature
+from bootstrap.runtime.handle import ClusterHandle
+from bootstrap.runtime.state import StateDir
 from tests.integration.bootstrap.helpers import (
     anonymous_get,
     eventually,

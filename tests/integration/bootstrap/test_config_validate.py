@@ -1,7 +1,7 @@
 """Config acceptance side by side with the real ``kubeadm config validate`` (v1.37.2).
 
-Each file of the table is given to kubeadm and to ``bootstrap.config.load_config``; both must
-accept it or both refuse it, and where kubeadm's reason is stable text, ours names the same.
+Each file of the table is given to kubeadm and to ``bootstrap.kubeadm.config.load_config``; both
+must accept it or both refuse it, and where kubeadm's reason is stable text, ours names the same.
 The expected verdict is written down too, so a kubeadm that fails for an unrelated reason (not
 found, a crash) cannot make every row agree by refusing everything.
 """
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from bootstrap.config import load_config
+from bootstrap.kubeadm.config import load_config
 from kubeadm_verify.errors import VerifyError
 
 pytestmark = pytest.mark.integration
@@ -95,7 +95,7 @@ CASES = (
 
 @pytest.fixture(scope="module")
 def kubeadm() -> Path:
-    from bootstrap.binaries import ensure_binaries
+    from bootstrap.upstream.binaries import ensure_binaries
 
     return ensure_binaries(source="build") / "kubeadm"
 

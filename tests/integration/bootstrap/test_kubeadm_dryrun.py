@@ -19,9 +19,9 @@ from typing import Any
 import pytest
 import yaml
 
-from bootstrap import addons, components, objects
-from bootstrap.config import load_config
-from bootstrap.state import StateDir
+from bootstrap.kubeadm import addons, components, objects
+from bootstrap.kubeadm.config import load_config
+from bootstrap.runtime.state import StateDir
 
 pytestmark = pytest.mark.integration
 
@@ -46,7 +46,7 @@ _ATTACHED = re.compile(r"^\[dryrun\] Attached object:\n(.*?)\n\n", re.MULTILINE 
 @pytest.fixture(scope="module")
 def dry_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, Path]:
     """(kubeadm's dry-run dir, its stdout, our state dir with certificates)."""
-    from bootstrap.binaries import ensure_binaries
+    from bootstrap.upstream.binaries import ensure_binaries
 
     kubeadm = ensure_binaries(source="build") / "kubeadm"
     base = tmp_path_factory.mktemp("kvboot-dryrun")

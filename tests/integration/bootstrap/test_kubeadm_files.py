@@ -42,7 +42,7 @@ KUBECONFIGS = ("admin.conf", "super-admin.conf", "kubelet.conf", "controller-man
 @pytest.fixture(scope="module")
 def written(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """(kubeadm's dir, our state dir), each holding ``pki/`` and the kubeconfigs."""
-    from bootstrap.binaries import ensure_binaries
+    from bootstrap.upstream.binaries import ensure_binaries
 
     kubeadm = ensure_binaries(source="build") / "kubeadm"
     base = tmp_path_factory.mktemp("kvboot-files")

@@ -16,13 +16,14 @@ from pathlib import Path
 
 import pytest
 
-from bootstrap import components, health
-from bootstrap.cluster import down, up
-from bootstrap.configtypes import BootstrapConfig
 from bootstrap.fixtures import free_port_config
-from bootstrap.handle import ClusterHandle
-from bootstrap.ports import free_port
-from bootstrap.state import ProcessRecord, StateDir
+from bootstrap.kubeadm import components
+from bootstrap.kubeadm.configtypes import BootstrapConfig
+from bootstrap.runtime import health
+from bootstrap.runtime.cluster import down, up
+from bootstrap.runtime.handle import ClusterHandle
+from bootstrap.runtime.ports import free_port
+from bootstrap.runtime.state import ProcessRecord, StateDir
 from kubeadm_verify.cli import main
 from tests.integration.bootstrap.helpers import assert_nothing_left, eventually, recorded
 

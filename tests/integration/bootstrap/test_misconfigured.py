@@ -13,13 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from bootstrap.advertise import default_route_address
-from bootstrap.cluster import down, up
-from bootstrap.config import load_config
-from bootstrap.configtypes import BootstrapConfig
-from bootstrap.handle import ClusterHandle
-from bootstrap.ports import all_free
-from bootstrap.state import StateDir
+from bootstrap.kubeadm.config import load_config
+from bootstrap.kubeadm.configtypes import BootstrapConfig
+from bootstrap.runtime.advertise import default_route_address
+from bootstrap.runtime.cluster import down, up
+from bootstrap.runtime.handle import ClusterHandle
+from bootstrap.runtime.ports import all_free
+from bootstrap.runtime.state import StateDir
 from bootstrap.workloads import wait_for_workloads
 from kubeadm_verify.errors import BootstrapError
 from tests.integration.bootstrap.helpers import assert_nothing_left, recorded

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bootstrap.state import MARKER, StateDir
+from bootstrap.runtime.state import MARKER, StateDir
 
 pytestmark = pytest.mark.integration
 

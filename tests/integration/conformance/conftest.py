@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from bootstrap.handle import ClusterHandle
+from bootstrap.runtime.handle import ClusterHandle
 
 REPO = Path(__file__).resolve().parents[3]
 CLI_TIMEOUT_S = 600
@@ -53,7 +53,7 @@ def run_cli(*args: str, output: Path, env: dict[str, str] | None = None,
 
 @pytest.fixture(scope="session")
 def verify_cluster() -> Iterator[ClusterHandle]:
-    from conformance.localcluster import local_cluster
+    from conformance.standard_base.localcluster import local_cluster
 
     name = f"it-conformance-{os.getpid()}"
     with local_cluster(name, None, lambda line: None) as handle:

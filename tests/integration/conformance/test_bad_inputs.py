@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bootstrap.handle import ClusterHandle
-from conformance.kube import Kube, wait_for
-from conformance.kubeadm import token_secret_manifest
+from bootstrap.runtime.handle import ClusterHandle
+from conformance.standard_base.kube import Kube, wait_for
+from conformance.standard_base.kubeadm import token_secret_manifest
 from tests.integration.conformance.conftest import run_cli
 from tests.unit.conformance.test_kubeconfig import self_signed
 

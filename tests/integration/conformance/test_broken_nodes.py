@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 
-from bootstrap.handle import ClusterHandle
-from conformance.kube import Kube
+from bootstrap.runtime.handle import ClusterHandle
+from conformance.standard_base.kube import Kube
 from tests.integration.conformance.conftest import Run, run_cli
 
 pytestmark = pytest.mark.integration
@@ -64,7 +64,7 @@ spec:
 
 @pytest.fixture(scope="module")
 def bare_cluster() -> Iterator[ClusterHandle]:
-    from conformance.localcluster import local_cluster
+    from conformance.standard_base.localcluster import local_cluster
 
     with local_cluster(f"{PREFIX}-notready-{os.getpid()}", None, lambda line: None,
                        simulated_nodes=0) as handle:
@@ -84,9 +84,9 @@ def kube(bare_cluster: ClusterHandle) -> Iterator[Kube]:
 def not_ready_kwok(bare_cluster: ClusterHandle, tmp_path_factory: pytest.TempPathFactory,
                    kube: Kube) -> Iterator[subprocess.Popen[bytes]]:
     """kwok with one stage only: the nodes it manages become NotReady and stay so."""
-    from bootstrap.kwok import SELECTOR
-    from bootstrap.phases_staticpods import bin_dir
-    from bootstrap.state import StateDir
+    from bootstrap.phases.staticpods import bin_dir
+    from bootstrap.runtime.kwok import SELECTOR
+    from bootstrap.runtime.state import StateDir
 
     assert bare_cluster.state_dir is not None, "the fixture's cluster has no state dir"
     binary = bin_dir(StateDir.for_cluster(bare_cluster.name, bare_cluster.state_dir)) / "kwok"
@@ -125,7 +125,7 @@ def _delete_node(kube: Kube, name: str) -> None:
 
 
 def _node(name: str, simulated: bool) -> dict[str, Any]:
-    from bootstrap.kwok import ANNOTATION
+    from bootstrap.runtime.kwok import ANNOTATION
 
     annotations = {ANNOTATION: "fake"} if simulated else {}
     return {"apiVersion": "v1", "kind": "Node",

@@ -17,12 +17,12 @@ from pathlib import Path
 
 import pytest
 
-from bootstrap.handle import ClusterHandle
-from bootstrap.versions import cache_root
-from conformance.builders import RUN_LABEL
-from conformance.cleanup import KINDS
-from conformance.kube import Kube
-from conformance.nodes import SUITE_PREFIX
+from bootstrap.runtime.handle import ClusterHandle
+from bootstrap.upstream.versions import cache_root
+from conformance.standard_base.builders import RUN_LABEL
+from conformance.standard_base.cleanup import KINDS
+from conformance.standard_base.kube import Kube
+from conformance.standard_base.nodes import SUITE_PREFIX
 from tests.integration.conformance.conftest import REPO, run_cli
 
 pytestmark = pytest.mark.integration

@@ -1,6 +1,7 @@
 """THE REAL THING: upstream ``e2e.test`` and ``ginkgo``, served from the local mirror.
 
-The package is the one ``bootstrap.testpkg`` builds from the published ``k8s.io/kubernetes``
+The package is the one ``bootstrap.upstream.testpkg`` builds from the published
+``k8s.io/kubernetes``
 modules (dl.k8s.io is out of reach here) and caches; these tests never build it themselves, they
 skip with the reason when it is not there. The first test needs no cluster: it checks that the
 curated standard-base list resolves completely against this release's ``--list-tests`` and that
@@ -15,13 +16,13 @@ from pathlib import Path
 
 import pytest
 
-from kubeadm_verify.e2e.cache import Binaries
-from kubeadm_verify.e2e.codenames import load
-from kubeadm_verify.e2e.command import Invocation, ginkgo_argv
-from kubeadm_verify.e2e.execute import run_logged
-from kubeadm_verify.e2e.listing import list_tests
-from kubeadm_verify.e2e.modes import STANDARD_BASE, mode_named, plan
-from kubeadm_verify.e2e.verdict import judge_run
+from conformance.e2e.cache import Binaries
+from conformance.e2e.codenames import load
+from conformance.e2e.command import Invocation, ginkgo_argv
+from conformance.e2e.execute import run_logged
+from conformance.e2e.listing import list_tests
+from conformance.e2e.modes import STANDARD_BASE, mode_named, plan
+from conformance.e2e.verdict import judge_run
 from kubeadm_verify.results import Status
 from tests.integration.e2e.conftest import VERSION, Workspace
 from tests.integration.e2e.mirror import Mirror, publish
@@ -47,12 +48,13 @@ API_ONLY = tuple(spec for spec in STANDARD_BASE if any(name in spec for name in 
 
 def real_package() -> Path:
     """The cached real test tarball (the session builds it first), or a failure that says how."""
-    from bootstrap.testpkg import e2e_test_package_cached
+    from bootstrap.upstream.testpkg import e2e_test_package_cached
 
     path = e2e_test_package_cached(VERSION)
     if path is None:
         pytest.fail(f"no real {VERSION} test package cached; build it with "
-                    "bootstrap.testpkg.build_test_package (go test -c k8s.io/kubernetes/test/e2e)")
+                    "bootstrap.upstream.testpkg.build_test_package "
+                    "(go test -c k8s.io/kubernetes/test/e2e)")
     return path
 
 

@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bootstrap.gobuild import GoBuild
-from bootstrap.gorun import go_env
-from bootstrap.versions import KUBERNETES_VERSION, cache_root
+from bootstrap.upstream.gobuild import GoBuild
+from bootstrap.upstream.gorun import go_env
+from bootstrap.upstream.versions import KUBERNETES_VERSION, cache_root
 
 HARNESS_SOURCE = Path(__file__).with_name("kubeadm_preflight") / "main.go"
 REPO = Path(__file__).resolve().parents[3]

@@ -227,7 +227,7 @@ def test_the_kubeadm_binary_prints_what_the_harness_and_we_say(binary: Path,
                                                                tmp_path: Path) -> None:
     """The real ``kubeadm init|join phase preflight`` (the pinned binary) prints a warning or an
     error for exactly the checks where the harness, and we, do not pass."""
-    from bootstrap.binaries import ensure_binaries
+    from bootstrap.upstream.binaries import ensure_binaries
 
     kubeadm = ensure_binaries() / "kubeadm"
     configs = write_configs(tmp_path, free_port(), default_route_address(Host("/")) or "127.0.0.1")

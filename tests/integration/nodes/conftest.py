@@ -1,6 +1,7 @@
 """One control plane of our own for the node tests, with the host captured before it exists.
 
-The cluster comes from ``bootstrap.cluster.up`` on free ports, advertising the default route's
+The cluster comes from ``bootstrap.runtime.cluster.up`` on free ports, advertising the default
+route's
 address (pods reach the API through it); the nodes are joined by the tests. After the module the
 nodes and the cluster are torn down and the host compared with the snapshot taken first.
 """
@@ -13,11 +14,11 @@ from dataclasses import dataclass
 
 import pytest
 
-from bootstrap import nodes
-from bootstrap.cluster import teardown, uninterruptible, up
 from bootstrap.fixtures import free_port_config
-from bootstrap.handle import ClusterHandle
-from bootstrap.state import StateDir
+from bootstrap.runtime import nodes
+from bootstrap.runtime.cluster import teardown, uninterruptible, up
+from bootstrap.runtime.handle import ClusterHandle
+from bootstrap.runtime.state import StateDir
 from tests.integration.nodes import snapshot
 
 

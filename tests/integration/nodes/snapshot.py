@@ -19,8 +19,8 @@ from pathlib import Path
 import psutil
 from pyroute2 import IPRoute
 
-from bootstrap.nodes.cgroups import hierarchies
-from bootstrap.nodes.hostrecord import HOST_PATHS, KUBELET_SYSCTLS, sysctl_path
+from bootstrap.runtime.nodes.cgroups import hierarchies
+from bootstrap.runtime.nodes.hostrecord import HOST_PATHS, KUBELET_SYSCTLS, sysctl_path
 
 NODE_PROGRAMS = ("kubelet", "containerd", "containerd-shim-runc-v2", "pause", "agnhost",
                  "coredns", "kube-proxy")

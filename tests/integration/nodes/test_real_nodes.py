@@ -15,14 +15,14 @@ import pytest
 from kubernetes import client as k8s
 from kubernetes.client.exceptions import ApiException
 
-from bootstrap import nodes
-from bootstrap.images import image_names
-from bootstrap.images.cache import ctr_argv
-from bootstrap.nodeparts.parts import nodeparts_dir
-from bootstrap.nodes.layout import NodeLayout
-from bootstrap.nodes.procs import rss_bytes
-from bootstrap.nodes.record import load
-from bootstrap.state import StateDir
+from bootstrap.runtime import nodes
+from bootstrap.runtime.nodes.layout import NodeLayout
+from bootstrap.runtime.nodes.procs import rss_bytes
+from bootstrap.runtime.nodes.record import load
+from bootstrap.runtime.state import StateDir
+from bootstrap.upstream.images import image_names
+from bootstrap.upstream.images.cache import ctr_argv
+from bootstrap.upstream.nodeparts.parts import nodeparts_dir
 from tests.integration.nodes import snapshot
 from tests.integration.nodes.conftest import Joined
 

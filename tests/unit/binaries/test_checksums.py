@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bootstrap.download import parse_checksum, release_url
+from bootstrap.upstream.download import parse_checksum, release_url
 from kubeadm_verify.errors import FetchError
 
 HEX256 = "0123456789abcdef" * 4

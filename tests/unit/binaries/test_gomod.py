@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bootstrap import gomod
+from bootstrap.upstream import gomod
 
 UPSTREAM = """\
 // This is a generated file. Do not edit directly.

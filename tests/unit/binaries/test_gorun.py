@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bootstrap.gorun import GoRunner, StatusLine, go_env
+from bootstrap.upstream.gorun import GoRunner, StatusLine, go_env
 from kubeadm_verify.errors import BootstrapError
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bootstrap import bincache
-from bootstrap.bincache import Manifest
+from bootstrap.upstream import cache as bincache
+from bootstrap.upstream.cache import Manifest
 
 NAMES = ("alpha", "beta")
 

@@ -6,7 +6,7 @@ import hashlib
 import tarfile
 from pathlib import Path
 
-from bootstrap.testpkg import pack, tarball_name, write_checksum
+from bootstrap.upstream.testpkg import pack, tarball_name, write_checksum
 
 
 def fake_binaries(directory: Path) -> Path:

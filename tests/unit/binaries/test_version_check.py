@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bootstrap.binaries import version_command, version_problem
+from bootstrap.upstream.binaries import version_command, version_problem
 
 
 @pytest.mark.parametrize(("name", "output"), [

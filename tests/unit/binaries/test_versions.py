@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bootstrap import versions
+from bootstrap.upstream import versions
 from kubeadm_verify.errors import UsageError
 
 

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from bootstrap import kubeconfig, pki
-from bootstrap.config import default_config
-from bootstrap.configtypes import APIEndpoint, BootstrapConfig, EncryptionAlgorithm
+from bootstrap.kubeadm import kubeconfig, pki
+from bootstrap.kubeadm.config import default_config
+from bootstrap.kubeadm.configtypes import APIEndpoint, BootstrapConfig, EncryptionAlgorithm
 
 NODE_NAME = "node-a"
 ADVERTISE = "192.0.2.10"

@@ -8,9 +8,9 @@ from typing import Any
 
 import yaml
 
-from bootstrap.addons import coredns_objects, kube_proxy_objects
-from bootstrap.config import default_config
-from bootstrap.configtypes import APIEndpoint, BootstrapConfig, Networking
+from bootstrap.kubeadm.addons import coredns_objects, kube_proxy_objects
+from bootstrap.kubeadm.config import default_config
+from bootstrap.kubeadm.configtypes import APIEndpoint, BootstrapConfig, Networking
 
 
 def config(**networking: str) -> BootstrapConfig:

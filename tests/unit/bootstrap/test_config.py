@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from bootstrap.config import load_config, node_registration_from_file, parse_config
-from bootstrap.configfields import format_duration, parse_duration
-from bootstrap.configtypes import EncryptionAlgorithm, ExtraArg, LocalPorts
+from bootstrap.kubeadm.config import load_config, node_registration_from_file, parse_config
+from bootstrap.kubeadm.configfields import format_duration, parse_duration
+from bootstrap.kubeadm.configtypes import EncryptionAlgorithm, ExtraArg, LocalPorts
 from kubeadm_verify.errors import InputError, UsageError
 
 HEADER = "apiVersion: kubeadm.k8s.io/v1beta4\n"

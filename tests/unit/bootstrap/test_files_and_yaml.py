@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bootstrap.files import write_private, write_public
-from bootstrap.yamlio import dump_yaml
+from bootstrap.kubeadm.files import write_private, write_public
+from bootstrap.kubeadm.yamlio import dump_yaml
 
 
 @pytest.fixture

@@ -13,8 +13,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from bootstrap import kubeconfig
-from bootstrap.configtypes import APIEndpoint
+from bootstrap.kubeadm import kubeconfig
+from bootstrap.kubeadm.configtypes import APIEndpoint
 from kubeadm_verify.errors import BootstrapError
 from tests.unit.bootstrap.conftest import NODE_NAME, Built
 

@@ -10,10 +10,14 @@ from typing import Any
 
 import yaml
 
-from bootstrap import objects
-from bootstrap.config import parse_config
-from bootstrap.configtypes import BootstrapTokenSpec
-from bootstrap.tokens import BootstrapToken, compute_detached_signature, verify_detached_signature
+from bootstrap.kubeadm import objects
+from bootstrap.kubeadm.config import parse_config
+from bootstrap.kubeadm.configtypes import BootstrapTokenSpec
+from bootstrap.kubeadm.tokens import (
+    BootstrapToken,
+    compute_detached_signature,
+    verify_detached_signature,
+)
 from tests.unit.bootstrap.conftest import Built
 
 BOOTSTRAPPERS = {"apiGroup": "rbac.authorization.k8s.io", "kind": "Group",

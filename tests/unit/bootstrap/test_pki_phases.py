@@ -12,8 +12,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509.verification import PolicyBuilder, Store, VerificationError
 
-from bootstrap import pki
-from bootstrap.configtypes import APIEndpoint
+from bootstrap.kubeadm import pki
+from bootstrap.kubeadm.configtypes import APIEndpoint
 from kubeadm_verify.errors import BootstrapError
 from tests.unit.bootstrap.conftest import NODE_NAME, Built, openssl
 

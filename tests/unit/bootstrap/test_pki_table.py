@@ -1,6 +1,6 @@
 """Every certificate against kubeadm v1.37's table, read back with ``cryptography`` and openssl.
 
-The expected rows are written out here, independently of ``bootstrap.certspec``, so a wrong
+The expected rows are written out here, independently of ``bootstrap.kubeadm.certspec``, so a wrong
 entry in the table fails a test instead of being checked against itself.
 """
 

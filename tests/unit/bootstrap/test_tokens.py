@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from cryptography import x509
 
-from bootstrap.configtypes import BootstrapTokenSpec
-from bootstrap.tokens import (
+from bootstrap.kubeadm.configtypes import BootstrapTokenSpec
+from bootstrap.kubeadm.tokens import (
     BootstrapToken,
     ca_cert_hash,
     ca_cert_matches,

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from bootstrap.config import default_config
-from bootstrap.configtypes import APIEndpoint, BootstrapConfig, ExtraArg, LocalPorts
-from bootstrap.state import StateDir
+from bootstrap.kubeadm.config import default_config
+from bootstrap.kubeadm.configtypes import APIEndpoint, BootstrapConfig, ExtraArg, LocalPorts
+from bootstrap.runtime.state import StateDir
 
 
 @pytest.fixture

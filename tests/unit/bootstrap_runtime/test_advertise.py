@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import ipaddress
 
-from bootstrap.advertise import default_route_address, with_advertise_address
-from bootstrap.config import default_config
+from bootstrap.kubeadm.config import default_config
+from bootstrap.runtime.advertise import default_route_address, with_advertise_address
 
 
 def test_an_unset_address_gives_way_to_the_default_routes() -> None:
@@ -28,7 +28,7 @@ def test_the_default_route_address_is_never_loopback() -> None:
 
 
 def test_an_address_the_file_sets_is_kept_even_loopback() -> None:
-    from bootstrap.config import parse_config
+    from bootstrap.kubeadm.config import parse_config
 
     text = ("apiVersion: kubeadm.k8s.io/v1beta4\nkind: InitConfiguration\n"
             "localAPIEndpoint: {advertiseAddress: 127.0.0.1}\n")

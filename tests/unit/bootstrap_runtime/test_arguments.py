@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from bootstrap.components import arguments_to_command, authorization_modes
-from bootstrap.config import parse_config
-from bootstrap.configtypes import ExtraArg
+from bootstrap.kubeadm.components import arguments_to_command, authorization_modes
+from bootstrap.kubeadm.config import parse_config
+from bootstrap.kubeadm.configtypes import ExtraArg
 
 
 def args(*pairs: tuple[str, str]) -> list[ExtraArg]:
@@ -59,8 +59,8 @@ apiServer:
     textwrap.indent("- name: v\n  value: '4'\n- name: audit-log-maxage\n  value: '2'\n", "  "),
 ])
 def test_extra_args_reach_the_command(form: str) -> None:
-    from bootstrap.components import apiserver_command
-    from bootstrap.state import StateDir
+    from bootstrap.kubeadm.components import apiserver_command
+    from bootstrap.runtime.state import StateDir
 
     config = parse_config(CONFIG.format(args=form)).config
     command = apiserver_command(config, StateDir(Path("/s"), "x"))

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from bootstrap.cluster import _claim, down, resolve
-from bootstrap.configtypes import BootstrapConfig
-from bootstrap.phases_api import collection_path
-from bootstrap.state import StateDir
+from bootstrap.kubeadm.configtypes import BootstrapConfig
+from bootstrap.phases.api import collection_path
+from bootstrap.runtime.cluster import _claim, down, resolve
+from bootstrap.runtime.state import StateDir
 from kubeadm_verify.cli import main
 from kubeadm_verify.errors import UsageError
 
@@ -57,7 +57,7 @@ def test_up_reclaims_a_dead_clusters_dir_but_not_a_foreign_one(tmp_path: Path) -
 def test_resolve_is_stable_across_calls(tmp_path: Path, config: BootstrapConfig) -> None:
     from dataclasses import replace
 
-    from bootstrap.configtypes import APIEndpoint, LocalPorts
+    from bootstrap.kubeadm.configtypes import APIEndpoint, LocalPorts
 
     zeroed = replace(config, endpoint=APIEndpoint("127.0.0.1", 0),
                      ports=LocalPorts(0, 0, 0, 0, 0))
@@ -107,7 +107,7 @@ def test_a_stray_cluster_json_does_not_make_a_dir_ours(tmp_path: Path) -> None:
 
 
 def test_a_dir_we_create_carries_the_marker(tmp_path: Path) -> None:
-    from bootstrap.state import MARKER
+    from bootstrap.runtime.state import MARKER
 
     state = StateDir(tmp_path / "ours", "ours")
     state.create()
@@ -120,7 +120,7 @@ def test_external_etcd_is_refused_by_up_not_dropped(config: BootstrapConfig,
                                                     tmp_path: Path) -> None:
     from dataclasses import replace
 
-    from bootstrap.configtypes import ExternalEtcd
+    from bootstrap.kubeadm.configtypes import ExternalEtcd
 
     external = replace(config, cluster=replace(
         config.cluster, etcd_external=ExternalEtcd(("https://192.0.2.5:2379",))))

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bootstrap import kwok
 from bootstrap.fixtures import free_port_config, namespace_name
-from bootstrap.health import go_duration
-from bootstrap.state import StateDir
+from bootstrap.runtime import kwok
+from bootstrap.runtime.health import go_duration
+from bootstrap.runtime.state import StateDir
 
 
 @pytest.mark.parametrize(("seconds", "text"), [

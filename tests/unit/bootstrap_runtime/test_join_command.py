@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import stat
 
-from bootstrap.configtypes import BootstrapConfig
-from bootstrap.phases_init import masked, show_join_command
-from bootstrap.state import StateDir
-from bootstrap.tokens import parse_token
+from bootstrap.kubeadm.configtypes import BootstrapConfig
+from bootstrap.kubeadm.tokens import parse_token
+from bootstrap.phases.init import masked, show_join_command
+from bootstrap.runtime.state import StateDir
 
 
 def test_show_join_command_keeps_the_secret_in_a_private_file(

@@ -6,10 +6,10 @@ import stat
 
 import yaml
 
-from bootstrap import components
-from bootstrap import phases_manifests as manifests
-from bootstrap.configtypes import BootstrapConfig
-from bootstrap.state import StateDir
+from bootstrap.kubeadm import components
+from bootstrap.kubeadm.configtypes import BootstrapConfig
+from bootstrap.phases import manifests as manifests
+from bootstrap.runtime.state import StateDir
 from tests.unit.bootstrap_runtime.conftest import with_extra
 
 

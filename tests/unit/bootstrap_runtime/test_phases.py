@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from bootstrap import phases
-from bootstrap.configtypes import BootstrapConfig
-from bootstrap.phases_preflight import NOT_A_NODE, ignores_for
-from bootstrap.state import StateDir
+from bootstrap.kubeadm.configtypes import BootstrapConfig
+from bootstrap.phases.preflight import NOT_A_NODE, ignores_for
+from bootstrap.runtime.state import StateDir
 from kubeadm_verify.errors import BootstrapError, UsageError
 
 KUBEADM_ORDER = [
@@ -87,8 +87,8 @@ def test_certs_and_kubeconfig_phases_are_idempotent(kv_bootstrap_config: Bootstr
 
 
 def test_manifests_stage_needs_no_process(kv_manifests: StateDir) -> None:
-    from bootstrap import components
-    from bootstrap import phases_manifests as manifests
+    from bootstrap.kubeadm import components
+    from bootstrap.phases import manifests as manifests
 
     for component in components.COMPONENTS:
         assert manifests.manifest_command(kv_manifests, component) is not None

@@ -7,8 +7,8 @@ import socket
 from dataclasses import replace
 from pathlib import Path
 
-from bootstrap import ports
-from bootstrap.configtypes import APIEndpoint, BootstrapConfig, ExtraArg, LocalPorts
+from bootstrap.kubeadm.configtypes import APIEndpoint, BootstrapConfig, ExtraArg, LocalPorts
+from bootstrap.runtime import ports
 
 
 def zeroed(config: BootstrapConfig) -> BootstrapConfig:
@@ -67,7 +67,7 @@ def test_ports_of_other_clusters_are_read_from_their_records(tmp_path: Path) -> 
 
 
 def test_all_free_moves_every_default_port_and_keeps_chosen_ones() -> None:
-    from bootstrap.config import default_config
+    from bootstrap.kubeadm.config import default_config
 
     config = default_config("n")
     freed = ports.all_free(config)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bootstrap import process
+from bootstrap.runtime import process
 from kubeadm_verify.errors import BootstrapError
 
 SLEEP = shutil.which("sleep") or "/bin/sleep"

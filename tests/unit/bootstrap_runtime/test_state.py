@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bootstrap.state import ProcessRecord, StateDir, check_name, default_state_dir
+from bootstrap.runtime.state import ProcessRecord, StateDir, check_name, default_state_dir
 from kubeadm_verify.errors import UsageError
 
 

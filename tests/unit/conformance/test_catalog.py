@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conformance.listing import collect
-from conformance.marker import AREAS, Need, Spec
-from kubeadm_verify.e2e.codenames import load, normalise
+from conformance.e2e.codenames import load, normalise
+from conformance.standard_base.listing import collect
+from conformance.standard_base.marker import AREAS, Need, Spec
 
 PINNED = "v1.37.2"
 

@@ -11,7 +11,7 @@ import yaml
 
 from conformance.kubeconfig import Target
 from kubeadm_verify.cli import main
-from kubeadm_verify.commands.cluster import new_run_id, single_kubeconfig
+from kubeadm_verify.cli.cluster import new_run_id, single_kubeconfig
 from tests.unit.conformance.test_kubeconfig import write_config
 
 

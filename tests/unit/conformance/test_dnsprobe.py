@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conformance.dnsprobe import MARK, absolute, answers, script
+from conformance.standard_base.dnsprobe import MARK, absolute, answers, script
 
 # busybox (Debian's 1.35 and the e2e image's 1.37): the server first (its address must not
 # count), then the answer, or an error; older busybox numbers its answers ("Address 1:").

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from bootstrap.tokens import compute_detached_signature
-from conformance import kubeadm as k
-from conformance import needs, nodes
+from bootstrap.kubeadm.tokens import compute_detached_signature
+from conformance.standard_base import kubeadm as k
+from conformance.standard_base import needs, nodes
 
 
 def node(name: str, ready: bool | None = True, simulated: bool = False,

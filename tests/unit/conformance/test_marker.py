@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from conformance.marker import Need, SpecError, make_spec, standard_base
-from conformance.needs import Needs, Unmet, broken, other_kind
+from conformance.standard_base.marker import Need, SpecError, make_spec, standard_base
+from conformance.standard_base.needs import Needs, Unmet, broken, other_kind
 from kubeadm_verify.errors import VerifyError
 from kubeadm_verify.results import Status
 from kubeadm_verify.runner import run_tier
@@ -74,11 +74,11 @@ def test_needs_report_a_broken_need_first_then_the_first_skip() -> None:
 CONFTEST = """
 import pytest
 
-from conformance.conftest import (  # noqa: F401 - the tier's hooks and fixtures
+from conformance.standard_base.conftest import (  # noqa: F401 - the tier's hooks and fixtures
     _standard_base_needs, pytest_collection_modifyitems, pytest_configure, pytest_runtest_call,
 )
-from conformance.marker import Need
-from conformance.needs import Needs, broken, other_kind
+from conformance.standard_base.marker import Need
+from conformance.standard_base.needs import Needs, broken, other_kind
 
 
 @pytest.fixture(scope="session")
@@ -91,7 +91,7 @@ def kv_needs():
 SUITE = """
 import time
 
-from conformance.marker import standard_base
+from conformance.standard_base.marker import standard_base
 
 
 @standard_base(id="apps/passes", conformance=["[sig-apps] a codename [Conformance]"],

@@ -23,7 +23,7 @@ import pytest
 from kubeadm_verify.results import Status
 from kubeadm_verify.runner import run_tier
 
-PACKAGE = Path(str(resources.files("conformance")))
+PACKAGE = Path(str(resources.files("conformance.standard_base")))
 SUITE_MODULES = sorted(PACKAGE.glob("test_*.py"))
 PLAIN_MODULES = sorted(p for p in PACKAGE.glob("*.py") if p not in SUITE_MODULES)
 # Wrapping a value in one of these keeps its content out of the message (a Status message,
@@ -73,7 +73,7 @@ def test_every_assert_says_what_failed_without_the_data(path: Path) -> None:
 
 MODULE = '''
 {docstring}
-from conformance.marker import standard_base
+from conformance.standard_base.marker import standard_base
 
 
 class TokenSecret:
@@ -98,7 +98,7 @@ import json
 
 from kubernetes import client
 
-from conformance.marker import standard_base
+from conformance.standard_base.marker import standard_base
 
 
 def _error(body):
@@ -122,12 +122,12 @@ CONFTEST = '''
 """PYTEST_DONT_REWRITE"""
 import pytest
 
-from conformance.conftest import (  # noqa: F401 - the tier's hooks and fixtures
+from conformance.standard_base.conftest import (  # noqa: F401 - the tier's hooks and fixtures
     _standard_base_needs, pytest_collection_modifyitems, pytest_configure, pytest_runtest_call,
     pytest_runtest_makereport,
 )
-from conformance.marker import Need
-from conformance.needs import Needs
+from conformance.standard_base.marker import Need
+from conformance.standard_base.needs import Needs
 
 
 @pytest.fixture(scope="session")

@@ -11,9 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from conformance.listing import Entry, collect_entries
-from conformance.marker import AREAS, Need, make_spec
-from conformance.standard import AREA_MINIMUMS, NEED_MEANINGS, REGENERATE, main, render
+from conformance.standard_base.document import (
+    AREA_MINIMUMS,
+    NEED_MEANINGS,
+    REGENERATE,
+    main,
+    render,
+)
+from conformance.standard_base.listing import Entry, collect_entries
+from conformance.standard_base.marker import AREAS, Need, make_spec
 
 DOCUMENT = Path(__file__).resolve().parents[3] / "STANDARD_BASE.md"
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from kubeadm_verify.e2e.archive import extract_binaries, member_problem
+from conformance.e2e.archive import extract_binaries, member_problem
 from kubeadm_verify.errors import FetchError
 
 E2E = "kubernetes/test/bin/e2e.test"

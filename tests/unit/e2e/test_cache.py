@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from kubeadm_verify.e2e.cache import ensure_binaries, entry_dir
-from kubeadm_verify.e2e.fetch import PackageSource
+from conformance.e2e.cache import ensure_binaries, entry_dir
+from conformance.e2e.fetch import PackageSource
 from kubeadm_verify.errors import FetchError
 
 SCRIPT = """#!/bin/sh

@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 
 import pytest
 
-from kubeadm_verify.e2e.cluster import kubeconfig_file, server_version
+from conformance.e2e.cluster import kubeconfig_file, server_version
 from kubeadm_verify.errors import ClusterError, InputError, UsageError
 
 TOKEN = "abcdef.0123456789abcdef"

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from kubeadm_verify.e2e.codenames import extract, load, main, normalise
+from conformance.e2e.codenames import extract, load, main, normalise
 
 UPSTREAM = Path.home() / "go/pkg/mod/k8s.io/kubernetes@v1.37.2/test/conformance/testdata"
 POD = "[sig-node] Pods should be submitted and removed [Conformance] [NodeConformance]"

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from kubeadm_verify.e2e.cache import Binaries
-from kubeadm_verify.e2e.command import Invocation, ginkgo_argv
-from kubeadm_verify.e2e.modes import Selection
+from conformance.e2e.cache import Binaries
+from conformance.e2e.command import Invocation, ginkgo_argv
+from conformance.e2e.modes import Selection
 
 BINARIES = Binaries(Path("/cache/v1.37.2/e2e.test"), Path("/cache/v1.37.2/ginkgo"))
 

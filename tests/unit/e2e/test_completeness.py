@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from kubeadm_verify.e2e.completeness import Exit, Markers, incompleteness, read_markers
-from kubeadm_verify.e2e.junitparse import JUnitRun, parse_junit_text
+from conformance.e2e.completeness import Exit, Markers, incompleteness, read_markers
+from conformance.e2e.junitparse import JUnitRun, parse_junit_text
 
 LOG = """Running Suite: Kubernetes e2e suite - /usr/local/bin
 Will run \x1b[1m2\x1b[0m of \x1b[1m7579\x1b[0m specs

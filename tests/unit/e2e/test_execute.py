@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from kubeadm_verify.e2e.execute import run_logged, sigterm_as_interrupt
+from conformance.e2e.execute import run_logged, sigterm_as_interrupt
 
 
 def script(tmp_path: Path, body: str) -> list[str]:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from kubeadm_verify.e2e.fetch import (
+from conformance.e2e.fetch import (
     Advance,
     PackageSource,
     compare,

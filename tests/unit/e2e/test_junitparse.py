@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from kubeadm_verify.e2e.junitparse import JUnitUnreadable, State, parse_junit, parse_junit_text
+from conformance.e2e.junitparse import JUnitUnreadable, State, parse_junit, parse_junit_text
 
 CASES = """
   <testcase name="[ReportBeforeSuite]" classname="Kubernetes e2e suite" status="passed" time="0"/>

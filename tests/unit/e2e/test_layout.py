@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 
-from kubeadm_verify.e2e.layout import keep_for_submission, prepare
+from conformance.e2e.layout import keep_for_submission, prepare
 
 
 def test_prepare_clears_what_a_previous_run_left(tmp_path: Path) -> None:

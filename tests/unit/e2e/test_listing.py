@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from kubeadm_verify.e2e.listing import HEADER, list_tests, parse_list_tests
+from conformance.e2e.listing import HEADER, list_tests, parse_list_tests
 from kubeadm_verify.errors import FetchError
 
 OUTPUT = f"""I1124 10:00:00.000000   42 test_context.go:567] Tolerating taints

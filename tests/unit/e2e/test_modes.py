@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from kubeadm_verify.e2e import codenames
-from kubeadm_verify.e2e.modes import (
+from conformance.e2e import codenames
+from conformance.e2e.modes import (
     CONFORMANCE_FOCUS,
     MODES,
     QUICK,

@@ -12,7 +12,7 @@ import urllib.request
 import pytest
 from rich.console import Console
 
-from kubeadm_verify.e2e.progress import MAX_BODY, ProgressListener, Tally
+from conformance.e2e.progress import MAX_BODY, ProgressListener, Tally
 
 
 def post(url: str, body: bytes) -> int:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from conformance.e2e.settings import E2ESettings, check_mirror, duration_seconds
 from kubeadm_verify.cli import build_parser
-from kubeadm_verify.e2e.settings import E2ESettings, check_mirror, duration_seconds
 from kubeadm_verify.errors import UsageError
 
 

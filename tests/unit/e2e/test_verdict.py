@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kubeadm_verify.e2e.codenames import load
-from kubeadm_verify.e2e.completeness import Exit
-from kubeadm_verify.e2e.verdict import COMPLETENESS_ID, judge_run, missing_result
+from conformance.e2e.codenames import load
+from conformance.e2e.completeness import Exit
+from conformance.e2e.verdict import COMPLETENESS_ID, judge_run, missing_result
 from kubeadm_verify.results import Status
 
 POD = "[sig-node] Pods should be submitted and removed [Conformance] [NodeConformance]"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kubeadm_verify.e2e.version import minor_of, release_of, requested_version
+from conformance.e2e.version import minor_of, release_of, requested_version
 from kubeadm_verify.errors import UsageError
 
 

@@ -104,7 +104,7 @@ def run_json(args: list[str],
 
 def test_config_file_drives_ids_families_and_ignores(root: Path, tmp_path: Path,
                                                      capsys: pytest.CaptureFixture[str]) -> None:
-    pytest.importorskip("bootstrap.config")
+    pytest.importorskip("bootstrap.kubeadm.config")
     config = tmp_path / "kubeadm.yaml"
     config.write_text(INIT_CONFIG)
     tcp = (root / "proc/net/tcp").read_text() + (
@@ -125,7 +125,7 @@ def test_config_file_drives_ids_families_and_ignores(root: Path, tmp_path: Path,
 
 def test_join_configuration_means_worker(root: Path, tmp_path: Path,
                                          capsys: pytest.CaptureFixture[str]) -> None:
-    pytest.importorskip("bootstrap.config")
+    pytest.importorskip("bootstrap.kubeadm.config")
     config = tmp_path / "join.yaml"
     config.write_text(JOIN_CONFIG)
     (root / "etc/hosts").write_text("10.0.2.16 worker-1\n")
@@ -159,7 +159,7 @@ etcd:
 
 def test_external_etcd_and_cri_socket_reach_the_checks(
         root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    pytest.importorskip("bootstrap.config")
+    pytest.importorskip("bootstrap.kubeadm.config")
     config = tmp_path / "external.yaml"
     config.write_text(EXTERNAL_ETCD_CONFIG)
     (root / "etc/kvnode").mkdir(parents=True)
@@ -179,7 +179,7 @@ def test_external_etcd_and_cri_socket_reach_the_checks(
 
 def test_cri_socket_from_the_config_is_the_one_asked(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    pytest.importorskip("bootstrap.config")
+    pytest.importorskip("bootstrap.kubeadm.config")
     config = tmp_path / "external.yaml"
     config.write_text(EXTERNAL_ETCD_CONFIG)
     main(["node", "--config", str(config), "--format", "json", "--output-dir",
@@ -191,7 +191,7 @@ def test_cri_socket_from_the_config_is_the_one_asked(
 
 def test_unreadable_config_is_a_start_failure(root: Path, tmp_path: Path,
                                               capsys: pytest.CaptureFixture[str]) -> None:
-    pytest.importorskip("bootstrap.config")
+    pytest.importorskip("bootstrap.kubeadm.config")
     out = tmp_path / "r"
     code = main(["node", "--root", str(root), "--config", str(tmp_path / "missing.yaml"),
                  "--output-dir", str(out)])

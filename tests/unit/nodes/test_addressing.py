@@ -6,7 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from bootstrap.nodes.addressing import DEFAULT_POD_SUBNET, Plan, cluster_id, first_pod_subnet
+from bootstrap.runtime.nodes.addressing import (
+    DEFAULT_POD_SUBNET,
+    Plan,
+    cluster_id,
+    first_pod_subnet,
+)
 
 
 def test_links_and_pod_cidrs_of_a_slot() -> None:

@@ -8,7 +8,13 @@ import json
 import tarfile
 from pathlib import Path
 
-from bootstrap.images.archive import Entry, ImageSpec, archive_members, image_id, write_archive
+from bootstrap.upstream.images.archive import (
+    Entry,
+    ImageSpec,
+    archive_members,
+    image_id,
+    write_archive,
+)
 
 SPEC = ImageSpec(
     tags=("registry.k8s.io/pause:3.10.2", "registry.k8s.io/pause:3.10"),
@@ -83,8 +89,8 @@ def test_file_name_flattens_the_repository_path() -> None:
 
 
 def test_system_archives_are_the_node_pods_images() -> None:
-    from bootstrap.images.cache import is_system
-    from bootstrap.images.catalog import image_names
+    from bootstrap.upstream.images.cache import is_system
+    from bootstrap.upstream.images.catalog import image_names
 
     names = [ImageSpec((tag,), ()).file_name for tag in image_names("v1.37.2")]
     system = sorted(name for name in names if is_system(Path(name)))

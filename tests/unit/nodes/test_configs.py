@@ -9,17 +9,17 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bootstrap.nodeparts import HostTools, NodeParts
-from bootstrap.nodes import podnet
-from bootstrap.nodes.kubeletcfg import host_settings, kubelet_argv, kubelet_configuration
-from bootstrap.nodes.layout import NodeLayout
-from bootstrap.nodes.offline import offline_corefile
-from bootstrap.nodes.runtime import (
+from bootstrap.runtime.nodes import podnet
+from bootstrap.runtime.nodes.kubeletcfg import host_settings, kubelet_argv, kubelet_configuration
+from bootstrap.runtime.nodes.layout import NodeLayout
+from bootstrap.runtime.nodes.offline import offline_corefile
+from bootstrap.runtime.nodes.runtime import (
     CLOSED_REGISTRY,
     containerd_config,
     registry_hosts,
     shim_sockets,
 )
+from bootstrap.upstream.nodeparts import HostTools, NodeParts
 
 BASE = {"apiVersion": "kubelet.config.k8s.io/v1beta1", "kind": "KubeletConfiguration",
         "cgroupDriver": "systemd", "clusterDNS": ["10.96.0.10"],

@@ -6,9 +6,9 @@ import base64
 
 import pytest
 
-from bootstrap.nodeparts.parts import version_problem
-from bootstrap.nodes.discovery import verify_cluster_info
-from bootstrap.tokens import JWS_KEY_PREFIX, compute_detached_signature
+from bootstrap.kubeadm.tokens import JWS_KEY_PREFIX, compute_detached_signature
+from bootstrap.runtime.nodes.discovery import verify_cluster_info
+from bootstrap.upstream.nodeparts.parts import version_problem
 from kubeadm_verify.errors import BootstrapError
 
 TOKEN = "abcdef.0123456789abcdef"

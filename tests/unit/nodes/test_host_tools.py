@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from bootstrap.nodeparts import debian
-from bootstrap.nodes.addressing import Plan
-from bootstrap.nodes.procs import NodeProcess
-from bootstrap.nodes.record import NodeEntry, NodesRecord
+from bootstrap.runtime.nodes.addressing import Plan
+from bootstrap.runtime.nodes.procs import NodeProcess
+from bootstrap.runtime.nodes.record import NodeEntry, NodesRecord
+from bootstrap.upstream.nodeparts import debian
 from kubeadm_verify.errors import BootstrapError
 
 
@@ -63,7 +63,7 @@ def test_the_nodes_record_round_trips() -> None:
 
 
 def test_addons_ready_needs_kube_proxy_on_each_node_and_one_coredns() -> None:
-    from bootstrap.nodes.addons import _ready_on
+    from bootstrap.runtime.nodes.addons import _ready_on
 
     ready = {"status": {"conditions": [{"type": "Ready", "status": "True"}]}}
     pods = [{"spec": {"nodeName": "kvn-node-1"}, **ready},

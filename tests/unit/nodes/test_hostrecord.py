@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bootstrap.nodes import hostrecord
+from bootstrap.runtime.nodes import hostrecord
 
 
 @pytest.fixture

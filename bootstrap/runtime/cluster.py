@@ -1,0 +1,314 @@
+"""Named local clusters: ``up`` runs kubeadm's init phases and waits until ready; ``down``.
+
+``up`` is all or nothing: if any phase fails, or SIGINT/SIGTERM arrives, every process it started
+is stopped and its state dir removed before the error goes on (the component logs are kept
+elsewhere first, and the error points at them). ``down`` stops exactly the processes recorded in
+the state dir (pid and start time, see ``bootstrap.runtime.process``) and removes the dir; on a
+cluster that is not there it does nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import signal
+import sys
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from concurrent import futures
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from pathlib import Path
+from types import FrameType
+
+from bootstrap.kubeadm import components
+from bootstrap.kubeadm.configtypes import BootstrapConfig, BootstrapTokenSpec
+from bootstrap.kubeadm.tokens import generate_token, parse_token
+from bootstrap.phases import init_phases
+from bootstrap.phases import run as run_phases
+from bootstrap.phases.api import ApiClient
+from bootstrap.runtime import health, kwok, ports, process
+from bootstrap.runtime.advertise import default_route_address, with_advertise_address
+from bootstrap.runtime.handle import ClusterHandle
+from bootstrap.runtime.state import MARKER, StateDir
+from bootstrap.upstream.versions import cache_root
+from kubeadm_verify.errors import BootstrapError, UsageError
+
+Log = Callable[[str], None]
+ADMIN_CONTEXT = "kubernetes-admin@{cluster}"
+NODES_TIMEOUT = 60.0
+STOP_ORDER = (
+    (kwok.COMPONENT, components.SCHEDULER, components.CONTROLLER_MANAGER, components.APISERVER),
+    (components.ETCD,),
+)
+"""Clients first, all at once; etcd last, so the apiserver never loses its storage mid-stop."""
+
+
+def stderr_log(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+# -- preparing a configuration for a state dir ---------------------------------------------------
+
+def resolve_tokens(config: BootstrapConfig, recorded: list[str]) -> tuple[BootstrapTokenSpec, ...]:
+    """Every token with its value: as configured, as recorded earlier, or freshly generated."""
+    specs = []
+    for index, spec in enumerate(config.bootstrap_tokens):
+        if not spec.token:
+            value = recorded[index] if index < len(recorded) else generate_token().value
+            spec = replace(spec, token=parse_token(value).value)
+        specs.append(spec)
+    return tuple(specs)
+
+
+def resolve(config: BootstrapConfig, state: StateDir) -> BootstrapConfig:
+    """Fix what must stay fixed for the life of the cluster, and record it in the state dir.
+
+    Ports asked for as 0 get free ones, empty tokens get values, and an advertise address the
+    configuration does not give is the default route's (as ``kubeadm init``); a second call
+    returns the same answers, from the record.
+    """
+    if config.cluster.etcd_external is not None:
+        raise UsageError("etcd.external: a local cluster runs its own etcd; remove "
+                         "etcd.external from the configuration to bring one up")
+    state.create()
+    record = state.cluster_record()
+    others = ports.recorded_ports() | ports.recorded_ports(state.root.parent)
+    address = record.get("advertise_address") or default_route_address()
+    config = with_advertise_address(config, address)
+    chosen = ports.pick(config, record.get("ports"), avoid=others)
+    resolved = ports.apply(config, chosen)
+    tokens = resolve_tokens(resolved, record.get("tokens", []))
+    resolved = replace(resolved, bootstrap_tokens=tokens)
+    state.update_cluster_record(
+        name=state.name, version=resolved.cluster.kubernetes_version, ports=chosen,
+        tokens=[spec.token for spec in resolved.bootstrap_tokens],
+        advertise_address=resolved.endpoint.advertise_address, node_name=resolved.node.name,
+        cluster_name=resolved.cluster.cluster_name)
+    return resolved
+
+
+def find_binaries(config: BootstrapConfig, state: StateDir, binaries: Path | None = None,
+                  source: str = "auto") -> Path:
+    """The bin dir: as given, as recorded, or the release's cache (downloaded or built if need
+    be); recorded for the processes the phases start."""
+    recorded = state.cluster_record().get("bin_dir")
+    found = binaries or (Path(recorded) if recorded else None)
+    if found is None:
+        from bootstrap.upstream.binaries import ensure_binaries
+
+        found = ensure_binaries(config.cluster.kubernetes_version, source=source)
+    state.update_cluster_record(bin_dir=str(found))
+    return found
+
+
+def prepare(config: BootstrapConfig, state: StateDir, *, binaries: Path | None = None,
+            source: str = "auto") -> BootstrapConfig:
+    """``resolve`` and ``find_binaries``: everything a phase run alone needs."""
+    resolved = resolve(config, state)
+    find_binaries(resolved, state, binaries, source)
+    return resolved
+
+
+def handle_for(state: StateDir, config: BootstrapConfig, simulated_nodes: int = 0) -> ClusterHandle:
+    return ClusterHandle(
+        name=state.name, kubeconfig=state.admin_conf,
+        context=ADMIN_CONTEXT.format(cluster=config.cluster.cluster_name),
+        version=config.cluster.kubernetes_version, owned=True, state_dir=state.root,
+        simulated_nodes=simulated_nodes)
+
+
+# -- signals -------------------------------------------------------------------------------------
+
+def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+@contextlib.contextmanager
+def interruptible() -> Iterator[None]:
+    """SIGTERM (and SIGINT, as usual) raise KeyboardInterrupt here, so ``finally`` runs."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    signals = (signal.SIGINT, signal.SIGTERM)
+    previous = {sig: signal.signal(sig, _raise_interrupt) for sig in signals}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+@contextlib.contextmanager
+def uninterruptible() -> Iterator[None]:
+    """Cleanup must finish: a second Ctrl-C during it is ignored rather than leaving orphans."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def start_simulated_nodes(state: StateDir, count: int, log: Log,
+                          timeout: float = NODES_TIMEOUT) -> list[str]:
+    """kwok, and ``count`` Nodes it manages, waited on until Ready."""
+    kwok.start(state)
+    client = ApiClient.from_kubeconfig(state, "admin")
+    try:
+        names = kwok.create_nodes(client, count)
+        health.wait_until(lambda: kwok.nodes_ready(client, names),
+                          f"{count} simulated node(s) to be Ready", state, timeout)
+    finally:
+        client.close()
+    log(f"[kubeadm-verify] {count} simulated node(s) Ready: {', '.join(names)}")
+    return names
+
+
+# -- up and down ---------------------------------------------------------------------------------
+
+def _claim(state: StateDir) -> None:
+    """Refuse to overwrite a running cluster, or a directory that is not one of our state dirs."""
+    if not state.exists():
+        return
+    alive = process.still_running(state.processes())
+    if alive:
+        raise UsageError(f"cluster {state.name!r} is already up ({state.root}); "
+                         "run `kubeadm-verify down` first")
+    if not state.is_ours():
+        if not state.is_empty():
+            raise UsageError(f"{state.root} exists and is not a kubeadm-verify state dir "
+                             f"(no {MARKER}); not touching it")
+        return
+    shutil.rmtree(state.root)
+
+
+def up(
+    name: str,
+    config: BootstrapConfig,
+    *,
+    state_dir: str | Path | None = None,
+    simulated_nodes: int = 0,
+    log: Log = stderr_log,
+    skip_phases: Sequence[str] = (),
+    binaries: Path | None = None,
+) -> ClusterHandle:
+    """Bring a cluster up as ``kubeadm init`` does; on any failure leave nothing behind.
+
+    Done when every init phase is, the control plane healthy as kubeadm's wait-control-plane
+    polls it: a misconfigured cluster kubeadm would finish also comes up, to be judged.
+    Waiting for more (``bootstrap.workloads.wait_for_workloads``) is the caller's choice.
+    ``simulated_nodes`` kwok Nodes are started afterwards and waited on until Ready.
+    """
+    state = StateDir.for_cluster(name, state_dir)
+    _claim(state)
+    try:
+        with interruptible():
+            resolved = resolve(config, state)
+            log(f"[init] Using Kubernetes version: {resolved.cluster.kubernetes_version}")
+            _run_init(resolved, state, log, skip_phases, binaries)
+            if simulated_nodes > 0:
+                start_simulated_nodes(state, simulated_nodes, log)
+    except BootstrapError as error:
+        with uninterruptible():
+            kept = _keep_logs(state)
+            teardown(state)
+        message = str(error).replace(str(state.logs), str(kept)) if kept else str(error)
+        raise BootstrapError(message) from error
+    except BaseException:
+        with uninterruptible():
+            teardown(state)
+        raise
+    return handle_for(state, resolved, simulated_nodes)
+
+
+def _run_init(config: BootstrapConfig, state: StateDir, log: Log, skip: Sequence[str],
+              binaries: Path | None) -> None:
+    """The init phases, with the (cached) binaries checked meanwhile: their sha256 check takes
+    about a second and nothing needs them before ``etcd/local`` starts the first process."""
+    phases = init_phases()
+    first = next(i for i, phase in enumerate(phases) if phase.name == "etcd/local")
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="binaries") as pool:
+        found = pool.submit(find_binaries, config, state, binaries)
+        try:
+            run_phases(phases[:first], config, state, log, skip=skip)
+        except BaseException:
+            futures.wait([found])
+            raise
+        found.result()
+    run_phases(phases[first:], config, state, log, skip=skip)
+
+
+def failed_logs_dir(name: str) -> Path:
+    return cache_root() / "failed" / name
+
+
+def _keep_logs(state: StateDir) -> Path | None:
+    """Copy the component logs out of a state dir about to be removed, for the error to cite."""
+    if not state.logs.is_dir():
+        return None
+    target = failed_logs_dir(state.name or state.root.name)
+    with contextlib.suppress(OSError):
+        shutil.rmtree(target, ignore_errors=True)
+        shutil.copytree(state.logs, target)
+        return target
+    return None
+
+
+def stop_processes(state: StateDir) -> list[str]:
+    """Stop every recorded process, clients before etcd; return what was still running."""
+    records = state.processes()
+    stopped: list[str] = []
+    waves = [[r for r in records if r.component in wave] for wave in STOP_ORDER]
+    waves.append([r for r in records if not any(r.component in wave for wave in STOP_ORDER)])
+    for wave in waves:
+        stopped += [record.component for record in process.stop(wave)]
+    left = process.still_running(records)
+    if left:
+        names = ", ".join(f"{r.component} (pid {r.pid})" for r in left)
+        raise BootstrapError(f"could not stop {names}; state kept in {state.root}")
+    return stopped
+
+
+def teardown(state: StateDir) -> None:
+    """Stop what the state dir records and remove the dir; a dir without our marker is left."""
+    if not state.exists() or not state.is_ours():
+        return
+    stop_processes(state)
+    shutil.rmtree(state.root, ignore_errors=True)
+
+
+def down(name: str, *, state_dir: str | Path | None = None, log: Log = stderr_log) -> bool:
+    """Tear a cluster down; False (and nothing done) if there is no such cluster."""
+    state = StateDir.for_cluster(name, state_dir)
+    if not state.exists():
+        return False
+    if not state.is_ours():
+        raise UsageError(f"{state.root} is not a kubeadm-verify state dir (no {MARKER}); "
+                         "not removing it")
+    with uninterruptible():
+        stopped = stop_processes(state)
+        shutil.rmtree(state.root)
+    log(f"[reset] Stopped {', '.join(stopped) or 'nothing (no process was running)'}; "
+        f"removed {state.root}")
+    return True
+
+
+__all__ = [
+    "ADMIN_CONTEXT",
+    "down",
+    "failed_logs_dir",
+    "find_binaries",
+    "handle_for",
+    "interruptible",
+    "prepare",
+    "resolve",
+    "start_simulated_nodes",
+    "stop_processes",
+    "teardown",
+    "uninterruptible",
+    "up",
+]

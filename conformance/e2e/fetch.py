@@ -1,0 +1,194 @@
+"""Bring the test package into a staging directory, byte for byte what its checksum promises.
+
+Two sources: a mirror with dl.k8s.io's layout (``URL/release/vX.Y.Z/kubernetes-test-linux-<arch>
+.tar.gz`` with sibling ``.sha256`` and, where published, ``.sha512``), or a tarball on disk for
+air-gapped sites (checksum from ``--test-package-sha256`` or ``FILE.sha256``). Either way the
+checksums are known before a byte of the package is read, the bytes are hashed as they are
+written, and nothing is opened as an archive until every published digest matches. A local file
+is copied rather than used in place, so the bytes we verify are the bytes we later extract.
+The checksum-file parser and fetcher are the ones ``binaries --source download`` uses; they and
+``requests`` are imported only when a package is actually fetched or checked.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from kubeadm_verify.errors import FetchError, InputError
+
+if TYPE_CHECKING:
+    import requests
+
+CHUNK = 1 << 16
+ALGORITHMS = ("sha256", "sha512")
+
+Advance = Callable[[int], None]
+"""Told how many bytes just arrived; drives the progress bar."""
+Start = Callable[[str, int | None], Advance]
+"""Told what is being fetched and its size (if known); returns the per-chunk callback."""
+
+
+@dataclass(frozen=True)
+class PackageSource:
+    """Where the test package of one release comes from."""
+
+    version: str
+    arch: str
+    mirror: str | None = None
+    local_file: Path | None = None
+    local_sha256: str | None = None
+
+    @property
+    def tarball_name(self) -> str:
+        return f"kubernetes-test-linux-{self.arch}.tar.gz"
+
+    @property
+    def url(self) -> str:
+        """The package's address on the mirror (only meaningful for a mirror source)."""
+        return f"{(self.mirror or '').rstrip('/')}/release/{self.version}/{self.tarball_name}"
+
+    def __post_init__(self) -> None:
+        if self.local_file is not None and self.local_sha256 is None:
+            raise ValueError("a local package needs its sha256 settled first (PackageSource.local)")
+
+    def describe(self) -> str:
+        return str(self.local_file) if self.local_file is not None else self.url
+
+    @classmethod
+    def local(cls, version: str, arch: str, path: Path, flag_sha256: str | None) -> PackageSource:
+        """A ``--test-package`` source whose sha256 is settled before anything else happens."""
+        sha256 = local_checksums(path, flag_sha256)["sha256"]
+        return cls(version, arch, local_file=path.absolute(), local_sha256=sha256)
+
+
+def fetch_package(source: PackageSource, dest: Path, start: Start) -> dict[str, str]:
+    """Write the verified package to ``dest``; return the digests it was checked against."""
+    if source.local_file is not None:
+        return _copy_local(source.local_file, source.local_sha256, dest, start)
+    return _download(source.url, dest, start)
+
+
+def _download(url: str, dest: Path, start: Start) -> dict[str, str]:
+    import requests  # here, not at the top: a warm run never downloads, and it is slow to import
+
+    from bootstrap.upstream.download import TIMEOUT
+
+    name = url.rsplit("/", 1)[-1]
+    with requests.Session() as session:
+        session.headers["User-Agent"] = "kubeadm-verify"
+        published = _published(session, url, name)
+        try:
+            response = session.get(url, stream=True, timeout=TIMEOUT)
+        except requests.RequestException as exc:
+            raise FetchError(f"cannot fetch {url}: {type(exc).__name__}") from exc
+        with response:
+            if response.status_code != 200:
+                raise FetchError(f"{url}: HTTP {response.status_code}")
+            length = response.headers.get("Content-Length")
+            size = int(length) if length is not None and length.isdigit() else None
+            advance, arrived = _counting(start(name, size))
+            try:
+                got, received = write_hashed(response.iter_content(CHUNK), dest, advance)
+            except requests.RequestException as exc:
+                expected = f" of {size}" if size is not None else ""
+                raise FetchError(
+                    f"{url}: the download broke off after {arrived()}{expected} bytes"
+                ) from exc
+    if size is not None and received != size:
+        raise FetchError(f"{url}: truncated, {received} of {size} bytes")
+    compare(url, published, got)
+    return published
+
+
+def _published(session: requests.Session, url: str, name: str) -> dict[str, str]:
+    """The package's published digests, fetched before the package: no sha256, no download."""
+    from bootstrap.upstream.download import fetch_checksum
+
+    published = {}
+    for algorithm in ALGORITHMS:
+        digest = fetch_checksum(session, f"{url}.{algorithm}", algorithm, name)
+        if digest is None and algorithm == "sha256":
+            raise FetchError(f"{url}.sha256: not found; refusing {name} without a checksum")
+        if digest is not None:
+            published[algorithm] = digest
+    return published
+
+
+def _counting(advance: Advance) -> tuple[Advance, Callable[[], int]]:
+    """Wrap a progress callback so the bytes seen so far can be told when a stream breaks."""
+    seen = [0]
+
+    def counted(n: int) -> None:
+        seen[0] += n
+        advance(n)
+
+    return counted, lambda: seen[0]
+
+
+def _copy_local(path: Path, flag_sha256: str | None, dest: Path, start: Start) -> dict[str, str]:
+    published = local_checksums(path, flag_sha256)
+    try:
+        with path.open("rb") as handle:
+            chunks = iter(lambda: handle.read(CHUNK), b"")
+            got, _ = write_hashed(chunks, dest, start(path.name, path.stat().st_size))
+    except OSError as exc:
+        raise InputError(f"cannot read the test package {path}: {exc.strerror or exc}") from exc
+    compare(str(path), published, got)
+    return published
+
+
+def local_checksums(path: Path, flag_sha256: str | None) -> dict[str, str]:
+    """The digests a local package must match: the flag's, else ``FILE.sha256``; and ``.sha512``.
+
+    Without a sha256 from either place the run refuses: an unverified package is never used.
+    """
+    from bootstrap.upstream.download import parse_checksum  # it brings requests; see _download
+
+    if not path.is_file():
+        raise InputError(f"--test-package {path}: no such file")
+    published: dict[str, str] = {}
+    for algorithm in ALGORITHMS:
+        sibling = path.with_name(f"{path.name}.{algorithm}")
+        if sibling.is_file():
+            published[algorithm] = parse_checksum(sibling.read_text(), algorithm, path.name)
+    if flag_sha256 is not None:
+        if "sha256" in published and published["sha256"] != flag_sha256:
+            raise FetchError(f"--test-package-sha256 disagrees with {path.name}.sha256")
+        published["sha256"] = flag_sha256
+    if "sha256" not in published:
+        raise InputError(
+            f"--test-package {path}: no checksum; give --test-package-sha256 HEX "
+            f"or put the digest in {path.name}.sha256"
+        )
+    return published
+
+
+def write_hashed(
+    chunks: Iterable[bytes], dest: Path, advance: Advance
+) -> tuple[dict[str, str], int]:
+    """Stream ``chunks`` into a new file (mode 0600), hashing as they pass; digests and size."""
+    hashes = {algorithm: hashlib.new(algorithm) for algorithm in ALGORITHMS}
+    received = 0
+    fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        for chunk in chunks:
+            out.write(chunk)
+            received += len(chunk)
+            for digest in hashes.values():
+                digest.update(chunk)
+            advance(len(chunk))
+    return {algorithm: digest.hexdigest() for algorithm, digest in hashes.items()}, received
+
+
+def compare(what: str, published: dict[str, str], got: dict[str, str]) -> None:
+    """Every published digest must match, compared in constant time."""
+    for algorithm, want in published.items():
+        if not hmac.compare_digest(want, got[algorithm]):
+            mismatch = f"published {want}, got {got[algorithm]}"
+            raise FetchError(f"{what}: {algorithm} mismatch ({mismatch})")

@@ -1,0 +1,215 @@
+"""The Standard Base's pytest wiring: markers become report properties, timeouts and skips.
+
+At collection every test's ``standard_base`` marker is read once
+(:mod:`conformance.standard_base.marker`): ``--kv-focus``/``--kv-skip`` select on its id, its id
+and codenames become the properties the runner turns into the report entry, and its timeout
+becomes a pytest-timeout marker. Before a test runs, its needs are held against what the cluster
+offers (found out once per session, :mod:`conformance.standard_base.needs`): a need the cluster
+is not the kind to meet skips the test with the reason; a need a cluster of the right kind
+fails to meet (its real nodes NotReady, DNS without a ready endpoint) fails the test, in its call
+phase, so the report counts it a failure, not an error.
+
+PYTEST_DONT_REWRITE: a failure says its assertion's own message and nothing else, never the
+values pytest would print beside it (API objects, a bootstrap token's secret).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Generator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from kubernetes import client
+
+from conformance.standard_base.kube import Kube, gone, server_said
+from conformance.standard_base.marker import MARKER, Spec, SpecError, spec_of
+from conformance.standard_base.needs import Needs, detect
+from conformance.standard_base.selection import Selection
+from kubeadm_verify.runner import CONFORMANCE_PROPERTY, ID_PROPERTY
+
+SPEC = pytest.StashKey[Spec]()
+BROKEN_NEED = pytest.StashKey[str]()
+NAMESPACE_REAP_TIMEOUT = 60.0
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        f"{MARKER}(id, conformance, needs, timeout): a Standard Base test "
+        "(conformance.standard_base.marker)",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    try:
+        selection = Selection.from_flags(
+            config.getoption("kv_focus"), config.getoption("kv_skip")
+        )
+    except ValueError as exc:
+        raise pytest.UsageError(str(exc)) from exc
+    kept, dropped = apply_specs(items, selection)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+    items[:] = kept
+
+
+def apply_specs(
+    items: list[pytest.Item], selection: Selection
+) -> tuple[list[pytest.Item], list[pytest.Item]]:
+    """Read every marker once; keep what the selection wants, each with its properties set."""
+    kept: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
+    owners: dict[str, str] = {}
+    for item in items:
+        try:
+            spec = spec_of(item)
+        except SpecError as exc:
+            raise pytest.UsageError(str(exc)) from exc
+        if spec is None:
+            raise pytest.UsageError(f"{item.nodeid}: a Standard Base test needs @{MARKER}(...)")
+        if spec.id in owners:
+            raise pytest.UsageError(f"test id {spec.id} is declared twice: {owners[spec.id]} "
+                                    f"and {item.nodeid}")
+        owners[spec.id] = item.nodeid
+        if not selection.selects(spec.id):
+            dropped.append(item)
+            continue
+        item.stash[SPEC] = spec
+        item.user_properties.append((ID_PROPERTY, spec.id))
+        item.user_properties.append((CONFORMANCE_PROPERTY, json.dumps(list(spec.conformance))))
+        item.add_marker(pytest.mark.timeout(spec.timeout))
+        kept.append(item)
+    return kept, dropped
+
+
+@pytest.fixture(scope="session")
+def kube(kv_cluster: Any) -> Iterator[Kube]:
+    """One client for the session (each xdist worker has its own)."""
+    api_client = kv_cluster.api_client()
+    try:
+        yield Kube(api_client)
+    finally:
+        api_client.close()
+
+
+@pytest.fixture(scope="session")
+def kv_needs(kube: Kube) -> Needs:
+    return detect(kube)
+
+
+@pytest.fixture(autouse=True)
+def _standard_base_needs(request: pytest.FixtureRequest) -> None:
+    """Skip, with the reason, a test the cluster is not the kind to run (before any setup);
+    mark one whose needs a broken cluster fails to meet, for :func:`pytest_runtest_call`."""
+    spec = request.node.stash.get(SPEC, None)
+    if spec is None or not spec.needs:
+        return
+    needs: Needs = request.getfixturevalue("kv_needs")
+    unmet = needs.unmet(spec.needs)
+    if unmet is None:
+        return
+    if not unmet.broken:
+        pytest.skip(unmet.reason)
+    request.node.stash[BROKEN_NEED] = unmet.reason
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_call(item: pytest.Item) -> None:
+    """Fail, instead of running it, a test whose needs the cluster should meet and does not."""
+    reason = item.stash.get(BROKEN_NEED, None)
+    if reason is not None:
+        pytest.fail(reason, pytrace=False)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item,
+                              call: pytest.CallInfo[None]
+                              ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """An API error that ends a test is reported as one line: where, the HTTP status, and the
+    server's own message; the client's rendering (response headers and the raw body) never
+    reaches a report."""
+    report = yield
+    excinfo = call.excinfo
+    if report.failed and excinfo is not None and isinstance(excinfo.value, client.ApiException):
+        error = excinfo.value
+        report.longrepr = f"{_where(item, excinfo)}HTTP {error.status} {error.reason}: " \
+                          f"{server_said(error.body)}"
+    return report
+
+
+def _where(item: pytest.Item, excinfo: pytest.ExceptionInfo[BaseException]) -> str:
+    """``test_x.py:42: `` for the suite's last frame in the traceback ('' when there is none)."""
+    package = Path(str(item.path)).parent
+    ours = [entry for entry in excinfo.traceback if Path(str(entry.path)).parent == package]
+    return f"{Path(str(ours[-1].path)).name}:{ours[-1].lineno + 1}: " if ours else ""
+
+
+class NamespaceReaper:
+    """Namespaces deleted by tests, awaited together once at the end of the session."""
+
+    def __init__(self, kube: Kube) -> None:
+        self.kube = kube
+        self.pending: list[str] = []
+
+    def delete(self, name: str) -> None:
+        try:
+            self.kube.core.delete_namespace(name)
+        except client.ApiException as exc:
+            if exc.status != 404:
+                raise
+        self.pending.append(name)
+
+    def _gone(self, name: str) -> bool:
+        return gone(lambda: self.kube.core.read_namespace(name))
+
+    def wait(self, timeout: float) -> list[str]:
+        """The namespaces still there after ``timeout`` (empty when all are gone)."""
+        deadline = time.monotonic() + timeout
+        while self.pending and time.monotonic() < deadline:
+            self.pending = [n for n in self.pending if not self._gone(n)]
+            if self.pending:
+                time.sleep(0.5)
+        return self.pending
+
+
+@pytest.fixture(scope="session")
+def _namespace_reaper(kube: Kube) -> Iterator[NamespaceReaper]:
+    reaper = NamespaceReaper(kube)
+    yield reaper
+    reaper.wait(NAMESPACE_REAP_TIMEOUT)
+
+
+@pytest.fixture
+def kv_namespace(
+    request: pytest.FixtureRequest, run_id: str, kube: Kube, _namespace_reaper: NamespaceReaper
+) -> Iterator[str]:
+    """``bootstrap.fixtures``' namespace, with its deletion awaited at the end of the session.
+
+    The namespace controller holds every deletion for 5 s (``namespaceDeletionGracePeriod``)
+    before it starts; waiting after each test would cost the suite 5 s a test, so each test's
+    namespace is deleted at once and all of them are awaited together when the session ends.
+    """
+    from bootstrap.fixtures import RUN_LABEL, namespace_name
+
+    name = namespace_name(request.node.nodeid)
+    kube.core.create_namespace({"metadata": {"name": name, "labels": {RUN_LABEL: run_id}}})
+    try:
+        yield name
+    finally:
+        _namespace_reaper.delete(name)
+
+
+@pytest.fixture(scope="session")
+def run_id(pytestconfig: pytest.Config) -> str:
+    """The id this run's namespaces, and what it makes outside them, are labelled with.
+
+    ``--kv-run-id`` when the CLI gives one (shared by every xdist worker, so it can clean up after
+    the whole run), else the fixtures' own id of this session, which labels its namespaces.
+    """
+    from bootstrap.fixtures import run_id as session_run_id
+
+    given = pytestconfig.getoption("kv_run_id")
+    return str(given) if given else session_run_id(pytestconfig)

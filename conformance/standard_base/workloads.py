@@ -1,0 +1,91 @@
+"""Waiting on pods and talking to their containers: phases, readiness, logs, exec.
+
+Every helper takes a timeout; exec goes over the API server's websocket, as kubectl exec does.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kubernetes.stream import stream
+
+from conformance.standard_base.kube import Kube, wait_for
+
+
+def pod_ready(pod: Any) -> bool:
+    conditions = pod.status.conditions or [] if pod.status else []
+    return any(c.type == "Ready" and c.status == "True" for c in conditions)
+
+
+def wait_pod(kube: Kube, namespace: str, name: str, phases: tuple[str, ...],
+             timeout: float) -> Any:
+    """The pod once its phase is one of ``phases`` (a terminal phase not asked for fails)."""
+
+    def probe() -> Any:
+        pod = kube.core.read_namespaced_pod(name, namespace)
+        phase = pod.status.phase if pod.status else None
+        if phase in phases:
+            return pod
+        assert phase not in ("Succeeded", "Failed"), f"pod {name} ended {phase}"
+        raise AssertionError(f"pod {name} is {phase}")
+
+    return wait_for(f"pod {name} to be {'/'.join(phases)}", probe, timeout)
+
+
+def wait_running_ready(kube: Kube, namespace: str, name: str, timeout: float) -> Any:
+    def probe() -> Any:
+        pod = kube.core.read_namespaced_pod(name, namespace)
+        assert pod.status and pod.status.phase == "Running", f"pod {name} is {pod.status.phase}"
+        assert pod_ready(pod), f"pod {name} is Running but not Ready"
+        return pod
+
+    return wait_for(f"pod {name} to be Running and Ready", probe, timeout)
+
+
+def wait_scheduled(kube: Kube, namespace: str, name: str, timeout: float) -> Any:
+    def probe() -> Any:
+        pod = kube.core.read_namespaced_pod(name, namespace)
+        assert pod.spec.node_name, f"pod {name} is not bound: {scheduling_message(pod)}"
+        return pod
+
+    return wait_for(f"pod {name} to be bound to a node", probe, timeout)
+
+
+def scheduling_message(pod: Any) -> str:
+    for condition in pod.status.conditions or [] if pod.status else []:
+        if condition.type == "PodScheduled":
+            return f"{condition.reason}: {condition.message}"
+    return "no PodScheduled condition yet"
+
+
+def wait_unschedulable(kube: Kube, namespace: str, name: str, timeout: float) -> str:
+    """The scheduler's message once it has marked the pod Unschedulable."""
+
+    def probe() -> str | None:
+        pod = kube.core.read_namespaced_pod(name, namespace)
+        assert not pod.spec.node_name, f"pod {name} was bound to {pod.spec.node_name}"
+        for condition in pod.status.conditions or [] if pod.status else []:
+            if condition.type == "PodScheduled" and condition.reason == "Unschedulable":
+                return str(condition.message or "")
+        return None
+
+    message: str = wait_for(f"the scheduler to find no node for pod {name}", probe, timeout)
+    return message
+
+
+def logs(kube: Kube, namespace: str, name: str, container: str | None = None) -> str:
+    text: str = kube.core.read_namespaced_pod_log(
+        name, namespace, container=container, _request_timeout=(5, 20)
+    )
+    return text
+
+
+def exec_in(kube: Kube, namespace: str, name: str, command: list[str],
+            container: str | None = None, timeout: float = 20) -> str:
+    """Run ``command`` in the container and return its stdout and stderr."""
+    kwargs: dict[str, Any] = {"command": command, "stderr": True, "stdin": False,
+                              "stdout": True, "tty": False, "_request_timeout": timeout}
+    if container:
+        kwargs["container"] = container
+    output: str = stream(kube.core.connect_get_namespaced_pod_exec, name, namespace, **kwargs)
+    return output

@@ -1,0 +1,178 @@
+"""The command line: parse, build settings, call the library, render one line on failure.
+
+Thin by design: every verb is a library call (``kubeadm_verify.cli.<verb>.run``) imported
+only when that verb runs, so ``kubeadm-verify node`` never pays for the kubernetes client.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from collections.abc import Sequence
+
+from kubeadm_verify import __version__
+from kubeadm_verify.errors import VerifyError
+
+ENV_PREFIX = "KUBEADM_VERIFY_"
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse exits on bad usage; we raise so the caller decides and reports stay consistent."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise _UsageFailure(f"{self.prog}: {message}")
+
+
+class _UsageFailure(Exception):
+    pass
+
+
+def _common_output(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--output-dir", default="reports", help="where reports go (./reports)")
+
+
+def _tier_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--focus", help="run only tests whose id matches this regex")
+    parser.add_argument("--skip", help="skip tests whose id matches this regex")
+    parser.add_argument("--parallel", type=int, default=1, metavar="N")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="kubeadm-verify", description="Verify Kubernetes nodes and clusters.")
+    parser.add_argument("--version", action="version", version=f"kubeadm-verify {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    verbs = parser.add_subparsers(dest="verb", required=True, parser_class=_Parser)
+
+    node = verbs.add_parser("node", help="verify this machine (kubeadm preflight and more)")
+    node.add_argument("--root", default="/", help="check the host whose / is mounted here")
+    node.add_argument("--role", choices=["control-plane", "worker"])
+    node.add_argument("--kubernetes-version", metavar="vX.Y.Z")
+    node.add_argument("--ignore-preflight-errors", metavar="NAMES", default="")
+    node.add_argument("--config", metavar="FILE", help="kubeadm configuration (v1beta4)")
+    node.add_argument("--pull-images", action="store_true", help="also pull images (mutates)")
+    node.add_argument("--format", choices=["text", "json"], default="text")
+    node.add_argument("--list", action="store_true", help="list the checks and exit")
+    _common_output(node)
+
+    cluster = verbs.add_parser("cluster", help="run the Kubernetes Standard Base")
+    cluster.add_argument("--kubeconfig", metavar="PATH")
+    cluster.add_argument("--context", metavar="NAME")
+    cluster.add_argument("--up", action="store_true", help="bring up a local cluster to verify")
+    cluster.add_argument("--config", metavar="FILE")
+    _tier_options(cluster)
+    cluster.add_argument("--format", choices=["text", "json"], default="text")
+    cluster.add_argument("--list", action="store_true")
+    cluster.add_argument("--cleanup", action="store_true")
+    _common_output(cluster)
+
+    e2e = verbs.add_parser("e2e", help="run the upstream conformance e2e binary")
+    e2e.add_argument("--kubeconfig", metavar="PATH")
+    e2e.add_argument("--context", metavar="NAME")
+    e2e.add_argument(
+        "--mode", choices=["quick", "standard-base", "conformance", "certified"], default="quick"
+    )
+    e2e.add_argument("--kubernetes-version", metavar="vX.Y.Z")
+    e2e.add_argument("--mirror", metavar="URL", default="https://dl.k8s.io")
+    e2e.add_argument("--test-package", metavar="FILE")
+    e2e.add_argument("--test-package-sha256", metavar="HEX")
+    _tier_options(e2e)
+    e2e.set_defaults(parallel=None)  # each mode has its own default number of ginkgo processes
+    e2e.add_argument("--timeout", metavar="DURATION", help="suite timeout (the mode's default)")
+    e2e.add_argument("--dry-run", action="store_true")
+    e2e.add_argument("--format", choices=["text", "json"], default="text")
+    _common_output(e2e)
+
+    up = verbs.add_parser("up", help="bring up a local cluster; print its admin kubeconfig")
+    up.add_argument("--name", default="kubeadm-verify")
+    up.add_argument("--config", metavar="FILE")
+    up.add_argument("--kubernetes-version", metavar="vX.Y.Z")
+    up.add_argument("--simulated-nodes", type=int, default=0, metavar="N")
+    up.add_argument("--state-dir", metavar="DIR")
+    up.add_argument("--free-ports", action="store_true",
+                    help="free ports instead of kubeadm's fixed ones (6443, 2379, ...)")
+
+    down = verbs.add_parser("down", help="tear a local cluster down")
+    down.add_argument("--name", default="kubeadm-verify")
+    down.add_argument("--state-dir", metavar="DIR")
+
+    phase = verbs.add_parser("phase", help="run one kubeadm init phase")
+    phase.add_argument("phase", metavar="PHASE[/SUBPHASE]")
+    phase.add_argument("--name", default="kubeadm-verify")
+    phase.add_argument("--config", metavar="FILE")
+    phase.add_argument("--state-dir", metavar="DIR")
+
+    binaries = verbs.add_parser("binaries", help="fetch or build upstream binaries; print the dir")
+    binaries.add_argument("--kubernetes-version", metavar="vX.Y.Z")
+    binaries.add_argument("--source", choices=["auto", "download", "build"], default="auto")
+    binaries.add_argument("--mirror", metavar="URL", default="https://dl.k8s.io")
+    return parser
+
+
+def apply_environment(parser: argparse.ArgumentParser, argv: Sequence[str]) -> None:
+    """Let ``KUBEADM_VERIFY_<LONG_OPTION>`` set any long option the command line leaves unset."""
+    verbs = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    verb = next((word for word in argv if word in verbs.choices), None)
+    targets = [parser] + ([verbs.choices[verb]] if verb else [])
+    for target in targets:
+        for action in target._actions:
+            longs = [o for o in action.option_strings if o.startswith("--")]
+            if not longs or longs[0] in ("--help", "--version"):
+                continue
+            value = os.environ.get(ENV_PREFIX + longs[0][2:].upper().replace("-", "_"))
+            if value is None:
+                continue
+            if action.nargs == 0:
+                target.set_defaults(**{action.dest: value.lower() in ("1", "true", "yes", "on")})
+            else:
+                target.set_defaults(
+                    **{action.dest: action.type(value) if callable(action.type) else value}
+                )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    try:
+        apply_environment(parser, argv)
+        args = parser.parse_args(argv)
+    except _UsageFailure as exc:
+        print(str(exc), file=sys.stderr)
+        return _usage_exit(argv, str(exc))
+    except ValueError as exc:
+        print(f"kubeadm-verify: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    command = importlib.import_module(f"kubeadm_verify.cli.{args.verb}")
+    try:
+        return int(command.run(args))
+    except KeyboardInterrupt:
+        print("kubeadm-verify: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except VerifyError as exc:
+        if args.debug:
+            raise
+        print(f"kubeadm-verify: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def _usage_exit(argv: Sequence[str], message: str) -> int:
+    """A usage error on a checking verb still leaves its reports behind, with one error entry."""
+    from kubeadm_verify.cli.common import write_start_failure
+
+    tier = next((word for word in argv if word in ("node", "cluster", "e2e")), None)
+    if tier is not None:
+        output = _option_value(argv, "--output-dir") or os.environ.get(ENV_PREFIX + "OUTPUT_DIR")
+        write_start_failure(tier, output or "reports", message)
+    return EXIT_USAGE
+
+
+def _option_value(argv: Sequence[str], option: str) -> str | None:
+    for index, word in enumerate(argv):
+        if word == option and index + 1 < len(argv):
+            return argv[index + 1]
+        if word.startswith(option + "="):
+            return word.split("=", 1)[1]
+    return None

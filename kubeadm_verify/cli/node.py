@@ -1,0 +1,60 @@
+"""``kubeadm-verify node``: flags → ``NodeSettings`` → the node tier's ``run`` → report → status.
+
+No pytest session starts: the checks are plain functions and ``nodechecks.run`` calls them
+directly, so the verb costs what kubeadm's own preflight costs. rich is imported only to render
+text.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from kubeadm_verify.cli.common import finish, write_start_failure
+from kubeadm_verify.errors import VerifyError
+from kubeadm_verify.settings import NodeSettings
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.list:
+        return list_checks()
+    from nodechecks.run import run as run_node
+
+    try:
+        report = run_node(settings_from_args(args))
+    except VerifyError as exc:
+        write_start_failure("node", args.output_dir, str(exc))
+        raise
+    if args.format == "text":
+        from kubeadm_verify.report.console import make_console, print_preflight
+
+        print_preflight(make_console(), report)
+    return finish(report, args.output_dir, args.format)
+
+
+def settings_from_args(args: argparse.Namespace) -> NodeSettings:
+    """The one ``NodeSettings`` of this run, from the flags (``KUBEADM_VERIFY_*`` included)."""
+    from nodechecks.configure import node_settings
+
+    return node_settings(
+        root=args.root,
+        role=args.role,
+        kubernetes_version=args.kubernetes_version,
+        ignore_preflight_errors=args.ignore_preflight_errors,
+        config=args.config,
+        pull_images=args.pull_images,
+    )
+
+
+def list_checks() -> int:
+    from kubeadm_verify.report.console import make_console
+    from nodechecks.checks import REGISTRY
+
+    console = make_console()
+    for check in REGISTRY:
+        roles = "all" if len(check.roles) > 1 else next(iter(check.roles))
+        console.print(f"{check.id:<70} {check.origin:<8} {roles:<13} {check.severity.value:<8} "
+                      f"{check.summary}", markup=False)
+    return 0
+
+
+__all__ = ["list_checks", "run", "settings_from_args"]

@@ -1,1 +1,0 @@
-"""One module per verb, each with ``run(args) -> int``; imported only when its verb runs."""

@@ -30,8 +30,8 @@ from bootstrap.fixtures import free_port_config  # noqa: E402
 from bootstrap.runtime import process  # noqa: E402
 from bootstrap.runtime.cluster import down, up  # noqa: E402
 from bootstrap.runtime.state import StateDir  # noqa: E402
+from bootstrap.runtime.workloads import wait_for_workloads  # noqa: E402
 from bootstrap.upstream.binaries import ensure_binaries  # noqa: E402
-from bootstrap.workloads import wait_for_workloads  # noqa: E402
 
 
 def rss_mb(state: StateDir) -> tuple[float, dict[str, float]]:

@@ -200,7 +200,7 @@ def up(
 
     Done when every init phase is, the control plane healthy as kubeadm's wait-control-plane
     polls it: a misconfigured cluster kubeadm would finish also comes up, to be judged.
-    Waiting for more (``bootstrap.workloads.wait_for_workloads``) is the caller's choice.
+    Waiting for more (``bootstrap.runtime.workloads.wait_for_workloads``) is the caller's choice.
     ``simulated_nodes`` kwok Nodes are started afterwards and waited on until Ready.
     """
     state = StateDir.for_cluster(name, state_dir)

@@ -1,0 +1,93 @@
+"""The one scrubber every report, console line and log line passes through before it is written.
+
+Reports are uploaded as CI artifacts and read by many people, and the suite runs against hosts
+and clusters that are broken by definition: a failing assertion may print a bootstrap token's
+Secret, a parse error may echo a line of ``/etc/shadow``. Checks try not to put such data in
+their messages, but the writers cannot rely on that, so they scrub whatever they are given:
+bootstrap-token secrets, bearer tokens and service-account JWTs, PEM private keys, credential
+fields of kubeconfigs and Secrets (``token-secret``, ``client-key-data``, ``token``,
+``password``...), the whole ``data`` of a Secret, and password hashes (crypt strings, shadow
+lines). A bootstrap token keeps its id (public, and what an operator needs to find it).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from kubeadm_verify.results import CheckResult, TierReport
+
+MASK = "<redacted>"
+
+_PRIVATE_KEY = re.compile(
+    r"-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----.*?(?:-----END \1PRIVATE KEY-----|\Z)", re.DOTALL
+)
+_BOOTSTRAP_TOKEN = re.compile(r"\b([a-z0-9]{6})\.[a-z0-9]{16}\b")
+_BEARER = re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9\-._~+/]+=*")
+_JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
+_CRYPT = re.compile(r"\$(?:1|2[abxy]?|5|6|7|y|gy|md5|sha1)\$[^\s:'\"]+")
+_SHADOW = re.compile(
+    r"(?m)(^|[\s'\"(\[])([A-Za-z_][\w.-]*\$?):([^:\s'\"]{2,}):(\d{0,6}:\d*:\d*:\d*:)"
+)
+_KEYS = (
+    r"token[-_]?secret|client[-_]key[-_]data|client[-_]key|token|id[-_]token|refresh[-_]token|"
+    r"access[-_]token|password|passwd|secret|private[-_]key|authorization|api[-_]?key"
+)
+_FIELD = re.compile(
+    rf"(?i)(?P<key>[\"']?\b(?:{_KEYS})\b[\"']?\s*[:=]\s*)(?P<q>[\"']?)"
+    r"(?P<value>(?!<redacted>)[^\s\"',}\]]+)"
+)
+_DATA_MAPPING = re.compile(
+    r"(?i)([\"']?\b(?:data|stringData|string_data)\b[\"']?\s*[:=]\s*)\{[^{}]*\}"
+)
+_YAML_DATA = re.compile(r"(?m)^(?P<indent>[ \t]*)(?P<key>data|stringData):[ \t]*\n"
+                        r"(?P<body>(?:(?P=indent)[ \t]+\S[^\n]*\n?)+)")
+
+
+def scrub(text: str) -> str:
+    """``text`` with every secret-like value replaced by ``<redacted>``."""
+    if not text:
+        return text
+    text = _PRIVATE_KEY.sub("<redacted private key>", text)
+    text = _YAML_DATA.sub(lambda m: f"{m['indent']}{m['key']}: {MASK}\n", text)
+    text = _DATA_MAPPING.sub(lambda m: f"{m[1]}{{{MASK}}}", text)
+    text = _FIELD.sub(lambda m: f"{m['key']}{m['q']}{MASK}", text)
+    text = _BEARER.sub(lambda m: f"{m[1]}{MASK}", text)
+    text = _JWT.sub(MASK, text)
+    text = _BOOTSTRAP_TOKEN.sub(lambda m: f"{m[1]}.{MASK}", text)
+    text = _CRYPT.sub(MASK, text)
+    return _SHADOW.sub(lambda m: f"{m[1]}{m[2]}:{MASK}:{m[4]}", text)
+
+
+def scrub_value(value: Any) -> Any:
+    """Scrub strings anywhere inside JSON-like data (dicts, lists, tuples); keys too."""
+    if isinstance(value, str):
+        return scrub(value)
+    if isinstance(value, Mapping):
+        return {scrub(str(k)): scrub_value(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [scrub_value(v) for v in value]
+    return value
+
+
+def result(item: CheckResult) -> CheckResult:
+    """One result, scrubbed in every field a writer shows."""
+    return dataclasses.replace(
+        item,
+        id=scrub(item.id),
+        message=scrub(item.message),
+        remediation=scrub(item.remediation),
+        details=scrub_value(dict(item.details)),
+    )
+
+
+def report(tier_report: TierReport) -> TierReport:
+    """The report every writer renders: each of its results scrubbed."""
+    return dataclasses.replace(
+        tier_report, results=tuple(result(item) for item in tier_report.results)
+    )
+
+
+__all__ = ["MASK", "report", "result", "scrub", "scrub_value"]

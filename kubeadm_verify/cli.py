@@ -90,6 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
     _tier_options(e2e)
     e2e.set_defaults(parallel=None)  # each mode has its own default number of ginkgo processes
     e2e.add_argument("--timeout", metavar="DURATION", help="suite timeout (the mode's default)")
+    e2e.add_argument("--download-timeout", metavar="DURATION", default="30m",
+                     help="deadline for the whole test package download (30m)")
     e2e.add_argument("--dry-run", action="store_true")
     e2e.add_argument("--format", choices=["text", "json"], default="text")
     _common_output(e2e)

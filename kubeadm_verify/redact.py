@@ -53,20 +53,25 @@ def scrub(text: str) -> str:
     text = _PRIVATE_KEY.sub("<redacted private key>", text)
     text = _YAML_DATA.sub(lambda m: f"{m['indent']}{m['key']}: {MASK}\n", text)
     text = _DATA_MAPPING.sub(lambda m: f"{m[1]}{{{MASK}}}", text)
-    text = _FIELD.sub(lambda m: f"{m['key']}{m['q']}{MASK}", text)
     text = _BEARER.sub(lambda m: f"{m[1]}{MASK}", text)
+    text = _FIELD.sub(lambda m: f"{m['key']}{m['q']}{MASK}", text)
     text = _JWT.sub(MASK, text)
     text = _BOOTSTRAP_TOKEN.sub(lambda m: f"{m[1]}.{MASK}", text)
     text = _CRYPT.sub(MASK, text)
     return _SHADOW.sub(lambda m: f"{m[1]}{m[2]}:{MASK}:{m[4]}", text)
 
 
+_SECRET_KEY = re.compile(rf"(?i)^(?:{_KEYS}|data|stringData|string_data)$")
+
+
 def scrub_value(value: Any) -> Any:
-    """Scrub strings anywhere inside JSON-like data (dicts, lists, tuples); keys too."""
+    """Scrub strings anywhere inside JSON-like data (dicts, lists, tuples); keys too. Under a
+    secret-like key (``token-secret``, ``password``, a Secret's ``data``) the value goes whole."""
     if isinstance(value, str):
         return scrub(value)
     if isinstance(value, Mapping):
-        return {scrub(str(k)): scrub_value(v) for k, v in value.items()}
+        return {scrub(str(k)): MASK if _SECRET_KEY.match(str(k)) else scrub_value(v)
+                for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [scrub_value(v) for v in value]
     return value

@@ -154,7 +154,16 @@ def with_leftovers(report: TierReport, kube: Any, run_id: str) -> TierReport:
     """Remove what the run left outside its finished namespaces; say so if there was any."""
     from conformance.cleanup import cleanup
 
-    removed = cleanup(kube, run_id, include_terminating=False)
+    try:
+        removed = cleanup(kube, run_id, include_terminating=False)
+    except Exception as exc:  # the cluster went away mid-run: say so, keep the results
+        failed = CheckResult(
+            id=f"{TIER}/cleanup", status=Status.ERROR, severity=Severity.ERROR,
+            message=f"could not look for what the run left behind: {_reason(exc)}",
+            remediation="once the cluster is back, run `kubeadm-verify cluster --cleanup`",
+        )
+        return TierReport(report.tier, report.started, report.duration_s,
+                          (*report.results, failed))
     if not removed.count:
         return report
     warning = CheckResult(
@@ -164,6 +173,13 @@ def with_leftovers(report: TierReport, kube: Any, run_id: str) -> TierReport:
     )
     return TierReport(report.tier, report.started, report.duration_s,
                       (*report.results, warning))
+
+
+def _reason(exc: BaseException) -> str:
+    """One line for a client failure: urllib3's innermost reason, not its retry story."""
+    from conformance.kubeconfig import describe_failure
+
+    return describe_failure(exc)
 
 
 def _quiet_cleanup(kube: Any, run_id: str) -> None:

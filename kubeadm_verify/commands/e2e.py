@@ -35,7 +35,7 @@ from kubeadm_verify.e2e.modes import Plan, plan
 from kubeadm_verify.e2e.progress import ProgressListener
 from kubeadm_verify.e2e.settings import E2ESettings
 from kubeadm_verify.e2e.verdict import judge_run, missing_result, tier_report
-from kubeadm_verify.errors import VerifyError
+from kubeadm_verify.errors import ReportedInterrupt, VerifyError
 from kubeadm_verify.report import write_files
 from kubeadm_verify.report.console import make_console, print_tests
 
@@ -46,6 +46,11 @@ def run(args: argparse.Namespace) -> int:
         return _run(settings)
     except VerifyError as exc:
         write_start_failure("e2e", args.output_dir, str(exc))
+        raise
+    except ReportedInterrupt:
+        raise
+    except KeyboardInterrupt:  # before ginkgo ran (fetching, extracting): nothing ran
+        write_start_failure("e2e", args.output_dir, "interrupted before any spec ran")
         raise
 
 
@@ -65,7 +70,8 @@ def _source(settings: E2ESettings, version: str) -> PackageSource:
     if settings.test_package is not None:
         sha256 = settings.test_package_sha256
         return PackageSource.local(version, arch, settings.test_package, sha256)
-    return PackageSource(version, arch, mirror=settings.mirror)
+    return PackageSource(version, arch, mirror=settings.mirror,
+                         deadline_s=settings.download_timeout_s)
 
 
 def _execute(settings: E2ESettings, version: str, binaries: Binaries, chosen: Plan,
@@ -91,7 +97,7 @@ def _execute(settings: E2ESettings, version: str, binaries: Binaries, chosen: Pl
             results = judge_run(layout.junit, layout.log, ended, codenames.load(version))
             write_files(tier_report(started, time.perf_counter() - clock, results),
                         settings.output_dir)
-            raise
+            raise ReportedInterrupt from None
     results = judge_run(layout.junit, layout.log, ended, codenames.load(version))
     if chosen.missing:
         results.insert(0, missing_result(settings.mode.name, version, chosen.missing))

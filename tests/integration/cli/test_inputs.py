@@ -1,0 +1,85 @@
+"""Bad settings and unusable output folders: found before any work, one line, exit 2.
+
+An output folder that is a file, lies under a file, or is read-only (a real read-only tmpfs: root
+writes anywhere else) stops the run before the node checks run or a cluster comes up. A
+``KUBEADM_VERIFY_*`` value goes through the option's own rules and the error names the variable;
+the reports are written all the same.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.integration.cli.conftest import Cli, assert_outcome
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def read_only_dir(cli: Cli) -> Iterator[Path]:
+    where = cli.root / "ro"
+    where.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=64k", "kvcore-ro", str(where)],
+                   check=True)
+    try:
+        yield where
+    finally:
+        subprocess.run(["umount", str(where)], check=True)
+
+
+def _bad_dirs(cli: Cli, read_only: Path) -> dict[str, tuple[str, str]]:
+    a_file = cli.root / "a-file"
+    a_file.write_text("not a folder\n")
+    return {
+        "file": (str(a_file), "exists and is not a directory"),
+        "under-file": (str(a_file / "reports"), f"{a_file} is a file"),
+        "read-only": (str(read_only / "reports"), "cannot write reports there"),
+    }
+
+
+@pytest.mark.parametrize("case", ["file", "under-file", "read-only"])
+@pytest.mark.parametrize("verb", ["node", "cluster", "e2e"])
+def test_an_unusable_output_dir_stops_the_run_first(cli: Cli, read_only_dir: Path, case: str,
+                                                     verb: str) -> None:
+    folder, says = _bad_dirs(cli, read_only_dir)[case]
+    extra = {"cluster": ["--kubeconfig", "/nonexistent"], "e2e": ["--kubeconfig", "/nonexistent"],
+             "node": []}[verb]
+    outcome = cli.run(verb, "--output-dir", folder, *extra, output=False, timeout=60)
+    assert_outcome(cli, outcome, code=2, says=says, tier=None, within=15)
+    assert "--output-dir" in outcome.lines[0]
+
+
+def test_cluster_up_checks_the_output_dir_before_a_cluster_comes_up(
+        cli: Cli, read_only_dir: Path) -> None:
+    folder, says = _bad_dirs(cli, read_only_dir)["under-file"]
+    outcome = cli.run("cluster", "--up", "--output-dir", folder, output=False, timeout=60)
+    assert_outcome(cli, outcome, code=2, says=says, tier=None, within=10)
+    state = cli.root / "cache" / "kubeadm-verify"
+    assert not state.exists() or not any(state.rglob("cluster.json")), "a cluster came up"
+
+
+@pytest.mark.parametrize(("verb", "variable", "value", "says"), [
+    ("node", "KUBEADM_VERIFY_FORMAT", "xml", "KUBEADM_VERIFY_FORMAT='xml': invalid choice"),
+    ("cluster", "KUBEADM_VERIFY_PARALLEL", "abc",
+     "KUBEADM_VERIFY_PARALLEL='abc': invalid int value"),
+    ("e2e", "KUBEADM_VERIFY_MODE", "everything", "KUBEADM_VERIFY_MODE='everything'"),
+    ("cluster", "KUBEADM_VERIFY_LIST", "maybe", "KUBEADM_VERIFY_LIST='maybe'"),
+])
+def test_environment_values_obey_the_parser_and_name_the_variable(
+        cli: Cli, verb: str, variable: str, value: str, says: str) -> None:
+    outcome = cli.run(verb, env={variable: value}, timeout=60)
+    assert_outcome(cli, outcome, code=2, says=says, tier=verb, within=15)
+    checks = cli.results(verb)["checks"]
+    assert [(c["id"], c["status"]) for c in checks] == [(f"{verb}/start", "error")]
+    assert variable in checks[0]["message"]
+
+
+def test_an_environment_output_dir_is_checked_like_the_flag(cli: Cli) -> None:
+    a_file = cli.root / "a-file"
+    a_file.write_text("x\n")
+    outcome = cli.run("node", env={"KUBEADM_VERIFY_OUTPUT_DIR": str(a_file)}, output=False)
+    assert_outcome(cli, outcome, code=2, says="exists and is not a directory", tier=None)

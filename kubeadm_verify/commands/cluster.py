@@ -88,7 +88,17 @@ def _run_against(args: argparse.Namespace, target: Any) -> int:
         raise
     finally:
         api_client.close()
+    _say_if_lost(report)
     return _render(report, args)
+
+
+def _say_if_lost(report: TierReport) -> None:
+    """When the cluster went away mid-run, the one line on stderr says so (results follow)."""
+    for result in report.results:
+        if result.id == f"{TIER}/cleanup" and result.status is Status.ERROR:
+            reason = result.message.removeprefix("could not look for what the run left behind: ")
+            print(f"kubeadm-verify: lost the cluster during the run ({reason}); the results so "
+                  "far are in the reports", file=sys.stderr)
 
 
 def _run_up(args: argparse.Namespace) -> int:

@@ -13,8 +13,10 @@ lines). A bootstrap token keeps its id (public, and what an operator needs to fi
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from kubeadm_verify.results import CheckResult, TierReport
@@ -25,7 +27,7 @@ _PRIVATE_KEY = re.compile(
     r"-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----.*?(?:-----END \1PRIVATE KEY-----|\Z)", re.DOTALL
 )
 _BOOTSTRAP_TOKEN = re.compile(r"\b([a-z0-9]{6})\.[a-z0-9]{16}\b")
-_BEARER = re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9\-._~+/]+=*")
+_BEARER = re.compile(r"(?i)\b((?:bearer|basic)\s+)[A-Za-z0-9\-._~+/]+=*")
 _JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
 _CRYPT = re.compile(r"\$(?:1|2[abxy]?|5|6|7|y|gy|md5|sha1)\$[^\s:'\"]+")
 _SHADOW = re.compile(
@@ -37,7 +39,7 @@ _KEYS = (
 )
 _FIELD = re.compile(
     rf"(?i)(?P<key>[\"']?\b(?:{_KEYS})\b[\"']?\s*[:=]\s*)(?P<q>[\"']?)"
-    r"(?P<value>(?!<redacted>)[^\s\"',}\]]+)"
+    r"(?P<value>(?!<redacted>|(?i:bearer|basic)\s)[^\s\"',}\]]+)"
 )
 _DATA_MAPPING = re.compile(
     r"(?i)([\"']?\b(?:data|stringData|string_data)\b[\"']?\s*[:=]\s*)\{[^{}]*\}"
@@ -95,4 +97,20 @@ def report(tier_report: TierReport) -> TierReport:
     )
 
 
-__all__ = ["MASK", "report", "result", "scrub", "scrub_value"]
+def scrub_file(path: Path) -> bool:
+    """Scrub a log another program wrote into the reports folder (ginkgo's ``e2e.log``, its
+    JUnit), in place and byte for byte elsewhere; True when something was removed."""
+    try:
+        text = path.read_bytes().decode("utf-8", "surrogateescape")
+    except OSError:
+        return False
+    cleaned = scrub(text)
+    if cleaned == text:
+        return False
+    temporary = path.with_name(f".{path.name}.scrubbed")
+    temporary.write_bytes(cleaned.encode("utf-8", "surrogateescape"))
+    os.replace(temporary, path)
+    return True
+
+
+__all__ = ["MASK", "report", "result", "scrub", "scrub_file", "scrub_value"]

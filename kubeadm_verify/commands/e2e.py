@@ -22,6 +22,7 @@ from pathlib import Path
 from rich.console import Console
 
 from bootstrap.versions import goarch
+from kubeadm_verify import redact
 from kubeadm_verify.commands.common import finish, write_start_failure
 from kubeadm_verify.e2e import codenames
 from kubeadm_verify.e2e.cache import Binaries, ensure_binaries
@@ -93,11 +94,13 @@ def _execute(settings: E2ESettings, version: str, binaries: Binaries, chosen: Pl
         try:
             ended = run_logged(argv, layout.log, layout.artifacts, settings.timeout_s)
         except KeyboardInterrupt:
+            _scrub_artifacts(layout.artifacts)
             ended = Exit(None, "the run was interrupted")
             results = judge_run(layout.junit, layout.log, ended, codenames.load(version))
             write_files(tier_report(started, time.perf_counter() - clock, results),
                         settings.output_dir)
             raise ReportedInterrupt from None
+    _scrub_artifacts(layout.artifacts)
     results = judge_run(layout.junit, layout.log, ended, codenames.load(version))
     if chosen.missing:
         results.insert(0, missing_result(settings.mode.name, version, chosen.missing))
@@ -106,6 +109,12 @@ def _execute(settings: E2ESettings, version: str, binaries: Binaries, chosen: Pl
     if settings.fmt == "text":
         print_tests(make_console(), report)
     return finish(report, settings.output_dir, settings.fmt)
+
+
+def _scrub_artifacts(folder: Path) -> None:
+    """ginkgo writes its log and JUnit into the reports folder itself: scrub them as ours."""
+    for path in (*folder.glob("e2e.log"), *folder.glob("junit*.xml")):
+        redact.scrub_file(path)
 
 
 def _print_dry_run(settings: E2ESettings, version: str, chosen: Plan) -> int:

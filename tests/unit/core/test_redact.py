@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 
 from kubeadm_verify import redact
 from kubeadm_verify.report.jsonreport import render_json
@@ -88,3 +89,11 @@ def test_console_scrubs() -> None:
     print_tests(console, _report())
     print_preflight(console, _report())
     assert _clean(out.getvalue())
+
+
+def test_a_log_file_is_scrubbed_in_place_and_kept_byte_for_byte_elsewhere(tmp_path: Path) -> None:
+    log = tmp_path / "e2e.log"
+    log.write_bytes(b"\xff\xfe binary ok\nAuthorization: Bearer planted-bearer\nend\n")
+    assert redact.scrub_file(log)
+    assert log.read_bytes() == b"\xff\xfe binary ok\nAuthorization: Bearer <redacted>\nend\n"
+    assert not redact.scrub_file(log)

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.integration.cli.conftest import Cli, assert_outcome
 
@@ -83,3 +84,27 @@ def test_an_environment_output_dir_is_checked_like_the_flag(cli: Cli) -> None:
     a_file.write_text("x\n")
     outcome = cli.run("node", env={"KUBEADM_VERIFY_OUTPUT_DIR": str(a_file)}, output=False)
     assert_outcome(cli, outcome, code=2, says="exists and is not a directory", tier=None)
+
+
+def test_the_kubernetes_clients_own_error_logging_stays_off_stderr(cli: Cli) -> None:
+    """An exec credential plugin that prints nonsense makes the client ``logging.error`` it."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # closed once the block ends: nothing listens there
+    plugin = cli.root / "plugin.sh"
+    plugin.write_text("#!/bin/sh\necho 'not json'\n")
+    plugin.chmod(0o755)
+    kubeconfig = cli.root / "exec.kubeconfig"
+    exec_user = {"exec": {"apiVersion": "client.authentication.k8s.io/v1",
+                          "command": str(plugin), "interactiveMode": "Never"}}
+    kubeconfig.write_text(yaml.safe_dump({
+        "apiVersion": "v1", "kind": "Config", "current-context": "c",
+        "clusters": [{"name": "k", "cluster": {"server": f"https://127.0.0.1:{port}"}}],
+        "contexts": [{"name": "c", "context": {"cluster": "k", "user": "u"}}],
+        "users": [{"name": "u", "user": exec_user}],
+    }))
+    outcome = cli.run("cluster", "--kubeconfig", str(kubeconfig), timeout=60)
+    assert "ERROR:root" not in outcome.stderr
+    assert_outcome(cli, outcome, code=2, says="cannot reach the API server", tier="cluster")

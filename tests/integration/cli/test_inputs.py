@@ -108,3 +108,45 @@ def test_the_kubernetes_clients_own_error_logging_stays_off_stderr(cli: Cli) -> 
     outcome = cli.run("cluster", "--kubeconfig", str(kubeconfig), timeout=60)
     assert "ERROR:root" not in outcome.stderr
     assert_outcome(cli, outcome, code=2, says="cannot reach the API server", tier="cluster")
+
+
+def test_a_client_key_of_another_certificate_is_not_called_a_ca_mismatch(cli: Cli) -> None:
+    import base64
+    from datetime import UTC, datetime, timedelta
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    def pem_pair() -> tuple[bytes, bytes]:
+        key = ec.generate_private_key(ec.SECP256R1())
+        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "kvcore")])
+        now = datetime.now(UTC)
+        cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+                .public_key(key.public_key()).serial_number(1)
+                .not_valid_before(now).not_valid_after(now + timedelta(hours=1))
+                .sign(key, hashes.SHA256()))
+        return (cert.public_bytes(serialization.Encoding.PEM),
+                key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                  serialization.NoEncryption()))
+
+    cert, _ = pem_pair()
+    ca, other_key = pem_pair()
+    user = {"client-certificate-data": base64.b64encode(cert).decode(),
+            "client-key-data": base64.b64encode(other_key).decode()}
+    kubeconfig = cli.root / "mismatch.kubeconfig"
+    kubeconfig.write_text(yaml.safe_dump({
+        "apiVersion": "v1", "kind": "Config", "current-context": "c",
+        "clusters": [{"name": "k", "cluster": {
+            "server": "https://127.0.0.1:1",
+            "certificate-authority-data": base64.b64encode(ca).decode()}}],
+        "contexts": [{"name": "c", "context": {"cluster": "k", "user": "u"}}],
+        "users": [{"name": "u", "user": user}],
+    }))
+    outcome = cli.run("cluster", "--kubeconfig", str(kubeconfig), timeout=60)
+    key_body = other_key.decode().splitlines()[1]
+    assert_outcome(cli, outcome, code=2, tier="cluster",
+                   secrets=[key_body, user["client-key-data"]],
+                   says="the client key does not match the client certificate")
+    assert "certificate-authority" not in outcome.stderr

@@ -117,8 +117,11 @@ def _run_up(args: argparse.Namespace) -> int:
 
 def _run_suite(args: argparse.Namespace, kubeconfig_path: str, context: str,
                run_id: str) -> TierReport:
+    # --tb=native: only the crash line reaches a result, and pytest's own tracebacks parse the
+    # source of every frame (the kubernetes client's API modules run to 30 000 lines), which
+    # cost seconds per failure when a lost cluster fails every test at once.
     argv = ["--kv-kubeconfig", kubeconfig_path, "--kv-context", context, "--kv-run-id", run_id,
-            "-q", "-p", "no:warnings"]
+            "-q", "-p", "no:warnings", "--tb=native"]
     if args.focus:
         argv += ["--kv-focus", args.focus]
     if args.skip:

@@ -114,7 +114,9 @@ def test_the_api_server_killed_mid_run_ends_in_results_and_one_line(
     proc = cli.start("cluster", "--kubeconfig", str(kubeconfig))
     time.sleep(15)
     os.kill(_apiserver_pid(cluster), signal.SIGKILL)
-    stdout, stderr = proc.communicate(timeout=900)
+    killed = time.monotonic()
+    stdout, stderr = proc.communicate(timeout=300)
+    assert time.monotonic() - killed < 60, "the run dragged on after its cluster was gone"
     assert proc.returncode == 1, stderr
     lines = [line for line in stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "lost the cluster" in lines[0], stderr

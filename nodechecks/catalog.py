@@ -11,8 +11,9 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 
-from kubeadm_verify.checks import Check, Registry
+from kubeadm_verify.checks import Check, Finding, Registry, unknown
 from nodechecks.context import NodeContext
+from nodechecks.host import HostPathError, UnreadableHostFile
 
 REGISTRY: Registry[NodeContext] = Registry("node")
 RUN_IDS: dict[str, Callable[[NodeContext], str]] = {
@@ -21,8 +22,23 @@ RUN_IDS: dict[str, Callable[[NodeContext], str]] = {
 
 
 def for_run(check: Check[NodeContext], ctx: NodeContext) -> Check[NodeContext]:
-    """The check under the id it carries in this run (only ``Port-<bindPort>`` changes)."""
+    """The check as it runs: under the id it carries in this run (only ``Port-<bindPort>``
+    changes), and with host files it may not read reported as "cannot determine"."""
     rename = RUN_IDS.get(check.id)
-    if rename is None:
-        return check
-    return dataclasses.replace(check, id=rename(ctx))
+    check_id = check.id if rename is None else rename(ctx)
+    return dataclasses.replace(check, id=check_id, func=_guarded(check.func))
+
+
+def _guarded(func: Callable[[NodeContext], Finding]) -> Callable[[NodeContext], Finding]:
+    """A FIFO, a device, an oversized file or a link loop where a host file should be: the
+    check could not look, so it warns "cannot determine" (naming the path, never the content)."""
+
+    def run(ctx: NodeContext) -> Finding:
+        try:
+            return func(ctx)
+        except (UnreadableHostFile, HostPathError) as exc:
+            return unknown(f"the answer: {exc}",
+                           "make the path a regular file (check the host root)",
+                           unreadable=str(exc))
+
+    return run

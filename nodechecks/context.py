@@ -9,17 +9,18 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 
-from nodechecks import cri
-from nodechecks import facts as host_facts
-from nodechecks.defaults import (
+from kubeadm_verify.pins import (
     DEFAULT_BIND_PORT,
-    DEFAULT_KUBERNETES_VERSION,
     DEFAULT_ROLE,
     DEFAULT_SERVICE_SUBNET,
 )
+from kubeadm_verify.pins import KUBERNETES_VERSION as DEFAULT_KUBERNETES_VERSION
+from kubeadm_verify.settings import NodeSettings
+from nodechecks import cri
+from nodechecks import facts as host_facts
 from nodechecks.host import Host
 from nodechecks.parsers.net import TcpSocket
 from nodechecks.versions import Version, parse_kubelet_version
@@ -36,8 +37,13 @@ class KubeletVersionProbe:
     path: str = ""
 
 
-@dataclass
+@dataclass(frozen=True)
 class NodeContext:
+    """The settings a run was given, as the checks read them, and the facts read once per run.
+
+    Frozen: a check can read the settings but not change them for the checks after it; the
+    cached facts are kept in the instance's own dictionary, which freezing leaves writable."""
+
     host: Host
     role: str = DEFAULT_ROLE
     kubernetes_version: str = DEFAULT_KUBERNETES_VERSION
@@ -53,7 +59,26 @@ class NodeContext:
     external_etcd_ca: str = ""
     external_etcd_cert: str = ""
     external_etcd_key: str = ""
-    facts: dict[str, object] = field(default_factory=dict)
+
+    @classmethod
+    def from_settings(cls, settings: NodeSettings) -> NodeContext:
+        return cls(
+            host=Host(settings.root),
+            role=settings.role,
+            kubernetes_version=settings.kubernetes_version,
+            ignored=settings.ignored,
+            pull_images=settings.pull_images,
+            bind_port=settings.bind_port,
+            service_subnet=settings.service_subnet,
+            pod_subnet=settings.pod_subnet,
+            advertise_address=settings.advertise_address,
+            node_name=settings.node_name,
+            cri_socket=settings.cri_socket,
+            external_etcd_endpoints=settings.etcd.endpoints,
+            external_etcd_ca=settings.etcd.ca_file,
+            external_etcd_cert=settings.etcd.cert_file,
+            external_etcd_key=settings.etcd.key_file,
+        )
 
     @cached_property
     def kernel_release(self) -> str:
@@ -66,9 +91,10 @@ class NodeContext:
         return host_facts.kernel_config(self.host, self.kernel_release)
 
     @cached_property
-    def tcp_sockets(self) -> list[TcpSocket]:
-        """The socket tables, read once for all the port checks (they are slow to generate)."""
-        return host_facts.tcp_sockets(self.host)
+    def tcp_listeners(self) -> list[TcpSocket]:
+        """The sockets in LISTEN, read once for all the port checks (the tables are slow to
+        generate, and only listeners can hold a port kubeadm wants to bind)."""
+        return host_facts.tcp_sockets(self.host, listening_only=True)
 
     @cached_property
     def target_version(self) -> Version:
@@ -135,8 +161,8 @@ class NodeContext:
         if self.advertise_address:
             with contextlib.suppress(ValueError):
                 families.add(ipaddress.ip_address(self.advertise_address).version)
-        if self.role == "worker" and families:
-            return families
+        if self.role == "worker" and self.advertise_address:
+            return families  # a host name as the endpoint: kubeadm join adds neither check
         for cidr in self.cluster_cidrs():
             try:
                 families.add(ipaddress.ip_network(cidr, strict=False).version)

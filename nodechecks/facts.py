@@ -9,7 +9,9 @@ from the files (the CPU affinity mask, ``sysinfo`` via ``sysconf``); everything 
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 from dataclasses import dataclass
 
 from nodechecks.host import Host
@@ -52,11 +54,14 @@ def swaps(host: Host) -> list[procfs.SwapEntry] | None:
     return procfs.parse_swaps(host.read_text("/proc/swaps"))
 
 
-def tcp_sockets(host: Host) -> list[net.TcpSocket]:
-    """Every TCP socket of the host's network namespace, IPv4 then IPv6 (tcp6 may be absent)."""
-    sockets = net.parse_proc_net_tcp(host.read_text("/proc/net/tcp"), "/proc/net/tcp")
+def tcp_sockets(host: Host, *, listening_only: bool = False) -> list[net.TcpSocket]:
+    """Every TCP socket of the host's network namespace (or its listeners), IPv4 then IPv6
+    (tcp6 may be absent)."""
+    sockets = net.parse_proc_net_tcp(host.read_text("/proc/net/tcp"), "/proc/net/tcp",
+                                     listening_only=listening_only)
     if host.exists("/proc/net/tcp6"):
-        sockets += net.parse_proc_net_tcp(host.read_text("/proc/net/tcp6"), "/proc/net/tcp6")
+        sockets += net.parse_proc_net_tcp(host.read_text("/proc/net/tcp6"), "/proc/net/tcp6",
+                                          listening_only=listening_only)
     return sockets
 
 
@@ -84,12 +89,14 @@ class CgroupMode:
     source: str
 
 
-def cgroup_mode_from_mounts(mounts: list[procfs.Mount], memory_is_dir: bool) -> tuple[int, str]:
+def cgroup_mode_from_mounts(mounts: list[procfs.Mount]) -> tuple[int, str]:
     """system-validators' ``getUnifiedMountpoint``: the cgroup version and its mount point.
 
-    A mount at ``/sys/fs/cgroup`` decides: ``tmpfs`` there is v1 while a ``memory`` directory
-    exists under it (v1 or hybrid), ``cgroup2`` there is v2. Otherwise the first ``cgroup2``
-    mount wins, then the first v1 ``cgroup`` mount.
+    A mount at ``/sys/fs/cgroup`` decides: ``cgroup2`` there is v2, ``cgroup`` v1, and ``tmpfs``
+    there is v1 (or hybrid) when v1 controllers are mounted below it. Upstream stats
+    ``/sys/fs/cgroup/memory`` for that last case; we read the same answer from the mount table,
+    so a root's own mountinfo decides even when the root has no ``/sys`` (one source, used by
+    every check). Otherwise the first ``cgroup2`` mount wins, then the first v1 ``cgroup`` mount.
     """
     first_v1 = ""
     for mount in mounts:
@@ -97,7 +104,7 @@ def cgroup_mode_from_mounts(mounts: list[procfs.Mount], memory_is_dir: bool) -> 
             continue
         if mount.mountpoint == CGROUP_ROOT:
             if mount.fstype == "tmpfs":
-                return (1 if memory_is_dir else 2), CGROUP_ROOT
+                return (1 if _v1_controllers_below(mounts) else 2), CGROUP_ROOT
             if mount.fstype in ("cgroup", "cgroup2"):
                 return (2 if mount.fstype == "cgroup2" else 1), CGROUP_ROOT
             continue
@@ -110,37 +117,57 @@ def cgroup_mode_from_mounts(mounts: list[procfs.Mount], memory_is_dir: bool) -> 
     raise ParseError("mounts", "cannot get a cgroupfs mount point")
 
 
+def _v1_controllers_below(mounts: list[procfs.Mount]) -> bool:
+    return any(m.fstype == "cgroup" and m.mountpoint.startswith(CGROUP_ROOT + "/") for m in mounts)
+
+
 def cgroup_mode(host: Host) -> CgroupMode:
-    """The cgroup version from ``mountinfo`` (falling back to ``/proc/mounts``)."""
+    """The cgroup version from the root's ``mountinfo`` (falling back to ``/proc/mounts``)."""
     if host.exists("/proc/self/mountinfo"):
         source = "/proc/self/mountinfo"
         mounts = procfs.parse_mountinfo(host.read_text(source))
     else:
         source = "/proc/mounts"
         mounts = procfs.parse_mounts(host.read_text(source))
-    version, mountpoint = cgroup_mode_from_mounts(mounts, host.is_dir(CGROUP_ROOT + "/memory"))
+    version, mountpoint = cgroup_mode_from_mounts(mounts)
     return CgroupMode(version, mountpoint, source)
 
 
-def cgroup_subsystems(host: Host, mode: CgroupMode) -> list[str]:
-    """Available controllers: v1 from ``/proc/cgroups``; v2 from ``cgroup.controllers``, plus
-    ``devices`` (always there on v2: eBPF) and ``freezer`` if ``cgroup.freeze`` exists.
+FREEZE_FILE_FROM_KERNEL = (5, 2)
+"""``cgroup.freeze`` (the v2 freezer) exists in every non-root cgroup since Linux 5.2."""
 
-    Upstream makes a temporary child cgroup to look for ``cgroup.freeze``; we never write, so we
-    look at the root's children that exist (the root cgroup itself has no ``cgroup.freeze``).
+
+def cgroup_subsystems(host: Host, mode: CgroupMode, release: str) -> list[str] | None:
+    """Available controllers, or ``None`` when the files that list them are not there.
+
+    v1: ``/proc/cgroups``. v2: ``cgroup.controllers``, plus ``devices`` (always there on v2:
+    eBPF) and ``freezer``. Upstream makes a temporary child cgroup to look for ``cgroup.freeze``;
+    we never write, so freezer is there when the kernel is 5.2 or newer (the release that added
+    it), or when an existing child cgroup shows the file.
     """
+    source = "/proc/cgroups" if mode.version == 1 else mode.mountpoint + "/cgroup.controllers"
+    try:
+        text = host.read_text(source)
+    except FileNotFoundError:
+        return None
     if mode.version == 1:
-        return procfs.parse_proc_cgroups(host.read_text("/proc/cgroups"))
+        return procfs.parse_proc_cgroups(text)
     subsystems = ["devices"]
-    if _cgroup_freeze_exists(host, mode.mountpoint):
+    if kernel_at_least(release, FREEZE_FILE_FROM_KERNEL) or _cgroup_freeze_exists(
+            host, mode.mountpoint):
         subsystems.append("freezer")
-    controllers = host.read_text(mode.mountpoint + "/cgroup.controllers")
-    return subsystems + procfs.parse_cgroup_controllers(controllers)
+    return subsystems + procfs.parse_cgroup_controllers(text)
+
+
+def kernel_at_least(release: str, minimum: tuple[int, int]) -> bool:
+    """``6.8.0-45-generic`` ≥ (5, 2)? An unparsable release is not assumed to be new."""
+    match = re.match(r"^(\d+)\.(\d+)", release)
+    if match is None:
+        return False
+    return (int(match.group(1)), int(match.group(2))) >= minimum
 
 
 def _cgroup_freeze_exists(host: Host, mountpoint: str) -> bool:
-    if host.exists(mountpoint + "/cgroup.freeze"):
-        return True
     try:
         children = host.listdir(mountpoint)
     except OSError:
@@ -171,3 +198,60 @@ def kernel_config(host: Host, release: str) -> tuple[str, dict[str, str]] | None
             text = kconfig.decode_config(host.read_bytes(path), path)
             return path, kconfig.parse_kernel_config(text, path)
     return None
+
+
+@dataclass(frozen=True)
+class LocalAddresses:
+    """This host's own addresses, as the kernel's local routing table and if_inet6 list them."""
+
+    v4: tuple[ipaddress.IPv4Network, ...]
+    v6: tuple[ipaddress.IPv6Address, ...]
+
+    def __contains__(self, address: object) -> bool:
+        try:
+            ip = ipaddress.ip_address(str(address))
+        except ValueError:
+            return False
+        if isinstance(ip, ipaddress.IPv4Address):
+            return any(ip in network for network in self.v4)
+        return ip in self.v6
+
+
+def local_addresses(host: Host) -> LocalAddresses | None:
+    """``None`` when there is nothing to hold a bind against: the kernel's tables are not there
+    to read, or the namespace has no routing table at all (a fresh network namespace), where
+    the kernel lets any address be bound."""
+    if not host.exists("/proc/net/fib_trie"):
+        return None
+    text = host.read_text("/proc/net/fib_trie")
+    if not text.strip():
+        return None
+    v4 = net.parse_fib_trie_local(text)
+    v6 = net.parse_if_inet6(host.read_text("/proc/net/if_inet6")) if host.exists(
+        "/proc/net/if_inet6") else []
+    return LocalAddresses(tuple(v4), tuple(v6))
+
+
+SIOCGIFADDR = 0x8915
+
+
+def default_route_address(host: Host) -> str:
+    """The IPv4 address of the default route's interface, the address kubeadm advertises (and
+    binds etcd to) when none is configured. Live host only (an ``ioctl``); ``""`` otherwise."""
+    if not host.is_live:
+        return ""
+    import fcntl
+    import socket
+    import struct
+
+    v4, _ = routes(host)
+    defaults = net.default_routes(v4)
+    if not defaults:
+        return ""
+    name = defaults[0].interface.encode()[:15]
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            answer = fcntl.ioctl(probe.fileno(), SIOCGIFADDR, struct.pack("256s", name))
+        except OSError:
+            return ""
+    return socket.inet_ntoa(answer[20:24])

@@ -3,6 +3,10 @@
 With the root ``/`` the live kernel may answer (psutil, pyroute2, ``os``); under any other root
 only files below it are read, and absolute symlinks are resolved inside it, so checking a host
 mounted at ``/host`` never consults the machine the tool runs on.
+
+Reads are bounded: only regular files are opened (a FIFO would block, a device such as
+``/dev/zero`` would never end), they are opened non-blocking and read up to a cap. Whatever is
+refused raises ``UnreadableHostFile``, which a check reports as "cannot determine".
 """
 
 from __future__ import annotations
@@ -15,15 +19,40 @@ from pathlib import PurePosixPath
 
 EXECUTABLE_DIRS = ("usr/local/sbin", "usr/local/bin", "usr/sbin", "usr/bin", "sbin", "bin")
 MAX_SYMLINKS = 40
+MAX_READ_BYTES = 8 * 1024 * 1024
+"""Larger than any /proc, /sys or /etc file a check reads (a busy host's socket table included)."""
+_OPEN_FLAGS = os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | getattr(os, "O_CLOEXEC", 0)
 
 
 class HostPathError(OSError):
     """A path escapes the root or loops; treated like any unreadable file."""
 
 
+class UnreadableHostFile(OSError):
+    """A host file that is not read: not a regular file, or larger than the cap.
+
+    Its message names the path and the reason only, never any of the file's content.
+    """
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.host_path = path
+        self.reason = reason
+
+
+def _kind(mode: int) -> str:
+    for test, name in ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"),
+                       (stat.S_ISDIR, "a directory")):
+        if test(mode):
+            return name
+    return "not a regular file"
+
+
 class Host:
-    def __init__(self, root: str = "/") -> None:
+    def __init__(self, root: str = "/", search_path: str | None = None) -> None:
         self.root = os.path.realpath(root)
+        self._search_path = search_path
 
     @property
     def is_live(self) -> bool:
@@ -54,12 +83,34 @@ class Host:
             resolved.append(part)
         return os.path.join(self.root, *resolved)
 
-    def read_bytes(self, path: str) -> bytes:
-        with open(self.path(path), "rb") as handle:
-            return handle.read()
+    def read_bytes(self, path: str, limit: int = MAX_READ_BYTES, *, head: bool = False) -> bytes:
+        """A regular file of at most ``limit`` bytes (with ``head``, its first ``limit`` bytes);
+        anything else is refused, unopened."""
+        real = self.path(path)
+        info = os.stat(real)
+        if not stat.S_ISREG(info.st_mode):
+            raise UnreadableHostFile(path, f"{_kind(info.st_mode)}, not a regular file")
+        fd = os.open(real, _OPEN_FLAGS)
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):  # swapped after the stat above
+                raise UnreadableHostFile(path, "not a regular file")
+            chunks, size = [], 0
+            while size <= limit:
+                chunk = os.read(fd, min(1024 * 1024, limit + 1 - size))
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                size += len(chunk)
+        finally:
+            os.close(fd)
+        if size > limit and head:
+            return b"".join(chunks)[:limit]
+        if size > limit:
+            raise UnreadableHostFile(path, f"larger than {limit} bytes")
+        return b"".join(chunks)
 
-    def read_text(self, path: str) -> str:
-        return self.read_bytes(path).decode("utf-8", errors="replace")
+    def read_text(self, path: str, limit: int = MAX_READ_BYTES) -> str:
+        return self.read_bytes(path, limit).decode("utf-8", errors="replace")
 
     def exists(self, path: str) -> bool:
         try:
@@ -82,15 +133,27 @@ class Host:
     def statvfs(self, path: str) -> os.statvfs_result:
         return os.statvfs(self.path(path))
 
+    def stat(self, path: str) -> os.stat_result:
+        return os.stat(self.path(path))
+
     def listdir(self, path: str) -> list[str]:
         return sorted(os.listdir(self.path(path)))
 
+    def search_dirs(self) -> list[str]:
+        """Where executables are looked up: ``$PATH`` on the live host, as kubeadm's
+        ``exec.LookPath`` (which refuses relative entries); under a root, the root's standard bin
+        dirs (its PATH is not known)."""
+        if not self.is_live:
+            return [f"/{d}" for d in EXECUTABLE_DIRS]
+        value = os.environ.get("PATH", "") if self._search_path is None else self._search_path
+        return [d for d in value.split(os.pathsep) if d.startswith("/")]
+
     def which(self, name: str) -> str | None:
-        """Find an executable as ``exec.LookPath`` would, in the usual PATH dirs of the root."""
-        for directory in EXECUTABLE_DIRS:
-            candidate = f"/{directory}/{name}"
+        """The first regular file with an execute bit named ``name`` in ``search_dirs``."""
+        for directory in self.search_dirs():
+            candidate = os.path.join(directory, name)
             try:
-                info = os.stat(self.path(candidate))
+                info = os.stat(self.path(candidate) if not self.is_live else candidate)
             except OSError:
                 continue
             if stat.S_ISREG(info.st_mode) and info.st_mode & 0o111:

@@ -154,6 +154,20 @@ def validate_cgroups(
     return result
 
 
+def unknown_cgroups(
+    version: int, spec: SysSpec, kubelet_version: Version | None
+) -> Validation:
+    """The controllers could not be listed (the root lacks the file): say so, judge nothing
+    about them, but keep the cgroup v1 deprecation, which needs only the version."""
+    result = validate_cgroups(version, [], spec, kubelet_version)
+    result.items = [{"key": "CGROUPS", "value": "cannot determine", "result": WARN}]
+    result.errors = [e for e in result.errors if not e.startswith("missing required cgroups")]
+    result.warnings = [w for w in result.warnings if not w.startswith("missing optional cgroups")]
+    result.warnings.append("cannot determine the cgroup controllers: the file listing them "
+                           "(/proc/cgroups or cgroup.controllers) is not there")
+    return result
+
+
 def _report_cgroups(
     result: Validation, names: Sequence[str], available: set[str], outcome: str
 ) -> list[str]:

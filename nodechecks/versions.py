@@ -12,12 +12,10 @@ import re
 from dataclasses import dataclass
 from functools import total_ordering
 
-KUBEADM_VERSION = "v1.37.0"
-"""The kubeadm release whose behaviour the node tier reproduces."""
+from kubeadm_verify.pins import KUBEADM_VERSION
+from kubeadm_verify.settings import VERSION_PATTERN
 
-_SEMVER = re.compile(
-    r"^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$"
-)
+_SEMVER = re.compile(VERSION_PATTERN)
 KUBELET_VERSION_LINE = re.compile(
     r"^\s*Kubernetes v((0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)([-0-9a-zA-Z_\.+]*)?)\s*$"
 )

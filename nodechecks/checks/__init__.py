@@ -19,6 +19,7 @@ from nodechecks.checks import (  # noqa: F401  (imported for their registrations
     etcd,
     beyond_kernel,
     beyond_host,
+    beyond_disk,
 )
 from nodechecks.catalog import REGISTRY
 

@@ -2,7 +2,7 @@
 
 Cgroup driver agreement, a default route (kubeadm derives the advertise address from it), a
 synchronised clock (certificates), a resolver CoreDNS can forward to, unique machine ids,
-inotify and PID limits, and disk space above the kubelet's eviction thresholds.
+inotify and PID limits (disk space is in ``beyond_disk``).
 """
 
 from __future__ import annotations
@@ -30,8 +30,6 @@ RESOLVED_UPSTREAM = "/run/systemd/resolve/resolv.conf"
 TIME_ERROR = 5
 INOTIFY_MIN = {"fs.inotify.max_user_instances": 512, "fs.inotify.max_user_watches": 524288}
 PID_MAX_MIN = 32768
-IMAGEFS_AVAILABLE_MIN = 0.15
-INODES_FREE_MIN = 0.05
 
 
 # CgroupDriver --------------------------------------------------------------------------------
@@ -130,7 +128,7 @@ def judge_cgroup_driver(
     return passed(f"the kubelet and the runtime both use {runtime}", **details)
 
 
-@REGISTRY.check("CgroupDriver", severity=Severity.WARNING)
+@REGISTRY.check("CgroupDriver", severity=Severity.WARNING, origin="beyond")
 def cgroup_driver(ctx: NodeContext) -> Finding:
     """**beyond**: the kubelet's ``cgroupDriver`` agrees with the runtime's (containerd's
     ``SystemdCgroup``, CRI-O's ``cgroup_manager``, or the runtime's CRI answer)."""
@@ -161,7 +159,7 @@ def judge_default_route(v4: list[Route], v6: list[Route], advertise_address: str
         routes=[], advertise_address=advertise_address)
 
 
-@REGISTRY.check("DefaultRoute", severity=Severity.ERROR)
+@REGISTRY.check("DefaultRoute", severity=Severity.ERROR, origin="beyond")
 def default_route(ctx: NodeContext) -> Finding:
     """**beyond**: an IPv4 or IPv6 default route exists (a warning when the advertise address is
     configured, since kubeadm then does not need it)."""
@@ -193,7 +191,7 @@ def judge_clock(state: int) -> Finding:
     return passed("the system clock is synchronised", clock_state=state)
 
 
-@REGISTRY.check("TimeSync", severity=Severity.WARNING)
+@REGISTRY.check("TimeSync", severity=Severity.WARNING, origin="beyond")
 def time_sync(ctx: NodeContext) -> Finding:
     """**beyond**: the kernel says the clock is synchronised (live host only)."""
     if not ctx.host.is_live:
@@ -233,7 +231,7 @@ def judge_resolv_conf(servers: list[str] | None, upstream: list[str] | None) -> 
                   "forwarding to them loops back to itself", remediation, nameservers=servers)
 
 
-@REGISTRY.check("ResolvConf", severity=Severity.WARNING)
+@REGISTRY.check("ResolvConf", severity=Severity.WARNING, origin="beyond")
 def resolv_conf(ctx: NodeContext) -> Finding:
     """**beyond**: the resolver CoreDNS and pods inherit is usable."""
     host = ctx.host
@@ -261,7 +259,7 @@ def judge_machine_id(machine_id: str, machine_id_error: str, uuid: str, uuid_err
     return passed("machine-id and product_uuid are readable (compare them across nodes)", **details)
 
 
-@REGISTRY.check("MachineID", severity=Severity.WARNING)
+@REGISTRY.check("MachineID", severity=Severity.WARNING, origin="beyond")
 def machine_id(ctx: NodeContext) -> Finding:
     """**beyond**: ``/etc/machine-id`` and the DMI product_uuid are readable (kubeadm's docs ask
     for both to be unique per node; cloned VMs share them)."""
@@ -298,46 +296,15 @@ def judge_minimums(values: dict[str, int], minimums: dict[str, int]) -> Finding:
     return passed(", ".join(f"{n} = {v}" for n, v in values.items()), **values)
 
 
-@REGISTRY.check("Inotify", severity=Severity.WARNING)
+@REGISTRY.check("Inotify", severity=Severity.WARNING, origin="beyond")
 def inotify(ctx: NodeContext) -> Finding:
     """**beyond**: inotify limits high enough for many pods (kind's known-issues values)."""
     values = {name: facts.sysctl_int(ctx.host, name) for name in INOTIFY_MIN}
     return judge_minimums(values, INOTIFY_MIN)
 
 
-@REGISTRY.check("PidMax", severity=Severity.WARNING)
+@REGISTRY.check("PidMax", severity=Severity.WARNING, origin="beyond")
 def pid_max(ctx: NodeContext) -> Finding:
     """**beyond**: ``kernel.pid_max`` not below the kernel's own default (32768)."""
     values = {"kernel.pid_max": facts.sysctl_int(ctx.host, "kernel.pid_max")}
     return judge_minimums(values, {"kernel.pid_max": PID_MAX_MIN})
-
-
-# DiskSpace--var-lib --------------------------------------------------------------------------
-
-
-def judge_disk(path: str, blocks: int, available: int, files: int, files_free: int) -> Finding:
-    """Free space above the kubelet's hard eviction (imagefs.available 15%, which /var/lib
-    usually holds with nodefs) and free inodes above nodefs.inodesFree 5%."""
-    space = available / blocks if blocks else 1.0
-    inodes = files_free / files if files else 1.0
-    details = {"path": path, "available_pct": round(space * 100, 1),
-               "inodes_free_pct": round(inodes * 100, 1)}
-    problems = []
-    if space < IMAGEFS_AVAILABLE_MIN:
-        problems.append(f"{space:.0%} of {path} is free (< {IMAGEFS_AVAILABLE_MIN:.0%})")
-    if inodes < INODES_FREE_MIN:
-        problems.append(f"{inodes:.0%} of the inodes of {path} are free (< {INODES_FREE_MIN:.0%})")
-    if problems:
-        return warned("; ".join(problems) + ": the kubelet would start evicting pods",
-                      f"free space on the file system of {path}", **details)
-    return passed(f"{space:.0%} of {path} is free", **details)
-
-
-@REGISTRY.check("DiskSpace--var-lib", severity=Severity.WARNING)
-def disk_space(ctx: NodeContext) -> Finding:
-    """**beyond**: the file system holding /var/lib (images, etcd, pod volumes) has room."""
-    path = "/var/lib"
-    while path != "/" and not ctx.host.is_dir(path):
-        path = path.rsplit("/", 1)[0] or "/"
-    st = ctx.host.statvfs(path)
-    return judge_disk(path, st.f_blocks, st.f_bavail, st.f_files, st.f_ffree)

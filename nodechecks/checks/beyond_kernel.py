@@ -90,14 +90,14 @@ def module_evidence(ctx: NodeContext, name: str) -> ModuleEvidence:
     return evidence
 
 
-@REGISTRY.check("KernelModule-br_netfilter", severity=Severity.WARNING)
+@REGISTRY.check("KernelModule-br_netfilter", severity=Severity.WARNING, origin="beyond")
 def br_netfilter(ctx: NodeContext) -> Finding:
     """**beyond**: br_netfilter is loaded, built in or loadable (bridged pod traffic through
     iptables)."""
     return judge_module("br_netfilter", module_evidence(ctx, "br_netfilter"))
 
 
-@REGISTRY.check("KernelModule-overlay", severity=Severity.WARNING)
+@REGISTRY.check("KernelModule-overlay", severity=Severity.WARNING, origin="beyond")
 def overlay(ctx: NodeContext) -> Finding:
     """**beyond**: overlay is loaded, built in or loadable (the runtimes' default snapshotter)."""
     return judge_module("overlay", module_evidence(ctx, "overlay"))
@@ -113,8 +113,21 @@ def judge_bridge_nf(value: str | None) -> Finding:
     return passed(f"{BRIDGE_NF} is 1", value="1")
 
 
-@REGISTRY.check(path_id("FileContent", BRIDGE_NF), severity=Severity.WARNING)
+@REGISTRY.check(path_id("FileContent", BRIDGE_NF), severity=Severity.WARNING, origin="beyond")
 def bridge_nf_call_iptables(ctx: NodeContext) -> Finding:
     """**beyond**: bridged traffic is seen by iptables (removed from kubeadm in v1.30)."""
     value = ctx.host.read_text(BRIDGE_NF) if ctx.host.exists(BRIDGE_NF) else None
     return judge_bridge_nf(value)
+
+
+@REGISTRY.check("InPath-iptables", severity=Severity.WARNING, origin="beyond")
+def iptables_in_path(ctx: NodeContext) -> Finding:
+    """**beyond**: iptables is on PATH. kubeadm dropped ``FileExisting-iptables`` in v1.32, but
+    kube-proxy's default ``iptables`` mode and most CNI plugins still run it."""
+    found = ctx.host.which("iptables")
+    if found is not None:
+        return passed(f"iptables found at {found}", path=found)
+    return warned("iptables not found in system path: kube-proxy's iptables mode (its default) "
+                  "and most CNI plugins need it",
+                  "install iptables (or run kube-proxy in nftables mode)",
+                  searched=" ".join(ctx.host.search_dirs()))

@@ -47,7 +47,7 @@ def judge_firewalld(exists: bool, active: bool | None, ports: list[int]) -> Find
     return passed("firewalld is installed but not active")
 
 
-@REGISTRY.check("Firewalld", severity=Severity.WARNING, roles=CONTROL_PLANE)
+@REGISTRY.check("Firewalld", severity=Severity.WARNING, roles=CONTROL_PLANE, origin="kubeadm")
 def firewalld(ctx: NodeContext) -> Finding:
     """If firewalld runs, the API server and kubelet ports must be opened in it."""
     state = services.service_state(ctx.host, "firewalld")
@@ -57,19 +57,19 @@ def firewalld(ctx: NodeContext) -> Finding:
     return judge_firewalld(state.exists, active, [ctx.bind_port, KUBELET_PORT])
 
 
-@REGISTRY.check("Port-6443", severity=Severity.ERROR, roles=CONTROL_PLANE)
+@REGISTRY.check("Port-6443", severity=Severity.ERROR, roles=CONTROL_PLANE, origin="kubeadm")
 def port_api_server(ctx: NodeContext) -> Finding:
     """Nothing listens on the API server's bindPort (the id follows it: ``Port-<bindPort>``)."""
     return port_free(ctx, ctx.bind_port)
 
 
-@REGISTRY.check("Port-10259", severity=Severity.ERROR, roles=CONTROL_PLANE)
+@REGISTRY.check("Port-10259", severity=Severity.ERROR, roles=CONTROL_PLANE, origin="kubeadm")
 def port_scheduler(ctx: NodeContext) -> Finding:
     """Nothing listens on the kube-scheduler's secure port."""
     return port_free(ctx, SCHEDULER_PORT)
 
 
-@REGISTRY.check("Port-10257", severity=Severity.ERROR, roles=CONTROL_PLANE)
+@REGISTRY.check("Port-10257", severity=Severity.ERROR, roles=CONTROL_PLANE, origin="kubeadm")
 def port_controller_manager(ctx: NodeContext) -> Finding:
     """Nothing listens on the kube-controller-manager's secure port."""
     return port_free(ctx, CONTROLLER_MANAGER_PORT)
@@ -80,7 +80,8 @@ def _declare_file_available(path: str, roles: frozenset[str]) -> None:
         return file_available(ctx, path)
 
     check.__doc__ = f"{path} does not exist yet (kubeadm writes it)."
-    REGISTRY.check(path_id("FileAvailable", path), severity=Severity.ERROR, roles=roles)(check)
+    REGISTRY.check(path_id("FileAvailable", path), severity=Severity.ERROR, roles=roles,
+                   origin="kubeadm")(check)
 
 
 for _name in MANIFESTS:
@@ -108,7 +109,7 @@ def judge_http_proxy(address: str, environ: Mapping[str, str]) -> Finding:
     return passed(f"{url} is reached directly", url=url)
 
 
-@REGISTRY.check("HTTPProxy", severity=Severity.WARNING)
+@REGISTRY.check("HTTPProxy", severity=Severity.WARNING, origin="kubeadm")
 def http_proxy(ctx: NodeContext) -> Finding:
     """The API server address is not reached through an HTTPS proxy.
 
@@ -119,6 +120,9 @@ def http_proxy(ctx: NodeContext) -> Finding:
         return skipped("the proxy environment of a host mounted elsewhere cannot be seen")
     if not (os.environ.get("HTTPS_PROXY") or os.environ.get("https_proxy")):
         return passed("no HTTPS proxy is configured")
+    if not ctx.advertise_address and ctx.role == "worker":
+        return skipped("kubeadm join checks the proxy against the discovery API server endpoint, "
+                       "and none is configured")
     if not ctx.advertise_address:
         return unknown("the advertise address (give it in --config) to test it against the proxy",
                        "set localAPIEndpoint.advertiseAddress")
@@ -147,9 +151,11 @@ def judge_http_proxy_cidrs(cidrs: list[str], environ: Mapping[str, str]) -> Find
     return passed(f"{', '.join(cidrs)} are reached directly", cidrs=cidrs, addresses=checked)
 
 
-@REGISTRY.check("HTTPProxyCIDR", severity=Severity.WARNING)
+@REGISTRY.check("HTTPProxyCIDR", severity=Severity.WARNING, roles=CONTROL_PLANE,
+                origin="kubeadm")
 def http_proxy_cidr(ctx: NodeContext) -> Finding:
-    """Service and Pod CIDRs bypass the HTTPS proxy (skipped under --root, as HTTPProxy)."""
+    """Service and Pod CIDRs bypass the HTTPS proxy (``kubeadm init`` only: join has none;
+    skipped under --root, as HTTPProxy)."""
     if not ctx.host.is_live:
         return skipped("the proxy environment of a host mounted elsewhere cannot be seen")
     return judge_http_proxy_cidrs(ctx.cluster_cidrs(), os.environ)

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from kubeadm_verify.checks import CONTROL_PLANE, Finding, failed, passed, skipped, unknown
 from kubeadm_verify.results import Severity
+from nodechecks import facts
 from nodechecks.catalog import REGISTRY
 from nodechecks.checks.kinds import dir_available, path_id, port_free
 from nodechecks.checks.runtime import judge_endpoints
@@ -21,13 +22,13 @@ ETCD_CLIENT_PORT = 2379
 ETCD_PEER_PORT = 2380
 ETCD_DATA_DIR = "/var/lib/etcd"
 MIN_EXTERNAL_ETCD_VERSION = "3.5.24-0"
-"""kubeadm's ``MinExternalEtcdVersion`` as last read upstream (it moves with each release)."""
+"""kubeadm v1.37.2's ``MinExternalEtcdVersion`` (constants.go; it moves with each release)."""
 ETCD_TIMEOUT_S = 10.0
 ETCD_RETRIES = 3
 ETCD_RETRY_INTERVAL_S = 5.0
 REGISTRY_PREFIX = "registry.k8s.io"
-PAUSE_VERSION = "3.10.1"
-COREDNS_VERSION = "v1.13.1"
+PAUSE_VERSION = "3.10.2"
+COREDNS_VERSION = "v1.14.6"
 ETCD_IMAGE_VERSION = "3.7.0-0"
 PULL_TIMEOUT_S = 300.0
 
@@ -67,7 +68,8 @@ def fetch_etcd_version(url: str, context: ssl.SSLContext | None) -> str:
     raise last
 
 
-@REGISTRY.check("ExternalEtcdVersion", severity=Severity.ERROR, roles=CONTROL_PLANE)
+@REGISTRY.check("ExternalEtcdVersion", severity=Severity.ERROR, roles=CONTROL_PLANE,
+                origin="kubeadm")
 def external_etcd_version(ctx: NodeContext) -> Finding:
     """Every external etcd endpoint runs at least kubeadm's minimum version (external etcd only)."""
     if not ctx.external_etcd:
@@ -105,26 +107,34 @@ def _local_etcd_only(ctx: NodeContext) -> Finding | None:
     return None
 
 
-@REGISTRY.check("Port-2379", severity=Severity.ERROR, roles=CONTROL_PLANE)
+def etcd_address(ctx: NodeContext) -> str:
+    """Where kubeadm binds etcd's ports to test them: the advertise address, else the one it
+    would detect (the default route's interface, live host only); ``""`` (any address) when
+    neither is known, as under --root."""
+    return ctx.advertise_address or facts.default_route_address(ctx.host)
+
+
+@REGISTRY.check("Port-2379", severity=Severity.ERROR, roles=CONTROL_PLANE, origin="kubeadm")
 def port_etcd_client(ctx: NodeContext) -> Finding:
-    """Nothing listens on etcd's client port (local etcd only)."""
-    return _local_etcd_only(ctx) or port_free(ctx, ETCD_CLIENT_PORT)
+    """Nothing listens on etcd's client port at the address etcd will use (local etcd only)."""
+    return _local_etcd_only(ctx) or port_free(ctx, ETCD_CLIENT_PORT, etcd_address(ctx))
 
 
-@REGISTRY.check("Port-2380", severity=Severity.ERROR, roles=CONTROL_PLANE)
+@REGISTRY.check("Port-2380", severity=Severity.ERROR, roles=CONTROL_PLANE, origin="kubeadm")
 def port_etcd_peer(ctx: NodeContext) -> Finding:
-    """Nothing listens on etcd's peer port (local etcd only)."""
-    return _local_etcd_only(ctx) or port_free(ctx, ETCD_PEER_PORT)
+    """Nothing listens on etcd's peer port at the address etcd will use (local etcd only)."""
+    return _local_etcd_only(ctx) or port_free(ctx, ETCD_PEER_PORT, etcd_address(ctx))
 
 
 @REGISTRY.check(path_id("DirAvailable", ETCD_DATA_DIR), severity=Severity.ERROR,
-                roles=CONTROL_PLANE)
+                roles=CONTROL_PLANE, origin="kubeadm")
 def etcd_data_dir(ctx: NodeContext) -> Finding:
     """etcd's data directory is absent or empty (local etcd only)."""
     return _local_etcd_only(ctx) or dir_available(ctx, ETCD_DATA_DIR)
 
 
-@REGISTRY.check("ExternalEtcdClientCertificates", severity=Severity.ERROR, roles=CONTROL_PLANE)
+@REGISTRY.check("ExternalEtcdClientCertificates", severity=Severity.ERROR, roles=CONTROL_PLANE,
+                origin="kubeadm")
 def external_etcd_certificates(ctx: NodeContext) -> Finding:
     """The external etcd CA, client certificate and key exist (kubeadm's three checks, one id)."""
     if not ctx.external_etcd:
@@ -148,7 +158,7 @@ def control_plane_images(version: str) -> list[str]:
     ]
 
 
-@REGISTRY.check("ImagePull", severity=Severity.ERROR, roles=CONTROL_PLANE)
+@REGISTRY.check("ImagePull", severity=Severity.ERROR, roles=CONTROL_PLANE, origin="kubeadm")
 def image_pull(ctx: NodeContext) -> Finding:
     """Pull the control-plane images through CRI; opt-in (``--pull-images``): it mutates."""
     if not ctx.pull_images:

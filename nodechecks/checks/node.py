@@ -1,4 +1,4 @@
-"""The rest of kubeadm's common checks: ``Hostname``, ``KubeletVersion``, ``Service-Kubelet``,
+"""The rest of kubeadm's common checks: ``Hostname``, ``KubeletVersion``, ``Service-kubelet``,
 ``Port-10250``; then a worker's CA file and the IP forwarding sysctls."""
 
 from __future__ import annotations
@@ -54,22 +54,26 @@ def qualified_name_errors(value: str) -> list[str]:
 
 
 def judge_hostname(name: str, addresses: list[str] | None, lookup_error: str) -> Finding:
-    """kubeadm's warnings, plus (beyond) one when the kubelet would refuse the name as a Node's."""
+    """kubeadm's warnings, and only those (its verdict is ours); a name the kubelet could not
+    register as a Node (not a lowercase RFC 1123 subdomain) is noted in the details."""
     problems = [f'invalid node name format "{name}": {msg}' for msg in qualified_name_errors(name)]
+    notes = []
     if not problems and (len(name) > 253 or not _SUBDOMAIN.match(name)):
-        problems.append(f'node name "{name}" is not a lowercase RFC 1123 subdomain, so the '
-                        "kubelet cannot register a Node by that name")
+        notes.append(f'node name "{name}" is not a lowercase RFC 1123 subdomain, so the '
+                     "kubelet cannot register a Node by that name")
     if addresses is None:
         return unknown(f'whether hostname "{name}" resolves: {lookup_error}',
-                       f"add {name} to /etc/hosts or DNS", name=name, problems=problems)
+                       f"add {name} to /etc/hosts or DNS", name=name, problems=problems,
+                       notes=notes)
     if not addresses:
         problems.append(f'hostname "{name}" could not be reached')
         if lookup_error:
             problems.append(f'hostname "{name}": {lookup_error}')
     if problems:
         return warned("\n".join(problems), f"make {name} a valid name that resolves (/etc/hosts)",
-                      name=name, addresses=addresses)
-    return passed(f"{name} resolves to {', '.join(addresses)}", name=name, addresses=addresses)
+                      name=name, addresses=addresses, notes=notes)
+    return passed(f"{name} resolves to {', '.join(addresses)}", name=name, addresses=addresses,
+                  notes=notes)
 
 
 def _lookup_live(name: str) -> tuple[list[str] | None, str]:
@@ -101,9 +105,14 @@ def node_name(ctx: NodeContext) -> str:
     return ctx.host.read_text("/proc/sys/kernel/hostname").strip().lower()
 
 
-@REGISTRY.check("Hostname", severity=Severity.WARNING)
+@REGISTRY.check("Hostname", severity=Severity.WARNING, origin="kubeadm")
 def hostname(ctx: NodeContext) -> Finding:
-    """The node name is a valid name and resolves (the root's /etc/hosts under --root: no DNS)."""
+    """The node name is a valid name and resolves (the root's /etc/hosts under --root: no DNS).
+
+    The spec says "a valid DNS-1123 subdomain"; kubeadm v1.37.2 applies ``IsQualifiedName`` and
+    warns only on that and on the lookup, so those decide the verdict (kubeadm's source wins);
+    a name that is not a DNS-1123 subdomain is noted in the details.
+    """
     name = node_name(ctx)
     if ctx.host.is_live:
         addresses, error = _lookup_live(name)
@@ -136,7 +145,7 @@ def judge_kubelet_version(
     return passed(f"kubelet {plain} is supported", kubelet=plain)
 
 
-@REGISTRY.check("KubeletVersion", severity=Severity.ERROR)
+@REGISTRY.check("KubeletVersion", severity=Severity.ERROR, origin="kubeadm")
 def kubelet_version(ctx: NodeContext) -> Finding:
     """``kubelet --version`` is within the supported skew (live host only: binaries under a root
     are not run). The skew against the control plane is checked for ``init`` (control-plane)."""
@@ -165,25 +174,29 @@ def judge_service(state: services.ServiceState, service: str) -> Finding:
     return passed(f"{service} service is enabled", unit=state.unit_path)
 
 
-@REGISTRY.check("Service-Kubelet", severity=Severity.WARNING)
+@REGISTRY.check("Service-kubelet", severity=Severity.WARNING, origin="kubeadm")
 def service_kubelet(ctx: NodeContext) -> Finding:
-    """A kubelet service exists and is enabled (read from unit files and ``*.wants`` links)."""
+    """A kubelet service exists and is enabled (read from unit files and ``*.wants`` links).
+
+    kubeadm names it ``Service-`` + the unit name, so the id is ``Service-kubelet`` (lower case).
+    """
     return judge_service(services.service_state(ctx.host, "kubelet"), "kubelet")
 
 
-@REGISTRY.check("Port-10250", severity=Severity.ERROR)
+@REGISTRY.check("Port-10250", severity=Severity.ERROR, origin="kubeadm")
 def port_kubelet(ctx: NodeContext) -> Finding:
     """Nothing listens on the kubelet's port."""
     return port_free(ctx, KUBELET_PORT)
 
 
-@REGISTRY.check(path_id("FileAvailable", CA_CERT), severity=Severity.ERROR, roles=WORKER)
+@REGISTRY.check(path_id("FileAvailable", CA_CERT), severity=Severity.ERROR, roles=WORKER,
+                origin="kubeadm")
 def ca_cert_available(ctx: NodeContext) -> Finding:
     """A joining worker must not have a cluster CA yet (kubeadm join writes it)."""
     return file_available(ctx, CA_CERT)
 
 
-@REGISTRY.check(path_id("FileContent", IPV4_FORWARD), severity=Severity.ERROR)
+@REGISTRY.check(path_id("FileContent", IPV4_FORWARD), severity=Severity.ERROR, origin="kubeadm")
 def ipv4_forward(ctx: NodeContext) -> Finding:
     """IPv4 forwarding is on (for a cluster with an IPv4 CIDR or advertise address)."""
     if 4 not in ctx.ip_families():
@@ -192,7 +205,7 @@ def ipv4_forward(ctx: NodeContext) -> Finding:
                         "sysctl -w net.ipv4.ip_forward=1, and persist it in /etc/sysctl.d/k8s.conf")
 
 
-@REGISTRY.check(path_id("FileContent", IPV6_FORWARD), severity=Severity.ERROR)
+@REGISTRY.check(path_id("FileContent", IPV6_FORWARD), severity=Severity.ERROR, origin="kubeadm")
 def ipv6_forward(ctx: NodeContext) -> Finding:
     """IPv6 forwarding is on, for clusters with an IPv6 CIDR or advertise address only."""
     if 6 not in ctx.ip_families():

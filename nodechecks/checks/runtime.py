@@ -3,14 +3,12 @@
 
 from __future__ import annotations
 
-from kubeadm_verify.checks import Finding, failed, passed, problem, skipped, unknown
+from kubeadm_verify.checks import Finding, failed, passed, skipped, unknown, warned
 from kubeadm_verify.results import Severity
 from nodechecks.catalog import REGISTRY
 from nodechecks.context import NodeContext
 from nodechecks.cri import KNOWN_ENDPOINTS, CriProbe
-from nodechecks.versions import Version
 
-RUNTIME_CONFIG_ERROR_FROM = "1.38.0-0"
 NO_RUNTIME_REMEDIATION = (
     "install and start a CRI runtime (containerd ≥ 2.0 or CRI-O), or name its socket with "
     "nodeRegistration.criSocket"
@@ -58,7 +56,7 @@ def judge_cri(probe: CriProbe) -> Finding:
                   "see the runtime's logs", **evidence)
 
 
-@REGISTRY.check("CRI", severity=Severity.ERROR)
+@REGISTRY.check("CRI", severity=Severity.ERROR, origin="kubeadm")
 def container_runtime(ctx: NodeContext) -> Finding:
     """The runtime answers CRI ``Status`` with ``RuntimeReady``.
 
@@ -75,42 +73,47 @@ def container_runtime(ctx: NodeContext) -> Finding:
     return judge_cri(ctx.cri)
 
 
-def judge_runtime_config(probe: CriProbe, kubelet: Version | None) -> Finding:
-    """``RuntimeConfig`` implemented → pass; ``Unimplemented`` → a warning for kubelets < 1.38,
-    an error from 1.38 (kubernetes/kubernetes#135923, planned upstream)."""
+def judge_runtime_config(probe: CriProbe) -> Finding:
+    """kubeadm v1.37.2: ``RuntimeConfig`` implemented → pass; ``Unimplemented`` → a warning
+    (its error for kubelet ≥ 1.38 is still a TODO upstream); a runtime that cannot be asked, or
+    any other failure of the call → an error."""
     evidence: dict[str, object] = {"endpoint": probe.endpoint}
     if probe.version is not None:
         evidence.update(runtime=probe.version.runtime_name, version=probe.version.runtime_version)
-    if probe.unavailable or probe.status_error:
-        return unknown("whether the runtime implements RuntimeConfig: "
-                       f"{probe.unavailable or probe.status_error}", "", **evidence)
+    if probe.unavailable:
+        return unknown(f"whether the runtime implements RuntimeConfig: {probe.unavailable}",
+                       "install grpcio so the runtime can be asked over CRI", **evidence)
+    if probe.status_error:
+        return failed("could not check if the runtime config is available: failed to call "
+                      f"RuntimeConfig gRPC method: {probe.status_error}",
+                      f"start the runtime behind {probe.endpoint}", **evidence)
     error = probe.config_error
     if error is None:
         return passed(f"the runtime implements RuntimeConfig (cgroup driver {probe.cgroup_driver})",
                       cgroup_driver=probe.cgroup_driver, **evidence)
     if error.code != "Unimplemented":
-        return unknown(f"whether the runtime implements RuntimeConfig: {error}", "", **evidence)
-    severity = Severity.WARNING
-    if kubelet is not None and kubelet.at_least(RUNTIME_CONFIG_ERROR_FROM):
-        severity = Severity.ERROR
-    return problem(
-        severity,
-        "the container runtime does not implement the CRI RuntimeConfig method, which the kubelet "
-        "uses to detect the cgroup driver; kubelet v1.38 and newer may refuse to start without it",
+        return failed("could not check if the runtime config is available: failed to call "
+                      f"RuntimeConfig gRPC method: {error}", "see the runtime's logs", **evidence)
+    return warned(
+        "You must update your container runtime to a version that supports the CRI method "
+        "RuntimeConfig. Falling back to using cgroupDriver from kubelet config will be removed in "
+        "1.38. For more information, see "
+        "https://git.k8s.io/enhancements/keps/sig-node/4033-group-driver-detection-over-cri",
         "upgrade the runtime (containerd v2.0+, CRI-O v1.28+)", **evidence)
 
 
-@REGISTRY.check("ContainerRuntimeVersion", severity=Severity.WARNING)
+@REGISTRY.check("ContainerRuntimeVersion", severity=Severity.ERROR, origin="kubeadm")
 def container_runtime_version(ctx: NodeContext) -> Finding:
     """The runtime implements CRI ``RuntimeConfig`` (KEP-4033; containerd 1.7 does not).
 
-    kubeadm v1.37 only warns; the error for kubelet ≥ 1.38 follows the open upstream PR #135923.
+    As kubeadm v1.37.2: a missing method is a warning, a runtime that does not answer an error
+    (the spec's table says "warning"; kubeadm's source returns an error when it cannot connect or
+    the call fails otherwise, and kubeadm's source wins).
     """
     if not ctx.host.is_live:
         return skipped("the container runtime is asked on the live host only")
-    if ctx.cri is None:
-        count = len(ctx.cri_endpoints)
-        why = "no CRI socket was found" if count == 0 else f"{count} CRI sockets were found"
-        return unknown(f"whether the runtime implements RuntimeConfig: {why}",
-                       NO_RUNTIME_REMEDIATION)
-    return judge_runtime_config(ctx.cri, ctx.effective_kubelet_version)
+    endpoints_problem = judge_endpoints(ctx.cri_endpoints, bool(ctx.cri_socket))
+    if endpoints_problem is not None:
+        return endpoints_problem
+    assert ctx.cri is not None
+    return judge_runtime_config(ctx.cri)

@@ -6,17 +6,18 @@ from __future__ import annotations
 import os
 
 from kubeadm_verify.checks import CONTROL_PLANE, Finding, failed, passed, skipped, warned
+from kubeadm_verify.pins import KUBEADM_VERSION
 from kubeadm_verify.results import Severity
 from nodechecks import facts
 from nodechecks.catalog import REGISTRY
 from nodechecks.context import NodeContext
-from nodechecks.versions import KUBEADM_VERSION, Version
+from nodechecks.versions import Version
 
 CONTROL_PLANE_NUM_CPU = 2
 CONTROL_PLANE_MEM_MB = 1700
 
 
-@REGISTRY.check("IsPrivilegedUser", severity=Severity.ERROR)
+@REGISTRY.check("IsPrivilegedUser", severity=Severity.ERROR, origin="kubeadm")
 def is_privileged_user(ctx: NodeContext) -> Finding:
     """The effective user is root, as kubeadm requires to write /etc/kubernetes."""
     if not ctx.host.is_live:
@@ -37,7 +38,7 @@ def judge_num_cpu(count: int, required: int = CONTROL_PLANE_NUM_CPU) -> Finding:
     return passed(f"{count} CPUs available", cpus=count)
 
 
-@REGISTRY.check("NumCPU", severity=Severity.ERROR, roles=CONTROL_PLANE)
+@REGISTRY.check("NumCPU", severity=Severity.ERROR, roles=CONTROL_PLANE, origin="kubeadm")
 def num_cpu(ctx: NodeContext) -> Finding:
     """At least two CPUs, as kubeadm counts (the affinity mask; the online list under --root)."""
     fact = facts.cpu_count(ctx.host)
@@ -55,7 +56,7 @@ def judge_mem(total_mb: int, required_mb: int = CONTROL_PLANE_MEM_MB) -> Finding
     return passed(f"{total_mb} MB of RAM", mem_mb=total_mb)
 
 
-@REGISTRY.check("Mem", severity=Severity.ERROR, roles=CONTROL_PLANE)
+@REGISTRY.check("Mem", severity=Severity.ERROR, roles=CONTROL_PLANE, origin="kubeadm")
 def mem(ctx: NodeContext) -> Finding:
     """At least 1700 MB of RAM (sysinfo on the live host, MemTotal under --root)."""
     fact = facts.mem_total_mb(ctx.host)
@@ -83,7 +84,8 @@ def judge_kubernetes_version(target: str, kubeadm: str = KUBEADM_VERSION) -> Fin
                   kubernetes_version=str(version))
 
 
-@REGISTRY.check("KubernetesVersion", severity=Severity.WARNING, roles=CONTROL_PLANE)
+@REGISTRY.check("KubernetesVersion", severity=Severity.WARNING, roles=CONTROL_PLANE,
+                origin="kubeadm")
 def kubernetes_version(ctx: NodeContext) -> Finding:
     """The target version is not newer than the kubeadm release this suite follows (v1.37).
 

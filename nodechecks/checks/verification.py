@@ -18,7 +18,7 @@ def verify(
     config: tuple[str, dict[str, str]] | None,
     ostype: str,
     cgroup_version: int,
-    subsystems: list[str],
+    subsystems: list[str] | None,
     kubelet: Version | None,
     spec: SysSpec = DEFAULT_SYS_SPEC,
 ) -> Validation:
@@ -30,7 +30,10 @@ def verify(
         result.extend(validators.validate_kernel_config(config[1], spec,
                                                         cgroup_v2=cgroup_version == 2))
     result.extend(validators.validate_os(ostype, spec))
-    result.extend(validators.validate_cgroups(cgroup_version, subsystems, spec, kubelet))
+    if subsystems is None:
+        result.extend(validators.unknown_cgroups(cgroup_version, spec, kubelet))
+    else:
+        result.extend(validators.validate_cgroups(cgroup_version, subsystems, spec, kubelet))
     return result
 
 
@@ -56,18 +59,26 @@ def _remediation(result: Validation) -> str:
     return "see the items in the details; upgrade the kernel if it is unsupported"
 
 
-@REGISTRY.check("SystemVerification", severity=Severity.ERROR)
+@REGISTRY.check("SystemVerification", severity=Severity.ERROR, origin="kubeadm")
 def system_verification(ctx: NodeContext) -> Finding:
     """Kernel release (warning), kernel config per cgroup version (never modprobe: a missing
     config is a warning), OS, cgroup controllers and the cgroup v1 deprecation (an error for
-    kubelet ≥ 1.35: the installed kubelet, else the target version's)."""
+    kubelet ≥ 1.35).
+
+    As kubeadm, the kubelet on ``$PATH`` decides the deprecation's severity, and a kubelet that
+    cannot be run is an error of its own ("couldn't get kubelet version"); the validators still
+    run, so their items are in the details. Under ``--root`` the kubelet is not run: the target
+    version's kubelet stands in for it.
+    """
     release = ctx.kernel_release
     config = ctx.kernel_config
     ostype = ctx.host.read_text("/proc/sys/kernel/ostype").strip()
     mode = ctx.cgroup
-    subsystems = facts.cgroup_subsystems(ctx.host, mode)
-    kubelet = ctx.effective_kubelet_version
+    subsystems = facts.cgroup_subsystems(ctx.host, mode, release)
+    kubelet = ctx.kubelet.version if ctx.host.is_live else ctx.effective_kubelet_version
     result = verify(release, config, ostype, mode.version, subsystems, kubelet)
+    if ctx.host.is_live and ctx.kubelet.version is None:
+        result.errors.insert(0, f"couldn't get kubelet version: {ctx.kubelet.error}")
     os_release = {}
     if ctx.host.exists("/etc/os-release"):
         os_release = parse_os_release(ctx.host.read_text("/etc/os-release"))
@@ -76,6 +87,7 @@ def system_verification(ctx: NodeContext) -> Finding:
         kernel_config=config[0] if config else None,
         cgroup_version=mode.version,
         cgroup_mountpoint=mode.mountpoint,
+        cgroup_source=mode.source,
         kubelet_version=str(kubelet) if kubelet else None,
         os_release=os_release.get("PRETTY_NAME", ""),
     )

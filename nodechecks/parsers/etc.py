@@ -17,11 +17,11 @@ def parse_os_release(text: str) -> dict[str, str]:
             continue
         key, sep, value = line.partition("=")
         if not sep or not re.match(r"^[A-Z][A-Z0-9_]*$", key):
-            raise ParseError("os-release", f"malformed line {line[:60]!r}")
+            raise ParseError("os-release", "a line is not KEY=value")
         try:
             words = shlex.split(value)
         except ValueError as exc:
-            raise ParseError("os-release", f"bad quoting in {line[:60]!r}") from exc
+            raise ParseError("os-release", "a value has unbalanced quotes") from exc
         fields[key] = " ".join(words)
     return fields
 
@@ -55,5 +55,5 @@ def parse_machine_id(text: str) -> str:
     """``/etc/machine-id``: 32 lower-case hex digits; ``uninitialized`` and blanks are not ids."""
     value = text.strip()
     if not _MACHINE_ID.match(value):
-        raise ParseError("machine-id", f"not a machine id: {value[:40]!r}")
+        raise ParseError("machine-id", f"not 32 lower-case hex digits ({len(value)} characters)")
     return value

@@ -46,25 +46,31 @@ _TCP_ROW = re.compile(
 )
 
 
-def parse_proc_net_tcp(text: str, source: str = "tcp") -> list[TcpSocket]:
-    """``/proc/net/tcp`` or ``tcp6``: a header line, then one row per socket."""
+def parse_proc_net_tcp(text: str, source: str = "tcp", *,
+                       listening_only: bool = False) -> list[TcpSocket]:
+    """``/proc/net/tcp`` or ``tcp6``: a header line, then one row per socket.
+
+    ``listening_only`` still checks every row but decodes the addresses of LISTEN rows only: a
+    busy host has thousands of connected sockets, and the port checks look at listeners alone."""
     lines = [line for line in text.splitlines() if line.strip()]
     if not lines:
         return []
     if "local_address" not in lines[0]:
-        raise ParseError(source, f"no header line, found {lines[0][:60]!r}")
+        raise ParseError(source, "the first line is not the header")
     sockets = []
     for line in lines[1:]:
         match = _TCP_ROW.match(line)
         if match is None:
-            raise ParseError(source, f"malformed row {line.strip()[:60]!r}")
+            raise ParseError(source, "a row does not have the expected fields")
+        state = int(match.group(5), 16)
+        if listening_only and state != TCP_LISTEN:
+            continue
         try:
             local, remote = _hex_address(match.group(1)), _hex_address(match.group(3))
         except ValueError as exc:
-            raise ParseError(source, f"bad address in {line.strip()[:60]!r}") from exc
+            raise ParseError(source, "a row holds an address that does not decode") from exc
         sockets.append(
-            TcpSocket(local, int(match.group(2), 16), remote, int(match.group(4), 16),
-                      int(match.group(5), 16))
+            TcpSocket(local, int(match.group(2), 16), remote, int(match.group(4), 16), state)
         )
     return sockets
 
@@ -94,7 +100,7 @@ def parse_proc_net_route(text: str) -> list[Route]:
     if not lines:
         return []
     if not lines[0].startswith("Iface"):
-        raise ParseError("route", f"no header line, found {lines[0][:60]!r}")
+        raise ParseError("route", "the first line is not the header")
     routes = []
     for line in lines[1:]:
         parts = line.split()
@@ -103,7 +109,7 @@ def parse_proc_net_route(text: str) -> list[Route]:
             mask = int(ipaddress.IPv4Address(_hex_address(parts[7])))
             flags, metric = int(parts[3], 16), int(parts[6])
         except (ValueError, IndexError) as exc:
-            raise ParseError("route", f"malformed row {line.strip()[:60]!r}") from exc
+            raise ParseError("route", "a row does not have the expected fields") from exc
         prefix = bin(mask).count("1")
         routes.append(Route(parts[0], destination, prefix, gateway, flags, metric))
     return routes
@@ -123,7 +129,7 @@ def parse_proc_net_ipv6_route(text: str) -> list[Route]:
             gateway = str(ipaddress.IPv6Address(bytes.fromhex(parts[4])))
             prefix, metric, flags = int(parts[1], 16), int(parts[5], 16), int(parts[8], 16)
         except ValueError as exc:
-            raise ParseError("ipv6_route", f"malformed row {line.strip()[:60]!r}") from exc
+            raise ParseError("ipv6_route", "a row does not have the expected fields") from exc
         routes.append(Route(parts[9], destination, prefix, gateway, flags, metric))
     return routes
 
@@ -131,3 +137,34 @@ def parse_proc_net_ipv6_route(text: str) -> list[Route]:
 def default_routes(routes: list[Route]) -> list[Route]:
     """Usable default routes: prefix 0, up, no reject (IPv6 keeps an unreachable one on ``lo``)."""
     return [route for route in routes if route.is_default]
+
+
+def parse_fib_trie_local(text: str) -> list[ipaddress.IPv4Network]:
+    """The IPv4 networks the kernel treats as this host's own (``host LOCAL`` entries of
+    ``/proc/net/fib_trie``): a bind to an address in them can succeed, to any other cannot."""
+    networks: set[ipaddress.IPv4Network] = set()
+    last = ""
+    for line in text.splitlines():
+        words = line.split()
+        if len(words) >= 2 and words[0] == "|--":
+            last = words[1]
+        elif len(words) >= 3 and words[0].startswith("/") and words[1:3] == ["host", "LOCAL"]:
+            try:
+                networks.add(ipaddress.IPv4Network(f"{last}{words[0]}", strict=False))
+            except ValueError as exc:
+                raise ParseError("fib_trie", "a LOCAL entry is not an address") from exc
+    return sorted(networks)
+
+
+def parse_if_inet6(text: str) -> list[ipaddress.IPv6Address]:
+    """The IPv6 addresses of ``/proc/net/if_inet6`` (32 hex digits first on each line)."""
+    addresses = []
+    for line in text.splitlines():
+        words = line.split()
+        if not words:
+            continue
+        try:
+            addresses.append(ipaddress.IPv6Address(bytes.fromhex(words[0])))
+        except ValueError as exc:
+            raise ParseError("if_inet6", "a line does not start with an address") from exc
+    return addresses

@@ -46,14 +46,12 @@ API_ONLY = tuple(spec for spec in STANDARD_BASE if any(name in spec for name in 
 
 
 def real_package() -> Path:
-    """The cached real test tarball, or a skip that says how to get one."""
-    try:
-        from bootstrap.testpkg import e2e_test_package_cached
-    except ImportError as exc:
-        pytest.skip(f"bootstrap.testpkg is not importable ({exc}); the real package is unknown")
+    """The cached real test tarball (the session builds it first), or a failure that says how."""
+    from bootstrap.testpkg import e2e_test_package_cached
+
     path = e2e_test_package_cached(VERSION)
     if path is None:
-        pytest.skip(f"no real {VERSION} test package cached yet; build it with "
+        pytest.fail(f"no real {VERSION} test package cached; build it with "
                     "bootstrap.testpkg.build_test_package (go test -c k8s.io/kubernetes/test/e2e)")
     return path
 
@@ -91,10 +89,7 @@ def test_real_package_selects_exactly_the_standard_base(workspace: Workspace,
 @pytest.mark.cluster
 def test_standard_base_against_a_real_cluster(workspace: Workspace, real_mirror: Mirror,
                                               request: pytest.FixtureRequest) -> None:
-    try:
-        cluster = request.getfixturevalue("kv_cluster")
-    except pytest.FixtureLookupError:
-        pytest.skip("the kv_cluster fixture (bootstrap.fixtures) is not registered")
+    cluster = request.getfixturevalue("kv_cluster")
     context = ["--context", cluster.context] if cluster.context else []
     done = workspace.run("--mirror", real_mirror.url, "--kubeconfig", str(cluster.kubeconfig),
                          *context, "--mode", "standard-base", "--parallel", "8",

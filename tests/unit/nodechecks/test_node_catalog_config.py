@@ -19,10 +19,9 @@ KUBEADM_INIT_ORDER = [
     "FileAvailable--etc-kubernetes-manifests-kube-controller-manager.yaml",
     "FileAvailable--etc-kubernetes-manifests-kube-scheduler.yaml",
     "FileAvailable--etc-kubernetes-manifests-etcd.yaml", "HTTPProxy", "HTTPProxyCIDR", "CRI",
-    "ContainerRuntimeVersion", "Swap", "FileExisting-conntrack", "FileExisting-ip",
-    "FileExisting-iptables", "FileExisting-mount", "FileExisting-nsenter",
-    "FileExisting-ebtables", "FileExisting-ethtool", "FileExisting-socat", "FileExisting-tc",
-    "FileExisting-touch", "SystemVerification", "Hostname", "KubeletVersion", "Service-Kubelet",
+    "ContainerRuntimeVersion", "Swap", "FileExisting-conntrack", "FileExisting-losetup",
+    "FileExisting-mount", "FileExisting-cp", "SystemVerification", "Hostname", "KubeletVersion",
+    "Service-kubelet",
     "Port-10250", "FileContent--proc-sys-net-ipv4-ip_forward",
     "FileContent--proc-sys-net-ipv6-conf-default-forwarding", "ExternalEtcdVersion",
     "Port-2379", "Port-2380", "DirAvailable--var-lib-etcd", "ExternalEtcdClientCertificates",
@@ -35,7 +34,8 @@ KUBEADM_JOIN_ORDER = [
     "FileContent--proc-sys-net-ipv4-ip_forward",
 ]
 BEYOND = ["KernelModule-br_netfilter", "KernelModule-overlay",
-          "FileContent--proc-sys-net-bridge-bridge-nf-call-iptables", "CgroupDriver",
+          "FileContent--proc-sys-net-bridge-bridge-nf-call-iptables", "InPath-iptables",
+          "CgroupDriver",
           "DefaultRoute", "TimeSync", "ResolvConf", "MachineID", "Inotify", "PidMax",
           "DiskSpace--var-lib"]
 
@@ -46,6 +46,19 @@ def test_kubeadm_init_and_join_orders_are_kept() -> None:
     assert [i for i in ids if i in KUBEADM_JOIN_ORDER] == KUBEADM_JOIN_ORDER
     assert ids[-len(BEYOND):] == BEYOND
     assert len({i.lower() for i in ids}) == len(ids)
+
+
+def test_every_check_declares_its_origin() -> None:
+    origins = {check.id: check.origin for check in REGISTRY}
+    assert {i for i, o in origins.items() if o == "beyond"} == set(BEYOND)
+    assert {i for i, o in origins.items() if o == "kubeadm"} == set(KUBEADM_INIT_ORDER) | set(
+        KUBEADM_JOIN_ORDER) | {"FileAvailable--etc-kubernetes-kubelet.conf",
+                               "FileAvailable--etc-kubernetes-bootstrap-kubelet.conf",
+                               "FileAvailable--etc-kubernetes-pki-ca.crt"}
+    # kubeadm v1.32/v1.33 dropped these; they are not kubeadm ids any more
+    dropped = {f"FileExisting-{n}" for n in
+               ("ip", "iptables", "nsenter", "ebtables", "ethtool", "socat", "tc", "touch")}
+    assert not dropped & set(origins)
 
 
 def test_every_check_says_why_in_its_docstring() -> None:
@@ -126,6 +139,56 @@ def test_join_configuration_means_worker(root: Path, tmp_path: Path,
     assert checks["FileContent--proc-sys-net-ipv4-ip_forward"]["status"] == "skip"
 
 
+EXTERNAL_ETCD_CONFIG = """\
+apiVersion: kubeadm.k8s.io/v1beta4
+kind: InitConfiguration
+nodeRegistration:
+  criSocket: unix:///run/kvnode/cri.sock
+---
+apiVersion: kubeadm.k8s.io/v1beta4
+kind: ClusterConfiguration
+kubernetesVersion: v1.37.2
+etcd:
+  external:
+    endpoints: ["https://10.0.0.9:2379"]
+    caFile: /etc/kvnode/etcd-ca.crt
+    certFile: /etc/kvnode/etcd.crt
+    keyFile: /etc/kvnode/etcd.key
+"""
+
+
+def test_external_etcd_and_cri_socket_reach_the_checks(
+        root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("bootstrap.config")
+    config = tmp_path / "external.yaml"
+    config.write_text(EXTERNAL_ETCD_CONFIG)
+    (root / "etc/kvnode").mkdir(parents=True)
+    (root / "etc/kvnode/etcd-ca.crt").write_text("x")
+    (root / "var/lib/etcd").mkdir()
+    (root / "var/lib/etcd/member").write_text("an old etcd")  # not ours to judge: external etcd
+    code, checks = run_json(["node", "--root", str(root), "--config", str(config), "--format",
+                             "json", "--output-dir", str(tmp_path / "r")], capsys)
+    for local in ("Port-2379", "Port-2380", "DirAvailable--var-lib-etcd"):
+        assert checks[local]["status"] == "skip", local
+    certificates = checks["ExternalEtcdClientCertificates"]
+    assert certificates["status"] == "fail" and certificates["details"]["missing"] == [
+        "/etc/kvnode/etcd.crt", "/etc/kvnode/etcd.key"]
+    assert code == 1
+    assert "unsupported field" not in capsys.readouterr().err  # both fields are used
+
+
+def test_cri_socket_from_the_config_is_the_one_asked(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("bootstrap.config")
+    config = tmp_path / "external.yaml"
+    config.write_text(EXTERNAL_ETCD_CONFIG)
+    main(["node", "--config", str(config), "--format", "json", "--output-dir",
+          str(tmp_path / "r")])
+    checks = {c["id"]: c for c in json.loads(capsys.readouterr().out)["checks"]}
+    assert "unix:///run/kvnode/cri.sock" in checks["CRI"]["message"] + json.dumps(
+        checks["CRI"]["details"])
+
+
 def test_unreadable_config_is_a_start_failure(root: Path, tmp_path: Path,
                                               capsys: pytest.CaptureFixture[str]) -> None:
     pytest.importorskip("bootstrap.config")
@@ -160,3 +223,21 @@ def test_proxy_rules(host: str, no_proxy: str, proxied: bool) -> None:
     env = {"https_proxy": "http://proxy:3128", "no_proxy": no_proxy}
     assert bool(proxy_for("https", host, "1234", env)) is proxied
     assert proxy_for("https", host, "1234", {}) == ""
+
+
+def test_node_fields_read_and_refused() -> None:
+    from kubeadm_verify.errors import InputError
+    from kubeadm_verify.settings import ExternalEtcd
+    from nodechecks.configfields import node_fields
+
+    fields = node_fields(EXTERNAL_ETCD_CONFIG, "x.yaml")
+    assert fields.cri_socket == "unix:///run/kvnode/cri.sock"
+    assert fields.etcd == ExternalEtcd(("https://10.0.0.9:2379",), "/etc/kvnode/etcd-ca.crt",
+                                       "/etc/kvnode/etcd.crt", "/etc/kvnode/etcd.key")
+    assert node_fields(INIT_CONFIG, "x.yaml").etcd == ExternalEtcd()
+    assert node_fields("{unbalanced", "x.yaml").cri_socket == ""  # the reader reports syntax
+    no_endpoints = EXTERNAL_ETCD_CONFIG.replace('["https://10.0.0.9:2379"]', "[]")
+    with pytest.raises(InputError, match="endpoints: Required value"):
+        node_fields(no_endpoints, "x.yaml")
+    with pytest.raises(InputError, match="criSocket must be a string"):
+        node_fields(EXTERNAL_ETCD_CONFIG.replace("unix:///run/kvnode/cri.sock", "[1]"), "x.yaml")

@@ -110,8 +110,10 @@ def test_runtime_without_runtime_config(fake_runtime: tuple[str, Runtime], run_l
     state.runtime_config = False
     warning = run_live("ContainerRuntimeVersion", cri_socket=socket)
     assert warning.status is Status.WARN and "RuntimeConfig" in warning.message
-    error = run_live("ContainerRuntimeVersion", cri_socket=socket, kubernetes_version="v1.38.0")
-    assert error.status is Status.FAIL
+    assert warning.message.startswith("You must update your container runtime")
+    # kubeadm v1.37.2 warns whatever the kubelet's version (its 1.38 error is a TODO upstream)
+    later = run_live("ContainerRuntimeVersion", cri_socket=socket, kubernetes_version="v1.38.0")
+    assert later.status is Status.WARN
     assert run_live("CRI", cri_socket=socket).status is Status.PASS
 
 
@@ -135,8 +137,9 @@ def test_dead_socket_and_no_socket(tmp_path: Path, run_live: Run) -> None:
     result = run_live("CRI", cri_socket=str(dead))
     assert result.status is Status.FAIL
     assert result.message.startswith("container runtime is not running: rpc error: code = ")
-    unknown = run_live("ContainerRuntimeVersion", cri_socket=str(dead))
-    assert unknown.status is Status.WARN and unknown.message.startswith("cannot determine")
+    version = run_live("ContainerRuntimeVersion", cri_socket=str(dead))  # an error, as kubeadm
+    assert version.status is Status.FAIL and version.message.startswith(
+        "could not check if the runtime config is available")
 
 
 def test_grpc_missing_is_cannot_determine(fake_runtime: tuple[str, Runtime], run_live: Run,

@@ -113,31 +113,56 @@ def test_cgroup_falls_back_to_proc_mounts(tmp_path: Path) -> None:
     assert (mode.version, mode.source) == (2, "/proc/mounts")
 
 
-def test_tmpfs_without_memory_dir_is_v2_and_no_cgroup_mount_is_an_error() -> None:
+def test_tmpfs_is_v1_only_with_v1_controllers_below_and_no_cgroup_mount_is_an_error() -> None:
     from nodechecks.parsers.procfs import Mount
 
     tmpfs = [Mount("tmpfs", "/sys/fs/cgroup", "tmpfs")]
-    assert facts.cgroup_mode_from_mounts(tmpfs, memory_is_dir=False) == (2, "/sys/fs/cgroup")
+    assert facts.cgroup_mode_from_mounts(tmpfs) == (2, "/sys/fs/cgroup")
+    v1 = [*tmpfs, Mount("cgroup", "/sys/fs/cgroup/memory", "cgroup")]
+    assert facts.cgroup_mode_from_mounts(v1) == (1, "/sys/fs/cgroup")
     unified = [Mount("cgroup2", "/sys/fs/cgroup/unified", "cgroup2")]
-    assert facts.cgroup_mode_from_mounts(unified, memory_is_dir=False)[0] == 2
+    assert facts.cgroup_mode_from_mounts(unified)[0] == 2
     with pytest.raises(ParseError):
-        facts.cgroup_mode_from_mounts([Mount("/dev/sda", "/", "ext4")], memory_is_dir=False)
+        facts.cgroup_mode_from_mounts([Mount("/dev/sda", "/", "ext4")])
 
 
-def test_v2_subsystems_devices_implicit_freezer_from_cgroup_freeze(tmp_path: Path) -> None:
+def test_a_root_whose_mountinfo_says_v1_is_v1_without_any_sys(tmp_path: Path) -> None:
+    write(tmp_path, "proc/self/mountinfo", (RECORDED / "mountinfo-v1-hybrid").read_text())
+    assert not (tmp_path / "sys").exists()
+    assert facts.cgroup_mode(Host(str(tmp_path))).version == 1
+
+
+def test_v2_freezer_from_the_kernel_release_without_writing(tmp_path: Path) -> None:
     write(tmp_path, "sys/fs/cgroup/cgroup.controllers", "cpuset cpu memory pids\n")
     host = Host(str(tmp_path))
     mode = facts.CgroupMode(2, "/sys/fs/cgroup", "test")
-    assert facts.cgroup_subsystems(host, mode) == ["devices", "cpuset", "cpu", "memory", "pids"]
-    write(tmp_path, "sys/fs/cgroup/system.slice/cgroup.freeze", "0\n")
     before = set(os.listdir(tmp_path / "sys/fs/cgroup"))
-    assert "freezer" in facts.cgroup_subsystems(host, mode)
-    assert set(os.listdir(tmp_path / "sys/fs/cgroup")) == before  # nothing was created
+    # no child cgroup is visible: a 5.2+ kernel has cgroup.freeze all the same
+    assert facts.cgroup_subsystems(host, mode, "6.8.0-45-generic") == [
+        "devices", "freezer", "cpuset", "cpu", "memory", "pids"]
+    assert facts.cgroup_subsystems(host, mode, "5.1.21") == [
+        "devices", "cpuset", "cpu", "memory", "pids"]
+    write(tmp_path, "sys/fs/cgroup/system.slice/cgroup.freeze", "0\n")
+    assert "freezer" in (facts.cgroup_subsystems(host, mode, "5.1.21") or [])
+    assert set(os.listdir(tmp_path / "sys/fs/cgroup")) == before | {"system.slice"}
+
+
+def test_missing_controller_lists_are_unknown_not_empty(tmp_path: Path) -> None:
+    host = Host(str(tmp_path))
+    assert facts.cgroup_subsystems(host, facts.CgroupMode(2, "/sys/fs/cgroup", "t"), "6.8") is None
+    assert facts.cgroup_subsystems(host, facts.CgroupMode(1, "/sys/fs/cgroup", "t"), "6.8") is None
+
+
+def test_kernel_at_least() -> None:
+    assert facts.kernel_at_least("5.2.0", (5, 2)) and facts.kernel_at_least("10.0", (5, 2))
+    assert not facts.kernel_at_least("4.19.300-x", (5, 2))
+    assert not facts.kernel_at_least("weird", (5, 2))
 
 
 def test_v1_subsystems_from_proc_cgroups(tmp_path: Path) -> None:
     write(tmp_path, "proc/cgroups", (FABRICATED / "cgroups-v1-no-pids").read_text())
-    subsystems = facts.cgroup_subsystems(Host(str(tmp_path)), facts.CgroupMode(1, "/x", "t"))
+    subsystems = facts.cgroup_subsystems(Host(str(tmp_path)), facts.CgroupMode(1, "/x", "t"), "6.8")
+    assert subsystems is not None
     assert "pids" not in subsystems and "memory" in subsystems
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +11,7 @@ import pytest
 
 from kubeadm_verify.cli import main
 from nodechecks.checks import REGISTRY
+from tests.unit.nodechecks.entry_point import PLUGIN, declared, env_with_entry_point
 
 
 def test_cli_main_over_a_fabricated_root(root: Path, tmp_path: Path,
@@ -22,7 +22,7 @@ def test_cli_main_over_a_fabricated_root(root: Path, tmp_path: Path,
     assert code == 0
     assert [c["id"] for c in report["checks"]] == REGISTRY.ids()
     assert report["summary"]["fail"] == 0 and report["summary"]["error"] == 0
-    assert report["summary"]["pass"] == 40 and report["summary"]["skip"] == 14
+    assert report["summary"]["pass"] == 35 and report["summary"]["skip"] == 14
     assert json.loads((out / "node/results.json").read_text())["summary"] == report["summary"]
     assert "Port-6443" in (out / "node/junit.xml").read_text()
 
@@ -57,19 +57,27 @@ def test_cli_text_output_is_kubeadm_style(root: Path, tmp_path: Path,
 def test_cli_worker_role_and_kubernetes_version(root: Path, tmp_path: Path,
                                                 capsys: pytest.CaptureFixture[str]) -> None:
     args = ["node", "--root", str(root), "--format", "json", "--output-dir", str(tmp_path),
-            "--role", "worker", "--kubernetes-version", "v1.31.0"]
+            "--role", "control-plane", "--kubernetes-version", "v1.31.0"]
     assert main(args) == 1  # Kubernetes 1.31 still needs conntrack, which the root lacks
     checks = {c["id"]: c for c in json.loads(capsys.readouterr().out)["checks"]}
     assert [i for i, c in checks.items() if c["status"] == "fail"] == ["FileExisting-conntrack"]
+    worker = [*args[:-3], "worker", *args[-2:]]
+    assert main(worker) == 0  # kubeadm join knows no version, so never checks conntrack
+    checks = {c["id"]: c for c in json.loads(capsys.readouterr().out)["checks"]}
+    assert checks["FileExisting-conntrack"]["status"] == "skip"
     assert checks["NumCPU"]["status"] == "skip"
     assert checks["FileAvailable--etc-kubernetes-pki-ca.crt"]["status"] == "pass"
 
 
-def test_plain_pytest_pyargs_over_the_root(root: Path) -> None:
-    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+def test_the_node_plugin_is_a_pytest11_entry_point_named_after_its_module() -> None:
+    assert declared() == PLUGIN
+
+
+def test_plain_pytest_pyargs_over_the_root(root: Path, tmp_path: Path) -> None:
+    env = env_with_entry_point(tmp_path / "site")
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--pyargs", "nodechecks",
          "--node-root", str(root), "-o", "addopts=", "-o", "testpaths="],
         capture_output=True, text=True, timeout=120, env=env, cwd=root, check=False)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    assert "40 passed, 14 skipped" in done.stdout
+    assert "35 passed, 14 skipped" in done.stdout

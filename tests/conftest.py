@@ -1,0 +1,50 @@
+"""The suite builds what it needs before any test runs, so `python3 -m pytest` on a fresh machine
+runs exactly what CI runs: no integration test is skipped for want of a cached build.
+
+The pinned upstream binaries and the e2e test package are built once from the published Go
+modules into ``~/.cache/kubeadm-verify``; on a machine that has them this costs a fraction of a
+second (the cache is verified, not rebuilt). A selection of unit tests only builds nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+
+PREPARE = "KUBEADM_VERIFY_PREPARE"
+"""``never`` keeps the session from building anything (the tests that need a build then fail,
+saying what is missing); the default builds what the selected tests need."""
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    if os.environ.get("PYTEST_XDIST_WORKER") or os.environ.get(PREPARE, "") == "never":
+        return
+    if not any("/integration/" in item.nodeid or item.nodeid.startswith("tests/integration")
+               for item in session.items):
+        return
+    capture = session.config.pluginmanager.getplugin("capturemanager")
+    with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
+        _prepare(session.config)
+
+
+def _prepare(config: pytest.Config) -> None:
+    from bootstrap.binaries import ensure_binaries
+    from bootstrap.testpkg import build_test_package, e2e_test_package_cached
+    from kubeadm_verify.errors import VerifyError
+
+    reporter = config.pluginmanager.getplugin("terminalreporter")
+    try:
+        bins = ensure_binaries(source="build")
+        if e2e_test_package_cached() is None:
+            with tempfile.TemporaryDirectory(prefix="kubeadm-verify-testpkg-") as scratch:
+                build_test_package(None, Path(scratch))
+    except VerifyError as exc:  # loud, never a quiet skip of every test that needed the build
+        pytest.exit(f"the integration tests need the pinned upstream builds: {exc} "
+                    "(unit tests alone: python3 -m pytest tests/unit)", returncode=3)
+    if reporter is not None:
+        reporter.write_line(f"upstream binaries: {bins}")
+

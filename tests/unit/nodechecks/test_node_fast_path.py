@@ -1,0 +1,145 @@
+"""The node tier's two ways in, ``nodechecks.run.run`` and a pytest session over ``nodechecks``,
+give the same results from the same settings; the direct one never imports pytest, the
+kubernetes client or rich."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kubeadm_verify.errors import InputError, UsageError
+from kubeadm_verify.results import CheckResult, TierReport
+from kubeadm_verify.runner import run_tier
+from kubeadm_verify.settings import NodeSettings
+from nodechecks.checks import REGISTRY
+from nodechecks.configure import node_settings
+from nodechecks.run import run
+from tests.unit.nodechecks.node_roots import write
+
+PLUGINS = ("kubeadm_verify.plugin", "nodechecks.plugin")
+CONFIG = """\
+apiVersion: kubeadm.k8s.io/v1beta4
+kind: InitConfiguration
+localAPIEndpoint:
+  advertiseAddress: 10.0.0.5
+  bindPort: 8443
+nodeRegistration:
+  name: kvfast-node
+  criSocket: unix:///run/kvfast/cri.sock
+  ignorePreflightErrors: [NumCPU]
+---
+apiVersion: kubeadm.k8s.io/v1beta4
+kind: ClusterConfiguration
+kubernetesVersion: v1.36.1
+networking:
+  serviceSubnet: 10.96.0.0/12,fd00::/108
+  podSubnet: 10.244.0.0/16
+etcd:
+  external:
+    endpoints: [https://10.0.0.9:2379]
+    caFile: /etc/kvfast/etcd-ca.crt
+    certFile: /etc/kvfast/etcd.crt
+    keyFile: /etc/kvfast/etcd.key
+"""
+
+
+def comparable(result: CheckResult) -> tuple[Any, ...]:
+    """Everything a result says except how long it took (details as the JSON report has them)."""
+    details = json.loads(json.dumps(dict(result.details), default=str))
+    return (result.id, result.status, result.severity, result.origin, result.message,
+            result.remediation, details)
+
+
+def through_pytest(flags: list[str]) -> TierReport:
+    return run_tier("node", "nodechecks", [*flags, "-q", "-p", "no:cacheprovider"],
+                    plugins=PLUGINS)
+
+
+def settings_and_flags(root: Path, config: Path | None, **extra: str) -> tuple[NodeSettings,
+                                                                            list[str]]:
+    flags = ["--node-root", str(root)]
+    for name, value in extra.items():
+        flags += [f"--node-{name.replace('_', '-')}", value]
+    if config is not None:
+        flags += ["--node-config", str(config)]
+    settings = node_settings(root=str(root), config=str(config) if config else None,
+                             **extra)  # type: ignore[arg-type]
+    return settings, flags
+
+
+def agree(settings: NodeSettings, flags: list[str]) -> list[str]:
+    """Run direct, pytest, direct; every check whose two direct results match must have the
+    same result under pytest. Returns the ids that moved between the direct runs: the host's
+    free disk space and its listeners change under us (other work on the machine)."""
+    before, session, after = run(settings), through_pytest(flags), run(settings)
+    assert [r.id for r in session.results] == [r.id for r in before.results]
+    stable = [(b, s) for b, s, a in zip(before.results, session.results, after.results,
+                                        strict=True) if comparable(b) == comparable(a)]
+    assert [comparable(b) for b, _ in stable] == [comparable(s) for _, s in stable]
+    assert before.exit_code() == session.exit_code()
+    return [b.id for b, a in zip(before.results, after.results, strict=True)
+            if comparable(b) != comparable(a)]
+
+
+@pytest.mark.parametrize("case", ["defaults", "config", "worker"])
+def test_both_paths_agree_on_a_fabricated_root(root: Path, tmp_path: Path, case: str) -> None:
+    write(root, "sys/devices/system/cpu/online", "0\n")  # NumCPU fails (or is ignored)
+    write(root, "proc/sys/net/ipv4/ip_forward", "0\n")
+    config = tmp_path / "kubeadm.yaml"
+    config.write_text(CONFIG)
+    extra = {"worker": {"role": "worker", "ignore_preflight_errors": "swap"}}.get(case, {})
+    settings, flags = settings_and_flags(root, config if case == "config" else None, **extra)
+    moved = agree(settings, flags)
+    assert all(check_id.startswith("DiskSpace") for check_id in moved)  # statvfs is live
+    assert [r.id for r in run(settings).results] == [
+        "Port-8443" if case == "config" and i == "Port-6443" else i for i in REGISTRY.ids()]
+    assert run(settings).exit_code() == 1
+
+
+def test_both_paths_agree_on_this_host() -> None:
+    moved = agree(NodeSettings(), ["--node-root", "/"])
+    assert len(moved) <= 5, moved
+
+
+def test_the_unknown_ignore_warning_follows_the_checks(root: Path) -> None:
+    report = run(node_settings(root=str(root), ignore_preflight_errors="NumCPU,kvfast-typo"))
+    assert report.results[-1].id == "IgnorePreflightErrors"
+    assert report.results[-1].details["unknown"] == ["kvfast-typo"]
+    assert [r.id for r in report.results[:-1]] == REGISTRY.ids()
+
+
+def test_settings_refuse_bad_input_once(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="does not exist"):
+        NodeSettings(root=str(tmp_path / "kvfast-missing"))
+    with pytest.raises(InputError, match="not a version"):
+        NodeSettings(kubernetes_version="latest")
+    with pytest.raises(UsageError, match="'all' is used"):
+        node_settings(ignore_preflight_errors="all,numcpu")
+    with pytest.raises(UsageError, match="role"):
+        NodeSettings(role="master")
+
+
+def test_pytest_path_refuses_bad_input_as_one_usage_error(tmp_path: Path) -> None:
+    from kubeadm_verify.errors import VerifyError
+
+    with pytest.raises(VerifyError, match="does not exist or is not a directory"):
+        through_pytest(["--node-root", str(tmp_path / "kvfast-missing")])
+
+
+def test_the_direct_path_imports_no_pytest_client_or_rich(root: Path, tmp_path: Path) -> None:
+    code = (
+        "import sys\n"
+        "from kubeadm_verify.cli import main\n"
+        f"status = main(['node', '--root', {str(root)!r}, '--format', 'json',\n"
+        f"               '--output-dir', {str(tmp_path)!r}])\n"
+        "heavy = {'pytest', '_pytest', 'kubernetes', 'rich', 'yaml', 'grpc'}\n"
+        "print(status, sorted({m.split('.')[0] for m in sys.modules} & heavy), file=sys.stderr)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60, check=False)
+    assert done.stderr.strip().splitlines()[-1] == "0 []", done.stderr[-2000:]

@@ -3,7 +3,8 @@
 The cluster tier's path is taken for real: the runner runs a package of failing tests in-process
 (assertion explanations, exceptions, setup errors, warnings, each carrying a planted secret) and
 the verb's writers render the outcome. The node tier's is taken through the CLI: a root whose
-``proc/meminfo`` holds shadow lines, whose parse error would echo them.
+``proc/meminfo`` and ``proc/cpuinfo`` hold a shadow line (the parsers no longer echo raw lines;
+the scrubber would catch one that did, as the unit tests show).
 """
 
 from __future__ import annotations
@@ -54,9 +55,10 @@ def test_node_tier_does_not_copy_shadow_lines_into_reports(cli: Cli) -> None:
     line = f"root:{secrets.HASH}:19000:0:99999:7:::\n"
     (root / "proc" / "meminfo").write_text(line + "MemTotal: 1 kB\n")
     (root / "proc" / "cpuinfo").write_text(line)
-    outcome = cli.run("node", "--root", str(root), timeout=60)
+    outcome = cli.run("node", "--root", str(root), "--format", "json", timeout=60)
     assert outcome.code == 1 and outcome.lines == [], outcome.stderr
-    assert "root:<redacted>" in cli.report_text("node")
+    read = {c["id"]: c["status"] for c in cli.results("node")["checks"]}
+    assert read["Mem"] == read["NumCPU"] == "error"  # both files were read, and refused
     for text in (cli.report_text("node"), outcome.stdout, outcome.stderr):
         assert "plantedhashvalue" not in text
 

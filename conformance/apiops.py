@@ -124,11 +124,13 @@ class Exercise:
                 *self._args(), name,
                 {"metadata": {"annotations": {"patched": "true"}}, **self.spec_patch},
             )
-            assert (patched["metadata"].get("annotations") or {}).get("patched") == "true"
+            assert (patched["metadata"].get("annotations") or {}).get("patched") == "true", (
+                "the patch did not add its annotation")
             assert self.spec_check(patched), "the patch did not change the spec"
             assert rv(patched) > rv(target), "the patched object has no larger resource version"
             updated = self._update(name)
-            assert updated["metadata"]["annotations"].get("updated") == "true"
+            assert updated["metadata"]["annotations"].get("updated") == "true", (
+                "the update did not add its annotation")
             assert self.update_check(updated), "the update did not change the spec"
             self._await_patched(watch)
         self._status(name, target)
@@ -165,8 +167,10 @@ class Exercise:
     def _status(self, name: str, target: Manifest) -> None:
         got = self._api.get_cluster_custom_object_status(*self._args(), name)
         assert got["kind"] == self.resource.kind, f"/status returned kind {got.get('kind')}"
-        assert got["apiVersion"] == self.resource.group_version
-        assert got["metadata"]["uid"] == target["metadata"]["uid"]
+        assert got["apiVersion"] == self.resource.group_version, (
+            f"/status returned apiVersion {got.get('apiVersion')}")
+        assert got["metadata"]["uid"] == target["metadata"]["uid"], (
+            "/status returned another object (its uid differs)")
         patched = self._api.patch_cluster_custom_object_status(
             *self._args(), name,
             {"status": {"conditions": [{**self.condition, "type": "PatchStatusFailed"}]}},

@@ -4,26 +4,33 @@ At collection every test's ``standard_base`` marker is read once (:mod:`conforma
 ``--kv-focus``/``--kv-skip`` select on its id, its id and codenames become the properties the
 runner turns into the report entry, and its timeout becomes a pytest-timeout marker. Before a test
 runs, its needs are held against what the cluster offers (found out once per session,
-:mod:`conformance.needs`) and an unmet need skips it with the reason.
+:mod:`conformance.needs`): a need the cluster is not the kind to meet skips the test with the
+reason; a need a cluster of the right kind fails to meet (its real nodes NotReady, DNS without a
+ready endpoint) fails the test, in its call phase, so the report counts it a failure, not an error.
+
+PYTEST_DONT_REWRITE: a failure says its assertion's own message and nothing else, never the
+values pytest would print beside it (API objects, a bootstrap token's secret).
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from kubernetes import client
 
-from conformance.kube import Kube, gone
+from conformance.kube import Kube, gone, server_said
 from conformance.marker import MARKER, Spec, SpecError, spec_of
 from conformance.needs import Needs, detect
 from conformance.selection import Selection
 from kubeadm_verify.runner import CONFORMANCE_PROPERTY, ID_PROPERTY
 
 SPEC = pytest.StashKey[Spec]()
+BROKEN_NEED = pytest.StashKey[str]()
 NAMESPACE_REAP_TIMEOUT = 60.0
 
 
@@ -93,14 +100,49 @@ def kv_needs(kube: Kube) -> Needs:
 
 @pytest.fixture(autouse=True)
 def _standard_base_needs(request: pytest.FixtureRequest) -> None:
-    """Skip, with the reason, a test whose needs the cluster cannot meet (before any setup)."""
+    """Skip, with the reason, a test the cluster is not the kind to run (before any setup);
+    mark one whose needs a broken cluster fails to meet, for :func:`pytest_runtest_call`."""
     spec = request.node.stash.get(SPEC, None)
     if spec is None or not spec.needs:
         return
     needs: Needs = request.getfixturevalue("kv_needs")
-    reason = needs.unmet(spec.needs)
+    unmet = needs.unmet(spec.needs)
+    if unmet is None:
+        return
+    if not unmet.broken:
+        pytest.skip(unmet.reason)
+    request.node.stash[BROKEN_NEED] = unmet.reason
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_call(item: pytest.Item) -> None:
+    """Fail, instead of running it, a test whose needs the cluster should meet and does not."""
+    reason = item.stash.get(BROKEN_NEED, None)
     if reason is not None:
-        pytest.skip(reason)
+        pytest.fail(reason, pytrace=False)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item,
+                              call: pytest.CallInfo[None]
+                              ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """An API error that ends a test is reported as one line: where, the HTTP status, and the
+    server's own message; the client's rendering (response headers and the raw body) never
+    reaches a report."""
+    report = yield
+    excinfo = call.excinfo
+    if report.failed and excinfo is not None and isinstance(excinfo.value, client.ApiException):
+        error = excinfo.value
+        report.longrepr = f"{_where(item, excinfo)}HTTP {error.status} {error.reason}: " \
+                          f"{server_said(error.body)}"
+    return report
+
+
+def _where(item: pytest.Item, excinfo: pytest.ExceptionInfo[BaseException]) -> str:
+    """``test_x.py:42: `` for the suite's last frame in the traceback ('' when there is none)."""
+    package = Path(str(item.path)).parent
+    ours = [entry for entry in excinfo.traceback if Path(str(entry.path)).parent == package]
+    return f"{Path(str(ours[-1].path)).name}:{ours[-1].lineno + 1}: " if ours else ""
 
 
 class NamespaceReaper:

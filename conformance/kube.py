@@ -51,6 +51,27 @@ def wait_for(
         time.sleep(interval)
 
 
+STATUS_MESSAGE_CHARS = 200
+
+
+def server_said(body: bytes | str | None) -> str:
+    """The ``message`` of a ``kind: Status`` answer, bounded, for a failure message.
+
+    A failure message never carries a response body as such: a body may be an API object, a
+    Secret's data included. Only the API server's own explanation of an error is repeated.
+    """
+    try:
+        status = json.loads(body or b"")
+    except (ValueError, TypeError):
+        return "(no Status message)"
+    if not isinstance(status, dict) or status.get("kind") != "Status":
+        return "(no Status message)"
+    message = " ".join(str(status.get("message", "")).split())
+    if len(message) > STATUS_MESSAGE_CHARS:
+        message = message[: STATUS_MESSAGE_CHARS - 3] + "..."
+    return message or "(an empty Status message)"
+
+
 def status_of(exc: BaseException) -> int | None:
     """The HTTP status of an ``ApiException`` (None for anything else)."""
     return getattr(exc, "status", None) if isinstance(exc, client.ApiException) else None
@@ -209,7 +230,7 @@ class Kube:
     def raw_json(self, path: str, accept: str = "application/json") -> Any:
         response = self.raw("GET", path, headers={"Accept": accept})
         assert response.status == 200, (
-            f"GET {path}: HTTP {response.status}: {response.body[:300]!r}"
+            f"GET {path}: HTTP {response.status}: {server_said(response.body)}"
         )
         return response.json()
 
@@ -266,7 +287,8 @@ class EventStream:
             if line.strip():
                 event: dict[str, Any] = json.loads(line)
                 if event.get("type") == "ERROR":
-                    raise AssertionError(f"the watch failed: {event.get('object')}")
+                    failed = json.dumps(event.get("object"))
+                    raise AssertionError(f"the watch failed: {server_said(failed)}")
                 return event
         return None
 

@@ -7,9 +7,11 @@ The list comes from the same collection a run does (pytest ``--collect-only`` ov
 from __future__ import annotations
 
 import contextlib
+import inspect
 import io
 import os
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
@@ -21,13 +23,27 @@ from kubeadm_verify.errors import VerifyError
 PLUGINS = ("kubeadm_verify.plugin", "bootstrap.fixtures", "pytest_timeout")
 
 
+@dataclass(frozen=True)
+class Entry:
+    """A collected test: its marker, and its docstring (what it establishes)."""
+
+    spec: Spec
+    doc: str
+
+
 class _Specs:
     def __init__(self) -> None:
-        self.specs: list[Spec] = []
+        self.entries: list[Entry] = []
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
-        self.specs = [s for s in (spec_of(item) for item in items) if s is not None]
+        self.entries = []
+        for item in items:
+            spec = spec_of(item)
+            if spec is not None:
+                function = getattr(item, "function", None)
+                doc = inspect.getdoc(function) if function is not None else None
+                self.entries.append(Entry(spec, doc or ""))
 
 
 @contextlib.contextmanager
@@ -45,6 +61,11 @@ def _no_autoload() -> Iterator[None]:
 
 def collect(args: Sequence[str] = ()) -> list[Spec]:
     """The specs of the tests a run with ``args`` would run, in run order."""
+    return [entry.spec for entry in collect_entries(args)]
+
+
+def collect_entries(args: Sequence[str] = ()) -> list[Entry]:
+    """The tests a run with ``args`` would run, in run order, with their docstrings."""
     collector = _Specs()
     ini = resources.files("kubeadm_verify").joinpath("tier.ini")
     package_dir = Path(str(resources.files("conformance")))
@@ -59,4 +80,4 @@ def collect(args: Sequence[str] = ()) -> list[Spec]:
         lines = [line for line in captured.getvalue().splitlines() if line.strip()]
         raise VerifyError(f"the cluster suite could not be collected: "
                           f"{lines[-1] if lines else code}")
-    return collector.specs
+    return collector.entries

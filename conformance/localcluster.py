@@ -21,8 +21,9 @@ SIMULATED_NODES = 2
 
 
 @contextlib.contextmanager
-def local_cluster(name: str, config_file: str | None,
-                  log: Callable[[str], None]) -> Iterator[ClusterHandle]:
+def local_cluster(name: str, config_file: str | None, log: Callable[[str], None],
+                  simulated_nodes: int = SIMULATED_NODES) -> Iterator[ClusterHandle]:
+    """The cluster, up; ``simulated_nodes=0`` leaves it without any Node (tests make their own)."""
     from bootstrap.cluster import interruptible, teardown, uninterruptible, up
     from bootstrap.fixtures import free_port_config
     from bootstrap.state import StateDir
@@ -31,7 +32,7 @@ def local_cluster(name: str, config_file: str | None,
     state = StateDir.for_cluster(name)
     with interruptible():  # SIGTERM becomes KeyboardInterrupt, so the finally below runs
         try:
-            yield up(name, config, simulated_nodes=SIMULATED_NODES, log=log,
+            yield up(name, config, simulated_nodes=simulated_nodes, log=log,
                      skip_phases=("preflight",))
         finally:
             with uninterruptible():

@@ -1,57 +1,105 @@
 """What the cluster can give the suite, found out once per session.
 
-Each need maps to None (met) or the reason it is not, and a test whose needs are not met is
-skipped with that reason: a cluster of simulated nodes is not a broken cluster, it is a cluster
-where pods cannot really run, and the report says so instead of failing.
+A need says what kind of cluster a test needs, never whether the cluster is healthy. So an unmet
+need is one of two things. A cluster of another kind (every node simulated by kwok, a user who is
+not cluster-admin) cannot run the test: it is skipped with the reason. A cluster of the right kind
+that does not work (real nodes none of which is Ready, no Node at all, real nodes and a ``kube-dns``
+without a ready endpoint) is broken: the test fails, saying what is missing. When in doubt, fail:
+a skip must never hide a fault.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from conformance.kube import Kube
 from conformance.marker import Need
-from conformance.nodes import names, real_kubelet_nodes, schedulable
+from conformance.nodes import (
+    describe,
+    is_ready,
+    is_simulated,
+    real_nodes,
+    schedulable,
+)
 
 DNS_NAMESPACE = "kube-system"
 DNS_SERVICE = "kube-dns"
+DNS_POD_SELECTOR = "k8s-app=kube-dns"  # kubeadm's CoreDNS Deployment labels its pods so
+NO_NODE = ("the cluster has no Node at all: nothing can run a pod (kubeadm init registers the "
+           "control-plane node, kubeadm join each worker)")
+
+
+@dataclass(frozen=True)
+class Unmet:
+    """Why a need is not met; ``broken`` when the cluster should meet it (a failure, not a skip)."""
+
+    reason: str
+    broken: bool
+
+
+def broken(reason: str) -> Unmet:
+    return Unmet(reason, broken=True)
+
+
+def other_kind(reason: str) -> Unmet:
+    return Unmet(reason, broken=False)
 
 
 @dataclass(frozen=True)
 class Needs:
-    """``reasons[need]`` is None when the cluster meets the need, else why it does not."""
+    """``verdicts[need]`` is None when the cluster meets the need, else why it does not."""
 
-    reasons: Mapping[Need, str | None]
+    verdicts: Mapping[Need, Unmet | None]
 
-    def unmet(self, wanted: Iterable[Need]) -> str | None:
-        """The first reason (in a stable order) a test wanting ``wanted`` cannot run."""
+    def unmet(self, wanted: Iterable[Need]) -> Unmet | None:
+        """Why a test wanting ``wanted`` cannot pass: a broken need first, else the first skip.
+
+        Needs are visited in a stable (sorted) order, so the same cluster always gives the same
+        reason; a need nobody checked counts as broken.
+        """
+        found = []
         for need in sorted(wanted):
-            reason = self.reasons.get(need, f"the need {need} was not checked")
-            if reason is not None:
-                return f"needs {need}: {reason}"
-        return None
+            verdict = self.verdicts.get(need, broken("this need was not checked"))
+            if verdict is not None:
+                found.append(Unmet(f"needs {need}: {verdict.reason}", verdict.broken))
+        return next((u for u in found if u.broken), found[0] if found else None)
 
 
-def judge_nodes(nodes: list[Any]) -> str | None:
+def judge_nodes(nodes: Sequence[Any]) -> Unmet | None:
+    """Pods of the suite can be scheduled somewhere (a simulated node will do)."""
     if schedulable(nodes):
         return None
     if not nodes:
-        return "the cluster has no nodes"
-    return f"no Ready, schedulable node among {', '.join(names(nodes))}"
+        return broken(NO_NODE)
+    return broken(f"no node can run the suite's pods: {describe(nodes)}")
 
 
-def judge_real_kubelet(nodes: list[Any]) -> str | None:
-    if real_kubelet_nodes(nodes):
+def judge_real_kubelet(nodes: Sequence[Any]) -> Unmet | None:
+    """Some node really runs pods; a cluster without real nodes is of another kind."""
+    if not nodes:
+        return broken(NO_NODE)
+    real = real_nodes(nodes)
+    if schedulable(real):
         return None
-    return "every schedulable node is simulated (kwok) or there is none: nothing really runs"
+    if real and not any(is_ready(node) for node in real):
+        return broken(f"no real node is Ready: {describe(real)}")
+    simulated = [node for node in nodes if is_simulated(node)]
+    if not real:
+        return other_kind("every node is simulated (kwok): nothing really runs")
+    if schedulable(simulated):
+        return other_kind(f"the real nodes take no pods of the suite ({describe(real)}) and "
+                          "the others are simulated (kwok)")
+    return broken(f"no node can run the suite's pods: {describe(nodes)}")
 
 
-def judge_dns(service: Any | None, slices: list[Any], real_nodes: set[str]) -> str | None:
-    """DNS serves when kube-dns has a ready endpoint on a node that really runs pods."""
+def judge_dns(service: Any | None, slices: Sequence[Any], pods: Sequence[Any],
+              real_names: set[str]) -> Unmet | None:
+    """On a cluster with real nodes, kube-dns has a ready endpoint on a real node."""
     if service is None:
-        return f"there is no Service {DNS_NAMESPACE}/{DNS_SERVICE}"
+        return broken(f"there is no Service {DNS_NAMESPACE}/{DNS_SERVICE} (kubeadm's CoreDNS "
+                      "addon): pods cannot resolve names")
     ready = [
         endpoint
         for item in slices
@@ -59,26 +107,44 @@ def judge_dns(service: Any | None, slices: list[Any], real_nodes: set[str]) -> s
         if endpoint.conditions is None or endpoint.conditions.ready is not False
     ]
     if not ready:
-        return f"Service {DNS_NAMESPACE}/{DNS_SERVICE} has no ready endpoints"
-    if not any(endpoint.node_name in real_nodes for endpoint in ready):
-        return f"the ready endpoints of {DNS_SERVICE} are all on simulated nodes"
+        return broken(f"Service {DNS_NAMESPACE}/{DNS_SERVICE} has no ready endpoint: "
+                      f"{describe_pods(pods)}")
+    if not any(endpoint.node_name in real_names for endpoint in ready):
+        return broken(f"the ready endpoints of {DNS_SERVICE} are all on simulated (kwok) nodes, "
+                      "which answer no query")
     return None
 
 
-def judge_cluster_admin(allowed: bool, user: str) -> str | None:
-    return None if allowed else f"{user} is not allowed '*' on '*.*' (cluster-admin)"
+def describe_pods(pods: Sequence[Any], limit: int = 5) -> str:
+    """The DNS pods' phases: why the Service has no ready endpoint, in one line."""
+    if not pods:
+        return f"no pod in {DNS_NAMESPACE} carries {DNS_POD_SELECTOR} (is CoreDNS deployed?)"
+    said = []
+    for pod in pods[:limit]:
+        phase = str(pod.status.phase if pod.status else "Unknown")
+        ready = any(c.type == "Ready" and c.status == "True"
+                    for c in (pod.status.conditions or [] if pod.status else []))
+        said.append(f"{pod.metadata.name} {phase}{'' if ready else ', not Ready'}")
+    return f"the DNS pods ({DNS_POD_SELECTOR}): {'; '.join(said)}"
+
+
+def judge_cluster_admin(allowed: bool, user: str) -> Unmet | None:
+    if allowed:
+        return None
+    return other_kind(f"{user} is not allowed '*' on '*.*' (cluster-admin)")
 
 
 def detect(kube: Kube) -> Needs:
     """Ask the cluster once; every answer is a read or a review, nothing is created."""
     nodes = kube.core.list_node().items
-    real = {str(node.metadata.name) for node in real_kubelet_nodes(nodes)}
+    real_kubelet = judge_real_kubelet(nodes)
+    real = {str(node.metadata.name) for node in real_nodes(nodes)}
     admin, user = cluster_admin(kube)
     return Needs(
         {
             Need.NODES: judge_nodes(nodes),
-            Need.REAL_KUBELET: judge_real_kubelet(nodes),
-            Need.DNS: judge_real_kubelet(nodes) or judge_dns(*_dns_state(kube), real),
+            Need.REAL_KUBELET: real_kubelet,
+            Need.DNS: real_kubelet or judge_dns(*_dns_state(kube), real),
             Need.CLUSTER_ADMIN: judge_cluster_admin(admin, user),
         }
     )
@@ -101,13 +167,14 @@ def whoami(kube: Kube) -> str:
     return str(info.username) if info and info.username else "the current user"
 
 
-def _dns_state(kube: Kube) -> tuple[Any | None, list[Any]]:
+def _dns_state(kube: Kube) -> tuple[Any | None, list[Any], list[Any]]:
     services = kube.core.list_namespaced_service(
         DNS_NAMESPACE, field_selector=f"metadata.name={DNS_SERVICE}"
     ).items
+    pods = kube.core.list_namespaced_pod(DNS_NAMESPACE, label_selector=DNS_POD_SELECTOR).items
     if not services:
-        return None, []
+        return None, [], list(pods)
     slices = kube.discovery.list_namespaced_endpoint_slice(
         DNS_NAMESPACE, label_selector=f"kubernetes.io/service-name={DNS_SERVICE}"
     ).items
-    return services[0], list(slices)
+    return services[0], list(slices), list(pods)

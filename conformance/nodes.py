@@ -24,9 +24,18 @@ def tolerations() -> list[dict[str, str]]:
     return [{"key": key, "operator": "Exists"} for key in TOLERATED_TAINT_KEYS]
 
 
-def is_ready(node: Any) -> bool:
+MESSAGE_CHARS = 200  # a condition's message can be a paragraph; the report wants one line
+
+
+def ready_condition(node: Any) -> Any | None:
+    """The node's ``Ready`` condition, None when no kubelet (or kwok) ever posted one."""
     conditions = node.status.conditions or [] if node.status else []
-    return any(c.type == "Ready" and c.status == "True" for c in conditions)
+    return next((c for c in conditions if c.type == "Ready"), None)
+
+
+def is_ready(node: Any) -> bool:
+    condition = ready_condition(node)
+    return condition is not None and condition.status == "True"
 
 
 def is_simulated(node: Any) -> bool:
@@ -52,13 +61,51 @@ def is_schedulable(node: Any) -> bool:
     return is_ready(node) and not unschedulable and not blocking_taints(node)
 
 
+def not_ready_reason(node: Any) -> str | None:
+    """Why the node is not Ready, in the words of its Ready condition (None when Ready)."""
+    condition = ready_condition(node)
+    if condition is None:
+        return "NotReady: no kubelet has posted its status"
+    if condition.status == "True":
+        return None
+    said = ": ".join(str(part) for part in (condition.reason, condition.message) if part)
+    said = " ".join(said.split())
+    if len(said) > MESSAGE_CHARS:
+        said = said[: MESSAGE_CHARS - 3] + "..."
+    return f"NotReady (Ready={condition.status}{', ' + said if said else ''})"
+
+
+def unschedulable_reason(node: Any) -> str | None:
+    """Why the suite's pods cannot land on the node (None when they can)."""
+    not_ready = not_ready_reason(node)
+    if not_ready is not None:
+        return not_ready
+    if node.spec and node.spec.unschedulable:
+        return "cordoned (spec.unschedulable)"
+    taints = blocking_taints(node)
+    return f"tainted {', '.join(taints)}" if taints else None
+
+
+def describe(nodes: Sequence[Any], limit: int = 5) -> str:
+    """``name: why`` for each node the suite's pods cannot use, at most ``limit`` of them."""
+    said = [f"{node.metadata.name} {reason}" for node in nodes
+            if (reason := unschedulable_reason(node)) is not None]
+    more = f"; and {len(said) - limit} more" if len(said) > limit else ""
+    return "; ".join(said[:limit]) + more
+
+
 def schedulable(nodes: Iterable[Any]) -> list[Any]:
     return [node for node in nodes if is_schedulable(node)]
 
 
+def real_nodes(nodes: Iterable[Any]) -> list[Any]:
+    """Nodes a real kubelet registered (whatever their state): what kind of cluster this is."""
+    return [node for node in nodes if not is_simulated(node)]
+
+
 def real_kubelet_nodes(nodes: Iterable[Any]) -> list[Any]:
     """Schedulable nodes a real kubelet runs (pods there really run, log and exec)."""
-    return [node for node in schedulable(nodes) if not is_simulated(node)]
+    return schedulable(real_nodes(nodes))
 
 
 def names(nodes: Sequence[Any]) -> list[str]:

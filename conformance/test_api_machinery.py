@@ -1,5 +1,9 @@
 """api-machinery: discovery, OpenAPI, CRUD and watch, apply, validation, CRDs, GC, namespaces,
-quota, API priority and fairness."""
+quota, API priority and fairness.
+
+PYTEST_DONT_REWRITE: a failure says its assertion's own message and nothing else, never the
+values pytest would print beside it (API objects, a bootstrap token's secret).
+"""
 
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ from kubernetes import client
 
 from conformance import builders as b
 from conformance.apiops import ClusterResource, Exercise
-from conformance.kube import Kube, gone, refused, wait_for
+from conformance.kube import Kube, gone, refused, server_said, wait_for
 from conformance.marker import standard_base
 
 AGGREGATED = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
@@ -48,6 +52,7 @@ EXPECTED_RESOURCES = [
     timeout=15,
 )
 def test_server_version(kube: Kube) -> None:
+    """/version names the server's major, minor and a gitVersion that agrees with them."""
     info = kube.version.get_code()
     assert re.fullmatch(r"[1-9]", info.major), f"major version {info.major!r} is not one digit"
     assert re.fullmatch(r"[0-9]+\+?", info.minor), f"minor version {info.minor!r} is not a number"
@@ -68,6 +73,9 @@ def test_server_version(kube: Kube) -> None:
     timeout=30,
 )
 def test_discovery(kube: Kube) -> None:
+    """/apis lists every group with a preferred version it serves, and the core groups list the
+    resources every cluster has.
+    """
     groups = kube.raw_json("/apis/")["groups"]
     assert groups, "/apis lists no API groups"
     for group in groups:
@@ -86,8 +94,10 @@ def test_discovery(kube: Kube) -> None:
         names = {r["name"] for r in listing["resources"]}
         assert resource in names, f"{path} does not list {resource}"
     extension_group = kube.raw_json("/apis/apiextensions.k8s.io")
-    assert extension_group["name"] == "apiextensions.k8s.io"
-    assert "v1" in [v["version"] for v in extension_group["versions"]]
+    assert extension_group["name"] == "apiextensions.k8s.io", (
+        "the first group of aggregated discovery is not apiextensions.k8s.io")
+    assert "v1" in [v["version"] for v in extension_group["versions"]], (
+        "aggregated discovery lists no v1 of apiextensions.k8s.io")
 
 
 def _aggregated_has(document: dict[str, Any], group: str, version: str, resource: str) -> bool:
@@ -111,6 +121,9 @@ def _aggregated_has(document: dict[str, Any], group: str, version: str, resource
     timeout=20,
 )
 def test_aggregated_discovery(kube: Kube) -> None:
+    """Aggregated discovery (APIGroupDiscoveryList) answers for /apis and /api and lists the core
+    resources.
+    """
     apis = kube.raw_json("/apis", accept=AGGREGATED)
     assert apis.get("kind") == "APIGroupDiscoveryList", f"/apis answered {apis.get('kind')}"
     for group, version, resource in EXPECTED_RESOURCES[1:]:
@@ -123,6 +136,9 @@ def test_aggregated_discovery(kube: Kube) -> None:
 
 @standard_base(id="api-machinery/openapi-v3", timeout=30)
 def test_openapi_v3(kube: Kube) -> None:
+    """/openapi/v3 indexes the core groups and serves an OpenAPI 3 document with the core schemas
+    and paths.
+    """
     paths = kube.raw_json("/openapi/v3")["paths"]
     for wanted in ("api/v1", "apis/apps/v1", "apis/apiextensions.k8s.io/v1"):
         assert wanted in paths, f"/openapi/v3 does not list {wanted}"
@@ -131,7 +147,9 @@ def test_openapi_v3(kube: Kube) -> None:
     schemas = document["components"]["schemas"]
     config_map = schemas["io.k8s.api.core.v1.ConfigMap"]
     assert {"data", "metadata"} <= set(config_map["properties"]), "ConfigMap schema is incomplete"
-    assert any(p.startswith("/api/v1/namespaces/{namespace}/configmaps") for p in document["paths"])
+    prefix = "/api/v1/namespaces/{namespace}/configmaps"
+    assert any(p.startswith(prefix) for p in document["paths"]), (
+        "the v1 OpenAPI document has no namespaced configmaps path")
 
 
 def _config_map(name: str, labels: dict[str, str], **data: str) -> dict[str, Any]:
@@ -147,6 +165,9 @@ def _config_map(name: str, labels: dict[str, str], **data: str) -> dict[str, Any
     timeout=30,
 )
 def test_watch_from_resource_version(kube: Kube, kv_namespace: str) -> None:
+    """A watch started from a resourceVersion replays the later changes, in order, with their
+    resourceVersions.
+    """
     labels = {"watch-this-configmap": "from-resource-version"}
     core = kube.core
     core.create_namespaced_config_map(kv_namespace, _config_map("e2e-watch-rv", labels))
@@ -163,8 +184,11 @@ def test_watch_from_resource_version(kube: Kube, kv_namespace: str) -> None:
         label_selector="watch-this-configmap=from-resource-version", timeout=20,
     ) as watch:
         modified = watch.expect("MODIFIED", "e2e-watch-rv")
-        assert modified["object"]["data"] == {"mutation": "2"}
-        assert modified["object"]["metadata"]["resourceVersion"] == second.metadata.resource_version
+        assert modified["object"]["data"] == {"mutation": "2"}, (
+            "the MODIFIED event does not carry the second mutation")
+        modified_rv = modified["object"]["metadata"]["resourceVersion"]
+        assert modified_rv == second.metadata.resource_version, (
+            "the MODIFIED event carries another resourceVersion than the update")
         watch.expect("DELETED", "e2e-watch-rv")
 
 
@@ -177,6 +201,9 @@ def test_watch_from_resource_version(kube: Kube, kv_namespace: str) -> None:
     timeout=45,
 )
 def test_watch_notifications(kube: Kube, kv_namespace: str) -> None:
+    """Watches see the add, update and delete events of the objects their label selectors match,
+    and only those.
+    """
     core, key = kube.core, "watch-this-configmap"
 
     def watch(selector: str) -> Any:
@@ -204,7 +231,8 @@ def test_watch_notifications(kube: Kube, kv_namespace: str) -> None:
             stream.expect("ADDED", "e2e-watch-a")
             for mutation in ("1", "2"):
                 event = stream.expect("MODIFIED", "e2e-watch-a")
-                assert event["object"]["data"] == {"mutation": mutation}
+                assert event["object"]["data"] == {"mutation": mutation}, (
+                    f"the event does not carry mutation {mutation}")
             stream.expect("DELETED", "e2e-watch-a")
         for stream in (watch_b, watch_ab):
             stream.expect("ADDED", "e2e-watch-b")
@@ -214,6 +242,9 @@ def test_watch_notifications(kube: Kube, kv_namespace: str) -> None:
 
 @standard_base(id="api-machinery/server-side-apply", timeout=30)
 def test_server_side_apply(kube: Kube, kv_namespace: str) -> None:
+    """Server-side apply tracks field managers: a conflicting apply is refused (409), a forced one
+    takes the field, a dropped field is removed.
+    """
     apply = "application/apply-patch+yaml"
     core, name = kube.core, "applied"
     body = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name},
@@ -221,7 +252,8 @@ def test_server_side_apply(kube: Kube, kv_namespace: str) -> None:
     created = core.patch_namespaced_config_map(
         name, kv_namespace, body, field_manager="first", _content_type=apply
     )
-    assert created.data == {"owner": "first", "shared": "1"}
+    assert created.data == {"owner": "first", "shared": "1"}, (
+        "the applied ConfigMap does not hold the applied data")
     managers = {m.manager for m in created.metadata.managed_fields or []}
     assert managers == {"first"}, f"managedFields name {managers}, expected only 'first'"
     other = {**body, "data": {"shared": "2"}}
@@ -234,14 +266,16 @@ def test_server_side_apply(kube: Kube, kv_namespace: str) -> None:
     forced = core.patch_namespaced_config_map(
         name, kv_namespace, other, field_manager="second", force=True, _content_type=apply
     )
-    assert forced.data == {"owner": "first", "shared": "2"}
+    assert forced.data == {"owner": "first", "shared": "2"}, (
+        "a forced apply did not take over the conflicting field")
     managers = {m.manager for m in forced.metadata.managed_fields or []}
     assert managers == {"first", "second"}, f"after a forced apply, managers are {managers}"
     # The first manager drops "owner" from its configuration: apply removes the field it owned.
     pruned = core.patch_namespaced_config_map(
         name, kv_namespace, {**body, "data": {}}, field_manager="first", _content_type=apply
     )
-    assert pruned.data == {"shared": "2"}, f"apply did not remove the dropped field: {pruned.data}"
+    assert pruned.data == {"shared": "2"}, (
+        f"apply did not remove the dropped field: keys {sorted(pruned.data or {})}")
 
 
 INVALID_DEPLOYMENT = """{
@@ -265,6 +299,9 @@ INVALID_DEPLOYMENT = """{
     timeout=20,
 )
 def test_field_validation(kube: Kube, kv_namespace: str) -> None:
+    """fieldValidation=Strict refuses unknown and duplicate fields (400, naming them); Warn accepts
+    and says so in a Warning header.
+    """
     path = f"/apis/apps/v1/namespaces/{kv_namespace}/deployments"
     headers = {"Content-Type": "application/json", "Accept": "application/json"}
 
@@ -277,9 +314,11 @@ def test_field_validation(kube: Kube, kv_namespace: str) -> None:
     assert strict.status == 400, f"Strict: expected 400, got {strict.status}"
     expected = 'strict decoding error: unknown field "spec.unknownField", duplicate field ' \
         '"spec.replicas"'
-    assert expected in strict.json()["message"], strict.json()["message"]
+    assert expected in strict.json()["message"], (
+        f"Strict: the server's reason does not name the field: {server_said(strict.body)}")
     warned = post("Warn")
-    assert warned.status == 201, f"Warn: expected 201, got {warned.status}: {warned.body[:200]!r}"
+    assert warned.status == 201, (
+        f"Warn: expected 201, got {warned.status}: {server_said(warned.body)}")
     warnings = warned.headers.get("Warning", "")
     assert "unknown field" in warnings and "duplicate field" in warnings, (
         f"Warn: no warning header about the fields, got {warnings!r}"
@@ -327,6 +366,9 @@ def _established(kube: Kube, name: str) -> bool:
     timeout=60,
 )
 def test_crd_lifecycle(kube: Kube, kv_namespace: str, run_id: str) -> None:
+    """A CustomResourceDefinition becomes Established, appears in aggregated discovery, serves
+    objects with its schema defaults, and goes away.
+    """
     group = f"g{secrets.token_hex(4)}.kubeadm-verify.io"
     name = f"widgets.{group}"
     kube.extensions.create_custom_resource_definition(_crd(group, run_id))
@@ -344,9 +386,11 @@ def test_crd_lifecycle(kube: Kube, kv_namespace: str, run_id: str) -> None:
             lambda: _try_create(kube, group, kv_namespace, widget),
             15,
         )
-        assert created["spec"] == {"size": 1}, f"the schema default was not applied: {created}"
+        assert created["spec"] == {"size": 1}, (
+            f"the schema default was not applied: spec has {sorted(created['spec'])}")
         listed = kube.custom.list_namespaced_custom_object(group, "v1", kv_namespace, "widgets")
-        assert [i["metadata"]["name"] for i in listed["items"]] == ["w1"]
+        assert [i["metadata"]["name"] for i in listed["items"]] == ["w1"], (
+            "the custom resource list does not hold exactly the object created")
     finally:
         _delete_crd(kube, name)
     wait_for(f"CRD {name} to be deleted",
@@ -400,6 +444,9 @@ def _owner_deployment(kube: Kube, namespace: str) -> tuple[Any, Any]:
     timeout=60,
 )
 def test_gc_background(kube: Kube, kv_namespace: str) -> None:
+    """Deleting a Deployment in the background lets the garbage collector delete its ReplicaSet and
+    pods.
+    """
     deployment, _ = _owner_deployment(kube, kv_namespace)
     kube.apps.delete_namespaced_deployment(
         deployment.metadata.name, kv_namespace,
@@ -425,6 +472,9 @@ def test_gc_background(kube: Kube, kv_namespace: str) -> None:
     timeout=60,
 )
 def test_gc_orphan(kube: Kube, kv_namespace: str) -> None:
+    """Deleting a Deployment with propagationPolicy Orphan keeps its ReplicaSet and pods, without
+    an owner.
+    """
     deployment, replica_set = _owner_deployment(kube, kv_namespace)
 
     def replicas_created() -> bool:
@@ -454,6 +504,9 @@ def test_gc_orphan(kube: Kube, kv_namespace: str) -> None:
     timeout=60,
 )
 def test_gc_foreground(kube: Kube, kv_namespace: str) -> None:
+    """A foreground deletion keeps the owner (with its deletionTimestamp) until the garbage
+    collector has deleted all its pods.
+    """
     labels = {"gctest": b.unique("rc")}
     controller = {
         "metadata": b.metadata("simpletest-rc", labels),
@@ -512,6 +565,9 @@ def _deletions(events: Any, count: int) -> dict[str, int]:
     timeout=120,
 )
 def test_namespace_lifecycle(kube: Kube, run_id: str) -> None:
+    """A deleted namespace is Terminating, is finalised and removed, and takes its Services with
+    it.
+    """
     name = b.unique("nsdeletetest")
     namespace = {"metadata": b.metadata(name, b.run_labels(run_id))}
     core = kube.core
@@ -550,6 +606,9 @@ def test_namespace_lifecycle(kube: Kube, run_id: str) -> None:
     timeout=60,
 )
 def test_resource_quota(kube: Kube, kv_namespace: str) -> None:
+    """A ResourceQuota counts the ConfigMaps of its namespace, refuses one beyond its limit (403)
+    and releases a deleted one.
+    """
     core = kube.core
 
     def live() -> int:
@@ -601,6 +660,9 @@ def _apf_labels(run_id: str) -> tuple[dict[str, str], str]:
     timeout=60,
 )
 def test_flowschema_api(kube: Kube, run_id: str) -> None:
+    """API priority and fairness: FlowSchema objects can be created, read, listed, watched,
+    patched, updated and deleted.
+    """
     labels, selector = _apf_labels(run_id)
     template = {
         "apiVersion": "flowcontrol.apiserver.k8s.io/v1", "kind": "FlowSchema",
@@ -640,6 +702,9 @@ def test_flowschema_api(kube: Kube, run_id: str) -> None:
     timeout=60,
 )
 def test_prioritylevel_api(kube: Kube, run_id: str) -> None:
+    """API priority and fairness: PriorityLevelConfiguration objects support every API operation,
+    status included.
+    """
     labels, selector = _apf_labels(run_id)
     template = {
         "apiVersion": "flowcontrol.apiserver.k8s.io/v1", "kind": "PriorityLevelConfiguration",

@@ -1,5 +1,9 @@
 """apps: Deployments roll out and back, ReplicaSets scale and adopt, StatefulSets keep order,
-DaemonSets cover the nodes, Jobs complete, CronJobs schedule."""
+DaemonSets cover the nodes, Jobs complete, CronJobs schedule.
+
+PYTEST_DONT_REWRITE: a failure says its assertion's own message and nothing else, never the
+values pytest would print beside it (API objects, a bootstrap token's secret).
+"""
 
 from __future__ import annotations
 
@@ -47,6 +51,9 @@ def _active_rs(kube: Kube, namespace: str, labels: dict[str, str]) -> Any:
 
 @standard_base(id="apps/deployment-rollout-rollback", needs=["nodes"], timeout=90)
 def test_deployment_rollout_rollback(kube: Kube, kv_namespace: str) -> None:
+    """A Deployment rolls out a new template in a new ReplicaSet, replaces the old pods, and rolls
+    back to its first ReplicaSet.
+    """
     labels = {"app": b.unique("rollout")}
     name = "rollout"
     body = b.deployment(name, labels, replicas=2, strategy={
@@ -61,7 +68,8 @@ def test_deployment_rollout_rollback(kube: Kube, kv_namespace: str) -> None:
     wait_for("the rolling update", lambda: _rollout_done(kube, kv_namespace, name), 40)
     second = _active_rs(kube, kv_namespace, labels)
     assert second.metadata.name != first.metadata.name, "the update reused the old ReplicaSet"
-    assert _image(second) == OTHER_PAUSE and _revision(second) == "2"
+    assert _image(second) == OTHER_PAUSE and _revision(second) == "2", (
+        "the rollout did not make a second revision with the new image")
     pods = kube.core.list_namespaced_pod(kv_namespace, label_selector=_selector(labels)).items
     stale = [p.metadata.name for p in pods if p.spec.containers[0].image != OTHER_PAUSE
              and not p.metadata.deletion_timestamp]
@@ -84,6 +92,9 @@ def test_deployment_rollout_rollback(kube: Kube, kv_namespace: str) -> None:
     timeout=60,
 )
 def test_replicaset_scale(kube: Kube, kv_namespace: str) -> None:
+    """A ReplicaSet's scale subresource reads, replaces and patches its replica count, and the pods
+    follow.
+    """
     labels = {"name": "sample-pod", "pod": "agnhost"}
     apps, name = kube.apps, "test-rs"
     apps.create_namespaced_replica_set(kv_namespace, b.replica_set(name, labels, 1))
@@ -96,14 +107,18 @@ def test_replicaset_scale(kube: Kube, kv_namespace: str) -> None:
 
     wait_for("one available replica", lambda: available(1), 30)
     scale = apps.read_namespaced_replica_set_scale(name, kv_namespace)
-    assert scale.spec.replicas == 1 and scale.status.replicas == 1, f"scale: {scale}"
+    assert scale.spec.replicas == 1 and scale.status.replicas == 1, (
+        f"the scale subresource says {scale.spec.replicas} wanted, {scale.status.replicas} running")
     updated = apps.replace_namespaced_replica_set_scale(
         name, kv_namespace, {"metadata": {"name": name, "namespace": kv_namespace},
                              "spec": {"replicas": 2}})
-    assert updated.spec.replicas == 2
-    assert apps.read_namespaced_replica_set(name, kv_namespace).spec.replicas == 2
+    assert updated.spec.replicas == 2, (
+        f"the scale subresource answered {updated.spec.replicas} replicas, not 2")
+    assert apps.read_namespaced_replica_set(name, kv_namespace).spec.replicas == 2, (
+        "the ReplicaSet does not ask for the 2 replicas the scale set")
     apps.patch_namespaced_replica_set_scale(name, kv_namespace, {"spec": {"replicas": 4}})
-    assert apps.read_namespaced_replica_set(name, kv_namespace).spec.replicas == 4
+    assert apps.read_namespaced_replica_set(name, kv_namespace).spec.replicas == 4, (
+        "the ReplicaSet does not ask for the 4 replicas it was scaled to")
     wait_for("four available replicas", lambda: available(4), 30)
     apps.patch_namespaced_replica_set_scale(name, kv_namespace, {"spec": {"replicas": 1}})
 
@@ -124,6 +139,9 @@ def test_replicaset_scale(kube: Kube, kv_namespace: str) -> None:
     timeout=60,
 )
 def test_replicaset_adopt_release(kube: Kube, kv_namespace: str) -> None:
+    """A ReplicaSet adopts an orphan pod its selector matches and releases a pod whose labels stop
+    matching.
+    """
     name = "pod-adoption-release"
     labels = {"name": name}
     kube.core.create_namespaced_pod(kv_namespace, b.pod(name, labels))
@@ -209,6 +227,7 @@ def test_statefulset_ordering(kube: Kube, kv_namespace: str) -> None:
     timeout=60,
 )
 def test_daemonset_placement(kube: Kube, kv_namespace: str) -> None:
+    """A DaemonSet runs one ready pod on every Ready node, and its status counts them."""
     labels = {"daemonset-name": "daemon-set"}
     template = b.template(labels)
     template["spec"]["tolerations"] = [{"operator": "Exists"}]  # as kube-proxy: every node
@@ -241,7 +260,13 @@ def test_daemonset_placement(kube: Kube, kv_namespace: str) -> None:
 
 @standard_base(id="apps/job-completion", needs=["nodes"], timeout=60)
 def test_job_completion(kube: Kube, kv_namespace: str) -> None:
-    template = b.template({"job": "complete"}, restartPolicy="Never")
+    """A Job with 3 completions and parallelism 2 runs its pods to success and is marked Complete
+    with a completionTime.
+    """
+    # A container that exits 0 completes on a real kubelet; on a simulated node kwok reports
+    # every Job pod Succeeded, so the same Job completes on either kind of cluster.
+    exits = b.container(image=b.BUSYBOX_IMAGE, command=["sh", "-c", "exit 0"])
+    template = b.template({"job": "complete"}, exits, restartPolicy="Never")
     kube.batch.create_namespaced_job(kv_namespace, {
         "metadata": {"name": "complete"},
         "spec": {"completions": 3, "parallelism": 2, "backoffLimit": 2, "template": template},
@@ -250,7 +275,8 @@ def test_job_completion(kube: Kube, kv_namespace: str) -> None:
     def complete() -> Any:
         job = kube.batch.read_namespaced_job("complete", kv_namespace)
         conditions = {c.type: c.status for c in job.status.conditions or []}
-        assert conditions.get("Failed") != "True", f"the Job failed: {job.status.conditions}"
+        assert conditions.get("Failed") != "True", (
+            f"the Job failed: {[c.reason for c in job.status.conditions or []]}")
         assert conditions.get("Complete") == "True", (
             f"{job.status.succeeded or 0} of 3 completions"
         )

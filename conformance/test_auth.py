@@ -1,4 +1,8 @@
-"""auth: RBAC allows and denies, what anonymous may do, service-account tokens, CSRs."""
+"""auth: RBAC allows and denies, what anonymous may do, service-account tokens, CSRs.
+
+PYTEST_DONT_REWRITE: a failure says its assertion's own message and nothing else, never the
+values pytest would print beside it (API objects, a bootstrap token's secret).
+"""
 
 from __future__ import annotations
 
@@ -19,7 +23,7 @@ from kubernetes import client
 from conformance import builders as b
 from conformance import pki
 from conformance.apiops import ClusterResource, check_discovery, rv
-from conformance.kube import Impersonation, Kube, refused, wait_for
+from conformance.kube import Impersonation, Kube, refused, server_said, wait_for
 from conformance.kubeadm import root_ca
 from conformance.marker import standard_base
 
@@ -56,6 +60,9 @@ def _sar(kube: Kube, who: Impersonation, namespace: str | None, verb: str, resou
     timeout=30,
 )
 def test_subject_access_review(kube: Kube, kv_namespace: str) -> None:
+    """A SubjectAccessReview (and its namespaced form) answers what the authorizer actually does
+    for that user.
+    """
     sa = kube.core.create_namespaced_service_account(kv_namespace, {"metadata": {"name": "e2e"}})
     who = _sa_identity(kv_namespace, sa)
     expected = _sar(kube, who, kv_namespace, "list", "configmaps")
@@ -78,6 +85,9 @@ def test_subject_access_review(kube: Kube, kv_namespace: str) -> None:
 
 @standard_base(id="auth/self-subject-review", timeout=20)
 def test_self_subject_review(kube: Kube) -> None:
+    """The current user is authenticated, may create namespaces, and SelfSubjectRulesReview lists
+    its rules.
+    """
     review = kube.authn.create_self_subject_review({})
     info = review.status.user_info
     assert info.username, "SelfSubjectReview returned no user name"
@@ -94,6 +104,9 @@ def test_self_subject_review(kube: Kube) -> None:
 
 @standard_base(id="auth/rbac-allow-deny", needs=["cluster-admin"], timeout=30)
 def test_rbac_allow_deny(kube: Kube, kv_namespace: str) -> None:
+    """A RoleBinding grants exactly its Role's rules: what it grants is allowed, everything else is
+    denied (403).
+    """
     sa = kube.core.create_namespaced_service_account(
         kv_namespace, {"metadata": {"name": "reader"}}
     )
@@ -121,8 +134,8 @@ def test_rbac_allow_deny(kube: Kube, kv_namespace: str) -> None:
     assert not allowed_wrongly, f"RBAC allows what no rule grants: {allowed_wrongly}"
     listed = kube.raw("GET", f"/api/v1/namespaces/{kv_namespace}/configmaps", impersonate=who)
     assert listed.status == 200, f"the granted list was refused: HTTP {listed.status}"
-    secrets_ = kube.raw("GET", f"/api/v1/namespaces/{kv_namespace}/secrets", impersonate=who)
-    assert secrets_.status == 403, f"an ungranted list answered HTTP {secrets_.status}, not 403"
+    ungranted = kube.raw("GET", f"/api/v1/namespaces/{kv_namespace}/secrets", impersonate=who)
+    assert ungranted.status == 403, f"an ungranted list answered HTTP {ungranted.status}, not 403"
 
 
 KUBEADM_ANONYMOUS_GRANTS = [("kube-public", "get", "configmaps", "cluster-info")]
@@ -160,6 +173,9 @@ def test_anonymous_limited(kube: Kube) -> None:
     timeout=30,
 )
 def test_token_request_review(kube: Kube, kv_namespace: str) -> None:
+    """A ServiceAccount gets a token through TokenRequest that TokenReview authenticates as that
+    account; a forged one fails.
+    """
     name = b.unique("e2e-sa")
     kube.core.create_namespaced_service_account(kv_namespace, {"metadata": {"name": name}})
     token = kube.core.create_namespaced_service_account_token(
@@ -184,6 +200,8 @@ def test_token_request_review(kube: Kube, kv_namespace: str) -> None:
     timeout=60,
 )
 def test_kube_root_ca(kube: Kube, kv_namespace: str) -> None:
+    """Every namespace gets kube-root-ca.crt with the cluster CA, and it is recreated when deleted.
+    """
     core, name = kube.core, "kube-root-ca.crt"
 
     def published() -> bool:
@@ -231,6 +249,9 @@ CSRS = ClusterResource("certificates.k8s.io", "v1", "certificatesigningrequests"
     timeout=60,
 )
 def test_csr_api(kube: Kube, run_id: str) -> None:
+    """The CertificateSigningRequest API supports every operation, the approval and status
+    subresources included.
+    """
     check_discovery(kube, CSRS)
     api = kube.custom
     args = (CSRS.group, CSRS.version, CSRS.plural)
@@ -251,8 +272,10 @@ def _csr_operations(kube: Kube, created: dict[str, Any], selector: str) -> None:
     api, args = kube.custom, (CSRS.group, CSRS.version, CSRS.plural)
     name = created["metadata"]["name"]
     got = api.get_cluster_custom_object(*args, name)
-    assert got["metadata"]["uid"] == created["metadata"]["uid"]
-    assert got["spec"]["expirationSeconds"] == 3600
+    assert got["metadata"]["uid"] == created["metadata"]["uid"], (
+        "the read object is not the created one (its uid differs)")
+    assert got["spec"]["expirationSeconds"] == 3600, (
+        "the object does not keep expirationSeconds 3600")
     rv(got)
     listed = api.list_cluster_custom_object(*args, field_selector=selector)
     assert len(listed["items"]) == 3, f"the filtered list has {len(listed['items'])} items"
@@ -261,12 +284,14 @@ def _csr_operations(kube: Kube, created: dict[str, Any], selector: str) -> None:
                      field_selector=f"metadata.name={name}") as watch:
         patched = api.patch_cluster_custom_object(
             *args, name, {"metadata": {"annotations": {"patched": "true"}}})
-        assert patched["metadata"]["annotations"]["patched"] == "true"
+        assert patched["metadata"]["annotations"]["patched"] == "true", (
+            "the patch did not add its annotation")
         assert rv(patched) > rv(got), "the patch did not raise the resource version"
         changed = copy.deepcopy(patched)
         changed["metadata"]["annotations"]["updated"] = "true"
         updated = api.replace_cluster_custom_object(*args, name, changed)
-        assert updated["metadata"]["annotations"]["updated"] == "true"
+        assert updated["metadata"]["annotations"]["updated"] == "true", (
+            "the update did not add its annotation")
         while True:
             event = watch.next()
             assert event is not None, "the watch ended before showing the patched CSR"
@@ -276,10 +301,12 @@ def _csr_operations(kube: Kube, created: dict[str, Any], selector: str) -> None:
     _csr_approval_and_status(kube, name, created["metadata"]["uid"])
     api.delete_cluster_custom_object(*args, name)
     missing = refused("a get after delete", lambda: api.get_cluster_custom_object(*args, name))
-    assert missing.status == 404
-    assert len(api.list_cluster_custom_object(*args, field_selector=selector)["items"]) == 2
+    assert missing.status == 404, f"get after delete: expected 404, got {missing.status}"
+    assert len(api.list_cluster_custom_object(*args, field_selector=selector)["items"]) == 2, (
+        "the field-selected list does not hold the 2 objects created")
     kube.certificates.delete_collection_certificate_signing_request(field_selector=selector)
-    assert api.list_cluster_custom_object(*args, field_selector=selector)["items"] == []
+    assert api.list_cluster_custom_object(*args, field_selector=selector)["items"] == [], (
+        "the deleted collection is still listed")
 
 
 def _subresource(kube: Kube, name: str, sub: str, method: str,
@@ -288,38 +315,47 @@ def _subresource(kube: Kube, name: str, sub: str, method: str,
     content = "application/merge-patch+json" if method == "PATCH" else "application/json"
     response = kube.raw(method, path, body=json.dumps(body).encode() if body else None,
                         headers={"Content-Type": content, "Accept": "application/json"})
-    assert response.status == 200, f"{method} {sub}: HTTP {response.status} {response.body[:200]!r}"
+    assert response.status == 200, (
+        f"{method} {sub}: HTTP {response.status}: {server_said(response.body)}")
     result: dict[str, Any] = response.json()
     return result
 
 
 def _csr_approval_and_status(kube: Kube, name: str, uid: str) -> None:
     approval = _subresource(kube, name, "approval", "GET")
-    assert approval["kind"] == "CertificateSigningRequest" and approval["metadata"]["uid"] == uid
+    assert approval["kind"] == "CertificateSigningRequest" and approval["metadata"]["uid"] == uid, (
+        "/approval returned another object")
     patched = _subresource(kube, name, "approval", "PATCH", {
         "metadata": {"annotations": {"patchedapproval": "true"}},
         "status": {"conditions": [{"type": "ApprovalPatch", "status": "True", "reason": "e2e"}]},
     })
-    assert [c["type"] for c in patched["status"]["conditions"]] == ["ApprovalPatch"]
-    assert patched["metadata"]["annotations"]["patchedapproval"] == "true"
+    assert [c["type"] for c in patched["status"]["conditions"]] == ["ApprovalPatch"], (
+        "the approval patch did not set its condition")
+    assert patched["metadata"]["annotations"]["patchedapproval"] == "true", (
+        "the approval patch did not add its annotation")
     patched["status"]["conditions"].append({"type": "Approved", "status": "True",
                                             "reason": "E2E", "message": "kubeadm-verify"})
     updated = _subresource(kube, name, "approval", "PUT", patched)
-    assert [c["type"] for c in updated["status"]["conditions"]] == ["ApprovalPatch", "Approved"]
+    assert [c["type"] for c in updated["status"]["conditions"]] == ["ApprovalPatch", "Approved"], (
+        "the approval update did not add the Approved condition")
     status = _subresource(kube, name, "status", "GET")
-    assert status["kind"] == "CertificateSigningRequest" and status["metadata"]["uid"] == uid
+    assert status["kind"] == "CertificateSigningRequest" and status["metadata"]["uid"] == uid, (
+        "/status returned another object")
     certificate = pki.self_signed_pem("e2e.example.com")
     encoded = base64.b64encode(certificate).decode()
     patched = _subresource(kube, name, "status", "PATCH", {
         "metadata": {"annotations": {"patchedstatus": "true"}},
         "status": {"certificate": encoded},
     })
-    assert patched["status"]["certificate"] == encoded
-    assert patched["metadata"]["annotations"]["patchedstatus"] == "true"
+    assert patched["status"]["certificate"] == encoded, (
+        "the status patch did not store the certificate")
+    assert patched["metadata"]["annotations"]["patchedstatus"] == "true", (
+        "the status patch did not add its annotation")
     patched["status"]["conditions"].append({"type": "StatusUpdate", "status": "True",
                                             "reason": "E2E", "message": "kubeadm-verify"})
     updated = _subresource(kube, name, "status", "PUT", patched)
-    assert updated["status"]["conditions"][-1]["type"] == "StatusUpdate"
+    assert updated["status"]["conditions"][-1]["type"] == "StatusUpdate", (
+        "the status update did not add its condition")
 
 
 @standard_base(id="auth/csr-signing", needs=["cluster-admin"], timeout=60)

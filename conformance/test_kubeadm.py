@@ -3,6 +3,9 @@
 cluster-info and its signatures, bootstrap tokens that authenticate with the right groups, the
 bootstrap signer and token cleaner at work, kubeadm's RBAC, kubeadm-config and kubelet-config,
 the CA pin, certificates, the CoreDNS and kube-proxy objects, and the cluster's subnets.
+
+PYTEST_DONT_REWRITE: a failure says its assertion's own message and nothing else, never the
+values pytest would print beside it (API objects, a bootstrap token's secret).
 """
 
 from __future__ import annotations
@@ -80,6 +83,9 @@ def _group_may_get(kube: Kube, group: str, namespace: str, resource: str, name: 
 
 @standard_base(id="kubeadm/cluster-info", needs=["cluster-admin"], timeout=20)
 def test_cluster_info(kube: Kube) -> None:
+    """kube-public/cluster-info holds a kubeconfig with one cluster and its CA, at least one jws-
+    kubeconfig-<id> signature, and is bound for anonymous reads.
+    """
     data = _cluster_info(kube)
     assert "kubeconfig" in data, "cluster-info has no kubeconfig key"
     assert any(key.startswith(JWS_KEY_PREFIX) for key in data), (
@@ -270,6 +276,9 @@ def test_rbac(kube: Kube) -> None:
 
 @standard_base(id="kubeadm/kubeadm-config", needs=["cluster-admin"], timeout=20)
 def test_kubeadm_config(kube: Kube) -> None:
+    """kube-system/kubeadm-config holds a ClusterConfiguration whose kubernetesVersion is the
+    version the API server runs.
+    """
     config = k.cluster_configuration(kube)
     assert config.get("kind") == "ClusterConfiguration", f"kind is {config.get('kind')}"
     api_version = str(config.get("apiVersion", ""))
@@ -285,11 +294,15 @@ def test_kubeadm_config(kube: Kube) -> None:
 
 @standard_base(id="kubeadm/kubelet-config", needs=["cluster-admin"], timeout=20)
 def test_kubelet_config(kube: Kube) -> None:
+    """kube-system/kubelet-config holds a KubeletConfiguration with the cluster's DNS IP and
+    domain, anonymous off and Webhook authorization.
+    """
     data = kube.core.read_namespaced_config_map("kubelet-config", k.KUBE_SYSTEM).data or {}
     assert "kubelet" in data, "kubelet-config has no kubelet key"
     kubelet = yaml.safe_load(data["kubelet"])
     assert kubelet.get("kind") == "KubeletConfiguration", f"kind is {kubelet.get('kind')}"
-    assert kubelet.get("apiVersion") == "kubelet.config.k8s.io/v1beta1"
+    assert kubelet.get("apiVersion") == "kubelet.config.k8s.io/v1beta1", (
+        f"apiVersion is {kubelet.get('apiVersion')}")
     net = k.networking(k.cluster_configuration(kube))
     dns = k.indexed_ip(net["serviceSubnet"], 10)
     assert dns in (kubelet.get("clusterDNS") or []), (
@@ -321,6 +334,9 @@ def _days_left(cert: x509.Certificate) -> float:
 
 @standard_base(id="kubeadm/certificate-expiry", needs=["cluster-admin"], timeout=20)
 def test_certificate_expiry(kube: Kube, record_property: Record) -> None:
+    """The cluster CA and the API server's serving certificate are valid now (a warning when one
+    expires within 30 days).
+    """
     ca_pem, _ = _cluster_info_ca(_cluster_info(kube))
     ca = pki.load_pem_certs(ca_pem)[0]
     served = pki.server_certificate(kube.host, ca_pem)
@@ -337,6 +353,9 @@ def test_certificate_expiry(kube: Kube, record_property: Record) -> None:
 
 @standard_base(id="kubeadm/apiserver-certificate-sans", needs=["cluster-admin"], timeout=20)
 def test_apiserver_certificate_sans(kube: Kube) -> None:
+    """The API server's serving certificate names kubernetes.default.svc.<domain> and the
+    kubernetes Service IP.
+    """
     net = k.networking(k.cluster_configuration(kube))
     ca_pem, _ = _cluster_info_ca(_cluster_info(kube))
     served = pki.server_certificate(kube.host, ca_pem)
@@ -352,6 +371,9 @@ def test_apiserver_certificate_sans(kube: Kube) -> None:
 
 @standard_base(id="kubeadm/coredns-objects", needs=["cluster-admin"], timeout=20)
 def test_coredns_objects(kube: Kube) -> None:
+    """kubeadm's CoreDNS objects exist (account, RBAC, Corefile, Deployment) and kube-dns has the
+    10th IP of the service subnet.
+    """
     kube.core.read_namespaced_service_account("coredns", k.KUBE_SYSTEM)
     kube.rbac.read_cluster_role("system:coredns")
     problems = k.binding_has(kube.rbac.read_cluster_role_binding("system:coredns"),
@@ -372,6 +394,9 @@ def test_coredns_objects(kube: Kube) -> None:
 
 @standard_base(id="kubeadm/kube-proxy-objects", needs=["cluster-admin"], timeout=20)
 def test_kube_proxy_objects(kube: Kube) -> None:
+    """kubeadm's kube-proxy objects exist: its account and binding, its ConfigMap and its
+    DaemonSet.
+    """
     kube.core.read_namespaced_service_account("kube-proxy", k.KUBE_SYSTEM)
     problems = k.binding_has(kube.rbac.read_cluster_role_binding("kubeadm:node-proxier"),
                              "ServiceAccount", "kube-proxy", "system:node-proxier", k.KUBE_SYSTEM)

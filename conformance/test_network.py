@@ -1,5 +1,9 @@
 """network: Service ClusterIPs within the service range, EndpointSlices that follow pods, the
-API server's own endpoints, DNS and pod-to-Service traffic (need DNS and a real kubelet)."""
+API server's own endpoints, DNS and pod-to-Service traffic (need DNS and a real kubelet).
+
+PYTEST_DONT_REWRITE: a failure says its assertion's own message and nothing else, never the
+values pytest would print beside it (API objects, a bootstrap token's secret).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from kubernetes import client
 
 from conformance import builders as b
 from conformance import kubeadm as k
+from conformance.dnsprobe import absolute, answers, script
 from conformance.kube import Kube, refused, wait_for
 from conformance.marker import standard_base
 from conformance.workloads import exec_in, wait_pod, wait_running_ready
@@ -30,6 +35,9 @@ def _service_ranges(kube: Kube) -> str:
 
 @standard_base(id="network/service-clusterip", needs=["cluster-admin"], timeout=30)
 def test_service_clusterip(kube: Kube, kv_namespace: str) -> None:
+    """A Service gets a ClusterIP inside the service subnet; a duplicate or out-of-range ClusterIP
+    is refused (422).
+    """
     ranges = _service_ranges(kube)
     created = kube.core.create_namespaced_service(
         kv_namespace, b.service("allocated", {"app": "none"}, [{"port": 80}]))
@@ -52,7 +60,8 @@ def _outside(ranges: str, family_of: str) -> str:
     """An address of ``family_of``'s family just past every service range."""
     nets = [n for n in k.subnets(ranges) if n.version == ipaddress.ip_address(family_of).version]
     candidate = max(n.broadcast_address for n in nets) + 10
-    assert not k.ip_within(str(candidate), ranges)
+    assert not k.ip_within(str(candidate), ranges), (
+        f"{candidate} lies inside the service range, it cannot test a refusal")
     return str(candidate)
 
 
@@ -89,7 +98,8 @@ def _expect_slices(kube: Kube, namespace: str, service: Any, pods: list[Any],
             else:
                 wanted = {c.container_port for p in pods for c in p.spec.containers[0].ports
                           if c.name == "example-name"}
-                assert port.port in wanted and port.name == service.spec.ports[0].name
+                assert port.port in wanted and port.name == service.spec.ports[0].name, (
+                    f"the Endpoints port {port.port} ({port.name}) is not the Service's")
         return True
 
     wait_for(f"EndpointSlices of {service.metadata.name} to match its pods", matching, 30)
@@ -103,6 +113,9 @@ def _expect_slices(kube: Kube, namespace: str, service: Any, pods: list[Any],
     timeout=60,
 )
 def test_endpointslices(kube: Kube, kv_namespace: str) -> None:
+    """EndpointSlices list the pods a Service selects, with numeric and named target ports, and are
+    recreated when deleted.
+    """
     core = kube.core
     core.create_namespaced_pod(kv_namespace, _pod_with_ports(
         "pod1", {"pod1": "on", "shared12": "on"}, [("example-name", 3000)]))
@@ -171,6 +184,9 @@ def test_endpointslices_follow_pods(kube: Kube, kv_namespace: str) -> None:
     timeout=20,
 )
 def test_apiserver_endpoints(kube: Kube) -> None:
+    """The kubernetes Service has Endpoints and EndpointSlices that point at the API server and
+    agree with each other.
+    """
     kube.core.read_namespaced_service("kubernetes", "default")
     try:
         endpoints = kube.core.read_namespaced_endpoints("kubernetes", "default")
@@ -196,15 +212,25 @@ def test_apiserver_endpoints(kube: Kube) -> None:
 
 @standard_base(id="network/dns-resolution", needs=["dns", "real-kubelet"], timeout=90)
 def test_dns_resolution(kube: Kube, kv_namespace: str) -> None:
+    """A pod resolves the fully qualified names of the kubernetes Service and of a Service just
+    created to their ClusterIPs through the cluster's DNS."""
     domain = k.networking(k.cluster_configuration(kube))["dnsDomain"]
-    names = ["kubernetes.default", "kubernetes.default.svc", f"kubernetes.default.svc.{domain}"]
-    script = "; ".join(f"nslookup {n} >/dev/null && echo OK {n} || echo FAIL {n}" for n in names)
+    created = kube.core.create_namespaced_service(
+        kv_namespace, b.service("dns-target", {"app": "none"}, [{"port": 80}]))
+    api = kube.core.read_namespaced_service("kubernetes", "default")
+    wanted = {
+        absolute(f"kubernetes.default.svc.{domain}"): api.spec.cluster_ip,
+        absolute(f"dns-target.{kv_namespace}.svc.{domain}"): created.spec.cluster_ip,
+    }
     kube.core.create_namespaced_pod(kv_namespace, b.pod("dns-probe", None, b.container(
-        image=b.BUSYBOX_IMAGE, command=["sh", "-c", script]), restartPolicy="Never"))
+        image=b.BUSYBOX_IMAGE, command=["sh", "-c", script(list(wanted))]),
+        restartPolicy="Never"))
     wait_pod(kube, kv_namespace, "dns-probe", ("Succeeded",), 60)
-    output = kube.core.read_namespaced_pod_log("dns-probe", kv_namespace)
-    failed = [line for line in output.splitlines() if line.startswith("FAIL")]
-    assert not failed and output.count("OK") == len(names), f"lookups failed: {output.strip()}"
+    got = answers(kube.core.read_namespaced_pod_log("dns-probe", kv_namespace))
+    wrong = {name: got.get(name) for name, ip in wanted.items() if ip not in got.get(name, [])}
+    assert not wrong, (
+        f"lookups that did not answer the Service's ClusterIP: {wrong} (wanted {wanted})"
+    )
 
 
 @standard_base(
@@ -214,6 +240,9 @@ def test_dns_resolution(kube: Kube, kv_namespace: str) -> None:
     timeout=120,
 )
 def test_pod_to_service(kube: Kube, kv_namespace: str) -> None:
+    """A pod reaches a Service's pods over the Service name and its ClusterIP, as the endpoints
+    change.
+    """
     core, labels = kube.core, {"app": "endpoint-test2"}
     service = core.create_namespaced_service(
         kv_namespace, b.service("endpoint-test2", labels, [{"port": 80, "targetPort": 80}]))

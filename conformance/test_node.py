@@ -1,6 +1,9 @@
 """node: pods are submitted and removed, run, log, exec, probe and report termination messages.
 
 All but the first need a real kubelet: simulated nodes report pods Running without running them.
+
+PYTEST_DONT_REWRITE: a failure says its assertion's own message and nothing else, never the
+values pytest would print beside it (API objects, a bootstrap token's secret).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ SIG = "[sig-node]"
     timeout=60,
 )
 def test_pod_submit_remove(kube: Kube, kv_namespace: str) -> None:
+    """A pod is created, watched to Running, deleted gracefully, and is gone."""
     core = kube.core
     value = secrets.token_hex(6)
     selector = f"time={value}"
@@ -33,7 +37,8 @@ def test_pod_submit_remove(kube: Kube, kv_namespace: str) -> None:
         pod = b.pod(name, {"name": "foo", "time": value})
         pod["spec"]["terminationGracePeriodSeconds"] = 30  # the deletion must be graceful
         core.create_namespaced_pod(kv_namespace, pod)
-        assert len(core.list_namespaced_pod(kv_namespace, label_selector=selector).items) == 1
+        assert len(core.list_namespaced_pod(kv_namespace, label_selector=selector).items) == 1, (
+            "the label selects not exactly the one pod created")
         watch.expect("ADDED", name)
         wait_running_ready(kube, kv_namespace, name, 30)
         core.delete_namespaced_pod(name, kv_namespace, grace_period_seconds=30)
@@ -45,16 +50,20 @@ def test_pod_submit_remove(kube: Kube, kv_namespace: str) -> None:
         last = event["object"]
         assert last["metadata"].get("deletionTimestamp"), "deleted without a deletionTimestamp"
         assert last["spec"].get("terminationGracePeriodSeconds"), "not a graceful deletion"
-    assert not core.list_namespaced_pod(kv_namespace, label_selector=selector).items
+    assert not core.list_namespaced_pod(kv_namespace, label_selector=selector).items, (
+        "the pod is still listed after its deletion")
 
 
 @standard_base(id="node/pod-runs-to-completion", needs=["real-kubelet"], timeout=90)
 def test_pod_runs_to_completion(kube: Kube, kv_namespace: str) -> None:
+    """A container that exits 0 runs on a real node and the pod ends Succeeded."""
     kube.core.create_namespaced_pod(kv_namespace, b.pod("runs", None, b.container(
         image=b.BUSYBOX_IMAGE, command=["sh", "-c", "exit 0"]), restartPolicy="Never"))
     pod = wait_pod(kube, kv_namespace, "runs", ("Succeeded",), 75)
     state = pod.status.container_statuses[0].state.terminated
-    assert state is not None and state.exit_code == 0, f"container ended {state}"
+    code = state.exit_code if state else "none (no terminated state)"
+    assert state is not None and state.exit_code == 0, (
+        f"the container ended with exit code {code}, not 0")
 
 
 @standard_base(
@@ -65,6 +74,7 @@ def test_pod_runs_to_completion(kube: Kube, kv_namespace: str) -> None:
     timeout=90,
 )
 def test_logs(kube: Kube, kv_namespace: str) -> None:
+    """What a container prints reaches its log through the kubelet."""
     name = "busybox-scheduling"
     kube.core.create_namespaced_pod(kv_namespace, b.pod(name, None, b.container(
         name, image=b.BUSYBOX_IMAGE, command=["sh", "-c", "echo 'Hello World' ; sleep 240"]),
@@ -82,6 +92,9 @@ def test_logs(kube: Kube, kv_namespace: str) -> None:
     timeout=90,
 )
 def test_exec(kube: Kube, kv_namespace: str) -> None:
+    """A command runs inside a running container through the kubelet's exec, and its output comes
+    back.
+    """
     name = f"pod-exec-websocket-{secrets.token_hex(4)}"
     kube.core.create_namespaced_pod(kv_namespace, b.pod(name, None, b.container(
         image=b.BUSYBOX_IMAGE, command=["/bin/sh", "-c", "echo container is alive; sleep 600"])))
@@ -122,10 +135,14 @@ def test_probes(kube: Kube, kv_namespace: str) -> None:
     timeout=90,
 )
 def test_termination_message(kube: Kube, kv_namespace: str) -> None:
+    """A failed container's last log line becomes its termination message (FallbackToLogsOnError).
+    """
     kube.core.create_namespaced_pod(kv_namespace, b.pod("termination", None, b.container(
         image=b.BUSYBOX_IMAGE, command=["/bin/sh", "-c", "printf DONE; exit 1"],
         terminationMessagePolicy="FallbackToLogsOnError"), restartPolicy="Never"))
     pod = wait_pod(kube, kv_namespace, "termination", ("Failed",), 75)
     terminated = pod.status.container_statuses[0].state.terminated
-    assert terminated is not None and terminated.exit_code == 1, f"ended {terminated}"
+    code = terminated.exit_code if terminated else "none (no terminated state)"
+    assert terminated is not None and terminated.exit_code == 1, (
+        f"the container ended with exit code {code}, not 1")
     assert terminated.message == "DONE", f"termination message {terminated.message!r}"

@@ -4,6 +4,9 @@ tolerations, resource fit, LimitRange defaults.
 Tests that label or taint a node use keys under ``kubeadm-verify.io/`` and remove them in
 ``finally`` (``--cleanup`` removes any an interrupted run left); the suite's other pods ignore
 such taints' nodes only while they last, and no test counts on a particular node.
+
+PYTEST_DONT_REWRITE: a failure says its assertion's own message and nothing else, never the
+values pytest would print beside it (API objects, a bootstrap token's secret).
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from conformance import builders as b
-from conformance.kube import Kube, refused
+from conformance.kube import Kube, refused, server_said
 from conformance.marker import standard_base
 from conformance.nodes import SUITE_PREFIX, schedulable
 from conformance.workloads import wait_scheduled, wait_unschedulable
@@ -53,6 +56,9 @@ def _node_taint(kube: Kube, node: str, taint: dict[str, str]) -> Iterator[None]:
 
 @standard_base(id="scheduling/pod-bound", needs=["nodes"], timeout=30)
 def test_pod_bound(kube: Kube, kv_namespace: str) -> None:
+    """The scheduler binds a pod to a schedulable node, sets PodScheduled and records a Scheduled
+    event.
+    """
     kube.core.create_namespaced_pod(kv_namespace, b.pod("bound", {"app": "bound"}))
     pod = wait_scheduled(kube, kv_namespace, "bound", 20)
     eligible = {n.metadata.name for n in schedulable(kube.core.list_node().items)}
@@ -76,6 +82,9 @@ def test_pod_bound(kube: Kube, kv_namespace: str) -> None:
     timeout=45,
 )
 def test_node_selector(kube: Kube, kv_namespace: str) -> None:
+    """A pod whose nodeSelector matches no node stays Pending; it is scheduled once a node carries
+    the label.
+    """
     restricted = b.pod("restricted-pod", {"name": "restricted"}, nodeSelector={"label": "nonempty"})
     kube.core.create_namespaced_pod(kv_namespace, restricted)
     wait_unschedulable(kube, kv_namespace, "restricted-pod", 20)
@@ -92,6 +101,9 @@ def test_node_selector(kube: Kube, kv_namespace: str) -> None:
 
 @standard_base(id="scheduling/node-affinity", needs=["nodes"], timeout=45)
 def test_node_affinity(kube: Kube, kv_namespace: str) -> None:
+    """Required node affinity pins a pod to the node it names; an affinity no node meets leaves the
+    pod unschedulable.
+    """
     node = _a_node(kube).metadata.name
 
     def affinity(operator: str, values: list[str]) -> dict[str, Any]:
@@ -115,6 +127,7 @@ def test_node_affinity(kube: Kube, kv_namespace: str) -> None:
 
 @standard_base(id="scheduling/taints-tolerations", needs=["nodes", "cluster-admin"], timeout=45)
 def test_taints_tolerations(kube: Kube, kv_namespace: str) -> None:
+    """A NoSchedule taint keeps a pod away from a node unless the pod tolerates it."""
     node = _a_node(kube).metadata.name
     key = f"{SUITE_PREFIX}taint-{secrets.token_hex(6)}"
     taint = {"key": key, "value": "testing", "effect": "NoSchedule"}
@@ -129,7 +142,7 @@ def test_taints_tolerations(kube: Kube, kv_namespace: str) -> None:
             {"key": key, "operator": "Equal", "value": "testing", "effect": "NoSchedule"})
         kube.core.create_namespaced_pod(kv_namespace, tolerant)
         pod = wait_scheduled(kube, kv_namespace, "tolerant", 20)
-        assert pod.spec.node_name == node
+        assert pod.spec.node_name == node, f"bound to {pod.spec.node_name}, not {node}"
 
 
 def _cpu_millis(quantity: str) -> int:
@@ -140,6 +153,9 @@ def _cpu_millis(quantity: str) -> int:
 
 @standard_base(id="scheduling/resource-fit", needs=["nodes"], timeout=45)
 def test_resource_fit(kube: Kube, kv_namespace: str) -> None:
+    """A pod asking for more CPU than any node has stays Pending for insufficient cpu; one that
+    fits is scheduled.
+    """
     nodes = schedulable(kube.core.list_node().items)
     largest = max(_cpu_millis(n.status.allocatable["cpu"]) for n in nodes)
     too_big = b.pod("too-big", None,
@@ -151,7 +167,8 @@ def test_resource_fit(kube: Kube, kv_namespace: str) -> None:
     kube.core.create_namespaced_pod(kv_namespace, fits)
     pod = wait_scheduled(kube, kv_namespace, "fits", 20)
     node = next(n for n in nodes if n.metadata.name == pod.spec.node_name)
-    assert _cpu_millis(node.status.allocatable["cpu"]) >= 100
+    assert _cpu_millis(node.status.allocatable["cpu"]) >= 100, (
+        "the node has less than 100m CPU allocatable")
 
 
 def _resources(cpu: str, memory: str) -> dict[str, str]:
@@ -189,4 +206,5 @@ def test_limit_range(kube: Kube, kv_namespace: str) -> None:
                                      _resources("600m", "600Mi")))
     for word, error in (("minimum", small), ("maximum", large)):
         assert error.status in (403, 422), f"a pod beyond the {word}: HTTP {error.status}"
-        assert word in str(error.body), f"a pod beyond the {word} refused for {error.body}"
+        assert word in str(error.body), (
+            f"a pod beyond the {word} refused for another reason: {server_said(error.body)}")

@@ -2,6 +2,9 @@
 
 Each needs a real kubelet (a simulated node mounts nothing). The file modes checked are the
 defaults upstream checks (0644 for projected files).
+
+PYTEST_DONT_REWRITE: a failure says its assertion's own message and nothing else, never the
+values pytest would print beside it (API objects, a bootstrap token's secret).
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ def _read(kube: Kube, namespace: str, pod: dict[str, Any]) -> list[str]:
     timeout=90,
 )
 def test_configmap_volume(kube: Kube, kv_namespace: str) -> None:
+    """A ConfigMap mounted as a volume shows its keys as files (mode 0644) in the container."""
     kube.core.create_namespaced_config_map(kv_namespace, {
         "metadata": {"name": "configmap-test-volume"}, "data": {"data-1": "value-1"}})
     lines = _read(kube, kv_namespace, _reader(
@@ -56,6 +60,7 @@ def test_configmap_volume(kube: Kube, kv_namespace: str) -> None:
     timeout=90,
 )
 def test_secret_volume(kube: Kube, kv_namespace: str) -> None:
+    """A Secret mounted as a volume shows its keys as files (mode 0644) in the container."""
     kube.core.create_namespaced_secret(kv_namespace, {
         "metadata": {"name": "secret-test"}, "stringData": {"data-1": "value-1"}})
     lines = _read(kube, kv_namespace, _reader(
@@ -72,6 +77,7 @@ def test_secret_volume(kube: Kube, kv_namespace: str) -> None:
     timeout=90,
 )
 def test_downward_api_volume(kube: Kube, kv_namespace: str) -> None:
+    """A downward API volume shows the pod's own name in a file."""
     name = "downwardapi-volume-podname"
     volume = {"downwardAPI": {"items": [{"path": "podname",
                                          "fieldRef": {"fieldPath": "metadata.name"}}]}}
@@ -88,6 +94,7 @@ def test_downward_api_volume(kube: Kube, kv_namespace: str) -> None:
     timeout=90,
 )
 def test_emptydir_shared(kube: Kube, kv_namespace: str) -> None:
+    """Two containers of a pod share an emptyDir volume: what one writes the other reads."""
     mount = [{"name": "shared-data", "mountPath": "/usr/share/volumeshare"}]
     message = "Hello from the busy-box sub-container"
     kube.core.create_namespaced_pod(kv_namespace, b.pod(

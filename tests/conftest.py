@@ -1,9 +1,10 @@
 """The suite builds what it needs before any test runs, so `python3 -m pytest` on a fresh machine
 runs exactly what CI runs: no integration test is skipped for want of a cached build.
 
-The pinned upstream binaries and the e2e test package are built once from the published Go
-modules into ``~/.cache/kubeadm-verify``; on a machine that has them this costs a fraction of a
-second (the cache is verified, not rebuilt). A selection of unit tests only builds nothing.
+The pinned upstream binaries, the e2e test package, the node parts and their images are built
+once from the published Go modules into ``~/.cache/kubeadm-verify``; on a machine that has them
+this costs seconds (the cache is verified, not rebuilt). A selection of unit tests builds
+nothing.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 def _prepare(config: pytest.Config) -> None:
     from bootstrap.binaries import ensure_binaries
+    from bootstrap.images import ensure_images
+    from bootstrap.nodeparts import ensure_node_parts
     from bootstrap.testpkg import build_test_package, e2e_test_package_cached
     from kubeadm_verify.errors import VerifyError
 
@@ -42,6 +45,7 @@ def _prepare(config: pytest.Config) -> None:
         if e2e_test_package_cached() is None:
             with tempfile.TemporaryDirectory(prefix="kubeadm-verify-testpkg-") as scratch:
                 build_test_package(None, Path(scratch))
+        ensure_images(ensure_node_parts())
     except VerifyError as exc:  # loud, never a quiet skip of every test that needed the build
         pytest.exit(f"the integration tests need the pinned upstream builds: {exc} "
                     "(unit tests alone: python3 -m pytest tests/unit)", returncode=3)

@@ -13,34 +13,88 @@ from conformance import kubeadm as k
 from conformance import needs, nodes
 
 
-def node(name: str, ready: bool = True, simulated: bool = False, unschedulable: bool = False,
-         taints: list[tuple[str, str]] | None = None) -> Any:
+def node(name: str, ready: bool | None = True, simulated: bool = False,
+         unschedulable: bool = False, taints: list[tuple[str, str]] | None = None,
+         reason: str = "", message: str = "") -> Any:
+    """A Node as the client returns it; ``ready=None``: no kubelet ever posted a condition."""
     annotations = {nodes.KWOK_ANNOTATION: "fake"} if simulated else {}
+    conditions = [] if ready is None else [
+        NS(type="Ready", status="True" if ready else "False", reason=reason, message=message)]
     return NS(
         metadata=NS(name=name, annotations=annotations),
         spec=NS(unschedulable=unschedulable,
                 taints=[NS(key=key, effect=effect) for key, effect in taints or []]),
-        status=NS(conditions=[NS(type="Ready", status="True" if ready else "False")]),
+        status=NS(conditions=conditions),
     )
+
+
+CNI = ("container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady "
+       "message:Network plugin returns error: cni plugin not initialized")
+CONTROL_PLANE_TAINT = ("node-role.kubernetes.io/control-plane", "NoSchedule")
 
 
 def test_schedulable_nodes() -> None:
     assert nodes.is_schedulable(node("a"))
     assert not nodes.is_schedulable(node("b", ready=False))
+    assert not nodes.is_schedulable(node("b", ready=None))
     assert not nodes.is_schedulable(node("c", unschedulable=True))
-    assert not nodes.is_schedulable(node("d", taints=[("node-role.kubernetes.io/control-plane",
-                                                       "NoSchedule")]))
+    assert not nodes.is_schedulable(node("d", taints=[CONTROL_PLANE_TAINT]))
     assert nodes.is_schedulable(node("e", taints=[("dedicated", "PreferNoSchedule")]))
     assert nodes.is_schedulable(node("f", taints=[(nodes.KWOK_ANNOTATION, "NoSchedule")]))
     assert nodes.is_schedulable(node("g", taints=[("kubeadm-verify.io/taint-1", "NoSchedule")]))
 
 
-def test_needs_from_nodes() -> None:
-    assert needs.judge_nodes([]) == "the cluster has no nodes"
-    assert "no Ready, schedulable node among a" in str(needs.judge_nodes([node("a", False)]))
+def test_why_a_node_takes_no_pods() -> None:
+    assert nodes.unschedulable_reason(node("a")) is None
+    assert nodes.unschedulable_reason(node("a", ready=None)) == (
+        "NotReady: no kubelet has posted its status")
+    said = nodes.unschedulable_reason(node("a", ready=False, reason="KubeletNotReady",
+                                           message=CNI + "\n" + "x" * 300))
+    assert said is not None and said.startswith("NotReady (Ready=False, KubeletNotReady: "
+                                                "container runtime network not ready")
+    assert said.endswith("...)") and "\n" not in said and len(said) < 240
+    assert nodes.unschedulable_reason(node("a", unschedulable=True)) == (
+        "cordoned (spec.unschedulable)")
+    assert nodes.unschedulable_reason(node("a", taints=[CONTROL_PLANE_TAINT])) == (
+        "tainted node-role.kubernetes.io/control-plane:NoSchedule")
+    many = [node(f"n{i}", ready=False) for i in range(7)] + [node("ok")]
+    described = nodes.describe(many)
+    assert described.count("NotReady") == 5 and described.endswith("; and 2 more")
+    assert "ok" not in described
+
+
+def test_nodes_need_fails_when_no_node_takes_pods() -> None:
     assert needs.judge_nodes([node("a", simulated=True)]) is None
-    assert needs.judge_real_kubelet([node("a", simulated=True)]) is not None
+    nothing = needs.judge_nodes([])
+    assert nothing is not None and nothing.broken and "no Node at all" in nothing.reason
+    stuck = needs.judge_nodes([node("real-0", ready=None),
+                               node("kwok-0", ready=False, simulated=True, reason="Stuck")])
+    assert stuck is not None and stuck.broken
+    assert "real-0 NotReady: no kubelet" in stuck.reason and "kwok-0 NotReady" in stuck.reason
+    tainted = needs.judge_nodes([node("cp", taints=[CONTROL_PLANE_TAINT])])
+    assert tainted is not None and tainted.broken and "cp tainted" in tainted.reason
+
+
+def test_real_kubelet_need_skips_only_a_simulated_cluster() -> None:
     assert needs.judge_real_kubelet([node("a", simulated=True), node("b")]) is None
+    simulated = needs.judge_real_kubelet([node("a", simulated=True)])
+    assert simulated is not None and not simulated.broken and "simulated" in simulated.reason
+    # simulated nodes that are themselves NotReady: still another kind; `nodes` fails instead
+    stuck_kwok = needs.judge_real_kubelet([node("a", ready=False, simulated=True)])
+    assert stuck_kwok is not None and not stuck_kwok.broken
+    no_cni = needs.judge_real_kubelet([node("real-0", ready=False, reason="KubeletNotReady",
+                                            message=CNI), node("kwok-0", simulated=True)])
+    assert no_cni is not None and no_cni.broken
+    assert no_cni.reason.startswith("no real node is Ready: real-0 NotReady")
+    assert "cni plugin not initialized" in no_cni.reason
+    nothing = needs.judge_real_kubelet([])
+    assert nothing is not None and nothing.broken
+    only_control_plane = [node("cp", taints=[CONTROL_PLANE_TAINT]),
+                          node("kwok-0", simulated=True)]
+    mixed = needs.judge_real_kubelet(only_control_plane)
+    assert mixed is not None and not mixed.broken and "cp tainted" in mixed.reason
+    alone = needs.judge_real_kubelet([node("cp", taints=[CONTROL_PLANE_TAINT])])
+    assert alone is not None and alone.broken
 
 
 def endpoint_slice(*endpoints: tuple[str, bool | None]) -> Any:
@@ -48,15 +102,33 @@ def endpoint_slice(*endpoints: tuple[str, bool | None]) -> Any:
                          for name, ready in endpoints])
 
 
-def test_dns_needs_a_ready_endpoint_on_a_real_node() -> None:
+def pod(name: str, phase: str, ready: bool = False) -> Any:
+    return NS(metadata=NS(name=name), status=NS(
+        phase=phase, conditions=[NS(type="Ready", status="True" if ready else "False")]))
+
+
+def test_dns_fails_without_a_ready_endpoint_on_a_real_node() -> None:
     service = NS()
-    assert "no Service" in str(needs.judge_dns(None, [], {"real"}))
-    assert "no ready endpoints" in str(needs.judge_dns(service, [endpoint_slice(("real", False))],
-                                                       {"real"}))
-    assert "simulated" in str(needs.judge_dns(service, [endpoint_slice(("kwok-0", True))],
-                                              {"real"}))
-    assert needs.judge_dns(service, [endpoint_slice(("kwok-0", True), ("real", None))],
+    missing = needs.judge_dns(None, [], [], {"real"})
+    assert missing is not None and missing.broken and "no Service" in missing.reason
+    pending = needs.judge_dns(service, [endpoint_slice(("real", False))],
+                              [pod("coredns-1", "Pending"), pod("coredns-2", "Running")],
+                              {"real"})
+    assert pending is not None and pending.broken
+    assert "no ready endpoint" in pending.reason
+    assert "coredns-1 Pending, not Ready; coredns-2 Running, not Ready" in pending.reason
+    no_pods = needs.judge_dns(service, [], [], {"real"})
+    assert no_pods is not None and "is CoreDNS deployed?" in no_pods.reason
+    fake = needs.judge_dns(service, [endpoint_slice(("kwok-0", True))], [], {"real"})
+    assert fake is not None and fake.broken and "simulated" in fake.reason
+    assert needs.judge_dns(service, [endpoint_slice(("kwok-0", True), ("real", None))], [],
                            {"real"}) is None
+
+
+def test_cluster_admin_is_a_kind_of_user() -> None:
+    assert needs.judge_cluster_admin(True, "me") is None
+    denied = needs.judge_cluster_admin(False, "me")
+    assert denied is not None and not denied.broken and denied.reason.startswith("me is not")
 
 
 TOKEN_SECRET = "0123456789abcdef"  # a test token's secret half, not a credential

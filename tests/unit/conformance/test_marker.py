@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from conformance.marker import Need, SpecError, make_spec, standard_base
-from conformance.needs import Needs
+from conformance.needs import Needs, Unmet, broken, other_kind
 from kubeadm_verify.errors import VerifyError
 from kubeadm_verify.results import Status
 from kubeadm_verify.runner import run_tier
@@ -59,28 +59,33 @@ def test_the_decorator_checks_at_import_time() -> None:
         standard_base(id="auth/x", timeout=-1)
 
 
-def test_needs_report_the_first_unmet_need_in_a_stable_order() -> None:
-    needs = Needs({Need.NODES: None, Need.REAL_KUBELET: "all simulated", Need.DNS: "no dns",
-                   Need.CLUSTER_ADMIN: None})
+def test_needs_report_a_broken_need_first_then_the_first_skip() -> None:
+    needs = Needs({Need.NODES: None, Need.REAL_KUBELET: other_kind("all simulated"),
+                   Need.DNS: other_kind("no dns"), Need.CLUSTER_ADMIN: None})
     assert needs.unmet({Need.NODES, Need.CLUSTER_ADMIN}) is None
-    assert needs.unmet({Need.REAL_KUBELET, Need.DNS}) == "needs dns: no dns"
-    assert needs.unmet({Need.REAL_KUBELET}) == "needs real-kubelet: all simulated"
+    assert needs.unmet({Need.REAL_KUBELET, Need.DNS}) == Unmet("needs dns: no dns", False)
+    assert needs.unmet({Need.REAL_KUBELET}) == Unmet("needs real-kubelet: all simulated", False)
+    sick = Needs({Need.NODES: broken("a NotReady"), Need.CLUSTER_ADMIN: other_kind("not admin")})
+    assert sick.unmet({Need.CLUSTER_ADMIN, Need.NODES}) == Unmet("needs nodes: a NotReady", True)
+    unchecked = Needs({}).unmet({Need.DNS})
+    assert unchecked is not None and unchecked.broken
 
 
 CONFTEST = """
 import pytest
 
 from conformance.conftest import (  # noqa: F401 - the tier's hooks and fixtures
-    _standard_base_needs, pytest_collection_modifyitems, pytest_configure,
+    _standard_base_needs, pytest_collection_modifyitems, pytest_configure, pytest_runtest_call,
 )
 from conformance.marker import Need
-from conformance.needs import Needs
+from conformance.needs import Needs, broken, other_kind
 
 
 @pytest.fixture(scope="session")
 def kv_needs():
     return Needs({Need.NODES: None, Need.CLUSTER_ADMIN: None,
-                  Need.REAL_KUBELET: "every node is simulated", Need.DNS: "no kube-dns"})
+                  Need.REAL_KUBELET: other_kind("every node is simulated"),
+                  Need.DNS: broken("kube-dns has no ready endpoint")})
 """
 
 SUITE = """
@@ -97,6 +102,11 @@ def test_passes():
 
 @standard_base(id="node/needs-kubelet", needs=["real-kubelet", "nodes"], timeout=10)
 def test_needs_kubelet():
+    raise AssertionError("must not run")
+
+
+@standard_base(id="network/needs-dns", needs=["dns"], timeout=10)
+def test_needs_dns():
     raise AssertionError("must not run")
 
 
@@ -133,12 +143,16 @@ PLUGINS = ("kubeadm_verify.plugin", "pytest_timeout")
 def test_properties_skips_and_timeouts_in_a_real_run(sample_tier: str) -> None:
     report = run_tier("cluster", sample_tier, ["-q"], plugins=PLUGINS)
     by_id = {r.id: r for r in report.results}
-    assert set(by_id) == {"apps/passes", "node/needs-kubelet", "network/slow", "network/fails"}
+    assert set(by_id) == {"apps/passes", "node/needs-kubelet", "network/needs-dns",
+                          "network/slow", "network/fails"}
     assert by_id["apps/passes"].status is Status.PASS
     assert by_id["apps/passes"].conformance == ("[sig-apps] a codename [Conformance]",)
     skipped = by_id["node/needs-kubelet"]
     assert skipped.status is Status.SKIP
     assert skipped.message == "needs real-kubelet: every node is simulated"
+    dns = by_id["network/needs-dns"]
+    assert dns.status is Status.FAIL, "a broken need fails the test, it does not skip it"
+    assert dns.message.endswith(": needs dns: kube-dns has no ready endpoint"), dns.message
     assert by_id["network/slow"].status is Status.FAIL
     assert "Timeout" in by_id["network/slow"].message
     assert by_id["network/slow"].duration_s < 4
@@ -149,9 +163,9 @@ def test_properties_skips_and_timeouts_in_a_real_run(sample_tier: str) -> None:
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
-        (["--kv-focus", "^network/"], {"network/slow", "network/fails"}),
-        (["--kv-skip", "slow|fails"], {"apps/passes", "node/needs-kubelet"}),
-        (["--kv-focus", "network", "--kv-skip", "slow"], {"network/fails"}),
+        (["--kv-focus", "^network/"], {"network/slow", "network/fails", "network/needs-dns"}),
+        (["--kv-skip", "slow|fails|dns"], {"apps/passes", "node/needs-kubelet"}),
+        (["--kv-focus", "network", "--kv-skip", "slow|dns"], {"network/fails"}),
         (["--kv-focus", "nothing-matches"], set()),
     ],
 )

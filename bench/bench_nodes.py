@@ -1,0 +1,121 @@
+"""What real nodes cost: join to Ready, CoreDNS answering, pods Running, memory per node.
+
+Run from the repository root as root, with the binaries, node parts and images cached (the
+first run builds them and prints the cold build time)::
+
+    python bench/bench_nodes.py [--nodes N]
+
+A control plane is brought up on free ports (as the fixtures do), ``N`` real nodes joined,
+and the time to every node Ready, to a CoreDNS pod Ready and to a pod per node Running is
+measured, with the resident memory of each node's kubelet and containerd and of the pods'
+processes in its cgroup. Everything is torn down at the end. Figures are printed, not asserted;
+the target for ``up`` plus two nodes Ready with CoreDNS answering is 15 s with a warm cache.
+"""
+
+from __future__ import annotations
+
+import argparse
+import secrets
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from bootstrap import nodes  # noqa: E402
+from bootstrap.cluster import teardown, uninterruptible, up  # noqa: E402
+from bootstrap.fixtures import free_port_config  # noqa: E402
+from bootstrap.images import ensure_images  # noqa: E402
+from bootstrap.nodeparts import ensure_node_parts  # noqa: E402
+from bootstrap.nodes import cgroups  # noqa: E402
+from bootstrap.nodes.procs import rss_bytes  # noqa: E402
+from bootstrap.nodes.record import load  # noqa: E402
+from bootstrap.state import StateDir  # noqa: E402
+
+AGNHOST = "registry.k8s.io/e2e-test-images/agnhost:2.66.1"
+
+
+def _wait(what: str, check: Any, timeout: float = 180.0) -> float:
+    start = time.monotonic()
+    while not check():
+        if time.monotonic() - start > timeout:
+            raise SystemExit(f"timed out waiting for {what}")
+        time.sleep(0.1)
+    return time.monotonic() - start
+
+
+def _pods_running(core: Any, names: list[str], node_names: list[str]) -> float:
+    from kubernetes import client as k8s
+
+    for name, node in zip(names, node_names, strict=True):
+        container = k8s.V1Container(name="main", image=AGNHOST, args=["pause"])
+        core.create_namespaced_pod("default", k8s.V1Pod(
+            metadata=k8s.V1ObjectMeta(name=name),
+            spec=k8s.V1PodSpec(node_name=node, containers=[container],
+                               termination_grace_period_seconds=0)))
+    return _wait("pods Running", lambda: all(
+        core.read_namespaced_pod(n, "default").status.phase == "Running" for n in names))
+
+
+def _memory(state: StateDir) -> list[str]:
+    import psutil
+
+    lines = []
+    found = load(state)
+    for node in found.nodes if found else []:
+        sizes = {proc.component: rss_bytes(proc) / 2**20 for proc in node.processes}
+        pods = 0
+        for pid in cgroups.pids(node.cgroup_root):
+            try:
+                if pid not in {proc.pid for proc in node.processes}:
+                    pods += psutil.Process(pid).memory_info().rss
+            except psutil.NoSuchProcess:
+                continue
+        lines.append(f"{node.name}: kubelet {sizes.get('kubelet', 0):.0f} MiB, containerd "
+                     f"{sizes.get('containerd', 0):.0f} MiB, shims and pods {pods / 2**20:.0f} MiB")
+    return lines
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--nodes", type=int, default=2)
+    args = parser.parse_args()
+    start = time.monotonic()
+    prepared = (parts := ensure_node_parts()), ensure_images(parts)
+    print(f"node parts and images ready: {time.monotonic() - start:.1f} s")
+    name = f"kvn-bench-{secrets.token_hex(3)}"
+    state = StateDir.for_cluster(name)
+    try:
+        start = time.monotonic()
+        handle = up(name, free_port_config(None), skip_phases=("preflight",), log=lambda _: None)
+        control_plane = time.monotonic() - start
+        joined = nodes.join(handle, args.nodes, log=lambda _: None, prepared=prepared)
+        to_ready = time.monotonic() - start
+        from kubernetes import client as k8s
+
+        api = handle.api_client()
+        core = k8s.CoreV1Api(api)
+        dns = nodes.wait_addons(state, [node.name for node in joined])
+        running = _pods_running(core, [f"bench-{i}" for i in range(len(joined))],
+                                [node.name for node in joined])
+        print(f"control plane up: {control_plane:.1f} s; {args.nodes} node(s) Ready: "
+              f"{to_ready:.1f} s after start; kube-proxy and CoreDNS Ready {dns:.1f} s later "
+              f"(total {to_ready + dns:.1f} s); a pod per node Running in {running:.1f} s")
+        for line in _memory(state):
+            print(line)
+        api.close()
+    finally:
+        with uninterruptible():
+            start = time.monotonic()
+            try:
+                nodes.teardown(state)
+            finally:
+                teardown(state)
+            print(f"teardown: {time.monotonic() - start:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,134 @@
+"""The images a node needs, under the exact upstream names the kubelet, kubeadm and tests use.
+
+Each is one layer assembled from programs we built (``bootstrap.nodeparts``) or Debian installed.
+Dynamically linked Debian programs (dash, OpenBSD netcat, iptables and its extensions) go in with
+the libraries ``ldd`` names, at the same paths, so they run as on the host.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterable
+from pathlib import Path
+
+from bootstrap.images.archive import Entry, ImageSpec
+from bootstrap.nodeparts import NodeParts
+from bootstrap.nodeparts.pins import AGNHOST_TAG, COREDNS_VERSION, PAUSE_TAGS
+from kubeadm_verify.errors import BootstrapError
+
+REGISTRY = "registry.k8s.io"
+BUSYBOX_TAG = "1.37.0-2"
+XTABLES_COMMANDS = ("iptables", "iptables-save", "iptables-restore", "ip6tables",
+                    "ip6tables-save", "ip6tables-restore", "iptables-nft", "iptables-nft-save",
+                    "iptables-nft-restore", "ip6tables-nft", "ip6tables-nft-save",
+                    "ip6tables-nft-restore")
+PASSWD = b"root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n"
+GROUP = b"root:x:0:\nnogroup:x:65534:\n"
+
+
+def pause_tags() -> tuple[str, ...]:
+    return tuple(f"{REGISTRY}/pause:{tag}" for tag in PAUSE_TAGS)
+
+
+def image_names(version: str) -> list[str]:
+    """Every tag a node has loaded before anything may ask for it."""
+    return [*pause_tags(), f"{REGISTRY}/e2e-test-images/busybox:{BUSYBOX_TAG}",
+            f"{REGISTRY}/e2e-test-images/agnhost:{AGNHOST_TAG}",
+            f"{REGISTRY}/kube-proxy:{version}", f"{REGISTRY}/coredns/coredns:{COREDNS_VERSION}"]
+
+
+def shared_libraries(binaries: Iterable[Path]) -> list[Path]:
+    """The libraries (and the loader) the dynamic linker would load for ``binaries``."""
+    argv = ["ldd", *(str(path) for path in binaries)]
+    try:
+        out = subprocess.run(argv, capture_output=True, text=True, check=False, timeout=60).stdout
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise BootstrapError(f"cannot list the libraries of {argv[1:]}: {exc}") from exc
+    found: set[Path] = set()
+    for line in out.splitlines():
+        words = line.split()
+        if "=>" in words and len(words) > words.index("=>") + 1:
+            candidate = words[words.index("=>") + 1]
+        elif words and words[0].startswith("/"):
+            candidate = words[0]
+        else:
+            continue
+        if candidate.startswith("/") and not candidate.endswith(":"):
+            found.add(Path(candidate))
+    return sorted(found)
+
+
+def _host_file(path: Path, mode: int = 0o755) -> Entry:
+    return Entry(str(path), source=path.resolve(), mode=mode)
+
+
+def with_libraries(entries: list[Entry], binaries: Iterable[Path]) -> list[Entry]:
+    return [*entries, *(_host_file(lib) for lib in shared_libraries(binaries))]
+
+
+def busybox_entries(busybox: Path, skip: Iterable[str] = ()) -> list[Entry]:
+    """busybox at /bin/busybox and a symlink for each of its applets (but ``skip``)."""
+    listed = subprocess.run([str(busybox), "--list"], capture_output=True, text=True,
+                            check=False, timeout=30).stdout.split()
+    if not listed:
+        raise BootstrapError(f"{busybox} --list printed no applets: not a busybox")
+    skipped = {*skip, "busybox"}
+    links = [Entry(f"/bin/{name}", kind="symlink", target="busybox")
+             for name in sorted(set(listed) - skipped)]
+    return [Entry("/bin/busybox", source=busybox), *links, *_basics()]
+
+
+def _basics() -> list[Entry]:
+    return [Entry("/etc/passwd", data=PASSWD, mode=0o644),
+            Entry("/etc/group", data=GROUP, mode=0o644),
+            Entry("/tmp", kind="dir", mode=0o1777)]  # noqa: S108 (inside the image)
+
+
+def pause_image(parts: NodeParts) -> ImageSpec:
+    return ImageSpec(pause_tags(), (Entry("/pause", source=parts.part("pause")),),
+                     entrypoint=("/pause",))
+
+
+def busybox_image(parts: NodeParts) -> ImageSpec:
+    tag = f"{REGISTRY}/e2e-test-images/busybox:{BUSYBOX_TAG}"
+    return ImageSpec((tag,), tuple(busybox_entries(parts.host.busybox)), cmd=("sh",))
+
+
+def agnhost_image(parts: NodeParts) -> ImageSpec:
+    """agnhost with a shell that is not busybox (whose ``sh`` would run its own ``nc`` applet)
+    and a real OpenBSD netcat, which tests call with ``-v``."""
+    dash = Path("/bin/dash")
+    entries = [Entry("/agnhost", source=parts.part("agnhost")),
+               *busybox_entries(parts.host.busybox, skip=("sh", "nc")),
+               Entry("/bin/sh", source=dash.resolve()),
+               Entry("/usr/bin/nc", source=parts.host.netcat.resolve())]
+    entries = with_libraries(entries, [dash, parts.host.netcat])
+    tag = f"{REGISTRY}/e2e-test-images/agnhost:{AGNHOST_TAG}"
+    return ImageSpec((tag,), tuple(entries), entrypoint=("/agnhost",), cmd=("pause",))
+
+
+def kube_proxy_image(parts: NodeParts) -> ImageSpec:
+    """kube-proxy with iptables (nf_tables backend), its extensions and their libraries."""
+    xtables = parts.host.iptables.resolve()
+    extensions = sorted(Path("/usr/lib/x86_64-linux-gnu/xtables").glob("*.so"))
+    extensions = extensions or sorted(xtables.parent.parent.glob("lib/*/xtables/*.so"))
+    entries = [Entry("/usr/local/bin/kube-proxy", source=parts.binary("kube-proxy")),
+               Entry(f"/usr/sbin/{xtables.name}", source=xtables),
+               *(Entry(f"/usr/sbin/{name}", kind="symlink", target=xtables.name)
+                 for name in XTABLES_COMMANDS),
+               *(Entry(str(ext), source=ext, mode=0o644) for ext in extensions),
+               *_basics()]
+    entries = with_libraries(entries, [xtables, *extensions])
+    tag = f"{REGISTRY}/kube-proxy:{parts.version}"
+    return ImageSpec((tag,), tuple(entries))
+
+
+def coredns_image(parts: NodeParts) -> ImageSpec:
+    tag = f"{REGISTRY}/coredns/coredns:{COREDNS_VERSION}"
+    return ImageSpec((tag,), (Entry("/coredns", source=parts.part("coredns")), *_basics()),
+                     entrypoint=("/coredns",))
+
+
+def node_images(parts: NodeParts) -> list[ImageSpec]:
+    return [pause_image(parts), busybox_image(parts), agnhost_image(parts),
+            kube_proxy_image(parts), coredns_image(parts)]

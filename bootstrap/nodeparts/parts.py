@@ -1,0 +1,193 @@
+"""Building the node parts once into ``<cache>/nodeparts/<version>/``, verified like the binaries.
+
+The directory follows ``bootstrap.bincache``'s rules: filled in a staging directory, every
+program run once with its version flag, published with a manifest, checked by size and sha256 on
+every later use, so a second run builds nothing. containerd and CoreDNS are built with
+``go install module/cmd@version`` (each with its own go.mod, exactly as released); agnhost comes
+from the pinned ``k8s.io/kubernetes`` module through a generated module pinned like the server
+binaries' (``bootstrap.gomod``); the pause program is ours.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+from bootstrap import gomod
+from bootstrap.binaries import ensure_binaries
+from bootstrap.bincache import ensure_populated
+from bootstrap.gobuild import GoBuild
+from bootstrap.nodeparts.debian import HostTools, find_host_tools
+from bootstrap.nodeparts.pause import PAUSE_GO, PAUSE_MODULE
+from bootstrap.nodeparts.pins import (
+    AGNHOST_PACKAGE,
+    AGNHOST_TAG,
+    BUILT,
+    CONTAINERD_COMMANDS,
+    CONTAINERD_MODULE,
+    CONTAINERD_TAGS,
+    CONTAINERD_VERSION,
+    COREDNS_MODULE,
+    COREDNS_VERSION,
+    PAUSE_VERSION,
+)
+from bootstrap.versions import KUBERNETES_MODULE, cache_root, normalise_version
+from kubeadm_verify.errors import BootstrapError
+
+AGNHOST_MODULE = "kubeadm-verify.local/agnhostbuild"
+_VERSION_TIMEOUT = 60
+
+
+def nodeparts_dir(version: str) -> Path:
+    return cache_root() / "nodeparts" / version
+
+
+@dataclass(frozen=True)
+class NodeParts:
+    """Everything a node runs: our builds, the release's kubelet and kube-proxy, Debian's tools."""
+
+    built: Path
+    """containerd, containerd-shim-runc-v2, ctr, coredns, agnhost, pause."""
+    binaries: Path
+    """The release's bin dir: kubelet, kube-proxy, kubectl, kubeadm."""
+    host: HostTools
+    version: str
+
+    def part(self, name: str) -> Path:
+        return self.built / name
+
+    def binary(self, name: str) -> Path:
+        return self.binaries / name
+
+
+def _say(text: str) -> None:
+    print(f"[nodeparts] {text}", file=sys.stderr, flush=True)
+
+
+def expected_version_token(name: str) -> str:
+    """A word each program prints with its version flag, for the release we pin."""
+    if name == "coredns":
+        return f"CoreDNS-{COREDNS_VERSION.lstrip('v')}"
+    if name == "agnhost":
+        return AGNHOST_TAG
+    if name == "pause":
+        return PAUSE_VERSION
+    return CONTAINERD_VERSION
+
+
+def version_argv(name: str) -> list[str]:
+    if name == "coredns":
+        return ["-version"]
+    if name == "containerd-shim-runc-v2":
+        return ["-v"]
+    return ["--version"]
+
+
+def version_problem(name: str, output: str) -> str | None:
+    want = expected_version_token(name)
+    if want in output.split():
+        return None
+    first = output.strip().splitlines()[0] if output.strip() else "nothing"
+    return f"{name} reports {first!r}, expected {want!r}"
+
+
+def check_versions(directory: Path) -> None:
+    """Run every part once: a wrong or crashing build never reaches the cache."""
+    for name in BUILT:
+        argv = [str(directory / name), *version_argv(name)]
+        try:
+            proc = subprocess.run(argv, capture_output=True, text=True, check=False,
+                                  timeout=_VERSION_TIMEOUT, stdin=subprocess.DEVNULL)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise BootstrapError(f"{name}: cannot run its version check: {exc}") from exc
+        problem = version_problem(name, proc.stdout + proc.stderr)
+        if problem is not None:
+            raise BootstrapError(problem)
+
+
+def _containerd_ldflags() -> str:
+    package = f"{CONTAINERD_MODULE}/version"
+    return (f"-s -w -X {package}.Version={CONTAINERD_VERSION} "
+            f"-X {package}.Package={CONTAINERD_MODULE}")
+
+
+def build_containerd(builder: GoBuild, out: Path) -> float:
+    packages = [f"{CONTAINERD_MODULE}/cmd/{name}@{CONTAINERD_VERSION}"
+                for name in CONTAINERD_COMMANDS]
+    argv = [builder.go, "install", "-trimpath", "-tags", CONTAINERD_TAGS,
+            "-ldflags", _containerd_ldflags(), *packages]
+    return builder.runner.run(f"go install containerd {CONTAINERD_VERSION}", argv,
+                              _workdir(builder), {"GOBIN": str(out.resolve())})
+
+
+def build_coredns(builder: GoBuild, out: Path) -> float:
+    argv = [builder.go, "install", "-trimpath", "-ldflags", "-s -w",
+            f"{COREDNS_MODULE}@{COREDNS_VERSION}"]
+    return builder.runner.run(f"go install coredns {COREDNS_VERSION}", argv,
+                              _workdir(builder), {"GOBIN": str(out.resolve())})
+
+
+def _workdir(builder: GoBuild) -> Path:
+    builder.root.mkdir(parents=True, exist_ok=True)
+    return builder.root
+
+
+def _seeded(builder: GoBuild, name: str, files: dict[str, str]) -> Path:
+    """A generated module dir, tidied once for the same seed files."""
+    directory = builder.root / name
+    if all((directory / f).is_file() and (directory / f).read_text() == text
+           for f, text in files.items()) and (directory / "go.sum").exists():
+        return directory
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "go.sum").unlink(missing_ok=True)
+    for filename, text in files.items():
+        (directory / filename).write_text(text)
+    builder.runner.run(f"go mod tidy ({name})", [builder.go, "mod", "tidy"], directory)
+    return directory
+
+
+def build_agnhost(builder: GoBuild, out: Path) -> float:
+    upstream = builder.module_info(KUBERNETES_MODULE, builder.version).gomod
+    files = {"go.mod": gomod.kubernetes_gomod(AGNHOST_MODULE, builder.version, upstream),
+             "tools.go": gomod.tools_go([AGNHOST_PACKAGE])}
+    module = _seeded(builder, "agnhost", files)
+    argv = [builder.go, "build", "-trimpath", "-ldflags", f"-s -w -X main.Version={AGNHOST_TAG}",
+            "-o", str(out / "agnhost"), AGNHOST_PACKAGE]
+    return builder.runner.run(f"go build agnhost {AGNHOST_TAG}", argv, module)
+
+
+def build_pause(builder: GoBuild, out: Path) -> float:
+    files = {"go.mod": f"module {PAUSE_MODULE}\n\ngo 1.22\n", "main.go": PAUSE_GO}
+    module = _seeded(builder, "pause", files)
+    argv = [builder.go, "build", "-trimpath", "-ldflags", f"-s -w -X main.version={PAUSE_VERSION}",
+            "-o", str(out / "pause"), "."]
+    return builder.runner.run(f"go build pause {PAUSE_VERSION}", argv, module)
+
+
+def _produce(version: str, tmp: Path) -> tuple[str, dict[str, str]]:
+    started = time.monotonic()
+    builder = GoBuild.for_version(version)
+    times = {"containerd": build_containerd(builder, tmp), "coredns": build_coredns(builder, tmp),
+             "agnhost": build_agnhost(builder, tmp), "pause": build_pause(builder, tmp)}
+    check_versions(tmp)
+    spent = ", ".join(f"{name} {seconds:.0f}s" for name, seconds in times.items())
+    _say(f"node parts for {version} built in {time.monotonic() - started:.0f}s ({spent})")
+    return "build", dict.fromkeys(BUILT, "build")
+
+
+def ensure_node_parts(version: str | None = None, binaries: Path | None = None) -> NodeParts:
+    """The node parts of ``version``, built at most once; the Debian tools checked first, so a
+    machine that cannot run a node says so before minutes of building."""
+    release = normalise_version(version)
+    host = find_host_tools()
+    built = ensure_populated(nodeparts_dir(release), release, BUILT, partial(_produce, release))
+    bins = binaries or ensure_binaries(release, source="auto")
+    for name in ("kubelet", "kube-proxy"):
+        if not (bins / name).is_file():
+            raise BootstrapError(f"{bins} has no {name}: rebuild the binaries cache")
+    return NodeParts(built=built, binaries=bins, host=host, version=release)
+

@@ -1,0 +1,96 @@
+"""Addresses of a cluster's nodes: pure arithmetic, so it is unit-tested without a network.
+
+Each cluster of ours with real nodes gets one ``slot``: the /24 ``10.213.<slot>.0``. Its first
+/30 links the host to the cluster's hub (a network namespace that routes between the nodes, so
+the host never forwards a packet and its ``ip_forward`` stays as it is); the /30 number ``i``
+links the hub to node ``i``. Pods get ``/24``s of the cluster's pod subnet (kubeadm's
+``podSubnet``, or ``10.244.0.0/16`` when the cluster has none), one per node; pod traffic
+leaving the pod subnet is masqueraded inside the node, so clusters may share pod ranges.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+from dataclasses import dataclass
+from pathlib import Path
+
+LINK_BASE = ipaddress.IPv4Network("10.213.0.0/16")
+DEFAULT_POD_SUBNET = "10.244.0.0/16"
+MAX_NODES = 60
+"""/30s in a slot after the uplink's, with room to spare."""
+PREFIX = "kvn"
+
+
+def cluster_id(state_root: Path) -> str:
+    """Six hex digits naming a cluster's host objects (netns, links, cgroups) uniquely."""
+    return hashlib.sha256(str(state_root).encode()).hexdigest()[:6]
+
+
+@dataclass(frozen=True)
+class Link:
+    """A /30 between two ends: ``near`` (host or hub side) and ``far`` (hub or node side)."""
+
+    network: ipaddress.IPv4Network
+
+    @property
+    def near(self) -> ipaddress.IPv4Address:
+        return self.network.network_address + 1
+
+    @property
+    def far(self) -> ipaddress.IPv4Address:
+        return self.network.network_address + 2
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything named or numbered for one cluster's nodes."""
+
+    cid: str
+    slot: int
+    pod_subnet: str
+
+    @property
+    def slot_network(self) -> ipaddress.IPv4Network:
+        return list(LINK_BASE.subnets(new_prefix=24))[self.slot]
+
+    @property
+    def uplink(self) -> Link:
+        return Link(next(self.slot_network.subnets(new_prefix=30)))
+
+    def node_link(self, index: int) -> Link:
+        if not 1 <= index <= MAX_NODES:
+            raise ValueError(f"node index {index} outside 1..{MAX_NODES}")
+        return Link(list(self.slot_network.subnets(new_prefix=30))[index])
+
+    def pod_cidr(self, index: int) -> str:
+        """The ``index``-th /24 of the pod subnet (node 1 gets the second, leaving .0.0/24
+        for a control-plane node)."""
+        subnet = ipaddress.IPv4Network(self.pod_subnet)
+        return str(list(subnet.subnets(new_prefix=24))[index])
+
+    @property
+    def hub_netns(self) -> str:
+        return f"{PREFIX}-{self.cid}-hub"
+
+    def node_netns(self, index: int) -> str:
+        return f"{PREFIX}-{self.cid}-n{index}"
+
+    @property
+    def host_link(self) -> str:
+        """The host end of the uplink (interface names have 15 characters at most)."""
+        return f"{PREFIX}{self.cid}up"
+
+    def node_name(self, index: int) -> str:
+        return f"{PREFIX}-node-{index}"
+
+    def cgroup_root(self, index: int) -> str:
+        return f"/{PREFIX}-{self.cid}-n{index}"
+
+
+def first_pod_subnet(pod_subnet: str) -> str:
+    """The IPv4 part of a (possibly dual-stack) ``podSubnet``, or our default."""
+    for part in pod_subnet.split(","):
+        if part.strip() and ":" not in part:
+            return str(ipaddress.IPv4Network(part.strip(), strict=False))
+    return DEFAULT_POD_SUBNET

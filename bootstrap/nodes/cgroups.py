@@ -1,0 +1,104 @@
+"""A node's cgroups: its ``cgroupRoot`` made in every hierarchy before the kubelet starts.
+
+Two kubelets on one host must not share ``/kubepods``, so each gets its own ``cgroupRoot``. On
+cgroup v1 the kubelet insists that it exists in every mounted hierarchy, and a new cpuset cgroup
+has no CPUs or memory nodes until given its parent's. containerd runs in ``<root>/runtime``, so
+its shims and every container of the node are inside the root: stopping a node is killing what
+its cgroups hold, and nothing we did not start.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+CGROUP_FS = Path("/sys/fs/cgroup")
+RUNTIME = "runtime"
+
+
+def is_v1() -> bool:
+    return not (CGROUP_FS / "cgroup.controllers").exists()
+
+
+def hierarchies() -> list[Path]:
+    """The mounted hierarchies (``cpu`` and ``cpuacct`` may be one, linked twice)."""
+    if not is_v1():
+        return [CGROUP_FS]
+    found: dict[Path, Path] = {}
+    for entry in sorted(CGROUP_FS.iterdir()):
+        if entry.is_dir() and (entry / "cgroup.procs").exists():
+            found.setdefault(entry.resolve(), entry)
+    return sorted(found.values())
+
+
+def _inherit_cpuset(directory: Path) -> None:
+    for name in ("cpuset.cpus", "cpuset.mems"):
+        mine, parent = directory / name, directory.parent / name
+        if mine.exists() and parent.exists() and not mine.read_text().strip():
+            mine.write_text(parent.read_text().strip())
+
+
+def create(root: str) -> None:
+    """``root`` and ``root/runtime`` in every hierarchy."""
+    for hierarchy in hierarchies():
+        for directory in (hierarchy / root.strip("/"), hierarchy / root.strip("/") / RUNTIME):
+            directory.mkdir(exist_ok=True)
+            _inherit_cpuset(directory)
+
+
+def enter(root: str, pid: int) -> None:
+    """Move ``pid`` into ``root/runtime`` everywhere (its future children follow)."""
+    for hierarchy in hierarchies():
+        (hierarchy / root.strip("/") / RUNTIME / "cgroup.procs").write_text(str(pid))
+
+
+def _dirs(root: str) -> list[Path]:
+    """Every cgroup under ``root``, deepest first."""
+    found = []
+    for hierarchy in hierarchies():
+        top = hierarchy / root.strip("/")
+        if top.is_dir():
+            found += [Path(d) for d, _, _ in os.walk(top)]
+    return sorted(found, key=lambda p: len(p.parts), reverse=True)
+
+
+def pids(root: str) -> set[int]:
+    found: set[int] = set()
+    for directory in _dirs(root):
+        try:
+            found |= {int(line) for line in (directory / "cgroup.procs").read_text().split()}
+        except (OSError, ValueError):
+            continue
+    return found
+
+
+def kill_all(root: str, timeout: float = 15.0, spare: Callable[[int], bool] | None = None
+             ) -> set[int]:
+    """SIGKILL whatever ``root`` holds (but ``spare``'s) until nothing else is left; return
+    what would not die."""
+    deadline = time.monotonic() + timeout
+    while (left := {pid for pid in pids(root) if not (spare and spare(pid))}) and \
+            time.monotonic() < deadline:
+        for pid in left:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                continue
+        time.sleep(0.1)
+    return {pid for pid in pids(root) if not (spare and spare(pid))}
+
+
+def remove(root: str) -> list[str]:
+    """rmdir every cgroup under ``root``; return those that would not go."""
+    left = []
+    for directory in _dirs(root):
+        try:
+            directory.rmdir()
+        except FileNotFoundError:
+            continue
+        except OSError:
+            left.append(str(directory))
+    return left

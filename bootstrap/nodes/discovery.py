@@ -1,0 +1,84 @@
+"""What a joining node learns from the cluster, as ``kubeadm join`` learns it with a token.
+
+1. ``kube-public/cluster-info`` (readable anonymously): its kubeconfig must carry a
+   ``jws-kubeconfig-<token id>`` signature that verifies with the token, and its CA must be the
+   one we hold for the cluster (kubeadm's CA pin).
+2. With the token as the credential (group ``system:bootstrappers:kubeadm:default-node-token``):
+   ``kube-system/kubeadm-config`` (the ClusterConfiguration) and ``kube-system/kubelet-config``.
+
+A failure at any step names the step; the token itself never appears in a message.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import requests
+import yaml
+
+from bootstrap.tokens import JWS_KEY_PREFIX, parse_token, verify_detached_signature
+from kubeadm_verify.errors import BootstrapError
+
+CLUSTER_INFO = "/api/v1/namespaces/kube-public/configmaps/cluster-info"
+KUBEADM_CONFIG = "/api/v1/namespaces/kube-system/configmaps/kubeadm-config"
+KUBELET_CONFIG = "/api/v1/namespaces/kube-system/configmaps/kubelet-config"
+TIMEOUT = 10.0
+
+
+@dataclass(frozen=True)
+class Discovered:
+    server: str
+    ca_pem: bytes
+    cluster: dict[str, Any]
+    """The ClusterConfiguration."""
+    kubelet: dict[str, Any]
+    """The KubeletConfiguration every node starts from."""
+
+
+def _get(server: str, ca_file: Path, path: str, token: str | None = None) -> dict[str, Any]:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    with requests.Session() as session:
+        session.trust_env = False
+        try:
+            response = session.get(server + path, headers=headers, verify=str(ca_file),
+                                   timeout=TIMEOUT)
+        except requests.RequestException as error:
+            raise BootstrapError(f"join: cannot reach {server}: {error}") from error
+    if response.status_code != 200:
+        who = "with the bootstrap token" if token else "anonymously"
+        raise BootstrapError(f"join: GET {path} {who}: HTTP {response.status_code}")
+    data = response.json()
+    return data if isinstance(data, dict) else {}
+
+
+def verify_cluster_info(data: dict[str, str], token: str, ca_pem: bytes) -> None:
+    """The JWS over the kubeconfig, and the CA inside it, as kubeadm's token discovery."""
+    parsed = parse_token(token)
+    content = data.get("kubeconfig", "")
+    signature = data.get(f"{JWS_KEY_PREFIX}{parsed.id}")
+    if signature is None:
+        raise BootstrapError(f"join: cluster-info has no signature for token id {parsed.id}")
+    if not verify_detached_signature(content, parsed.id, parsed.secret, signature):
+        raise BootstrapError(f"join: cluster-info's signature for token id {parsed.id} "
+                             "does not verify")
+    clusters = (yaml.safe_load(content) or {}).get("clusters") or [{}]
+    found = base64.b64decode(str(clusters[0].get("cluster", {})
+                                 .get("certificate-authority-data", "")))
+    if found.strip() != ca_pem.strip():
+        raise BootstrapError("join: cluster-info's CA is not the cluster's CA")
+
+
+def discover(server: str, ca_file: Path, token: str) -> Discovered:
+    ca_pem = ca_file.read_bytes()
+    info = _get(server, ca_file, CLUSTER_INFO)
+    verify_cluster_info(dict(info.get("data") or {}), token, ca_pem)
+    kubeadm = dict(_get(server, ca_file, KUBEADM_CONFIG, token).get("data") or {})
+    kubelet = dict(_get(server, ca_file, KUBELET_CONFIG, token).get("data") or {})
+    cluster = yaml.safe_load(kubeadm.get("ClusterConfiguration", "")) or {}
+    base = yaml.safe_load(kubelet.get("kubelet", "")) or {}
+    if not base:
+        raise BootstrapError("join: kube-system/kubelet-config has no kubelet configuration")
+    return Discovered(server, ca_pem, cluster, base)

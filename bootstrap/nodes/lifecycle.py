@@ -1,0 +1,215 @@
+"""Joining real nodes to a running cluster of ours, and taking them away again.
+
+``join(cluster, count)`` adds ``count`` nodes, each as ``kubeadm join`` makes one: discovery
+through the signed ``cluster-info``, a ``bootstrap-kubelet.conf`` holding the token, the kubelet's
+TLS bootstrap (its CSR approved by the controller-manager through kubeadm's RBAC) ending in
+``kubelet.conf``, and the ``kubelet-config`` ConfigMap as its configuration. Each node has its own
+network namespace, containerd and cgroups (see ``network``, ``runtime``, ``cgroups``).
+
+``teardown(cluster)`` undoes all of it, from the record every step writes before it acts
+(``record``): processes, mounts, namespaces, cgroups, and (after the last cluster with nodes)
+the host sysctls and paths ``hostrecord`` noted. A failed or interrupted ``join`` tears down.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import shutil
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+
+from bootstrap.handle import ClusterHandle
+from bootstrap.nodeparts import NodeParts
+from bootstrap.nodes import cgroups, hostrecord, network, procs, record
+from bootstrap.nodes.addressing import MAX_NODES, Plan, cluster_id, first_pod_subnet
+from bootstrap.nodes.layout import NodeLayout
+from bootstrap.nodes.mounts import unmount_under
+from bootstrap.nodes.record import NodeEntry, NodesRecord
+from bootstrap.nodes.runtime import shim_sockets
+from bootstrap.state import StateDir
+from bootstrap.versions import cache_root
+from kubeadm_verify.errors import BootstrapError, UsageError
+
+Log = Callable[[str], None]
+Target = StateDir | ClusterHandle | str | Path
+
+
+def stderr_log(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+@dataclass(frozen=True)
+class Node:
+    """A joined node, as a test sees it."""
+
+    name: str
+    address: str
+    netns: str
+    pod_cidr: str
+
+
+def state_of(target: Target) -> StateDir:
+    """The state dir of a cluster we brought up (a handle, a StateDir or its path)."""
+    if isinstance(target, StateDir):
+        return target
+    if isinstance(target, ClusterHandle):
+        if target.state_dir is None:
+            raise UsageError(f"cluster {target.name!r} is not one of ours: no state dir to join")
+        return StateDir(Path(target.state_dir), target.name)
+    root = Path(target).absolute()
+    return StateDir(root, root.name)
+
+
+_EMPTY = NodesRecord(Plan("", 0, ""))
+
+
+@contextlib.contextmanager
+def _slots_locked() -> Iterator[None]:
+    lock = cache_root() / "nodes-slots.lock"
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock, "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
+def _plan(state: StateDir, pod_subnet: str) -> NodesRecord:
+    """The cluster's record, making its hub (and choosing its slot) on the first join."""
+    existing = record.load(state)
+    if existing is not None and existing.hub:
+        return existing
+    with _slots_locked():
+        free = sorted(set(range(1, 250)) - network.used_slots())
+        if not free:
+            raise BootstrapError("no free 10.213.x.0/24 for the nodes' links")
+        nodes = NodesRecord(Plan(cluster_id(state.root), free[0], pod_subnet))
+        nodes.hub = True
+        record.save(state, nodes)
+        hostrecord.acquire(nodes.plan.cid)
+        network.create_hub(nodes.plan)
+    return nodes
+
+
+def join(target: Target, count: int, *, log: Log = stderr_log, ready_timeout: float = 120.0,
+         prepared: tuple[NodeParts, Path] | None = None) -> list[Node]:
+    """Add ``count`` real nodes and wait until each is Ready; on failure undo the nodes this
+    call added (all of them, hub included, when the cluster had none). ``prepared`` is
+    ``joining.prepare_parts``'s answer when the caller already has it."""
+    from bootstrap.nodes.joining import join_nodes
+
+    state = state_of(target)
+    if count < 1 or count > MAX_NODES:
+        raise UsageError(f"--nodes {count}: expected 1 to {MAX_NODES}")
+    if not state.exists() or not state.cluster_record():
+        raise UsageError(f"no cluster of ours at {state.root}")
+    earlier = {node.name for node in (record.load(state) or _EMPTY).nodes}
+    try:
+        return join_nodes(state, count, log, ready_timeout, _plan, prepared)
+    except BaseException:
+        with contextlib.suppress(BootstrapError):
+            if earlier:
+                remove_nodes(state, keep=earlier)
+            else:
+                teardown(state)
+        raise
+
+
+def remove_nodes(target: Target, keep: set[str]) -> list[str]:
+    """Undo the nodes not named in ``keep`` (a failed join's), leaving the others running, and
+    delete their Node objects. Returns the names removed."""
+    state = state_of(target)
+    found = record.load(state)
+    if found is None:
+        return []
+    gone = [node for node in found.nodes if node.name not in keep]
+    problems = [problem for node in gone for problem in _teardown_node(state, node)]
+    found.nodes = [node for node in found.nodes if node.name in keep]
+    record.save(state, found)
+    for node in gone:
+        shutil.rmtree(state.root / "nodes" / node.name, ignore_errors=True)
+    _delete_node_objects(state, [node.name for node in gone])
+    if problems:
+        raise BootstrapError("node teardown left: " + "; ".join(problems))
+    return [node.name for node in gone]
+
+
+def _delete_node_objects(state: StateDir, names: list[str]) -> None:
+    from bootstrap.phases_api import ApiClient, ApiError
+
+    client = ApiClient.from_kubeconfig(state, "admin")
+    try:
+        for name in names:
+            with contextlib.suppress(ApiError):
+                client.request("DELETE", f"/api/v1/nodes/{name}")
+    finally:
+        client.close()
+
+
+def nodes_of(target: Target) -> list[Node]:
+    found = record.load(state_of(target))
+    if found is None:
+        return []
+    return [Node(n.name, n.address, n.netns, n.pod_cidr) for n in found.nodes]
+
+
+def _teardown_node(state: StateDir, node: NodeEntry) -> list[str]:
+    kubelets = [p for p in node.processes if p.component == "kubelet"]
+    left = procs.stop(kubelets)
+    sockets = shim_sockets(NodeLayout.under(state.root, node.name))
+    runtime_pids = {p.pid for p in node.processes if p.component == "containerd"}
+    spared = _runtime_filter(runtime_pids)
+    cgroups.kill_all(node.cgroup_root, timeout=5.0, spare=spared)  # containers, reaped by shims
+    stuck = cgroups.kill_all(node.cgroup_root)
+    for socket in sockets:
+        socket.unlink(missing_ok=True)
+    left += procs.stop([p for p in node.processes if p.component != "kubelet"])
+    problems = [f"{p.node}/{p.component} (pid {p.pid}) would not stop" for p in left]
+    problems += [f"pid {pid} in {node.cgroup_root} would not die" for pid in sorted(stuck)]
+    problems += unmount_under(state.root / "nodes" / node.name)
+    network.remove_netns(node.netns)
+    problems += [f"cgroup {path} would not go" for path in cgroups.remove(node.cgroup_root)]
+    return problems
+
+
+def _runtime_filter(runtime_pids: set[int]) -> Callable[[int], bool]:
+    """containerd and its shims (in the node's cgroup, only its own): killed after the
+    containers, so that the shims reap them (the host's init may not)."""
+
+    def spare(pid: int) -> bool:
+        if pid in runtime_pids:
+            return True
+        try:
+            return str(psutil.Process(pid).name()) == "containerd-shim-runc-v2"
+        except psutil.Error:
+            return False
+
+    return spare
+
+
+def teardown(target: Target) -> None:
+    """Undo every node of the cluster (a cluster without nodes: nothing to do)."""
+    state = state_of(target)
+    found = record.load(state)
+    if found is None:
+        return
+    problems: list[str] = []
+    for node in found.nodes:
+        problems += _teardown_node(state, node)
+    if found.hub:
+        network.remove_netns(found.plan.hub_netns)
+        network.remove_host_link(found.plan.host_link)
+        problems += hostrecord.release(found.plan.cid)
+    if problems:
+        raise BootstrapError("node teardown left: " + "; ".join(problems))
+    shutil.rmtree(state.root / "nodes", ignore_errors=True)
+    record.forget(state)
+
+
+def pod_subnet_of(cluster: dict[str, object]) -> str:
+    networking = cluster.get("networking")
+    subnet = networking.get("podSubnet", "") if isinstance(networking, dict) else ""
+    return first_pod_subnet(str(subnet or ""))

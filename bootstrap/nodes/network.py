@@ -1,0 +1,134 @@
+"""The nodes' network: namespaces, veth pairs, addresses and routes, through pyroute2.
+
+::
+
+    host ──kvn<id>up── hub netns ──n1── node 1 netns (eth0)
+                                 └─n2── node 2 netns (eth0) ...
+
+The host routes the cluster's /24 through the hub; the hub forwards between the nodes (its own
+``ip_forward``, not the host's) and routes each node's pod /24 to that node; a node's default
+route is the hub. Deleting the namespaces deletes every link and route with them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import ipaddress
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from pyroute2 import IPRoute, netns
+
+from bootstrap.nodes.addressing import LINK_BASE, Plan
+from kubeadm_verify.errors import BootstrapError
+
+NETNS_DIR = Path("/run/netns")
+NODE_IFNAME = "eth0"
+
+
+def netns_path(name: str) -> Path:
+    return NETNS_DIR / name
+
+
+@contextlib.contextmanager
+def _ipr(namespace: str | None = None) -> Iterator[Any]:
+    ipr = IPRoute(netns=namespace) if namespace else IPRoute()
+    try:
+        yield ipr
+    finally:
+        ipr.close()
+
+
+def _index(ipr: Any, ifname: str) -> int:
+    found = ipr.link_lookup(ifname=ifname)
+    if not found:
+        raise BootstrapError(f"network link {ifname} vanished while being set up")
+    return int(found[0])
+
+
+def _up(ipr: Any, ifname: str, address: ipaddress.IPv4Address | None = None,
+        prefix: int = 30) -> None:
+    index = _index(ipr, ifname)
+    if address is not None:
+        ipr.addr("add", index=index, address=str(address), prefixlen=prefix)
+    ipr.link("set", index=index, state="up")
+
+
+def used_slots() -> set[int]:
+    """Slots whose /24 the host already routes (ours, or anyone's)."""
+    slots = set()
+    with _ipr() as ipr:
+        for route in ipr.get_routes(family=2):
+            dst = route.get_attr("RTA_DST")
+            if dst is None:
+                continue
+            net = ipaddress.IPv4Network(f"{dst}/{route['dst_len']}", strict=False)
+            if net.overlaps(LINK_BASE):
+                slots.add(int(net.network_address.packed[2]))
+    return slots
+
+
+def set_sysctl(namespace: str, key: str, value: str) -> None:
+    """A per-namespace sysctl, written from inside the namespace (this thread only)."""
+    netns.pushns(namespace)
+    try:
+        Path("/proc/sys", *key.split(".")).write_text(value)
+    finally:
+        netns.popns()
+
+
+def create_hub(plan: Plan) -> None:
+    """The hub namespace and its uplink to the host, with the host's route to the slot."""
+    netns.create(plan.hub_netns)
+    set_sysctl(plan.hub_netns, "net.ipv4.ip_forward", "1")
+    link = plan.uplink
+    with _ipr() as ipr:
+        ipr.link("add", ifname=plan.host_link, kind="veth",
+                 peer={"ifname": "uplink", "net_ns_fd": plan.hub_netns})
+        _up(ipr, plan.host_link, link.near)
+        ipr.route("add", dst=str(plan.slot_network), gateway=str(link.far))
+    with _ipr(plan.hub_netns) as hub:
+        _up(hub, "lo")
+        _up(hub, "uplink", link.far)
+        hub.route("add", dst="0.0.0.0/0", gateway=str(link.near))
+
+
+def create_node_network(plan: Plan, index: int) -> ipaddress.IPv4Address:
+    """Node ``index``'s namespace, linked to the hub; returns the node's address."""
+    name, link = plan.node_netns(index), plan.node_link(index)
+    netns.create(name)
+    hub_end = f"n{index}"
+    with _ipr(plan.hub_netns) as hub:
+        hub.link("add", ifname=hub_end, kind="veth",
+                 peer={"ifname": NODE_IFNAME, "net_ns_fd": name})
+        _up(hub, hub_end, link.near)
+        hub.route("add", dst=plan.pod_cidr(index), gateway=str(link.far))
+    with _ipr(name) as node:
+        _up(node, "lo")
+        _up(node, NODE_IFNAME, link.far)
+        node.route("add", dst="0.0.0.0/0", gateway=str(link.near))
+    set_sysctl(name, "net.ipv4.ip_forward", "1")
+    return link.far
+
+
+def remove_netns(name: str) -> bool:
+    """Remove a namespace we created; False if it was not there."""
+    if not netns_path(name).exists():
+        return False
+    try:
+        netns.remove(name)
+    except OSError as error:
+        if error.errno != errno.ENOENT:
+            raise
+        return False
+    return True
+
+
+def remove_host_link(ifname: str) -> None:
+    """The host end goes with the hub namespace; this catches a hub that was never made."""
+    with _ipr() as ipr:
+        found = ipr.link_lookup(ifname=ifname)
+        if found:
+            ipr.link("del", index=found[0])

@@ -1,0 +1,73 @@
+"""``<state>/nodes.json``: the cluster's real nodes, and everything needed to undo them.
+
+Written (whole, under the state dir's lock) before each thing it names is created, so a run
+killed at any point leaves a record that ``teardown`` can act on: a namespace or cgroup named in
+it but never made is simply not found.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from bootstrap.nodes.addressing import Plan
+from bootstrap.nodes.procs import NodeProcess
+from bootstrap.state import StateDir
+
+NODES_RECORD = "nodes.json"
+
+
+@dataclass
+class NodeEntry:
+    index: int
+    name: str
+    netns: str
+    address: str
+    pod_cidr: str
+    cgroup_root: str
+    processes: list[NodeProcess] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["processes"] = [proc.as_dict() for proc in self.processes]
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> NodeEntry:
+        procs = [NodeProcess.from_dict(p) for p in data.get("processes", [])]
+        return cls(int(data["index"]), str(data["name"]), str(data["netns"]),
+                   str(data["address"]), str(data["pod_cidr"]), str(data["cgroup_root"]), procs)
+
+
+@dataclass
+class NodesRecord:
+    plan: Plan
+    nodes: list[NodeEntry] = field(default_factory=list)
+    hub: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"cid": self.plan.cid, "slot": self.plan.slot, "pod_subnet": self.plan.pod_subnet,
+                "hub": self.hub, "nodes": [node.as_dict() for node in self.nodes]}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> NodesRecord:
+        plan = Plan(str(data["cid"]), int(data["slot"]), str(data["pod_subnet"]))
+        nodes = [NodeEntry.from_dict(n) for n in data.get("nodes", [])]
+        return cls(plan, nodes, bool(data.get("hub", False)))
+
+    def next_index(self) -> int:
+        return max((node.index for node in self.nodes), default=0) + 1
+
+
+def load(state: StateDir) -> NodesRecord | None:
+    data = state.read_json(NODES_RECORD)
+    return NodesRecord.from_dict(data) if data else None
+
+
+def save(state: StateDir, record: NodesRecord) -> None:
+    with state.locked():
+        state.write_json(NODES_RECORD, record.as_dict())
+
+
+def forget(state: StateDir) -> None:
+    (state.root / NODES_RECORD).unlink(missing_ok=True)

@@ -1,0 +1,171 @@
+"""A node's own containerd 2.x: its configuration, and starting it inside the node's namespace.
+
+Everything it would put in fixed host paths is pointed into the node's directory (root, state,
+sockets, CNI config, ``/opt/containerd``, the pod network namespaces' mounts), NRI and CDI are off,
+and the registry is unreachable on purpose: every registry resolves through one ``_default``
+hosts entry at a closed port of the node's own loopback, so a pull fails at once, names the
+image, and no name lookup leaves the machine. Images are imported before the kubelet starts.
+
+One setting depends on the host: ``restrict_oom_score_adj`` is on only where this process may not
+lower an ``oom_score_adj`` (no CAP_SYS_RESOURCE, as in some VMs), where runc would otherwise fail
+every sandbox with ``can't get final child's PID from pipe``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+from bootstrap.images.catalog import pause_tags
+from bootstrap.nodeparts import NodeParts
+from bootstrap.nodes import cgroups
+from bootstrap.nodes.layout import MAX_SOCKET_PATH, NodeLayout
+from bootstrap.nodes.procs import NodeProcess, alive, spawn
+from kubeadm_verify.errors import BootstrapError
+
+CLOSED_REGISTRY = "https://127.0.0.1:1"
+"""Port 1 of the node's own loopback: nothing listens there, so a pull is refused at once."""
+START_TIMEOUT = 30.0
+
+
+def _q(value: str | Path) -> str:
+    text = str(value)
+    if any(ch in text for ch in '"\\\n'):
+        raise BootstrapError(f"path not usable in containerd's TOML: {text!r}")
+    return f'"{text}"'
+
+
+def containerd_config(layout: NodeLayout, parts: NodeParts, restrict_oom: bool) -> str:
+    """config.toml (version 3, containerd 2.x)."""
+    cri_runtime = "plugins.'io.containerd.cri.v1.runtime'"
+    cri_images = "plugins.'io.containerd.cri.v1.images'"
+    lines = [
+        "version = 3",
+        f"root = {_q(layout.containerd / 'root')}",
+        f"state = {_q(layout.containerd / 'state')}",
+        f"temp = {_q(layout.containerd / 'tmp')}",
+        "",
+        "[grpc]",
+        f"  address = {_q(layout.socket)}",
+        "",
+        f"[{cri_images}]",
+        '  snapshotter = "overlayfs"',
+        f"[{cri_images}.pinned_images]",
+        f"  sandbox = {_q(pause_tags()[0])}",
+        f"[{cri_images}.registry]",
+        f"  config_path = {_q(layout.registry_hosts)}",
+        "",
+        f"[{cri_runtime}]",
+        "  enable_cdi = false",
+        f"  restrict_oom_score_adj = {'true' if restrict_oom else 'false'}",
+        "  netns_mounts_under_state_dir = true",
+        f"[{cri_runtime}.cni]",
+        f"  bin_dirs = [{_q(parts.host.cni_bin_dir)}]",
+        f"  conf_dir = {_q(layout.cni_conf_dir)}",
+        f"[{cri_runtime}.containerd]",
+        '  default_runtime_name = "runc"',
+        f"[{cri_runtime}.containerd.runtimes.runc]",
+        '  runtime_type = "io.containerd.runc.v2"',
+        f"[{cri_runtime}.containerd.runtimes.runc.options]",
+        f"  BinaryName = {_q(parts.host.runc)}",
+        f"  Root = {_q(layout.containerd / 'runc')}",
+        "  SystemdCgroup = false",
+        "",
+        "[plugins.'io.containerd.internal.v1.opt']",
+        f"  path = {_q(layout.containerd / 'opt')}",
+        "[plugins.'io.containerd.image-verifier.v1.bindir']",
+        f"  bin_dir = {_q(layout.containerd / 'verifiers')}",
+        "[plugins.'io.containerd.nri.v1.nri']",
+        "  disable = true",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def registry_hosts() -> str:
+    """certs.d/_default/hosts.toml: every registry's only host is a closed port."""
+    return (f'server = "{CLOSED_REGISTRY}"\n\n[host."{CLOSED_REGISTRY}"]\n'
+            '  capabilities = ["pull", "resolve"]\n')
+
+
+def oom_score_restricted() -> bool:
+    """True when this process may not lower an ``oom_score_adj`` (tried on itself, undone)."""
+    path = Path("/proc/self/oom_score_adj")
+    current = int(path.read_text().strip())
+    if current <= -1000:
+        return False
+    try:
+        path.write_text(str(current - 1))
+    except PermissionError:
+        return True
+    path.write_text(str(current))  # raising it back needs no privilege
+    return False
+
+
+def write_config(layout: NodeLayout, parts: NodeParts) -> None:
+    if len(str(layout.socket)) > MAX_SOCKET_PATH:
+        raise BootstrapError(f"{layout.socket}: socket path longer than {MAX_SOCKET_PATH} "
+                             "characters; use a shorter state dir")
+    layout.containerd_config.write_text(containerd_config(layout, parts, oom_score_restricted()))
+    (layout.registry_hosts / "_default" / "hosts.toml").write_text(registry_hosts())
+
+
+def runtime_env(parts: NodeParts) -> dict[str, str]:
+    """PATH finds this containerd's own shim and runc first (another containerd's shim on
+    PATH would be started instead, and speak another protocol)."""
+    env = dict(os.environ)
+    path = [str(parts.built), str(parts.host.runc.parent), "/usr/sbin", "/usr/bin", "/sbin",
+            "/bin"]
+    env["PATH"] = os.pathsep.join(path)
+    return env
+
+
+def start(layout: NodeLayout, parts: NodeParts, netns_path: Path, cgroup_root: str,
+          logs: Path) -> NodeProcess:
+    """containerd in the node's network namespace and in ``<cgroup_root>/runtime``."""
+    argv = [str(parts.host.nsenter), f"--net={netns_path}", "--",
+            str(parts.part("containerd")), "--config", str(layout.containerd_config)]
+    proc = spawn(layout.name, "containerd", argv, layout.log(logs, "containerd"),
+                 runtime_env(parts))
+    cgroups.enter(cgroup_root, proc.pid)
+    deadline = time.monotonic() + START_TIMEOUT
+    while not layout.socket.exists():
+        if not alive(proc) or time.monotonic() > deadline:
+            raise BootstrapError(f"containerd of {layout.name} did not start; "
+                                 f"see {layout.log(logs, 'containerd')}")
+        time.sleep(0.05)
+    return proc
+
+
+SHIM_SOCKETS = Path("/run/containerd/s")
+"""Fixed in containerd 2.x (``defaults.DefaultStateDir``): not configurable per containerd."""
+
+
+def shim_sockets(layout: NodeLayout) -> list[Path]:
+    """The sockets this node's shims listen on, as each task dir records them (containerd 2.x
+    writes ``bootstrap.json``, older ones ``address``).
+
+    A shim killed with its node cannot remove its socket, and the directory is shared by every
+    containerd on the host, so only these are removed at teardown.
+    """
+    found = []
+    for task in (layout.containerd / "state").glob("io.containerd.runtime.v2.task/*/*"):
+        address = _task_address(task)
+        path = Path(address.removeprefix("unix://")) if address else None
+        if path is not None and path.parent == SHIM_SOCKETS:
+            found.append(path)
+    return sorted(set(found))
+
+
+def _task_address(task: Path) -> str:
+    try:
+        return str(json.loads((task / "bootstrap.json").read_text()).get("address", ""))
+    except (OSError, ValueError, AttributeError):
+        pass
+    try:
+        return (task / "address").read_text().strip()
+    except OSError:
+        return ""
+

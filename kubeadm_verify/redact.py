@@ -24,7 +24,9 @@ from kubeadm_verify.results import CheckResult, TierReport
 MASK = "<redacted>"
 
 _PRIVATE_KEY = re.compile(
-    r"-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----.*?(?:-----END \1PRIVATE KEY-----|\Z)", re.DOTALL
+    r"-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----(?:.*?-----END \1PRIVATE KEY-----"
+    r"|(?:\s*(?:\\n)?[A-Za-z0-9+/=:,-]+)*)",  # a key cut short: its base64 lines, and no more
+    re.DOTALL,
 )
 _BOOTSTRAP_TOKEN = re.compile(r"\b([a-z0-9]{6})\.[a-z0-9]{16}\b")
 _BEARER = re.compile(r"(?i)\b((?:bearer|basic)\s+)[A-Za-z0-9\-._~+/]+=*")

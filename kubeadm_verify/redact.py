@@ -29,7 +29,12 @@ _PRIVATE_KEY = re.compile(
     re.DOTALL,
 )
 _BOOTSTRAP_TOKEN = re.compile(r"\b([a-z0-9]{6})\.[a-z0-9]{16}\b")
-_BEARER = re.compile(r"(?i)\b((?:bearer|basic)\s+)[A-Za-z0-9\-._~+/]+=*")
+_BEARER = re.compile(
+    r"(?i)(authorization:\s*(?:bearer|basic)\s+)[^\s\"'<]+"
+    r"|(\bbearer\s+)(?=[A-Za-z]*[0-9._~+/=-])[A-Za-z0-9\-._~+/]{12,}=*"
+)
+"""After ``Authorization:`` always; elsewhere ``bearer`` is followed by a credential only when
+what follows looks like one (long, not a plain word), so prose stays as it was."""
 _JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
 _CRYPT = re.compile(r"\$(?:1|2[abxy]?|5|6|7|y|gy|md5|sha1)\$[^\s:'\"]+")
 _SHADOW = re.compile(
@@ -57,7 +62,7 @@ def scrub(text: str) -> str:
     text = _PRIVATE_KEY.sub("<redacted private key>", text)
     text = _YAML_DATA.sub(lambda m: f"{m['indent']}{m['key']}: {MASK}\n", text)
     text = _DATA_MAPPING.sub(lambda m: f"{m[1]}{{{MASK}}}", text)
-    text = _BEARER.sub(lambda m: f"{m[1]}{MASK}", text)
+    text = _BEARER.sub(lambda m: f"{m[1] or m[2]}{MASK}", text)
     text = _FIELD.sub(lambda m: f"{m['key']}{m['q']}{MASK}", text)
     text = _JWT.sub(MASK, text)
     text = _BOOTSTRAP_TOKEN.sub(lambda m: f"{m[1]}.{MASK}", text)
@@ -82,10 +87,10 @@ def scrub_value(value: Any) -> Any:
 
 
 def result(item: CheckResult) -> CheckResult:
-    """One result, scrubbed in every field a writer shows."""
+    """One result, scrubbed in every field a writer shows but its id (a test's name, which
+    reports are matched by)."""
     return dataclasses.replace(
         item,
-        id=scrub(item.id),
         message=scrub(item.message),
         remediation=scrub(item.remediation),
         details=scrub_value(dict(item.details)),
@@ -107,6 +112,9 @@ def scrub_file(path: Path) -> bool:
     except OSError:
         return False
     cleaned = scrub(text)
+    if path.suffix == ".xml":  # the masks must stay text, not become tags
+        cleaned = cleaned.replace("<redacted", "&lt;redacted").replace(
+            "redacted>", "redacted&gt;").replace("private key>", "private key&gt;")
     if cleaned == text:
         return False
     temporary = path.with_name(f".{path.name}.scrubbed")

@@ -97,3 +97,21 @@ def test_a_log_file_is_scrubbed_in_place_and_kept_byte_for_byte_elsewhere(tmp_pa
     assert redact.scrub_file(log)
     assert log.read_bytes() == b"\xff\xfe binary ok\nAuthorization: Bearer <redacted>\nend\n"
     assert not redact.scrub_file(log)
+
+
+def test_spec_names_and_prose_stay_as_they_are() -> None:
+    for text in ("[sig-apps] StatefulSet Basic StatefulSet functionality [StatefulSetBasic]",
+                 "[sig-network] Services should serve a basic endpoint from pods [Conformance]",
+                 "the bearer token of the service account is mounted"):
+        assert redact.scrub(text) == text
+
+
+def test_an_xml_log_stays_well_formed(tmp_path: Path) -> None:
+    import xml.etree.ElementTree as ET
+
+    junit = tmp_path / "junit_01.xml"
+    junit.write_text(f'<testsuites><testcase name="x"><failure>token-secret: {TOKEN_SECRET}\n'
+                     f"{KEY}</failure></testcase></testsuites>\n")
+    assert redact.scrub_file(junit)
+    text = ET.parse(junit).getroot().find("testcase/failure").text  # type: ignore[union-attr]
+    assert text is not None and TOKEN_SECRET not in text and "<redacted>" in text

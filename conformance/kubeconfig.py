@@ -146,7 +146,33 @@ def load(target: Target) -> tuple[Any, str]:
         raise InputError(f"kubeconfig {target.describe()}, context {context}: {exc}") from exc
     except (ValueError, TypeError, OSError) as exc:  # malformed data inside a valid YAML file
         raise InputError(f"kubeconfig {target.describe()}, context {context}: {exc}") from exc
+    check_client_pair(configuration.cert_file, configuration.key_file,
+                      f"kubeconfig {target.describe()}, context {context}")
     return client.ApiClient(configuration), context
+
+
+def check_client_pair(cert: str | None, key: str | None, where: str) -> None:
+    """Load the client certificate and key as the TLS handshake will, before any request.
+
+    Otherwise a bad key surfaces as an SSL error on the first request, which reads like the
+    server's certificate failing verification, and sends the user to the wrong file.
+    """
+    if not cert and not key:
+        return
+    if not (cert and key):
+        raise InputError(f"{where}: a client {'key' if cert else 'certificate'} without its "
+                         f"{'certificate' if cert else 'key'}")
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    try:
+        context.load_cert_chain(cert, key)
+    except ssl.SSLError as exc:
+        why = ("the client key does not match the client certificate"
+               if "KEY_VALUES_MISMATCH" in str(exc) else
+               "the client certificate or key is not a valid PEM certificate/private key")
+        raise InputError(f"{where}: {why}") from exc
+    except OSError as exc:
+        raise InputError(f"{where}: the client certificate or key cannot be read: "
+                         f"{(exc.strerror or str(exc)).lower()}") from exc
 
 
 def _tls_reason(exc: BaseException) -> str | None:
@@ -223,6 +249,14 @@ def _whoami(api_client: Any) -> str | None:
         return None
     name = json.loads(response.data).get("status", {}).get("userInfo", {}).get("username")
     return str(name) if name else None
+
+
+def describe_failure(exc: BaseException) -> str:
+    """One line for any failure talking to the API server (an HTTP status, a lost connection)."""
+    status = getattr(exc, "status", None)
+    if isinstance(status, int) and status:
+        return f"HTTP {status} {getattr(exc, 'reason', '') or ''}".strip()
+    return " ".join(_root_cause(exc).split()) or type(exc).__name__
 
 
 def _root_cause(exc: BaseException) -> str:

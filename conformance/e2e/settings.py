@@ -40,6 +40,7 @@ class E2ESettings:
     procs: int
     timeout: str
     timeout_s: float
+    download_timeout_s: float
     dry_run: bool
     fmt: str
     output_dir: Path
@@ -64,19 +65,21 @@ class E2ESettings:
             procs=mode.procs if parallel is None else parallel,
             timeout=args.timeout or mode.timeout,
             timeout_s=duration_seconds(args.timeout or mode.timeout),
+            download_timeout_s=duration_seconds(
+                getattr(args, "download_timeout", None) or "30m", "--download-timeout"),
             dry_run=bool(args.dry_run),
             fmt=args.format,
             output_dir=Path(args.output_dir),
         )
 
 
-def duration_seconds(text: str) -> float:
+def duration_seconds(text: str, flag: str = "--timeout") -> float:
     """A Go duration as ginkgo's ``--timeout`` takes it (``90m``, ``1h30m``, ``45s``)."""
     if not _GO_DURATION.match(text):
-        raise UsageError(f"--timeout {text!r}: expected a duration such as 90m, 2h or 1h30m")
+        raise UsageError(f"{flag} {text!r}: expected a duration such as 90m, 2h or 1h30m")
     seconds = sum(float(n) * _UNIT_S[unit] for n, unit in _DURATION_PART.findall(text))
     if seconds <= 0:
-        raise UsageError(f"--timeout {text!r}: must be longer than zero")
+        raise UsageError(f"{flag} {text!r}: must be longer than zero")
     return seconds
 
 

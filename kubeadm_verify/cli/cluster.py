@@ -88,7 +88,17 @@ def _run_against(args: argparse.Namespace, target: Any) -> int:
         raise
     finally:
         api_client.close()
+    _say_if_lost(report)
     return _render(report, args)
+
+
+def _say_if_lost(report: TierReport) -> None:
+    """When the cluster went away mid-run, the one line on stderr says so (results follow)."""
+    for result in report.results:
+        if result.id == f"{TIER}/cleanup" and result.status is Status.ERROR:
+            reason = result.message.removeprefix("could not look for what the run left behind: ")
+            print(f"kubeadm-verify: lost the cluster during the run ({reason}); the results so "
+                  "far are in the reports", file=sys.stderr)
 
 
 def _run_up(args: argparse.Namespace) -> int:
@@ -107,8 +117,11 @@ def _run_up(args: argparse.Namespace) -> int:
 
 def _run_suite(args: argparse.Namespace, kubeconfig_path: str, context: str,
                run_id: str) -> TierReport:
+    # --tb=native: only the crash line reaches a result, and pytest's own tracebacks parse the
+    # source of every frame (the kubernetes client's API modules run to 30 000 lines), which
+    # cost seconds per failure when a lost cluster fails every test at once.
     argv = ["--kv-kubeconfig", kubeconfig_path, "--kv-context", context, "--kv-run-id", run_id,
-            "-q", "-p", "no:warnings"]
+            "-q", "-p", "no:warnings", "--tb=native"]
     if args.focus:
         argv += ["--kv-focus", args.focus]
     if args.skip:
@@ -154,7 +167,16 @@ def with_leftovers(report: TierReport, kube: Any, run_id: str) -> TierReport:
     """Remove what the run left outside its finished namespaces; say so if there was any."""
     from conformance.standard_base.cleanup import cleanup
 
-    removed = cleanup(kube, run_id, include_terminating=False)
+    try:
+        removed = cleanup(kube, run_id, include_terminating=False)
+    except Exception as exc:  # the cluster went away mid-run: say so, keep the results
+        failed = CheckResult(
+            id=f"{TIER}/cleanup", status=Status.ERROR, severity=Severity.ERROR,
+            message=f"could not look for what the run left behind: {_reason(exc)}",
+            remediation="once the cluster is back, run `kubeadm-verify cluster --cleanup`",
+        )
+        return TierReport(report.tier, report.started, report.duration_s,
+                          (*report.results, failed))
     if not removed.count:
         return report
     warning = CheckResult(
@@ -164,6 +186,13 @@ def with_leftovers(report: TierReport, kube: Any, run_id: str) -> TierReport:
     )
     return TierReport(report.tier, report.started, report.duration_s,
                       (*report.results, warning))
+
+
+def _reason(exc: BaseException) -> str:
+    """One line for a client failure: urllib3's innermost reason, not its retry story."""
+    from conformance.kubeconfig import describe_failure
+
+    return describe_failure(exc)
 
 
 def _quiet_cleanup(kube: Any, run_id: str) -> None:

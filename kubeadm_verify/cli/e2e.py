@@ -34,8 +34,9 @@ from conformance.e2e.modes import Plan, plan
 from conformance.e2e.progress import ProgressListener
 from conformance.e2e.settings import E2ESettings
 from conformance.e2e.verdict import judge_run, missing_result, tier_report
+from kubeadm_verify import redact
 from kubeadm_verify.cli.common import finish, write_start_failure
-from kubeadm_verify.errors import VerifyError
+from kubeadm_verify.errors import ReportedInterrupt, VerifyError
 from kubeadm_verify.report import write_files
 from kubeadm_verify.report.console import make_console, print_tests
 
@@ -46,6 +47,11 @@ def run(args: argparse.Namespace) -> int:
         return _run(settings)
     except VerifyError as exc:
         write_start_failure("e2e", args.output_dir, str(exc))
+        raise
+    except ReportedInterrupt:
+        raise
+    except KeyboardInterrupt:  # before ginkgo ran (fetching, extracting): nothing ran
+        write_start_failure("e2e", args.output_dir, "interrupted before any spec ran")
         raise
 
 
@@ -65,7 +71,8 @@ def _source(settings: E2ESettings, version: str) -> PackageSource:
     if settings.test_package is not None:
         sha256 = settings.test_package_sha256
         return PackageSource.local(version, arch, settings.test_package, sha256)
-    return PackageSource(version, arch, mirror=settings.mirror)
+    return PackageSource(version, arch, mirror=settings.mirror,
+                         deadline_s=settings.download_timeout_s)
 
 
 def _execute(settings: E2ESettings, version: str, binaries: Binaries, chosen: Plan,
@@ -87,11 +94,13 @@ def _execute(settings: E2ESettings, version: str, binaries: Binaries, chosen: Pl
         try:
             ended = run_logged(argv, layout.log, layout.artifacts, settings.timeout_s)
         except KeyboardInterrupt:
+            _scrub_artifacts(layout.artifacts)
             ended = Exit(None, "the run was interrupted")
             results = judge_run(layout.junit, layout.log, ended, codenames.load(version))
             write_files(tier_report(started, time.perf_counter() - clock, results),
                         settings.output_dir)
-            raise
+            raise ReportedInterrupt from None
+    _scrub_artifacts(layout.artifacts)
     results = judge_run(layout.junit, layout.log, ended, codenames.load(version))
     if chosen.missing:
         results.insert(0, missing_result(settings.mode.name, version, chosen.missing))
@@ -100,6 +109,12 @@ def _execute(settings: E2ESettings, version: str, binaries: Binaries, chosen: Pl
     if settings.fmt == "text":
         print_tests(make_console(), report)
     return finish(report, settings.output_dir, settings.fmt)
+
+
+def _scrub_artifacts(folder: Path) -> None:
+    """ginkgo writes its log and JUnit into the reports folder itself: scrub them as ours."""
+    for path in (*folder.glob("e2e.log"), *folder.glob("junit*.xml")):
+        redact.scrub_file(path)
 
 
 def _print_dry_run(settings: E2ESettings, version: str, chosen: Plan) -> int:

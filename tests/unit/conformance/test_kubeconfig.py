@@ -194,3 +194,30 @@ def test_a_ca_that_does_not_match_is_a_tls_error_naming_the_failure(
     with pytest.raises(ClusterError, match="TLS verification of the API server at "
                                            r"https://localhost:\d+ failed: .*certificate"):
         kubeconfig.check_connection(api_client, context)
+
+
+def _client_config(tmp_path: Path, cert: bytes, key: bytes) -> kubeconfig.Target:
+    user = {"client-certificate-data": base64.b64encode(cert).decode(),
+            "client-key-data": base64.b64encode(key).decode()}
+    path = write_config(tmp_path / "config", ca=self_signed("ca")[0])
+    data = yaml.safe_load(path.read_text())
+    data["users"][0]["user"] = user
+    path.write_text(yaml.safe_dump(data))
+    return kubeconfig.Target((path,), None)
+
+
+def test_a_client_key_of_another_certificate_is_named_as_such(tmp_path: Path) -> None:
+    cert, _ = self_signed("user")
+    _, other_key = self_signed("other")
+    with pytest.raises(InputError, match="client key does not match the client certificate"):
+        kubeconfig.load(_client_config(tmp_path, cert, other_key))
+
+
+def test_a_client_key_that_is_not_a_key_is_not_called_a_ca_mismatch(tmp_path: Path) -> None:
+    cert, _ = self_signed("user")
+    garbage = b"-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n-----END PRIVATE KEY-----\n"
+    with pytest.raises(InputError) as caught:
+        kubeconfig.load(_client_config(tmp_path, cert, garbage))
+    message = str(caught.value)
+    assert "not a valid PEM" in message
+    assert "certificate-authority" not in message and "bm90IGEga2V5" not in message

@@ -60,7 +60,7 @@ def _check_exec_plugin(data: dict[str, Any], context: str, configuration: Any,
     user = next((u.get("user") or {} for u in data["users"] if u.get("name") == entry.get("user")),
                 {})
     plugin = user.get("exec")
-    if not plugin or configuration.api_key.get("authorization") or configuration.cert_file:
+    if not plugin or any(configuration.api_key.values()) or configuration.cert_file:
         return
     try:
         node = ConfigNode("exec", plugin)

@@ -244,7 +244,7 @@ def test_in_cluster_needs_the_environment_and_the_token(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="not a Pod with a service account"):
         kubeconfig.resolve(None, None, env, folder)
     (folder / "token").write_text("t")
-    with pytest.raises(InputError, match="ca.crt does not exist"):
+    with pytest.raises(InputError, match=r"ca\.crt does not exist"):
         kubeconfig.resolve(None, None, env, folder)
     (folder / "ca.crt").write_text("c")
     target = kubeconfig.resolve(None, None, env, folder)

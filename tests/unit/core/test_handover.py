@@ -101,3 +101,18 @@ def test_preflight_without_a_callable_says_it_ran_nothing() -> None:
     lines: list[str] = []
     preflight(load_config(None).config, None, lines.append)  # type: ignore[arg-type]
     assert lines == ["[preflight] Skipped: no node checks were handed over to this run"]
+
+
+def test_the_node_tier_in_pytest_judges_the_object_it_is_handed(tmp_path: Path) -> None:
+    from nodechecks.run import run
+
+    settings = NodeSettings(root=str(tmp_path), role="worker", ignored=frozenset({"mem"}))
+    direct = run(settings)
+    handed = run_tier("node", "nodechecks", settings, args=["-q", "-p", "no:cacheprovider"],
+                      plugins=("nodechecks.plugin",))
+
+    def said(report: TierReport) -> dict[str, tuple[Status, str]]:
+        return {r.id: (r.status, r.message) for r in report.results}
+
+    assert said(handed) == said(direct)
+    assert said(handed)["Mem"][0] is Status.SKIP  # the role came with the object

@@ -9,6 +9,7 @@ exit 2, and the report files with one error entry.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -24,17 +25,17 @@ TIER = "cluster"
 
 
 def settings_from_args(args: argparse.Namespace, *, needs_cluster: bool = True) -> ClusterSettings:
-    """The run's one ``ClusterSettings``; the target is resolved only when a cluster is used."""
-    common = {"focus": args.focus, "skip": args.skip, "parallel": args.parallel,
-              "output": Output(Path(args.output_dir), args.format)}
-    ClusterSettings(**common)  # the selection and parallelism first: a bad one names its flag
+    """The run's one ``ClusterSettings``: the selection and parallelism checked first (a bad one
+    names its flag), the cluster resolved only when one is used."""
+    selection = ClusterSettings(focus=args.focus, skip=args.skip, parallel=args.parallel,
+                                output=Output(Path(args.output_dir), args.format))
     if not needs_cluster:
-        return ClusterSettings(**common)
+        return selection
     if args.up:
         if args.kubeconfig or args.context:
             raise UsageError("--up brings up its own cluster; it takes no --kubeconfig/--context")
-        return ClusterSettings(up=True, config_file=args.config, **common)
-    return ClusterSettings(target=access.resolve(args.kubeconfig, args.context), **common)
+        return dataclasses.replace(selection, up=True, config_file=args.config)
+    return dataclasses.replace(selection, target=access.resolve(args.kubeconfig, args.context))
 
 
 def run(args: argparse.Namespace) -> int:

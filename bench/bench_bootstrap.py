@@ -54,8 +54,10 @@ def one_run(index: int, nodes: int, preflight: bool, work: Path) -> dict[str, fl
 
     name = f"bench-{os.getpid()}-{index}"
     config = free_port_config(None)
+    from nodechecks.run import run as check_node
+
     handle = up(name, config, state_dir=work / name, simulated_nodes=nodes,
-                log=log, skip_phases=() if preflight else ("preflight",))
+                log=log, skip_phases=() if preflight else ("preflight",), check_node=check_node)
     marks["up"] = time.perf_counter() - start
     assert handle.state_dir is not None
     wait_for_workloads(config, StateDir(handle.state_dir, name), lambda line: None)

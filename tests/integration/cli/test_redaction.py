@@ -26,7 +26,7 @@ pytestmark = pytest.mark.integration
 
 def test_planted_test_outcomes_are_scrubbed_by_every_writer(tmp_path: Path) -> None:
     report = run_tier("cluster", "tests.integration.cli.planted",
-                      ["-q", "-o", "python_files=planted_*.py"])
+                      args=["-q", "-o", "python_files=planted_*.py"])
     statuses = {r.id.rsplit("::", 1)[-1]: r.status.value for r in report.results}
     assert statuses == {
         "test_assertion_shows_a_token_secret": "fail",

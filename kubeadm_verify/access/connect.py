@@ -1,131 +1,28 @@
-"""Finding the cluster as kubectl does, and checking we can talk to it before any test runs.
+"""Talking to the cluster a ``Target`` names: the client, the checks before a run, failures.
 
-``--kubeconfig PATH``, else ``$KUBECONFIG`` (a list of files, merged: the first file to set a
-value wins, as kubectl's loading rules), else ``~/.kube/config``. What can go wrong is sorted
-once, here, into the two errors the CLI knows: the input is bad (missing or malformed file,
-unknown context: :class:`InputError`) or the cluster is (unreachable, TLS verification failed,
-credentials rejected, not allowed to do what the suite does: :class:`ClusterError`). Each comes
-with one line that says which and why; TLS verification is never turned off to get further.
+The client is built from the merged kubeconfig without touching the kubernetes library's global
+default configuration; TLS verification stays as the kubeconfig says (on unless it sets
+``insecure-skip-tls-verify``), requests are never retried and time out quickly. What can go
+wrong is sorted once, here, into the two errors the CLI knows: the input is bad (malformed file,
+unknown context, a client key that is not the certificate's, an exec plugin that fails:
+:class:`InputError`) or the cluster is (unreachable, TLS verification failed, credentials
+rejected, not allowed to do what the suite does: :class:`ClusterError`). Each is one line that
+names the server or the file, never a credential.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import ssl
-from collections.abc import Mapping
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import urllib3
-import yaml
 
+from kubeadm_verify.access.kubeconfig import Target, check_context, merged
 from kubeadm_verify.errors import ClusterError, InputError
 
 CONNECT_TIMEOUT_S = 5.0
 READ_TIMEOUT_S = 15.0
-_PATH_KEYS = {
-    "clusters": ("certificate-authority",),
-    "users": ("client-certificate", "client-key", "tokenFile"),
-}
-
-
-@dataclass(frozen=True)
-class Target:
-    """The kubeconfig files to read, merged, and the context to use (None: current-context)."""
-
-    paths: tuple[Path, ...]
-    context: str | None
-
-    def describe(self) -> str:
-        return ":".join(str(p) for p in self.paths)
-
-
-def resolve(flag: str | None, context: str | None,
-            environ: Mapping[str, str] | None = None) -> Target:
-    """The files kubectl would read for these flags and this environment."""
-    env = os.environ if environ is None else environ
-    if flag:
-        path = Path(flag).expanduser()
-        if not path.is_file():
-            raise InputError(f"kubeconfig {flag} does not exist")
-        return Target((path,), context)
-    listed = [Path(p).expanduser() for p in env.get("KUBECONFIG", "").split(os.pathsep) if p]
-    if listed:
-        existing = tuple(p for p in listed if p.is_file())
-        if not existing:
-            raise InputError(f"none of the kubeconfig files in KUBECONFIG exists: "
-                             f"{env['KUBECONFIG']}")
-        return Target(existing, context)
-    default = Path(env.get("HOME", str(Path.home()))) / ".kube" / "config"
-    if not default.is_file():
-        raise InputError(f"no kubeconfig: --kubeconfig not given, KUBECONFIG not set and "
-                         f"{default} does not exist")
-    return Target((default,), context)
-
-
-def _read(path: Path) -> dict[str, Any]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"kubeconfig {path} cannot be read: {exc.strerror}") from exc
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        problem = getattr(exc, "problem", None) or "not valid YAML"
-        raise InputError(f"kubeconfig {path} is not valid YAML{where}: {problem}") from exc
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise InputError(f"kubeconfig {path} is not a kubeconfig (a YAML mapping)")
-    for key in ("clusters", "users", "contexts"):
-        if data.get(key) is not None and not isinstance(data[key], list):
-            raise InputError(f"kubeconfig {path}: {key} is not a list")
-    return data
-
-
-def _absolute(entry: dict[str, Any], section: str, base: Path) -> dict[str, Any]:
-    """Relative file references in a kubeconfig are relative to that file, as kubectl reads."""
-    body_key = {"clusters": "cluster", "users": "user", "contexts": "context"}[section]
-    body = dict(entry.get(body_key) or {})
-    for key in _PATH_KEYS.get(section, ()):
-        value = body.get(key)
-        if isinstance(value, str) and value and not os.path.isabs(value):
-            body[key] = str(base / value)
-    return {**entry, body_key: body}
-
-
-def merged(target: Target) -> dict[str, Any]:
-    """The files of ``target`` merged as kubectl merges them (first definition of a name wins)."""
-    result: dict[str, Any] = {"apiVersion": "v1", "kind": "Config", "clusters": [],
-                              "users": [], "contexts": [], "current-context": ""}
-    for path in target.paths:
-        data = _read(path)
-        if not result["current-context"] and data.get("current-context"):
-            result["current-context"] = data["current-context"]
-        for section in ("clusters", "users", "contexts"):
-            known = {item.get("name") for item in result[section]}
-            for item in data.get(section) or []:
-                if isinstance(item, dict) and item.get("name") not in known:
-                    result[section].append(_absolute(item, section, path.parent.resolve()))
-                    known.add(item.get("name"))
-    return result
-
-
-def check_context(config: dict[str, Any], target: Target) -> str:
-    """The context to use; an unknown or missing one is an input error naming the choices."""
-    names = [c.get("name") for c in config["contexts"]]
-    wanted = target.context or config["current-context"]
-    if not wanted:
-        raise InputError(f"kubeconfig {target.describe()} has no current-context; pass --context "
-                         f"(contexts: {', '.join(map(str, names)) or 'none'})")
-    if wanted not in names:
-        raise InputError(f"context {wanted!r} not found in kubeconfig {target.describe()} "
-                         f"(contexts: {', '.join(map(str, names)) or 'none'})")
-    return str(wanted)
 
 
 def load(target: Target) -> tuple[Any, str]:
@@ -136,19 +33,44 @@ def load(target: Target) -> tuple[Any, str]:
 
     data = merged(target)
     context = check_context(data, target)
+    where = f"kubeconfig {target.describe()}, context {context}"
     configuration = client.Configuration()
     configuration.retries = False
     try:
         loader = kube_config.kube_config.KubeConfigLoader(
             config_dict=data, active_context=context)
         loader.load_and_set(configuration)
-    except ConfigException as exc:
-        raise InputError(f"kubeconfig {target.describe()}, context {context}: {exc}") from exc
-    except (ValueError, TypeError, OSError) as exc:  # malformed data inside a valid YAML file
-        raise InputError(f"kubeconfig {target.describe()}, context {context}: {exc}") from exc
-    check_client_pair(configuration.cert_file, configuration.key_file,
-                      f"kubeconfig {target.describe()}, context {context}")
+    except (ConfigException, ValueError, TypeError, OSError) as exc:
+        raise InputError(f"{where}: {exc}") from exc
+    _check_exec_plugin(data, context, configuration, where)
+    check_client_pair(configuration.cert_file, configuration.key_file, where)
     return client.ApiClient(configuration), context
+
+
+def _check_exec_plugin(data: dict[str, Any], context: str, configuration: Any,
+                       where: str) -> None:
+    """The kubernetes client logs an exec plugin's failure and goes on without credentials;
+    then every request is refused and the cause is lost. When it gave us none, run the plugin
+    once more to say why, as kubectl would."""
+    from kubernetes.config.config_exception import ConfigException
+    from kubernetes.config.exec_provider import ExecProvider
+    from kubernetes.config.kube_config import ConfigNode
+
+    entry = next(c for c in data["contexts"] if c.get("name") == context).get("context") or {}
+    user = next((u.get("user") or {} for u in data["users"] if u.get("name") == entry.get("user")),
+                {})
+    plugin = user.get("exec")
+    if not plugin or any(configuration.api_key.values()) or configuration.cert_file:
+        return
+    try:
+        node = ConfigNode("exec", plugin)
+        status = ExecProvider(node, None).run()
+    except (ConfigException, OSError, ValueError) as exc:
+        raise InputError(f"{where}: the exec credential plugin "
+                         f"{plugin.get('command')} failed: {exc}") from exc
+    raise InputError(f"{where}: the exec credential plugin {plugin.get('command')} gave "
+                     f"neither a token nor a client certificate (fields: "
+                     f"{', '.join(sorted(status)) or 'none'})")
 
 
 def check_client_pair(cert: str | None, key: str | None, where: str) -> None:
@@ -198,11 +120,21 @@ def _get(api_client: Any, method: str, path: str, body: bytes | None = None) -> 
         timeout=urllib3.Timeout(connect=CONNECT_TIMEOUT_S, read=READ_TIMEOUT_S))
 
 
-def check_connection(api_client: Any, context: str) -> str:
-    """Reach the API server, authenticate, and be allowed to create namespaces.
+def reach(api_client: Any, context: str) -> dict[str, Any]:
+    """``GET /version``, authenticated: the server's answer, or one :class:`ClusterError`."""
+    host = api_client.configuration.host
+    version = _get_version(api_client, context)
+    if version.status != 200:
+        raise ClusterError(f"{host}/version: HTTP {version.status}")
+    try:
+        answer = json.loads(version.data)
+    except ValueError as exc:
+        raise ClusterError(f"{host}/version: the answer is not JSON") from exc
+    return answer if isinstance(answer, dict) else {}
 
-    Returns the user name the cluster knows us by. Raises :class:`ClusterError` with one line.
-    """
+
+def _get_version(api_client: Any, context: str) -> Any:
+    """``GET /version``: a connection or TLS failure, or 401, is one :class:`ClusterError`."""
     host = api_client.configuration.host
     try:
         version = _get(api_client, "GET", "/version")
@@ -221,6 +153,16 @@ def check_connection(api_client: Any, context: str) -> str:
     if version.status == 401:
         raise ClusterError(f"unauthorized: the API server at {host} rejected the credentials of "
                            f"context {context}")
+    return version
+
+
+def check_connection(api_client: Any, context: str) -> str:
+    """Reach the API server, authenticate, and be allowed to create namespaces.
+
+    Returns the user name the cluster knows us by. Raises :class:`ClusterError` with one line.
+    """
+    host = api_client.configuration.host
+    _get_version(api_client, context)
     review = _get(api_client, "POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
                   b'{"apiVersion":"authorization.k8s.io/v1","kind":"SelfSubjectAccessReview",'
                   b'"spec":{"resourceAttributes":{"verb":"create","resource":"namespaces"}}}')

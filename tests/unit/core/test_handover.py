@@ -3,7 +3,9 @@ runs the node checks it is handed, or says it ran none."""
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator
@@ -51,13 +53,27 @@ def tier(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
         del sys.modules[name]
 
 
+HANDOVER = """
+import json, sys
+from kubeadm_verify.runner import run_tier
+from kubeadm_verify.settings import ClusterSettings
+workers = sys.argv[2:]
+report = run_tier("cluster", sys.argv[1], ClusterSettings(focus="^x/", run_id="0101000000-beef"),
+                  args=["-q", *workers], plugins=("xdist.plugin",) if workers else ())
+print(json.dumps([[r.id, r.status.value] for r in report.results]))
+"""
+
+
 @pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["in-process", "xdist"])
 def test_the_settings_object_reaches_every_test(tier: str, workers: list[str]) -> None:
-    settings = ClusterSettings(focus="^x/", run_id="0101000000-beef")
-    plugins = ("xdist.plugin",) if workers else ()
-    report = run_tier("cluster", tier, settings, args=["-q", *workers], plugins=plugins)
-    assert sorted(r.id for r in report.results) == [f"0101000000-beef/^x//{n}" for n in range(4)]
-    assert {r.status for r in report.results} == {Status.PASS}
+    """Run in a fresh interpreter, as the CLI runs it: xdist's own plugin, loaded by this outer
+    session, would otherwise share the process with the run's workers' controller."""
+    done = subprocess.run([sys.executable, "-c", HANDOVER, tier, *workers], capture_output=True,
+                          text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    results = json.loads(done.stdout.strip().splitlines()[-1])
+    assert sorted(i for i, _ in results) == [f"0101000000-beef/^x//{n}" for n in range(4)]
+    assert {status for _, status in results} == {"pass"}
 
 
 def test_without_settings_the_tier_is_told_so(tier: str) -> None:

@@ -10,6 +10,7 @@ a skip must never hide a fault.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +25,11 @@ from conformance.standard_base.nodes import (
     schedulable,
 )
 
+SETTLE_S = 30.0
+"""How long a freshly started cluster may take to lift its not-ready taints and make CoreDNS
+ready (kube-controller-manager's node monitor runs every 5 s; CoreDNS's readiness probe every
+10 s) before what is missing is judged broken."""
+SETTLE_POLL_S = 1.0
 DNS_NAMESPACE = "kube-system"
 DNS_SERVICE = "kube-dns"
 DNS_POD_SELECTOR = "k8s-app=kube-dns"  # kubeadm's CoreDNS Deployment labels its pods so
@@ -134,20 +140,36 @@ def judge_cluster_admin(allowed: bool, user: str) -> Unmet | None:
     return other_kind(f"{user} is not allowed '*' on '*.*' (cluster-admin)")
 
 
-def detect(kube: Kube) -> Needs:
-    """Ask the cluster once; every answer is a read or a review, nothing is created."""
+def detect(kube: Kube, settle_s: float = SETTLE_S, poll_s: float = SETTLE_POLL_S) -> Needs:
+    """Ask the cluster; every answer is a read or a review, nothing is created.
+
+    A cluster that has just come up is still settling: for a few seconds after ``kubeadm init``
+    (or a node's join) its nodes carry the ``not-ready`` taints the node lifecycle controller
+    lifts, and CoreDNS has no ready endpoint yet. A verdict of broken is therefore asked again
+    until it holds for ``settle_s``; what is still broken then is judged broken. A cluster of
+    another kind is not waited for: that answer does not change.
+    """
+    deadline = time.monotonic() + settle_s
+    admin, user = cluster_admin(kube)
+    while True:
+        verdicts = _cluster_verdicts(kube)
+        if not any(v is not None and v.broken for v in verdicts.values()):
+            break
+        if time.monotonic() >= deadline:
+            break
+        time.sleep(poll_s)
+    return Needs({**verdicts, Need.CLUSTER_ADMIN: judge_cluster_admin(admin, user)})
+
+
+def _cluster_verdicts(kube: Kube) -> dict[Need, Unmet | None]:
     nodes = kube.core.list_node().items
     real_kubelet = judge_real_kubelet(nodes)
     real = {str(node.metadata.name) for node in real_nodes(nodes)}
-    admin, user = cluster_admin(kube)
-    return Needs(
-        {
-            Need.NODES: judge_nodes(nodes),
-            Need.REAL_KUBELET: real_kubelet,
-            Need.DNS: real_kubelet or judge_dns(*_dns_state(kube), real),
-            Need.CLUSTER_ADMIN: judge_cluster_admin(admin, user),
-        }
-    )
+    return {
+        Need.NODES: judge_nodes(nodes),
+        Need.REAL_KUBELET: real_kubelet,
+        Need.DNS: real_kubelet or judge_dns(*_dns_state(kube), real),
+    }
 
 
 def cluster_admin(kube: Kube) -> tuple[bool, str]:

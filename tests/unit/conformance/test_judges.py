@@ -11,6 +11,7 @@ import pytest
 from bootstrap.kubeadm.tokens import compute_detached_signature
 from conformance.standard_base import kubeadm as k
 from conformance.standard_base import needs, nodes
+from conformance.standard_base.marker import Need
 
 
 def node(name: str, ready: bool | None = True, simulated: bool = False,
@@ -207,3 +208,37 @@ def test_binding_has() -> None:
     assert k.binding_has(binding, "Group", "g", "r") == []
     problems = k.binding_has(binding, "User", "u", "other")
     assert len(problems) == 2 and "does not bind User u" in problems[0]
+
+
+class _SettlingCluster:
+    """A cluster whose one simulated node carries the not-ready taint for its first answers."""
+
+    def __init__(self, tainted_answers: int) -> None:
+        self.answers = 0
+        self.tainted_answers = tainted_answers
+        self.core = NS(list_node=self._list_node)
+        self.authz = NS(create_self_subject_access_review=lambda body: NS(
+            status=NS(allowed=True)))
+        self.authn = NS(create_self_subject_review=lambda body: NS(
+            status=NS(user_info=NS(username="kubernetes-admin"))))
+
+    def _list_node(self) -> Any:
+        self.answers += 1
+        taints = ([("node.kubernetes.io/not-ready", "NoSchedule")]
+                  if self.answers <= self.tainted_answers else [])
+        return NS(items=[node("kwok-0", simulated=True, taints=taints)])
+
+
+def test_a_settling_cluster_is_asked_again_until_its_taints_lift() -> None:
+    cluster = _SettlingCluster(tainted_answers=2)
+    found = needs.detect(cluster, settle_s=5.0, poll_s=0.01)  # type: ignore[arg-type]
+    assert found.verdicts[Need.NODES] is None and cluster.answers == 3
+
+
+def test_what_stays_broken_is_judged_broken_when_the_settling_time_is_up() -> None:
+    cluster = _SettlingCluster(tainted_answers=10**6)
+    found = needs.detect(cluster, settle_s=0.05, poll_s=0.01)  # type: ignore[arg-type]
+    verdict = found.verdicts[Need.NODES]
+    assert verdict is not None and verdict.broken, verdict
+    assert "node.kubernetes.io/not-ready:NoSchedule" in verdict.reason
+    assert cluster.answers >= 2

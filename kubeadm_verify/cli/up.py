@@ -4,6 +4,8 @@ The phases log to stderr, so that stdout carries only the path
 (``export KUBECONFIG=$(kubeadm-verify up)``). Done when ``kubeadm init`` would be done.
 ``--free-ports`` moves every port left at kubeadm's default (API server, etcd client, peer and
 metrics, controller-manager, scheduler) to a free one, so clusters can run side by side.
+``--nodes N`` joins the control-plane host's node and N workers as real kubelets, and returns
+once kube-proxy runs on each and CoreDNS answers.
 """
 
 from __future__ import annotations
@@ -40,13 +42,15 @@ def run(args: argparse.Namespace) -> int:
 
     if args.simulated_nodes < 0:
         raise UsageError("--simulated-nodes must be 0 or more")
+    if args.nodes < 0:
+        raise UsageError("--nodes must be 0 or more")
     config = load(args.config, args.kubernetes_version)
     if getattr(args, "free_ports", False):
         from bootstrap.runtime.ports import all_free
 
         config = all_free(config)
     handle = up(args.name, config, state_dir=args.state_dir,
-                simulated_nodes=args.simulated_nodes)
+                simulated_nodes=args.simulated_nodes, nodes=args.nodes)
     print(handle.kubeconfig, flush=True)
     return 0
 

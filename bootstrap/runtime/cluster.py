@@ -10,6 +10,7 @@ cluster that is not there it does nothing.
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import signal
 import sys
@@ -125,8 +126,17 @@ def handle_for(state: StateDir, config: BootstrapConfig, simulated_nodes: int = 
 
 # -- signals -------------------------------------------------------------------------------------
 
-def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt(f"signal {signum}")
+def interrupt_handler(owner: int) -> Callable[[int, FrameType | None], None]:
+    """SIGINT/SIGTERM as KeyboardInterrupt, in process ``owner`` only: a forked child (pyroute2
+    forks to make a network namespace, then stops the child with a signal) exits at once instead
+    of unwinding a copy of our stack, whose ``finally`` would tear the cluster down."""
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        if os.getpid() != owner:
+            os._exit(128 + signum)
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    return handler
 
 
 @contextlib.contextmanager
@@ -136,12 +146,13 @@ def interruptible() -> Iterator[None]:
         yield
         return
     signals = (signal.SIGINT, signal.SIGTERM)
-    previous = {sig: signal.signal(sig, _raise_interrupt) for sig in signals}
+    handler = interrupt_handler(os.getpid())
+    previous = {sig: signal.signal(sig, handler) for sig in signals}
     try:
         yield
     finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+        for sig, handler_before in previous.items():
+            signal.signal(sig, handler_before)
 
 
 @contextlib.contextmanager
@@ -357,6 +368,7 @@ __all__ = [
     "failed_logs_dir",
     "find_binaries",
     "handle_for",
+    "interrupt_handler",
     "interruptible",
     "prepare",
     "resolve",

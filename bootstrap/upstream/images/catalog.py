@@ -96,14 +96,16 @@ def busybox_image(parts: NodeParts) -> ImageSpec:
 
 
 def agnhost_image(parts: NodeParts) -> ImageSpec:
-    """agnhost with a shell that is not busybox (whose ``sh`` would run its own ``nc`` applet)
-    and a real OpenBSD netcat, which tests call with ``-v``."""
+    """agnhost with a shell that is not busybox (whose ``sh`` would run its own ``nc`` applet),
+    a real OpenBSD netcat, which tests call with ``-v``, and curl, which the e2e networking
+    specs call inside it (``curl -g -q -s http://<pod>:9080/dial?...``), as upstream's has."""
     dash = Path("/bin/dash")
     entries = [Entry("/agnhost", source=parts.part("agnhost")),
                *busybox_entries(parts.host.busybox, skip=("sh", "nc")),
                Entry("/bin/sh", source=dash.resolve()),
-               Entry("/usr/bin/nc", source=parts.host.netcat.resolve())]
-    entries = with_libraries(entries, [dash, parts.host.netcat])
+               Entry("/usr/bin/nc", source=parts.host.netcat.resolve()),
+               Entry("/usr/bin/curl", source=parts.host.curl.resolve())]
+    entries = with_libraries(entries, [dash, parts.host.netcat, parts.host.curl])
     tag = f"{REGISTRY}/e2e-test-images/agnhost:{AGNHOST_TAG}"
     return ImageSpec((tag,), tuple(entries), entrypoint=("/agnhost",), cmd=("pause",))
 

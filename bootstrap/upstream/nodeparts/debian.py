@@ -1,6 +1,6 @@
 """The node tools we take from Debian rather than build: found on the host, or named as missing.
 
-runc, the CNI plugins, a static busybox, iptables (nf_tables backend) and OpenBSD netcat are
+runc, the CNI plugins, a static busybox, iptables (nf_tables backend), OpenBSD netcat and curl are
 packaged well by Debian and are not Go modules we could build from a pinned version. Each is
 looked for at the path its package installs; what is missing is reported with the package to
 install, in one line, before anything is started.
@@ -37,6 +37,7 @@ TOOLS = (
     Tool("iptables", "iptables", ("xtables-nft-multi",)),
     Tool("netcat", "netcat-openbsd", ("nc.openbsd",)),
     Tool("nsenter", "util-linux", ("nsenter",)),
+    Tool("curl", "curl", ("curl",)),
 )
 
 
@@ -50,6 +51,7 @@ class HostTools:
     netcat: Path
     nsenter: Path
     cni_bin_dir: Path
+    curl: Path = Path("/usr/bin/curl")
 
 
 def _which(names: tuple[str, ...]) -> Path | None:

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from bootstrap.upstream.images.archive import Entry, ImageSpec
+from bootstrap.upstream.images.porter import porter_tls_entries
 from bootstrap.upstream.nodeparts import NodeParts
 from bootstrap.upstream.nodeparts.pins import AGNHOST_TAG, COREDNS_VERSION, PAUSE_TAGS
 from kubeadm_verify.errors import BootstrapError
@@ -118,7 +119,8 @@ def shell_and_tools(parts: NodeParts) -> list[Entry]:
 
 
 def agnhost_image(parts: NodeParts) -> ImageSpec:
-    entries = [Entry("/agnhost", source=parts.part("agnhost")), *shell_and_tools(parts)]
+    entries = [Entry("/agnhost", source=parts.part("agnhost")), *shell_and_tools(parts),
+               *porter_tls_entries()]
     tag = f"{REGISTRY}/e2e-test-images/agnhost:{AGNHOST_TAG}"
     return ImageSpec((tag,), tuple(entries), entrypoint=("/agnhost",), cmd=("pause",))
 

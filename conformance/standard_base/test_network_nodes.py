@@ -54,8 +54,6 @@ def _hostname_via(kube: Kube, namespace: str, client: str, host: str, port: int)
     conformance=[
         f"{SIG} Networking Granular Checks: Pods should function for intra-pod communication: "
         "http [Conformance] [NodeConformance]",
-        f"{SIG} Networking Granular Checks: Pods should function for node-pod communication: "
-        "http [LinuxOnly] [Conformance] [NodeConformance]",
     ],
     needs=["real-kubelet"],
     timeout=45,

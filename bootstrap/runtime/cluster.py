@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from bootstrap.kubeadm import components
 from bootstrap.kubeadm.configtypes import BootstrapConfig, BootstrapTokenSpec
 from bootstrap.kubeadm.tokens import generate_token, parse_token
-from bootstrap.phases import init_phases
+from bootstrap.phases import CheckNode, init_phases
 from bootstrap.phases import run as run_phases
 from bootstrap.phases.api import ApiClient
 from bootstrap.runtime import health, kwok, ports, process
@@ -212,14 +212,16 @@ def up(
     skip_phases: Sequence[str] = (),
     binaries: Path | None = None,
     nodes: int = 0,
+    check_node: CheckNode | None = None,
 ) -> ClusterHandle:
     """Bring a cluster up as ``kubeadm init`` does; on any failure leave nothing behind.
 
     Done when every init phase is, the control plane healthy as kubeadm's wait-control-plane
     polls it: a misconfigured cluster kubeadm would finish also comes up, to be judged.
-    Waiting for more (``bootstrap.workloads.wait_for_workloads``) is the caller's choice.
+    Waiting for more (``bootstrap.runtime.workloads.wait_for_workloads``) is the caller's choice.
     ``simulated_nodes`` kwok Nodes are started afterwards and waited on until Ready; then
     ``nodes`` real ones join (see ``start_real_nodes``), all inside the same all-or-nothing.
+    ``check_node`` is the node tier's ``run`` for the preflight phase (see its module).
     """
     state = StateDir.for_cluster(name, state_dir)
     _claim(state)
@@ -227,7 +229,8 @@ def up(
         with interruptible():
             resolved = resolve(config, state)
             log(f"[init] Using Kubernetes version: {resolved.cluster.kubernetes_version}")
-            prepared = _run_init(resolved, state, log, skip_phases, binaries, nodes > 0)
+            prepared = _run_init(resolved, state, log, skip_phases, binaries, check_node,
+                                 nodes > 0)
             if simulated_nodes > 0:
                 start_simulated_nodes(state, simulated_nodes, log)
             if nodes > 0:
@@ -246,12 +249,13 @@ def up(
 
 
 def _run_init(config: BootstrapConfig, state: StateDir, log: Log, skip: Sequence[str],
-              binaries: Path | None, node_parts: bool = False) -> Prepared | None:
+              binaries: Path | None, check_node: CheckNode | None = None,
+              node_parts: bool = False) -> Prepared | None:
     """The init phases, with the (cached) binaries checked meanwhile: their sha256 check takes
     about a second and nothing needs them before ``etcd/local`` starts the first process. The
     node parts and images (a few seconds of hashing), when real nodes will join, are checked
     next in the same thread, while the control plane starts."""
-    phases = init_phases()
+    phases = init_phases(check_node)
     first = next(i for i, phase in enumerate(phases) if phase.name == "etcd/local")
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="binaries") as pool:
         found = pool.submit(find_binaries, config, state, binaries)

@@ -3,13 +3,15 @@
 Run from the repository root as root, with the binaries, node parts and images cached (the
 first run builds them and prints the cold build time)::
 
-    python bench/bench_nodes.py [--nodes N]
+    python bench/bench_nodes.py [--nodes N] [--whole-up]
 
 A control plane is brought up on free ports (as the fixtures do), ``N`` real nodes joined,
 and the time to every node Ready, to a CoreDNS pod Ready and to a pod per node Running is
 measured, with the resident memory of each node's kubelet and containerd and of the pods'
 processes in its cgroup. Everything is torn down at the end. Figures are printed, not asserted;
 the target for ``up`` plus two nodes Ready with CoreDNS answering is 15 s with a warm cache.
+``--whole-up`` times ``up(..., nodes=N)`` as ``kubeadm-verify up --nodes N`` runs it instead:
+the control-plane node and N workers Ready, kube-proxy on each and CoreDNS Ready, in one call.
 """
 
 from __future__ import annotations
@@ -81,7 +83,10 @@ def _memory(state: StateDir) -> list[str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--nodes", type=int, default=2)
+    parser.add_argument("--whole-up", action="store_true")
     args = parser.parse_args()
+    if args.whole_up:
+        return whole_up(args.nodes)
     start = time.monotonic()
     prepared = (parts := ensure_node_parts()), ensure_images(parts)
     print(f"node parts and images ready: {time.monotonic() - start:.1f} s")
@@ -113,6 +118,25 @@ def main() -> int:
                 nodes.teardown(state)
             finally:
                 teardown(state)
+            print(f"teardown: {time.monotonic() - start:.1f} s")
+    return 0
+
+
+def whole_up(count: int) -> int:
+    name = f"kvn-bench-{secrets.token_hex(3)}"
+    state = StateDir.for_cluster(name)
+    try:
+        start = time.monotonic()
+        up(name, free_port_config(None), skip_phases=("preflight",), log=lambda _: None,
+           nodes=count)
+        print(f"up --nodes {count}: control-plane node and {count} worker(s) Ready, kube-proxy "
+              f"and CoreDNS Ready in {time.monotonic() - start:.1f} s")
+        for line in _memory(state):
+            print(line)
+    finally:
+        with uninterruptible():
+            start = time.monotonic()
+            teardown(state)
             print(f"teardown: {time.monotonic() - start:.1f} s")
     return 0
 

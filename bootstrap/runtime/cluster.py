@@ -10,6 +10,7 @@ cluster that is not there it does nothing.
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import signal
 import sys
@@ -20,6 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING, Any
 
 from bootstrap.kubeadm import components
 from bootstrap.kubeadm.configtypes import BootstrapConfig, BootstrapTokenSpec
@@ -34,7 +36,11 @@ from bootstrap.runtime.state import MARKER, StateDir
 from bootstrap.upstream.versions import cache_root
 from kubeadm_verify.errors import BootstrapError, UsageError
 
+if TYPE_CHECKING:
+    from bootstrap.upstream.nodeparts import NodeParts
+
 Log = Callable[[str], None]
+Prepared = tuple["NodeParts", Path]
 ADMIN_CONTEXT = "kubernetes-admin@{cluster}"
 NODES_TIMEOUT = 60.0
 STOP_ORDER = (
@@ -120,8 +126,17 @@ def handle_for(state: StateDir, config: BootstrapConfig, simulated_nodes: int = 
 
 # -- signals -------------------------------------------------------------------------------------
 
-def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt(f"signal {signum}")
+def interrupt_handler(owner: int) -> Callable[[int, FrameType | None], None]:
+    """SIGINT/SIGTERM as KeyboardInterrupt, in process ``owner`` only: a forked child (pyroute2
+    forks to make a network namespace, then stops the child with a signal) exits at once instead
+    of unwinding a copy of our stack, whose ``finally`` would tear the cluster down."""
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        if os.getpid() != owner:
+            os._exit(128 + signum)
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    return handler
 
 
 @contextlib.contextmanager
@@ -131,12 +146,13 @@ def interruptible() -> Iterator[None]:
         yield
         return
     signals = (signal.SIGINT, signal.SIGTERM)
-    previous = {sig: signal.signal(sig, _raise_interrupt) for sig in signals}
+    handler = interrupt_handler(os.getpid())
+    previous = {sig: signal.signal(sig, handler) for sig in signals}
     try:
         yield
     finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+        for sig, handler_before in previous.items():
+            signal.signal(sig, handler_before)
 
 
 @contextlib.contextmanager
@@ -195,6 +211,7 @@ def up(
     log: Log = stderr_log,
     skip_phases: Sequence[str] = (),
     binaries: Path | None = None,
+    nodes: int = 0,
     check_node: CheckNode | None = None,
 ) -> ClusterHandle:
     """Bring a cluster up as ``kubeadm init`` does; on any failure leave nothing behind.
@@ -202,7 +219,8 @@ def up(
     Done when every init phase is, the control plane healthy as kubeadm's wait-control-plane
     polls it: a misconfigured cluster kubeadm would finish also comes up, to be judged.
     Waiting for more (``bootstrap.runtime.workloads.wait_for_workloads``) is the caller's choice.
-    ``simulated_nodes`` kwok Nodes are started afterwards and waited on until Ready.
+    ``simulated_nodes`` kwok Nodes are started afterwards and waited on until Ready; then
+    ``nodes`` real ones join (see ``start_real_nodes``), all inside the same all-or-nothing.
     ``check_node`` is the node tier's ``run`` for the preflight phase (see its module).
     """
     state = StateDir.for_cluster(name, state_dir)
@@ -211,9 +229,12 @@ def up(
         with interruptible():
             resolved = resolve(config, state)
             log(f"[init] Using Kubernetes version: {resolved.cluster.kubernetes_version}")
-            _run_init(resolved, state, log, skip_phases, binaries, check_node)
+            prepared = _run_init(resolved, state, log, skip_phases, binaries, check_node,
+                                 nodes > 0)
             if simulated_nodes > 0:
                 start_simulated_nodes(state, simulated_nodes, log)
+            if nodes > 0:
+                start_real_nodes(resolved, state, nodes, log, prepared)
     except BootstrapError as error:
         with uninterruptible():
             kept = _keep_logs(state)
@@ -228,20 +249,53 @@ def up(
 
 
 def _run_init(config: BootstrapConfig, state: StateDir, log: Log, skip: Sequence[str],
-              binaries: Path | None, check_node: CheckNode | None = None) -> None:
+              binaries: Path | None, check_node: CheckNode | None = None,
+              node_parts: bool = False) -> Prepared | None:
     """The init phases, with the (cached) binaries checked meanwhile: their sha256 check takes
-    about a second and nothing needs them before ``etcd/local`` starts the first process."""
+    about a second and nothing needs them before ``etcd/local`` starts the first process. The
+    node parts and images (a few seconds of hashing), when real nodes will join, are checked
+    next in the same thread, while the control plane starts."""
     phases = init_phases(check_node)
     first = next(i for i, phase in enumerate(phases) if phase.name == "etcd/local")
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="binaries") as pool:
         found = pool.submit(find_binaries, config, state, binaries)
+        parts = pool.submit(_parts_after, found, state) if node_parts else None
+        waiting: list[futures.Future[Any]] = [found]
+        if parts is not None:
+            waiting.append(parts)
         try:
             run_phases(phases[:first], config, state, log, skip=skip)
+            found.result()
+            run_phases(phases[first:], config, state, log, skip=skip)
         except BaseException:
-            futures.wait([found])
+            futures.wait(waiting)
             raise
-        found.result()
-    run_phases(phases[first:], config, state, log, skip=skip)
+        return parts.result() if parts is not None else None
+
+
+def _parts_after(found: futures.Future[Path], state: StateDir) -> Prepared | None:
+    """The node parts for the binaries ``found`` (nothing, if finding them failed)."""
+    if found.exception() is not None:
+        return None
+    from bootstrap.runtime.nodes.joining import prepare_parts
+
+    return prepare_parts(state)
+
+
+def start_real_nodes(config: BootstrapConfig, state: StateDir, count: int, log: Log,
+                     prepared: Prepared | None = None) -> list[str]:
+    """The control-plane host's node and ``count`` workers joined, the first marked by
+    ``mark-control-plane`` as ``kubeadm init`` marks it, then kube-proxy on each and CoreDNS
+    waited for: a cluster whose Services and names work when ``up`` returns."""
+    from bootstrap.phases.init import mark_control_plane
+    from bootstrap.runtime import nodes as real
+
+    joined = real.join(state, count, log=log, prepared=prepared, control_plane=True)
+    mark_control_plane(config, state, log)
+    names = [node.name for node in joined]
+    took = real.wait_addons(state, names)
+    log(f"[addons] kube-proxy Ready on {len(names)} node(s) and CoreDNS Ready after {took:.1f}s")
+    return names
 
 
 def failed_logs_dir(name: str) -> Path:
@@ -275,11 +329,24 @@ def stop_processes(state: StateDir) -> list[str]:
     return stopped
 
 
+def _stop_all(state: StateDir) -> list[str]:
+    """The real nodes first (their kubelets talk to the API server), then the control plane;
+    a node teardown that left something keeps the state dir, whose record can finish it."""
+    from bootstrap.runtime import nodes as real
+
+    try:
+        real.teardown(state)
+    except BootstrapError:
+        stop_processes(state)
+        raise
+    return stop_processes(state)
+
+
 def teardown(state: StateDir) -> None:
     """Stop what the state dir records and remove the dir; a dir without our marker is left."""
     if not state.exists() or not state.is_ours():
         return
-    stop_processes(state)
+    _stop_all(state)
     shutil.rmtree(state.root, ignore_errors=True)
 
 
@@ -292,7 +359,7 @@ def down(name: str, *, state_dir: str | Path | None = None, log: Log = stderr_lo
         raise UsageError(f"{state.root} is not a kubeadm-verify state dir (no {MARKER}); "
                          "not removing it")
     with uninterruptible():
-        stopped = stop_processes(state)
+        stopped = _stop_all(state)
         shutil.rmtree(state.root)
     log(f"[reset] Stopped {', '.join(stopped) or 'nothing (no process was running)'}; "
         f"removed {state.root}")
@@ -305,9 +372,11 @@ __all__ = [
     "failed_logs_dir",
     "find_binaries",
     "handle_for",
+    "interrupt_handler",
     "interruptible",
     "prepare",
     "resolve",
+    "start_real_nodes",
     "start_simulated_nodes",
     "stop_processes",
     "teardown",

@@ -1,20 +1,31 @@
-"""Live progress from the suite itself: a listener for e2e.test's ``--progress-report-url``.
+"""Live progress from the suite itself: a listener for e2e.test's ``--progress-report-url``,
+and ginkgo's own per-spec marks in the run's log.
 
-The e2e framework POSTs ``{"msg", "total", "completed", "skipped", "failed", "failures"}`` after
-the suite starts and after each spec. With several ginkgo processes each one posts its own
-counters, never consolidated (upstream's reporter says so), so the counts are rebuilt here from
-the messages: every ``PASSED <spec>`` / ``FAILED <spec>`` is one finished spec, and the total is
-the largest ``total`` seen. This is structured data, not log scraping; the log stays a record.
+The e2e framework POSTs ``{"msg", "total", "completed", "skipped", "failed", "failures"}`` when
+the suite starts and ends, and is meant to after each spec. With several ginkgo processes each
+one posts its own counters, never consolidated (upstream's reporter says so), so the counts are
+rebuilt here from the messages: every ``PASSED <spec>`` / ``FAILED <spec>`` is one finished spec,
+and the total is the largest ``total`` seen.
+
+The v1.37 ``e2e.test`` posts only the suite's start (with the total) and its end: no per-spec
+post arrives (seen against the real binary, a passed spec leaves ``completed: 0``). So finished
+specs are also counted as ginkgo reports them while they finish: one bullet mark per finished
+spec in the log, followed by `` [FAILED]``, `` [TIMEDOUT]``, ... for those that did not pass
+(skipped specs are ``S``). ``GinkgoLog`` follows the log for those marks; the larger count of
+the two sources is the one shown.
 
 The listener binds 127.0.0.1 on a free port, accepts only small JSON objects, and logs nothing.
 """
 
 from __future__ import annotations
 
+import codecs
 import json
+import re
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -23,6 +34,36 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 MAX_BODY = 1 << 20
+SPEC_MARK = "\u2022"
+NOT_PASSED = re.compile(r" \[(FAILED|TIMEDOUT|PANICKED|INTERRUPTED|ABORTED)\]")
+MARK_TAIL = 16
+"""Characters after a mark that tell whether its spec passed (`` [INTERRUPTED]`` has 14)."""
+FOLLOW_INTERVAL_S = 0.5
+
+
+class GinkgoLog:
+    """Counts ginkgo's finished-spec marks in a log as it grows, fed in chunks of any size."""
+
+    def __init__(self) -> None:
+        self.finished = 0
+        self.not_passed = 0
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self._pending = ""
+
+    def feed(self, data: bytes, final: bool = False) -> None:
+        text = self._pending + self._decoder.decode(data, final)
+        start = 0
+        while (mark := text.find(SPEC_MARK, start)) >= 0:
+            tail = text[mark + 1:mark + 1 + MARK_TAIL]
+            if len(tail) < MARK_TAIL and not final:
+                self._pending = text[mark:]
+                return
+            self.finished += 1
+            self.not_passed += bool(NOT_PASSED.match(tail))
+            start = mark + 1
+        self._pending = ""
+
+
 
 
 @dataclass
@@ -94,8 +135,12 @@ class _Handler(BaseHTTPRequestHandler):
 class ProgressListener:
     """Receives progress posts while a run lasts and draws them as a rich progress bar."""
 
-    def __init__(self, console: Console | None) -> None:
+    def __init__(self, console: Console | None, log: Path | None = None) -> None:
         self.tally = Tally()
+        self.ginkgo = GinkgoLog()
+        self._log = log
+        self._stop = threading.Event()
+        self._follower = threading.Thread(target=self._follow, daemon=True)
         self._server = _Server(self)
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
@@ -108,21 +153,49 @@ class ProgressListener:
         host, port = self._server.server_address[:2]
         return f"http://{host!s}:{port}/progress"
 
+    @property
+    def completed(self) -> int:
+        """Finished specs, by whichever source has counted more."""
+        return max(self.tally.completed, self.ginkgo.finished)
+
+    @property
+    def failed(self) -> int:
+        return max(len(self.tally.failed), self.ginkgo.not_passed)
+
     def receive(self, update: dict[str, Any]) -> None:
         failed = self.tally.apply(update)
+        self._redraw()
+        if failed is not None and self._bar is not None:
+            self._bar.console.print(f"[bold red]FAILED[/] {escape(failed)}")
+
+    def _redraw(self) -> None:
         if self._bar is None or self._task is None:
             return
-        self._bar.update(
-            self._task,
-            total=self.tally.total or None,
-            completed=self.tally.completed,
-            failed=len(self.tally.failed),
-        )
-        if failed is not None:
-            self._bar.console.print(f"[bold red]FAILED[/] {escape(failed)}")
+        self._bar.update(self._task, total=self.tally.total or None,
+                         completed=self.completed, failed=self.failed)
+
+    def _follow(self) -> None:
+        """Read what the log gained, every half second until stopped, then the rest."""
+        assert self._log is not None
+        offset = 0
+        while True:
+            stopping = self._stop.wait(FOLLOW_INTERVAL_S)
+            try:
+                with self._log.open("rb") as handle:
+                    handle.seek(offset)
+                    data = handle.read()
+            except OSError:
+                data = b""
+            offset += len(data)
+            self.ginkgo.feed(data, final=stopping)
+            self._redraw()
+            if stopping:
+                return
 
     def __enter__(self) -> ProgressListener:
         self._thread.start()
+        if self._log is not None:
+            self._follower.start()
         if self._bar is not None:
             self._bar.start()
         return self
@@ -132,6 +205,9 @@ class ProgressListener:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)
+        if self._log is not None:
+            self._stop.set()
+            self._follower.join(timeout=5)
         if self._bar is not None:
             self._bar.stop()
 

@@ -85,7 +85,7 @@ def _execute(settings: E2ESettings, prepared: Prepared, kubeconfig: Path,
     layout = prepare(settings.output_dir, version)
     started, clock = datetime.now(UTC), time.perf_counter()
     kubectl = shutil.which("kubectl")
-    with ProgressListener(console) as listener, sigterm_as_interrupt():
+    with ProgressListener(console, layout.log) as listener, sigterm_as_interrupt():
         invocation = Invocation(
             procs=settings.procs,
             timeout=settings.timeout,

@@ -101,6 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--config", metavar="FILE")
     up.add_argument("--kubernetes-version", metavar="vX.Y.Z")
     up.add_argument("--simulated-nodes", type=int, default=0, metavar="N")
+    up.add_argument("--nodes", type=int, default=0, metavar="N", help="real nodes to join")
     up.add_argument("--state-dir", metavar="DIR")
     up.add_argument("--free-ports", action="store_true",
                     help="free ports instead of kubeadm's fixed ones (6443, 2379, ...)")
@@ -108,6 +109,11 @@ def build_parser() -> argparse.ArgumentParser:
     down = verbs.add_parser("down", help="tear a local cluster down")
     down.add_argument("--name", default="kubeadm-verify")
     down.add_argument("--state-dir", metavar="DIR")
+
+    join = verbs.add_parser("join", help="join real nodes to a running local cluster")
+    join.add_argument("--name", default="kubeadm-verify")
+    join.add_argument("--state-dir", metavar="DIR")
+    join.add_argument("--nodes", type=int, default=1, metavar="N")
 
     phase = verbs.add_parser("phase", help="run one kubeadm init phase")
     phase.add_argument("phase", metavar="PHASE[/SUBPHASE]")

@@ -4,6 +4,8 @@ The phases log to stderr, so that stdout carries only the path
 (``export KUBECONFIG=$(kubeadm-verify up)``). Done when ``kubeadm init`` would be done.
 ``--free-ports`` moves every port left at kubeadm's default (API server, etcd client, peer and
 metrics, controller-manager, scheduler) to a free one, so clusters can run side by side.
+``--nodes N`` joins the control-plane host's node and N workers as real kubelets, and returns
+once kube-proxy runs on each and CoreDNS answers.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from kubeadm_verify.errors import UsageError
 from kubeadm_verify.settings import UpSettings
 
 if TYPE_CHECKING:
@@ -47,13 +50,16 @@ def run(args: argparse.Namespace) -> int:
     from nodechecks.run import run as check_node
 
     settings = settings_from_args(args)
+    nodes = int(getattr(args, "nodes", 0) or 0)
+    if nodes < 0:
+        raise UsageError("--nodes must be 0 or more")
     config = load(settings.config_file, settings.kubernetes_version)
     if settings.free_ports:
         from bootstrap.runtime.ports import all_free
 
         config = all_free(config)
     handle = up(settings.name, config, state_dir=settings.state_dir,
-                simulated_nodes=settings.simulated_nodes, check_node=check_node)
+                simulated_nodes=settings.simulated_nodes, check_node=check_node, nodes=nodes)
     print(handle.kubeconfig, flush=True)
     return 0
 

@@ -3,9 +3,10 @@
 Each cluster of ours with real nodes gets one ``slot``: the /24 ``10.213.<slot>.0``. Its first
 /30 links the host to the cluster's hub (a network namespace that routes between the nodes, so
 the host never forwards a packet and its ``ip_forward`` stays as it is); the /30 number ``i``
-links the hub to node ``i``. Pods get ``/24``s of the cluster's pod subnet (kubeadm's
-``podSubnet``, or ``10.244.0.0/16`` when the cluster has none), one per node; pod traffic
-leaving the pod subnet is masqueraded inside the node, so clusters may share pod ranges.
+links the hub to node ``i``; index 0 is the control-plane node's, on the slot's last /30. Pods
+get ``/24``s of the cluster's pod subnet (kubeadm's ``podSubnet``, or ``10.244.0.0/16`` when
+the cluster has none), one per node; pod traffic leaving the pod subnet is masqueraded inside
+the node, so clusters may share pod ranges.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ LINK_BASE = ipaddress.IPv4Network("10.213.0.0/16")
 DEFAULT_POD_SUBNET = "10.244.0.0/16"
 MAX_NODES = 60
 """/30s in a slot after the uplink's, with room to spare."""
+CONTROL_PLANE_INDEX = 0
 PREFIX = "kvn"
 
 
@@ -59,9 +61,10 @@ class Plan:
         return Link(next(self.slot_network.subnets(new_prefix=30)))
 
     def node_link(self, index: int) -> Link:
-        if not 1 <= index <= MAX_NODES:
-            raise ValueError(f"node index {index} outside 1..{MAX_NODES}")
-        return Link(list(self.slot_network.subnets(new_prefix=30))[index])
+        if not 0 <= index <= MAX_NODES:
+            raise ValueError(f"node index {index} outside 0..{MAX_NODES}")
+        links = list(self.slot_network.subnets(new_prefix=30))
+        return Link(links[-1] if index == CONTROL_PLANE_INDEX else links[index])
 
     def pod_cidr(self, index: int) -> str:
         """The ``index``-th /24 of the pod subnet (node 1 gets the second, leaving .0.0/24

@@ -12,6 +12,7 @@ A failure at any step names the step; the token itself never appears in a messag
 from __future__ import annotations
 
 import base64
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,13 @@ CLUSTER_INFO = "/api/v1/namespaces/kube-public/configmaps/cluster-info"
 KUBEADM_CONFIG = "/api/v1/namespaces/kube-system/configmaps/kubeadm-config"
 KUBELET_CONFIG = "/api/v1/namespaces/kube-system/configmaps/kubelet-config"
 TIMEOUT = 10.0
+SIGNATURE_WAIT = 60.0
+"""The controller-manager's bootstrap signer signs cluster-info a moment after ``init``;
+``kubeadm join`` polls for the signature too."""
+
+
+class Unsigned(BootstrapError):
+    """cluster-info carries no signature for the token (yet)."""
 
 
 @dataclass(frozen=True)
@@ -60,7 +68,7 @@ def verify_cluster_info(data: dict[str, str], token: str, ca_pem: bytes) -> None
     content = data.get("kubeconfig", "")
     signature = data.get(f"{JWS_KEY_PREFIX}{parsed.id}")
     if signature is None:
-        raise BootstrapError(f"join: cluster-info has no signature for token id {parsed.id}")
+        raise Unsigned(f"join: cluster-info has no signature for token id {parsed.id}")
     if not verify_detached_signature(content, parsed.id, parsed.secret, signature):
         raise BootstrapError(f"join: cluster-info's signature for token id {parsed.id} "
                              "does not verify")
@@ -71,10 +79,24 @@ def verify_cluster_info(data: dict[str, str], token: str, ca_pem: bytes) -> None
         raise BootstrapError("join: cluster-info's CA is not the cluster's CA")
 
 
-def discover(server: str, ca_file: Path, token: str) -> Discovered:
+def _signed_cluster_info(server: str, ca_file: Path, token: str, ca_pem: bytes,
+                         wait: float) -> None:
+    deadline = time.monotonic() + wait
+    while True:
+        info = _get(server, ca_file, CLUSTER_INFO)
+        try:
+            verify_cluster_info(dict(info.get("data") or {}), token, ca_pem)
+            return
+        except Unsigned:
+            if time.monotonic() > deadline:
+                raise
+        time.sleep(0.2)
+
+
+def discover(server: str, ca_file: Path, token: str,
+             wait: float = SIGNATURE_WAIT) -> Discovered:
     ca_pem = ca_file.read_bytes()
-    info = _get(server, ca_file, CLUSTER_INFO)
-    verify_cluster_info(dict(info.get("data") or {}), token, ca_pem)
+    _signed_cluster_info(server, ca_file, token, ca_pem, wait)
     kubeadm = dict(_get(server, ca_file, KUBEADM_CONFIG, token).get("data") or {})
     kubelet = dict(_get(server, ca_file, KUBELET_CONFIG, token).get("data") or {})
     cluster = yaml.safe_load(kubeadm.get("ClusterConfiguration", "")) or {}

@@ -14,6 +14,7 @@ from bootstrap.kubeadm.kubeconfig import render, token_kubeconfig
 from bootstrap.kubeadm.yamlio import dump_yaml
 from bootstrap.phases.api import ApiClient, ApiError
 from bootstrap.runtime.nodes import cgroups, network, podnet, procs, record, runtime
+from bootstrap.runtime.nodes.addressing import CONTROL_PLANE_INDEX
 from bootstrap.runtime.nodes.discovery import Discovered, discover
 from bootstrap.runtime.nodes.kubeletcfg import SYSTEMD_RUNNING, kubelet_argv, kubelet_configuration
 from bootstrap.runtime.nodes.layout import NodeLayout
@@ -53,7 +54,9 @@ def prepare_parts(state: StateDir) -> tuple[NodeParts, Path]:
 
 
 def join_nodes(state: StateDir, count: int, log: Log, timeout: float,
-               planner: Planner, prepared: tuple[NodeParts, Path] | None = None) -> list[Any]:
+               planner: Planner, prepared: tuple[NodeParts, Path] | None = None,
+               control_plane: bool = False) -> list[Any]:
+    """``count`` workers, and with ``control_plane`` first the control-plane host's own node."""
     from bootstrap.runtime.nodes.lifecycle import Node, pod_subnet_of
 
     parts, images = prepared or prepare_parts(state)
@@ -64,16 +67,16 @@ def join_nodes(state: StateDir, count: int, log: Log, timeout: float,
     try:
         _offline_dns(admin, found)
         started = time.monotonic()
-        entries = _start_nodes(state, nodes, count, parts, images, found, log)
+        entries = _start_nodes(state, nodes, count, parts, images, found, log, control_plane)
         _wait_ready(admin, entries, state, timeout)
         for entry in entries:
             _set_pod_cidr(admin, entry)
         took = time.monotonic() - started
-        log(f"[kubelet-start] {count} node(s) Ready after {took:.1f}s: "
+        log(f"[kubelet-start] {len(entries)} node(s) Ready after {took:.1f}s: "
             f"{', '.join(e.name for e in entries)}")
     finally:
         admin.close()
-    return [Node(e.name, e.address, e.netns, e.pod_cidr) for e in entries]
+    return [Node(e.name, e.address, e.netns, e.pod_cidr, e.control_plane) for e in entries]
 
 
 def _offline_dns(admin: ApiClient, found: Discovered) -> None:
@@ -88,13 +91,14 @@ def _offline_dns(admin: ApiClient, found: Discovered) -> None:
 
 
 def _prepare_node(state: StateDir, nodes: NodesRecord, parts: NodeParts,
-                  found: Discovered) -> NodeEntry:
+                  found: Discovered, control_plane: bool = False) -> NodeEntry:
     """Record, then make, the node's namespace, cgroups and files (one node at a time: the
     namespace calls switch this thread's network namespace)."""
-    plan, index = nodes.plan, nodes.next_index()
-    entry = NodeEntry(index, plan.node_name(index), plan.node_netns(index),
-                      str(plan.node_link(index).far), plan.pod_cidr(index),
-                      plan.cgroup_root(index))
+    plan = nodes.plan
+    index = CONTROL_PLANE_INDEX if control_plane else nodes.next_index()
+    name = _control_plane_name(state) if control_plane else plan.node_name(index)
+    entry = NodeEntry(index, name, plan.node_netns(index), str(plan.node_link(index).far),
+                      plan.pod_cidr(index), plan.cgroup_root(index), control_plane=control_plane)
     nodes.nodes.append(entry)
     record.save(state, nodes)
     layout = NodeLayout.under(state.root, entry.name)
@@ -107,7 +111,17 @@ def _prepare_node(state: StateDir, nodes: NodesRecord, parts: NodeParts,
                           parts.host.iptables, entry.pod_cidr, plan.pod_subnet)
     runtime.write_config(layout, parts)
     _write_kubelet_files(layout, found, _token(state), entry)
+    if control_plane:
+        write_private(layout.kubeconfig, state.kubeconfig("kubelet").read_bytes())
     return entry
+
+
+def _control_plane_name(state: StateDir) -> str:
+    name = str(state.cluster_record().get("node_name") or "")
+    if not name or not state.kubeconfig("kubelet").is_file():
+        raise BootstrapError(f"{state.root} has no control-plane node name or kubelet.conf: "
+                             "was it brought up by `kubeadm-verify up`?")
+    return name
 
 
 class _Recorder:
@@ -143,10 +157,12 @@ def _run_node(state: StateDir, entry: NodeEntry, parts: NodeParts, images: Path,
 
 
 def _start_nodes(state: StateDir, nodes: NodesRecord, count: int, parts: NodeParts,
-                 images: Path, found: Discovered, log: Log) -> list[NodeEntry]:
-    entries = [_prepare_node(state, nodes, parts, found) for _ in range(count)]
+                 images: Path, found: Discovered, log: Log,
+                 control_plane: bool = False) -> list[NodeEntry]:
+    entries = [_prepare_node(state, nodes, parts, found, True)] if control_plane else []
+    entries += [_prepare_node(state, nodes, parts, found) for _ in range(count)]
     recorder = _Recorder(state, nodes)
-    with ThreadPoolExecutor(max_workers=count, thread_name_prefix="node") as pool:
+    with ThreadPoolExecutor(max_workers=len(entries), thread_name_prefix="node") as pool:
         running = [pool.submit(_run_node, state, entry, parts, images, recorder, log)
                    for entry in entries]
         for future in running:

@@ -51,6 +51,7 @@ class Node:
     address: str
     netns: str
     pod_cidr: str
+    control_plane: bool = False
 
 
 def state_of(target: Target) -> StateDir:
@@ -95,10 +96,15 @@ def _plan(state: StateDir, pod_subnet: str) -> NodesRecord:
 
 
 def join(target: Target, count: int, *, log: Log = stderr_log, ready_timeout: float = 120.0,
-         prepared: tuple[NodeParts, Path] | None = None) -> list[Node]:
+         prepared: tuple[NodeParts, Path] | None = None,
+         control_plane: bool = False) -> list[Node]:
     """Add ``count`` real nodes and wait until each is Ready; on failure undo the nodes this
     call added (all of them, hub included, when the cluster had none). ``prepared`` is
-    ``joining.prepare_parts``'s answer when the caller already has it."""
+    ``joining.prepare_parts``'s answer when the caller already has it.
+
+    ``control_plane`` also starts the control-plane host's own kubelet (first in the answer),
+    with the ``kubelet.conf`` the init phases wrote for it, as ``kubeadm init`` starts it; the
+    caller marks it (``mark-control-plane``) once it has registered."""
     from bootstrap.runtime.nodes.joining import join_nodes
 
     state = state_of(target)
@@ -107,8 +113,10 @@ def join(target: Target, count: int, *, log: Log = stderr_log, ready_timeout: fl
     if not state.exists() or not state.cluster_record():
         raise UsageError(f"no cluster of ours at {state.root}")
     earlier = {node.name for node in (record.load(state) or _EMPTY).nodes}
+    if control_plane and any(node.control_plane for node in (record.load(state) or _EMPTY).nodes):
+        raise UsageError(f"cluster at {state.root} already has its control-plane node")
     try:
-        return join_nodes(state, count, log, ready_timeout, _plan, prepared)
+        return join_nodes(state, count, log, ready_timeout, _plan, prepared, control_plane)
     except BaseException:
         with contextlib.suppress(BootstrapError):
             if earlier:
@@ -153,7 +161,7 @@ def nodes_of(target: Target) -> list[Node]:
     found = record.load(state_of(target))
     if found is None:
         return []
-    return [Node(n.name, n.address, n.netns, n.pod_cidr) for n in found.nodes]
+    return [Node(n.name, n.address, n.netns, n.pod_cidr, n.control_plane) for n in found.nodes]
 
 
 def _teardown_node(state: StateDir, node: NodeEntry) -> list[str]:

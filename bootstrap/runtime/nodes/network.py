@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from pyroute2 import IPRoute, netns
+from pyroute2 import IPRoute, NetlinkError, netns
 
 from bootstrap.runtime.nodes.addressing import LINK_BASE, Plan
 from kubeadm_verify.errors import BootstrapError
@@ -80,7 +80,10 @@ def set_sysctl(namespace: str, key: str, value: str) -> None:
 
 
 def create_hub(plan: Plan) -> None:
-    """The hub namespace and its uplink to the host, with the host's route to the slot."""
+    """The hub namespace and its uplink to the host, with the host's routes to the slot and,
+    unless another cluster's nodes hold it already, to the pod subnet: the API server, on the
+    host, reaches pods as on a kubeadm control-plane node (its pod proxy, webhooks). Both routes
+    go with the uplink."""
     netns.create(plan.hub_netns)
     set_sysctl(plan.hub_netns, "net.ipv4.ip_forward", "1")
     link = plan.uplink
@@ -89,10 +92,22 @@ def create_hub(plan: Plan) -> None:
                  peer={"ifname": "uplink", "net_ns_fd": plan.hub_netns})
         _up(ipr, plan.host_link, link.near)
         ipr.route("add", dst=str(plan.slot_network), gateway=str(link.far))
+        _route_if_free(ipr, plan.pod_subnet, str(link.far))
     with _ipr(plan.hub_netns) as hub:
         _up(hub, "lo")
         _up(hub, "uplink", link.far)
         hub.route("add", dst="0.0.0.0/0", gateway=str(link.near))
+
+
+def _route_if_free(ipr: Any, dst: str, gateway: str) -> bool:
+    """Add the route unless the host routes ``dst`` already (another cluster's pod subnet)."""
+    try:
+        ipr.route("add", dst=dst, gateway=gateway)
+    except NetlinkError as error:
+        if error.code != errno.EEXIST:
+            raise
+        return False
+    return True
 
 
 def create_node_network(plan: Plan, index: int) -> ipaddress.IPv4Address:

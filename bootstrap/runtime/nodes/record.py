@@ -26,6 +26,7 @@ class NodeEntry:
     pod_cidr: str
     cgroup_root: str
     processes: list[NodeProcess] = field(default_factory=list)
+    control_plane: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -36,7 +37,8 @@ class NodeEntry:
     def from_dict(cls, data: dict[str, Any]) -> NodeEntry:
         procs = [NodeProcess.from_dict(p) for p in data.get("processes", [])]
         return cls(int(data["index"]), str(data["name"]), str(data["netns"]),
-                   str(data["address"]), str(data["pod_cidr"]), str(data["cgroup_root"]), procs)
+                   str(data["address"]), str(data["pod_cidr"]), str(data["cgroup_root"]), procs,
+                   bool(data.get("control_plane", False)))
 
 
 @dataclass

@@ -26,8 +26,12 @@ NAMESPACE = "k8s.io"
 _CTR_TIMEOUT = 120
 
 
+CATALOG_REVISION = 4
+"""Raised whenever what goes into an image changes, so a cache built before is not reused."""
+
+
 def images_dir(version: str) -> Path:
-    return cache_root() / "images" / version
+    return cache_root() / "images" / f"{version}-r{CATALOG_REVISION}"
 
 
 def archive_names(parts: NodeParts) -> list[str]:

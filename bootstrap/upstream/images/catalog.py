@@ -13,12 +13,14 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from bootstrap.upstream.images.archive import Entry, ImageSpec
+from bootstrap.upstream.images.porter import porter_tls_entries
 from bootstrap.upstream.nodeparts import NodeParts
 from bootstrap.upstream.nodeparts.pins import AGNHOST_TAG, COREDNS_VERSION, PAUSE_TAGS
 from kubeadm_verify.errors import BootstrapError
 
 REGISTRY = "registry.k8s.io"
 BUSYBOX_TAG = "1.37.0-2"
+GLIBC_DNS_TESTING_TAG = "2.1.1"
 XTABLES_COMMANDS = ("iptables", "iptables-save", "iptables-restore", "ip6tables",
                     "ip6tables-save", "ip6tables-restore", "iptables-nft", "iptables-nft-save",
                     "iptables-nft-restore", "ip6tables-nft", "ip6tables-nft-save",
@@ -35,6 +37,7 @@ def image_names(version: str) -> list[str]:
     """Every tag a node has loaded before anything may ask for it."""
     return [*pause_tags(), f"{REGISTRY}/e2e-test-images/busybox:{BUSYBOX_TAG}",
             f"{REGISTRY}/e2e-test-images/agnhost:{AGNHOST_TAG}",
+            f"{REGISTRY}/e2e-test-images/glibc-dns-testing:{GLIBC_DNS_TESTING_TAG}",
             f"{REGISTRY}/kube-proxy:{version}", f"{REGISTRY}/coredns/coredns:{COREDNS_VERSION}"]
 
 
@@ -95,17 +98,37 @@ def busybox_image(parts: NodeParts) -> ImageSpec:
     return ImageSpec((tag,), tuple(busybox_entries(parts.host.busybox)), cmd=("sh",))
 
 
-def agnhost_image(parts: NodeParts) -> ImageSpec:
-    """agnhost with a shell that is not busybox (whose ``sh`` would run its own ``nc`` applet)
-    and a real OpenBSD netcat, which tests call with ``-v``."""
+GETENT = Path("/usr/bin/getent")
+
+
+def shell_and_tools(parts: NodeParts) -> list[Entry]:
+    """busybox's applets under a shell that is not busybox (whose ``sh`` would run its own
+    ``nc`` applet), OpenBSD netcat (tests call it with ``-v``), curl (the e2e networking
+    specs' ``curl .../dial?...``), dig and glibc's getent (the e2e DNS probes), with their
+    libraries: what upstream's e2e images offer the commands the specs run in them."""
     dash = Path("/bin/dash")
-    entries = [Entry("/agnhost", source=parts.part("agnhost")),
-               *busybox_entries(parts.host.busybox, skip=("sh", "nc")),
+    tools = [parts.host.netcat, parts.host.curl, parts.host.dig, GETENT]
+    entries = [*busybox_entries(parts.host.busybox, skip=("sh", "nc")),
                Entry("/bin/sh", source=dash.resolve()),
-               Entry("/usr/bin/nc", source=parts.host.netcat.resolve())]
-    entries = with_libraries(entries, [dash, parts.host.netcat])
+               Entry("/usr/bin/nc", source=parts.host.netcat.resolve()),
+               Entry("/usr/bin/curl", source=parts.host.curl.resolve()),
+               Entry("/usr/bin/dig", source=parts.host.dig.resolve()),
+               Entry("/usr/bin/getent", source=GETENT.resolve()),
+               Entry("/etc/nsswitch.conf", data=b"hosts: files dns\n", mode=0o644)]
+    return with_libraries(entries, [dash, *tools])
+
+
+def agnhost_image(parts: NodeParts) -> ImageSpec:
+    entries = [Entry("/agnhost", source=parts.part("agnhost")), *shell_and_tools(parts),
+               *porter_tls_entries()]
     tag = f"{REGISTRY}/e2e-test-images/agnhost:{AGNHOST_TAG}"
     return ImageSpec((tag,), tuple(entries), entrypoint=("/agnhost",), cmd=("pause",))
+
+
+def glibc_dns_testing_image(parts: NodeParts) -> ImageSpec:
+    """The e2e DNS specs' glibc prober: a shell, dig and getent over glibc's resolver."""
+    tag = f"{REGISTRY}/e2e-test-images/glibc-dns-testing:{GLIBC_DNS_TESTING_TAG}"
+    return ImageSpec((tag,), tuple(shell_and_tools(parts)), cmd=("sh",))
 
 
 def kube_proxy_image(parts: NodeParts) -> ImageSpec:
@@ -132,4 +155,4 @@ def coredns_image(parts: NodeParts) -> ImageSpec:
 
 def node_images(parts: NodeParts) -> list[ImageSpec]:
     return [pause_image(parts), busybox_image(parts), agnhost_image(parts),
-            kube_proxy_image(parts), coredns_image(parts)]
+            glibc_dns_testing_image(parts), kube_proxy_image(parts), coredns_image(parts)]

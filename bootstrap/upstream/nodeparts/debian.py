@@ -1,9 +1,9 @@
 """The node tools we take from Debian rather than build: found on the host, or named as missing.
 
-runc, the CNI plugins, a static busybox, iptables (nf_tables backend) and OpenBSD netcat are
-packaged well by Debian and are not Go modules we could build from a pinned version. Each is
-looked for at the path its package installs; what is missing is reported with the package to
-install, in one line, before anything is started.
+runc, the CNI plugins, a static busybox, iptables (nf_tables backend), OpenBSD netcat, curl
+and dig are packaged well by Debian and are not Go modules we could build from a pinned
+version. Each is looked for at the path its package installs; what is missing is reported
+with the package to install, in one line, before anything is started.
 """
 
 from __future__ import annotations
@@ -37,6 +37,8 @@ TOOLS = (
     Tool("iptables", "iptables", ("xtables-nft-multi",)),
     Tool("netcat", "netcat-openbsd", ("nc.openbsd",)),
     Tool("nsenter", "util-linux", ("nsenter",)),
+    Tool("curl", "curl", ("curl",)),
+    Tool("dig", "bind9-dnsutils", ("dig",)),
 )
 
 
@@ -50,6 +52,8 @@ class HostTools:
     netcat: Path
     nsenter: Path
     cni_bin_dir: Path
+    curl: Path = Path("/usr/bin/curl")
+    dig: Path = Path("/usr/bin/dig")
 
 
 def _which(names: tuple[str, ...]) -> Path | None:

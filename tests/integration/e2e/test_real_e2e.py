@@ -8,14 +8,20 @@ curated standard-base list resolves completely against this release's ``--list-t
 real ginkgo, given our exact argv in ``--dry-run``, selects exactly those specs and writes a JUnit
 file our reader counts as a complete run. The second runs ``--mode standard-base`` through the CLI
 against the cluster of the ``kv_cluster`` fixture (bootstrap), asking the server for its version.
+The third runs it against real nodes (the fixtures' cluster with two joined kubelets and the
+control-plane node): every spec passes, and the live progress line, counting specs as ginkgo
+marks them, ends at 26/26.
 """
 
 from __future__ import annotations
 
+import re
+import secrets
 from pathlib import Path
 
 import pytest
 
+from bootstrap.fixtures import free_port_config, running_cluster
 from conformance.e2e.cache import Binaries
 from conformance.e2e.codenames import load
 from conformance.e2e.command import Invocation, ginkgo_argv
@@ -108,3 +114,23 @@ def test_standard_base_against_a_real_cluster(workspace: Workspace, real_mirror:
     submission = workspace.output / "e2e" / "v1.37" / "kubeadm"
     assert "Ran " in (submission / "e2e.log").read_text()
     assert (submission / "junit_01.xml").stat().st_size > 0
+
+
+@pytest.mark.cluster
+def test_standard_base_passes_on_real_nodes_counted_live(workspace: Workspace,
+                                                        real_mirror: Mirror) -> None:
+    with running_cluster(f"kvr-e2e-{secrets.token_hex(3)}", free_port_config(None),
+                         nodes=2) as cluster:
+        context = ["--context", cluster.context] if cluster.context else []
+        done = workspace.run("--mirror", real_mirror.url, "--kubeconfig",
+                             str(cluster.kubeconfig), *context, "--mode", "standard-base",
+                             "--timeout", "20m", timeout=RUN_TIMEOUT_S)
+    checks = workspace.results()["checks"]
+    not_passed = {c["id"]: c["message"][:300] for c in checks if c["status"] != "pass"}
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert not not_passed, f"specs that did not pass on real nodes: {not_passed}"
+    assert {c["id"] for c in checks} == set(STANDARD_BASE)
+    total = len(STANDARD_BASE)
+    lines = re.findall(r"(\d+)/(\d+) (\d+) failed", done.stdout + done.stderr)
+    assert lines, "no progress line was drawn"
+    assert lines[-1] == (str(total), str(total), "0"), f"the progress ended at {lines[-1]}"

@@ -49,3 +49,14 @@ def two_nodes() -> Iterator[Joined]:
                 nodes.teardown(state)
             finally:
                 teardown(state)
+
+
+@pytest.fixture(scope="module")
+def real_cluster() -> Iterator[ClusterHandle]:
+    """What ``kv_cluster`` brings up with ``--kv-nodes 2``: the control-plane node (marked as
+    ``kubeadm init`` marks it) and two workers, kube-proxy and CoreDNS running."""
+    from bootstrap.fixtures import running_cluster
+
+    with running_cluster(f"kvr-sb-{secrets.token_hex(3)}", free_port_config(None),
+                         nodes=2) as handle:
+        yield handle

@@ -197,7 +197,7 @@ def test_sigint_mid_join_removes_only_the_new_node(two_nodes: Joined, core: Any)
     object; the nodes joined before keep running."""
     state = StateDir(two_nodes.handle.state_dir, two_nodes.handle.name)  # type: ignore[arg-type]
     before = {node.name for node in nodes.nodes_of(state)}
-    code = f"from bootstrap import nodes; nodes.join({str(state.root)!r}, 1, log=print)"
+    code = f"from bootstrap.runtime import nodes; nodes.join({str(state.root)!r}, 1, log=print)"
     child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
                              stderr=subprocess.STDOUT, text=True)
     containerd_log = state.logs / "kvn-node-3-containerd.log"

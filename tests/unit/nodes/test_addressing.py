@@ -42,7 +42,16 @@ def test_cluster_id_differs_per_state_dir() -> None:
 def test_node_index_is_bounded() -> None:
     plan = Plan("abc123", 1, DEFAULT_POD_SUBNET)
     with pytest.raises(ValueError, match="outside"):
-        plan.node_link(0)
+        plan.node_link(-1)
+    with pytest.raises(ValueError, match="outside"):
+        plan.node_link(61)
+
+
+def test_control_plane_node_takes_the_last_link_and_the_first_pod_range() -> None:
+    plan = Plan("abc123", 7, DEFAULT_POD_SUBNET)
+    assert str(plan.node_link(0).far) == "10.213.7.254"
+    assert plan.node_link(0).network != plan.node_link(60).network
+    assert plan.pod_cidr(0) == "10.244.0.0/24"
 
 
 @pytest.mark.parametrize(("given", "expected"), [

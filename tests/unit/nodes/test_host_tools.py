@@ -31,23 +31,26 @@ def _install(directory: Path, *names: str) -> None:
 
 def test_everything_missing_is_one_apt_line(nowhere: Path) -> None:
     assert debian.missing_host_tools() == ["runc", "busybox-static", "iptables",
-                                           "netcat-openbsd", "util-linux",
+                                           "netcat-openbsd", "util-linux", "curl", "bind9-dnsutils",
                                            "containernetworking-plugins"]
     with pytest.raises(BootstrapError, match=r"apt-get install runc busybox-static .*plugins$"):
         debian.find_host_tools()
 
 
 def test_found_tools_are_absolute_paths(nowhere: Path) -> None:
-    _install(nowhere, "runc", "busybox", "xtables-nft-multi", "nc.openbsd", "nsenter")
+    _install(nowhere, "runc", "busybox", "xtables-nft-multi", "nc.openbsd", "nsenter",
+             "curl", "dig")
     _install(nowhere / "cni", *debian.CNI_PLUGINS)
     tools = debian.find_host_tools()
     assert tools.runc == nowhere / "runc"
     assert tools.iptables == nowhere / "xtables-nft-multi"
     assert tools.cni_bin_dir == nowhere / "cni"
+    assert tools.curl == nowhere / "curl"
 
 
 def test_a_missing_cni_plugin_names_the_package(nowhere: Path) -> None:
-    _install(nowhere, "runc", "busybox", "xtables-nft-multi", "nc.openbsd", "nsenter")
+    _install(nowhere, "runc", "busybox", "xtables-nft-multi", "nc.openbsd", "nsenter",
+             "curl", "dig")
     _install(nowhere / "cni", "bridge", "host-local")
     assert debian.missing_host_tools() == ["containernetworking-plugins"]
 

@@ -13,8 +13,24 @@ KUBEADM_VERSION = KUBERNETES_VERSION
 """The kubeadm release whose behaviour the node tier reproduces."""
 ETCD_VERSION = "v3.7.0"
 """kubeadm v1.37's ``DefaultEtcdVersion`` is 3.7.0-0 (the -0 is the image revision)."""
+ETCD_IMAGE_TAG = "3.7.0-0"
+"""The same etcd as kubeadm names its image (the -0 is the image revision)."""
+MIN_EXTERNAL_ETCD_VERSION = "3.5.24-0"
+"""kubeadm v1.37.2's ``MinExternalEtcdVersion`` (constants.go; it moves with each release)."""
 KWOK_VERSION = "v0.8.0"
 GINKGO_VERSION = "v2.32.0"
+
+COREDNS_VERSION = "v1.14.6"
+"""kubeadm v1.37's ``constants.CoreDNSVersion``; the node parts build this release."""
+PAUSE_TAGS = ("3.10.2", "3.10")
+"""3.10.2 is containerd 2.2's sandbox image and kubeadm v1.37's; 3.10 is what e2e tests use."""
+PAUSE_VERSION = PAUSE_TAGS[0]
+CONTAINERD_VERSION = "v2.2.9"
+"""The 2.x line answers the CRI ``RuntimeConfig`` call the kubelet 1.38 will require."""
+AGNHOST_TAG = "2.66.1"
+"""The ``VERSION`` file of the pinned Kubernetes source's agnhost: what its e2e tests ask for."""
+BUSYBOX_TAG = "1.37.0-2"
+GLIBC_DNS_TESTING_TAG = "2.1.1"
 
 DEFAULT_ROLE = "control-plane"
 """What ``kubeadm init`` sets up (``worker``: ``kubeadm join`` without ``controlPlane``)."""

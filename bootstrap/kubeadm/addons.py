@@ -28,9 +28,8 @@ from bootstrap.kubeadm.objects import (
     subject,
 )
 from bootstrap.kubeadm.yamlio import dump_yaml
+from kubeadm_verify.pins import COREDNS_VERSION
 
-COREDNS_VERSION = "v1.14.6"
-"""kubeadm v1.37's ``constants.CoreDNSVersion``."""
 IMAGE_REPOSITORY = "registry.k8s.io"
 CONTROL_PLANE_TAINT = "node-role.kubernetes.io/control-plane"
 DNS_LABELS = {"k8s-app": "kube-dns"}

@@ -28,10 +28,9 @@ from bootstrap.kubeadm.components import (
 from bootstrap.kubeadm.configtypes import BootstrapConfig
 from bootstrap.kubeadm.files import write_private
 from bootstrap.runtime.state import StateDir
+from kubeadm_verify.pins import ETCD_IMAGE_TAG
 
 IMAGE_REPOSITORY = "registry.k8s.io"
-ETCD_IMAGE_TAG = "3.7.0-0"
-"""kubeadm v1.37's ``constants.DefaultEtcdVersion``."""
 PROBE_PORT = "probe-port"
 PRIORITY = 2000001000
 CA_CERTS = "/etc/ssl/certs"

@@ -14,13 +14,10 @@ import re
 from pathlib import Path
 
 from kubeadm_verify.errors import UsageError
-
-KUBERNETES_VERSION = "v1.37.2"
-"""Newest stable release whose published modules build with the machine's Go (1.26)."""
-ETCD_VERSION = "v3.7.0"
-"""kubeadm v1.37's ``DefaultEtcdVersion`` is 3.7.0-0 (the -0 is the image revision)."""
-KWOK_VERSION = "v0.8.0"
-GINKGO_VERSION = "v2.32.0"
+from kubeadm_verify.pins import ETCD_VERSION as ETCD_VERSION
+from kubeadm_verify.pins import GINKGO_VERSION as GINKGO_VERSION
+from kubeadm_verify.pins import KUBERNETES_VERSION as KUBERNETES_VERSION
+from kubeadm_verify.pins import KWOK_VERSION as KWOK_VERSION
 
 KUBERNETES_MODULE = "k8s.io/kubernetes"
 ETCD_MODULE = "go.etcd.io/etcd/server/v3"

@@ -6,6 +6,12 @@ import time
 from typing import TYPE_CHECKING
 
 from kubeadm_verify.checks import CONTROL_PLANE, Finding, failed, passed, skipped, unknown
+from kubeadm_verify.pins import (
+    COREDNS_VERSION,
+    ETCD_IMAGE_TAG,
+    MIN_EXTERNAL_ETCD_VERSION,
+    PAUSE_VERSION,
+)
 from kubeadm_verify.results import Severity
 from nodechecks import facts
 from nodechecks.catalog import REGISTRY
@@ -21,15 +27,11 @@ if TYPE_CHECKING:
 ETCD_CLIENT_PORT = 2379
 ETCD_PEER_PORT = 2380
 ETCD_DATA_DIR = "/var/lib/etcd"
-MIN_EXTERNAL_ETCD_VERSION = "3.5.24-0"
-"""kubeadm v1.37.2's ``MinExternalEtcdVersion`` (constants.go; it moves with each release)."""
 ETCD_TIMEOUT_S = 10.0
 ETCD_RETRIES = 3
 ETCD_RETRY_INTERVAL_S = 5.0
 REGISTRY_PREFIX = "registry.k8s.io"
-PAUSE_VERSION = "3.10.2"
-COREDNS_VERSION = "v1.14.6"
-ETCD_IMAGE_VERSION = "3.7.0-0"
+ETCD_IMAGE_VERSION = ETCD_IMAGE_TAG
 PULL_TIMEOUT_S = 300.0
 
 

@@ -15,12 +15,16 @@ from pathlib import Path
 from bootstrap.upstream.images.archive import Entry, ImageSpec
 from bootstrap.upstream.images.porter import porter_tls_entries
 from bootstrap.upstream.nodeparts import NodeParts
-from bootstrap.upstream.nodeparts.pins import AGNHOST_TAG, COREDNS_VERSION, PAUSE_TAGS
 from kubeadm_verify.errors import BootstrapError
+from kubeadm_verify.pins import (
+    AGNHOST_TAG,
+    BUSYBOX_TAG,
+    COREDNS_VERSION,
+    GLIBC_DNS_TESTING_TAG,
+    PAUSE_TAGS,
+)
 
 REGISTRY = "registry.k8s.io"
-BUSYBOX_TAG = "1.37.0-2"
-GLIBC_DNS_TESTING_TAG = "2.1.1"
 XTABLES_COMMANDS = ("iptables", "iptables-save", "iptables-restore", "ip6tables",
                     "ip6tables-save", "ip6tables-restore", "iptables-nft", "iptables-nft-save",
                     "iptables-nft-restore", "ip6tables-nft", "ip6tables-nft-save",

@@ -20,27 +20,63 @@ import signal
 import sys
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import FrameType
 
+Handler = Callable[[int, FrameType | None], None]
+
+
+def interrupt_handler(owner: int) -> Handler:
+    """The signal as ``KeyboardInterrupt``, in process ``owner`` only; a second one of the same
+    kind waits for the clean-up. A forked child (pyroute2 forks to make a network namespace and
+    stops the child with a signal) exits at once instead of unwinding a copy of our stack, whose
+    ``finally`` would tear down what the parent still uses."""
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        if os.getpid() != owner:
+            os._exit(128 + signum)
+        signal.signal(signum, signal.SIG_IGN)
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    return handler
+
 
 @contextlib.contextmanager
-def sigterm_interrupts() -> Iterator[None]:
-    """While the block runs, the first SIGTERM raises ``KeyboardInterrupt``; later ones wait."""
+def interruptible(signals: tuple[signal.Signals, ...] = (signal.SIGINT, signal.SIGTERM),
+                  ) -> Iterator[None]:
+    """While the block runs, ``signals`` raise ``KeyboardInterrupt`` so every ``finally`` runs;
+    outside the main thread (where Python delivers no signal) it changes nothing."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-
-    def interrupt(signum: int, frame: FrameType | None) -> None:
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, interrupt)
+    handler = interrupt_handler(os.getpid())
+    previous = {sig: signal.signal(sig, handler) for sig in signals}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, before in previous.items():
+            signal.signal(sig, before)
+
+
+def sigterm_interrupts() -> contextlib.AbstractContextManager[None]:
+    """SIGTERM raises ``KeyboardInterrupt`` as Ctrl-C does (SIGINT keeps Python's own handler)."""
+    return interruptible((signal.SIGTERM,))
+
+
+@contextlib.contextmanager
+def uninterruptible() -> Iterator[None]:
+    """Clean-up must finish: SIGINT and SIGTERM are ignored meanwhile rather than leaving
+    orphans behind."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, before in previous.items():
+            signal.signal(sig, before)
 
 
 @contextlib.contextmanager
@@ -75,4 +111,5 @@ def _forget_client_copies(folder: str) -> None:
         del copies[key]
 
 
-__all__ = ["private_tempdir", "sigterm_interrupts"]
+__all__ = ["interrupt_handler", "interruptible", "private_tempdir", "sigterm_interrupts",
+           "uninterruptible"]

@@ -10,17 +10,13 @@ cluster that is not there it does nothing.
 from __future__ import annotations
 
 import contextlib
-import os
 import shutil
-import signal
 import sys
-import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent import futures
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
-from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from bootstrap.kubeadm import components
@@ -35,6 +31,9 @@ from bootstrap.runtime.handle import ClusterHandle
 from bootstrap.runtime.state import MARKER, StateDir
 from bootstrap.upstream.versions import cache_root
 from kubeadm_verify.errors import BootstrapError, UsageError
+from kubeadm_verify.interrupts import interrupt_handler as interrupt_handler
+from kubeadm_verify.interrupts import interruptible as interruptible
+from kubeadm_verify.interrupts import uninterruptible as uninterruptible
 
 if TYPE_CHECKING:
     from bootstrap.upstream.nodeparts import NodeParts
@@ -122,51 +121,6 @@ def handle_for(state: StateDir, config: BootstrapConfig, simulated_nodes: int = 
         context=ADMIN_CONTEXT.format(cluster=config.cluster.cluster_name),
         version=config.cluster.kubernetes_version, owned=True, state_dir=state.root,
         simulated_nodes=simulated_nodes)
-
-
-# -- signals -------------------------------------------------------------------------------------
-
-def interrupt_handler(owner: int) -> Callable[[int, FrameType | None], None]:
-    """SIGINT/SIGTERM as KeyboardInterrupt, in process ``owner`` only: a forked child (pyroute2
-    forks to make a network namespace, then stops the child with a signal) exits at once instead
-    of unwinding a copy of our stack, whose ``finally`` would tear the cluster down."""
-
-    def handler(signum: int, frame: FrameType | None) -> None:
-        if os.getpid() != owner:
-            os._exit(128 + signum)
-        raise KeyboardInterrupt(f"signal {signum}")
-
-    return handler
-
-
-@contextlib.contextmanager
-def interruptible() -> Iterator[None]:
-    """SIGTERM (and SIGINT, as usual) raise KeyboardInterrupt here, so ``finally`` runs."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    signals = (signal.SIGINT, signal.SIGTERM)
-    handler = interrupt_handler(os.getpid())
-    previous = {sig: signal.signal(sig, handler) for sig in signals}
-    try:
-        yield
-    finally:
-        for sig, handler_before in previous.items():
-            signal.signal(sig, handler_before)
-
-
-@contextlib.contextmanager
-def uninterruptible() -> Iterator[None]:
-    """Cleanup must finish: a second Ctrl-C during it is ignored rather than leaving orphans."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
 
 
 def start_simulated_nodes(state: StateDir, count: int, log: Log,

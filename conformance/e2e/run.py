@@ -24,7 +24,7 @@ from conformance.e2e.cache import Binaries, ensure_binaries
 from conformance.e2e.cluster import server_version
 from conformance.e2e.command import Invocation, ginkgo_argv
 from conformance.e2e.completeness import Exit
-from conformance.e2e.execute import run_logged, sigterm_as_interrupt
+from conformance.e2e.execute import run_logged
 from conformance.e2e.fetch import PackageSource
 from conformance.e2e.layout import keep_for_submission, prepare
 from conformance.e2e.modes import Plan, mode_named, plan
@@ -32,6 +32,7 @@ from conformance.e2e.progress import ProgressListener
 from conformance.e2e.verdict import judge_run, missing_result, tier_report
 from kubeadm_verify import access, redact
 from kubeadm_verify.errors import ReportedInterrupt, UsageError
+from kubeadm_verify.interrupts import sigterm_interrupts
 from kubeadm_verify.report import write_files
 from kubeadm_verify.results import TierReport
 from kubeadm_verify.settings import E2ESettings
@@ -85,7 +86,7 @@ def _execute(settings: E2ESettings, prepared: Prepared, kubeconfig: Path,
     layout = prepare(settings.output_dir, version)
     started, clock = datetime.now(UTC), time.perf_counter()
     kubectl = shutil.which("kubectl")
-    with ProgressListener(console, layout.log) as listener, sigterm_as_interrupt():
+    with ProgressListener(console, layout.log) as listener, sigterm_interrupts():
         invocation = Invocation(
             procs=settings.procs,
             timeout=settings.timeout,

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from conformance.e2e.execute import run_logged, sigterm_as_interrupt
+from conformance.e2e.execute import run_logged
+from kubeadm_verify.interrupts import sigterm_interrupts
 
 
 def script(tmp_path: Path, body: str) -> list[str]:
@@ -69,6 +70,6 @@ def test_an_interrupt_stops_the_run_and_propagates(tmp_path: Path) -> None:
 
 def test_sigterm_becomes_an_interrupt_only_inside_the_block() -> None:
     before = signal.getsignal(signal.SIGTERM)
-    with sigterm_as_interrupt(), pytest.raises(KeyboardInterrupt):
+    with sigterm_interrupts(), pytest.raises(KeyboardInterrupt):
         os.kill(os.getpid(), signal.SIGTERM)
     assert signal.getsignal(signal.SIGTERM) == before

@@ -19,6 +19,7 @@ from tests.integration.conformance.conftest import Run
 class Fault:
     name: str
     what: str
+    flag: str  # the fault's own part of its bring-up's extraArgs
     focus: str  # a regex over test ids, as --focus takes it
     expected: frozenset[str]
     note: str = ""
@@ -41,7 +42,7 @@ class BringUp:
 
     @property
     def flags(self) -> str:
-        return ", ".join(f"`{self.component}: {name}={value}`" for name, value in self.args)
+        return "<br>".join(f"`{name}={value}`" for name, value in self.args)
 
     def config(self) -> str:
         extra = "\n".join(f"  - name: {name}\n    value: \"{value}\"" for name, value in self.args)
@@ -86,18 +87,19 @@ HEADER = [
     "(`KUBEADM_VERIFY_WRITE_CATCHES=conformance/CATCHES.md pytest -m integration "
     "tests/integration/conformance/test_catches.py`). Each bring-up is a local cluster brought "
     "up by `kubeadm-verify cluster --up --config <bring-up>.yaml`, a kubeadm v1beta4 "
-    "ClusterConfiguration with one component's `extraArgs` set as shown (the real flags, as "
-    "`kubeadm init` would run them); it exits 1. Each row is one fault judged on the tests of "
-    "its focus: the failing tests are all it failed there, every other test of the focus passed "
-    "or was skipped for want of a real kubelet, DNS or a control-plane node.",
+    "ClusterConfiguration with one component's `extraArgs` (the real flags, as `kubeadm init` "
+    "would run them; each bring-up's are listed at the end); it exits 1. Each row is one "
+    "fault judged on the tests of its focus: the failing tests are all it failed there, every "
+    "other test of the focus passed or was skipped for want of a real kubelet, DNS or a "
+    "control-plane node.",
     "",
     "`controllers=*,-<name>` replaces kubeadm's own `*,bootstrapsigner,tokencleaner`, so it "
     "also drops those two, exactly as with `kubeadm init`; the row for them comes from such a "
     "bring-up. Faults share a bring-up only where no test of a row's focus can be touched by "
     "another fault of the same configuration.",
     "",
-    "| fault | extraArgs of the bring-up | focus | failing tests | other tests |",
-    "|---|---|---|---|---|",
+    "| fault | flag | bring-up | focus | failing tests | other tests |",
+    "|---|---|---|---|---|---|",
 ]
 
 
@@ -112,8 +114,9 @@ def render(bring_ups: list[BringUp], observed: Observed) -> str:
             continue
         run, took = observed.runs[bring_up.name]
         messages = {c["id"]: c["message"] for c in run.results["checks"]}
-        times.append(f"| `{bring_up.name}` | {len(bring_up.faults)} | "
-                     f"{len(run.results['checks'])} | {bring_up.parallel} | {took:.0f} s |")
+        times.append(f"| `{bring_up.name}` | {bring_up.component} | {_cell(bring_up.flags)} | "
+                     f"{len(bring_up.faults)} | {len(run.results['checks'])} | "
+                     f"{bring_up.parallel} | {took:.0f} s |")
         for fault in bring_up.faults:
             found, seen = failing(run, fault), verdicts(run, fault)
             what = fault.what
@@ -121,7 +124,8 @@ def render(bring_ups: list[BringUp], observed: Observed) -> str:
                 notes.append(f"[{len(notes) + 1}] {fault.what}: {fault.note}.")
                 what += f" [{len(notes)}]"
             others = list(seen.values())
-            lines.append(f"| {_cell(what)} | {_cell(bring_up.flags)} | `{_cell(fault.focus)}` | "
+            lines.append(f"| {_cell(what)} | `{_cell(fault.flag)}` | `{bring_up.name}` | "
+                         f"`{_cell(fault.focus)}` | "
                          f"{'<br>'.join(f'`{t}`' for t in found) or 'none'} | "
                          f"{others.count('pass')} pass, {others.count('skip')} skip |")
             reasons.append(f"- **{fault.what}**")
@@ -129,8 +133,10 @@ def render(bring_ups: list[BringUp], observed: Observed) -> str:
     return "\n".join([
         *lines, "", *notes, "",
         "## Why they failed (the first line of each failure)", "", *reasons, "",
-        "## What each bring-up cost (wall time from `--up` to exit, on 2 cores)", "",
-        "| bring-up | faults | tests run | workers | wall |", "|---|---|---|---|---|", *times, "",
+        "## The bring-ups, and what each cost (wall time from `--up` to exit, on 2 cores)", "",
+        "| bring-up | component | extraArgs | faults | tests run | workers | wall |",
+        "|---|---|---|---|---|---|---|", *times, "",
+        f"Total: {sum(took for _, took in observed.runs.values()):.0f} s.", "",
         "A healthy cluster (no `extraArgs`) passes every test of every area: "
         "`tests/integration/conformance/test_tier.py`.", "",
     ])

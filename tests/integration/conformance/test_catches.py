@@ -28,6 +28,7 @@ from tests.integration.conformance.conftest import run_cli
 
 pytestmark = pytest.mark.integration
 AUTH = r"^(auth|kubeadm)/"
+KCM = "controllerManager"
 
 
 def without(*names: str) -> tuple[tuple[str, str], ...]:
@@ -35,72 +36,93 @@ def without(*names: str) -> tuple[tuple[str, str], ...]:
     return (("controllers", ",".join(["*", *(f"-{name}" for name in names)])),)
 
 
-def fault(name: str, what: str, focus: str, *expected: str, note: str = "") -> Fault:
-    return Fault(name, what, focus, frozenset(expected), note)
+def fault(name: str, what: str, flag: str, focus: str, *expected: str, note: str = "") -> Fault:
+    return Fault(name, what, flag, focus, frozenset(expected), note)
 
 
 BRING_UPS = [
-    BringUp("kvcatch-anonymous-off", "apiServer", (("anonymous-auth", "false"),), (
-        fault("anonymous-off", "anonymous authentication off", AUTH,
-              "kubeadm/cluster-info-anonymous"),
-    )),
     BringUp("kvcatch-always-allow", "apiServer", (("authorization-mode", "AlwaysAllow"),), (
-        fault("always-allow", "authorizer too permissive (AlwaysAllow)", AUTH,
+        fault("always-allow", "authorizer too permissive (AlwaysAllow)",
+              "authorization-mode=AlwaysAllow", AUTH,
               "auth/rbac-allow-deny", "auth/anonymous-limited", "kubeadm/bootstrap-signer",
               "kubeadm/bootstrap-token-auth", "kubeadm/cluster-info-anonymous",
               note="kube-apiserver turns anonymous authentication off when AlwaysAllow is its "
                    "only authorizer, so kubeadm join's anonymous discovery fails as well"),
     )),
     BringUp("kvcatch-apiserver", "apiServer", (
+        ("anonymous-auth", "false"),
         ("enable-bootstrap-token-auth", "false"),
         ("disable-admission-plugins", "LimitRanger,ResourceQuota"),
     ), (
+        fault("anonymous-off", "anonymous authentication off", "anonymous-auth=false",
+              r"^kubeadm/cluster-info|^auth/(anonymous-limited|subject-access-review)$",
+              "kubeadm/cluster-info-anonymous"),
         fault("token-auth-off", "bootstrap-token authentication off",
+              "enable-bootstrap-token-auth=false",
               r"^kubeadm/bootstrap-token|^auth/(self-subject-review|token-request-review)$",
               "kubeadm/bootstrap-token-auth"),
         fault("no-quota-limits-admission", "LimitRanger and ResourceQuota admission off",
+              "disable-admission-plugins=LimitRanger,ResourceQuota",
               r"^api-machinery/resource-quota$|^scheduling/",
               "api-machinery/resource-quota", "scheduling/limit-range"),
-    ), parallel=2),
-    BringUp("kvcatch-controllers-a", "controllerManager", without(
+    ), parallel=3),
+    BringUp("kvcatch-controllers-a", KCM, without(
         "garbage-collector-controller", "daemonset-controller", "statefulset-controller",
         "cronjob-controller", "certificatesigningrequest-signing-controller",
         "endpointslice-controller",
     ), (
         fault("no-signers", "kubeadm's bootstrapsigner and tokencleaner off (any "
-              "`controllers=*,-<name>`)", r"^kubeadm/",
+              "`controllers=*,-<name>`)", "controllers=*,…", r"^kubeadm/",
               "kubeadm/cluster-info", "kubeadm/cluster-info-signatures", "kubeadm/bootstrap-signer",
               "kubeadm/token-cleaner"),
-        fault("gc-off", "garbage collector off",
+        fault("gc-off", "garbage collector off", "-garbage-collector-controller",
               r"^api-machinery/(gc-|namespace-lifecycle$|watch-)",
               "api-machinery/gc-background", "api-machinery/gc-orphan",
               "api-machinery/gc-foreground"),
-        fault("no-daemonsets", "DaemonSet controller off", r"^apps/(daemonset-|replicaset-)",
+        fault("no-daemonsets", "DaemonSet controller off", "-daemonset-controller",
+              r"^apps/(daemonset-|replicaset-)",
               "apps/daemonset-placement"),
-        fault("no-statefulsets", "StatefulSet controller off",
+        fault("no-statefulsets", "StatefulSet controller off", "-statefulset-controller",
               r"^apps/(statefulset-|deployment-)", "apps/statefulset-ordering"),
-        fault("no-cronjobs", "CronJob controller off", r"^apps/(cronjob-|job-)",
-              "apps/cronjob-schedule"),
-        fault("no-csr-signing", "CSR signing controller off", r"^auth/",
+        fault("no-cronjobs", "CronJob controller off", "-cronjob-controller",
+              r"^apps/(cronjob-|job-)", "apps/cronjob-schedule"),
+        fault("no-csr-signing", "CSR signing controller off",
+              "-certificatesigningrequest-signing-controller", r"^auth/",
               "auth/csr-signing"),
-        fault("no-endpointslices", "EndpointSlice controller off", r"^network/",
+        fault("no-endpointslices", "EndpointSlice controller off", "-endpointslice-controller",
+              r"^network/",
               "network/endpointslices", "network/endpointslices-follow-pods"),
     ), parallel=6),
-    BringUp("kvcatch-controllers-b", "controllerManager", without(
+    BringUp("kvcatch-controllers-b", KCM, without(
         "root-ca-certificate-publisher-controller", "deployment-controller", "job-controller",
         "resourcequota-controller",
     ), (
-        fault("no-root-ca-publisher", "root CA publisher off", r"^auth/|^kubeadm/ca-pin$",
+        fault("no-root-ca-publisher", "root CA publisher off",
+              "-root-ca-certificate-publisher-controller", r"^auth/|^kubeadm/ca-pin$",
               "auth/kube-root-ca", "auth/csr-signing", "kubeadm/ca-pin"),
-        fault("no-deployments", "Deployment controller off",
+        fault("no-deployments", "Deployment controller off", "-deployment-controller",
               r"^apps/(deployment-|replicaset-)|^api-machinery/gc-",
               "apps/deployment-rollout-rollback", "api-machinery/gc-background",
               "api-machinery/gc-orphan"),
-        fault("no-jobs", "Job controller off", r"^apps/(job-|cronjob-)", "apps/job-completion"),
-        fault("no-quota-controller", "ResourceQuota controller off",
+        fault("no-jobs", "Job controller off", "-job-controller", r"^apps/(job-|cronjob-)",
+              "apps/job-completion"),
+        fault("no-quota-controller", "ResourceQuota controller off", "-resourcequota-controller",
               r"^api-machinery/resource-quota$|^scheduling/limit-range$",
               "api-machinery/resource-quota"),
     ), parallel=4),
+    BringUp("kvcatch-namespace-off", KCM, without("namespace-controller"), (
+        fault("no-namespace-controller", "namespace controller off", "-namespace-controller",
+              r"^api-machinery/(namespace-lifecycle|server-version|flowschema-api)$",
+              "api-machinery/namespace-lifecycle"),
+    )),
+    BringUp("kvcatch-serviceaccount-off", KCM, without("serviceaccount-controller"), (
+        fault("no-serviceaccounts", "ServiceAccount controller off", "-serviceaccount-controller",
+              r"^api-machinery/(namespace-lifecycle|server-version)$|^auth/token-request-review$"
+              r"|^apps/replicaset-scale$",
+              "api-machinery/namespace-lifecycle", "apps/replicaset-scale",
+              note="the ServiceAccount admission plugin refuses every pod of a namespace "
+                   "without its `default` ServiceAccount, so no workload runs in a new one"),
+    ), parallel=2),
 ]
 
 OBSERVED = Observed()

@@ -71,10 +71,6 @@ BRING_UPS = [
         "cronjob-controller", "certificatesigningrequest-signing-controller",
         "endpointslice-controller",
     ), (
-        fault("no-signers", "kubeadm's bootstrapsigner and tokencleaner off (any "
-              "`controllers=*,-<name>`)", "controllers=*,…", r"^kubeadm/",
-              "kubeadm/cluster-info", "kubeadm/cluster-info-signatures", "kubeadm/bootstrap-signer",
-              "kubeadm/token-cleaner"),
         fault("gc-off", "garbage collector off", "-garbage-collector-controller",
               r"^api-machinery/(gc-|namespace-lifecycle$|watch-)",
               "api-machinery/gc-background", "api-machinery/gc-orphan",
@@ -114,7 +110,11 @@ BRING_UPS = [
         fault("no-namespace-controller", "namespace controller off", "-namespace-controller",
               r"^api-machinery/(namespace-lifecycle|server-version|flowschema-api)$",
               "api-machinery/namespace-lifecycle"),
-    )),
+        fault("no-signers", "kubeadm's bootstrapsigner and tokencleaner off (any "
+              "`controllers=*,-<name>`)", "controllers=*,…", r"^kubeadm/",
+              "kubeadm/cluster-info", "kubeadm/cluster-info-signatures", "kubeadm/bootstrap-signer",
+              "kubeadm/token-cleaner"),
+    ), parallel=4),
     BringUp("kvcatch-serviceaccount-off", KCM, without("serviceaccount-controller"), (
         fault("no-serviceaccounts", "ServiceAccount controller off", "-serviceaccount-controller",
               r"^api-machinery/(namespace-lifecycle|server-version)$|^auth/token-request-review$"

@@ -31,3 +31,7 @@ class BootstrapError(VerifyError):
 
 class Interrupted(VerifyError):
     """SIGINT or SIGTERM arrived; whatever had been created was cleaned up."""
+
+
+class ReportedInterrupt(KeyboardInterrupt):
+    """An interrupt whose partial results are already in the reports: leave them as they are."""

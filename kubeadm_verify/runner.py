@@ -1,5 +1,10 @@
 """Run one tier's pytest suite in-process and gather its outcomes into a ``TierReport``.
 
+The tier's settings object goes in as an object: a plugin instance puts it in the session's
+``config.stash`` under :data:`SETTINGS` (and, for xdist workers, which are other processes, in
+their ``workerinput``), where the tier's fixtures read it with :func:`settings_of`. No option
+string is rebuilt from it. ``collect`` runs the same session with ``--collect-only``.
+
 Each test becomes one ``CheckResult``. A test may state its own result (a node check records the
 exact result it computed); otherwise the pytest outcome decides: passed → pass, failed → fail,
 skipped → skip, a failure outside the test body (setup, teardown, collection) → error.
@@ -7,16 +12,18 @@ skipped → skip, a failure outside the test body (setup, teardown, collection) 
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import io
 import json
 import os
+import pickle
 import time
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
@@ -29,34 +36,52 @@ CONFORMANCE_PROPERTY = "kubeadm_verify.conformance"
 WARNING_PROPERTY = "kubeadm_verify.warning"
 
 
+SETTINGS = pytest.StashKey[object]()
+"""Where a tier's session finds its settings object."""
+_WORKER_INPUT = "kubeadm_verify_settings"
+T = TypeVar("T")
+
+
 def run_tier(
     tier: str,
     package: str,
-    args: Sequence[str],
+    settings: object | None = None,
     *,
-    plugins: Sequence[str] = ("kubeadm_verify.plugin",),
+    args: Sequence[str] = (),
+    plugins: Sequence[str] = (),
     show_output: bool = False,
 ) -> TierReport:
-    """Run ``package``'s tests with ``args`` appended; raise ``VerifyError`` if pytest cannot.
+    """Run ``package``'s tests with ``settings`` handed over and ``args`` appended (pytest's own
+    options: ``-q``, ``-n``); raise ``VerifyError`` if pytest cannot.
 
     Only the named ``plugins`` load: every other pytest plugin installed on the machine is kept
     out, which keeps a tier's start fast and its behaviour independent of what else is installed.
     """
     collector = ResultCollector()
     started, clock = datetime.now(UTC), time.perf_counter()
+    _session(tier, package, settings, [*args], plugins, [collector], show_output)
+    return TierReport(tier, started, time.perf_counter() - clock, tuple(collector.results()))
+
+
+def collect(tier: str, package: str, settings: object | None = None, *,
+            plugins: Sequence[str] = (), args: Sequence[str] = ()) -> list[pytest.Item]:
+    """The items a run with these settings would run, in run order; nothing runs."""
+    items: list[pytest.Item] = []
+    keeper = _Items(items)
+    _session(tier, package, settings, ["--collect-only", "-q", *args], plugins, [keeper], False,
+             collecting=True)
+    return items
+
+
+def _session(tier: str, package: str, settings: object | None, args: list[str],
+             plugins: Sequence[str], objects: list[object], show_output: bool,
+             collecting: bool = False) -> None:
     ini = resources.files("kubeadm_verify").joinpath("tier.ini")
     package_dir = Path(str(resources.files(package)))
     argv = [
-        "-c",
-        str(ini),
-        "--rootdir",
-        str(package_dir),
-        "--confcutdir",
-        str(package_dir),
+        "-c", str(ini), "--rootdir", str(package_dir), "--confcutdir", str(package_dir),
         *(arg for name in plugins for arg in ("-p", name)),
-        "--pyargs",
-        package,
-        *args,
+        "--pyargs", package, *args,
     ]
     captured = io.StringIO()
     with contextlib.ExitStack() as stack:
@@ -64,13 +89,58 @@ def run_tier(
         if not show_output:  # the tier renders its own report; pytest's would be noise
             stack.enter_context(contextlib.redirect_stdout(captured))
             stack.enter_context(contextlib.redirect_stderr(captured))
-        code = pytest.ExitCode(pytest.main(argv, plugins=[collector]))
+        code = pytest.ExitCode(pytest.main(argv, plugins=[Handover(settings), *objects]))
     if code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR):
         reason = _error_line(captured.getvalue()) or code.name
         raise VerifyError(f"the {tier} suite could not start: {reason}")
+    if collecting and code not in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
+        raise VerifyError(f"the {tier} suite could not be collected: "
+                          f"{_last_line(captured.getvalue()) or code.name}")
     if code is pytest.ExitCode.INTERRUPTED:
         raise KeyboardInterrupt
-    return TierReport(tier, started, time.perf_counter() - clock, tuple(collector.results()))
+
+
+class Handover:
+    """A plugin instance carrying the settings object into the session and its xdist workers."""
+
+    def __init__(self, settings: object | None) -> None:
+        self.settings = settings
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_configure(self, config: pytest.Config) -> None:
+        if self.settings is not None:
+            config.stash[SETTINGS] = self.settings
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_configure_node(self, node: Any) -> None:
+        """xdist sends workers plain values only: the frozen settings travel pickled, from
+        this process to the workers it started, and nowhere else."""
+        if self.settings is not None:
+            node.workerinput[_WORKER_INPUT] = base64.b64encode(
+                pickle.dumps(self.settings)).decode()
+
+
+def settings_of(config: pytest.Config, kind: type[T]) -> T | None:
+    """The settings object of type ``kind`` this session was handed, or None (a plain
+    ``pytest --pyargs`` session, whose tier then builds its settings from its options)."""
+    found = config.stash.get(SETTINGS, None)
+    if found is None:
+        encoded = getattr(config, "workerinput", {}).get(_WORKER_INPUT)
+        if encoded is not None:
+            found = pickle.loads(base64.b64decode(encoded))  # noqa: S301 (from our controller)
+            config.stash[SETTINGS] = found
+    return found if isinstance(found, kind) else None
+
+
+class _Items:
+    """Keeps the collected items (after every tier's own selection) for :func:`collect`."""
+
+    def __init__(self, items: list[pytest.Item]) -> None:
+        self.items = items
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        self.items[:] = items
 
 
 @contextlib.contextmanager

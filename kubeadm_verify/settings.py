@@ -10,7 +10,11 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
+import time
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kubeadm_verify.errors import InputError, UsageError
 from kubeadm_verify.pins import (
@@ -19,6 +23,9 @@ from kubeadm_verify.pins import (
     DEFAULT_SERVICE_SUBNET,
     KUBERNETES_VERSION,
 )
+
+if TYPE_CHECKING:
+    from kubeadm_verify.access.kubeconfig import Target
 
 ROLES = ("control-plane", "worker")
 VERSION_PATTERN = (
@@ -77,4 +84,129 @@ def _check_root(root: str) -> None:
         raise InputError(f"the host root {root} is not readable")
 
 
-__all__ = ["ROLES", "VERSION_PATTERN", "ExternalEtcd", "NodeSettings"]
+def new_run_id() -> str:
+    """The id a run labels what it creates with: one per run (every xdist worker shares it),
+    in a label value's alphabet. Minted here and nowhere else."""
+    return f"{time.strftime('%m%d%H%M%S')}-{secrets.token_hex(2)}"
+
+
+def check_regex(flag: str, pattern: str | None) -> str | None:
+    """``pattern`` if it compiles (an empty one selects everything: None), else a usage error."""
+    if not pattern:
+        return None
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise UsageError(f"{flag} {pattern!r} is not a valid regular expression: {exc}") from exc
+    return pattern
+
+
+@dataclass(frozen=True)
+class Output:
+    """Where a checking verb writes its reports, and what it prints (``text`` or ``json``)."""
+
+    directory: Path = Path("reports")
+    fmt: str = "text"
+
+
+@dataclass(frozen=True)
+class ClusterSettings:
+    """The Standard Base run: which cluster (a resolved ``target``, or ``up`` for a local one
+    from ``config_file``), which tests, how many xdist workers, and the run's one id."""
+
+    target: Target | None = None
+    up: bool = False
+    config_file: str | None = None
+    focus: str | None = None
+    skip: str | None = None
+    parallel: int = 1
+    run_id: str = field(default_factory=new_run_id)
+    output: Output = field(default_factory=Output)
+
+    def __post_init__(self) -> None:
+        check_regex("--focus", self.focus)
+        check_regex("--skip", self.skip)
+        if self.parallel < 1:
+            raise UsageError(f"--parallel {self.parallel}: must be at least 1")
+        if self.up and self.target is not None:
+            raise UsageError("--up brings up its own cluster; it takes no --kubeconfig/--context")
+
+
+@dataclass(frozen=True)
+class E2ESettings:
+    """The upstream e2e run, every option checked: the mode by name (the tier knows its specs),
+    its process count and timeout already resolved, and the cluster's ``target`` (None only
+    when ``--kubernetes-version`` with ``--dry-run`` means no cluster is asked anything)."""
+
+    mode: str
+    version: str | None
+    target: Target | None
+    mirror: str
+    test_package: Path | None
+    test_package_sha256: str | None
+    focus: str | None
+    skip: str | None
+    procs: int
+    timeout: str
+    timeout_s: float
+    download_timeout_s: float
+    dry_run: bool
+    output: Output = field(default_factory=Output)
+
+    def __post_init__(self) -> None:
+        if self.procs < 1:
+            raise UsageError(f"--parallel {self.procs}: needs at least one process")
+        if self.target is None and not (self.dry_run and self.version):
+            raise UsageError("the e2e run needs a cluster: no kubeconfig was resolved")
+
+    @property
+    def fmt(self) -> str:
+        return self.output.fmt
+
+    @property
+    def output_dir(self) -> Path:
+        return self.output.directory
+
+
+@dataclass(frozen=True)
+class UpSettings:
+    """``up``: the cluster's name, where its state lives, and its shape. The kubeadm
+    configuration itself is bootstrap's to parse (``bootstrap.kubeadm.config``)."""
+
+    name: str = "kubeadm-verify"
+    config_file: str | None = None
+    kubernetes_version: str | None = None
+    simulated_nodes: int = 0
+    state_dir: str | None = None
+    free_ports: bool = False
+
+    def __post_init__(self) -> None:
+        if self.simulated_nodes < 0:
+            raise UsageError("--simulated-nodes must be 0 or more")
+        if self.kubernetes_version is not None and re.match(
+                VERSION_PATTERN, self.kubernetes_version.strip()) is None:
+            raise UsageError(f"--kubernetes-version {self.kubernetes_version!r} is not a version "
+                             "such as v1.37.2")
+
+
+@dataclass(frozen=True)
+class PhaseSettings:
+    """``phase``: which phase of which cluster's state dir, with which configuration."""
+
+    phase: str
+    name: str = "kubeadm-verify"
+    config_file: str | None = None
+    state_dir: str | None = None
+
+
+@dataclass(frozen=True)
+class DownSettings:
+    """``down``: which cluster to stop and remove."""
+
+    name: str = "kubeadm-verify"
+    state_dir: str | None = None
+
+
+__all__ = ["ROLES", "VERSION_PATTERN", "ClusterSettings", "DownSettings", "E2ESettings",
+           "ExternalEtcd", "NodeSettings", "Output", "PhaseSettings", "UpSettings",
+           "check_regex", "new_run_id"]

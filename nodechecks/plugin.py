@@ -6,7 +6,8 @@ parsing the command line), and ``-p nodechecks.plugin`` names the same plugin, n
 copy. pytest loads it in every session on the machine, so it imports only the settings model.
 The options mirror ``kubeadm-verify node``'s flags and go through the same ``node_settings``, so a
 pytest run and a CLI run judge the host against the same ``NodeSettings`` object. A caller that
-already holds one hands it over in the config stash (``SETTINGS_KEY``) instead of flags.
+already holds one hands it over through the core runner (``run_tier(..., settings)``, read with
+``kubeadm_verify.runner.settings_of``) or in this plugin's stash key, instead of flags.
 """
 
 from __future__ import annotations
@@ -40,6 +41,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def settings_from_options(config: pytest.Config) -> NodeSettings:
     """The settings the stash holds, else the ones the options give (built once per session)."""
     if SETTINGS_KEY not in config.stash:
+        from kubeadm_verify.runner import settings_of
+
+        handed = settings_of(config, NodeSettings)  # from the core runner, as an object
+        if handed is not None:
+            config.stash[SETTINGS_KEY] = handed
+            return handed
         from nodechecks.configure import node_settings
 
         option = config.getoption

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bootstrap.componentconfigs import (
+from bootstrap.kubeadm.componentconfigs import (
     KUBE_PROXY_KUBECONFIG_TEMPLATE,
     PROXY_DEFAULT_MODE,
     kube_proxy_skeleton,

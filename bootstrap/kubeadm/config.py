@@ -27,8 +27,7 @@ from pathlib import Path
 
 import yaml
 
-from bootstrap import configschema
-from bootstrap.kubeadm import configread
+from bootstrap.kubeadm import configread, configschema
 from bootstrap.kubeadm.configfields import FieldReader
 from bootstrap.kubeadm.configtypes import (
     INIT_DESCRIPTION,

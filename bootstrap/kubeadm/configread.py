@@ -12,7 +12,7 @@ import socket
 from dataclasses import replace
 from datetime import datetime
 
-from bootstrap import configrules
+from bootstrap.kubeadm import configrules
 from bootstrap.kubeadm.configfields import Fields
 from bootstrap.kubeadm.configtypes import (
     APIEndpoint,

@@ -14,8 +14,8 @@ import hashlib
 from datetime import datetime
 from typing import Any
 
-from bootstrap.componentconfigs import kubelet_zero_fields
 from bootstrap.kubeadm.certspec import KUBELET_API_ADMIN_GROUP
+from bootstrap.kubeadm.componentconfigs import kubelet_zero_fields
 from bootstrap.kubeadm.configfields import format_duration
 from bootstrap.kubeadm.configtypes import (
     NODE_BOOTSTRAP_GROUP,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from bootstrap.kubeadm import components
 from bootstrap.kubeadm.configtypes import BootstrapConfig
 from bootstrap.phases import init as phases_init
-from bootstrap.phases.preflight import preflight
+from bootstrap.phases.preflight import CheckNode, with_checks
 from bootstrap.runtime.state import StateDir
 from kubeadm_verify.errors import BootstrapError, UsageError
 
@@ -72,10 +72,11 @@ _CONTROL_PLANE = (
 )
 
 
-def init_phases() -> tuple[Phase, ...]:
-    """kubeadm v1.37's init order (``kubeadm init --help``), for a control plane of processes."""
+def init_phases(check_node: CheckNode | None = None) -> tuple[Phase, ...]:
+    """kubeadm v1.37's init order (``kubeadm init --help``), for a control plane of processes;
+    ``preflight`` runs the node checks only when ``check_node`` is handed over."""
     return (
-        Phase("preflight", "Run pre-flight checks", preflight),
+        Phase("preflight", "Run pre-flight checks", with_checks(check_node)),
         *_certs(),
         *[Phase(f"kubeconfig/{name}", text, phases_init.kubeconfig(name), needs=("pki/ca",),
                 makes=(f"{name}.conf",)) for name, text in _KUBECONFIGS],
@@ -156,4 +157,4 @@ def _announce(parent: str, state: StateDir, log: Log) -> None:
         log(f'[control-plane] Using manifest folder "{state.manifests}"')
 
 
-__all__ = ["Phase", "init_phases", "names", "run", "select"]
+__all__ = ["CheckNode", "Phase", "init_phases", "names", "run", "select"]

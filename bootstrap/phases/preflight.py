@@ -7,20 +7,27 @@ kubeadm's default ports that this cluster does not use (another cluster may well
 is left judges what a control plane of processes needs: free ports where the default ones are
 used, CPUs and memory (as warnings: a small CI machine still runs a test cluster), clock, proxy
 settings, resolver, limits. kind, for comparison, skips preflight entirely.
+
+The checks are the node tier's, which bootstrap may not import: the caller hands over a
+``CheckNode`` (the CLI passes ``nodechecks.run.run``), and the phase builds its ``NodeSettings``
+and reads the report. Without one (the fixtures plugin, which cannot import a tier either), the
+phase says it did not run and goes on.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 
 from bootstrap.kubeadm.configtypes import BootstrapConfig
 from bootstrap.runtime.state import StateDir
 from kubeadm_verify.errors import BootstrapError
-from kubeadm_verify.results import Status
+from kubeadm_verify.results import Status, TierReport
+from kubeadm_verify.settings import NodeSettings
 
 Log = Callable[[str], None]
-NODE_PLUGINS = ("kubeadm_verify.plugin", "nodechecks.plugin")
-"""The node tier's options live in its own plugin; named, since ``run_tier`` loads no other."""
+CheckNode = Callable[[NodeSettings], TierReport]
+"""The node tier's ``run``, handed over by whoever may import it."""
 
 NOT_A_NODE = (
     # what only a kubelet and its container runtime need
@@ -57,20 +64,22 @@ def ignores_for(config: BootstrapConfig) -> list[str]:
                                               *config.node.ignore_preflight_errors)})
 
 
-def preflight(config: BootstrapConfig, state: StateDir, log: Log,
-              extra_ignores: Iterable[str] = ()) -> None:
-    from kubeadm_verify.runner import run_tier
+def node_settings(config: BootstrapConfig, extra_ignores: Iterable[str] = ()) -> NodeSettings:
+    """What the node tier judges this host against: a control plane of the config's release,
+    with what ``up`` ignores (see the module docstring)."""
+    ignored = {*ignores_for(config), *(name.lower() for name in extra_ignores)}
+    return NodeSettings(root="/", role="control-plane",
+                        kubernetes_version=config.cluster.kubernetes_version,
+                        ignored=frozenset({"all"} if "all" in ignored else ignored))
 
+
+def preflight(config: BootstrapConfig, state: StateDir, log: Log,
+              extra_ignores: Iterable[str] = (), *, check_node: CheckNode | None = None) -> None:
+    if check_node is None:
+        log("[preflight] Skipped: no node checks were handed over to this run")
+        return
     log("[preflight] Running pre-flight checks")
-    ignored = sorted({*ignores_for(config), *(name.lower() for name in extra_ignores)})
-    if "all" in ignored:
-        ignored = ["all"]
-    report = run_tier("node", "nodechecks", [
-        "--node-root", "/", "--node-role", "control-plane",
-        "--node-kubernetes-version", config.cluster.kubernetes_version,
-        "--node-ignore-preflight-errors", ",".join(ignored), "-q", "-p", "no:warnings",
-        "-p", "no:cacheprovider",
-    ], plugins=NODE_PLUGINS)
+    report = check_node(node_settings(config, extra_ignores))
     errors = []
     for result in report.results:
         if result.status is Status.WARN:
@@ -82,4 +91,10 @@ def preflight(config: BootstrapConfig, state: StateDir, log: Log,
                              " (nodeRegistration.ignorePreflightErrors in --config ignores them)")
 
 
-__all__ = ["DEFAULT_PORTS", "NOT_A_NODE", "ignores_for", "preflight"]
+def with_checks(check_node: CheckNode | None) -> Callable[[BootstrapConfig, StateDir, Log], None]:
+    """The phase's body with ``check_node`` bound, as the phase list runs it."""
+    return functools.partial(preflight, check_node=check_node)
+
+
+__all__ = ["DEFAULT_PORTS", "NOT_A_NODE", "CheckNode", "ignores_for", "node_settings", "preflight",
+           "with_checks"]

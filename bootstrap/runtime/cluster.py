@@ -24,7 +24,7 @@ from types import FrameType
 from bootstrap.kubeadm import components
 from bootstrap.kubeadm.configtypes import BootstrapConfig, BootstrapTokenSpec
 from bootstrap.kubeadm.tokens import generate_token, parse_token
-from bootstrap.phases import init_phases
+from bootstrap.phases import CheckNode, init_phases
 from bootstrap.phases import run as run_phases
 from bootstrap.phases.api import ApiClient
 from bootstrap.runtime import health, kwok, ports, process
@@ -195,13 +195,15 @@ def up(
     log: Log = stderr_log,
     skip_phases: Sequence[str] = (),
     binaries: Path | None = None,
+    check_node: CheckNode | None = None,
 ) -> ClusterHandle:
     """Bring a cluster up as ``kubeadm init`` does; on any failure leave nothing behind.
 
     Done when every init phase is, the control plane healthy as kubeadm's wait-control-plane
     polls it: a misconfigured cluster kubeadm would finish also comes up, to be judged.
-    Waiting for more (``bootstrap.workloads.wait_for_workloads``) is the caller's choice.
+    Waiting for more (``bootstrap.runtime.workloads.wait_for_workloads``) is the caller's choice.
     ``simulated_nodes`` kwok Nodes are started afterwards and waited on until Ready.
+    ``check_node`` is the node tier's ``run`` for the preflight phase (see its module).
     """
     state = StateDir.for_cluster(name, state_dir)
     _claim(state)
@@ -209,7 +211,7 @@ def up(
         with interruptible():
             resolved = resolve(config, state)
             log(f"[init] Using Kubernetes version: {resolved.cluster.kubernetes_version}")
-            _run_init(resolved, state, log, skip_phases, binaries)
+            _run_init(resolved, state, log, skip_phases, binaries, check_node)
             if simulated_nodes > 0:
                 start_simulated_nodes(state, simulated_nodes, log)
     except BootstrapError as error:
@@ -226,10 +228,10 @@ def up(
 
 
 def _run_init(config: BootstrapConfig, state: StateDir, log: Log, skip: Sequence[str],
-              binaries: Path | None) -> None:
+              binaries: Path | None, check_node: CheckNode | None = None) -> None:
     """The init phases, with the (cached) binaries checked meanwhile: their sha256 check takes
     about a second and nothing needs them before ``etcd/local`` starts the first process."""
-    phases = init_phases()
+    phases = init_phases(check_node)
     first = next(i for i, phase in enumerate(phases) if phase.name == "etcd/local")
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="binaries") as pool:
         found = pool.submit(find_binaries, config, state, binaries)

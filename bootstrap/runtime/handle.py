@@ -9,12 +9,16 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from kubernetes.client import ApiClient
 
+    from kubeadm_verify.access import Target
+
 
 @dataclass(frozen=True)
 class ClusterHandle:
     """A running cluster: one we brought up (``owned``) or one we were pointed at.
 
     ``state_dir`` is None for a cluster we did not create; teardown never touches such a cluster.
+    ``kubeconfig`` is one file (for an external cluster, the private hand-over file of its
+    resolved target), read by the core's one loader.
     """
 
     name: str
@@ -25,11 +29,15 @@ class ClusterHandle:
     state_dir: Path | None = None
     simulated_nodes: int = 0
 
-    def api_client(self) -> ApiClient:
-        """A fresh client for this cluster, with TLS verification as the kubeconfig says."""
-        from kubernetes import config
+    @property
+    def target(self) -> Target:
+        from kubeadm_verify.access import Target
 
-        client: ApiClient = config.new_client_from_config(
-            config_file=str(self.kubeconfig), context=self.context
-        )
+        return Target((self.kubeconfig,), self.context)
+
+    def api_client(self) -> ApiClient:
+        """A fresh client for this cluster (TLS as the kubeconfig says, no retries)."""
+        from kubeadm_verify.access import load
+
+        client: ApiClient = load(self.target)[0]
         return client

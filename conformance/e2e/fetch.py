@@ -12,13 +12,15 @@ The checksum-file parser and fetcher are the ones ``binaries --source download``
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import hmac
 import os
-from collections.abc import Callable, Iterable
+import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from kubeadm_verify.errors import FetchError, InputError
 
@@ -27,6 +29,9 @@ if TYPE_CHECKING:
 
 CHUNK = 1 << 16
 ALGORITHMS = ("sha256", "sha512")
+DOWNLOAD_DEADLINE_S = 1800.0
+"""The whole download must end within this (``--download-timeout``): the read timeout alone
+would let a mirror that trickles one byte every few seconds hold a run forever."""
 
 Advance = Callable[[int], None]
 """Told how many bytes just arrived; drives the progress bar."""
@@ -43,6 +48,7 @@ class PackageSource:
     mirror: str | None = None
     local_file: Path | None = None
     local_sha256: str | None = None
+    deadline_s: float = DOWNLOAD_DEADLINE_S
 
     @property
     def tarball_name(self) -> str:
@@ -71,10 +77,11 @@ def fetch_package(source: PackageSource, dest: Path, start: Start) -> dict[str, 
     """Write the verified package to ``dest``; return the digests it was checked against."""
     if source.local_file is not None:
         return _copy_local(source.local_file, source.local_sha256, dest, start)
-    return _download(source.url, dest, start)
+    return _download(source.url, dest, start, source.deadline_s)
 
 
-def _download(url: str, dest: Path, start: Start) -> dict[str, str]:
+def _download(url: str, dest: Path, start: Start,
+              deadline_s: float = DOWNLOAD_DEADLINE_S) -> dict[str, str]:
     import requests  # here, not at the top: a warm run never downloads, and it is slow to import
 
     from bootstrap.upstream.download import TIMEOUT
@@ -94,8 +101,9 @@ def _download(url: str, dest: Path, start: Start) -> dict[str, str]:
             size = int(length) if length is not None and length.isdigit() else None
             advance, arrived = _counting(start(name, size))
             try:
-                got, received = write_hashed(response.iter_content(CHUNK), dest, advance)
-            except requests.RequestException as exc:
+                chunks = _until(deadline_s, url, response.raw)
+                got, received = write_hashed(chunks, dest, advance)
+            except (requests.RequestException, urllib3_errors()) as exc:
                 expected = f" of {size}" if size is not None else ""
                 raise FetchError(
                     f"{url}: the download broke off after {arrived()}{expected} bytes"
@@ -104,6 +112,27 @@ def _download(url: str, dest: Path, start: Start) -> dict[str, str]:
         raise FetchError(f"{url}: truncated, {received} of {size} bytes")
     compare(url, published, got)
     return published
+
+
+def _until(deadline_s: float, url: str, raw: Any) -> Iterator[bytes]:
+    """The body as it arrives (whatever each read brings, not a full chunk), ending in a
+    ``FetchError`` once ``deadline_s`` has passed since the first byte was asked for."""
+    deadline = time.monotonic() + deadline_s
+    while True:
+        if time.monotonic() > deadline:
+            raise FetchError(f"{url}: the download did not finish within {deadline_s:g}s "
+                             "(--download-timeout)")
+        chunk = raw.read1(CHUNK, decode_content=True)
+        if not chunk:
+            return
+        yield chunk
+
+
+def urllib3_errors() -> type[Exception]:
+    """urllib3's base error: what a broken stream raises when read below ``requests``."""
+    from urllib3.exceptions import HTTPError
+
+    return HTTPError
 
 
 def _published(session: requests.Session, url: str, name: str) -> dict[str, str]:
@@ -175,14 +204,17 @@ def write_hashed(
     """Stream ``chunks`` into a new file (mode 0600), hashing as they pass; digests and size."""
     hashes = {algorithm: hashlib.new(algorithm) for algorithm in ALGORITHMS}
     received = 0
-    fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as out:
-        for chunk in chunks:
-            out.write(chunk)
-            received += len(chunk)
-            for digest in hashes.values():
-                digest.update(chunk)
-            advance(len(chunk))
+    try:
+        fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as out:
+            for chunk in chunks:
+                out.write(chunk)
+                received += len(chunk)
+                for digest in hashes.values():
+                    digest.update(chunk)
+                advance(len(chunk))
+    except OSError as exc:
+        raise disk_error(exc, f"writing {dest.name}") from exc
     return {algorithm: digest.hexdigest() for algorithm, digest in hashes.items()}, received
 
 
@@ -192,3 +224,12 @@ def compare(what: str, published: dict[str, str], got: dict[str, str]) -> None:
         if not hmac.compare_digest(want, got[algorithm]):
             mismatch = f"published {want}, got {got[algorithm]}"
             raise FetchError(f"{what}: {algorithm} mismatch ({mismatch})")
+
+
+def disk_error(exc: OSError, doing: str) -> FetchError:
+    """A local write that failed (a full disk, above all), as one line naming the folder."""
+    if exc.errno == errno.ENOSPC:
+        where = os.path.dirname(str(exc.filename)) if exc.filename else "the e2e cache"
+        return FetchError(f"no space left on the device while {doing} (in {where}); free some "
+                          "space or point XDG_CACHE_HOME elsewhere")
+    return FetchError(f"cannot write while {doing}: {(exc.strerror or str(exc)).lower()}")

@@ -1,22 +1,22 @@
 """The Standard Base's pytest wiring: markers become report properties, timeouts and skips.
 
 At collection every test's ``standard_base`` marker is read once
-(:mod:`conformance.standard_base.marker`): ``--kv-focus``/``--kv-skip`` select on its id, its id
-and codenames become the properties the runner turns into the report entry, and its timeout
-becomes a pytest-timeout marker. Before a test runs, its needs are held against what the cluster
-offers (found out once per session, :mod:`conformance.standard_base.needs`): a need the cluster
-is not the kind to meet skips the test with the reason; a need a cluster of the right kind
-fails to meet (its real nodes NotReady, DNS without a ready endpoint) fails the test, in its call
-phase, so the report counts it a failure, not an error.
+(:mod:`conformance.standard_base.marker`): the settings' focus and skip (handed over by the runner,
+or ``--kv-focus``/``--kv-skip``, :mod:`conformance.standard_base.plugin`) select on its id, its id
+and codenames become the properties the runner turns into the report entry, and its timeout becomes
+a pytest-timeout marker. Before a test runs, its needs are held against what the cluster offers
+(found out once per session, :mod:`conformance.standard_base.needs`): a need the cluster is not the
+kind to meet skips the test with the reason; a need a cluster of the right kind fails to meet (its
+real nodes NotReady, DNS without a ready endpoint) fails the test, in its call phase, so the report
+counts it a failure, not an error.
 
-PYTEST_DONT_REWRITE: a failure says its assertion's own message and nothing else, never the
-values pytest would print beside it (API objects, a bootstrap token's secret).
+PYTEST_DONT_REWRITE: a failure says its assertion's own message and nothing else, never the values
+pytest would print beside it (API objects, a bootstrap token's secret).
 """
 
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any
@@ -24,15 +24,15 @@ from typing import Any
 import pytest
 from kubernetes import client
 
-from conformance.standard_base.kube import Kube, gone, server_said
+from conformance.standard_base.kube import Kube, server_said
 from conformance.standard_base.marker import MARKER, Spec, SpecError, spec_of
 from conformance.standard_base.needs import Needs, detect
+from conformance.standard_base.plugin import cluster_settings
 from conformance.standard_base.selection import Selection
 from kubeadm_verify.runner import CONFORMANCE_PROPERTY, ID_PROPERTY
 
 SPEC = pytest.StashKey[Spec]()
 BROKEN_NEED = pytest.StashKey[str]()
-NAMESPACE_REAP_TIMEOUT = 60.0
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -44,10 +44,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    settings = cluster_settings(config)
     try:
-        selection = Selection.from_flags(
-            config.getoption("kv_focus"), config.getoption("kv_skip")
-        )
+        selection = Selection.from_flags(settings.focus, settings.skip)
     except ValueError as exc:
         raise pytest.UsageError(str(exc)) from exc
     kept, dropped = apply_specs(items, selection)
@@ -147,69 +146,8 @@ def _where(item: pytest.Item, excinfo: pytest.ExceptionInfo[BaseException]) -> s
     return f"{Path(str(ours[-1].path)).name}:{ours[-1].lineno + 1}: " if ours else ""
 
 
-class NamespaceReaper:
-    """Namespaces deleted by tests, awaited together once at the end of the session."""
-
-    def __init__(self, kube: Kube) -> None:
-        self.kube = kube
-        self.pending: list[str] = []
-
-    def delete(self, name: str) -> None:
-        try:
-            self.kube.core.delete_namespace(name)
-        except client.ApiException as exc:
-            if exc.status != 404:
-                raise
-        self.pending.append(name)
-
-    def _gone(self, name: str) -> bool:
-        return gone(lambda: self.kube.core.read_namespace(name))
-
-    def wait(self, timeout: float) -> list[str]:
-        """The namespaces still there after ``timeout`` (empty when all are gone)."""
-        deadline = time.monotonic() + timeout
-        while self.pending and time.monotonic() < deadline:
-            self.pending = [n for n in self.pending if not self._gone(n)]
-            if self.pending:
-                time.sleep(0.5)
-        return self.pending
-
-
-@pytest.fixture(scope="session")
-def _namespace_reaper(kube: Kube) -> Iterator[NamespaceReaper]:
-    reaper = NamespaceReaper(kube)
-    yield reaper
-    reaper.wait(NAMESPACE_REAP_TIMEOUT)
-
-
-@pytest.fixture
-def kv_namespace(
-    request: pytest.FixtureRequest, run_id: str, kube: Kube, _namespace_reaper: NamespaceReaper
-) -> Iterator[str]:
-    """``bootstrap.fixtures``' namespace, with its deletion awaited at the end of the session.
-
-    The namespace controller holds every deletion for 5 s (``namespaceDeletionGracePeriod``)
-    before it starts; waiting after each test would cost the suite 5 s a test, so each test's
-    namespace is deleted at once and all of them are awaited together when the session ends.
-    """
-    from bootstrap.fixtures import RUN_LABEL, namespace_name
-
-    name = namespace_name(request.node.nodeid)
-    kube.core.create_namespace({"metadata": {"name": name, "labels": {RUN_LABEL: run_id}}})
-    try:
-        yield name
-    finally:
-        _namespace_reaper.delete(name)
-
-
 @pytest.fixture(scope="session")
 def run_id(pytestconfig: pytest.Config) -> str:
-    """The id this run's namespaces, and what it makes outside them, are labelled with.
-
-    ``--kv-run-id`` when the CLI gives one (shared by every xdist worker, so it can clean up after
-    the whole run), else the fixtures' own id of this session, which labels its namespaces.
-    """
-    from bootstrap.fixtures import run_id as session_run_id
-
-    given = pytestconfig.getoption("kv_run_id")
-    return str(given) if given else session_run_id(pytestconfig)
+    """The id this run's namespaces, and what it makes outside them, are labelled with: the
+    settings' (shared by every xdist worker, so the CLI can clean up after the whole run)."""
+    return cluster_settings(pytestconfig).run_id

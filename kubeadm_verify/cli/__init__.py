@@ -7,16 +7,24 @@ only when that verb runs, so ``kubeadm-verify node`` never pays for the kubernet
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import logging
 import os
 import sys
+import time
 from collections.abc import Sequence
 
 from kubeadm_verify import __version__
 from kubeadm_verify.errors import VerifyError
+from kubeadm_verify.interrupts import private_tempdir, sigterm_interrupts
+from kubeadm_verify.outputdir import check_output_dir
+from kubeadm_verify.redact import scrub
 
 ENV_PREFIX = "KUBEADM_VERIFY_"
+EXIT_FAILED = 1
 EXIT_USAGE = 2
+TIERS = ("node", "cluster", "e2e")
 EXIT_INTERRUPTED = 130
 
 
@@ -82,6 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
     _tier_options(e2e)
     e2e.set_defaults(parallel=None)  # each mode has its own default number of ginkgo processes
     e2e.add_argument("--timeout", metavar="DURATION", help="suite timeout (the mode's default)")
+    e2e.add_argument("--download-timeout", metavar="DURATION", default="30m",
+                     help="deadline for the whole test package download (30m)")
     e2e.add_argument("--dry-run", action="store_true")
     e2e.add_argument("--format", choices=["text", "json"], default="text")
     _common_output(e2e)
@@ -113,7 +123,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def apply_environment(parser: argparse.ArgumentParser, argv: Sequence[str]) -> None:
-    """Let ``KUBEADM_VERIFY_<LONG_OPTION>`` set any long option the command line leaves unset."""
+    """Let ``KUBEADM_VERIFY_<LONG_OPTION>`` set any long option the command line leaves unset.
+
+    Each value goes through the option's own ``type`` and ``choices``, as a flag would; a bad
+    value is a usage error that names the variable.
+    """
     verbs = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     verb = next((word for word in argv if word in verbs.choices), None)
     targets = [parser] + ([verbs.choices[verb]] if verb else [])
@@ -122,47 +136,118 @@ def apply_environment(parser: argparse.ArgumentParser, argv: Sequence[str]) -> N
             longs = [o for o in action.option_strings if o.startswith("--")]
             if not longs or longs[0] in ("--help", "--version"):
                 continue
-            value = os.environ.get(ENV_PREFIX + longs[0][2:].upper().replace("-", "_"))
-            if value is None:
-                continue
-            if action.nargs == 0:
-                target.set_defaults(**{action.dest: value.lower() in ("1", "true", "yes", "on")})
-            else:
-                target.set_defaults(
-                    **{action.dest: action.type(value) if callable(action.type) else value}
-                )
+            variable = ENV_PREFIX + longs[0][2:].upper().replace("-", "_")
+            value = os.environ.get(variable)
+            if value is not None:
+                target.set_defaults(**{action.dest: _env_value(target, action, variable, value)})
+
+
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("", "0", "false", "no", "off")
+
+
+def _env_value(parser: argparse.ArgumentParser, action: argparse.Action, variable: str,
+               value: str) -> object:
+    """``value`` converted and checked by the parser's rules for ``action``."""
+    if action.nargs == 0:
+        if value.lower() not in _TRUE + _FALSE:
+            raise _UsageFailure(f"kubeadm-verify: {variable}={value!r}: expected one of "
+                                f"{', '.join(_TRUE + _FALSE[1:])} (or empty)")
+        return value.lower() in _TRUE
+    try:
+        return parser._get_values(action, [value])
+    except argparse.ArgumentError as exc:
+        raise _UsageFailure(f"kubeadm-verify: {variable}={value!r}: {exc.message}") from exc
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    quiet_library_logging()
     parser = build_parser()
     try:
         apply_environment(parser, argv)
         args = parser.parse_args(argv)
     except _UsageFailure as exc:
-        print(str(exc), file=sys.stderr)
+        _say(str(exc))
         return _usage_exit(argv, str(exc))
-    except ValueError as exc:
-        print(f"kubeadm-verify: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    command = importlib.import_module(f"kubeadm_verify.cli.{args.verb}")
+    started = time.time()
     try:
-        return int(command.run(args))
+        with sigterm_interrupts():
+            _check_outputs(args)
+            return _run_verb(args)
     except KeyboardInterrupt:
-        print("kubeadm-verify: interrupted", file=sys.stderr)
+        _report_unless_written(args, started, "interrupted")
+        _say("kubeadm-verify: interrupted")
         return EXIT_INTERRUPTED
     except VerifyError as exc:
         if args.debug:
             raise
-        print(f"kubeadm-verify: {exc}", file=sys.stderr)
+        _say(f"kubeadm-verify: {exc}")
         return EXIT_USAGE
+    except Exception as exc:  # a bug or an unforeseen fault: still a report and one line
+        if args.debug:
+            raise
+        return _internal_error(args, exc, started)
+
+
+def _run_verb(args: argparse.Namespace) -> int:
+    """Run the verb; the cluster-facing ones inside their own private temporary directory."""
+    command = importlib.import_module(f"kubeadm_verify.cli.{args.verb}")
+    if args.verb not in ("cluster", "e2e"):
+        return int(command.run(args))
+    with private_tempdir():
+        return int(command.run(args))
+
+
+def _check_outputs(args: argparse.Namespace) -> None:
+    """A run that will write reports proves first that it can (before any cluster comes up)."""
+    if args.verb not in TIERS or any(
+        getattr(args, flag, False) for flag in ("list", "dry_run", "cleanup")
+    ):
+        return
+    check_output_dir(args.output_dir, args.verb)
+
+
+def _internal_error(args: argparse.Namespace, exc: Exception, started: float) -> int:
+    """An exception no layer below turned into a result: an ``error`` entry, one line, exit 1."""
+    line = f"kubeadm-verify: {args.verb} failed: {type(exc).__name__}: {exc}"
+    line = " ".join(line.split())
+    _report_unless_written(args, started, line.removeprefix("kubeadm-verify: "))
+    _say(line)
+    return EXIT_FAILED
+
+
+def _report_unless_written(args: argparse.Namespace, since: float, message: str) -> None:
+    """Leave a report with one ``error`` entry, unless the verb wrote one itself since ``since``
+    (its partial results say more than we can)."""
+    if args.verb not in TIERS:
+        return
+    from kubeadm_verify.cli.common import write_start_failure
+
+    written = os.path.join(args.output_dir, args.verb, "results.json")
+    with contextlib.suppress(OSError):
+        if os.stat(written).st_mtime >= since:
+            return
+    write_start_failure(args.verb, args.output_dir, message)
+
+
+def quiet_library_logging() -> None:
+    """The kubernetes client calls ``logging.error`` on the root logger, which would print
+    ``ERROR:root:...`` lines beside ours; a root handler that drops records keeps stderr to the
+    one line we write (and stops ``logging`` from installing its own stderr handler)."""
+    root = logging.getLogger()
+    if not any(isinstance(h, logging.NullHandler) for h in root.handlers):
+        root.addHandler(logging.NullHandler())
+
+
+def _say(line: str) -> None:
+    print(scrub(line), file=sys.stderr)
 
 
 def _usage_exit(argv: Sequence[str], message: str) -> int:
     """A usage error on a checking verb still leaves its reports behind, with one error entry."""
     from kubeadm_verify.cli.common import write_start_failure
 
-    tier = next((word for word in argv if word in ("node", "cluster", "e2e")), None)
+    tier = next((word for word in argv if word in TIERS), None)
     if tier is not None:
         output = _option_value(argv, "--output-dir") or os.environ.get(ENV_PREFIX + "OUTPUT_DIR")
         write_start_failure(tier, output or "reports", message)

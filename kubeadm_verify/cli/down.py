@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import argparse
 
+from kubeadm_verify.settings import DownSettings
+
 
 def run(args: argparse.Namespace) -> int:
     from bootstrap.runtime.cluster import down, stderr_log
 
-    if not down(args.name, state_dir=args.state_dir):
-        stderr_log(f"[reset] No cluster {args.name!r}: nothing to do")
+    settings = DownSettings(name=args.name, state_dir=args.state_dir)
+    if not down(settings.name, state_dir=settings.state_dir):
+        stderr_log(f"[reset] No cluster {settings.name!r}: nothing to do")
     return 0
 
 

@@ -1,119 +1,88 @@
-"""``kubeadm-verify e2e``: the upstream e2e suite for the cluster's exact version, run and read.
+"""``kubeadm-verify e2e``: flags → ``E2ESettings`` → the e2e tier's ``run`` → report → status.
 
-The order is the order of trust: options checked; the version asked of ``/version`` (or taken
-from ``--kubernetes-version``); the test package fetched and verified before it is opened, its two
-binaries cached; the mode resolved against what this ``e2e.test`` holds; only then is anything
-run. Whatever stops a run before ginkgo starts is a ``VerifyError``: the reports are still
-written, with one error entry that says why, and the CLI exits 2. Once ginkgo has run, every
-outcome is a result, and an incomplete run is a failure. ``--dry-run`` stops before running and
-prints what would run.
+The settings are built and checked here, once: the mode and its defaults, every filter,
+duration, checksum and mirror, and the cluster, resolved as kubectl would
+(``kubeadm_verify.access``) unless ``--kubernetes-version`` with ``--dry-run`` means none is asked
+anything. Whatever stops a run before ginkgo starts is a ``VerifyError``: the reports are still
+written, with one error entry that says why, and the CLI exits 2. ``--dry-run`` prints what
+would run.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
-import time
-from datetime import UTC, datetime
 from pathlib import Path
 
-from rich.console import Console
-
-from bootstrap.upstream.versions import goarch
-from conformance.e2e import codenames
-from conformance.e2e.cache import Binaries, ensure_binaries
-from conformance.e2e.cluster import kubeconfig_file, server_version
-from conformance.e2e.command import Invocation, ginkgo_argv
-from conformance.e2e.completeness import Exit
-from conformance.e2e.execute import run_logged, sigterm_as_interrupt
-from conformance.e2e.fetch import PackageSource
-from conformance.e2e.layout import keep_for_submission, prepare
-from conformance.e2e.modes import Plan, plan
-from conformance.e2e.progress import ProgressListener
-from conformance.e2e.settings import E2ESettings
-from conformance.e2e.verdict import judge_run, missing_result, tier_report
+from conformance.e2e.modes import check_filters, mode_named
+from conformance.e2e.run import Prepared, prepare_run
+from conformance.e2e.run import run as run_e2e
+from conformance.e2e.settings import check_mirror, check_sha256, duration_seconds
+from conformance.e2e.version import requested_version
+from kubeadm_verify import access
 from kubeadm_verify.cli.common import finish, write_start_failure
-from kubeadm_verify.errors import VerifyError
-from kubeadm_verify.report import write_files
+from kubeadm_verify.errors import ReportedInterrupt, UsageError, VerifyError
 from kubeadm_verify.report.console import make_console, print_tests
+from kubeadm_verify.settings import E2ESettings, Output, check_regex
+
+
+def settings_from_args(args: argparse.Namespace) -> E2ESettings:
+    """The run's one ``E2ESettings`` (``KUBEADM_VERIFY_*`` already applied by the parser): every
+    option checked first, the cluster resolved last."""
+    mode = mode_named(args.mode)
+    parallel = getattr(args, "parallel", None)
+    if parallel is not None and parallel < 1:
+        raise UsageError(f"--parallel {parallel}: needs at least one process")
+    focus, skip = check_regex("--focus", args.focus), check_regex("--skip", args.skip)
+    check_filters(mode, focus, skip)
+    timeout = args.timeout or mode.timeout
+    version = requested_version(args.kubernetes_version) if args.kubernetes_version else None
+    sha256 = check_sha256(args.test_package_sha256, args.test_package)
+    timeout_s = duration_seconds(timeout)
+    download_s = duration_seconds(getattr(args, "download_timeout", None) or "30m",
+                                  "--download-timeout")
+    mirror = check_mirror(args.mirror)
+    no_cluster = bool(args.dry_run and version)
+    return E2ESettings(
+        mode=mode.name, version=version, test_package_sha256=sha256, timeout=timeout,
+        timeout_s=timeout_s, download_timeout_s=download_s, mirror=mirror,
+        target=None if no_cluster else access.resolve(args.kubeconfig, args.context),
+        test_package=Path(args.test_package) if args.test_package else None,
+        focus=focus, skip=skip, procs=mode.procs if parallel is None else parallel,
+        dry_run=bool(args.dry_run), output=Output(Path(args.output_dir), args.format),
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     try:
-        settings = E2ESettings.from_args(args)
-        return _run(settings)
+        settings = settings_from_args(args)
+        console = make_console(stderr=True)
+        if settings.dry_run:
+            return _print_dry_run(settings, prepare_run(settings, console))
+        report = run_e2e(settings, console)
     except VerifyError as exc:
         write_start_failure("e2e", args.output_dir, str(exc))
         raise
-
-
-def _run(settings: E2ESettings) -> int:
-    console = make_console(stderr=True)
-    version = settings.version or server_version(settings.kubeconfig, settings.context)
-    binaries = ensure_binaries(_source(settings, version), console)
-    chosen = plan(settings.mode, binaries.listing(), settings.focus, settings.skip)
-    if settings.dry_run:
-        return _print_dry_run(settings, version, chosen)
-    kubeconfig = kubeconfig_file(settings.kubeconfig)
-    return _execute(settings, version, binaries, chosen, kubeconfig, console)
-
-
-def _source(settings: E2ESettings, version: str) -> PackageSource:
-    arch = goarch()
-    if settings.test_package is not None:
-        sha256 = settings.test_package_sha256
-        return PackageSource.local(version, arch, settings.test_package, sha256)
-    return PackageSource(version, arch, mirror=settings.mirror)
-
-
-def _execute(settings: E2ESettings, version: str, binaries: Binaries, chosen: Plan,
-             kubeconfig: Path, console: Console) -> int:
-    layout = prepare(settings.output_dir, version)
-    started, clock = datetime.now(UTC), time.perf_counter()
-    kubectl = shutil.which("kubectl")
-    with ProgressListener(console) as listener, sigterm_as_interrupt():
-        invocation = Invocation(
-            procs=settings.procs,
-            timeout=settings.timeout,
-            kubeconfig=kubeconfig,
-            report_dir=layout.artifacts,
-            context=settings.context,
-            kubectl=Path(kubectl) if kubectl else None,
-            progress_url=listener.url,
-        )
-        argv = ginkgo_argv(binaries, chosen.selection, invocation)
-        try:
-            ended = run_logged(argv, layout.log, layout.artifacts, settings.timeout_s)
-        except KeyboardInterrupt:
-            ended = Exit(None, "the run was interrupted")
-            results = judge_run(layout.junit, layout.log, ended, codenames.load(version))
-            write_files(tier_report(started, time.perf_counter() - clock, results),
-                        settings.output_dir)
-            raise
-    results = judge_run(layout.junit, layout.log, ended, codenames.load(version))
-    if chosen.missing:
-        results.insert(0, missing_result(settings.mode.name, version, chosen.missing))
-    keep_for_submission(layout, version, settings.mode.name, argv)
-    report = tier_report(started, time.perf_counter() - clock, results)
+    except ReportedInterrupt:
+        raise
+    except KeyboardInterrupt:  # before ginkgo ran (fetching, extracting): nothing ran
+        write_start_failure("e2e", args.output_dir, "interrupted before any spec ran")
+        raise
     if settings.fmt == "text":
         print_tests(make_console(), report)
     return finish(report, settings.output_dir, settings.fmt)
 
 
-def _print_dry_run(settings: E2ESettings, version: str, chosen: Plan) -> int:
+def _print_dry_run(settings: E2ESettings, prepared: Prepared) -> int:
     """List what would run, without running it; the cluster saw at most ``GET /version``."""
+    chosen, version = prepared.plan, prepared.version
     specs = list(chosen.expected or ())
     if settings.fmt == "json":
         body = {
-            "version": version,
-            "mode": settings.mode.name,
-            "procs": settings.procs,
-            "focus": list(chosen.selection.focus),
-            "skip": list(chosen.selection.skip),
-            "label_filter": chosen.selection.label_filter,
-            "specs": specs,
+            "version": version, "mode": settings.mode, "procs": settings.procs,
+            "focus": list(chosen.selection.focus), "skip": list(chosen.selection.skip),
+            "label_filter": chosen.selection.label_filter, "specs": specs,
             "missing": list(chosen.missing),
         }
         sys.stdout.write(json.dumps(body, indent=2) + "\n")
@@ -122,6 +91,9 @@ def _print_dry_run(settings: E2ESettings, version: str, chosen: Plan) -> int:
         print(spec)
     for spec in chosen.missing:
         print(f"not in this e2e.test, left out: {spec}", file=sys.stderr)
-    print(f"{len(specs)} specs would run ({settings.mode.name}, {version}, "
+    print(f"{len(specs)} specs would run ({settings.mode}, {version}, "
           f"{settings.procs} ginkgo processes)", file=sys.stderr)
     return 0
+
+
+__all__ = ["run", "settings_from_args"]

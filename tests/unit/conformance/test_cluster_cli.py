@@ -1,18 +1,14 @@
-"""``kubeadm-verify cluster`` without a cluster: --list, bad input, the merged kubeconfig."""
+"""``kubeadm-verify cluster`` without a cluster: --list and bad input."""
 
 from __future__ import annotations
 
 import json
-import stat
 from pathlib import Path
 
 import pytest
-import yaml
 
-from conformance.kubeconfig import Target
 from kubeadm_verify.cli import main
-from kubeadm_verify.cli.cluster import new_run_id, single_kubeconfig
-from tests.unit.conformance.test_kubeconfig import write_config
+from tests.unit.core.test_access import write_config
 
 
 def results(folder: Path) -> dict[str, object]:
@@ -64,21 +60,3 @@ def test_unknown_context_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert "context 'b' not found" in capsys.readouterr().err
     checks = results(tmp_path / "out")["checks"]
     assert isinstance(checks, list) and checks[0]["id"] == "cluster/start"
-
-
-def test_kubeconfig_files_merge_into_one_private_file(tmp_path: Path) -> None:
-    first = write_config(tmp_path / "a", contexts=("a",))
-    second = write_config(tmp_path / "b", contexts=("b",))
-    with single_kubeconfig(Target((first,), None)) as path:
-        assert path == str(first)
-    with single_kubeconfig(Target((first, second), "b")) as path:
-        merged = Path(path)
-        assert stat.S_IMODE(merged.stat().st_mode) == 0o600
-        assert [c["name"] for c in yaml.safe_load(merged.read_text())["contexts"]] == ["a", "b"]
-    assert not merged.exists()
-
-
-def test_run_ids_are_label_values() -> None:
-    run_id = new_run_id()
-    assert len(run_id) <= 63 and run_id.replace("-", "").isalnum()
-    assert new_run_id() != run_id

@@ -137,11 +137,11 @@ def sample_tier(tmp_path: Path) -> Iterator[str]:
             del sys.modules[name]
 
 
-PLUGINS = ("kubeadm_verify.plugin", "pytest_timeout")
+PLUGINS = ("conformance.standard_base.plugin", "pytest_timeout")
 
 
 def test_properties_skips_and_timeouts_in_a_real_run(sample_tier: str) -> None:
-    report = run_tier("cluster", sample_tier, ["-q"], plugins=PLUGINS)
+    report = run_tier("cluster", sample_tier, args=["-q"], plugins=PLUGINS)
     by_id = {r.id: r for r in report.results}
     assert set(by_id) == {"apps/passes", "node/needs-kubelet", "network/needs-dns",
                           "network/slow", "network/fails"}
@@ -171,16 +171,16 @@ def test_properties_skips_and_timeouts_in_a_real_run(sample_tier: str) -> None:
 )
 def test_focus_and_skip_select_at_collection(sample_tier: str, args: list[str],
                                              expected: set[str]) -> None:
-    report = run_tier("cluster", sample_tier, ["-q", *args], plugins=PLUGINS)
+    report = run_tier("cluster", sample_tier, args=["-q", *args], plugins=PLUGINS)
     assert {r.id for r in report.results} == expected
 
 
 def test_a_bad_regex_stops_the_run(sample_tier: str) -> None:
     with pytest.raises(VerifyError, match="could not start"):
-        run_tier("cluster", sample_tier, ["--kv-focus", "(unclosed"], plugins=PLUGINS)
+        run_tier("cluster", sample_tier, args=["--kv-focus", "(unclosed"], plugins=PLUGINS)
 
 
 def test_a_test_without_the_marker_is_a_usage_error(sample_tier: str, tmp_path: Path) -> None:
     (tmp_path / sample_tier / "test_unmarked.py").write_text("def test_bare():\n    pass\n")
     with pytest.raises(VerifyError, match="needs @standard_base"):
-        run_tier("cluster", sample_tier, ["-q"], plugins=PLUGINS)
+        run_tier("cluster", sample_tier, args=["-q"], plugins=PLUGINS)

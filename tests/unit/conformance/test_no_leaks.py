@@ -158,8 +158,8 @@ def token_tier(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
 
 @pytest.mark.parametrize("token_tier", [False, True], indirect=True, ids=["rewritten", "plain"])
 def test_a_failed_token_assertion_reports_no_secret(token_tier: str) -> None:
-    report = run_tier("cluster", token_tier, ["-q"], plugins=("kubeadm_verify.plugin",
-                                                                "pytest_timeout"))
+    report = run_tier("cluster", token_tier, args=["-q"],
+                      plugins=("conformance.standard_base.plugin", "pytest_timeout"))
     result = next(r for r in report.results if r.id == "kubeadm/bootstrap-token")
     assert result.status is Status.FAIL
     assert "token abcdef is not usable for signing" in result.message
@@ -174,8 +174,8 @@ def test_a_failed_token_assertion_reports_no_secret(token_tier: str) -> None:
 
 @pytest.mark.parametrize("token_tier", [True], indirect=True, ids=["plain"])
 def test_an_api_error_is_one_line_with_the_servers_message_only(token_tier: str) -> None:
-    report = run_tier("cluster", token_tier, ["-q"], plugins=("kubeadm_verify.plugin",
-                                                                "pytest_timeout"))
+    report = run_tier("cluster", token_tier, args=["-q"],
+                      plugins=("conformance.standard_base.plugin", "pytest_timeout"))
     by_id = {r.id: r for r in report.results}
     status = by_id["api-machinery/status-error"]
     assert status.status is Status.FAIL

@@ -74,4 +74,56 @@ def test_bad_environment_value_is_a_usage_error(
 ) -> None:
     monkeypatch.setenv("KUBEADM_VERIFY_PARALLEL", "many")
     assert main(["cluster", "--list"]) == 2
-    assert "many" in capsys.readouterr().err
+    assert "KUBEADM_VERIFY_PARALLEL='many': invalid int value" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("variable", "value"), [
+    ("KUBEADM_VERIFY_FORMAT", "xml"), ("KUBEADM_VERIFY_ROLE", "king"),
+    ("KUBEADM_VERIFY_PULL_IMAGES", "perhaps"),
+])
+def test_environment_values_meet_the_flags_rules(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path,
+    variable: str, value: str,
+) -> None:
+    monkeypatch.setenv(variable, value)
+    assert main(["node", "--output-dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"kubeadm-verify: {variable}={value!r}")
+    assert read_results(tmp_path, "node")["summary"]["error"] == 1  # type: ignore[index]
+
+
+def test_an_output_dir_under_a_file_stops_before_the_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    assert main(["node", "--output-dir", str(blocker / "deeper")]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [
+        f"kubeadm-verify: --output-dir {blocker / 'deeper'}: {blocker} is a file, not a directory"
+    ]
+
+
+def test_an_unexpected_exception_is_an_error_entry_and_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kubeadm_verify.cli import node
+
+    def broken(args: object) -> int:
+        raise RuntimeError("token-secret: abcdef0123456789 went missing")
+
+    monkeypatch.setattr(node, "run", broken)
+    assert main(["node", "--output-dir", str(tmp_path)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "RuntimeError" in err[0] and "abcdef0123456789" not in err[0]
+    checks = read_results(tmp_path, "node")["checks"]
+    assert isinstance(checks, list) and checks[0]["status"] == "error"
+
+
+def test_library_logging_does_not_reach_stderr(capsys: pytest.CaptureFixture[str]) -> None:
+    import logging
+
+    from kubeadm_verify.cli import quiet_library_logging
+
+    quiet_library_logging()
+    logging.error("exec: missing token")  # what the kubernetes client does on its own
+    assert capsys.readouterr().err == ""

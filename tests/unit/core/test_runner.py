@@ -82,7 +82,7 @@ def tier_package(tmp_path: Path) -> Iterator[str]:
 
 
 def test_every_outcome_becomes_one_result(tier_package: str) -> None:
-    report = run_tier("cluster", tier_package, ["-q"])
+    report = run_tier("cluster", tier_package, args=["-q"])
     by_id = {r.id.split("::")[-1]: r for r in report.results}
     assert by_id["area/passes"].status is Status.PASS
     assert by_id["area/passes"].conformance == ("[sig-x] codename [Conformance]",)
@@ -101,11 +101,11 @@ def test_every_outcome_becomes_one_result(tier_package: str) -> None:
 
 
 def test_a_selection_that_matches_nothing_is_an_empty_report(tier_package: str) -> None:
-    report = run_tier("cluster", tier_package, ["-k", "no_such_test"])
+    report = run_tier("cluster", tier_package, args=["-k", "no_such_test"])
     assert report.results == ()
     assert report.exit_code() == 0
 
 
 def test_a_suite_that_cannot_start_raises(tier_package: str) -> None:
     with pytest.raises(VerifyError, match="could not start"):
-        run_tier("cluster", tier_package, ["--no-such-option"])
+        run_tier("cluster", tier_package, args=["--no-such-option"])

@@ -111,3 +111,29 @@ def test_not_a_gzip_tarball(tmp_path: Path) -> None:
     junk.write_bytes(b"this is not gzip")
     with pytest.raises(FetchError, match="not a readable"):
         extract_binaries(junk, tmp_path)
+
+
+def test_binaries_larger_than_the_cap_are_refused_before_a_byte_is_written(
+        tmp_path: Path) -> None:
+    tarball = write_tar(tmp_path / "bomb.tar.gz", [(info(GINKGO), b"g"), (info(E2E), bytes(4096))])
+    dest = tmp_path / "out"
+    dest.mkdir()
+    with pytest.raises(FetchError, match="would unpack to 4097 bytes, more than the 4000"):
+        extract_binaries(tarball, dest, limit=4000)
+    assert list(dest.iterdir()) == []
+
+
+def test_the_default_cap_is_a_multiple_of_the_package(tmp_path: Path) -> None:
+    tarball = write_tar(tmp_path / "zeros.tar.gz", [(info(GINKGO), b"g"),
+                                                    (info(E2E), bytes(1 << 20))])
+    assert tarball.stat().st_size * 8 < 1 << 20
+    with pytest.raises(FetchError, match="8x the package"):
+        extract_binaries(tarball, tmp_path)
+
+
+def test_too_many_members_stop_the_listing(tmp_path: Path) -> None:
+    members = good_members() + [(info(f"kubernetes/x/{n}", tarfile.DIRTYPE), b"")
+                                for n in range(20)]
+    tarball = write_tar(tmp_path / "many.tar.gz", members)
+    with pytest.raises(FetchError, match="more than 10 members"):
+        extract_binaries(tarball, tmp_path, max_members=10)

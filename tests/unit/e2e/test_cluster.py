@@ -1,4 +1,4 @@
-"""The server's version over a real HTTP server, and which kubeconfig e2e.test is given."""
+"""The server's version over a real HTTP server, through the core's one loader."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ from typing import Any, ClassVar
 
 import pytest
 
-from conformance.e2e.cluster import kubeconfig_file, server_version
-from kubeadm_verify.errors import ClusterError, InputError, UsageError
+from conformance.e2e.cluster import server_version
+from kubeadm_verify.access import Target, resolve
+from kubeadm_verify.errors import ClusterError, InputError
 
 TOKEN = "abcdef.0123456789abcdef"
 
@@ -73,45 +74,39 @@ def apiserver() -> Iterator[str]:
                                          "minor": "37"})})
 
 
+def target(flag: str | None, context: str | None = None) -> Target:
+    return resolve(flag, context)
+
+
 def test_version_from_the_server(tmp_path: Path, apiserver: str) -> None:
-    assert server_version(str(kubeconfig(tmp_path, apiserver)), None) == "v1.37.2"
-    assert server_version(str(kubeconfig(tmp_path, apiserver)), "other") == "v1.37.2"
+    assert server_version(target(str(kubeconfig(tmp_path, apiserver)))) == "v1.37.2"
+    assert server_version(target(str(kubeconfig(tmp_path, apiserver)), "other")) == "v1.37.2"
 
 
-def test_kubeconfig_env_is_honoured(tmp_path: Path, apiserver: str,
-                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("KUBECONFIG", str(kubeconfig(tmp_path, apiserver)))
-    assert server_version(None, None) == "v1.37.2"
+def test_kubeconfig_env_is_honoured_with_several_files(
+        tmp_path: Path, apiserver: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    first = kubeconfig(tmp_path, apiserver)
+    second = kubeconfig(tmp_path, "http://127.0.0.1:9", "second")
+    monkeypatch.setenv("KUBECONFIG", f"{first}:{second}")
+    assert server_version(target(None)) == "v1.37.2"
 
 
 def test_refusal_and_unreachable_are_one_line_without_the_token(tmp_path: Path) -> None:
     for answers in serve({"/version": (403, {"kind": "Status", "message": "forbidden"})}):
         with pytest.raises(ClusterError, match="HTTP 403") as refused:
-            server_version(str(kubeconfig(tmp_path, answers)), None)
+            server_version(target(str(kubeconfig(tmp_path, answers))))
         assert TOKEN not in str(refused.value)
-    unreachable = r"cannot reach the cluster at http://127\.0\.0\.1:9"
+    unreachable = r"cannot reach the API server at http://127\.0\.0\.1:9"
     with pytest.raises(ClusterError, match=unreachable) as down:
-        server_version(str(kubeconfig(tmp_path, "http://127.0.0.1:9")), None)
+        server_version(target(str(kubeconfig(tmp_path, "http://127.0.0.1:9"))))
     assert TOKEN not in str(down.value) and "\n" not in str(down.value)
 
 
 def test_bad_kubeconfig_and_unknown_context(tmp_path: Path) -> None:
     broken = tmp_path / "broken"
     broken.write_text("clusters: [")
-    with pytest.raises(InputError, match="cannot use kubeconfig"):
-        server_version(str(broken), None)
-    with pytest.raises(InputError, match="cannot use kubeconfig"):
-        server_version(str(kubeconfig(tmp_path, "http://127.0.0.1:9")), "missing-context")
-
-
-def test_kubeconfig_file_for_e2e_test(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    one = kubeconfig(tmp_path, "https://x", "one")
-    two = kubeconfig(tmp_path, "https://x", "two")
-    assert kubeconfig_file(str(one)) == one
-    monkeypatch.setenv("KUBECONFIG", f"{one}:{two}")
-    with pytest.raises(UsageError, match="several files"):
-        kubeconfig_file(None)
-    monkeypatch.setenv("KUBECONFIG", str(two))
-    assert kubeconfig_file(None) == two
-    with pytest.raises(InputError, match="no such file"):
-        kubeconfig_file(str(tmp_path / "absent"))
+    with pytest.raises(InputError, match="is not valid YAML"):
+        server_version(target(str(broken)))
+    with pytest.raises(InputError, match="context 'missing-context' not found"):
+        server_version(target(str(kubeconfig(tmp_path, "http://127.0.0.1:9")),
+                              "missing-context"))

@@ -25,7 +25,7 @@ def start_error(output: Path) -> str:
         (["--timeout", "forever"], "--timeout 'forever'"),
         (["--mirror", "ftp://mirror"], "--mirror 'ftp://mirror'"),
         (["--kubernetes-version", "v1.37.2", "--test-package", "/nonexistent/pkg.tar.gz",
-          "--test-package-sha256", "a" * 64], "no such file"),
+          "--test-package-sha256", "a" * 64, "--dry-run"], "no such file"),
     ],
 )
 def test_bad_options_exit_2_with_one_line_and_reports(
@@ -45,5 +45,5 @@ def test_no_kubeconfig_and_no_version_cannot_start(
     monkeypatch.setenv("HOME", str(tmp_path))
     output = tmp_path / "reports"
     assert main(["e2e", "--output-dir", str(output)]) == 2
-    assert "cannot use kubeconfig" in capsys.readouterr().err
-    assert "cannot use kubeconfig" in start_error(output)
+    assert "no kubeconfig: --kubeconfig not given" in capsys.readouterr().err
+    assert "no kubeconfig: --kubeconfig not given" in start_error(output)

@@ -21,7 +21,7 @@ from nodechecks.configure import node_settings
 from nodechecks.run import run
 from tests.unit.nodechecks.node_roots import write
 
-PLUGINS = ("kubeadm_verify.plugin", "nodechecks.plugin")
+PLUGINS = ("nodechecks.plugin",)
 CONFIG = """\
 apiVersion: kubeadm.k8s.io/v1beta4
 kind: InitConfiguration
@@ -56,7 +56,7 @@ def comparable(result: CheckResult) -> tuple[Any, ...]:
 
 
 def through_pytest(flags: list[str]) -> TierReport:
-    return run_tier("node", "nodechecks", [*flags, "-q", "-p", "no:cacheprovider"],
+    return run_tier("node", "nodechecks", args=[*flags, "-q", "-p", "no:cacheprovider"],
                     plugins=PLUGINS)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import socket
 import ssl
+import stat
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -21,7 +22,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from conformance import kubeconfig
+from kubeadm_verify import access as kubeconfig
 from kubeadm_verify.errors import ClusterError, InputError
 
 
@@ -194,3 +195,73 @@ def test_a_ca_that_does_not_match_is_a_tls_error_naming_the_failure(
     with pytest.raises(ClusterError, match="TLS verification of the API server at "
                                            r"https://localhost:\d+ failed: .*certificate"):
         kubeconfig.check_connection(api_client, context)
+
+
+def _client_config(tmp_path: Path, cert: bytes, key: bytes) -> kubeconfig.Target:
+    user = {"client-certificate-data": base64.b64encode(cert).decode(),
+            "client-key-data": base64.b64encode(key).decode()}
+    path = write_config(tmp_path / "config", ca=self_signed("ca")[0])
+    data = yaml.safe_load(path.read_text())
+    data["users"][0]["user"] = user
+    path.write_text(yaml.safe_dump(data))
+    return kubeconfig.Target((path,), None)
+
+
+def test_a_client_key_of_another_certificate_is_named_as_such(tmp_path: Path) -> None:
+    cert, _ = self_signed("user")
+    _, other_key = self_signed("other")
+    with pytest.raises(InputError, match="client key does not match the client certificate"):
+        kubeconfig.load(_client_config(tmp_path, cert, other_key))
+
+
+def test_a_client_key_that_is_not_a_key_is_not_called_a_ca_mismatch(tmp_path: Path) -> None:
+    cert, _ = self_signed("user")
+    garbage = b"-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n-----END PRIVATE KEY-----\n"
+    with pytest.raises(InputError) as caught:
+        kubeconfig.load(_client_config(tmp_path, cert, garbage))
+    message = str(caught.value)
+    assert "not a valid PEM" in message
+    assert "certificate-authority" not in message and "bm90IGEga2V5" not in message
+
+
+def test_the_hand_over_file_is_one_private_context(tmp_path: Path) -> None:
+    first = write_config(tmp_path / "a", contexts=("a",))
+    second = write_config(tmp_path / "b", contexts=("b",))
+    with kubeconfig.single_kubeconfig(kubeconfig.Target((first, second), "b")) as path:
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+        assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+        data = yaml.safe_load(path.read_text())
+        assert [c["name"] for c in data["contexts"]] == ["b"]
+        assert data["current-context"] == "b"
+    assert not path.exists() and not path.parent.exists()
+
+
+def test_in_cluster_needs_the_environment_and_the_token(tmp_path: Path) -> None:
+    folder = tmp_path / "sa"
+    folder.mkdir()
+    env = {"HOME": str(tmp_path), "KUBERNETES_SERVICE_HOST": "10.96.0.1",
+           "KUBERNETES_SERVICE_PORT": "443"}
+    with pytest.raises(InputError, match="not a Pod with a service account"):
+        kubeconfig.resolve(None, None, env, folder)
+    (folder / "token").write_text("t")
+    with pytest.raises(InputError, match=r"ca\.crt does not exist"):
+        kubeconfig.resolve(None, None, env, folder)
+    (folder / "ca.crt").write_text("c")
+    target = kubeconfig.resolve(None, None, env, folder)
+    assert target.in_cluster is not None and target.in_cluster.server == "https://10.96.0.1:443"
+    data = kubeconfig.merged(target)
+    assert data["users"][0]["user"] == {"tokenFile": str(folder / "token")}
+    with pytest.raises(InputError, match="context 'x' not found"):
+        kubeconfig.check_context(data, kubeconfig.Target((), "x", target.in_cluster))
+
+
+def test_relative_exec_commands_are_relative_to_their_file(tmp_path: Path) -> None:
+    config = write_config(tmp_path / "config")
+    data = yaml.safe_load(config.read_text())
+    data["users"][0]["user"] = {"exec": {"command": "./bin/cred", "apiVersion": "v1"}}
+    data["users"].append({"name": "bare", "user": {"exec": {"command": "cred"}}})
+    config.write_text(yaml.safe_dump(data))
+    users = kubeconfig.merged(kubeconfig.Target((config,), None))["users"]
+    assert users[0]["user"]["exec"]["command"] == str(tmp_path.resolve() / "bin" / "cred")
+    assert users[1]["user"]["exec"]["command"] == "cred"
+

@@ -1,0 +1,221 @@
+"""Talking to the cluster a ``Target`` names: the client, the checks before a run, failures.
+
+The client is built from the merged kubeconfig without touching the kubernetes library's global
+default configuration; TLS verification stays as the kubeconfig says (on unless it sets
+``insecure-skip-tls-verify``), requests are never retried and time out quickly. What can go
+wrong is sorted once, here, into the two errors the CLI knows: the input is bad (malformed file,
+unknown context, a client key that is not the certificate's, an exec plugin that fails:
+:class:`InputError`) or the cluster is (unreachable, TLS verification failed, credentials
+rejected, not allowed to do what the suite does: :class:`ClusterError`). Each is one line that
+names the server or the file, never a credential.
+"""
+
+from __future__ import annotations
+
+import json
+import ssl
+from typing import Any
+
+import urllib3
+
+from kubeadm_verify.access.kubeconfig import Target, check_context, merged
+from kubeadm_verify.errors import ClusterError, InputError
+
+CONNECT_TIMEOUT_S = 5.0
+READ_TIMEOUT_S = 15.0
+
+
+def load(target: Target) -> tuple[Any, str]:
+    """An ``ApiClient`` for the target (no retries, short timeouts) and the context name."""
+    from kubernetes import client
+    from kubernetes import config as kube_config
+    from kubernetes.config.config_exception import ConfigException
+
+    data = merged(target)
+    context = check_context(data, target)
+    where = f"kubeconfig {target.describe()}, context {context}"
+    configuration = client.Configuration()
+    configuration.retries = False
+    try:
+        loader = kube_config.kube_config.KubeConfigLoader(
+            config_dict=data, active_context=context)
+        loader.load_and_set(configuration)
+    except (ConfigException, ValueError, TypeError, OSError) as exc:
+        raise InputError(f"{where}: {exc}") from exc
+    _check_exec_plugin(data, context, configuration, where)
+    check_client_pair(configuration.cert_file, configuration.key_file, where)
+    return client.ApiClient(configuration), context
+
+
+def _check_exec_plugin(data: dict[str, Any], context: str, configuration: Any,
+                       where: str) -> None:
+    """The kubernetes client logs an exec plugin's failure and goes on without credentials;
+    then every request is refused and the cause is lost. When it gave us none, run the plugin
+    once more to say why, as kubectl would."""
+    from kubernetes.config.config_exception import ConfigException
+    from kubernetes.config.exec_provider import ExecProvider
+    from kubernetes.config.kube_config import ConfigNode
+
+    entry = next(c for c in data["contexts"] if c.get("name") == context).get("context") or {}
+    user = next((u.get("user") or {} for u in data["users"] if u.get("name") == entry.get("user")),
+                {})
+    plugin = user.get("exec")
+    if not plugin or any(configuration.api_key.values()) or configuration.cert_file:
+        return
+    try:
+        node = ConfigNode("exec", plugin)
+        status = ExecProvider(node, None).run()
+    except (ConfigException, OSError, ValueError) as exc:
+        raise InputError(f"{where}: the exec credential plugin "
+                         f"{plugin.get('command')} failed: {exc}") from exc
+    raise InputError(f"{where}: the exec credential plugin {plugin.get('command')} gave "
+                     f"neither a token nor a client certificate (fields: "
+                     f"{', '.join(sorted(status)) or 'none'})")
+
+
+def check_client_pair(cert: str | None, key: str | None, where: str) -> None:
+    """Load the client certificate and key as the TLS handshake will, before any request.
+
+    Otherwise a bad key surfaces as an SSL error on the first request, which reads like the
+    server's certificate failing verification, and sends the user to the wrong file.
+    """
+    if not cert and not key:
+        return
+    if not (cert and key):
+        raise InputError(f"{where}: a client {'key' if cert else 'certificate'} without its "
+                         f"{'certificate' if cert else 'key'}")
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    try:
+        context.load_cert_chain(cert, key)
+    except ssl.SSLError as exc:
+        why = ("the client key does not match the client certificate"
+               if "KEY_VALUES_MISMATCH" in str(exc) else
+               "the client certificate or key is not a valid PEM certificate/private key")
+        raise InputError(f"{where}: {why}") from exc
+    except OSError as exc:
+        raise InputError(f"{where}: the client certificate or key cannot be read: "
+                         f"{(exc.strerror or str(exc)).lower()}") from exc
+
+
+def _tls_reason(exc: BaseException) -> str | None:
+    """The verification failure inside an SSL error, e.g. 'unable to get local issuer cert'."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return str(seen.verify_message or seen.reason or seen)
+        if isinstance(seen, ssl.SSLError):
+            return str(seen.reason or seen)
+        reason = getattr(seen, "reason", None)
+        seen = reason if isinstance(reason, BaseException) else seen.__cause__ or seen.__context__
+    return None
+
+
+def _get(api_client: Any, method: str, path: str, body: bytes | None = None) -> Any:
+    _, url, headers, _, _ = api_client.param_serialize(
+        method, path, header_params={"Accept": "application/json",
+                                     "Content-Type": "application/json"},
+        auth_settings=["BearerToken"])
+    return api_client.rest_client.pool_manager.request(
+        method, url, body=body, headers=headers, retries=False, redirect=False,
+        timeout=urllib3.Timeout(connect=CONNECT_TIMEOUT_S, read=READ_TIMEOUT_S))
+
+
+def reach(api_client: Any, context: str) -> dict[str, Any]:
+    """``GET /version``, authenticated: the server's answer, or one :class:`ClusterError`."""
+    host = api_client.configuration.host
+    version = _get_version(api_client, context)
+    if version.status != 200:
+        raise ClusterError(f"{host}/version: HTTP {version.status}")
+    try:
+        answer = json.loads(version.data)
+    except ValueError as exc:
+        raise ClusterError(f"{host}/version: the answer is not JSON") from exc
+    return answer if isinstance(answer, dict) else {}
+
+
+def _get_version(api_client: Any, context: str) -> Any:
+    """``GET /version``: a connection or TLS failure, or 401, is one :class:`ClusterError`."""
+    host = api_client.configuration.host
+    try:
+        version = _get(api_client, "GET", "/version")
+    except urllib3.exceptions.HTTPError as exc:
+        tls = _tls_reason(exc)
+        if tls is not None:
+            raise ClusterError(f"TLS verification of the API server at {host} failed: {tls} "
+                               f"(does the kubeconfig's certificate-authority match the "
+                               f"server?)") from exc
+        timed_out = isinstance(exc, urllib3.exceptions.TimeoutError) and not isinstance(
+            exc, urllib3.exceptions.NewConnectionError)  # which subclasses ConnectTimeoutError
+        if timed_out:
+            raise ClusterError(f"the API server at {host} did not answer within "
+                               f"{CONNECT_TIMEOUT_S:g}s") from exc
+        raise ClusterError(f"cannot reach the API server at {host}: {_root_cause(exc)}") from exc
+    if version.status == 401:
+        raise ClusterError(f"unauthorized: the API server at {host} rejected the credentials of "
+                           f"context {context}")
+    return version
+
+
+def check_connection(api_client: Any, context: str) -> str:
+    """Reach the API server, authenticate, and be allowed to create namespaces.
+
+    Returns the user name the cluster knows us by. Raises :class:`ClusterError` with one line.
+    """
+    host = api_client.configuration.host
+    _get_version(api_client, context)
+    review = _get(api_client, "POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
+                  b'{"apiVersion":"authorization.k8s.io/v1","kind":"SelfSubjectAccessReview",'
+                  b'"spec":{"resourceAttributes":{"verb":"create","resource":"namespaces"}}}')
+    if review.status == 401:
+        raise ClusterError(f"unauthorized: the API server at {host} rejected the credentials of "
+                           f"context {context}")
+    user = _whoami(api_client) or f"the user of context {context}"
+    if review.status == 403:
+        raise ClusterError(f"forbidden: {user} may not even review its own access at {host}")
+    if review.status != 201:
+        raise ClusterError(f"the API server at {host} answered HTTP {review.status} to an access "
+                           "review")
+    if not json.loads(review.data).get("status", {}).get("allowed"):
+        raise ClusterError(f"forbidden: {user} may not create namespaces at {host}; the Standard "
+                           "Base creates one per test (cluster-admin is recommended)")
+    return user
+
+
+def _whoami(api_client: Any) -> str | None:
+    try:
+        response = _get(api_client, "POST", "/apis/authentication.k8s.io/v1/selfsubjectreviews",
+                        b'{"apiVersion":"authentication.k8s.io/v1","kind":"SelfSubjectReview"}')
+    except urllib3.exceptions.HTTPError:
+        return None
+    if response.status != 201:
+        return None
+    name = json.loads(response.data).get("status", {}).get("userInfo", {}).get("username")
+    return str(name) if name else None
+
+
+def describe_failure(exc: BaseException) -> str:
+    """One line for any failure talking to the API server (an HTTP status, a lost connection)."""
+    status = getattr(exc, "status", None)
+    if isinstance(status, int) and status:
+        return f"HTTP {status} {getattr(exc, 'reason', '') or ''}".strip()
+    return " ".join(_root_cause(exc).split()) or type(exc).__name__
+
+
+def _root_cause(exc: BaseException) -> str:
+    """The innermost reason of a urllib3 error: 'Connection refused' rather than a retry story."""
+    reason: BaseException = exc
+    while True:
+        inner = getattr(reason, "reason", None)
+        if isinstance(inner, BaseException):
+            reason = inner
+            continue
+        if reason.__cause__ is not None:
+            reason = reason.__cause__
+            continue
+        break
+    text = str(reason)
+    if isinstance(reason, ConnectionRefusedError) or "Connection refused" in text:
+        return "connection refused"
+    if isinstance(reason, OSError) and reason.strerror:
+        return str(reason.strerror).lower()
+    return text.split(": ", 1)[-1] if ": " in text else text

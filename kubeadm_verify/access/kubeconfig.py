@@ -1,0 +1,193 @@
+"""Which cluster a run means, found as kubectl finds it, and read into one kubeconfig mapping.
+
+``--kubeconfig PATH``, else ``$KUBECONFIG`` (a list of files, merged: the first file to set a
+value wins, as kubectl's loading rules), else ``~/.kube/config``, else, inside a Pod (the
+``KUBERNETES_SERVICE_HOST``/``_PORT`` variables set and the service-account token mounted), the
+in-cluster configuration. A bad input is an :class:`InputError` naming the file and why; nothing
+here opens a connection, so this module imports no kubernetes client.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from kubeadm_verify.errors import InputError
+
+SERVICE_ACCOUNT_DIR = Path("/var/run/secrets/kubernetes.io/serviceaccount")
+"""Where the kubelet mounts a Pod's service-account token and the cluster CA (client-go's path)."""
+IN_CLUSTER = "in-cluster"
+"""The name of the one cluster, user and context of the in-cluster configuration."""
+_PATH_KEYS = {
+    "clusters": ("certificate-authority",),
+    "users": ("client-certificate", "client-key", "tokenFile"),
+}
+
+
+@dataclass(frozen=True)
+class InCluster:
+    """The API server a Pod reaches through its environment, and its mounted credentials."""
+
+    server: str
+    token_file: Path
+    ca_file: Path
+
+
+@dataclass(frozen=True)
+class Target:
+    """The kubeconfig files to read, merged, and the context to use (None: current-context);
+    or, with no files, the in-cluster configuration."""
+
+    paths: tuple[Path, ...]
+    context: str | None
+    in_cluster: InCluster | None = None
+
+    def describe(self) -> str:
+        if self.in_cluster is not None:
+            return f"in-cluster configuration ({self.in_cluster.server})"
+        return ":".join(str(p) for p in self.paths)
+
+
+def resolve(flag: str | None, context: str | None, environ: Mapping[str, str] | None = None,
+            service_account_dir: Path = SERVICE_ACCOUNT_DIR) -> Target:
+    """The configuration kubectl would read for these flags and this environment."""
+    env = os.environ if environ is None else environ
+    if flag:
+        path = Path(flag).expanduser()
+        if not path.is_file():
+            raise InputError(f"kubeconfig {flag} does not exist")
+        return Target((path.absolute(),), context)
+    listed = [Path(p).expanduser() for p in env.get("KUBECONFIG", "").split(os.pathsep) if p]
+    if listed:
+        existing = tuple(p.absolute() for p in listed if p.is_file())
+        if not existing:
+            raise InputError(f"none of the kubeconfig files in KUBECONFIG exists: "
+                             f"{env['KUBECONFIG']}")
+        return Target(existing, context)
+    default = Path(env.get("HOME", str(Path.home()))) / ".kube" / "config"
+    if default.is_file():
+        return Target((default,), context)
+    pod = in_cluster(env, service_account_dir)
+    if pod is None:
+        raise InputError(f"no kubeconfig: --kubeconfig not given, KUBECONFIG not set, "
+                         f"{default} does not exist and this is not a Pod with a service account")
+    return Target((), context, pod)
+
+
+def in_cluster(env: Mapping[str, str], folder: Path) -> InCluster | None:
+    """The in-cluster configuration when client-go would consider it possible, else None."""
+    host, port = env.get("KUBERNETES_SERVICE_HOST", ""), env.get("KUBERNETES_SERVICE_PORT", "")
+    token, ca = folder / "token", folder / "ca.crt"
+    if not host or not port or not token.is_file():
+        return None
+    if not ca.is_file():
+        raise InputError(f"in-cluster configuration: {ca} does not exist; the API server's "
+                         "certificate cannot be verified without it")
+    server = f"https://[{host}]:{port}" if ":" in host else f"https://{host}:{port}"
+    return InCluster(server, token, ca)
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"kubeconfig {path} cannot be read: {exc.strerror}") from exc
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        problem = getattr(exc, "problem", None) or "not valid YAML"
+        raise InputError(f"kubeconfig {path} is not valid YAML{where}: {problem}") from exc
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise InputError(f"kubeconfig {path} is not a kubeconfig (a YAML mapping)")
+    for key in ("clusters", "users", "contexts"):
+        if data.get(key) is not None and not isinstance(data[key], list):
+            raise InputError(f"kubeconfig {path}: {key} is not a list")
+    return data
+
+
+def _absolute(entry: dict[str, Any], section: str, base: Path) -> dict[str, Any]:
+    """Relative file references in a kubeconfig are relative to that file, as kubectl reads;
+    so is an exec plugin's command when it names a path (``./bin/cred``), not a bare name."""
+    body_key = {"clusters": "cluster", "users": "user", "contexts": "context"}[section]
+    body = dict(entry.get(body_key) or {})
+    for key in _PATH_KEYS.get(section, ()):
+        value = body.get(key)
+        if isinstance(value, str) and value and not os.path.isabs(value):
+            body[key] = str(base / value)
+    plugin = body.get("exec")
+    if isinstance(plugin, dict):
+        command = plugin.get("command")
+        if isinstance(command, str) and os.sep in command and not os.path.isabs(command):
+            body["exec"] = {**plugin, "command": str(base / command)}
+    return {**entry, body_key: body}
+
+
+def merged(target: Target) -> dict[str, Any]:
+    """The files of ``target`` merged as kubectl merges them (first definition of a name wins)."""
+    if target.in_cluster is not None:
+        return _in_cluster_config(target.in_cluster)
+    result: dict[str, Any] = {"apiVersion": "v1", "kind": "Config", "clusters": [],
+                              "users": [], "contexts": [], "current-context": ""}
+    for path in target.paths:
+        data = _read(path)
+        if not result["current-context"] and data.get("current-context"):
+            result["current-context"] = data["current-context"]
+        for section in ("clusters", "users", "contexts"):
+            known = {item.get("name") for item in result[section]}
+            for item in data.get(section) or []:
+                if isinstance(item, dict) and item.get("name") not in known:
+                    result[section].append(_absolute(item, section, path.parent.resolve()))
+                    known.add(item.get("name"))
+    return result
+
+
+def _in_cluster_config(pod: InCluster) -> dict[str, Any]:
+    """The in-cluster configuration as a kubeconfig: the token read from its file on each use,
+    as client-go re-reads it (the kubelet rotates it)."""
+    return {
+        "apiVersion": "v1", "kind": "Config", "current-context": IN_CLUSTER,
+        "clusters": [{"name": IN_CLUSTER, "cluster": {
+            "server": pod.server, "certificate-authority": str(pod.ca_file)}}],
+        "users": [{"name": IN_CLUSTER, "user": {"tokenFile": str(pod.token_file)}}],
+        "contexts": [{"name": IN_CLUSTER, "context": {"cluster": IN_CLUSTER,
+                                                      "user": IN_CLUSTER}}],
+    }
+
+
+def check_context(config: dict[str, Any], target: Target) -> str:
+    """The context to use; an unknown or missing one is an input error naming the choices."""
+    names = [c.get("name") for c in config["contexts"]]
+    wanted = target.context or config["current-context"]
+    if not wanted:
+        raise InputError(f"kubeconfig {target.describe()} has no current-context; pass --context "
+                         f"(contexts: {', '.join(map(str, names)) or 'none'})")
+    if wanted not in names:
+        raise InputError(f"context {wanted!r} not found in kubeconfig {target.describe()} "
+                         f"(contexts: {', '.join(map(str, names)) or 'none'})")
+    return str(wanted)
+
+
+def only_context(config: dict[str, Any], context: str) -> dict[str, Any]:
+    """``config`` cut down to ``context``, its cluster and its user, ``context`` made current:
+    what a tool taking one file needs, and no other credential."""
+    entry = next(c for c in config["contexts"] if c.get("name") == context)
+    body = entry.get("context") or {}
+    return {
+        "apiVersion": "v1", "kind": "Config", "current-context": context,
+        "clusters": [c for c in config["clusters"] if c.get("name") == body.get("cluster")],
+        "users": [u for u in config["users"] if u.get("name") == body.get("user")],
+        "contexts": [entry],
+    }
+
+
+__all__ = ["IN_CLUSTER", "SERVICE_ACCOUNT_DIR", "InCluster", "Target", "check_context",
+           "in_cluster", "merged", "only_context", "resolve"]

@@ -254,11 +254,19 @@ def create_nodes(client: ApiClient, count: int) -> list[str]:
     return names
 
 
+NOT_READY_TAINTS = frozenset({"node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"})
+
+
 def nodes_ready(client: ApiClient, names: list[str]) -> bool:
+    """Ready, and the node lifecycle controller has lifted its not-ready taint: until then no
+    pod of the suite can be scheduled there, although the node already reports Ready."""
     for name in names:
-        item = client.get_or_none(f"/api/v1/nodes/{name}")
-        conditions = (item or {}).get("status", {}).get("conditions") or []
+        item = client.get_or_none(f"/api/v1/nodes/{name}") or {}
+        conditions = item.get("status", {}).get("conditions") or []
         if not any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions):
+            return False
+        taints = item.get("spec", {}).get("taints") or []
+        if any(t.get("key") in NOT_READY_TAINTS for t in taints):
             return False
     return True
 

@@ -583,6 +583,10 @@ def test_namespace_lifecycle(kube: Kube, run_id: str) -> None:
         core.delete_namespace(name)
         phase = core.read_namespace(name).status.phase
         assert phase == "Terminating", f"a deleted namespace is {phase}, not Terminating"
+        # The namespace controller takes a deletion up after its 5 s grace period and records
+        # its deletion conditions on the first pass; none for 30 s means none is running.
+        wait_for(f"the namespace controller to take up the deletion of {name}",
+                 lambda: _deletion_taken_up(core, name), 30)
         wait_for(f"namespace {name} to be finalised and removed",
                  lambda: gone(lambda: core.read_namespace(name)), 60)
         core.create_namespace(namespace)
@@ -595,6 +599,16 @@ def test_namespace_lifecycle(kube: Kube, run_id: str) -> None:
         except client.ApiException as exc:
             if exc.status != 404:
                 raise
+
+
+def _deletion_taken_up(core: Any, name: str) -> bool:
+    try:
+        namespace = core.read_namespace(name)
+    except client.ApiException as exc:
+        if exc.status == 404:
+            return True
+        raise
+    return bool(namespace.status and namespace.status.conditions)
 
 
 @standard_base(

@@ -192,6 +192,10 @@ def test_statefulset_ordering(kube: Kube, kv_namespace: str) -> None:
             "spec": {"replicas": 3, "serviceName": "ordered", "podManagementPolicy": "OrderedReady",
                      "selector": {"matchLabels": labels}, "template": b.template(labels)},
         })
+        # The controller records the generation it saw at once; without one the pod watch
+        # below would only end at its own deadline (the watch keeps the events meanwhile).
+        wait_for("the StatefulSet controller to observe the StatefulSet",
+                 lambda: _statefulset_observed(kube, kv_namespace, "web"), 30)
         ready: set[str] = set()
         created: list[str] = []
         while len(ready) < 3:
@@ -218,6 +222,12 @@ def test_statefulset_ordering(kube: Kube, kv_namespace: str) -> None:
             if event["type"] == "DELETED":
                 deleted.append(event["object"]["metadata"]["name"])
         assert deleted == ["web-2", "web-1"], f"scale-down deleted in the order {deleted}"
+
+
+def _statefulset_observed(kube: Kube, namespace: str, name: str) -> bool:
+    stateful_set = kube.apps.read_namespaced_stateful_set(name, namespace)
+    observed = (stateful_set.status.observed_generation or 0) if stateful_set.status else 0
+    return bool(observed >= stateful_set.metadata.generation)
 
 
 @standard_base(

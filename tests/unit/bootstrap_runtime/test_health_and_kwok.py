@@ -52,3 +52,32 @@ def test_fixture_config_frees_kubeadms_ports(tmp_path: Path) -> None:
     fixed.write_text("apiVersion: kubeadm.k8s.io/v1beta4\nkind: InitConfiguration\n"
                      "localAPIEndpoint: {bindPort: 7443}\n")
     assert free_port_config(str(fixed)).endpoint.bind_port == 7443
+
+
+class _Nodes:
+    """Our ``ApiClient`` boundary, answering Node reads from a dict."""
+
+    def __init__(self, nodes: dict[str, dict[str, object]]) -> None:
+        self.nodes = nodes
+
+    def get_or_none(self, path: str) -> dict[str, object] | None:
+        return self.nodes.get(path.rsplit("/", 1)[1])
+
+
+def _node(ready: str, *taints: str) -> dict[str, object]:
+    return {"spec": {"taints": [{"key": key, "effect": "NoSchedule"} for key in taints]},
+            "status": {"conditions": [{"type": "Ready", "status": ready}]}}
+
+
+@pytest.mark.parametrize(("node", "ready"), [
+    (_node("True"), True),
+    (_node("False"), False),
+    (_node("True", "node.kubernetes.io/not-ready"), False),
+    (_node("True", "node.kubernetes.io/unreachable"), False),
+    (_node("True", "example.com/dedicated"), True),
+])
+def test_simulated_nodes_are_up_once_ready_and_untainted(node: dict[str, object],
+                                                         ready: bool) -> None:
+    client = _Nodes({"kwok-node-0": node, "kwok-node-1": _node("True")})
+    assert kwok.nodes_ready(client, ["kwok-node-0", "kwok-node-1"]) is ready  # type: ignore[arg-type]
+    assert not kwok.nodes_ready(client, ["kwok-node-2"])  # type: ignore[arg-type]

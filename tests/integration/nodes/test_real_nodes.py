@@ -160,6 +160,8 @@ def test_service_by_dns_name_through_kube_proxy_and_coredns(two_nodes: Joined,
                                 k8s.V1ServicePort(port=80, target_port=8080)]))
     core.create_namespaced_service(NS, service)
     eventually("kvn-server-0 Running", lambda: _running_ip(core, "kvn-server-0"))
+    eventually("the Service's endpoint ready", lambda: _endpoint_ready(core, "kvn-server-0"))
+    time.sleep(KUBE_PROXY_SYNC_S)
     url = "http://kvn-server-0.default.svc.cluster.local/hostname"
     name = "kvn-dns-client"
     core.create_namespaced_pod(NS, _pod(name, two_nodes.nodes[1].name,
@@ -169,6 +171,19 @@ def test_service_by_dns_name_through_kube_proxy_and_coredns(two_nodes: Joined,
     logs = core.read_namespaced_pod_log(name, NS)
     assert _phase(core, name) == "Succeeded", logs
     assert logs.strip() == "kvn-server-0"
+
+
+KUBE_PROXY_SYNC_S = 2.0
+"""kube-proxy writes a Service's rules a moment after its endpoints are ready (its minimum sync
+period is 1 s); a client started before that connects to an address with no rule yet."""
+
+
+def _endpoint_ready(core: Any, name: str) -> bool:
+    try:
+        endpoints = core.read_namespaced_endpoints(name, NS)
+    except ApiException:
+        return False
+    return any(subset.addresses for subset in endpoints.subsets or [])
 
 
 def _ready_pods(core: Any, selector: str) -> int:

@@ -27,6 +27,8 @@ CRIO_CONFIG_DIR = "/etc/crio/crio.conf.d"
 KUBEADM_DEFAULT_CGROUP_DRIVER = "systemd"
 CGROUP_DRIVER_FROM_CRI = "1.34.0-0"
 RESOLVED_UPSTREAM = "/run/systemd/resolve/resolv.conf"
+SYSTEMD_BOOTED = "/run/systemd/system"
+"""systemd's own test for "booted with systemd" (``sd_booted``)."""
 TIME_ERROR = 5
 INOTIFY_MIN = {"fs.inotify.max_user_instances": 512, "fs.inotify.max_user_watches": 524288}
 PID_MAX_MIN = 32768
@@ -108,35 +110,51 @@ def runtime_cgroup_driver(ctx: NodeContext) -> tuple[str, str, bool]:
 
 def judge_cgroup_driver(
     kubelet: str, kubelet_source: str, runtime: str, runtime_source: str, from_cri: bool,
-    kubelet_version: Version | None,
+    kubelet_version: Version | None, systemd_booted: bool | None = None,
 ) -> Finding:
+    """``systemd_booted`` is None where it cannot be known (a mounted root, not booted)."""
     details = {"kubelet": kubelet, "kubelet_source": kubelet_source, "runtime": runtime,
                "runtime_source": runtime_source}
     if not runtime:
         return unknown("the container runtime's cgroup driver: no runtime config found",
                        "install the runtime before checking", **details)
     follows_cri = kubelet_version is not None and kubelet_version.at_least(CGROUP_DRIVER_FROM_CRI)
-    if from_cri and follows_cri:
-        return passed(f"the kubelet takes the cgroup driver ({runtime}) from the runtime over CRI",
-                      **details)
-    if kubelet != runtime:
-        return warned(
-            f"the kubelet's cgroup driver ({kubelet}, {kubelet_source}) differs from the "
-            f"runtime's ({runtime}, {runtime_source}); pods will fail to start",
-            "use systemd for both: SystemdCgroup = true in containerd's runc options, and "
-            "cgroupDriver: systemd in the KubeletConfiguration", **details)
-    return passed(f"the kubelet and the runtime both use {runtime}", **details)
+    if (from_cri and follows_cri) or kubelet == runtime:
+        if runtime == "systemd" and systemd_booted is False:
+            return without_systemd(details)
+        if from_cri and follows_cri:
+            return passed(f"the kubelet takes the cgroup driver ({runtime}) from the runtime "
+                          "over CRI", **details)
+        return passed(f"the kubelet and the runtime both use {runtime}", **details)
+    return warned(
+        f"the kubelet's cgroup driver ({kubelet}, {kubelet_source}) differs from the "
+        f"runtime's ({runtime}, {runtime_source}); pods will fail to start",
+        "use systemd for both: SystemdCgroup = true in containerd's runc options, and "
+        "cgroupDriver: systemd in the KubeletConfiguration", **details)
+
+
+def without_systemd(details: dict[str, str]) -> Finding:
+    """The systemd driver asks systemd for every cgroup: without it, the kubelet exits at start
+    (seen with v1.37.2 and containerd 2.2.9: its cgroup root "has some missing paths")."""
+    return warned(
+        f"the kubelet would use the systemd cgroup driver ({details['runtime_source']}), but "
+        f"systemd is not running on this host ({SYSTEMD_BOOTED} is missing): the kubelet "
+        "will not start",
+        "use cgroupfs on a host without systemd: SystemdCgroup = false in containerd's runc "
+        "options (the kubelet takes the runtime's driver over CRI)", **details)
 
 
 @REGISTRY.check("CgroupDriver", severity=Severity.WARNING, origin="beyond")
 def cgroup_driver(ctx: NodeContext) -> Finding:
     """**beyond**: the kubelet's ``cgroupDriver`` agrees with the runtime's (containerd's
-    ``SystemdCgroup``, CRI-O's ``cgroup_manager``, or the runtime's CRI answer)."""
+    ``SystemdCgroup``, CRI-O's ``cgroup_manager``, or the runtime's CRI answer), and systemd
+    runs where that driver is systemd."""
     text = ctx.host.read_text(KUBELET_CONFIG) if ctx.host.exists(KUBELET_CONFIG) else None
     kubelet, kubelet_source = kubelet_cgroup_driver(text)
     runtime, runtime_source, from_cri = runtime_cgroup_driver(ctx)
+    booted = ctx.host.is_dir(SYSTEMD_BOOTED) if ctx.host.is_live else None
     return judge_cgroup_driver(kubelet, kubelet_source, runtime, runtime_source, from_cri,
-                               ctx.effective_kubelet_version)
+                               ctx.effective_kubelet_version, booted)
 
 
 # DefaultRoute --------------------------------------------------------------------------------

@@ -94,7 +94,9 @@ def test_ready_runtime(fake_runtime: tuple[str, Runtime], run_live: Run) -> None
     assert result.details["runtime"] == "containerd" and result.details["version"] == "v2.1.4"
     version = run_live("ContainerRuntimeVersion", cri_socket=socket)
     assert version.status is Status.PASS and version.details["cgroup_driver"] == "systemd"
-    assert run_live("CgroupDriver", cri_socket=socket).status is Status.PASS
+    booted = Path("/run/systemd/system").is_dir()  # the systemd driver needs systemd running
+    assert run_live("CgroupDriver", cri_socket=socket).status is (
+        Status.PASS if booted else Status.WARN)
 
 
 def test_runtime_not_ready(fake_runtime: tuple[str, Runtime], run_live: Run) -> None:

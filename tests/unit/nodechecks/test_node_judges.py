@@ -160,6 +160,15 @@ def test_cgroup_driver() -> None:
         Status.PASS)  # the kubelet takes the runtime's driver over CRI
     assert bh.judge_cgroup_driver("systemd", "k", "", "", False, kubelet).message.startswith(
         "cannot determine")
+    # the systemd driver where systemd does not run: the kubelet exits at start
+    lone = bh.judge_cgroup_driver("cgroupfs", "k", "systemd", "c", True, kubelet, False)
+    assert lone.status is Status.WARN and "systemd is not running" in lone.message
+    assert bh.judge_cgroup_driver("systemd", "k", "systemd", "c", False, kubelet,
+                                  False).status is Status.WARN
+    assert bh.judge_cgroup_driver("cgroupfs", "k", "systemd", "c", True, kubelet,
+                                  True).status is Status.PASS
+    assert bh.judge_cgroup_driver("systemd", "k", "cgroupfs", "c", True, kubelet,
+                                  False).status is Status.PASS  # cgroupfs needs no systemd
 
 
 def test_default_route() -> None:

@@ -1,0 +1,243 @@
+"""Breaking one real node of a cluster of ours on purpose, and mending it again (test side).
+
+A node's files are its own (``<state>/nodes/<node>/``, see ``layout``), so a fault is an edit of
+one of them, and where the program reads that file only at start, a restart of that one process:
+stopped by its recorded pid, started again with exactly the argv and environment it ran with, in
+the node's network namespace (and, for containerd, back in the node's cgroup, so teardown still
+finds its shims and containers). The new pid replaces the old one in ``nodes.json`` at once, so
+a teardown at any later point stops what is really running and nothing is left behind.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psutil
+import yaml
+from pyroute2 import IPRoute
+
+from bootstrap.runtime.nodes import cgroups, network, procs, record
+from bootstrap.runtime.nodes.layout import NodeLayout
+from bootstrap.runtime.nodes.lifecycle import Target, state_of
+from bootstrap.runtime.nodes.record import NodeEntry
+from bootstrap.runtime.state import StateDir
+
+START_TIMEOUT = 30.0
+NSENTER = "nsenter"
+
+
+def entry_of(target: Target, node: str) -> NodeEntry:
+    found = record.load(state_of(target))
+    entries = {n.name: n for n in (found.nodes if found else [])}
+    if node not in entries:
+        raise LookupError(f"no real node {node!r} in {state_of(target).root}")
+    return entries[node]
+
+
+def layout_of(target: Target, node: str) -> NodeLayout:
+    return NodeLayout.under(state_of(target).root, node)
+
+
+def workers(target: Target) -> list[str]:
+    found = record.load(state_of(target))
+    return [n.name for n in (found.nodes if found else []) if not n.control_plane]
+
+
+# Files -----------------------------------------------------------------------------------------
+
+
+@contextmanager
+def without_cni_conf(target: Target, node: str) -> Iterator[list[Path]]:
+    """The node's CNI conf dir emptied (as on a node no network add-on was installed on), and
+    its files written back in place after: containerd watches the dir and reloads on a write."""
+    conf_dir = layout_of(target, node).cni_conf_dir
+    saved = {path: path.read_bytes() for path in sorted(conf_dir.iterdir()) if path.is_file()}
+    for path in saved:
+        path.unlink()
+    try:
+        yield list(saved)
+    finally:
+        for path, content in saved.items():
+            path.write_bytes(content)
+
+
+def touch_cni_conf(target: Target, node: str) -> None:
+    """Rewrite the conf files as they are: one more write event for containerd's watcher."""
+    for path in sorted(layout_of(target, node).cni_conf_dir.iterdir()):
+        if path.is_file():
+            path.write_bytes(path.read_bytes())
+
+
+@contextmanager
+def edited(path: Path, change: Callable[[str], str]) -> Iterator[str]:
+    """``path`` rewritten by ``change`` (its mode kept), and its old bytes put back after."""
+    old = path.read_bytes()
+    new = change(old.decode())
+    if new == old.decode():
+        raise AssertionError(f"the edit of {path} changed nothing")
+    path.write_text(new)
+    try:
+        yield new
+    finally:
+        path.write_bytes(old)
+
+
+def yaml_change(apply: Callable[[dict[str, Any]], None]) -> Callable[[str], str]:
+    def change(text: str) -> str:
+        document = yaml.safe_load(text)
+        apply(document)
+        return str(yaml.safe_dump(document, sort_keys=True))
+
+    return change
+
+
+def anonymous_kubelet(config: dict[str, Any]) -> None:
+    """What a hand-written KubeletConfiguration that forgot kubeadm's defaults gives: anyone may
+    call the kubelet's API, and is allowed everything."""
+    config.setdefault("authentication", {}).setdefault("anonymous", {})["enabled"] = True
+    config.setdefault("authorization", {})["mode"] = "AlwaysAllow"
+    config["authorization"].pop("webhook", None)
+
+
+def systemd_cgroup(text: str) -> str:
+    """containerd's runc runtime switched to the systemd cgroup driver."""
+    return text.replace("SystemdCgroup = false", "SystemdCgroup = true")
+
+
+# Routes ----------------------------------------------------------------------------------------
+
+
+@contextmanager
+def without_pod_route(target: Target, node: str) -> Iterator[str]:
+    """The hub's route to the node's pod CIDR deleted (as a node whose pod network route was
+    never programmed), added back after: pods elsewhere cannot reach the node's pods."""
+    found = record.load(state_of(target))
+    assert found is not None, "no nodes record"
+    entry = entry_of(target, node)
+    link = found.plan.node_link(entry.index)
+    with IPRoute(netns=found.plan.hub_netns) as hub:
+        hub.route("del", dst=entry.pod_cidr, gateway=str(link.far))
+    try:
+        yield entry.pod_cidr
+    finally:
+        with IPRoute(netns=found.plan.hub_netns) as hub:
+            hub.route("add", dst=entry.pod_cidr, gateway=str(link.far))
+
+
+# Processes -------------------------------------------------------------------------------------
+
+
+def recorded(target: Target, node: str, component: str) -> procs.NodeProcess:
+    found = [p for p in entry_of(target, node).processes if p.component == component]
+    if not found:
+        raise LookupError(f"{node} records no {component}")
+    return found[-1]
+
+
+def _replace_record(state: StateDir, node: str, old: procs.NodeProcess,
+                    new: procs.NodeProcess | None) -> None:
+    with state.locked():
+        found = record.load(state)
+        assert found is not None, f"{state.root}: the nodes record went away"
+        for entry in found.nodes:
+            if entry.name == node:
+                entry.processes = [p for p in entry.processes if p != old]
+                entry.processes += [new] if new is not None else []
+        state.write_json(record.NODES_RECORD, found.as_dict())
+
+
+@dataclass(frozen=True)
+class Command:
+    """How a node's process was started: enough to start it again after it has gone."""
+
+    node: str
+    component: str
+    argv: tuple[str, ...]
+    env: dict[str, str]
+    log: Path
+
+
+def command_of(target: Target, node: str, component: str) -> Command:
+    """The running process's argv (after ``nsenter``'s exec) and environment."""
+    proc = recorded(target, node, component)
+    running = procs.handle(proc)
+    if running is None:
+        raise AssertionError(f"{node}/{component} (pid {proc.pid}) is not running")
+    return Command(node, component, tuple(running.cmdline()), dict(running.environ()),
+                   Path(proc.log))
+
+
+def stop(target: Target, node: str, component: str) -> None:
+    """Stop the node's ``component`` by its recorded pid (it stays in the record, gone)."""
+    left = procs.stop([recorded(target, node, component)])
+    assert not left, f"{node}/{component} would not stop"
+
+
+def start(target: Target, command: Command) -> procs.NodeProcess:
+    """``command`` started again in the node's network namespace, recorded in place of the old
+    process; containerd also back in the node's cgroup, and waited for until it listens."""
+    state, entry = state_of(target), entry_of(target, command.node)
+    old = recorded(target, command.node, command.component)
+    assert not procs.alive(old), f"{command.node}/{command.component} is still running"
+    nsenter = shutil.which(NSENTER, path="/usr/bin:/bin:/usr/sbin:/sbin")
+    assert nsenter, "nsenter not found"
+    layout = layout_of(target, command.node)
+    if command.component == "containerd":
+        layout.socket.unlink(missing_ok=True)
+    argv = [nsenter, f"--net={network.netns_path(entry.netns)}", "--", *command.argv]
+    new = procs.spawn(command.node, command.component, argv, command.log, command.env)
+    _replace_record(state, command.node, old, new)
+    if command.component == "containerd":
+        cgroups.enter(entry.cgroup_root, new.pid)
+        _wait_for(layout.socket.exists, new, f"{command.node}'s containerd socket")
+    return new
+
+
+def restart(target: Target, node: str, component: str) -> procs.NodeProcess:
+    """Stop the node's ``component`` and start it again exactly as it ran: it reads its
+    configuration files afresh."""
+    command = command_of(target, node, component)
+    stop(target, node, component)
+    return start(target, command)
+
+
+def _wait_for(done: Callable[[], bool], proc: procs.NodeProcess, what: str) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while not done():
+        if not procs.alive(proc):
+            raise AssertionError(f"{proc.node}/{proc.component} exited; see {proc.log}")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.1)
+
+
+def exited_within(proc: procs.NodeProcess, seconds: float) -> bool:
+    """Whether the restarted process died on its own within ``seconds`` (a kubelet that
+    refuses its configuration exits at start)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if procs.handle(proc) is None:
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def log_tail(proc: procs.NodeProcess, lines: int = 20) -> str:
+    try:
+        return "\n".join(Path(proc.log).read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""
+
+
+def is_running(proc: procs.NodeProcess) -> bool:
+    try:
+        found = procs.handle(proc)
+        return found is not None and found.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False

@@ -206,13 +206,20 @@ def test_kubelet_allows_anonymous(broken: ClusterHandle, tmp_path: Path) -> None
         _wait_node(broken, node, ready=True, timeout=60)
 
 
-def _configz(handle: ClusterHandle, node: str) -> dict[str, Any]:
-    """The running kubelet's configuration, read through the API server's node proxy."""
-    api = handle.api_client()
+def _configz(handle: ClusterHandle, node: str, timeout: float = 30.0) -> dict[str, Any]:
+    """The running kubelet's configuration, read through the API server's node proxy once the
+    restarted kubelet listens."""
+    api, deadline = handle.api_client(), time.monotonic() + timeout
     try:
-        raw = k8s.CoreV1Api(api).connect_get_node_proxy_with_path(
-            node, "configz", _preload_content=False)
-        return dict(json.loads(raw.data)["kubeletconfig"])
+        while True:
+            try:
+                raw = k8s.CoreV1Api(api).connect_get_node_proxy_with_path(
+                    node, "configz", _preload_content=False)
+                return dict(json.loads(raw.data)["kubeletconfig"])
+            except k8s.ApiException as error:
+                if error.status != 503 or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)
     finally:
         api.close()
 
@@ -233,12 +240,12 @@ def test_cgroup_driver_mismatch(broken: ClusterHandle, tmp_path: Path) -> None:
             assert faults.exited_within(started, 30), f"{node}'s kubelet kept running"
             said = Path(started.log).read_text(errors="replace")
             assert 'received from the CRI runtime" cgroupDriver="systemd"' in said
-            _node_tier_row(layout.socket, tmp_path)
             message = _wait_node(broken, node, ready=False, timeout=NODE_MONITOR_GRACE)
             assert "stopped posting" in message, message
             _judge(broken, "a cgroup-driver mismatch (containerd `SystemdCgroup = true`, the "
                    "kubelet `cgroupfs`, no systemd on the host)",
                    ["apps/daemonset-placement"], ["node/exec"], tmp_path)
+            _node_tier_row(layout.socket, tmp_path)
     finally:
         faults.restart(broken, node, "containerd")
         faults.stop(broken, node, "kubelet")
@@ -259,7 +266,8 @@ def _node_tier_row(socket: Path, out: Path) -> None:
                           cwd=REPO, capture_output=True, text=True, timeout=180, check=False)
     checks = {c["id"]: c for c in json.loads(done.stdout)["checks"]}
     driver, cri = checks["CgroupDriver"], checks["CRI"]
-    fault = "the same mismatch, `kubeadm-verify node` against that containerd's socket"
+    fault = ("the same mismatch seen by the node tier (`kubeadm-verify node` with that "
+             "containerd's socket as `criSocket`)")
     ROWS.append(f"| {fault} | `CgroupDriver` {driver['status']} (a warning check) | "
                 f"`CRI` {cri['status']} |")
     NOTES.append(f"- {fault}: `CgroupDriver`: {_first_line(driver['message'])}")

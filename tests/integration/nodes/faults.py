@@ -20,8 +20,10 @@ from typing import Any
 
 import psutil
 import yaml
+from kubernetes import client as k8s
 from pyroute2 import IPRoute
 
+from bootstrap.runtime.handle import ClusterHandle
 from bootstrap.runtime.nodes import cgroups, network, procs, record
 from bootstrap.runtime.nodes.layout import NodeLayout
 from bootstrap.runtime.nodes.lifecycle import Target, state_of
@@ -105,6 +107,11 @@ def anonymous_kubelet(config: dict[str, Any]) -> None:
     config["authorization"].pop("webhook", None)
 
 
+def systemd_kubelet(config: dict[str, Any]) -> None:
+    """The kubelet's own cgroup driver set to systemd (kubeadm's default for the kubelet)."""
+    config["cgroupDriver"] = "systemd"
+
+
 def systemd_cgroup(text: str) -> str:
     """containerd's runc runtime switched to the systemd cgroup driver."""
     return text.replace("SystemdCgroup = false", "SystemdCgroup = true")
@@ -128,6 +135,41 @@ def without_pod_route(target: Target, node: str) -> Iterator[str]:
     finally:
         with IPRoute(netns=found.plan.hub_netns) as hub:
             hub.route("add", dst=entry.pod_cidr, gateway=str(link.far))
+
+
+# The Node as the API shows it ------------------------------------------------------------------
+
+
+def ready_state(handle: ClusterHandle, node: str) -> tuple[str, str, list[str]]:
+    """The node's Ready status and message, and its taints' keys."""
+    api = handle.api_client()
+    try:
+        found = k8s.CoreV1Api(api).read_node(node)
+    finally:
+        api.close()
+    ready = next((c for c in found.status.conditions or [] if c.type == "Ready"), None)
+    taints = [t.key for t in found.spec.taints or []]
+    return (ready.status, ready.message or "", taints) if ready else ("", "", taints)
+
+
+def wait_node(handle: ClusterHandle, node: str, ready: bool, timeout: float,
+              nudge: Callable[[], None] | None = None) -> str:
+    """Wait until ``node`` is Ready (and untainted) or not; its Ready message. ``nudge`` is
+    called once half-way, for a fault whose undoing the node may have missed."""
+    deadline, half = time.monotonic() + timeout, time.monotonic() + timeout / 2
+    while True:
+        status, message, taints = ready_state(handle, node)
+        if ready and status == "True" and not any("not-ready" in t or "unreachable" in t
+                                                  for t in taints):
+            return message
+        if not ready and status not in ("True", ""):
+            return message
+        assert time.monotonic() < deadline, (
+            f"{node} still Ready={status} ({message}; taints {taints}) after {timeout:.0f}s")
+        if nudge is not None and time.monotonic() > half:
+            nudge()
+            nudge = None
+        time.sleep(1)
 
 
 # Processes -------------------------------------------------------------------------------------

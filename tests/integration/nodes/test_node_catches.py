@@ -66,8 +66,9 @@ def _judge(handle: ClusterHandle, fault: str, expect_fail: list[str], expect_pas
     if missing:
         pytest.skip(f"the Standard Base in this tree has no {missing}: no row for {fault}")
     status = {t: got[t]["status"] for t in got}
-    ROWS.append(f"| {fault} | " + ", ".join(f"`{t}` {status[t]}" for t in expect_fail)
-                + " | " + ", ".join(f"`{t}` {status[t]}" for t in expect_pass) + " |")
+    failing = ", ".join(f"`{t}` {status[t]}" for t in expect_fail) or "none: nothing breaks"
+    passing = ", ".join(f"`{t}` {status[t]}" for t in expect_pass)
+    ROWS.append(f"| {fault} | {failing} | {passing} |")
     for t in expect_fail:
         NOTES.append(f"- {fault}: `{t}`: {_first_line(got[t]['message'])}")
     assert all(status[t] == "fail" for t in expect_fail), status
@@ -87,38 +88,6 @@ def _catch(handle: ClusterHandle, fault: str, break_it: Callable[[Any], None],
     finally:
         api.close()
     _judge(handle, fault, expect_fail, expect_pass, out)
-
-
-def _ready(handle: ClusterHandle, node: str) -> tuple[str, str, list[str]]:
-    """The node's Ready status and message, and its taints' keys."""
-    api = handle.api_client()
-    try:
-        found = k8s.CoreV1Api(api).read_node(node)
-    finally:
-        api.close()
-    ready = next((c for c in found.status.conditions or [] if c.type == "Ready"), None)
-    taints = [t.key for t in found.spec.taints or []]
-    return (ready.status, ready.message or "", taints) if ready else ("", "", taints)
-
-
-def _wait_node(handle: ClusterHandle, node: str, ready: bool, timeout: float,
-               nudge: Callable[[], None] | None = None) -> str:
-    """Wait until ``node`` is Ready (and untainted) or not; its Ready message. ``nudge`` is
-    called once half-way, for a fault whose undoing the node may have missed."""
-    deadline, half = time.monotonic() + timeout, time.monotonic() + timeout / 2
-    while True:
-        status, message, taints = _ready(handle, node)
-        if ready and status == "True" and not any("not-ready" in t or "unreachable" in t
-                                                  for t in taints):
-            return message
-        if not ready and status not in ("True", ""):
-            return message
-        assert time.monotonic() < deadline, (
-            f"{node} still Ready={status} ({message}; taints {taints}) after {timeout:.0f}s")
-        if nudge is not None and time.monotonic() > half:
-            nudge()
-            nudge = None
-        time.sleep(1)
 
 
 def _no_dns_endpoints(api: Any) -> None:
@@ -168,11 +137,11 @@ def test_node_without_cni_config(broken: ClusterHandle, tmp_path: Path) -> None:
     node = faults.workers(broken)[0]
     with faults.without_cni_conf(broken, node) as removed:
         assert removed, f"{node} had no CNI config to remove"
-        message = _wait_node(broken, node, ready=False, timeout=60)
+        message = faults.wait_node(broken, node, ready=False, timeout=60)
         assert "NetworkReady=false" in message, message
         _judge(broken, "a node without a CNI config (its conf dir emptied)",
                ["apps/daemonset-placement"], ["node/exec"], tmp_path)
-    _wait_node(broken, node, ready=True, timeout=60,
+    faults.wait_node(broken, node, ready=True, timeout=60,
                nudge=lambda: faults.touch_cni_conf(broken, node))
 
 
@@ -193,7 +162,7 @@ def test_kubelet_allows_anonymous(broken: ClusterHandle, tmp_path: Path) -> None
     try:
         with faults.edited(config, faults.yaml_change(faults.anonymous_kubelet)):
             faults.restart(broken, node, "kubelet")
-            _wait_node(broken, node, ready=True, timeout=60)
+            faults.wait_node(broken, node, ready=True, timeout=60)
             running = _configz(broken, node)
             assert running["authentication"]["anonymous"]["enabled"] is True, running
             assert running["authorization"]["mode"] == "AlwaysAllow", running
@@ -203,7 +172,7 @@ def test_kubelet_allows_anonymous(broken: ClusterHandle, tmp_path: Path) -> None
                     "node/kubelet-api-refuses-unauthorised"], ["node/exec"], tmp_path)
     finally:
         faults.restart(broken, node, "kubelet")
-        _wait_node(broken, node, ready=True, timeout=60)
+        faults.wait_node(broken, node, ready=True, timeout=60)
 
 
 def _configz(handle: ClusterHandle, node: str, timeout: float = 30.0) -> dict[str, Any]:
@@ -240,7 +209,7 @@ def test_cgroup_driver_mismatch(broken: ClusterHandle, tmp_path: Path) -> None:
             assert faults.exited_within(started, 30), f"{node}'s kubelet kept running"
             said = Path(started.log).read_text(errors="replace")
             assert 'received from the CRI runtime" cgroupDriver="systemd"' in said
-            message = _wait_node(broken, node, ready=False, timeout=NODE_MONITOR_GRACE)
+            message = faults.wait_node(broken, node, ready=False, timeout=NODE_MONITOR_GRACE)
             assert "stopped posting" in message, message
             _judge(broken, "a cgroup-driver mismatch (containerd `SystemdCgroup = true`, the "
                    "kubelet `cgroupfs`, no systemd on the host)",
@@ -250,7 +219,28 @@ def test_cgroup_driver_mismatch(broken: ClusterHandle, tmp_path: Path) -> None:
         faults.restart(broken, node, "containerd")
         faults.stop(broken, node, "kubelet")
         faults.start(broken, kubelet)
-        _wait_node(broken, node, ready=True, timeout=NODE_MONITOR_GRACE)
+        faults.wait_node(broken, node, ready=True, timeout=NODE_MONITOR_GRACE)
+
+
+def test_kubelet_cgroup_driver_is_overridden(broken: ClusterHandle, tmp_path: Path) -> None:
+    """The other way round, the classic mismatch: the kubelet's own ``cgroupDriver: systemd``
+    against containerd's cgroupfs. The v1.37 kubelet takes the runtime's driver over CRI, so
+    nothing breaks and nothing may fail."""
+    node = faults.workers(broken)[0]
+    config = faults.layout_of(broken, node).kubelet_config
+    try:
+        with faults.edited(config, faults.yaml_change(faults.systemd_kubelet)):
+            started = faults.restart(broken, node, "kubelet")
+            assert not faults.exited_within(started, 15), faults.log_tail(started)
+            said = Path(started.log).read_text(errors="replace")
+            assert 'received from the CRI runtime" cgroupDriver="cgroupfs"' in said
+            faults.wait_node(broken, node, ready=True, timeout=60)
+            _judge(broken, "the kubelet's own `cgroupDriver: systemd` against containerd's "
+                   "cgroupfs (the kubelet follows the runtime over CRI)", [],
+                   ["apps/daemonset-placement", "node/exec"], tmp_path)
+    finally:
+        faults.restart(broken, node, "kubelet")
+        faults.wait_node(broken, node, ready=True, timeout=60)
 
 
 def _node_tier_row(socket: Path, out: Path) -> None:

@@ -10,6 +10,7 @@ a teardown at any later point stops what is really running and nothing is left b
 
 from __future__ import annotations
 
+import json
 import shutil
 import time
 from collections.abc import Callable, Iterator
@@ -112,6 +113,13 @@ def systemd_kubelet(config: dict[str, Any]) -> None:
     config["cgroupDriver"] = "systemd"
 
 
+def cluster_dns(address: str) -> Callable[[dict[str, Any]], None]:
+    def change(config: dict[str, Any]) -> None:
+        config["clusterDNS"] = [address]
+
+    return change
+
+
 def systemd_cgroup(text: str) -> str:
     """containerd's runc runtime switched to the systemd cgroup driver."""
     return text.replace("SystemdCgroup = false", "SystemdCgroup = true")
@@ -170,6 +178,24 @@ def wait_node(handle: ClusterHandle, node: str, ready: bool, timeout: float,
             nudge()
             nudge = None
         time.sleep(1)
+
+
+def configz(handle: ClusterHandle, node: str, timeout: float = 30.0) -> dict[str, Any]:
+    """The running kubelet's configuration, read through the API server's node proxy once the
+    restarted kubelet listens."""
+    api, deadline = handle.api_client(), time.monotonic() + timeout
+    try:
+        while True:
+            try:
+                raw = k8s.CoreV1Api(api).connect_get_node_proxy_with_path(
+                    node, "configz", _preload_content=False)
+                return dict(json.loads(raw.data)["kubeletconfig"])
+            except k8s.ApiException as error:
+                if error.status != 503 or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)
+    finally:
+        api.close()
 
 
 # Processes -------------------------------------------------------------------------------------

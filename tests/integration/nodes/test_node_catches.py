@@ -10,6 +10,7 @@ was hoped.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
 import subprocess
@@ -33,6 +34,8 @@ REPO = Path(__file__).resolve().parents[3]
 TABLE = REPO / "conformance" / "CATCHES-NODES.md"
 ROWS: list[str] = []
 NOTES: list[str] = []
+WRONG_DNS = "10.96.0.250"
+"""In the service subnet, and (barring a one-in-a-million allocation) no Service's address."""
 NODE_MONITOR_GRACE = 120.0
 """Long enough for the controller-manager to mark a silent node's status Unknown (its
 ``--node-monitor-grace-period`` is 50 s) and taint it."""
@@ -163,7 +166,7 @@ def test_kubelet_allows_anonymous(broken: ClusterHandle, tmp_path: Path) -> None
         with faults.edited(config, faults.yaml_change(faults.anonymous_kubelet)):
             faults.restart(broken, node, "kubelet")
             faults.wait_node(broken, node, ready=True, timeout=60)
-            running = _configz(broken, node)
+            running = faults.configz(broken, node)
             assert running["authentication"]["anonymous"]["enabled"] is True, running
             assert running["authorization"]["mode"] == "AlwaysAllow", running
             _judge(broken, "a kubelet allowing anonymous requests (authentication.anonymous."
@@ -175,22 +178,27 @@ def test_kubelet_allows_anonymous(broken: ClusterHandle, tmp_path: Path) -> None
         faults.wait_node(broken, node, ready=True, timeout=60)
 
 
-def _configz(handle: ClusterHandle, node: str, timeout: float = 30.0) -> dict[str, Any]:
-    """The running kubelet's configuration, read through the API server's node proxy once the
-    restarted kubelet listens."""
-    api, deadline = handle.api_client(), time.monotonic() + timeout
+def test_kubelets_with_a_wrong_cluster_dns(broken: ClusterHandle, tmp_path: Path) -> None:
+    """Every worker's kubelet hands its pods a nameserver no Service has (a ``clusterDNS`` left
+    behind when the service subnet changed): names do not resolve in pods, while the API and
+    the kubelets work."""
+    nodes = faults.workers(broken)
     try:
-        while True:
-            try:
-                raw = k8s.CoreV1Api(api).connect_get_node_proxy_with_path(
-                    node, "configz", _preload_content=False)
-                return dict(json.loads(raw.data)["kubeletconfig"])
-            except k8s.ApiException as error:
-                if error.status != 503 or time.monotonic() > deadline:
-                    raise
-                time.sleep(0.5)
+        with contextlib.ExitStack() as stack:
+            for node in nodes:
+                config = faults.layout_of(broken, node).kubelet_config
+                stack.enter_context(faults.edited(config, faults.yaml_change(
+                    faults.cluster_dns(WRONG_DNS))))
+                faults.restart(broken, node, "kubelet")
+            for node in nodes:
+                assert faults.configz(broken, node)["clusterDNS"] == [WRONG_DNS]
+            _judge(broken, f"kubelets with a wrong `clusterDNS` ({WRONG_DNS}, no Service's)",
+                   ["network/dns-resolution", "network/dns-pods"], ["node/exec"], tmp_path)
     finally:
-        api.close()
+        for node in nodes:
+            faults.restart(broken, node, "kubelet")
+        for node in nodes:
+            faults.wait_node(broken, node, ready=True, timeout=60)
 
 
 def test_cgroup_driver_mismatch(broken: ClusterHandle, tmp_path: Path) -> None:

@@ -169,3 +169,18 @@ def test_judge_sorts_refused_accepted_and_unchecked() -> None:
     assert verdict.unchecked == ["c: cannot be reached"]
     explained = judge([(a, 401)], frozenset({403}), {401: "no token review"})
     assert explained.accepted == ["a (10.0.0.1:10250) answered 401: no token review"]
+
+
+def test_unverifiable_kubelets_warn_and_never_pass_silently() -> None:
+    from conformance.standard_base.kubeletapi import Verdict
+    from conformance.standard_base.test_kubelet_api import _report
+    from kubeadm_verify.runner import WARNING_PROPERTY
+
+    recorded: list[tuple[str, object]] = []
+    _report(Verdict([], ["b: cannot be reached"], ["a 401"]), "anyone",
+            lambda key, value: recorded.append((key, value)))
+    assert recorded == [(WARNING_PROPERTY, "cannot determine for every kubelet (refused by a 401): "
+                         "b: cannot be reached")]
+    with pytest.raises(AssertionError, match="let anyone through: c answered 200"):
+        _report(Verdict(["c answered 200"], ["b: cannot"], []), "anyone",
+                lambda key, value: None)

@@ -19,13 +19,16 @@ address), while the connection goes to the Node's ``InternalIP``.
 from __future__ import annotations
 
 import ssl
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import urllib3
 
+from kubeadm_verify.runner import WARNING_PROPERTY
+
+Record = Callable[[str, object], None]
 TIMEOUT = urllib3.Timeout(connect=5.0, read=10.0)
 PROBE_PATH = "/healthz"
 """What an anchor is tried with: an anonymous request, its answer ignored (the handshake is the
@@ -156,3 +159,14 @@ def judge(answers: Sequence[tuple[Endpoint, int | str]], refusals: frozenset[int
             meaning = (explain or {}).get(answer, "")
             accepted.append(f"{endpoint} answered {answer}{': ' + meaning if meaning else ''}")
     return Verdict(accepted, unchecked, refused)
+
+
+def report(verdict: Verdict, who: str, record_property: Record) -> None:
+    """Fail on a kubelet that let ``who`` through; else warn, naming them, when some kubelets
+    could not be asked: a pass says every kubelet was asked and refused."""
+    assert not verdict.accepted, (
+        f"a kubelet let {who} through: {'; '.join(verdict.accepted)}")
+    if verdict.unchecked:
+        checked = f" (refused by {', '.join(verdict.refused)})" if verdict.refused else ""
+        record_property(WARNING_PROPERTY, f"cannot determine for every kubelet{checked}: "
+                        + "; ".join(verdict.unchecked))

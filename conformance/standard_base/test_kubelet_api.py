@@ -13,25 +13,22 @@ PYTEST_DONT_REWRITE: a failure says its assertion's own message and nothing else
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from conformance.standard_base.kube import Kube
 from conformance.standard_base.kubeletapi import (
     Anchor,
     Endpoint,
+    Record,
     Unverifiable,
-    Verdict,
     cluster_ca,
     endpoint_of,
     get,
     judge,
+    report,
 )
 from conformance.standard_base.marker import standard_base
 from conformance.standard_base.nodes import real_nodes
 from conformance.standard_base.servingcert import anchors
-from kubeadm_verify.runner import WARNING_PROPERTY
 
-Record = Callable[[str, object], None]
 PATH = "/pods"
 TOKEN_SECONDS = 600  # the shortest expiry the TokenRequest API grants
 
@@ -64,22 +61,13 @@ def _answer(endpoint: Endpoint, anchor: Anchor | str, bearer: str | None) -> int
         return str(exc)
 
 
-def _report(verdict: Verdict, who: str, record_property: Record) -> None:
-    assert not verdict.accepted, (
-        f"a kubelet let {who} through: {'; '.join(verdict.accepted)}")
-    if verdict.unchecked:
-        checked = f" (refused by {', '.join(verdict.refused)})" if verdict.refused else ""
-        record_property(WARNING_PROPERTY, f"cannot determine for every kubelet{checked}: "
-                        + "; ".join(verdict.unchecked))
-
-
 @standard_base(id="node/kubelet-api-refuses-anonymous", needs=["real-kubelet"], timeout=40)
 def test_kubelet_api_refuses_anonymous(kube: Kube, kv_namespace: str,
                                        record_property: Record) -> None:
     """Every real node's kubelet answers a request without credentials (``GET /pods`` on its
     own port) with 401, or 403 when anonymous requests are on but not authorised."""
     verdict = judge(_ask(kube, kv_namespace, None), frozenset({401, 403}))
-    _report(verdict, "an anonymous request", record_property)
+    report(verdict, "an anonymous request", record_property)
 
 
 @standard_base(id="node/kubelet-api-refuses-unauthorised", needs=["real-kubelet"], timeout=40)
@@ -96,4 +84,4 @@ def test_kubelet_api_refuses_unauthorised(kube: Kube, kv_namespace: str,
     explain = {401: "the kubelet did not authenticate a valid ServiceAccount token, so no "
                     "authorisation was asked (authentication.webhook.enabled is off?)"}
     verdict = judge(_ask(kube, kv_namespace, token), frozenset({403}), explain)
-    _report(verdict, f"ServiceAccount {kv_namespace}/{account}", record_property)
+    report(verdict, f"ServiceAccount {kv_namespace}/{account}", record_property)

@@ -23,12 +23,15 @@ from conformance.standard_base.kubeletapi import (
     Anchor,
     Endpoint,
     Unverifiable,
+    Verdict,
     cluster_ca,
     endpoint_of,
     get,
     judge,
+    report,
     verifies,
 )
+from kubeadm_verify.runner import WARNING_PROPERTY
 
 HOSTNAME = "kva-node-1"
 
@@ -172,15 +175,11 @@ def test_judge_sorts_refused_accepted_and_unchecked() -> None:
 
 
 def test_unverifiable_kubelets_warn_and_never_pass_silently() -> None:
-    from conformance.standard_base.kubeletapi import Verdict
-    from conformance.standard_base.test_kubelet_api import _report
-    from kubeadm_verify.runner import WARNING_PROPERTY
-
     recorded: list[tuple[str, object]] = []
-    _report(Verdict([], ["b: cannot be reached"], ["a 401"]), "anyone",
+    report(Verdict([], ["b: cannot be reached"], ["a 401"]), "anyone",
             lambda key, value: recorded.append((key, value)))
     assert recorded == [(WARNING_PROPERTY, "cannot determine for every kubelet (refused by a 401): "
                          "b: cannot be reached")]
     with pytest.raises(AssertionError, match="let anyone through: c answered 200"):
-        _report(Verdict(["c answered 200"], ["b: cannot"], []), "anyone",
+        report(Verdict(["c answered 200"], ["b: cannot"], []), "anyone",
                 lambda key, value: None)

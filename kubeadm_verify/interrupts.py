@@ -80,6 +80,45 @@ def uninterruptible() -> Iterator[None]:
 
 
 @contextlib.contextmanager
+def deferred(signals: tuple[signal.Signals, ...] = (signal.SIGINT, signal.SIGTERM),
+             ) -> Iterator[None]:
+    """Hold ``signals`` until the block ends, then act on the first as the handler before would
+    have: a step that records something and then makes it (a network namespace, a node's
+    cgroups) is never cut in half, where the clean-up would find the record without the thing
+    or the thing after the clean-up. Python runs its handlers in the main thread whichever
+    thread the kernel chose, so this holds with worker threads running, unlike a signal mask.
+    A forked child (pyroute2's) exits as under ``interrupt_handler``: the step waits for it, so
+    the clean-up still comes after whatever the child did."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    owner = os.getpid()
+
+    def hold(signum: int, frame: FrameType | None) -> None:
+        if os.getpid() != owner:
+            os._exit(128 + signum)
+        caught.append(signum)
+
+    previous = {sig: signal.signal(sig, hold) for sig in signals}
+    try:
+        yield
+    finally:
+        for sig, before in previous.items():
+            signal.signal(sig, before)
+        if caught:
+            _act_on(caught[0], previous[signal.Signals(caught[0])])
+
+
+def _act_on(signum: int, handler: object) -> None:
+    """What ``handler`` (as ``signal.signal`` returned it) does with ``signum``."""
+    if callable(handler):
+        handler(signum, None)
+    elif handler == signal.SIG_DFL:
+        signal.raise_signal(signum)
+
+
+@contextlib.contextmanager
 def private_tempdir(prefix: str = "kubeadm-verify-") -> Iterator[Path]:
     """A 0700 directory that is the process's (and its children's) temporary directory."""
     folder = tempfile.mkdtemp(prefix=prefix)
@@ -111,5 +150,5 @@ def _forget_client_copies(folder: str) -> None:
         del copies[key]
 
 
-__all__ = ["interrupt_handler", "interruptible", "private_tempdir", "sigterm_interrupts",
-           "uninterruptible"]
+__all__ = ["deferred", "interrupt_handler", "interruptible", "private_tempdir",
+           "sigterm_interrupts", "uninterruptible"]

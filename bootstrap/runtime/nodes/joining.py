@@ -25,6 +25,7 @@ from bootstrap.upstream.images import ensure_images
 from bootstrap.upstream.images.cache import check_loaded, import_archives, is_system
 from bootstrap.upstream.nodeparts import NodeParts, ensure_node_parts
 from kubeadm_verify.errors import BootstrapError
+from kubeadm_verify.interrupts import deferred
 
 Log = Callable[[str], None]
 Planner = Callable[[StateDir, str], NodesRecord]
@@ -93,7 +94,8 @@ def _offline_dns(admin: ApiClient, found: Discovered) -> None:
 def _prepare_node(state: StateDir, nodes: NodesRecord, parts: NodeParts,
                   found: Discovered, control_plane: bool = False) -> NodeEntry:
     """Record, then make, the node's namespace, cgroups and files (one node at a time: the
-    namespace calls switch this thread's network namespace)."""
+    namespace calls switch this thread's network namespace). The caller holds interrupts
+    meanwhile: a namespace made after the clean-up looked would stay."""
     plan = nodes.plan
     index = CONTROL_PLANE_INDEX if control_plane else nodes.next_index()
     name = _control_plane_name(state) if control_plane else plan.node_name(index)
@@ -159,8 +161,9 @@ def _run_node(state: StateDir, entry: NodeEntry, parts: NodeParts, images: Path,
 def _start_nodes(state: StateDir, nodes: NodesRecord, count: int, parts: NodeParts,
                  images: Path, found: Discovered, log: Log,
                  control_plane: bool = False) -> list[NodeEntry]:
-    entries = [_prepare_node(state, nodes, parts, found, True)] if control_plane else []
-    entries += [_prepare_node(state, nodes, parts, found) for _ in range(count)]
+    with deferred():
+        entries = [_prepare_node(state, nodes, parts, found, True)] if control_plane else []
+        entries += [_prepare_node(state, nodes, parts, found) for _ in range(count)]
     recorder = _Recorder(state, nodes)
     with ThreadPoolExecutor(max_workers=len(entries), thread_name_prefix="node") as pool:
         running = [pool.submit(_run_node, state, entry, parts, images, recorder, log)

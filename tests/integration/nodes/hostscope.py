@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +30,8 @@ from tests.integration.nodes import snapshot
 SET_FIELDS = ("processes", "mounts", "netns", "links", "cgroups")
 SHARED_FIELDS = ("sysctls", "paths")
 _NAMED = re.compile(r"kvn-?([0-9a-f]{6})(?:-(?:hub|n\d+)|up)\b")
+SETTLE = 0.5
+PASSING = "passing"
 _STATE = re.compile(r"(/[^\s=:]+?)/nodes/[^/\s]+/")
 
 
@@ -44,7 +47,7 @@ def take() -> Seen:
     owners: dict[tuple[str, str], str] = {}
     by_netns: dict[int, str] = {}
     for pid, name in snap.processes:
-        owner = _process_owner(pid)
+        owner = _process_owner(pid) or _settled_owner(pid)
         if owner:
             owners[("processes", repr((pid, name)))] = owner
             inode = _netns_inode(f"/proc/{pid}/ns/net")
@@ -97,6 +100,15 @@ def _process_owner(pid: int) -> str | None:
     except OSError:
         return None
     return _named_owner(cgroup) or _state_owner(cmdline)
+
+
+def _settled_owner(pid: int) -> str | None:
+    """A process seen between its start and its move into a cgroup, asked again a moment later;
+    one that has exited by then was passing through and is nobody's leak."""
+    time.sleep(SETTLE)
+    if not psutil.pid_exists(pid):
+        return PASSING
+    return _process_owner(pid)
 
 
 def _named_owner(text: str) -> str | None:

@@ -1,9 +1,12 @@
-"""SIGTERM handled as SIGINT, and credentials' temporary copies kept where we remove them.
+"""SIGINT and SIGTERM through one handler, and credentials' temporary copies kept where we
+remove them.
 
 CI cancels a job with SIGTERM; Python's default for it is to die on the spot, skipping every
 ``finally`` that deletes namespaces, stops processes and writes the reports. While a verb runs,
-SIGTERM therefore raises ``KeyboardInterrupt``, the path Ctrl-C takes; a second SIGTERM during
-the clean-up is ignored so the clean-up can finish.
+both signals therefore raise ``KeyboardInterrupt`` through ``interrupt_handler``: a second one
+during the clean-up is ignored so the clean-up can finish, and a forked child that Ctrl-C's
+process-group signal reaches exits instead of running the parent's clean-up. Steps that must not
+be cut in half hold both until they end (``deferred``).
 
 The kubernetes client writes a kubeconfig's inline client key and certificates to files made by
 ``tempfile.mkstemp`` and deletes them only at interpreter exit. A run gets its own 0700 temporary
@@ -60,7 +63,8 @@ def interruptible(signals: tuple[signal.Signals, ...] = (signal.SIGINT, signal.S
 
 
 def sigterm_interrupts() -> contextlib.AbstractContextManager[None]:
-    """SIGTERM raises ``KeyboardInterrupt`` as Ctrl-C does (SIGINT keeps Python's own handler)."""
+    """SIGTERM raises ``KeyboardInterrupt`` as Ctrl-C does, inside a run whose SIGINT is already
+    handled (the CLI's ``interruptible``, or a plain session's Python default)."""
     return interruptible((signal.SIGTERM,))
 
 

@@ -32,6 +32,7 @@ SHARED_FIELDS = ("sysctls", "paths")
 _NAMED = re.compile(r"kvn-?([0-9a-f]{6})(?:-(?:hub|n\d+)|up)\b")
 SETTLE = 0.5
 PASSING = "passing"
+SESSIONS = "other sessions"
 _STATE = re.compile(r"(/[^\s=:]+?)/nodes/[^/\s]+/")
 
 
@@ -53,6 +54,9 @@ def take() -> Seen:
             inode = _netns_inode(f"/proc/{pid}/ns/net")
             if inode:
                 by_netns[inode] = owner
+    for item in snap.cgroups:
+        if _other_sessions(item):
+            owners[("cgroups", repr(item))] = SESSIONS
     for kind in ("mounts", "netns", "links", "cgroups"):
         for item in getattr(snap, kind):
             owner = _named_owner(item) or _state_owner(f"{item}/") or _cni_owner(item, by_netns)
@@ -100,6 +104,20 @@ def _process_owner(pid: int) -> str | None:
     except OSError:
         return None
     return _named_owner(cgroup) or _state_owner(cmdline)
+
+
+def _other_sessions(cgroup: str) -> bool:
+    """A cgroup beside the one this test runs in, when that one is not a hierarchy's root: the
+    machine puts each command it runs in such a cgroup, and they come and go all the time. A
+    node's cgroups are at a hierarchy's root, never there."""
+    try:
+        lines = Path("/proc/self/cgroup").read_text().splitlines()
+    except OSError:
+        return False
+    parents = {str(Path(line.split(":", 2)[2]).parent) for line in lines
+               if line.count(":") >= 2 and line.split(":", 2)[2].count("/") >= 2}
+    relative = "/" + "/".join(Path(cgroup).parts[5:])
+    return any(relative == parent or relative.startswith(parent + "/") for parent in parents)
 
 
 def _settled_owner(pid: int) -> str | None:

@@ -127,15 +127,22 @@ def _control_plane_name(state: StateDir) -> str:
 
 
 class _Recorder:
-    """Adds a started process to the record at once; nodes start in parallel threads."""
+    """Adds a started process to the record at once; nodes start in parallel threads. Once the
+    join is abandoned (an interrupt or a failure in the main thread), a node thread starts
+    nothing more: the clean-up waits for the threads, and should not wait for images to load."""
 
     def __init__(self, state: StateDir, nodes: NodesRecord) -> None:
         self.state, self.nodes, self.lock = state, nodes, threading.Lock()
+        self.abandoned = threading.Event()
 
     def add(self, entry: NodeEntry, proc: procs.NodeProcess) -> None:
         with self.lock:
             entry.processes.append(proc)
             record.save(self.state, self.nodes)
+
+    def go_on(self, entry: NodeEntry) -> None:
+        if self.abandoned.is_set():
+            raise BootstrapError(f"{entry.name}: join abandoned")
 
 
 def _run_node(state: StateDir, entry: NodeEntry, parts: NodeParts, images: Path,
@@ -147,11 +154,14 @@ def _run_node(state: StateDir, entry: NodeEntry, parts: NodeParts, images: Path,
     netns = network.netns_path(entry.netns)
     recorder.add(entry, runtime.start(layout, parts, netns, entry.cgroup_root, state.logs))
     ctr, address, archives = parts.part("ctr"), str(layout.socket), list(images.glob("*.tar"))
+    recorder.go_on(entry)
     import_archives(ctr, address, [a for a in archives if is_system(a)])
     argv = kubelet_argv(parts.binary("kubelet"), parts.host.nsenter, netns, layout,
                         entry.address)
+    recorder.go_on(entry)
     recorder.add(entry, procs.spawn(entry.name, "kubelet", argv,
                                     layout.log(state.logs, "kubelet")))
+    recorder.go_on(entry)
     import_archives(ctr, address, [a for a in archives if not is_system(a)])
     check_loaded(ctr, address, parts.version)
     log(f"[kubelet-start] {entry.name}: kubelet started ({entry.address}, pods "
@@ -168,8 +178,12 @@ def _start_nodes(state: StateDir, nodes: NodesRecord, count: int, parts: NodePar
     with ThreadPoolExecutor(max_workers=len(entries), thread_name_prefix="node") as pool:
         running = [pool.submit(_run_node, state, entry, parts, images, recorder, log)
                    for entry in entries]
-        for future in running:
-            future.result()
+        try:
+            for future in running:
+                future.result()
+        except BaseException:
+            recorder.abandoned.set()
+            raise
     return entries
 
 

@@ -147,35 +147,35 @@ POINTS: dict[str, tuple[str, Callable[[Run], bool]]] = {
                lambda run: run.saw("node(s) Ready after")),
 }
 CASES = [
-    pytest.param(signal.SIGINT, "control-plane", id="sigint-control-plane"),
-    pytest.param(signal.SIGINT, "containerd", id="sigint-containerd"),
-    pytest.param(signal.SIGINT, "kubelet", id="sigint-kubelet"),
-    pytest.param(signal.SIGINT, "addons", id="sigint-addons"),
-    pytest.param(signal.SIGTERM, "discovery", id="sigterm-discovery"),
-    pytest.param(signal.SIGTERM, "containerd", id="sigterm-containerd"),
+    pytest.param(signal.SIGINT, "control-plane", 1, id="sigint-control-plane"),
+    pytest.param(signal.SIGINT, "containerd", 1, id="sigint-containerd"),
+    pytest.param(signal.SIGINT, "kubelet", 1, id="sigint-kubelet"),
+    pytest.param(signal.SIGINT, "kubelet", 2, id="sigint-twice-kubelet"),
+    pytest.param(signal.SIGINT, "addons", 1, id="sigint-addons"),
+    pytest.param(signal.SIGTERM, "discovery", 1, id="sigterm-discovery"),
+    pytest.param(signal.SIGTERM, "containerd", 1, id="sigterm-containerd"),
 ]
+"""(signal, point, how many times): a second Ctrl-C, half a second into the clean-up, must not
+cut it short."""
 
 
-@pytest.mark.parametrize(("sig", "point"), CASES)
+@pytest.mark.parametrize(("sig", "point", "times"), CASES)
 def test_an_interrupted_up_leaves_the_host_as_it_was(world: World, sig: signal.Signals,
-                                                     point: str) -> None:
+                                                     point: str, times: int) -> None:
     before = hostscope.take()
     run = world.up()
     try:
         what, reached = POINTS[point]
         waited = run.wait_for(what, reached)
-        if sig == signal.SIGINT:
-            os.killpg(run.proc.pid, sig)
-        else:
-            run.proc.send_signal(sig)
         signalled = time.monotonic()
+        _send(run, sig, times)
         code, stdout, stderr = run.finish(CLEANUP_TIMEOUT)
         took = time.monotonic() - signalled
     finally:
         if run.proc.poll() is None:
             os.killpg(run.proc.pid, signal.SIGKILL)
             run.proc.wait()
-    print(f"\n[bench] {sig.name} at {point} after {waited:.1f}s: exit {code}, "
+    print(f"\n[bench] {sig.name} x{times} at {point} after {waited:.1f}s: exit {code}, "
           f"clean-up {took:.1f}s")
     assert code == 130, stderr
     assert took < CLEANUP_BOUND, f"the clean-up took {took:.1f}s"
@@ -200,6 +200,17 @@ def test_down_after_a_whole_up_leaves_the_host_as_it_was(world: World) -> None:
     assert done.returncode == 0, done.stderr
     assert done.stdout == "" and "[reset] Stopped" in done.stderr, done.stderr
     _assert_left_nothing(world, before)
+
+
+def _send(run: Run, sig: signal.Signals, times: int) -> None:
+    """SIGINT to the process group, as a terminal's Ctrl-C; SIGTERM to the CLI alone."""
+    for count in range(times):
+        if count:
+            time.sleep(0.5)
+        if sig == signal.SIGINT:
+            os.killpg(run.proc.pid, sig)
+        else:
+            run.proc.send_signal(sig)
 
 
 def _assert_left_nothing(world: World, before: hostscope.Seen) -> None:

@@ -1,9 +1,12 @@
-"""SIGTERM handled as SIGINT, and credentials' temporary copies kept where we remove them.
+"""SIGINT and SIGTERM through one handler, and credentials' temporary copies kept where we
+remove them.
 
 CI cancels a job with SIGTERM; Python's default for it is to die on the spot, skipping every
 ``finally`` that deletes namespaces, stops processes and writes the reports. While a verb runs,
-SIGTERM therefore raises ``KeyboardInterrupt``, the path Ctrl-C takes; a second SIGTERM during
-the clean-up is ignored so the clean-up can finish.
+both signals therefore raise ``KeyboardInterrupt`` through ``interrupt_handler``: a second one
+during the clean-up is ignored so the clean-up can finish, and a forked child that Ctrl-C's
+process-group signal reaches exits instead of running the parent's clean-up. Steps that must not
+be cut in half hold both until they end (``deferred``).
 
 The kubernetes client writes a kubeconfig's inline client key and certificates to files made by
 ``tempfile.mkstemp`` and deletes them only at interpreter exit. A run gets its own 0700 temporary
@@ -60,7 +63,8 @@ def interruptible(signals: tuple[signal.Signals, ...] = (signal.SIGINT, signal.S
 
 
 def sigterm_interrupts() -> contextlib.AbstractContextManager[None]:
-    """SIGTERM raises ``KeyboardInterrupt`` as Ctrl-C does (SIGINT keeps Python's own handler)."""
+    """SIGTERM raises ``KeyboardInterrupt`` as Ctrl-C does, inside a run whose SIGINT is already
+    handled (the CLI's ``interruptible``, or a plain session's Python default)."""
     return interruptible((signal.SIGTERM,))
 
 
@@ -77,6 +81,45 @@ def uninterruptible() -> Iterator[None]:
     finally:
         for sig, before in previous.items():
             signal.signal(sig, before)
+
+
+@contextlib.contextmanager
+def deferred(signals: tuple[signal.Signals, ...] = (signal.SIGINT, signal.SIGTERM),
+             ) -> Iterator[None]:
+    """Hold ``signals`` until the block ends, then act on the first as the handler before would
+    have: a step that records something and then makes it (a network namespace, a node's
+    cgroups) is never cut in half, where the clean-up would find the record without the thing
+    or the thing after the clean-up. Python runs its handlers in the main thread whichever
+    thread the kernel chose, so this holds with worker threads running, unlike a signal mask.
+    A forked child (pyroute2's) exits as under ``interrupt_handler``: the step waits for it, so
+    the clean-up still comes after whatever the child did."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    owner = os.getpid()
+
+    def hold(signum: int, frame: FrameType | None) -> None:
+        if os.getpid() != owner:
+            os._exit(128 + signum)
+        caught.append(signum)
+
+    previous = {sig: signal.signal(sig, hold) for sig in signals}
+    try:
+        yield
+    finally:
+        for sig, before in previous.items():
+            signal.signal(sig, before)
+        if caught:
+            _act_on(caught[0], previous[signal.Signals(caught[0])])
+
+
+def _act_on(signum: int, handler: object) -> None:
+    """What ``handler`` (as ``signal.signal`` returned it) does with ``signum``."""
+    if callable(handler):
+        handler(signum, None)
+    elif handler == signal.SIG_DFL:
+        signal.raise_signal(signum)
 
 
 @contextlib.contextmanager
@@ -111,5 +154,5 @@ def _forget_client_copies(folder: str) -> None:
         del copies[key]
 
 
-__all__ = ["interrupt_handler", "interruptible", "private_tempdir", "sigterm_interrupts",
-           "uninterruptible"]
+__all__ = ["deferred", "interrupt_handler", "interruptible", "private_tempdir",
+           "sigterm_interrupts", "uninterruptible"]

@@ -69,8 +69,9 @@ AREA_MINIMUMS: dict[str, tuple[str, str]] = {
         "ready pods is the most common broken kubeadm cluster.",
     ),
     "node": (
-        "A real kubelet runs pods to completion, serves their logs and exec, runs their probes "
-        "and reports termination messages.",
+        "A real kubelet runs pods to completion, serves their logs, exec and port-forward, runs "
+        "their probes and reports termination messages; its own API refuses anonymous and "
+        "unauthorised requests.",
         "Simulated nodes show scheduling and controllers; only a real kubelet shows the runtime, "
         "the network plugin and the kubelet working together.",
     ),

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 from kubeadm_verify import __version__
 from kubeadm_verify.errors import VerifyError
-from kubeadm_verify.interrupts import private_tempdir, sigterm_interrupts
+from kubeadm_verify.interrupts import interruptible, private_tempdir
 from kubeadm_verify.outputdir import check_output_dir
 from kubeadm_verify.redact import scrub
 
@@ -177,7 +177,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _usage_exit(argv, str(exc))
     started = time.time()
     try:
-        with sigterm_interrupts():
+        with interruptible():
             _check_outputs(args)
             return _run_verb(args)
     except KeyboardInterrupt:

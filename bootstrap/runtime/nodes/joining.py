@@ -25,6 +25,7 @@ from bootstrap.upstream.images import ensure_images
 from bootstrap.upstream.images.cache import check_loaded, import_archives, is_system
 from bootstrap.upstream.nodeparts import NodeParts, ensure_node_parts
 from kubeadm_verify.errors import BootstrapError
+from kubeadm_verify.interrupts import deferred
 
 Log = Callable[[str], None]
 Planner = Callable[[StateDir, str], NodesRecord]
@@ -93,7 +94,8 @@ def _offline_dns(admin: ApiClient, found: Discovered) -> None:
 def _prepare_node(state: StateDir, nodes: NodesRecord, parts: NodeParts,
                   found: Discovered, control_plane: bool = False) -> NodeEntry:
     """Record, then make, the node's namespace, cgroups and files (one node at a time: the
-    namespace calls switch this thread's network namespace)."""
+    namespace calls switch this thread's network namespace). The caller holds interrupts
+    meanwhile: a namespace made after the clean-up looked would stay."""
     plan = nodes.plan
     index = CONTROL_PLANE_INDEX if control_plane else nodes.next_index()
     name = _control_plane_name(state) if control_plane else plan.node_name(index)
@@ -125,15 +127,22 @@ def _control_plane_name(state: StateDir) -> str:
 
 
 class _Recorder:
-    """Adds a started process to the record at once; nodes start in parallel threads."""
+    """Adds a started process to the record at once; nodes start in parallel threads. Once the
+    join is abandoned (an interrupt or a failure in the main thread), a node thread starts
+    nothing more: the clean-up waits for the threads, and should not wait for images to load."""
 
     def __init__(self, state: StateDir, nodes: NodesRecord) -> None:
         self.state, self.nodes, self.lock = state, nodes, threading.Lock()
+        self.abandoned = threading.Event()
 
     def add(self, entry: NodeEntry, proc: procs.NodeProcess) -> None:
         with self.lock:
             entry.processes.append(proc)
             record.save(self.state, self.nodes)
+
+    def go_on(self, entry: NodeEntry) -> None:
+        if self.abandoned.is_set():
+            raise BootstrapError(f"{entry.name}: join abandoned")
 
 
 def _run_node(state: StateDir, entry: NodeEntry, parts: NodeParts, images: Path,
@@ -145,11 +154,14 @@ def _run_node(state: StateDir, entry: NodeEntry, parts: NodeParts, images: Path,
     netns = network.netns_path(entry.netns)
     recorder.add(entry, runtime.start(layout, parts, netns, entry.cgroup_root, state.logs))
     ctr, address, archives = parts.part("ctr"), str(layout.socket), list(images.glob("*.tar"))
+    recorder.go_on(entry)
     import_archives(ctr, address, [a for a in archives if is_system(a)])
     argv = kubelet_argv(parts.binary("kubelet"), parts.host.nsenter, netns, layout,
                         entry.address)
+    recorder.go_on(entry)
     recorder.add(entry, procs.spawn(entry.name, "kubelet", argv,
                                     layout.log(state.logs, "kubelet")))
+    recorder.go_on(entry)
     import_archives(ctr, address, [a for a in archives if not is_system(a)])
     check_loaded(ctr, address, parts.version)
     log(f"[kubelet-start] {entry.name}: kubelet started ({entry.address}, pods "
@@ -159,14 +171,19 @@ def _run_node(state: StateDir, entry: NodeEntry, parts: NodeParts, images: Path,
 def _start_nodes(state: StateDir, nodes: NodesRecord, count: int, parts: NodeParts,
                  images: Path, found: Discovered, log: Log,
                  control_plane: bool = False) -> list[NodeEntry]:
-    entries = [_prepare_node(state, nodes, parts, found, True)] if control_plane else []
-    entries += [_prepare_node(state, nodes, parts, found) for _ in range(count)]
+    with deferred():
+        entries = [_prepare_node(state, nodes, parts, found, True)] if control_plane else []
+        entries += [_prepare_node(state, nodes, parts, found) for _ in range(count)]
     recorder = _Recorder(state, nodes)
     with ThreadPoolExecutor(max_workers=len(entries), thread_name_prefix="node") as pool:
         running = [pool.submit(_run_node, state, entry, parts, images, recorder, log)
                    for entry in entries]
-        for future in running:
-            future.result()
+        try:
+            for future in running:
+                future.result()
+        except BaseException:
+            recorder.abandoned.set()
+            raise
     return entries
 
 

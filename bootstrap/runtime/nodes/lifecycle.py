@@ -34,6 +34,7 @@ from bootstrap.runtime.state import StateDir
 from bootstrap.upstream.nodeparts import NodeParts
 from bootstrap.upstream.versions import cache_root
 from kubeadm_verify.errors import BootstrapError, UsageError
+from kubeadm_verify.interrupts import deferred
 
 Log = Callable[[str], None]
 Target = StateDir | ClusterHandle | str | Path
@@ -79,11 +80,12 @@ def _slots_locked() -> Iterator[None]:
 
 
 def _plan(state: StateDir, pod_subnet: str) -> NodesRecord:
-    """The cluster's record, making its hub (and choosing its slot) on the first join."""
+    """The cluster's record, making its hub (and choosing its slot) on the first join; an
+    interrupt waits until the hub is made, so that the clean-up finds it."""
     existing = record.load(state)
     if existing is not None and existing.hub:
         return existing
-    with _slots_locked():
+    with deferred(), _slots_locked():
         free = sorted(set(range(1, 250)) - network.used_slots())
         if not free:
             raise BootstrapError("no free 10.213.x.0/24 for the nodes' links")

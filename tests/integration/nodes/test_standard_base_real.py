@@ -53,5 +53,6 @@ def test_whole_standard_base_passes_with_nothing_skipped(real_cluster: ClusterHa
     ids = {c["id"] for c in checks}
     assert {"network/pod-to-pod-across-nodes", "network/nodeport", "network/dns-pods",
             "network/dns-resolution", "apps/job-completion", "node/container-restart",
-            "node/memory-limit-enforced", "node/logs", "node/exec"} <= ids
+            "node/memory-limit-enforced", "node/logs", "node/exec", "node/port-forward",
+            "node/kubelet-api-refuses-anonymous", "node/kubelet-api-refuses-unauthorised"} <= ids
     print(f"Standard Base on real nodes: {len(checks)} pass in {took:.1f}s")

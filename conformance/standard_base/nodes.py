@@ -61,6 +61,21 @@ def is_schedulable(node: Any) -> bool:
     return is_ready(node) and not unschedulable and not blocking_taints(node)
 
 
+# Taints the node lifecycle sets on its own when a node is unwell: they say how the node is,
+# not what it is for, so a node carrying only these is still one the suite's pods are meant for.
+HEALTH_TAINT_KEYS = frozenset(f"node.kubernetes.io/{name}" for name in (
+    "not-ready", "unreachable", "network-unavailable", "memory-pressure", "disk-pressure",
+    "pid-pressure"))
+
+
+def meant_for_pods(node: Any) -> bool:
+    """Not cordoned, and no taint but the health ones keeps the suite's pods away: a node the
+    cluster's owner means to run workloads, whether or not it can just now."""
+    if node.spec and node.spec.unschedulable:
+        return False
+    return all(t.split(":", 1)[0] in HEALTH_TAINT_KEYS for t in blocking_taints(node))
+
+
 def not_ready_reason(node: Any) -> str | None:
     """Why the node is not Ready, in the words of its Ready condition (None when Ready)."""
     condition = ready_condition(node)

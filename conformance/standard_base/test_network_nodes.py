@@ -16,7 +16,12 @@ from conformance.standard_base import kubeadm as k
 from conformance.standard_base.dnsprobe import absolute, answers, script
 from conformance.standard_base.kube import Kube, wait_for
 from conformance.standard_base.marker import standard_base
-from conformance.standard_base.nodes import real_kubelet_nodes
+from conformance.standard_base.nodes import (
+    describe,
+    meant_for_pods,
+    real_kubelet_nodes,
+    real_nodes,
+)
 from conformance.standard_base.workloads import exec_in, wait_pod, wait_running_ready
 
 SIG = "[sig-network]"
@@ -24,9 +29,18 @@ NETEXEC_PORT = 8080
 
 
 def _spread(kube: Kube, count: int) -> list[str]:
-    """``count`` node names, distinct while the cluster has enough schedulable real nodes."""
-    found = sorted(str(n.metadata.name) for n in real_kubelet_nodes(kube.core.list_node().items))
+    """``count`` node names, distinct when the cluster has that many real nodes for our pods.
+
+    A single-node cluster is a kind of cluster (the names repeat); a cluster that has the nodes
+    but not enough of them Ready is a fault, so the test fails naming them.
+    """
+    listed = kube.core.list_node().items
+    found = sorted(str(n.metadata.name) for n in real_kubelet_nodes(listed))
     assert found, "no schedulable node with a real kubelet"
+    meant = [n for n in real_nodes(listed) if meant_for_pods(n)]
+    assert len(found) >= min(count, len(meant)), (
+        f"{len(meant)} real nodes are meant for the suite's pods but {len(found)} can take them: "
+        + describe(meant))
     return [found[i % len(found)] for i in range(count)]
 
 

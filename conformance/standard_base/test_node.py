@@ -13,6 +13,7 @@ import secrets
 from conformance.standard_base import builders as b
 from conformance.standard_base.kube import Kube, wait_for
 from conformance.standard_base.marker import standard_base
+from conformance.standard_base.nodes import not_ready_reason
 from conformance.standard_base.workloads import (
     exec_in,
     logs,
@@ -58,6 +59,25 @@ def test_pod_submit_remove(kube: Kube, kv_namespace: str) -> None:
         assert last["spec"].get("terminationGracePeriodSeconds"), "not a graceful deletion"
     assert not core.list_namespaced_pod(kv_namespace, label_selector=selector).items, (
         "the pod is still listed after its deletion")
+
+
+@standard_base(id="node/all-nodes-ready", needs=["nodes"], timeout=30)
+def test_all_nodes_ready(kube: Kube) -> None:
+    """Every Node the cluster lists is Ready: a node that registered and then lost its runtime,
+    its network plugin or its kubelet is a fault, whatever still runs elsewhere.
+
+    The upstream e2e suite refuses to start any spec otherwise (its ``AllNodesReady`` with
+    ``--allowed-not-ready-nodes=0``); a node may take a moment to report, so 20 s are allowed.
+    """
+
+    def every_node_ready() -> bool:
+        nodes = kube.core.list_node().items
+        assert nodes, "the cluster lists no Node"
+        said = [f"{n.metadata.name} {why}" for n in nodes if (why := not_ready_reason(n))]
+        assert not said, f"{len(said)} of {len(nodes)} nodes not Ready: " + "; ".join(said[:5])
+        return True
+
+    wait_for("every Node to be Ready", every_node_ready, 20)
 
 
 @standard_base(id="node/pod-runs-to-completion", needs=["real-kubelet"], timeout=90)

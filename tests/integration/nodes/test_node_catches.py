@@ -135,15 +135,17 @@ def test_coredns_without_endpoints(broken: ClusterHandle, tmp_path: Path) -> Non
 
 def test_node_without_cni_config(broken: ClusterHandle, tmp_path: Path) -> None:
     """containerd finds no network config, says NetworkReady=false, and the kubelet marks its
-    Node NotReady: no pod can start there, so a DaemonSet that must run on every node never
-    becomes ready; the suite's other pods go to the Ready nodes."""
+    Node NotReady: the suite's readiness test names it, a DaemonSet that must run on every node
+    never becomes ready, and pods meant for two workers find one; single-node tests pass on the
+    Ready ones."""
     node = faults.workers(broken)[0]
     with faults.without_cni_conf(broken, node) as removed:
         assert removed, f"{node} had no CNI config to remove"
         message = faults.wait_node(broken, node, ready=False, timeout=60)
         assert "NetworkReady=false" in message, message
         _judge(broken, "a node without a CNI config (its conf dir emptied)",
-               ["apps/daemonset-placement"], ["node/exec"], tmp_path)
+               ["node/all-nodes-ready", "apps/daemonset-placement",
+                "network/pod-to-pod-across-nodes"], ["node/exec"], tmp_path)
     faults.wait_node(broken, node, ready=True, timeout=60,
                nudge=lambda: faults.touch_cni_conf(broken, node))
 
@@ -221,7 +223,8 @@ def test_cgroup_driver_mismatch(broken: ClusterHandle, tmp_path: Path) -> None:
             assert "stopped posting" in message, message
             _judge(broken, "a cgroup-driver mismatch (containerd `SystemdCgroup = true`, the "
                    "kubelet `cgroupfs`, no systemd on the host)",
-                   ["apps/daemonset-placement"], ["node/exec"], tmp_path)
+                   ["node/all-nodes-ready", "apps/daemonset-placement",
+                    "network/pod-to-pod-across-nodes"], ["node/exec"], tmp_path)
             _node_tier_row(layout.socket, tmp_path)
     finally:
         faults.restart(broken, node, "containerd")
@@ -245,7 +248,7 @@ def test_kubelet_cgroup_driver_is_overridden(broken: ClusterHandle, tmp_path: Pa
             faults.wait_node(broken, node, ready=True, timeout=60)
             _judge(broken, "the kubelet's own `cgroupDriver: systemd` against containerd's "
                    "cgroupfs (the kubelet follows the runtime over CRI)", [],
-                   ["apps/daemonset-placement", "node/exec"], tmp_path)
+                   ["node/all-nodes-ready", "apps/daemonset-placement", "node/exec"], tmp_path)
     finally:
         faults.restart(broken, node, "kubelet")
         faults.wait_node(broken, node, ready=True, timeout=60)

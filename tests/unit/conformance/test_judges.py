@@ -64,6 +64,18 @@ def test_why_a_node_takes_no_pods() -> None:
     assert "ok" not in described
 
 
+def test_which_nodes_are_meant_for_pods_whatever_their_health() -> None:
+    assert nodes.meant_for_pods(node("a"))
+    assert nodes.meant_for_pods(node("b", ready=False,
+                                      taints=[("node.kubernetes.io/not-ready", "NoSchedule")]))
+    assert nodes.meant_for_pods(node("c", taints=[("node.kubernetes.io/unreachable",
+                                                   "NoExecute")]))
+    assert not nodes.meant_for_pods(node("d", taints=[CONTROL_PLANE_TAINT]))
+    assert not nodes.meant_for_pods(node("e", unschedulable=True))
+    assert not nodes.meant_for_pods(node("f", taints=[("node.kubernetes.io/out-of-service",
+                                                       "NoExecute")]))
+
+
 def test_nodes_need_fails_when_no_node_takes_pods() -> None:
     assert needs.judge_nodes([node("a", simulated=True)]) is None
     nothing = needs.judge_nodes([])

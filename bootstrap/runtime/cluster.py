@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import shutil
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from concurrent import futures
 from concurrent.futures import ThreadPoolExecutor
@@ -28,7 +29,6 @@ from bootstrap.phases.api import ApiClient
 from bootstrap.runtime import health, kwok, ports, process
 from bootstrap.runtime.advertise import default_route_address, with_advertise_address
 from bootstrap.runtime.handle import ClusterHandle
-from bootstrap.runtime.nodes.addressing import first_pod_subnet
 from bootstrap.runtime.state import MARKER, StateDir
 from bootstrap.upstream.versions import cache_root
 from kubeadm_verify.errors import BootstrapError, UsageError
@@ -42,8 +42,6 @@ if TYPE_CHECKING:
 Log = Callable[[str], None]
 ADMIN_CONTEXT = "kubernetes-admin@{cluster}"
 NODES_TIMEOUT = 60.0
-JOIN_TIMEOUT = 120.0
-"""Real nodes to Ready, as ``nodes.join`` waits."""
 STOP_ORDER = (
     (kwok.COMPONENT, components.SCHEDULER, components.CONTROLLER_MANAGER, components.APISERVER),
     (components.ETCD,),
@@ -193,6 +191,8 @@ def up(
             if simulated_nodes > 0:
                 start_simulated_nodes(state, simulated_nodes, log)
             if nodes > 0:
+                from bootstrap.runtime.nodes.upnodes import start_real_nodes
+
                 start_real_nodes(resolved, state, nodes, log, staged)
     except BootstrapError as error:
         with uninterruptible():
@@ -212,74 +212,35 @@ def _run_init(config: BootstrapConfig, state: StateDir, log: Log, skip: Sequence
               nodes: int = 0) -> Staged | None:
     """The init phases, with the (cached) binaries checked meanwhile: their sha256 check takes
     about a second and nothing needs them before ``etcd/local`` starts the first process.
-    When real nodes will join, the same thread then checks the node parts and images and
-    stages the nodes (namespaces, containerd, image imports: see ``nodes.staging``), all of
-    which needs no API server, while the control plane starts."""
+    When real nodes will join, the same thread then checks the node parts and images, stages
+    the nodes (namespaces, containerd, image imports: see ``nodes.staging``), none of which
+    needs an API server, and once the kubeconfig phases are done starts the control-plane
+    host's kubelet, as kubeadm's ``kubelet-start`` does, while the control plane starts."""
+    from bootstrap.runtime.nodes.upnodes import stage_during_init
+
     phases = init_phases(check_node)
     first = next(i for i, phase in enumerate(phases) if phase.name == "etcd/local")
+    kubeconfigs, give_up = threading.Event(), threading.Event()
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="binaries") as pool:
         found = pool.submit(find_binaries, config, state, binaries)
-        staging = pool.submit(_stage_after, found, config, state, nodes) if nodes else None
+        staging = (pool.submit(stage_during_init, found, config, state, nodes,
+                               (kubeconfigs, give_up), log) if nodes else None)
         waiting: list[futures.Future[Any]] = [found] + ([staging] if staging else [])
         try:
             run_phases(phases[:first], config, state, log, skip=skip)
+            kubeconfigs.set()
             found.result()
             run_phases(phases[first:], config, state, log, skip=skip)
             return staging.result() if staging is not None else None
         except BaseException:
+            give_up.set()
+            kubeconfigs.set()
             futures.wait(waiting)
             if staging is not None:
                 from bootstrap.runtime.nodes.staging import settle_all
 
                 settle_all([staging])
             raise
-
-
-def _stage_after(found: futures.Future[Path], config: BootstrapConfig, state: StateDir,
-                 count: int) -> Staged | None:
-    """The control-plane host's node and ``count`` workers staged for the binaries ``found``
-    (nothing, if finding them failed)."""
-    if found.exception() is not None:
-        return None
-    from bootstrap.runtime.nodes.joining import prepare_parts
-    from bootstrap.runtime.nodes.lifecycle import plan
-    from bootstrap.runtime.nodes.staging import stage
-
-    networking = config.cluster.networking
-    return stage(state, count, plan, first_pod_subnet(networking.pod_subnet),
-                 networking.service_subnet, prepare_parts(state), control_plane=True)
-
-
-def start_real_nodes(config: BootstrapConfig, state: StateDir, count: int, log: Log,
-                     staged: Staged | None = None) -> list[str]:
-    """The control-plane host's node and ``count`` workers joined, the first marked by
-    ``mark-control-plane`` as ``kubeadm init`` marks it, then kube-proxy on each and CoreDNS
-    waited for (the last images loading meanwhile): a cluster whose Services and names work
-    when ``up`` returns. ``staged`` is ``_run_init``'s staging, done while the control plane
-    started; without it the nodes join as ``nodes.join`` joins them."""
-    from bootstrap.phases.init import mark_control_plane
-    from bootstrap.runtime import nodes as real
-    from bootstrap.runtime.nodes.joining import discovered, start_kubelets
-
-    if staged is None:
-        joined = real.join(state, count, log=log, control_plane=True)
-    else:
-        try:
-            joined = start_kubelets(state, staged, discovered(state, log), log, JOIN_TIMEOUT)
-        except BaseException:
-            staged.settle()
-            raise
-    mark_control_plane(config, state, log)
-    names = [node.name for node in joined]
-    try:
-        took = real.wait_addons(state, names)
-        if staged is not None:
-            staged.wait_images()
-    finally:
-        if staged is not None:
-            staged.settle()
-    log(f"[addons] kube-proxy Ready on {len(names)} node(s) and CoreDNS Ready after {took:.1f}s")
-    return names
 
 
 def failed_logs_dir(name: str) -> Path:
@@ -360,7 +321,6 @@ __all__ = [
     "interruptible",
     "prepare",
     "resolve",
-    "start_real_nodes",
     "start_simulated_nodes",
     "stop_processes",
     "teardown",

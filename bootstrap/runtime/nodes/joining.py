@@ -82,10 +82,24 @@ def discovered(state: StateDir, log: Log) -> Discovered:
     return found
 
 
+def start_control_plane_kubelet(state: StateDir, staged: Staged, cluster_name: str,
+                                kubelet: dict[str, Any], log: Log) -> None:
+    """kubeadm init's ``kubelet-start``: the control-plane host's kubelet, configured from
+    init's own KubeletConfiguration (the one ``upload-config/kubelet`` puts in the ConfigMap)
+    and holding ``kubelet.conf``, started before the control plane answers, as kubeadm starts
+    it. It registers as soon as the API server does, so its node is Ready (and its system
+    pods can start) while the workers still wait for discovery."""
+    entry = next(entry for entry in staged.entries if entry.control_plane)
+    found = Discovered(_server(state), (state.pki / "ca.crt").read_bytes(),
+                       {"clusterName": cluster_name}, kubelet)
+    _start_kubelet(state, staged, entry, found, log)
+
+
 def start_kubelets(state: StateDir, staged: Staged, found: Discovered, log: Log,
                    timeout: float) -> list[Any]:
-    """The joining half that needs the cluster: each staged node's kubelet files and kubelet,
-    started as soon as its system images are in, then every node waited on until Ready."""
+    """The joining half that needs the cluster: each staged node's kubelet files and kubelet
+    (but a kubelet already started), each started as soon as its system images are in, then
+    every node waited on until Ready."""
     from bootstrap.runtime.nodes.lifecycle import Node, pod_subnet_of
 
     if pod_subnet_of(found.cluster) != staged.nodes.plan.pod_subnet:
@@ -93,10 +107,11 @@ def start_kubelets(state: StateDir, staged: Staged, found: Discovered, log: Log,
                              f"the nodes were staged for {staged.nodes.plan.pod_subnet}")
     admin = ApiClient.from_kubeconfig(state, "admin")
     try:
-        _offline_dns(admin, found)
+        offline_dns(admin, found.cluster)
         started = time.monotonic()
         for entry in staged.entries:
-            _start_kubelet(state, staged, entry, found, log)
+            if not any(proc.component == "kubelet" for proc in entry.processes):
+                _start_kubelet(state, staged, entry, found, log)
         _wait_ready(admin, staged.entries, state, timeout)
         for entry in staged.entries:
             _set_pod_cidr(admin, entry)
@@ -109,12 +124,14 @@ def start_kubelets(state: StateDir, staged: Staged, found: Discovered, log: Log,
             for e in staged.entries]
 
 
-def _offline_dns(admin: ApiClient, found: Discovered) -> None:
+def offline_dns(admin: ApiClient, cluster: dict[str, Any]) -> None:
+    """CoreDNS's Corefile without ``forward`` (no network to forward to), before any CoreDNS
+    pod can start."""
     path = "/api/v1/namespaces/kube-system/configmaps/coredns"
     current = admin.get_or_none(path)
     if current is None:
         return
-    domain = str((found.cluster.get("networking") or {}).get("dnsDomain") or "cluster.local")
+    domain = str((cluster.get("networking") or {}).get("dnsDomain") or "cluster.local")
     corefile = offline_corefile(domain)
     if (current.get("data") or {}).get("Corefile") != corefile:
         admin.patch(path, {"data": {"Corefile": corefile}})

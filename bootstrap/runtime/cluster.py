@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import shutil
 import sys
-import threading
 from collections.abc import Callable, Sequence
 from concurrent import futures
 from concurrent.futures import ThreadPoolExecutor
@@ -212,29 +211,22 @@ def _run_init(config: BootstrapConfig, state: StateDir, log: Log, skip: Sequence
               nodes: int = 0) -> Staged | None:
     """The init phases, with the (cached) binaries checked meanwhile: their sha256 check takes
     about a second and nothing needs them before ``etcd/local`` starts the first process.
-    When real nodes will join, the same thread then checks the node parts and images, stages
-    the nodes (namespaces, containerd, image imports: see ``nodes.staging``), none of which
-    needs an API server, and once the kubeconfig phases are done starts the control-plane
-    host's kubelet, as kubeadm's ``kubelet-start`` does, while the control plane starts."""
+    When real nodes will join, the same thread then checks the node parts and images and
+    stages the nodes (namespaces, pod networks, containerds: see ``nodes.upnodes``)."""
     from bootstrap.runtime.nodes.upnodes import stage_during_init
 
     phases = init_phases(check_node)
     first = next(i for i, phase in enumerate(phases) if phase.name == "etcd/local")
-    kubeconfigs, give_up = threading.Event(), threading.Event()
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="binaries") as pool:
         found = pool.submit(find_binaries, config, state, binaries)
-        staging = (pool.submit(stage_during_init, found, config, state, nodes,
-                               (kubeconfigs, give_up), log) if nodes else None)
+        staging = pool.submit(stage_during_init, found, config, state, nodes) if nodes else None
         waiting: list[futures.Future[Any]] = [found] + ([staging] if staging else [])
         try:
             run_phases(phases[:first], config, state, log, skip=skip)
-            kubeconfigs.set()
             found.result()
             run_phases(phases[first:], config, state, log, skip=skip)
             return staging.result() if staging is not None else None
         except BaseException:
-            give_up.set()
-            kubeconfigs.set()
             futures.wait(waiting)
             if staging is not None:
                 from bootstrap.runtime.nodes.staging import settle_all

@@ -84,11 +84,10 @@ def discovered(state: StateDir, log: Log) -> Discovered:
 
 def start_control_plane_kubelet(state: StateDir, staged: Staged, cluster_name: str,
                                 kubelet: dict[str, Any], log: Log) -> None:
-    """kubeadm init's ``kubelet-start``: the control-plane host's kubelet, configured from
-    init's own KubeletConfiguration (the one ``upload-config/kubelet`` puts in the ConfigMap)
-    and holding ``kubelet.conf``, started before the control plane answers, as kubeadm starts
-    it. It registers as soon as the API server does, so its node is Ready (and its system
-    pods can start) while the workers still wait for discovery."""
+    """The control-plane host's kubelet, as kubeadm init's ``kubelet-start`` configures it:
+    from init's own KubeletConfiguration (the one ``upload-config/kubelet`` put in the
+    ConfigMap), holding ``kubelet.conf``, with no discovery to wait for. Its node is Ready,
+    and CoreDNS can start on it, while the workers still wait for the signed cluster-info."""
     entry = next(entry for entry in staged.entries if entry.control_plane)
     found = Discovered(_server(state), (state.pki / "ca.crt").read_bytes(),
                        {"clusterName": cluster_name}, kubelet)
@@ -98,8 +97,8 @@ def start_control_plane_kubelet(state: StateDir, staged: Staged, cluster_name: s
 def start_kubelets(state: StateDir, staged: Staged, found: Discovered, log: Log,
                    timeout: float) -> list[Any]:
     """The joining half that needs the cluster: each staged node's kubelet files and kubelet
-    (but a kubelet already started), each started as soon as its system images are in, then
-    every node waited on until Ready."""
+    (but one started already), each started as soon as its system images are in, then every
+    node waited on until Ready."""
     from bootstrap.runtime.nodes.lifecycle import Node, pod_subnet_of
 
     if pod_subnet_of(found.cluster) != staged.nodes.plan.pod_subnet:

@@ -63,6 +63,8 @@ class Staged:
     """Per node: its containerd is up and its system pods' images are imported."""
     loaded: dict[str, Future[None]] = field(default_factory=dict)
     """Per node: every image imported and checked."""
+    go: threading.Event = field(default_factory=threading.Event)
+    """Open: the image imports may start (``up`` holds them until init is done)."""
     abort: threading.Event = field(default_factory=threading.Event)
     pool: ThreadPoolExecutor | None = None
 
@@ -96,7 +98,7 @@ def control_plane_name(state: StateDir) -> str:
     return name
 
 
-def _make_node(state: StateDir, nodes: NodesRecord, parts: NodeParts,
+def _make_node(state: StateDir, nodes: NodesRecord, parts: NodeParts, service_subnet: str,
                control_plane: bool) -> NodeEntry:
     """Record, then make, the node's namespace, cgroups, pod network and containerd config
     (one node at a time: the namespace calls switch this thread's network namespace)."""
@@ -112,23 +114,28 @@ def _make_node(state: StateDir, nodes: NodesRecord, parts: NodeParts,
     network.create_node_network(plan, index)
     cgroups.create(entry.cgroup_root)
     podnet.write_conflist(layout.cni_conf_dir, entry.pod_cidr, layout.cni_ipam)
-    podnet.add_masquerade(parts.host.nsenter, network.netns_path(entry.netns),
-                          parts.host.iptables, entry.pod_cidr, plan.pod_subnet)
+    netns = network.netns_path(entry.netns)
+    podnet.add_masquerade(parts.host.nsenter, netns, parts.host.iptables, entry.pod_cidr,
+                          plan.pod_subnet)
+    podnet.hold_service_traffic(parts.host.nsenter, netns, parts.host.iptables, service_subnet)
     runtime.write_config(layout, parts)
     return entry
 
 
 def stage(state: StateDir, count: int, planner: Planner, pod_subnet: str,
           service_subnet: str, prepared: tuple[NodeParts, Path],
-          control_plane: bool = False) -> Staged:
+          control_plane: bool = False, hold_imports: bool = False) -> Staged:
     """Make ``count`` workers (and with ``control_plane`` first the control-plane host's node)
-    and start each one's containerd and image imports in its own thread; return at once."""
+    and start each one's containerd and image imports in its own thread (with
+    ``hold_imports``, the imports once ``go`` is set); return at once."""
     parts, images = prepared
     nodes = planner(state, pod_subnet)
     network.refuse_service_subnet(nodes.plan, service_subnet)
-    entries = [_make_node(state, nodes, parts, True)] if control_plane else []
-    entries += [_make_node(state, nodes, parts, False) for _ in range(count)]
+    entries = [_make_node(state, nodes, parts, service_subnet, True)] if control_plane else []
+    entries += [_make_node(state, nodes, parts, service_subnet, False) for _ in range(count)]
     staged = Staged(state, nodes, entries, parts, Recorder(state, nodes))
+    if not hold_imports:
+        staged.go.set()
     staged.pool = ThreadPoolExecutor(max_workers=len(entries), thread_name_prefix="node")
     for entry in entries:
         ready: Future[None] = Future()
@@ -147,6 +154,8 @@ def _load(staged: Staged, entry: NodeEntry, images: Path, system: Future[None]) 
                                                  staged.state.logs))
         ctr, address = staged.parts.part("ctr"), str(layout.socket)
         archives = sorted(images.glob("*.tar"))
+        while not staged.go.wait(0.1):
+            _check(staged)
         for archive in [a for a in archives if is_system(a)]:
             _check(staged)
             import_archives(ctr, address, [archive])

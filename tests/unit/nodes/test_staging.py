@@ -1,5 +1,6 @@
 """The parts of ``up --nodes``'s overlap that need no process: the control-plane kubelet's
-configuration, and giving up on staging workers between steps."""
+configuration, giving up on staging workers between steps, their failures reaching the
+caller."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from bootstrap.runtime.state import StateDir
 
 
 def test_control_plane_kubelet_reads_what_the_configmap_holds() -> None:
-    """The kubelet started before the API server answers is configured from init's own
+    """The control-plane kubelet, started without discovery, is configured from init's own
     KubeletConfiguration: exactly what ``upload-config/kubelet`` puts in the ConfigMap that
     the workers read."""
     config = default_config("node-a")

@@ -11,12 +11,15 @@ measured, with the resident memory of each node's kubelet and containerd and of 
 processes in its cgroup. Everything is torn down at the end. Figures are printed, not asserted;
 the target for ``up`` plus two nodes Ready with CoreDNS answering is 15 s with a warm cache.
 ``--whole-up`` times ``up(..., nodes=N)`` as ``kubeadm-verify up --nodes N`` runs it instead:
-the control-plane node and N workers Ready, kube-proxy on each and CoreDNS Ready, in one call.
+the control-plane node and N workers Ready, kube-proxy on each and CoreDNS Ready, in one call,
+with the milestones of its log and the load average (the machine may be shared: compare
+figures taken under like load).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import secrets
 import sys
 import time
@@ -84,9 +87,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--nodes", type=int, default=2)
     parser.add_argument("--whole-up", action="store_true")
+    parser.add_argument("--repeat", type=int, default=1, help="--whole-up runs (default 1)")
     args = parser.parse_args()
     if args.whole_up:
-        return whole_up(args.nodes)
+        return whole_up(args.nodes, args.repeat)
     start = time.monotonic()
     prepared = (parts := ensure_node_parts()), ensure_images(parts)
     print(f"node parts and images ready: {time.monotonic() - start:.1f} s")
@@ -122,23 +126,51 @@ def main() -> int:
     return 0
 
 
-def whole_up(count: int) -> int:
+SPANS = (
+    ("init done", "initialized successfully"),
+    ("control-plane kubelet started", "[kubelet-start] "),
+    ("discovery answered", "[discovery]"),
+    ("every node Ready", " node(s) Ready after"),
+    ("kube-proxy and CoreDNS Ready", "[addons] kube-proxy Ready"),
+)
+"""Milestones of ``up``'s own log: the first line containing each marker."""
+
+
+def _milestones(lines: list[tuple[float, str]]) -> str:
+    found = []
+    for label, marker in SPANS:
+        at = next((t for t, line in lines if marker in line), None)
+        if at is not None:
+            found.append(f"{label} {at:.1f} s")
+    return "; ".join(found)
+
+
+def whole_up(count: int, repeat: int = 1) -> int:
+    for _ in range(repeat):
+        _one_up(count)
+    return 0
+
+
+def _one_up(count: int) -> None:
     name = f"kvn-bench-{secrets.token_hex(3)}"
     state = StateDir.for_cluster(name)
+    lines: list[tuple[float, str]] = []
+    load = os.getloadavg()[0]
+    start = time.monotonic()
     try:
-        start = time.monotonic()
-        up(name, free_port_config(None), skip_phases=("preflight",), log=lambda _: None,
-           nodes=count)
+        up(name, free_port_config(None), skip_phases=("preflight",),
+           log=lambda line: lines.append((time.monotonic() - start, line)), nodes=count)
         print(f"up --nodes {count}: control-plane node and {count} worker(s) Ready, kube-proxy "
-              f"and CoreDNS Ready in {time.monotonic() - start:.1f} s")
+              f"and CoreDNS Ready in {time.monotonic() - start:.1f} s (load {load:.1f} before, "
+              f"{os.getloadavg()[0]:.1f} after)")
+        print(f"  {_milestones(lines)}")
         for line in _memory(state):
-            print(line)
+            print(f"  {line}")
     finally:
         with uninterruptible():
             start = time.monotonic()
             teardown(state)
-            print(f"teardown: {time.monotonic() - start:.1f} s")
-    return 0
+            print(f"  teardown: {time.monotonic() - start:.1f} s")
 
 
 if __name__ == "__main__":

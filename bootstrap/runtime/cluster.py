@@ -36,10 +36,9 @@ from kubeadm_verify.interrupts import interruptible as interruptible
 from kubeadm_verify.interrupts import uninterruptible as uninterruptible
 
 if TYPE_CHECKING:
-    from bootstrap.upstream.nodeparts import NodeParts
+    from bootstrap.runtime.nodes.staging import Staged
 
 Log = Callable[[str], None]
-Prepared = tuple["NodeParts", Path]
 ADMIN_CONTEXT = "kubernetes-admin@{cluster}"
 NODES_TIMEOUT = 60.0
 STOP_ORDER = (
@@ -183,12 +182,17 @@ def up(
         with interruptible():
             resolved = resolve(config, state)
             log(f"[init] Using Kubernetes version: {resolved.cluster.kubernetes_version}")
-            prepared = _run_init(resolved, state, log, skip_phases, binaries, check_node,
-                                 nodes > 0)
+            if nodes > 0:
+                from bootstrap.runtime.nodes.lifecycle import check_count
+
+                check_count(nodes)
+            staged = _run_init(resolved, state, log, skip_phases, binaries, check_node, nodes)
             if simulated_nodes > 0:
                 start_simulated_nodes(state, simulated_nodes, log)
             if nodes > 0:
-                start_real_nodes(resolved, state, nodes, log, prepared)
+                from bootstrap.runtime.nodes.upnodes import start_real_nodes
+
+                start_real_nodes(resolved, state, nodes, log, staged)
     except BootstrapError as error:
         with uninterruptible():
             kept = _keep_logs(state)
@@ -204,52 +208,31 @@ def up(
 
 def _run_init(config: BootstrapConfig, state: StateDir, log: Log, skip: Sequence[str],
               binaries: Path | None, check_node: CheckNode | None = None,
-              node_parts: bool = False) -> Prepared | None:
+              nodes: int = 0) -> Staged | None:
     """The init phases, with the (cached) binaries checked meanwhile: their sha256 check takes
-    about a second and nothing needs them before ``etcd/local`` starts the first process. The
-    node parts and images (a few seconds of hashing), when real nodes will join, are checked
-    next in the same thread, while the control plane starts."""
+    about a second and nothing needs them before ``etcd/local`` starts the first process.
+    When real nodes will join, the same thread then checks the node parts and images and
+    stages the nodes (namespaces, pod networks, containerds: see ``nodes.upnodes``)."""
+    from bootstrap.runtime.nodes.upnodes import stage_during_init
+
     phases = init_phases(check_node)
     first = next(i for i, phase in enumerate(phases) if phase.name == "etcd/local")
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="binaries") as pool:
         found = pool.submit(find_binaries, config, state, binaries)
-        parts = pool.submit(_parts_after, found, state) if node_parts else None
-        waiting: list[futures.Future[Any]] = [found]
-        if parts is not None:
-            waiting.append(parts)
+        staging = pool.submit(stage_during_init, found, config, state, nodes) if nodes else None
+        waiting: list[futures.Future[Any]] = [found] + ([staging] if staging else [])
         try:
             run_phases(phases[:first], config, state, log, skip=skip)
             found.result()
             run_phases(phases[first:], config, state, log, skip=skip)
+            return staging.result() if staging is not None else None
         except BaseException:
             futures.wait(waiting)
+            if staging is not None:
+                from bootstrap.runtime.nodes.staging import settle_all
+
+                settle_all([staging])
             raise
-        return parts.result() if parts is not None else None
-
-
-def _parts_after(found: futures.Future[Path], state: StateDir) -> Prepared | None:
-    """The node parts for the binaries ``found`` (nothing, if finding them failed)."""
-    if found.exception() is not None:
-        return None
-    from bootstrap.runtime.nodes.joining import prepare_parts
-
-    return prepare_parts(state)
-
-
-def start_real_nodes(config: BootstrapConfig, state: StateDir, count: int, log: Log,
-                     prepared: Prepared | None = None) -> list[str]:
-    """The control-plane host's node and ``count`` workers joined, the first marked by
-    ``mark-control-plane`` as ``kubeadm init`` marks it, then kube-proxy on each and CoreDNS
-    waited for: a cluster whose Services and names work when ``up`` returns."""
-    from bootstrap.phases.init import mark_control_plane
-    from bootstrap.runtime import nodes as real
-
-    joined = real.join(state, count, log=log, prepared=prepared, control_plane=True)
-    mark_control_plane(config, state, log)
-    names = [node.name for node in joined]
-    took = real.wait_addons(state, names)
-    log(f"[addons] kube-proxy Ready on {len(names)} node(s) and CoreDNS Ready after {took:.1f}s")
-    return names
 
 
 def failed_logs_dir(name: str) -> Path:
@@ -330,7 +313,6 @@ __all__ = [
     "interruptible",
     "prepare",
     "resolve",
-    "start_real_nodes",
     "start_simulated_nodes",
     "stop_processes",
     "teardown",

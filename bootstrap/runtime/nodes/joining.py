@@ -1,34 +1,34 @@
-"""The steps of one join: discovery once, then per node network, runtime, images and kubelet."""
+"""The steps of one join: discovery once, the nodes staged (``staging``), then their kubelets.
+
+``join_nodes`` runs them in that order against a running cluster; ``up`` stages while its
+control plane starts and calls ``start_kubelets`` once discovery answers.
+"""
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from bootstrap.kubeadm.configtypes import DEFAULT_SERVICE_SUBNET
 from bootstrap.kubeadm.files import write_private, write_public
 from bootstrap.kubeadm.kubeconfig import render, token_kubeconfig
 from bootstrap.kubeadm.yamlio import dump_yaml
 from bootstrap.phases.api import ApiClient, ApiError
-from bootstrap.runtime.nodes import cgroups, network, podnet, procs, record, runtime
-from bootstrap.runtime.nodes.addressing import CONTROL_PLANE_INDEX
+from bootstrap.runtime.nodes import cgroups, network, procs
 from bootstrap.runtime.nodes.discovery import Discovered, discover
 from bootstrap.runtime.nodes.kubeletcfg import SYSTEMD_RUNNING, kubelet_argv, kubelet_configuration
 from bootstrap.runtime.nodes.layout import NodeLayout
 from bootstrap.runtime.nodes.offline import offline_corefile
-from bootstrap.runtime.nodes.record import NodeEntry, NodesRecord
+from bootstrap.runtime.nodes.record import NodeEntry
+from bootstrap.runtime.nodes.staging import Planner, Staged, stage
 from bootstrap.runtime.state import StateDir
 from bootstrap.upstream.images import ensure_images
-from bootstrap.upstream.images.cache import check_loaded, import_archives, is_system
 from bootstrap.upstream.nodeparts import NodeParts, ensure_node_parts
 from kubeadm_verify.errors import BootstrapError
-from kubeadm_verify.interrupts import deferred
 
 Log = Callable[[str], None]
-Planner = Callable[[StateDir, str], NodesRecord]
 POLL = 0.2
 
 
@@ -57,134 +57,104 @@ def prepare_parts(state: StateDir) -> tuple[NodeParts, Path]:
 def join_nodes(state: StateDir, count: int, log: Log, timeout: float,
                planner: Planner, prepared: tuple[NodeParts, Path] | None = None,
                control_plane: bool = False) -> list[Any]:
-    """``count`` workers, and with ``control_plane`` first the control-plane host's own node."""
-    from bootstrap.runtime.nodes.lifecycle import Node, pod_subnet_of
+    """``count`` workers, and with ``control_plane`` first the control-plane host's own node:
+    discovery, staging, then the kubelets; returns once every node is Ready and every image
+    is loaded."""
+    from bootstrap.runtime.nodes.lifecycle import pod_subnet_of
 
-    parts, images = prepared or prepare_parts(state)
+    found = discovered(state, log)
+    networking = found.cluster.get("networking") or {}
+    staged = stage(state, count, planner, pod_subnet_of(found.cluster),
+                   str(networking.get("serviceSubnet") or DEFAULT_SERVICE_SUBNET),
+                   prepared or prepare_parts(state), control_plane)
+    try:
+        joined = start_kubelets(state, staged, found, log, timeout)
+        staged.wait_images()
+    finally:
+        staged.settle()
+    return joined
+
+
+def discovered(state: StateDir, log: Log) -> Discovered:
+    """What a joining node learns, by token discovery as ``kubeadm join`` does."""
     found = discover(_server(state), state.pki / "ca.crt", _token(state))
     log(f"[discovery] cluster-info verified with token id {_token(state).split('.')[0]}")
-    nodes = planner(state, pod_subnet_of(found.cluster))
+    return found
+
+
+def start_control_plane_kubelet(state: StateDir, staged: Staged, cluster_name: str,
+                                kubelet: dict[str, Any], log: Log) -> None:
+    """The control-plane host's kubelet, as kubeadm init's ``kubelet-start`` configures it:
+    from init's own KubeletConfiguration (the one ``upload-config/kubelet`` put in the
+    ConfigMap), holding ``kubelet.conf``, with no discovery to wait for. Its node is Ready,
+    and CoreDNS can start on it, while the workers still wait for the signed cluster-info."""
+    entry = next(entry for entry in staged.entries if entry.control_plane)
+    found = Discovered(_server(state), (state.pki / "ca.crt").read_bytes(),
+                       {"clusterName": cluster_name}, kubelet)
+    _start_kubelet(state, staged, entry, found, log)
+
+
+def start_kubelets(state: StateDir, staged: Staged, found: Discovered, log: Log,
+                   timeout: float) -> list[Any]:
+    """The joining half that needs the cluster: each staged node's kubelet files and kubelet
+    (but one started already), each started as soon as its system images are in, then every
+    node waited on until Ready."""
+    from bootstrap.runtime.nodes.lifecycle import Node, pod_subnet_of
+
+    if pod_subnet_of(found.cluster) != staged.nodes.plan.pod_subnet:
+        raise BootstrapError(f"the cluster's pod subnet is {pod_subnet_of(found.cluster)}, "
+                             f"the nodes were staged for {staged.nodes.plan.pod_subnet}")
     admin = ApiClient.from_kubeconfig(state, "admin")
     try:
-        _offline_dns(admin, found)
+        offline_dns(admin, found.cluster)
         started = time.monotonic()
-        entries = _start_nodes(state, nodes, count, parts, images, found, log, control_plane)
-        _wait_ready(admin, entries, state, timeout)
-        for entry in entries:
+        for entry in staged.entries:
+            if not any(proc.component == "kubelet" for proc in entry.processes):
+                _start_kubelet(state, staged, entry, found, log)
+        _wait_ready(admin, staged.entries, state, timeout)
+        for entry in staged.entries:
             _set_pod_cidr(admin, entry)
         took = time.monotonic() - started
-        log(f"[kubelet-start] {len(entries)} node(s) Ready after {took:.1f}s: "
-            f"{', '.join(e.name for e in entries)}")
+        log(f"[kubelet-start] {len(staged.entries)} node(s) Ready after {took:.1f}s: "
+            f"{', '.join(e.name for e in staged.entries)}")
     finally:
         admin.close()
-    return [Node(e.name, e.address, e.netns, e.pod_cidr, e.control_plane) for e in entries]
+    return [Node(e.name, e.address, e.netns, e.pod_cidr, e.control_plane)
+            for e in staged.entries]
 
 
-def _offline_dns(admin: ApiClient, found: Discovered) -> None:
+def offline_dns(admin: ApiClient, cluster: dict[str, Any]) -> None:
+    """CoreDNS's Corefile without ``forward`` (no network to forward to), before any CoreDNS
+    pod can start."""
     path = "/api/v1/namespaces/kube-system/configmaps/coredns"
     current = admin.get_or_none(path)
     if current is None:
         return
-    domain = str((found.cluster.get("networking") or {}).get("dnsDomain") or "cluster.local")
+    domain = str((cluster.get("networking") or {}).get("dnsDomain") or "cluster.local")
     corefile = offline_corefile(domain)
     if (current.get("data") or {}).get("Corefile") != corefile:
         admin.patch(path, {"data": {"Corefile": corefile}})
 
 
-def _prepare_node(state: StateDir, nodes: NodesRecord, parts: NodeParts,
-                  found: Discovered, control_plane: bool = False) -> NodeEntry:
-    """Record, then make, the node's namespace, cgroups and files (one node at a time: the
-    namespace calls switch this thread's network namespace). The caller holds interrupts
-    meanwhile: a namespace made after the clean-up looked would stay."""
-    plan = nodes.plan
-    index = CONTROL_PLANE_INDEX if control_plane else nodes.next_index()
-    name = _control_plane_name(state) if control_plane else plan.node_name(index)
-    entry = NodeEntry(index, name, plan.node_netns(index), str(plan.node_link(index).far),
-                      plan.pod_cidr(index), plan.cgroup_root(index), control_plane=control_plane)
-    nodes.nodes.append(entry)
-    record.save(state, nodes)
+def _start_kubelet(state: StateDir, staged: Staged, entry: NodeEntry, found: Discovered,
+                   log: Log) -> None:
+    """The node's CA and kubelet files, then (its containerd up and its system pods' images
+    in) the kubelet, which starts its TLS bootstrap."""
     layout = NodeLayout.under(state.root, entry.name)
-    layout.create()
-    network.create_node_network(plan, index)
-    cgroups.create(entry.cgroup_root)
     write_public(layout.ca, found.ca_pem)
-    podnet.write_conflist(layout.cni_conf_dir, entry.pod_cidr, layout.cni_ipam)
-    podnet.add_masquerade(parts.host.nsenter, network.netns_path(entry.netns),
-                          parts.host.iptables, entry.pod_cidr, plan.pod_subnet)
-    runtime.write_config(layout, parts)
     _write_kubelet_files(layout, found, _token(state), entry)
-    if control_plane:
+    if entry.control_plane:
+        if not state.kubeconfig("kubelet").is_file():
+            raise BootstrapError(f"{state.root} has no kubelet.conf for {entry.name}: "
+                                 "was it brought up by `kubeadm-verify up`?")
         write_private(layout.kubeconfig, state.kubeconfig("kubelet").read_bytes())
-    return entry
-
-
-def _control_plane_name(state: StateDir) -> str:
-    name = str(state.cluster_record().get("node_name") or "")
-    if not name or not state.kubeconfig("kubelet").is_file():
-        raise BootstrapError(f"{state.root} has no control-plane node name or kubelet.conf: "
-                             "was it brought up by `kubeadm-verify up`?")
-    return name
-
-
-class _Recorder:
-    """Adds a started process to the record at once; nodes start in parallel threads. Once the
-    join is abandoned (an interrupt or a failure in the main thread), a node thread starts
-    nothing more: the clean-up waits for the threads, and should not wait for images to load."""
-
-    def __init__(self, state: StateDir, nodes: NodesRecord) -> None:
-        self.state, self.nodes, self.lock = state, nodes, threading.Lock()
-        self.abandoned = threading.Event()
-
-    def add(self, entry: NodeEntry, proc: procs.NodeProcess) -> None:
-        with self.lock:
-            entry.processes.append(proc)
-            record.save(self.state, self.nodes)
-
-    def go_on(self, entry: NodeEntry) -> None:
-        if self.abandoned.is_set():
-            raise BootstrapError(f"{entry.name}: join abandoned")
-
-
-def _run_node(state: StateDir, entry: NodeEntry, parts: NodeParts, images: Path,
-              recorder: _Recorder, log: Log) -> None:
-    """containerd, the system pods' images, the kubelet (which starts its TLS bootstrap), then
-    the other images while it does: no workload can land on the node before it is Ready, and
-    ``join`` returns only then."""
-    layout = NodeLayout.under(state.root, entry.name)
-    netns = network.netns_path(entry.netns)
-    recorder.add(entry, runtime.start(layout, parts, netns, entry.cgroup_root, state.logs))
-    ctr, address, archives = parts.part("ctr"), str(layout.socket), list(images.glob("*.tar"))
-    recorder.go_on(entry)
-    import_archives(ctr, address, [a for a in archives if is_system(a)])
-    argv = kubelet_argv(parts.binary("kubelet"), parts.host.nsenter, netns, layout,
-                        entry.address)
-    recorder.go_on(entry)
-    recorder.add(entry, procs.spawn(entry.name, "kubelet", argv,
-                                    layout.log(state.logs, "kubelet")))
-    recorder.go_on(entry)
-    import_archives(ctr, address, [a for a in archives if not is_system(a)])
-    check_loaded(ctr, address, parts.version)
+    staged.wait_system(entry)
+    argv = kubelet_argv(staged.parts.binary("kubelet"), staged.parts.host.nsenter,
+                        network.netns_path(entry.netns), layout, entry.address)
+    staged.recorder.add(entry, procs.spawn(entry.name, "kubelet", argv,
+                                           layout.log(state.logs, "kubelet")))
     log(f"[kubelet-start] {entry.name}: kubelet started ({entry.address}, pods "
         f"{entry.pod_cidr}); waiting for the TLS bootstrap")
-
-
-def _start_nodes(state: StateDir, nodes: NodesRecord, count: int, parts: NodeParts,
-                 images: Path, found: Discovered, log: Log,
-                 control_plane: bool = False) -> list[NodeEntry]:
-    with deferred():
-        entries = [_prepare_node(state, nodes, parts, found, True)] if control_plane else []
-        entries += [_prepare_node(state, nodes, parts, found) for _ in range(count)]
-    recorder = _Recorder(state, nodes)
-    with ThreadPoolExecutor(max_workers=len(entries), thread_name_prefix="node") as pool:
-        running = [pool.submit(_run_node, state, entry, parts, images, recorder, log)
-                   for entry in entries]
-        try:
-            for future in running:
-                future.result()
-        except BaseException:
-            recorder.abandoned.set()
-            raise
-    return entries
 
 
 def _write_kubelet_files(layout: NodeLayout, found: Discovered, token: str,

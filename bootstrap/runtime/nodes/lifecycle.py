@@ -79,7 +79,7 @@ def _slots_locked() -> Iterator[None]:
         yield
 
 
-def _plan(state: StateDir, pod_subnet: str) -> NodesRecord:
+def plan(state: StateDir, pod_subnet: str) -> NodesRecord:
     """The cluster's record, making its hub (and choosing its slot) on the first join; an
     interrupt waits until the hub is made, so that the clean-up finds it."""
     existing = record.load(state)
@@ -110,15 +110,14 @@ def join(target: Target, count: int, *, log: Log = stderr_log, ready_timeout: fl
     from bootstrap.runtime.nodes.joining import join_nodes
 
     state = state_of(target)
-    if count < 1 or count > MAX_NODES:
-        raise UsageError(f"--nodes {count}: expected 1 to {MAX_NODES}")
+    check_count(count)
     if not state.exists() or not state.cluster_record():
         raise UsageError(f"no cluster of ours at {state.root}")
     earlier = {node.name for node in (record.load(state) or _EMPTY).nodes}
     if control_plane and any(node.control_plane for node in (record.load(state) or _EMPTY).nodes):
         raise UsageError(f"cluster at {state.root} already has its control-plane node")
     try:
-        return join_nodes(state, count, log, ready_timeout, _plan, prepared, control_plane)
+        return join_nodes(state, count, log, ready_timeout, plan, prepared, control_plane)
     except BaseException:
         with contextlib.suppress(BootstrapError):
             if earlier:
@@ -126,6 +125,11 @@ def join(target: Target, count: int, *, log: Log = stderr_log, ready_timeout: fl
             else:
                 teardown(state)
         raise
+
+
+def check_count(count: int) -> None:
+    if count < 1 or count > MAX_NODES:
+        raise UsageError(f"--nodes {count}: expected 1 to {MAX_NODES}")
 
 
 def remove_nodes(target: Target, keep: set[str]) -> list[str]:

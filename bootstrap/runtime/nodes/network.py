@@ -110,6 +110,27 @@ def _route_if_free(ipr: Any, dst: str, gateway: str) -> bool:
     return True
 
 
+def refuse_service_subnet(plan: Plan, service_subnet: str) -> None:
+    """The hub answers traffic for the Service range with "unreachable" instead of passing it
+    on to the host's default route.
+
+    A pod's packet for a Service address is rewritten by kube-proxy inside its node; one sent
+    before kube-proxy's first sync leaves unrewritten, and its connection would wait for
+    replies that never come (its conntrack entry keeps every retransmission unrewritten too:
+    CoreDNS's first connection to the API then hangs for client-go's 30 s dial timeout).
+    Refused at once, the client retries on a new connection, which kube-proxy's rules catch.
+    """
+    for part in service_subnet.split(","):
+        if part.strip() and ":" not in part:
+            dst = str(ipaddress.IPv4Network(part.strip(), strict=False))
+            with _ipr(plan.hub_netns) as hub:
+                try:
+                    hub.route("add", dst=dst, type="unreachable")
+                except NetlinkError as error:
+                    if error.code != errno.EEXIST:
+                        raise
+
+
 def create_node_network(plan: Plan, index: int) -> ipaddress.IPv4Address:
     """Node ``index``'s namespace, linked to the hub; returns the node's address."""
     name, link = plan.node_netns(index), plan.node_link(index)
@@ -146,4 +167,8 @@ def remove_host_link(ifname: str) -> None:
     with _ipr() as ipr:
         found = ipr.link_lookup(ifname=ifname)
         if found:
-            ipr.link("del", index=found[0])
+            try:
+                ipr.link("del", index=found[0])
+            except NetlinkError as error:  # gone with its peer meanwhile
+                if error.code != errno.ENODEV:
+                    raise

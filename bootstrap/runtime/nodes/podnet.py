@@ -43,7 +43,32 @@ def masquerade_argv(nsenter: Path, netns: Path, iptables: Path, pod_cidr: str,
 
 def add_masquerade(nsenter: Path, netns: Path, iptables: Path, pod_cidr: str,
                    pod_subnet: str) -> None:
-    argv = masquerade_argv(nsenter, netns, iptables, pod_cidr, pod_subnet)
+    _iptables(masquerade_argv(nsenter, netns, iptables, pod_cidr, pod_subnet), netns)
+
+
+def hold_argv(nsenter: Path, netns: Path, iptables: Path, service_subnet: str) -> list[str]:
+    return [str(nsenter), f"--net={netns}", "--", str(iptables), "iptables", "-w", "-A",
+            "FORWARD", "-d", service_subnet, "-j", "DROP"]
+
+
+def hold_service_traffic(nsenter: Path, netns: Path, iptables: Path,
+                         service_subnet: str) -> None:
+    """Drop, last in the node's FORWARD chain, a pod's packet for a Service address that
+    kube-proxy's rules did not rewrite (or reject: theirs come first).
+
+    Before kube-proxy's first sync on the node, a pod's connection to a Service (CoreDNS's to
+    the API server, for one) is not rewritten. Sent on, its conntrack entry would keep every
+    retransmission unrewritten (and the connection hanging until client-go's 30 s dial
+    timeout); refused, the client would back off for seconds. Dropped here, before the entry
+    is confirmed, the SYN is simply retransmitted a second later, as a new connection to the
+    rules, which are there by then.
+    """
+    for part in service_subnet.split(","):
+        if part.strip() and ":" not in part:
+            _iptables(hold_argv(nsenter, netns, iptables, part.strip()), netns)
+
+
+def _iptables(argv: list[str], netns: Path) -> None:
     proc = subprocess.run(argv, capture_output=True, text=True, check=False, timeout=30)
     if proc.returncode != 0:
         raise BootstrapError(f"iptables in {netns.name}: {proc.stderr.strip()}")

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import shutil
-import sys
 from collections.abc import Callable, Sequence
 from concurrent import futures
 from concurrent.futures import ThreadPoolExecutor
@@ -30,6 +29,7 @@ from bootstrap.runtime.advertise import default_route_address, with_advertise_ad
 from bootstrap.runtime.handle import ClusterHandle
 from bootstrap.runtime.state import MARKER, StateDir
 from bootstrap.upstream.versions import cache_root
+from kubeadm_verify import stderr
 from kubeadm_verify.errors import BootstrapError, UsageError
 from kubeadm_verify.interrupts import interrupt_handler as interrupt_handler
 from kubeadm_verify.interrupts import interruptible as interruptible
@@ -49,7 +49,7 @@ STOP_ORDER = (
 
 
 def stderr_log(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
+    stderr.line(line)
 
 
 # -- preparing a configuration for a state dir ---------------------------------------------------

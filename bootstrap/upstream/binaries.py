@@ -10,7 +10,6 @@ before the directory is published, so a cache entry is known to be the release i
 from __future__ import annotations
 
 import subprocess
-import sys
 import time
 from functools import partial
 from pathlib import Path
@@ -26,6 +25,7 @@ from bootstrap.upstream.versions import (
     goarch,
     normalise_version,
 )
+from kubeadm_verify import stderr
 from kubeadm_verify.errors import BootstrapError, UsageError
 
 SOURCES = ("auto", "download", "build")
@@ -33,7 +33,7 @@ _VERSION_TIMEOUT = 60
 
 
 def _say(text: str) -> None:
-    print(f"[binaries] {text}", file=sys.stderr, flush=True)
+    stderr.line(f"[binaries] {text}")
 
 
 def version_command(name: str) -> list[str]:

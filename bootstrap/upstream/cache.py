@@ -15,7 +15,6 @@ import hashlib
 import json
 import os
 import shutil
-import sys
 import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -23,6 +22,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from kubeadm_verify import stderr
 
 MANIFEST = "manifest.json"
 _HASH_WORKERS = 4
@@ -129,7 +130,7 @@ def exclusive_lock(lock_path: Path, waiting: str) -> Iterator[None]:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            print(waiting, file=sys.stderr, flush=True)
+            stderr.line(waiting)
             fcntl.flock(fd, fcntl.LOCK_EX)
         yield
     finally:

@@ -15,7 +15,7 @@ import sys
 import time
 from collections.abc import Sequence
 
-from kubeadm_verify import __version__
+from kubeadm_verify import __version__, stderr
 from kubeadm_verify.errors import VerifyError
 from kubeadm_verify.interrupts import interruptible, private_tempdir
 from kubeadm_verify.outputdir import check_output_dir
@@ -246,7 +246,7 @@ def quiet_library_logging() -> None:
 
 
 def _say(line: str) -> None:
-    print(scrub(line), file=sys.stderr)
+    stderr.line(scrub(line))
 
 
 def _usage_exit(argv: Sequence[str], message: str) -> int:

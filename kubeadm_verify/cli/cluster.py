@@ -14,7 +14,7 @@ import json
 import sys
 from pathlib import Path
 
-from kubeadm_verify import access
+from kubeadm_verify import access, stderr
 from kubeadm_verify.cli.common import finish, write_start_failure
 from kubeadm_verify.errors import UsageError, VerifyError
 from kubeadm_verify.report.console import make_console, print_tests
@@ -104,7 +104,7 @@ def list_tests(settings: ClusterSettings) -> int:
 
 
 def _stderr(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
+    stderr.line(line)
 
 
 def _quiet(line: str) -> None:

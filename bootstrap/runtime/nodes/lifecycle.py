@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import shutil
-import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +32,7 @@ from bootstrap.runtime.nodes.runtime import shim_sockets
 from bootstrap.runtime.state import StateDir
 from bootstrap.upstream.nodeparts import NodeParts
 from bootstrap.upstream.versions import cache_root
+from kubeadm_verify import stderr
 from kubeadm_verify.errors import BootstrapError, UsageError
 from kubeadm_verify.interrupts import deferred
 
@@ -41,7 +41,7 @@ Target = StateDir | ClusterHandle | str | Path
 
 
 def stderr_log(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
+    stderr.line(line)
 
 
 @dataclass(frozen=True)

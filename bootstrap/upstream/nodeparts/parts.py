@@ -11,7 +11,6 @@ binaries' (``bootstrap.upstream.gomod``); the pause program is ours.
 from __future__ import annotations
 
 import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from functools import partial
@@ -36,6 +35,7 @@ from bootstrap.upstream.nodeparts.pins import (
     PAUSE_VERSION,
 )
 from bootstrap.upstream.versions import KUBERNETES_MODULE, cache_root, normalise_version
+from kubeadm_verify import stderr
 from kubeadm_verify.errors import BootstrapError
 
 AGNHOST_MODULE = "kubeadm-verify.local/agnhostbuild"
@@ -65,7 +65,7 @@ class NodeParts:
 
 
 def _say(text: str) -> None:
-    print(f"[nodeparts] {text}", file=sys.stderr, flush=True)
+    stderr.line(f"[nodeparts] {text}")
 
 
 def expected_version_token(name: str) -> str:

@@ -21,7 +21,9 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
+import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -32,7 +34,7 @@ sys.path.insert(0, str(REPO))
 from bootstrap.fixtures import free_port_config  # noqa: E402
 from bootstrap.runtime import nodes  # noqa: E402
 from bootstrap.runtime.cluster import teardown, uninterruptible, up  # noqa: E402
-from bootstrap.runtime.nodes import cgroups  # noqa: E402
+from bootstrap.runtime.nodes import cgroups, network  # noqa: E402
 from bootstrap.runtime.nodes.procs import rss_bytes  # noqa: E402
 from bootstrap.runtime.nodes.record import load  # noqa: E402
 from bootstrap.runtime.state import StateDir  # noqa: E402
@@ -145,6 +147,60 @@ def _milestones(lines: list[tuple[float, str]]) -> str:
     return "; ".join(found)
 
 
+class _DnsWatch:
+    """When CoreDNS first answers a query for the API's Service name, asked at a CoreDNS pod's
+    own IP from inside a node's network namespace (``dig``). ``up`` itself waits longer: for
+    CoreDNS's readiness probe (kubeadm's manifest leaves it at the default 10 s period, and a
+    kubelet started moments ago delays its first probe by a random part of that period)."""
+
+    def __init__(self, state: StateDir, start: float) -> None:
+        self.state, self.start = state, start
+        self.answered: float | None = None
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._watch, daemon=True)
+        self.thread.start()
+
+    def _pod_ips(self) -> list[str]:
+        from kubernetes import client as k8s
+        from kubernetes import config
+
+        admin = self.state.kubeconfig("admin")
+        if not admin.is_file():
+            return []
+        api = config.new_client_from_config(str(admin))
+        try:
+            pods = k8s.CoreV1Api(api).list_namespaced_pod(
+                "kube-system", label_selector="k8s-app=kube-dns", _request_timeout=2).items
+        finally:
+            api.close()
+        return [p.status.pod_ip for p in pods if p.status and p.status.pod_ip]
+
+    def _asks_from(self) -> Path | None:
+        found = load(self.state)
+        return network.netns_path(found.nodes[0].netns) if found and found.nodes else None
+
+    def _watch(self) -> None:
+        while not self.stop.is_set() and self.answered is None:
+            try:
+                netns, ips = self._asks_from(), self._pod_ips()
+            except Exception:  # the API may not answer yet: ask again
+                netns, ips = None, []
+            for ip in ips if netns else []:
+                said = subprocess.run(
+                    ["nsenter", f"--net={netns}", "dig", "+short", "+time=1", "+tries=1",
+                     f"@{ip}", "kubernetes.default.svc.cluster.local"],
+                    capture_output=True, text=True, timeout=5, check=False).stdout.strip()
+                if said:
+                    self.answered = time.monotonic() - self.start
+                    return
+            self.stop.wait(0.2)
+
+    def done(self) -> float | None:
+        self.stop.set()
+        self.thread.join(10)
+        return self.answered
+
+
 def whole_up(count: int, repeat: int = 1) -> int:
     for _ in range(repeat):
         _one_up(count)
@@ -157,6 +213,7 @@ def _one_up(count: int) -> None:
     lines: list[tuple[float, str]] = []
     load = os.getloadavg()[0]
     start = time.monotonic()
+    dns = _DnsWatch(state, start)
     try:
         up(name, free_port_config(None), skip_phases=("preflight",),
            log=lambda line: lines.append((time.monotonic() - start, line)), nodes=count)
@@ -164,6 +221,11 @@ def _one_up(count: int) -> None:
               f"and CoreDNS Ready in {time.monotonic() - start:.1f} s (load {load:.1f} before, "
               f"{os.getloadavg()[0]:.1f} after)")
         print(f"  {_milestones(lines)}")
+        answered = dns.done()
+        ready = next((t for t, line in lines if " node(s) Ready after" in line), None)
+        if answered is not None and ready is not None:
+            print(f"  every node Ready and CoreDNS answering (at its pod IP): "
+                  f"{max(answered, ready):.1f} s")
         for line in _memory(state):
             print(f"  {line}")
     finally:

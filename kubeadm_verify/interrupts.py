@@ -26,6 +26,7 @@ import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 Handler = Callable[[int, FrameType | None], None]
 
@@ -53,7 +54,13 @@ def interruptible(signals: tuple[signal.Signals, ...] = (signal.SIGINT, signal.S
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    handler = interrupt_handler(os.getpid())
+    with _handled(signals, interrupt_handler(os.getpid())):
+        yield
+
+
+@contextlib.contextmanager
+def _handled(signals: tuple[signal.Signals, ...], handler: Any) -> Iterator[None]:
+    """``handler`` for ``signals`` while the block runs, the previous handlers back after."""
     previous = {sig: signal.signal(sig, handler) for sig in signals}
     try:
         yield
@@ -75,12 +82,8 @@ def uninterruptible() -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
+    with _handled((signal.SIGINT, signal.SIGTERM), signal.SIG_IGN):
         yield
-    finally:
-        for sig, before in previous.items():
-            signal.signal(sig, before)
 
 
 @contextlib.contextmanager
@@ -104,12 +107,11 @@ def deferred(signals: tuple[signal.Signals, ...] = (signal.SIGINT, signal.SIGTER
             os._exit(128 + signum)
         caught.append(signum)
 
-    previous = {sig: signal.signal(sig, hold) for sig in signals}
+    previous = {sig: signal.getsignal(sig) for sig in signals}
     try:
-        yield
+        with _handled(signals, hold):
+            yield
     finally:
-        for sig, before in previous.items():
-            signal.signal(sig, before)
         if caught:
             _act_on(caught[0], previous[signal.Signals(caught[0])])
 

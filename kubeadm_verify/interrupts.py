@@ -116,6 +116,18 @@ def deferred(signals: tuple[signal.Signals, ...] = (signal.SIGINT, signal.SIGTER
             _act_on(caught[0], previous[signal.Signals(caught[0])])
 
 
+def leave_signals_to_the_main_thread() -> None:
+    """A worker thread's initializer: block SIGINT and SIGTERM in it, so that the kernel hands
+    a process-directed one to the main thread. Python runs handlers only there; one that lands
+    in a worker blocked in a system call (waiting for ``ctr import``) leaves the main thread
+    asleep in its own wait until that worker returns, and the worker's error (its child died of
+    the same Ctrl-C) would then be reported instead of the interrupt. A child inherits the mask:
+    the long-lived ones are started with an empty one (``bootstrap.runtime.process.start``),
+    Go programs (``go``, ``ctr``) unblock both at start as the Go runtime does for every signal
+    that kills, and the few C tools run from a worker (iptables) are short and just finish."""
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+
+
 def _act_on(signum: int, handler: object) -> None:
     """What ``handler`` (as ``signal.signal`` returned it) does with ``signum``."""
     if callable(handler):
@@ -156,5 +168,5 @@ def _forget_client_copies(folder: str) -> None:
         del copies[key]
 
 
-__all__ = ["deferred", "interrupt_handler", "interruptible", "private_tempdir",
-           "sigterm_interrupts", "uninterruptible"]
+__all__ = ["deferred", "interrupt_handler", "interruptible", "leave_signals_to_the_main_thread",
+           "private_tempdir", "sigterm_interrupts", "uninterruptible"]

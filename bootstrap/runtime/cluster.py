@@ -33,6 +33,7 @@ from kubeadm_verify import stderr
 from kubeadm_verify.errors import BootstrapError, UsageError
 from kubeadm_verify.interrupts import interrupt_handler as interrupt_handler
 from kubeadm_verify.interrupts import interruptible as interruptible
+from kubeadm_verify.interrupts import leave_signals_to_the_main_thread
 from kubeadm_verify.interrupts import uninterruptible as uninterruptible
 
 if TYPE_CHECKING:
@@ -217,7 +218,8 @@ def _run_init(config: BootstrapConfig, state: StateDir, log: Log, skip: Sequence
 
     phases = init_phases(check_node)
     first = next(i for i, phase in enumerate(phases) if phase.name == "etcd/local")
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="binaries") as pool:
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="binaries",
+                            initializer=leave_signals_to_the_main_thread) as pool:
         found = pool.submit(find_binaries, config, state, binaries)
         staging = pool.submit(stage_during_init, found, config, state, nodes) if nodes else None
         waiting: list[futures.Future[Any]] = [found] + ([staging] if staging else [])

@@ -7,7 +7,12 @@ runtime's socket) and only those host-dependent settings the host calls for, eac
 ``cgroupDriver: cgroupfs``  only where systemd is not the init (nothing could create slices);
 ``failCgroupV1: false``     only on a cgroup v1 host (the kubelet refuses v1 by default since 1.35);
 ``cgroupRoot``              always: two kubelets on one host must not share ``/kubepods``;
-``podLogsDir``              always: a kubelet removes log dirs of pods it does not know.
+``podLogsDir``              always: a kubelet removes log dirs of pods it does not know;
+``imageGCHighThresholdPercent: 100`` and ``evictionHard`` at 0% for disk, always: a node's
+                            filesystem is the host's, shared with the host and every other
+                            cluster on it, so the kubelet would garbage-collect images and evict
+                            pods for space it did not use, and a collected image cannot be pulled
+                            again (there is no registry). kind sets the same for the same reason.
 """
 
 from __future__ import annotations
@@ -20,6 +25,16 @@ from bootstrap.runtime.nodes.layout import NodeLayout
 
 SYSTEMD_RUNNING = Path("/run/systemd/system")
 """systemd's own test for "booted with systemd" (``sd_booted``)."""
+
+
+SHARED_DISK: dict[str, Any] = {
+    "imageGCHighThresholdPercent": 100,
+    "evictionHard": {"nodefs.available": "0%", "nodefs.inodesFree": "0%",
+                     "imagefs.available": "0%", "imagefs.inodesFree": "0%",
+                     "memory.available": "100Mi"},
+}
+"""Disk left to the host (see above); memory keeps the kubelet's default hard threshold, which
+a partial ``evictionHard`` would otherwise drop."""
 
 
 def host_settings(cgroup_v1: bool, systemd: bool) -> dict[str, Any]:
@@ -43,6 +58,7 @@ def kubelet_configuration(base: dict[str, Any], layout: NodeLayout, cgroup_root:
         "cgroupRoot": cgroup_root,
         "containerRuntimeEndpoint": f"unix://{layout.socket}",
         "imageServiceEndpoint": f"unix://{layout.socket}",
+        **SHARED_DISK,
     })
     resolv = config.get("resolvConf")
     if resolv and not Path(str(resolv)).exists():

@@ -30,7 +30,7 @@ from bootstrap.runtime.state import StateDir
 from bootstrap.upstream.images.cache import check_loaded, import_archives, is_system
 from bootstrap.upstream.nodeparts import NodeParts
 from kubeadm_verify.errors import BootstrapError
-from kubeadm_verify.interrupts import deferred
+from kubeadm_verify.interrupts import deferred, leave_signals_to_the_main_thread
 
 Planner = Callable[[StateDir, str], NodesRecord]
 
@@ -140,7 +140,8 @@ def stage(state: StateDir, count: int, planner: Planner, pod_subnet: str,
     staged = Staged(state, nodes, entries, parts, Recorder(state, nodes))
     if not hold_imports:
         staged.go.set()
-    staged.pool = ThreadPoolExecutor(max_workers=len(entries), thread_name_prefix="node")
+    staged.pool = ThreadPoolExecutor(max_workers=len(entries), thread_name_prefix="node",
+                                     initializer=leave_signals_to_the_main_thread)
     for entry in entries:
         ready: Future[None] = Future()
         staged.system[entry.name] = ready

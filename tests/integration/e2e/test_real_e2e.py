@@ -127,8 +127,8 @@ def test_standard_base_passes_on_real_nodes_counted_live(workspace: Workspace,
                              "--timeout", "20m", timeout=RUN_TIMEOUT_S)
     checks = workspace.results()["checks"]
     not_passed = {c["id"]: c["message"][:300] for c in checks if c["status"] != "pass"}
-    assert done.returncode == 0, done.stderr[-3000:]
     assert not not_passed, f"specs that did not pass on real nodes: {not_passed}"
+    assert done.returncode == 0, done.stderr[-3000:]
     assert {c["id"] for c in checks} == set(STANDARD_BASE)
     total = len(STANDARD_BASE)
     lines = re.findall(r"(\d+)/(\d+) (\d+) failed", done.stdout + done.stderr)

@@ -119,6 +119,17 @@ def test_kubelet_configuration_keeps_the_clusters_and_adds_the_nodes(layout: Nod
     assert BASE["cgroupDriver"] == "systemd"  # the ConfigMap's copy is untouched
 
 
+def test_the_hosts_disk_is_left_to_the_host(layout: NodeLayout) -> None:
+    base = {**BASE, "imageGCHighThresholdPercent": 85,
+            "evictionHard": {"imagefs.available": "15%"}}
+    config = kubelet_configuration(base, layout, "/r", cgroup_v1=False, systemd=True)
+    assert config["imageGCHighThresholdPercent"] == 100
+    assert config["imageGCHighThresholdPercent"] > config.get("imageGCLowThresholdPercent", 80)
+    hard = config["evictionHard"]
+    assert {hard[k] for k in hard if k.split(".")[0] in ("nodefs", "imagefs")} == {"0%"}
+    assert hard["memory.available"] == "100Mi"  # the default a partial map would drop
+
+
 def test_missing_resolv_conf_falls_back(layout: NodeLayout) -> None:
     base = {**BASE, "resolvConf": "/nonexistent/resolv.conf"}
     config = kubelet_configuration(base, layout, "/r", cgroup_v1=False, systemd=True)

@@ -16,6 +16,7 @@ when the run ends, however it ends.
 
 from __future__ import annotations
 
+import _thread
 import contextlib
 import os
 import shutil
@@ -41,9 +42,41 @@ def interrupt_handler(owner: int) -> Handler:
         if os.getpid() != owner:
             os._exit(128 + signum)
         signal.signal(signum, signal.SIG_IGN)
-        raise KeyboardInterrupt(f"signal {signum}")
+        raise SignalInterrupt(signum)
 
     return handler
+
+
+class SignalInterrupt(KeyboardInterrupt):
+    """The ``KeyboardInterrupt`` our handler raises, knowing its signal."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(f"signal {signum}")
+        self.signum = signum
+
+
+def _raise_again_if_swallowed(owner: int, previous: Callable[[Any], object],
+                              ) -> Callable[[Any], object]:
+    """An ``unraisablehook``: Python runs a signal handler wherever the main thread is, also in
+    a finalizer (urllib3 closes a pooled connection when the garbage collector finds it), and an
+    exception raised there is only reported, never propagated. The handler has ignored the
+    signal by then, so the interrupt would be lost and the run go on; instead the handler is put
+    back and the signal raised again a moment later, to be acted on at an ordinary step."""
+
+    def hook(unraisable: Any) -> object:
+        error = unraisable.exc_value
+        if (isinstance(error, SignalInterrupt) and os.getpid() == owner
+                and threading.current_thread() is threading.main_thread()):
+            signal.signal(error.signum, interrupt_handler(owner))
+            # From another thread, a moment later: raised here, it would land in this hook,
+            # which is still inside the finalizer's report.
+            again = threading.Timer(0.01, _thread.interrupt_main, (signal.Signals(error.signum),))
+            again.daemon = True
+            again.start()
+            return None
+        return previous(unraisable)
+
+    return hook
 
 
 @contextlib.contextmanager
@@ -54,8 +87,13 @@ def interruptible(signals: tuple[signal.Signals, ...] = (signal.SIGINT, signal.S
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    with _handled(signals, interrupt_handler(os.getpid())):
-        yield
+    owner, previous = os.getpid(), sys.unraisablehook
+    sys.unraisablehook = _raise_again_if_swallowed(owner, previous)
+    try:
+        with _handled(signals, interrupt_handler(owner)):
+            yield
+    finally:
+        sys.unraisablehook = previous
 
 
 @contextlib.contextmanager
@@ -168,5 +206,6 @@ def _forget_client_copies(folder: str) -> None:
         del copies[key]
 
 
-__all__ = ["deferred", "interrupt_handler", "interruptible", "leave_signals_to_the_main_thread",
-           "private_tempdir", "sigterm_interrupts", "uninterruptible"]
+__all__ = ["SignalInterrupt", "deferred", "interrupt_handler", "interruptible",
+           "leave_signals_to_the_main_thread", "private_tempdir", "sigterm_interrupts",
+           "uninterruptible"]

@@ -27,6 +27,7 @@ from bootstrap.runtime.state import StateDir
 from bootstrap.upstream.images import ensure_images
 from bootstrap.upstream.nodeparts import NodeParts, ensure_node_parts
 from kubeadm_verify.errors import BootstrapError
+from kubeadm_verify.interrupts import deferred
 
 Log = Callable[[str], None]
 POLL = 0.2
@@ -151,8 +152,9 @@ def _start_kubelet(state: StateDir, staged: Staged, entry: NodeEntry, found: Dis
     staged.wait_system(entry)
     argv = kubelet_argv(staged.parts.binary("kubelet"), staged.parts.host.nsenter,
                         network.netns_path(entry.netns), layout, entry.address)
-    staged.recorder.add(entry, procs.spawn(entry.name, "kubelet", argv,
-                                           layout.log(state.logs, "kubelet")))
+    with deferred():  # started and recorded, or neither: the clean-up stops what is recorded
+        staged.recorder.add(entry, procs.spawn(entry.name, "kubelet", argv,
+                                               layout.log(state.logs, "kubelet")))
     log(f"[kubelet-start] {entry.name}: kubelet started ({entry.address}, pods "
         f"{entry.pod_cidr}); waiting for the TLS bootstrap")
 

@@ -49,3 +49,36 @@ def test_without_it_a_worker_takes_the_signal() -> None:
     """What the initializer is for: the kernel hands the signal to a thread that does not
     block it, and the main thread is never woken for it."""
     assert _run("workers-open", "SIGTERM").startswith("pending=False")
+
+
+FINALIZER = """
+import os, signal, sys, time, weakref
+from kubeadm_verify.interrupts import interruptible
+
+class Pooled:
+    pass
+
+def close() -> None:
+    os.kill(os.getpid(), signal.SIGINT)  # lands while the finalizer runs, as a GC'd close can
+    sum(range(1000))
+
+with interruptible():
+    try:
+        weakref.finalize(pooled := Pooled(), close)
+        del pooled
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            sum(range(1000))
+        print("lost")
+    except KeyboardInterrupt:
+        print("interrupted")
+"""
+
+
+def test_an_interrupt_raised_in_a_finalizer_is_not_lost() -> None:
+    """Python only reports an exception raised in a finalizer; the interrupt is raised again
+    at the next ordinary step instead of the run going on."""
+    done = subprocess.run([sys.executable, "-c", FINALIZER], capture_output=True, text=True,
+                          timeout=30, check=False)
+    assert done.stdout.strip() == "interrupted", done.stderr
+    assert "Exception ignored" not in done.stderr

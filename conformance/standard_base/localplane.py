@@ -116,7 +116,8 @@ def find(server: str) -> Plane:
         raise ElsewhereError(f"port {port} is held by {sorted(_name(p) for p in owners)}, not "
                              f"{APISERVER} (a load balancer or a proxy fronts it)")
     apiserver = _component(APISERVER, apiservers[0], listening)
-    return Plane(apiserver, _others(apiserver, connections, listening))
+    names = {pid: _name(pid) for pid in {c.pid for c in connections} if pid is not None}
+    return Plane(apiserver, attribute(apiserver, connections, listening, names))
 
 
 def _component(name: str, pid: int, listening: Iterable[Any]) -> Component:
@@ -124,9 +125,10 @@ def _component(name: str, pid: int, listening: Iterable[Any]) -> Component:
     return Component(name, pid, sorted(set(sockets), key=str))
 
 
-def _others(apiserver: Component, connections: list[Any],
-            listening: list[Any]) -> dict[str, list[Component]]:
-    """Its clients (controller-manager, scheduler) and its servers (etcd), by connection."""
+def attribute(apiserver: Component, connections: list[Any], listening: list[Any],
+              names: dict[int, str]) -> dict[str, list[Component]]:
+    """The API server's clients (controller-manager, scheduler) and servers (etcd), found by
+    their connections to it; ``names`` is each pid's process name."""
     api_ports = {listener.port for listener in apiserver.listeners}
     found: dict[str, set[int]] = {CONTROLLER_MANAGER: set(), SCHEDULER: set(), ETCD: set()}
     listener_pid = {(str(c.laddr.ip), int(c.laddr.port)): c.pid for c in listening}
@@ -134,7 +136,7 @@ def _others(apiserver: Component, connections: list[Any],
         raddr, pid = conn.raddr, conn.pid
         if not raddr or pid is None:
             continue
-        name = _name(pid)
+        name = names.get(pid, "")
         if name in (CONTROLLER_MANAGER, SCHEDULER) and raddr.port in api_ports:
             found[name].add(pid)
         if pid == apiserver.pid:
@@ -142,7 +144,7 @@ def _others(apiserver: Component, connections: list[Any],
             if server is None:
                 wildcard = "::" if ":" in str(raddr.ip) else "0.0.0.0"  # noqa: S104 (reading)
                 server = listener_pid.get((wildcard, int(raddr.port)))
-            if server is not None and _name(server) == ETCD:
+            if server is not None and names.get(server) == ETCD:
                 found[ETCD].add(server)
     return {name: [_component(name, pid, listening) for pid in sorted(pids)]
             for name, pids in found.items()}

@@ -132,7 +132,7 @@ def test_service_account_issuer(kube: Kube, kv_namespace: str) -> None:
     discovery = kube.raw_json("/.well-known/openid-configuration")
     assert discovery.get("issuer") == expected, (
         f"the discovery document names issuer {discovery.get('issuer')!r}, not {expected!r}")
-    keys = kube.raw_json("/openid/v1/jwks").get("keys") or []
+    keys = kube.raw_json("/openid/v1/jwks", accept="application/jwk-set+json").get("keys") or []
     matching = [key for key in keys if key.get("kid") == header.get("kid")]
     assert matching, f"no published key has the token's kid ({len(keys)} keys published)"
     assert any(satoken.verifies(token, key) for key in matching), (

@@ -74,7 +74,9 @@ DEFAULTS: tuple[Default, ...] = (
     Default("allow-privileged", "kube-apiserver", "`--allow-privileged=true`",
             f"{MANIFESTS}:200", ("kubeadm/privileged-pods-allowed",), "",
             "no CIS control asks for it off at the API server (its 5.2 controls police "
-            "workloads by admission policy); kubeadm's kube-proxy needs it"),
+            "workloads by admission policy); kubeadm's kube-proxy needs it: with "
+            "`--allow-privileged=false` `kubeadm init` itself fails, its kube-proxy DaemonSet "
+            "refused"),
     Default("kubelet-client-certificate", "kube-apiserver",
             "`--kubelet-client-certificate`/`--kubelet-client-key` = `apiserver-kubelet-client`",
             f"{MANIFESTS}:196", ("node/logs", "node/exec"), "1.2.4"),
@@ -98,11 +100,14 @@ DEFAULTS: tuple[Default, ...] = (
             "`--bind-address=127.0.0.1`; `--authentication-kubeconfig`/"
             "`--authorization-kubeconfig` = its kubeconfig", f"{MANIFESTS}:397",
             ("kubeadm/scheduler-port",), "1.4.2"),
-    Default("etcd-client-cert-auth", "etcd", "`--client-cert-auth=true`, clients on "
-            "127.0.0.1 and the advertise address", f"{ETCD}:258",
-            ("kubeadm/etcd-client-certificates",), "2.2"),
-    Default("etcd-peer-client-cert-auth", "etcd", "`--peer-client-cert-auth=true`",
-            f"{ETCD}:262", ("kubeadm/etcd-client-certificates",), "2.5"),
+    Default("etcd-client-cert-auth", "etcd", "`--client-cert-auth=true`, `--trusted-ca-file` "
+            "= the etcd CA; clients on 127.0.0.1 and the advertise address", f"{ETCD}:258",
+            ("kubeadm/etcd-client-certificates",), "2.2",
+            "etcd requires a client certificate when either is set: `--client-cert-auth=false` "
+            "alone still refuses, as observed"),
+    Default("etcd-peer-client-cert-auth", "etcd", "`--peer-client-cert-auth=true`, "
+            "`--peer-trusted-ca-file` = the etcd CA", f"{ETCD}:262",
+            ("kubeadm/etcd-client-certificates",), "2.5"),
     Default("etcd-metrics-loopback", "etcd",
             "`--listen-metrics-urls=http://127.0.0.1:2381`: its only plain HTTP, on the loopback",
             f"{ETCD}:264", ("kubeadm/etcd-client-certificates",)),

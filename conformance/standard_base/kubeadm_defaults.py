@@ -116,6 +116,8 @@ DEFAULTS: tuple[Default, ...] = (
     Default("kubelet-webhook-auth", "kubelet",
             "`authentication.webhook.enabled: true`, `authorization.mode: Webhook`",
             f"{KUBELET}:160", ("node/kubelet-api-refuses-unauthorised",), "4.2.2"),
+    Default("kubelet-read-only-port-off", "kubelet", "`readOnlyPort: 0`", f"{KUBELET}:39",
+            ("node/kubelet-read-only-port",), "4.2.4"),
     Default("bootstrap-token-rbac", "RBAC",
             "bootstrap tokens may post CSRs, get nodes and have node client CSRs auto-approved; "
             "nodes may renew their own", f"{TLS_BOOTSTRAP}:31",

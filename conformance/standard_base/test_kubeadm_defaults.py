@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import json
 import secrets
+import socket
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -24,8 +26,12 @@ from conformance.standard_base import builders as b
 from conformance.standard_base import kubeadm as k
 from conformance.standard_base import localplane, pki, portprobe, satoken
 from conformance.standard_base.kube import Impersonation, Kube, RawResponse, server_said, wait_for
+from conformance.standard_base.kubeletapi import endpoint_of
 from conformance.standard_base.marker import standard_base
-from conformance.standard_base.nodes import schedulable
+from conformance.standard_base.nodes import real_nodes, schedulable
+from kubeadm_verify.runner import WARNING_PROPERTY
+
+Record = Callable[[str, object], None]
 
 NODES_GROUP = ("system:nodes", "system:authenticated")
 PROBE_LABEL = "kubeadm-verify.io/node-restriction-probe"
@@ -354,3 +360,40 @@ def test_etcd_client_certificates(kube: Kube) -> None:
     assert not plain, f"etcd serves plain HTTP beyond the loopback at {plain}"
     assert any(answer == portprobe.REFUSED for _, answer in answers.values()), (
         f"etcd (pid {etcd.pid}) has no TLS port that refused: it listens on {sorted(answers)}")
+
+
+READ_ONLY_PORT = 10255  # the kubelet's unauthenticated HTTP port, when readOnlyPort sets it
+
+
+def _tcp(address: str, port: int) -> str:
+    """``open`` (and what it answered), ``closed`` (refused) or ``unreachable``."""
+    try:
+        with socket.create_connection((address, port), timeout=portprobe.TIMEOUT_S) as conn:
+            conn.sendall(b"GET /pods HTTP/1.0\r\n\r\n")
+            return "open: " + conn.recv(12).decode("latin-1").strip()
+    except ConnectionRefusedError:
+        return "closed"
+    except OSError as exc:
+        return f"unreachable ({type(exc).__name__})"
+
+
+@standard_base(id="node/kubelet-read-only-port", needs=["real-kubelet"], timeout=20)
+def test_kubelet_read_only_port(kube: Kube, record_property: Record) -> None:
+    """No real node's kubelet serves its unauthenticated read-only port (10255) on the node's
+    address, where its authenticated port answers: kubeadm's ``readOnlyPort: 0``."""
+    open_ports, unknown = [], []
+    for node in real_nodes(kube.core.list_node().items):
+        found = endpoint_of(node)
+        if isinstance(found, str):
+            unknown.append(found)
+            continue
+        secure = _tcp(found.address, found.port)
+        if secure.startswith("unreachable"):
+            unknown.append(f"{found}: {secure} from where the suite runs")
+            continue
+        answer = _tcp(found.address, READ_ONLY_PORT)
+        if answer.startswith("open"):
+            open_ports.append(f"{found.node} ({found.address}:{READ_ONLY_PORT}) {answer}")
+    assert not open_ports, f"kubelets serve their read-only port to anyone: {open_ports}"
+    if unknown:
+        record_property(WARNING_PROPERTY, "not judged: " + "; ".join(unknown))

@@ -349,6 +349,8 @@ def test_etcd_client_certificates(kube: Kube) -> None:
     """etcd lets no client or peer in without a certificate, and serves plain HTTP (metrics) on
     the loopback only: kubeadm's ``--client-cert-auth`` and ``--peer-client-cert-auth`` (seen
     from its host)."""
+    if (k.cluster_configuration(kube).get("etcd") or {}).get("external"):
+        pytest.skip("the cluster uses an external etcd: kubeadm neither runs nor configures it")
     etcd = _plane(kube).component(localplane.ETCD)
     answers = {str(listener): (listener, portprobe.without_client_certificate(listener))
                for listener in etcd.listeners}

@@ -1,6 +1,6 @@
 """It catches what is broken: clusters misconfigured on purpose fail the right tests, only those.
 
-Each bring-up is a kubeadm v1beta4 configuration (the real ``extraArgs`` of one component, as
+Each bring-up is a kubeadm v1beta4 configuration (the real ``extraArgs`` of its components, as
 ``kubeadm init`` would run them) that ``kubeadm-verify cluster --up --config`` brings up, then
 runs the tests its faults can touch. Every other test of each fault's focus must pass. With
 ``KUBEADM_VERIFY_WRITE_CATCHES=<path>`` the observed table (fault → failing tests) is written

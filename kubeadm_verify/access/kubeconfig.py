@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from kubeadm_verify import yamlread
 from kubeadm_verify.errors import InputError
 
 SERVICE_ACCOUNT_DIR = Path("/var/run/secrets/kubernetes.io/serviceaccount")
@@ -59,12 +58,13 @@ def resolve(flag: str | None, context: str | None, environ: Mapping[str, str] | 
     env = os.environ if environ is None else environ
     if flag:
         path = Path(flag).expanduser()
-        if not path.is_file():
+        if not path.exists():
             raise InputError(f"kubeconfig {flag} does not exist")
+        # a FIFO or a device is refused, named as what it is, when it is read
         return Target((path.absolute(),), context)
     listed = [Path(p).expanduser() for p in env.get("KUBECONFIG", "").split(os.pathsep) if p]
     if listed:
-        existing = tuple(p.absolute() for p in listed if p.is_file())
+        existing = tuple(p.absolute() for p in listed if p.exists())
         if not existing:
             raise InputError(f"none of the kubeconfig files in KUBECONFIG exists: "
                              f"{env['KUBECONFIG']}")
@@ -94,12 +94,14 @@ def in_cluster(env: Mapping[str, str], folder: Path) -> InCluster | None:
 
 def _read(path: Path) -> dict[str, Any]:
     try:
-        text = path.read_text(encoding="utf-8")
+        text = yamlread.read_text(path)
     except OSError as exc:
-        raise InputError(f"kubeconfig {path} cannot be read: {exc.strerror}") from exc
+        raise InputError(f"kubeconfig {path} cannot be read: {exc.strerror}") from None
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
+        data = yamlread.load(text)
+    except yamlread.YAMLRefused as exc:
+        raise InputError(f"kubeconfig {path} refused: {exc}") from None
+    except yamlread.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
         problem = getattr(exc, "problem", None) or "not valid YAML"

@@ -1,0 +1,79 @@
+"""Inputs built to exhaust the reader behind each door, run through the CLI as a subprocess.
+
+Each is bounded where it enters (``kubeadm_verify.yamlread`` for YAML): the run ends in a few
+seconds with one line and exit 2, or, for a host file under ``--root``, with that one check
+warning "cannot determine", instead of growing past gigabytes and never finishing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.integration.cli.conftest import Cli, assert_outcome
+from tests.unit.core.test_yamlread import laughs
+from tests.unit.nodechecks.node_roots import healthy_root, write
+
+pytestmark = pytest.mark.integration
+REPO = Path(__file__).resolve().parents[3]
+WALL_S = 20
+LAUGHS = laughs() + "current-context: *a9\n"
+"""A billion nodes once expanded, ending in a key a reader would go on to use."""
+
+
+@pytest.mark.parametrize("verb", ["cluster", "e2e"])
+def test_a_billion_laughs_kubeconfig_is_one_line_and_exit_2(cli: Cli, verb: str) -> None:
+    kubeconfig = cli.root / "laughs.conf"
+    kubeconfig.write_text(LAUGHS)
+    outcome = cli.run(verb, "--kubeconfig", str(kubeconfig), timeout=WALL_S * 3)
+    assert_outcome(cli, outcome, code=2, says="once its aliases are expanded", tier=verb,
+                   within=WALL_S)
+    assert "refused" in outcome.lines[0]
+
+
+@pytest.mark.parametrize(("make", "says"), [
+    (os.mkfifo, "a FIFO, not a regular file"),
+    (lambda path: path.mkdir(), "Is a directory"),
+])
+def test_a_kubeconfig_that_is_no_file_is_named_as_what_it_is(cli: Cli, make: object,
+                                                             says: str) -> None:
+    kubeconfig = cli.root / "special"
+    make(kubeconfig)  # type: ignore[operator]
+    outcome = cli.run("cluster", "--kubeconfig", str(kubeconfig), timeout=WALL_S * 3)
+    assert_outcome(cli, outcome, code=2, says=says, tier="cluster", within=WALL_S)
+    assert "does not exist" not in outcome.lines[0]
+
+
+def test_a_billion_laughs_kubeadm_config_is_one_line_and_exit_2(cli: Cli) -> None:
+    config = cli.root / "kubeadm.yaml"
+    config.write_text(LAUGHS)
+    outcome = cli.run("node", "--config", str(config), timeout=WALL_S * 3)
+    assert_outcome(cli, outcome, code=2, says="once its aliases are expanded", tier="node",
+                   within=WALL_S)
+
+
+def test_a_billion_laughs_kubelet_config_under_root_cannot_be_determined(tmp_path: Path) -> None:
+    root = healthy_root(tmp_path / "kvdoors-root")
+    write(root, "var/lib/kubelet/config.yaml", laughs() + "cgroupDriver: *a9\n")
+    out = tmp_path / "out"
+    started = time.monotonic()
+    done = subprocess.run(
+        ["timeout", str(WALL_S * 3), sys.executable, "-m", "kubeadm_verify", "node", "--root",
+         str(root), "--output-dir", str(out), "--format", "json"],
+        capture_output=True, text=True, cwd=REPO, check=False)
+    elapsed = time.monotonic() - started
+    assert done.returncode in (0, 1), done.stderr
+    assert elapsed < WALL_S
+    checks = {c["id"]: c for c in json.loads((out / "node" / "results.json").read_text())
+              ["checks"]}
+    driver = checks["CgroupDriver"]
+    assert driver["status"] == "warn", driver
+    assert driver["message"].startswith("cannot determine the kubelet's cgroup driver")
+    assert "once its aliases are expanded" in driver["message"]
+    assert (out / "node" / "junit.xml").stat().st_size < 200_000

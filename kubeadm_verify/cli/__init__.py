@@ -19,7 +19,7 @@ from kubeadm_verify import __version__, stderr
 from kubeadm_verify.errors import VerifyError
 from kubeadm_verify.interrupts import interruptible, private_tempdir
 from kubeadm_verify.outputdir import check_output_dir
-from kubeadm_verify.redact import scrub
+from kubeadm_verify.redact import one_line
 
 ENV_PREFIX = "KUBEADM_VERIFY_"
 EXIT_FAILED = 1
@@ -246,7 +246,7 @@ def quiet_library_logging() -> None:
 
 
 def _say(line: str) -> None:
-    stderr.line(scrub(line))
+    stderr.line(one_line(line))
 
 
 def _usage_exit(argv: Sequence[str], message: str) -> int:

@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import time
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -77,3 +78,50 @@ def test_a_billion_laughs_kubelet_config_under_root_cannot_be_determined(tmp_pat
     assert driver["message"].startswith("cannot determine the kubelet's cgroup driver")
     assert "once its aliases are expanded" in driver["message"]
     assert (out / "node" / "junit.xml").stat().st_size < 200_000
+
+
+def _run_node(root: Path, out: Path) -> tuple[subprocess.CompletedProcess[bytes], float]:
+    started = time.monotonic()
+    done = subprocess.run(
+        ["timeout", str(WALL_S * 3), sys.executable, "-m", "kubeadm_verify", "node", "--root",
+         str(root), "--output-dir", str(out)], capture_output=True, cwd=REPO, check=False)
+    return done, time.monotonic() - started
+
+
+def test_host_text_is_cut_and_escaped_before_any_report(tmp_path: Path) -> None:
+    """Megabytes of host text with terminal escapes and NUL, quoted by two checks: the reports
+    stay small, junit.xml parses, the console carries no raw control character."""
+    root = healthy_root(tmp_path / "kvdoors-root")
+    big = "A" * (3 * 1024 * 1024)
+    write(root, "var/lib/kubelet/config.yaml",
+          f'kind: KubeletConfiguration\ncgroupDriver: "\\e[2J\\0\\a{big}"\n')
+    write(root, "etc/machine-id", "\x1b]0;owned\x07\x00" + "B" * (8 * 1024 * 1024 - 64))
+    out = tmp_path / "out"
+    done, elapsed = _run_node(root, out)
+    assert done.returncode in (0, 1), done.stderr
+    assert elapsed < WALL_S
+    junit, results = out / "node" / "junit.xml", out / "node" / "results.json"
+    ET.parse(junit)  # well-formed
+    assert junit.stat().st_size < 200_000 and results.stat().st_size < 200_000
+    assert len(done.stdout) + len(done.stderr) < 20_000
+    for raw in (b"\x1b", b"\x00", b"\x07"):
+        assert raw not in done.stdout + done.stderr + junit.read_bytes()
+    checks = {c["id"]: c for c in json.loads(results.read_text())["checks"]}
+    driver = checks["CgroupDriver"]["message"]
+    assert "\\x1b[2J\\x00\\x07" in driver and "[cut at" in driver
+
+
+def test_a_lower_cased_private_key_quoted_from_a_host_file_is_redacted(tmp_path: Path) -> None:
+    root = healthy_root(tmp_path / "kvdoors-root")
+    body = "miievqibadanbgkqhkig9w0baqefaascbkcwggslagplantedkvdoorskey"
+    key = f"-----begin private key-----\\n{body}\\n-----end private key-----"
+    write(root, "var/lib/kubelet/config.yaml",
+          f'kind: KubeletConfiguration\ncgroupDriver: "{key}"\n')
+    out = tmp_path / "out"
+    done, elapsed = _run_node(root, out)
+    assert done.returncode in (0, 1) and elapsed < WALL_S, done.stderr
+    checks = {c["id"]: c for c in json.loads((out / "node" / "results.json").read_text())
+              ["checks"]}
+    assert "<redacted private key>" in checks["CgroupDriver"]["message"]
+    written = b"".join(p.read_bytes() for p in (out / "node").iterdir())
+    assert b"plantedkvdoorskey" not in written + done.stdout + done.stderr

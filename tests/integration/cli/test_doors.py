@@ -13,11 +13,16 @@ import subprocess
 import sys
 import time
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from bootstrap.upstream.deadline import Deadline
+from bootstrap.upstream.download import fetch_verified
+from kubeadm_verify.errors import FetchError
 from tests.integration.cli.conftest import Cli, assert_outcome
+from tests.integration.e2e.mirror import Mirror, Route, serve
 from tests.unit.core.test_yamlread import laughs
 from tests.unit.nodechecks.node_roots import healthy_root, write
 
@@ -125,3 +130,51 @@ def test_a_lower_cased_private_key_quoted_from_a_host_file_is_redacted(tmp_path:
     assert "<redacted private key>" in checks["CgroupDriver"]["message"]
     written = b"".join(p.read_bytes() for p in (out / "node").iterdir())
     assert b"plantedkvdoorskey" not in written + done.stdout + done.stderr
+
+
+# Downloads: one deadline over checksums, headers and body ------------------------------------
+
+VERSION = "v1.37.2"
+PACKAGE = f"/release/{VERSION}/kubernetes-test-linux-amd64.tar.gz"
+
+
+@pytest.fixture
+def mirror() -> Iterator[Mirror]:
+    with serve(Mirror()) as running:
+        yield running
+
+
+def _e2e_args(cli: Cli, mirror: Mirror, *extra: str) -> list[str]:
+    kubeconfig = cli.root / "kubeconfig"
+    kubeconfig.write_text("apiVersion: v1\nkind: Config\nclusters: []\n")
+    return ["--mirror", mirror.url, "--kubernetes-version", VERSION,
+            "--kubeconfig", str(kubeconfig), *extra]
+
+
+@pytest.mark.parametrize("stall", ["headers", "body"])
+def test_a_checksum_that_trickles_ends_at_the_download_deadline(cli: Cli, mirror: Mirror,
+                                                                stall: str) -> None:
+    """The checksum is fetched before the package: its headers (or its body) trickled one byte
+    a second never trip the read timeout, yet the run ends at ``--download-timeout``."""
+    body = b"not reached"
+    digest = "0" * 64
+    route = (Route(digest.encode(), header_trickle_s=0.5) if stall == "headers"
+             else Route((digest + " " * 4000).encode(), trickle_s=0.5))
+    mirror.routes[f"{PACKAGE}.sha256"] = route
+    mirror.routes[PACKAGE] = Route(body)
+    outcome = cli.run("e2e", *_e2e_args(cli, mirror, "--download-timeout", "3s"), timeout=60)
+    assert_outcome(cli, outcome, code=2, says="did not finish within 3s (--download-timeout)",
+                   tier="e2e", within=12)
+    assert mirror.count(PACKAGE) == 0
+
+
+def test_a_release_binary_whose_checksum_headers_trickle_ends_at_its_deadline(
+        tmp_path: Path, mirror: Mirror) -> None:
+    path = "/release/v1.37.2/bin/linux/amd64/kubectl"
+    mirror.routes[f"{path}.sha256"] = Route(b"0" * 64, header_trickle_s=0.5)
+    started = time.monotonic()
+    with (Deadline(2) as deadline, deadline.session() as session,
+          pytest.raises(FetchError, match="did not finish within 2s")):
+        fetch_verified(session, mirror.url + path, tmp_path / "kubectl", deadline)
+    assert time.monotonic() - started < 6
+    assert list(tmp_path.iterdir()) == []

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -21,8 +22,9 @@ import pytest
 from bootstrap.upstream.deadline import Deadline
 from bootstrap.upstream.download import fetch_verified
 from kubeadm_verify.errors import FetchError
-from tests.integration.cli.conftest import Cli, assert_outcome
+from tests.integration.cli.conftest import Cli, assert_outcome, interrupt
 from tests.integration.e2e.mirror import Mirror, Route, serve
+from tests.unit.core.hostile_http import hostile
 from tests.unit.core.test_yamlread import laughs
 from tests.unit.nodechecks.node_roots import healthy_root, write
 
@@ -178,3 +180,70 @@ def test_a_release_binary_whose_checksum_headers_trickle_ends_at_its_deadline(
         fetch_verified(session, mirror.url + path, tmp_path / "kubectl", deadline)
     assert time.monotonic() - started < 6
     assert list(tmp_path.iterdir()) == []
+
+
+# The API server's answers: one deadline and a size cap per raw call; exec plugins bounded ------
+
+
+def _kubeconfig(cli: Cli, server: str, user: dict[str, object] | None = None) -> Path:
+    path = cli.root / "api.kubeconfig"
+    path.write_text(json.dumps({
+        "apiVersion": "v1", "kind": "Config", "current-context": "c",
+        "clusters": [{"name": "k", "cluster": {"server": server}}],
+        "contexts": [{"name": "c", "context": {"cluster": "k", "user": "u"}}],
+        "users": [{"name": "u", "user": user or {"token": "kvdoors-token"}}],
+    }))
+    return path
+
+
+def test_an_api_server_answering_without_end_is_refused_at_the_cap(cli: Cli) -> None:
+    with hostile("endless") as server:
+        outcome = cli.run("cluster", "--kubeconfig", str(_kubeconfig(cli, server)),
+                          timeout=WALL_S * 3)
+    assert_outcome(cli, outcome, code=2, says="answered GET /version with more than 16 MiB",
+                   tier="cluster", within=WALL_S)
+
+
+def test_an_api_server_trickling_its_headers_ends_at_the_deadline(cli: Cli) -> None:
+    """A byte every 0.5 s never trips the 15 s read timeout; the 20 s deadline ends the call,
+    and the message names the bound that was hit (not the 5 s connect timeout)."""
+    with hostile("trickle-headers") as server:
+        outcome = cli.run("cluster", "--kubeconfig", str(_kubeconfig(cli, server)),
+                          timeout=WALL_S * 4)
+    assert_outcome(cli, outcome, code=2, says="did not answer within 20s", tier="cluster",
+                   within=30)
+    assert outcome.seconds > 19
+
+
+def test_an_interrupted_run_leaves_no_exec_plugin_behind(cli: Cli) -> None:
+    pids = cli.root / "plugin.pids"
+    script = cli.root / "credential"
+    script.write_text(f"#!/bin/sh\nsleep 300 &\necho $! > {pids}\necho $$ >> {pids}\nwait\n")
+    script.chmod(0o755)
+    user: dict[str, object] = {"exec": {"apiVersion": "client.authentication.k8s.io/v1",
+                                        "command": str(script)}}
+    proc = cli.start("cluster", "--kubeconfig",
+                     str(_kubeconfig(cli, "https://127.0.0.1:1", user)))
+    until = time.monotonic() + 20
+    while not (pids.exists() and len(pids.read_text().split()) == 2):
+        assert time.monotonic() < until and proc.poll() is None, "the plugin never started"
+        time.sleep(0.1)
+    outcome = interrupt(proc, signal.SIGINT, after=0.2, timeout=30)
+    assert outcome.code == 130, outcome.stderr
+    assert outcome.seconds < 10
+    for pid in (int(p) for p in pids.read_text().split()):
+        assert _not_running(pid), f"the plugin's process {pid} outlived the run"
+
+
+def _not_running(pid: int) -> bool:
+    until = time.monotonic() + 3
+    while time.monotonic() < until:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+            command = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            return True
+        if state == "Z" or not (command.startswith(b"sleep") or b"credential" in command):
+            return True
+        time.sleep(0.05)
+    return False

@@ -184,13 +184,16 @@ def local_checksums(path: Path, flag_sha256: str | None) -> dict[str, str]:
     """
     from bootstrap.upstream.download import parse_checksum  # it brings requests; see _download
 
-    if not path.is_file():
+    if not path.exists():
         raise InputError(f"--test-package {path}: no such file")
+    if not path.is_file():
+        raise InputError(f"--test-package {path}: not a regular file")
     published: dict[str, str] = {}
     for algorithm in ALGORITHMS:
         sibling = path.with_name(f"{path.name}.{algorithm}")
         if sibling.is_file():
-            published[algorithm] = parse_checksum(sibling.read_text(), algorithm, path.name)
+            text = _small_text(sibling)
+            published[algorithm] = parse_checksum(text, algorithm, path.name)
     if flag_sha256 is not None:
         if "sha256" in published and published["sha256"] != flag_sha256:
             raise FetchError(f"--test-package-sha256 disagrees with {path.name}.sha256")
@@ -201,6 +204,21 @@ def local_checksums(path: Path, flag_sha256: str | None) -> dict[str, str]:
             f"or put the digest in {path.name}.sha256"
         )
     return published
+
+
+def _small_text(path: Path) -> str:
+    """A checksum file beside a local package: read up to 64 KiB, not whole."""
+    from bootstrap.upstream.download import MAX_CHECKSUM_BYTES
+
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(MAX_CHECKSUM_BYTES + 1)
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    if len(data) > MAX_CHECKSUM_BYTES:
+        raise InputError(f"{path}: larger than {MAX_CHECKSUM_BYTES // 1024} KiB, not a "
+                         "checksum file")
+    return data.decode("utf-8", "replace")
 
 
 def write_hashed(

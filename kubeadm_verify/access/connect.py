@@ -148,8 +148,18 @@ def reach(api_client: Any, context: str) -> dict[str, Any]:
 def _get_version(api_client: Any, context: str) -> Any:
     """``GET /version``: a connection or TLS failure, or 401, is one :class:`ClusterError`."""
     host = api_client.configuration.host
+    version = _call(api_client, "GET", "/version")
+    if version.status == 401:
+        raise ClusterError(f"unauthorized: the API server at {host} rejected the credentials of "
+                           f"context {context}")
+    return version
+
+
+def _call(api_client: Any, method: str, path: str, body: bytes | None = None) -> rawhttp.Answer:
+    """``_get``, with every way the exchange can fail as one :class:`ClusterError`."""
+    host = api_client.configuration.host
     try:
-        version = _get(api_client, "GET", "/version")
+        return _get(api_client, method, path, body)
     except urllib3.exceptions.HTTPError as exc:
         tls = _tls_reason(exc)
         if tls is not None:
@@ -157,16 +167,12 @@ def _get_version(api_client: Any, context: str) -> Any:
                                f"(does the kubeconfig's certificate-authority match the "
                                f"server?)") from exc
         if isinstance(exc, rawhttp.TooLarge):
-            raise ClusterError(f"the API server at {host} answered GET /version with more "
+            raise ClusterError(f"the API server at {host} answered {method} {path} with more "
                                f"than {exc.limit // (1024 * 1024)} MiB") from exc
         bound = _timeout_said(exc)
         if bound is not None:
             raise ClusterError(f"the API server at {host} {bound}") from exc
         raise ClusterError(f"cannot reach the API server at {host}: {_root_cause(exc)}") from exc
-    if version.status == 401:
-        raise ClusterError(f"unauthorized: the API server at {host} rejected the credentials of "
-                           f"context {context}")
-    return version
 
 
 def _timeout_said(exc: BaseException) -> str | None:
@@ -189,9 +195,9 @@ def check_connection(api_client: Any, context: str) -> str:
     """
     host = api_client.configuration.host
     _get_version(api_client, context)
-    review = _get(api_client, "POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
-                  b'{"apiVersion":"authorization.k8s.io/v1","kind":"SelfSubjectAccessReview",'
-                  b'"spec":{"resourceAttributes":{"verb":"create","resource":"namespaces"}}}')
+    review = _call(api_client, "POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
+                   b'{"apiVersion":"authorization.k8s.io/v1","kind":"SelfSubjectAccessReview",'
+                   b'"spec":{"resourceAttributes":{"verb":"create","resource":"namespaces"}}}')
     if review.status == 401:
         raise ClusterError(f"unauthorized: the API server at {host} rejected the credentials of "
                            f"context {context}")
@@ -201,7 +207,12 @@ def check_connection(api_client: Any, context: str) -> str:
     if review.status != 201:
         raise ClusterError(f"the API server at {host} answered HTTP {review.status} to an access "
                            "review")
-    if not json.loads(review.data).get("status", {}).get("allowed"):
+    try:
+        allowed = json.loads(review.data).get("status", {}).get("allowed")
+    except (ValueError, AttributeError) as exc:
+        raise ClusterError(f"the API server at {host} answered an access review with "
+                           "something that is not a SelfSubjectAccessReview") from exc
+    if not allowed:
         raise ClusterError(f"forbidden: {user} may not create namespaces at {host}; the Standard "
                            "Base creates one per test (cluster-admin is recommended)")
     return user
@@ -215,7 +226,10 @@ def _whoami(api_client: Any) -> str | None:
         return None
     if response.status != 201:
         return None
-    name = json.loads(response.data).get("status", {}).get("userInfo", {}).get("username")
+    try:
+        name = json.loads(response.data).get("status", {}).get("userInfo", {}).get("username")
+    except (ValueError, AttributeError):
+        return None  # only a name for messages: an odd answer is no reason to stop
     return str(name) if name else None
 
 

@@ -70,7 +70,7 @@ def resolve(flag: str | None, context: str | None, environ: Mapping[str, str] | 
                              f"{env['KUBECONFIG']}")
         return Target(existing, context)
     default = Path(env.get("HOME", str(Path.home()))) / ".kube" / "config"
-    if default.is_file():
+    if default.exists():  # a FIFO there is refused, as what it is, when it is read
         return Target((default,), context)
     pod = in_cluster(env, service_account_dir)
     if pod is None:

@@ -247,3 +247,26 @@ def _not_running(pid: int) -> bool:
             return True
         time.sleep(0.05)
     return False
+
+
+# Messages that say what is true ----------------------------------------------------------------
+
+
+def test_a_test_package_that_is_a_fifo_is_not_called_missing(cli: Cli) -> None:
+    fifo = cli.root / "package.tar.gz"
+    os.mkfifo(fifo)
+    kubeconfig = cli.root / "kubeconfig"
+    kubeconfig.write_text("apiVersion: v1\nkind: Config\nclusters: []\n")
+    outcome = cli.run("e2e", "--kubeconfig", str(kubeconfig), "--kubernetes-version", VERSION,
+                      "--test-package", str(fifo), timeout=WALL_S * 3)
+    assert_outcome(cli, outcome, code=2, says="not a regular file", tier="e2e", within=WALL_S)
+    assert "no such file" not in outcome.lines[0]
+
+
+def test_a_default_kubeconfig_that_is_a_fifo_is_not_called_missing(cli: Cli) -> None:
+    (cli.root / "home" / ".kube").mkdir()
+    os.mkfifo(cli.root / "home" / ".kube" / "config")
+    outcome = cli.run("cluster", timeout=WALL_S * 3)
+    assert_outcome(cli, outcome, code=2, says="a FIFO, not a regular file", tier="cluster",
+                   within=WALL_S)
+    assert "does not exist" not in outcome.lines[0]

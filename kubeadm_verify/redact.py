@@ -140,10 +140,11 @@ def scrub_value(value: Any, limit: int = MAX_DETAIL) -> Any:
 
 
 def result(item: CheckResult) -> CheckResult:
-    """One result, scrubbed, escaped and bounded in every field a writer shows but its id (a
-    test's name, which reports are matched by)."""
+    """One result, scrubbed, escaped and bounded in every field a writer shows; its id (a
+    test's name, which reports are matched by) only has its control characters escaped."""
     return dataclasses.replace(
         item,
+        id=escape_controls(item.id),
         message=clean(item.message),
         remediation=clean(item.remediation),
         details=scrub_value(dict(item.details)),

@@ -141,7 +141,8 @@ def _split(text: str, source: str) -> _Documents:
         mark = getattr(error, "problem_mark", None)
         line = f" (line {mark.line + 1})" if mark is not None else ""
         problem = getattr(error, "problem", None) or "invalid YAML"
-        raise InputError(f"{source}: not valid YAML{line}: {problem}") from error
+        said = "refused" if isinstance(error, yamlread.YAMLRefused) else "not valid YAML"
+        raise InputError(f"{source}: {said}{line}: {problem}") from error
     by_kind: dict[str, object] = {}
     warnings: list[str] = []
     for index, document in enumerate(loaded):

@@ -58,12 +58,17 @@ def test_a_kubeconfig_that_is_no_file_is_named_as_what_it_is(cli: Cli, make: obj
     assert "does not exist" not in outcome.lines[0]
 
 
-def test_a_billion_laughs_kubeadm_config_is_one_line_and_exit_2(cli: Cli) -> None:
+@pytest.mark.parametrize("verb", ["node", "up"])
+def test_a_billion_laughs_kubeadm_config_is_one_line_and_exit_2(cli: Cli, verb: str) -> None:
     config = cli.root / "kubeadm.yaml"
     config.write_text(LAUGHS)
-    outcome = cli.run("node", "--config", str(config), timeout=WALL_S * 3)
-    assert_outcome(cli, outcome, code=2, says="once its aliases are expanded", tier="node",
+    extra = ["--name", "dr-laughs", "--state-dir", str(cli.root / "state")] if verb == "up" else []
+    outcome = cli.run(verb, "--config", str(config), *extra, output=verb == "node",
+                      timeout=WALL_S * 3)
+    assert_outcome(cli, outcome, code=2, says="refused (line 6): more than 200000 nodes once "
+                   "its aliases are expanded", tier="node" if verb == "node" else None,
                    within=WALL_S)
+    assert not (cli.root / "state").exists() or not any((cli.root / "state").iterdir())
 
 
 def test_a_billion_laughs_kubelet_config_under_root_cannot_be_determined(tmp_path: Path) -> None:

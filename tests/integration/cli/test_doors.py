@@ -275,3 +275,28 @@ def test_a_default_kubeconfig_that_is_a_fifo_is_not_called_missing(cli: Cli) -> 
     assert_outcome(cli, outcome, code=2, says="a FIFO, not a regular file", tier="cluster",
                    within=WALL_S)
     assert "does not exist" not in outcome.lines[0]
+
+
+_CONTEXT = ("current-context: c\ncontexts: [{name: c, context: {cluster: k, user: u}}]\n"
+            "clusters: [{name: k, cluster: {server: 'http://127.0.0.1:1'}}]\n")
+
+
+@pytest.mark.parametrize(("body", "says"), [
+    ("clusters: [1]\n", "clusters[0] is not a mapping"),
+    ("current-context: [1]\n", "current-context is not a string"),
+    ("current-context: c\ncontexts: [{name: c, context: x}]\n", "contexts[0].context is not a "
+     "mapping"),
+    ("current-context: c\ncontexts: [{name: c, context: {cluster: k}}]\n"
+     "clusters: [{name: k, cluster: {server: 12}}]\n", "cluster.server is not a string"),
+    (_CONTEXT + "users: [{name: u, user: {exec: {command: /bin/true, apiVersion: v1, "
+     "args: 5}}}]\n", "exec.args is not a list of strings"),
+    (_CONTEXT + "users: [{name: u, user: {exec: {command: /bin/true, apiVersion: v1, "
+     "env: [1]}}}]\n", "exec.env is not a list of name/value strings"),
+])
+def test_a_mistyped_kubeconfig_field_is_one_line_and_exit_2(cli: Cli, body: str,
+                                                            says: str) -> None:
+    """Each of these was exit 1 with an exception's text (``ValueError``, ``TypeError``)."""
+    kubeconfig = cli.root / "typed.conf"
+    kubeconfig.write_text(body)
+    outcome = cli.run("cluster", "--kubeconfig", str(kubeconfig), timeout=WALL_S * 3)
+    assert_outcome(cli, outcome, code=2, says=says, tier="cluster", within=WALL_S)

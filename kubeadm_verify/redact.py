@@ -125,12 +125,17 @@ _SECRET_KEY = re.compile(rf"(?i)^(?:{_KEYS}|data|stringData|string_data)$")
 def scrub_value(value: Any, limit: int = MAX_DETAIL) -> Any:
     """Scrub strings anywhere inside JSON-like data (dicts, lists, tuples); keys too. Under a
     secret-like key (``token-secret``, ``password``, a Secret's ``data``) the value goes whole.
-    Each string is ``clean``-ed to ``limit`` characters and each list cut at ``MAX_ITEMS``."""
+    Each string is ``clean``-ed to ``limit`` characters, each list and mapping cut at
+    ``MAX_ITEMS``."""
     if isinstance(value, str):
         return clean(value, limit)
     if isinstance(value, Mapping):
-        return {clean(str(k), limit): MASK if _SECRET_KEY.match(str(k))
-                else scrub_value(v, limit) for k, v in value.items()}
+        kept_items = list(value.items())[:MAX_ITEMS]
+        mapping = {clean(str(k), limit): MASK if _SECRET_KEY.match(str(k))
+                   else scrub_value(v, limit) for k, v in kept_items}
+        if len(value) > MAX_ITEMS:
+            mapping["…"] = f"[cut at {MAX_ITEMS} of {len(value)} keys]"
+        return mapping
     if isinstance(value, (list, tuple)):
         kept = [scrub_value(v, limit) for v in value[:MAX_ITEMS]]
         if len(value) > MAX_ITEMS:

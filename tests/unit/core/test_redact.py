@@ -173,11 +173,12 @@ def test_a_lower_cased_private_key_in_a_result_is_removed() -> None:
 
 def test_details_are_bounded_in_length_and_items() -> None:
     details = {"content": "x" * 8_000_000, "lines": [f"l{i}" for i in range(100_000)],
-               "nested": {"deep": CONTROLS}}
+               "nested": {"deep": CONTROLS}, "many": {f"k{i}": i for i in range(100_000)}}
     item = redact.result(CheckResult("X", Status.WARN, Severity.WARNING, details=details))
     assert len(json.dumps(dict(item.details))) < 10_000
     assert item.details["lines"][-1] == f"… [cut at {redact.MAX_ITEMS} of 100000 items]"
     assert "\\x1b" in item.details["nested"]["deep"]
+    assert item.details["many"]["…"] == f"[cut at {redact.MAX_ITEMS} of 100000 keys]"
 
 
 def test_junit_is_well_formed_whatever_a_result_holds(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import subprocess
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from nodechecks.host import Host
 
@@ -22,8 +22,7 @@ UNIT_DIRS = (
 )
 
 
-@dataclass(frozen=True)
-class ServiceState:
+class ServiceState(NamedTuple):
     init_system: str
     """``systemd``, ``openrc`` or ``""`` when neither is found (kubeadm then warns and skips)."""
     exists: bool

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import importlib
 import os
 import sys
@@ -234,7 +235,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run_verb(args: argparse.Namespace) -> int:
     """Run the verb; the cluster-facing ones inside their own private temporary directory."""
-    if args.verb != "node":  # the node tier loads no library that logs
+    if args.verb != "node":  # the node tier runs for a blink and loads no library that logs
+        gc.enable()  # the console entry starts with it off (kubeadm_verify.__main__)
         quiet_library_logging()
     command = importlib.import_module(f"kubeadm_verify.cli.{args.verb}")
     if args.verb not in ("cluster", "e2e"):

@@ -20,7 +20,7 @@ from kubeadm_verify.pins import (
 )
 from kubeadm_verify.pins import KUBERNETES_VERSION as DEFAULT_KUBERNETES_VERSION
 from kubeadm_verify.settings import NodeSettings
-from nodechecks import crisocket
+from nodechecks import crisocket, sockdiag
 from nodechecks import facts as host_facts
 from nodechecks.host import Host
 from nodechecks.parsers.net import TcpSocket
@@ -96,7 +96,11 @@ class NodeContext:
     @cached_property
     def tcp_listeners(self) -> list[TcpSocket]:
         """The sockets in LISTEN, read once for all the port checks (the tables are slow to
-        generate, and only listeners can hold a port kubeadm wants to bind)."""
+        generate, and only listeners can hold a port kubeadm wants to bind). On the live host
+        the kernel lists them itself (``nodechecks.sockdiag``), unless it refuses."""
+        if self.host.is_live:
+            with contextlib.suppress(OSError):
+                return sockdiag.tcp_listeners()
         return host_facts.tcp_sockets(self.host, listening_only=True)
 
     @cached_property

@@ -2,10 +2,10 @@
 
 Thin by design: every verb is a library call (``kubeadm_verify.cli.<verb>.run``) imported
 only when that verb runs, so ``kubeadm-verify node`` never pays for the kubernetes client.
-Start-up is part of that verb's cost (kubeadm's own preflight is a 0.05 s Go process): this
-module imports only what every verb needs, builds only the options of the verb being run, and
-leaves ``logging`` (for the kubernetes client's sake) and the redaction (for error lines) to
-the verbs and the moments that need them.
+Start-up is most of that verb's cost, and it is timed against kubeadm's own preflight, a Go
+binary: this module imports only what every verb needs, builds only the options of the verb
+being run, and leaves ``logging`` (for the kubernetes client's sake) and the redaction (for
+error lines) to the verbs and the moments that need them.
 """
 
 from __future__ import annotations

@@ -20,8 +20,8 @@ SOCK_DIAG_BY_FAMILY = 20
 NLM_F_REQUEST, NLM_F_DUMP = 0x1, 0x300
 NLMSG_ERROR, NLMSG_DONE = 2, 3
 TIMEOUT_S = 2.0
-MAX_MESSAGES = 100_000
-"""More replies than any host has listeners: a bound, so a misbehaving kernel cannot loop us."""
+MAX_DATAGRAMS = 100_000
+"""More reply datagrams than any host's listeners fill: a misbehaving kernel cannot loop us."""
 
 _HEADER = struct.Struct("=IHHII")  # nlmsghdr: length, type, flags, sequence, port id
 _REQUEST = struct.Struct("=BBBBI4x32s12x")  # inet_diag_req_v2, an all-zero inet_diag_sockid
@@ -49,7 +49,7 @@ def _dump(channel: socket.socket, family: int, sequence: int) -> list[TcpSocket]
                           NLM_F_REQUEST | NLM_F_DUMP, sequence, 0)
     channel.send(header + body)
     found: list[TcpSocket] = []
-    for _ in range(MAX_MESSAGES):
+    for _ in range(MAX_DATAGRAMS):
         data = channel.recv(65536)
         offset = 0
         while offset + _HEADER.size <= len(data):
@@ -76,6 +76,8 @@ def _listener(payload: bytes) -> TcpSocket:
     if len(payload) < _MESSAGE.size:
         raise SockDiagError("a truncated inet_diag_msg")
     family, state, _timer, _retrans, sport, dport, src, dst = _MESSAGE.unpack_from(payload)
+    if family not in (socket.AF_INET, socket.AF_INET6):
+        raise SockDiagError(f"a reply for address family {family}")
     size = 4 if family == socket.AF_INET else 16
     return TcpSocket(socket.inet_ntop(family, src[:size]), int.from_bytes(sport, "big"),
                      socket.inet_ntop(family, dst[:size]), int.from_bytes(dport, "big"), state)

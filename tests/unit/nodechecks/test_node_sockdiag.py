@@ -93,3 +93,21 @@ def test_an_error_reply_is_refused_and_a_missing_ipv6_is_no_listener() -> None:
     truncated = message(sockdiag.SOCK_DIAG_BY_FAMILY, 1, bytes(8))
     with pytest.raises(sockdiag.SockDiagError, match="truncated"):
         sockdiag._dump(Replies(truncated), socket.AF_INET, 1)  # type: ignore[arg-type]
+    foreign = message(sockdiag.SOCK_DIAG_BY_FAMILY, 1, bytes([99, TCP_LISTEN]) + bytes(70))
+    with pytest.raises(sockdiag.SockDiagError, match="family 99"):
+        sockdiag._dump(Replies(foreign), socket.AF_INET, 1)  # type: ignore[arg-type]
+
+
+def test_a_recorded_dump_decodes_in_order() -> None:
+    """Two listeners in one datagram, a reply of another request skipped, then the end."""
+    def reply(address: bytes, port: int, sequence: int = 1) -> bytes:
+        sockid = port.to_bytes(2, "big") + bytes(2) + address.ljust(16, b"\0") + bytes(16 + 12)
+        body = bytes([socket.AF_INET, TCP_LISTEN, 0, 0]) + sockid + bytes(20)
+        return message(sockdiag.SOCK_DIAG_BY_FAMILY, sequence, body)
+
+    first = reply(bytes([127, 0, 0, 1]), 2379) + reply(bytes(4), 6443, sequence=7)
+    second = reply(bytes([10, 0, 0, 5]), 2380) + message(sockdiag.NLMSG_DONE, 1, bytes(4))
+    assert sockdiag._dump(Replies(first, second), socket.AF_INET, 1) == [  # type: ignore[arg-type]
+        TcpSocket("127.0.0.1", 2379, "0.0.0.0", 0, TCP_LISTEN),  # noqa: S104
+        TcpSocket("10.0.0.5", 2380, "0.0.0.0", 0, TCP_LISTEN),  # noqa: S104
+    ]

@@ -2,24 +2,27 @@
 
 Thin by design: every verb is a library call (``kubeadm_verify.cli.<verb>.run``) imported
 only when that verb runs, so ``kubeadm-verify node`` never pays for the kubernetes client.
+Start-up is most of that verb's cost, and it is timed against kubeadm's own preflight, a Go
+binary: this module imports only what every verb needs, builds only the options of the verb
+being run, and leaves ``logging`` (for the kubernetes client's sake) and the redaction (for
+error lines) to the verbs and the moments that need them.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import importlib
-import logging
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from kubeadm_verify import __version__, stderr
 from kubeadm_verify.errors import VerifyError
 from kubeadm_verify.interrupts import interruptible, private_tempdir
 from kubeadm_verify.outputdir import check_output_dir
-from kubeadm_verify.redact import scrub
 
 ENV_PREFIX = "KUBEADM_VERIFY_"
 EXIT_FAILED = 1
@@ -49,13 +52,7 @@ def _tier_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--parallel", type=int, default=1, metavar="N")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="kubeadm-verify", description="Verify Kubernetes nodes and clusters.")
-    parser.add_argument("--version", action="version", version=f"kubeadm-verify {__version__}")
-    parser.add_argument("--debug", action="store_true", help="show tracebacks")
-    verbs = parser.add_subparsers(dest="verb", required=True, parser_class=_Parser)
-
-    node = verbs.add_parser("node", help="verify this machine (kubeadm preflight and more)")
+def _node_options(node: argparse.ArgumentParser) -> None:
     node.add_argument("--root", default="/", help="check the host whose / is mounted here")
     node.add_argument("--role", choices=["control-plane", "worker"])
     node.add_argument("--kubernetes-version", metavar="vX.Y.Z")
@@ -66,7 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
     node.add_argument("--list", action="store_true", help="list the checks and exit")
     _common_output(node)
 
-    cluster = verbs.add_parser("cluster", help="run the Kubernetes Standard Base")
+
+def _cluster_options(cluster: argparse.ArgumentParser) -> None:
     cluster.add_argument("--kubeconfig", metavar="PATH")
     cluster.add_argument("--context", metavar="NAME")
     cluster.add_argument("--up", action="store_true", help="bring up a local cluster to verify")
@@ -77,7 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
     cluster.add_argument("--cleanup", action="store_true")
     _common_output(cluster)
 
-    e2e = verbs.add_parser("e2e", help="run the upstream conformance e2e binary")
+
+def _e2e_options(e2e: argparse.ArgumentParser) -> None:
     e2e.add_argument("--kubeconfig", metavar="PATH")
     e2e.add_argument("--context", metavar="NAME")
     e2e.add_argument(
@@ -96,7 +95,8 @@ def build_parser() -> argparse.ArgumentParser:
     e2e.add_argument("--format", choices=["text", "json"], default="text")
     _common_output(e2e)
 
-    up = verbs.add_parser("up", help="bring up a local cluster; print its admin kubeconfig")
+
+def _up_options(up: argparse.ArgumentParser) -> None:
     up.add_argument("--name", default="kubeadm-verify")
     up.add_argument("--config", metavar="FILE")
     up.add_argument("--kubernetes-version", metavar="vX.Y.Z")
@@ -106,26 +106,65 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--free-ports", action="store_true",
                     help="free ports instead of kubeadm's fixed ones (6443, 2379, ...)")
 
-    down = verbs.add_parser("down", help="tear a local cluster down")
+
+def _down_options(down: argparse.ArgumentParser) -> None:
     down.add_argument("--name", default="kubeadm-verify")
     down.add_argument("--state-dir", metavar="DIR")
 
-    join = verbs.add_parser("join", help="join real nodes to a running local cluster")
+
+def _join_options(join: argparse.ArgumentParser) -> None:
     join.add_argument("--name", default="kubeadm-verify")
     join.add_argument("--state-dir", metavar="DIR")
     join.add_argument("--nodes", type=int, default=1, metavar="N")
 
-    phase = verbs.add_parser("phase", help="run one kubeadm init phase")
+
+def _phase_options(phase: argparse.ArgumentParser) -> None:
     phase.add_argument("phase", metavar="PHASE[/SUBPHASE]")
     phase.add_argument("--name", default="kubeadm-verify")
     phase.add_argument("--config", metavar="FILE")
     phase.add_argument("--state-dir", metavar="DIR")
 
-    binaries = verbs.add_parser("binaries", help="fetch or build upstream binaries; print the dir")
+
+def _binaries_options(binaries: argparse.ArgumentParser) -> None:
     binaries.add_argument("--kubernetes-version", metavar="vX.Y.Z")
     binaries.add_argument("--source", choices=["auto", "download", "build"], default="auto")
     binaries.add_argument("--mirror", metavar="URL", default="https://dl.k8s.io")
+
+
+VERBS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
+    "node": ("verify this machine (kubeadm preflight and more)", _node_options),
+    "cluster": ("run the Kubernetes Standard Base", _cluster_options),
+    "e2e": ("run the upstream conformance e2e binary", _e2e_options),
+    "up": ("bring up a local cluster; print its admin kubeconfig", _up_options),
+    "down": ("tear a local cluster down", _down_options),
+    "join": ("join real nodes to a running local cluster", _join_options),
+    "phase": ("run one kubeadm init phase", _phase_options),
+    "binaries": ("fetch or build upstream binaries; print the dir", _binaries_options),
+}
+"""Each verb: its one-line help and what adds its options."""
+
+
+def build_parser(verb: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line, or, given the ``verb`` being run, every verb with that one's
+    options only: argparse builds a formatter per option, and the other verbs' ~40 options are
+    a measurable share of a ``kubeadm-verify node`` run. Parsing and ``--help`` of the verb run
+    are the same either way."""
+    parser = _Parser(prog="kubeadm-verify", description="Verify Kubernetes nodes and clusters.")
+    parser.add_argument("--version", action="version", version=f"kubeadm-verify {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    verbs = parser.add_subparsers(dest="verb", required=True, parser_class=_Parser)
+    for name, (summary, add_options) in VERBS.items():
+        sub = verbs.add_parser(name, help=summary)
+        if verb is None or verb == name:
+            add_options(sub)
     return parser
+
+
+def verb_of(argv: Sequence[str]) -> str | None:
+    """The verb ``argv`` runs: its first word that is not an option (the top-level options,
+    ``--debug``, ``--version`` and ``--help``, take no value); ``None`` if that is no verb."""
+    word = next((w for w in argv if not w.startswith("-")), None)
+    return word if word in VERBS else None
 
 
 def apply_environment(parser: argparse.ArgumentParser, argv: Sequence[str]) -> None:
@@ -167,8 +206,7 @@ def _env_value(parser: argparse.ArgumentParser, action: argparse.Action, variabl
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    quiet_library_logging()
-    parser = build_parser()
+    parser = build_parser(verb_of(argv))
     try:
         apply_environment(parser, argv)
         args = parser.parse_args(argv)
@@ -197,6 +235,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run_verb(args: argparse.Namespace) -> int:
     """Run the verb; the cluster-facing ones inside their own private temporary directory."""
+    if args.verb != "node":  # the node tier runs for a blink and loads no library that logs
+        gc.enable()  # the console entry starts with it off (kubeadm_verify.__main__)
+        quiet_library_logging()
     command = importlib.import_module(f"kubeadm_verify.cli.{args.verb}")
     if args.verb not in ("cluster", "e2e"):
         return int(command.run(args))
@@ -240,12 +281,16 @@ def quiet_library_logging() -> None:
     """The kubernetes client calls ``logging.error`` on the root logger, which would print
     ``ERROR:root:...`` lines beside ours; a root handler that drops records keeps stderr to the
     one line we write (and stops ``logging`` from installing its own stderr handler)."""
+    import logging
+
     root = logging.getLogger()
     if not any(isinstance(h, logging.NullHandler) for h in root.handlers):
         root.addHandler(logging.NullHandler())
 
 
 def _say(line: str) -> None:
+    from kubeadm_verify.redact import scrub  # its patterns are compiled on import: errors only
+
     stderr.line(scrub(line))
 
 

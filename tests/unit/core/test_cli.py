@@ -127,3 +127,28 @@ def test_library_logging_does_not_reach_stderr(capsys: pytest.CaptureFixture[str
     quiet_library_logging()
     logging.error("exec: missing token")  # what the kubernetes client does on its own
     assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize(("verb", "collecting"), [("node", False), ("cluster", True)])
+def test_only_the_node_verb_runs_without_the_cycle_collector(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, verb: str, collecting: bool
+) -> None:
+    """The console entry starts with the collector off; a verb that runs for long (a cluster, a
+    suite) turns it back on before it starts, the node tier's blink of a run leaves it off."""
+    import gc
+    import importlib
+
+    module = importlib.import_module(f"kubeadm_verify.cli.{verb}")
+    seen: list[bool] = []
+
+    def run(args: object) -> int:
+        seen.append(gc.isenabled())
+        return 0
+
+    monkeypatch.setattr(module, "run", run)
+    gc.disable()
+    try:
+        assert main([verb, "--list", "--output-dir", str(tmp_path)]) == 0
+    finally:
+        gc.enable()
+    assert seen == [collecting]

@@ -25,6 +25,8 @@ from kubeadm_verify.interrupts import interruptible, private_tempdir
 from kubeadm_verify.outputdir import check_output_dir
 
 ENV_PREFIX = "KUBEADM_VERIFY_"
+ENVIRONMENT = ("Every long option can also be set in the environment as KUBEADM_VERIFY_<OPTION>\n"
+               "(--name as KUBEADM_VERIFY_NAME); a flag given on the command line wins.")
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 TIERS = ("node", "cluster", "e2e")
@@ -46,102 +48,155 @@ def _common_output(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--output-dir", default="reports", help="where reports go (./reports)")
 
 
-def _tier_options(parser: argparse.ArgumentParser) -> None:
+def _tier_options(parser: argparse.ArgumentParser, parallel: str = "run N tests at once (1)"
+                  ) -> None:
     parser.add_argument("--focus", help="run only tests whose id matches this regex")
     parser.add_argument("--skip", help="skip tests whose id matches this regex")
-    parser.add_argument("--parallel", type=int, default=1, metavar="N")
+    parser.add_argument("--parallel", type=int, default=1, metavar="N", help=parallel)
+
+
+def _cluster_access(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--kubeconfig", metavar="PATH",
+                        help="the cluster's kubeconfig (as kubectl: $KUBECONFIG, ~/.kube/config, "
+                             "in-cluster)")
+    parser.add_argument("--context", metavar="NAME",
+                        help="the kubeconfig context to use (its current-context)")
+
+
+def _cluster_name(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--name", default="kubeadm-verify",
+                        help="the local cluster's name (kubeadm-verify)")
+    parser.add_argument("--state-dir", metavar="DIR",
+                        help="where its files live (~/.cache/kubeadm-verify/clusters/NAME)")
 
 
 def _node_options(node: argparse.ArgumentParser) -> None:
     node.add_argument("--root", default="/", help="check the host whose / is mounted here")
-    node.add_argument("--role", choices=["control-plane", "worker"])
-    node.add_argument("--kubernetes-version", metavar="vX.Y.Z")
-    node.add_argument("--ignore-preflight-errors", metavar="NAMES", default="")
+    node.add_argument("--role", choices=["control-plane", "worker"],
+                      help="the checks of this role (control-plane, or the --config's kind)")
+    node.add_argument("--kubernetes-version", metavar="vX.Y.Z",
+                      help="the version the node will run (the --config's, else kubeadm's)")
+    node.add_argument("--ignore-preflight-errors", metavar="NAMES", default="",
+                      help="comma-separated check ids whose errors become warnings, or 'all'")
     node.add_argument("--config", metavar="FILE", help="kubeadm configuration (v1beta4)")
     node.add_argument("--pull-images", action="store_true", help="also pull images (mutates)")
-    node.add_argument("--format", choices=["text", "json"], default="text")
+    node.add_argument("--format", choices=["text", "json"], default="text",
+                      help="what stdout shows: kubeadm's preflight lines, or results.json")
     node.add_argument("--list", action="store_true", help="list the checks and exit")
     _common_output(node)
 
 
 def _cluster_options(cluster: argparse.ArgumentParser) -> None:
-    cluster.add_argument("--kubeconfig", metavar="PATH")
-    cluster.add_argument("--context", metavar="NAME")
+    _cluster_access(cluster)
     cluster.add_argument("--up", action="store_true", help="bring up a local cluster to verify")
-    cluster.add_argument("--config", metavar="FILE")
+    cluster.add_argument("--config", metavar="FILE",
+                         help="kubeadm configuration for the cluster --up brings up")
     _tier_options(cluster)
-    cluster.add_argument("--format", choices=["text", "json"], default="text")
-    cluster.add_argument("--list", action="store_true")
-    cluster.add_argument("--cleanup", action="store_true")
+    cluster.add_argument("--format", choices=["text", "json"], default="text",
+                         help="what stdout shows: a line per test, or results.json")
+    cluster.add_argument("--list", action="store_true", help="list the tests and exit")
+    cluster.add_argument("--cleanup", action="store_true",
+                         help="delete what interrupted earlier runs left in the cluster, and exit")
     _common_output(cluster)
 
 
 def _e2e_options(e2e: argparse.ArgumentParser) -> None:
-    e2e.add_argument("--kubeconfig", metavar="PATH")
-    e2e.add_argument("--context", metavar="NAME")
+    _cluster_access(e2e)
     e2e.add_argument(
-        "--mode", choices=["quick", "standard-base", "conformance", "certified"], default="quick"
+        "--mode", choices=["quick", "standard-base", "conformance", "certified"], default="quick",
+        help="quick: one pod spec; standard-base: 26 cheap specs; conformance: every "
+             "[Conformance] spec in parallel; certified: serially, as a CNCF submission",
     )
-    e2e.add_argument("--kubernetes-version", metavar="vX.Y.Z")
-    e2e.add_argument("--mirror", metavar="URL", default="https://dl.k8s.io")
-    e2e.add_argument("--test-package", metavar="FILE")
-    e2e.add_argument("--test-package-sha256", metavar="HEX")
-    _tier_options(e2e)
+    e2e.add_argument("--kubernetes-version", metavar="vX.Y.Z",
+                     help="the e2e.test release to run (the server's /version)")
+    e2e.add_argument("--mirror", metavar="URL", default="https://dl.k8s.io",
+                     help="where the kubernetes-test tarball and its checksum are fetched")
+    e2e.add_argument("--test-package", metavar="FILE",
+                     help="a local kubernetes-test tarball instead of a download (air-gapped)")
+    e2e.add_argument("--test-package-sha256", metavar="HEX",
+                     help="the --test-package's SHA-256, checked before anything is unpacked")
+    _tier_options(e2e, parallel="ginkgo processes (the mode's own number)")
     e2e.set_defaults(parallel=None)  # each mode has its own default number of ginkgo processes
     e2e.add_argument("--timeout", metavar="DURATION", help="suite timeout (the mode's default)")
     e2e.add_argument("--download-timeout", metavar="DURATION", default="30m",
                      help="deadline for the whole test package download (30m)")
-    e2e.add_argument("--dry-run", action="store_true")
-    e2e.add_argument("--format", choices=["text", "json"], default="text")
+    e2e.add_argument("--dry-run", action="store_true",
+                     help="print the specs the run would select, and exit")
+    e2e.add_argument("--format", choices=["text", "json"], default="text",
+                     help="what stdout shows: a line per spec, or results.json")
     _common_output(e2e)
 
 
 def _up_options(up: argparse.ArgumentParser) -> None:
-    up.add_argument("--name", default="kubeadm-verify")
-    up.add_argument("--config", metavar="FILE")
-    up.add_argument("--kubernetes-version", metavar="vX.Y.Z")
-    up.add_argument("--simulated-nodes", type=int, default=0, metavar="N")
-    up.add_argument("--nodes", type=int, default=0, metavar="N", help="real nodes to join")
-    up.add_argument("--state-dir", metavar="DIR")
+    _cluster_name(up)
+    up.add_argument("--config", metavar="FILE",
+                    help="kubeadm configuration (InitConfiguration, ClusterConfiguration, ...)")
+    up.add_argument("--kubernetes-version", metavar="vX.Y.Z",
+                    help="the release to run (the pinned one, v1.37.2)")
+    up.add_argument("--simulated-nodes", type=int, default=0, metavar="N",
+                    help="N nodes simulated by kwok: they run no pod (0)")
+    up.add_argument("--nodes", type=int, default=0, metavar="N",
+                    help="N real worker nodes to join, each a kubelet in its own network "
+                         "namespace, besides the control-plane node (0)")
     up.add_argument("--free-ports", action="store_true",
                     help="free ports instead of kubeadm's fixed ones (6443, 2379, ...)")
 
 
 def _down_options(down: argparse.ArgumentParser) -> None:
-    down.add_argument("--name", default="kubeadm-verify")
-    down.add_argument("--state-dir", metavar="DIR")
+    _cluster_name(down)
 
 
 def _join_options(join: argparse.ArgumentParser) -> None:
-    join.add_argument("--name", default="kubeadm-verify")
-    join.add_argument("--state-dir", metavar="DIR")
-    join.add_argument("--nodes", type=int, default=1, metavar="N")
+    _cluster_name(join)
+    join.add_argument("--nodes", type=int, default=1, metavar="N",
+                      help="how many real worker nodes to join (1)")
 
 
 def _phase_options(phase: argparse.ArgumentParser) -> None:
-    phase.add_argument("phase", metavar="PHASE[/SUBPHASE]")
-    phase.add_argument("--name", default="kubeadm-verify")
-    phase.add_argument("--config", metavar="FILE")
-    phase.add_argument("--state-dir", metavar="DIR")
+    phase.add_argument("phase", metavar="PHASE[/SUBPHASE]",
+                       help="a kubeadm init phase, as kubeadm names it (certs/apiserver, ...)")
+    _cluster_name(phase)
+    phase.add_argument("--config", metavar="FILE",
+                       help="kubeadm configuration (InitConfiguration, ClusterConfiguration)")
 
 
 def _binaries_options(binaries: argparse.ArgumentParser) -> None:
-    binaries.add_argument("--kubernetes-version", metavar="vX.Y.Z")
-    binaries.add_argument("--source", choices=["auto", "download", "build"], default="auto")
-    binaries.add_argument("--mirror", metavar="URL", default="https://dl.k8s.io")
+    binaries.add_argument("--kubernetes-version", metavar="vX.Y.Z",
+                          help="the release (the pinned one, v1.37.2)")
+    binaries.add_argument("--source", choices=["auto", "download", "build"], default="auto",
+                          help="download checksummed releases, build from the Go modules, or "
+                               "download and build what cannot be downloaded (auto)")
+    binaries.add_argument("--mirror", metavar="URL", default="https://dl.k8s.io",
+                          help="where release binaries and their checksums are fetched")
 
 
-VERBS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
-    "node": ("verify this machine (kubeadm preflight and more)", _node_options),
-    "cluster": ("run the Kubernetes Standard Base", _cluster_options),
-    "e2e": ("run the upstream conformance e2e binary", _e2e_options),
-    "up": ("bring up a local cluster; print its admin kubeconfig", _up_options),
-    "down": ("tear a local cluster down", _down_options),
-    "join": ("join real nodes to a running local cluster", _join_options),
-    "phase": ("run one kubeadm init phase", _phase_options),
-    "binaries": ("fetch or build upstream binaries; print the dir", _binaries_options),
+VERBS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], str]] = {
+    "node": ("verify this machine (kubeadm preflight and more)", _node_options, """\
+  kubeadm-verify node
+  kubeadm-verify node --config kubeadm.yaml --ignore-preflight-errors Swap,NumCPU
+  kubeadm-verify node --root /mnt/image --role worker --format json"""),
+    "cluster": ("run the Kubernetes Standard Base", _cluster_options, """\
+  kubeadm-verify cluster --kubeconfig ~/.kube/config --parallel 4
+  kubeadm-verify cluster --up --focus '^network/'
+  kubeadm-verify cluster --cleanup"""),
+    "e2e": ("run the upstream conformance e2e binary", _e2e_options, """\
+  kubeadm-verify e2e --mode standard-base
+  kubeadm-verify e2e --mode conformance --test-package kubernetes-test-linux-amd64.tar.gz \\
+      --test-package-sha256 <hex>"""),
+    "up": ("bring up a local cluster; print its admin kubeconfig", _up_options, """\
+  kubeadm-verify up --name dev --nodes 2
+  kubeadm-verify up --name sim --simulated-nodes 100 --free-ports"""),
+    "down": ("tear a local cluster down", _down_options, """\
+  kubeadm-verify down --name dev"""),
+    "join": ("join real nodes to a running local cluster", _join_options, """\
+  kubeadm-verify join --name dev --nodes 1"""),
+    "phase": ("run one kubeadm init phase", _phase_options, """\
+  kubeadm-verify phase certs/apiserver --name dev --config kubeadm.yaml"""),
+    "binaries": ("fetch or build upstream binaries; print the dir", _binaries_options, """\
+  kubeadm-verify binaries --source build"""),
 }
-"""Each verb: its one-line help and what adds its options."""
+"""Each verb: its one-line help, what adds its options, and the examples its ``--help`` ends
+with."""
 
 
 def build_parser(verb: str | None = None) -> argparse.ArgumentParser:
@@ -153,8 +208,10 @@ def build_parser(verb: str | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"kubeadm-verify {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     verbs = parser.add_subparsers(dest="verb", required=True, parser_class=_Parser)
-    for name, (summary, add_options) in VERBS.items():
-        sub = verbs.add_parser(name, help=summary)
+    for name, (summary, add_options, examples) in VERBS.items():
+        sub = verbs.add_parser(name, help=summary, description=summary,
+                               epilog=f"examples:\n{examples}\n\n{ENVIRONMENT}",
+                               formatter_class=argparse.RawDescriptionHelpFormatter)
         if verb is None or verb == name:
             add_options(sub)
     return parser

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 from pathlib import Path
 
@@ -152,3 +153,31 @@ def test_only_the_node_verb_runs_without_the_cycle_collector(
     finally:
         gc.enable()
     assert seen == [collecting]
+
+
+def _verb_parsers() -> dict[str, argparse.ArgumentParser]:
+    parser = build_parser()
+    verbs = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return dict(verbs.choices)
+
+
+def test_every_option_of_every_verb_says_what_it_does() -> None:
+    undescribed = [
+        f"{verb} {action.option_strings or action.dest}"
+        for verb, sub in _verb_parsers().items() for action in sub._actions
+        if not action.help or action.help == argparse.SUPPRESS
+    ]
+    assert not undescribed
+
+
+@pytest.mark.parametrize("verb", sorted(_verb_parsers()))
+def test_every_verb_help_ends_with_examples_of_itself(verb: str,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main([verb, "--help"])
+    assert exited.value.code == 0
+    shown = capsys.readouterr().out
+    examples = shown.split("examples:\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    assert examples and all(line.startswith(("  kubeadm-verify " + verb, "      "))
+                            for line in examples), examples
+    assert "KUBEADM_VERIFY_" in shown

@@ -20,17 +20,14 @@ import time
 from collections.abc import Callable, Sequence
 
 from kubeadm_verify import __version__, stderr
-from kubeadm_verify.errors import VerifyError
+from kubeadm_verify.errors import ExitStatus, VerifyError
 from kubeadm_verify.interrupts import interruptible, private_tempdir
 from kubeadm_verify.outputdir import check_output_dir
 
 ENV_PREFIX = "KUBEADM_VERIFY_"
 ENVIRONMENT = ("Every long option can also be set in the environment as KUBEADM_VERIFY_<OPTION>\n"
                "(--name as KUBEADM_VERIFY_NAME); a flag given on the command line wins.")
-EXIT_FAILED = 1
-EXIT_USAGE = 2
 TIERS = ("node", "cluster", "e2e")
-EXIT_INTERRUPTED = 130
 
 
 class _Parser(argparse.ArgumentParser):
@@ -278,12 +275,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         _report_unless_written(args, started, "interrupted")
         _say("kubeadm-verify: interrupted")
-        return EXIT_INTERRUPTED
+        return ExitStatus.INTERRUPTED
     except VerifyError as exc:
         if args.debug:
             raise
         _say(f"kubeadm-verify: {exc}")
-        return EXIT_USAGE
+        return ExitStatus.CANNOT_START
     except Exception as exc:  # a bug or an unforeseen fault: still a report and one line
         if args.debug:
             raise
@@ -317,7 +314,7 @@ def _internal_error(args: argparse.Namespace, exc: Exception, started: float) ->
     line = " ".join(line.split())
     _report_unless_written(args, started, line.removeprefix("kubeadm-verify: "))
     _say(line)
-    return EXIT_FAILED
+    return ExitStatus.FAILED
 
 
 def _report_unless_written(args: argparse.Namespace, since: float, message: str) -> None:
@@ -359,7 +356,7 @@ def _usage_exit(argv: Sequence[str], message: str) -> int:
     if tier is not None:
         output = _option_value(argv, "--output-dir") or os.environ.get(ENV_PREFIX + "OUTPUT_DIR")
         write_start_failure(tier, output or "reports", message)
-    return EXIT_USAGE
+    return ExitStatus.CANNOT_START
 
 
 def _option_value(argv: Sequence[str], option: str) -> str | None:

@@ -45,6 +45,17 @@ def test_a_billion_laughs_kubeconfig_is_one_line_and_exit_2(cli: Cli, verb: str)
     assert "refused" in outcome.lines[0]
 
 
+@pytest.mark.parametrize(("text", "says"), [
+    ("[" * 200_000 + "]" * 200_000, "nested deeper than 100 levels"),
+    ("clusters: &a [{name: k, cluster: {extensions: *a}}]\n", "inside its own anchor"),
+])
+def test_a_kubeconfig_without_end_is_one_line_and_exit_2(cli: Cli, text: str, says: str) -> None:
+    kubeconfig = cli.root / "endless.conf"
+    kubeconfig.write_text(text)
+    outcome = cli.run("cluster", "--kubeconfig", str(kubeconfig), timeout=WALL_S * 3)
+    assert_outcome(cli, outcome, code=2, says=says, tier="cluster", within=WALL_S)
+
+
 @pytest.mark.parametrize(("make", "says"), [
     (os.mkfifo, "a FIFO, not a regular file"),
     (lambda path: path.mkdir(), "Is a directory"),

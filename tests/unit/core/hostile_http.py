@@ -3,6 +3,7 @@ a body without end, headers or a body sent a byte at a time, or a plain small an
 
 from __future__ import annotations
 
+import ssl
 import threading
 import time
 from collections.abc import Iterator
@@ -66,14 +67,17 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 @contextmanager
-def hostile(mode: str, gap_s: float = 0.5) -> Iterator[str]:
-    """The server's URL while it runs in ``mode``."""
+def hostile(mode: str, gap_s: float = 0.5, tls: ssl.SSLContext | None = None) -> Iterator[str]:
+    """The server's URL while it runs in ``mode`` (over TLS with ``tls``, a server context)."""
     server = _Server(("127.0.0.1", 0), _Handler)
     server.mode, server.gap_s = mode, gap_s
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
+    scheme = "https" if tls is not None else "http"
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
+        yield f"{scheme}://localhost:{server.server_address[1]}"
     finally:
         server.shutdown()
         server.server_close()

@@ -4,13 +4,16 @@ that sends a body without end or trickles its headers or body a byte at a time."
 from __future__ import annotations
 
 import resource
+import ssl
 import time
+from pathlib import Path
 
 import pytest
 import urllib3
 
 from kubeadm_verify.access import rawhttp
 from tests.unit.core.hostile_http import VERSION, hostile
+from tests.unit.core.test_access import self_signed
 
 
 def test_a_plain_answer_is_read_whole() -> None:
@@ -46,3 +49,20 @@ def test_a_pool_used_again_after_a_refusal_still_answers() -> None:
         rawhttp.request(pool, "GET", f"{url}/version", max_bytes=1024)
     with hostile("plain") as url:
         assert rawhttp.request(pool, "GET", f"{url}/version").data == VERSION
+
+
+def test_over_tls_a_trickled_body_ends_at_the_deadline(tmp_path: Path) -> None:
+    """The deadline ends a TLS connection too (the socket under the TLS layer is shut)."""
+    cert, key = self_signed("localhost")
+    (tmp_path / "cert.pem").write_bytes(cert)
+    (tmp_path / "key.pem").write_bytes(key)
+    server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server.load_cert_chain(tmp_path / "cert.pem", tmp_path / "key.pem")
+    pool = urllib3.PoolManager(cert_reqs="CERT_REQUIRED", ca_certs=str(tmp_path / "cert.pem"))
+    with hostile("plain", tls=server) as url:
+        assert rawhttp.request(pool, "GET", f"{url}/version").data == VERSION
+    started = time.monotonic()
+    with hostile("trickle-body", gap_s=0.2, tls=server) as url, pytest.raises(
+            rawhttp.DeadlinePassed, match="within 2s"):
+        rawhttp.request(pool, "GET", f"{url}/version", deadline_s=2)
+    assert time.monotonic() - started < 4

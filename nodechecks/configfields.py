@@ -47,11 +47,11 @@ def read_config_text(path: str) -> str:
 
 def node_fields(text: str, source: str) -> NodeFields:
     """criSocket from the Init/JoinConfiguration, etcd.external from the ClusterConfiguration."""
-    import yaml
+    from kubeadm_verify import yamlread
 
     try:
-        documents = [d for d in yaml.safe_load_all(text) if isinstance(d, dict)]
-    except yaml.YAMLError:
+        documents = [d for d in yamlread.load_all(text) if isinstance(d, dict)]
+    except yamlread.YAMLError:
         return NodeFields()  # the config reader reports the syntax error itself
     cri_socket, etcd = "", ExternalEtcd()
     for document in documents:

@@ -23,6 +23,7 @@ from typing import Any
 import yaml
 
 from conformance.e2e.version import minor_of
+from kubeadm_verify import yamlread
 
 CONFORMANCE_TAG = "[Conformance]"
 
@@ -53,14 +54,13 @@ def load(version: str) -> ConformanceList:
     resource = resources.files("kubeadm_verify").joinpath("data", f"conformance-{minor}.yaml")
     if not resource.is_file():
         return ConformanceList(None, frozenset())
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: ten times faster
-    data = yaml.load(resource.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506
+    data = yamlread.load(resource.read_text(encoding="utf-8"))
     return ConformanceList(minor, frozenset(normalise(e["codename"]) for e in data["specs"]))
 
 
 def extract(upstream_yaml: str, source: str) -> str:
     """The compact data file from upstream ``conformance.yaml`` (descriptions left out)."""
-    entries: list[dict[str, Any]] = yaml.safe_load(upstream_yaml)
+    entries: list[dict[str, Any]] = yamlread.load(upstream_yaml)
     specs = [
         {
             "codename": normalise(e["codename"]),

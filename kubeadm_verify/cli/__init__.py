@@ -343,9 +343,9 @@ def quiet_library_logging() -> None:
 
 
 def _say(line: str) -> None:
-    from kubeadm_verify.redact import scrub  # its patterns are compiled on import: errors only
+    from kubeadm_verify.redact import one_line  # its patterns are compiled on import: errors only
 
-    stderr.line(scrub(line))
+    stderr.line(one_line(line))
 
 
 def _usage_exit(argv: Sequence[str], message: str) -> int:

@@ -1,8 +1,9 @@
 """Upstream conformance codenames: which e2e specs are ``[Conformance]`` for a release.
 
 The data file ``kubeadm_verify/data/conformance-v1.37.yaml`` is a compact extract (codename,
-testname, release, and the upstream e2e source file that holds the spec) of ``test/conformance/testdata/conformance.yaml`` from ``k8s.io/kubernetes``
-v1.37.2, the list that defines certification for that release. Regenerate it for a new pin with::
+testname, release, and the upstream e2e source file that holds the spec) of
+``test/conformance/testdata/conformance.yaml`` from ``k8s.io/kubernetes`` v1.37.2, the list that
+defines certification for that release. Regenerate it for a new pin with::
 
     python -m conformance.e2e.codenames \\
         $(go env GOMODCACHE)/k8s.io/kubernetes@vX.Y.Z/test/conformance/testdata/conformance.yaml \\

@@ -86,8 +86,8 @@ class Exercise:
     """Where a namespaced resource is exercised; None for a cluster-scoped one."""
 
     @property
-    def _api(self) -> _Scoped:
-        return _Scoped(self.kube.custom, self.resource, self.namespace)
+    def _api(self) -> Scoped:
+        return Scoped(self.kube.custom, self.resource, self.namespace)
 
     def list(self) -> Manifest:
         result: Manifest = self._api.list(label_selector=self.selector)
@@ -190,7 +190,7 @@ class Exercise:
 
 
 
-class _Scoped:
+class Scoped:
     """The custom-objects client's calls for one resource, cluster-scoped or in ``namespace``:
     one sequence in :class:`Exercise` for both kinds of resource."""
 

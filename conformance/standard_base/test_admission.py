@@ -101,7 +101,8 @@ def _check_denies(kube: Kube, namespace: str, marker: int, allowed: int,
         error = _denied(kube, namespace, marker)
         return error is not None and message(_status_message(error))
 
-    wait_for(f"the policy to deny a Deployment of {marker} replicas", refused_now,
+    replicas = "1 replica" if marker == 1 else f"{marker} replicas"
+    wait_for(f"the policy to deny a Deployment of {replicas}", refused_now,
              POLICY_TAKES_EFFECT_S)
     error = _denied(kube, namespace, 1)
     assert error is not None, "the policy admitted a Deployment of 1 replica"

@@ -11,7 +11,10 @@ from __future__ import annotations
 import copy
 import ipaddress
 import secrets
+from datetime import UTC, datetime
 from typing import Any
+
+from kubernetes import client
 
 from conformance.standard_base import builders as b
 from conformance.standard_base.apiops import ClusterResource, Exercise, retry_on_conflict, rv
@@ -302,3 +305,75 @@ def test_empty_selector_endpoints(kube: Kube, kv_namespace: str) -> None:
              lambda: gone(lambda: core.read_namespaced_endpoints(name, kv_namespace)), 10)
     wait_for("the EndpointSlice to be deleted with the Service", lambda: not (
         slices.list_namespaced_endpoint_slice(kv_namespace, label_selector=by_service).items), 10)
+
+
+@standard_base(
+    id="network/service-api",
+    conformance=[
+        f"{SIG} Services should complete a service status lifecycle [Conformance]",
+        f"{SIG} Services should delete a collection of services [Conformance]",
+        f"{SIG} Services should find a service from listing all namespaces [Conformance]",
+    ],
+    timeout=20,
+)
+def test_service_api(kube: Kube, kv_namespace: str) -> None:
+    """A LoadBalancer Service of a class no controller serves has its /status read, patched (a
+    load balancer IP) and updated (a condition), and its labels patched, each seen by a watch;
+    Services are deleted by collection; the default/kubernetes Service is listed across
+    namespaces.
+    """
+    core, tag = kube.core, secrets.token_hex(4)
+    selector = f"test-service-static={tag}"
+    since = core.list_service_for_all_namespaces(label_selector=selector).metadata
+    service = b.service("test-service", None, [{"name": "http", "protocol": "TCP", "port": 80,
+                                                "targetPort": 80}])
+    service["metadata"]["labels"] = {"test-service-static": tag}
+    service["spec"].update(type="LoadBalancer", loadBalancerClass="example.com/internal-vip")
+    with kube.events(core.list_namespaced_service, kv_namespace, label_selector=selector,
+                     resource_version=since.resource_version, timeout=15) as watch:
+        created = core.create_namespaced_service(kv_namespace, service)
+        watch.expect("ADDED", "test-service")
+        status = kube.raw_json(f"/api/v1/namespaces/{kv_namespace}/services/test-service/status")
+        assert status["metadata"]["uid"] == created.metadata.uid, "/status returned another one"
+        core.patch_namespaced_service_status("test-service", kv_namespace, {
+            "metadata": {"annotations": {"patchedstatus": "true"}},
+            "status": {"loadBalancer": {"ingress": [{"ip": "203.0.113.1"}]}}})
+        event = watch.expect("MODIFIED", "test-service")
+        ingress = event["object"]["status"].get("loadBalancer", {}).get("ingress", [])
+        assert [i.get("ip") for i in ingress] == ["203.0.113.1"], (
+            "the watch did not show the patched load balancer status")
+
+        def add_condition() -> Any:
+            current = core.read_namespaced_service("test-service", kv_namespace)
+            current.status.conditions = [*(current.status.conditions or []),
+                                         client.V1Condition(
+                                             type="StatusUpdate", status="True", reason="E2E",
+                                             message="Set from e2e test",
+                                             last_transition_time=datetime.now(UTC))]
+            return core.replace_namespaced_service_status("test-service", kv_namespace, current)
+
+        retry_on_conflict(add_condition)
+        event = watch.expect("MODIFIED", "test-service")
+        conditions = [c["type"] for c in event["object"]["status"].get("conditions", [])]
+        assert "StatusUpdate" in conditions, "the watch did not show the updated condition"
+        core.patch_namespaced_service("test-service", kv_namespace,
+                                      {"metadata": {"labels": {"test-service": "patched"}}})
+        event = watch.expect("MODIFIED", "test-service")
+        assert event["object"]["metadata"]["labels"].get("test-service") == "patched", (
+            "the watch did not show the patched label")
+        core.delete_namespaced_service("test-service", kv_namespace)
+        watch.expect("DELETED", "test-service")
+    doomed = {"kubeadm-verify.io/delete": tag}
+    for index in range(3):
+        body = b.service(f"doomed-{index}", None, [{"port": 80, "targetPort": 80}])
+        body["metadata"]["labels"] = doomed
+        core.create_namespaced_service(kv_namespace, body)
+    core.create_namespaced_service(kv_namespace, b.service("kept", None, [{"port": 80}]))
+    assert len(core.list_namespaced_service(kv_namespace).items) == 4, "not 4 Services listed"
+    core.delete_collection_namespaced_service(kv_namespace,
+                                              label_selector=f"kubeadm-verify.io/delete={tag}")
+    left = [s.metadata.name for s in core.list_namespaced_service(kv_namespace).items]
+    assert left == ["kept"], f"after deletecollection the namespace lists {left}"
+    everywhere = core.list_service_for_all_namespaces().items
+    assert any((s.metadata.namespace, s.metadata.name) == ("default", "kubernetes")
+               for s in everywhere), "default/kubernetes is not listed across namespaces"

@@ -44,6 +44,7 @@ def _typed(api: Callable[[client.ApiClient], Any], resource: str) -> tuple[Liste
 # The API objects tests make outside a namespace (API operations, admission policies).
 API_OBJECT_KINDS: dict[str, tuple[Lister, Deleter]] = {
     "runtimeclasses": _typed(client.NodeV1Api, "runtime_class"),
+    "priorityclasses": _typed(client.SchedulingV1Api, "priority_class"),
     "ingressclasses": _typed(client.NetworkingV1Api, "ingress_class"),
     "ipaddresses": _typed(client.NetworkingV1Api, "ip_address"),
     "storageclasses": _typed(client.StorageV1Api, "storage_class"),

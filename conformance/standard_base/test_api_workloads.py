@@ -14,7 +14,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from conformance.standard_base import builders as b
-from conformance.standard_base.apiops import ClusterResource, Scoped, retry_on_conflict, rv
+from conformance.standard_base.apiops import (
+    ClusterResource,
+    Exercise,
+    Scoped,
+    retry_on_conflict,
+    rv,
+)
 from conformance.standard_base.kube import Kube, gone, wait_for
 from conformance.standard_base.marker import standard_base
 
@@ -238,3 +244,91 @@ def _collection(kube: Kube, api: Scoped, labels: dict[str, str], run_id: str) ->
                  lambda: not api.list(label_selector=selector)["items"], 10)
     finally:
         kube.core.delete_namespace(other)
+
+
+STATEFUL_SETS = ClusterResource("apps", "v1", "statefulsets", "StatefulSet")
+STS = f"{SIG} StatefulSet Basic StatefulSet functionality [StatefulSetBasic]"
+
+
+@standard_base(
+    id="apps/statefulset-api",
+    conformance=[
+        f"{STS} should list, patch and delete a collection of StatefulSets [Conformance]",
+        f"{STS} should validate Statefulset Status endpoints [Conformance]",
+    ],
+    needs=["nodes"],
+    timeout=45,
+)
+def test_statefulset_api(kube: Kube, kv_namespace: str) -> None:
+    """A StatefulSet patched to two replicas of a new image (a larger resourceVersion) brings both
+    up; its /status takes an updated and a patched condition, seen by a watch; StatefulSets are
+    listed by label across namespaces and deleted by collection.
+    """
+    api, tag = Scoped(kube.custom, STATEFUL_SETS, kv_namespace), secrets.token_hex(4)
+    pod_labels = {"app": f"ss-{tag}"}
+    created = api.create({
+        "apiVersion": "apps/v1", "kind": "StatefulSet",
+        "metadata": b.metadata("test-ss", {"test-ss": tag}),
+        "spec": {"replicas": 1, "serviceName": "test-ss", "podManagementPolicy": "Parallel",
+                 "selector": {"matchLabels": pod_labels}, "template": b.template(pod_labels)}})
+    _ready(kube, api, "test-ss", 1)
+    patched = api.patch("test-ss", {
+        "metadata": {"labels": {"test-ss-patched": tag}},
+        "spec": {"replicas": 2, "template": {"spec": {
+            "containers": [{"name": "main", "image": b.BUSYBOX_IMAGE}]}}}})
+    assert rv(patched) > rv(created), "the patched StatefulSet has no larger resource version"
+    assert patched["spec"]["template"]["spec"]["containers"][0]["image"] == b.BUSYBOX_IMAGE, (
+        "the patch did not change the image")
+    _ready(kube, api, "test-ss", 2)
+    _status_endpoints(kube, api, "StatefulSet", "test-ss", f"test-ss={tag}")
+    selector = f"test-ss-patched={tag}"
+    everywhere = kube.custom.list_cluster_custom_object("apps", "v1", "statefulsets",
+                                                        label_selector=selector)["items"]
+    assert len(everywhere) == 1, f"{len(everywhere)} StatefulSets listed by label, not 1"
+    api.delete_collection(selector)
+    wait_for("the StatefulSets to be deleted by collection",
+             lambda: not api.list(label_selector=selector)["items"], 10)
+
+
+CRON_JOBS = ClusterResource("batch", "v1", "cronjobs", "CronJob")
+
+
+@standard_base(
+    id="apps/cronjob-api",
+    conformance=[f"{SIG} CronJob should support CronJob API operations [Conformance]"],
+    timeout=20,
+)
+def test_cronjob_api(kube: Kube, kv_namespace: str) -> None:
+    """CronJobs (suspended: no Job is made) support every operation, in a namespace and across
+    namespaces, and their /status reads and takes a lastScheduleTime by patch and by update.
+    """
+    labels = {"special-label": secrets.token_hex(4)}
+    job_template = {"spec": {"template": {"spec": {
+        **b.pod_spec(b.container(image=b.BUSYBOX_IMAGE, command=["true"])),
+        "restartPolicy": "OnFailure"}}}}
+    template = {"apiVersion": "batch/v1", "kind": "CronJob",
+                "metadata": {"generateName": "test-api-", "labels": labels},
+                "spec": {"schedule": "* */1 * * ?", "suspend": True,
+                         "concurrencyPolicy": "Allow", "successfulJobsHistoryLimit": 1,
+                         "failedJobsHistoryLimit": 0, "jobTemplate": job_template}}
+    selector = f"special-label={labels['special-label']}"
+    Exercise(kube, ClusterResource("batch", "v1", "cronjobs", "CronJob", ()), template, selector,
+             namespace=kv_namespace).run()
+    api = Scoped(kube.custom, CRON_JOBS, kv_namespace)
+    created = api.create(template)
+    name = created["metadata"]["name"]
+    patched = api.patch_status(name, {"metadata": {"annotations": {"patchedstatus": "true"}},
+                                      "status": {"lastScheduleTime": "2026-01-01T00:00:00Z"}})
+    assert patched["status"].get("lastScheduleTime") == "2026-01-01T00:00:00Z", (
+        "the /status patch did not set lastScheduleTime")
+
+    def update() -> Manifest:
+        current = api.get(name)
+        current["status"]["lastScheduleTime"] = "2026-01-01T01:00:00Z"
+        return api.replace_status(name, current)
+
+    assert retry_on_conflict(update)["status"].get("lastScheduleTime") == (
+        "2026-01-01T01:00:00Z"), "the /status update did not set lastScheduleTime"
+    status = api.get_status(name)
+    assert status["metadata"]["uid"] == created["metadata"]["uid"], "/status returned another"
+    api.delete(name)

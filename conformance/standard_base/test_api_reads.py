@@ -185,3 +185,120 @@ def test_crd_watch(kube: Kube, run_id: str) -> None:
                 raise
     wait_for(f"CRD {name} to be deleted",
              lambda: gone(lambda: kube.extensions.read_custom_resource_definition(name)), 10)
+
+
+WATCH_LABEL = "watch-this-configmap"
+
+
+def _configmap_watch(kube: Kube, namespace: str, value: str, since: str | None = None) -> Any:
+    return kube.events(kube.core.list_namespaced_config_map, namespace, timeout=10,
+                       label_selector=f"{WATCH_LABEL}={value}", resource_version=since)
+
+
+def _mutate(kube: Kube, namespace: str, name: str, mutation: str) -> Any:
+    return kube.core.patch_namespaced_config_map(name, namespace,
+                                                 {"data": {"mutation": mutation}})
+
+
+@standard_base(
+    id="api-machinery/watch-restart",
+    conformance=[f"{SIG} Watchers should be able to restart watching from the last resource "
+                 "version observed by the previous watch [Conformance]"],
+    timeout=15,
+)
+def test_watch_restart(kube: Kube, kv_namespace: str) -> None:
+    """A watch restarted from the last resourceVersion a closed watch saw replays exactly the
+    changes made while no watch was open.
+    """
+    name = "e2e-watch-test-watch-closed"
+    with _configmap_watch(kube, kv_namespace, "watch-closed-and-restarted") as first:
+        kube.core.create_namespaced_config_map(kv_namespace, {"metadata": b.metadata(
+            name, {WATCH_LABEL: "watch-closed-and-restarted"})})
+        _mutate(kube, kv_namespace, name, "1")
+        first.expect("ADDED", name)
+        last = first.expect("MODIFIED", name)["object"]["metadata"]["resourceVersion"]
+    second = _mutate(kube, kv_namespace, name, "2")
+    with _configmap_watch(kube, kv_namespace, "watch-closed-and-restarted", last) as restarted:
+        kube.core.delete_namespaced_config_map(name, kv_namespace)
+        replayed = restarted.expect("MODIFIED", name)["object"]
+        assert replayed["metadata"]["resourceVersion"] == second.metadata.resource_version, (
+            "the restarted watch did not replay the change made while it was closed")
+        assert replayed["data"] == {"mutation": "2"}, "the replayed change lacks its data"
+        restarted.expect("DELETED", name)
+
+
+@standard_base(
+    id="api-machinery/watch-selector-exit",
+    conformance=[f"{SIG} Watchers should observe an object deletion if it stops meeting the "
+                 "requirements of the selector [Conformance]"],
+    timeout=15,
+)
+def test_watch_selector_exit(kube: Kube, kv_namespace: str) -> None:
+    """A watch with a label selector sees an object leave (DELETED) when its label stops
+    matching, nothing of it meanwhile, and see it come back (ADDED) when the label matches
+    again.
+    """
+    name, value = "e2e-watch-test-label-changed", "label-changed-and-restored"
+
+    def relabel(label: str) -> None:
+        kube.core.patch_namespaced_config_map(name, kv_namespace,
+                                              {"metadata": {"labels": {WATCH_LABEL: label}}})
+
+    with _configmap_watch(kube, kv_namespace, value) as watch:
+        kube.core.create_namespaced_config_map(kv_namespace, {"metadata": b.metadata(
+            name, {WATCH_LABEL: value})})
+        _mutate(kube, kv_namespace, name, "1")
+        relabel("wrong-value")
+        watch.expect("ADDED", name)
+        assert watch.expect("MODIFIED", name)["object"]["data"] == {"mutation": "1"}, (
+            "the MODIFIED event lacks the first mutation")
+        watch.expect("DELETED", name)
+        _mutate(kube, kv_namespace, name, "2")  # not matching: the watch must not see it
+        relabel(value)
+        _mutate(kube, kv_namespace, name, "3")
+        kube.core.delete_namespaced_config_map(name, kv_namespace)
+        back = watch.expect("ADDED", name)["object"]
+        assert back["data"] == {"mutation": "2"}, (
+            "the object came back with other data than its change while unwatched")
+        assert watch.expect("MODIFIED", name)["object"]["data"] == {"mutation": "3"}, (
+            "the MODIFIED event lacks the third mutation")
+        watch.expect("DELETED", name)
+
+
+@standard_base(
+    id="api-machinery/watch-order",
+    conformance=[f"{SIG} Watchers should receive events on concurrent watches in same order "
+                 "[Conformance]"],
+    timeout=20,
+)
+def test_watch_order(kube: Kube, kv_namespace: str) -> None:
+    """Watches started from different resourceVersions of one stream of changes see the same
+    events in the same order: each sees exactly what follows its start in the first watch.
+    """
+    core = kube.core
+    start = core.list_namespaced_config_map(kv_namespace).metadata.resource_version
+    for index in range(12):  # creations, updates and deletions, interleaved
+        name = f"e2e-watch-order-{index % 4}"
+        if index < 4:
+            core.create_namespaced_config_map(kv_namespace, {"metadata": {"name": name}})
+        elif index < 8:
+            _mutate(kube, kv_namespace, name, str(index))
+        else:
+            core.delete_namespaced_config_map(name, kv_namespace)
+
+    def versions(since: str, count: int) -> list[str]:
+        seen: list[str] = []
+        with kube.events(core.list_namespaced_config_map, kv_namespace, timeout=10,
+                         resource_version=since) as watch:
+            while len(seen) < count:
+                event = watch.next()
+                assert event is not None, f"a watch from {since} ended after {len(seen)} events"
+                if event["object"]["metadata"]["name"].startswith("e2e-watch-order-"):
+                    seen.append(event["object"]["metadata"]["resourceVersion"])
+        return seen
+
+    first = versions(start, 12)
+    for index in (2, 5, 9):
+        later = versions(first[index], 11 - index)
+        assert later == first[index + 1:], (
+            f"a watch from the {index + 1}th event saw another order than the first watch")

@@ -200,6 +200,12 @@ class Scoped:
         self._gvp = (resource.group, resource.version, resource.plural)
         self._namespace = namespace
 
+    @property
+    def namespace(self) -> str:
+        """The namespace of a namespaced resource's calls (an error for a cluster-scoped one)."""
+        assert self._namespace is not None, "a cluster-scoped resource has no namespace"
+        return self._namespace
+
     def _call(self, verb: str, *args: Any, **kwargs: Any) -> Any:
         group, version, plural = self._gvp
         if self._namespace is None:

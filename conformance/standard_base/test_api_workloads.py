@@ -332,3 +332,105 @@ def test_cronjob_api(kube: Kube, kv_namespace: str) -> None:
     status = api.get_status(name)
     assert status["metadata"]["uid"] == created["metadata"]["uid"], "/status returned another"
     api.delete(name)
+
+
+JOBS = ClusterResource("batch", "v1", "jobs", "Job")
+
+
+def _job(name: str, labels: dict[str, str], suspend: bool) -> Manifest:
+    exits = b.container(image=b.BUSYBOX_IMAGE, command=["sh", "-c", "exit 0"])
+    return {"apiVersion": "batch/v1", "kind": "Job", "metadata": b.metadata(name, labels),
+            "spec": {"suspend": suspend, "completions": 1, "parallelism": 1, "backoffLimit": 2,
+                     "template": b.template({"job": name}, exits, restartPolicy="Never")}}
+
+
+def _complete(api: Scoped, name: str) -> bool:
+    conditions = {c["type"]: c["status"] for c in (api.get(name).get("status") or {}).get(
+        "conditions") or []}
+    assert conditions.get("Failed") != "True", f"the Job {name} failed"
+    return conditions.get("Complete") == "True"
+
+
+@standard_base(
+    id="apps/job-api",
+    conformance=[f"{SIG} Job should manage the lifecycle of a job [Conformance]",
+                 f"{SIG} Job should apply changes to a job status [Conformance]",
+                 f"{SIG} Job should delete a job [Conformance]"],
+    needs=["nodes"],
+    timeout=45,
+)
+def test_job_api(kube: Kube, kv_namespace: str) -> None:
+    """A suspended Job is patched (a larger resourceVersion) and resumed by an update, each seen
+    by a watch, runs to completion and is deleted by collection; a Job's /status takes a custom
+    condition by patch and by update; a deleted Job takes its pods with it.
+    """
+    api, tag = Scoped(kube.custom, JOBS, kv_namespace), secrets.token_hex(4)
+    selector = f"e2e-job-label={tag}"
+    since = api.list(label_selector=selector)["metadata"]["resourceVersion"]
+    with kube.events(api.list, label_selector=selector, resource_version=since,
+                     timeout=30) as watch:
+        created = api.create(_job("e2e-job", {"e2e-job-label": tag}, suspend=True))
+        watch.expect("ADDED", "e2e-job")
+        patched = api.patch("e2e-job", {"metadata": {"labels": {"e2e-job": "patched"}}})
+        assert rv(patched) > rv(created), "the patched Job has no larger resource version"
+        _watch_for(watch, lambda job: job["metadata"]["labels"].get("e2e-job") == "patched")
+
+        def resume() -> Manifest:
+            current = api.get("e2e-job")
+            current["spec"]["suspend"] = False
+            current["metadata"].setdefault("annotations", {})["updated"] = "true"
+            return api.replace("e2e-job", current)
+
+        retry_on_conflict(resume)
+        _watch_for(watch, lambda job: (job["metadata"].get("annotations") or {}).get(
+            "updated") == "true" and job["spec"]["suspend"] is False)
+        assert len(api.list(label_selector=selector)["items"]) == 1, "the Job is not listed"
+        wait_for("the resumed Job to complete", lambda: _complete(api, "e2e-job"), 30)
+        api.delete_collection(selector)
+        _watch_for(watch, lambda job: True, kind="DELETED")
+    _job_status(api, tag)
+    _job_delete(kube, api, tag)
+
+
+def _watch_for(watch: Any, check: Any, kind: str = "MODIFIED") -> None:
+    while True:
+        event = watch.next()
+        assert event is not None, f"the watch ended before the expected {kind} event"
+        if event["type"] == kind and check(event["object"]):
+            return
+
+
+def _job_status(api: Scoped, tag: str) -> None:
+    created = api.create(_job("status-job", {"e2e-status-job": tag}, suspend=True))
+    condition = {**_condition("CustomConditionType"), "lastProbeTime": "2026-01-01T00:00:00Z"}
+    patched = api.patch_status("status-job", {
+        "metadata": {"annotations": {"patchedstatus": "true"}},
+        "status": {"conditions": [condition]}})
+    assert "CustomConditionType" in _types(patched), "the /status patch lost its condition"
+    assert patched["metadata"]["annotations"].get("patchedstatus") == "true", (
+        "the /status patch lost its annotation")
+
+    def update() -> Manifest:
+        current = api.get("status-job")
+        for entry in current["status"]["conditions"]:
+            if entry["type"] == "CustomConditionType":
+                entry["message"] = "Updated by an e2e test"
+        return api.replace_status("status-job", current)
+
+    updated = retry_on_conflict(update)
+    messages = [c.get("message") for c in updated["status"]["conditions"]
+                if c["type"] == "CustomConditionType"]
+    assert messages == ["Updated by an e2e test"], "the /status update did not change it"
+    status = api.get_status("status-job")
+    assert status["metadata"]["uid"] == created["metadata"]["uid"], "/status returned another"
+    api.delete("status-job")
+
+
+def _job_delete(kube: Kube, api: Scoped, tag: str) -> None:
+    api.create(_job("foo", {"e2e-delete-job": tag}, suspend=False))
+    wait_for("the Job to make its pod", lambda: kube.core.list_namespaced_pod(
+        api.namespace, label_selector="job=foo").items, 15)
+    kube.batch.delete_namespaced_job("foo", api.namespace,
+                                     body={"propagationPolicy": "Foreground"})
+    wait_for("the Job and its pods to be deleted", lambda: gone(lambda: api.get("foo")) and not (
+        kube.core.list_namespaced_pod(api.namespace, label_selector="job=foo").items), 20)

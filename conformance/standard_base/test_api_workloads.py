@@ -96,7 +96,7 @@ def _replica_set(name: str, labels: dict[str, str], replicas: int) -> Manifest:
         f"{SIG} ReplicaSet should validate Replicaset Status endpoints [Conformance]",
     ],
     needs=["nodes"],
-    timeout=45,
+    timeout=40,
 )
 def test_replicaset_api(kube: Kube, kv_namespace: str) -> None:
     """A ReplicaSet scaled by update and by a patch (a larger resourceVersion, a new template)
@@ -175,7 +175,7 @@ def _processed(api: Scoped, name: str) -> None:
         "and delete a collection of PodDisruptionBudgets [Conformance]",
     ],
     needs=["nodes", "cluster-admin"],
-    timeout=45,
+    timeout=40,
 )
 def test_pdb_api(kube: Kube, kv_namespace: str, run_id: str) -> None:
     """PodDisruptionBudgets are processed by the disruption controller, updated and patched; with
@@ -257,7 +257,7 @@ STS = f"{SIG} StatefulSet Basic StatefulSet functionality [StatefulSetBasic]"
         f"{STS} should validate Statefulset Status endpoints [Conformance]",
     ],
     needs=["nodes"],
-    timeout=45,
+    timeout=40,
 )
 def test_statefulset_api(kube: Kube, kv_namespace: str) -> None:
     """A StatefulSet patched to two replicas of a new image (a larger resourceVersion) brings both
@@ -357,7 +357,7 @@ def _complete(api: Scoped, name: str) -> bool:
                  f"{SIG} Job should apply changes to a job status [Conformance]",
                  f"{SIG} Job should delete a job [Conformance]"],
     needs=["nodes"],
-    timeout=45,
+    timeout=40,
 )
 def test_job_api(kube: Kube, kv_namespace: str) -> None:
     """A suspended Job is patched (a larger resourceVersion) and resumed by an update, each seen

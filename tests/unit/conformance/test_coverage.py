@@ -8,6 +8,8 @@ record must be updated to match), a class losing its last test fails here.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from conformance.e2e.codenames import CatalogueSpec, catalogue
@@ -131,3 +133,13 @@ def test_an_unknown_claimed_codename_is_reported() -> None:
     built = build(_catalogue(), [stray], reasons)
     assert built.unknown_codenames == ("[sig-x] nowhere [Conformance]",)
     assert [r.spec.testname for r in built.rows if r.reason is None] == ["A", "B", "C", "D"]
+
+
+def test_the_readme_states_the_counts(matrix: Matrix) -> None:
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text(encoding="utf-8")
+    text = " ".join(readme.split())
+    native = len(matrix.classes) - len(matrix.without_native_test)
+    assert f"cover {matrix.covered} of the {len(matrix.rows)} `[Conformance]` specs" in text, (
+        "README.md states another number of covered specs than the matrix")
+    assert f"{native} of the {len(matrix.classes)} behaviour classes" in text, (
+        "README.md states another number of classes with a native test than the matrix")

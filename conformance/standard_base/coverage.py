@@ -20,10 +20,9 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
-import yaml
-
 from conformance.e2e.codenames import CatalogueSpec, catalogue, normalise
 from conformance.standard_base.marker import Spec
+from kubeadm_verify import yamlread
 
 PINNED = "v1.37.2"
 REASONS_FILE = "left-to-e2e.yaml"
@@ -50,7 +49,7 @@ class Reasons:
 
 def parse_reasons(text: str) -> Reasons:
     """The reasons table from the text of ``left-to-e2e.yaml``."""
-    data: dict[str, Any] = yaml.safe_load(text)
+    data: dict[str, Any] = yamlread.load(text)
     return Reasons(
         specs={normalise(k): _line(v) for k, v in (data.get("specs") or {}).items()},
         tags={k: _line(v) for k, v in (data.get("tags") or {}).items()},

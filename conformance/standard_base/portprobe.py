@@ -57,12 +57,15 @@ def https_status(listener: Listener, path: str, configuration: Any | None = None
         with warnings.catch_warnings():  # unverified on purpose: see the module's docstring
             warnings.simplefilter("ignore", urllib3.exceptions.InsecureRequestWarning)
             response = pool.request("GET", f"https://{url_host}:{port}{path}", headers=headers,
-                                    timeout=TIMEOUT_S, retries=False, redirect=False)
+                                    timeout=TIMEOUT_S, retries=False, redirect=False,
+                                    preload_content=False)
+        status = int(response.status)  # the body (a metrics page) is never read
+        response.close()
     except urllib3.exceptions.HTTPError as exc:
         return f"no answer ({type(exc).__name__})"
     finally:
         pool.clear()
-    return int(response.status)
+    return status
 
 
 def without_client_certificate(listener: Listener) -> str:

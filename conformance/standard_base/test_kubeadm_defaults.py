@@ -60,7 +60,7 @@ def _patch_node(kube: Kube, node: str, who: Impersonation, labels: dict[str, str
                     headers={"Content-Type": "application/merge-patch+json"})
 
 
-@standard_base(id="kubeadm/node-authorizer", needs=["cluster-admin", "nodes"], timeout=30)
+@standard_base(id="kubeadm/node-authorizer", needs=["cluster-admin", "nodes"], timeout=20)
 def test_node_authorizer(kube: Kube, kv_namespace: str) -> None:
     """A node's identity (``system:node:<name>``) reads its own Node, and a Secret only once a pod
     bound to that node uses it: kubeadm's ``--authorization-mode=Node,RBAC``, the Node part."""
@@ -92,10 +92,10 @@ def test_node_authorizer(kube: Kube, kv_namespace: str) -> None:
         return True
 
     wait_for(f"node {node} to read the Secret a pod bound to it uses (the Node authorizer's "
-             "graph)", readable, 20)
+             "graph)", readable, 12)
 
 
-@standard_base(id="kubeadm/node-restriction", needs=["cluster-admin", "nodes"], timeout=20)
+@standard_base(id="kubeadm/node-restriction", needs=["cluster-admin", "nodes"], timeout=15)
 def test_node_restriction(kube: Kube) -> None:
     """A node may label its own Node, but not another node's, and never under
     ``node-restriction.kubernetes.io/``: kubeadm's ``--enable-admission-plugins=NodeRestriction``
@@ -121,7 +121,7 @@ def _issuer(kube: Kube) -> str:
     return f"https://kubernetes.default.svc.{k.networking(k.cluster_configuration(kube))['dnsDomain']}"
 
 
-@standard_base(id="kubeadm/service-account-issuer", needs=["cluster-admin"], timeout=20)
+@standard_base(id="kubeadm/service-account-issuer", needs=["cluster-admin"], timeout=15)
 def test_service_account_issuer(kube: Kube, kv_namespace: str) -> None:
     """ServiceAccount tokens are issued by ``https://kubernetes.default.svc.<dnsDomain>``, the
     issuer's discovery document says so, and its published keys verify the token's signature
@@ -174,7 +174,7 @@ def _pod_token(kube: Kube, namespace: str, account: str, pod: Any,
     return str(request.status.token)
 
 
-@standard_base(id="auth/bound-service-account-token", needs=["cluster-admin"], timeout=40)
+@standard_base(id="auth/bound-service-account-token", needs=["cluster-admin"], timeout=25)
 def test_bound_service_account_token(kube: Kube, kv_namespace: str) -> None:
     """A token bound to a pod carries its audience and expiry, authenticates only for that
     audience, may do only what RBAC grants its ServiceAccount, and dies with the pod."""
@@ -228,7 +228,7 @@ def _json_list(data: dict[str, str], key: str) -> Any:
         return data.get(key)
 
 
-@standard_base(id="kubeadm/front-proxy-trust", needs=["cluster-admin"], timeout=20)
+@standard_base(id="kubeadm/front-proxy-trust", needs=["cluster-admin"], timeout=15)
 def test_front_proxy_trust(kube: Kube) -> None:
     """Aggregated API servers are told to trust identity headers only from ``front-proxy-client``
     certificates of a CA of their own, and the API server ignores such headers from anyone else
@@ -260,7 +260,7 @@ def test_front_proxy_trust(kube: Kube) -> None:
         "the API server took X-Remote-User from a client that is not the front proxy")
 
 
-@standard_base(id="kubeadm/privileged-pods-allowed", needs=["cluster-admin"], timeout=20)
+@standard_base(id="kubeadm/privileged-pods-allowed", needs=["cluster-admin"], timeout=15)
 def test_privileged_pods_allowed(kube: Kube, kv_namespace: str) -> None:
     """A privileged container is admitted (dry run): kubeadm's ``--allow-privileged=true``, on
     which its kube-proxy DaemonSet depends."""
@@ -279,7 +279,7 @@ CONTROLLER_ACCOUNTS = ("replicaset-controller", "deployment-controller", "node-c
 the ServiceAccount named after it."""
 
 
-@standard_base(id="kubeadm/controller-service-accounts", needs=["cluster-admin"], timeout=20)
+@standard_base(id="kubeadm/controller-service-accounts", needs=["cluster-admin"], timeout=15)
 def test_controller_service_accounts(kube: Kube) -> None:
     """The controller-manager acts as one ServiceAccount per controller, each bound to its own
     ``system:controller:<name>`` role: kubeadm's ``--use-service-account-credentials=true``."""
@@ -330,21 +330,21 @@ def _secure_port(kube: Kube, name: str) -> None:
         "--authorization-kubeconfig)")
 
 
-@standard_base(id="kubeadm/controller-manager-port", needs=["cluster-admin"], timeout=20)
+@standard_base(id="kubeadm/controller-manager-port", needs=["cluster-admin"], timeout=15)
 def test_controller_manager_port(kube: Kube) -> None:
     """The controller-manager's port listens on the loopback only, answers /healthz to anyone
     and /metrics only to whom the API server authorises (seen from its host)."""
     _secure_port(kube, localplane.CONTROLLER_MANAGER)
 
 
-@standard_base(id="kubeadm/scheduler-port", needs=["cluster-admin"], timeout=20)
+@standard_base(id="kubeadm/scheduler-port", needs=["cluster-admin"], timeout=15)
 def test_scheduler_port(kube: Kube) -> None:
     """The scheduler's port listens on the loopback only, answers /healthz to anyone and
     /metrics only to whom the API server authorises (seen from its host)."""
     _secure_port(kube, localplane.SCHEDULER)
 
 
-@standard_base(id="kubeadm/etcd-client-certificates", needs=["cluster-admin"], timeout=20)
+@standard_base(id="kubeadm/etcd-client-certificates", needs=["cluster-admin"], timeout=15)
 def test_etcd_client_certificates(kube: Kube) -> None:
     """etcd lets no client or peer in without a certificate, and serves plain HTTP (metrics) on
     the loopback only: kubeadm's ``--client-cert-auth`` and ``--peer-client-cert-auth`` (seen
@@ -379,7 +379,7 @@ def _tcp(address: str, port: int) -> str:
         return f"unreachable ({type(exc).__name__})"
 
 
-@standard_base(id="node/kubelet-read-only-port", needs=["real-kubelet"], timeout=20)
+@standard_base(id="node/kubelet-read-only-port", needs=["real-kubelet"], timeout=15)
 def test_kubelet_read_only_port(kube: Kube, record_property: Record) -> None:
     """No real node's kubelet serves its unauthenticated read-only port (10255) on the node's
     address, where its authenticated port answers: kubeadm's ``readOnlyPort: 0``."""

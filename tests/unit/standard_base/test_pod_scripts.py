@@ -1,0 +1,38 @@
+"""What the Standard Base's pods print, parsed: the projected-volume reader's script, run here by
+busybox (as in the busybox image) against real files, and ``env``'s output."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conformance.standard_base.test_container_env import parse_env
+from conformance.standard_base.test_projected import READ, read_back
+
+
+def _busybox() -> str:
+    found = shutil.which("busybox")
+    if found is None:
+        pytest.skip("busybox is not installed here (the busybox image is made of it)")
+    return found
+
+
+def test_the_read_script_gives_path_mode_and_content(tmp_path: Path) -> None:
+    busybox = _busybox()
+    data = tmp_path / "data-1"
+    data.write_text("value-1")
+    data.chmod(0o400)
+    link = tmp_path / "linked"
+    link.symlink_to(data)  # projected volumes' files are symlinks into ..data
+    out = subprocess.run([busybox, "sh", "-c", READ, "sh", str(link)], capture_output=True,
+                         text=True, timeout=20, check=True).stdout
+    assert read_back(out) == {str(link): ("400", "value-1")}
+
+
+def test_env_output_parses_names_with_symbols_and_values_with_equals() -> None:
+    env = parse_env("#@!data-1=value-1\n$_-data-2=a=b\nFOOBAR=foo-value;;bar-value\nnoise\n")
+    assert env == {"#@!data-1": "value-1", "$_-data-2": "a=b",
+                   "FOOBAR": "foo-value;;bar-value"}

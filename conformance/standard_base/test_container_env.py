@@ -1,6 +1,7 @@
 """node: what a container is started with, as the kubelet builds it: its environment (values,
 ``$(VAR)`` expansion, the downward API, ConfigMaps and Secrets, one key or all with a prefix),
-its command and arguments (the image's defaults, or the pod's in their place).
+its ``/etc/hosts``, its command and arguments (the image's defaults, or the pod's in their
+place).
 
 Upstream's specs run a pod each; here one pod shows each group of promises, a container per
 promise, and what each spec asserts of its container's output is asserted here.
@@ -25,6 +26,7 @@ SIG = "[sig-node]"
 DATA = {"data-1": "value-1", "data-2": "value-2", "data-3": "value-3"}
 PREFIXES = ("", "p-", "1-", "$_-", "ABC_", "#@!")
 EXPANDED = 'TEST_VAR=wrong echo "$(TEST_VAR)"'
+ALIAS_IP = "123.45.67.89"
 
 
 def parse_env(output: str) -> dict[str, str]:
@@ -82,7 +84,8 @@ def _env_pod(name: str, source: str) -> b.Manifest:
                     envFrom=_from_each("configmap", source)),
         b.container("from-secret", image=b.BUSYBOX_IMAGE, command=["sh", "-c", "env"],
                     envFrom=_from_each("secret", source)),
-        restartPolicy="Never")
+        b.container("hosts", image=b.BUSYBOX_IMAGE, command=["cat", "/etc/hosts"]),
+        restartPolicy="Never", hostAliases=[{"ip": ALIAS_IP, "hostnames": ["foo", "bar"]}])
 
 
 def _missing(want: Mapping[str, str], got: Mapping[str, str]) -> dict[str, str | None]:
@@ -121,6 +124,8 @@ def _missing(want: Mapping[str, str], got: Mapping[str, str]) -> dict[str, str |
         "[NodeConformance]",
         f"{SIG} Secrets should be consumable as environment variable names variable names with "
         "various prefixes [Conformance]",
+        f"{SIG} Kubelet when scheduling an agnhost Pod with hostAliases should write entries to "
+        "/etc/hosts [Conformance] [NodeConformance]",
     ],
     needs=["real-kubelet"],
     timeout=30,
@@ -132,7 +137,7 @@ def test_container_environment(kube: Kube, kv_namespace: str) -> None:
     and memory limits and requests (rounded up to whole cores, in bytes), or the node's
     allocatable CPU and memory where it sets no limit; a ConfigMap's and a Secret's key by
     name, and all their keys, bare and under prefixes (``p-``, ``1-``, ``$_-``, ``ABC_``,
-    ``#@!``)."""
+    ``#@!``). The ``/etc/hosts`` the kubelet writes holds the pod's host aliases."""
     name, source = "environment", "env-source"
     kube.core.create_namespaced_config_map(kv_namespace, {"metadata": {"name": source},
                                                           "data": DATA})
@@ -160,6 +165,7 @@ def test_container_environment(kube: Kube, kv_namespace: str) -> None:
                          parse_env(out["keys"])),
         "from-configmap": _missing(from_each, parse_env(out["from-configmap"])),
         "from-secret": _missing(from_each, parse_env(out["from-secret"])),
+        "hosts": {} if f"{ALIAS_IP}\tfoo\tbar" in out["hosts"] else {"/etc/hosts": out["hosts"]},
     }
     said = {container: got for container, got in wrong.items() if got}
     assert not said, f"on node {pod.spec.node_name}, not as given (container: got): {said}"

@@ -121,7 +121,7 @@ def test_memory_limit_enforced(kube: Kube, kv_namespace: str) -> None:
                       "a memory limit enforced")
 
 
-@standard_base(id="node/exec-and-logs-every-node", needs=["real-kubelet"], timeout=30)
+@standard_base(id="node/exec-and-logs-every-node", needs=["real-kubelet"], timeout=25)
 def test_exec_and_logs_every_node(kube: Kube, kv_namespace: str) -> None:
     """On every schedulable real node, what a container prints reaches its log through the
     kubelet, and a command run in the container through the API server's exec (the kubelet's
@@ -130,7 +130,7 @@ def test_exec_and_logs_every_node(kube: Kube, kv_namespace: str) -> None:
     placed = place(kube, kv_namespace, "streams", pod_nodes(kube), lambda name, _: b.pod(
         name, None, b.container(image=b.BUSYBOX_IMAGE,
                                 command=["sh", "-c", f"echo {token}; sleep 600"])))
-    wait_every(kube, kv_namespace, placed, "the container to run", phase_in("Running"), 15)
+    wait_every(kube, kv_namespace, placed, "the container to run", phase_in("Running"), 12)
     said: dict[str, str | None] = {}
 
     def every_log() -> bool:
@@ -140,7 +140,7 @@ def test_exec_and_logs_every_node(kube: Kube, kv_namespace: str) -> None:
         assert not failures(said), failures(said)
         return True
 
-    wait_for(f"the log of a container on every node to hold {token}", every_log, 10)
+    wait_for(f"the log of a container on every node to hold {token}", every_log, 8)
     echoed = {one.node: exec_in(kube, kv_namespace, one.pod, ["echo", one.node])
               for one in placed}
     assert_every_node({node: None if out == f"{node}\n" else f"exec printed {out[:80]!r}"

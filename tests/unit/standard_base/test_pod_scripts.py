@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from conformance.standard_base.test_container_env import parse_env
+from conformance.standard_base.test_pod_resize import cgroup_values, expected_cgroup
 from conformance.standard_base.test_projected import READ, read_back
 
 
@@ -36,3 +37,14 @@ def test_env_output_parses_names_with_symbols_and_values_with_equals() -> None:
     env = parse_env("#@!data-1=value-1\n$_-data-2=a=b\nFOOBAR=foo-value;;bar-value\nnoise\n")
     assert env == {"#@!data-1": "value-1", "$_-data-2": "a=b",
                    "FOOBAR": "foo-value;;bar-value"}
+
+
+def test_resize_expects_what_the_kubelet_writes_into_the_cgroup() -> None:
+    want = expected_cgroup({"requests": {"cpu": "25m", "memory": "40Mi"},
+                            "limits": {"cpu": "50m", "memory": "80Mi"}})
+    assert want["/sys/fs/cgroup/cpu/cpu.shares"] == "25"
+    assert want["/sys/fs/cgroup/cpu/cpu.cfs_quota_us"] == "5000"
+    assert want["/sys/fs/cgroup/memory/memory.limit_in_bytes"] == str(80 << 20)
+    assert want["/sys/fs/cgroup/cpu.max"] == "5000 100000"
+    assert cgroup_values("/sys/fs/cgroup/cpu.max 5000 100000\n") == {
+        "/sys/fs/cgroup/cpu.max": "5000 100000"}

@@ -167,8 +167,9 @@ def test_nodeport(kube: Kube, kv_namespace: str) -> None:
                     lambda name, _: _netexec(name))
     wait_every(kube, kv_namespace, [*server, *clients], "a Ready netexec pod", running_ready, 20)
     expect = server[0].pod
-    targets = [Target(str(created.spec.cluster_ip), 80, expect, "the ClusterIP")]
-    targets += [Target(ip, int(port), expect, f"the node port of {node}")
+    backend = f"(backed by {expect} on {server[0].node})"
+    targets = [Target(str(created.spec.cluster_ip), 80, expect, f"the ClusterIP {backend}")]
+    targets += [Target(ip, int(port), expect, f"the node port of {node} {backend}")
                 for node, ip in _internal_ips(kube, nodes).items()]
     _reach_all(kube, kv_namespace, dict.fromkeys(clients, targets), 20)
 

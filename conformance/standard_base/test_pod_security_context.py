@@ -68,7 +68,7 @@ CASES = (
 
 def _container(case: Case) -> b.Manifest:
     extra: dict[str, Any] = {"securityContext": case.context} if case.context else {}
-    return b.container(case.name, image=case.image, command=["sh", "-c", case.script],
+    return b.container(case.name, image=case.image, command=["/bin/sh", "-c", case.script],
                        volumeMounts=MOUNT, **extra)
 
 

@@ -7,16 +7,22 @@ each and their ratio (target: ours at or below kubeadm's), the median CPU time a
 time barely moves with the machine's load, wall time does), the load average before and after,
 and the interpreter's own start (``python -c pass``) as the floor under our figure.
 
-Our side runs the way an installed package does: with compiled bytecode (kept under a temporary
+Our side runs the way an installed package does: the ``kubeadm-verify`` console script beside
+the interpreter when there is one (run the bench with a venv's python that has the wheel
+installed), else ``python -m kubeadm_verify``; with compiled bytecode (kept under a temporary
 ``PYTHONPYCACHEPREFIX``, so the tree is left as it was). ``--importtime`` prints our slowest
-imports of one run.
+imports of one run; ``--breakdown`` where the time of a run goes (median of the rounds, timed
+inside the process): the command line, the node tier's modules, the configuration, the checks,
+the reports.
 
     python bench/bench_node.py [--runs 15] [--kubeadm PATH] [--no-config] [--importtime]
+                               [--breakdown]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import socket
 import statistics
@@ -71,14 +77,64 @@ def kubeadm_binary() -> str:
 
 
 def slowest_imports(argv: list[str], env: dict[str, str], count: int = 15) -> list[tuple[int, str]]:
-    done = subprocess.run([argv[0], "-X", "importtime", *argv[1:]], env=env, capture_output=True,
-                          text=True, check=False)
+    done = subprocess.run(argv, env={**env, "PYTHONPROFILEIMPORTTIME": "1"},
+                          capture_output=True, text=True, check=False)
     rows = []
     for line in done.stderr.splitlines():
         parts = line.split("|")
         if len(parts) == 3 and parts[1].strip().isdigit():
             rows.append((int(parts[1]), parts[2].rstrip()))
     return sorted(rows, reverse=True)[:count]
+
+
+BREAKDOWN = """\
+import gc, io, json, sys, time
+gc.disable()  # as kubeadm_verify.__main__ does
+marks = []
+clock = time.perf_counter
+started = clock()
+def mark(name):
+    marks.append((name, clock()))
+from kubeadm_verify import cli
+args = cli.build_parser("node").parse_args(["node", *sys.argv[1:]])
+mark("command line (argparse, the CLI module)")
+from kubeadm_verify.cli import common, node
+mark("the core: settings, results, redaction, report writers")
+from nodechecks import configure, run
+mark("the node checks' modules")
+settings = node.settings_from_args(args)
+mark("settings (the --config reader and its modules)")
+report = run.run(settings)
+mark("checks")
+sys.stdout = io.StringIO()
+common.finish(report, args.output_dir, args.format)
+sys.stdout = sys.__stdout__
+mark("reports (JUnit, results.json, stdout)")
+gc.freeze()
+previous, spans = started, {}
+for name, at in marks:
+    spans[name], previous = at - previous, at
+print(json.dumps(spans))
+"""
+"""Times the stages of one ``kubeadm-verify node`` in its own process, with the CLI's own calls."""
+
+
+def breakdown(argv: list[str], env: dict[str, str], rounds: int) -> dict[str, float]:
+    """Median seconds per stage; "interpreter start" is ``python -c pass``'s median wall time."""
+    node_args = argv[argv.index("node") + 1:]
+    samples: dict[str, list[float]] = {}
+    for _ in range(rounds):
+        done = subprocess.run([sys.executable, "-c", BREAKDOWN, *node_args], env=env,
+                              capture_output=True, text=True, check=True)
+        for name, seconds in json.loads(done.stdout.splitlines()[-1]).items():
+            samples.setdefault(name, []).append(seconds)
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def our_command() -> list[str]:
+    """The console script a user runs, when this interpreter's environment has one."""
+    script = Path(sys.executable).parent / "kubeadm-verify"
+    return [str(script)] if script.is_file() else [sys.executable, "-m", "kubeadm_verify"]
 
 
 def summary(name: str, runs: list[Run]) -> str:
@@ -110,6 +166,8 @@ def main() -> int:
     parser.add_argument("--no-config", action="store_true",
                         help="run ours without --config (kubeadm always gets one)")
     parser.add_argument("--importtime", action="store_true")
+    parser.add_argument("--breakdown", action="store_true",
+                        help="also time the stages of our runs, inside the process")
     args = parser.parse_args()
     kubeadm = args.kubeadm or kubeadm_binary()
     with tempfile.TemporaryDirectory(prefix="kvfast-bench-") as folder:
@@ -119,8 +177,7 @@ def main() -> int:
         (work / "dry-run").mkdir()
         base = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
         ours_env = {**base, "PYTHONPYCACHEPREFIX": str(work / "pycache")}
-        ours = [sys.executable, "-m", "kubeadm_verify", "node", "--format", "json",
-                "--output-dir", str(work / "reports")]
+        ours = [*our_command(), "node", "--format", "json", "--output-dir", str(work / "reports")]
         if not args.no_config:
             ours += ["--config", str(config)]
         theirs = [kubeadm, "init", "phase", "preflight", "--dry-run", "--config", str(config)]
@@ -133,6 +190,7 @@ def main() -> int:
         runs = alternate(sides, args.runs)
         load_after = os.getloadavg()
         imports = slowest_imports(ours, ours_env) if args.importtime else []
+        stages = breakdown(ours, ours_env, args.runs) if args.breakdown else {}
     ratio = (statistics.median(r.wall_s for r in runs["kubeadm-verify"])
              / statistics.median(r.wall_s for r in runs["kubeadm"]))
     cpu_ratio = (statistics.median(r.cpu_s for r in runs["kubeadm-verify"])
@@ -146,6 +204,10 @@ def main() -> int:
     verdict = "ok" if ratio <= 1.0 else "OVER"
     print(f"  ratio ours/kubeadm: wall {ratio:.2f}x (target <= 1.00: {verdict}), "
           f"CPU {cpu_ratio:.2f}x")
+    start = statistics.median(r.wall_s for r in runs["python -c pass"])
+    for name, seconds in {"interpreter start (python -c pass)": start, **stages}.items():
+        if stages:
+            print(f"  stage {seconds * 1000:7.1f} ms {name}")
     for cumulative_us, name in imports:
         print(f"  import {cumulative_us / 1000:7.1f} ms {name}")
     return 0

@@ -1,8 +1,24 @@
-"""The small exception hierarchy: every expected failure to start is a ``VerifyError``.
+"""The small exception hierarchy and the exit statuses it maps to.
 
-The CLI renders these once, as one line, with exit status 2. Anything else escaping a verb is a
-bug and is shown with its traceback only under ``--debug``.
+Every expected failure to start is a ``VerifyError``: the CLI renders it once, as one line, with
+``ExitStatus.CANNOT_START``. Anything else escaping a verb is a bug and is shown with its
+traceback only under ``--debug``.
 """
+
+import enum
+
+
+class ExitStatus(enum.IntEnum):
+    """What ``kubeadm-verify`` exits with; a pipeline may rely on each."""
+
+    OK = 0
+    """every check passed or warned"""
+    FAILED = 1
+    """at least one check failed or errored"""
+    CANNOT_START = 2
+    """the run could not start: usage, unreadable input, unreachable cluster, unusable output"""
+    INTERRUPTED = 130
+    """SIGINT or SIGTERM; whatever the run created was cleaned up"""
 
 
 class VerifyError(Exception):

@@ -8,6 +8,16 @@ bootstrap-token secrets, bearer tokens and service-account JWTs, PEM private key
 fields of kubeconfigs and Secrets (``token-secret``, ``client-key-data``, ``token``,
 ``password``...), the whole ``data`` of a Secret, and password hashes (crypt strings, shadow
 lines). A bootstrap token keeps its id (public, and what an operator needs to find it).
+
+Every pattern ignores case: a check that lower-cases or upper-cases a message (as kubeadm's own
+messages sometimes do) must not turn a private key into text the scrubber no longer knows.
+
+The same door bounds and escapes what a result carries (``clean``): a host file under
+``--root`` may be megabytes of anything, and a message quoting it would copy it into every
+report. A message is cut at ``MAX_MESSAGE`` characters, a string in the details at
+``MAX_DETAIL``, a list at ``MAX_ITEMS``, each saying it was cut; control characters (a
+terminal's escape sequences, NUL, what XML 1.0 forbids) are shown escaped as ``\\x1b``. The
+scrubber runs last, over the text as it will be written.
 """
 
 from __future__ import annotations
@@ -22,21 +32,32 @@ from typing import Any
 from kubeadm_verify.results import CheckResult, TierReport
 
 MASK = "<redacted>"
+MAX_MESSAGE = 1000
+"""Characters of a message or remediation: a sentence and its evidence, never a whole file."""
+MAX_DETAIL = 2000
+"""Characters of one string in a result's details (a short traceback fits)."""
+MAX_ITEMS = 200
+"""Items of one list in a result's details."""
+_MARGIN = 8192
+"""Text scrubbed beyond a cut, so a secret that straddles the cut is still recognised whole."""
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+"""Control characters but tab and newline, lone surrogates and the two non-characters: what
+XML 1.0 forbids, and what a terminal would act on rather than show."""
 
 _PRIVATE_KEY = re.compile(
-    r"-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----(?:.*?-----END \1PRIVATE KEY-----"
+    r"(?i)-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----(?:.*?-----END \1PRIVATE KEY-----"
     r"|(?:\s*(?:\\n)?[A-Za-z0-9+/=:,-]+)*)",  # a key cut short: its base64 lines, and no more
     re.DOTALL,
 )
-_BOOTSTRAP_TOKEN = re.compile(r"\b([a-z0-9]{6})\.[a-z0-9]{16}\b")
+_BOOTSTRAP_TOKEN = re.compile(r"(?i)\b([a-z0-9]{6})\.[a-z0-9]{16}\b")
 _BEARER = re.compile(
     r"(?i)(authorization:\s*(?:bearer|basic)\s+)[^\s\"'<]+"
     r"|(\bbearer\s+)(?=[A-Za-z]*[0-9._~+/=-])[A-Za-z0-9\-._~+/]{12,}=*"
 )
 """After ``Authorization:`` always; elsewhere ``bearer`` is followed by a credential only when
 what follows looks like one (long, not a plain word), so prose stays as it was."""
-_JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
-_CRYPT = re.compile(r"\$(?:1|2[abxy]?|5|6|7|y|gy|md5|sha1)\$[^\s:'\"]+")
+_JWT = re.compile(r"(?i)\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
+_CRYPT = re.compile(r"(?i)\$(?:1|2[abxy]?|5|6|7|y|gy|md5|sha1)\$[^\s:'\"]+")
 _SHADOW = re.compile(
     r"(?m)(^|[\s'\"(\[])([A-Za-z_][\w.-]*\$?):([^:\s'\"]{2,}):(\d{0,6}:\d*:\d*:\d*:)"
 )
@@ -51,7 +72,7 @@ _FIELD = re.compile(
 _DATA_MAPPING = re.compile(
     r"(?i)([\"']?\b(?:data|stringData|string_data)\b[\"']?\s*[:=]\s*)\{[^{}]*\}"
 )
-_YAML_DATA = re.compile(r"(?m)^(?P<indent>[ \t]*)(?P<key>data|stringData):[ \t]*\n"
+_YAML_DATA = re.compile(r"(?im)^(?P<indent>[ \t]*)(?P<key>data|stringData):[ \t]*\n"
                         r"(?P<body>(?:(?P=indent)[ \t]+\S[^\n]*\n?)+)")
 
 
@@ -70,29 +91,67 @@ def scrub(text: str) -> str:
     return _SHADOW.sub(lambda m: f"{m[1]}{m[2]}:{MASK}:{m[4]}", text)
 
 
+def escape_controls(text: str) -> str:
+    """``text`` with each control character shown as its escape (``\\x1b``, ``\\udc80``)."""
+    return _CONTROL.sub(_escaped, text)
+
+
+def _escaped(match: re.Match[str]) -> str:
+    code = ord(match[0])
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
+def clean(text: str, limit: int = MAX_MESSAGE) -> str:
+    """``text`` as a report may show it: scrubbed, its control characters escaped, cut at
+    ``limit`` characters with a note of how long it was, then scrubbed again as it now reads
+    (a cut or an escape must not hand the scrubber a secret it no longer recognises)."""
+    if not text:
+        return text
+    scrubbed = scrub(text[:limit + _MARGIN])
+    shown = escape_controls(scrubbed)
+    if len(shown) > limit or len(text) > limit + _MARGIN:
+        shown = f"{shown[:limit]}… [cut at {limit} of {len(text)} characters]"
+    return shown if shown == scrubbed else scrub(shown)
+
+
+def one_line(text: str, limit: int = MAX_MESSAGE) -> str:
+    """``clean`` for a line on stderr: newlines shown as ``\\n`` too, so it stays one line."""
+    return clean(text.strip().replace("\r\n", "\n").replace("\n", "\\n"), limit)
+
+
 _SECRET_KEY = re.compile(rf"(?i)^(?:{_KEYS}|data|stringData|string_data)$")
 
 
-def scrub_value(value: Any) -> Any:
+def scrub_value(value: Any, limit: int = MAX_DETAIL) -> Any:
     """Scrub strings anywhere inside JSON-like data (dicts, lists, tuples); keys too. Under a
-    secret-like key (``token-secret``, ``password``, a Secret's ``data``) the value goes whole."""
+    secret-like key (``token-secret``, ``password``, a Secret's ``data``) the value goes whole.
+    Each string is ``clean``-ed to ``limit`` characters, each list and mapping cut at
+    ``MAX_ITEMS``."""
     if isinstance(value, str):
-        return scrub(value)
+        return clean(value, limit)
     if isinstance(value, Mapping):
-        return {scrub(str(k)): MASK if _SECRET_KEY.match(str(k)) else scrub_value(v)
-                for k, v in value.items()}
+        kept_items = list(value.items())[:MAX_ITEMS]
+        mapping = {clean(str(k), limit): MASK if _SECRET_KEY.match(str(k))
+                   else scrub_value(v, limit) for k, v in kept_items}
+        if len(value) > MAX_ITEMS:
+            mapping["…"] = f"[cut at {MAX_ITEMS} of {len(value)} keys]"
+        return mapping
     if isinstance(value, (list, tuple)):
-        return [scrub_value(v) for v in value]
+        kept = [scrub_value(v, limit) for v in value[:MAX_ITEMS]]
+        if len(value) > MAX_ITEMS:
+            kept.append(f"… [cut at {MAX_ITEMS} of {len(value)} items]")
+        return kept
     return value
 
 
 def result(item: CheckResult) -> CheckResult:
-    """One result, scrubbed in every field a writer shows but its id (a test's name, which
-    reports are matched by)."""
+    """One result, scrubbed, escaped and bounded in every field a writer shows; its id (a
+    test's name, which reports are matched by) only has its control characters escaped."""
     return dataclasses.replace(
         item,
-        message=scrub(item.message),
-        remediation=scrub(item.remediation),
+        id=escape_controls(item.id),
+        message=clean(item.message),
+        remediation=clean(item.remediation),
         details=scrub_value(dict(item.details)),
     )
 
@@ -123,4 +182,5 @@ def scrub_file(path: Path) -> bool:
     return True
 
 
-__all__ = ["MASK", "report", "result", "scrub", "scrub_file", "scrub_value"]
+__all__ = ["MASK", "MAX_DETAIL", "MAX_ITEMS", "MAX_MESSAGE", "clean", "escape_controls", "one_line",
+           "report", "result", "scrub", "scrub_file", "scrub_value"]

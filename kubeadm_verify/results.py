@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from kubeadm_verify.errors import ExitStatus
+
 
 class Status(enum.StrEnum):
     PASS = "pass"  # noqa: S105 (a verdict, not a password)
@@ -78,5 +80,5 @@ class TierReport:
         """A failure or an error anywhere fails the run; warnings never do."""
         return any(r.status in (Status.FAIL, Status.ERROR) for r in self.results)
 
-    def exit_code(self) -> int:
-        return 1 if self.failed else 0
+    def exit_code(self) -> ExitStatus:
+        return ExitStatus.FAILED if self.failed else ExitStatus.OK

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import secrets
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -87,6 +86,8 @@ def _check_root(root: str) -> None:
 def new_run_id() -> str:
     """The id a run labels what it creates with: one per run (every xdist worker shares it),
     in a label value's alphabet. Minted here and nowhere else."""
+    import secrets  # loads OpenSSL's hashes: the node tier, which imports this module, never asks
+
     return f"{time.strftime('%m%d%H%M%S')}-{secrets.token_hex(2)}"
 
 

@@ -11,7 +11,7 @@ given as ``--config`` is one clear error rather than a hang.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from kubeadm_verify.errors import InputError
 from kubeadm_verify.settings import ExternalEtcd
@@ -25,10 +25,9 @@ CONSUMED_FIELDS = (
 """Warnings of the config reader about fields this module reads, so not shown as ignored."""
 
 
-@dataclass(frozen=True)
-class NodeFields:
+class NodeFields(NamedTuple):
     cri_socket: str = ""
-    etcd: ExternalEtcd = field(default_factory=ExternalEtcd)
+    etcd: ExternalEtcd = ExternalEtcd()
 
 
 def read_config_text(path: str) -> str:
@@ -48,11 +47,11 @@ def read_config_text(path: str) -> str:
 
 def node_fields(text: str, source: str) -> NodeFields:
     """criSocket from the Init/JoinConfiguration, etcd.external from the ClusterConfiguration."""
-    import yaml
+    from kubeadm_verify import yamlread
 
     try:
-        documents = [d for d in yaml.safe_load_all(text) if isinstance(d, dict)]
-    except yaml.YAMLError:
+        documents = [d for d in yamlread.load_all(text) if isinstance(d, dict)]
+    except yamlread.YAMLError:
         return NodeFields()  # the config reader reports the syntax error itself
     cri_socket, etcd = "", ExternalEtcd()
     for document in documents:

@@ -11,6 +11,7 @@ import contextlib
 import ipaddress
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING, NamedTuple
 
 from kubeadm_verify.pins import (
     DEFAULT_BIND_PORT,
@@ -19,17 +20,19 @@ from kubeadm_verify.pins import (
 )
 from kubeadm_verify.pins import KUBERNETES_VERSION as DEFAULT_KUBERNETES_VERSION
 from kubeadm_verify.settings import NodeSettings
-from nodechecks import cri
+from nodechecks import crisocket, sockdiag
 from nodechecks import facts as host_facts
 from nodechecks.host import Host
 from nodechecks.parsers.net import TcpSocket
 from nodechecks.versions import Version, parse_kubelet_version
 
+if TYPE_CHECKING:
+    from nodechecks.cri import CriProbe
+
 __all__ = ["DEFAULT_KUBERNETES_VERSION", "KubeletVersionProbe", "NodeContext"]
 
 
-@dataclass(frozen=True)
-class KubeletVersionProbe:
+class KubeletVersionProbe(NamedTuple):
     """The installed kubelet's version, or why it could not be had (kubeadm's message)."""
 
     version: Version | None
@@ -93,7 +96,11 @@ class NodeContext:
     @cached_property
     def tcp_listeners(self) -> list[TcpSocket]:
         """The sockets in LISTEN, read once for all the port checks (the tables are slow to
-        generate, and only listeners can hold a port kubeadm wants to bind)."""
+        generate, and only listeners can hold a port kubeadm wants to bind). On the live host
+        the kernel lists them itself (``nodechecks.sockdiag``), unless it refuses."""
+        if self.host.is_live:
+            with contextlib.suppress(OSError):
+                return sockdiag.tcp_listeners()
         return host_facts.tcp_sockets(self.host, listening_only=True)
 
     @cached_property
@@ -140,14 +147,16 @@ class NodeContext:
         """The runtime endpoint to use: the configured one, else the known sockets that exist."""
         if self.cri_socket:
             return [self.cri_socket if "://" in self.cri_socket else "unix://" + self.cri_socket]
-        return cri.detect_endpoints(self.host)
+        return crisocket.detect_endpoints(self.host)
 
     @cached_property
-    def cri(self) -> cri.CriProbe | None:
+    def cri(self) -> CriProbe | None:
         """One look at the runtime (live host, exactly one endpoint); ``None`` if none to ask."""
         if not self.host.is_live or len(self.cri_endpoints) != 1:
             return None
-        return cri.probe(self.cri_endpoints[0])
+        from nodechecks.cri import probe  # the client and its codec only when there is a runtime
+
+        return probe(self.cri_endpoints[0])
 
     def cluster_cidrs(self) -> list[str]:
         joined = f"{self.service_subnet},{self.pod_subnet}"

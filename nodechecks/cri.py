@@ -2,27 +2,18 @@
 
 kubeadm talks to the runtime through ``k8s.io/cri-client`` (gRPC over a unix socket). We do the
 same with grpcio, imported only when a runtime socket exists: a node without a runtime never pays
-for it, and a node without grpcio gets "cannot determine", never a pass.
+for it, and a node without grpcio gets "cannot determine", never a pass. This module itself is
+imported only when there is a runtime to ask (``nodechecks.crisocket`` finds the sockets).
 """
 
 from __future__ import annotations
 
 import importlib
-import os
-import stat
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 from nodechecks import protowire as pw
-from nodechecks.host import Host
 
-KNOWN_ENDPOINTS = (
-    "unix:///var/run/containerd/containerd.sock",
-    "unix:///var/run/crio/crio.sock",
-    "unix:///var/run/cri-dockerd.sock",
-)
-"""kubeadm's ``knownCRISockets``, in its order (containerd is also its default)."""
 TIMEOUT_S = 2.0
 CGROUP_DRIVERS = {0: "systemd", 1: "cgroupfs"}
 
@@ -39,32 +30,14 @@ class CriCallError(Exception):
         self.method, self.code, self.details = method, code, details
 
 
-def socket_path(endpoint: str) -> str:
-    return endpoint.removeprefix("unix://")
-
-
-def is_socket(host: Host, path: str) -> bool:
-    try:
-        return stat.S_ISSOCK(os.stat(host.path(path)).st_mode)
-    except OSError:
-        return False
-
-
-def detect_endpoints(host: Host, candidates: Sequence[str] = KNOWN_ENDPOINTS) -> list[str]:
-    """The known endpoints whose socket exists on the host (kubeadm's ``DetectCRISocket``)."""
-    return [endpoint for endpoint in candidates if is_socket(host, socket_path(endpoint))]
-
-
-@dataclass(frozen=True)
-class RuntimeCondition:
+class RuntimeCondition(NamedTuple):
     type: str
     status: bool
     reason: str
     message: str
 
 
-@dataclass(frozen=True)
-class RuntimeVersion:
+class RuntimeVersion(NamedTuple):
     runtime_name: str
     runtime_version: str
     runtime_api_version: str
@@ -142,8 +115,7 @@ class CriClient:
         return pw.first_str(pw.decode(reply), 1)
 
 
-@dataclass(frozen=True)
-class CriProbe:
+class CriProbe(NamedTuple):
     """What one look at the runtime found; shared by CRI, ContainerRuntimeVersion, CgroupDriver."""
 
     endpoint: str

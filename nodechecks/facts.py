@@ -13,6 +13,7 @@ import ipaddress
 import os
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from nodechecks.host import Host
 from nodechecks.parsers import ParseError, kconfig, net, procfs
@@ -20,8 +21,7 @@ from nodechecks.parsers import ParseError, kconfig, net, procfs
 CGROUP_ROOT = "/sys/fs/cgroup"
 
 
-@dataclass(frozen=True)
-class Fact:
+class Fact(NamedTuple):
     """A value with the place it was read from, so every result can show its evidence."""
 
     value: int
@@ -82,8 +82,7 @@ def sysctl_int(host: Host, name: str) -> int:
     return procfs.parse_sysctl_int(host.read_text(sysctl_path(name)), name)
 
 
-@dataclass(frozen=True)
-class CgroupMode:
+class CgroupMode(NamedTuple):
     version: int
     mountpoint: str
     source: str

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import os
 import stat
-import subprocess
 from collections.abc import Sequence
-from pathlib import PurePosixPath
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import subprocess
 
 EXECUTABLE_DIRS = ("usr/local/sbin", "usr/local/bin", "usr/sbin", "usr/bin", "sbin", "bin")
 MAX_SYMLINKS = 40
@@ -49,6 +51,15 @@ def _kind(mode: int) -> str:
     return "not a regular file"
 
 
+def _components(path: str) -> list[str]:
+    """The names in ``path``, without empty and ``.`` ones (``..`` is kept, for the caller).
+
+    Plain string work: this runs for every path a check touches. It also never yields a root
+    such as the ``//`` that pathlib keeps at the start of ``//etc``, which would make the joined
+    path absolute and leave the host root."""
+    return [part for part in path.split("/") if part not in ("", ".")]
+
+
 class Host:
     def __init__(self, root: str = "/", search_path: str | None = None) -> None:
         self.root = os.path.realpath(root)
@@ -61,7 +72,7 @@ class Host:
 
     def path(self, path: str) -> str:
         """The real path of the host path ``path``, its links resolved inside the root."""
-        parts = [p for p in PurePosixPath("/", path).parts[1:] if p not in ("", ".")]
+        parts = _components(path)
         resolved: list[str] = []
         hops = 0
         while parts:
@@ -78,7 +89,7 @@ class Host:
                 target = os.readlink(candidate)
                 if target.startswith("/"):
                     resolved = []
-                parts = [p for p in PurePosixPath(target).parts if p not in ("/", "", ".")] + parts
+                parts = _components(target) + parts
                 continue
             resolved.append(part)
         return os.path.join(self.root, *resolved)
@@ -164,6 +175,8 @@ class Host:
         """Run a program on the live host only; a mounted root is read, never executed."""
         if not self.is_live:
             raise HostPathError("programs are not run under a host root other than /")
+        import subprocess  # only a live host with the program installed pays for the module
+
         return subprocess.run(
             list(argv), capture_output=True, text=True, timeout=timeout, check=False
         )

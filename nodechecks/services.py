@@ -8,8 +8,7 @@ only whether it is *active* needs the live init system.
 from __future__ import annotations
 
 import os
-import subprocess
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from nodechecks.host import Host
 
@@ -22,8 +21,7 @@ UNIT_DIRS = (
 )
 
 
-@dataclass(frozen=True)
-class ServiceState:
+class ServiceState(NamedTuple):
     init_system: str
     """``systemd``, ``openrc`` or ``""`` when neither is found (kubeadm then warns and skips)."""
     exists: bool
@@ -105,6 +103,8 @@ def is_active(host: Host, service: str) -> bool | None:
     """Whether the service runs now; ``None`` when that cannot be seen (not the live host)."""
     if not host.is_live or init_system(host) != "systemd":
         return None
+    import subprocess  # for its exception type, once a program is run
+
     try:
         output = host.run(["systemctl", "is-active", service]).stdout.strip()
     except (OSError, subprocess.SubprocessError):

@@ -5,18 +5,16 @@ Kept as data so a new upstream release is a diff of this file only.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class KernelConfig:
+class KernelConfig(NamedTuple):
     name: str
     aliases: tuple[str, ...] = ()
     description: str = ""
 
 
-@dataclass(frozen=True)
-class SysSpec:
+class SysSpec(NamedTuple):
     os: str
     kernel_versions: tuple[str, ...]
     kernel_versions_note: str

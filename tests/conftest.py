@@ -1,5 +1,9 @@
-"""The suite builds what it needs before any test runs, so `python3 -m pytest` on a fresh machine
-runs exactly what CI runs: no integration test is skipped for want of a cached build.
+"""The suite sets up and builds what it needs before any test runs, so `python3 -m pytest` on a
+fresh machine runs exactly what CI runs: no integration test is skipped for want of a package or
+a cached build.
+
+As root on Debian it first installs the packages real nodes and the tests' own plumbing need and
+raises the inotify limit, saying so in one line (`host set-up: ...`).
 
 The pinned upstream binaries, the e2e test package, the node parts and their images are built
 once from the published Go modules into ``~/.cache/kubeadm-verify``; on a machine that has them
@@ -15,6 +19,9 @@ import tempfile
 from pathlib import Path
 
 import pytest
+
+TEST_PLUMBING = (("ip", "iproute2"), ("openssl", "openssl"))
+"""Programs the integration tests themselves run, with the Debian package of each."""
 
 PREPARE = "KUBEADM_VERIFY_PREPARE"
 """``never`` keeps the session from building anything (the tests that need a build then fail,
@@ -35,19 +42,22 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 def _prepare(config: pytest.Config) -> None:
     from bootstrap.upstream.binaries import ensure_binaries
     from bootstrap.upstream.images import ensure_images
-    from bootstrap.upstream.nodeparts import ensure_node_parts
+    from bootstrap.upstream.nodeparts import ensure_node_parts, set_up_host
     from bootstrap.upstream.testpkg import build_test_package, e2e_test_package_cached
     from kubeadm_verify.errors import VerifyError
 
     reporter = config.pluginmanager.getplugin("terminalreporter")
     try:
+        setup = set_up_host(TEST_PLUMBING)
+        if reporter is not None:
+            reporter.write_line(setup.line())
         bins = ensure_binaries(source="build")
         if e2e_test_package_cached() is None:
             with tempfile.TemporaryDirectory(prefix="kubeadm-verify-testpkg-") as scratch:
                 build_test_package(None, Path(scratch))
         ensure_images(ensure_node_parts())
     except VerifyError as exc:  # loud, never a quiet skip of every test that needed the build
-        pytest.exit(f"the integration tests need the pinned upstream builds: {exc} "
+        pytest.exit(f"the integration tests need the host set up and the pinned builds: {exc} "
                     "(unit tests alone: python3 -m pytest tests/unit)", returncode=3)
     if reporter is not None:
         reporter.write_line(f"upstream binaries: {bins}")

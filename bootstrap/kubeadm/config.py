@@ -38,6 +38,7 @@ from bootstrap.kubeadm.configtypes import (
     NodeRegistration,
     Role,
 )
+from kubeadm_verify import yamlread
 from kubeadm_verify.errors import InputError, UsageError
 
 KUBEADM_GROUP = "kubeadm.k8s.io"
@@ -135,12 +136,13 @@ def _read(path: Path) -> str:
 
 def _split(text: str, source: str) -> _Documents:
     try:
-        loaded = [doc for doc in yaml.safe_load_all(text) if doc is not None]
+        loaded = [doc for doc in yamlread.load_all(text) if doc is not None]
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = f" (line {mark.line + 1})" if mark is not None else ""
         problem = getattr(error, "problem", None) or "invalid YAML"
-        raise InputError(f"{source}: not valid YAML{line}: {problem}") from error
+        said = "refused" if isinstance(error, yamlread.YAMLRefused) else "not valid YAML"
+        raise InputError(f"{source}: {said}{line}: {problem}") from error
     by_kind: dict[str, object] = {}
     warnings: list[str] = []
     for index, document in enumerate(loaded):

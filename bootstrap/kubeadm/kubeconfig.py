@@ -29,6 +29,7 @@ from bootstrap.kubeadm.pkiutil import (
     new_signed_certificate,
 )
 from bootstrap.kubeadm.yamlio import dump_yaml
+from kubeadm_verify import yamlread
 from kubeadm_verify.errors import BootstrapError
 
 Log = Callable[[str], None]
@@ -152,7 +153,7 @@ def _ca_pem(ca_dir: Path) -> bytes:
 
 def _check_existing(path: Path, ca_pem: bytes, server: str, log: Log) -> None:
     try:
-        cluster = current_cluster(yaml.safe_load(path.read_text(encoding="utf-8")))
+        cluster = current_cluster(yamlread.load(path.read_text(encoding="utf-8")))
         current_ca = base64.b64decode(cluster["certificate-authority-data"])
         current_server = cluster["server"]
     except (OSError, yaml.YAMLError, KeyError, TypeError, ValueError) as error:

@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import requests
-import yaml
 
 from bootstrap.kubeadm.files import write_private
 from bootstrap.runtime.state import StateDir
+from kubeadm_verify import yamlread
 from kubeadm_verify.errors import BootstrapError
 
 API_TIMEOUT = 60.0
@@ -67,7 +67,7 @@ class ApiClient:
         """A client as the user of ``<state>/<name>.conf`` (its current context)."""
         path = state.kubeconfig(name)
         try:
-            config = yaml.safe_load(path.read_text(encoding="utf-8"))
+            config = yamlread.load(path.read_text(encoding="utf-8"))
         except OSError as error:
             raise BootstrapError(f"cannot read kubeconfig {path}: {error.strerror}") from error
         context = _entry(config, "contexts", str(config.get("current-context", "")))

@@ -28,6 +28,7 @@ from bootstrap.kubeadm.components import (
 from bootstrap.kubeadm.configtypes import BootstrapConfig
 from bootstrap.kubeadm.files import write_private
 from bootstrap.runtime.state import StateDir
+from kubeadm_verify import yamlread
 from kubeadm_verify.pins import ETCD_IMAGE_TAG
 
 IMAGE_REPOSITORY = "registry.k8s.io"
@@ -176,7 +177,7 @@ def write_manifest(component: str, config: BootstrapConfig, state: StateDir) -> 
 def manifest_command(state: StateDir, component: str) -> list[str] | None:
     """The command of the manifest on disk (what the "kubelet" runs), or None if absent."""
     try:
-        pod = yaml.safe_load(state.manifest(component).read_text(encoding="utf-8"))
+        pod = yamlread.load(state.manifest(component).read_text(encoding="utf-8"))
     except FileNotFoundError:
         return None
     containers = pod.get("spec", {}).get("containers", []) if isinstance(pod, dict) else []

@@ -5,6 +5,10 @@ published ``.sha256`` (and ``.sha512`` where the mirror has one) and only then r
 and made executable. Anything short of a full match removes the partial file and raises
 ``FetchError``; ``MirrorUnreachable`` is the one failure that ``--source auto`` may recover from
 by building instead, because it says nothing about the integrity of what the mirror serves.
+
+Each file is fetched under one ``Deadline`` (``deadline.py``): its checksums, the response
+headers and the body together, however slowly a mirror trickles them; a checksum file is read
+up to ``MAX_CHECKSUM_BYTES``, never whole.
 """
 
 from __future__ import annotations
@@ -18,10 +22,14 @@ from pathlib import Path
 
 import requests
 
+from bootstrap.upstream.deadline import Deadline
 from kubeadm_verify.errors import FetchError
 
 CHUNK = 1 << 20
-TIMEOUT = (10.0, 60.0)  # connect, read (between bytes)
+DOWNLOAD_DEADLINE_S = 1800.0
+"""Each release binary, checksums included, within this; a mirror that trickles ends here."""
+MAX_CHECKSUM_BYTES = 64 * 1024
+"""A published checksum file is one line per file of a release: a few kilobytes at most."""
 _DIGEST_LENGTH = {"sha256": 64, "sha512": 128}
 
 
@@ -59,28 +67,46 @@ def parse_checksum(text: str, algorithm: str, name: str) -> str:
     raise FetchError(f"the {algorithm} file for {name} does not list {name}")
 
 
-def _get(session: requests.Session, url: str, *, stream: bool) -> requests.Response:
-    """GET with our timeouts; a failure to connect at all becomes ``MirrorUnreachable``."""
+def _get(session: requests.Session, url: str, deadline: Deadline, *,
+         stream: bool) -> requests.Response:
+    """GET within the deadline; a failure to connect at all becomes ``MirrorUnreachable``."""
     try:
-        return session.get(url, stream=stream, timeout=TIMEOUT)
+        return session.get(url, stream=stream, timeout=deadline.timeouts(url))
     except (requests.ConnectionError, requests.Timeout) as exc:
+        if deadline.expired:
+            raise deadline.error(url) from None
         raise MirrorUnreachable(f"cannot reach {url}: {type(exc).__name__}") from exc
     except requests.RequestException as exc:
         raise FetchError(f"cannot fetch {url}: {exc}") from exc
 
 
-def fetch_checksum(session: requests.Session, url: str, algorithm: str, name: str) -> str | None:
+def fetch_checksum(session: requests.Session, url: str, algorithm: str, name: str,
+                   deadline: Deadline) -> str | None:
     """The published digest at ``url``, or None if the mirror has no such file (404)."""
-    response = _get(session, url, stream=False)
+    response = _get(session, url, deadline, stream=True)
     with response:
         if response.status_code == 404:
             return None
         if response.status_code != 200:
             raise FetchError(f"{url}: HTTP {response.status_code}")
-        return parse_checksum(response.text, algorithm, name)
+        body = bytearray()
+        try:
+            for chunk in response.iter_content(4096):
+                deadline.check(url)
+                body += chunk
+                if len(body) > MAX_CHECKSUM_BYTES:
+                    raise FetchError(f"{url}: larger than {MAX_CHECKSUM_BYTES // 1024} KiB, "
+                                     "not a checksum file")
+        except requests.RequestException as exc:
+            if deadline.expired:
+                raise deadline.error(url) from None
+            raise FetchError(f"{url}: the checksum broke off after {len(body)} bytes") from exc
+        deadline.check(url)
+        return parse_checksum(body.decode("utf-8", "replace"), algorithm, name)
 
 
-def _stream_to(response: requests.Response, url: str, part: Path) -> dict[str, str]:
+def _stream_to(response: requests.Response, url: str, part: Path,
+               deadline: Deadline) -> dict[str, str]:
     """Write the body to ``part`` (mode 0600), returning its sha256 and sha512 hex digests."""
     hashes = {"sha256": hashlib.sha256(), "sha512": hashlib.sha512()}
     received = 0
@@ -88,12 +114,16 @@ def _stream_to(response: requests.Response, url: str, part: Path) -> dict[str, s
     with os.fdopen(fd, "wb") as out:
         try:
             for chunk in response.iter_content(CHUNK):
+                deadline.check(url)
                 out.write(chunk)
                 received += len(chunk)
                 for digest in hashes.values():
                     digest.update(chunk)
         except requests.RequestException as exc:
+            if deadline.expired:
+                raise deadline.error(url) from None
             raise FetchError(f"{url}: download broke off after {received} bytes") from exc
+    deadline.check(url)
     expected = response.headers.get("Content-Length")
     encoded = response.headers.get("Content-Encoding", "identity") != "identity"
     if not encoded and expected is not None and expected.isdigit() and int(expected) != received:
@@ -101,20 +131,21 @@ def _stream_to(response: requests.Response, url: str, part: Path) -> dict[str, s
     return {algorithm: digest.hexdigest() for algorithm, digest in hashes.items()}
 
 
-def fetch_verified(session: requests.Session, url: str, dest: Path) -> Path:
-    """Download ``url`` to ``dest`` and make it executable only after its checksums match."""
+def fetch_verified(session: requests.Session, url: str, dest: Path, deadline: Deadline) -> Path:
+    """Download ``url`` to ``dest`` and make it executable only after its checksums match;
+    ``session`` is ``deadline.session()``, so the deadline holds inside every read."""
     name = dest.name
-    want256 = fetch_checksum(session, f"{url}.sha256", "sha256", name)
+    want256 = fetch_checksum(session, f"{url}.sha256", "sha256", name, deadline)
     if want256 is None:
         raise FetchError(f"{url}.sha256: not found; refusing {name} without a published checksum")
-    want512 = fetch_checksum(session, f"{url}.sha512", "sha512", name)
+    want512 = fetch_checksum(session, f"{url}.sha512", "sha512", name, deadline)
     part = dest.with_name(f".{name}.part")
     try:
-        response = _get(session, url, stream=True)
+        response = _get(session, url, deadline, stream=True)
         with response:
             if response.status_code != 200:
                 raise FetchError(f"{url}: HTTP {response.status_code}")
-            got = _stream_to(response, url, part)
+            got = _stream_to(response, url, part, deadline)
         _compare(url, "sha256", want256, got["sha256"])
         if want512 is not None:
             _compare(url, "sha512", want512, got["sha512"])
@@ -131,9 +162,10 @@ def _compare(url: str, algorithm: str, want: str, got: str) -> None:
 
 
 def download_release(mirror: str, version: str, arch: str, names: Sequence[str],
-                     dest_dir: Path) -> None:
-    """Fetch each named release binary of ``version`` into ``dest_dir``, verified."""
-    with requests.Session() as session:
-        session.headers["User-Agent"] = "kubeadm-verify"
-        for name in names:
-            fetch_verified(session, release_url(mirror, version, arch, name), dest_dir / name)
+                     dest_dir: Path, deadline_s: float = DOWNLOAD_DEADLINE_S) -> None:
+    """Fetch each named release binary of ``version`` into ``dest_dir``, verified, each within
+    ``deadline_s``."""
+    for name in names:
+        with Deadline(deadline_s) as deadline, deadline.session() as session:
+            fetch_verified(session, release_url(mirror, version, arch, name), dest_dir / name,
+                           deadline)

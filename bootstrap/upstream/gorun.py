@@ -47,11 +47,16 @@ class StatusLine:
         self.stream.flush()
 
 
+GO_INSTALL_DIR = "/usr/local/go/bin"
+"""Where Go's own installer puts it, often missing from a bare PATH (a cron job, a CI runner)."""
+
+
 def go_binary() -> str:
-    """The ``go`` on PATH, or a one-line reason why building is impossible."""
-    found = shutil.which("go")
+    """The ``go`` on PATH (or in Go's standard install dir), else a one-line reason."""
+    found = shutil.which("go") or shutil.which("go", path=GO_INSTALL_DIR)
     if found is None:
-        raise BootstrapError("building needs Go (1.26 or newer) on PATH; none was found")
+        raise BootstrapError("building needs Go (1.26 or newer) on PATH or in "
+                             f"{GO_INSTALL_DIR}; none was found")
     return found
 
 

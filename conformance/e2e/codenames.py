@@ -1,8 +1,9 @@
 """Upstream conformance codenames: which e2e specs are ``[Conformance]`` for a release.
 
 The data file ``kubeadm_verify/data/conformance-v1.37.yaml`` is a compact extract (codename,
-testname, release) of ``test/conformance/testdata/conformance.yaml`` from ``k8s.io/kubernetes``
-v1.37.2, the list that defines certification for that release. Regenerate it for a new pin with::
+testname, release, and the upstream e2e source file that holds the spec) of
+``test/conformance/testdata/conformance.yaml`` from ``k8s.io/kubernetes`` v1.37.2, the list that
+defines certification for that release. Regenerate it for a new pin with::
 
     python -m conformance.e2e.codenames \\
         $(go env GOMODCACHE)/k8s.io/kubernetes@vX.Y.Z/test/conformance/testdata/conformance.yaml \\
@@ -10,7 +11,8 @@ v1.37.2, the list that defines certification for that release. Regenerate it for
 
 A codename is the spec's full ginkgo text, so a JUnit test case ``[It] <text>`` maps to it by
 dropping the ``[It] `` prefix. For a release without a data file, the ``[Conformance]`` tag in the
-spec text (the framework writes every label into the text too) decides instead.
+spec text (the framework writes every label into the text too) decides instead. The source file is
+what the Standard Base's coverage matrix groups specs by: one upstream file, one behaviour class.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from typing import Any
 import yaml
 
 from conformance.e2e.version import minor_of
+from kubeadm_verify import yamlread
 
 CONFORMANCE_TAG = "[Conformance]"
 
@@ -47,25 +50,55 @@ class ConformanceList:
         return (name,) if name in self.codenames else ()
 
 
-def load(version: str) -> ConformanceList:
-    """The conformance list shipped for ``version``'s minor release, if there is one."""
+@dataclass(frozen=True)
+class CatalogueSpec:
+    """One ``[Conformance]`` spec of a release, as the extract records it."""
+
+    codename: str
+    testname: str
+    release: str
+    file: str
+    """The upstream e2e source file, e.g. ``test/e2e/apimachinery/webhook.go``."""
+
+
+def _read(version: str) -> tuple[str, list[dict[str, Any]]] | None:
     minor = minor_of(version)
     resource = resources.files("kubeadm_verify").joinpath("data", f"conformance-{minor}.yaml")
     if not resource.is_file():
+        return None
+    data = yamlread.load(resource.read_text(encoding="utf-8"))
+    return minor, list(data["specs"])
+
+
+def load(version: str) -> ConformanceList:
+    """The conformance list shipped for ``version``'s minor release, if there is one."""
+    read = _read(version)
+    if read is None:
         return ConformanceList(None, frozenset())
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: ten times faster
-    data = yaml.load(resource.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506
-    return ConformanceList(minor, frozenset(normalise(e["codename"]) for e in data["specs"]))
+    minor, specs = read
+    return ConformanceList(minor, frozenset(normalise(e["codename"]) for e in specs))
+
+
+def catalogue(version: str) -> tuple[CatalogueSpec, ...]:
+    """Every spec of the list shipped for ``version``'s minor release (empty without one)."""
+    read = _read(version)
+    if read is None:
+        return ()
+    return tuple(
+        CatalogueSpec(normalise(e["codename"]), e["testname"], e["release"], e["file"])
+        for e in read[1]
+    )
 
 
 def extract(upstream_yaml: str, source: str) -> str:
     """The compact data file from upstream ``conformance.yaml`` (descriptions left out)."""
-    entries: list[dict[str, Any]] = yaml.safe_load(upstream_yaml)
+    entries: list[dict[str, Any]] = yamlread.load(upstream_yaml)
     specs = [
         {
             "codename": normalise(e["codename"]),
             "testname": normalise(e["testname"]),
             "release": str(e["release"]),
+            "file": str(e["file"]),
         }
         for e in entries
     ]

@@ -16,7 +16,6 @@ import errno
 import hashlib
 import hmac
 import os
-import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,11 +26,14 @@ from kubeadm_verify.errors import FetchError, InputError
 if TYPE_CHECKING:
     import requests
 
+    from bootstrap.upstream.deadline import Deadline
+
 CHUNK = 1 << 16
 ALGORITHMS = ("sha256", "sha512")
 DOWNLOAD_DEADLINE_S = 1800.0
-"""The whole download must end within this (``--download-timeout``): the read timeout alone
-would let a mirror that trickles one byte every few seconds hold a run forever."""
+"""The whole download, checksums and response headers included, must end within this
+(``--download-timeout``): the read timeout alone would let a mirror that trickles one byte every
+few seconds hold a run forever."""
 
 Advance = Callable[[int], None]
 """Told how many bytes just arrived; drives the progress bar."""
@@ -82,17 +84,19 @@ def fetch_package(source: PackageSource, dest: Path, start: Start) -> dict[str, 
 
 def _download(url: str, dest: Path, start: Start,
               deadline_s: float = DOWNLOAD_DEADLINE_S) -> dict[str, str]:
+    """The package and its checksums under one deadline: connect, headers, checksums and body."""
     import requests  # here, not at the top: a warm run never downloads, and it is slow to import
 
-    from bootstrap.upstream.download import TIMEOUT
+    from bootstrap.upstream.deadline import Deadline
 
     name = url.rsplit("/", 1)[-1]
-    with requests.Session() as session:
-        session.headers["User-Agent"] = "kubeadm-verify"
-        published = _published(session, url, name)
+    with Deadline(deadline_s) as deadline, deadline.session() as session:
+        published = _published(session, url, name, deadline)
         try:
-            response = session.get(url, stream=True, timeout=TIMEOUT)
+            response = session.get(url, stream=True, timeout=deadline.timeouts(url))
         except requests.RequestException as exc:
+            if deadline.expired:
+                raise deadline.error(url) from None
             raise FetchError(f"cannot fetch {url}: {type(exc).__name__}") from exc
         with response:
             if response.status_code != 200:
@@ -101,27 +105,27 @@ def _download(url: str, dest: Path, start: Start,
             size = int(length) if length is not None and length.isdigit() else None
             advance, arrived = _counting(start(name, size))
             try:
-                chunks = _until(deadline_s, url, response.raw)
+                chunks = _until(deadline, url, response.raw)
                 got, received = write_hashed(chunks, dest, advance)
             except (requests.RequestException, urllib3_errors()) as exc:
+                if deadline.expired:
+                    raise deadline.error(url) from None
                 expected = f" of {size}" if size is not None else ""
                 raise FetchError(
                     f"{url}: the download broke off after {arrived()}{expected} bytes"
                 ) from exc
+        deadline.check(url)
     if size is not None and received != size:
         raise FetchError(f"{url}: truncated, {received} of {size} bytes")
     compare(url, published, got)
     return published
 
 
-def _until(deadline_s: float, url: str, raw: Any) -> Iterator[bytes]:
+def _until(deadline: Deadline, url: str, raw: Any) -> Iterator[bytes]:
     """The body as it arrives (whatever each read brings, not a full chunk), ending in a
-    ``FetchError`` once ``deadline_s`` has passed since the first byte was asked for."""
-    deadline = time.monotonic() + deadline_s
+    ``FetchError`` once the deadline has passed (a read blocked then is woken by it)."""
     while True:
-        if time.monotonic() > deadline:
-            raise FetchError(f"{url}: the download did not finish within {deadline_s:g}s "
-                             "(--download-timeout)")
+        deadline.check(url)
         chunk = raw.read1(CHUNK, decode_content=True)
         if not chunk:
             return
@@ -135,13 +139,14 @@ def urllib3_errors() -> type[Exception]:
     return HTTPError
 
 
-def _published(session: requests.Session, url: str, name: str) -> dict[str, str]:
+def _published(session: requests.Session, url: str, name: str,
+               deadline: Deadline) -> dict[str, str]:
     """The package's published digests, fetched before the package: no sha256, no download."""
     from bootstrap.upstream.download import fetch_checksum
 
     published = {}
     for algorithm in ALGORITHMS:
-        digest = fetch_checksum(session, f"{url}.{algorithm}", algorithm, name)
+        digest = fetch_checksum(session, f"{url}.{algorithm}", algorithm, name, deadline)
         if digest is None and algorithm == "sha256":
             raise FetchError(f"{url}.sha256: not found; refusing {name} without a checksum")
         if digest is not None:
@@ -179,13 +184,16 @@ def local_checksums(path: Path, flag_sha256: str | None) -> dict[str, str]:
     """
     from bootstrap.upstream.download import parse_checksum  # it brings requests; see _download
 
-    if not path.is_file():
+    if not path.exists():
         raise InputError(f"--test-package {path}: no such file")
+    if not path.is_file():
+        raise InputError(f"--test-package {path}: not a regular file")
     published: dict[str, str] = {}
     for algorithm in ALGORITHMS:
         sibling = path.with_name(f"{path.name}.{algorithm}")
         if sibling.is_file():
-            published[algorithm] = parse_checksum(sibling.read_text(), algorithm, path.name)
+            text = _small_text(sibling)
+            published[algorithm] = parse_checksum(text, algorithm, path.name)
     if flag_sha256 is not None:
         if "sha256" in published and published["sha256"] != flag_sha256:
             raise FetchError(f"--test-package-sha256 disagrees with {path.name}.sha256")
@@ -196,6 +204,21 @@ def local_checksums(path: Path, flag_sha256: str | None) -> dict[str, str]:
             f"or put the digest in {path.name}.sha256"
         )
     return published
+
+
+def _small_text(path: Path) -> str:
+    """A checksum file beside a local package: read up to 64 KiB, not whole."""
+    from bootstrap.upstream.download import MAX_CHECKSUM_BYTES
+
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(MAX_CHECKSUM_BYTES + 1)
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    if len(data) > MAX_CHECKSUM_BYTES:
+        raise InputError(f"{path}: larger than {MAX_CHECKSUM_BYTES // 1024} KiB, not a "
+                         "checksum file")
+    return data.decode("utf-8", "replace")
 
 
 def write_hashed(

@@ -29,7 +29,41 @@ def _ns(name: str) -> Callable[[Kube, str], list[Any]]:
     return lister
 
 
+def _typed(api: Callable[[client.ApiClient], Any], resource: str) -> tuple[Lister, Deleter]:
+    """Listing and deleting a cluster-scoped ``resource`` through its typed API."""
+    def lister(kube: Kube, selector: str) -> list[Any]:
+        listed = getattr(api(kube.api_client), f"list_{resource}")(label_selector=selector)
+        return list(listed.items)
+
+    def deleter(kube: Kube, name: str) -> None:
+        getattr(api(kube.api_client), f"delete_{resource}")(name)
+
+    return lister, deleter
+
+
+# The API objects tests make outside a namespace (API operations, admission policies).
+API_OBJECT_KINDS: dict[str, tuple[Lister, Deleter]] = {
+    "runtimeclasses": _typed(client.NodeV1Api, "runtime_class"),
+    "priorityclasses": _typed(client.SchedulingV1Api, "priority_class"),
+    "ingressclasses": _typed(client.NetworkingV1Api, "ingress_class"),
+    "ipaddresses": _typed(client.NetworkingV1Api, "ip_address"),
+    "storageclasses": _typed(client.StorageV1Api, "storage_class"),
+    "volumeattributesclasses": _typed(client.StorageV1Api, "volume_attributes_class"),
+    "csinodes": _typed(client.StorageV1Api, "csi_node"),
+    "csidrivers": _typed(client.StorageV1Api, "csi_driver"),
+    "volumeattachments": _typed(client.StorageV1Api, "volume_attachment"),
+    "validatingadmissionpolicybindings": _typed(client.AdmissionregistrationV1Api,
+                                                "validating_admission_policy_binding"),
+    "validatingadmissionpolicies": _typed(client.AdmissionregistrationV1Api,
+                                          "validating_admission_policy"),
+    "mutatingadmissionpolicybindings": _typed(client.AdmissionregistrationV1Api,
+                                              "mutating_admission_policy_binding"),
+    "mutatingadmissionpolicies": _typed(client.AdmissionregistrationV1Api,
+                                        "mutating_admission_policy"),
+}
+
 KINDS: dict[str, tuple[Lister, Deleter]] = {
+    **API_OBJECT_KINDS,
     "customresourcedefinitions": (
         lambda k, s: k.extensions.list_custom_resource_definition(label_selector=s).items,
         lambda k, n: k.extensions.delete_custom_resource_definition(n),

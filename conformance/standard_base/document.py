@@ -4,8 +4,10 @@ The document an operator cites ("our clusters pass the Standard Base, test ``kub
 must say what the code checks, so it is generated from what the code declares: each test's
 ``standard_base`` marker (id, needs, timeout, the upstream conformance codenames it stands for)
 and its docstring (what it establishes), collected as a run collects them. Only the areas' own
-minimums and the needs' meanings are prose, kept here beside the generator. A unit test fails
-when the committed file and this rendering disagree. Regenerate with::
+minimums and the needs' meanings are prose, kept here beside the generator. The coverage matrix
+(:mod:`conformance.standard_base.coverage`) closes the document: every upstream conformance spec
+of the pinned release, covered by which test or left to e2e and why. A unit test fails when the
+committed file and this rendering disagree. Regenerate with::
 
     python3 -m conformance.standard_base.document --write STANDARD_BASE.md
 """
@@ -17,6 +19,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from conformance.standard_base.coverage import PINNED, BehaviourClass, Matrix, matrix_of
 from conformance.standard_base.listing import Entry, collect_entries
 from conformance.standard_base.marker import AREAS, Need
 
@@ -104,8 +107,9 @@ def _cell(text: str) -> str:
     return " ".join(text.split()).replace("|", "\\|")
 
 
-def _header(entries: Sequence[Entry]) -> list[str]:
+def _header(entries: Sequence[Entry], matrix: Matrix) -> list[str]:
     codenames = sum(len(e.spec.conformance) for e in entries)
+    native = len(matrix.classes) - len(matrix.without_native_test)
     return [
         "# The Kubernetes Standard Base",
         "",
@@ -120,6 +124,11 @@ def _header(entries: Sequence[Entry]) -> list[str]:
         "",
         f"{len(entries)} tests in {len(AREAS)} areas, standing for {codenames} upstream "
         "conformance codenames.",
+        "",
+        f"They cover {matrix.covered} of the {len(matrix.rows)} conformance specs of "
+        f"Kubernetes {PINNED}, and {native} of its {len(matrix.classes)} behaviour classes have a "
+        "native test; the rest is left to the e2e tier, each spec with its reason "
+        "([coverage](#coverage-of-the-conformance-set)).",
         "",
         "| area | tests | codenames | tests a real kubelet must carry |",
         "|---|---|---|---|",
@@ -165,11 +174,59 @@ def _area_section(area: str, entries: Sequence[Entry]) -> list[str]:
     return [*lines, ""]
 
 
+def _coverage_section(matrix: Matrix) -> list[str]:
+    gap = matrix.without_native_test
+    lines = [
+        "## Coverage of the conformance set", "",
+        f"Every `[Conformance]` spec of Kubernetes {PINNED} (`test/conformance/testdata/"
+        "conformance.yaml`) is either covered by a Standard Base test, which names its codename, "
+        "or left to the e2e tier (`kubeadm-verify e2e`) with a one-line reason "
+        "(`conformance/standard_base/left-to-e2e.yaml`). Specs are grouped in behaviour classes, "
+        "one per upstream e2e source file under `test/e2e/`; a class has a native test when a "
+        "Standard Base test covers one of its specs.", "",
+        f"{matrix.covered} of {len(matrix.rows)} specs covered; "
+        f"{len(matrix.rows) - matrix.covered} left to e2e; "
+        f"{len(matrix.classes) - len(gap)} of {len(matrix.classes)} classes with a native test.",
+        "",
+        "| class | specs | covered | native tests |",
+        "|---|---|---|---|",
+    ]
+    for cls in matrix.classes:
+        tests = ", ".join(f"`{t}`" for t in cls.tests) or "**none**"
+        lines.append(f"| [{cls.name}](#{_anchor(cls)}) | {len(cls.rows)} | {cls.covered} | "
+                     f"{tests} |")
+    lines += ["", f"### Classes without a native test ({len(gap)})", "",
+              "The Standard Base's honest gap: no test of its own establishes any spec of these "
+              "classes yet. A unit test holds this list to the code; it may only shrink.", ""]
+    lines += [f"- `{file}`" for file in gap]
+    lines.append("")
+    for cls in matrix.classes:
+        lines += _class_section(cls)
+    return lines
+
+
+def _anchor(cls: BehaviourClass) -> str:
+    return "class-" + "".join(c if c.isalnum() else "-" for c in cls.name).lower()
+
+
+def _class_section(cls: BehaviourClass) -> list[str]:
+    lines = [f'<a id="{_anchor(cls)}"></a>', f"### {cls.name}", "",
+             f"`{cls.file}`: {cls.covered} of {len(cls.rows)} covered.", "",
+             "| spec | covered by, or left to e2e because |", "|---|---|"]
+    for row in cls.rows:
+        where = (", ".join(f"`{t}`" for t in row.tests) if row.covered
+                 else f"e2e: {_cell(row.reason or 'no reason given')}")
+        lines.append(f"| {_cell(row.spec.codename)} | {where} |")
+    return [*lines, ""]
+
+
 def render(entries: Sequence[Entry]) -> str:
     """The whole document for ``entries`` (every test, in run order)."""
-    lines = _header(entries) + _needs_section()
+    matrix = matrix_of([e.spec for e in entries])
+    lines = _header(entries, matrix) + _needs_section()
     for area in AREAS:
         lines += _area_section(area, [e for e in entries if e.spec.area == area])
+    lines += _coverage_section(matrix)
     return "\n".join(lines)
 
 

@@ -18,6 +18,8 @@ import urllib3
 from kubernetes import client
 from kubernetes.watch.watch import iter_resp_lines
 
+from kubeadm_verify.access import rawhttp
+
 T = TypeVar("T")
 
 REQUEST_TIMEOUT = (5.0, 30.0)  # connect, read: no request may hang a test
@@ -220,12 +222,10 @@ class Kube:
         pool = self.api_client.rest_client.pool_manager
         if not authenticate:
             pool = anonymous_pool(self.api_client.configuration)
-        response = pool.request(
-            method, url, body=body, headers=lines, preload_content=True, redirect=False,
-            timeout=urllib3.Timeout(connect=REQUEST_TIMEOUT[0], read=REQUEST_TIMEOUT[1]),
-            retries=False,
-        )
-        return RawResponse(response.status, dict(response.headers), response.data)
+        answer = rawhttp.request(pool, method, url, body=body, headers=lines,
+                                 connect_s=REQUEST_TIMEOUT[0], read_s=REQUEST_TIMEOUT[1],
+                                 deadline_s=sum(REQUEST_TIMEOUT))
+        return RawResponse(answer.status, answer.headers, answer.data)
 
     def raw_json(self, path: str, accept: str = "application/json") -> Any:
         response = self.raw("GET", path, headers={"Accept": accept})

@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import yaml
 from kubernetes import client
 
 from bootstrap.kubeadm.tokens import JWS_KEY_PREFIX, SECRET_PREFIX, SECRET_TYPE
 from conformance.standard_base.kube import Kube
+from kubeadm_verify import yamlread
 
 KUBE_SYSTEM = "kube-system"
 KUBE_PUBLIC = "kube-public"
@@ -143,7 +143,7 @@ def cluster_configuration(kube: Kube) -> dict[str, Any]:
         raise AssertionError(f"kube-system/kubeadm-config: HTTP {exc.status}") from exc
     text = (config_map.data or {}).get("ClusterConfiguration")
     assert text, "kubeadm-config has no ClusterConfiguration key"
-    parsed = yaml.safe_load(text)
+    parsed = yamlread.load(text)
     assert isinstance(parsed, dict), "kubeadm-config's ClusterConfiguration is not a YAML mapping"
     return parsed
 

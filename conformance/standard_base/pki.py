@@ -40,11 +40,12 @@ def csr_pem(key: ec.EllipticCurvePrivateKey, common_name: str, organisation: str
     return builder.sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM)
 
 
-def self_signed_pem(common_name: str) -> bytes:
+def self_signed_pem(common_name: str, ca: bool = False) -> bytes:
+    """A self-signed certificate, a CA's (trust bundles accept only those) when ``ca``."""
     key = new_key()
     now = datetime.now(UTC)
     subject = _name(common_name, None)
-    cert = (
+    builder = (
         x509.CertificateBuilder()
         .subject_name(subject)
         .issuer_name(subject)
@@ -53,9 +54,11 @@ def self_signed_pem(common_name: str) -> bytes:
         .not_valid_before(now - timedelta(minutes=5))
         .not_valid_after(now + timedelta(hours=1))
         .add_extension(x509.SubjectAlternativeName([x509.DNSName(common_name)]), critical=False)
-        .sign(key, hashes.SHA256())
     )
-    return cert.public_bytes(serialization.Encoding.PEM)
+    if ca:
+        builder = builder.add_extension(x509.BasicConstraints(ca=True, path_length=None),
+                                        critical=True)
+    return builder.sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM)
 
 
 def load_pem_certs(data: bytes) -> list[x509.Certificate]:

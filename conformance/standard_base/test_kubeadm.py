@@ -17,7 +17,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-import yaml
 from cryptography import x509
 from kubernetes import client
 
@@ -27,6 +26,7 @@ from conformance.standard_base import kubeadm as k
 from conformance.standard_base import pki
 from conformance.standard_base.kube import Kube, gone, wait_for
 from conformance.standard_base.marker import standard_base
+from kubeadm_verify import yamlread
 from kubeadm_verify.runner import WARNING_PROPERTY
 
 Record = Callable[[str, object], None]
@@ -41,7 +41,7 @@ def _cluster_info(kube: Kube) -> dict[str, str]:
 
 def _cluster_info_ca(data: dict[str, str]) -> tuple[bytes, str]:
     """The CA and the server of cluster-info's kubeconfig (which must hold exactly one cluster)."""
-    config = yaml.safe_load(data["kubeconfig"])
+    config = yamlread.load(data["kubeconfig"])
     clusters = config.get("clusters") or []
     assert len(clusters) == 1, f"cluster-info's kubeconfig holds {len(clusters)} clusters, not 1"
     cluster = clusters[0]["cluster"]
@@ -299,7 +299,7 @@ def test_kubelet_config(kube: Kube) -> None:
     """
     data = kube.core.read_namespaced_config_map("kubelet-config", k.KUBE_SYSTEM).data or {}
     assert "kubelet" in data, "kubelet-config has no kubelet key"
-    kubelet = yaml.safe_load(data["kubelet"])
+    kubelet = yamlread.load(data["kubelet"])
     assert kubelet.get("kind") == "KubeletConfiguration", f"kind is {kubelet.get('kind')}"
     assert kubelet.get("apiVersion") == "kubelet.config.k8s.io/v1beta1", (
         f"apiVersion is {kubelet.get('apiVersion')}")

@@ -18,7 +18,9 @@ from typing import Any
 
 import urllib3
 
+from kubeadm_verify.access import execplugin, rawhttp
 from kubeadm_verify.access.kubeconfig import Target, check_context, merged
+from kubeadm_verify.deadline import watch_pools
 from kubeadm_verify.errors import ClusterError, InputError
 
 CONNECT_TIMEOUT_S = 5.0
@@ -34,6 +36,7 @@ def load(target: Target) -> tuple[Any, str]:
     data = merged(target)
     context = check_context(data, target)
     where = f"kubeconfig {target.describe()}, context {context}"
+    data = _with_exec_credentials(data, context, where)
     configuration = client.Configuration()
     configuration.retries = False
     try:
@@ -42,35 +45,44 @@ def load(target: Target) -> tuple[Any, str]:
         loader.load_and_set(configuration)
     except (ConfigException, ValueError, TypeError, OSError) as exc:
         raise InputError(f"{where}: {exc}") from exc
-    _check_exec_plugin(data, context, configuration, where)
     check_client_pair(configuration.cert_file, configuration.key_file, where)
-    return client.ApiClient(configuration), context
+    api_client = client.ApiClient(configuration)
+    watch_pools(api_client.rest_client.pool_manager)  # raw calls get one overall deadline
+    return api_client, context
 
 
-def _check_exec_plugin(data: dict[str, Any], context: str, configuration: Any,
-                       where: str) -> None:
-    """The kubernetes client logs an exec plugin's failure and goes on without credentials;
-    then every request is refused and the cause is lost. When it gave us none, run the plugin
-    once more to say why, as kubectl would."""
-    from kubernetes.config.config_exception import ConfigException
-    from kubernetes.config.exec_provider import ExecProvider
-    from kubernetes.config.kube_config import ConfigNode
+def _with_exec_credentials(data: dict[str, Any], context: str, where: str) -> dict[str, Any]:
+    """``data`` with the context's exec plugin run (bounded: ``execplugin``) and replaced by the
+    token or client certificate it returned, so the client never runs it unbounded itself.
 
+    As the client does, a user with an auth-provider or a token of its own never runs its plugin.
+    A plugin that fails, or gives neither a token nor a certificate, is one ``InputError``.
+    """
     entry = next(c for c in data["contexts"] if c.get("name") == context).get("context") or {}
-    user = next((u.get("user") or {} for u in data["users"] if u.get("name") == entry.get("user")),
-                {})
+    users = list(data.get("users") or [])
+    index = next((i for i, u in enumerate(users) if u.get("name") == entry.get("user")), None)
+    if index is None:
+        return data
+    user = dict(users[index].get("user") or {})
     plugin = user.get("exec")
-    if not plugin or any(configuration.api_key.values()) or configuration.cert_file:
-        return
+    if not isinstance(plugin, dict) or any(user.get(k) for k in ("auth-provider", "token",
+                                                                   "tokenFile")):
+        return data
+    cluster = next((c.get("cluster") for c in data.get("clusters") or []
+                    if c.get("name") == entry.get("cluster")), None)
     try:
-        node = ConfigNode("exec", plugin)
-        status = ExecProvider(node, None).run()
-    except (ConfigException, OSError, ValueError) as exc:
-        raise InputError(f"{where}: the exec credential plugin "
-                         f"{plugin.get('command')} failed: {exc}") from exc
-    raise InputError(f"{where}: the exec credential plugin {plugin.get('command')} gave "
-                     f"neither a token nor a client certificate (fields: "
-                     f"{', '.join(sorted(status)) or 'none'})")
+        status = execplugin.run(plugin, cluster if isinstance(cluster, dict) else None)
+    except execplugin.ExecFailed as exc:
+        raise InputError(f"{where}: the exec credential plugin {plugin.get('command')} "
+                         f"failed: {exc}") from None
+    credentials = execplugin.as_user(status)
+    if not credentials:
+        raise InputError(f"{where}: the exec credential plugin {plugin.get('command')} gave "
+                         f"neither a token nor a client certificate (fields: "
+                         f"{', '.join(sorted(status)) or 'none'})")
+    del user["exec"]
+    users[index] = {**users[index], "user": {**user, **credentials}}
+    return {**data, "users": users}
 
 
 def check_client_pair(cert: str | None, key: str | None, where: str) -> None:
@@ -110,14 +122,14 @@ def _tls_reason(exc: BaseException) -> str | None:
     return None
 
 
-def _get(api_client: Any, method: str, path: str, body: bytes | None = None) -> Any:
+def _get(api_client: Any, method: str, path: str, body: bytes | None = None) -> rawhttp.Answer:
+    """One raw call, whole within ``rawhttp.DEADLINE_S`` and at most its size cap."""
     _, url, headers, _, _ = api_client.param_serialize(
         method, path, header_params={"Accept": "application/json",
                                      "Content-Type": "application/json"},
         auth_settings=["BearerToken"])
-    return api_client.rest_client.pool_manager.request(
-        method, url, body=body, headers=headers, retries=False, redirect=False,
-        timeout=urllib3.Timeout(connect=CONNECT_TIMEOUT_S, read=READ_TIMEOUT_S))
+    return rawhttp.request(api_client.rest_client.pool_manager, method, url, body=body,
+                           headers=headers, connect_s=CONNECT_TIMEOUT_S, read_s=READ_TIMEOUT_S)
 
 
 def reach(api_client: Any, context: str) -> dict[str, Any]:
@@ -136,24 +148,44 @@ def reach(api_client: Any, context: str) -> dict[str, Any]:
 def _get_version(api_client: Any, context: str) -> Any:
     """``GET /version``: a connection or TLS failure, or 401, is one :class:`ClusterError`."""
     host = api_client.configuration.host
+    version = _call(api_client, "GET", "/version")
+    if version.status == 401:
+        raise ClusterError(f"unauthorized: the API server at {host} rejected the credentials of "
+                           f"context {context}")
+    return version
+
+
+def _call(api_client: Any, method: str, path: str, body: bytes | None = None) -> rawhttp.Answer:
+    """``_get``, with every way the exchange can fail as one :class:`ClusterError`."""
+    host = api_client.configuration.host
     try:
-        version = _get(api_client, "GET", "/version")
+        return _get(api_client, method, path, body)
     except urllib3.exceptions.HTTPError as exc:
         tls = _tls_reason(exc)
         if tls is not None:
             raise ClusterError(f"TLS verification of the API server at {host} failed: {tls} "
                                f"(does the kubeconfig's certificate-authority match the "
                                f"server?)") from exc
-        timed_out = isinstance(exc, urllib3.exceptions.TimeoutError) and not isinstance(
-            exc, urllib3.exceptions.NewConnectionError)  # which subclasses ConnectTimeoutError
-        if timed_out:
-            raise ClusterError(f"the API server at {host} did not answer within "
-                               f"{CONNECT_TIMEOUT_S:g}s") from exc
+        if isinstance(exc, rawhttp.TooLarge):
+            raise ClusterError(f"the API server at {host} answered {method} {path} with more "
+                               f"than {exc.limit // (1024 * 1024)} MiB") from exc
+        bound = _timeout_said(exc)
+        if bound is not None:
+            raise ClusterError(f"the API server at {host} {bound}") from exc
         raise ClusterError(f"cannot reach the API server at {host}: {_root_cause(exc)}") from exc
-    if version.status == 401:
-        raise ClusterError(f"unauthorized: the API server at {host} rejected the credentials of "
-                           f"context {context}")
-    return version
+
+
+def _timeout_said(exc: BaseException) -> str | None:
+    """Which bound a timeout hit, in words that match the time it took; None if not one."""
+    if isinstance(exc, rawhttp.DeadlinePassed):
+        return f"did not answer within {exc.seconds:g}s"
+    if isinstance(exc, urllib3.exceptions.NewConnectionError):
+        return None  # a refusal (it subclasses ConnectTimeoutError)
+    if isinstance(exc, urllib3.exceptions.ConnectTimeoutError):
+        return f"did not accept a connection within {CONNECT_TIMEOUT_S:g}s"
+    if isinstance(exc, urllib3.exceptions.TimeoutError):
+        return f"did not answer within {READ_TIMEOUT_S:g}s"
+    return None
 
 
 def check_connection(api_client: Any, context: str) -> str:
@@ -163,9 +195,9 @@ def check_connection(api_client: Any, context: str) -> str:
     """
     host = api_client.configuration.host
     _get_version(api_client, context)
-    review = _get(api_client, "POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
-                  b'{"apiVersion":"authorization.k8s.io/v1","kind":"SelfSubjectAccessReview",'
-                  b'"spec":{"resourceAttributes":{"verb":"create","resource":"namespaces"}}}')
+    review = _call(api_client, "POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
+                   b'{"apiVersion":"authorization.k8s.io/v1","kind":"SelfSubjectAccessReview",'
+                   b'"spec":{"resourceAttributes":{"verb":"create","resource":"namespaces"}}}')
     if review.status == 401:
         raise ClusterError(f"unauthorized: the API server at {host} rejected the credentials of "
                            f"context {context}")
@@ -175,7 +207,12 @@ def check_connection(api_client: Any, context: str) -> str:
     if review.status != 201:
         raise ClusterError(f"the API server at {host} answered HTTP {review.status} to an access "
                            "review")
-    if not json.loads(review.data).get("status", {}).get("allowed"):
+    try:
+        allowed = json.loads(review.data).get("status", {}).get("allowed")
+    except (ValueError, AttributeError) as exc:
+        raise ClusterError(f"the API server at {host} answered an access review with "
+                           "something that is not a SelfSubjectAccessReview") from exc
+    if not allowed:
         raise ClusterError(f"forbidden: {user} may not create namespaces at {host}; the Standard "
                            "Base creates one per test (cluster-admin is recommended)")
     return user
@@ -189,7 +226,10 @@ def _whoami(api_client: Any) -> str | None:
         return None
     if response.status != 201:
         return None
-    name = json.loads(response.data).get("status", {}).get("userInfo", {}).get("username")
+    try:
+        name = json.loads(response.data).get("status", {}).get("userInfo", {}).get("username")
+    except (ValueError, AttributeError):
+        return None  # only a name for messages: an odd answer is no reason to stop
     return str(name) if name else None
 
 

@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from kubeadm_verify import yamlread
 from kubeadm_verify.errors import InputError
 
 SERVICE_ACCOUNT_DIR = Path("/var/run/secrets/kubernetes.io/serviceaccount")
@@ -59,18 +58,19 @@ def resolve(flag: str | None, context: str | None, environ: Mapping[str, str] | 
     env = os.environ if environ is None else environ
     if flag:
         path = Path(flag).expanduser()
-        if not path.is_file():
+        if not path.exists():
             raise InputError(f"kubeconfig {flag} does not exist")
+        # a FIFO or a device is refused, named as what it is, when it is read
         return Target((path.absolute(),), context)
     listed = [Path(p).expanduser() for p in env.get("KUBECONFIG", "").split(os.pathsep) if p]
     if listed:
-        existing = tuple(p.absolute() for p in listed if p.is_file())
+        existing = tuple(p.absolute() for p in listed if p.exists())
         if not existing:
             raise InputError(f"none of the kubeconfig files in KUBECONFIG exists: "
                              f"{env['KUBECONFIG']}")
         return Target(existing, context)
     default = Path(env.get("HOME", str(Path.home()))) / ".kube" / "config"
-    if default.is_file():
+    if default.exists():  # a FIFO there is refused, as what it is, when it is read
         return Target((default,), context)
     pod = in_cluster(env, service_account_dir)
     if pod is None:
@@ -94,12 +94,14 @@ def in_cluster(env: Mapping[str, str], folder: Path) -> InCluster | None:
 
 def _read(path: Path) -> dict[str, Any]:
     try:
-        text = path.read_text(encoding="utf-8")
+        text = yamlread.read_text(path)
     except OSError as exc:
-        raise InputError(f"kubeconfig {path} cannot be read: {exc.strerror}") from exc
+        raise InputError(f"kubeconfig {path} cannot be read: {exc.strerror}") from None
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
+        data = yamlread.load(text)
+    except yamlread.YAMLRefused as exc:
+        raise InputError(f"kubeconfig {path} refused: {exc}") from None
+    except yamlread.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
         problem = getattr(exc, "problem", None) or "not valid YAML"
@@ -111,7 +113,56 @@ def _read(path: Path) -> dict[str, Any]:
     for key in ("clusters", "users", "contexts"):
         if data.get(key) is not None and not isinstance(data[key], list):
             raise InputError(f"kubeconfig {path}: {key} is not a list")
+    _check_shape(data, path)
     return data
+
+
+_BODY_KEY = {"clusters": "cluster", "users": "user", "contexts": "context"}
+_STRINGS = {"clusters": ("server", "certificate-authority", "certificate-authority-data",
+                         "tls-server-name", "proxy-url"),
+            "users": ("token", "tokenFile", "client-certificate", "client-key",
+                      "client-certificate-data", "client-key-data", "username", "password"),
+            "contexts": ("cluster", "user", "namespace")}
+
+
+def _check_shape(data: dict[str, Any], path: Path) -> None:
+    """Every field this tool or the client reads has the type kubectl's decoder requires, so a
+    mistyped field is one line naming it, not an exception deep in the client."""
+    if not isinstance(data.get("current-context") or "", str):
+        raise InputError(f"kubeconfig {path}: current-context is not a string")
+    for section, body_key in _BODY_KEY.items():
+        for index, item in enumerate(data.get(section) or []):
+            where = f"kubeconfig {path}: {section}[{index}]"
+            if not isinstance(item, dict):
+                raise InputError(f"{where} is not a mapping")
+            if not isinstance(item.get("name") or "", str):
+                raise InputError(f"{where}.name is not a string")
+            body = item.get(body_key)
+            if body is None:
+                continue
+            if not isinstance(body, dict):
+                raise InputError(f"{where}.{body_key} is not a mapping")
+            for key in _STRINGS[section]:
+                if body.get(key) is not None and not isinstance(body[key], str):
+                    raise InputError(f"{where}.{body_key}.{key} is not a string")
+            if "exec" in body:
+                _check_exec(body["exec"], f"{where}.{body_key}.exec")
+
+
+def _check_exec(plugin: object, where: str) -> None:
+    if not isinstance(plugin, dict):
+        raise InputError(f"{where} is not a mapping")
+    for key in ("command", "apiVersion"):  # their absence is the plugin's error, when run
+        if plugin.get(key) is not None and not isinstance(plugin[key], str):
+            raise InputError(f"{where}.{key} is not a string")
+    args = plugin.get("args") or []
+    if not isinstance(args, list) or not all(isinstance(a, str) for a in args):
+        raise InputError(f"{where}.args is not a list of strings")
+    env = plugin.get("env") or []
+    if not isinstance(env, list) or not all(
+            isinstance(e, dict) and isinstance(e.get("name"), str)
+            and isinstance(e.get("value"), str) for e in env):
+        raise InputError(f"{where}.env is not a list of name/value strings")
 
 
 def _absolute(entry: dict[str, Any], section: str, base: Path) -> dict[str, Any]:

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import argparse
 
+from kubeadm_verify.errors import ExitStatus
+
 
 def run(args: argparse.Namespace) -> int:
     from bootstrap.upstream.binaries import ensure_binaries
 
     directory = ensure_binaries(args.kubernetes_version, args.source, args.mirror)
     print(directory, flush=True)
-    return 0
+    return ExitStatus.OK

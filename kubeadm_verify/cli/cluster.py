@@ -16,7 +16,7 @@ from pathlib import Path
 
 from kubeadm_verify import access, stderr
 from kubeadm_verify.cli.common import finish, write_start_failure
-from kubeadm_verify.errors import UsageError, VerifyError
+from kubeadm_verify.errors import ExitStatus, UsageError, VerifyError
 from kubeadm_verify.report.console import make_console, print_tests
 from kubeadm_verify.results import Status, TierReport
 from kubeadm_verify.settings import ClusterSettings, Output
@@ -79,7 +79,7 @@ def cleanup_runs(settings: ClusterSettings) -> int:
                                      "node_marks": removed.node_marks}, indent=2) + "\n")
     else:
         make_console().print(f"cleanup: removed {removed.summary()}")
-    return 0
+    return ExitStatus.OK
 
 
 def list_tests(settings: ClusterSettings) -> int:
@@ -91,7 +91,7 @@ def list_tests(settings: ClusterSettings) -> int:
         entries = [{"id": s.id, "area": s.area, "needs": sorted(s.needs),
                     "conformance": list(s.conformance), "timeout_s": s.timeout} for s in specs]
         sys.stdout.write(json.dumps(entries, indent=2) + "\n")
-        return 0
+        return ExitStatus.OK
     console = make_console()
     for spec in specs:
         needs = ",".join(sorted(spec.needs)) or "-"
@@ -100,7 +100,7 @@ def list_tests(settings: ClusterSettings) -> int:
         for codename in spec.conformance:
             console.print(f"    {codename}", style="dim", highlight=False, markup=False)
     console.print(f"{len(specs)} tests")
-    return 0
+    return ExitStatus.OK
 
 
 def _stderr(line: str) -> None:

@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from kubeadm_verify.report import write_files
-from kubeadm_verify.report.jsonreport import render_json
 from kubeadm_verify.results import CheckResult, Severity, Status, TierReport
 
 
@@ -29,8 +28,8 @@ def write_start_failure(tier: str, output_dir: str | Path, message: str) -> None
 def finish(report: TierReport, output_dir: str | Path, fmt: str) -> int:
     """Write the files, render the chosen format, and return the exit status."""
     folder = write_files(report, Path(output_dir))
-    if fmt == "json":
-        sys.stdout.write(render_json(report))
+    if fmt == "json":  # the file just written, not a second redaction and rendering of the report
+        sys.stdout.write((folder / "results.json").read_text(encoding="utf-8"))
     else:
         from kubeadm_verify.report.console import make_console  # rich only for text output
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from kubeadm_verify.errors import ExitStatus
 from kubeadm_verify.settings import DownSettings
 
 
@@ -13,7 +14,7 @@ def run(args: argparse.Namespace) -> int:
     settings = DownSettings(name=args.name, state_dir=args.state_dir)
     if not down(settings.name, state_dir=settings.state_dir):
         stderr_log(f"[reset] No cluster {settings.name!r}: nothing to do")
-    return 0
+    return ExitStatus.OK
 
 
 __all__ = ["run"]

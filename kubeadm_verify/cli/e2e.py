@@ -22,7 +22,7 @@ from conformance.e2e.settings import check_mirror, check_sha256, duration_second
 from conformance.e2e.version import requested_version
 from kubeadm_verify import access
 from kubeadm_verify.cli.common import finish, write_start_failure
-from kubeadm_verify.errors import ReportedInterrupt, UsageError, VerifyError
+from kubeadm_verify.errors import ExitStatus, ReportedInterrupt, UsageError, VerifyError
 from kubeadm_verify.report.console import make_console, print_tests
 from kubeadm_verify.settings import E2ESettings, Output, check_regex
 
@@ -86,14 +86,14 @@ def _print_dry_run(settings: E2ESettings, prepared: Prepared) -> int:
             "missing": list(chosen.missing),
         }
         sys.stdout.write(json.dumps(body, indent=2) + "\n")
-        return 0
+        return ExitStatus.OK
     for spec in specs:
         print(spec)
     for spec in chosen.missing:
         print(f"not in this e2e.test, left out: {spec}", file=sys.stderr)
     print(f"{len(specs)} specs would run ({settings.mode}, {version}, "
           f"{settings.procs} ginkgo processes)", file=sys.stderr)
-    return 0
+    return ExitStatus.OK
 
 
 __all__ = ["run", "settings_from_args"]

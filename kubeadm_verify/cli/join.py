@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 
-from kubeadm_verify.errors import UsageError
+from kubeadm_verify.errors import ExitStatus, UsageError
 
 
 def run(args: argparse.Namespace) -> int:
@@ -30,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
                f"after {took:.1f}s")
     for name in names:
         print(name, flush=True)
-    return 0
+    return ExitStatus.OK
 
 
 __all__ = ["run"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 
 from kubeadm_verify.cli.common import finish, write_start_failure
-from kubeadm_verify.errors import VerifyError
+from kubeadm_verify.errors import ExitStatus, VerifyError
 from kubeadm_verify.settings import NodeSettings
 
 
@@ -54,7 +54,7 @@ def list_checks() -> int:
         roles = "all" if len(check.roles) > 1 else next(iter(check.roles))
         console.print(f"{check.id:<70} {check.origin:<8} {roles:<13} {check.severity.value:<8} "
                       f"{check.summary}", markup=False)
-    return 0
+    return ExitStatus.OK
 
 
 __all__ = ["list_checks", "run", "settings_from_args"]

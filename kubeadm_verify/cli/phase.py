@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 
+from kubeadm_verify.errors import ExitStatus
 from kubeadm_verify.settings import PhaseSettings
 
 
@@ -33,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
         if any(phase.starts_processes for phase in selected):
             find_binaries(resolved, state)  # only phases that run a binary fetch or build one
         run_phases(selected, resolved, state, _stdout)
-    return 0
+    return ExitStatus.OK
 
 
 __all__ = ["run"]

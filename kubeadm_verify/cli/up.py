@@ -15,7 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kubeadm_verify.errors import UsageError
+from kubeadm_verify.errors import ExitStatus, UsageError
 from kubeadm_verify.settings import UpSettings
 
 if TYPE_CHECKING:
@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
     handle = up(settings.name, config, state_dir=settings.state_dir,
                 simulated_nodes=settings.simulated_nodes, check_node=check_node, nodes=nodes)
     print(handle.kubeconfig, flush=True)
-    return 0
+    return ExitStatus.OK
 
 
 __all__ = ["load", "run", "settings_from_args"]

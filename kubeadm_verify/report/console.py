@@ -52,6 +52,9 @@ def _print_validator_items(console: Console, result: CheckResult) -> None:
     if not isinstance(items, list):
         return
     for item in items:
+        if not isinstance(item, dict):  # the note that a long list was cut
+            console.print(f"\t\t{escape(str(item))}")
+            continue
         style = {"good": "green", "bad": "red", "warn": "yellow"}.get(item.get("result", ""), "")
         console.print(f"\t\t{escape(item['key'])}: [{style}]{escape(item['value'])}[/]")
 

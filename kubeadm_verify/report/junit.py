@@ -3,6 +3,12 @@
 Written with ElementTree rather than a JUnit library: a warning must stay visible without failing
 the file, which needs ``<properties>`` inside ``<testcase>`` (as pytest's ``record_property``
 writes them), and neither junit-xml nor junitparser writes test-case properties.
+
+ElementTree escapes ``<`` and ``&`` but writes control characters as they are, and XML 1.0
+forbids most of them: one ESC or NUL from a host file would leave a file no JUnit reader
+opens. Messages arrive escaped from ``redact``; every string of the tree (test ids and upstream
+spec names included) is escaped once more before it is written, so the file is well-formed
+whatever a result holds.
 """
 
 from __future__ import annotations
@@ -40,6 +46,7 @@ def render_junit(report: TierReport) -> str:
     )
     for result in report.results:
         _testcase(suite, report.tier, result)
+    _escape_tree(root)
     ET.indent(root)
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
 
@@ -72,6 +79,15 @@ def _testcase(suite: ET.Element, tier: str, result: CheckResult) -> None:
         ET.SubElement(case, "skipped", {"message": result.message})
     if result.status is not Status.SKIP:
         ET.SubElement(case, "system-out").text = text
+
+
+def _escape_tree(root: ET.Element) -> None:
+    """Every attribute and text with what XML 1.0 forbids shown as its escape (``\\x1b``)."""
+    for element in root.iter():
+        element.attrib = {key: redact.escape_controls(value)
+                          for key, value in element.attrib.items()}
+        if element.text:
+            element.text = redact.escape_controls(element.text)
 
 
 def _property(parent: ET.Element, name: str, value: str) -> None:

@@ -42,11 +42,11 @@ def kubelet_cgroup_driver(config_text: str | None) -> tuple[str, str]:
     file does not exist yet)."""
     if config_text is None:
         return KUBEADM_DEFAULT_CGROUP_DRIVER, "kubeadm's default (no kubelet config yet)"
-    import yaml  # only when a kubelet config exists
+    from kubeadm_verify import yamlread  # only when a kubelet config exists
 
     try:
-        document = yaml.safe_load(config_text) or {}
-    except yaml.YAMLError as exc:
+        document = yamlread.load(config_text) or {}
+    except yamlread.YAMLError as exc:
         raise ParseError(KUBELET_CONFIG, f"not YAML: {exc}") from exc
     if not isinstance(document, dict):
         raise ParseError(KUBELET_CONFIG, "not a KubeletConfiguration mapping")
@@ -150,7 +150,11 @@ def cgroup_driver(ctx: NodeContext) -> Finding:
     ``SystemdCgroup``, CRI-O's ``cgroup_manager``, or the runtime's CRI answer), and systemd
     runs where that driver is systemd."""
     text = ctx.host.read_text(KUBELET_CONFIG) if ctx.host.exists(KUBELET_CONFIG) else None
-    kubelet, kubelet_source = kubelet_cgroup_driver(text)
+    try:
+        kubelet, kubelet_source = kubelet_cgroup_driver(text)
+    except ParseError as exc:  # unreadable YAML, or refused by the reader's bounds
+        return unknown(f"the kubelet's cgroup driver: {exc}",
+                       f"make {KUBELET_CONFIG} a KubeletConfiguration", path=KUBELET_CONFIG)
     runtime, runtime_source, from_cri = runtime_cgroup_driver(ctx)
     booted = ctx.host.is_dir(SYSTEMD_BOOTED) if ctx.host.is_live else None
     return judge_cgroup_driver(kubelet, kubelet_source, runtime, runtime_source, from_cri,

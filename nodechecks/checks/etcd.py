@@ -18,7 +18,6 @@ from nodechecks.catalog import REGISTRY
 from nodechecks.checks.kinds import dir_available, path_id, port_free
 from nodechecks.checks.runtime import judge_endpoints
 from nodechecks.context import NodeContext
-from nodechecks.cri import CriCallError, CriClient, CriUnavailable
 from nodechecks.versions import Version
 
 if TYPE_CHECKING:
@@ -170,6 +169,8 @@ def image_pull(ctx: NodeContext) -> Finding:
     endpoints_problem = judge_endpoints(ctx.cri_endpoints, bool(ctx.cri_socket))
     if endpoints_problem is not None:
         return endpoints_problem
+    from nodechecks.cri import CriCallError, CriClient, CriUnavailable  # only when pulling
+
     images = control_plane_images(ctx.kubernetes_version)
     errors, pulled = [], []
     try:

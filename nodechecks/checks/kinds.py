@@ -57,7 +57,8 @@ def _endpoint(sock: TcpSocket) -> str:
 
 
 def port_free(ctx: NodeContext, port: int, address: str = "") -> Finding:
-    """Read-only: the socket tables (and the local addresses), never a bind."""
+    """Read-only: the listeners (the kernel's socket diagnostics on the live host, the socket
+    tables under a root) and the local addresses, never a bind."""
     local = facts.local_addresses(ctx.host) if address else None
     return judge_port(port, ctx.tcp_listeners, address, local)
 

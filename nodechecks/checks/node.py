@@ -80,9 +80,14 @@ def _lookup_live(name: str) -> tuple[list[str] | None, str]:
     """``getaddrinfo`` in a thread, so a dead resolver costs at most ``LOOKUP_TIMEOUT_S``."""
     found: dict[str, object] = {}
 
+    # A str host goes through Python's IDNA codec: its import costs a few milliseconds, and it
+    # raises UnicodeError (not OSError) on an empty or over-long label. An ASCII name goes to the
+    # resolver as the same bytes, as kubeadm's Go hands it over, and a bad one is a lookup error.
+    host: str | bytes = name.encode("ascii") if name.isascii() else name
+
     def resolve() -> None:
         try:
-            infos = socket.getaddrinfo(name, None)
+            infos = socket.getaddrinfo(host, None)
             found["addresses"] = sorted({str(info[4][0]) for info in infos})
         except OSError as exc:
             found["error"] = f"lookup {name}: {exc.strerror or exc}"

@@ -3,11 +3,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from kubeadm_verify.checks import Finding, failed, passed, skipped, unknown, warned
 from kubeadm_verify.results import Severity
 from nodechecks.catalog import REGISTRY
 from nodechecks.context import NodeContext
-from nodechecks.cri import KNOWN_ENDPOINTS, CriProbe
+from nodechecks.crisocket import KNOWN_ENDPOINTS
+
+if TYPE_CHECKING:
+    from nodechecks.cri import CriProbe
 
 NO_RUNTIME_REMEDIATION = (
     "install and start a CRI runtime (containerd ≥ 2.0 or CRI-O), or name its socket with "

@@ -6,7 +6,7 @@ import ipaddress
 import re
 import socket
 import struct
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from nodechecks.parsers import ParseError
 
@@ -16,8 +16,7 @@ RTF_GATEWAY = 0x0002
 RTF_REJECT = 0x0200
 
 
-@dataclass(frozen=True)
-class TcpSocket:
+class TcpSocket(NamedTuple):
     local_address: str
     local_port: int
     remote_address: str
@@ -80,8 +79,7 @@ def listeners_on(sockets: list[TcpSocket], port: int) -> list[TcpSocket]:
     return [s for s in sockets if s.listening and s.local_port == port]
 
 
-@dataclass(frozen=True)
-class Route:
+class Route(NamedTuple):
     interface: str
     destination: str
     prefix_length: int

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from nodechecks.parsers import ParseError
 
@@ -33,8 +33,7 @@ def mem_total_mb(text: str) -> int:
     return parse_meminfo(text)["MemTotal"] // 1024
 
 
-@dataclass(frozen=True)
-class SwapEntry:
+class SwapEntry(NamedTuple):
     filename: str
     kind: str
     size_kb: int
@@ -94,8 +93,7 @@ def count_cpuinfo(text: str) -> int:
     return count
 
 
-@dataclass(frozen=True)
-class Mount:
+class Mount(NamedTuple):
     source: str
     mountpoint: str
     fstype: str

@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import requests
-import yaml
 
 from bootstrap.kubeadm.tokens import JWS_KEY_PREFIX, parse_token, verify_detached_signature
+from kubeadm_verify import yamlread
 from kubeadm_verify.errors import BootstrapError
 
 CLUSTER_INFO = "/api/v1/namespaces/kube-public/configmaps/cluster-info"
@@ -72,7 +72,7 @@ def verify_cluster_info(data: dict[str, str], token: str, ca_pem: bytes) -> None
     if not verify_detached_signature(content, parsed.id, parsed.secret, signature):
         raise BootstrapError(f"join: cluster-info's signature for token id {parsed.id} "
                              "does not verify")
-    clusters = (yaml.safe_load(content) or {}).get("clusters") or [{}]
+    clusters = (yamlread.load(content) or {}).get("clusters") or [{}]
     found = base64.b64decode(str(clusters[0].get("cluster", {})
                                  .get("certificate-authority-data", "")))
     if found.strip() != ca_pem.strip():
@@ -99,8 +99,8 @@ def discover(server: str, ca_file: Path, token: str,
     _signed_cluster_info(server, ca_file, token, ca_pem, wait)
     kubeadm = dict(_get(server, ca_file, KUBEADM_CONFIG, token).get("data") or {})
     kubelet = dict(_get(server, ca_file, KUBELET_CONFIG, token).get("data") or {})
-    cluster = yaml.safe_load(kubeadm.get("ClusterConfiguration", "")) or {}
-    base = yaml.safe_load(kubelet.get("kubelet", "")) or {}
+    cluster = yamlread.load(kubeadm.get("ClusterConfiguration", "")) or {}
+    base = yamlread.load(kubelet.get("kubelet", "")) or {}
     if not base:
         raise BootstrapError("join: kube-system/kubelet-config has no kubelet configuration")
     return Discovered(server, ca_pem, cluster, base)

@@ -7,7 +7,8 @@ not ours to build (runc, the CNI plugins, busybox, iptables, netcat), which must
 """
 
 from bootstrap.upstream.nodeparts.debian import HostTools, find_host_tools, missing_host_tools
+from bootstrap.upstream.nodeparts.hostsetup import HostSetup, set_up_host
 from bootstrap.upstream.nodeparts.parts import NodeParts, ensure_node_parts
 
-__all__ = ["HostTools", "NodeParts", "ensure_node_parts", "find_host_tools",
-           "missing_host_tools"]
+__all__ = ["HostSetup", "HostTools", "NodeParts", "ensure_node_parts", "find_host_tools",
+           "missing_host_tools", "set_up_host"]

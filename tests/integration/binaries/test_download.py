@@ -9,9 +9,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import requests
 
 from bootstrap.upstream.binaries import ensure_binaries, try_download
+from bootstrap.upstream.deadline import Deadline
 from bootstrap.upstream.download import MirrorUnreachable, fetch_verified
 from kubeadm_verify.cli import main
 from kubeadm_verify.errors import FetchError
@@ -44,8 +44,8 @@ def chmods(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Path, int]]:
 
 
 def fetch(mirror: Mirror, dest_dir: Path) -> Path:
-    with requests.Session() as session:
-        return fetch_verified(session, mirror.url + PATH, dest_dir / "kubectl")
+    with Deadline(60) as deadline, deadline.session() as session:
+        return fetch_verified(session, mirror.url + PATH, dest_dir / "kubectl", deadline)
 
 
 def assert_nothing_kept(dest_dir: Path, chmods: list[tuple[Path, int]]) -> None:
@@ -152,8 +152,9 @@ def closed_port_url() -> str:
 
 
 def test_an_unreachable_mirror_is_told_apart(tmp_path: Path) -> None:
-    with requests.Session() as session, pytest.raises(MirrorUnreachable, match="cannot reach"):
-        fetch_verified(session, closed_port_url() + PATH, tmp_path / "kubectl")
+    with (Deadline(60) as deadline, deadline.session() as session,
+          pytest.raises(MirrorUnreachable, match="cannot reach")):
+        fetch_verified(session, closed_port_url() + PATH, tmp_path / "kubectl", deadline)
     assert list(tmp_path.iterdir()) == []
 
 

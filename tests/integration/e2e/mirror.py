@@ -25,6 +25,7 @@ class Route:
     break_after: int | None = None  # chunked: send this many bytes, then drop the connection
     delay_s: float = 0.0
     trickle_s: float = 0.0  # send the body one byte at a time, this long apart
+    header_trickle_s: float = 0.0  # send the status line and headers a byte at a time
 
 
 @dataclass
@@ -54,6 +55,9 @@ class _Handler(BaseHTTPRequestHandler):
             mirror.requests.append(self.path)
         route = mirror.routes.get(self.path, Route(b"not found", 404))
         time.sleep(route.delay_s)
+        if route.header_trickle_s:
+            self._trickle_headers(route)
+            return
         self.send_response(route.status)
         if route.break_after is not None:
             self._broken_chunked(route)
@@ -77,6 +81,19 @@ class _Handler(BaseHTTPRequestHandler):
                 time.sleep(route.trickle_s)
         except OSError:  # the client gave up: what the test wants
             self.close_connection = True
+
+    def _trickle_headers(self, route: Route) -> None:
+        """Headers that never stall long enough for a read timeout, yet never end."""
+        head = (f"HTTP/1.1 {route.status} OK\r\nContent-Length: {len(route.body)}\r\n"
+                + "X-Padding: " + "x" * 4096 + "\r\n\r\n").encode()
+        self.close_connection = True
+        try:
+            for index in range(len(head)):
+                self.wfile.write(head[index:index + 1])
+                self.wfile.flush()
+                time.sleep(route.header_trickle_s)
+        except OSError:  # the client gave up: what the test wants
+            pass
 
     def _broken_chunked(self, route: Route) -> None:
         self.send_header("Transfer-Encoding", "chunked")

@@ -79,19 +79,21 @@ def test_a_codename_is_claimed_by_one_test_only(specs: list[Spec]) -> None:
 
 
 def test_what_needs_a_real_kubelet(specs: list[Spec]) -> None:
-    """Simulated nodes carry everything but node and storage (and pod traffic, DNS)."""
+    """Simulated nodes carry everything but node and storage (and pod traffic, DNS): a storage
+    test that runs pods needs a real kubelet; the storage APIs need no node at all."""
     by_area: dict[str, set[Need]] = {}
     for spec in specs:
         by_area.setdefault(spec.area, set()).update(spec.needs)
     for area in ("api-machinery", "auth", "kubeadm", "apps", "scheduling"):
         assert Need.REAL_KUBELET not in by_area[area], area
     storage = [s for s in specs if s.area == "storage"]
-    assert all(Need.REAL_KUBELET in s.needs for s in storage)
+    assert any(Need.REAL_KUBELET in s.needs for s in storage)
+    assert all(Need.REAL_KUBELET in s.needs for s in storage if Need.NODES in s.needs)
 
 
 def test_every_test_has_a_bounded_timeout(specs: list[Spec]) -> None:
     assert all(0 < s.timeout <= 300 for s in specs)
-    assert sum(s.timeout for s in specs) < 70 * 60
+    assert sum(s.timeout for s in specs) < 90 * 60
 
 
 def test_selection_applies_at_collection() -> None:

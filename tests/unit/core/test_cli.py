@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 from pathlib import Path
 
@@ -127,3 +128,56 @@ def test_library_logging_does_not_reach_stderr(capsys: pytest.CaptureFixture[str
     quiet_library_logging()
     logging.error("exec: missing token")  # what the kubernetes client does on its own
     assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize(("verb", "collecting"), [("node", False), ("cluster", True)])
+def test_only_the_node_verb_runs_without_the_cycle_collector(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, verb: str, collecting: bool
+) -> None:
+    """The console entry starts with the collector off; a verb that runs for long (a cluster, a
+    suite) turns it back on before it starts, the node tier's blink of a run leaves it off."""
+    import gc
+    import importlib
+
+    module = importlib.import_module(f"kubeadm_verify.cli.{verb}")
+    seen: list[bool] = []
+
+    def run(args: object) -> int:
+        seen.append(gc.isenabled())
+        return 0
+
+    monkeypatch.setattr(module, "run", run)
+    gc.disable()
+    try:
+        assert main([verb, "--list", "--output-dir", str(tmp_path)]) == 0
+    finally:
+        gc.enable()
+    assert seen == [collecting]
+
+
+def _verb_parsers() -> dict[str, argparse.ArgumentParser]:
+    parser = build_parser()
+    verbs = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return dict(verbs.choices)
+
+
+def test_every_option_of_every_verb_says_what_it_does() -> None:
+    undescribed = [
+        f"{verb} {action.option_strings or action.dest}"
+        for verb, sub in _verb_parsers().items() for action in sub._actions
+        if not action.help or action.help == argparse.SUPPRESS
+    ]
+    assert not undescribed
+
+
+@pytest.mark.parametrize("verb", sorted(_verb_parsers()))
+def test_every_verb_help_ends_with_examples_of_itself(verb: str,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main([verb, "--help"])
+    assert exited.value.code == 0
+    shown = capsys.readouterr().out
+    examples = shown.split("examples:\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    assert examples and all(line.startswith(("  kubeadm-verify " + verb, "      "))
+                            for line in examples), examples
+    assert "KUBEADM_VERIFY_" in shown

@@ -60,3 +60,11 @@ def test_the_fast_path_may_not_start_pytest(tmp_path: Path) -> None:
     run.write_text(run.read_text() + "\nimport pytest  # noqa: E402\n")
     done = _lint(tree)
     assert done.returncode != 0 and "nodechecks.run" in done.stdout, done.stdout[-3000:]
+
+
+def test_the_node_verb_may_not_load_another_verb(tmp_path: Path) -> None:
+    tree = _copy(tmp_path)
+    verb = tree / "kubeadm_verify" / "cli" / "node.py"
+    verb.write_text(verb.read_text() + "\nimport kubeadm_verify.cli.cluster  # noqa: E402\n")
+    done = _lint(tree)
+    assert done.returncode != 0 and "kubeadm_verify.cli.node" in done.stdout, done.stdout[-3000:]

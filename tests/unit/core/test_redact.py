@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+
+import pytest
 
 from kubeadm_verify import redact
 from kubeadm_verify.report.jsonreport import render_json
@@ -115,3 +120,76 @@ def test_an_xml_log_stays_well_formed(tmp_path: Path) -> None:
     assert redact.scrub_file(junit)
     text = ET.parse(junit).getroot().find("testcase/failure").text  # type: ignore[union-attr]
     assert text is not None and TOKEN_SECRET not in text and "<redacted>" in text
+
+
+# Bounds, escapes and case: what the one door does before any writer sees a result --------------
+
+CONTROLS = "a\x1b[31mred\x00nul\x07bell\x0cff\rcr\x85nel\udc80sur\ufffenon\x7fdel"
+
+
+def test_control_characters_are_shown_escaped() -> None:
+    cleaned = redact.clean(CONTROLS)
+    assert cleaned == ("a\\x1b[31mred\\x00nul\\x07bell\\x0cff\\x0dcr\\x85nel\\udc80sur"
+                       "\\ufffenon\\x7fdel")
+    assert redact.clean("tab\tand\nnewline stay") == "tab\tand\nnewline stay"
+
+
+def test_long_text_is_cut_and_says_so() -> None:
+    cleaned = redact.clean("x" * 8_000_000)
+    assert len(cleaned) < redact.MAX_MESSAGE + 100
+    assert cleaned.endswith(f"… [cut at {redact.MAX_MESSAGE} of 8000000 characters]")
+    escaped = redact.clean("\x00" * redact.MAX_MESSAGE)  # short, but four times longer escaped
+    assert len(escaped) < redact.MAX_MESSAGE + 100 and "[cut at" in escaped
+
+
+def test_a_cut_never_leaves_part_of_a_secret() -> None:
+    for pad in range(redact.MAX_MESSAGE - 30, redact.MAX_MESSAGE + 5):
+        cleaned = redact.clean("y" * pad + " " + TOKEN + " tail")
+        assert TOKEN_SECRET[:4] not in cleaned.replace("y", ""), (pad, cleaned[-60:])
+    key_cut = redact.clean("z" * (redact.MAX_MESSAGE - 20) + " " + KEY)
+    assert "MIIEow" not in key_cut
+
+
+def test_one_line_stays_one_line() -> None:
+    line = redact.one_line("cannot read\nsecond line\x1b[2J with password: hunter2")
+    assert "\n" not in line and "\\n" in line and "\\x1b" in line and "hunter2" not in line
+
+
+@pytest.mark.parametrize("change", [str.lower, str.upper, str.swapcase])
+def test_a_secret_changed_in_case_is_still_removed(change: Callable[[str], str]) -> None:
+    for sample in (f"key material {KEY} follows", f"join with --token {TOKEN}", f"jwt {JWT}",
+                   f"root:{HASH}:19000:0:99999:7:::", "Authorization: Bearer planted-bearer"):
+        changed = change(sample)
+        scrubbed = redact.scrub(changed)
+        for secret in SECRETS:
+            assert change(secret) not in scrubbed, (changed, scrubbed)
+
+
+def test_a_lower_cased_private_key_in_a_result_is_removed() -> None:
+    item = CheckResult("Kubeconfig", Status.FAIL, Severity.ERROR,
+                       message=f"unexpected content: {KEY}".lower())
+    assert "miieow" not in redact.result(item).message
+
+
+def test_details_are_bounded_in_length_and_items() -> None:
+    details = {"content": "x" * 8_000_000, "lines": [f"l{i}" for i in range(100_000)],
+               "nested": {"deep": CONTROLS}, "many": {f"k{i}": i for i in range(100_000)}}
+    item = redact.result(CheckResult("X", Status.WARN, Severity.WARNING, details=details))
+    assert len(json.dumps(dict(item.details))) < 10_000
+    assert item.details["lines"][-1] == f"… [cut at {redact.MAX_ITEMS} of 100000 items]"
+    assert "\\x1b" in item.details["nested"]["deep"]
+    assert item.details["many"]["…"] == f"[cut at {redact.MAX_ITEMS} of 100000 keys]"
+
+
+def test_junit_is_well_formed_whatever_a_result_holds(tmp_path: Path) -> None:
+    nasty = CheckResult(f"id{CONTROLS}", Status.FAIL, Severity.ERROR, message=CONTROLS,
+                        remediation=CONTROLS, details={"x": CONTROLS},
+                        conformance=(CONTROLS,), origin=CONTROLS)
+    warned = dataclasses.replace(nasty, status=Status.WARN)
+    report = TierReport("node", datetime.now(UTC), 0.1, (nasty, warned))
+    path = tmp_path / "junit.xml"
+    path.write_text(render_junit(report), encoding="utf-8")
+    parsed = ET.parse(path)
+    assert parsed.getroot().find(".//failure") is not None
+    assert "\\x1b" in path.read_text()
+    json.loads(render_json(report))

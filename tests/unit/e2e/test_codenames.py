@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conformance.e2e.codenames import extract, load, main, normalise
+from conformance.e2e.codenames import catalogue, extract, load, main, normalise
 
 UPSTREAM = Path.home() / "go/pkg/mod/k8s.io/kubernetes@v1.37.2/test/conformance/testdata"
 POD = "[sig-node] Pods should be submitted and removed [Conformance] [NodeConformance]"
@@ -22,6 +22,17 @@ def test_v137_list_is_shipped_and_maps_spec_names() -> None:
                                "[NodeConformance]") == (POD,)
     assert known.codenames_for("[sig-storage] CSI Volumes do things") == ()
     assert known.codenames_for("[sig-x] not listed but tagged [Conformance]") == ()
+
+
+def test_the_catalogue_names_each_spec_s_upstream_file() -> None:
+    specs = catalogue("v1.37.2")
+    assert len(specs) == 462
+    assert {s.codename for s in specs} == load("v1.37.2").codenames
+    pod = next(s for s in specs if s.codename == POD)
+    assert pod.file == "test/e2e/common/node/pods.go"
+    assert all(s.file.startswith("test/e2e/") and s.file.endswith(".go") for s in specs)
+    assert len({s.file for s in specs}) == 100
+    assert catalogue("v1.99.0") == ()
 
 
 def test_release_without_a_list_falls_back_on_the_tag() -> None:
@@ -43,7 +54,8 @@ def test_extract_folds_yaml_lines_and_drops_descriptions() -> None:
 """
     data = yaml.safe_load(extract(upstream, "here"))
     assert data == {"source": "here", "specs": [
-        {"codename": POD, "testname": "Pod Lifecycle, submit and remove", "release": "v1.9"}]}
+        {"codename": POD, "testname": "Pod Lifecycle, submit and remove", "release": "v1.9",
+         "file": "test/e2e/common/node/pods.go"}]}
     assert normalise(" a \n b ") == "a b"
 
 

@@ -16,7 +16,8 @@ from kubeadm_verify.results import CheckResult, Status
 from nodechecks import protowire as pw
 from nodechecks.checks import REGISTRY
 from nodechecks.context import NodeContext
-from nodechecks.cri import decode_runtime_config, decode_status, detect_endpoints
+from nodechecks.cri import decode_runtime_config, decode_status
+from nodechecks.crisocket import detect_endpoints
 from nodechecks.host import Host
 
 grpc: Any = pytest.importorskip("grpc")

@@ -31,6 +31,17 @@ def test_absolute_symlinks_resolve_inside_the_root(tmp_path: Path) -> None:
     assert host.path("/etc/abs.conf") == str(tmp_path / "etc/real.conf")
 
 
+def test_a_double_slash_link_target_stays_inside_the_root(tmp_path: Path) -> None:
+    """POSIX lets a path start with exactly two slashes; it is still the root's own /etc."""
+    write(tmp_path, "etc/real.conf", "inside\n")
+    link(tmp_path, "etc/two.conf", "//etc/real.conf")
+    link(tmp_path, "etc/many.conf", "///etc//./real.conf")
+    host = Host(str(tmp_path))
+    assert host.path("/etc/two.conf") == str(tmp_path / "etc/real.conf")
+    assert host.path("//etc/many.conf") == str(tmp_path / "etc/real.conf")
+    assert host.read_text("/etc/two.conf") == "inside\n"
+
+
 def test_relative_symlinked_directories(tmp_path: Path) -> None:
     write(tmp_path, "usr/bin/tool", "#!/bin/sh\n", 0o755)
     link(tmp_path, "bin", "usr/bin")

@@ -1,0 +1,100 @@
+"""The one door for HTTP answers the project reads itself (``/version``, access reviews, the
+Standard Base's raw requests): one overall deadline and a size cap per exchange.
+
+urllib3 bounds each socket read, and ``preload_content=True`` reads a body whole: a server that
+answers with a 4 GiB body fills memory, one that trickles a byte at a time is read for as long
+as it cares to send. Here the connect, the TLS handshake, the headers and the body share one
+``Deadline`` (``kubeadm_verify.deadline``), and the body is read in pieces up to ``max_bytes``.
+Both refusals are urllib3 errors, so callers that sort urllib3's failures sort these too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import urllib3
+
+from kubeadm_verify.deadline import Deadline, watch_pools
+
+DEADLINE_S = 20.0
+"""A whole exchange with the API server; a healthy one takes milliseconds."""
+CONNECT_S = 5.0
+READ_S = 15.0
+MAX_RESPONSE_BYTES = 16 * 1024 * 1024
+"""Far above any answer read here (an access review is a kilobyte, a discovery document tens)."""
+_PIECE = 64 * 1024
+
+
+class DeadlinePassed(urllib3.exceptions.TimeoutError):
+    """The exchange did not complete within its overall deadline."""
+
+    def __init__(self, url: str, seconds: float) -> None:
+        super().__init__(f"{url}: no complete answer within {seconds:g}s")
+        self.seconds = seconds
+
+
+class TooLarge(urllib3.exceptions.HTTPError):
+    """The answer is larger than the cap; it was not read past it."""
+
+    def __init__(self, url: str, limit: int) -> None:
+        super().__init__(f"{url}: the answer is larger than {limit // (1024 * 1024)} MiB")
+        self.limit = limit
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    headers: dict[str, str]
+    data: bytes
+
+
+def request(pool_manager: Any, method: str, url: str, *, body: bytes | None = None,
+            headers: Mapping[str, str] | urllib3.HTTPHeaderDict | None = None,
+            deadline_s: float = DEADLINE_S, connect_s: float = CONNECT_S,
+            read_s: float = READ_S, max_bytes: int = MAX_RESPONSE_BYTES) -> Answer:
+    """``method url`` through ``pool_manager`` (its TLS settings and credentials), whole within
+    ``deadline_s`` and at most ``max_bytes``; never retried, never redirected."""
+    watch_pools(pool_manager)
+    with Deadline(deadline_s) as deadline:
+        left = max(deadline.remaining(), 0.001)
+        try:
+            response = pool_manager.request(
+                method, url, body=body, headers=headers, preload_content=False, retries=False,
+                redirect=False,
+                timeout=urllib3.Timeout(connect=min(connect_s, left), read=min(read_s, left)))
+        except urllib3.exceptions.HTTPError as exc:
+            if deadline.expired:
+                raise DeadlinePassed(url, deadline_s) from exc
+            raise
+        deadline.watch(getattr(getattr(response, "connection", None), "sock", None))
+        complete = False
+        try:
+            data = _body(response, url, max_bytes)
+            complete = True
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            if deadline.expired:
+                raise DeadlinePassed(url, deadline_s) from exc
+            raise
+        finally:
+            if not complete:
+                response.close()  # never hand a half-read connection back to the pool
+            response.release_conn()
+        if deadline.expired:
+            raise DeadlinePassed(url, deadline_s)
+    return Answer(int(response.status), dict(response.headers), data)
+
+
+def _body(response: Any, url: str, max_bytes: int) -> bytes:
+    length = response.headers.get("Content-Length", "")
+    if length.isdigit() and int(length) > max_bytes:
+        raise TooLarge(url, max_bytes)
+    data = bytearray()
+    while True:
+        piece = response.read(_PIECE)
+        if not piece:
+            return bytes(data)
+        data += piece
+        if len(data) > max_bytes:
+            raise TooLarge(url, max_bytes)

@@ -240,3 +240,63 @@ def test_command_and_args(kube: Kube, kv_namespace: str) -> None:
         return True
 
     wait_for("each container to print what its command and arguments say", all_printed, 10)
+
+
+MANAGED = "# Kubernetes-managed hosts file."
+HOSTS_SPLIT = "==kv-original=="
+ORIGINAL_MOUNT = {"name": "host-etc-hosts", "mountPath": "/etc/hosts-original", "readOnly": True}
+
+
+def _hosts_pod(name: str, host_network: bool, own_mount: bool) -> b.Manifest:
+    """Containers that print their /etc/hosts, then the node's (mounted at /etc/hosts-original);
+    with ``own_mount`` a third mounts the node's file at /etc/hosts itself."""
+    script = f"cat /etc/hosts; echo {HOSTS_SPLIT}; cat /etc/hosts-original"
+    containers = [b.container(f"busybox-{n}", image=b.BUSYBOX_IMAGE,
+                              command=["sh", "-c", script], volumeMounts=[ORIGINAL_MOUNT])
+                  for n in (1, 2)]
+    if own_mount:
+        containers.append(b.container("busybox-3", image=b.BUSYBOX_IMAGE,
+                                      command=["sh", "-c", script], volumeMounts=[
+                                          ORIGINAL_MOUNT, {**ORIGINAL_MOUNT,
+                                                           "mountPath": "/etc/hosts"}]))
+    return b.pod(name, None, *containers, restartPolicy="Never", hostNetwork=host_network,
+                 volumes=[{"name": "host-etc-hosts",
+                           "hostPath": {"path": "/etc/hosts", "type": "File"}}])
+
+
+def kubelet_managed(output: str) -> bool | None:
+    """Whether the container's /etc/hosts is the kubelet's (its header, and not the node's
+    file); None when either file was empty (nothing to judge)."""
+    hosts, _, original = output.partition(f"{HOSTS_SPLIT}\n")
+    if not hosts.strip() or not original.strip():
+        return None
+    return hosts.startswith(MANAGED) and hosts != original
+
+
+@standard_base(
+    id="node/etc-hosts-managed",
+    conformance=[f"{SIG} KubeletManagedEtcHosts should test kubelet managed /etc/hosts file "
+                 "[Conformance] [NodeConformance]"],
+    needs=["real-kubelet"],
+    timeout=25,
+)
+def test_etc_hosts_managed(kube: Kube, kv_namespace: str) -> None:
+    """The kubelet writes the /etc/hosts of a pod's containers (its header, not the node's
+    file), except for a container that mounts a file at /etc/hosts itself and for a pod on the
+    host's network, whose containers see the node's own entries."""
+    kube.core.create_namespaced_pod(kv_namespace, _hosts_pod("etc-hosts", False, True))
+    kube.core.create_namespaced_pod(kv_namespace, _hosts_pod("etc-hosts-host-network", True,
+                                                             False))
+    want = {("etc-hosts", "busybox-1"): True, ("etc-hosts", "busybox-2"): True,
+            ("etc-hosts", "busybox-3"): False, ("etc-hosts-host-network", "busybox-1"): False,
+            ("etc-hosts-host-network", "busybox-2"): False}
+    for pod in ("etc-hosts", "etc-hosts-host-network"):
+        wait_pod(kube, kv_namespace, pod, ("Succeeded",), 20)
+    got = {key: kubelet_managed(logs(kube, kv_namespace, *key)) for key in want}
+    wrong = {f"{pod}/{container}": ("unread" if got[(pod, container)] is None else
+                                    "managed" if got[(pod, container)] else "not managed")
+             for (pod, container), managed in want.items() if got[(pod, container)] != managed}
+    assert not wrong, (
+        f"/etc/hosts not as it should be (kubelet-managed in a pod's own network, unless the "
+        f"container mounts its own; the node's on the host network): {wrong}")
+

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance.standard_base.test_container_env import parse_env
+from conformance.standard_base.test_container_env import kubelet_managed, parse_env
 from conformance.standard_base.test_pod_resize import cgroup_values, expected_cgroup
 from conformance.standard_base.test_projected import READ, read_back
 
@@ -48,3 +48,13 @@ def test_resize_expects_what_the_kubelet_writes_into_the_cgroup() -> None:
     assert want["/sys/fs/cgroup/cpu.max"] == "5000 100000"
     assert cgroup_values("/sys/fs/cgroup/cpu.max 5000 100000\n") == {
         "/sys/fs/cgroup/cpu.max": "5000 100000"}
+
+
+def test_a_kubelet_managed_hosts_file_has_the_header_and_is_not_the_nodes() -> None:
+    node = "127.0.0.1\tlocalhost\n"
+    managed = "# Kubernetes-managed hosts file.\n10.0.0.1\tp\n"
+    assert kubelet_managed(f"{managed}==kv-original==\n{node}")
+    assert kubelet_managed(f"{node}==kv-original==\n{node}") is False
+    assert kubelet_managed(f"# Kubernetes-managed hosts file (host network).\n{node}"
+                           f"==kv-original==\n{node}") is False
+    assert kubelet_managed(f"==kv-original==\n{node}") is None

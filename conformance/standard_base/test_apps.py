@@ -254,7 +254,8 @@ def test_daemonset_placement(kube: Kube, kv_namespace: str) -> None:
     template["spec"]["tolerations"] = [{"operator": "Exists"}]  # as kube-proxy: every node
     template["spec"]["affinity"] = {"nodeAffinity": {
         "requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
-            {"matchFields": [{"key": "metadata.name", "operator": "In", "values": sample}]}]}}}
+            {"matchFields": [{"key": "metadata.name", "operator": "In", "values": [name]}]}
+            for name in sample]}}}  # one name a term (the API's rule for metadata.name), ORed
     kube.apps.create_namespaced_daemon_set(kv_namespace, {
         "metadata": {"name": "daemon-set"},
         "spec": {"selector": {"matchLabels": labels}, "template": template},

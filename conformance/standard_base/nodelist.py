@@ -3,11 +3,11 @@
 A cluster of a thousand nodes answers a whole ``list_node`` with megabytes of JSON, which the
 official client turns into tens of megabytes of model objects, all alive at once. The suite's
 judgements (:mod:`conformance.standard_base.nodes`) read a node's name, its kwok annotation, its
-labels, its Ready condition, its taints and whether it is cordoned; so the listing here asks for
-pages of :data:`PAGE` nodes (``limit``/``continue``), keeps those fields of each node in a small
-:class:`NodeView` with the same attribute names as the client's models, and lets each page's JSON
-go before the next is read. A wrong answer from the server raises the client's own
-``ApiException``, so a failure reads as any other API error.
+labels, its Ready condition, its taints, whether it is cordoned and what it can allocate; so
+the listing here asks for pages of :data:`PAGE` nodes (``limit``/``continue``), keeps those
+fields of each node in a small :class:`NodeView` with the same attribute names as the client's
+models, and lets each page's JSON go before the next is read. A wrong answer from the server
+raises the client's own ``ApiException``, so a failure reads as any other API error.
 """
 
 from __future__ import annotations
@@ -57,6 +57,7 @@ class Spec:
 @dataclass(frozen=True, slots=True)
 class Status:
     conditions: tuple[Condition, ...]
+    allocatable: Mapping[str, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,11 +71,12 @@ class NodeView:
 
 def view(item: Mapping[str, Any]) -> NodeView:
     """The lean view of one Node as the API's JSON gives it; only the Ready condition and the
-    kwok annotation are kept of their lists, the rest of the status not at all."""
+    kwok annotation are kept of their lists, of the rest of the status only ``allocatable``."""
     meta = item.get("metadata") or {}
     annotations = meta.get("annotations") or {}
     spec = item.get("spec") or {}
-    conditions = (item.get("status") or {}).get("conditions") or []
+    status = item.get("status") or {}
+    conditions = status.get("conditions") or []
     return NodeView(
         metadata=Metadata(
             name=str(meta.get("name", "")),
@@ -89,7 +91,8 @@ def view(item: Mapping[str, Any]) -> NodeView:
         status=Status(conditions=tuple(
             Condition(str(c.get("type")), str(c.get("status")), c.get("reason"),
                       c.get("message"))
-            for c in conditions if c.get("type") == "Ready")),
+            for c in conditions if c.get("type") == "Ready"),
+            allocatable={str(k): str(v) for k, v in (status.get("allocatable") or {}).items()}),
     )
 
 

@@ -98,9 +98,10 @@ def one(count: int, parallel: int) -> None:
     print(f"{count} simulated nodes (load {load()})")
     up = measure("up", "--name", name, "--free-ports", "--simulated-nodes", str(count))
     try:
-        said = [line for line in up.stderr.splitlines() if "simulated node(s) Ready" in line]
+        said = [line.replace("[kubeadm-verify] ", "").strip() for line in up.stderr.splitlines()
+                if "simulated node(s)" in line]
         print(f"  up: {up.wall_s:6.1f} s, peak RSS {up.peak_mb:6.1f} MB, exit {up.code} "
-              f"(load {load()}); {said[-1].strip() if said else up.stderr[-500:]}")
+              f"(load {load()}); {'; '.join(said) if said else up.stderr[-500:]}")
         if up.code != 0:
             return
         kubeconfig = up.stdout.strip().splitlines()[-1]

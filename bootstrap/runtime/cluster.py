@@ -48,8 +48,10 @@ waiting for them: kube-controller-manager lifts a new node's not-ready taint wit
 monitor period or two (5 s each) of its Ready, and lifts about 20 a second (its client's QPS)."""
 NODES_POLL_S = 0.5
 """Each poll lists every simulated node: twice a second is enough, and light on the API server."""
-NODES_WAIT_S_PER_NODE = 0.1
-NODES_MIN_WAIT_S = 60.0
+NODES_WAIT_S = 60.0
+"""The longest ``up`` waits for simulated nodes still coming up. kube-controller-manager lifts
+the not-ready taints of at most about ten nodes a second (two requests each, at its client's
+default 20 QPS), so a thousand take minutes: ``up`` says how many were up and goes on."""
 STOP_ORDER = (
     (kwok.COMPONENT, components.SCHEDULER, components.CONTROLLER_MANAGER, components.APISERVER),
     (components.ETCD,),
@@ -138,15 +140,18 @@ def start_simulated_nodes(state: StateDir, count: int, log: Log,
     Whether the nodes come up is the cluster's to answer and the Standard Base's to judge (a
     cluster without its node lifecycle controller never lifts their not-ready taints), not a
     reason for ``up`` to give up on a cluster ``kubeadm init`` finished. So the wait ends when
-    every node is up, or when none more came up for ``stall_s``, or at a limit that grows with
-    ``count``; the log says how many are up. A process that died still fails ``up``.
+    every node is up, when none more came up for ``stall_s``, or after :data:`NODES_WAIT_S`;
+    the log says how many are up. A process that died still fails ``up``.
     """
     kwok.start(state)
     client = ApiClient.from_kubeconfig(state, "admin")
     try:
+        start = time.monotonic()
         names = kwok.create_nodes(client, count)
+        log(f"[kubeadm-verify] Created {count} simulated node(s) in "
+            f"{health.go_duration(round(time.monotonic() - start, 1))}")
         up_now = wait_for_nodes(lambda: kwok.nodes_up(client, names), count, state, stall_s,
-                                max(NODES_MIN_WAIT_S, count * NODES_WAIT_S_PER_NODE))
+                                NODES_WAIT_S)
     finally:
         client.close()
     log(nodes_line(names, up_now))

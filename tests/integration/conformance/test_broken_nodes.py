@@ -201,7 +201,10 @@ def test_nodes_that_cannot_run_pods_fail_the_standard_base(
 
 DNS_HOST = f"{PREFIX}-dns-host-0"
 DNS_TESTS = ("network/dns-resolution", "network/dns-pods")
-DNS_FOCUS = "^(" + "|".join(DNS_TESTS) + ")$"
+# The first test of the run to want a need judges them for the session; this one has a 30 s
+# timeout, as long as the judgement's settling time, and runs before the DNS tests.
+FIRST = "auth/subject-access-review"
+DNS_FOCUS = "^(" + "|".join((FIRST, *DNS_TESTS)) + ")$"
 JUDGE_LIMIT_S = 150
 
 
@@ -273,7 +276,8 @@ def test_dns_without_endpoints_fails_the_dns_tests_naming_the_dns_pods(
     took = time.monotonic() - started
     assert run.code == 1, run.stderr[-2000:]
     checks = {c["id"]: c for c in run.results["checks"]}
-    assert sorted(checks) == sorted(DNS_TESTS), sorted(checks)
+    assert sorted(checks) == sorted((FIRST, *DNS_TESTS)), sorted(checks)
+    assert checks[FIRST]["status"] == "pass", checks[FIRST]
     _failed_saying(checks, DNS_TESTS, "needs dns: Service kube-system/kube-dns has no ready "
                    "endpoint", "Deployment kube-system/coredns: 0 of 0 replicas ready "
                    "(scaled to 0)")

@@ -30,6 +30,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 CLI_TIMEOUT_S = 900
+WATCHED = ("apps/daemonset-placement", "node/all-nodes-ready", "scheduling/resource-fit",
+           "scheduling/node-affinity")
+"""Tests whose cost grows with the node count unless they read nodes sparingly."""
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,9 @@ def tier(kubeconfig: str, context: str, parallel: int) -> None:
     slowest = sorted(checks, key=lambda c: -float(c.get("duration_s") or 0))[:5]
     print("    slowest: " + ", ".join(f"{c['id']} {float(c.get('duration_s') or 0):.1f} s"
                                         for c in slowest))
+    watched = [c for c in checks if c["id"] in WATCHED]
+    print("    node-bound: " + ", ".join(f"{c['id']} {float(c.get('duration_s') or 0):.1f} s"
+                                           for c in watched))
     if run.code not in (0, 1):
         print(run.stderr[-2000:])
 

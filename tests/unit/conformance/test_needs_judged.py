@@ -29,6 +29,7 @@ def node_json(name: str, ready: bool = True, simulated: bool = True,
             {"type": "Ready", "status": "True" if ready else "False",
              "reason": "KubeletReady" if ready else "KubeletNotReady",
              "message": "" if ready else "cni plugin not initialized"}],
+            "allocatable": {"cpu": "32", "pods": "110"},
             "images": [{"names": ["registry.k8s.io/pause:3.10"], "sizeBytes": 1}]},
     }
 
@@ -64,6 +65,7 @@ def test_a_node_view_keeps_what_the_judgements_read() -> None:
     assert tainted.metadata.annotations == {KWOK_ANNOTATION: "fake"}
     assert tainted.metadata.labels == {"type": "kwok"}
     assert [c.type for c in tainted.status.conditions] == ["Ready"]
+    assert tainted.status.allocatable == {"cpu": "32", "pods": "110"}
     assert not is_schedulable(tainted)
     assert describe([tainted]) == "kwok-0 tainted node.kubernetes.io/not-ready:NoSchedule"
     broken = nodelist.view(node_json("real-0", ready=False, simulated=False))

@@ -146,14 +146,26 @@ def _protocol(item: _Item) -> list[pytest.MarkDecorator]:
     return item.markers
 
 
+def _timeouts(markers: list[pytest.MarkDecorator]) -> list[float]:
+    assert all(m.mark.name == "timeout" for m in markers), markers
+    return [m.mark.args[0] for m in markers]
+
+
 def test_the_first_test_asking_for_the_verdicts_gets_the_time_to_judge_them() -> None:
     config = NS(stash=pytest.Stash())
     wants = make_spec("network/dns-resolution", needs=["dns"], timeout=30)
-    plain = make_spec("api-machinery/server-version", timeout=30)
+    plain = make_spec("api-machinery/server-version", timeout=15)
+    assert _timeouts(_protocol(_Item(plain, config))) == [15 + conftest.SESSION_SETUP_S]
     assert _protocol(_Item(plain, config)) == []
     assert _protocol(_Item(None, config)) == []
-    [marker] = _protocol(_Item(wants, config))
-    assert marker.mark.name == "timeout" and marker.mark.args == (30 + needs.JUDGE_S,)
+    assert _timeouts(_protocol(_Item(wants, config))) == [30 + needs.JUDGE_S]
     assert needs.JUDGE_S > needs.SETTLE_S
     config.stash[conftest.NEEDS_JUDGED] = True
     assert _protocol(_Item(wants, config)) == []
+
+
+def test_a_session_that_starts_with_a_test_wanting_needs_gives_it_both() -> None:
+    config = NS(stash=pytest.Stash())
+    wants = make_spec("apps/job-completion", needs=["nodes"], timeout=60)
+    assert _timeouts(_protocol(_Item(wants, config))) == [
+        60 + conftest.SESSION_SETUP_S + needs.JUDGE_S]

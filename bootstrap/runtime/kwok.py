@@ -253,13 +253,6 @@ other they took most of a minute."""
 LIST_PAGE = 500
 
 
-def _pooled(client: ApiClient, size: int) -> None:
-    """Let ``size`` threads share the client's connections (requests keeps 10 by default)."""
-    from requests.adapters import HTTPAdapter
-
-    client.session.mount("https://", HTTPAdapter(pool_connections=1, pool_maxsize=size))
-
-
 def create_nodes(client: ApiClient, count: int) -> list[str]:
     """``count`` Nodes for kwok, created by :data:`CREATE_WORKERS` threads together."""
     from concurrent.futures import ThreadPoolExecutor
@@ -268,7 +261,7 @@ def create_nodes(client: ApiClient, count: int) -> list[str]:
 
     names = [f"{NODE_PREFIX}{index}" for index in range(count)]
     workers = max(1, min(CREATE_WORKERS, count))
-    _pooled(client, workers)
+    client.share_connections(workers)
 
     def create(name: str) -> None:
         retry(lambda: client.create_if_absent(node(name)), f"creating simulated node {name}")

@@ -17,6 +17,7 @@ from typing import Any
 
 from conformance.standard_base import builders as b
 from conformance.standard_base.kube import Kube, wait_for
+from conformance.standard_base.nodelist import list_nodes
 from conformance.standard_base.nodes import (
     describe,
     meant_for_pods,
@@ -34,7 +35,7 @@ def pod_nodes(kube: Kube) -> list[str]:
     ones) that cannot take a pod is a fault, so the test fails naming it rather than test the
     others and pass; a cluster of one node is a kind of cluster, and gives one name.
     """
-    listed = kube.core.list_node().items
+    listed = list_nodes(kube)
     found = sorted(str(n.metadata.name) for n in real_kubelet_nodes(listed))
     assert found, "no schedulable node with a real kubelet"
     meant = [n for n in real_nodes(listed) if meant_for_pods(n)]

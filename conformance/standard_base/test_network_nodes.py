@@ -133,10 +133,9 @@ def test_pod_to_pod_across_nodes(kube: Kube, kv_namespace: str) -> None:
 
 def _internal_ips(kube: Kube, nodes: Sequence[str]) -> dict[str, str]:
     """Each node's InternalIP (a node that reports none fails the test, named)."""
-    listed = {str(n.metadata.name): n for n in kube.core.list_node().items}
     found: dict[str, str] = {}
     for node in nodes:
-        addresses = listed[node].status.addresses or [] if node in listed else []
+        addresses = kube.core.read_node(node).status.addresses or []
         address = next((a.address for a in addresses if a.type == "InternalIP"), None)
         assert address, f"node {node} reports no InternalIP"
         found[node] = str(address)

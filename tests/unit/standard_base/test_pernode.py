@@ -26,19 +26,21 @@ from conformance.standard_base.test_network_nodes import ASK_SCRIPT, replies
 
 def _node(name: str, ready: bool = True, unschedulable: bool = False,
           taints: list[tuple[str, str]] | None = None, simulated: bool = False) -> Any:
+    """A Node as the API serves it (JSON), with the fields the judgements read."""
     annotations = {"kwok.x-k8s.io/node": "fake"} if simulated else {}
-    return SimpleNamespace(
-        metadata=SimpleNamespace(name=name, annotations=annotations),
-        spec=SimpleNamespace(unschedulable=unschedulable, taints=[
-            SimpleNamespace(key=k, effect=e) for k, e in taints or []]),
-        status=SimpleNamespace(conditions=[SimpleNamespace(
-            type="Ready", status="True" if ready else "False", reason="KubeletNotReady",
-            message="container runtime network not ready")]))
+    return {"metadata": {"name": name, "annotations": annotations},
+            "spec": {"unschedulable": unschedulable,
+                     "taints": [{"key": k, "effect": e} for k, e in taints or []]},
+            "status": {"conditions": [{
+                "type": "Ready", "status": "True" if ready else "False",
+                "reason": "KubeletNotReady", "message": "container runtime network not ready"}]}}
 
 
 def _kube(*nodes: Any) -> Any:
-    return SimpleNamespace(core=SimpleNamespace(
-        list_node=lambda: SimpleNamespace(items=list(nodes))))
+    """A client whose one page of Nodes is ``nodes`` (the lean listing asks by raw GET)."""
+    answer = SimpleNamespace(status=200, body=b"", json=lambda: {"items": list(nodes),
+                                                                 "metadata": {}})
+    return SimpleNamespace(raw=lambda *args, **kwargs: answer)
 
 
 def test_every_schedulable_real_node_gets_a_pod_sorted() -> None:

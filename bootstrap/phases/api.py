@@ -62,6 +62,12 @@ class ApiClient:
         if token:
             self.session.headers["Authorization"] = f"Bearer {token}"
 
+    def share_connections(self, threads: int) -> None:
+        """Let ``threads`` threads share this client's connections (requests keeps 10)."""
+        from requests.adapters import HTTPAdapter
+
+        self.session.mount("https://", HTTPAdapter(pool_connections=1, pool_maxsize=threads))
+
     @classmethod
     def from_kubeconfig(cls, state: StateDir, name: str = "admin") -> ApiClient:
         """A client as the user of ``<state>/<name>.conf`` (its current context)."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import shutil
+import time
 from collections.abc import Callable, Sequence
 from concurrent import futures
 from concurrent.futures import ThreadPoolExecutor
@@ -41,7 +42,16 @@ if TYPE_CHECKING:
 
 Log = Callable[[str], None]
 ADMIN_CONTEXT = "kubernetes-admin@{cluster}"
-NODES_TIMEOUT = 60.0
+NODES_STALL_S = 20.0
+"""How long the simulated nodes may go without one more of them coming up before ``up`` stops
+waiting for them: kube-controller-manager lifts a new node's not-ready taint within a node
+monitor period or two (5 s each) of its Ready, and lifts about 20 a second (its client's QPS)."""
+NODES_POLL_S = 0.5
+"""Each poll lists every simulated node: twice a second is enough, and light on the API server."""
+NODES_WAIT_S = 60.0
+"""The longest ``up`` waits for simulated nodes still coming up. kube-controller-manager lifts
+the not-ready taints of at most about ten nodes a second (two requests each, at its client's
+default 20 QPS), so a thousand take minutes: ``up`` says how many were up and goes on."""
 STOP_ORDER = (
     (kwok.COMPONENT, components.SCHEDULER, components.CONTROLLER_MANAGER, components.APISERVER),
     (components.ETCD,),
@@ -124,18 +134,75 @@ def handle_for(state: StateDir, config: BootstrapConfig, simulated_nodes: int = 
 
 
 def start_simulated_nodes(state: StateDir, count: int, log: Log,
-                          timeout: float = NODES_TIMEOUT) -> list[str]:
-    """kwok, and ``count`` Nodes it manages, waited on until Ready."""
+                          stall_s: float = NODES_STALL_S) -> list[str]:
+    """kwok, and ``count`` Nodes it manages, waited on while they keep coming up.
+
+    Whether the nodes come up is the cluster's to answer and the Standard Base's to judge (a
+    cluster without its node lifecycle controller never lifts their not-ready taints), not a
+    reason for ``up`` to give up on a cluster ``kubeadm init`` finished. So the wait ends when
+    every node is up, when none more came up for ``stall_s``, or after :data:`NODES_WAIT_S`;
+    the log says how many are up. A process that died still fails ``up``.
+    """
     kwok.start(state)
     client = ApiClient.from_kubeconfig(state, "admin")
     try:
+        start = time.monotonic()
         names = kwok.create_nodes(client, count)
-        health.wait_until(lambda: kwok.nodes_ready(client, names),
-                          f"{count} simulated node(s) to be Ready", state, timeout)
+        log(f"[kubeadm-verify] Created {count} simulated node(s) in "
+            f"{health.go_duration(round(time.monotonic() - start, 1))}")
+        up_now = wait_for_nodes(lambda: kwok.nodes_up(client, names), count, state, stall_s,
+                                NODES_WAIT_S)
     finally:
         client.close()
-    log(f"[kubeadm-verify] {count} simulated node(s) Ready: {', '.join(names)}")
+    log(nodes_line(names, up_now))
     return names
+
+
+def nodes_line(names: Sequence[str], up_now: set[str], limit: int = 3) -> str:
+    """How many simulated nodes came up, naming a few (of those up, or else of those not)."""
+    missing = [name for name in names if name not in up_now]
+    shown = missing or list(names)
+    listed = ", ".join(shown[:limit]) + (f" and {len(shown) - limit} more"
+                                         if len(shown) > limit else "")
+    said = f"[kubeadm-verify] {len(up_now)} of {len(names)} simulated node(s) Ready"
+    if not missing:
+        return f"{said}: {listed}"
+    return (f"{said}; not Ready or still tainted not-ready: {listed} (left for the Standard "
+            "Base to judge)")
+
+
+def wait_for_nodes(up_now: Callable[[], set[str]], count: int, state: StateDir,
+                   stall_s: float, limit_s: float) -> set[str]:
+    """Poll ``up_now`` until ``count`` are up, none more came up for ``stall_s``, or ``limit_s``
+    passed; what was up last. A recorded process that died raises ``BootstrapError``."""
+    start = last_progress = time.monotonic()
+    latest: set[str] = set()
+    most = 0
+    while True:
+        found = _up_or_none(up_now)
+        if found is not None:
+            latest = found
+            if len(found) > most:
+                most, last_progress = len(found), time.monotonic()
+        if len(latest) >= count:
+            return latest
+        reason = health.failed_process(state)
+        if reason is not None:
+            raise BootstrapError(reason)
+        now = time.monotonic()
+        if now - last_progress >= stall_s or now - start >= limit_s:
+            return latest
+        time.sleep(NODES_POLL_S)
+
+
+def _up_or_none(up_now: Callable[[], set[str]]) -> set[str] | None:
+    """One poll; an API error on the way (a busy API server) counts as no answer."""
+    from bootstrap.phases.api import ApiError
+
+    try:
+        return up_now()
+    except ApiError:
+        return None
 
 
 # -- up and down ---------------------------------------------------------------------------------
@@ -173,7 +240,8 @@ def up(
     Done when every init phase is, the control plane healthy as kubeadm's wait-control-plane
     polls it: a misconfigured cluster kubeadm would finish also comes up, to be judged.
     Waiting for more (``bootstrap.runtime.workloads.wait_for_workloads``) is the caller's choice.
-    ``simulated_nodes`` kwok Nodes are started afterwards and waited on until Ready; then
+    ``simulated_nodes`` kwok Nodes are started afterwards and waited on while they come up
+    (``start_simulated_nodes``: how many did is logged, not judged); then
     ``nodes`` real ones join (see ``start_real_nodes``), all inside the same all-or-nothing.
     ``check_node`` is the node tier's ``run`` for the preflight phase (see its module).
     """
@@ -320,4 +388,5 @@ __all__ = [
     "teardown",
     "uninterruptible",
     "up",
+    "wait_for_nodes",
 ]

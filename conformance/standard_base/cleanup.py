@@ -17,6 +17,7 @@ from kubernetes import client
 
 from conformance.standard_base.builders import RUN_LABEL
 from conformance.standard_base.kube import Kube
+from conformance.standard_base.nodelist import list_nodes
 from conformance.standard_base.nodes import SUITE_PREFIX
 
 Deleter = Callable[[Kube, str], None]
@@ -152,10 +153,10 @@ def _delete(kube: Kube, deleter: Deleter, name: str) -> None:
 def clean_nodes(kube: Kube) -> list[str]:
     """Remove the suite's labels and taints (keys under kubeadm-verify.io/) from every node."""
     marks: list[str] = []
-    for node in kube.core.list_node().items:
+    for node in list_nodes(kube):
         name = node.metadata.name
         labels = [k for k in (node.metadata.labels or {}) if k.startswith(SUITE_PREFIX)]
-        taints = node.spec.taints or []
+        taints = node.spec.taints
         ours = [t for t in taints if t.key.startswith(SUITE_PREFIX)]
         if not labels and not ours:
             continue

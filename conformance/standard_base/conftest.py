@@ -8,7 +8,13 @@ a pytest-timeout marker. Before a test runs, its needs are held against what the
 (found out once per session, :mod:`conformance.standard_base.needs`): a need the cluster is not the
 kind to meet skips the test with the reason; a need a cluster of the right kind fails to meet (its
 real nodes NotReady, DNS without a ready endpoint) fails the test, in its call phase, so the report
-counts it a failure, not an error.
+counts it a failure with the cluster's reason, not an error. The verdicts may wait up to
+``needs.SETTLE_S`` for a cluster that is still settling; the test that first asks for them (one
+per session, or per xdist worker) has ``needs.JUDGE_S`` added to its timeout, so that wait is
+never taken from a test's own time and never ends one as a timeout. For the same reason the
+session's first test has :data:`SESSION_SETUP_S` added: the session's own fixtures (``kv_cluster``
+connecting to the cluster, or bringing one up; the client's API modules imported) are set up in
+its setup, and a timeout there would be cached with the fixture and end every test as an error.
 
 PYTEST_DONT_REWRITE: a failure says its assertion's own message and nothing else, never the values
 pytest would print beside it (API objects, a bootstrap token's secret).
@@ -26,13 +32,17 @@ from kubernetes import client
 
 from conformance.standard_base.kube import Kube, server_said
 from conformance.standard_base.marker import MARKER, Spec, SpecError, spec_of
-from conformance.standard_base.needs import Needs, detect
+from conformance.standard_base.needs import JUDGE_S, Needs, detect
 from conformance.standard_base.plugin import cluster_settings
 from conformance.standard_base.selection import Selection
 from kubeadm_verify.runner import CONFORMANCE_PROPERTY, ID_PROPERTY
 
 SPEC = pytest.StashKey[Spec]()
 BROKEN_NEED = pytest.StashKey[str]()
+NEEDS_JUDGED = pytest.StashKey[bool]()
+SESSION_STARTED = pytest.StashKey[bool]()
+SESSION_SETUP_S = 120.0
+"""Room for the session's own setup in its first test's timeout (see the module docstring)."""
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -95,8 +105,29 @@ def kube(kv_cluster: Any) -> Iterator[Kube]:
 
 
 @pytest.fixture(scope="session")
-def kv_needs(kube: Kube) -> Needs:
-    return detect(kube)
+def kv_needs(kube: Kube, pytestconfig: pytest.Config) -> Needs:
+    try:
+        return detect(kube)
+    finally:
+        pytestconfig.stash[NEEDS_JUDGED] = True
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_protocol(item: pytest.Item,
+                            nextitem: pytest.Item | None) -> Generator[None, object, object]:
+    """Give the session's first test the time to set the session up, and the test that will
+    judge the needs the time to (before pytest-timeout, whose hook this wraps, reads the test's
+    timeout): its own timeout plus :data:`SESSION_SETUP_S` and ``needs.JUDGE_S`` as they apply."""
+    spec = item.stash.get(SPEC, None)
+    extra = 0.0
+    if not item.config.stash.get(SESSION_STARTED, False):
+        item.config.stash[SESSION_STARTED] = True
+        extra += SESSION_SETUP_S
+    if spec is not None and spec.needs and not item.config.stash.get(NEEDS_JUDGED, False):
+        extra += JUDGE_S
+    if spec is not None and extra:
+        item.add_marker(pytest.mark.timeout(spec.timeout + extra), append=False)
+    return (yield)
 
 
 @pytest.fixture(autouse=True)

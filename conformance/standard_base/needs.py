@@ -17,6 +17,7 @@ from typing import Any
 
 from conformance.standard_base.kube import Kube
 from conformance.standard_base.marker import Need
+from conformance.standard_base.nodelist import list_nodes
 from conformance.standard_base.nodes import (
     describe,
     is_ready,
@@ -30,6 +31,13 @@ SETTLE_S = 30.0
 ready (kube-controller-manager's node monitor runs every 5 s; CoreDNS's readiness probe every
 10 s) before what is missing is judged broken."""
 SETTLE_POLL_S = 1.0
+READ_TIMEOUT = (5.0, 10.0)
+"""connect, read: a judgement's requests are small reads; none may hold the verdicts up long."""
+JUDGE_S = SETTLE_S + 30.0
+"""The most :func:`detect` takes on a cluster that answers: the settling time, then one last
+round of reads (a few requests, each bounded by :data:`READ_TIMEOUT`). The suite gives the test
+that first asks for the verdicts this much more time, so the judgement never runs into a test's
+own timeout (:mod:`conformance.standard_base.conftest`)."""
 DNS_NAMESPACE = "kube-system"
 DNS_SERVICE = "kube-dns"
 DNS_POD_SELECTOR = "k8s-app=kube-dns"  # kubeadm's CoreDNS Deployment labels its pods so
@@ -101,8 +109,9 @@ def judge_real_kubelet(nodes: Sequence[Any]) -> Unmet | None:
 
 
 def judge_dns(service: Any | None, slices: Sequence[Any], pods: Sequence[Any],
-              real_names: set[str]) -> Unmet | None:
-    """On a cluster with real nodes, kube-dns has a ready endpoint on a real node."""
+              real_names: set[str], deployments: Sequence[Any] = ()) -> Unmet | None:
+    """On a cluster with real nodes, kube-dns has a ready endpoint on a real node; when it has
+    none, the reason is the DNS pods' state and what their Deployment asks for."""
     if service is None:
         return broken(f"there is no Service {DNS_NAMESPACE}/{DNS_SERVICE} (kubeadm's CoreDNS "
                       "addon): pods cannot resolve names")
@@ -114,7 +123,7 @@ def judge_dns(service: Any | None, slices: Sequence[Any], pods: Sequence[Any],
     ]
     if not ready:
         return broken(f"Service {DNS_NAMESPACE}/{DNS_SERVICE} has no ready endpoint: "
-                      f"{describe_pods(pods)}")
+                      f"{describe_pods(pods)}{describe_deployments(deployments)}")
     if not any(endpoint.node_name in real_names for endpoint in ready):
         return broken(f"the ready endpoints of {DNS_SERVICE} are all on simulated (kwok) nodes, "
                       "which answer no query")
@@ -132,6 +141,18 @@ def describe_pods(pods: Sequence[Any], limit: int = 5) -> str:
                     for c in (pod.status.conditions or [] if pod.status else []))
         said.append(f"{pod.metadata.name} {phase}{'' if ready else ', not Ready'}")
     return f"the DNS pods ({DNS_POD_SELECTOR}): {'; '.join(said)}"
+
+
+def describe_deployments(deployments: Sequence[Any]) -> str:
+    """``; Deployment kube-system/coredns: 0 of 0 replicas ready (scaled to 0)``, or ''."""
+    said = []
+    for deployment in deployments:
+        want = deployment.spec.replicas if deployment.spec else None
+        ready = (deployment.status.ready_replicas if deployment.status else None) or 0
+        scaled = " (scaled to 0)" if want == 0 else ""
+        said.append(f"Deployment {DNS_NAMESPACE}/{deployment.metadata.name}: {ready} of "
+                    f"{want if want is not None else '?'} replicas ready{scaled}")
+    return "".join(f"; {line}" for line in said)
 
 
 def judge_cluster_admin(allowed: bool, user: str) -> Unmet | None:
@@ -162,41 +183,45 @@ def detect(kube: Kube, settle_s: float = SETTLE_S, poll_s: float = SETTLE_POLL_S
 
 
 def _cluster_verdicts(kube: Kube) -> dict[Need, Unmet | None]:
-    nodes = kube.core.list_node().items
+    nodes = list_nodes(kube)
     real_kubelet = judge_real_kubelet(nodes)
     real = {str(node.metadata.name) for node in real_nodes(nodes)}
     return {
         Need.NODES: judge_nodes(nodes),
         Need.REAL_KUBELET: real_kubelet,
-        Need.DNS: real_kubelet or judge_dns(*_dns_state(kube), real),
+        Need.DNS: real_kubelet or _judge_dns(kube, real),
     }
 
 
 def cluster_admin(kube: Kube) -> tuple[bool, str]:
     review = kube.authz.create_self_subject_access_review(
-        {"spec": {"resourceAttributes": {"verb": "*", "group": "*", "resource": "*"}}}
-    )
+        {"spec": {"resourceAttributes": {"verb": "*", "group": "*", "resource": "*"}}},
+        _request_timeout=READ_TIMEOUT)
     user = whoami(kube)
     return bool(review.status and review.status.allowed), user
 
 
 def whoami(kube: Kube) -> str:
     try:
-        review = kube.authn.create_self_subject_review({})
+        review = kube.authn.create_self_subject_review({}, _request_timeout=READ_TIMEOUT)
     except Exception:  # only a name for a message
         return "the current user"
     info = review.status.user_info if review.status else None
     return str(info.username) if info and info.username else "the current user"
 
 
-def _dns_state(kube: Kube) -> tuple[Any | None, list[Any], list[Any]]:
+def _judge_dns(kube: Kube, real_names: set[str]) -> Unmet | None:
+    """kube-dns's Service, its EndpointSlices, the DNS pods and their Deployment, judged."""
     services = kube.core.list_namespaced_service(
-        DNS_NAMESPACE, field_selector=f"metadata.name={DNS_SERVICE}"
-    ).items
-    pods = kube.core.list_namespaced_pod(DNS_NAMESPACE, label_selector=DNS_POD_SELECTOR).items
+        DNS_NAMESPACE, field_selector=f"metadata.name={DNS_SERVICE}",
+        _request_timeout=READ_TIMEOUT).items
+    pods = kube.core.list_namespaced_pod(DNS_NAMESPACE, label_selector=DNS_POD_SELECTOR,
+                                         _request_timeout=READ_TIMEOUT).items
+    deployments = kube.apps.list_namespaced_deployment(
+        DNS_NAMESPACE, label_selector=DNS_POD_SELECTOR, _request_timeout=READ_TIMEOUT).items
     if not services:
-        return None, [], list(pods)
+        return judge_dns(None, [], pods, real_names, deployments)
     slices = kube.discovery.list_namespaced_endpoint_slice(
-        DNS_NAMESPACE, label_selector=f"kubernetes.io/service-name={DNS_SERVICE}"
-    ).items
-    return services[0], list(slices), list(pods)
+        DNS_NAMESPACE, label_selector=f"kubernetes.io/service-name={DNS_SERVICE}",
+        _request_timeout=READ_TIMEOUT).items
+    return judge_dns(services[0], slices, pods, real_names, deployments)

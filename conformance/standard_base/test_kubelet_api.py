@@ -61,7 +61,7 @@ def _answer(endpoint: Endpoint, anchor: Anchor | str, bearer: str | None) -> int
         return str(exc)
 
 
-@standard_base(id="node/kubelet-api-refuses-anonymous", needs=["real-kubelet"], timeout=40)
+@standard_base(id="node/kubelet-api-refuses-anonymous", needs=["real-kubelet"], timeout=30)
 def test_kubelet_api_refuses_anonymous(kube: Kube, kv_namespace: str,
                                        record_property: Record) -> None:
     """Every real node's kubelet answers a request without credentials (``GET /pods`` on its
@@ -70,7 +70,7 @@ def test_kubelet_api_refuses_anonymous(kube: Kube, kv_namespace: str,
     report(verdict, "an anonymous request", record_property)
 
 
-@standard_base(id="node/kubelet-api-refuses-unauthorised", needs=["real-kubelet"], timeout=40)
+@standard_base(id="node/kubelet-api-refuses-unauthorised", needs=["real-kubelet"], timeout=30)
 def test_kubelet_api_refuses_unauthorised(kube: Kube, kv_namespace: str,
                                           record_property: Record) -> None:
     """Every real node's kubelet answers 403 to ``GET /pods`` from a ServiceAccount that holds

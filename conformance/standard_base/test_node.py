@@ -13,6 +13,7 @@ import secrets
 from conformance.standard_base import builders as b
 from conformance.standard_base.kube import Kube, wait_for
 from conformance.standard_base.marker import standard_base
+from conformance.standard_base.nodelist import list_nodes
 from conformance.standard_base.nodes import not_ready_reason
 from conformance.standard_base.workloads import (
     exec_in,
@@ -71,7 +72,7 @@ def test_all_nodes_ready(kube: Kube) -> None:
     """
 
     def every_node_ready() -> bool:
-        nodes = kube.core.list_node().items
+        nodes = list_nodes(kube)
         assert nodes, "the cluster lists no Node"
         said = [f"{n.metadata.name} {why}" for n in nodes if (why := not_ready_reason(n))]
         assert not said, f"{len(said)} of {len(nodes)} nodes not Ready: " + "; ".join(said[:5])

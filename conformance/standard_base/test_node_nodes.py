@@ -1,25 +1,60 @@
-"""node, as only a real kubelet shows it: containers that exit are restarted with their exit
-status kept, and a memory limit is enforced by the kernel, not only recorded in the API.
+"""node, as only a real kubelet shows it, on every schedulable real node: containers that exit
+are restarted with their exit status kept, a memory limit is enforced by the kernel, not only
+recorded in the API, and the kubelet serves a container's log and runs commands in it.
+
+Each test pins a pod to every schedulable real node (``conformance.standard_base.pernode``): a
+kubelet or runtime that is set up wrong on one node of many fails the test, naming that node.
 
 PYTEST_DONT_REWRITE: a failure says its assertion's own message and nothing else.
 """
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from conformance.standard_base import builders as b
 from conformance.standard_base.kube import Kube, wait_for
 from conformance.standard_base.marker import standard_base
-from conformance.standard_base.workloads import wait_pod
+from conformance.standard_base.pernode import (
+    assert_every_node,
+    failures,
+    phase_in,
+    place,
+    pod_nodes,
+    wait_every,
+)
+from conformance.standard_base.workloads import exec_in, logs
 
 SIG = "[sig-node]"
 EXIT_CODE = 3
+RESTARTS = 2
 
 
-def _status(kube: Kube, namespace: str, name: str) -> Any:
-    statuses = kube.core.read_namespaced_pod(name, namespace).status.container_statuses or []
-    return statuses[0] if statuses else None
+def _statuses(pod: Any) -> dict[str, Any]:
+    return {s.name: s for s in (pod.status.container_statuses or [] if pod.status else [])}
+
+
+def _restarted(pod: Any, seen: list[int]) -> str | None:
+    """None once the container has been restarted twice, its count never going down."""
+    status = _statuses(pod).get("main")
+    count = int(status.restart_count or 0) if status is not None else 0
+    seen.append(count)
+    if seen != sorted(seen):
+        return f"the restart count went down: {seen}"
+    return None if count >= RESTARTS else f"restarted {count} times"
+
+
+def _last_exit(pod: Any) -> str | None:
+    status = _statuses(pod).get("main")
+    last = status.last_state.terminated if status is not None else None
+    if last is None:
+        return "a restarted container reports no last termination"
+    if last.exit_code != EXIT_CODE:
+        return f"the last termination's exit code is {last.exit_code}, not {EXIT_CODE}"
+    if last.reason != "Error":
+        return f"the last termination's reason is {last.reason!r}, not Error"
+    return None
 
 
 @standard_base(
@@ -36,51 +71,77 @@ def _status(kube: Kube, namespace: str, name: str) -> Any:
     timeout=60,
 )
 def test_container_restart(kube: Kube, kv_namespace: str) -> None:
-    """A container that keeps exiting with status 3 under ``restartPolicy: Always`` is restarted
-    (its restart count rises past 1) and its last termination keeps exit code 3, reason Error."""
-    kube.core.create_namespaced_pod(kv_namespace, b.pod("exits", None, b.container(
-        image=b.BUSYBOX_IMAGE, command=["sh", "-c", f"exit {EXIT_CODE}"])))
-    seen: list[int] = []
+    """On every schedulable real node, a container that keeps exiting with status 3 under
+    ``restartPolicy: Always`` is restarted (its restart count rises to 2, never down) and its
+    last termination keeps exit code 3, reason Error."""
+    placed = place(kube, kv_namespace, "exits", pod_nodes(kube), lambda name, _: b.pod(
+        name, None, b.container(image=b.BUSYBOX_IMAGE, command=["sh", "-c", f"exit {EXIT_CODE}"])))
+    seen: dict[str, list[int]] = {one.pod: [] for one in placed}
+    pods = wait_every(kube, kv_namespace, placed, "the container to be restarted twice",
+                      lambda pod: _restarted(pod, seen[pod.metadata.name]), 50)
+    assert_every_node({one.node: _last_exit(pods[one.pod]) for one in placed},
+                      "a restarted container's last exit code and reason")
 
-    def restarted_twice() -> bool:
-        status = _status(kube, kv_namespace, "exits")
-        if status is None:
-            return False
-        seen.append(int(status.restart_count or 0))
-        return seen[-1] >= 2
 
-    wait_for("the container to be restarted twice", restarted_twice, 50)
-    assert seen == sorted(seen), f"the restart count went down: {seen}"
-    last = _status(kube, kv_namespace, "exits").last_state.terminated
-    assert last is not None, "a restarted container reports no last termination"
-    assert last.exit_code == EXIT_CODE, (
-        f"the last termination's exit code is {last.exit_code}, not {EXIT_CODE}")
-    assert last.reason == "Error", f"the last termination's reason is {last.reason!r}, not Error"
+def _memory(limit: str, command: str, name: str) -> b.Manifest:
+    container = b.container(name, image=b.BUSYBOX_IMAGE, command=["sh", "-c", command])
+    container["resources"] = {"requests": {"cpu": "10m", "memory": "16Mi"},
+                              "limits": {"memory": limit}}
+    return container
+
+
+def _limit_enforced(pod: Any) -> str | None:
+    """The container over its limit was OOM-killed; the one within it completed."""
+    statuses = _statuses(pod)
+    if set(statuses) != {"hog", "bounded"}:
+        return f"the pod ended {pod.status.phase} with containers {sorted(statuses)}"
+    hog = statuses["hog"].state.terminated
+    if hog is None or hog.reason != "OOMKilled" or hog.exit_code != 137:
+        said = f"reason {hog.reason!r}, exit code {hog.exit_code}" if hog else "no termination"
+        return f"the container over its memory limit ended with {said}, not OOMKilled (137)"
+    bounded = statuses["bounded"].state.terminated
+    if bounded is None or bounded.exit_code != 0:
+        said = f"{bounded.reason} ({bounded.exit_code})" if bounded else "no termination"
+        return f"an 8 MiB allocation under the same 32Mi limit did not complete: {said}"
+    return None
 
 
 @standard_base(id="node/memory-limit-enforced", needs=["real-kubelet"], timeout=45)
 def test_memory_limit_enforced(kube: Kube, kv_namespace: str) -> None:
-    """A container that allocates without end under a 32Mi memory limit is killed by the kernel
-    (terminated reason OOMKilled, exit code 137), while the same program without a limit on
-    its allocation (it reads a bounded file) completes: the limit reaches the cgroup."""
-    hog = b.container(image=b.BUSYBOX_IMAGE, command=["sh", "-c", "tail /dev/zero"])
-    hog["resources"] = {"requests": {"cpu": "10m", "memory": "16Mi"},
-                        "limits": {"memory": "32Mi"}}
-    kube.core.create_namespaced_pod(kv_namespace, b.pod("hog", None, hog,
-                                                        restartPolicy="Never"))
-    bounded = b.container(image=b.BUSYBOX_IMAGE,
-                          command=["sh", "-c", "head -c 8388608 /dev/zero | tail"])
-    bounded["resources"] = hog["resources"]
-    kube.core.create_namespaced_pod(kv_namespace, b.pod("bounded", None, bounded,
-                                                        restartPolicy="Never"))
-    pod = wait_pod(kube, kv_namespace, "hog", ("Failed", "Succeeded"), 30)
-    ended = pod.status.container_statuses[0].state.terminated
-    assert ended is not None, "the container did not terminate"
-    assert ended.reason == "OOMKilled", (
-        f"the container over its memory limit ended with reason {ended.reason!r} "
-        f"(exit code {ended.exit_code}), not OOMKilled")
-    assert ended.exit_code == 137, f"exit code {ended.exit_code}, not 137 (SIGKILL)"
-    done = wait_pod(kube, kv_namespace, "bounded", ("Succeeded", "Failed"), 10)
-    assert done.status.phase == "Succeeded", (
-        "an 8 MiB allocation under the same 32Mi limit did not complete: "
-        f"{done.status.container_statuses[0].state.terminated.reason}")
+    """On every schedulable real node, a container that allocates without end under a 32Mi
+    memory limit is killed by the kernel (terminated reason OOMKilled, exit code 137), while a
+    container beside it under the same limit that allocates a bounded 8 MiB completes: the
+    limit reaches each container's cgroup."""
+    placed = place(kube, kv_namespace, "memory", pod_nodes(kube), lambda name, _: b.pod(
+        name, None, _memory("32Mi", "tail /dev/zero", "hog"),
+        _memory("32Mi", "head -c 8388608 /dev/zero | tail", "bounded"), restartPolicy="Never"))
+    pods = wait_every(kube, kv_namespace, placed, "both containers to end",
+                      phase_in("Failed", "Succeeded"), 35)
+    assert_every_node({one.node: _limit_enforced(pods[one.pod]) for one in placed},
+                      "a memory limit enforced")
+
+
+@standard_base(id="node/exec-and-logs-every-node", needs=["real-kubelet"], timeout=25)
+def test_exec_and_logs_every_node(kube: Kube, kv_namespace: str) -> None:
+    """On every schedulable real node, what a container prints reaches its log through the
+    kubelet, and a command run in the container through the API server's exec (the kubelet's
+    streaming server) prints what it was given."""
+    token = secrets.token_hex(6)
+    placed = place(kube, kv_namespace, "streams", pod_nodes(kube), lambda name, _: b.pod(
+        name, None, b.container(image=b.BUSYBOX_IMAGE,
+                                command=["sh", "-c", f"echo {token}; sleep 600"])))
+    wait_every(kube, kv_namespace, placed, "the container to run", phase_in("Running"), 12)
+    said: dict[str, str | None] = {}
+
+    def every_log() -> bool:
+        for one in placed:
+            got = logs(kube, kv_namespace, one.pod)
+            said[one.node] = None if got == f"{token}\n" else f"its log holds {got[:80]!r}"
+        assert not failures(said), failures(said)
+        return True
+
+    wait_for(f"the log of a container on every node to hold {token}", every_log, 8)
+    echoed = {one.node: exec_in(kube, kv_namespace, one.pod, ["echo", one.node])
+              for one in placed}
+    assert_every_node({node: None if out == f"{node}\n" else f"exec printed {out[:80]!r}"
+                       for node, out in echoed.items()}, "a command run through exec")

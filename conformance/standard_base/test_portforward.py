@@ -1,5 +1,6 @@
-"""node: a port-forward through the API server reaches a server that listens only on the pod's
-localhost, carries the client's bytes to it and the server's answer back.
+"""node: on every schedulable real node, a port-forward through the API server reaches a server
+that listens only on the pod's localhost, carries the client's bytes to it and the server's
+answer back.
 
 Nothing but a port-forward (API server → kubelet → runtime, inside the pod's network namespace)
 reaches a server bound to ``localhost``. The server is agnhost's ``port-forward-tester``, as in
@@ -24,7 +25,15 @@ from kubernetes.stream import portforward
 from conformance.standard_base import builders as b
 from conformance.standard_base.kube import Kube
 from conformance.standard_base.marker import standard_base
-from conformance.standard_base.workloads import logs, wait_pod
+from conformance.standard_base.pernode import (
+    Placed,
+    assert_every_node,
+    phase_in,
+    place,
+    pod_nodes,
+    wait_every,
+)
+from conformance.standard_base.workloads import logs
 
 PORT = 8080
 CHUNKS, CHUNK_SIZE = 3, 64
@@ -65,26 +74,42 @@ def _one_line(exc: Exception) -> str:
     return " ".join(said.split("-+-+-")[-1].split())[:200] or type(exc).__name__
 
 
-def _forward(kube: Kube, namespace: str, name: str, sent: bytes) -> tuple[bytes, list[str]]:
-    """Forward until the whole answer comes back, the server ends, or the attempts' deadline
-    passes (the server may not listen yet: the forward then reports the connection refused);
-    return the last answer and what each failed attempt said."""
-    said: list[str] = []
+def _attempt(kube: Kube, namespace: str, name: str, sent: bytes) -> str | None:
+    """One forward to the pod: None when the whole answer came back, else what happened."""
+    try:
+        received, error = _exchange(kube, namespace, name, sent)
+    except (OSError, client.ApiException) as exc:
+        received, error = b"", _one_line(exc)
+    if received == _ANSWER:
+        return None
+    return f"{len(received)} bytes back, error channel {error!r}"
+
+
+def _forward_all(kube: Kube, namespace: str, placed: list[Placed],
+                 sent: dict[str, bytes]) -> dict[str, str | None]:
+    """Forward to each pod until its whole answer comes back, its server ends, or the shared
+    deadline passes (a server may not listen yet: the forward then reports the connection
+    refused); per node, None or what each failed attempt said."""
+    said: dict[str, list[str]] = {one.node: [] for one in placed}
+    pending = list(placed)
     deadline = time.monotonic() + ATTEMPTS_S
-    while True:
-        try:
-            received, error = _exchange(kube, namespace, name, sent)
-        except (OSError, client.ApiException) as exc:
-            received, error = b"", _one_line(exc)
-        if received == _ANSWER:
-            return received, said
-        said.append(f"{len(received)} bytes back, error channel {error!r}")
-        if _ended(kube, namespace, name):
-            said.append(f"the server ended: {logs(kube, namespace, name).strip()[:300]!r}")
-            return received, said
-        if time.monotonic() >= deadline:
-            return received, said
+    while pending:
+        for one in list(pending):
+            why = _attempt(kube, namespace, one.pod, sent[one.pod])
+            if why is None:
+                pending.remove(one)
+                said[one.node] = []
+                continue
+            said[one.node].append(why)
+            if _ended(kube, namespace, one.pod):
+                said[one.node].append(
+                    f"the server ended: {logs(kube, namespace, one.pod).strip()[:300]!r}")
+                pending.remove(one)
+        if not pending or time.monotonic() >= deadline:
+            break
         time.sleep(0.5)
+    return {node: ("no whole answer through the port-forward: " + "; ".join(lines[-3:])
+                   if lines else None) for node, lines in said.items()}
 
 
 def _ended(kube: Kube, namespace: str, name: str) -> bool:
@@ -92,19 +117,28 @@ def _ended(kube: Kube, namespace: str, name: str) -> bool:
     return bool(pod.status and pod.status.phase in ("Succeeded", "Failed"))
 
 
+def _received_whole(kube: Kube, namespace: str, name: str) -> str | None:
+    """None when the server exited 0 saying it received exactly the bytes sent."""
+    if "Received expected client data" not in logs(kube, namespace, name):
+        return "the server did not report receiving the bytes sent through the forward"
+    return None
+
+
 @standard_base(id="node/port-forward", needs=["real-kubelet"], timeout=45)
 def test_port_forward(kube: Kube, kv_namespace: str) -> None:
-    """Bytes sent through a port-forward reach a server listening only on the pod's localhost
-    (it says it received exactly them and exits 0), and its answer, 3 chunks of 64 bytes, comes
-    back whole."""
-    name = "port-forward-localhost"
-    expected = secrets.token_hex(8)
-    kube.core.create_namespaced_pod(kv_namespace, _tester(name, expected))
-    wait_pod(kube, kv_namespace, name, ("Running",), 15)
-    received, said = _forward(kube, kv_namespace, name, expected.encode())
-    assert received == _ANSWER, f"no whole answer through the port-forward: {'; '.join(said)}"
-    done = wait_pod(kube, kv_namespace, name, ("Succeeded",), 5)
-    assert done.status.phase == "Succeeded", "the server did not exit 0"
-    log = logs(kube, kv_namespace, name)
-    assert "Received expected client data" in log, (
-        "the server did not report receiving the bytes sent through the forward")
+    """On every schedulable real node, bytes sent through a port-forward reach a server
+    listening only on the pod's localhost (it says it received exactly them and exits 0), and
+    its answer, 3 chunks of 64 bytes, comes back whole: each node's kubelet streams it."""
+    sent: dict[str, bytes] = {}
+
+    def tester(name: str, _node: str) -> b.Manifest:
+        sent[name] = secrets.token_hex(8).encode()
+        return _tester(name, sent[name].decode())
+
+    placed = place(kube, kv_namespace, "port-forward", pod_nodes(kube), tester)
+    wait_every(kube, kv_namespace, placed, "the server to run", phase_in("Running"), 15)
+    forwarded = _forward_all(kube, kv_namespace, placed, sent)
+    assert_every_node(forwarded, "a port-forward to a server on the pod's localhost")
+    wait_every(kube, kv_namespace, placed, "the server to exit 0", phase_in("Succeeded"), 10)
+    assert_every_node({one.node: _received_whole(kube, kv_namespace, one.pod)
+                       for one in placed}, "the bytes sent through a port-forward")

@@ -19,6 +19,7 @@ from typing import Any
 from conformance.standard_base import builders as b
 from conformance.standard_base.kube import Kube, refused, server_said
 from conformance.standard_base.marker import standard_base
+from conformance.standard_base.nodelist import list_nodes
 from conformance.standard_base.nodes import SUITE_PREFIX, schedulable
 from conformance.standard_base.workloads import wait_scheduled, wait_unschedulable
 
@@ -26,7 +27,7 @@ SIG = "[sig-scheduling]"
 
 
 def _a_node(kube: Kube) -> Any:
-    nodes = schedulable(kube.core.list_node().items)
+    nodes = schedulable(list_nodes(kube))
     assert nodes, "no schedulable node"
     return nodes[0]
 
@@ -61,7 +62,7 @@ def test_pod_bound(kube: Kube, kv_namespace: str) -> None:
     """
     kube.core.create_namespaced_pod(kv_namespace, b.pod("bound", {"app": "bound"}))
     pod = wait_scheduled(kube, kv_namespace, "bound", 20)
-    eligible = {n.metadata.name for n in schedulable(kube.core.list_node().items)}
+    eligible = {n.metadata.name for n in schedulable(list_nodes(kube))}
     assert pod.spec.node_name in eligible, f"bound to {pod.spec.node_name}, not in {eligible}"
     scheduled = [c for c in pod.status.conditions or [] if c.type == "PodScheduled"]
     assert scheduled and scheduled[0].status == "True", "no PodScheduled=True condition"
@@ -116,7 +117,7 @@ def test_node_affinity(kube: Kube, kv_namespace: str) -> None:
                                                         affinity=affinity("In", [node])))
     pod = wait_scheduled(kube, kv_namespace, "pinned", 20)
     assert pod.spec.node_name == node, f"affinity to {node}, bound to {pod.spec.node_name}"
-    every = [n.metadata.name for n in kube.core.list_node().items]
+    every = [n.metadata.name for n in list_nodes(kube)]
     kube.core.create_namespaced_pod(kv_namespace, b.pod("nowhere", None,
                                                         affinity=affinity("NotIn", every)))
     message = wait_unschedulable(kube, kv_namespace, "nowhere", 20)
@@ -156,7 +157,7 @@ def test_resource_fit(kube: Kube, kv_namespace: str) -> None:
     """A pod asking for more CPU than any node has stays Pending for insufficient cpu; one that
     fits is scheduled.
     """
-    nodes = schedulable(kube.core.list_node().items)
+    nodes = schedulable(list_nodes(kube))
     largest = max(_cpu_millis(n.status.allocatable["cpu"]) for n in nodes)
     too_big = b.pod("too-big", None,
                     b.container(resources={"requests": {"cpu": f"{largest + 1}m"}}))

@@ -5,9 +5,11 @@ Every helper takes a timeout; exec goes over the API server's websocket, as kube
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from kubernetes.stream import stream
+from kubernetes.utils.quantity import parse_quantity
 
 from conformance.standard_base.kube import Kube, wait_for
 
@@ -89,3 +91,11 @@ def exec_in(kube: Kube, namespace: str, name: str, command: list[str],
         kwargs["container"] = container
     output: str = stream(kube.core.connect_get_namespaced_pod_exec, name, namespace, **kwargs)
     return output
+
+
+def allocatable_defaults(kube: Kube, node: str) -> dict[str, str]:
+    """What the downward API gives a container that sets no limit, for ``limits.cpu`` (whole
+    cores, rounded up, divisor 1) and ``limits.memory`` (bytes): its node's allocatable."""
+    allocatable = kube.core.read_node(node).status.allocatable or {}
+    return {"cpu": str(math.ceil(parse_quantity(allocatable["cpu"]))),
+            "memory": str(int(parse_quantity(allocatable["memory"])))}

@@ -62,8 +62,9 @@ def _results(handle: ClusterHandle, focus: str, out: Path) -> dict[str, dict[str
 
 
 def _judge(handle: ClusterHandle, fault: str, expect_fail: list[str], expect_pass: list[str],
-           out: Path) -> None:
-    """Run the tests named, write the row, and hold it to what it must be."""
+           out: Path, naming: str | None = None) -> None:
+    """Run the tests named, write the row, and hold it to what it must be (each failure naming
+    the node ``naming``, when the fault is on that one node)."""
     got = _results(handle, "|".join(f"^{t}$" for t in expect_fail + expect_pass), out)
     missing = [t for t in expect_fail + expect_pass if t not in got]
     if missing:
@@ -76,6 +77,9 @@ def _judge(handle: ClusterHandle, fault: str, expect_fail: list[str], expect_pas
         NOTES.append(f"- {fault}: `{t}`: {_first_line(got[t]['message'])}")
     assert all(status[t] == "fail" for t in expect_fail), status
     assert all(status[t] == "pass" for t in expect_pass), status
+    if naming is not None:
+        unnamed = [t for t in expect_fail if naming not in got[t]["message"]]
+        assert not unnamed, f"failures that do not name {naming}: {unnamed}"
 
 
 def _first_line(message: str) -> str:
@@ -157,7 +161,7 @@ def test_missing_pod_route(broken: ClusterHandle, tmp_path: Path) -> None:
     with faults.without_pod_route(broken, node):
         _judge(broken, "no route to a node's pod CIDR",
                ["network/pod-to-pod-across-nodes", "network/nodeport"], ["node/exec"],
-               tmp_path)
+               tmp_path, naming=node)
 
 
 def test_kubelet_allows_anonymous(broken: ClusterHandle, tmp_path: Path) -> None:
@@ -181,21 +185,26 @@ def test_kubelet_allows_anonymous(broken: ClusterHandle, tmp_path: Path) -> None
 
 
 def test_kubelets_with_a_wrong_cluster_dns(broken: ClusterHandle, tmp_path: Path) -> None:
-    """Every worker's kubelet hands its pods a nameserver no Service has (a ``clusterDNS`` left
-    behind when the service subnet changed): names do not resolve in pods, while the API and
-    the kubelets work."""
+    """One worker's kubelet, then every worker's, hands its pods a nameserver no Service has (a
+    ``clusterDNS`` left behind when the service subnet changed): names do not resolve in those
+    pods, while the API and the kubelets work. With one worker of two broken, the per-node DNS
+    test fails naming it (a test whose one probe pod may land on the other worker may pass)."""
     nodes = faults.workers(broken)
     try:
         with contextlib.ExitStack() as stack:
-            for node in nodes:
+            for count, node in enumerate(nodes, start=1):
                 config = faults.layout_of(broken, node).kubelet_config
                 stack.enter_context(faults.edited(config, faults.yaml_change(
                     faults.cluster_dns(WRONG_DNS))))
                 faults.restart(broken, node, "kubelet")
-            for node in nodes:
                 assert faults.configz(broken, node)["clusterDNS"] == [WRONG_DNS]
+                if count == 1 < len(nodes):
+                    _judge(broken, f"one worker's kubelet (of {len(nodes)}) with a wrong "
+                           f"`clusterDNS` ({WRONG_DNS})", ["network/dns-pods"], ["node/exec"],
+                           tmp_path / "one", naming=node)
             _judge(broken, f"kubelets with a wrong `clusterDNS` ({WRONG_DNS}, no Service's)",
-                   ["network/dns-resolution", "network/dns-pods"], ["node/exec"], tmp_path)
+                   ["network/dns-resolution", "network/dns-pods"], ["node/exec"],
+                   tmp_path / "all")
     finally:
         for node in nodes:
             faults.restart(broken, node, "kubelet")

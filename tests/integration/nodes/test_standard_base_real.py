@@ -55,5 +55,8 @@ def test_whole_standard_base_passes_with_nothing_skipped(real_cluster: ClusterHa
     assert {"network/pod-to-pod-across-nodes", "network/nodeport", "network/dns-pods",
             "network/dns-resolution", "apps/job-completion", "node/container-restart",
             "node/memory-limit-enforced", "node/logs", "node/exec", "node/port-forward",
-            "node/kubelet-api-refuses-anonymous", "node/kubelet-api-refuses-unauthorised"} <= ids
+            "node/kubelet-api-refuses-anonymous", "node/kubelet-api-refuses-unauthorised",
+            "node/exec-and-logs-every-node", "node/security-context",
+            "node/container-environment", "node/command-and-args", "node/init-containers",
+            "node/lifecycle-hooks", "storage/projected-volumes", "node/etc-hosts-managed"} <= ids
     print(f"Standard Base on real nodes: {len(checks)} pass in {took:.1f}s")

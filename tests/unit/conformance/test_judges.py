@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace as NS
 from typing import Any
@@ -11,6 +12,7 @@ import pytest
 from bootstrap.kubeadm.tokens import compute_detached_signature
 from conformance.standard_base import kubeadm as k
 from conformance.standard_base import needs, nodes
+from conformance.standard_base.kube import RawResponse
 from conformance.standard_base.marker import Need
 
 
@@ -223,22 +225,26 @@ def test_binding_has() -> None:
 
 
 class _SettlingCluster:
-    """A cluster whose one simulated node carries the not-ready taint for its first answers."""
+    """A cluster whose one simulated node carries the not-ready taint for its first answers
+    (its Node listing answered as the API server does, as JSON, through ``Kube.raw``)."""
 
     def __init__(self, tainted_answers: int) -> None:
         self.answers = 0
         self.tainted_answers = tainted_answers
-        self.core = NS(list_node=self._list_node)
-        self.authz = NS(create_self_subject_access_review=lambda body: NS(
+        self.authz = NS(create_self_subject_access_review=lambda body, **_: NS(
             status=NS(allowed=True)))
-        self.authn = NS(create_self_subject_review=lambda body: NS(
+        self.authn = NS(create_self_subject_review=lambda body, **_: NS(
             status=NS(user_info=NS(username="kubernetes-admin"))))
 
-    def _list_node(self) -> Any:
+    def raw(self, method: str, path: str, **kwargs: Any) -> Any:
+        assert (method, path) == ("GET", "/api/v1/nodes"), (method, path)
         self.answers += 1
-        taints = ([("node.kubernetes.io/not-ready", "NoSchedule")]
+        taints = ([{"key": "node.kubernetes.io/not-ready", "effect": "NoSchedule"}]
                   if self.answers <= self.tainted_answers else [])
-        return NS(items=[node("kwok-0", simulated=True, taints=taints)])
+        item = {"metadata": {"name": "kwok-0", "annotations": {nodes.KWOK_ANNOTATION: "fake"}},
+                "spec": {"taints": taints},
+                "status": {"conditions": [{"type": "Ready", "status": "True"}]}}
+        return RawResponse(200, {}, json.dumps({"items": [item], "metadata": {}}).encode())
 
 
 def test_a_settling_cluster_is_asked_again_until_its_taints_lift() -> None:

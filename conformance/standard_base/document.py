@@ -174,6 +174,30 @@ def _area_section(area: str, entries: Sequence[Entry]) -> list[str]:
     return [*lines, ""]
 
 
+def _kubeadm_defaults_section() -> list[str]:
+    """kubeadm's defaults, each with its source line and the tests that observe it."""
+    from conformance.standard_base.kubeadm_defaults import DEFAULTS, NOT_SET, SOURCE_ROOT
+
+    lines = [
+        "## kubeadm's defaults", "",
+        "What `kubeadm init` v1.37.2 configures on purpose, each observed from outside by the "
+        "tests named (a cluster that lost it fails them); sources are file:line under "
+        f"`{SOURCE_ROOT}`, benchmark controls those of the CIS Kubernetes Benchmark v1.10 "
+        "(`conformance/standard_base/kubeadm_defaults.py`).", "",
+        "| default | component | kubeadm sets | source | CIS | observed by |",
+        "|---|---|---|---|---|---|",
+    ]
+    for item in DEFAULTS:
+        tests = "<br>".join(f"`{t}`" for t in item.tests)
+        sets = _cell(item.sets + (f" ({item.note})" if item.note else ""))
+        lines.append(f"| `{item.id}` | {item.component} | {sets} | `{item.source}` | "
+                     f"{item.cis or '-'} | {tests} |")
+    lines += ["", "Benchmark controls kubeadm does not meet by default (not defaults, so not "
+              "observed):", ""]
+    lines += [f"- {control}: {why}." for control, why in NOT_SET]
+    return [*lines, ""]
+
+
 def _coverage_section(matrix: Matrix) -> list[str]:
     gap = matrix.without_native_test
     lines = [
@@ -226,6 +250,7 @@ def render(entries: Sequence[Entry]) -> str:
     lines = _header(entries, matrix) + _needs_section()
     for area in AREAS:
         lines += _area_section(area, [e for e in entries if e.spec.area == area])
+    lines += _kubeadm_defaults_section()
     lines += _coverage_section(matrix)
     return "\n".join(lines)
 

@@ -9,7 +9,6 @@ configuration can touch, so every row means the same as if it had been brought u
 from __future__ import annotations
 
 import re
-import textwrap
 from dataclasses import dataclass, field
 
 from tests.integration.conformance.conftest import Run
@@ -28,31 +27,45 @@ class Fault:
         return re.search(self.focus, test_id) is not None
 
 
+Args = tuple[tuple[str, str], ...]
+
+
 @dataclass(frozen=True)
 class BringUp:
     name: str
-    component: str  # apiServer | controllerManager
-    args: tuple[tuple[str, str], ...]
+    component: str  # apiServer | controllerManager | scheduler | etcd
+    args: Args
     faults: tuple[Fault, ...]
     parallel: int = 1  # workers, so the waits of the failing tests overlap
+    also: tuple[tuple[str, Args], ...] = ()  # other components' extraArgs, for other faults
 
     @property
     def focus(self) -> str:
         return "|".join(f"(?:{fault.focus})" for fault in self.faults)
 
     @property
+    def components(self) -> tuple[tuple[str, Args], ...]:
+        return ((self.component, self.args), *self.also)
+
+    @property
     def flags(self) -> str:
-        return "<br>".join(f"`{name}={value}`" for name, value in self.args)
+        return "<br>".join(f"{component}: `{name}={value}`" if self.also else f"`{name}={value}`"
+                           for component, args in self.components for name, value in args)
+
+    @property
+    def component_names(self) -> str:
+        return ", ".join(component for component, _ in self.components)
 
     def config(self) -> str:
-        extra = "\n".join(f"  - name: {name}\n    value: \"{value}\"" for name, value in self.args)
-        return textwrap.dedent("""\
-            apiVersion: kubeadm.k8s.io/v1beta4
-            kind: ClusterConfiguration
-            {component}:
-              extraArgs:
-            {extra}
-            """).format(component=self.component, extra=extra)
+        """A v1beta4 ClusterConfiguration: each component's ``extraArgs`` (etcd's under local)."""
+        parts = ["apiVersion: kubeadm.k8s.io/v1beta4", "kind: ClusterConfiguration"]
+        for component, args in self.components:
+            indent = "    " if component == "etcd" else "  "
+            parts += ["etcd:", "  local:"] if component == "etcd" else [f"{component}:"]
+            parts.append(f"{indent}extraArgs:")
+            parts += [f"{indent}- name: {name}\n{indent}  value: \"{value}\""
+                      for name, value in args]
+        return "\n".join(parts) + "\n"
 
 
 @dataclass
@@ -87,7 +100,7 @@ HEADER = [
     "(`KUBEADM_VERIFY_WRITE_CATCHES=conformance/CATCHES.md pytest -m integration "
     "tests/integration/conformance/test_catches.py`). Each bring-up is a local cluster brought "
     "up by `kubeadm-verify cluster --up --config <bring-up>.yaml`, a kubeadm v1beta4 "
-    "ClusterConfiguration with one component's `extraArgs` (the real flags, as `kubeadm init` "
+    "ClusterConfiguration with its components' `extraArgs` (the real flags, as `kubeadm init` "
     "would run them; each bring-up's are listed at the end); it exits 1. Each row is one "
     "fault judged on the tests of its focus: the failing tests are all it failed there, every "
     "other test of the focus passed or was skipped for want of a real kubelet, DNS or a "
@@ -114,7 +127,8 @@ def render(bring_ups: list[BringUp], observed: Observed) -> str:
             continue
         run, took = observed.runs[bring_up.name]
         messages = {c["id"]: c["message"] for c in run.results["checks"]}
-        times.append(f"| `{bring_up.name}` | {bring_up.component} | {_cell(bring_up.flags)} | "
+        times.append(f"| `{bring_up.name}` | {bring_up.component_names} | "
+                     f"{_cell(bring_up.flags)} | "
                      f"{len(bring_up.faults)} | {len(run.results['checks'])} | "
                      f"{bring_up.parallel} | {took:.0f} s |")
         for fault in bring_up.faults:

@@ -1,6 +1,6 @@
 """It catches what is broken: clusters misconfigured on purpose fail the right tests, only those.
 
-Each bring-up is a kubeadm v1beta4 configuration (the real ``extraArgs`` of one component, as
+Each bring-up is a kubeadm v1beta4 configuration (the real ``extraArgs`` of its components, as
 ``kubeadm init`` would run them) that ``kubeadm-verify cluster --up --config`` brings up, then
 runs the tests its faults can touch. Every other test of each fault's focus must pass. With
 ``KUBEADM_VERIFY_WRITE_CATCHES=<path>`` the observed table (fault → failing tests) is written
@@ -36,6 +36,15 @@ def without(*names: str) -> tuple[tuple[str, str], ...]:
     return (("controllers", ",".join(["*", *(f"-{name}" for name in names)])),)
 
 
+KUBEADM_OBJECTS = (r"^kubeadm/"
+                   r"(?!(node|service-account|front-proxy|privileged|controller|scheduler|etcd)-)")
+"""kubeadm's objects, not its flags: without the namespace controller no namespace goes, so the
+session's end waits its whole minute for them in the last test of each worker, and a short test
+would time out there."""
+ETCD_NOTE = ("etcd asks for a client certificate whenever it is given a trusted CA, so "
+             "`client-cert-auth=false` alone still refuses (observed): kubeadm sets both")
+
+
 def fault(name: str, what: str, flag: str, focus: str, *expected: str, note: str = "") -> Fault:
     return Fault(name, what, flag, focus, frozenset(expected), note)
 
@@ -43,16 +52,30 @@ def fault(name: str, what: str, flag: str, focus: str, *expected: str, note: str
 BRING_UPS = [
     BringUp("kvcatch-always-allow", "apiServer", (("authorization-mode", "AlwaysAllow"),), (
         fault("always-allow", "authorizer too permissive (AlwaysAllow)",
-              "authorization-mode=AlwaysAllow", AUTH,
+              "authorization-mode=AlwaysAllow", r"^(auth|kubeadm)/(?!controller-service-accounts$)",
               "auth/rbac-allow-deny", "auth/anonymous-limited", "kubeadm/bootstrap-signer",
               "kubeadm/bootstrap-token-auth", "kubeadm/cluster-info-anonymous",
+              "kubeadm/node-authorizer", "auth/bound-service-account-token",
+              "kubeadm/controller-manager-port", "kubeadm/scheduler-port",
               note="kube-apiserver turns anonymous authentication off when AlwaysAllow is its "
-                   "only authorizer, so kubeadm join's anonymous discovery fails as well"),
-    )),
+                   "only authorizer, so kubeadm join's anonymous discovery fails as well; the "
+                   "controller-manager and scheduler ask the API server whether anonymous may "
+                   "read their /metrics, and it says yes"),
+        fault("no-controller-accounts", "controllers act as the controller-manager's own user",
+              "use-service-account-credentials=false",
+              r"^kubeadm/controller-service-accounts$|^api-machinery/server-version$",
+              "kubeadm/controller-service-accounts",
+              note="brought up beside AlwaysAllow: under RBAC the controller-manager's own user "
+                   "may read everything but write almost nothing, so with this flag alone most "
+                   "controllers stall and most rows would fail"),
+    ), also=((KCM, (("use-service-account-credentials", "false"),)),), parallel=2),
     BringUp("kvcatch-apiserver", "apiServer", (
         ("anonymous-auth", "false"),
         ("enable-bootstrap-token-auth", "false"),
         ("disable-admission-plugins", "LimitRanger,ResourceQuota"),
+        ("enable-admission-plugins", "NamespaceLifecycle"),
+        ("service-account-issuer", "https://kubeadm-verify.invalid"),
+        ("requestheader-allowed-names", "kubeadm-verify-proxy"),
     ), (
         fault("anonymous-off", "anonymous authentication off", "anonymous-auth=false",
               r"^kubeadm/cluster-info|^auth/(anonymous-limited|subject-access-review)$",
@@ -65,7 +88,18 @@ BRING_UPS = [
               "disable-admission-plugins=LimitRanger,ResourceQuota",
               r"^api-machinery/resource-quota$|^scheduling/",
               "api-machinery/resource-quota", "scheduling/limit-range"),
-    ), parallel=3),
+        fault("no-node-restriction", "NodeRestriction admission off",
+              "enable-admission-plugins=NamespaceLifecycle",
+              r"^kubeadm/node-(authorizer|restriction)$", "kubeadm/node-restriction"),
+        fault("other-issuer", "another ServiceAccount issuer",
+              "service-account-issuer=https://kubeadm-verify.invalid",
+              r"^kubeadm/service-account-issuer$|^auth/bound-service-account-token$",
+              "kubeadm/service-account-issuer"),
+        fault("front-proxy-name", "front-proxy trusted under another name",
+              "requestheader-allowed-names=kubeadm-verify-proxy",
+              r"^kubeadm/front-proxy-trust$|^api-machinery/discovery$",
+              "kubeadm/front-proxy-trust"),
+    ), parallel=4),
     BringUp("kvcatch-controllers-a", KCM, without(
         "garbage-collector-controller", "daemonset-controller", "statefulset-controller",
         "cronjob-controller", "certificatesigningrequest-signing-controller",
@@ -79,39 +113,57 @@ BRING_UPS = [
               r"^apps/(daemonset-|replicaset-)",
               "apps/daemonset-placement"),
         fault("no-statefulsets", "StatefulSet controller off", "-statefulset-controller",
-              r"^apps/(statefulset-|deployment-)", "apps/statefulset-ordering"),
+              r"^apps/(statefulset-|deployment-)", "apps/statefulset-ordering",
+              "apps/statefulset-api"),
         fault("no-cronjobs", "CronJob controller off", "-cronjob-controller",
-              r"^apps/(cronjob-|job-)", "apps/cronjob-schedule"),
+              r"^apps/(cronjob-|job-completion$)", "apps/cronjob-schedule"),
         fault("no-csr-signing", "CSR signing controller off",
               "-certificatesigningrequest-signing-controller", r"^auth/",
               "auth/csr-signing"),
         fault("no-endpointslices", "EndpointSlice controller off", "-endpointslice-controller",
               r"^network/",
-              "network/endpointslices", "network/endpointslices-follow-pods"),
-    ), parallel=6),
-    BringUp("kvcatch-controllers-b", KCM, without(
+              "network/endpointslices", "network/endpointslices-follow-pods",
+              "network/empty-selector-endpoints"),
+        fault("etcd-peers-without-certificates", "etcd peers let in without a certificate",
+              "peer-client-cert-auth=false, peer-trusted-ca-file=",
+              r"^kubeadm/(etcd-client-certificates|networking)$",
+              "kubeadm/etcd-client-certificates", note=ETCD_NOTE),
+    ), also=(("etcd", (("peer-client-cert-auth", "false"), ("peer-trusted-ca-file", ""))),),
+        parallel=6),
+    BringUp("kvcatch-controllers-b", KCM, (*without(
         "root-ca-certificate-publisher-controller", "deployment-controller", "job-controller",
         "resourcequota-controller",
-    ), (
+    ), ("bind-address", "0.0.0.0")), (  # noqa: S104 (the fault: a flag, nothing binds here)
         fault("no-root-ca-publisher", "root CA publisher off",
               "-root-ca-certificate-publisher-controller", r"^auth/|^kubeadm/ca-pin$",
               "auth/kube-root-ca", "auth/csr-signing", "kubeadm/ca-pin"),
         fault("no-deployments", "Deployment controller off", "-deployment-controller",
               r"^apps/(deployment-|replicaset-)|^api-machinery/gc-",
-              "apps/deployment-rollout-rollback", "api-machinery/gc-background",
-              "api-machinery/gc-orphan"),
+              "apps/deployment-rollout-rollback", "apps/deployment-status",
+              "api-machinery/gc-background", "api-machinery/gc-orphan"),
         fault("no-jobs", "Job controller off", "-job-controller", r"^apps/(job-|cronjob-)",
-              "apps/job-completion"),
+              "apps/job-completion", "apps/job-api"),
         fault("no-quota-controller", "ResourceQuota controller off", "-resourcequota-controller",
               r"^api-machinery/resource-quota$|^scheduling/limit-range$",
               "api-machinery/resource-quota"),
-    ), parallel=4),
+        fault("controller-manager-exposed", "controller-manager bound beyond the loopback",
+              "bind-address=0.0.0.0", r"^kubeadm/(controller-manager-port|kubeadm-config)$",
+              "kubeadm/controller-manager-port"),
+        fault("scheduler-no-authorization", "scheduler without delegated authorisation",
+              "authorization-kubeconfig=", r"^kubeadm/(scheduler-port|kubelet-config)$",
+              "kubeadm/scheduler-port"),
+        fault("etcd-clients-without-certificates", "etcd clients let in without a certificate",
+              "client-cert-auth=false, trusted-ca-file=",
+              r"^kubeadm/(etcd-client-certificates|coredns-objects)$",
+              "kubeadm/etcd-client-certificates", note=ETCD_NOTE),
+    ), also=(("scheduler", (("authorization-kubeconfig", ""),)),
+             ("etcd", (("client-cert-auth", "false"), ("trusted-ca-file", "")))), parallel=4),
     BringUp("kvcatch-namespace-off", KCM, without("namespace-controller"), (
         fault("no-namespace-controller", "namespace controller off", "-namespace-controller",
               r"^api-machinery/(namespace-lifecycle|server-version|flowschema-api)$",
               "api-machinery/namespace-lifecycle"),
         fault("no-signers", "kubeadm's bootstrapsigner and tokencleaner off (any "
-              "`controllers=*,-<name>`)", "controllers=*,…", r"^kubeadm/",
+              "`controllers=*,-<name>`)", "controllers=*,…", KUBEADM_OBJECTS,
               "kubeadm/cluster-info", "kubeadm/cluster-info-signatures", "kubeadm/bootstrap-signer",
               "kubeadm/token-cleaner"),
     ), parallel=4),
@@ -122,7 +174,12 @@ BRING_UPS = [
               "api-machinery/namespace-lifecycle", "apps/replicaset-scale",
               note="the ServiceAccount admission plugin refuses every pod of a namespace "
                    "without its `default` ServiceAccount, so no workload runs in a new one"),
-    ), parallel=2),
+        fault("no-node-authorizer", "Node authorizer off", "authorization-mode=RBAC",
+              r"^kubeadm/node-(authorizer|restriction)$|^auth/rbac-allow-deny$",
+              "kubeadm/node-authorizer", "kubeadm/node-restriction",
+              note="RBAC grants nodes nothing, so without the Node authorizer a node may not "
+                   "even label its own Node, and what NodeRestriction refuses cannot be seen"),
+    ), also=(("apiServer", (("authorization-mode", "RBAC"),)),), parallel=2),
 ]
 
 OBSERVED = Observed()

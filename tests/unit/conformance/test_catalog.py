@@ -93,7 +93,7 @@ def test_what_needs_a_real_kubelet(specs: list[Spec]) -> None:
 
 def test_every_test_has_a_bounded_timeout(specs: list[Spec]) -> None:
     assert all(0 < s.timeout <= 300 for s in specs)
-    assert sum(s.timeout for s in specs) < 90 * 60
+    assert sum(s.timeout for s in specs) < 95 * 60
 
 
 def test_selection_applies_at_collection() -> None:

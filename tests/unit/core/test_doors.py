@@ -25,6 +25,7 @@ HTTP_ALLOWED = {
     "conformance/e2e/fetch.py": "the e2e package through the downloader's deadline",
     "conformance/standard_base/kube.py": "raw calls go through rawhttp; watches bounded",
     "conformance/standard_base/kubeletapi.py": "keeps no body: the status alone",
+    "conformance/standard_base/portprobe.py": "a control-plane port's status alone, no body",
     "conformance/standard_base/test_auth.py": "a test asserting the server refuses a request",
     "bootstrap/phases/api.py": "the bootstrap's client of the API server it just started",
     "bootstrap/runtime/health.py": "health probes of processes we started",

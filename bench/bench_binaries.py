@@ -46,7 +46,7 @@ def step_times(log: Path) -> list[tuple[str, float]]:
     steps = []
     for line in log.read_text().splitlines():
         if line.startswith("### exit 0 after "):
-            seconds, what = line[len("### exit 0 after "):].split("s: ", 1)
+            seconds, what = line[len("### exit 0 after ") :].split("s: ", 1)
             steps.append((what, float(seconds)))
     return steps
 
@@ -58,8 +58,10 @@ def go_cache() -> str:
 
 def cached(runs: int) -> None:
     times = [cli(dict(os.environ)) for _ in range(runs)]
-    print(f"cached run: min {min(times):.3f}s median {statistics.median(times):.3f}s "
-          f"max {max(times):.3f}s over {runs} runs")
+    print(
+        f"cached run: min {min(times):.3f}s median {statistics.median(times):.3f}s "
+        f"max {max(times):.3f}s over {runs} runs"
+    )
 
 
 def fresh_build(*, cold: bool, with_e2e: bool) -> None:
@@ -71,9 +73,14 @@ def fresh_build(*, cold: bool, with_e2e: bool) -> None:
         total = cli(env)
         print(f"{'cold' if cold else 'rebuild'}: `binaries --source build` {total:.1f}s")
         if with_e2e:
-            argv = [sys.executable, "-c", "import sys; from pathlib import Path; "
-                    "from bootstrap.upstream.testpkg import build_test_package as b; "
-                    "b(None, Path(sys.argv[1]))", f"{scratch}/mirror"]
+            argv = [
+                sys.executable,
+                "-c",
+                "import sys; from pathlib import Path; "
+                "from bootstrap.upstream.testpkg import build_test_package as b; "
+                "b(None, Path(sys.argv[1]))",
+                f"{scratch}/mirror",
+            ]
             started = time.monotonic()
             subprocess.run(argv, env=env, check=True, cwd=REPO)
             print(f"test package (e2e.test + ginkgo + pack): {time.monotonic() - started:.1f}s")
@@ -100,8 +107,12 @@ def isolated(targets: list[str]) -> None:
             if target in SERVER_BINARIES:
                 build.build_kubernetes(out, [target])
             else:
-                {"etcd": build.build_etcd, "kwok": build.build_kwok,
-                 "e2e.test": build.build_e2e_test, "ginkgo": build.build_ginkgo}[target](out)
+                {
+                    "etcd": build.build_etcd,
+                    "kwok": build.build_kwok,
+                    "e2e.test": build.build_e2e_test,
+                    "ginkgo": build.build_ginkgo,
+                }[target](out)
             print(f"isolated cold {target}: {time.monotonic() - started:.1f}s", flush=True)
             shutil.rmtree(gocache, ignore_errors=True)
 
@@ -111,8 +122,13 @@ def main() -> None:
     parser.add_argument("mode", choices=["cached", "rebuild", "cold", "isolated"])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--with-e2e", action="store_true")
-    parser.add_argument("--only", nargs="+", choices=TARGETS, default=list(TARGETS),
-                        help="isolated: the targets to build, each from an empty GOCACHE")
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        choices=TARGETS,
+        default=list(TARGETS),
+        help="isolated: the targets to build, each from an empty GOCACHE",
+    )
     args = parser.parse_args()
     print(f"load average before: {os.getloadavg()}, cpus: {os.cpu_count()}", flush=True)
     if args.mode == "cached":

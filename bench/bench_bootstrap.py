@@ -56,8 +56,15 @@ def one_run(index: int, nodes: int, preflight: bool, work: Path) -> dict[str, fl
     config = free_port_config(None)
     from nodechecks.run import run as check_node
 
-    handle = up(name, config, state_dir=work / name, simulated_nodes=nodes,
-                log=log, skip_phases=() if preflight else ("preflight",), check_node=check_node)
+    handle = up(
+        name,
+        config,
+        state_dir=work / name,
+        simulated_nodes=nodes,
+        log=log,
+        skip_phases=() if preflight else ("preflight",),
+        check_node=check_node,
+    )
     marks["up"] = time.perf_counter() - start
     assert handle.state_dir is not None
     wait_for_workloads(config, StateDir(handle.state_dir, name), lambda line: None)
@@ -66,8 +73,13 @@ def one_run(index: int, nodes: int, preflight: bool, work: Path) -> dict[str, fl
     began = time.perf_counter()
     down(name, state_dir=handle.state_dir, log=lambda line: None)
     marks["down"] = time.perf_counter() - began
-    print(f"run {index + 1}: " + ", ".join(f"{key} {value:.2f}" for key, value in marks.items())
-          + "  (" + ", ".join(f"{k} {v:.0f}" for k, v in sorted(parts.items())) + " MB)")
+    print(
+        f"run {index + 1}: "
+        + ", ".join(f"{key} {value:.2f}" for key, value in marks.items())
+        + "  ("
+        + ", ".join(f"{k} {v:.0f}" for k, v in sorted(parts.items()))
+        + " MB)"
+    )
     return marks
 
 
@@ -80,10 +92,14 @@ def main() -> int:
 
     began = time.perf_counter()
     bin_dir = ensure_binaries()
-    print(f"binaries: {bin_dir} (cached; their sha256 check takes "
-          f"{time.perf_counter() - began:.2f} s, which up overlaps with certs and kubeconfig)")
-    print(f"cpus: {os.cpu_count()}, load average before: "
-          + " ".join(f"{x:.2f}" for x in os.getloadavg()))
+    print(
+        f"binaries: {bin_dir} (cached; their sha256 check takes "
+        f"{time.perf_counter() - began:.2f} s, which up overlaps with certs and kubeconfig)"
+    )
+    print(
+        f"cpus: {os.cpu_count()}, load average before: "
+        + " ".join(f"{x:.2f}" for x in os.getloadavg())
+    )
     runs = []
     with tempfile.TemporaryDirectory(prefix="kv-bench-") as work:
         for index in range(args.runs):
@@ -92,11 +108,15 @@ def main() -> int:
     for key in runs[0]:
         values = [run[key] for run in runs if key in run]
         unit = "" if key == "rss MB" else " s"
-        print(f"{key:>18}: median {statistics.median(values):.2f}{unit}, "
-              f"min {min(values):.2f}, max {max(values):.2f}")
+        print(
+            f"{key:>18}: median {statistics.median(values):.2f}{unit}, "
+            f"min {min(values):.2f}, max {max(values):.2f}"
+        )
     ready, stop = (statistics.median(run[k] for run in runs) for k in ("ready", "down"))
-    print(f"target ready < 8 s: {'met' if ready < 8 else 'NOT met'} ({ready:.2f} s); "
-          f"target down < 2 s: {'met' if stop < 2 else 'NOT met'} ({stop:.2f} s)")
+    print(
+        f"target ready < 8 s: {'met' if ready < 8 else 'NOT met'} ({ready:.2f} s); "
+        f"target down < 2 s: {'met' if stop < 2 else 'NOT met'} ({stop:.2f} s)"
+    )
     return 0
 
 

@@ -34,7 +34,10 @@ def run_cli(*args: str) -> tuple[float, dict[str, int], int]:
         start = time.perf_counter()
         done = subprocess.run(
             [sys.executable, "-m", "kubeadm_verify", "cluster", *args, "--output-dir", output],
-            cwd=REPO, capture_output=True, text=True, check=False,
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            check=False,
             env={**os.environ, "NO_COLOR": "1"},
         )
         elapsed = time.perf_counter() - start
@@ -43,8 +46,9 @@ def run_cli(*args: str) -> tuple[float, dict[str, int], int]:
         summary = report.get("summary", {})
         for check in report.get("checks", []):
             if check["status"] in ("fail", "error"):
-                print(f"  {check['status']}: {check['id']}: {check['message'][:200]}",
-                      file=sys.stderr)
+                print(
+                    f"  {check['status']}: {check['id']}: {check['message'][:200]}", file=sys.stderr
+                )
     if done.returncode not in (0, 1):
         print(done.stderr, file=sys.stderr)
     return elapsed, summary, done.returncode
@@ -53,8 +57,7 @@ def run_cli(*args: str) -> tuple[float, dict[str, int], int]:
 def describe(label: str, times: list[float], summary: dict[str, int], code: int) -> str:
     counts = ", ".join(f"{summary.get(k, 0)} {k}" for k in ("pass", "fail", "skip", "error"))
     spread = f"min {min(times):.1f} s, max {max(times):.1f} s" if len(times) > 1 else ""
-    return (f"{label:<28} {statistics.median(times):6.1f} s  {spread:<26} "
-            f"[{counts}; exit {code}]")
+    return f"{label:<28} {statistics.median(times):6.1f} s  {spread:<26} [{counts}; exit {code}]"
 
 
 def main() -> int:
@@ -73,8 +76,7 @@ def main() -> int:
         target = ["--kubeconfig", str(handle.kubeconfig), "--context", str(handle.context)]
         for label, extra in (("serial", []), ("--parallel 2", ["--parallel", "2"])):
             runs = [run_cli(*target, *extra) for _ in range(options.repeat)]
-            print(describe(f"whole tier, {label}", [r[0] for r in runs], runs[-1][1],
-                           runs[-1][2]))
+            print(describe(f"whole tier, {label}", [r[0] for r in runs], runs[-1][1], runs[-1][2]))
     elapsed, summary, code = run_cli("--up")
     print(describe("--up (bring-up to teardown)", [elapsed], summary, code))
     return 0

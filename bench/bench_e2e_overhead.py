@@ -66,11 +66,30 @@ def timed(label: str, action: Callable[[], T], figures: dict[str, float]) -> T:
 
 def cli(root: Path, mirror_url: str) -> float:
     """One complete CLI run as a user starts it; returns its wall time."""
-    env = {**os.environ, "XDG_CACHE_HOME": str(root / "cache"), "PYTHONPATH": str(REPO),
-           "NO_COLOR": "1"}
-    argv = [sys.executable, "-m", "kubeadm_verify", "e2e", "--mirror", mirror_url,
-            "--kubernetes-version", VERSION, "--kubeconfig", str(root / "kubeconfig"),
-            "--mode", "standard-base", "--output-dir", str(root / "reports"), "--format", "json"]
+    env = {
+        **os.environ,
+        "XDG_CACHE_HOME": str(root / "cache"),
+        "PYTHONPATH": str(REPO),
+        "NO_COLOR": "1",
+    }
+    argv = [
+        sys.executable,
+        "-m",
+        "kubeadm_verify",
+        "e2e",
+        "--mirror",
+        mirror_url,
+        "--kubernetes-version",
+        VERSION,
+        "--kubeconfig",
+        str(root / "kubeconfig"),
+        "--mode",
+        "standard-base",
+        "--output-dir",
+        str(root / "reports"),
+        "--format",
+        "json",
+    ]
     start = time.perf_counter()
     done = subprocess.run(argv, capture_output=True, text=True, env=env, check=False)
     elapsed = time.perf_counter() - start
@@ -87,8 +106,11 @@ def stages(root: Path, mirror_url: str, scenario: Scenario) -> dict[str, float]:
     source = PackageSource(VERSION, "amd64", mirror=mirror_url)
     binaries = timed("cache hit (verify binaries)", lambda: ensure_binaries(source, quiet), figures)
     listing = timed("read the cached spec list", binaries.listing, figures)
-    timed("plan standard-base", lambda: plan(mode_named("standard-base"), listing, None, None),
-          figures)
+    timed(
+        "plan standard-base",
+        lambda: plan(mode_named("standard-base"), listing, None, None),
+        figures,
+    )
 
     def listener_cycle() -> None:
         with ProgressListener(quiet):
@@ -98,8 +120,11 @@ def stages(root: Path, mirror_url: str, scenario: Scenario) -> dict[str, float]:
     junit, log = root / "junit_01.xml", root / "e2e.log"
     junit.write_text(junit_xml(scenario))
     log.write_text(console_log(scenario))
-    results = timed("parse junit_01.xml (7,600 cases) + judge",
-                    lambda: judge_run(junit, log, Exit(0), load(VERSION)), figures)
+    results = timed(
+        "parse junit_01.xml (7,600 cases) + judge",
+        lambda: judge_run(junit, log, Exit(0), load(VERSION)),
+        figures,
+    )
     assert len(results) == len(STANDARD_BASE), results[-1]
     figures["junit_01.xml size (MB)"] = junit.stat().st_size / 1e6
     return figures
@@ -142,8 +167,10 @@ def main() -> int:
         real = real_cache_hit(root, package) if package is not None else None
     print(f"e2e tier overhead with fake binaries ({runs} warm runs, {os.cpu_count()} CPUs)")
     print(f"  first run (download {len(tarball) / 1e3:.0f} kB, verify, extract): {first:6.3f} s")
-    print(f"  warm run, whole CLI: median {statistics.median(warm):6.3f} s, "
-          f"min {min(warm):.3f} s, max {max(warm):.3f} s")
+    print(
+        f"  warm run, whole CLI: median {statistics.median(warm):6.3f} s, "
+        f"min {min(warm):.3f} s, max {max(warm):.3f} s"
+    )
     for label, value in breakdown.items():
         unit = "" if "MB" in label else " s"
         print(f"    {label:<45} {value:8.3f}{unit}")

@@ -57,8 +57,10 @@ class Tally:
         times = sorted(self.seconds)
         median = times[len(times) // 2] if times else 0.0
         worst = times[-1] if times else 0.0
-        return (f"{name}: {self.failed_runs} of {self.runs} runs with a false failure; "
-                f"median {median:.1f} s, slowest {worst:.1f} s")
+        return (
+            f"{name}: {self.failed_runs} of {self.runs} runs with a false failure; "
+            f"median {median:.1f} s, slowest {worst:.1f} s"
+        )
 
 
 def verb(argv: list[str], kubeconfig: Path) -> tuple[int, float, list[tuple[str, str]]]:
@@ -66,16 +68,32 @@ def verb(argv: list[str], kubeconfig: Path) -> tuple[int, float, list[tuple[str,
     with tempfile.TemporaryDirectory(prefix="kv-bench-wolf-") as output:
         start = time.perf_counter()
         done = subprocess.run(
-            [sys.executable, "-m", "kubeadm_verify", *argv, "--kubeconfig", str(kubeconfig),
-             "--output-dir", output],
-            cwd=REPO, capture_output=True, text=True, check=False, timeout=RUN_TIMEOUT_S,
-            env={**os.environ, "NO_COLOR": "1"})
+            [
+                sys.executable,
+                "-m",
+                "kubeadm_verify",
+                *argv,
+                "--kubeconfig",
+                str(kubeconfig),
+                "--output-dir",
+                output,
+            ],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=RUN_TIMEOUT_S,
+            env={**os.environ, "NO_COLOR": "1"},
+        )
         elapsed = time.perf_counter() - start
         tier = argv[0]
         results = Path(output) / tier / "results.json"
         checks = json.loads(results.read_text())["checks"] if results.is_file() else []
-        bad = [(str(c["id"]), str(c.get("message", ""))[:200]) for c in checks
-               if c["status"] in ("fail", "error")]
+        bad = [
+            (str(c["id"]), str(c.get("message", ""))[:200])
+            for c in checks
+            if c["status"] in ("fail", "error")
+        ]
         if done.returncode not in (0, 1) or (done.returncode == 1 and not bad):
             bad.append((f"{tier}/exit-{done.returncode}", done.stderr.strip()[-200:]))
         return done.returncode, elapsed, bad
@@ -86,8 +104,17 @@ def e2e_argv() -> list[str]:
     if package is None:
         raise SystemExit("no e2e test package cached: run the test suite once to build it")
     sha256 = package.with_name(package.name + ".sha256").read_text().strip()
-    return ["e2e", "--mode", "standard-base", "--test-package", str(package),
-            "--test-package-sha256", sha256, "--timeout", "20m"]
+    return [
+        "e2e",
+        "--mode",
+        "standard-base",
+        "--test-package",
+        str(package),
+        "--test-package-sha256",
+        sha256,
+        "--timeout",
+        "20m",
+    ]
 
 
 @contextmanager
@@ -95,8 +122,13 @@ def cluster(name: str, nodes: int) -> Iterator[ClusterHandle]:
     state = StateDir.for_cluster(name)
     try:
         start = time.monotonic()
-        handle = up(name, free_port_config(None), skip_phases=("preflight",),
-                    log=lambda _: None, nodes=nodes)
+        handle = up(
+            name,
+            free_port_config(None),
+            skip_phases=("preflight",),
+            log=lambda _: None,
+            nodes=nodes,
+        )
         print(f"{name}: up --nodes {nodes} in {time.monotonic() - start:.1f} s", flush=True)
         yield handle
     finally:
@@ -104,8 +136,7 @@ def cluster(name: str, nodes: int) -> Iterator[ClusterHandle]:
             teardown(state)
 
 
-def load_loop(handle: ClusterHandle, parallel: int, stop: threading.Event,
-              tally: Tally) -> None:
+def load_loop(handle: ClusterHandle, parallel: int, stop: threading.Event, tally: Tally) -> None:
     """Another cluster's Standard Base, again and again, until told to stop."""
     while not stop.is_set():
         _, elapsed, bad = verb(["cluster", "--parallel", str(parallel)], handle.kubeconfig)
@@ -119,8 +150,11 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--nodes", type=int, default=2)
     parser.add_argument("--parallel", type=int, default=4)
-    parser.add_argument("--load", action="store_true",
-                        help="run another cluster's Standard Base in a loop beside it")
+    parser.add_argument(
+        "--load",
+        action="store_true",
+        help="run another cluster's Standard Base in a loop beside it",
+    )
     parser.add_argument("--no-e2e", action="store_true", help="the Standard Base alone")
     args = parser.parse_args()
     tier, e2e, background = Tally(), Tally(), Tally()
@@ -130,8 +164,9 @@ def main() -> int:
         loader = None
         with cluster(f"kvn-wolfload-{suffix}", args.nodes) if args.load else _nothing() as other:
             if other is not None:
-                loader = threading.Thread(target=load_loop, daemon=True,
-                                          args=(other, args.parallel, stop, background))
+                loader = threading.Thread(
+                    target=load_loop, daemon=True, args=(other, args.parallel, stop, background)
+                )
                 loader.start()
             try:
                 for run in range(1, args.runs + 1):
@@ -145,8 +180,10 @@ def main() -> int:
                         tally.seconds.append(elapsed)
                         tally.failed_runs += bool(bad)
                         tally.failures.update(test for test, _ in bad)
-                        print(f"run {run} {name}: exit {code}, {elapsed:.1f} s, load {load:.1f}",
-                              flush=True)
+                        print(
+                            f"run {run} {name}: exit {code}, {elapsed:.1f} s, load {load:.1f}",
+                            flush=True,
+                        )
                         for test, message in bad:
                             print(f"  false failure: {test}: {message}", flush=True)
             finally:

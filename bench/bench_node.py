@@ -56,8 +56,7 @@ class Run:
 def one_run(argv: list[str], env: dict[str, str]) -> Run:
     """Wall seconds, CPU seconds (user + system) and peak RSS of the process, and its status."""
     started = time.perf_counter()
-    process = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _, status, usage = os.wait4(process.pid, 0)
     process.returncode = os.waitstatus_to_exitcode(status)
     wall = time.perf_counter() - started
@@ -71,14 +70,24 @@ def free_port() -> int:
 
 
 def kubeadm_binary() -> str:
-    done = subprocess.run([sys.executable, "-m", "kubeadm_verify", "binaries", "--source",
-                           "build"], capture_output=True, text=True, check=True, timeout=600)
+    done = subprocess.run(
+        [sys.executable, "-m", "kubeadm_verify", "binaries", "--source", "build"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=600,
+    )
     return str(Path(done.stdout.strip().splitlines()[-1]) / "kubeadm")
 
 
 def slowest_imports(argv: list[str], env: dict[str, str], count: int = 15) -> list[tuple[int, str]]:
-    done = subprocess.run(argv, env={**env, "PYTHONPROFILEIMPORTTIME": "1"},
-                          capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        argv,
+        env={**env, "PYTHONPROFILEIMPORTTIME": "1"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     rows = []
     for line in done.stderr.splitlines():
         parts = line.split("|")
@@ -121,11 +130,16 @@ print(json.dumps(spans))
 
 def breakdown(argv: list[str], env: dict[str, str], rounds: int) -> dict[str, float]:
     """Median seconds per stage; "interpreter start" is ``python -c pass``'s median wall time."""
-    node_args = argv[argv.index("node") + 1:]
+    node_args = argv[argv.index("node") + 1 :]
     samples: dict[str, list[float]] = {}
     for _ in range(rounds):
-        done = subprocess.run([sys.executable, "-c", BREAKDOWN, *node_args], env=env,
-                              capture_output=True, text=True, check=True)
+        done = subprocess.run(
+            [sys.executable, "-c", BREAKDOWN, *node_args],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         for name, seconds in json.loads(done.stdout.splitlines()[-1]).items():
             samples.setdefault(name, []).append(seconds)
     return {name: statistics.median(values) for name, values in samples.items()}
@@ -139,15 +153,19 @@ def our_command() -> list[str]:
 
 def summary(name: str, runs: list[Run]) -> str:
     walls = [r.wall_s for r in runs]
-    return (f"  {name:<16} wall median {statistics.median(walls):.3f} s "
-            f"(min {min(walls):.3f}, max {max(walls):.3f}); "
-            f"CPU median {statistics.median(r.cpu_s for r in runs):.3f} s; "
-            f"peak RSS median {statistics.median(r.rss_mb for r in runs):.1f} MB; "
-            f"exit {sorted({r.status for r in runs})}")
+    return (
+        f"  {name:<16} wall median {statistics.median(walls):.3f} s "
+        f"(min {min(walls):.3f}, max {max(walls):.3f}); "
+        f"CPU median {statistics.median(r.cpu_s for r in runs):.3f} s; "
+        f"peak RSS median {statistics.median(r.rss_mb for r in runs):.1f} MB; "
+        f"exit {sorted({r.status for r in runs})}"
+    )
 
 
-def alternate(sides: dict[str, tuple[list[str], dict[str, str]]], rounds: int,
-              ) -> dict[str, list[Run]]:
+def alternate(
+    sides: dict[str, tuple[list[str], dict[str, str]]],
+    rounds: int,
+) -> dict[str, list[Run]]:
     runs: dict[str, list[Run]] = {name: [] for name in sides}
     for argv, env in sides.values():
         one_run(argv, env)  # warm the page cache and write the bytecode cache
@@ -163,11 +181,17 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--kubeadm", help="the kubeadm binary (default: the pinned build)")
-    parser.add_argument("--no-config", action="store_true",
-                        help="run ours without --config (kubeadm always gets one)")
+    parser.add_argument(
+        "--no-config",
+        action="store_true",
+        help="run ours without --config (kubeadm always gets one)",
+    )
     parser.add_argument("--importtime", action="store_true")
-    parser.add_argument("--breakdown", action="store_true",
-                        help="also time the stages of our runs, inside the process")
+    parser.add_argument(
+        "--breakdown",
+        action="store_true",
+        help="also time the stages of our runs, inside the process",
+    )
     args = parser.parse_args()
     kubeadm = args.kubeadm or kubeadm_binary()
     with tempfile.TemporaryDirectory(prefix="kvfast-bench-") as folder:
@@ -191,19 +215,26 @@ def main() -> int:
         load_after = os.getloadavg()
         imports = slowest_imports(ours, ours_env) if args.importtime else []
         stages = breakdown(ours, ours_env, args.runs) if args.breakdown else {}
-    ratio = (statistics.median(r.wall_s for r in runs["kubeadm-verify"])
-             / statistics.median(r.wall_s for r in runs["kubeadm"]))
-    cpu_ratio = (statistics.median(r.cpu_s for r in runs["kubeadm-verify"])
-                 / statistics.median(r.cpu_s for r in runs["kubeadm"]))
-    print(f"node tier vs kubeadm init phase preflight --dry-run: {args.runs} alternating runs "
-          f"each, on {os.cpu_count()} CPUs")
-    print(f"  load average before {' '.join(f'{x:.2f}' for x in load_before)}, "
-          f"after {' '.join(f'{x:.2f}' for x in load_after)}")
+    ratio = statistics.median(r.wall_s for r in runs["kubeadm-verify"]) / statistics.median(
+        r.wall_s for r in runs["kubeadm"]
+    )
+    cpu_ratio = statistics.median(r.cpu_s for r in runs["kubeadm-verify"]) / statistics.median(
+        r.cpu_s for r in runs["kubeadm"]
+    )
+    print(
+        f"node tier vs kubeadm init phase preflight --dry-run: {args.runs} alternating runs "
+        f"each, on {os.cpu_count()} CPUs"
+    )
+    print(
+        f"  load average before {' '.join(f'{x:.2f}' for x in load_before)}, "
+        f"after {' '.join(f'{x:.2f}' for x in load_after)}"
+    )
     for name, side_runs in runs.items():
         print(summary(name, side_runs))
     verdict = "ok" if ratio <= 1.0 else "OVER"
-    print(f"  ratio ours/kubeadm: wall {ratio:.2f}x (target <= 1.00: {verdict}), "
-          f"CPU {cpu_ratio:.2f}x")
+    print(
+        f"  ratio ours/kubeadm: wall {ratio:.2f}x (target <= 1.00: {verdict}), CPU {cpu_ratio:.2f}x"
+    )
     start = statistics.median(r.wall_s for r in runs["python -c pass"])
     for name, seconds in {"interpreter start (python -c pass)": start, **stages}.items():
         if stages:

@@ -58,12 +58,21 @@ def _pods_running(core: Any, names: list[str], node_names: list[str]) -> float:
 
     for name, node in zip(names, node_names, strict=True):
         container = k8s.V1Container(name="main", image=AGNHOST, args=["pause"])
-        core.create_namespaced_pod("default", k8s.V1Pod(
-            metadata=k8s.V1ObjectMeta(name=name),
-            spec=k8s.V1PodSpec(node_name=node, containers=[container],
-                               termination_grace_period_seconds=0)))
-    return _wait("pods Running", lambda: all(
-        core.read_namespaced_pod(n, "default").status.phase == "Running" for n in names))
+        core.create_namespaced_pod(
+            "default",
+            k8s.V1Pod(
+                metadata=k8s.V1ObjectMeta(name=name),
+                spec=k8s.V1PodSpec(
+                    node_name=node, containers=[container], termination_grace_period_seconds=0
+                ),
+            ),
+        )
+    return _wait(
+        "pods Running",
+        lambda: all(
+            core.read_namespaced_pod(n, "default").status.phase == "Running" for n in names
+        ),
+    )
 
 
 def _memory(state: StateDir) -> list[str]:
@@ -80,8 +89,10 @@ def _memory(state: StateDir) -> list[str]:
                     pods += psutil.Process(pid).memory_info().rss
             except psutil.NoSuchProcess:
                 continue
-        lines.append(f"{node.name}: kubelet {sizes.get('kubelet', 0):.0f} MiB, containerd "
-                     f"{sizes.get('containerd', 0):.0f} MiB, shims and pods {pods / 2**20:.0f} MiB")
+        lines.append(
+            f"{node.name}: kubelet {sizes.get('kubelet', 0):.0f} MiB, containerd "
+            f"{sizes.get('containerd', 0):.0f} MiB, shims and pods {pods / 2**20:.0f} MiB"
+        )
     return lines
 
 
@@ -109,11 +120,14 @@ def main() -> int:
         api = handle.api_client()
         core = k8s.CoreV1Api(api)
         dns = nodes.wait_addons(state, [node.name for node in joined])
-        running = _pods_running(core, [f"bench-{i}" for i in range(len(joined))],
-                                [node.name for node in joined])
-        print(f"control plane up: {control_plane:.1f} s; {args.nodes} node(s) Ready: "
-              f"{to_ready:.1f} s after start; kube-proxy and CoreDNS Ready {dns:.1f} s later "
-              f"(total {to_ready + dns:.1f} s); a pod per node Running in {running:.1f} s")
+        running = _pods_running(
+            core, [f"bench-{i}" for i in range(len(joined))], [node.name for node in joined]
+        )
+        print(
+            f"control plane up: {control_plane:.1f} s; {args.nodes} node(s) Ready: "
+            f"{to_ready:.1f} s after start; kube-proxy and CoreDNS Ready {dns:.1f} s later "
+            f"(total {to_ready + dns:.1f} s); a pod per node Running in {running:.1f} s"
+        )
         for line in _memory(state):
             print(line)
         api.close()
@@ -169,8 +183,13 @@ class _DnsWatch:
             return []
         api = config.new_client_from_config(str(admin))
         try:
-            pods = k8s.CoreV1Api(api).list_namespaced_pod(
-                "kube-system", label_selector="k8s-app=kube-dns", _request_timeout=2).items
+            pods = (
+                k8s.CoreV1Api(api)
+                .list_namespaced_pod(
+                    "kube-system", label_selector="k8s-app=kube-dns", _request_timeout=2
+                )
+                .items
+            )
         finally:
             api.close()
         return [p.status.pod_ip for p in pods if p.status and p.status.pod_ip]
@@ -187,9 +206,21 @@ class _DnsWatch:
                 netns, ips = None, []
             for ip in ips if netns else []:
                 said = subprocess.run(
-                    ["nsenter", f"--net={netns}", "dig", "+short", "+time=1", "+tries=1",
-                     f"@{ip}", "kubernetes.default.svc.cluster.local"],
-                    capture_output=True, text=True, timeout=5, check=False).stdout.strip()
+                    [
+                        "nsenter",
+                        f"--net={netns}",
+                        "dig",
+                        "+short",
+                        "+time=1",
+                        "+tries=1",
+                        f"@{ip}",
+                        "kubernetes.default.svc.cluster.local",
+                    ],
+                    capture_output=True,
+                    text=True,
+                    timeout=5,
+                    check=False,
+                ).stdout.strip()
                 if said:
                     self.answered = time.monotonic() - self.start
                     return
@@ -215,17 +246,26 @@ def _one_up(count: int) -> None:
     start = time.monotonic()
     dns = _DnsWatch(state, start)
     try:
-        up(name, free_port_config(None), skip_phases=("preflight",),
-           log=lambda line: lines.append((time.monotonic() - start, line)), nodes=count)
-        print(f"up --nodes {count}: control-plane node and {count} worker(s) Ready, kube-proxy "
-              f"and CoreDNS Ready in {time.monotonic() - start:.1f} s (load {load:.1f} before, "
-              f"{os.getloadavg()[0]:.1f} after)")
+        up(
+            name,
+            free_port_config(None),
+            skip_phases=("preflight",),
+            log=lambda line: lines.append((time.monotonic() - start, line)),
+            nodes=count,
+        )
+        print(
+            f"up --nodes {count}: control-plane node and {count} worker(s) Ready, kube-proxy "
+            f"and CoreDNS Ready in {time.monotonic() - start:.1f} s (load {load:.1f} before, "
+            f"{os.getloadavg()[0]:.1f} after)"
+        )
         print(f"  {_milestones(lines)}")
         answered = dns.done()
         ready = next((t for t, line in lines if " node(s) Ready after" in line), None)
         if answered is not None and ready is not None:
-            print(f"  every node Ready and CoreDNS answering (at its pod IP): "
-                  f"{max(answered, ready):.1f} s")
+            print(
+                f"  every node Ready and CoreDNS answering (at its pod IP): "
+                f"{max(answered, ready):.1f} s"
+            )
         for line in _memory(state):
             print(f"  {line}")
     finally:

@@ -35,8 +35,10 @@ from bootstrap.runtime.state import StateDir  # noqa: E402
 
 def slowest(report: dict[str, Any], count: int) -> list[tuple[float, str]]:
     """The ``count`` longest tests of a results.json report, longest first."""
-    timed = [(float(check.get("duration_s") or 0), str(check["id"]))
-             for check in report.get("checks", [])]
+    timed = [
+        (float(check.get("duration_s") or 0), str(check["id"]))
+        for check in report.get("checks", [])
+    ]
     return sorted(timed, reverse=True)[:count]
 
 
@@ -45,21 +47,38 @@ def run_tier(kubeconfig: Path, parallel: int, show: int) -> None:
         load = os.getloadavg()[0]
         start = time.perf_counter()
         done = subprocess.run(
-            [sys.executable, "-m", "kubeadm_verify", "cluster", "--kubeconfig", str(kubeconfig),
-             "--parallel", str(parallel), "--output-dir", output],
-            cwd=REPO, capture_output=True, text=True, check=False,
-            env={**os.environ, "NO_COLOR": "1"})
+            [
+                sys.executable,
+                "-m",
+                "kubeadm_verify",
+                "cluster",
+                "--kubeconfig",
+                str(kubeconfig),
+                "--parallel",
+                str(parallel),
+                "--output-dir",
+                output,
+            ],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            check=False,
+            env={**os.environ, "NO_COLOR": "1"},
+        )
         elapsed = time.perf_counter() - start
         results = Path(output) / "cluster" / "results.json"
         report = json.loads(results.read_text()) if results.is_file() else {}
         summary = report.get("summary", {})
         counts = ", ".join(f"{summary.get(k, 0)} {k}" for k in ("pass", "fail", "skip", "error"))
-        print(f"--parallel {parallel}: {elapsed:.1f} s [{counts}; exit {done.returncode}] "
-              f"(load {load:.1f} before, {os.getloadavg()[0]:.1f} after)")
+        print(
+            f"--parallel {parallel}: {elapsed:.1f} s [{counts}; exit {done.returncode}] "
+            f"(load {load:.1f} before, {os.getloadavg()[0]:.1f} after)"
+        )
         for check in report.get("checks", []):
             if check["status"] in ("fail", "error"):
-                print(f"  {check['status']}: {check['id']}: {check['message'][:200]}",
-                      file=sys.stderr)
+                print(
+                    f"  {check['status']}: {check['id']}: {check['message'][:200]}", file=sys.stderr
+                )
         if done.returncode not in (0, 1):
             print(done.stderr[-2000:], file=sys.stderr)
         longest = slowest(report, show)
@@ -76,10 +95,17 @@ def main() -> int:
     state = StateDir.for_cluster(args.name)
     try:
         start = time.monotonic()
-        handle = up(args.name, free_port_config(None), skip_phases=("preflight",),
-                    log=lambda _: None, nodes=args.nodes)
-        print(f"up --nodes {args.nodes}: {time.monotonic() - start:.1f} s "
-              f"(load {os.getloadavg()[0]:.1f})")
+        handle = up(
+            args.name,
+            free_port_config(None),
+            skip_phases=("preflight",),
+            log=lambda _: None,
+            nodes=args.nodes,
+        )
+        print(
+            f"up --nodes {args.nodes}: {time.monotonic() - start:.1f} s "
+            f"(load {os.getloadavg()[0]:.1f})"
+        )
         for parallel in args.parallel:
             run_tier(handle.kubeconfig, parallel, args.slowest)
     finally:

@@ -30,8 +30,12 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 CLI_TIMEOUT_S = 900
-WATCHED = ("apps/daemonset-placement", "node/all-nodes-ready", "scheduling/resource-fit",
-           "scheduling/node-affinity")
+WATCHED = (
+    "apps/daemonset-placement",
+    "node/all-nodes-ready",
+    "scheduling/resource-fit",
+    "scheduling/node-affinity",
+)
 """Tests whose cost grows with the node count unless they read nodes sparingly."""
 
 
@@ -49,8 +53,12 @@ def measure(*args: str, timeout: float = CLI_TIMEOUT_S) -> Measured:
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
         child = subprocess.Popen(
-            [sys.executable, "-m", "kubeadm_verify", *args], cwd=REPO, stdout=out, stderr=err,
-            env={**os.environ, "NO_COLOR": "1", "PYTHONPATH": str(REPO)})
+            [sys.executable, "-m", "kubeadm_verify", *args],
+            cwd=REPO,
+            stdout=out,
+            stderr=err,
+            env={**os.environ, "NO_COLOR": "1", "PYTHONPATH": str(REPO)},
+        )
         deadline = time.monotonic() + timeout
         while True:
             pid, status, usage = os.wait4(child.pid, os.WNOHANG)
@@ -65,8 +73,13 @@ def measure(*args: str, timeout: float = CLI_TIMEOUT_S) -> Measured:
         wall = time.perf_counter() - start
         out.seek(0)
         err.seek(0)
-        return Measured(wall, usage.ru_maxrss / 1024, child.returncode,
-                        out.read().decode(errors="replace"), err.read().decode(errors="replace"))
+        return Measured(
+            wall,
+            usage.ru_maxrss / 1024,
+            child.returncode,
+            out.read().decode(errors="replace"),
+            err.read().decode(errors="replace"),
+        )
 
 
 def load() -> str:
@@ -76,25 +89,39 @@ def load() -> str:
 def tier(kubeconfig: str, context: str, parallel: int) -> None:
     with tempfile.TemporaryDirectory(prefix="kv-bench-scale-") as output:
         extra = ["--parallel", str(parallel)] if parallel > 1 else []
-        run = measure("cluster", "--kubeconfig", kubeconfig, "--context", context, *extra,
-                      "--output-dir", output)
+        run = measure(
+            "cluster",
+            "--kubeconfig",
+            kubeconfig,
+            "--context",
+            context,
+            *extra,
+            "--output-dir",
+            output,
+        )
         results = Path(output) / "cluster" / "results.json"
         report = json.loads(results.read_text()) if results.is_file() else {}
     summary = report.get("summary", {})
     counts = ", ".join(f"{summary.get(k, 0)} {k}" for k in ("pass", "fail", "skip", "error"))
-    print(f"  tier{' --parallel ' + str(parallel) if parallel > 1 else ''}: "
-          f"{run.wall_s:6.1f} s, peak RSS {run.peak_mb:6.1f} MB [{counts}; exit {run.code}] "
-          f"(load {load()})")
+    print(
+        f"  tier{' --parallel ' + str(parallel) if parallel > 1 else ''}: "
+        f"{run.wall_s:6.1f} s, peak RSS {run.peak_mb:6.1f} MB [{counts}; exit {run.code}] "
+        f"(load {load()})"
+    )
     checks = report.get("checks", [])
     for check in checks:
         if check["status"] in ("fail", "error"):
             print(f"    {check['status']}: {check['id']}: {check['message'][:200]}")
     slowest = sorted(checks, key=lambda c: -float(c.get("duration_s") or 0))[:5]
-    print("    slowest: " + ", ".join(f"{c['id']} {float(c.get('duration_s') or 0):.1f} s"
-                                        for c in slowest))
+    print(
+        "    slowest: "
+        + ", ".join(f"{c['id']} {float(c.get('duration_s') or 0):.1f} s" for c in slowest)
+    )
     watched = [c for c in checks if c["id"] in WATCHED]
-    print("    node-bound: " + ", ".join(f"{c['id']} {float(c.get('duration_s') or 0):.1f} s"
-                                           for c in watched))
+    print(
+        "    node-bound: "
+        + ", ".join(f"{c['id']} {float(c.get('duration_s') or 0):.1f} s" for c in watched)
+    )
     if run.code not in (0, 1):
         print(run.stderr[-2000:])
 
@@ -104,10 +131,15 @@ def one(count: int, parallel: int) -> None:
     print(f"{count} simulated nodes (load {load()})")
     up = measure("up", "--name", name, "--free-ports", "--simulated-nodes", str(count))
     try:
-        said = [line.replace("[kubeadm-verify] ", "").strip() for line in up.stderr.splitlines()
-                if "simulated node(s)" in line]
-        print(f"  up: {up.wall_s:6.1f} s, peak RSS {up.peak_mb:6.1f} MB, exit {up.code} "
-              f"(load {load()}); {'; '.join(said) if said else up.stderr[-500:]}")
+        said = [
+            line.replace("[kubeadm-verify] ", "").strip()
+            for line in up.stderr.splitlines()
+            if "simulated node(s)" in line
+        ]
+        print(
+            f"  up: {up.wall_s:6.1f} s, peak RSS {up.peak_mb:6.1f} MB, exit {up.code} "
+            f"(load {load()}); {'; '.join(said) if said else up.stderr[-500:]}"
+        )
         if up.code != 0:
             return
         kubeconfig = up.stdout.strip().splitlines()[-1]
@@ -123,8 +155,11 @@ def one(count: int, parallel: int) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--nodes", default="10,300,1000",
-                        help="comma-separated simulated node counts (default 10,300,1000)")
+    parser.add_argument(
+        "--nodes",
+        default="10,300,1000",
+        help="comma-separated simulated node counts (default 10,300,1000)",
+    )
     parser.add_argument("--parallel", type=int, default=1, help="xdist workers for the tier")
     options = parser.parse_args()
     print(f"{os.cpu_count()} CPUs")

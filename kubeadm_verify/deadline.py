@@ -49,8 +49,12 @@ class Deadline:
         self._timer.start()
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                 trace: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
         self._timer.cancel()
         if self._token is not None:
             _CURRENT.reset(self._token)
@@ -126,5 +130,7 @@ class WatchedHTTPSConnectionPool(HTTPSConnectionPool):
 
 def watch_pools(pool_manager: Any) -> None:
     """Make the pools ``pool_manager`` creates from now on watched by the current deadline."""
-    pool_manager.pool_classes_by_scheme = {"http": WatchedHTTPConnectionPool,
-                                           "https": WatchedHTTPSConnectionPool}
+    pool_manager.pool_classes_by_scheme = {
+        "http": WatchedHTTPConnectionPool,
+        "https": WatchedHTTPSConnectionPool,
+    }

@@ -55,8 +55,10 @@ class SignalInterrupt(KeyboardInterrupt):
         self.signum = signum
 
 
-def _raise_again_if_swallowed(owner: int, previous: Callable[[Any], object],
-                              ) -> Callable[[Any], object]:
+def _raise_again_if_swallowed(
+    owner: int,
+    previous: Callable[[Any], object],
+) -> Callable[[Any], object]:
     """An ``unraisablehook``: Python runs a signal handler wherever the main thread is, also in
     a finalizer (urllib3 closes a pooled connection when the garbage collector finds it), and an
     exception raised there is only reported, never propagated. The handler has ignored the
@@ -65,8 +67,11 @@ def _raise_again_if_swallowed(owner: int, previous: Callable[[Any], object],
 
     def hook(unraisable: Any) -> object:
         error = unraisable.exc_value
-        if (isinstance(error, SignalInterrupt) and os.getpid() == owner
-                and threading.current_thread() is threading.main_thread()):
+        if (
+            isinstance(error, SignalInterrupt)
+            and os.getpid() == owner
+            and threading.current_thread() is threading.main_thread()
+        ):
             signal.signal(error.signum, interrupt_handler(owner))
             # From another thread, a moment later: raised here, it would land in this hook,
             # which is still inside the finalizer's report.
@@ -80,8 +85,9 @@ def _raise_again_if_swallowed(owner: int, previous: Callable[[Any], object],
 
 
 @contextlib.contextmanager
-def interruptible(signals: tuple[signal.Signals, ...] = (signal.SIGINT, signal.SIGTERM),
-                  ) -> Iterator[None]:
+def interruptible(
+    signals: tuple[signal.Signals, ...] = (signal.SIGINT, signal.SIGTERM),
+) -> Iterator[None]:
     """While the block runs, ``signals`` raise ``KeyboardInterrupt`` so every ``finally`` runs;
     outside the main thread (where Python delivers no signal) it changes nothing."""
     if threading.current_thread() is not threading.main_thread():
@@ -125,8 +131,9 @@ def uninterruptible() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def deferred(signals: tuple[signal.Signals, ...] = (signal.SIGINT, signal.SIGTERM),
-             ) -> Iterator[None]:
+def deferred(
+    signals: tuple[signal.Signals, ...] = (signal.SIGINT, signal.SIGTERM),
+) -> Iterator[None]:
     """Hold ``signals`` until the block ends, then act on the first as the handler before would
     have: a step that records something and then makes it (a network namespace, a node's
     cgroups) is never cut in half, where the clean-up would find the record without the thing
@@ -206,6 +213,13 @@ def _forget_client_copies(folder: str) -> None:
         del copies[key]
 
 
-__all__ = ["SignalInterrupt", "deferred", "interrupt_handler", "interruptible",
-           "leave_signals_to_the_main_thread", "private_tempdir", "sigterm_interrupts",
-           "uninterruptible"]
+__all__ = [
+    "SignalInterrupt",
+    "deferred",
+    "interrupt_handler",
+    "interruptible",
+    "leave_signals_to_the_main_thread",
+    "private_tempdir",
+    "sigterm_interrupts",
+    "uninterruptible",
+]

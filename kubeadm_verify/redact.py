@@ -72,8 +72,10 @@ _FIELD = re.compile(
 _DATA_MAPPING = re.compile(
     r"(?i)([\"']?\b(?:data|stringData|string_data)\b[\"']?\s*[:=]\s*)\{[^{}]*\}"
 )
-_YAML_DATA = re.compile(r"(?im)^(?P<indent>[ \t]*)(?P<key>data|stringData):[ \t]*\n"
-                        r"(?P<body>(?:(?P=indent)[ \t]+\S[^\n]*\n?)+)")
+_YAML_DATA = re.compile(
+    r"(?im)^(?P<indent>[ \t]*)(?P<key>data|stringData):[ \t]*\n"
+    r"(?P<body>(?:(?P=indent)[ \t]+\S[^\n]*\n?)+)"
+)
 
 
 def scrub(text: str) -> str:
@@ -107,7 +109,7 @@ def clean(text: str, limit: int = MAX_MESSAGE) -> str:
     (a cut or an escape must not hand the scrubber a secret it no longer recognises)."""
     if not text:
         return text
-    scrubbed = scrub(text[:limit + _MARGIN])
+    scrubbed = scrub(text[: limit + _MARGIN])
     shown = escape_controls(scrubbed)
     if len(shown) > limit or len(text) > limit + _MARGIN:
         shown = f"{shown[:limit]}… [cut at {limit} of {len(text)} characters]"
@@ -131,8 +133,10 @@ def scrub_value(value: Any, limit: int = MAX_DETAIL) -> Any:
         return clean(value, limit)
     if isinstance(value, Mapping):
         kept_items = list(value.items())[:MAX_ITEMS]
-        mapping = {clean(str(k), limit): MASK if _SECRET_KEY.match(str(k))
-                   else scrub_value(v, limit) for k, v in kept_items}
+        mapping = {
+            clean(str(k), limit): MASK if _SECRET_KEY.match(str(k)) else scrub_value(v, limit)
+            for k, v in kept_items
+        }
         if len(value) > MAX_ITEMS:
             mapping["…"] = f"[cut at {MAX_ITEMS} of {len(value)} keys]"
         return mapping
@@ -172,8 +176,11 @@ def scrub_file(path: Path) -> bool:
         return False
     cleaned = scrub(text)
     if path.suffix == ".xml":  # the masks must stay text, not become tags
-        cleaned = cleaned.replace("<redacted", "&lt;redacted").replace(
-            "redacted>", "redacted&gt;").replace("private key>", "private key&gt;")
+        cleaned = (
+            cleaned.replace("<redacted", "&lt;redacted")
+            .replace("redacted>", "redacted&gt;")
+            .replace("private key>", "private key&gt;")
+        )
     if cleaned == text:
         return False
     temporary = path.with_name(f".{path.name}.scrubbed")
@@ -182,5 +189,17 @@ def scrub_file(path: Path) -> bool:
     return True
 
 
-__all__ = ["MASK", "MAX_DETAIL", "MAX_ITEMS", "MAX_MESSAGE", "clean", "escape_controls", "one_line",
-           "report", "result", "scrub", "scrub_file", "scrub_value"]
+__all__ = [
+    "MASK",
+    "MAX_DETAIL",
+    "MAX_ITEMS",
+    "MAX_MESSAGE",
+    "clean",
+    "escape_controls",
+    "one_line",
+    "report",
+    "result",
+    "scrub",
+    "scrub_file",
+    "scrub_value",
+]

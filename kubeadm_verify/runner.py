@@ -63,25 +63,53 @@ def run_tier(
     return TierReport(tier, started, time.perf_counter() - clock, tuple(collector.results()))
 
 
-def collect(tier: str, package: str, settings: object | None = None, *,
-            plugins: Sequence[str] = (), args: Sequence[str] = ()) -> list[pytest.Item]:
+def collect(
+    tier: str,
+    package: str,
+    settings: object | None = None,
+    *,
+    plugins: Sequence[str] = (),
+    args: Sequence[str] = (),
+) -> list[pytest.Item]:
     """The items a run with these settings would run, in run order; nothing runs."""
     items: list[pytest.Item] = []
     keeper = _Items(items)
-    _session(tier, package, settings, ["--collect-only", "-q", *args], plugins, [keeper], False,
-             collecting=True)
+    _session(
+        tier,
+        package,
+        settings,
+        ["--collect-only", "-q", *args],
+        plugins,
+        [keeper],
+        False,
+        collecting=True,
+    )
     return items
 
 
-def _session(tier: str, package: str, settings: object | None, args: list[str],
-             plugins: Sequence[str], objects: list[object], show_output: bool,
-             collecting: bool = False) -> None:
+def _session(
+    tier: str,
+    package: str,
+    settings: object | None,
+    args: list[str],
+    plugins: Sequence[str],
+    objects: list[object],
+    show_output: bool,
+    collecting: bool = False,
+) -> None:
     ini = resources.files("kubeadm_verify").joinpath("tier.ini")
     package_dir = Path(str(resources.files(package)))
     argv = [
-        "-c", str(ini), "--rootdir", str(package_dir), "--confcutdir", str(package_dir),
+        "-c",
+        str(ini),
+        "--rootdir",
+        str(package_dir),
+        "--confcutdir",
+        str(package_dir),
         *(arg for name in plugins for arg in ("-p", name)),
-        "--pyargs", package, *args,
+        "--pyargs",
+        package,
+        *args,
     ]
     captured = io.StringIO()
     with contextlib.ExitStack() as stack:
@@ -94,8 +122,10 @@ def _session(tier: str, package: str, settings: object | None, args: list[str],
         reason = _error_line(captured.getvalue()) or code.name
         raise VerifyError(f"the {tier} suite could not start: {reason}")
     if collecting and code not in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
-        raise VerifyError(f"the {tier} suite could not be collected: "
-                          f"{_last_line(captured.getvalue()) or code.name}")
+        raise VerifyError(
+            f"the {tier} suite could not be collected: "
+            f"{_last_line(captured.getvalue()) or code.name}"
+        )
     if code is pytest.ExitCode.INTERRUPTED:
         raise KeyboardInterrupt
 
@@ -116,8 +146,7 @@ class Handover:
         """xdist sends workers plain values only: the frozen settings travel pickled, from
         this process to the workers it started, and nowhere else."""
         if self.settings is not None:
-            node.workerinput[_WORKER_INPUT] = base64.b64encode(
-                pickle.dumps(self.settings)).decode()
+            node.workerinput[_WORKER_INPUT] = base64.b64encode(pickle.dumps(self.settings)).decode()
 
 
 def settings_of(config: pytest.Config, kind: type[T]) -> T | None:

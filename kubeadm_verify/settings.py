@@ -65,8 +65,9 @@ class NodeSettings:
         if self.role not in ROLES:
             raise UsageError(f"--role {self.role!r} is not one of {', '.join(ROLES)}")
         if re.match(VERSION_PATTERN, self.kubernetes_version.strip()) is None:
-            raise InputError(f"--kubernetes-version {self.kubernetes_version!r} is not a version "
-                             "such as v1.37.2")
+            raise InputError(
+                f"--kubernetes-version {self.kubernetes_version!r} is not a version such as v1.37.2"
+            )
         if not 0 < self.bind_port < 65536:
             raise InputError(f"localAPIEndpoint.bindPort {self.bind_port} is not a port number")
         if "all" in self.ignored and len(self.ignored) > 1:
@@ -184,10 +185,13 @@ class UpSettings:
     def __post_init__(self) -> None:
         if self.simulated_nodes < 0:
             raise UsageError("--simulated-nodes must be 0 or more")
-        if self.kubernetes_version is not None and re.match(
-                VERSION_PATTERN, self.kubernetes_version.strip()) is None:
-            raise UsageError(f"--kubernetes-version {self.kubernetes_version!r} is not a version "
-                             "such as v1.37.2")
+        if (
+            self.kubernetes_version is not None
+            and re.match(VERSION_PATTERN, self.kubernetes_version.strip()) is None
+        ):
+            raise UsageError(
+                f"--kubernetes-version {self.kubernetes_version!r} is not a version such as v1.37.2"
+            )
 
 
 @dataclass(frozen=True)
@@ -208,6 +212,17 @@ class DownSettings:
     state_dir: str | None = None
 
 
-__all__ = ["ROLES", "VERSION_PATTERN", "ClusterSettings", "DownSettings", "E2ESettings",
-           "ExternalEtcd", "NodeSettings", "Output", "PhaseSettings", "UpSettings",
-           "check_regex", "new_run_id"]
+__all__ = [
+    "ROLES",
+    "VERSION_PATTERN",
+    "ClusterSettings",
+    "DownSettings",
+    "E2ESettings",
+    "ExternalEtcd",
+    "NodeSettings",
+    "Output",
+    "PhaseSettings",
+    "UpSettings",
+    "check_regex",
+    "new_run_id",
+]

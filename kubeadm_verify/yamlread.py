@@ -88,8 +88,10 @@ class _BoundedComposer(Composer):
         event = self.peek_event()  # type: ignore[attr-defined]
         if isinstance(event, AliasEvent):
             if event.anchor in self._open_anchors:
-                raise YAMLRefused(f"the alias *{event.anchor} is inside its own anchor, an "
-                                  "endless expansion", event.start_mark)
+                raise YAMLRefused(
+                    f"the alias *{event.anchor} is inside its own anchor, an endless expansion",
+                    event.start_mark,
+                )
             return super().compose_node(parent, index)
         anchor = event.anchor if isinstance(event, NodeEvent) else None
         self._depth += 1
@@ -115,8 +117,9 @@ class _BoundedComposer(Composer):
             children = [part for pair in node.value for part in pair]
         size = 1 + sum(self._expanded.get(id(child), 1) for child in children)
         if size > self._max_nodes:
-            raise YAMLRefused(f"more than {self._max_nodes} nodes once its aliases are "
-                              "expanded", node.start_mark)
+            raise YAMLRefused(
+                f"more than {self._max_nodes} nodes once its aliases are expanded", node.start_mark
+            )
         self._expanded[id(node)] = size
 
 
@@ -143,8 +146,9 @@ def _loader(text: str, max_bytes: int, max_nodes: int, max_depth: int) -> _Loade
     return _Loader(text, max_nodes, max_depth)
 
 
-def load(text: str, *, max_bytes: int = MAX_BYTES, max_nodes: int = MAX_NODES,
-         max_depth: int = MAX_DEPTH) -> Any:
+def load(
+    text: str, *, max_bytes: int = MAX_BYTES, max_nodes: int = MAX_NODES, max_depth: int = MAX_DEPTH
+) -> Any:
     """The one document in ``text`` (``None`` when empty), as ``yaml.safe_load``, bounded."""
     loader = _loader(text, max_bytes, max_nodes, max_depth)
     try:
@@ -155,8 +159,9 @@ def load(text: str, *, max_bytes: int = MAX_BYTES, max_nodes: int = MAX_NODES,
         loader.dispose()
 
 
-def load_all(text: str, *, max_bytes: int = MAX_BYTES, max_nodes: int = MAX_NODES,
-             max_depth: int = MAX_DEPTH) -> list[Any]:
+def load_all(
+    text: str, *, max_bytes: int = MAX_BYTES, max_nodes: int = MAX_NODES, max_depth: int = MAX_DEPTH
+) -> list[Any]:
     """Every document in ``text``, as ``list(yaml.safe_load_all(text))``, bounded; the node
     bound holds for each document."""
     loader = _loader(text, max_bytes, max_nodes, max_depth)
@@ -192,9 +197,13 @@ def read_text(path: Path | str, max_bytes: int = MAX_BYTES) -> str:
 
 
 def _kind(mode: int) -> str:
-    for test, name in ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
-                       (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"),
-                       (stat.S_ISDIR, "a directory")):
+    for test, name in (
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISDIR, "a directory"),
+    ):
         if test(mode):
             return name
     return "a special file"

@@ -37,8 +37,10 @@ def _guarded(func: Callable[[NodeContext], Finding]) -> Callable[[NodeContext], 
         try:
             return func(ctx)
         except (UnreadableHostFile, HostPathError) as exc:
-            return unknown(f"the answer: {exc}",
-                           "make the path a regular file (check the host root)",
-                           unreadable=str(exc))
+            return unknown(
+                f"the answer: {exc}",
+                "make the path a regular file (check the host root)",
+                unreadable=str(exc),
+            )
 
     return run

@@ -31,9 +31,13 @@ def node_settings(
     """The settings for one run; raises ``InputError``/``UsageError`` naming what is wrong."""
     names = parse_ignore_list(ignore_preflight_errors)
     if not config:
-        return NodeSettings(root=root, role=role or DEFAULT_ROLE, ignored=frozenset(names),
-                            kubernetes_version=kubernetes_version or KUBERNETES_VERSION,
-                            pull_images=pull_images)
+        return NodeSettings(
+            root=root,
+            role=role or DEFAULT_ROLE,
+            ignored=frozenset(names),
+            kubernetes_version=kubernetes_version or KUBERNETES_VERSION,
+            pull_images=pull_images,
+        )
     from bootstrap.kubeadm.config import load_config
 
     text = read_config_text(config)

@@ -54,10 +54,14 @@ def decode_status(data: bytes) -> list[RuntimeCondition]:
     conditions = []
     for raw in pw.all_bytes(status, 1):
         fields = pw.decode(raw)
-        conditions.append(RuntimeCondition(
-            pw.first_str(fields, 1), bool(pw.first_int(fields, 2)),
-            pw.first_str(fields, 3), pw.first_str(fields, 4),
-        ))
+        conditions.append(
+            RuntimeCondition(
+                pw.first_str(fields, 1),
+                bool(pw.first_int(fields, 2)),
+                pw.first_str(fields, 3),
+                pw.first_str(fields, 4),
+            )
+        )
     return conditions
 
 
@@ -100,8 +104,9 @@ class CriClient:
             raise CriCallError(method, code, exc.details() or "") from exc
 
     def version(self) -> RuntimeVersion:
-        return decode_version(self.call("/runtime.v1.RuntimeService/Version",
-                                        pw.encode_string(1, "v1")))
+        return decode_version(
+            self.call("/runtime.v1.RuntimeService/Version", pw.encode_string(1, "v1"))
+        )
 
     def status(self) -> list[RuntimeCondition]:
         return decode_status(self.call("/runtime.v1.RuntimeService/Status"))
@@ -148,5 +153,10 @@ def probe(endpoint: str) -> CriProbe:
             driver, config_error = client.runtime_config(), None
         except CriCallError as exc:
             driver, config_error = "", exc
-    return CriProbe(endpoint, conditions=conditions, version=version, config_error=config_error,
-                    cgroup_driver=driver)
+    return CriProbe(
+        endpoint,
+        conditions=conditions,
+        version=version,
+        config_error=config_error,
+        cgroup_driver=driver,
+    )

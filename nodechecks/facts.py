@@ -57,20 +57,28 @@ def swaps(host: Host) -> list[procfs.SwapEntry] | None:
 def tcp_sockets(host: Host, *, listening_only: bool = False) -> list[net.TcpSocket]:
     """Every TCP socket of the host's network namespace (or its listeners), IPv4 then IPv6
     (tcp6 may be absent)."""
-    sockets = net.parse_proc_net_tcp(host.read_text("/proc/net/tcp"), "/proc/net/tcp",
-                                     listening_only=listening_only)
+    sockets = net.parse_proc_net_tcp(
+        host.read_text("/proc/net/tcp"), "/proc/net/tcp", listening_only=listening_only
+    )
     if host.exists("/proc/net/tcp6"):
-        sockets += net.parse_proc_net_tcp(host.read_text("/proc/net/tcp6"), "/proc/net/tcp6",
-                                          listening_only=listening_only)
+        sockets += net.parse_proc_net_tcp(
+            host.read_text("/proc/net/tcp6"), "/proc/net/tcp6", listening_only=listening_only
+        )
     return sockets
 
 
 def routes(host: Host) -> tuple[list[net.Route], list[net.Route]]:
     """The IPv4 and IPv6 routing tables of the main table (either file may be absent)."""
-    v4 = net.parse_proc_net_route(host.read_text("/proc/net/route")) if host.exists(
-        "/proc/net/route") else []
-    v6 = net.parse_proc_net_ipv6_route(host.read_text("/proc/net/ipv6_route")) if host.exists(
-        "/proc/net/ipv6_route") else []
+    v4 = (
+        net.parse_proc_net_route(host.read_text("/proc/net/route"))
+        if host.exists("/proc/net/route")
+        else []
+    )
+    v6 = (
+        net.parse_proc_net_ipv6_route(host.read_text("/proc/net/ipv6_route"))
+        if host.exists("/proc/net/ipv6_route")
+        else []
+    )
     return v4, v6
 
 
@@ -153,7 +161,8 @@ def cgroup_subsystems(host: Host, mode: CgroupMode, release: str) -> list[str] |
         return procfs.parse_proc_cgroups(text)
     subsystems = ["devices"]
     if kernel_at_least(release, FREEZE_FILE_FROM_KERNEL) or _cgroup_freeze_exists(
-            host, mode.mountpoint):
+        host, mode.mountpoint
+    ):
         subsystems.append("freezer")
     return subsystems + procfs.parse_cgroup_controllers(text)
 
@@ -171,8 +180,11 @@ def _cgroup_freeze_exists(host: Host, mountpoint: str) -> bool:
         children = host.listdir(mountpoint)
     except OSError:
         return False
-    return any(host.exists(f"{mountpoint}/{child}/cgroup.freeze") for child in children
-               if host.is_dir(f"{mountpoint}/{child}"))
+    return any(
+        host.exists(f"{mountpoint}/{child}/cgroup.freeze")
+        for child in children
+        if host.is_dir(f"{mountpoint}/{child}")
+    )
 
 
 def kernel_config_paths(release: str) -> list[str]:
@@ -226,8 +238,11 @@ def local_addresses(host: Host) -> LocalAddresses | None:
     if not text.strip():
         return None
     v4 = net.parse_fib_trie_local(text)
-    v6 = net.parse_if_inet6(host.read_text("/proc/net/if_inet6")) if host.exists(
-        "/proc/net/if_inet6") else []
+    v6 = (
+        net.parse_if_inet6(host.read_text("/proc/net/if_inet6"))
+        if host.exists("/proc/net/if_inet6")
+        else []
+    )
     return LocalAddresses(tuple(v4), tuple(v6))
 
 

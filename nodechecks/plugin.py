@@ -28,13 +28,23 @@ SETTINGS_KEY = pytest.StashKey[NodeSettings]()
 def pytest_addoption(parser: pytest.Parser) -> None:
     node = parser.getgroup("kubeadm-verify node", "kubeadm-verify node tier")
     node.addoption("--node-root", default="/", help="root of the host to check (default /)")
-    node.addoption("--node-role", default=None, choices=list(ROLES),
-                   help="role the node is checked for (default: the config's, else control-plane)")
-    node.addoption("--node-kubernetes-version", default=None,
-                   help=f"Kubernetes version to check for (default {KUBERNETES_VERSION})")
+    node.addoption(
+        "--node-role",
+        default=None,
+        choices=list(ROLES),
+        help="role the node is checked for (default: the config's, else control-plane)",
+    )
+    node.addoption(
+        "--node-kubernetes-version",
+        default=None,
+        help=f"Kubernetes version to check for (default {KUBERNETES_VERSION})",
+    )
     node.addoption("--node-ignore-preflight-errors", default="", help="comma-separated check ids")
-    node.addoption("--node-config", default=None,
-                   help="kubeadm configuration (v1beta4), as kubeadm-verify node --config")
+    node.addoption(
+        "--node-config",
+        default=None,
+        help="kubeadm configuration (v1beta4), as kubeadm-verify node --config",
+    )
     node.addoption("--node-pull-images", action="store_true", help="also run ImagePull (mutates)")
 
 
@@ -86,5 +96,11 @@ def node_context(node_settings: NodeSettings) -> NodeContext:
     return NodeContext.from_settings(node_settings)
 
 
-__all__ = ["SETTINGS_KEY", "node_context", "node_settings", "pytest_addoption",
-           "pytest_sessionstart", "settings_from_options"]
+__all__ = [
+    "SETTINGS_KEY",
+    "node_context",
+    "node_settings",
+    "pytest_addoption",
+    "pytest_sessionstart",
+    "settings_from_options",
+]

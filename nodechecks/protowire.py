@@ -47,12 +47,12 @@ def decode(data: bytes) -> Fields:
             size, pos = _read_varint(data, pos)
             if pos + size > len(data):
                 raise ValueError("truncated length-delimited field")
-            value, pos = data[pos:pos + size], pos + size
+            value, pos = data[pos : pos + size], pos + size
         elif wire in (FIXED64, FIXED32):
             width = 8 if wire == FIXED64 else 4
             if pos + width > len(data):
                 raise ValueError("truncated fixed field")
-            value, pos = int.from_bytes(data[pos:pos + width], "little"), pos + width
+            value, pos = int.from_bytes(data[pos : pos + width], "little"), pos + width
         else:
             raise ValueError(f"unsupported wire type {wire}")
         fields.setdefault(number, []).append(value)

@@ -22,8 +22,11 @@ def _env(environ: Mapping[str, str], *names: str) -> str:
 
 def proxy_for(scheme: str, host: str, port: str, environ: Mapping[str, str]) -> str:
     """The proxy URL a request to ``scheme://host:port`` would use, or ``""`` for a direct one."""
-    proxy = _env(environ, "HTTPS_PROXY", "https_proxy") if scheme == "https" else _env(
-        environ, "HTTP_PROXY", "http_proxy")
+    proxy = (
+        _env(environ, "HTTPS_PROXY", "https_proxy")
+        if scheme == "https"
+        else _env(environ, "HTTP_PROXY", "http_proxy")
+    )
     if not proxy:
         return ""
     if "://" not in proxy:

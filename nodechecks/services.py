@@ -47,8 +47,13 @@ def service_state(host: Host, service: str) -> ServiceState:
     if system == "openrc":
         exists = host.exists(f"/etc/init.d/{service}")
         enabled = exists and _openrc_enabled(host, service)
-        return ServiceState(system, exists, enabled, unit_path=f"/etc/init.d/{service}",
-                            enable_command=f"rc-update add {service} default")
+        return ServiceState(
+            system,
+            exists,
+            enabled,
+            unit_path=f"/etc/init.d/{service}",
+            enable_command=f"rc-update add {service} default",
+        )
     return ServiceState("", False, False)
 
 

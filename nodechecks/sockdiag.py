@@ -45,8 +45,9 @@ def tcp_listeners() -> list[TcpSocket]:
 
 def _dump(channel: socket.socket, family: int, sequence: int) -> list[TcpSocket]:
     body = _REQUEST.pack(family, socket.IPPROTO_TCP, 0, 0, 1 << TCP_LISTEN, b"")
-    header = _HEADER.pack(_HEADER.size + len(body), SOCK_DIAG_BY_FAMILY,
-                          NLM_F_REQUEST | NLM_F_DUMP, sequence, 0)
+    header = _HEADER.pack(
+        _HEADER.size + len(body), SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST | NLM_F_DUMP, sequence, 0
+    )
     channel.send(header + body)
     found: list[TcpSocket] = []
     for _ in range(MAX_DATAGRAMS):
@@ -56,7 +57,7 @@ def _dump(channel: socket.socket, family: int, sequence: int) -> list[TcpSocket]
             length, kind, _flags, seq, _port = _HEADER.unpack_from(data, offset)
             if length < _HEADER.size or offset + length > len(data):
                 raise SockDiagError("a truncated netlink message")
-            payload = data[offset + _HEADER.size:offset + length]
+            payload = data[offset + _HEADER.size : offset + length]
             offset += (length + 3) & ~3
             if seq != sequence:
                 continue
@@ -79,8 +80,13 @@ def _listener(payload: bytes) -> TcpSocket:
     if family not in (socket.AF_INET, socket.AF_INET6):
         raise SockDiagError(f"a reply for address family {family}")
     size = 4 if family == socket.AF_INET else 16
-    return TcpSocket(socket.inet_ntop(family, src[:size]), int.from_bytes(sport, "big"),
-                     socket.inet_ntop(family, dst[:size]), int.from_bytes(dport, "big"), state)
+    return TcpSocket(
+        socket.inet_ntop(family, src[:size]),
+        int.from_bytes(sport, "big"),
+        socket.inet_ntop(family, dst[:size]),
+        int.from_bytes(dport, "big"),
+        state,
+    )
 
 
 __all__ = ["SockDiagError", "tcp_listeners"]

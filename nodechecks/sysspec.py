@@ -62,8 +62,12 @@ DEFAULT_SYS_SPEC = SysSpec(
     ),
     required_cgroups_v1=(
         KernelConfig("CGROUPS", description="Required for cgroups."),
-        KernelConfig("CGROUP_CPUACCT", description=(
-            "Required for cpuacct controller, used in simple CPU accounting controller.")),
+        KernelConfig(
+            "CGROUP_CPUACCT",
+            description=(
+                "Required for cpuacct controller, used in simple CPU accounting controller."
+            ),
+        ),
         KernelConfig("CGROUP_DEVICE", description="Required for device controller."),
         KernelConfig("CGROUP_FREEZER", description="Required for freezer controller."),
         KernelConfig("CGROUP_PIDS", description="Required for PIDs controller."),
@@ -71,8 +75,12 @@ DEFAULT_SYS_SPEC = SysSpec(
     ),
     required_cgroups_v2=(
         KernelConfig("CGROUPS", description="Required for cgroups."),
-        KernelConfig("CGROUP_BPF", description=(
-            "Required for eBPF programs attached to cgroups, used in device controller.")),
+        KernelConfig(
+            "CGROUP_BPF",
+            description=(
+                "Required for eBPF programs attached to cgroups, used in device controller."
+            ),
+        ),
         KernelConfig("CGROUP_PIDS", description="Required for PIDs controller."),
         KernelConfig("CGROUP_SCHED", description="Required for CPU controller."),
     ),

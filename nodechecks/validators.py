@@ -59,10 +59,16 @@ def kernel_config_lists(
 ) -> tuple[tuple[KernelConfig, ...], tuple[KernelConfig, ...], tuple[KernelConfig, ...]]:
     """Required, optional and forbidden options for this host's cgroup version."""
     if cgroup_v2:
-        return (spec.required + spec.required_cgroups_v2, spec.optional + spec.optional_cgroups_v2,
-                spec.forbidden)
-    return (spec.required + spec.required_cgroups_v1, spec.optional + spec.optional_cgroups_v1,
-            spec.forbidden)
+        return (
+            spec.required + spec.required_cgroups_v2,
+            spec.optional + spec.optional_cgroups_v2,
+            spec.forbidden,
+        )
+    return (
+        spec.required + spec.required_cgroups_v1,
+        spec.optional + spec.optional_cgroups_v1,
+        spec.forbidden,
+    )
 
 
 def validate_kernel_config(
@@ -76,7 +82,9 @@ def validate_kernel_config(
     bad: list[str] = []
     required, optional, forbidden = kernel_config_lists(spec, cgroup_v2)
     for configs, (found, missing) in (
-        (required, (GOOD, BAD)), (optional, (GOOD, WARN)), (forbidden, (BAD, GOOD))
+        (required, (GOOD, BAD)),
+        (optional, (GOOD, WARN)),
+        (forbidden, (BAD, GOOD)),
     ):
         for config in configs:
             name, value = _lookup(options, config)
@@ -154,17 +162,17 @@ def validate_cgroups(
     return result
 
 
-def unknown_cgroups(
-    version: int, spec: SysSpec, kubelet_version: Version | None
-) -> Validation:
+def unknown_cgroups(version: int, spec: SysSpec, kubelet_version: Version | None) -> Validation:
     """The controllers could not be listed (the root lacks the file): say so, judge nothing
     about them, but keep the cgroup v1 deprecation, which needs only the version."""
     result = validate_cgroups(version, [], spec, kubelet_version)
     result.items = [{"key": "CGROUPS", "value": "cannot determine", "result": WARN}]
     result.errors = [e for e in result.errors if not e.startswith("missing required cgroups")]
     result.warnings = [w for w in result.warnings if not w.startswith("missing optional cgroups")]
-    result.warnings.append("cannot determine the cgroup controllers: the file listing them "
-                           "(/proc/cgroups or cgroup.controllers) is not there")
+    result.warnings.append(
+        "cannot determine the cgroup controllers: the file listing them "
+        "(/proc/cgroups or cgroup.controllers) is not there"
+    )
     return result
 
 

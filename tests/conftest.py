@@ -31,8 +31,10 @@ saying what is missing); the default builds what the selected tests need."""
 def pytest_collection_finish(session: pytest.Session) -> None:
     if os.environ.get("PYTEST_XDIST_WORKER") or os.environ.get(PREPARE, "") == "never":
         return
-    if not any("/integration/" in item.nodeid or item.nodeid.startswith("tests/integration")
-               for item in session.items):
+    if not any(
+        "/integration/" in item.nodeid or item.nodeid.startswith("tests/integration")
+        for item in session.items
+    ):
         return
     capture = session.config.pluginmanager.getplugin("capturemanager")
     with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
@@ -57,8 +59,10 @@ def _prepare(config: pytest.Config) -> None:
                 build_test_package(None, Path(scratch))
         ensure_images(ensure_node_parts())
     except VerifyError as exc:  # loud, never a quiet skip of every test that needed the build
-        pytest.exit(f"the integration tests need the host set up and the pinned builds: {exc} "
-                    "(unit tests alone: python3 -m pytest tests/unit)", returncode=3)
+        pytest.exit(
+            f"the integration tests need the host set up and the pinned builds: {exc} "
+            "(unit tests alone: python3 -m pytest tests/unit)",
+            returncode=3,
+        )
     if reporter is not None:
         reporter.write_line(f"upstream binaries: {bins}")
-

@@ -66,16 +66,20 @@ def coredns_objects(config: BootstrapConfig) -> list[Object]:
     """ConfigMap, ClusterRole, ClusterRoleBinding, ServiceAccount, Deployment, ``kube-dns``."""
     list_watch = ["list", "watch"]
     rules = [
-        {"apiGroups": [""], "resources": ["endpoints", "services", "pods", "namespaces"],
-         "verbs": list_watch},
+        {
+            "apiGroups": [""],
+            "resources": ["endpoints", "services", "pods", "namespaces"],
+            "verbs": list_watch,
+        },
         {"apiGroups": ["discovery.k8s.io"], "resources": ["endpointslices"], "verbs": list_watch},
     ]
     domain = config.cluster.networking.dns_domain
     return [
         config_map("coredns", KUBE_SYSTEM, {"Corefile": COREFILE.format(domain=domain)}),
         cluster_role("system:coredns", rules),
-        cluster_role_binding("system:coredns", "system:coredns",
-                             [subject("ServiceAccount", "coredns")]),
+        cluster_role_binding(
+            "system:coredns", "system:coredns", [subject("ServiceAccount", "coredns")]
+        ),
         _service_account("coredns"),
         _coredns_deployment(),
         _dns_service(config),
@@ -97,114 +101,194 @@ def kube_proxy_objects(config: BootstrapConfig) -> list[Object]:
     """ServiceAccount, ConfigMap, DaemonSet, then the bindings of ``CreateRBACRules``."""
     return [
         _service_account("kube-proxy"),
-        signed(config_map("kube-proxy", KUBE_SYSTEM, {
-            "config.conf": dump_yaml(kube_proxy_configuration(config)).rstrip("\n"),
-            "kubeconfig.conf": KUBE_PROXY_KUBECONFIG_TEMPLATE.format(server=config.endpoint.url),
-        }, labels={"app": "kube-proxy"})),
+        signed(
+            config_map(
+                "kube-proxy",
+                KUBE_SYSTEM,
+                {
+                    "config.conf": dump_yaml(kube_proxy_configuration(config)).rstrip("\n"),
+                    "kubeconfig.conf": KUBE_PROXY_KUBECONFIG_TEMPLATE.format(
+                        server=config.endpoint.url
+                    ),
+                },
+                labels={"app": "kube-proxy"},
+            )
+        ),
         _kube_proxy_daemonset(config),
-        cluster_role_binding("kubeadm:node-proxier", "system:node-proxier",
-                             [subject("ServiceAccount", "kube-proxy")]),
+        cluster_role_binding(
+            "kubeadm:node-proxier", "system:node-proxier", [subject("ServiceAccount", "kube-proxy")]
+        ),
         role("kube-proxy", KUBE_SYSTEM, [get_rule("configmaps", "kube-proxy")]),
         role_binding("kube-proxy", KUBE_SYSTEM, [subject("Group", NODE_BOOTSTRAP_GROUP)]),
     ]
 
 
 def _service_account(name: str) -> Object:
-    return {"apiVersion": "v1", "kind": "ServiceAccount",
-            "metadata": {"name": name, "namespace": KUBE_SYSTEM}}
+    return {
+        "apiVersion": "v1",
+        "kind": "ServiceAccount",
+        "metadata": {"name": name, "namespace": KUBE_SYSTEM},
+    }
 
 
 def _dns_service(config: BootstrapConfig) -> Object:
-    ports = [{"name": "dns", "port": 53, "protocol": "UDP", "targetPort": 53},
-             {"name": "dns-tcp", "port": 53, "protocol": "TCP", "targetPort": 53},
-             {"name": "metrics", "port": 9153, "protocol": "TCP", "targetPort": 9153}]
-    metadata = {"name": "kube-dns", "namespace": KUBE_SYSTEM,
-                "labels": {**DNS_LABELS, "kubernetes.io/cluster-service": "true",
-                           "kubernetes.io/name": "CoreDNS"},
-                "annotations": {"prometheus.io/port": "9153", "prometheus.io/scrape": "true"}}
-    return {"apiVersion": "v1", "kind": "Service", "metadata": metadata,
-            "spec": {"clusterIP": str(config.cluster.networking.dns_ip), "ports": ports,
-                     "selector": dict(DNS_LABELS)}}
+    ports = [
+        {"name": "dns", "port": 53, "protocol": "UDP", "targetPort": 53},
+        {"name": "dns-tcp", "port": 53, "protocol": "TCP", "targetPort": 53},
+        {"name": "metrics", "port": 9153, "protocol": "TCP", "targetPort": 9153},
+    ]
+    metadata = {
+        "name": "kube-dns",
+        "namespace": KUBE_SYSTEM,
+        "labels": {
+            **DNS_LABELS,
+            "kubernetes.io/cluster-service": "true",
+            "kubernetes.io/name": "CoreDNS",
+        },
+        "annotations": {"prometheus.io/port": "9153", "prometheus.io/scrape": "true"},
+    }
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": metadata,
+        "spec": {
+            "clusterIP": str(config.cluster.networking.dns_ip),
+            "ports": ports,
+            "selector": dict(DNS_LABELS),
+        },
+    }
 
 
 def _coredns_container() -> dict[str, Any]:
     def probe(path: str, port: str) -> dict[str, Any]:
         return {"httpGet": {"path": path, "port": port, "scheme": "HTTP"}}
 
-    ports = [("dns", 53, "UDP"), ("dns-tcp", 53, "TCP"), ("metrics", 9153, "TCP"),
-             ("liveness-probe", 8080, "TCP"), ("readiness-probe", 8181, "TCP")]
+    ports = [
+        ("dns", 53, "UDP"),
+        ("dns-tcp", 53, "TCP"),
+        ("metrics", 9153, "TCP"),
+        ("liveness-probe", 8080, "TCP"),
+        ("readiness-probe", 8181, "TCP"),
+    ]
     return {
-        "name": "coredns", "image": f"{IMAGE_REPOSITORY}/coredns/coredns:{COREDNS_VERSION}",
+        "name": "coredns",
+        "image": f"{IMAGE_REPOSITORY}/coredns/coredns:{COREDNS_VERSION}",
         "imagePullPolicy": "IfNotPresent",
-        "resources": {"limits": {"memory": "170Mi"},
-                      "requests": {"cpu": "100m", "memory": "70Mi"}},
+        "resources": {"limits": {"memory": "170Mi"}, "requests": {"cpu": "100m", "memory": "70Mi"}},
         "args": ["-conf", "/etc/coredns/Corefile"],
-        "volumeMounts": [{"name": "config-volume", "mountPath": "/etc/coredns",
-                          "readOnly": True}],
-        "ports": [{"containerPort": port, "name": name, "protocol": protocol}
-                  for name, port, protocol in ports],
-        "livenessProbe": {**probe("/health", "liveness-probe"), "initialDelaySeconds": 60,
-                          "timeoutSeconds": 5, "successThreshold": 1, "failureThreshold": 5},
+        "volumeMounts": [{"name": "config-volume", "mountPath": "/etc/coredns", "readOnly": True}],
+        "ports": [
+            {"containerPort": port, "name": name, "protocol": protocol}
+            for name, port, protocol in ports
+        ],
+        "livenessProbe": {
+            **probe("/health", "liveness-probe"),
+            "initialDelaySeconds": 60,
+            "timeoutSeconds": 5,
+            "successThreshold": 1,
+            "failureThreshold": 5,
+        },
         "readinessProbe": probe("/ready", "readiness-probe"),
-        "securityContext": {"allowPrivilegeEscalation": False,
-                            "capabilities": {"add": ["NET_BIND_SERVICE"], "drop": ["ALL"]},
-                            "readOnlyRootFilesystem": True},
+        "securityContext": {
+            "allowPrivilegeEscalation": False,
+            "capabilities": {"add": ["NET_BIND_SERVICE"], "drop": ["ALL"]},
+            "readOnlyRootFilesystem": True,
+        },
     }
 
 
 def _coredns_deployment() -> Object:
-    anti_affinity = {"preferredDuringSchedulingIgnoredDuringExecution": [{
-        "weight": 100, "podAffinityTerm": {
-            "labelSelector": {"matchExpressions": [
-                {"key": "k8s-app", "operator": "In", "values": ["kube-dns"]}]},
-            "topologyKey": "kubernetes.io/hostname"}}]}
+    anti_affinity = {
+        "preferredDuringSchedulingIgnoredDuringExecution": [
+            {
+                "weight": 100,
+                "podAffinityTerm": {
+                    "labelSelector": {
+                        "matchExpressions": [
+                            {"key": "k8s-app", "operator": "In", "values": ["kube-dns"]}
+                        ]
+                    },
+                    "topologyKey": "kubernetes.io/hostname",
+                },
+            }
+        ]
+    }
     pod_spec = {
-        "priorityClassName": "system-cluster-critical", "serviceAccountName": "coredns",
+        "priorityClassName": "system-cluster-critical",
+        "serviceAccountName": "coredns",
         "affinity": {"podAntiAffinity": anti_affinity},
-        "tolerations": [{"key": "CriticalAddonsOnly", "operator": "Exists"},
-                        {"key": CONTROL_PLANE_TAINT, "effect": "NoSchedule"}],
+        "tolerations": [
+            {"key": "CriticalAddonsOnly", "operator": "Exists"},
+            {"key": CONTROL_PLANE_TAINT, "effect": "NoSchedule"},
+        ],
         "nodeSelector": {"kubernetes.io/os": "linux"},
         "containers": [_coredns_container()],
         "dnsPolicy": "Default",
-        "volumes": [{"name": "config-volume", "configMap": {
-            "name": "coredns", "items": [{"key": "Corefile", "path": "Corefile"}]}}],
+        "volumes": [
+            {
+                "name": "config-volume",
+                "configMap": {
+                    "name": "coredns",
+                    "items": [{"key": "Corefile", "path": "Corefile"}],
+                },
+            }
+        ],
     }
-    return {"apiVersion": "apps/v1", "kind": "Deployment",
-            "metadata": {"name": "coredns", "namespace": KUBE_SYSTEM, "labels": dict(DNS_LABELS)},
-            "spec": {"replicas": 2,
-                     "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 1}},
-                     "selector": {"matchLabels": dict(DNS_LABELS)},
-                     "template": {"metadata": {"labels": dict(DNS_LABELS)}, "spec": pod_spec}}}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "coredns", "namespace": KUBE_SYSTEM, "labels": dict(DNS_LABELS)},
+        "spec": {
+            "replicas": 2,
+            "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 1}},
+            "selector": {"matchLabels": dict(DNS_LABELS)},
+            "template": {"metadata": {"labels": dict(DNS_LABELS)}, "spec": pod_spec},
+        },
+    }
 
 
 def _kube_proxy_daemonset(config: BootstrapConfig) -> Object:
     image = f"{IMAGE_REPOSITORY}/kube-proxy:{config.cluster.kubernetes_version}"
     container = {
-        "name": "kube-proxy", "image": image, "imagePullPolicy": "IfNotPresent",
-        "command": ["/usr/local/bin/kube-proxy", "--config=/var/lib/kube-proxy/config.conf",
-                    "--hostname-override=$(NODE_NAME)"],
+        "name": "kube-proxy",
+        "image": image,
+        "imagePullPolicy": "IfNotPresent",
+        "command": [
+            "/usr/local/bin/kube-proxy",
+            "--config=/var/lib/kube-proxy/config.conf",
+            "--hostname-override=$(NODE_NAME)",
+        ],
         "securityContext": {"privileged": True},
-        "volumeMounts": [{"mountPath": "/var/lib/kube-proxy", "name": "kube-proxy"},
-                         {"mountPath": "/run/xtables.lock", "name": "xtables-lock",
-                          "readOnly": False},
-                         {"mountPath": "/lib/modules", "name": "lib-modules", "readOnly": True}],
-        "env": [{"name": "NODE_NAME",
-                 "valueFrom": {"fieldRef": {"fieldPath": "spec.nodeName"}}}],
+        "volumeMounts": [
+            {"mountPath": "/var/lib/kube-proxy", "name": "kube-proxy"},
+            {"mountPath": "/run/xtables.lock", "name": "xtables-lock", "readOnly": False},
+            {"mountPath": "/lib/modules", "name": "lib-modules", "readOnly": True},
+        ],
+        "env": [{"name": "NODE_NAME", "valueFrom": {"fieldRef": {"fieldPath": "spec.nodeName"}}}],
     }
     pod_spec = {
-        "priorityClassName": "system-node-critical", "containers": [container],
-        "hostNetwork": True, "serviceAccountName": "kube-proxy",
-        "volumes": [{"name": "kube-proxy", "configMap": {"name": "kube-proxy"}},
-                    {"name": "xtables-lock",
-                     "hostPath": {"path": "/run/xtables.lock", "type": "FileOrCreate"}},
-                    {"name": "lib-modules", "hostPath": {"path": "/lib/modules"}}],
+        "priorityClassName": "system-node-critical",
+        "containers": [container],
+        "hostNetwork": True,
+        "serviceAccountName": "kube-proxy",
+        "volumes": [
+            {"name": "kube-proxy", "configMap": {"name": "kube-proxy"}},
+            {
+                "name": "xtables-lock",
+                "hostPath": {"path": "/run/xtables.lock", "type": "FileOrCreate"},
+            },
+            {"name": "lib-modules", "hostPath": {"path": "/lib/modules"}},
+        ],
         "tolerations": [{"operator": "Exists"}],
         "nodeSelector": {"kubernetes.io/os": "linux"},
     }
-    return {"apiVersion": "apps/v1", "kind": "DaemonSet",
-            "metadata": {"name": "kube-proxy", "namespace": KUBE_SYSTEM,
-                         "labels": dict(PROXY_LABELS)},
-            "spec": {"selector": {"matchLabels": dict(PROXY_LABELS)},
-                     "updateStrategy": {"type": "RollingUpdate"},
-                     "template": {"metadata": {"labels": dict(PROXY_LABELS)},
-                                  "spec": pod_spec}}}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "DaemonSet",
+        "metadata": {"name": "kube-proxy", "namespace": KUBE_SYSTEM, "labels": dict(PROXY_LABELS)},
+        "spec": {
+            "selector": {"matchLabels": dict(PROXY_LABELS)},
+            "updateStrategy": {"type": "RollingUpdate"},
+            "template": {"metadata": {"labels": dict(PROXY_LABELS)}, "spec": pod_spec},
+        },
+    }

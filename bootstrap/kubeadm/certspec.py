@@ -31,8 +31,9 @@ class AltNames:
     ips: tuple[IPAddress, ...] = ()
 
     @classmethod
-    def of(cls, dns: Iterable[str], ips: Iterable[IPAddress],
-           extra: Iterable[str] = ()) -> AltNames:
+    def of(
+        cls, dns: Iterable[str], ips: Iterable[IPAddress], extra: Iterable[str] = ()
+    ) -> AltNames:
         """Defaults plus user SANs; a SAN that is neither an IP nor a DNS name is dropped."""
         dns_names, addresses = list(dns), list(ips)
         for san in extra:
@@ -73,8 +74,13 @@ def _advertise_ip(config: BootstrapConfig) -> IPAddress:
 def api_server_alt_names(config: BootstrapConfig) -> AltNames:
     """``GetAPIServerAltNames``: node name, the ``kubernetes`` service names, VIP, advertise IP."""
     domain = config.cluster.networking.dns_domain
-    dns = (config.node.name, "kubernetes", "kubernetes.default", "kubernetes.default.svc",
-           f"kubernetes.default.svc.{domain}")
+    dns = (
+        config.node.name,
+        "kubernetes",
+        "kubernetes.default",
+        "kubernetes.default.svc",
+        f"kubernetes.default.svc.{domain}",
+    )
     ips = (config.cluster.networking.api_server_virtual_ip, _advertise_ip(config))
     return AltNames.of(dns, ips, config.cluster.api_server_cert_sans)
 
@@ -86,32 +92,81 @@ def etcd_alt_names(config: BootstrapConfig) -> AltNames:
 
 
 CERTS: tuple[CertSpec, ...] = (
-    CertSpec("ca", "ca", "the self-signed Kubernetes CA to provision identities for other "
-             "Kubernetes components", common_name="kubernetes"),
-    CertSpec("apiserver", "apiserver", "the certificate for serving the Kubernetes API",
-             ca_name="ca", common_name="kube-apiserver", usages=(SERVER_AUTH,),
-             alt_names=api_server_alt_names),
-    CertSpec("apiserver-kubelet-client", "apiserver-kubelet-client", "the certificate for the "
-             "API server to connect to kubelet", ca_name="ca",
-             common_name="kube-apiserver-kubelet-client", usages=(CLIENT_AUTH,)),
-    CertSpec("front-proxy-ca", "front-proxy-ca", "the self-signed CA to provision identities "
-             "for front proxy", common_name="front-proxy-ca"),
-    CertSpec("front-proxy-client", "front-proxy-client", "the certificate for the front proxy "
-             "client", ca_name="front-proxy-ca", common_name="front-proxy-client",
-             usages=(CLIENT_AUTH,)),
-    CertSpec("etcd-ca", "etcd/ca", "the self-signed CA to provision identities for etcd",
-             common_name="etcd-ca"),
-    CertSpec("etcd-server", "etcd/server", "the certificate for serving etcd", ca_name="etcd-ca",
-             usages=(SERVER_AUTH, CLIENT_AUTH), alt_names=etcd_alt_names),
-    CertSpec("etcd-peer", "etcd/peer", "the certificate for etcd nodes to communicate with each "
-             "other", ca_name="etcd-ca", usages=(SERVER_AUTH, CLIENT_AUTH),
-             alt_names=etcd_alt_names),
-    CertSpec("etcd-healthcheck-client", "etcd/healthcheck-client", "the certificate for liveness "
-             "probes to healthcheck etcd", ca_name="etcd-ca",
-             common_name="kube-etcd-healthcheck-client", usages=(CLIENT_AUTH,)),
-    CertSpec("apiserver-etcd-client", "apiserver-etcd-client", "the certificate the apiserver "
-             "uses to access etcd", ca_name="etcd-ca", common_name="kube-apiserver-etcd-client",
-             usages=(CLIENT_AUTH,)),
+    CertSpec(
+        "ca",
+        "ca",
+        "the self-signed Kubernetes CA to provision identities for other Kubernetes components",
+        common_name="kubernetes",
+    ),
+    CertSpec(
+        "apiserver",
+        "apiserver",
+        "the certificate for serving the Kubernetes API",
+        ca_name="ca",
+        common_name="kube-apiserver",
+        usages=(SERVER_AUTH,),
+        alt_names=api_server_alt_names,
+    ),
+    CertSpec(
+        "apiserver-kubelet-client",
+        "apiserver-kubelet-client",
+        "the certificate for the API server to connect to kubelet",
+        ca_name="ca",
+        common_name="kube-apiserver-kubelet-client",
+        usages=(CLIENT_AUTH,),
+    ),
+    CertSpec(
+        "front-proxy-ca",
+        "front-proxy-ca",
+        "the self-signed CA to provision identities for front proxy",
+        common_name="front-proxy-ca",
+    ),
+    CertSpec(
+        "front-proxy-client",
+        "front-proxy-client",
+        "the certificate for the front proxy client",
+        ca_name="front-proxy-ca",
+        common_name="front-proxy-client",
+        usages=(CLIENT_AUTH,),
+    ),
+    CertSpec(
+        "etcd-ca",
+        "etcd/ca",
+        "the self-signed CA to provision identities for etcd",
+        common_name="etcd-ca",
+    ),
+    CertSpec(
+        "etcd-server",
+        "etcd/server",
+        "the certificate for serving etcd",
+        ca_name="etcd-ca",
+        usages=(SERVER_AUTH, CLIENT_AUTH),
+        alt_names=etcd_alt_names,
+    ),
+    CertSpec(
+        "etcd-peer",
+        "etcd/peer",
+        "the certificate for etcd nodes to communicate with each other",
+        ca_name="etcd-ca",
+        usages=(SERVER_AUTH, CLIENT_AUTH),
+        alt_names=etcd_alt_names,
+    ),
+    CertSpec(
+        "etcd-healthcheck-client",
+        "etcd/healthcheck-client",
+        "the certificate for liveness probes to healthcheck etcd",
+        ca_name="etcd-ca",
+        common_name="kube-etcd-healthcheck-client",
+        usages=(CLIENT_AUTH,),
+    ),
+    CertSpec(
+        "apiserver-etcd-client",
+        "apiserver-etcd-client",
+        "the certificate the apiserver uses to access etcd",
+        ca_name="etcd-ca",
+        common_name="kube-apiserver-etcd-client",
+        usages=(CLIENT_AUTH,),
+    ),
 )
 
 

@@ -15,43 +15,103 @@ from typing import Any
 
 Object = dict[str, Any]
 
-_LOGGING: Object = {"flushFrequency": 0, "verbosity": 0,
-                    "options": {"json": {"infoBufferSize": "0"},
-                                "text": {"infoBufferSize": "0"}}}
+_LOGGING: Object = {
+    "flushFrequency": 0,
+    "verbosity": 0,
+    "options": {"json": {"infoBufferSize": "0"}, "text": {"infoBufferSize": "0"}},
+}
 
 _KUBELET_ZEROES: Object = {
-    "containerRuntimeEndpoint": "", "crashLoopBackOff": {}, "memorySwap": {},
+    "containerRuntimeEndpoint": "",
+    "crashLoopBackOff": {},
+    "memorySwap": {},
     "logging": _LOGGING,
-    **dict.fromkeys((
-        "cpuManagerReconcilePeriod", "evictionPressureTransitionPeriod", "fileCheckFrequency",
-        "httpCheckFrequency", "imageMaximumGCAge", "imageMinimumGCAge",
-        "nodeStatusReportFrequency", "nodeStatusUpdateFrequency", "runtimeRequestTimeout",
-        "shutdownGracePeriod", "shutdownGracePeriodCriticalPods",
-        "streamingConnectionIdleTimeout", "syncFrequency", "volumeStatsAggPeriod"), "0s"),
+    **dict.fromkeys(
+        (
+            "cpuManagerReconcilePeriod",
+            "evictionPressureTransitionPeriod",
+            "fileCheckFrequency",
+            "httpCheckFrequency",
+            "imageMaximumGCAge",
+            "imageMinimumGCAge",
+            "nodeStatusReportFrequency",
+            "nodeStatusUpdateFrequency",
+            "runtimeRequestTimeout",
+            "shutdownGracePeriod",
+            "shutdownGracePeriodCriticalPods",
+            "streamingConnectionIdleTimeout",
+            "syncFrequency",
+            "volumeStatsAggPeriod",
+        ),
+        "0s",
+    ),
 }
 
 _PROXY_SKELETON: Object = {
-    "apiVersion": "kubeproxy.config.k8s.io/v1alpha1", "kind": "KubeProxyConfiguration",
-    "bindAddress": "", "bindAddressHardFail": False,
-    "clientConnection": {"acceptContentTypes": "", "burst": 0, "contentType": "",
-                         "kubeconfig": "", "qps": 0},
-    "clusterCIDR": "", "configSyncPeriod": "0s",
-    "conntrack": {"maxPerCore": None, "min": None, "tcpBeLiberal": False,
-                  "tcpCloseWaitTimeout": None, "tcpEstablishedTimeout": None,
-                  "udpStreamTimeout": "0s", "udpTimeout": "0s"},
-    "detectLocal": {"bridgeInterface": "", "interfaceNamePrefix": ""}, "detectLocalMode": "",
-    "enableProfiling": False, "healthzBindAddress": "", "hostnameOverride": "",
-    "iptables": {"localhostNodePorts": None, "masqueradeAll": False, "masqueradeBit": None,
-                 "minSyncPeriod": "0s", "syncPeriod": "0s"},
-    "ipvs": {"excludeCIDRs": None, "minSyncPeriod": "0s", "scheduler": "", "strictARP": False,
-             "syncPeriod": "0s", "tcpFinTimeout": "0s", "tcpTimeout": "0s", "udpTimeout": "0s"},
-    "logging": _LOGGING, "metricsBindAddress": "", "mode": "",
-    "nftables": {"masqueradeAll": False, "masqueradeBit": None, "minSyncPeriod": "0s",
-                 "syncPeriod": "0s"},
-    "nodePortAddresses": None, "oomScoreAdj": None, "portRange": "",
+    "apiVersion": "kubeproxy.config.k8s.io/v1alpha1",
+    "kind": "KubeProxyConfiguration",
+    "bindAddress": "",
+    "bindAddressHardFail": False,
+    "clientConnection": {
+        "acceptContentTypes": "",
+        "burst": 0,
+        "contentType": "",
+        "kubeconfig": "",
+        "qps": 0,
+    },
+    "clusterCIDR": "",
+    "configSyncPeriod": "0s",
+    "conntrack": {
+        "maxPerCore": None,
+        "min": None,
+        "tcpBeLiberal": False,
+        "tcpCloseWaitTimeout": None,
+        "tcpEstablishedTimeout": None,
+        "udpStreamTimeout": "0s",
+        "udpTimeout": "0s",
+    },
+    "detectLocal": {"bridgeInterface": "", "interfaceNamePrefix": ""},
+    "detectLocalMode": "",
+    "enableProfiling": False,
+    "healthzBindAddress": "",
+    "hostnameOverride": "",
+    "iptables": {
+        "localhostNodePorts": None,
+        "masqueradeAll": False,
+        "masqueradeBit": None,
+        "minSyncPeriod": "0s",
+        "syncPeriod": "0s",
+    },
+    "ipvs": {
+        "excludeCIDRs": None,
+        "minSyncPeriod": "0s",
+        "scheduler": "",
+        "strictARP": False,
+        "syncPeriod": "0s",
+        "tcpFinTimeout": "0s",
+        "tcpTimeout": "0s",
+        "udpTimeout": "0s",
+    },
+    "logging": _LOGGING,
+    "metricsBindAddress": "",
+    "mode": "",
+    "nftables": {
+        "masqueradeAll": False,
+        "masqueradeBit": None,
+        "minSyncPeriod": "0s",
+        "syncPeriod": "0s",
+    },
+    "nodePortAddresses": None,
+    "oomScoreAdj": None,
+    "portRange": "",
     "showHiddenMetricsForVersion": "",
-    "winkernel": {"enableDSR": False, "forwardHealthCheckVip": False, "networkName": "",
-                  "rootHnsEndpointName": "", "sourceVip": ""},
+    "winkernel": {
+        "enableDSR": False,
+        "forwardHealthCheckVip": False,
+        "networkName": "",
+        "rootHnsEndpointName": "",
+        "sourceVip": "",
+    },
 }
 PROXY_DEFAULT_MODE = "iptables"
 """kubeadm's ``kubeProxyConfig.Default`` sets it when the user's config leaves ``mode`` empty."""
@@ -88,5 +148,9 @@ def kube_proxy_skeleton() -> Object:
     return copy.deepcopy(_PROXY_SKELETON)
 
 
-__all__ = ["KUBE_PROXY_KUBECONFIG_TEMPLATE", "PROXY_DEFAULT_MODE", "kube_proxy_skeleton",
-           "kubelet_zero_fields"]
+__all__ = [
+    "KUBE_PROXY_KUBECONFIG_TEMPLATE",
+    "PROXY_DEFAULT_MODE",
+    "kube_proxy_skeleton",
+    "kubelet_zero_fields",
+]

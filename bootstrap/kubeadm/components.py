@@ -44,8 +44,9 @@ def arguments_to_command(base: Sequence[ExtraArg], overrides: Sequence[ExtraArg]
     the overrides follow, in the user's order, repeats kept (k/k PR 135400, in v1.36+).
     """
     replaced = {arg.name for arg in overrides}
-    kept = sorted((arg for arg in base if arg.name not in replaced),
-                  key=lambda arg: (arg.name, arg.value))
+    kept = sorted(
+        (arg for arg in base if arg.name not in replaced), key=lambda arg: (arg.name, arg.value)
+    )
     return [f"--{arg.name}={arg.value}" for arg in [*kept, *overrides]]
 
 
@@ -138,8 +139,10 @@ def apiserver_command(config: BootstrapConfig, state: StateDir) -> list[str]:
         ExtraArg("service-cluster-ip-range", cluster.networking.service_subnet),
         ExtraArg("service-account-key-file", paths.pki("sa.pub")),
         ExtraArg("service-account-signing-key-file", paths.pki("sa.key")),
-        ExtraArg("service-account-issuer",
-                 f"https://kubernetes.default.svc.{cluster.networking.dns_domain}"),
+        ExtraArg(
+            "service-account-issuer",
+            f"https://kubernetes.default.svc.{cluster.networking.dns_domain}",
+        ),
         ExtraArg("client-ca-file", paths.pki("ca.crt")),
         ExtraArg("tls-cert-file", paths.pki("apiserver.crt")),
         ExtraArg("tls-private-key-file", paths.pki("apiserver.key")),
@@ -231,15 +234,22 @@ def scheduler_command(config: BootstrapConfig, state: StateDir) -> list[str]:
 
 
 def command(component: str, config: BootstrapConfig, state: StateDir) -> list[str]:
-    builders = {ETCD: etcd_command, APISERVER: apiserver_command,
-                CONTROLLER_MANAGER: controller_manager_command, SCHEDULER: scheduler_command}
+    builders = {
+        ETCD: etcd_command,
+        APISERVER: apiserver_command,
+        CONTROLLER_MANAGER: controller_manager_command,
+        SCHEDULER: scheduler_command,
+    }
     return builders[component](config, state)
 
 
 def container_port(component: str, config: BootstrapConfig) -> int:
-    return {ETCD: config.ports.etcd_metrics, APISERVER: config.endpoint.bind_port,
-            CONTROLLER_MANAGER: config.ports.controller_manager,
-            SCHEDULER: config.ports.scheduler}[component]
+    return {
+        ETCD: config.ports.etcd_metrics,
+        APISERVER: config.endpoint.bind_port,
+        CONTROLLER_MANAGER: config.ports.controller_manager,
+        SCHEDULER: config.ports.scheduler,
+    }[component]
 
 
 def listen_ports(component: str, config: BootstrapConfig) -> tuple[int, ...]:
@@ -250,6 +260,7 @@ def listen_ports(component: str, config: BootstrapConfig) -> tuple[int, ...]:
 
 
 # -- health endpoints, as kubeadm's control-plane-check finds them -------------------------------
+
 
 def probe_host(extra: Sequence[ExtraArg], default: str = "127.0.0.1") -> str:
     address = arg_value(extra, "bind-address")

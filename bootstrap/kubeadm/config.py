@@ -46,12 +46,16 @@ KUBEADM_API_VERSION = "kubeadm.k8s.io/v1beta4"
 LOCAL_API_VERSION = "kubeadm-verify/v1alpha1"
 KUBEADM_KINDS = ("InitConfiguration", "ClusterConfiguration", "JoinConfiguration")
 IGNORED_KUBEADM_KINDS = ("ResetConfiguration", "UpgradeConfiguration")
-COMPONENT_CONFIGS = (("kubelet.config.k8s.io/v1beta1", "KubeletConfiguration"),
-                     ("kubeproxy.config.k8s.io/v1alpha1", "KubeProxyConfiguration"))
+COMPONENT_CONFIGS = (
+    ("kubelet.config.k8s.io/v1beta1", "KubeletConfiguration"),
+    ("kubeproxy.config.k8s.io/v1alpha1", "KubeProxyConfiguration"),
+)
 """Documents kubeadm takes beside its own; any other API is an error, as in ``config validate``
 (our ``LocalClusterConfiguration`` excepted: ``kubeadm init`` ignores it with a warning)."""
-OLD_KUBEADM_API_VERSIONS = tuple(f"{KUBEADM_GROUP}/{version}" for version in (
-    "v1alpha1", "v1alpha2", "v1alpha3", "v1beta1", "v1beta2", "v1beta3"))
+OLD_KUBEADM_API_VERSIONS = tuple(
+    f"{KUBEADM_GROUP}/{version}"
+    for version in ("v1alpha1", "v1alpha2", "v1alpha3", "v1beta1", "v1beta2", "v1beta3")
+)
 MAX_CONFIG_BYTES = 1 << 20
 """A kubeadm configuration is a few kilobytes; a larger file is refused before it is read."""
 
@@ -68,8 +72,9 @@ def default_config(node_name: str | None = None) -> BootstrapConfig:
     """What ``kubeadm init`` without a config file would use, on the loopback address."""
     token = BootstrapTokenSpec(description=INIT_DESCRIPTION)
     name = node_name or configread.default_node_name()
-    return BootstrapConfig(cluster=ClusterConfiguration(), node=NodeRegistration(name=name),
-                           bootstrap_tokens=(token,))
+    return BootstrapConfig(
+        cluster=ClusterConfiguration(), node=NodeRegistration(name=name), bootstrap_tokens=(token,)
+    )
 
 
 def load_config(path: Path | None) -> LoadedConfig:
@@ -95,8 +100,7 @@ def _refuse_unknown_fields(by_kind: dict[str, object], source: str) -> None:
         if kind in configschema.BY_KIND and isinstance(document, dict):
             unknown = configschema.unknown_fields(kind, document)
             if unknown:
-                raise UsageError(f"{source}: strict decoding error: unknown field "
-                                 f"{unknown[0]!r}")
+                raise UsageError(f"{source}: strict decoding error: unknown field {unknown[0]!r}")
 
 
 def node_registration_from_file(path: Path) -> tuple[Role, tuple[str, ...]]:
@@ -121,13 +125,15 @@ def _read(path: Path) -> str:
         if not stat.S_ISREG(info.st_mode):
             raise InputError(f"cannot read config file {path}: not a regular file")
         if info.st_size > MAX_CONFIG_BYTES:
-            raise InputError(f"cannot read config file {path}: larger than "
-                             f"{MAX_CONFIG_BYTES // 1024} KiB")
+            raise InputError(
+                f"cannot read config file {path}: larger than {MAX_CONFIG_BYTES // 1024} KiB"
+            )
         try:
             data = handle.read(MAX_CONFIG_BYTES + 1)
             if len(data) > MAX_CONFIG_BYTES:
-                raise InputError(f"cannot read config file {path}: larger than "
-                                 f"{MAX_CONFIG_BYTES // 1024} KiB")
+                raise InputError(
+                    f"cannot read config file {path}: larger than {MAX_CONFIG_BYTES // 1024} KiB"
+                )
             return data.decode("utf-8")
         except (OSError, UnicodeDecodeError) as error:
             reason = getattr(error, "strerror", None) or str(error)
@@ -170,9 +176,11 @@ def _kind_of(document: object, index: int, source: str, warnings: list[str]) -> 
     if api_version.split("/")[0] != KUBEADM_GROUP:
         raise UsageError(f"{source}: unknown configuration APIs: {api_version}, Kind={kind}")
     if api_version in OLD_KUBEADM_API_VERSIONS:
-        raise UsageError(f"{source}: your configuration file uses an old API spec: "
-                         f"{api_version!r} (kind: {kind!r}); only {KUBEADM_API_VERSION} is "
-                         "supported")
+        raise UsageError(
+            f"{source}: your configuration file uses an old API spec: "
+            f"{api_version!r} (kind: {kind!r}); only {KUBEADM_API_VERSION} is "
+            "supported"
+        )
     if api_version != KUBEADM_API_VERSION:
         raise UsageError(f"{source}: unknown configuration APIs: {api_version}, Kind={kind}")
     if kind in IGNORED_KUBEADM_KINDS:
@@ -188,13 +196,16 @@ def _assemble(by_kind: dict[str, object], reader: FieldReader, source: str) -> B
         raise UsageError(f"{source}: has both an InitConfiguration and a JoinConfiguration")
     if not any(kind in by_kind for kind in KUBEADM_KINDS):
         raise UsageError(f"{source}: no {', '.join(KUBEADM_KINDS)} document")
-    cluster = configread.cluster(reader.open(by_kind.get("ClusterConfiguration"),
-                                             "ClusterConfiguration"))
+    cluster = configread.cluster(
+        reader.open(by_kind.get("ClusterConfiguration"), "ClusterConfiguration")
+    )
     if "JoinConfiguration" in by_kind:
-        config = configread.join(reader.open(by_kind["JoinConfiguration"], "JoinConfiguration"),
-                                 cluster)
+        config = configread.join(
+            reader.open(by_kind["JoinConfiguration"], "JoinConfiguration"), cluster
+        )
     else:
-        config = configread.init(reader.open(by_kind.get("InitConfiguration"),
-                                             "InitConfiguration"), cluster)
+        config = configread.init(
+            reader.open(by_kind.get("InitConfiguration"), "InitConfiguration"), cluster
+        )
     local = reader.open(by_kind.get("LocalClusterConfiguration"), "LocalClusterConfiguration")
     return replace(config, ports=configread.ports(local, cluster))

@@ -60,9 +60,12 @@ def san_kind(san: str) -> str | None:
 
 
 def sans_warnings(config: BootstrapConfig) -> tuple[str, ...]:
-    return tuple(f"ClusterConfiguration.apiServer.certSANs: {san!r} is not a valid IP or "
-                 "RFC-1123 DNS name, it will not be added to the apiserver certificate"
-                 for san in config.cluster.api_server_cert_sans if san_kind(san) is None)
+    return tuple(
+        f"ClusterConfiguration.apiServer.certSANs: {san!r} is not a valid IP or "
+        "RFC-1123 DNS name, it will not be added to the apiserver certificate"
+        for san in config.cluster.api_server_cert_sans
+        if san_kind(san) is None
+    )
 
 
 def cluster(fields: Fields) -> ClusterConfiguration:
@@ -70,8 +73,9 @@ def cluster(fields: Fields) -> ClusterConfiguration:
     api_server = fields.child("apiServer")
     etcd = fields.child("etcd")
     if etcd.has("local") and etcd.has("external"):
-        raise UsageError(f"{fields.where('etcd')}: .Etcd.Local and .Etcd.External are mutually "
-                         "exclusive")
+        raise UsageError(
+            f"{fields.where('etcd')}: .Etcd.Local and .Etcd.External are mutually exclusive"
+        )
     etcd_local = etcd.child("local")
     return ClusterConfiguration(
         kubernetes_version=_version(fields.string("kubernetesVersion"), fields),
@@ -81,10 +85,12 @@ def cluster(fields: Fields) -> ClusterConfiguration:
         scheduler_extra_args=fields.child("scheduler").extra_args("extraArgs"),
         etcd_extra_args=etcd_local.extra_args("extraArgs"),
         api_server_cert_sans=api_server.strings("certSANs"),
-        certificate_validity=fields.duration("certificateValidityPeriod",
-                                             ClusterConfiguration.certificate_validity),
-        ca_certificate_validity=fields.duration("caCertificateValidityPeriod",
-                                                ClusterConfiguration.ca_certificate_validity),
+        certificate_validity=fields.duration(
+            "certificateValidityPeriod", ClusterConfiguration.certificate_validity
+        ),
+        ca_certificate_validity=fields.duration(
+            "caCertificateValidityPeriod", ClusterConfiguration.ca_certificate_validity
+        ),
         encryption_algorithm=_algorithm(fields),
         etcd_external=configrules.external_etcd(etcd) if etcd.has("external") else None,
     )
@@ -128,10 +134,15 @@ def ports(fields: Fields, cluster_config: ClusterConfiguration) -> LocalPorts:
         controller_manager=_port(given, "controllerManager", default.controller_manager),
         scheduler=_port(given, "scheduler", default.scheduler),
     )
-    kcm = _secure_port(cluster_config.controller_manager_extra_args, "controllerManager",
-                       given, result.controller_manager)
-    scheduler = _secure_port(cluster_config.scheduler_extra_args, "scheduler", given,
-                             result.scheduler)
+    kcm = _secure_port(
+        cluster_config.controller_manager_extra_args,
+        "controllerManager",
+        given,
+        result.controller_manager,
+    )
+    scheduler = _secure_port(
+        cluster_config.scheduler_extra_args, "scheduler", given, result.scheduler
+    )
     return replace(result, controller_manager=kcm, scheduler=scheduler)
 
 
@@ -140,15 +151,18 @@ def _version(text: str, fields: Fields) -> str:
         return ClusterConfiguration.kubernetes_version
     match = _VERSION.match(text.strip())
     if match is None:
-        raise UsageError(f"{fields.where('kubernetesVersion')}: {text!r} is not an exact "
-                         "version like v1.37.2")
+        raise UsageError(
+            f"{fields.where('kubernetesVersion')}: {text!r} is not an exact version like v1.37.2"
+        )
     version = f"v{match.group(1)}"
     numbers = tuple(int(part) for part in re.split(r"[-+]", match.group(1))[0].split("."))
     minimum = configrules.minimum_control_plane_version()
     if numbers < minimum:
-        raise UsageError("this version of kubeadm only supports deploying clusters with the "
-                         f"control plane version >= {'.'.join(map(str, minimum))}. "
-                         f"Current version: {version}")
+        raise UsageError(
+            "this version of kubeadm only supports deploying clusters with the "
+            f"control plane version >= {'.'.join(map(str, minimum))}. "
+            f"Current version: {version}"
+        )
     return version
 
 
@@ -179,22 +193,29 @@ def _algorithm(fields: Fields) -> EncryptionAlgorithm:
         return EncryptionAlgorithm(text)
     except ValueError:
         known = ", ".join(algorithm.value for algorithm in EncryptionAlgorithm)
-        raise UsageError(f"{fields.where('encryptionAlgorithm')}: {text!r} is not one of "
-                         f"{known}") from None
+        raise UsageError(
+            f"{fields.where('encryptionAlgorithm')}: {text!r} is not one of {known}"
+        ) from None
 
 
 def _node(fields: Fields) -> NodeRegistration:
     name = fields.string("name").strip() or default_node_name()
     if not is_dns_subdomain(name):
         raise UsageError(f"{fields.where('name')}: {name!r} is not a valid node name")
-    ignored = tuple(dict.fromkeys(item.strip() for item in
-                                  fields.strings("ignorePreflightErrors") if item.strip()))
+    ignored = tuple(
+        dict.fromkeys(
+            item.strip() for item in fields.strings("ignorePreflightErrors") if item.strip()
+        )
+    )
     lowered = {item.lower() for item in ignored}
     if "all" in lowered and len(lowered) > 1:
-        raise UsageError(f"{fields.where('ignorePreflightErrors')}: don't name individual "
-                         "checks when 'all' is used")
-    return NodeRegistration(name=name, ignore_preflight_errors=ignored,
-                            cri_socket=configrules.cri_socket(fields))
+        raise UsageError(
+            f"{fields.where('ignorePreflightErrors')}: don't name individual "
+            "checks when 'all' is used"
+        )
+    return NodeRegistration(
+        name=name, ignore_preflight_errors=ignored, cri_socket=configrules.cri_socket(fields)
+    )
 
 
 def _endpoint(fields: Fields) -> APIEndpoint:
@@ -203,11 +224,14 @@ def _endpoint(fields: Fields) -> APIEndpoint:
     try:
         ipaddress.ip_address(address)
     except ValueError:
-        raise UsageError(f"{fields.where('advertiseAddress')}: {address!r} is not an IP "
-                         "address") from None
-    return APIEndpoint(advertise_address=address,
-                       bind_port=_port(fields, "bindPort", default.bind_port),
-                       advertise_given=fields.has("advertiseAddress"))
+        raise UsageError(
+            f"{fields.where('advertiseAddress')}: {address!r} is not an IP address"
+        ) from None
+    return APIEndpoint(
+        advertise_address=address,
+        bind_port=_port(fields, "bindPort", default.bind_port),
+        advertise_given=fields.has("advertiseAddress"),
+    )
 
 
 def _port(fields: Fields, key: str, default: int) -> int:
@@ -241,12 +265,17 @@ def _token(fields: Fields) -> BootstrapTokenSpec:
         raise UsageError(f"{fields.where('usages')}: unknown usage {unknown[0]!r}")
     wrong = [group for group in groups if _TOKEN_GROUP.match(group) is None]
     if wrong:
-        raise UsageError(f"{fields.where('groups')}: {wrong[0]!r} must match "
-                         f"{_TOKEN_GROUP.pattern}")
+        raise UsageError(
+            f"{fields.where('groups')}: {wrong[0]!r} must match {_TOKEN_GROUP.pattern}"
+        )
     return BootstrapTokenSpec(
-        token=token, description=fields.string("description"),
-        ttl=fields.duration("ttl", default.ttl), expires=_expires(fields),
-        usages=usages, groups=groups)
+        token=token,
+        description=fields.string("description"),
+        ttl=fields.duration("ttl", default.ttl),
+        expires=_expires(fields),
+        usages=usages,
+        groups=groups,
+    )
 
 
 def _expires(fields: Fields) -> datetime | None:
@@ -266,6 +295,9 @@ def _discovery(fields: Fields) -> Discovery:
     token = fields.string("token")
     if token and _TOKEN.match(token) is None:
         raise UsageError(f"{fields.where('token')}: not of the form [a-z0-9]{{6}}.[a-z0-9]{{16}}")
-    return Discovery(token=token, api_server_endpoint=fields.string("apiServerEndpoint"),
-                     ca_cert_hashes=fields.strings("caCertHashes"),
-                     unsafe_skip_ca_verification=fields.boolean("unsafeSkipCAVerification"))
+    return Discovery(
+        token=token,
+        api_server_endpoint=fields.string("apiServerEndpoint"),
+        ca_cert_hashes=fields.strings("caCertHashes"),
+        unsafe_skip_ca_verification=fields.boolean("unsafeSkipCAVerification"),
+    )

@@ -26,15 +26,23 @@ def minimum_control_plane_version() -> tuple[int, int, int]:
 def external_etcd(etcd: Fields) -> ExternalEtcd:
     """kubeadm's ``ValidateEtcd`` for ``etcd.external``, in its order and words."""
     fields = etcd.child("external")
-    result = ExternalEtcd(endpoints=fields.strings("endpoints"), ca_file=fields.string("caFile"),
-                          cert_file=fields.string("certFile"), key_file=fields.string("keyFile"))
+    result = ExternalEtcd(
+        endpoints=fields.strings("endpoints"),
+        ca_file=fields.string("caFile"),
+        cert_file=fields.string("certFile"),
+        key_file=fields.string("keyFile"),
+    )
     where = fields.where("").rstrip(".")
     if bool(result.cert_file) != bool(result.key_file):
-        raise UsageError(f"{where}: either both or none of .Etcd.External.CertFile and "
-                         ".Etcd.External.KeyFile must be set")
+        raise UsageError(
+            f"{where}: either both or none of .Etcd.External.CertFile and "
+            ".Etcd.External.KeyFile must be set"
+        )
     if result.cert_file and not result.ca_file:
-        raise UsageError(f"{where}: setting .Etcd.External.CertFile and .Etcd.External.KeyFile "
-                         "requires .Etcd.External.CAFile")
+        raise UsageError(
+            f"{where}: setting .Etcd.External.CertFile and .Etcd.External.KeyFile "
+            "requires .Etcd.External.CAFile"
+        )
     if not result.endpoints:
         raise UsageError(f"{fields.where('endpoints')}: at least one endpoint must be specified")
     https = bool(result.ca_file or result.cert_file or result.key_file)
@@ -42,8 +50,11 @@ def external_etcd(etcd: Fields) -> ExternalEtcd:
         url(endpoint, https, fields.where("endpoints"))
     for endpoint in fields.strings("httpEndpoints"):
         url(endpoint, False, fields.where("httpEndpoints"))
-    for key, path in (("caFile", result.ca_file), ("certFile", result.cert_file),
-                      ("keyFile", result.key_file)):
+    for key, path in (
+        ("caFile", result.ca_file),
+        ("certFile", result.cert_file),
+        ("keyFile", result.key_file),
+    ):
         if path and not path.startswith("/"):
             raise UsageError(f"{fields.where(key)}: {path!r} is not an absolute path")
     return result
@@ -71,8 +82,10 @@ def cri_socket(fields: Fields) -> str:
     match = _SCHEME.match(text)
     scheme = match.group(1) if match else ""
     if scheme != _CRI_SCHEME:
-        raise UsageError(f"{fields.where('criSocket')}: {text!r}: only URL scheme "
-                         f"{_CRI_SCHEME!r} is supported, got {scheme!r}")
+        raise UsageError(
+            f"{fields.where('criSocket')}: {text!r}: only URL scheme "
+            f"{_CRI_SCHEME!r} is supported, got {scheme!r}"
+        )
     return text
 
 

@@ -31,34 +31,53 @@ _TYPE_META = _leaves("apiVersion", "kind")
 _ARGS = ListOf(_leaves("name", "value"))
 _ENVS = ListOf(_leaves("name", "value", "valueFrom"))
 _VOLUMES = ListOf(_leaves("name", "hostPath", "mountPath", "readOnly", "pathType"))
-_COMPONENT: dict[str, Schema] = {"extraArgs": _ARGS, "extraVolumes": _VOLUMES,
-                                 "extraEnvs": _ENVS}
+_COMPONENT: dict[str, Schema] = {"extraArgs": _ARGS, "extraVolumes": _VOLUMES, "extraEnvs": _ENVS}
 _ENDPOINT = _leaves("advertiseAddress", "bindPort")
 _PATCHES = _leaves("directory")
-_TIMEOUTS = _leaves("controlPlaneComponentHealthCheck", "kubeletHealthCheck",
-                    "kubernetesAPICall", "etcdAPICall", "tlsBootstrap", "discovery",
-                    "upgradeManifests")
+_TIMEOUTS = _leaves(
+    "controlPlaneComponentHealthCheck",
+    "kubeletHealthCheck",
+    "kubernetesAPICall",
+    "etcdAPICall",
+    "tlsBootstrap",
+    "discovery",
+    "upgradeManifests",
+)
 _NODE_REGISTRATION: dict[str, Schema] = {
-    **_leaves("name", "criSocket", "ignorePreflightErrors", "imagePullPolicy",
-              "imagePullSerial"),
+    **_leaves("name", "criSocket", "ignorePreflightErrors", "imagePullPolicy", "imagePullSerial"),
     "taints": ListOf(_leaves("key", "value", "effect", "timeAdded")),
     "kubeletExtraArgs": _ARGS,
 }
 _BOOTSTRAP_TOKEN = _leaves("token", "description", "ttl", "expires", "usages", "groups")
 
 INIT: dict[str, Schema] = {
-    **_TYPE_META, **_leaves("dryRun", "certificateKey", "skipPhases"),
-    "bootstrapTokens": ListOf(_BOOTSTRAP_TOKEN), "nodeRegistration": _NODE_REGISTRATION,
-    "localAPIEndpoint": _ENDPOINT, "patches": _PATCHES, "timeouts": _TIMEOUTS,
+    **_TYPE_META,
+    **_leaves("dryRun", "certificateKey", "skipPhases"),
+    "bootstrapTokens": ListOf(_BOOTSTRAP_TOKEN),
+    "nodeRegistration": _NODE_REGISTRATION,
+    "localAPIEndpoint": _ENDPOINT,
+    "patches": _PATCHES,
+    "timeouts": _TIMEOUTS,
 }
 CLUSTER: dict[str, Schema] = {
     **_TYPE_META,
-    **_leaves("kubernetesVersion", "controlPlaneEndpoint", "certificatesDir", "imageRepository",
-              "featureGates", "clusterName", "encryptionAlgorithm", "certificateValidityPeriod",
-              "caCertificateValidityPeriod"),
+    **_leaves(
+        "kubernetesVersion",
+        "controlPlaneEndpoint",
+        "certificatesDir",
+        "imageRepository",
+        "featureGates",
+        "clusterName",
+        "encryptionAlgorithm",
+        "certificateValidityPeriod",
+        "caCertificateValidityPeriod",
+    ),
     "etcd": {
-        "local": {**_leaves("imageRepository", "imageTag", "dataDir", "serverCertSANs",
-                            "peerCertSANs"), "extraArgs": _ARGS, "extraEnvs": _ENVS},
+        "local": {
+            **_leaves("imageRepository", "imageTag", "dataDir", "serverCertSANs", "peerCertSANs"),
+            "extraArgs": _ARGS,
+            "extraEnvs": _ENVS,
+        },
         "external": _leaves("endpoints", "httpEndpoints", "caFile", "certFile", "keyFile"),
     },
     "networking": _leaves("serviceSubnet", "podSubnet", "dnsDomain"),
@@ -69,39 +88,75 @@ CLUSTER: dict[str, Schema] = {
     "proxy": _leaves("disabled"),
 }
 JOIN: dict[str, Schema] = {
-    **_TYPE_META, **_leaves("dryRun", "caCertPath", "skipPhases"),
+    **_TYPE_META,
+    **_leaves("dryRun", "caCertPath", "skipPhases"),
     "nodeRegistration": _NODE_REGISTRATION,
     "discovery": {
-        "bootstrapToken": _leaves("token", "apiServerEndpoint", "caCertHashes",
-                                  "unsafeSkipCAVerification"),
+        "bootstrapToken": _leaves(
+            "token", "apiServerEndpoint", "caCertHashes", "unsafeSkipCAVerification"
+        ),
         "file": _leaves("kubeConfigPath"),
         "tlsBootstrapToken": None,
     },
     "controlPlane": {"localAPIEndpoint": _ENDPOINT, "certificateKey": None},
-    "patches": _PATCHES, "timeouts": _TIMEOUTS,
+    "patches": _PATCHES,
+    "timeouts": _TIMEOUTS,
 }
 RESET: dict[str, Schema] = {
     **_TYPE_META,
-    **_leaves("cleanupTmpDir", "certificatesDir", "criSocket", "dryRun", "force",
-              "ignorePreflightErrors", "skipPhases", "unmountFlags"),
+    **_leaves(
+        "cleanupTmpDir",
+        "certificatesDir",
+        "criSocket",
+        "dryRun",
+        "force",
+        "ignorePreflightErrors",
+        "skipPhases",
+        "unmountFlags",
+    ),
     "timeouts": _TIMEOUTS,
 }
-_UPGRADE_COMMON = _leaves("dryRun", "etcdUpgrade", "ignorePreflightErrors", "skipPhases",
-                          "imagePullPolicy", "imagePullSerial", "certificateRenewal")
+_UPGRADE_COMMON = _leaves(
+    "dryRun",
+    "etcdUpgrade",
+    "ignorePreflightErrors",
+    "skipPhases",
+    "imagePullPolicy",
+    "imagePullSerial",
+    "certificateRenewal",
+)
 UPGRADE: dict[str, Schema] = {
     **_TYPE_META,
-    "apply": {**_UPGRADE_COMMON, **_leaves("kubernetesVersion", "allowExperimentalUpgrades",
-                                           "allowRCUpgrades", "forceUpgrade", "printConfig"),
-              "patches": _PATCHES},
+    "apply": {
+        **_UPGRADE_COMMON,
+        **_leaves(
+            "kubernetesVersion",
+            "allowExperimentalUpgrades",
+            "allowRCUpgrades",
+            "forceUpgrade",
+            "printConfig",
+        ),
+        "patches": _PATCHES,
+    },
     "diff": _leaves("kubernetesVersion", "contextLines"),
     "node": {**_UPGRADE_COMMON, "patches": _PATCHES},
-    "plan": _leaves("kubernetesVersion", "allowExperimentalUpgrades", "allowRCUpgrades",
-                    "dryRun", "etcdUpgrade", "ignorePreflightErrors", "printConfig"),
+    "plan": _leaves(
+        "kubernetesVersion",
+        "allowExperimentalUpgrades",
+        "allowRCUpgrades",
+        "dryRun",
+        "etcdUpgrade",
+        "ignorePreflightErrors",
+        "printConfig",
+    ),
     "timeouts": _TIMEOUTS,
 }
 BY_KIND: dict[str, dict[str, Schema]] = {
-    "InitConfiguration": INIT, "ClusterConfiguration": CLUSTER, "JoinConfiguration": JOIN,
-    "ResetConfiguration": RESET, "UpgradeConfiguration": UPGRADE,
+    "InitConfiguration": INIT,
+    "ClusterConfiguration": CLUSTER,
+    "JoinConfiguration": JOIN,
+    "ResetConfiguration": RESET,
+    "UpgradeConfiguration": UPGRADE,
 }
 
 
@@ -116,8 +171,11 @@ def _walk(schema: Schema, value: object, path: str) -> list[str]:
     if isinstance(schema, ListOf):
         if not isinstance(value, list):
             return []
-        return [name for index, item in enumerate(value)
-                for name in _walk(schema.item, item, f"{path}[{index}]")]
+        return [
+            name
+            for index, item in enumerate(value)
+            for name in _walk(schema.item, item, f"{path}[{index}]")
+        ]
     if not isinstance(value, dict):
         return []
     found: list[str] = []

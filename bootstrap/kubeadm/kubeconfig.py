@@ -52,35 +52,50 @@ def kubeconfig_spec(name: str, config: BootstrapConfig) -> KubeconfigSpec:
     """``getKubeConfigSpecsBase`` for a ``kubeconfig/<name>`` sub-phase."""
     specs = {
         "admin": KubeconfigSpec("admin.conf", "kubernetes-admin", (CLUSTER_ADMINS_GROUP,)),
-        "super-admin": KubeconfigSpec("super-admin.conf", "kubernetes-super-admin",
-                                      (SYSTEM_MASTERS_GROUP,)),
-        "kubelet": KubeconfigSpec("kubelet.conf", f"system:node:{config.node.name}",
-                                  (NODES_GROUP,)),
-        "controller-manager": KubeconfigSpec("controller-manager.conf",
-                                             "system:kube-controller-manager"),
+        "super-admin": KubeconfigSpec(
+            "super-admin.conf", "kubernetes-super-admin", (SYSTEM_MASTERS_GROUP,)
+        ),
+        "kubelet": KubeconfigSpec(
+            "kubelet.conf", f"system:node:{config.node.name}", (NODES_GROUP,)
+        ),
+        "controller-manager": KubeconfigSpec(
+            "controller-manager.conf", "system:kube-controller-manager"
+        ),
         "scheduler": KubeconfigSpec("scheduler.conf", "system:kube-scheduler"),
     }
     return specs[name]
 
 
-def client_cert_kubeconfig(server: str, cluster: str, user: str, ca_pem: bytes,
-                           cert_pem: bytes, key_pem: bytes) -> dict[str, Any]:
+def client_cert_kubeconfig(
+    server: str, cluster: str, user: str, ca_pem: bytes, cert_pem: bytes, key_pem: bytes
+) -> dict[str, Any]:
     """``kubeconfigutil.CreateWithCerts``."""
-    return _kubeconfig(server, cluster, user, ca_pem, {
-        "client-certificate-data": _b64(cert_pem), "client-key-data": _b64(key_pem)})
+    return _kubeconfig(
+        server,
+        cluster,
+        user,
+        ca_pem,
+        {"client-certificate-data": _b64(cert_pem), "client-key-data": _b64(key_pem)},
+    )
 
 
-def token_kubeconfig(server: str, cluster: str, user: str, ca_pem: bytes,
-                     token: str) -> dict[str, Any]:
+def token_kubeconfig(
+    server: str, cluster: str, user: str, ca_pem: bytes, token: str
+) -> dict[str, Any]:
     """``kubeconfigutil.CreateWithToken``, as in a joining node's ``bootstrap-kubelet.conf``."""
     return _kubeconfig(server, cluster, user, ca_pem, {"token": token})
 
 
 def cluster_only_kubeconfig(server: str, ca_pem: bytes) -> dict[str, Any]:
     """The kubeconfig in ``cluster-info``: the admin cluster under the empty name, nothing else."""
-    return {"apiVersion": "v1", "kind": "Config", "current-context": "",
-            "clusters": [{"name": "", "cluster": _cluster(server, ca_pem)}],
-            "contexts": None, "users": None}
+    return {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "current-context": "",
+        "clusters": [{"name": "", "cluster": _cluster(server, ca_pem)}],
+        "contexts": None,
+        "users": None,
+    }
 
 
 def render(kubeconfig: Mapping[str, Any]) -> str:
@@ -88,8 +103,9 @@ def render(kubeconfig: Mapping[str, Any]) -> str:
     return dump_yaml(kubeconfig)
 
 
-def create_kubeconfig(name: str, config: BootstrapConfig, kubeconfig_dir: Path, log: Log,
-                      pki_dir: Path | None = None) -> None:
+def create_kubeconfig(
+    name: str, config: BootstrapConfig, kubeconfig_dir: Path, log: Log, pki_dir: Path | None = None
+) -> None:
     """Write ``<kubeconfig_dir>/<name>.conf`` signed by the CA in ``pki_dir`` (default ``pki/``)."""
     spec = kubeconfig_spec(name, config)
     path = kubeconfig_dir / spec.file_name
@@ -103,11 +119,24 @@ def create_kubeconfig(name: str, config: BootstrapConfig, kubeconfig_dir: Path, 
     ca_cert, ca_key = load_ca(ca_dir, "ca")
     ca_pem = encode_certificate(ca_cert)
     key = new_private_key(config.cluster.encryption_algorithm)
-    cert = new_signed_certificate(key.public_key(), ca_cert, ca_key,
-                                  (spec.user, spec.organizations), (CLIENT_AUTH,), AltNames(),
-                                  config.cluster.certificate_validity, datetime.now(UTC))
-    kubeconfig = client_cert_kubeconfig(server, config.cluster.cluster_name, spec.user, ca_pem,
-                                        encode_certificate(cert), encode_private_key(key))
+    cert = new_signed_certificate(
+        key.public_key(),
+        ca_cert,
+        ca_key,
+        (spec.user, spec.organizations),
+        (CLIENT_AUTH,),
+        AltNames(),
+        config.cluster.certificate_validity,
+        datetime.now(UTC),
+    )
+    kubeconfig = client_cert_kubeconfig(
+        server,
+        config.cluster.cluster_name,
+        spec.user,
+        ca_pem,
+        encode_certificate(cert),
+        encode_private_key(key),
+    )
     log(f'[kubeconfig] Writing "{spec.file_name}" kubeconfig file')
     write_private(path, render(kubeconfig).encode())
 
@@ -136,9 +165,12 @@ def _phase(name: str) -> KubeconfigPhase:
     return run
 
 
-KUBECONFIG_PHASES: Mapping[str, KubeconfigPhase] = MappingProxyType({
-    name: _phase(name)
-    for name in ("admin", "super-admin", "kubelet", "controller-manager", "scheduler")})
+KUBECONFIG_PHASES: Mapping[str, KubeconfigPhase] = MappingProxyType(
+    {
+        name: _phase(name)
+        for name in ("admin", "super-admin", "kubelet", "controller-manager", "scheduler")
+    }
+)
 """``kubeconfig/<name>`` sub-phases in kubeadm's order, each ``(config, kubeconfig_dir, log)``."""
 
 
@@ -147,8 +179,9 @@ def _ca_pem(ca_dir: Path) -> bytes:
     try:
         return (ca_dir / "ca.crt").read_bytes()
     except OSError as error:
-        raise BootstrapError(f"couldn't load the ca certificate authority from {ca_dir}: "
-                             f"{error.strerror}") from error
+        raise BootstrapError(
+            f"couldn't load the ca certificate authority from {ca_dir}: {error.strerror}"
+        ) from error
 
 
 def _check_existing(path: Path, ca_pem: bytes, server: str, log: Log) -> None:
@@ -157,21 +190,27 @@ def _check_existing(path: Path, ca_pem: bytes, server: str, log: Log) -> None:
         current_ca = base64.b64decode(cluster["certificate-authority-data"])
         current_server = cluster["server"]
     except (OSError, yaml.YAMLError, KeyError, TypeError, ValueError) as error:
-        raise BootstrapError(f"failed to load kubeconfig file {path} that already exists on "
-                             f"disk: {error}") from error
+        raise BootstrapError(
+            f"failed to load kubeconfig file {path} that already exists on disk: {error}"
+        ) from error
     if current_ca.strip() != ca_pem.strip():
-        raise BootstrapError(f'a kubeconfig file "{path}" exists already but has got the '
-                             "wrong CA cert")
+        raise BootstrapError(
+            f'a kubeconfig file "{path}" exists already but has got the wrong CA cert'
+        )
     if current_server != server:
-        log(f'[kubeconfig] WARNING: a kubeconfig file "{path}" exists already but has an '
-            f"unexpected API Server URL: expected: {server}, got: {current_server}")
+        log(
+            f'[kubeconfig] WARNING: a kubeconfig file "{path}" exists already but has an '
+            f"unexpected API Server URL: expected: {server}, got: {current_server}"
+        )
 
 
-def _kubeconfig(server: str, cluster: str, user: str, ca_pem: bytes,
-                credentials: dict[str, str]) -> dict[str, Any]:
+def _kubeconfig(
+    server: str, cluster: str, user: str, ca_pem: bytes, credentials: dict[str, str]
+) -> dict[str, Any]:
     context = f"{user}@{cluster}"
     return {
-        "apiVersion": "v1", "kind": "Config",
+        "apiVersion": "v1",
+        "kind": "Config",
         "clusters": [{"name": cluster, "cluster": _cluster(server, ca_pem)}],
         "contexts": [{"name": context, "context": {"cluster": cluster, "user": user}}],
         "current-context": context,

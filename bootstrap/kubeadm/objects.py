@@ -49,13 +49,22 @@ ANONYMOUS_USER = "system:anonymous"
 def secret_of(name: str, namespace: str, data: dict[str, str], secret_type: str) -> Object:
     """A Secret with ``data`` base64-encoded, as the API expects it."""
     encoded = {key: base64.b64encode(value.encode()).decode() for key, value in data.items()}
-    return {"apiVersion": "v1", "kind": "Secret", "type": secret_type,
-            "metadata": {"name": name, "namespace": namespace}, "data": encoded}
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "type": secret_type,
+        "metadata": {"name": name, "namespace": namespace},
+        "data": encoded,
+    }
 
 
 def config_map(name: str, namespace: str, data: dict[str, str], **metadata: Any) -> Object:
-    return {"apiVersion": "v1", "kind": "ConfigMap",
-            "metadata": {"name": name, "namespace": namespace, **metadata}, "data": data}
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": name, "namespace": namespace, **metadata},
+        "data": data,
+    }
 
 
 def subject(kind: str, name: str, namespace: str | None = None) -> dict[str, str]:
@@ -72,43 +81,64 @@ def get_rule(resource: str, *names: str) -> dict[str, list[str]]:
 
 
 def cluster_role(name: str, rules: list[dict[str, list[str]]]) -> Object:
-    return {"apiVersion": RBAC_API, "kind": "ClusterRole", "metadata": {"name": name},
-            "rules": rules}
+    return {
+        "apiVersion": RBAC_API,
+        "kind": "ClusterRole",
+        "metadata": {"name": name},
+        "rules": rules,
+    }
 
 
 def cluster_role_binding(name: str, role: str, subjects: list[dict[str, str]]) -> Object:
-    return {"apiVersion": RBAC_API, "kind": "ClusterRoleBinding", "metadata": {"name": name},
-            "roleRef": {"apiGroup": RBAC_GROUP, "kind": "ClusterRole", "name": role},
-            "subjects": subjects}
+    return {
+        "apiVersion": RBAC_API,
+        "kind": "ClusterRoleBinding",
+        "metadata": {"name": name},
+        "roleRef": {"apiGroup": RBAC_GROUP, "kind": "ClusterRole", "name": role},
+        "subjects": subjects,
+    }
 
 
 def role(name: str, namespace: str, rules: list[dict[str, list[str]]]) -> Object:
-    return {"apiVersion": RBAC_API, "kind": "Role",
-            "metadata": {"name": name, "namespace": namespace}, "rules": rules}
+    return {
+        "apiVersion": RBAC_API,
+        "kind": "Role",
+        "metadata": {"name": name, "namespace": namespace},
+        "rules": rules,
+    }
 
 
 def role_binding(name: str, namespace: str, subjects: list[dict[str, str]]) -> Object:
     """kubeadm's RoleBindings always point at the Role of the same name."""
-    return {"apiVersion": RBAC_API, "kind": "RoleBinding",
-            "metadata": {"name": name, "namespace": namespace},
-            "roleRef": {"apiGroup": RBAC_GROUP, "kind": "Role", "name": name},
-            "subjects": subjects}
+    return {
+        "apiVersion": RBAC_API,
+        "kind": "RoleBinding",
+        "metadata": {"name": name, "namespace": namespace},
+        "roleRef": {"apiGroup": RBAC_GROUP, "kind": "Role", "name": name},
+        "subjects": subjects,
+    }
 
 
-def bootstrap_token_secret(token: BootstrapToken, spec: BootstrapTokenSpec,
-                           now: datetime) -> Object:
+def bootstrap_token_secret(
+    token: BootstrapToken, spec: BootstrapTokenSpec, now: datetime
+) -> Object:
     """``kube-system/bootstrap-token-<id>`` of type ``bootstrap.kubernetes.io/token``."""
-    return secret_of(token.secret_name, KUBE_SYSTEM, token_secret_data(token, spec, now),
-                     SECRET_TYPE)
+    return secret_of(
+        token.secret_name, KUBE_SYSTEM, token_secret_data(token, spec, now), SECRET_TYPE
+    )
 
 
 def admin_bindings() -> list[Object]:
     """The bindings admin.conf's group and (from v1.37) the apiserver's kubelet client need."""
     return [
-        cluster_role_binding(CLUSTER_ADMINS_GROUP, "cluster-admin",
-                             [subject("Group", CLUSTER_ADMINS_GROUP)]),
-        cluster_role_binding("kubeadm:apiserver-kubelet-client", KUBELET_API_ADMIN_GROUP,
-                             [subject("User", "kube-apiserver-kubelet-client")]),
+        cluster_role_binding(
+            CLUSTER_ADMINS_GROUP, "cluster-admin", [subject("Group", CLUSTER_ADMINS_GROUP)]
+        ),
+        cluster_role_binding(
+            "kubeadm:apiserver-kubelet-client",
+            KUBELET_API_ADMIN_GROUP,
+            [subject("User", "kube-apiserver-kubelet-client")],
+        ),
     ]
 
 
@@ -118,15 +148,19 @@ def bootstrap_token_rbac() -> list[Object]:
     return [
         cluster_role(GET_NODES_ROLE, [get_rule("nodes")]),
         cluster_role_binding(GET_NODES_ROLE, GET_NODES_ROLE, bootstrappers),
-        cluster_role_binding("kubeadm:kubelet-bootstrap", "system:node-bootstrapper",
-                             bootstrappers),
+        cluster_role_binding(
+            "kubeadm:kubelet-bootstrap", "system:node-bootstrapper", bootstrappers
+        ),
         cluster_role_binding(
             "kubeadm:node-autoapprove-bootstrap",
-            "system:certificates.k8s.io:certificatesigningrequests:nodeclient", bootstrappers),
+            "system:certificates.k8s.io:certificatesigningrequests:nodeclient",
+            bootstrappers,
+        ),
         cluster_role_binding(
             "kubeadm:node-autoapprove-certificate-rotation",
             "system:certificates.k8s.io:certificatesigningrequests:selfnodeclient",
-            [subject("Group", NODES_GROUP)]),
+            [subject("Group", NODES_GROUP)],
+        ),
     ]
 
 
@@ -147,26 +181,32 @@ def cluster_info_objects(kubeconfig_text: str) -> list[Object]:
 def cluster_configuration(config: BootstrapConfig) -> Object:
     """The ``ClusterConfiguration`` kubeadm uploads: v1beta4, defaults filled in."""
     cluster = config.cluster
-    networking = {"dnsDomain": cluster.networking.dns_domain,
-                  "serviceSubnet": cluster.networking.service_subnet}
+    networking = {
+        "dnsDomain": cluster.networking.dns_domain,
+        "serviceSubnet": cluster.networking.service_subnet,
+    }
     if cluster.networking.pod_subnet:
         networking["podSubnet"] = cluster.networking.pod_subnet
     api_server = _component(cluster.api_server_extra_args)
     if cluster.api_server_cert_sans:
         api_server["certSANs"] = list(cluster.api_server_cert_sans)
     return {
-        "apiVersion": "kubeadm.k8s.io/v1beta4", "kind": "ClusterConfiguration",
+        "apiVersion": "kubeadm.k8s.io/v1beta4",
+        "kind": "ClusterConfiguration",
         "apiServer": api_server,
         "caCertificateValidityPeriod": format_duration(cluster.ca_certificate_validity),
         "certificateValidityPeriod": format_duration(cluster.certificate_validity),
-        "certificatesDir": "/etc/kubernetes/pki", "clusterName": cluster.cluster_name,
+        "certificatesDir": "/etc/kubernetes/pki",
+        "clusterName": cluster.cluster_name,
         "controllerManager": _component(cluster.controller_manager_extra_args),
-        "dns": {}, "encryptionAlgorithm": cluster.encryption_algorithm.value,
-        "etcd": {"local": {"dataDir": "/var/lib/etcd",
-                           **_component(cluster.etcd_extra_args)}},
+        "dns": {},
+        "encryptionAlgorithm": cluster.encryption_algorithm.value,
+        "etcd": {"local": {"dataDir": "/var/lib/etcd", **_component(cluster.etcd_extra_args)}},
         "imageRepository": "registry.k8s.io",
-        "kubernetesVersion": cluster.kubernetes_version, "networking": networking,
-        "proxy": {}, "scheduler": _component(cluster.scheduler_extra_args),
+        "kubernetesVersion": cluster.kubernetes_version,
+        "networking": networking,
+        "proxy": {},
+        "scheduler": _component(cluster.scheduler_extra_args),
     }
 
 
@@ -175,15 +215,19 @@ def kubeadm_config_objects(config: BootstrapConfig) -> list[Object]:
     readers = [subject("Group", NODE_BOOTSTRAP_GROUP), subject("Group", NODES_GROUP)]
     name = "kubeadm:nodes-kubeadm-config"
     return [
-        config_map(KUBEADM_CONFIG, KUBE_SYSTEM,
-                   {"ClusterConfiguration": dump_yaml(cluster_configuration(config))}),
+        config_map(
+            KUBEADM_CONFIG,
+            KUBE_SYSTEM,
+            {"ClusterConfiguration": dump_yaml(cluster_configuration(config))},
+        ),
         role(name, KUBE_SYSTEM, [get_rule("configmaps", KUBEADM_CONFIG)]),
         role_binding(name, KUBE_SYSTEM, readers),
     ]
 
 
-def kubelet_configuration(config: BootstrapConfig, resolv_conf: str | None = None,
-                          cgroup_driver: str = "systemd") -> Object:
+def kubelet_configuration(
+    config: BootstrapConfig, resolv_conf: str | None = None, cgroup_driver: str = "systemd"
+) -> Object:
     """The fields kubeadm's kubelet component-config defaulting sets, over the fields it writes
     at their Go zero value (which the kubelet reads as "use the default").
 
@@ -192,17 +236,24 @@ def kubelet_configuration(config: BootstrapConfig, resolv_conf: str | None = Non
     """
     kubelet: Object = {
         **kubelet_zero_fields(),
-        "apiVersion": "kubelet.config.k8s.io/v1beta1", "kind": "KubeletConfiguration",
-        "authentication": {"anonymous": {"enabled": False},
-                           "webhook": {"cacheTTL": "0s", "enabled": True},
-                           "x509": {"clientCAFile": "/etc/kubernetes/pki/ca.crt"}},
-        "authorization": {"mode": "Webhook", "webhook": {"cacheAuthorizedTTL": "0s",
-                                                         "cacheUnauthorizedTTL": "0s"}},
+        "apiVersion": "kubelet.config.k8s.io/v1beta1",
+        "kind": "KubeletConfiguration",
+        "authentication": {
+            "anonymous": {"enabled": False},
+            "webhook": {"cacheTTL": "0s", "enabled": True},
+            "x509": {"clientCAFile": "/etc/kubernetes/pki/ca.crt"},
+        },
+        "authorization": {
+            "mode": "Webhook",
+            "webhook": {"cacheAuthorizedTTL": "0s", "cacheUnauthorizedTTL": "0s"},
+        },
         "cgroupDriver": cgroup_driver,
         "clusterDNS": [str(config.cluster.networking.dns_ip)],
         "clusterDomain": config.cluster.networking.dns_domain,
-        "healthzBindAddress": "127.0.0.1", "healthzPort": 10248,
-        "rotateCertificates": True, "staticPodPath": "/etc/kubernetes/manifests",
+        "healthzBindAddress": "127.0.0.1",
+        "healthzPort": 10248,
+        "rotateCertificates": True,
+        "staticPodPath": "/etc/kubernetes/manifests",
     }
     if resolv_conf:
         kubelet["resolvConf"] = resolv_conf

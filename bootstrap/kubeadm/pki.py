@@ -58,11 +58,14 @@ def load_ca(pki_dir: Path, base_name: str) -> tuple[x509.Certificate, PrivateKey
         raise BootstrapError(f"certificate {base_name} is not a certificate authority")
     key = _existing_key(pki_dir, base_name)
     if key is None:
-        raise BootstrapError(f"the {base_name} certificate authority has no key in {pki_dir} "
-                             "(external CA): the certificates it signs must be provided")
+        raise BootstrapError(
+            f"the {base_name} certificate authority has no key in {pki_dir} "
+            "(external CA): the certificates it signs must be provided"
+        )
     if not key_matches(cert, key):
-        raise BootstrapError(f"{key_path(pki_dir, base_name)} is not the key of "
-                             f"{cert_path(pki_dir, base_name)}")
+        raise BootstrapError(
+            f"{key_path(pki_dir, base_name)} is not the key of {cert_path(pki_dir, base_name)}"
+        )
     return cert, key
 
 
@@ -79,8 +82,9 @@ def create_ca(spec: CertSpec, config: BootstrapConfig, pki_dir: Path, log: Log) 
     _note_orphan_key(pki_dir, spec.base_name, log)
     log(f'[certs] Generating "{spec.base_name}" certificate and key')
     key = new_private_key(config.cluster.encryption_algorithm)
-    ca = new_ca_certificate(key, spec.subject_name(config),
-                            config.cluster.ca_certificate_validity, datetime.now(UTC))
+    ca = new_ca_certificate(
+        key, spec.subject_name(config), config.cluster.ca_certificate_validity, datetime.now(UTC)
+    )
     _write_pair(pki_dir, spec.base_name, ca, key)
 
 
@@ -100,14 +104,22 @@ def create_leaf(spec: CertSpec, config: BootstrapConfig, pki_dir: Path, log: Log
     log(f'[certs] Generating "{spec.base_name}" certificate and key')
     key = new_private_key(config.cluster.encryption_algorithm)
     subject = (spec.subject_name(config), spec.organizations)
-    leaf = new_signed_certificate(key.public_key(), ca_cert, ca_key, subject, spec.usages,
-                                  expected, config.cluster.certificate_validity,
-                                  datetime.now(UTC))
+    leaf = new_signed_certificate(
+        key.public_key(),
+        ca_cert,
+        ca_key,
+        subject,
+        spec.usages,
+        expected,
+        config.cluster.certificate_validity,
+        datetime.now(UTC),
+    )
     _write_pair(pki_dir, spec.base_name, leaf, key)
     if SERVER_AUTH in spec.usages:
         dns, ips = " ".join(expected.dns), " ".join(str(ip) for ip in expected.ips)
-        log(f"[certs] {spec.base_name} serving cert is signed for DNS names [{dns}] "
-            f"and IPs [{ips}]")
+        log(
+            f"[certs] {spec.base_name} serving cert is signed for DNS names [{dns}] and IPs [{ips}]"
+        )
 
 
 def create_sa(config: BootstrapConfig, pki_dir: Path, log: Log) -> None:
@@ -145,7 +157,8 @@ def _phase(spec: CertSpec) -> CertPhase:
 
 
 CERT_PHASES: Mapping[str, CertPhase] = MappingProxyType(
-    {**{spec.name: _phase(spec) for spec in CERTS}, SA_BASE_NAME: create_sa})
+    {**{spec.name: _phase(spec) for spec in CERTS}, SA_BASE_NAME: create_sa}
+)
 """``certs/<name>`` sub-phases in kubeadm's order, each ``(config, pki_dir, log)``."""
 
 
@@ -178,8 +191,9 @@ def _note_orphan_key(pki_dir: Path, base_name: str, log: Log) -> None:
         log(f"[certs] WARNING: {key_path(pki_dir, base_name)} has no certificate, replacing it")
 
 
-def _check_existing_leaf(base_name: str, cert: x509.Certificate, expected: AltNames,
-                         pki_dir: Path, ca_base: str) -> None:
+def _check_existing_leaf(
+    base_name: str, cert: x509.Certificate, expected: AltNames, pki_dir: Path, ca_base: str
+) -> None:
     ca_cert = _existing_cert(pki_dir, ca_base)
     if ca_cert is None:
         raise BootstrapError(f"couldn't load CA certificate {ca_base} to check {base_name}")
@@ -190,8 +204,10 @@ def _check_existing_leaf(base_name: str, cert: x509.Certificate, expected: AltNa
         raise BootstrapError(f"certificate {base_name} has no matching key in {pki_dir}")
     missing = _missing_sans(cert, expected)
     if missing:
-        raise BootstrapError(f"certificate {base_name} is invalid: it does not cover "
-                             f"{', '.join(missing)}; remove it to have it generated again")
+        raise BootstrapError(
+            f"certificate {base_name} is invalid: it does not cover "
+            f"{', '.join(missing)}; remove it to have it generated again"
+        )
 
 
 def _missing_sans(cert: x509.Certificate, expected: AltNames) -> list[str]:
@@ -200,11 +216,14 @@ def _missing_sans(cert: x509.Certificate, expected: AltNames) -> list[str]:
     except x509.ExtensionNotFound:
         dns, ips = set(), set()
     else:
-        dns, ips = set(san.get_values_for_type(x509.DNSName)), set(
-            san.get_values_for_type(x509.IPAddress))
+        dns, ips = (
+            set(san.get_values_for_type(x509.DNSName)),
+            set(san.get_values_for_type(x509.IPAddress)),
+        )
     wildcards = {name[2:] for name in dns if name.startswith("*.")}
-    missing = [name for name in expected.dns
-               if name not in dns and name.partition(".")[2] not in wildcards]
+    missing = [
+        name for name in expected.dns if name not in dns and name.partition(".")[2] not in wildcards
+    ]
     return missing + [str(ip) for ip in expected.ips if ip not in ips]
 
 

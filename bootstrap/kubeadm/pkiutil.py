@@ -25,8 +25,11 @@ PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
 PublicKey = rsa.RSAPublicKey | ec.EllipticCurvePublicKey
 CERTIFICATE_BACKDATE = timedelta(minutes=5)
 _MAX_SERIAL = 2**63 - 1
-_RSA_BITS = {EncryptionAlgorithm.RSA_2048: 2048, EncryptionAlgorithm.RSA_3072: 3072,
-             EncryptionAlgorithm.RSA_4096: 4096}
+_RSA_BITS = {
+    EncryptionAlgorithm.RSA_2048: 2048,
+    EncryptionAlgorithm.RSA_3072: 3072,
+    EncryptionAlgorithm.RSA_4096: 4096,
+}
 
 
 def new_private_key(algorithm: EncryptionAlgorithm) -> PrivateKey:
@@ -38,14 +41,17 @@ def new_private_key(algorithm: EncryptionAlgorithm) -> PrivateKey:
 
 
 def encode_private_key(key: PrivateKey) -> bytes:
-    return key.private_bytes(serialization.Encoding.PEM,
-                             serialization.PrivateFormat.TraditionalOpenSSL,
-                             serialization.NoEncryption())
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption(),
+    )
 
 
 def encode_public_key(key: PublicKey) -> bytes:
-    return key.public_bytes(serialization.Encoding.PEM,
-                            serialization.PublicFormat.SubjectPublicKeyInfo)
+    return key.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
 
 
 def encode_certificate(cert: x509.Certificate) -> bytes:
@@ -73,8 +79,9 @@ def public_key_of(cert: x509.Certificate) -> PublicKey:
 
 def spki(key: PublicKey) -> bytes:
     """The DER SubjectPublicKeyInfo: what a CA pin hashes, and how keys are compared."""
-    return key.public_bytes(serialization.Encoding.DER,
-                            serialization.PublicFormat.SubjectPublicKeyInfo)
+    return key.public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
 
 
 def key_matches(cert: x509.Certificate, key: PrivateKey) -> bool:
@@ -97,22 +104,31 @@ def is_ca(cert: x509.Certificate) -> bool:
         return False
 
 
-def new_ca_certificate(key: PrivateKey, common_name: str, period: timedelta,
-                       now: datetime) -> x509.Certificate:
+def new_ca_certificate(
+    key: PrivateKey, common_name: str, period: timedelta, now: datetime
+) -> x509.Certificate:
     """``NewSelfSignedCACert``: CA:TRUE, CertSign usage, the CN repeated as a DNS SAN."""
     name = _name(common_name, ())
     builder = _base(name, name, key.public_key(), period, now, is_ca=True)
-    builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName(common_name)]),
-                                    critical=False)
-    builder = builder.add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()),
-                                    critical=False)
+    builder = builder.add_extension(
+        x509.SubjectAlternativeName([x509.DNSName(common_name)]), critical=False
+    )
+    builder = builder.add_extension(
+        x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False
+    )
     return builder.sign(key, _hash_for(key))
 
 
-def new_signed_certificate(public_key: PublicKey, ca_cert: x509.Certificate, ca_key: PrivateKey,
-                           subject: tuple[str, tuple[str, ...]],
-                           usages: tuple[ObjectIdentifier, ...], alt_names: AltNames,
-                           period: timedelta, now: datetime) -> x509.Certificate:
+def new_signed_certificate(
+    public_key: PublicKey,
+    ca_cert: x509.Certificate,
+    ca_key: PrivateKey,
+    subject: tuple[str, tuple[str, ...]],
+    usages: tuple[ObjectIdentifier, ...],
+    alt_names: AltNames,
+    period: timedelta,
+    now: datetime,
+) -> x509.Certificate:
     """``NewSignedCert`` for a leaf: ``subject`` is (CN, organizations)."""
     builder = _base(_name(*subject), ca_cert.subject, public_key, period, now, is_ca=False)
     builder = builder.add_extension(x509.ExtendedKeyUsage(list(usages)), critical=False)
@@ -136,18 +152,38 @@ def _name(common_name: str, organizations: tuple[str, ...]) -> x509.Name:
     return x509.Name([*attributes, x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
 
 
-def _base(subject: x509.Name, issuer: x509.Name, public_key: PublicKey, period: timedelta,
-          now: datetime, *, is_ca: bool) -> x509.CertificateBuilder:
+def _base(
+    subject: x509.Name,
+    issuer: x509.Name,
+    public_key: PublicKey,
+    period: timedelta,
+    now: datetime,
+    *,
+    is_ca: bool,
+) -> x509.CertificateBuilder:
     start = now.replace(microsecond=0)
-    usage = x509.KeyUsage(digital_signature=True, key_encipherment=True, key_cert_sign=is_ca,
-                          content_commitment=False, data_encipherment=False, key_agreement=False,
-                          crl_sign=False, encipher_only=False, decipher_only=False)
-    return (x509.CertificateBuilder()
-            .subject_name(subject).issuer_name(issuer).public_key(public_key)
-            .serial_number(secrets.randbelow(_MAX_SERIAL - 1) + 1)
-            .not_valid_before(start - CERTIFICATE_BACKDATE).not_valid_after(start + period)
-            .add_extension(usage, critical=True)
-            .add_extension(x509.BasicConstraints(ca=is_ca, path_length=None), critical=True))
+    usage = x509.KeyUsage(
+        digital_signature=True,
+        key_encipherment=True,
+        key_cert_sign=is_ca,
+        content_commitment=False,
+        data_encipherment=False,
+        key_agreement=False,
+        crl_sign=False,
+        encipher_only=False,
+        decipher_only=False,
+    )
+    return (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer)
+        .public_key(public_key)
+        .serial_number(secrets.randbelow(_MAX_SERIAL - 1) + 1)
+        .not_valid_before(start - CERTIFICATE_BACKDATE)
+        .not_valid_after(start + period)
+        .add_extension(usage, critical=True)
+        .add_extension(x509.BasicConstraints(ca=is_ca, path_length=None), critical=True)
+    )
 
 
 def _hash_for(signer: PrivateKey) -> hashes.SHA256 | hashes.SHA384:

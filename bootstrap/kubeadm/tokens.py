@@ -58,6 +58,7 @@ def parse_token(text: str) -> BootstrapToken:
 
 def generate_token() -> BootstrapToken:
     """``GenerateBootstrapToken``: both halves drawn from [a-z0-9] by a CSPRNG."""
+
     def draw(length: int) -> str:
         return "".join(secrets.choice(_ALPHABET) for _ in range(length))
 
@@ -69,8 +70,9 @@ def token_for(spec: BootstrapTokenSpec) -> BootstrapToken:
     return parse_token(spec.token) if spec.token else generate_token()
 
 
-def token_secret_data(token: BootstrapToken, spec: BootstrapTokenSpec,
-                      now: datetime) -> dict[str, str]:
+def token_secret_data(
+    token: BootstrapToken, spec: BootstrapTokenSpec, now: datetime
+) -> dict[str, str]:
     """``BootstrapTokenToSecret``'s data, unencoded; ``now`` must be timezone-aware."""
     data = {"token-id": token.id, "token-secret": token.secret}
     if spec.description:
@@ -103,13 +105,15 @@ def compute_detached_signature(content: str, token_id: str, token_secret: str) -
         raise ValueError("a bootstrap token id is six characters of [a-z0-9]")
     header = _b64url(b'{"alg":"HS256","kid":"' + token_id.encode("ascii") + b'"}')
     payload = _b64url(content.encode("utf-8"))
-    mac = hmac.new(token_secret.encode("utf-8"), f"{header}.{payload}".encode("ascii"),
-                   hashlib.sha256).digest()
+    mac = hmac.new(
+        token_secret.encode("utf-8"), f"{header}.{payload}".encode("ascii"), hashlib.sha256
+    ).digest()
     return f"{header}..{_b64url(mac)}"
 
 
-def verify_detached_signature(content: str, token_id: str, token_secret: str,
-                              signature: str) -> bool:
+def verify_detached_signature(
+    content: str, token_id: str, token_secret: str, signature: str
+) -> bool:
     """``DetachedTokenIsValid``: recompute and compare the whole string in constant time."""
     try:
         expected = compute_detached_signature(content, token_id, token_secret)
@@ -135,8 +139,9 @@ def normalise_ca_cert_hash(text: str) -> str:
 def ca_cert_matches(cert: x509.Certificate, hashes: tuple[str, ...]) -> bool:
     """Whether the CA's public key is pinned by any of ``hashes``."""
     actual = ca_cert_hash(cert).encode("ascii")
-    return any(hmac.compare_digest(actual, normalise_ca_cert_hash(pin).encode("ascii"))
-               for pin in hashes)
+    return any(
+        hmac.compare_digest(actual, normalise_ca_cert_hash(pin).encode("ascii")) for pin in hashes
+    )
 
 
 def _b64url(data: bytes) -> str:

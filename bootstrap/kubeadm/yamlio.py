@@ -23,7 +23,9 @@ class _GoStyleDumper(yaml.SafeDumper):
     """Double quotes where PyYAML would pick single ones, as Go's YAML encoder does."""
 
     yaml_representers: ClassVar[dict[Any, Callable[[BaseRepresenter, Any], yaml.Node]]] = {
-        **yaml.SafeDumper.yaml_representers, str: _represent_str}
+        **yaml.SafeDumper.yaml_representers,
+        str: _represent_str,
+    }
 
     def choose_scalar_style(self) -> str:
         style = super().choose_scalar_style()
@@ -32,5 +34,11 @@ class _GoStyleDumper(yaml.SafeDumper):
 
 def dump_yaml(value: Any) -> str:
     """One document, keys sorted, as ``sigs.k8s.io/yaml.Marshal`` would write it."""
-    return yaml.dump(value, Dumper=_GoStyleDumper, default_flow_style=False, sort_keys=True,
-                     width=2**31 - 1, allow_unicode=True)
+    return yaml.dump(
+        value,
+        Dumper=_GoStyleDumper,
+        default_flow_style=False,
+        sort_keys=True,
+        width=2**31 - 1,
+        allow_unicode=True,
+    )

@@ -46,28 +46,45 @@ class Phase:
 def _certs() -> list[Phase]:
     from bootstrap.kubeadm.certspec import CERTS
 
-    phases = [Phase(f"certs/{spec.name}", spec.description, phases_init.cert(spec.name),
-                    needs=(f"pki/{spec.ca_name}",) if spec.ca_name else (),
-                    makes=(f"pki/{spec.base_name}.crt", f"pki/{spec.base_name}.key"))
-              for spec in CERTS]
-    phases.append(Phase("certs/sa", "Generate a private key for signing service account tokens "
-                        "along with its public key", phases_init.cert("sa"),
-                        makes=("pki/sa.key", "pki/sa.pub")))
+    phases = [
+        Phase(
+            f"certs/{spec.name}",
+            spec.description,
+            phases_init.cert(spec.name),
+            needs=(f"pki/{spec.ca_name}",) if spec.ca_name else (),
+            makes=(f"pki/{spec.base_name}.crt", f"pki/{spec.base_name}.key"),
+        )
+        for spec in CERTS
+    ]
+    phases.append(
+        Phase(
+            "certs/sa",
+            "Generate a private key for signing service account tokens along with its public key",
+            phases_init.cert("sa"),
+            makes=("pki/sa.key", "pki/sa.pub"),
+        )
+    )
     return phases
 
 
 _KUBECONFIGS = (
     ("admin", "Generate a kubeconfig file for the admin to use and for kubeadm itself"),
     ("super-admin", "Generate a kubeconfig file for the super-admin"),
-    ("kubelet", "Generate a kubeconfig file for the kubelet to use *only* for cluster "
-                "bootstrapping purposes"),
+    (
+        "kubelet",
+        "Generate a kubeconfig file for the kubelet to use *only* for cluster "
+        "bootstrapping purposes",
+    ),
     ("controller-manager", "Generate a kubeconfig file for the controller manager to use"),
     ("scheduler", "Generate a kubeconfig file for the scheduler to use"),
 )
 _CONTROL_PLANE = (
     ("apiserver", components.APISERVER, "Generates the kube-apiserver static Pod manifest"),
-    ("controller-manager", components.CONTROLLER_MANAGER,
-     "Generates the kube-controller-manager static Pod manifest"),
+    (
+        "controller-manager",
+        components.CONTROLLER_MANAGER,
+        "Generates the kube-controller-manager static Pod manifest",
+    ),
     ("scheduler", components.SCHEDULER, "Generates the kube-scheduler static Pod manifest"),
 )
 
@@ -78,34 +95,84 @@ def init_phases(check_node: CheckNode | None = None) -> tuple[Phase, ...]:
     return (
         Phase("preflight", "Run pre-flight checks", with_checks(check_node)),
         *_certs(),
-        *[Phase(f"kubeconfig/{name}", text, phases_init.kubeconfig(name), needs=("pki/ca",),
-                makes=(f"{name}.conf",)) for name, text in _KUBECONFIGS],
-        Phase("etcd/local", "Generate the static Pod manifest file for a local, single-node "
-              "local etcd instance", phases_init.etcd_local, needs=("pki/etcd",),
-              makes=("manifests/etcd.yaml", "process:etcd")),
-        *[Phase(f"control-plane/{short}", text, phases_init.control_plane(component),
-                needs=("pki", "*.conf"), makes=(f"manifests/{component}.yaml",
-                                                 f"process:{component}"))
-          for short, component, text in _CONTROL_PLANE],
-        Phase("wait-control-plane", "Wait for the control plane to start",
-              phases_init.wait_control_plane, needs=("process:*",)),
-        Phase("upload-config/kubeadm", "Upload the kubeadm ClusterConfiguration to a ConfigMap",
-              phases_init.upload_kubeadm_config, makes=("cm:kube-system/kubeadm-config",),
-              uses_api=True),
-        Phase("upload-config/kubelet", "Upload the kubelet component config to a ConfigMap",
-              phases_init.upload_kubelet_config, makes=("cm:kube-system/kubelet-config",),
-              uses_api=True),
-        Phase("mark-control-plane", "Mark a node as a control-plane",
-              phases_init.mark_control_plane, uses_api=True),
-        Phase("bootstrap-token", "Generates bootstrap tokens used to join a node to a cluster",
-              phases_init.bootstrap_token, makes=("secret:bootstrap-token-<id>",
-                                                  "cm:kube-public/cluster-info"), uses_api=True),
-        Phase("addon/coredns", "Install the CoreDNS addon to a Kubernetes cluster",
-              phases_init.addon_coredns, uses_api=True),
-        Phase("addon/kube-proxy", "Install the kube-proxy addon to a Kubernetes cluster",
-              phases_init.addon_kube_proxy, uses_api=True),
-        Phase("show-join-command", "Show the join command for control-plane and worker node",
-              phases_init.show_join_command, needs=("bootstrap-token",)),
+        *[
+            Phase(
+                f"kubeconfig/{name}",
+                text,
+                phases_init.kubeconfig(name),
+                needs=("pki/ca",),
+                makes=(f"{name}.conf",),
+            )
+            for name, text in _KUBECONFIGS
+        ],
+        Phase(
+            "etcd/local",
+            "Generate the static Pod manifest file for a local, single-node local etcd instance",
+            phases_init.etcd_local,
+            needs=("pki/etcd",),
+            makes=("manifests/etcd.yaml", "process:etcd"),
+        ),
+        *[
+            Phase(
+                f"control-plane/{short}",
+                text,
+                phases_init.control_plane(component),
+                needs=("pki", "*.conf"),
+                makes=(f"manifests/{component}.yaml", f"process:{component}"),
+            )
+            for short, component, text in _CONTROL_PLANE
+        ],
+        Phase(
+            "wait-control-plane",
+            "Wait for the control plane to start",
+            phases_init.wait_control_plane,
+            needs=("process:*",),
+        ),
+        Phase(
+            "upload-config/kubeadm",
+            "Upload the kubeadm ClusterConfiguration to a ConfigMap",
+            phases_init.upload_kubeadm_config,
+            makes=("cm:kube-system/kubeadm-config",),
+            uses_api=True,
+        ),
+        Phase(
+            "upload-config/kubelet",
+            "Upload the kubelet component config to a ConfigMap",
+            phases_init.upload_kubelet_config,
+            makes=("cm:kube-system/kubelet-config",),
+            uses_api=True,
+        ),
+        Phase(
+            "mark-control-plane",
+            "Mark a node as a control-plane",
+            phases_init.mark_control_plane,
+            uses_api=True,
+        ),
+        Phase(
+            "bootstrap-token",
+            "Generates bootstrap tokens used to join a node to a cluster",
+            phases_init.bootstrap_token,
+            makes=("secret:bootstrap-token-<id>", "cm:kube-public/cluster-info"),
+            uses_api=True,
+        ),
+        Phase(
+            "addon/coredns",
+            "Install the CoreDNS addon to a Kubernetes cluster",
+            phases_init.addon_coredns,
+            uses_api=True,
+        ),
+        Phase(
+            "addon/kube-proxy",
+            "Install the kube-proxy addon to a Kubernetes cluster",
+            phases_init.addon_kube_proxy,
+            uses_api=True,
+        ),
+        Phase(
+            "show-join-command",
+            "Show the join command for control-plane and worker node",
+            phases_init.show_join_command,
+            needs=("bootstrap-token",),
+        ),
     )
 
 
@@ -126,12 +193,19 @@ def select(name: str, phases: Sequence[Phase] | None = None) -> list[Phase]:
     if children:
         return children
     parents = list(dict.fromkeys(phase.parent for phase in available))
-    raise UsageError(f"unknown phase {name!r}; phases: {', '.join(parents)} "
-                     f"(sub-phases: {', '.join(p.name for p in available if '/' in p.name)})")
+    raise UsageError(
+        f"unknown phase {name!r}; phases: {', '.join(parents)} "
+        f"(sub-phases: {', '.join(p.name for p in available if '/' in p.name)})"
+    )
 
 
-def run(phases: Iterable[Phase], config: BootstrapConfig, state: StateDir, log: Log,
-        skip: Iterable[str] = ()) -> None:
+def run(
+    phases: Iterable[Phase],
+    config: BootstrapConfig,
+    state: StateDir,
+    log: Log,
+    skip: Iterable[str] = (),
+) -> None:
     """Run ``phases`` in order; a failure names its phase, as kubeadm's workflow runner does."""
     skipped = set(skip)
     announced: set[str] = set()

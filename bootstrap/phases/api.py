@@ -51,8 +51,9 @@ def _entry(config: dict[str, Any], kind: str, name: str) -> dict[str, Any]:
 class ApiClient:
     """Authenticated JSON requests to one apiserver; paths are absolute API paths."""
 
-    def __init__(self, server: str, ca_file: Path, cert_file: Path | None = None,
-                 token: str | None = None) -> None:
+    def __init__(
+        self, server: str, ca_file: Path, cert_file: Path | None = None, token: str | None = None
+    ) -> None:
         self.server = server.rstrip("/")
         self.session = requests.Session()
         self.session.verify = str(ca_file)
@@ -84,19 +85,28 @@ class ApiClient:
         cert_file = None
         if "client-certificate-data" in user:
             cert_file = state.tmp / f"{name}-client.pem"
-            write_private(cert_file, _decode(user["client-certificate-data"]) +
-                          _decode(user["client-key-data"]))
+            write_private(
+                cert_file,
+                _decode(user["client-certificate-data"]) + _decode(user["client-key-data"]),
+            )
         return cls(str(cluster["server"]), ca_file, cert_file, user.get("token"))
 
     def close(self) -> None:
         self.session.close()
 
-    def request(self, method: str, path: str, body: dict[str, Any] | None = None,
-                content_type: str = "application/json", timeout: float = 10.0) -> dict[str, Any]:
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None = None,
+        content_type: str = "application/json",
+        timeout: float = 10.0,
+    ) -> dict[str, Any]:
         headers = {"Content-Type": content_type} if body is not None else {}
         try:
-            response = self.session.request(method, self.server + path, json=body,
-                                            headers=headers, timeout=timeout)
+            response = self.session.request(
+                method, self.server + path, json=body, headers=headers, timeout=timeout
+            )
         except requests.RequestException as error:
             raise ApiError(0, str(error)) from error
         if response.status_code >= 400:
@@ -130,8 +140,10 @@ class ApiClient:
                 raise
         current = self.get(f"{collection}/{name}")
         updated = dict(obj)
-        updated["metadata"] = {**obj["metadata"],
-                               "resourceVersion": current["metadata"]["resourceVersion"]}
+        updated["metadata"] = {
+            **obj["metadata"],
+            "resourceVersion": current["metadata"]["resourceVersion"],
+        }
         return self.request("PUT", f"{collection}/{name}", updated)
 
     def create_if_absent(self, obj: dict[str, Any]) -> bool:
@@ -149,14 +161,28 @@ class ApiClient:
 
 
 _CORE_PLURALS = {
-    "Secret": "secrets", "ConfigMap": "configmaps", "ServiceAccount": "serviceaccounts",
-    "Service": "services", "Namespace": "namespaces", "Node": "nodes", "Pod": "pods",
-    "ClusterRole": "clusterroles", "ClusterRoleBinding": "clusterrolebindings",
-    "Role": "roles", "RoleBinding": "rolebindings", "Deployment": "deployments",
-    "DaemonSet": "daemonsets", "CertificateSigningRequest": "certificatesigningrequests",
+    "Secret": "secrets",
+    "ConfigMap": "configmaps",
+    "ServiceAccount": "serviceaccounts",
+    "Service": "services",
+    "Namespace": "namespaces",
+    "Node": "nodes",
+    "Pod": "pods",
+    "ClusterRole": "clusterroles",
+    "ClusterRoleBinding": "clusterrolebindings",
+    "Role": "roles",
+    "RoleBinding": "rolebindings",
+    "Deployment": "deployments",
+    "DaemonSet": "daemonsets",
+    "CertificateSigningRequest": "certificatesigningrequests",
 }
-_CLUSTER_SCOPED = {"Namespace", "Node", "ClusterRole", "ClusterRoleBinding",
-                   "CertificateSigningRequest"}
+_CLUSTER_SCOPED = {
+    "Namespace",
+    "Node",
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "CertificateSigningRequest",
+}
 
 
 def collection_path(obj: dict[str, Any]) -> str:

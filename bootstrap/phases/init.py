@@ -28,13 +28,16 @@ from bootstrap.runtime.state import StateDir
 from kubeadm_verify.errors import BootstrapError
 
 Log = Callable[[str], None]
-CONTROL_PLANE_LABELS = ("node-role.kubernetes.io/control-plane",
-                        "node.kubernetes.io/exclude-from-external-load-balancers")
+CONTROL_PLANE_LABELS = (
+    "node-role.kubernetes.io/control-plane",
+    "node.kubernetes.io/exclude-from-external-load-balancers",
+)
 CONTROL_PLANE_TAINT = "node-role.kubernetes.io/control-plane"
 RESOLVED_CONF = "/run/systemd/resolve/resolv.conf"
 
 
 # -- certs and kubeconfig: files only ------------------------------------------------------------
+
 
 def cert(name: str) -> Callable[[BootstrapConfig, StateDir, Log], None]:
     def run(config: BootstrapConfig, state: StateDir, log: Log) -> None:
@@ -53,6 +56,7 @@ def kubeconfig(name: str) -> Callable[[BootstrapConfig, StateDir, Log], None]:
 
 
 # -- etcd and the control plane: manifests, which our "kubelet" runs ---------------------------
+
 
 def etcd_local(config: BootstrapConfig, state: StateDir, log: Log) -> None:
     state.create()
@@ -80,12 +84,13 @@ def _refuse_taken_ports(config: BootstrapConfig, state: StateDir, component: str
     process would only exit with "address already in use" in its log."""
     if running(state, component) is not None:
         return
-    taken = [port for port in components.listen_ports(component, config)
-             if is_listening(port)]
+    taken = [port for port in components.listen_ports(component, config) if is_listening(port)]
     if taken:
         listed = ", ".join(str(port) for port in taken)
-        raise BootstrapError(f"{component}: port {listed} already in use (another cluster?); "
-                             "set other ports, or 0 for free ones, in the configuration")
+        raise BootstrapError(
+            f"{component}: port {listed} already in use (another cluster?); "
+            "set other ports, or 0 for free ones, in the configuration"
+        )
 
 
 def _await_apiserver(config: BootstrapConfig, state: StateDir) -> None:
@@ -99,38 +104,50 @@ def _await_apiserver(config: BootstrapConfig, state: StateDir) -> None:
     """
     url = config.endpoint.url + "/readyz"
     context = health.admin_context(state)
-    health.wait_until(lambda: health.http_status(url, context, timeout=1.0) == 200,
-                      "kube-apiserver to be ready", state,
-                      timeout=health.CONTROL_PLANE_TIMEOUT)
+    health.wait_until(
+        lambda: health.http_status(url, context, timeout=1.0) == 200,
+        "kube-apiserver to be ready",
+        state,
+        timeout=health.CONTROL_PLANE_TIMEOUT,
+    )
 
 
 def wait_control_plane(config: BootstrapConfig, state: StateDir, log: Log) -> None:
-    log("[wait-control-plane] Waiting for the kubelet to boot up the control plane as static "
-        f'Pods from directory "{state.manifests}"')
+    log(
+        "[wait-control-plane] Waiting for the kubelet to boot up the control plane as static "
+        f'Pods from directory "{state.manifests}"'
+    )
     health.wait_control_plane(config, state, log)
 
 
 # -- phases that write to the cluster ------------------------------------------------------------
+
 
 def admin_client(state: StateDir) -> ApiClient:
     """A client as admin.conf, its ``kubeadm:cluster-admins`` binding in place."""
     client = ApiClient.from_kubeconfig(state, "admin")
     binding = objects.admin_bindings()[0]
     try:
-        retry(lambda: client.create_if_absent(binding), "creating the admin ClusterRoleBinding",
-              timeout=30.0)
+        retry(
+            lambda: client.create_if_absent(binding),
+            "creating the admin ClusterRoleBinding",
+            timeout=30.0,
+        )
     except BootstrapError as error:
         if not isinstance(error.__cause__, ApiError) or error.__cause__.status != 403:
             client.close()
             raise
         if not state.kubeconfig("super-admin").exists():
             client.close()
-            raise BootstrapError("could not bootstrap the admin user in file admin.conf: "
-                                 "Forbidden, and no super-admin.conf to fix it") from error
+            raise BootstrapError(
+                "could not bootstrap the admin user in file admin.conf: "
+                "Forbidden, and no super-admin.conf to fix it"
+            ) from error
         super_admin = ApiClient.from_kubeconfig(state, "super-admin")
         try:
-            retry(lambda: super_admin.create_if_absent(binding),
-                  "unable to create ClusterRoleBinding")
+            retry(
+                lambda: super_admin.create_if_absent(binding), "unable to create ClusterRoleBinding"
+            )
         finally:
             super_admin.close()
         _await_authorized(client, binding)
@@ -161,8 +178,10 @@ def _apply(client: ApiClient, items: list[objects.Object], what: str) -> None:
 def upload_kubeadm_config(config: BootstrapConfig, state: StateDir, log: Log) -> None:
     client = admin_client(state)
     try:
-        log('[upload-config] Storing the configuration used in ConfigMap "kubeadm-config" in '
-            'the "kube-system" Namespace')
+        log(
+            '[upload-config] Storing the configuration used in ConfigMap "kubeadm-config" in '
+            'the "kube-system" Namespace'
+        )
         _apply(client, objects.kubeadm_config_objects(config), "error uploading configuration")
     finally:
         client.close()
@@ -171,8 +190,10 @@ def upload_kubeadm_config(config: BootstrapConfig, state: StateDir, log: Log) ->
 def upload_kubelet_config(config: BootstrapConfig, state: StateDir, log: Log) -> None:
     client = admin_client(state)
     try:
-        log('[kubelet] Creating a ConfigMap "kubelet-config" in namespace kube-system with the '
-            "configuration for the kubelets in the cluster")
+        log(
+            '[kubelet] Creating a ConfigMap "kubelet-config" in namespace kube-system with the '
+            "configuration for the kubelets in the cluster"
+        )
         resolv = RESOLVED_CONF if os.path.exists(RESOLVED_CONF) else None
         kubelet = objects.kubelet_configuration(config, resolv)
         _apply(client, objects.kubelet_config_objects(kubelet), "error creating kubelet config")
@@ -188,18 +209,29 @@ def mark_control_plane(config: BootstrapConfig, state: StateDir, log: Log) -> No
         path = f"/api/v1/nodes/{name}"
         node = retry(lambda: client.get_or_none(path), f"getting Node {name}")
         if node is None:
-            log(f'[mark-control-plane] Skipping phase: there is no Node "{name}" '
-                "(no kubelet runs the control plane processes)")
+            log(
+                f'[mark-control-plane] Skipping phase: there is no Node "{name}" '
+                "(no kubelet runs the control plane processes)"
+            )
             return
-        log(f"[mark-control-plane] Marking the node {name} as control-plane by adding the "
-            f"labels: [{' '.join(CONTROL_PLANE_LABELS)}]")
-        log(f"[mark-control-plane] Marking the node {name} as control-plane by adding the "
-            f"taints [{CONTROL_PLANE_TAINT}:NoSchedule]")
-        taints = [t for t in node.get("spec", {}).get("taints") or []
-                  if t.get("key") != CONTROL_PLANE_TAINT]
+        log(
+            f"[mark-control-plane] Marking the node {name} as control-plane by adding the "
+            f"labels: [{' '.join(CONTROL_PLANE_LABELS)}]"
+        )
+        log(
+            f"[mark-control-plane] Marking the node {name} as control-plane by adding the "
+            f"taints [{CONTROL_PLANE_TAINT}:NoSchedule]"
+        )
+        taints = [
+            t
+            for t in node.get("spec", {}).get("taints") or []
+            if t.get("key") != CONTROL_PLANE_TAINT
+        ]
         taints.append({"key": CONTROL_PLANE_TAINT, "effect": "NoSchedule"})
-        patch = {"metadata": {"labels": dict.fromkeys(CONTROL_PLANE_LABELS, "")},
-                 "spec": {"taints": taints}}
+        patch = {
+            "metadata": {"labels": dict.fromkeys(CONTROL_PLANE_LABELS, "")},
+            "spec": {"taints": taints},
+        }
         retry(lambda: client.patch(path, patch), f"error marking Node {name}")
     finally:
         client.close()
@@ -221,28 +253,47 @@ def bootstrap_token(config: BootstrapConfig, state: StateDir, log: Log) -> None:
     client = admin_client(state)
     try:
         now = datetime.now(UTC)
-        secrets = [objects.bootstrap_token_secret(token, spec, now)
-                   for token, spec in zip(tokens, config.bootstrap_tokens, strict=True)]
+        secrets = [
+            objects.bootstrap_token_secret(token, spec, now)
+            for token, spec in zip(tokens, config.bootstrap_tokens, strict=True)
+        ]
         _apply(client, secrets, "error updating or creating token")
         rbac = objects.bootstrap_token_rbac()
         steps = [
-            ("kubeadm:get-nodes", "Configured RBAC rules to allow Node Bootstrap tokens to get "
-             "nodes"),
-            ("kubeadm:kubelet-bootstrap", "Configured RBAC rules to allow Node Bootstrap tokens "
-             "to post CSRs in order for nodes to get long term certificate credentials"),
-            ("kubeadm:node-autoapprove-bootstrap", "Configured RBAC rules to allow the "
-             "csrapprover controller automatically approve CSRs from a Node Bootstrap Token"),
-            ("kubeadm:node-autoapprove-certificate-rotation", "Configured RBAC rules to allow "
-             "certificate rotation for all node client certificates in the cluster"),
+            (
+                "kubeadm:get-nodes",
+                "Configured RBAC rules to allow Node Bootstrap tokens to get nodes",
+            ),
+            (
+                "kubeadm:kubelet-bootstrap",
+                "Configured RBAC rules to allow Node Bootstrap tokens "
+                "to post CSRs in order for nodes to get long term certificate credentials",
+            ),
+            (
+                "kubeadm:node-autoapprove-bootstrap",
+                "Configured RBAC rules to allow the "
+                "csrapprover controller automatically approve CSRs from a Node Bootstrap Token",
+            ),
+            (
+                "kubeadm:node-autoapprove-certificate-rotation",
+                "Configured RBAC rules to allow "
+                "certificate rotation for all node client certificates in the cluster",
+            ),
         ]
         for name, line in steps:
             log(f"[bootstrap-token] {line}")
-            _apply(client, [item for item in rbac if item["metadata"]["name"] == name],
-                   "error configuring bootstrap token RBAC")
-        log("[bootstrap-token] Configured RBAC rules to allow the API server kubelet client "
-            "certificate to access the kubelet API")
-        _apply(client, objects.admin_bindings()[1:], "error allowing API server to access "
-               "kubelet API")
+            _apply(
+                client,
+                [item for item in rbac if item["metadata"]["name"] == name],
+                "error configuring bootstrap token RBAC",
+            )
+        log(
+            "[bootstrap-token] Configured RBAC rules to allow the API server kubelet client "
+            "certificate to access the kubelet API"
+        )
+        _apply(
+            client, objects.admin_bindings()[1:], "error allowing API server to access kubelet API"
+        )
         _cluster_info(config, state, client, log)
     finally:
         client.close()
@@ -252,7 +303,8 @@ def _cluster_info(config: BootstrapConfig, state: StateDir, client: ApiClient, l
     log('[bootstrap-token] Creating the "cluster-info" ConfigMap in the "kube-public" namespace')
     ca_pem = (state.pki / "ca.crt").read_bytes()
     config_map, *rbac = objects.cluster_info_objects(
-        objects.cluster_info_kubeconfig(config, ca_pem))
+        objects.cluster_info_kubeconfig(config, ca_pem)
+    )
     retry(lambda: client.create_if_absent(config_map), "error creating bootstrap ConfigMap")
     _apply(client, rbac, "error creating clusterinfo RBAC rules")
 
@@ -292,8 +344,9 @@ def show_join_command(config: BootstrapConfig, state: StateDir, log: Log) -> Non
         token = parse_token(spec.token)
         token_file = state.root / f"bootstrap-token-{token.id}"
         write_private(token_file, token.value.encode())  # the secret stays off the terminal log
-        log("Then you can join any number of worker nodes by running the following on each as "
-            "root:")
+        log(
+            "Then you can join any number of worker nodes by running the following on each as root:"
+        )
         log("")
         log(f'kubeadm join {endpoint} --token "$(cat {token_file})" \\')
         log(f"\t--discovery-token-ca-cert-hash {pin} ")

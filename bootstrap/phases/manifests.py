@@ -35,15 +35,21 @@ IMAGE_REPOSITORY = "registry.k8s.io"
 PROBE_PORT = "probe-port"
 PRIORITY = 2000001000
 CA_CERTS = "/etc/ssl/certs"
-CA_CERTS_EXTRA = ("/etc/pki/ca-trust", "/etc/pki/tls/certs", "/etc/ca-certificates",
-                  "/usr/share/ca-certificates", "/usr/local/share/ca-certificates")
+CA_CERTS_EXTRA = (
+    "/etc/pki/ca-trust",
+    "/etc/pki/tls/certs",
+    "/etc/ca-certificates",
+    "/usr/share/ca-certificates",
+    "/usr/local/share/ca-certificates",
+)
 CPU_REQUESTS = {APISERVER: "250m", CONTROLLER_MANAGER: "200m", SCHEDULER: "100m"}
 HEALTH_TIMEOUT_SECONDS = 240
 """kubeadm's ``ControlPlaneComponentHealthCheck`` default (4m), which sizes the startup probe."""
 
 
-def _probe(host: str, path: str, scheme: str, delay: int, failures: int,
-           period: int) -> dict[str, Any]:
+def _probe(
+    host: str, path: str, scheme: str, delay: int, failures: int, period: int
+) -> dict[str, Any]:
     probe: dict[str, Any] = {
         "failureThreshold": failures,
         "httpGet": {"host": host, "path": path, "port": PROBE_PORT, "scheme": scheme},
@@ -79,14 +85,21 @@ def _mount(name: str, path: str, read_only: bool = True) -> dict[str, Any]:
 def _host_volumes(component: str, state: StateDir) -> list[tuple[str, str, str]]:
     """(name, path, type) of each hostPath volume, as kubeadm's volumes.go picks them."""
     if component == ETCD:
-        return [("etcd-certs", str(state.pki / "etcd"), "DirectoryOrCreate"),
-                ("etcd-data", str(state.etcd_data), "DirectoryOrCreate")]
+        return [
+            ("etcd-certs", str(state.pki / "etcd"), "DirectoryOrCreate"),
+            ("etcd-data", str(state.etcd_data), "DirectoryOrCreate"),
+        ]
     if component == SCHEDULER:
         return [("kubeconfig", str(state.kubeconfig("scheduler")), "FileOrCreate")]
-    volumes = [("k8s-certs", str(state.pki), "DirectoryOrCreate"),
-               ("ca-certs", CA_CERTS, "DirectoryOrCreate")]
-    volumes += [(path.replace("/", "-")[1:], path, "DirectoryOrCreate")
-                for path in CA_CERTS_EXTRA if os.path.exists(path)]
+    volumes = [
+        ("k8s-certs", str(state.pki), "DirectoryOrCreate"),
+        ("ca-certs", CA_CERTS, "DirectoryOrCreate"),
+    ]
+    volumes += [
+        (path.replace("/", "-")[1:], path, "DirectoryOrCreate")
+        for path in CA_CERTS_EXTRA
+        if os.path.exists(path)
+    ]
     if component == CONTROLLER_MANAGER:
         volumes.append(("kubeconfig", str(state.kubeconfig("controller-manager")), "FileOrCreate"))
     return sorted(volumes)
@@ -119,17 +132,26 @@ def static_pod(component: str, config: BootstrapConfig, state: StateDir) -> dict
         "image": _image(component, config),
         "imagePullPolicy": "IfNotPresent",
         "name": component,
-        "ports": [{"containerPort": container_port(component, config), "name": PROBE_PORT,
-                   "protocol": "TCP"}],
+        "ports": [
+            {
+                "containerPort": container_port(component, config),
+                "name": PROBE_PORT,
+                "protocol": "TCP",
+            }
+        ],
         "resources": {"requests": {"cpu": CPU_REQUESTS.get(component, "100m")}},
-        "volumeMounts": [_mount(name, path, read_only=component != ETCD)
-                         for name, path, _ in volumes],
+        "volumeMounts": [
+            _mount(name, path, read_only=component != ETCD) for name, path, _ in volumes
+        ],
         **_component_probes(component, config),
     }
     if component == ETCD:
         container["resources"]["requests"]["memory"] = "100Mi"
-    proxies = [{"name": key, "value": value} for key, value in sorted(os.environ.items())
-               if key.lower().endswith("_proxy") and value]
+    proxies = [
+        {"name": key, "value": value}
+        for key, value in sorted(os.environ.items())
+        if key.lower().endswith("_proxy") and value
+    ]
     if proxies:
         container["env"] = proxies
     metadata: dict[str, Any] = {
@@ -141,10 +163,12 @@ def static_pod(component: str, config: BootstrapConfig, state: StateDir) -> dict
     if component == APISERVER:
         endpoint = f"{config.endpoint.advertise_address}:{config.endpoint.bind_port}"
         metadata["annotations"] = {
-            "kubeadm.kubernetes.io/kube-apiserver.advertise-address.endpoint": endpoint}
+            "kubeadm.kubernetes.io/kube-apiserver.advertise-address.endpoint": endpoint
+        }
     if component == ETCD:
         metadata["annotations"] = {
-            "kubeadm.kubernetes.io/etcd.advertise-client-urls": etcd_client_url(config)}
+            "kubeadm.kubernetes.io/etcd.advertise-client-urls": etcd_client_url(config)
+        }
     return {
         "apiVersion": "v1",
         "kind": "Pod",

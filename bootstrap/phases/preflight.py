@@ -31,13 +31,24 @@ CheckNode = Callable[[NodeSettings], TierReport]
 
 NOT_A_NODE = (
     # what only a kubelet and its container runtime need
-    "CRI", "ContainerRuntimeVersion", "KubeletVersion", "Service-kubelet", "Swap",
-    "CgroupDriver", "Port-10250", "ImagePull", "SystemVerification",
+    "CRI",
+    "ContainerRuntimeVersion",
+    "KubeletVersion",
+    "Service-kubelet",
+    "Swap",
+    "CgroupDriver",
+    "Port-10250",
+    "ImagePull",
+    "SystemVerification",
     "FileContent--proc-sys-net-ipv4-ip_forward",
     "FileContent--proc-sys-net-ipv6-conf-default-forwarding",
     "FileContent--proc-sys-net-bridge-bridge-nf-call-iptables",
-    "KernelModule-br_netfilter", "KernelModule-overlay",
-    "FileExisting-losetup", "FileExisting-mount", "FileExisting-cp", "FileExisting-conntrack",
+    "KernelModule-br_netfilter",
+    "KernelModule-overlay",
+    "FileExisting-losetup",
+    "FileExisting-mount",
+    "FileExisting-cp",
+    "FileExisting-conntrack",
     # kubeadm's host paths: ours live in the state dir
     "FileAvailable--etc-kubernetes-manifests-kube-apiserver.yaml",
     "FileAvailable--etc-kubernetes-manifests-kube-controller-manager.yaml",
@@ -45,36 +56,57 @@ NOT_A_NODE = (
     "FileAvailable--etc-kubernetes-manifests-etcd.yaml",
     "DirAvailable--var-lib-etcd",
     # we write only to the state dir, and listen on the advertise address (loopback by default)
-    "IsPrivilegedUser", "Firewalld", "DefaultRoute",
+    "IsPrivilegedUser",
+    "Firewalld",
+    "DefaultRoute",
     # a test cluster on a small machine: reported, not fatal
-    "NumCPU", "Mem",
+    "NumCPU",
+    "Mem",
 )
-DEFAULT_PORTS = {"bind_port": 6443, "etcd_client": 2379, "etcd_peer": 2380,
-                 "controller_manager": 10257, "scheduler": 10259}
+DEFAULT_PORTS = {
+    "bind_port": 6443,
+    "etcd_client": 2379,
+    "etcd_peer": 2380,
+    "controller_manager": 10257,
+    "scheduler": 10259,
+}
 
 
 def ignores_for(config: BootstrapConfig) -> list[str]:
     """What ``up`` ignores: the list above, unused default ports, and the config's own."""
-    used = {"bind_port": config.endpoint.bind_port, "etcd_client": config.ports.etcd_client,
-            "etcd_peer": config.ports.etcd_peer,
-            "controller_manager": config.ports.controller_manager,
-            "scheduler": config.ports.scheduler}
+    used = {
+        "bind_port": config.endpoint.bind_port,
+        "etcd_client": config.ports.etcd_client,
+        "etcd_peer": config.ports.etcd_peer,
+        "controller_manager": config.ports.controller_manager,
+        "scheduler": config.ports.scheduler,
+    }
     unused = [f"Port-{port}" for name, port in DEFAULT_PORTS.items() if used[name] != port]
-    return sorted({name.lower() for name in (*NOT_A_NODE, *unused,
-                                              *config.node.ignore_preflight_errors)})
+    return sorted(
+        {name.lower() for name in (*NOT_A_NODE, *unused, *config.node.ignore_preflight_errors)}
+    )
 
 
 def node_settings(config: BootstrapConfig, extra_ignores: Iterable[str] = ()) -> NodeSettings:
     """What the node tier judges this host against: a control plane of the config's release,
     with what ``up`` ignores (see the module docstring)."""
     ignored = {*ignores_for(config), *(name.lower() for name in extra_ignores)}
-    return NodeSettings(root="/", role="control-plane",
-                        kubernetes_version=config.cluster.kubernetes_version,
-                        ignored=frozenset({"all"} if "all" in ignored else ignored))
+    return NodeSettings(
+        root="/",
+        role="control-plane",
+        kubernetes_version=config.cluster.kubernetes_version,
+        ignored=frozenset({"all"} if "all" in ignored else ignored),
+    )
 
 
-def preflight(config: BootstrapConfig, state: StateDir, log: Log,
-              extra_ignores: Iterable[str] = (), *, check_node: CheckNode | None = None) -> None:
+def preflight(
+    config: BootstrapConfig,
+    state: StateDir,
+    log: Log,
+    extra_ignores: Iterable[str] = (),
+    *,
+    check_node: CheckNode | None = None,
+) -> None:
     if check_node is None:
         log("[preflight] Skipped: no node checks were handed over to this run")
         return
@@ -87,8 +119,11 @@ def preflight(config: BootstrapConfig, state: StateDir, log: Log,
         elif result.status in (Status.FAIL, Status.ERROR):
             errors.append(f"[ERROR {result.id}]: {result.message}")
     if errors:
-        raise BootstrapError("[preflight] Some fatal errors occurred: " + "; ".join(errors) +
-                             " (nodeRegistration.ignorePreflightErrors in --config ignores them)")
+        raise BootstrapError(
+            "[preflight] Some fatal errors occurred: "
+            + "; ".join(errors)
+            + " (nodeRegistration.ignorePreflightErrors in --config ignores them)"
+        )
 
 
 def with_checks(check_node: CheckNode | None) -> Callable[[BootstrapConfig, StateDir, Log], None]:
@@ -96,5 +131,12 @@ def with_checks(check_node: CheckNode | None) -> Callable[[BootstrapConfig, Stat
     return functools.partial(preflight, check_node=check_node)
 
 
-__all__ = ["DEFAULT_PORTS", "NOT_A_NODE", "CheckNode", "ignores_for", "node_settings", "preflight",
-           "with_checks"]
+__all__ = [
+    "DEFAULT_PORTS",
+    "NOT_A_NODE",
+    "CheckNode",
+    "ignores_for",
+    "node_settings",
+    "preflight",
+    "with_checks",
+]

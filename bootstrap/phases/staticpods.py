@@ -32,8 +32,9 @@ def running(state: StateDir, component: str) -> ProcessRecord | None:
     return None
 
 
-def sync(state: StateDir, component: str, binaries: Path | None = None,
-         env: dict[str, str] | None = None) -> ProcessRecord:
+def sync(
+    state: StateDir, component: str, binaries: Path | None = None, env: dict[str, str] | None = None
+) -> ProcessRecord:
     """Make the process of ``component`` run its manifest's command; return its record."""
     argv = manifest_command(state, component)
     if argv is None:
@@ -48,8 +49,9 @@ def sync(state: StateDir, component: str, binaries: Path | None = None,
     if not executable.is_file():
         raise BootstrapError(f"{component}: no binary at {executable}")
     with process.signals_deferred():
-        record = process.start(component, [str(executable), *argv[1:]], state.log(component),
-                               env=env, digest=digest)
+        record = process.start(
+            component, [str(executable), *argv[1:]], state.log(component), env=env, digest=digest
+        )
         state.add_process(record)
     return record
 

@@ -33,5 +33,6 @@ def with_advertise_address(config: BootstrapConfig, address: str | None) -> Boot
     """``address`` (kubeadm's default) where the configuration does not set one itself."""
     if address is None or config.endpoint.advertise_given:
         return config
-    return replace(config, endpoint=replace(config.endpoint, advertise_address=address,
-                                            advertise_given=True))
+    return replace(
+        config, endpoint=replace(config.endpoint, advertise_address=address, advertise_given=True)
+    )

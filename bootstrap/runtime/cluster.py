@@ -65,6 +65,7 @@ def stderr_log(line: str) -> None:
 
 # -- preparing a configuration for a state dir ---------------------------------------------------
 
+
 def resolve_tokens(config: BootstrapConfig, recorded: list[str]) -> tuple[BootstrapTokenSpec, ...]:
     """Every token with its value: as configured, as recorded earlier, or freshly generated."""
     specs = []
@@ -84,8 +85,10 @@ def resolve(config: BootstrapConfig, state: StateDir) -> BootstrapConfig:
     returns the same answers, from the record.
     """
     if config.cluster.etcd_external is not None:
-        raise UsageError("etcd.external: a local cluster runs its own etcd; remove "
-                         "etcd.external from the configuration to bring one up")
+        raise UsageError(
+            "etcd.external: a local cluster runs its own etcd; remove "
+            "etcd.external from the configuration to bring one up"
+        )
     state.create()
     record = state.cluster_record()
     others = ports.recorded_ports() | ports.recorded_ports(state.root.parent)
@@ -96,15 +99,20 @@ def resolve(config: BootstrapConfig, state: StateDir) -> BootstrapConfig:
     tokens = resolve_tokens(resolved, record.get("tokens", []))
     resolved = replace(resolved, bootstrap_tokens=tokens)
     state.update_cluster_record(
-        name=state.name, version=resolved.cluster.kubernetes_version, ports=chosen,
+        name=state.name,
+        version=resolved.cluster.kubernetes_version,
+        ports=chosen,
         tokens=[spec.token for spec in resolved.bootstrap_tokens],
-        advertise_address=resolved.endpoint.advertise_address, node_name=resolved.node.name,
-        cluster_name=resolved.cluster.cluster_name)
+        advertise_address=resolved.endpoint.advertise_address,
+        node_name=resolved.node.name,
+        cluster_name=resolved.cluster.cluster_name,
+    )
     return resolved
 
 
-def find_binaries(config: BootstrapConfig, state: StateDir, binaries: Path | None = None,
-                  source: str = "auto") -> Path:
+def find_binaries(
+    config: BootstrapConfig, state: StateDir, binaries: Path | None = None, source: str = "auto"
+) -> Path:
     """The bin dir: as given, as recorded, or the release's cache (downloaded or built if need
     be); recorded for the processes the phases start."""
     recorded = state.cluster_record().get("bin_dir")
@@ -117,8 +125,9 @@ def find_binaries(config: BootstrapConfig, state: StateDir, binaries: Path | Non
     return found
 
 
-def prepare(config: BootstrapConfig, state: StateDir, *, binaries: Path | None = None,
-            source: str = "auto") -> BootstrapConfig:
+def prepare(
+    config: BootstrapConfig, state: StateDir, *, binaries: Path | None = None, source: str = "auto"
+) -> BootstrapConfig:
     """``resolve`` and ``find_binaries``: everything a phase run alone needs."""
     resolved = resolve(config, state)
     find_binaries(resolved, state, binaries, source)
@@ -127,14 +136,19 @@ def prepare(config: BootstrapConfig, state: StateDir, *, binaries: Path | None =
 
 def handle_for(state: StateDir, config: BootstrapConfig, simulated_nodes: int = 0) -> ClusterHandle:
     return ClusterHandle(
-        name=state.name, kubeconfig=state.admin_conf,
+        name=state.name,
+        kubeconfig=state.admin_conf,
         context=ADMIN_CONTEXT.format(cluster=config.cluster.cluster_name),
-        version=config.cluster.kubernetes_version, owned=True, state_dir=state.root,
-        simulated_nodes=simulated_nodes)
+        version=config.cluster.kubernetes_version,
+        owned=True,
+        state_dir=state.root,
+        simulated_nodes=simulated_nodes,
+    )
 
 
-def start_simulated_nodes(state: StateDir, count: int, log: Log,
-                          stall_s: float = NODES_STALL_S) -> list[str]:
+def start_simulated_nodes(
+    state: StateDir, count: int, log: Log, stall_s: float = NODES_STALL_S
+) -> list[str]:
     """kwok, and ``count`` Nodes it manages, waited on while they keep coming up.
 
     Whether the nodes come up is the cluster's to answer and the Standard Base's to judge (a
@@ -148,10 +162,13 @@ def start_simulated_nodes(state: StateDir, count: int, log: Log,
     try:
         start = time.monotonic()
         names = kwok.create_nodes(client, count)
-        log(f"[kubeadm-verify] Created {count} simulated node(s) in "
-            f"{health.go_duration(round(time.monotonic() - start, 1))}")
-        up_now = wait_for_nodes(lambda: kwok.nodes_up(client, names), count, state, stall_s,
-                                NODES_WAIT_S)
+        log(
+            f"[kubeadm-verify] Created {count} simulated node(s) in "
+            f"{health.go_duration(round(time.monotonic() - start, 1))}"
+        )
+        up_now = wait_for_nodes(
+            lambda: kwok.nodes_up(client, names), count, state, stall_s, NODES_WAIT_S
+        )
     finally:
         client.close()
     log(nodes_line(names, up_now))
@@ -162,17 +179,21 @@ def nodes_line(names: Sequence[str], up_now: set[str], limit: int = 3) -> str:
     """How many simulated nodes came up, naming a few (of those up, or else of those not)."""
     missing = [name for name in names if name not in up_now]
     shown = missing or list(names)
-    listed = ", ".join(shown[:limit]) + (f" and {len(shown) - limit} more"
-                                         if len(shown) > limit else "")
+    listed = ", ".join(shown[:limit]) + (
+        f" and {len(shown) - limit} more" if len(shown) > limit else ""
+    )
     said = f"[kubeadm-verify] {len(up_now)} of {len(names)} simulated node(s) Ready"
     if not missing:
         return f"{said}: {listed}"
-    return (f"{said}; not Ready or still tainted not-ready: {listed} (left for the Standard "
-            "Base to judge)")
+    return (
+        f"{said}; not Ready or still tainted not-ready: {listed} (left for the Standard "
+        "Base to judge)"
+    )
 
 
-def wait_for_nodes(up_now: Callable[[], set[str]], count: int, state: StateDir,
-                   stall_s: float, limit_s: float) -> set[str]:
+def wait_for_nodes(
+    up_now: Callable[[], set[str]], count: int, state: StateDir, stall_s: float, limit_s: float
+) -> set[str]:
     """Poll ``up_now`` until ``count`` are up, none more came up for ``stall_s``, or ``limit_s``
     passed; what was up last. A recorded process that died raises ``BootstrapError``."""
     start = last_progress = time.monotonic()
@@ -207,18 +228,22 @@ def _up_or_none(up_now: Callable[[], set[str]]) -> set[str] | None:
 
 # -- up and down ---------------------------------------------------------------------------------
 
+
 def _claim(state: StateDir) -> None:
     """Refuse to overwrite a running cluster, or a directory that is not one of our state dirs."""
     if not state.exists():
         return
     alive = process.still_running(state.processes())
     if alive:
-        raise UsageError(f"cluster {state.name!r} is already up ({state.root}); "
-                         "run `kubeadm-verify down` first")
+        raise UsageError(
+            f"cluster {state.name!r} is already up ({state.root}); run `kubeadm-verify down` first"
+        )
     if not state.is_ours():
         if not state.is_empty():
-            raise UsageError(f"{state.root} exists and is not a kubeadm-verify state dir "
-                             f"(no {MARKER}); not touching it")
+            raise UsageError(
+                f"{state.root} exists and is not a kubeadm-verify state dir "
+                f"(no {MARKER}); not touching it"
+            )
         return
     shutil.rmtree(state.root)
 
@@ -275,9 +300,15 @@ def up(
     return handle_for(state, resolved, simulated_nodes)
 
 
-def _run_init(config: BootstrapConfig, state: StateDir, log: Log, skip: Sequence[str],
-              binaries: Path | None, check_node: CheckNode | None = None,
-              nodes: int = 0) -> Staged | None:
+def _run_init(
+    config: BootstrapConfig,
+    state: StateDir,
+    log: Log,
+    skip: Sequence[str],
+    binaries: Path | None,
+    check_node: CheckNode | None = None,
+    nodes: int = 0,
+) -> Staged | None:
     """The init phases, with the (cached) binaries checked meanwhile: their sha256 check takes
     about a second and nothing needs them before ``etcd/local`` starts the first process.
     When real nodes will join, the same thread then checks the node parts and images and
@@ -286,8 +317,9 @@ def _run_init(config: BootstrapConfig, state: StateDir, log: Log, skip: Sequence
 
     phases = init_phases(check_node)
     first = next(i for i, phase in enumerate(phases) if phase.name == "etcd/local")
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="binaries",
-                            initializer=leave_signals_to_the_main_thread) as pool:
+    with ThreadPoolExecutor(
+        max_workers=1, thread_name_prefix="binaries", initializer=leave_signals_to_the_main_thread
+    ) as pool:
         found = pool.submit(find_binaries, config, state, binaries)
         staging = pool.submit(stage_during_init, found, config, state, nodes) if nodes else None
         waiting: list[futures.Future[Any]] = [found] + ([staging] if staging else [])
@@ -363,13 +395,16 @@ def down(name: str, *, state_dir: str | Path | None = None, log: Log = stderr_lo
     if not state.exists():
         return False
     if not state.is_ours():
-        raise UsageError(f"{state.root} is not a kubeadm-verify state dir (no {MARKER}); "
-                         "not removing it")
+        raise UsageError(
+            f"{state.root} is not a kubeadm-verify state dir (no {MARKER}); not removing it"
+        )
     with uninterruptible():
         stopped = _stop_all(state)
         shutil.rmtree(state.root)
-    log(f"[reset] Stopped {', '.join(stopped) or 'nothing (no process was running)'}; "
-        f"removed {state.root}")
+    log(
+        f"[reset] Stopped {', '.join(stopped) or 'nothing (no process was running)'}; "
+        f"removed {state.root}"
+    )
     return True
 
 

@@ -73,8 +73,9 @@ def http_status(url: str, context: ssl.SSLContext | None = None, timeout: float 
     host, port = parts.hostname or "127.0.0.1", parts.port
     connection: http.client.HTTPConnection
     if parts.scheme == "https":
-        connection = http.client.HTTPSConnection(host, port, timeout=timeout,
-                                                 context=context or tls_context(None))
+        connection = http.client.HTTPSConnection(
+            host, port, timeout=timeout, context=context or tls_context(None)
+        )
     else:
         connection = http.client.HTTPConnection(host, port, timeout=timeout)
     try:
@@ -111,11 +112,15 @@ def admin_context(state: StateDir) -> ssl.SSLContext:
     return tls_context(Path(str(client.session.verify)), pem)
 
 
-def _checks(config: BootstrapConfig, state: StateDir,
-            names: Sequence[str]) -> list[Check]:
-    return [Check(name, components.health_url(name, config),
-                  admin_context(state) if name == components.APISERVER else tls_context(None))
-            for name in names]
+def _checks(config: BootstrapConfig, state: StateDir, names: Sequence[str]) -> list[Check]:
+    return [
+        Check(
+            name,
+            components.health_url(name, config),
+            admin_context(state) if name == components.APISERVER else tls_context(None),
+        )
+        for name in names
+    ]
 
 
 def failed_process(state: StateDir) -> str | None:
@@ -128,11 +133,14 @@ def failed_process(state: StateDir) -> str | None:
     return None
 
 
-def wait_control_plane(config: BootstrapConfig, state: StateDir, log: Log,
-                       timeout: float = CONTROL_PLANE_TIMEOUT) -> None:
+def wait_control_plane(
+    config: BootstrapConfig, state: StateDir, log: Log, timeout: float = CONTROL_PLANE_TIMEOUT
+) -> None:
     """kubeadm's ``WaitForControlPlaneComponents``, failing fast on a dead process."""
-    log("[control-plane-check] Waiting for healthy control plane components. "
-        f"This can take up to {go_duration(timeout)}")
+    log(
+        "[control-plane-check] Waiting for healthy control plane components. "
+        f"This can take up to {go_duration(timeout)}"
+    )
     checks = _checks(config, state, CHECKED)
     for check in checks:
         log(f"[control-plane-check] Checking {check.component} at {check.url}")
@@ -141,8 +149,10 @@ def wait_control_plane(config: BootstrapConfig, state: StateDir, log: Log,
     while pending:
         for check in list(pending):
             if http_status(check.url, check.context, timeout=1.0) == 200:
-                log(f"[control-plane-check] {check.component} is healthy after "
-                    f"{go_duration(time.monotonic() - start)}")
+                log(
+                    f"[control-plane-check] {check.component} is healthy after "
+                    f"{go_duration(time.monotonic() - start)}"
+                )
                 pending.remove(check)
         if not pending:
             return
@@ -151,16 +161,24 @@ def wait_control_plane(config: BootstrapConfig, state: StateDir, log: Log,
             raise BootstrapError(reason)
         if time.monotonic() - start > timeout:
             for check in pending:
-                log(f"[control-plane-check] {check.component} is not healthy after "
-                    f"{go_duration(time.monotonic() - start)}")
+                log(
+                    f"[control-plane-check] {check.component} is not healthy after "
+                    f"{go_duration(time.monotonic() - start)}"
+                )
             names = ", ".join(check.component for check in pending)
-            raise BootstrapError(f"{names} not healthy after {go_duration(timeout)}; see "
-                                 f"{state.logs}")
+            raise BootstrapError(
+                f"{names} not healthy after {go_duration(timeout)}; see {state.logs}"
+            )
         time.sleep(POLL_INTERVAL)
 
 
-def wait_until(condition: Callable[[], bool], what: str, state: StateDir,
-               timeout: float = READY_TIMEOUT, interval: float = POLL_INTERVAL) -> None:
+def wait_until(
+    condition: Callable[[], bool],
+    what: str,
+    state: StateDir,
+    timeout: float = READY_TIMEOUT,
+    interval: float = POLL_INTERVAL,
+) -> None:
     """Poll ``condition`` until true; fail at once if a process died, or after ``timeout``."""
     deadline = time.monotonic() + timeout
     while not condition():
@@ -168,8 +186,9 @@ def wait_until(condition: Callable[[], bool], what: str, state: StateDir,
         if reason is not None:
             raise BootstrapError(reason)
         if time.monotonic() > deadline:
-            raise BootstrapError(f"timed out after {go_duration(timeout)} waiting for {what}; "
-                                 f"see {state.logs}")
+            raise BootstrapError(
+                f"timed out after {go_duration(timeout)} waiting for {what}; see {state.logs}"
+            )
         time.sleep(interval)
 
 

@@ -225,8 +225,9 @@ def start(state: StateDir) -> ProcessRecord:
         raise BootstrapError(f"kwok: no binary at {binary}")
     env = {**os.environ, "HOME": str(home)}
     with process.signals_deferred():
-        record = process.start(COMPONENT, command(state, str(binary)), state.log(COMPONENT),
-                               env=env)
+        record = process.start(
+            COMPONENT, command(state, str(binary)), state.log(COMPONENT), env=env
+        )
         state.add_process(record)
     return record
 
@@ -239,9 +240,14 @@ def node(name: str) -> dict[str, Any]:
         "metadata": {
             "name": name,
             "annotations": {ANNOTATION: "fake", "node.alpha.kubernetes.io/ttl": "0"},
-            "labels": {"kubernetes.io/hostname": name, "kubernetes.io/os": "linux",
-                       "kubernetes.io/arch": "amd64", "kubernetes.io/role": "agent",
-                       "node-role.kubernetes.io/agent": "", "type": "kwok"},
+            "labels": {
+                "kubernetes.io/hostname": name,
+                "kubernetes.io/os": "linux",
+                "kubernetes.io/arch": "amd64",
+                "kubernetes.io/role": "agent",
+                "node-role.kubernetes.io/agent": "",
+                "type": "kwok",
+            },
         },
         "spec": {},
     }
@@ -266,8 +272,11 @@ def create_nodes(client: ApiClient, count: int) -> list[str]:
     def create(name: str) -> None:
         retry(lambda: client.create_if_absent(node(name)), f"creating simulated node {name}")
 
-    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="kwok-nodes",
-                              initializer=leave_signals_to_the_main_thread)
+    pool = ThreadPoolExecutor(
+        max_workers=workers,
+        thread_name_prefix="kwok-nodes",
+        initializer=leave_signals_to_the_main_thread,
+    )
     try:
         for done in [pool.submit(create, name) for name in names]:
             done.result()
@@ -297,8 +306,11 @@ def nodes_up(client: ApiClient, names: list[str]) -> set[str]:
     while True:
         query = f"?labelSelector=type%3Dkwok&limit={LIST_PAGE}"
         page = client.get(f"/api/v1/nodes{query}" + (f"&continue={quote(token)}" if token else ""))
-        up |= {str(item["metadata"]["name"]) for item in page.get("items") or []
-               if item.get("metadata", {}).get("name") in wanted and is_up(item)}
+        up |= {
+            str(item["metadata"]["name"])
+            for item in page.get("items") or []
+            if item.get("metadata", {}).get("name") in wanted and is_up(item)
+        }
         token = str((page.get("metadata") or {}).get("continue") or "")
         if not token:
             return up
@@ -309,5 +321,16 @@ def nodes_ready(client: ApiClient, names: list[str]) -> bool:
     return len(nodes_up(client, names)) == len(set(names))
 
 
-__all__ = ["ANNOTATION", "COMPONENT", "SELECTOR", "STAGES", "command", "create_nodes", "is_up",
-           "node", "nodes_ready", "nodes_up", "start"]
+__all__ = [
+    "ANNOTATION",
+    "COMPONENT",
+    "SELECTOR",
+    "STAGES",
+    "command",
+    "create_nodes",
+    "is_up",
+    "node",
+    "nodes_ready",
+    "nodes_up",
+    "start",
+]

@@ -26,8 +26,14 @@ from bootstrap.kubeadm.configtypes import (
 )
 from bootstrap.runtime.state import CLUSTER_RECORD, clusters_root
 
-PORT_FIELDS = ("bind_port", "etcd_client", "etcd_peer", "etcd_metrics", "controller_manager",
-               "scheduler")
+PORT_FIELDS = (
+    "bind_port",
+    "etcd_client",
+    "etcd_peer",
+    "etcd_metrics",
+    "controller_manager",
+    "scheduler",
+)
 _ATTEMPTS = 200
 _LOWEST = 20000
 _PORT_RANGE = Path("/proc/sys/net/ipv4/ip_local_port_range")
@@ -108,8 +114,9 @@ def wanted_ports(config: BootstrapConfig) -> dict[str, int]:
     }
 
 
-def pick(config: BootstrapConfig, recorded: dict[str, int] | None = None,
-         avoid: Iterable[int] = ()) -> dict[str, int]:
+def pick(
+    config: BootstrapConfig, recorded: dict[str, int] | None = None, avoid: Iterable[int] = ()
+) -> dict[str, int]:
     """Every port: as configured when fixed, as recorded when already picked, else a free one."""
     chosen: dict[str, int] = {}
     taken = set(avoid)
@@ -125,16 +132,19 @@ def pick(config: BootstrapConfig, recorded: dict[str, int] | None = None,
 
 def _secure_port(args: tuple[ExtraArg, ...], port: int) -> tuple[ExtraArg, ...]:
     """A ``secure-port=0`` extraArg means "pick one" here; the picked port is what must run."""
-    return tuple(ExtraArg(a.name, str(port)) if a.name == "secure-port" and a.value == "0" else a
-                 for a in args)
+    return tuple(
+        ExtraArg(a.name, str(port)) if a.name == "secure-port" and a.value == "0" else a
+        for a in args
+    )
 
 
 def apply(config: BootstrapConfig, ports: dict[str, int]) -> BootstrapConfig:
     """``config`` with every port resolved (no zeros left anywhere a component would see)."""
     cluster: ClusterConfiguration = replace(
         config.cluster,
-        controller_manager_extra_args=_secure_port(config.cluster.controller_manager_extra_args,
-                                                   ports["controller_manager"]),
+        controller_manager_extra_args=_secure_port(
+            config.cluster.controller_manager_extra_args, ports["controller_manager"]
+        ),
         scheduler_extra_args=_secure_port(config.cluster.scheduler_extra_args, ports["scheduler"]),
     )
     endpoint: APIEndpoint = replace(config.endpoint, bind_port=ports["bind_port"])
@@ -152,8 +162,12 @@ def all_free(config: BootstrapConfig) -> BootstrapConfig:
     """Every port left at kubeadm's default set to 0 (a free one), the API server's included,
     so a second cluster on this machine collides with nothing; ports the file sets are kept."""
     defaults, given = LocalPorts(), config.ports
-    local = LocalPorts(**{name: 0 if getattr(given, name) == getattr(defaults, name)
-                          else getattr(given, name) for name in defaults.__dataclass_fields__})
+    local = LocalPorts(
+        **{
+            name: 0 if getattr(given, name) == getattr(defaults, name) else getattr(given, name)
+            for name in defaults.__dataclass_fields__
+        }
+    )
     bind = config.endpoint.bind_port
     endpoint = replace(config.endpoint, bind_port=0 if bind == APIEndpoint().bind_port else bind)
     return replace(config, ports=local, endpoint=endpoint)

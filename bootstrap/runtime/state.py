@@ -156,8 +156,11 @@ class StateDir:
         """Whether the dir carries the marker written when we created it (a regular file)."""
         marker = self.root / MARKER
         try:
-            return marker.is_file() and not marker.is_symlink() and \
-                marker.read_text(encoding="utf-8") == MARKER_TEXT
+            return (
+                marker.is_file()
+                and not marker.is_symlink()
+                and marker.read_text(encoding="utf-8") == MARKER_TEXT
+            )
         except (OSError, UnicodeDecodeError):
             return False
 
@@ -170,8 +173,10 @@ class StateDir:
         A dir that exists with content but without our marker is someone else's: refused.
         """
         if self.exists() and not self.is_ours() and not self.is_empty():
-            raise UsageError(f"{self.root} exists and is not a kubeadm-verify state dir "
-                             f"(no {MARKER}); not using it")
+            raise UsageError(
+                f"{self.root} exists and is not a kubeadm-verify state dir "
+                f"(no {MARKER}); not using it"
+            )
         self.root.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
         os.chmod(self.root, PRIVATE_DIR)
         if not self.is_ours():

@@ -35,8 +35,9 @@ def as_recorded(config: BootstrapConfig, state: StateDir) -> BootstrapConfig:
 
 
 def _signing_token_ids(config: BootstrapConfig) -> list[str]:
-    return [parse_token(spec.token).id for spec in config.bootstrap_tokens
-            if "signing" in spec.usages]
+    return [
+        parse_token(spec.token).id for spec in config.bootstrap_tokens if "signing" in spec.usages
+    ]
 
 
 def _has_default_service_account(client: ApiClient) -> bool:
@@ -49,23 +50,31 @@ def _cluster_info_signed(config: BootstrapConfig, client: ApiClient) -> bool:
     return all(f"{JWS_KEY_PREFIX}{token_id}" in data for token_id in _signing_token_ids(config))
 
 
-def workload_conditions(config: BootstrapConfig, state: StateDir,
-                        client: ApiClient) -> list[tuple[str, Callable[[], bool]]]:
+def workload_conditions(
+    config: BootstrapConfig, state: StateDir, client: ApiClient
+) -> list[tuple[str, Callable[[], bool]]]:
     """What a test expects of a healthy cluster that ``kubeadm init`` does not wait for; each
     named by what the controller-manager's controllers should have done."""
     ids = ", ".join(_signing_token_ids(config)) or "none"
     return [
-        ("etcd and the apiserver's /readyz to report ready",
-         lambda: health.endpoints_ok(config, state)),
-        ("the serviceaccount controller to create the 'default' ServiceAccount",
-         lambda: _has_default_service_account(client)),
-        (f"the bootstrapsigner controller to sign cluster-info for token(s) {ids}",
-         lambda: _cluster_info_signed(config, client)),
+        (
+            "etcd and the apiserver's /readyz to report ready",
+            lambda: health.endpoints_ok(config, state),
+        ),
+        (
+            "the serviceaccount controller to create the 'default' ServiceAccount",
+            lambda: _has_default_service_account(client),
+        ),
+        (
+            f"the bootstrapsigner controller to sign cluster-info for token(s) {ids}",
+            lambda: _cluster_info_signed(config, client),
+        ),
     ]
 
 
-def wait_for_workloads(config: BootstrapConfig, state: StateDir, log: Log,
-                       timeout: float = health.READY_TIMEOUT) -> None:
+def wait_for_workloads(
+    config: BootstrapConfig, state: StateDir, log: Log, timeout: float = health.READY_TIMEOUT
+) -> None:
     """The fixtures' wait, separate from "up": fail naming the first condition not met.
 
     ``config`` may be unresolved: the record in ``state`` (what ``up`` chose) gives the ports,
@@ -81,8 +90,10 @@ def wait_for_workloads(config: BootstrapConfig, state: StateDir, log: Log,
                 if reason is not None:
                     raise BootstrapError(reason)
                 if time.monotonic() - start > timeout:
-                    raise BootstrapError(f"timed out after {health.go_duration(timeout)} "
-                                         f"waiting for {what}; see {state.logs}")
+                    raise BootstrapError(
+                        f"timed out after {health.go_duration(timeout)} "
+                        f"waiting for {what}; see {state.logs}"
+                    )
                 time.sleep(health.POLL_INTERVAL)
     finally:
         client.close()

@@ -76,8 +76,14 @@ def check_versions(directory: Path, version: str) -> None:
     for name in ALL_BINARIES:
         argv = [str(directory / name), *version_command(name)]
         try:
-            proc = subprocess.run(argv, capture_output=True, text=True, check=False,
-                                  timeout=_VERSION_TIMEOUT, stdin=subprocess.DEVNULL)
+            proc = subprocess.run(
+                argv,
+                capture_output=True,
+                text=True,
+                check=False,
+                timeout=_VERSION_TIMEOUT,
+                stdin=subprocess.DEVNULL,
+            )
         except (OSError, subprocess.TimeoutExpired) as exc:
             raise BootstrapError(f"{name} {version}: cannot run its version check: {exc}") from exc
         problem = version_problem(name, proc.stdout + proc.stderr, version)
@@ -126,8 +132,9 @@ def _produce(version: str, source: str, mirror: str, tmp: Path) -> tuple[str, di
     return origin, origins
 
 
-def ensure_binaries(version: str | None = None, source: str = "auto",
-                    mirror: str = DEFAULT_MIRROR) -> Path:
+def ensure_binaries(
+    version: str | None = None, source: str = "auto", mirror: str = DEFAULT_MIRROR
+) -> Path:
     """The directory of ``version``'s binaries, complete and verified; built at most once."""
     release = normalise_version(version)
     if source not in SOURCES:

@@ -34,8 +34,9 @@ class Deadline(overall.Deadline):
         return min(CONNECT_S, left), min(READ_S, left)
 
     def error(self, url: str) -> FetchError:
-        return FetchError(f"{url}: the download did not finish within {self.seconds:g}s "
-                          f"({self.flag})")
+        return FetchError(
+            f"{url}: the download did not finish within {self.seconds:g}s ({self.flag})"
+        )
 
     def check(self, url: str) -> None:
         if self.expired:

@@ -67,8 +67,9 @@ def parse_checksum(text: str, algorithm: str, name: str) -> str:
     raise FetchError(f"the {algorithm} file for {name} does not list {name}")
 
 
-def _get(session: requests.Session, url: str, deadline: Deadline, *,
-         stream: bool) -> requests.Response:
+def _get(
+    session: requests.Session, url: str, deadline: Deadline, *, stream: bool
+) -> requests.Response:
     """GET within the deadline; a failure to connect at all becomes ``MirrorUnreachable``."""
     try:
         return session.get(url, stream=stream, timeout=deadline.timeouts(url))
@@ -80,8 +81,9 @@ def _get(session: requests.Session, url: str, deadline: Deadline, *,
         raise FetchError(f"cannot fetch {url}: {exc}") from exc
 
 
-def fetch_checksum(session: requests.Session, url: str, algorithm: str, name: str,
-                   deadline: Deadline) -> str | None:
+def fetch_checksum(
+    session: requests.Session, url: str, algorithm: str, name: str, deadline: Deadline
+) -> str | None:
     """The published digest at ``url``, or None if the mirror has no such file (404)."""
     response = _get(session, url, deadline, stream=True)
     with response:
@@ -95,8 +97,9 @@ def fetch_checksum(session: requests.Session, url: str, algorithm: str, name: st
                 deadline.check(url)
                 body += chunk
                 if len(body) > MAX_CHECKSUM_BYTES:
-                    raise FetchError(f"{url}: larger than {MAX_CHECKSUM_BYTES // 1024} KiB, "
-                                     "not a checksum file")
+                    raise FetchError(
+                        f"{url}: larger than {MAX_CHECKSUM_BYTES // 1024} KiB, not a checksum file"
+                    )
         except requests.RequestException as exc:
             if deadline.expired:
                 raise deadline.error(url) from None
@@ -105,8 +108,9 @@ def fetch_checksum(session: requests.Session, url: str, algorithm: str, name: st
         return parse_checksum(body.decode("utf-8", "replace"), algorithm, name)
 
 
-def _stream_to(response: requests.Response, url: str, part: Path,
-               deadline: Deadline) -> dict[str, str]:
+def _stream_to(
+    response: requests.Response, url: str, part: Path, deadline: Deadline
+) -> dict[str, str]:
     """Write the body to ``part`` (mode 0600), returning its sha256 and sha512 hex digests."""
     hashes = {"sha256": hashlib.sha256(), "sha512": hashlib.sha512()}
     received = 0
@@ -161,11 +165,18 @@ def _compare(url: str, algorithm: str, want: str, got: str) -> None:
         raise FetchError(f"{url}: {algorithm} mismatch (published {want}, received {got})")
 
 
-def download_release(mirror: str, version: str, arch: str, names: Sequence[str],
-                     dest_dir: Path, deadline_s: float = DOWNLOAD_DEADLINE_S) -> None:
+def download_release(
+    mirror: str,
+    version: str,
+    arch: str,
+    names: Sequence[str],
+    dest_dir: Path,
+    deadline_s: float = DOWNLOAD_DEADLINE_S,
+) -> None:
     """Fetch each named release binary of ``version`` into ``dest_dir``, verified, each within
     ``deadline_s``."""
     for name in names:
         with Deadline(deadline_s) as deadline, deadline.session() as session:
-            fetch_verified(session, release_url(mirror, version, arch, name), dest_dir / name,
-                           deadline)
+            fetch_verified(
+                session, release_url(mirror, version, arch, name), dest_dir / name, deadline
+            )

@@ -79,8 +79,9 @@ class GoBuild:
         info = self.module_info(KUBERNETES_MODULE, self.version)
         return gomod.version_ldflags(self.version, info.time)
 
-    def _prepare(self, name: str, files: Mapping[str, str],
-                 after_tidy: Callable[[Path], None] | None = None) -> Path:
+    def _prepare(
+        self, name: str, files: Mapping[str, str], after_tidy: Callable[[Path], None] | None = None
+    ) -> Path:
         """Write a module's seed files and tidy it, unless the same seed was tidied before."""
         directory = self.root / name
         seed = hashlib.sha256(json.dumps(files, sort_keys=True).encode()).hexdigest()
@@ -125,20 +126,30 @@ class GoBuild:
     def etcd_module(self) -> Path:
         upstream = self.module_info(ETCD_MODULE, ETCD_VERSION).gomod
         files = {
-            "go.mod": gomod.plain_gomod(gomod.ETCD_MODULE_NAME, gomod.go_directive(upstream),
-                                        [(ETCD_MODULE, ETCD_VERSION)]),
+            "go.mod": gomod.plain_gomod(
+                gomod.ETCD_MODULE_NAME, gomod.go_directive(upstream), [(ETCD_MODULE, ETCD_VERSION)]
+            ),
             "main.go": gomod.ETCD_MAIN,
         }
         return self._prepare("etcd", files)
 
-    def build_kubernetes(self, out: Path,
-                         names: Sequence[str] = SERVER_BINARIES) -> dict[str, float]:
+    def build_kubernetes(
+        self, out: Path, names: Sequence[str] = SERVER_BINARIES
+    ) -> dict[str, float]:
         """One ``go build`` per binary, so the log shows what each one cost."""
         module, flags = self.kubernetes_module(), self.ldflags()
         times: dict[str, float] = {}
         for name in names:
-            argv = [self.go, "build", "-trimpath", "-ldflags", flags, "-o", str(out / name),
-                    f"{KUBERNETES_MODULE}/cmd/{name}"]
+            argv = [
+                self.go,
+                "build",
+                "-trimpath",
+                "-ldflags",
+                flags,
+                "-o",
+                str(out / name),
+                f"{KUBERNETES_MODULE}/cmd/{name}",
+            ]
             times[name] = self.runner.run(f"go build {name} {self.version}", argv, module)
         return times
 
@@ -151,8 +162,9 @@ class GoBuild:
         self.root.mkdir(parents=True, exist_ok=True)
         argv = [self.go, "install", "-trimpath", f"{package}@{version}"]
         name = package.rsplit("/", 1)[-1]
-        return self.runner.run(f"go install {name} {version}", argv, self.root,
-                               {"GOBIN": str(out.resolve())})
+        return self.runner.run(
+            f"go install {name} {version}", argv, self.root, {"GOBIN": str(out.resolve())}
+        )
 
     def build_kwok(self, out: Path) -> float:
         return self._install(KWOK_PACKAGE, KWOK_VERSION, out)
@@ -163,6 +175,15 @@ class GoBuild:
     def build_e2e_test(self, out: Path) -> float:
         """``e2e.test`` as upstream's release builds it: a compiled test binary, stamped."""
         module, flags = self.e2e_module(), self.ldflags()
-        argv = [self.go, "test", "-c", "-trimpath", "-ldflags", flags, "-o",
-                str(out / "e2e.test"), E2E_PACKAGE]
+        argv = [
+            self.go,
+            "test",
+            "-c",
+            "-trimpath",
+            "-ldflags",
+            flags,
+            "-o",
+            str(out / "e2e.test"),
+            E2E_PACKAGE,
+        ]
         return self.runner.run(f"go test -c e2e.test {self.version}", argv, module)

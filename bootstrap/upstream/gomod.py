@@ -41,7 +41,7 @@ def replace_directives(gomod: str) -> list[tuple[str, str]]:
         elif line in ("replace (", "replace("):
             in_block = True
         elif line.startswith("replace "):
-            match = _REPLACE_LINE.match(line[len("replace "):].strip())
+            match = _REPLACE_LINE.match(line[len("replace ") :].strip())
             if match is not None:
                 found.append((match.group(1), match.group(2)))
     return found

@@ -55,8 +55,9 @@ def go_binary() -> str:
     """The ``go`` on PATH (or in Go's standard install dir), else a one-line reason."""
     found = shutil.which("go") or shutil.which("go", path=GO_INSTALL_DIR)
     if found is None:
-        raise BootstrapError("building needs Go (1.26 or newer) on PATH or in "
-                             f"{GO_INSTALL_DIR}; none was found")
+        raise BootstrapError(
+            f"building needs Go (1.26 or newer) on PATH or in {GO_INSTALL_DIR}; none was found"
+        )
     return found
 
 
@@ -80,8 +81,9 @@ class GoRunner:
         out.write(f"\n### {stamp} {what}\n### cwd: {cwd}\n### $ {' '.join(argv)}\n")
         out.flush()
 
-    def run(self, what: str, argv: Sequence[str], cwd: Path,
-            env: Mapping[str, str] | None = None) -> float:
+    def run(
+        self, what: str, argv: Sequence[str], cwd: Path, env: Mapping[str, str] | None = None
+    ) -> float:
         """Run one go command to completion; return its wall time in seconds."""
         self.log.parent.mkdir(parents=True, exist_ok=True)
         self.status.step(f"[binaries] {what} (log: {self.log})")
@@ -97,10 +99,17 @@ class GoRunner:
         self.status.done(f"[binaries] {what}: done in {elapsed:.1f}s")
         return elapsed
 
-    def _stream(self, what: str, argv: Sequence[str], cwd: Path, env: Mapping[str, str],
-                out: TextIO) -> int:
-        with subprocess.Popen(list(argv), cwd=cwd, env=env, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, text=True) as proc:
+    def _stream(
+        self, what: str, argv: Sequence[str], cwd: Path, env: Mapping[str, str], out: TextIO
+    ) -> int:
+        with subprocess.Popen(
+            list(argv),
+            cwd=cwd,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        ) as proc:
             try:
                 assert proc.stdout is not None
                 for line in proc.stdout:
@@ -118,8 +127,9 @@ class GoRunner:
         ``check=False`` is for commands that report their own errors on stdout (``-json``).
         """
         self.log.parent.mkdir(parents=True, exist_ok=True)
-        proc = subprocess.run(list(argv), cwd=cwd, env=go_env(), capture_output=True, text=True,
-                              check=False)
+        proc = subprocess.run(
+            list(argv), cwd=cwd, env=go_env(), capture_output=True, text=True, check=False
+        )
         with self.log.open("a") as out:
             self._header(out, what, argv, cwd)
             out.write(proc.stderr)

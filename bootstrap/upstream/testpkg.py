@@ -40,9 +40,11 @@ def _tarinfo(name: str, *, directory: bool, size: int = 0) -> tarfile.TarInfo:
 
 def pack(source_dir: Path, tarball: Path) -> None:
     """Pack ``source_dir``'s e2e.test and ginkgo under ``kubernetes/test/bin/``, as upstream."""
-    with tarball.open("wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6,
-                                                  mtime=0, filename="") as zipped, \
-            tarfile.open(fileobj=zipped, mode="w", format=tarfile.PAX_FORMAT) as tar:
+    with (
+        tarball.open("wb") as raw,
+        gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6, mtime=0, filename="") as zipped,
+        tarfile.open(fileobj=zipped, mode="w", format=tarfile.PAX_FORMAT) as tar,
+    ):
         for directory in ("kubernetes", "kubernetes/test", _PREFIX):
             tar.addfile(_tarinfo(directory + "/", directory=True))
         for member in MEMBERS:
@@ -60,8 +62,9 @@ def write_checksum(tarball: Path) -> Path:
 
 
 def _check(argv: list[str], want: str) -> None:
-    proc = subprocess.run(argv, capture_output=True, text=True, check=False, timeout=120,
-                          stdin=subprocess.DEVNULL)
+    proc = subprocess.run(
+        argv, capture_output=True, text=True, check=False, timeout=120, stdin=subprocess.DEVNULL
+    )
     lines = [line.strip() for line in (proc.stdout + proc.stderr).splitlines()]
     if proc.returncode != 0 or want not in lines:
         raise BootstrapError(f"{Path(argv[0]).name} reports {lines[:1]}, expected {want!r}")
@@ -100,8 +103,9 @@ def build_test_package(version: str | None, dest_dir: Path) -> Path:
     then served from ``$XDG_CACHE_HOME/kubeadm-verify/testpkg/<version>/``."""
     release = normalise_version(version)
     name = tarball_name()
-    cache = ensure_populated(testpkg_dir(release), release, (name, f"{name}.sha256"),
-                             partial(_produce, release))
+    cache = ensure_populated(
+        testpkg_dir(release), release, (name, f"{name}.sha256"), partial(_produce, release)
+    )
     dest_dir.mkdir(parents=True, exist_ok=True)
     if dest_dir.resolve() != cache.resolve():
         for filename in (name, f"{name}.sha256"):

@@ -26,7 +26,12 @@ GINKGO_PACKAGE = "github.com/onsi/ginkgo/v2/ginkgo"
 E2E_PACKAGE = "k8s.io/kubernetes/test/e2e"
 
 SERVER_BINARIES = (
-    "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl", "kubeadm", "kubelet",
+    "kube-apiserver",
+    "kube-controller-manager",
+    "kube-scheduler",
+    "kubectl",
+    "kubeadm",
+    "kubelet",
     "kube-proxy",
 )
 """Published on dl.k8s.io for every release; built from ``k8s.io/kubernetes/cmd/<name>``."""
@@ -37,8 +42,14 @@ ALL_BINARIES = SERVER_BINARIES + EXTRA_BINARIES
 DEFAULT_MIRROR = "https://dl.k8s.io"
 
 _VERSION_RE = re.compile(r"^v?(\d+)\.(\d+)\.(\d+)$")
-_GOARCH = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64",
-           "ppc64le": "ppc64le", "s390x": "s390x"}
+_GOARCH = {
+    "x86_64": "amd64",
+    "amd64": "amd64",
+    "aarch64": "arm64",
+    "arm64": "arm64",
+    "ppc64le": "ppc64le",
+    "s390x": "s390x",
+}
 
 
 def normalise_version(version: str | None) -> str:

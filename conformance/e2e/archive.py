@@ -24,10 +24,12 @@ from types import MappingProxyType
 from conformance.e2e.fetch import disk_error
 from kubeadm_verify.errors import FetchError
 
-WANTED = MappingProxyType({
-    "kubernetes/test/bin/e2e.test": "e2e.test",
-    "kubernetes/test/bin/ginkgo": "ginkgo",
-})
+WANTED = MappingProxyType(
+    {
+        "kubernetes/test/bin/e2e.test": "e2e.test",
+        "kubernetes/test/bin/ginkgo": "ginkgo",
+    }
+)
 MAX_MEMBERS = 10_000
 """Upstream's test package holds a few hundred members; a hundred times that is not a package."""
 EXPANSION_FACTOR = 8
@@ -48,8 +50,9 @@ def member_problem(member: tarfile.TarInfo) -> str | None:
     return None
 
 
-def extract_binaries(tarball: Path, dest: Path, *, limit: int | None = None,
-                     max_members: int = MAX_MEMBERS) -> dict[str, str]:
+def extract_binaries(
+    tarball: Path, dest: Path, *, limit: int | None = None, max_members: int = MAX_MEMBERS
+) -> dict[str, str]:
     """Write ``dest/e2e.test`` and ``dest/ginkgo`` (mode 0755); return name → member path.
 
     ``limit`` caps the two binaries' total size (default: ``EXPANSION_FACTOR`` times the size
@@ -70,8 +73,9 @@ def _choose(tar: tarfile.TarFile, cap: int, max_members: int) -> dict[str, tarfi
     chosen: dict[str, tarfile.TarInfo] = {}
     for count, member in enumerate(tar, start=1):
         if count > max_members:
-            raise FetchError(f"the test package has more than {max_members} members; "
-                             "refusing to read further")
+            raise FetchError(
+                f"the test package has more than {max_members} members; refusing to read further"
+            )
         problem = member_problem(member)
         if problem is not None:
             raise FetchError(f"the test package is unsafe: member {member.name!r} {problem}")
@@ -90,8 +94,10 @@ def _choose(tar: tarfile.TarFile, cap: int, max_members: int) -> dict[str, tarfi
 def _check_size(chosen: dict[str, tarfile.TarInfo], cap: int) -> None:
     total = sum(member.size for member in chosen.values())
     if total > cap:
-        raise FetchError(f"the test package's binaries would unpack to {total} bytes, more than "
-                         f"the {cap} allowed ({EXPANSION_FACTOR}x the package); refusing")
+        raise FetchError(
+            f"the test package's binaries would unpack to {total} bytes, more than "
+            f"the {cap} allowed ({EXPANSION_FACTOR}x the package); refusing"
+        )
 
 
 def _copy_member(tar: tarfile.TarFile, member: tarfile.TarInfo, target: Path) -> None:

@@ -51,8 +51,9 @@ class Exit:
     stopped_because: str | None = None
 
 
-def incompleteness(markers: Markers, junit: JUnitRun | None, junit_problem: str | None,
-                   ended: Exit) -> list[str]:
+def incompleteness(
+    markers: Markers, junit: JUnitRun | None, junit_problem: str | None, ended: Exit
+) -> list[str]:
     """Every reason the run cannot count as complete; empty when it does."""
     reasons = []
     if ended.stopped_because:

@@ -24,9 +24,15 @@ DEADLINE_GRACE_S = 300.0
 POLL_S = 0.5
 
 
-def run_logged(argv: Sequence[str], log_path: Path, cwd: Path, timeout_s: float,
-               *, deadline_grace_s: float = DEADLINE_GRACE_S,
-               interrupt_grace_s: float = INTERRUPT_GRACE_S) -> Exit:
+def run_logged(
+    argv: Sequence[str],
+    log_path: Path,
+    cwd: Path,
+    timeout_s: float,
+    *,
+    deadline_grace_s: float = DEADLINE_GRACE_S,
+    interrupt_grace_s: float = INTERRUPT_GRACE_S,
+) -> Exit:
     """Run ``argv`` to its end (or our deadline), stdout and stderr into ``log_path``."""
     deadline = time.monotonic() + timeout_s + deadline_grace_s
     with log_path.open("ab") as log:
@@ -68,5 +74,3 @@ def _reap_group(pgid: int) -> None:
     """Workers left in our group after ginkgo itself exited get SIGKILL too."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, signal.SIGKILL)
-
-

@@ -82,8 +82,9 @@ def fetch_package(source: PackageSource, dest: Path, start: Start) -> dict[str, 
     return _download(source.url, dest, start, source.deadline_s)
 
 
-def _download(url: str, dest: Path, start: Start,
-              deadline_s: float = DOWNLOAD_DEADLINE_S) -> dict[str, str]:
+def _download(
+    url: str, dest: Path, start: Start, deadline_s: float = DOWNLOAD_DEADLINE_S
+) -> dict[str, str]:
     """The package and its checksums under one deadline: connect, headers, checksums and body."""
     import requests  # here, not at the top: a warm run never downloads, and it is slow to import
 
@@ -139,8 +140,9 @@ def urllib3_errors() -> type[Exception]:
     return HTTPError
 
 
-def _published(session: requests.Session, url: str, name: str,
-               deadline: Deadline) -> dict[str, str]:
+def _published(
+    session: requests.Session, url: str, name: str, deadline: Deadline
+) -> dict[str, str]:
     """The package's published digests, fetched before the package: no sha256, no download."""
     from bootstrap.upstream.download import fetch_checksum
 
@@ -216,8 +218,9 @@ def _small_text(path: Path) -> str:
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc.strerror or exc}") from exc
     if len(data) > MAX_CHECKSUM_BYTES:
-        raise InputError(f"{path}: larger than {MAX_CHECKSUM_BYTES // 1024} KiB, not a "
-                         "checksum file")
+        raise InputError(
+            f"{path}: larger than {MAX_CHECKSUM_BYTES // 1024} KiB, not a checksum file"
+        )
     return data.decode("utf-8", "replace")
 
 
@@ -253,6 +256,8 @@ def disk_error(exc: OSError, doing: str) -> FetchError:
     """A local write that failed (a full disk, above all), as one line naming the folder."""
     if exc.errno == errno.ENOSPC:
         where = os.path.dirname(str(exc.filename)) if exc.filename else "the e2e cache"
-        return FetchError(f"no space left on the device while {doing} (in {where}); free some "
-                          "space or point XDG_CACHE_HOME elsewhere")
+        return FetchError(
+            f"no space left on the device while {doing} (in {where}); free some "
+            "space or point XDG_CACHE_HOME elsewhere"
+        )
     return FetchError(f"cannot write while {doing}: {(exc.strerror or str(exc)).lower()}")

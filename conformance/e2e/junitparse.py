@@ -28,10 +28,17 @@ from xml.etree.ElementTree import ParseError
 
 from junitparser import Attr, Error, Failure, JUnitXml, Skipped, TestCase, TestSuite
 
-SUITE_NODE_TYPES = frozenset({
-    "BeforeSuite", "AfterSuite", "SynchronizedBeforeSuite", "SynchronizedAfterSuite",
-    "ReportBeforeSuite", "ReportAfterSuite", "DeferCleanup",
-})
+SUITE_NODE_TYPES = frozenset(
+    {
+        "BeforeSuite",
+        "AfterSuite",
+        "SynchronizedBeforeSuite",
+        "SynchronizedAfterSuite",
+        "ReportBeforeSuite",
+        "ReportAfterSuite",
+        "DeferCleanup",
+    }
+)
 FAILED_STATES = frozenset({"failed", "panicked", "interrupted", "aborted", "timedout"})
 NOT_SELECTED = frozenset({"skipped", "pending", ""})
 _CASE_NAME = re.compile(r"^\[(?P<kind>[A-Za-z]+)\](?: (?P<text>.*))?$", re.DOTALL)

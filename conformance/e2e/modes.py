@@ -170,8 +170,9 @@ def plan(mode: Mode, listing: Sequence[str] | None, focus: str | None, skip: str
     return Plan(selection, expected)
 
 
-def _plan_curated(mode: Mode, listing: Sequence[str] | None, focus: str | None,
-                  skip: str | None) -> Plan:
+def _plan_curated(
+    mode: Mode, listing: Sequence[str] | None, focus: str | None, skip: str | None
+) -> Plan:
     if listing is None:
         raise ValueError(f"the {mode.name} mode needs the e2e.test spec list")
     resolved = {c: resolve(c, listing) for c in mode.curated}

@@ -54,7 +54,7 @@ class GinkgoLog:
         text = self._pending + self._decoder.decode(data, final)
         start = 0
         while (mark := text.find(SPEC_MARK, start)) >= 0:
-            tail = text[mark + 1:mark + 1 + MARK_TAIL]
+            tail = text[mark + 1 : mark + 1 + MARK_TAIL]
             if len(tail) < MARK_TAIL and not final:
                 self._pending = text[mark:]
                 return
@@ -62,8 +62,6 @@ class GinkgoLog:
             self.not_passed += bool(NOT_PASSED.match(tail))
             start = mark + 1
         self._pending = ""
-
-
 
 
 @dataclass
@@ -171,8 +169,9 @@ class ProgressListener:
     def _redraw(self) -> None:
         if self._bar is None or self._task is None:
             return
-        self._bar.update(self._task, total=self.tally.total or None,
-                         completed=self.completed, failed=self.failed)
+        self._bar.update(
+            self._task, total=self.tally.total or None, completed=self.completed, failed=self.failed
+        )
 
     def _follow(self) -> None:
         """Read what the log gained, every half second until stopped, then the rest."""
@@ -200,8 +199,9 @@ class ProgressListener:
             self._bar.start()
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)

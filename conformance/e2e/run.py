@@ -52,8 +52,9 @@ def prepare_run(settings: E2ESettings, console: Console) -> Prepared:
     version = settings.version or _cluster_version(settings)
     binaries = ensure_binaries(_source(settings, version), console)
     mode = mode_named(settings.mode)
-    return Prepared(version, binaries,
-                    plan(mode, binaries.listing(), settings.focus, settings.skip))
+    return Prepared(
+        version, binaries, plan(mode, binaries.listing(), settings.focus, settings.skip)
+    )
 
 
 def _cluster_version(settings: E2ESettings) -> str:
@@ -76,12 +77,14 @@ def _source(settings: E2ESettings, version: str) -> PackageSource:
     if settings.test_package is not None:
         sha256 = settings.test_package_sha256
         return PackageSource.local(version, arch, settings.test_package, sha256)
-    return PackageSource(version, arch, mirror=settings.mirror,
-                         deadline_s=settings.download_timeout_s)
+    return PackageSource(
+        version, arch, mirror=settings.mirror, deadline_s=settings.download_timeout_s
+    )
 
 
-def _execute(settings: E2ESettings, prepared: Prepared, kubeconfig: Path,
-             console: Console) -> TierReport:
+def _execute(
+    settings: E2ESettings, prepared: Prepared, kubeconfig: Path, console: Console
+) -> TierReport:
     version, chosen = prepared.version, prepared.plan
     layout = prepare(settings.output_dir, version)
     started, clock = datetime.now(UTC), time.perf_counter()
@@ -102,8 +105,9 @@ def _execute(settings: E2ESettings, prepared: Prepared, kubeconfig: Path,
             _scrub_artifacts(layout.artifacts)
             ended = Exit(None, "the run was interrupted")
             results = judge_run(layout.junit, layout.log, ended, codenames.load(version))
-            write_files(tier_report(started, time.perf_counter() - clock, results),
-                        settings.output_dir)
+            write_files(
+                tier_report(started, time.perf_counter() - clock, results), settings.output_dir
+            )
             raise ReportedInterrupt from None
     _scrub_artifacts(layout.artifacts)
     results = judge_run(layout.junit, layout.log, ended, codenames.load(version))

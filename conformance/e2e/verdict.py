@@ -75,8 +75,9 @@ def completeness_result(reasons: Sequence[str]) -> CheckResult:
     )
 
 
-def judge_run(junit_path: Path, log_path: Path, ended: Exit,
-              conformance: ConformanceList) -> list[CheckResult]:
+def judge_run(
+    junit_path: Path, log_path: Path, ended: Exit, conformance: ConformanceList
+) -> list[CheckResult]:
     """Every result of one run, in the suite's (alphabetical) order, completeness last."""
     junit: JUnitRun | None = None
     problem = None

@@ -112,32 +112,36 @@ class Exercise:
         if self.namespace is not None:
             r = self.resource
             everywhere = self.kube.custom.list_cluster_custom_object(
-                r.group, r.version, r.plural, label_selector=self.selector)
+                r.group, r.version, r.plural, label_selector=self.selector
+            )
             assert len(everywhere["items"]) == 3, (
-                f"the cluster-wide filtered list has {len(everywhere['items'])} items")
+                f"the cluster-wide filtered list has {len(everywhere['items'])} items"
+            )
         with self.kube.events(
             self._api.list,
             resource_version=listed["metadata"]["resourceVersion"],
-            label_selector=self.selector, timeout=30,
+            label_selector=self.selector,
+            timeout=30,
         ) as watch:
             patched = self._api.patch(
                 name,
                 {"metadata": {"annotations": {"patched": "true"}}, **self.spec_patch},
             )
             assert (patched["metadata"].get("annotations") or {}).get("patched") == "true", (
-                "the patch did not add its annotation")
+                "the patch did not add its annotation"
+            )
             assert self.spec_check(patched), "the patch did not change the spec"
             assert rv(patched) > rv(target), "the patched object has no larger resource version"
             updated = self._update(name)
             assert updated["metadata"]["annotations"].get("updated") == "true", (
-                "the update did not add its annotation")
+                "the update did not add its annotation"
+            )
             assert self.update_check(updated), "the update did not change the spec"
             self._await_patched(watch)
         if "status" in self.resource.subresources:
             self._status(name, target)
         self._api.delete(name)
-        missing = refused(f"a get of {name} after its delete",
-                          lambda: self._api.get(name))
+        missing = refused(f"a get of {name} after its delete", lambda: self._api.get(name))
         assert missing.status == 404, f"get after delete: expected 404, got {missing.status}"
         assert len(self.list()["items"]) == 2, "the filtered list should have 2 items"
         self._api.delete_collection(self.selector)
@@ -166,9 +170,11 @@ class Exercise:
         got = self._api.get_status(name)
         assert got["kind"] == self.resource.kind, f"/status returned kind {got.get('kind')}"
         assert got["apiVersion"] == self.resource.group_version, (
-            f"/status returned apiVersion {got.get('apiVersion')}")
+            f"/status returned apiVersion {got.get('apiVersion')}"
+        )
         assert got["metadata"]["uid"] == target["metadata"]["uid"], (
-            "/status returned another object (its uid differs)")
+            "/status returned another object (its uid differs)"
+        )
         patched = self._api.patch_status(
             name,
             {"status": {"conditions": [{**self.condition, "type": "PatchStatusFailed"}]}},
@@ -189,13 +195,13 @@ class Exercise:
         assert "StatusUpdateFailed" in types, f"the status update is not there: {types}"
 
 
-
 class Scoped:
     """The custom-objects client's calls for one resource, cluster-scoped or in ``namespace``:
     one sequence in :class:`Exercise` for both kinds of resource."""
 
-    def __init__(self, api: client.CustomObjectsApi, resource: ClusterResource,
-                 namespace: str | None) -> None:
+    def __init__(
+        self, api: client.CustomObjectsApi, resource: ClusterResource, namespace: str | None
+    ) -> None:
         self._api = api
         self._gvp = (resource.group, resource.version, resource.plural)
         self._namespace = namespace
@@ -229,7 +235,8 @@ class Scoped:
 
     def replace(self, name: str, body: Manifest) -> Manifest:
         return self._call(  # type: ignore[no-any-return]
-            "replace_{scope}_custom_object", name, body)
+            "replace_{scope}_custom_object", name, body
+        )
 
     def delete(self, name: str) -> None:
         self._call("delete_{scope}_custom_object", name)
@@ -239,12 +246,15 @@ class Scoped:
 
     def get_status(self, name: str) -> Manifest:
         return self._call(  # type: ignore[no-any-return]
-            "get_{scope}_custom_object_status", name)
+            "get_{scope}_custom_object_status", name
+        )
 
     def patch_status(self, name: str, body: Manifest) -> Manifest:
         return self._call(  # type: ignore[no-any-return]
-            "patch_{scope}_custom_object_status", name, body)
+            "patch_{scope}_custom_object_status", name, body
+        )
 
     def replace_status(self, name: str, body: Manifest) -> Manifest:
         return self._call(  # type: ignore[no-any-return]
-            "replace_{scope}_custom_object_status", name, body)
+            "replace_{scope}_custom_object_status", name, body
+        )

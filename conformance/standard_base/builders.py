@@ -59,8 +59,9 @@ def pod_spec(*containers: Manifest, **extra: Any) -> Manifest:
     }
 
 
-def pod(name: str, labels: dict[str, str] | None = None, *containers: Manifest,
-        **spec: Any) -> Manifest:
+def pod(
+    name: str, labels: dict[str, str] | None = None, *containers: Manifest, **spec: Any
+) -> Manifest:
     return {
         "apiVersion": "v1",
         "kind": "Pod",

@@ -27,11 +27,13 @@ Lister = Callable[[Kube, str], list[Any]]
 def _ns(name: str) -> Callable[[Kube, str], list[Any]]:
     def lister(kube: Kube, selector: str) -> list[Any]:
         return list(kube.core.list_namespaced_secret(name, label_selector=selector).items)
+
     return lister
 
 
 def _typed(api: Callable[[client.ApiClient], Any], resource: str) -> tuple[Lister, Deleter]:
     """Listing and deleting a cluster-scoped ``resource`` through its typed API."""
+
     def lister(kube: Kube, selector: str) -> list[Any]:
         listed = getattr(api(kube.api_client), f"list_{resource}")(label_selector=selector)
         return list(listed.items)
@@ -53,14 +55,18 @@ API_OBJECT_KINDS: dict[str, tuple[Lister, Deleter]] = {
     "csinodes": _typed(client.StorageV1Api, "csi_node"),
     "csidrivers": _typed(client.StorageV1Api, "csi_driver"),
     "volumeattachments": _typed(client.StorageV1Api, "volume_attachment"),
-    "validatingadmissionpolicybindings": _typed(client.AdmissionregistrationV1Api,
-                                                "validating_admission_policy_binding"),
-    "validatingadmissionpolicies": _typed(client.AdmissionregistrationV1Api,
-                                          "validating_admission_policy"),
-    "mutatingadmissionpolicybindings": _typed(client.AdmissionregistrationV1Api,
-                                              "mutating_admission_policy_binding"),
-    "mutatingadmissionpolicies": _typed(client.AdmissionregistrationV1Api,
-                                        "mutating_admission_policy"),
+    "validatingadmissionpolicybindings": _typed(
+        client.AdmissionregistrationV1Api, "validating_admission_policy_binding"
+    ),
+    "validatingadmissionpolicies": _typed(
+        client.AdmissionregistrationV1Api, "validating_admission_policy"
+    ),
+    "mutatingadmissionpolicybindings": _typed(
+        client.AdmissionregistrationV1Api, "mutating_admission_policy_binding"
+    ),
+    "mutatingadmissionpolicies": _typed(
+        client.AdmissionregistrationV1Api, "mutating_admission_policy"
+    ),
 }
 
 KINDS: dict[str, tuple[Lister, Deleter]] = {
@@ -122,8 +128,9 @@ def selector(run_id: str | None) -> str:
     return f"{RUN_LABEL}={run_id}" if run_id else RUN_LABEL
 
 
-def cleanup(kube: Kube, run_id: str | None = None, *, include_terminating: bool = True,
-            wait: float = 0.0) -> Removed:
+def cleanup(
+    kube: Kube, run_id: str | None = None, *, include_terminating: bool = True, wait: float = 0.0
+) -> Removed:
     """Delete what runs (or one run) left; optionally wait, bounded, for namespaces to go."""
     removed = Removed()
     label = selector(run_id)
@@ -164,8 +171,13 @@ def clean_nodes(kube: Kube) -> list[str]:
         if labels:
             patch["metadata"] = {"labels": dict.fromkeys(labels)}
         if ours:
-            patch["spec"] = {"taints": [{"key": t.key, "value": t.value, "effect": t.effect}
-                                        for t in taints if t not in ours]}
+            patch["spec"] = {
+                "taints": [
+                    {"key": t.key, "value": t.value, "effect": t.effect}
+                    for t in taints
+                    if t not in ours
+                ]
+            }
         kube.core.patch_node(name, patch)
         marks += [f"{name}: label {k}" for k in labels]
         marks += [f"{name}: taint {t.key}" for t in ours]

@@ -80,8 +80,9 @@ def apply_specs(
         if spec is None:
             raise pytest.UsageError(f"{item.nodeid}: a Standard Base test needs @{MARKER}(...)")
         if spec.id in owners:
-            raise pytest.UsageError(f"test id {spec.id} is declared twice: {owners[spec.id]} "
-                                    f"and {item.nodeid}")
+            raise pytest.UsageError(
+                f"test id {spec.id} is declared twice: {owners[spec.id]} and {item.nodeid}"
+            )
         owners[spec.id] = item.nodeid
         if not selection.selects(spec.id):
             dropped.append(item)
@@ -113,8 +114,9 @@ def kv_needs(kube: Kube, pytestconfig: pytest.Config) -> Needs:
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
-def pytest_runtest_protocol(item: pytest.Item,
-                            nextitem: pytest.Item | None) -> Generator[None, object, object]:
+def pytest_runtest_protocol(
+    item: pytest.Item, nextitem: pytest.Item | None
+) -> Generator[None, object, object]:
     """Give the session's first test the time to set the session up, and the test that will
     judge the needs the time to (before pytest-timeout, whose hook this wraps, reads the test's
     timeout): its own timeout plus :data:`SESSION_SETUP_S` and ``needs.JUDGE_S`` as they apply."""
@@ -155,9 +157,9 @@ def pytest_runtest_call(item: pytest.Item) -> None:
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item,
-                              call: pytest.CallInfo[None]
-                              ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     """An API error that ends a test is reported as one line: where, the HTTP status, and the
     server's own message; the client's rendering (response headers and the raw body) never
     reaches a report."""
@@ -165,8 +167,9 @@ def pytest_runtest_makereport(item: pytest.Item,
     excinfo = call.excinfo
     if report.failed and excinfo is not None and isinstance(excinfo.value, client.ApiException):
         error = excinfo.value
-        report.longrepr = f"{_where(item, excinfo)}HTTP {error.status} {error.reason}: " \
-                          f"{server_said(error.body)}"
+        report.longrepr = (
+            f"{_where(item, excinfo)}HTTP {error.status} {error.reason}: {server_said(error.body)}"
+        )
     return report
 
 

@@ -139,8 +139,10 @@ def build(catalogued: Iterable[CatalogueSpec], specs: Sequence[Spec], reasons: R
         tests = tuple(owners.get(entry.codename, ()))
         reason = None if tests else reasons.reason_for(entry)
         by_file.setdefault(entry.file, []).append(Row(entry, tests, reason))
-    classes = tuple(BehaviourClass(f, tuple(sorted(rows, key=lambda r: r.spec.codename)))
-                    for f, rows in sorted(by_file.items()))
+    classes = tuple(
+        BehaviourClass(f, tuple(sorted(rows, key=lambda r: r.spec.codename)))
+        for f, rows in sorted(by_file.items())
+    )
     return Matrix(classes, tuple(sorted(set(owners) - known)))
 
 
@@ -149,5 +151,14 @@ def matrix_of(specs: Sequence[Spec]) -> Matrix:
     return build(catalogue(PINNED), specs, load_reasons())
 
 
-__all__ = ["PINNED", "BehaviourClass", "Matrix", "Reasons", "Row", "build", "load_reasons",
-           "matrix_of", "parse_reasons"]
+__all__ = [
+    "PINNED",
+    "BehaviourClass",
+    "Matrix",
+    "Reasons",
+    "Row",
+    "build",
+    "load_reasons",
+    "matrix_of",
+    "parse_reasons",
+]

@@ -58,12 +58,17 @@ def run_crud(kube: Kube, case: CrudCase, run_id: str, namespace: str | None = No
     selector = f"kubeadm-verify.io/crud={tag}"
     labels = b.run_labels(run_id, **{"kubeadm-verify.io/crud": tag})
     name = b.unique("crud")
-    manifest = {"apiVersion": resource.group_version, "kind": resource.kind,
-                "metadata": b.metadata(name, labels), **copy.deepcopy(case.body)}
+    manifest = {
+        "apiVersion": resource.group_version,
+        "kind": resource.kind,
+        "metadata": b.metadata(name, labels),
+        **copy.deepcopy(case.body),
+    }
     since = api.list(label_selector=selector)["metadata"]["resourceVersion"]
     try:
-        with kube.events(api.list, label_selector=selector, resource_version=since,
-                         timeout=20) as watch:
+        with kube.events(
+            api.list, label_selector=selector, resource_version=since, timeout=20
+        ) as watch:
             _first_life(api, case, manifest, name)
             _second_life(kube, api, case, manifest, name, selector, namespace)
             _saw_both_lives(watch, name)
@@ -93,18 +98,27 @@ def _first_life(api: Scoped, case: CrudCase, manifest: Manifest, name: str) -> N
             return api.replace_status(name, current)
 
         assert case.status_written(retry_on_conflict(write_status)), (
-            "the /status update did not write the status")
+            "the /status update did not write the status"
+        )
         got = api.get_status(name)
         assert got["metadata"]["uid"] == created["metadata"]["uid"], (
-            "/status returned another object")
+            "/status returned another object"
+        )
         assert case.status_written(got), "/status does not read back the written status"
     api.delete(name)
     missing = refused(f"a get of {name} after its delete", lambda: api.get(name))
     assert missing.status == 404, f"get after delete: expected 404, got {missing.status}"
 
 
-def _second_life(kube: Kube, api: Scoped, case: CrudCase, manifest: Manifest, name: str,
-                 selector: str, namespace: str | None) -> None:
+def _second_life(
+    kube: Kube,
+    api: Scoped,
+    case: CrudCase,
+    manifest: Manifest,
+    name: str,
+    selector: str,
+    namespace: str | None,
+) -> None:
     api.create(manifest)
     patched = api.patch(name, case.patch)
     assert case.changed(patched), "the merge patch did not change the object"
@@ -113,13 +127,16 @@ def _second_life(kube: Kube, api: Scoped, case: CrudCase, manifest: Manifest, na
         assert case.status_written(patched), "the /status merge patch did not write the status"
     listed = api.list(label_selector=selector)["items"]
     assert [i["metadata"]["name"] for i in listed] == [name], (
-        f"the list by label holds {len(listed)} objects, not exactly the test's")
+        f"the list by label holds {len(listed)} objects, not exactly the test's"
+    )
     if namespace is not None:
         r = case.resource
-        everywhere = kube.custom.list_cluster_custom_object(r.group, r.version, r.plural,
-                                                            label_selector=selector)["items"]
+        everywhere = kube.custom.list_cluster_custom_object(
+            r.group, r.version, r.plural, label_selector=selector
+        )["items"]
         assert len(everywhere) == 1, (
-            f"the list across namespaces holds {len(everywhere)} objects, not 1")
+            f"the list across namespaces holds {len(everywhere)} objects, not 1"
+        )
     api.delete_collection(selector)
     missing = refused(f"a get of {name} after deletecollection", lambda: api.get(name))
     assert missing.status == 404, f"get after deletecollection: expected 404, got {missing.status}"

@@ -21,8 +21,10 @@ def absolute(name: str) -> str:
 
 def script(names: Sequence[str]) -> str:
     """A ``sh -c`` script asking for each name, each output after a marker line naming it."""
-    steps = [f"echo '{MARK} {absolute(name)}'; nslookup {shlex.quote(absolute(name))} 2>&1"
-             for name in names]
+    steps = [
+        f"echo '{MARK} {absolute(name)}'; nslookup {shlex.quote(absolute(name))} 2>&1"
+        for name in names
+    ]
     return "; ".join(steps)
 
 

@@ -87,19 +87,19 @@ AREA_MINIMUMS: dict[str, tuple[str, str]] = {
 
 NEED_MEANINGS: dict[Need, str] = {
     Need.NODES: "a node the suite's pods can be scheduled to (a simulated one will do). A cluster "
-                "with no Node at all, or whose nodes are all NotReady, cordoned or tainted "
-                "against the suite's pods, is broken: these tests FAIL, naming each node and "
-                "why.",
+    "with no Node at all, or whose nodes are all NotReady, cordoned or tainted "
+    "against the suite's pods, is broken: these tests FAIL, naming each node and "
+    "why.",
     Need.REAL_KUBELET: "a node a real kubelet runs, Ready and schedulable. A cluster whose nodes "
-                       "are all simulated (kwok) is another kind of cluster: these tests are "
-                       "skipped with that reason. A cluster with real nodes none of which is "
-                       "Ready is broken: they FAIL.",
+    "are all simulated (kwok) is another kind of cluster: these tests are "
+    "skipped with that reason. A cluster with real nodes none of which is "
+    "Ready is broken: they FAIL.",
     Need.DNS: "on a cluster with real nodes, a `kube-system/kube-dns` Service with a ready "
-              "endpoint on a real node. Missing, or without a ready endpoint: the tests FAIL, "
-              "naming the DNS pods' state. On a cluster of simulated nodes only, skipped as "
-              "`real-kubelet` is.",
+    "endpoint on a real node. Missing, or without a ready endpoint: the tests FAIL, "
+    "naming the DNS pods' state. On a cluster of simulated nodes only, skipped as "
+    "`real-kubelet` is.",
     Need.CLUSTER_ADMIN: "the user may do anything (`*` on `*.*`); another user is another kind "
-                        "of run: these tests are skipped with that reason.",
+    "of run: these tests are skipped with that reason.",
 }
 
 
@@ -159,9 +159,12 @@ def _needs_section() -> list[str]:
 def _area_section(area: str, entries: Sequence[Entry]) -> list[str]:
     minimum, why = AREA_MINIMUMS[area]
     lines = [
-        f"## {area}", "",
-        f"**The minimum.** {minimum}", "",
-        f"**Why.** {why}", "",
+        f"## {area}",
+        "",
+        f"**The minimum.** {minimum}",
+        "",
+        f"**Why.** {why}",
+        "",
         "| test | what it establishes | needs | timeout | upstream conformance |",
         "|---|---|---|---|---|",
     ]
@@ -169,8 +172,9 @@ def _area_section(area: str, entries: Sequence[Entry]) -> list[str]:
         spec = entry.spec
         needs = ", ".join(f"`{n}`" for n in sorted(spec.needs)) or "none"
         codenames = "<br>".join(f"`{_cell(c)}`" for c in spec.conformance) or "none"
-        lines.append(f"| `{spec.id}` | {_cell(entry.doc)} | {needs} | {spec.timeout:g} s | "
-                     f"{codenames} |")
+        lines.append(
+            f"| `{spec.id}` | {_cell(entry.doc)} | {needs} | {spec.timeout:g} s | {codenames} |"
+        )
     return [*lines, ""]
 
 
@@ -179,21 +183,28 @@ def _kubeadm_defaults_section() -> list[str]:
     from conformance.standard_base.kubeadm_defaults import DEFAULTS, NOT_SET, SOURCE_ROOT
 
     lines = [
-        "## kubeadm's defaults", "",
+        "## kubeadm's defaults",
+        "",
         "What `kubeadm init` v1.37.2 configures on purpose, each observed from outside by the "
         "tests named (a cluster that lost it fails them); sources are file:line under "
         f"`{SOURCE_ROOT}`, benchmark controls those of the CIS Kubernetes Benchmark v1.10 "
-        "(`conformance/standard_base/kubeadm_defaults.py`).", "",
+        "(`conformance/standard_base/kubeadm_defaults.py`).",
+        "",
         "| default | component | kubeadm sets | source | CIS | observed by |",
         "|---|---|---|---|---|---|",
     ]
     for item in DEFAULTS:
         tests = "<br>".join(f"`{t}`" for t in item.tests)
         sets = _cell(item.sets + (f" ({item.note})" if item.note else ""))
-        lines.append(f"| `{item.id}` | {item.component} | {sets} | `{item.source}` | "
-                     f"{item.cis or '-'} | {tests} |")
-    lines += ["", "Benchmark controls kubeadm does not meet by default (not defaults, so not "
-              "observed):", ""]
+        lines.append(
+            f"| `{item.id}` | {item.component} | {sets} | `{item.source}` | "
+            f"{item.cis or '-'} | {tests} |"
+        )
+    lines += [
+        "",
+        "Benchmark controls kubeadm does not meet by default (not defaults, so not observed):",
+        "",
+    ]
     lines += [f"- {control}: {why}." for control, why in NOT_SET]
     return [*lines, ""]
 
@@ -201,13 +212,15 @@ def _kubeadm_defaults_section() -> list[str]:
 def _coverage_section(matrix: Matrix) -> list[str]:
     gap = matrix.without_native_test
     lines = [
-        "## Coverage of the conformance set", "",
+        "## Coverage of the conformance set",
+        "",
         f"Every `[Conformance]` spec of Kubernetes {PINNED} (`test/conformance/testdata/"
         "conformance.yaml`) is either covered by a Standard Base test, which names its codename, "
         "or left to the e2e tier (`kubeadm-verify e2e`) with a one-line reason "
         "(`conformance/standard_base/left-to-e2e.yaml`). Specs are grouped in behaviour classes, "
         "one per upstream e2e source file under `test/e2e/`; a class has a native test when a "
-        "Standard Base test covers one of its specs.", "",
+        "Standard Base test covers one of its specs.",
+        "",
         f"{matrix.covered} of {len(matrix.rows)} specs covered; "
         f"{len(matrix.rows) - matrix.covered} left to e2e; "
         f"{len(matrix.classes) - len(gap)} of {len(matrix.classes)} classes with a native test.",
@@ -217,11 +230,17 @@ def _coverage_section(matrix: Matrix) -> list[str]:
     ]
     for cls in matrix.classes:
         tests = ", ".join(f"`{t}`" for t in cls.tests) or "**none**"
-        lines.append(f"| [{cls.name}](#{_anchor(cls)}) | {len(cls.rows)} | {cls.covered} | "
-                     f"{tests} |")
-    lines += ["", f"### Classes without a native test ({len(gap)})", "",
-              "The Standard Base's honest gap: no test of its own establishes any spec of these "
-              "classes yet. A unit test holds this list to the code; it may only shrink.", ""]
+        lines.append(
+            f"| [{cls.name}](#{_anchor(cls)}) | {len(cls.rows)} | {cls.covered} | {tests} |"
+        )
+    lines += [
+        "",
+        f"### Classes without a native test ({len(gap)})",
+        "",
+        "The Standard Base's honest gap: no test of its own establishes any spec of these "
+        "classes yet. A unit test holds this list to the code; it may only shrink.",
+        "",
+    ]
     lines += [f"- `{file}`" for file in gap]
     lines.append("")
     for cls in matrix.classes:
@@ -234,12 +253,21 @@ def _anchor(cls: BehaviourClass) -> str:
 
 
 def _class_section(cls: BehaviourClass) -> list[str]:
-    lines = [f'<a id="{_anchor(cls)}"></a>', f"### {cls.name}", "",
-             f"`{cls.file}`: {cls.covered} of {len(cls.rows)} covered.", "",
-             "| spec | covered by, or left to e2e because |", "|---|---|"]
+    lines = [
+        f'<a id="{_anchor(cls)}"></a>',
+        f"### {cls.name}",
+        "",
+        f"`{cls.file}`: {cls.covered} of {len(cls.rows)} covered.",
+        "",
+        "| spec | covered by, or left to e2e because |",
+        "|---|---|",
+    ]
     for row in cls.rows:
-        where = (", ".join(f"`{t}`" for t in row.tests) if row.covered
-                 else f"e2e: {_cell(row.reason or 'no reason given')}")
+        where = (
+            ", ".join(f"`{t}`" for t in row.tests)
+            if row.covered
+            else f"e2e: {_cell(row.reason or 'no reason given')}"
+        )
         lines.append(f"| {_cell(row.spec.codename)} | {where} |")
     return [*lines, ""]
 
@@ -257,8 +285,10 @@ def render(entries: Sequence[Entry]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Print the document, or ``--write`` it to a file."""
-    parser = argparse.ArgumentParser(prog="python3 -m conformance.standard_base.document",
-                                     description="Write STANDARD_BASE.md from the tests.")
+    parser = argparse.ArgumentParser(
+        prog="python3 -m conformance.standard_base.document",
+        description="Write STANDARD_BASE.md from the tests.",
+    )
     parser.add_argument("--write", metavar="PATH", help="write the document to PATH")
     args = parser.parse_args(argv)
     text = render(collect_entries())

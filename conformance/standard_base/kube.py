@@ -208,7 +208,10 @@ class Kube:
         """
         authenticate = authenticate and bearer is None
         _, url, sent, _, _ = self.api_client.param_serialize(
-            method, path, query_params=query or [], header_params=dict(headers or {}),
+            method,
+            path,
+            query_params=query or [],
+            header_params=dict(headers or {}),
             auth_settings=["BearerToken"] if authenticate else [],
         )
         lines = urllib3.HTTPHeaderDict()
@@ -222,9 +225,16 @@ class Kube:
         pool = self.api_client.rest_client.pool_manager
         if not authenticate:
             pool = anonymous_pool(self.api_client.configuration)
-        answer = rawhttp.request(pool, method, url, body=body, headers=lines,
-                                 connect_s=REQUEST_TIMEOUT[0], read_s=REQUEST_TIMEOUT[1],
-                                 deadline_s=sum(REQUEST_TIMEOUT))
+        answer = rawhttp.request(
+            pool,
+            method,
+            url,
+            body=body,
+            headers=lines,
+            connect_s=REQUEST_TIMEOUT[0],
+            read_s=REQUEST_TIMEOUT[1],
+            deadline_s=sum(REQUEST_TIMEOUT),
+        )
         return RawResponse(answer.status, answer.headers, answer.data)
 
     def raw_json(self, path: str, accept: str = "application/json") -> Any:
@@ -243,8 +253,12 @@ class Kube:
     ) -> EventStream:
         """Open a watch (``list_call(..., watch=True)``) that ends by itself after ``timeout``."""
         response = list_call(
-            *args, watch=True, timeout_seconds=timeout, _preload_content=False,
-            _request_timeout=(REQUEST_TIMEOUT[0], float(timeout + 5)), **kwargs,
+            *args,
+            watch=True,
+            timeout_seconds=timeout,
+            _preload_content=False,
+            _request_timeout=(REQUEST_TIMEOUT[0], float(timeout + 5)),
+            **kwargs,
         )
         return EventStream(response, deadline=time.monotonic() + timeout + 5)
 

@@ -72,10 +72,12 @@ class TokenSecret:
 
 
 def decode_secret(secret: Any) -> TokenSecret:
-    data = {k: base64.b64decode(v).decode("utf-8", "replace")
-            for k, v in (secret.data or {}).items()}
-    return TokenSecret(str(secret.metadata.name), data, str(secret.type or ""),
-                       dict(secret.metadata.labels or {}))
+    data = {
+        k: base64.b64decode(v).decode("utf-8", "replace") for k, v in (secret.data or {}).items()
+    }
+    return TokenSecret(
+        str(secret.metadata.name), data, str(secret.type or ""), dict(secret.metadata.labels or {})
+    )
 
 
 def token_secrets(kube: Kube) -> list[TokenSecret]:
@@ -85,19 +87,25 @@ def token_secrets(kube: Kube) -> list[TokenSecret]:
     return [decode_secret(s) for s in items]
 
 
-def signing_problems(cluster_info: dict[str, str], tokens: list[TokenSecret],
-                     now: datetime) -> list[str]:
+def signing_problems(
+    cluster_info: dict[str, str], tokens: list[TokenSecret], now: datetime
+) -> list[str]:
     """Why cluster-info's signatures do not match the tokens that may sign (empty: they do)."""
     from bootstrap.kubeadm.tokens import verify_detached_signature
 
     content = cluster_info.get("kubeconfig", "")
     signers = {t.id: t for t in tokens if t.can_sign(now)}
-    signatures = {k[len(JWS_KEY_PREFIX):]: v for k, v in cluster_info.items()
-                  if k.startswith(JWS_KEY_PREFIX)}
-    problems = [f"token {i} may sign but cluster-info has no {JWS_KEY_PREFIX}{i}"
-                for i in sorted(signers.keys() - signatures.keys())]
-    problems += [f"{JWS_KEY_PREFIX}{i} belongs to no valid signing token"
-                 for i in sorted(signatures.keys() - signers.keys())]
+    signatures = {
+        k[len(JWS_KEY_PREFIX) :]: v for k, v in cluster_info.items() if k.startswith(JWS_KEY_PREFIX)
+    }
+    problems = [
+        f"token {i} may sign but cluster-info has no {JWS_KEY_PREFIX}{i}"
+        for i in sorted(signers.keys() - signatures.keys())
+    ]
+    problems += [
+        f"{JWS_KEY_PREFIX}{i} belongs to no valid signing token"
+        for i in sorted(signatures.keys() - signers.keys())
+    ]
     problems += [
         f"{JWS_KEY_PREFIX}{i} is not a valid HS256 signature of the kubeconfig by token {i}"
         for i in sorted(signers.keys() & signatures.keys())
@@ -106,19 +114,32 @@ def signing_problems(cluster_info: dict[str, str], tokens: list[TokenSecret],
     return problems
 
 
-def token_secret_manifest(token_id: str, token_secret: str, labels: dict[str, str],
-                          expires: datetime, usages: tuple[str, ...],
-                          groups: tuple[str, ...] = (NODE_BOOTSTRAP_GROUP,)) -> dict[str, Any]:
-    data = {"token-id": token_id, "token-secret": token_secret,
-            "expiration": expires.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "description": "made by a kubeadm-verify test"}
+def token_secret_manifest(
+    token_id: str,
+    token_secret: str,
+    labels: dict[str, str],
+    expires: datetime,
+    usages: tuple[str, ...],
+    groups: tuple[str, ...] = (NODE_BOOTSTRAP_GROUP,),
+) -> dict[str, Any]:
+    data = {
+        "token-id": token_id,
+        "token-secret": token_secret,
+        "expiration": expires.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "description": "made by a kubeadm-verify test",
+    }
     data.update({f"usage-bootstrap-{u}": "true" for u in usages})
     if groups:
         data["auth-extra-groups"] = ",".join(groups)
     return {
-        "apiVersion": "v1", "kind": "Secret", "type": SECRET_TYPE,
-        "metadata": {"name": f"{SECRET_PREFIX}{token_id}", "namespace": KUBE_SYSTEM,
-                     "labels": labels},
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "type": SECRET_TYPE,
+        "metadata": {
+            "name": f"{SECRET_PREFIX}{token_id}",
+            "namespace": KUBE_SYSTEM,
+            "labels": labels,
+        },
         "stringData": data,
     }
 
@@ -130,7 +151,8 @@ def root_ca(kube: Kube, namespace: str) -> bytes:
     except client.ApiException as exc:
         raise AssertionError(
             f"{namespace}/kube-root-ca.crt: HTTP {exc.status} (is the controller-manager's "
-            "root-ca-certificate-publisher running?)") from exc
+            "root-ca-certificate-publisher running?)"
+        ) from exc
     assert data.get("ca.crt"), f"{namespace}/kube-root-ca.crt holds no ca.crt"
     return str(data["ca.crt"]).encode()
 
@@ -158,8 +180,9 @@ def networking(config: dict[str, Any]) -> dict[str, str]:
 
 
 def subnets(text: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
-    return [ipaddress.ip_network(part.strip(), strict=False) for part in text.split(",")
-            if part.strip()]
+    return [
+        ipaddress.ip_network(part.strip(), strict=False) for part in text.split(",") if part.strip()
+    ]
 
 
 def ip_within(ip: str, subnet_text: str) -> bool:
@@ -169,8 +192,10 @@ def ip_within(ip: str, subnet_text: str) -> bool:
 
 def cidr_within(cidr: str, subnet_text: str) -> bool:
     inner = ipaddress.ip_network(cidr, strict=False)
-    return any(inner.version == net.version and inner.subnet_of(net)  # type: ignore[arg-type]
-               for net in subnets(subnet_text))
+    return any(
+        inner.version == net.version and inner.subnet_of(net)  # type: ignore[arg-type]
+        for net in subnets(subnet_text)
+    )
 
 
 def indexed_ip(subnet_text: str, index: int) -> str:
@@ -178,13 +203,16 @@ def indexed_ip(subnet_text: str, index: int) -> str:
     return str(subnets(subnet_text)[0].network_address + index)
 
 
-def binding_has(binding: Any, kind: str, name: str, role: str,
-                namespace: str | None = None) -> list[str]:
+def binding_has(
+    binding: Any, kind: str, name: str, role: str, namespace: str | None = None
+) -> list[str]:
     """Why ``binding`` does not bind ``kind/name`` to ``role`` (empty when it does)."""
     problems = []
     subjects = binding.subjects or []
-    if not any(s.kind == kind and s.name == name
-               and (namespace is None or s.namespace == namespace) for s in subjects):
+    if not any(
+        s.kind == kind and s.name == name and (namespace is None or s.namespace == namespace)
+        for s in subjects
+    ):
         found = [f"{s.kind}/{s.name}" for s in subjects]
         problems.append(f"{binding.metadata.name} does not bind {kind} {name} (it binds {found})")
     if binding.role_ref.name != role:

@@ -89,20 +89,28 @@ def get(endpoint: Endpoint, anchor: Anchor, path: str, bearer: str | None = None
     may carry Secrets' values in its env). ``bearer`` is sent only over a verified connection."""
     headers = {"Authorization": f"Bearer {bearer}"} if bearer is not None else {}
     pool = urllib3.HTTPSConnectionPool(
-        endpoint.address, endpoint.port, ssl_context=context(anchor),
-        server_hostname=endpoint.hostname, retries=False, timeout=TIMEOUT)
+        endpoint.address,
+        endpoint.port,
+        ssl_context=context(anchor),
+        server_hostname=endpoint.hostname,
+        retries=False,
+        timeout=TIMEOUT,
+    )
     try:
         response = pool.request("GET", path, headers=headers, preload_content=False)
         response.drain_conn()
         response.release_conn()
         return int(response.status)
     except urllib3.exceptions.SSLError as exc:
-        raise Unverifiable(f"{endpoint}: the kubelet's certificate does not verify against "
-                           f"{anchor.source} for hostname {endpoint.hostname}: "
-                           f"{_reason(exc)}") from exc
+        raise Unverifiable(
+            f"{endpoint}: the kubelet's certificate does not verify against "
+            f"{anchor.source} for hostname {endpoint.hostname}: "
+            f"{_reason(exc)}"
+        ) from exc
     except urllib3.exceptions.HTTPError as exc:
-        raise Unverifiable(f"{endpoint}: the kubelet cannot be reached from here: "
-                           f"{_reason(exc)}") from exc
+        raise Unverifiable(
+            f"{endpoint}: the kubelet cannot be reached from here: {_reason(exc)}"
+        ) from exc
     finally:
         pool.close()
 
@@ -145,8 +153,11 @@ class Verdict:
     refused: list[str]
 
 
-def judge(answers: Sequence[tuple[Endpoint, int | str]], refusals: frozenset[int],
-          explain: dict[int, str] | None = None) -> Verdict:
+def judge(
+    answers: Sequence[tuple[Endpoint, int | str]],
+    refusals: frozenset[int],
+    explain: dict[int, str] | None = None,
+) -> Verdict:
     """Sort each kubelet's answer: a status in ``refusals`` is refused, any other status was let
     through (``explain`` adds what such a status means), a string says why nothing was asked."""
     accepted, unchecked, refused = [], [], []
@@ -164,9 +175,10 @@ def judge(answers: Sequence[tuple[Endpoint, int | str]], refusals: frozenset[int
 def report(verdict: Verdict, who: str, record_property: Record) -> None:
     """Fail on a kubelet that let ``who`` through; else warn, naming them, when some kubelets
     could not be asked: a pass says every kubelet was asked and refused."""
-    assert not verdict.accepted, (
-        f"a kubelet let {who} through: {'; '.join(verdict.accepted)}")
+    assert not verdict.accepted, f"a kubelet let {who} through: {'; '.join(verdict.accepted)}"
     if verdict.unchecked:
         checked = f" (refused by {', '.join(verdict.refused)})" if verdict.refused else ""
-        record_property(WARNING_PROPERTY, f"cannot determine for every kubelet{checked}: "
-                        + "; ".join(verdict.unchecked))
+        record_property(
+            WARNING_PROPERTY,
+            f"cannot determine for every kubelet{checked}: " + "; ".join(verdict.unchecked),
+        )

@@ -21,8 +21,12 @@ SIMULATED_NODES = 2
 
 
 @contextlib.contextmanager
-def local_cluster(name: str, config_file: str | None, log: Callable[[str], None],
-                  simulated_nodes: int = SIMULATED_NODES) -> Iterator[ClusterHandle]:
+def local_cluster(
+    name: str,
+    config_file: str | None,
+    log: Callable[[str], None],
+    simulated_nodes: int = SIMULATED_NODES,
+) -> Iterator[ClusterHandle]:
     """The cluster, up; ``simulated_nodes=0`` leaves it without any Node (tests make their own)."""
     from bootstrap.fixtures import free_port_config
     from bootstrap.runtime.cluster import interruptible, teardown, uninterruptible, up
@@ -32,8 +36,9 @@ def local_cluster(name: str, config_file: str | None, log: Callable[[str], None]
     state = StateDir.for_cluster(name)
     with interruptible():  # SIGTERM becomes KeyboardInterrupt, so the finally below runs
         try:
-            yield up(name, config, simulated_nodes=simulated_nodes, log=log,
-                     skip_phases=("preflight",))
+            yield up(
+                name, config, simulated_nodes=simulated_nodes, log=log, skip_phases=("preflight",)
+            )
         finally:
             with uninterruptible():
                 teardown(state)

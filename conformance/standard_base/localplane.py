@@ -68,8 +68,12 @@ def _name(pid: int | None) -> str:
 
 
 def _local_addresses() -> set[str]:
-    return {a.address.split("%")[0] for addrs in psutil.net_if_addrs().values() for a in addrs
-            if a.family in (socket.AF_INET, socket.AF_INET6)}
+    return {
+        a.address.split("%")[0]
+        for addrs in psutil.net_if_addrs().values()
+        for a in addrs
+        if a.family in (socket.AF_INET, socket.AF_INET6)
+    }
 
 
 def _resolve(host: str) -> set[str]:
@@ -91,7 +95,8 @@ class Plane:
         if not found:
             raise AssertionError(
                 f"no {name} process of this cluster is on the host its API server runs on "
-                "(kubeadm runs the control plane together)")
+                "(kubeadm runs the control plane together)"
+            )
         return found[0]
 
 
@@ -106,15 +111,19 @@ def find(server: str) -> Plane:
     listening = [c for c in connections if c.status == psutil.CONN_LISTEN]
     on_port = [c for c in listening if c.laddr.port == port]
     if not on_port:
-        raise ElsewhereError(f"nothing on this host listens on the API server's port {port} "
-                             "(a proxy or a container forwards it)")
+        raise ElsewhereError(
+            f"nothing on this host listens on the API server's port {port} "
+            "(a proxy or a container forwards it)"
+        )
     owners: set[int | None] = {c.pid for c in on_port}
     if None in owners:
         raise UnattributedError(f"this user cannot see which process listens on port {port}")
     apiservers = [pid for pid in owners if pid is not None and _name(pid) == APISERVER]
     if not apiservers:
-        raise ElsewhereError(f"port {port} is held by {sorted(_name(p) for p in owners)}, not "
-                             f"{APISERVER} (a load balancer or a proxy fronts it)")
+        raise ElsewhereError(
+            f"port {port} is held by {sorted(_name(p) for p in owners)}, not "
+            f"{APISERVER} (a load balancer or a proxy fronts it)"
+        )
     apiserver = _component(APISERVER, apiservers[0], listening)
     names = {pid: _name(pid) for pid in {c.pid for c in connections} if pid is not None}
     return Plane(apiserver, attribute(apiserver, connections, listening, names))
@@ -125,8 +134,9 @@ def _component(name: str, pid: int, listening: Iterable[Any]) -> Component:
     return Component(name, pid, sorted(set(sockets), key=str))
 
 
-def attribute(apiserver: Component, connections: list[Any], listening: list[Any],
-              names: dict[int, str]) -> dict[str, list[Component]]:
+def attribute(
+    apiserver: Component, connections: list[Any], listening: list[Any], names: dict[int, str]
+) -> dict[str, list[Component]]:
     """The API server's clients (controller-manager, scheduler) and servers (etcd), found by
     their connections to it; ``names`` is each pid's process name."""
     api_ports = {listener.port for listener in apiserver.listeners}
@@ -146,5 +156,7 @@ def attribute(apiserver: Component, connections: list[Any], listening: list[Any]
                 server = listener_pid.get((wildcard, int(raddr.port)))
             if server is not None and names.get(server) == ETCD:
                 found[ETCD].add(server)
-    return {name: [_component(name, pid, listening) for pid in sorted(pids)]
-            for name, pids in found.items()}
+    return {
+        name: [_component(name, pid, listening) for pid in sorted(pids)]
+        for name, pids in found.items()
+    }

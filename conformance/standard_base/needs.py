@@ -41,8 +41,10 @@ own timeout (:mod:`conformance.standard_base.conftest`)."""
 DNS_NAMESPACE = "kube-system"
 DNS_SERVICE = "kube-dns"
 DNS_POD_SELECTOR = "k8s-app=kube-dns"  # kubeadm's CoreDNS Deployment labels its pods so
-NO_NODE = ("the cluster has no Node at all: nothing can run a pod (kubeadm init registers the "
-           "control-plane node, kubeadm join each worker)")
+NO_NODE = (
+    "the cluster has no Node at all: nothing can run a pod (kubeadm init registers the "
+    "control-plane node, kubeadm join each worker)"
+)
 
 
 @dataclass(frozen=True)
@@ -103,18 +105,27 @@ def judge_real_kubelet(nodes: Sequence[Any]) -> Unmet | None:
     if not real:
         return other_kind("every node is simulated (kwok): nothing really runs")
     if schedulable(simulated):
-        return other_kind(f"the real nodes take no pods of the suite ({describe(real)}) and "
-                          "the others are simulated (kwok)")
+        return other_kind(
+            f"the real nodes take no pods of the suite ({describe(real)}) and "
+            "the others are simulated (kwok)"
+        )
     return broken(f"no node can run the suite's pods: {describe(nodes)}")
 
 
-def judge_dns(service: Any | None, slices: Sequence[Any], pods: Sequence[Any],
-              real_names: set[str], deployments: Sequence[Any] = ()) -> Unmet | None:
+def judge_dns(
+    service: Any | None,
+    slices: Sequence[Any],
+    pods: Sequence[Any],
+    real_names: set[str],
+    deployments: Sequence[Any] = (),
+) -> Unmet | None:
     """On a cluster with real nodes, kube-dns has a ready endpoint on a real node; when it has
     none, the reason is the DNS pods' state and what their Deployment asks for."""
     if service is None:
-        return broken(f"there is no Service {DNS_NAMESPACE}/{DNS_SERVICE} (kubeadm's CoreDNS "
-                      "addon): pods cannot resolve names")
+        return broken(
+            f"there is no Service {DNS_NAMESPACE}/{DNS_SERVICE} (kubeadm's CoreDNS "
+            "addon): pods cannot resolve names"
+        )
     ready = [
         endpoint
         for item in slices
@@ -122,11 +133,15 @@ def judge_dns(service: Any | None, slices: Sequence[Any], pods: Sequence[Any],
         if endpoint.conditions is None or endpoint.conditions.ready is not False
     ]
     if not ready:
-        return broken(f"Service {DNS_NAMESPACE}/{DNS_SERVICE} has no ready endpoint: "
-                      f"{describe_pods(pods)}{describe_deployments(deployments)}")
+        return broken(
+            f"Service {DNS_NAMESPACE}/{DNS_SERVICE} has no ready endpoint: "
+            f"{describe_pods(pods)}{describe_deployments(deployments)}"
+        )
     if not any(endpoint.node_name in real_names for endpoint in ready):
-        return broken(f"the ready endpoints of {DNS_SERVICE} are all on simulated (kwok) nodes, "
-                      "which answer no query")
+        return broken(
+            f"the ready endpoints of {DNS_SERVICE} are all on simulated (kwok) nodes, "
+            "which answer no query"
+        )
     return None
 
 
@@ -137,8 +152,10 @@ def describe_pods(pods: Sequence[Any], limit: int = 5) -> str:
     said = []
     for pod in pods[:limit]:
         phase = str(pod.status.phase if pod.status else "Unknown")
-        ready = any(c.type == "Ready" and c.status == "True"
-                    for c in (pod.status.conditions or [] if pod.status else []))
+        ready = any(
+            c.type == "Ready" and c.status == "True"
+            for c in (pod.status.conditions or [] if pod.status else [])
+        )
         said.append(f"{pod.metadata.name} {phase}{'' if ready else ', not Ready'}")
     return f"the DNS pods ({DNS_POD_SELECTOR}): {'; '.join(said)}"
 
@@ -150,8 +167,10 @@ def describe_deployments(deployments: Sequence[Any]) -> str:
         want = deployment.spec.replicas if deployment.spec else None
         ready = (deployment.status.ready_replicas if deployment.status else None) or 0
         scaled = " (scaled to 0)" if want == 0 else ""
-        said.append(f"Deployment {DNS_NAMESPACE}/{deployment.metadata.name}: {ready} of "
-                    f"{want if want is not None else '?'} replicas ready{scaled}")
+        said.append(
+            f"Deployment {DNS_NAMESPACE}/{deployment.metadata.name}: {ready} of "
+            f"{want if want is not None else '?'} replicas ready{scaled}"
+        )
     return "".join(f"; {line}" for line in said)
 
 
@@ -196,7 +215,8 @@ def _cluster_verdicts(kube: Kube) -> dict[Need, Unmet | None]:
 def cluster_admin(kube: Kube) -> tuple[bool, str]:
     review = kube.authz.create_self_subject_access_review(
         {"spec": {"resourceAttributes": {"verb": "*", "group": "*", "resource": "*"}}},
-        _request_timeout=READ_TIMEOUT)
+        _request_timeout=READ_TIMEOUT,
+    )
     user = whoami(kube)
     return bool(review.status and review.status.allowed), user
 
@@ -213,15 +233,19 @@ def whoami(kube: Kube) -> str:
 def _judge_dns(kube: Kube, real_names: set[str]) -> Unmet | None:
     """kube-dns's Service, its EndpointSlices, the DNS pods and their Deployment, judged."""
     services = kube.core.list_namespaced_service(
-        DNS_NAMESPACE, field_selector=f"metadata.name={DNS_SERVICE}",
-        _request_timeout=READ_TIMEOUT).items
-    pods = kube.core.list_namespaced_pod(DNS_NAMESPACE, label_selector=DNS_POD_SELECTOR,
-                                         _request_timeout=READ_TIMEOUT).items
+        DNS_NAMESPACE, field_selector=f"metadata.name={DNS_SERVICE}", _request_timeout=READ_TIMEOUT
+    ).items
+    pods = kube.core.list_namespaced_pod(
+        DNS_NAMESPACE, label_selector=DNS_POD_SELECTOR, _request_timeout=READ_TIMEOUT
+    ).items
     deployments = kube.apps.list_namespaced_deployment(
-        DNS_NAMESPACE, label_selector=DNS_POD_SELECTOR, _request_timeout=READ_TIMEOUT).items
+        DNS_NAMESPACE, label_selector=DNS_POD_SELECTOR, _request_timeout=READ_TIMEOUT
+    ).items
     if not services:
         return judge_dns(None, [], pods, real_names, deployments)
     slices = kube.discovery.list_namespaced_endpoint_slice(
-        DNS_NAMESPACE, label_selector=f"kubernetes.io/service-name={DNS_SERVICE}",
-        _request_timeout=READ_TIMEOUT).items
+        DNS_NAMESPACE,
+        label_selector=f"kubernetes.io/service-name={DNS_SERVICE}",
+        _request_timeout=READ_TIMEOUT,
+    ).items
     return judge_dns(services[0], slices, pods, real_names, deployments)

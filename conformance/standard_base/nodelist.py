@@ -85,19 +85,27 @@ def view(item: Mapping[str, Any]) -> NodeView:
         ),
         spec=Spec(
             unschedulable=bool(spec.get("unschedulable")),
-            taints=tuple(Taint(str(t.get("key", "")), str(t.get("effect", "")), t.get("value"))
-                         for t in spec.get("taints") or []),
+            taints=tuple(
+                Taint(str(t.get("key", "")), str(t.get("effect", "")), t.get("value"))
+                for t in spec.get("taints") or []
+            ),
         ),
-        status=Status(conditions=tuple(
-            Condition(str(c.get("type")), str(c.get("status")), c.get("reason"),
-                      c.get("message"))
-            for c in conditions if c.get("type") == "Ready"),
-            allocatable={str(k): str(v) for k, v in (status.get("allocatable") or {}).items()}),
+        status=Status(
+            conditions=tuple(
+                Condition(
+                    str(c.get("type")), str(c.get("status")), c.get("reason"), c.get("message")
+                )
+                for c in conditions
+                if c.get("type") == "Ready"
+            ),
+            allocatable={str(k): str(v) for k, v in (status.get("allocatable") or {}).items()},
+        ),
     )
 
 
-def pages(kube: Kube, label_selector: str | None = None,
-          page: int = PAGE) -> Iterator[list[NodeView]]:
+def pages(
+    kube: Kube, label_selector: str | None = None, page: int = PAGE
+) -> Iterator[list[NodeView]]:
     """Every Node, one page of views at a time, in the server's (name) order."""
     token = ""
     while True:
@@ -106,8 +114,7 @@ def pages(kube: Kube, label_selector: str | None = None,
             query.append(("labelSelector", label_selector))
         if token:
             query.append(("continue", token))
-        response = kube.raw("GET", NODES_PATH, headers={"Accept": "application/json"},
-                            query=query)
+        response = kube.raw("GET", NODES_PATH, headers={"Accept": "application/json"}, query=query)
         if response.status != 200:
             error = client.ApiException(status=response.status, reason="listing the Nodes")
             error.body = response.body

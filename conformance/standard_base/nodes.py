@@ -63,9 +63,17 @@ def is_schedulable(node: Any) -> bool:
 
 # Taints the node lifecycle sets on its own when a node is unwell: they say how the node is,
 # not what it is for, so a node carrying only these is still one the suite's pods are meant for.
-HEALTH_TAINT_KEYS = frozenset(f"node.kubernetes.io/{name}" for name in (
-    "not-ready", "unreachable", "network-unavailable", "memory-pressure", "disk-pressure",
-    "pid-pressure"))
+HEALTH_TAINT_KEYS = frozenset(
+    f"node.kubernetes.io/{name}"
+    for name in (
+        "not-ready",
+        "unreachable",
+        "network-unavailable",
+        "memory-pressure",
+        "disk-pressure",
+        "pid-pressure",
+    )
+)
 
 
 def meant_for_pods(node: Any) -> bool:
@@ -103,8 +111,11 @@ def unschedulable_reason(node: Any) -> str | None:
 
 def describe(nodes: Sequence[Any], limit: int = 5) -> str:
     """``name: why`` for each node the suite's pods cannot use, at most ``limit`` of them."""
-    said = [f"{node.metadata.name} {reason}" for node in nodes
-            if (reason := unschedulable_reason(node)) is not None]
+    said = [
+        f"{node.metadata.name} {reason}"
+        for node in nodes
+        if (reason := unschedulable_reason(node)) is not None
+    ]
     more = f"; and {len(said) - limit} more" if len(said) > limit else ""
     return "; ".join(said[:limit]) + more
 

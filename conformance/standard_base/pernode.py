@@ -42,7 +42,8 @@ def pod_nodes(kube: Kube) -> list[str]:
     missing = [n for n in meant if str(n.metadata.name) not in found]
     assert not missing, (
         f"{len(meant)} real nodes are meant for the suite's pods but {len(found)} can take "
-        f"them: {describe(missing)}")
+        f"them: {describe(missing)}"
+    )
     return found
 
 
@@ -54,8 +55,13 @@ class Placed:
     node: str
 
 
-def place(kube: Kube, namespace: str, prefix: str, nodes: Sequence[str],
-          manifest: Callable[[str, str], b.Manifest]) -> list[Placed]:
+def place(
+    kube: Kube,
+    namespace: str,
+    prefix: str,
+    nodes: Sequence[str],
+    manifest: Callable[[str, str], b.Manifest],
+) -> list[Placed]:
     """Create ``manifest(name, node)`` pinned to each node, all before any is waited for; pods
     are named ``<prefix>-<index>`` (node names can be longer than a pod's hostname may be)."""
     placed = [Placed(f"{prefix}-{index}", node) for index, node in enumerate(nodes)]
@@ -73,8 +79,9 @@ def _bounded(text: str) -> str:
 
 def failures(found: Mapping[str, str | None]) -> str:
     """``node: why`` for each node whose ``why`` is not None, joined on one line."""
-    return "; ".join(f"{node}: {_bounded(why)}" for node, why in sorted(found.items())
-                     if why is not None)
+    return "; ".join(
+        f"{node}: {_bounded(why)}" for node, why in sorted(found.items()) if why is not None
+    )
 
 
 def assert_every_node(found: Mapping[str, str | None], what: str) -> None:
@@ -84,8 +91,14 @@ def assert_every_node(found: Mapping[str, str | None], what: str) -> None:
     assert not said, f"{what}: not on {bad} of {len(found)} nodes: {said}"
 
 
-def wait_every(kube: Kube, namespace: str, placed: Sequence[Placed], what: str,
-               judge: Callable[[Any], str | None], timeout: float) -> dict[str, Any]:
+def wait_every(
+    kube: Kube,
+    namespace: str,
+    placed: Sequence[Placed],
+    what: str,
+    judge: Callable[[Any], str | None],
+    timeout: float,
+) -> dict[str, Any]:
     """Each placed pod once ``judge(pod)`` says nothing against it (None), by pod name.
 
     One poll lists the namespace's pods, so waiting for ten costs what waiting for one does; at
@@ -94,11 +107,15 @@ def wait_every(kube: Kube, namespace: str, placed: Sequence[Placed], what: str,
     wanted = {one.pod: one.node for one in placed}
 
     def probe() -> dict[str, Any]:
-        pods = {str(p.metadata.name): p
-                for p in kube.core.list_namespaced_pod(namespace).items
-                if p.metadata.name in wanted}
-        why = {node: ("the pod is gone" if pod not in pods else judge(pods[pod]))
-               for pod, node in wanted.items()}
+        pods = {
+            str(p.metadata.name): p
+            for p in kube.core.list_namespaced_pod(namespace).items
+            if p.metadata.name in wanted
+        }
+        why = {
+            node: ("the pod is gone" if pod not in pods else judge(pods[pod]))
+            for pod, node in wanted.items()
+        }
         said = failures(why)
         assert not said, said
         return pods

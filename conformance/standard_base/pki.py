@@ -19,8 +19,9 @@ def new_key() -> ec.EllipticCurvePrivateKey:
 
 
 def key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption())
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
 
 
 def _name(common_name: str, organisation: str | None) -> x509.Name:
@@ -30,8 +31,12 @@ def _name(common_name: str, organisation: str | None) -> x509.Name:
     return x509.Name(attributes)
 
 
-def csr_pem(key: ec.EllipticCurvePrivateKey, common_name: str, organisation: str | None = None,
-            dns_names: tuple[str, ...] = ()) -> bytes:
+def csr_pem(
+    key: ec.EllipticCurvePrivateKey,
+    common_name: str,
+    organisation: str | None = None,
+    dns_names: tuple[str, ...] = (),
+) -> bytes:
     builder = x509.CertificateSigningRequestBuilder().subject_name(_name(common_name, organisation))
     if dns_names:
         builder = builder.add_extension(
@@ -56,8 +61,9 @@ def self_signed_pem(common_name: str, ca: bool = False) -> bytes:
         .add_extension(x509.SubjectAlternativeName([x509.DNSName(common_name)]), critical=False)
     )
     if ca:
-        builder = builder.add_extension(x509.BasicConstraints(ca=True, path_length=None),
-                                        critical=True)
+        builder = builder.add_extension(
+            x509.BasicConstraints(ca=True, path_length=None), critical=True
+        )
     return builder.sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM)
 
 

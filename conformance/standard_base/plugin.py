@@ -43,8 +43,9 @@ def cluster_settings(config: pytest.Config) -> ClusterSettings:
     worker = os.environ.get("PYTEST_XDIST_WORKER", "")
     run_id = option("kv_run_id") or new_run_id() + (f"-{worker}" if worker else "")
     try:
-        settings = ClusterSettings(focus=option("kv_focus"), skip=option("kv_skip"),
-                                   run_id=str(run_id))
+        settings = ClusterSettings(
+            focus=option("kv_focus"), skip=option("kv_skip"), run_id=str(run_id)
+        )
     except VerifyError as exc:
         raise pytest.UsageError(str(exc)) from None
     config.stash[SETTINGS] = settings

@@ -56,9 +56,15 @@ def https_status(listener: Listener, path: str, configuration: Any | None = None
     try:
         with warnings.catch_warnings():  # unverified on purpose: see the module's docstring
             warnings.simplefilter("ignore", urllib3.exceptions.InsecureRequestWarning)
-            response = pool.request("GET", f"https://{url_host}:{port}{path}", headers=headers,
-                                    timeout=TIMEOUT_S, retries=False, redirect=False,
-                                    preload_content=False)
+            response = pool.request(
+                "GET",
+                f"https://{url_host}:{port}{path}",
+                headers=headers,
+                timeout=TIMEOUT_S,
+                retries=False,
+                redirect=False,
+                preload_content=False,
+            )
         status = int(response.status)  # the body (a metrics page) is never read
         response.close()
     except urllib3.exceptions.HTTPError as exc:
@@ -82,8 +88,9 @@ def without_client_certificate(listener: Listener) -> str:
             except ssl.SSLError as exc:
                 return PLAIN if "WRONG_VERSION_NUMBER" in str(exc) else REFUSED
             with tls:
-                tls.sendall(f"GET /version HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
-                            .encode())
+                tls.sendall(
+                    f"GET /version HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode()
+                )
                 try:
                     answer = tls.recv(64)
                 except OSError:  # an alert (certificate required), a reset, a timeout

@@ -76,22 +76,23 @@ def with_leftovers(report: TierReport, kube: Any, run_id: str) -> TierReport:
         removed = cleanup(kube, run_id, include_terminating=False)
     except Exception as exc:  # the cluster went away mid-run: say so, keep the results
         failed = CheckResult(
-            id=f"{TIER}/cleanup", status=Status.ERROR, severity=Severity.ERROR,
-            message=f"could not look for what the run left behind: "
-                    f"{access.describe_failure(exc)}",
+            id=f"{TIER}/cleanup",
+            status=Status.ERROR,
+            severity=Severity.ERROR,
+            message=f"could not look for what the run left behind: {access.describe_failure(exc)}",
             remediation="once the cluster is back, run `kubeadm-verify cluster --cleanup`",
         )
-        return TierReport(report.tier, report.started, report.duration_s,
-                          (*report.results, failed))
+        return TierReport(report.tier, report.started, report.duration_s, (*report.results, failed))
     if not removed.count:
         return report
     warning = CheckResult(
-        id=f"{TIER}/cleanup", status=Status.WARN, severity=Severity.WARNING,
+        id=f"{TIER}/cleanup",
+        status=Status.WARN,
+        severity=Severity.WARNING,
         message=f"the run left objects behind, now deleted: {removed.summary()}",
         details={"removed": removed.objects},
     )
-    return TierReport(report.tier, report.started, report.duration_s,
-                      (*report.results, warning))
+    return TierReport(report.tier, report.started, report.duration_s, (*report.results, warning))
 
 
 def _quiet_cleanup(kube: Any, run_id: str) -> None:

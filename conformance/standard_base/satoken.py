@@ -44,12 +44,14 @@ def verifies(token: str, jwk: dict[str, Any]) -> bool:
     try:
         if jwk.get("kty") == "RSA":
             rsa.RSAPublicNumbers(_int(jwk["e"]), _int(jwk["n"])).public_key().verify(
-                signature, data, padding.PKCS1v15(), hashes.SHA256())
+                signature, data, padding.PKCS1v15(), hashes.SHA256()
+            )
             return True
         if jwk.get("kty") == "EC" and jwk.get("crv") == "P-256" and len(signature) == 64:
             point = ec.EllipticCurvePublicNumbers(_int(jwk["x"]), _int(jwk["y"]), ec.SECP256R1())
-            der = encode_dss_signature(int.from_bytes(signature[:32], "big"),
-                                       int.from_bytes(signature[32:], "big"))
+            der = encode_dss_signature(
+                int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big")
+            )
             point.public_key().verify(der, data, ec.ECDSA(hashes.SHA256()))
             return True
     except (InvalidSignature, KeyError, ValueError):

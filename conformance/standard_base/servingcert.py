@@ -35,11 +35,14 @@ _PEM = re.compile(r"-----BEGIN CERTIFICATE-----\n[A-Za-z0-9+/=\n]+-----END CERTI
 def configured_path(kube: Kube, node: str) -> tuple[str, str]:
     """The kubelet's ``tlsCertFile`` and how it was learnt (``/configz``, or kubeadm's default
     when ``/configz`` does not name one or cannot be read)."""
-    response = kube.raw("GET", f"/api/v1/nodes/{node}/proxy/configz",
-                        headers={"Accept": "application/json"})
+    response = kube.raw(
+        "GET", f"/api/v1/nodes/{node}/proxy/configz", headers={"Accept": "application/json"}
+    )
     if response.status != 200:
-        return KUBEADM_DEFAULT, (f"kubeadm's default path (the kubelet's /configz answered "
-                                 f"{response.status}: {server_said(response.body)})")
+        return KUBEADM_DEFAULT, (
+            f"kubeadm's default path (the kubelet's /configz answered "
+            f"{response.status}: {server_said(response.body)})"
+        )
     config = response.json().get("kubeletconfig", {})
     path = config.get("tlsCertFile")
     if not path:
@@ -51,18 +54,25 @@ def configured_path(kube: Kube, node: str) -> tuple[str, str]:
 def reader_pod(name: str, node: str, path: str) -> b.Manifest:
     """A pod on ``node`` that prints the certificate blocks of ``path`` and exits."""
     script = ["sed", "-n", "/-----BEGIN CERTIFICATE-----/,/-----END CERTIFICATE-----/p", MOUNTED]
-    container = b.container(image=b.BUSYBOX_IMAGE, command=script, volumeMounts=[
-        {"name": "serving-cert", "mountPath": MOUNTED, "readOnly": True}])
-    return b.pod(name, None, container, nodeName=node, restartPolicy="Never",
-                 tolerations=[{"operator": "Exists"}],  # a control-plane node's kubelet too
-                 volumes=[{"name": "serving-cert",
-                           "hostPath": {"path": path, "type": "File"}}])
+    container = b.container(
+        image=b.BUSYBOX_IMAGE,
+        command=script,
+        volumeMounts=[{"name": "serving-cert", "mountPath": MOUNTED, "readOnly": True}],
+    )
+    return b.pod(
+        name,
+        None,
+        container,
+        nodeName=node,
+        restartPolicy="Never",
+        tolerations=[{"operator": "Exists"}],  # a control-plane node's kubelet too
+        volumes=[{"name": "serving-cert", "hostPath": {"path": path, "type": "File"}}],
+    )
 
 
 def certificates(text: str) -> str:
     """Only the well-formed PEM certificate blocks of ``text``."""
-    return "".join(block if block.endswith("\n") else block + "\n"
-                   for block in _PEM.findall(text))
+    return "".join(block if block.endswith("\n") else block + "\n" for block in _PEM.findall(text))
 
 
 @dataclass
@@ -73,8 +83,9 @@ class _Reading:
     learnt: str
 
 
-def anchors(kube: Kube, namespace: str, endpoints: Sequence[Endpoint],
-            cluster: Anchor | None) -> dict[str, Anchor | str]:
+def anchors(
+    kube: Kube, namespace: str, endpoints: Sequence[Endpoint], cluster: Anchor | None
+) -> dict[str, Anchor | str]:
     """Per node name, the anchor its kubelet verifies against, or why there is none."""
     found: dict[str, Anchor | str] = {}
     pending: list[_Reading] = []
@@ -131,7 +142,8 @@ def _last_warning(kube: Kube, namespace: str, pod: str) -> str:
     missing), in one bounded line."""
     try:
         events = kube.core.list_namespaced_event(
-            namespace, field_selector=f"involvedObject.name={pod},type=Warning").items
+            namespace, field_selector=f"involvedObject.name={pod},type=Warning"
+        ).items
     except client.ApiException:
         return "its events cannot be read"
     if not events:

@@ -31,28 +31,52 @@ Manifest = dict[str, Any]
 
 def _deployments_in(label: str) -> Manifest:
     """Match constraints: apps/v1 Deployments in namespaces carrying ``label=true``."""
-    return {"namespaceSelector": {"matchLabels": {label: "true"}},
-            "resourceRules": [{"apiGroups": ["apps"], "apiVersions": ["v1"],
-                               "resources": ["deployments"],
-                               "operations": ["CREATE", "UPDATE"]}]}
+    return {
+        "namespaceSelector": {"matchLabels": {label: "true"}},
+        "resourceRules": [
+            {
+                "apiGroups": ["apps"],
+                "apiVersions": ["v1"],
+                "resources": ["deployments"],
+                "operations": ["CREATE", "UPDATE"],
+            }
+        ],
+    }
 
 
 @contextmanager
-def _policy(kube: Kube, kind: str, spec: Manifest, binding_spec: Manifest,
-            run_id: str) -> Iterator[str]:
+def _policy(
+    kube: Kube, kind: str, spec: Manifest, binding_spec: Manifest, run_id: str
+) -> Iterator[str]:
     """A policy of ``kind`` (``Validating``/``Mutating``) and its binding, deleted afterwards."""
     plural = f"{kind.lower()}admissionpolicies"
     bindings = f"{kind.lower()}admissionpolicybindings"
     name = f"{b.unique('kv')}.policy.example.com"
     labels = b.run_labels(run_id)
     api = kube.custom
-    api.create_cluster_custom_object(GROUP, "v1", plural, {
-        "apiVersion": f"{GROUP}/v1", "kind": f"{kind}AdmissionPolicy",
-        "metadata": b.metadata(name, labels), "spec": spec})
+    api.create_cluster_custom_object(
+        GROUP,
+        "v1",
+        plural,
+        {
+            "apiVersion": f"{GROUP}/v1",
+            "kind": f"{kind}AdmissionPolicy",
+            "metadata": b.metadata(name, labels),
+            "spec": spec,
+        },
+    )
     try:
-        api.create_cluster_custom_object(GROUP, "v1", bindings, {
-            "apiVersion": f"{GROUP}/v1", "kind": f"{kind}AdmissionPolicyBinding",
-            "metadata": b.metadata(name, labels), "spec": {"policyName": name, **binding_spec}})
+        api.create_cluster_custom_object(
+            GROUP,
+            "v1",
+            bindings,
+            {
+                "apiVersion": f"{GROUP}/v1",
+                "kind": f"{kind}AdmissionPolicyBinding",
+                "metadata": b.metadata(name, labels),
+                "spec": {"policyName": name, **binding_spec},
+            },
+        )
         try:
             yield name
         finally:
@@ -69,7 +93,8 @@ def _label_namespace(kube: Kube, namespace: str) -> str:
 
 def _create(kube: Kube, namespace: str, name: str, replicas: int) -> Any:
     return kube.apps.create_namespaced_deployment(
-        namespace, b.deployment(name, {"app": name}, replicas, paused=True))
+        namespace, b.deployment(name, {"app": name}, replicas, paused=True)
+    )
 
 
 def _denied(kube: Kube, namespace: str, replicas: int) -> client.ApiException | None:
@@ -91,26 +116,29 @@ def _status_message(error: client.ApiException) -> str:
     return str(status.get("message", "")) if isinstance(status, dict) else ""
 
 
-def _check_denies(kube: Kube, namespace: str, marker: int, allowed: int,
-                  message: Callable[[str], bool]) -> None:
+def _check_denies(
+    kube: Kube, namespace: str, marker: int, allowed: int, message: Callable[[str], bool]
+) -> None:
     """Once the policy is in force (a ``marker`` Deployment is refused with a message only this
     policy gives: a policy deleted a moment ago may still be in force), 1 replica is refused
     (422 Invalid), ``allowed`` replicas are created, and a ReplicaSet of 1 replica, which the
     policy does not match, is created."""
+
     def refused_now() -> bool:
         error = _denied(kube, namespace, marker)
         return error is not None and message(_status_message(error))
 
     replicas = "1 replica" if marker == 1 else f"{marker} replicas"
-    wait_for(f"the policy to deny a Deployment of {replicas}", refused_now,
-             POLICY_TAKES_EFFECT_S)
+    wait_for(f"the policy to deny a Deployment of {replicas}", refused_now, POLICY_TAKES_EFFECT_S)
     error = _denied(kube, namespace, 1)
     assert error is not None, "the policy admitted a Deployment of 1 replica"
     assert error.status == 422, (
-        f"the policy's denial: expected 422 Invalid, got {error.status}: {server_said(error.body)}")
+        f"the policy's denial: expected 422 Invalid, got {error.status}: {server_said(error.body)}"
+    )
     _create(kube, namespace, "replicated", allowed)
     kube.apps.create_namespaced_replica_set(
-        namespace, b.replica_set("non-replicated", {"app": "non-replicated"}, 1))
+        namespace, b.replica_set("non-replicated", {"app": "non-replicated"}, 1)
+    )
 
 
 @standard_base(
@@ -128,40 +156,68 @@ def test_validating_admission_policy(kube: Kube, kv_namespace: str, run_id: str)
     variables can be composed and used in validations.
     """
     label = _label_namespace(kube, kv_namespace)
-    binding = {"matchResources": {"namespaceSelector": {"matchLabels": {label: "true"}}},
-               "validationActions": ["Deny"]}
-    plain = {"matchConstraints": _deployments_in(label), "validations": [
-        {"expression": "object.spec.replicas > 1",
-         "messageExpression": "'wants replicas > 1, got ' + string(object.spec.replicas)"},
-        {"expression": f"namespaceObject.metadata.name == '{kv_namespace}'",
-         "message": "Internal error! Other namespace should not be allowed."},
-    ]}
+    binding = {
+        "matchResources": {"namespaceSelector": {"matchLabels": {label: "true"}}},
+        "validationActions": ["Deny"],
+    }
+    plain = {
+        "matchConstraints": _deployments_in(label),
+        "validations": [
+            {
+                "expression": "object.spec.replicas > 1",
+                "messageExpression": "'wants replicas > 1, got ' + string(object.spec.replicas)",
+            },
+            {
+                "expression": f"namespaceObject.metadata.name == '{kv_namespace}'",
+                "message": "Internal error! Other namespace should not be allowed.",
+            },
+        ],
+    }
     with _policy(kube, "Validating", plain, binding, run_id):
         _check_denies(kube, kv_namespace, 1, 2, lambda text: "wants replicas > 1, got 1" in text)
     for name in ("replicated",):
         kube.apps.delete_namespaced_deployment(name, kv_namespace)
     kube.apps.delete_namespaced_replica_set("non-replicated", kv_namespace)
-    with_variables = {"matchConstraints": _deployments_in(label),
-                      "variables": [
-                          {"name": "replicas", "expression": "object.spec.replicas"},
-                          {"name": "oddReplicas", "expression": "variables.replicas % 2 == 1"}],
-                      "validations": [{"expression": "variables.replicas > 1"},
-                                      {"expression": "variables.oddReplicas"}]}
+    with_variables = {
+        "matchConstraints": _deployments_in(label),
+        "variables": [
+            {"name": "replicas", "expression": "object.spec.replicas"},
+            {"name": "oddReplicas", "expression": "variables.replicas % 2 == 1"},
+        ],
+        "validations": [
+            {"expression": "variables.replicas > 1"},
+            {"expression": "variables.oddReplicas"},
+        ],
+    }
     with _policy(kube, "Validating", with_variables, binding, run_id):
         # Only the variables' policy refuses 2 replicas, and says which expression failed.
-        _check_denies(kube, kv_namespace, 2, 3,
-                      lambda text: "failed expression: variables.oddReplicas" in text)
+        _check_denies(
+            kube,
+            kv_namespace,
+            2,
+            3,
+            lambda text: "failed expression: variables.oddReplicas" in text,
+        )
 
 
 def _policy_labels(run_id: str) -> tuple[Manifest, str]:
     tag = secrets.token_hex(4)
-    return (b.run_labels(run_id, **{"kubeadm-verify.io/api-ops": tag}),
-            f"kubeadm-verify.io/api-ops={tag}")
+    return (
+        b.run_labels(run_id, **{"kubeadm-verify.io/api-ops": tag}),
+        f"kubeadm-verify.io/api-ops={tag}",
+    )
 
 
-NO_MATCH = {"resourceRules": [{"apiGroups": ["kubeadm-verify.example.com"],
-                               "apiVersions": ["v1"], "resources": ["nothing"],
-                               "operations": ["CREATE"]}]}
+NO_MATCH = {
+    "resourceRules": [
+        {
+            "apiGroups": ["kubeadm-verify.example.com"],
+            "apiVersions": ["v1"],
+            "resources": ["nothing"],
+            "operations": ["CREATE"],
+        }
+    ]
+}
 
 
 @standard_base(
@@ -178,41 +234,64 @@ def test_validating_admission_policy_api(kube: Kube, run_id: str) -> None:
     support every API operation.
     """
     labels, selector = _policy_labels(run_id)
-    policy = {"apiVersion": f"{GROUP}/v1", "kind": "ValidatingAdmissionPolicy",
-              "metadata": {"generateName": "kv-policy-", "labels": labels},
-              "spec": {"failurePolicy": "Fail", "matchConstraints": NO_MATCH,
-                       "validations": [{"expression": "true"}]}}
+    policy = {
+        "apiVersion": f"{GROUP}/v1",
+        "kind": "ValidatingAdmissionPolicy",
+        "metadata": {"generateName": "kv-policy-", "labels": labels},
+        "spec": {
+            "failurePolicy": "Fail",
+            "matchConstraints": NO_MATCH,
+            "validations": [{"expression": "true"}],
+        },
+    }
 
     def failure_policy(value: str) -> Callable[[Manifest], None]:
         def apply(obj: Manifest) -> None:
             obj["spec"]["failurePolicy"] = value
+
         return apply
 
-    Exercise(kube, ClusterResource(GROUP, "v1", "validatingadmissionpolicies",
-                                   "ValidatingAdmissionPolicy"),
-             policy, selector,
-             spec_patch={"spec": {"failurePolicy": "Ignore"}},
-             spec_check=lambda obj: obj["spec"]["failurePolicy"] == "Ignore",
-             spec_update=failure_policy("Fail"),
-             update_check=lambda obj: obj["spec"]["failurePolicy"] == "Fail",
-             condition={"status": "False", "reason": "e2e", "message": "Set by kubeadm-verify",
-                        "lastTransitionTime": "2024-01-01T00:00:00Z"}).run()
+    Exercise(
+        kube,
+        ClusterResource(GROUP, "v1", "validatingadmissionpolicies", "ValidatingAdmissionPolicy"),
+        policy,
+        selector,
+        spec_patch={"spec": {"failurePolicy": "Ignore"}},
+        spec_check=lambda obj: obj["spec"]["failurePolicy"] == "Ignore",
+        spec_update=failure_policy("Fail"),
+        update_check=lambda obj: obj["spec"]["failurePolicy"] == "Fail",
+        condition={
+            "status": "False",
+            "reason": "e2e",
+            "message": "Set by kubeadm-verify",
+            "lastTransitionTime": "2024-01-01T00:00:00Z",
+        },
+    ).run()
 
     def actions(value: str) -> Callable[[Manifest], None]:
         def apply(obj: Manifest) -> None:
             obj["spec"]["validationActions"] = [value]
+
         return apply
 
-    binding = {"apiVersion": f"{GROUP}/v1", "kind": "ValidatingAdmissionPolicyBinding",
-               "metadata": {"generateName": "kv-binding-", "labels": labels},
-               "spec": {"policyName": "kv-no-such-policy", "validationActions": ["Deny"]}}
-    Exercise(kube, ClusterResource(GROUP, "v1", "validatingadmissionpolicybindings",
-                                   "ValidatingAdmissionPolicyBinding", ()),
-             binding, selector,
-             spec_patch={"spec": {"validationActions": ["Warn"]}},
-             spec_check=lambda obj: obj["spec"]["validationActions"] == ["Warn"],
-             spec_update=actions("Deny"),
-             update_check=lambda obj: obj["spec"]["validationActions"] == ["Deny"]).run()
+    binding = {
+        "apiVersion": f"{GROUP}/v1",
+        "kind": "ValidatingAdmissionPolicyBinding",
+        "metadata": {"generateName": "kv-binding-", "labels": labels},
+        "spec": {"policyName": "kv-no-such-policy", "validationActions": ["Deny"]},
+    }
+    Exercise(
+        kube,
+        ClusterResource(
+            GROUP, "v1", "validatingadmissionpolicybindings", "ValidatingAdmissionPolicyBinding", ()
+        ),
+        binding,
+        selector,
+        spec_patch={"spec": {"validationActions": ["Warn"]}},
+        spec_check=lambda obj: obj["spec"]["validationActions"] == ["Warn"],
+        spec_update=actions("Deny"),
+        update_check=lambda obj: obj["spec"]["validationActions"] == ["Deny"],
+    ).run()
 
 
 @standard_base(
@@ -232,27 +311,42 @@ def test_mutating_admission_policy(kube: Kube, kv_namespace: str, run_id: str) -
     binding = {"matchResources": {"namespaceSelector": {"matchLabels": {label: "true"}}}}
 
     def mutation(expression: str) -> Manifest:
-        return {"matchConstraints": _deployments_in(label), "reinvocationPolicy": "Never",
-                "mutations": [{"patchType": "ApplyConfiguration",
-                               "applyConfiguration": {"expression": expression}}]}
+        return {
+            "matchConstraints": _deployments_in(label),
+            "reinvocationPolicy": "Never",
+            "mutations": [
+                {
+                    "patchType": "ApplyConfiguration",
+                    "applyConfiguration": {"expression": expression},
+                }
+            ],
+        }
 
     def mutated(check: Callable[[Any], bool]) -> Callable[[], bool]:
         def probe() -> bool:
             created = _create(kube, kv_namespace, "marker-deployment", 1)
             kube.apps.delete_namespaced_deployment("marker-deployment", kv_namespace)
             return check(created)
+
         return probe
 
-    with _policy(kube, "Mutating", mutation("Object{spec: Object.spec{replicas: 1337}}"),
-                 binding, run_id):
-        wait_for("the policy to set a new Deployment's replicas to 1337",
-                 mutated(lambda d: d.spec.replicas == 1337), POLICY_TAKES_EFFECT_S)
-    annotate = ('Object{metadata: Object.metadata{annotations: '
-                '{"mutated-by": "admission-policy"}}}')
+    with _policy(
+        kube, "Mutating", mutation("Object{spec: Object.spec{replicas: 1337}}"), binding, run_id
+    ):
+        wait_for(
+            "the policy to set a new Deployment's replicas to 1337",
+            mutated(lambda d: d.spec.replicas == 1337),
+            POLICY_TAKES_EFFECT_S,
+        )
+    annotate = 'Object{metadata: Object.metadata{annotations: {"mutated-by": "admission-policy"}}}'
     with _policy(kube, "Mutating", mutation(annotate), binding, run_id):
-        wait_for("the policy to annotate a new Deployment", mutated(
-            lambda d: (d.metadata.annotations or {}).get("mutated-by") == "admission-policy"),
-            POLICY_TAKES_EFFECT_S)
+        wait_for(
+            "the policy to annotate a new Deployment",
+            mutated(
+                lambda d: (d.metadata.annotations or {}).get("mutated-by") == "admission-policy"
+            ),
+            POLICY_TAKES_EFFECT_S,
+        )
 
 
 @standard_base(
@@ -269,29 +363,51 @@ def test_mutating_admission_policy_api(kube: Kube, run_id: str) -> None:
     operation.
     """
     labels, selector = _policy_labels(run_id)
-    policy = {"apiVersion": f"{GROUP}/v1", "kind": "MutatingAdmissionPolicy",
-              "metadata": {"generateName": "kv-policy-", "labels": labels},
-              "spec": {"reinvocationPolicy": "Never", "matchConstraints": NO_MATCH,
-                       "mutations": [{"patchType": "ApplyConfiguration", "applyConfiguration": {
-                           "expression": "Object{}"}}]}}
+    policy = {
+        "apiVersion": f"{GROUP}/v1",
+        "kind": "MutatingAdmissionPolicy",
+        "metadata": {"generateName": "kv-policy-", "labels": labels},
+        "spec": {
+            "reinvocationPolicy": "Never",
+            "matchConstraints": NO_MATCH,
+            "mutations": [
+                {
+                    "patchType": "ApplyConfiguration",
+                    "applyConfiguration": {"expression": "Object{}"},
+                }
+            ],
+        },
+    }
 
     def reinvocation(value: str) -> Callable[[Manifest], None]:
         def apply(obj: Manifest) -> None:
             obj["spec"]["reinvocationPolicy"] = value
+
         return apply
 
-    Exercise(kube, ClusterResource(GROUP, "v1", "mutatingadmissionpolicies",
-                                   "MutatingAdmissionPolicy", ()),
-             policy, selector,
-             spec_patch={"spec": {"reinvocationPolicy": "IfNeeded"}},
-             spec_check=lambda obj: obj["spec"]["reinvocationPolicy"] == "IfNeeded",
-             spec_update=reinvocation("Never"),
-             update_check=lambda obj: obj["spec"]["reinvocationPolicy"] == "Never").run()
-    binding = {"apiVersion": f"{GROUP}/v1", "kind": "MutatingAdmissionPolicyBinding",
-               "metadata": {"generateName": "kv-binding-", "labels": labels},
-               "spec": {"policyName": "kv-no-such-policy"}}
-    Exercise(kube, ClusterResource(GROUP, "v1", "mutatingadmissionpolicybindings",
-                                   "MutatingAdmissionPolicyBinding", ()),
-             binding, selector,
-             spec_patch={"spec": {"policyName": "kv-other-policy"}},
-             spec_check=lambda obj: obj["spec"]["policyName"] == "kv-other-policy").run()
+    Exercise(
+        kube,
+        ClusterResource(GROUP, "v1", "mutatingadmissionpolicies", "MutatingAdmissionPolicy", ()),
+        policy,
+        selector,
+        spec_patch={"spec": {"reinvocationPolicy": "IfNeeded"}},
+        spec_check=lambda obj: obj["spec"]["reinvocationPolicy"] == "IfNeeded",
+        spec_update=reinvocation("Never"),
+        update_check=lambda obj: obj["spec"]["reinvocationPolicy"] == "Never",
+    ).run()
+    binding = {
+        "apiVersion": f"{GROUP}/v1",
+        "kind": "MutatingAdmissionPolicyBinding",
+        "metadata": {"generateName": "kv-binding-", "labels": labels},
+        "spec": {"policyName": "kv-no-such-policy"},
+    }
+    Exercise(
+        kube,
+        ClusterResource(
+            GROUP, "v1", "mutatingadmissionpolicybindings", "MutatingAdmissionPolicyBinding", ()
+        ),
+        binding,
+        selector,
+        spec_patch={"spec": {"policyName": "kv-other-policy"}},
+        spec_check=lambda obj: obj["spec"]["policyName"] == "kv-other-policy",
+    ).run()

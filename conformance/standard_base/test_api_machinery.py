@@ -95,9 +95,11 @@ def test_discovery(kube: Kube) -> None:
         assert resource in names, f"{path} does not list {resource}"
     extension_group = kube.raw_json("/apis/apiextensions.k8s.io")
     assert extension_group["name"] == "apiextensions.k8s.io", (
-        "the first group of aggregated discovery is not apiextensions.k8s.io")
+        "the first group of aggregated discovery is not apiextensions.k8s.io"
+    )
     assert "v1" in [v["version"] for v in extension_group["versions"]], (
-        "aggregated discovery lists no v1 of apiextensions.k8s.io")
+        "aggregated discovery lists no v1 of apiextensions.k8s.io"
+    )
 
 
 def _aggregated_has(document: dict[str, Any], group: str, version: str, resource: str) -> bool:
@@ -149,7 +151,8 @@ def test_openapi_v3(kube: Kube) -> None:
     assert {"data", "metadata"} <= set(config_map["properties"]), "ConfigMap schema is incomplete"
     prefix = "/api/v1/namespaces/{namespace}/configmaps"
     assert any(p.startswith(prefix) for p in document["paths"]), (
-        "the v1 OpenAPI document has no namespaced configmaps path")
+        "the v1 OpenAPI document has no namespaced configmaps path"
+    )
 
 
 def _config_map(name: str, labels: dict[str, str], **data: str) -> dict[str, Any]:
@@ -179,16 +182,20 @@ def test_watch_from_resource_version(kube: Kube, kv_namespace: str) -> None:
     )
     core.delete_namespaced_config_map("e2e-watch-rv", kv_namespace)
     with kube.events(
-        core.list_namespaced_config_map, kv_namespace,
+        core.list_namespaced_config_map,
+        kv_namespace,
         resource_version=first.metadata.resource_version,
-        label_selector="watch-this-configmap=from-resource-version", timeout=20,
+        label_selector="watch-this-configmap=from-resource-version",
+        timeout=20,
     ) as watch:
         modified = watch.expect("MODIFIED", "e2e-watch-rv")
         assert modified["object"]["data"] == {"mutation": "2"}, (
-            "the MODIFIED event does not carry the second mutation")
+            "the MODIFIED event does not carry the second mutation"
+        )
         modified_rv = modified["object"]["metadata"]["resourceVersion"]
         assert modified_rv == second.metadata.resource_version, (
-            "the MODIFIED event carries another resourceVersion than the update")
+            "the MODIFIED event carries another resourceVersion than the update"
+        )
         watch.expect("DELETED", "e2e-watch-rv")
 
 
@@ -207,8 +214,9 @@ def test_watch_notifications(kube: Kube, kv_namespace: str) -> None:
     core, key = kube.core, "watch-this-configmap"
 
     def watch(selector: str) -> Any:
-        return kube.events(core.list_namespaced_config_map, kv_namespace,
-                           label_selector=selector, timeout=30)
+        return kube.events(
+            core.list_namespaced_config_map, kv_namespace, label_selector=selector, timeout=30
+        )
 
     with (
         watch(f"{key}=multiple-watchers-A") as watch_a,
@@ -232,7 +240,8 @@ def test_watch_notifications(kube: Kube, kv_namespace: str) -> None:
             for mutation in ("1", "2"):
                 event = stream.expect("MODIFIED", "e2e-watch-a")
                 assert event["object"]["data"] == {"mutation": mutation}, (
-                    f"the event does not carry mutation {mutation}")
+                    f"the event does not carry mutation {mutation}"
+                )
             stream.expect("DELETED", "e2e-watch-a")
         for stream in (watch_b, watch_ab):
             stream.expect("ADDED", "e2e-watch-b")
@@ -247,27 +256,34 @@ def test_server_side_apply(kube: Kube, kv_namespace: str) -> None:
     """
     apply = "application/apply-patch+yaml"
     core, name = kube.core, "applied"
-    body = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name},
-            "data": {"owner": "first", "shared": "1"}}
+    body = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": name},
+        "data": {"owner": "first", "shared": "1"},
+    }
     created = core.patch_namespaced_config_map(
         name, kv_namespace, body, field_manager="first", _content_type=apply
     )
     assert created.data == {"owner": "first", "shared": "1"}, (
-        "the applied ConfigMap does not hold the applied data")
+        "the applied ConfigMap does not hold the applied data"
+    )
     managers = {m.manager for m in created.metadata.managed_fields or []}
     assert managers == {"first"}, f"managedFields name {managers}, expected only 'first'"
     other = {**body, "data": {"shared": "2"}}
-    conflict = refused("a conflicting apply by another manager", lambda: (
-        core.patch_namespaced_config_map(
+    conflict = refused(
+        "a conflicting apply by another manager",
+        lambda: core.patch_namespaced_config_map(
             name, kv_namespace, other, field_manager="second", _content_type=apply
-        )
-    ))
+        ),
+    )
     assert conflict.status == 409, f"a conflicting apply: expected 409, got {conflict.status}"
     forced = core.patch_namespaced_config_map(
         name, kv_namespace, other, field_manager="second", force=True, _content_type=apply
     )
     assert forced.data == {"owner": "first", "shared": "2"}, (
-        "a forced apply did not take over the conflicting field")
+        "a forced apply did not take over the conflicting field"
+    )
     managers = {m.manager for m in forced.metadata.managed_fields or []}
     assert managers == {"first", "second"}, f"after a forced apply, managers are {managers}"
     # The first manager drops "owner" from its configuration: apply removes the field it owned.
@@ -275,7 +291,8 @@ def test_server_side_apply(kube: Kube, kv_namespace: str) -> None:
         name, kv_namespace, {**body, "data": {}}, field_manager="first", _content_type=apply
     )
     assert pruned.data == {"shared": "2"}, (
-        f"apply did not remove the dropped field: keys {sorted(pruned.data or {})}")
+        f"apply did not remove the dropped field: keys {sorted(pruned.data or {})}"
+    )
 
 
 INVALID_DEPLOYMENT = """{
@@ -307,18 +324,22 @@ def test_field_validation(kube: Kube, kv_namespace: str) -> None:
 
     def post(validation: str) -> Any:
         query = [("fieldManager", "field_validation_mgr"), ("fieldValidation", validation)]
-        return kube.raw("POST", path, body=INVALID_DEPLOYMENT.encode(), headers=headers,
-                        query=query)
+        return kube.raw(
+            "POST", path, body=INVALID_DEPLOYMENT.encode(), headers=headers, query=query
+        )
 
     strict = post("Strict")
     assert strict.status == 400, f"Strict: expected 400, got {strict.status}"
-    expected = 'strict decoding error: unknown field "spec.unknownField", duplicate field ' \
-        '"spec.replicas"'
+    expected = (
+        'strict decoding error: unknown field "spec.unknownField", duplicate field "spec.replicas"'
+    )
     assert expected in strict.json()["message"], (
-        f"Strict: the server's reason does not name the field: {server_said(strict.body)}")
+        f"Strict: the server's reason does not name the field: {server_said(strict.body)}"
+    )
     warned = post("Warn")
     assert warned.status == 201, (
-        f"Warn: expected 201, got {warned.status}: {server_said(warned.body)}")
+        f"Warn: expected 201, got {warned.status}: {server_said(warned.body)}"
+    )
     warnings = warned.headers.get("Warning", "")
     assert "unknown field" in warnings and "duplicate field" in warnings, (
         f"Warn: no warning header about the fields, got {warnings!r}"
@@ -333,16 +354,30 @@ def _crd(group: str, run_id: str) -> dict[str, Any]:
         "spec": {
             "group": group,
             "scope": "Namespaced",
-            "names": {"plural": "widgets", "singular": "widget", "kind": "Widget",
-                      "listKind": "WidgetList"},
-            "versions": [{
-                "name": "v1", "served": True, "storage": True,
-                "schema": {"openAPIV3Schema": {
-                    "type": "object",
-                    "properties": {"spec": {"type": "object", "properties": {
-                        "size": {"type": "integer", "default": 1}}}},
-                }},
-            }],
+            "names": {
+                "plural": "widgets",
+                "singular": "widget",
+                "kind": "Widget",
+                "listKind": "WidgetList",
+            },
+            "versions": [
+                {
+                    "name": "v1",
+                    "served": True,
+                    "storage": True,
+                    "schema": {
+                        "openAPIV3Schema": {
+                            "type": "object",
+                            "properties": {
+                                "spec": {
+                                    "type": "object",
+                                    "properties": {"size": {"type": "integer", "default": 1}},
+                                }
+                            },
+                        }
+                    },
+                }
+            ],
         },
     }
 
@@ -379,22 +414,31 @@ def test_crd_lifecycle(kube: Kube, kv_namespace: str, run_id: str) -> None:
             lambda: _aggregated_has(kube.raw_json("/apis", AGGREGATED), group, "v1", "widgets"),
             30,
         )
-        widget = {"apiVersion": f"{group}/v1", "kind": "Widget", "metadata": {"name": "w1"},
-                  "spec": {}}
+        widget = {
+            "apiVersion": f"{group}/v1",
+            "kind": "Widget",
+            "metadata": {"name": "w1"},
+            "spec": {},
+        }
         created = wait_for(
             "the new resource to accept objects",
             lambda: _try_create(kube, group, kv_namespace, widget),
             15,
         )
         assert created["spec"] == {"size": 1}, (
-            f"the schema default was not applied: spec has {sorted(created['spec'])}")
+            f"the schema default was not applied: spec has {sorted(created['spec'])}"
+        )
         listed = kube.custom.list_namespaced_custom_object(group, "v1", kv_namespace, "widgets")
         assert [i["metadata"]["name"] for i in listed["items"]] == ["w1"], (
-            "the custom resource list does not hold exactly the object created")
+            "the custom resource list does not hold exactly the object created"
+        )
     finally:
         _delete_crd(kube, name)
-    wait_for(f"CRD {name} to be deleted",
-             lambda: gone(lambda: kube.extensions.read_custom_resource_definition(name)), 30)
+    wait_for(
+        f"CRD {name} to be deleted",
+        lambda: gone(lambda: kube.extensions.read_custom_resource_definition(name)),
+        30,
+    )
 
 
 def _try_create(kube: Kube, group: str, namespace: str, body: dict[str, Any]) -> Any:
@@ -449,9 +493,9 @@ def test_gc_background(kube: Kube, kv_namespace: str) -> None:
     """
     deployment, _ = _owner_deployment(kube, kv_namespace)
     kube.apps.delete_namespaced_deployment(
-        deployment.metadata.name, kv_namespace,
-        body={"propagationPolicy": "Background",
-              "preconditions": {"uid": deployment.metadata.uid}},
+        deployment.metadata.name,
+        kv_namespace,
+        body={"propagationPolicy": "Background", "preconditions": {"uid": deployment.metadata.uid}},
     )
     empty = {"deployments": 0, "replicasets": 0, "pods": 0}
 
@@ -484,11 +528,15 @@ def test_gc_orphan(kube: Kube, kv_namespace: str) -> None:
 
     wait_for("the ReplicaSet to create its pods", replicas_created, 30)
     kube.apps.delete_namespaced_deployment(
-        deployment.metadata.name, kv_namespace,
+        deployment.metadata.name,
+        kv_namespace,
         body={"propagationPolicy": "Orphan", "preconditions": {"uid": deployment.metadata.uid}},
     )
-    wait_for("the Deployment to be deleted",
-             lambda: not kube.apps.list_namespaced_deployment(kv_namespace).items, 45)
+    wait_for(
+        "the Deployment to be deleted",
+        lambda: not kube.apps.list_namespaced_deployment(kv_namespace).items,
+        45,
+    )
     counts = _counts(kube, kv_namespace)
     assert counts == {"deployments": 0, "replicasets": 1, "pods": 2}, f"remaining: {counts}"
     orphan = kube.apps.read_namespaced_replica_set(replica_set.metadata.name, kv_namespace)
@@ -522,10 +570,15 @@ def test_gc_foreground(kube: Kube, kv_namespace: str) -> None:
     wait_for("the ReplicationController to create 10 pods", all_pods, 30)
     since = kube.core.list_namespaced_pod(kv_namespace).metadata.resource_version
     with (
-        kube.events(kube.core.list_namespaced_pod, kv_namespace, timeout=50,
-                    resource_version=since) as pod_events,
-        kube.events(kube.core.list_namespaced_replication_controller, kv_namespace, timeout=50,
-                    resource_version=since) as rc_events,
+        kube.events(
+            kube.core.list_namespaced_pod, kv_namespace, timeout=50, resource_version=since
+        ) as pod_events,
+        kube.events(
+            kube.core.list_namespaced_replication_controller,
+            kv_namespace,
+            timeout=50,
+            resource_version=since,
+        ) as rc_events,
     ):
         kube.core.delete_namespaced_replication_controller(
             rc.metadata.name, kv_namespace, body={"propagationPolicy": "Foreground"}
@@ -573,22 +626,32 @@ def test_namespace_lifecycle(kube: Kube, run_id: str) -> None:
     core = kube.core
     core.create_namespace(namespace)
     try:
-        wait_for(f"the default ServiceAccount in {name}",
-                 lambda: not gone(lambda: core.read_namespaced_service_account("default", name)),
-                 30)
+        wait_for(
+            f"the default ServiceAccount in {name}",
+            lambda: not gone(lambda: core.read_namespaced_service_account("default", name)),
+            30,
+        )
         core.create_namespaced_service(
-            name, b.service("test-service", {"foo": "bar", "baz": "blah"},
-                            [{"port": 80, "targetPort": 80}]),
+            name,
+            b.service(
+                "test-service", {"foo": "bar", "baz": "blah"}, [{"port": 80, "targetPort": 80}]
+            ),
         )
         core.delete_namespace(name)
         phase = core.read_namespace(name).status.phase
         assert phase == "Terminating", f"a deleted namespace is {phase}, not Terminating"
         # The namespace controller takes a deletion up after its 5 s grace period and records
         # its deletion conditions on the first pass; none for 30 s means none is running.
-        wait_for(f"the namespace controller to take up the deletion of {name}",
-                 lambda: _deletion_taken_up(core, name), 30)
-        wait_for(f"namespace {name} to be finalised and removed",
-                 lambda: gone(lambda: core.read_namespace(name)), 60)
+        wait_for(
+            f"the namespace controller to take up the deletion of {name}",
+            lambda: _deletion_taken_up(core, name),
+            30,
+        )
+        wait_for(
+            f"namespace {name} to be finalised and removed",
+            lambda: gone(lambda: core.read_namespace(name)),
+            60,
+        )
         core.create_namespace(namespace)
         assert gone(lambda: core.read_namespaced_service("test-service", name)), (
             "the service survived the deletion of its namespace"
@@ -638,20 +701,29 @@ def test_resource_quota(kube: Kube, kv_namespace: str) -> None:
     # A new namespace gets kube-root-ca.crt a moment after it exists; count after it (upstream
     # waits for the count to settle). Without a root-CA publisher, proceed after a short wait.
     with contextlib.suppress(AssertionError):
-        wait_for("kube-root-ca.crt", lambda: any(
-            c.metadata.name == "kube-root-ca.crt"
-            for c in core.list_namespaced_config_map(kv_namespace).items), 5)
+        wait_for(
+            "kube-root-ca.crt",
+            lambda: any(
+                c.metadata.name == "kube-root-ca.crt"
+                for c in core.list_namespaced_config_map(kv_namespace).items
+            ),
+            5,
+        )
     start = live()
-    core.create_namespaced_resource_quota(kv_namespace, {
-        "metadata": {"name": "test-quota"},
-        "spec": {"hard": {"configmaps": str(start + 1), "resourcequotas": "1"}},
-    })
+    core.create_namespaced_resource_quota(
+        kv_namespace,
+        {
+            "metadata": {"name": "test-quota"},
+            "spec": {"hard": {"configmaps": str(start + 1), "resourcequotas": "1"}},
+        },
+    )
     wait_for("the quota status to be calculated", lambda: used_equals(live), 30)
     core.create_namespaced_config_map(kv_namespace, _config_map("test-configmap", {}))
     wait_for("the quota to capture the ConfigMap", lambda: used_equals(live), 30)
-    over = refused("a ConfigMap beyond the quota", lambda: (
-        core.create_namespaced_config_map(kv_namespace, _config_map("over-quota", {}))
-    ))
+    over = refused(
+        "a ConfigMap beyond the quota",
+        lambda: core.create_namespaced_config_map(kv_namespace, _config_map("over-quota", {})),
+    )
     assert over.status == 403 and "exceeded quota" in str(over.body), (
         f"beyond the quota: expected 403 exceeded quota, got {over.status}"
     )
@@ -679,16 +751,21 @@ def test_flowschema_api(kube: Kube, run_id: str) -> None:
     """
     labels, selector = _apf_labels(run_id)
     template = {
-        "apiVersion": "flowcontrol.apiserver.k8s.io/v1", "kind": "FlowSchema",
+        "apiVersion": "flowcontrol.apiserver.k8s.io/v1",
+        "kind": "FlowSchema",
         "metadata": {"generateName": "e2e-example-fs-", "labels": labels},
         "spec": {
             "matchingPrecedence": 10000,
             "priorityLevelConfiguration": {"name": "global-default"},
             "distinguisherMethod": {"type": "ByUser"},
-            "rules": [{
-                "subjects": [{"kind": "User", "user": {"name": "example-e2e-non-existent-user"}}],
-                "nonResourceRules": [{"verbs": ["*"], "nonResourceURLs": ["*"]}],
-            }],
+            "rules": [
+                {
+                    "subjects": [
+                        {"kind": "User", "user": {"name": "example-e2e-non-existent-user"}}
+                    ],
+                    "nonResourceRules": [{"verbs": ["*"], "nonResourceURLs": ["*"]}],
+                }
+            ],
         },
     }
 
@@ -696,8 +773,10 @@ def test_flowschema_api(kube: Kube, run_id: str) -> None:
         obj["spec"]["matchingPrecedence"] = 9000
 
     Exercise(
-        kube, ClusterResource("flowcontrol.apiserver.k8s.io", "v1", "flowschemas", "FlowSchema"),
-        template, selector,
+        kube,
+        ClusterResource("flowcontrol.apiserver.k8s.io", "v1", "flowschemas", "FlowSchema"),
+        template,
+        selector,
         spec_patch={"spec": {"matchingPrecedence": 9999}},
         spec_check=lambda obj: obj["spec"]["matchingPrecedence"] == 9999,
         spec_update=update,
@@ -721,10 +800,13 @@ def test_prioritylevel_api(kube: Kube, run_id: str) -> None:
     """
     labels, selector = _apf_labels(run_id)
     template = {
-        "apiVersion": "flowcontrol.apiserver.k8s.io/v1", "kind": "PriorityLevelConfiguration",
+        "apiVersion": "flowcontrol.apiserver.k8s.io/v1",
+        "kind": "PriorityLevelConfiguration",
         "metadata": {"generateName": "e2e-example-pl-", "labels": labels},
-        "spec": {"type": "Limited", "limited": {"nominalConcurrencyShares": 2,
-                                                "limitResponse": {"type": "Reject"}}},
+        "spec": {
+            "type": "Limited",
+            "limited": {"nominalConcurrencyShares": 2, "limitResponse": {"type": "Reject"}},
+        },
     }
 
     def shares(obj: dict[str, Any]) -> int:
@@ -735,13 +817,17 @@ def test_prioritylevel_api(kube: Kube, run_id: str) -> None:
 
     Exercise(
         kube,
-        ClusterResource("flowcontrol.apiserver.k8s.io", "v1", "prioritylevelconfigurations",
-                        "PriorityLevelConfiguration"),
-        template, selector,
+        ClusterResource(
+            "flowcontrol.apiserver.k8s.io",
+            "v1",
+            "prioritylevelconfigurations",
+            "PriorityLevelConfiguration",
+        ),
+        template,
+        selector,
         spec_patch={"spec": {"limited": {"nominalConcurrencyShares": 4}}},
         spec_check=lambda obj: shares(obj) == 4,
         spec_update=update,
         update_check=lambda obj: shares(obj) == 6,
         condition={"status": "False", "reason": "E2E"},
     ).run()
-

@@ -27,14 +27,17 @@ NETWORKING = "networking.k8s.io"
 
 def _api_ops_labels(run_id: str) -> tuple[dict[str, str], str]:
     tag = secrets.token_hex(4)
-    return (b.run_labels(run_id, **{"kubeadm-verify.io/api-ops": tag}),
-            f"kubeadm-verify.io/api-ops={tag}")
+    return (
+        b.run_labels(run_id, **{"kubeadm-verify.io/api-ops": tag}),
+        f"kubeadm-verify.io/api-ops={tag}",
+    )
 
 
 @standard_base(
     id="network/ingressclass-api",
-    conformance=[f"{SIG} IngressClass API should support creating IngressClass API operations "
-                 "[Conformance]"],
+    conformance=[
+        f"{SIG} IngressClass API should support creating IngressClass API operations [Conformance]"
+    ],
     needs=["cluster-admin"],
     timeout=15,
 )
@@ -43,31 +46,45 @@ def test_ingressclass_api(kube: Kube, run_id: str) -> None:
     patch, update, delete and deletecollection.
     """
     labels, selector = _api_ops_labels(run_id)
-    template = {"apiVersion": f"{NETWORKING}/v1", "kind": "IngressClass",
-                "metadata": {"generateName": "ingressclass-", "labels": labels},
-                "spec": {"controller": "example.com/controller"}}
-    Exercise(kube, ClusterResource(NETWORKING, "v1", "ingressclasses", "IngressClass", ()),
-             template, selector).run()
+    template = {
+        "apiVersion": f"{NETWORKING}/v1",
+        "kind": "IngressClass",
+        "metadata": {"generateName": "ingressclass-", "labels": labels},
+        "spec": {"controller": "example.com/controller"},
+    }
+    Exercise(
+        kube,
+        ClusterResource(NETWORKING, "v1", "ingressclasses", "IngressClass", ()),
+        template,
+        selector,
+    ).run()
 
 
 def _ingress(host: str, labels: dict[str, str]) -> dict[str, Any]:
     backend = {"service": {"name": "test-backend", "port": {"number": 8080}}}
     return {
-        "apiVersion": f"{NETWORKING}/v1", "kind": "Ingress",
+        "apiVersion": f"{NETWORKING}/v1",
+        "kind": "Ingress",
         "metadata": {"generateName": "e2e-example-ing", "labels": labels},
         "spec": {
-            "defaultBackend": {"service": {"name": "default-backend",
-                                           "port": {"number": 8080}}},
-            "rules": [{"host": host, "http": {"paths": [
-                {"path": "/", "pathType": "ImplementationSpecific", "backend": backend}]}}],
+            "defaultBackend": {"service": {"name": "default-backend", "port": {"number": 8080}}},
+            "rules": [
+                {
+                    "host": host,
+                    "http": {
+                        "paths": [
+                            {"path": "/", "pathType": "ImplementationSpecific", "backend": backend}
+                        ]
+                    },
+                }
+            ],
         },
     }
 
 
 @standard_base(
     id="network/ingress-api",
-    conformance=[f"{SIG} Ingress API should support creating Ingress API operations "
-                 "[Conformance]"],
+    conformance=[f"{SIG} Ingress API should support creating Ingress API operations [Conformance]"],
     timeout=15,
 )
 def test_ingress_api(kube: Kube, kv_namespace: str) -> None:
@@ -77,19 +94,27 @@ def test_ingress_api(kube: Kube, kv_namespace: str) -> None:
     labels = {"special-label": secrets.token_hex(4)}
     selector = f"special-label={labels['special-label']}"
     resource = ClusterResource(NETWORKING, "v1", "ingresses", "Ingress", ())
-    Exercise(kube, resource, _ingress("host1.bar.com", labels), selector,
-             namespace=kv_namespace).run()
+    Exercise(
+        kube, resource, _ingress("host1.bar.com", labels), selector, namespace=kv_namespace
+    ).run()
     api, args = kube.custom, (NETWORKING, "v1", kv_namespace, "ingresses")
     created = api.create_namespaced_custom_object(*args, _ingress("host3.bar.com", labels))
     name = created["metadata"]["name"]
     load_balancer = {"ingress": [{"ip": "169.1.1.1"}]}
-    patched = api.patch_namespaced_custom_object_status(*args, name, {
-        "metadata": {"annotations": {"patchedstatus": "true"}},
-        "status": {"loadBalancer": load_balancer}})
+    patched = api.patch_namespaced_custom_object_status(
+        *args,
+        name,
+        {
+            "metadata": {"annotations": {"patchedstatus": "true"}},
+            "status": {"loadBalancer": load_balancer},
+        },
+    )
     assert patched["status"]["loadBalancer"] == load_balancer, (
-        "the /status patch did not set the load balancer status")
+        "the /status patch did not set the load balancer status"
+    )
     assert patched["metadata"]["annotations"].get("patchedstatus") == "true", (
-        "the /status patch did not add its annotation")
+        "the /status patch did not add its annotation"
+    )
 
     def update() -> dict[str, Any]:
         current = api.get_namespaced_custom_object(*args, name)
@@ -99,17 +124,21 @@ def test_ingress_api(kube: Kube, kv_namespace: str) -> None:
 
     updated = retry_on_conflict(update)
     assert updated["status"]["loadBalancer"] == {"ingress": [{"ip": "169.1.1.2"}]}, (
-        "the /status update did not set the load balancer status")
+        "the /status update did not set the load balancer status"
+    )
     status = api.get_namespaced_custom_object_status(*args, name)
     assert status["metadata"]["uid"] == created["metadata"]["uid"], (
-        "/status returned another Ingress")
+        "/status returned another Ingress"
+    )
     api.delete_namespaced_custom_object(*args, name)
 
 
 @standard_base(
     id="network/servicecidr-api",
-    conformance=[f"{SIG} ServiceCIDR and IPAddress API should support ServiceCIDR API "
-                 "operations [Conformance]"],
+    conformance=[
+        f"{SIG} ServiceCIDR and IPAddress API should support ServiceCIDR API "
+        "operations [Conformance]"
+    ],
     timeout=15,
 )
 def test_servicecidr_api(kube: Kube, kv_namespace: str) -> None:
@@ -120,21 +149,29 @@ def test_servicecidr_api(kube: Kube, kv_namespace: str) -> None:
     default = kube.custom.get_cluster_custom_object(*cidrs, "kubernetes")
     status = kube.custom.get_cluster_custom_object_status(*cidrs, "kubernetes")
     assert (status["apiVersion"], status["kind"]) == (f"{NETWORKING}/v1", "ServiceCIDR"), (
-        f"/status of the default ServiceCIDR is {status['apiVersion']} {status['kind']}")
+        f"/status of the default ServiceCIDR is {status['apiVersion']} {status['kind']}"
+    )
     assert status["metadata"]["uid"] == default["metadata"]["uid"], (
-        "/status returned another ServiceCIDR")
+        "/status returned another ServiceCIDR"
+    )
     listed = kube.custom.list_cluster_custom_object(*cidrs)
     assert listed["items"], "no ServiceCIDR is listed, not even the default"
     # The watch is served (opening it raises otherwise); the default ServiceCIDR comes first.
-    with kube.events(kube.custom.list_cluster_custom_object, *cidrs, timeout=5,
-                     field_selector="metadata.name=kubernetes") as watch:
+    with kube.events(
+        kube.custom.list_cluster_custom_object,
+        *cidrs,
+        timeout=5,
+        field_selector="metadata.name=kubernetes",
+    ) as watch:
         watch.expect("ADDED", "kubernetes")
     ranges = [ipaddress.ip_network(c) for c in default["spec"]["cidrs"]]
     service = kube.core.create_namespaced_service(
-        kv_namespace, b.service("in-range", None, [{"port": 80, "targetPort": 80}]))
+        kv_namespace, b.service("in-range", None, [{"port": 80, "targetPort": 80}])
+    )
     cluster_ip = ipaddress.ip_address(service.spec.cluster_ip)
     assert any(cluster_ip in r for r in ranges), (
-        f"ClusterIP {cluster_ip} is outside the default ServiceCIDR {default['spec']['cidrs']}")
+        f"ClusterIP {cluster_ip} is outside the default ServiceCIDR {default['spec']['cidrs']}"
+    )
 
 
 def _free_test_addresses() -> tuple[str, str]:
@@ -147,8 +184,9 @@ def _free_test_addresses() -> tuple[str, str]:
 
 @standard_base(
     id="network/ipaddress-api",
-    conformance=[f"{SIG} ServiceCIDR and IPAddress API should support IPAddress API operations "
-                 "[Conformance]"],
+    conformance=[
+        f"{SIG} ServiceCIDR and IPAddress API should support IPAddress API operations [Conformance]"
+    ],
     needs=["cluster-admin"],
     timeout=15,
 )
@@ -162,17 +200,22 @@ def test_ipaddress_api(kube: Kube, run_id: str, kv_namespace: str) -> None:
     parent = {"group": "mygroup", "resource": "myresources", "namespace": "foo", "name": "bar"}
 
     def address(name: str, kind: str) -> dict[str, Any]:
-        return {"apiVersion": f"{NETWORKING}/v1", "kind": "IPAddress",
-                "metadata": b.metadata(name, b.run_labels(run_id, type=f"{kind}-{tag}")),
-                "spec": {"parentRef": parent}}
+        return {
+            "apiVersion": f"{NETWORKING}/v1",
+            "kind": "IPAddress",
+            "metadata": b.metadata(name, b.run_labels(run_id, type=f"{kind}-{tag}")),
+            "spec": {"parentRef": parent},
+        }
 
     created = api.create_cluster_custom_object(*addresses, address(v4, "broadcast"))
     try:
         api.create_cluster_custom_object(*addresses, address(v6, "link-local"))
         patched = api.patch_cluster_custom_object(
-            *addresses, v4, {"metadata": {"annotations": {"patched": "true"}}})
+            *addresses, v4, {"metadata": {"annotations": {"patched": "true"}}}
+        )
         assert patched["metadata"]["annotations"].get("patched") == "true", (
-            "the patch did not add its annotation")
+            "the patch did not add its annotation"
+        )
         assert rv(patched) > rv(created), "the patched IPAddress has no larger resource version"
 
         def update() -> dict[str, Any]:
@@ -182,27 +225,37 @@ def test_ipaddress_api(kube: Kube, run_id: str, kv_namespace: str) -> None:
             return result
 
         assert retry_on_conflict(update)["metadata"]["annotations"].get("updated") == "true", (
-            "the update did not add its annotation")
+            "the update did not add its annotation"
+        )
         listed = api.list_cluster_custom_object(*addresses, label_selector=f"type=broadcast-{tag}")
         assert len(listed["items"]) == 1, f"the filtered list has {len(listed['items'])} items"
-        with kube.events(api.list_cluster_custom_object, *addresses, timeout=5,
-                         label_selector=f"type=broadcast-{tag}") as watch:
+        with kube.events(
+            api.list_cluster_custom_object,
+            *addresses,
+            timeout=5,
+            label_selector=f"type=broadcast-{tag}",
+        ) as watch:
             watch.expect("ADDED", v4)
         api.delete_cluster_custom_object(*addresses, v4)
         api.delete_collection_cluster_custom_object(
-            *addresses, label_selector=f"type=link-local-{tag}")
+            *addresses, label_selector=f"type=link-local-{tag}"
+        )
         left = api.list_cluster_custom_object(*addresses, label_selector=f"type=link-local-{tag}")
         assert not left["items"], "deletecollection left IPAddresses behind"
     finally:
         api.delete_collection_cluster_custom_object(
-            *addresses, label_selector=f"kubeadm-verify.io/test-run={run_id}")
+            *addresses, label_selector=f"kubeadm-verify.io/test-run={run_id}"
+        )
     service = kube.core.create_namespaced_service(
-        kv_namespace, b.service("recorded", None, [{"port": 80, "targetPort": 80}]))
+        kv_namespace, b.service("recorded", None, [{"port": 80, "targetPort": 80}])
+    )
     record = api.get_cluster_custom_object(*addresses, service.spec.cluster_ip)
     ref = record["spec"]["parentRef"]
     assert (ref.get("resource"), ref.get("namespace"), ref.get("name")) == (
-        "services", kv_namespace, "recorded"), (
-        f"the IPAddress of ClusterIP {service.spec.cluster_ip} does not name its Service")
+        "services",
+        kv_namespace,
+        "recorded",
+    ), f"the IPAddress of ClusterIP {service.spec.cluster_ip} does not name its Service"
 
 
 @standard_base(
@@ -216,45 +269,74 @@ def test_endpoints_lifecycle(kube: Kube, kv_namespace: str) -> None:
     """
     core, tag = kube.core, secrets.token_hex(4)
     selector = f"test-endpoint-static={tag}"
-    body = {"metadata": b.metadata("testservice", {"test-endpoint-static": tag}),
-            "subsets": [{"addresses": [{"ip": "10.0.0.24"}],
-                         "ports": [{"name": "http", "port": 80, "protocol": "TCP"}]}]}
+    body = {
+        "metadata": b.metadata("testservice", {"test-endpoint-static": tag}),
+        "subsets": [
+            {
+                "addresses": [{"ip": "10.0.0.24"}],
+                "ports": [{"name": "http", "port": 80, "protocol": "TCP"}],
+            }
+        ],
+    }
     since = core.list_endpoints_for_all_namespaces(label_selector=selector).metadata
-    with kube.events(core.list_namespaced_endpoints, kv_namespace, label_selector=selector,
-                     resource_version=since.resource_version, timeout=10) as watch:
+    with kube.events(
+        core.list_namespaced_endpoints,
+        kv_namespace,
+        label_selector=selector,
+        resource_version=since.resource_version,
+        timeout=10,
+    ) as watch:
         created = core.create_namespaced_endpoints(kv_namespace, body)
         watch.expect("ADDED", "testservice")
         listed = core.list_endpoints_for_all_namespaces(label_selector=selector).items
         assert [(e.metadata.namespace, e.metadata.name) for e in listed] == [
-            (kv_namespace, "testservice")], "the Endpoints are not listed across namespaces"
+            (kv_namespace, "testservice")
+        ], "the Endpoints are not listed across namespaces"
         found = listed[0]
         found.metadata.labels["test-service"] = "updated"
         core.replace_namespaced_endpoints("testservice", kv_namespace, found)
         watch.expect("MODIFIED", "testservice")
         read = core.read_namespaced_endpoints("testservice", kv_namespace)
         assert read.metadata.labels.get("test-service") == "updated", "the update was lost"
-        patched = core.patch_namespaced_endpoints("testservice", kv_namespace, {
-            "metadata": {"labels": {"test-service": "patched"}},
-            "subsets": [{"addresses": [{"ip": "10.0.0.25"}],
-                         "ports": [{"name": "http-test", "port": 8080}]}]})
+        patched = core.patch_namespaced_endpoints(
+            "testservice",
+            kv_namespace,
+            {
+                "metadata": {"labels": {"test-service": "patched"}},
+                "subsets": [
+                    {
+                        "addresses": [{"ip": "10.0.0.25"}],
+                        "ports": [{"name": "http-test", "port": 8080}],
+                    }
+                ],
+            },
+        )
         assert int(patched.metadata.resource_version) > int(created.metadata.resource_version), (
-            "the patched Endpoints have no larger resource version")
+            "the patched Endpoints have no larger resource version"
+        )
         watch.expect("MODIFIED", "testservice")
     read = core.read_namespaced_endpoints("testservice", kv_namespace)
     subset = read.subsets[0]
-    got = (read.metadata.labels.get("test-service"), subset.addresses[0].ip,
-           subset.ports[0].name, subset.ports[0].port)
+    got = (
+        read.metadata.labels.get("test-service"),
+        subset.addresses[0].ip,
+        subset.ports[0].name,
+        subset.ports[0].port,
+    )
     assert got == ("patched", "10.0.0.25", "http-test", 8080), f"after the patch: {got}"
     core.delete_collection_namespaced_endpoints(kv_namespace, label_selector=selector)
-    wait_for("the Endpoints to be deleted by collection",
-             lambda: gone(lambda: core.read_namespaced_endpoints("testservice", kv_namespace)),
-             10)
+    wait_for(
+        "the Endpoints to be deleted by collection",
+        lambda: gone(lambda: core.read_namespaced_endpoints("testservice", kv_namespace)),
+        10,
+    )
 
 
 @standard_base(
     id="network/endpointslice-api",
-    conformance=[f"{SIG} EndpointSlice should support creating EndpointSlice API operations "
-                 "[Conformance]"],
+    conformance=[
+        f"{SIG} EndpointSlice should support creating EndpointSlice API operations [Conformance]"
+    ],
     timeout=15,
 )
 def test_endpointslice_api(kube: Kube, kv_namespace: str) -> None:
@@ -262,14 +344,20 @@ def test_endpointslice_api(kube: Kube, kv_namespace: str) -> None:
     cluster-wide.
     """
     labels = {"special-label": secrets.token_hex(4)}
-    template = {"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
-                "metadata": {"generateName": "e2e-example-ing", "labels": labels},
-                "addressType": "IPv4",
-                "endpoints": [{"addresses": ["1.2.3.4", "5.6.7.8"]},
-                              {"addresses": ["2.2.3.4", "6.6.7.8"]}]}
-    Exercise(kube, ClusterResource("discovery.k8s.io", "v1", "endpointslices", "EndpointSlice",
-                                   ()),
-             template, f"special-label={labels['special-label']}", namespace=kv_namespace).run()
+    template = {
+        "apiVersion": "discovery.k8s.io/v1",
+        "kind": "EndpointSlice",
+        "metadata": {"generateName": "e2e-example-ing", "labels": labels},
+        "addressType": "IPv4",
+        "endpoints": [{"addresses": ["1.2.3.4", "5.6.7.8"]}, {"addresses": ["2.2.3.4", "6.6.7.8"]}],
+    }
+    Exercise(
+        kube,
+        ClusterResource("discovery.k8s.io", "v1", "endpointslices", "EndpointSlice", ()),
+        template,
+        f"special-label={labels['special-label']}",
+        namespace=kv_namespace,
+    ).run()
 
 
 @standard_base(
@@ -288,23 +376,47 @@ def test_empty_selector_endpoints(kube: Kube, kv_namespace: str) -> None:
     """
     core, slices = kube.core, kube.discovery
     name = "example-empty-selector"
-    core.create_namespaced_service(kv_namespace, b.service(
-        name, {"does-not-match-anything": "endpoints-and-endpoint-slices-should-still-be-created"},
-        [{"name": "example", "port": 80, "protocol": "TCP"}]))
+    core.create_namespaced_service(
+        kv_namespace,
+        b.service(
+            name,
+            {"does-not-match-anything": "endpoints-and-endpoint-slices-should-still-be-created"},
+            [{"name": "example", "port": 80, "protocol": "TCP"}],
+        ),
+    )
     by_service = f"kubernetes.io/service-name={name}"
-    wait_for("the endpoints controller to create the Endpoints",
-             lambda: not gone(lambda: core.read_namespaced_endpoints(name, kv_namespace)), 10)
-    found = wait_for("the EndpointSlice controller to create an EndpointSlice", lambda: (
-        slices.list_namespaced_endpoint_slice(kv_namespace, label_selector=by_service).items), 10)
+    wait_for(
+        "the endpoints controller to create the Endpoints",
+        lambda: not gone(lambda: core.read_namespaced_endpoints(name, kv_namespace)),
+        10,
+    )
+    found = wait_for(
+        "the EndpointSlice controller to create an EndpointSlice",
+        lambda: (
+            slices.list_namespaced_endpoint_slice(kv_namespace, label_selector=by_service).items
+        ),
+        10,
+    )
     managed_by = (found[0].metadata.labels or {}).get("endpointslice.kubernetes.io/managed-by")
     assert managed_by == "endpointslice-controller.k8s.io", (
-        f"the EndpointSlice is managed by {managed_by!r}, not the EndpointSlice controller")
+        f"the EndpointSlice is managed by {managed_by!r}, not the EndpointSlice controller"
+    )
     assert not found[0].endpoints, f"the EndpointSlice has {len(found[0].endpoints)} endpoints"
     core.delete_namespaced_service(name, kv_namespace)
-    wait_for("the Endpoints to be deleted with the Service",
-             lambda: gone(lambda: core.read_namespaced_endpoints(name, kv_namespace)), 10)
-    wait_for("the EndpointSlice to be deleted with the Service", lambda: not (
-        slices.list_namespaced_endpoint_slice(kv_namespace, label_selector=by_service).items), 10)
+    wait_for(
+        "the Endpoints to be deleted with the Service",
+        lambda: gone(lambda: core.read_namespaced_endpoints(name, kv_namespace)),
+        10,
+    )
+    wait_for(
+        "the EndpointSlice to be deleted with the Service",
+        lambda: (
+            not (
+                slices.list_namespaced_endpoint_slice(kv_namespace, label_selector=by_service).items
+            )
+        ),
+        10,
+    )
 
 
 @standard_base(
@@ -325,42 +437,61 @@ def test_service_api(kube: Kube, kv_namespace: str) -> None:
     core, tag = kube.core, secrets.token_hex(4)
     selector = f"test-service-static={tag}"
     since = core.list_service_for_all_namespaces(label_selector=selector).metadata
-    service = b.service("test-service", None, [{"name": "http", "protocol": "TCP", "port": 80,
-                                                "targetPort": 80}])
+    service = b.service(
+        "test-service", None, [{"name": "http", "protocol": "TCP", "port": 80, "targetPort": 80}]
+    )
     service["metadata"]["labels"] = {"test-service-static": tag}
     service["spec"].update(type="LoadBalancer", loadBalancerClass="example.com/internal-vip")
-    with kube.events(core.list_namespaced_service, kv_namespace, label_selector=selector,
-                     resource_version=since.resource_version, timeout=15) as watch:
+    with kube.events(
+        core.list_namespaced_service,
+        kv_namespace,
+        label_selector=selector,
+        resource_version=since.resource_version,
+        timeout=15,
+    ) as watch:
         created = core.create_namespaced_service(kv_namespace, service)
         watch.expect("ADDED", "test-service")
         status = kube.raw_json(f"/api/v1/namespaces/{kv_namespace}/services/test-service/status")
         assert status["metadata"]["uid"] == created.metadata.uid, "/status returned another one"
-        core.patch_namespaced_service_status("test-service", kv_namespace, {
-            "metadata": {"annotations": {"patchedstatus": "true"}},
-            "status": {"loadBalancer": {"ingress": [{"ip": "203.0.113.1"}]}}})
+        core.patch_namespaced_service_status(
+            "test-service",
+            kv_namespace,
+            {
+                "metadata": {"annotations": {"patchedstatus": "true"}},
+                "status": {"loadBalancer": {"ingress": [{"ip": "203.0.113.1"}]}},
+            },
+        )
         event = watch.expect("MODIFIED", "test-service")
         ingress = event["object"]["status"].get("loadBalancer", {}).get("ingress", [])
         assert [i.get("ip") for i in ingress] == ["203.0.113.1"], (
-            "the watch did not show the patched load balancer status")
+            "the watch did not show the patched load balancer status"
+        )
 
         def add_condition() -> Any:
             current = core.read_namespaced_service("test-service", kv_namespace)
-            current.status.conditions = [*(current.status.conditions or []),
-                                         client.V1Condition(
-                                             type="StatusUpdate", status="True", reason="E2E",
-                                             message="Set from e2e test",
-                                             last_transition_time=datetime.now(UTC))]
+            current.status.conditions = [
+                *(current.status.conditions or []),
+                client.V1Condition(
+                    type="StatusUpdate",
+                    status="True",
+                    reason="E2E",
+                    message="Set from e2e test",
+                    last_transition_time=datetime.now(UTC),
+                ),
+            ]
             return core.replace_namespaced_service_status("test-service", kv_namespace, current)
 
         retry_on_conflict(add_condition)
         event = watch.expect("MODIFIED", "test-service")
         conditions = [c["type"] for c in event["object"]["status"].get("conditions", [])]
         assert "StatusUpdate" in conditions, "the watch did not show the updated condition"
-        core.patch_namespaced_service("test-service", kv_namespace,
-                                      {"metadata": {"labels": {"test-service": "patched"}}})
+        core.patch_namespaced_service(
+            "test-service", kv_namespace, {"metadata": {"labels": {"test-service": "patched"}}}
+        )
         event = watch.expect("MODIFIED", "test-service")
         assert event["object"]["metadata"]["labels"].get("test-service") == "patched", (
-            "the watch did not show the patched label")
+            "the watch did not show the patched label"
+        )
         core.delete_namespaced_service("test-service", kv_namespace)
         watch.expect("DELETED", "test-service")
     doomed = {"kubeadm-verify.io/delete": tag}
@@ -370,10 +501,12 @@ def test_service_api(kube: Kube, kv_namespace: str) -> None:
         core.create_namespaced_service(kv_namespace, body)
     core.create_namespaced_service(kv_namespace, b.service("kept", None, [{"port": 80}]))
     assert len(core.list_namespaced_service(kv_namespace).items) == 4, "not 4 Services listed"
-    core.delete_collection_namespaced_service(kv_namespace,
-                                              label_selector=f"kubeadm-verify.io/delete={tag}")
+    core.delete_collection_namespaced_service(
+        kv_namespace, label_selector=f"kubeadm-verify.io/delete={tag}"
+    )
     left = [s.metadata.name for s in core.list_namespaced_service(kv_namespace).items]
     assert left == ["kept"], f"after deletecollection the namespace lists {left}"
     everywhere = core.list_service_for_all_namespaces().items
-    assert any((s.metadata.namespace, s.metadata.name) == ("default", "kubernetes")
-               for s in everywhere), "default/kubernetes is not listed across namespaces"
+    assert any(
+        (s.metadata.namespace, s.metadata.name) == ("default", "kubernetes") for s in everywhere
+    ), "default/kubernetes is not listed across namespaces"

@@ -20,8 +20,10 @@ SIG = "[sig-apps] ReplicationController"
 
 def _rc(name: str, replicas: int) -> dict[str, Any]:
     labels = {"name": name}
-    return {"metadata": b.metadata(name, labels),
-            "spec": {"replicas": replicas, "selector": labels, "template": b.template(labels)}}
+    return {
+        "metadata": b.metadata(name, labels),
+        "spec": {"replicas": replicas, "selector": labels, "template": b.template(labels)},
+    }
 
 
 def _owner_uid(kube: Kube, namespace: str, pod: str) -> str | None:
@@ -42,8 +44,10 @@ def _ready_replicas(kube: Kube, namespace: str, name: str, replicas: int) -> Non
 
 @standard_base(
     id="apps/rc-adopt-release",
-    conformance=[f"{SIG} should adopt matching pods on creation [Conformance]",
-                 f"{SIG} should release no longer matching pods [Conformance]"],
+    conformance=[
+        f"{SIG} should adopt matching pods on creation [Conformance]",
+        f"{SIG} should release no longer matching pods [Conformance]",
+    ],
     needs=["nodes"],
     timeout=30,
 )
@@ -54,13 +58,20 @@ def test_rc_adopt_release(kube: Kube, kv_namespace: str) -> None:
     core = kube.core
     core.create_namespaced_pod(kv_namespace, b.pod("pod-adoption", {"name": "pod-adoption"}))
     rc = core.create_namespaced_replication_controller(kv_namespace, _rc("pod-adoption", 1))
-    wait_for("the ReplicationController to adopt the orphan pod", lambda: (
-        _owner_uid(kube, kv_namespace, "pod-adoption") == rc.metadata.uid), 15)
+    wait_for(
+        "the ReplicationController to adopt the orphan pod",
+        lambda: _owner_uid(kube, kv_namespace, "pod-adoption") == rc.metadata.uid,
+        15,
+    )
     _ready_replicas(kube, kv_namespace, "pod-adoption", 1)
-    core.patch_namespaced_pod("pod-adoption", kv_namespace,
-                              {"metadata": {"labels": {"name": "not-matching-name"}}})
-    wait_for("the ReplicationController to release the pod that no longer matches", lambda: (
-        _owner_uid(kube, kv_namespace, "pod-adoption") is None), 15)
+    core.patch_namespaced_pod(
+        "pod-adoption", kv_namespace, {"metadata": {"labels": {"name": "not-matching-name"}}}
+    )
+    wait_for(
+        "the ReplicationController to release the pod that no longer matches",
+        lambda: _owner_uid(kube, kv_namespace, "pod-adoption") is None,
+        15,
+    )
 
 
 @standard_base(
@@ -82,8 +93,7 @@ def test_rc_scale(kube: Kube, kv_namespace: str) -> None:
     def update() -> Any:
         current = core.read_namespaced_replication_controller_scale("e2e-rc", kv_namespace)
         current.spec.replicas = 2
-        return core.replace_namespaced_replication_controller_scale("e2e-rc", kv_namespace,
-                                                                    current)
+        return core.replace_namespaced_replication_controller_scale("e2e-rc", kv_namespace, current)
 
     retry_on_conflict(update)
     _ready_replicas(kube, kv_namespace, "e2e-rc", 2)
@@ -96,8 +106,10 @@ def _failure(kube: Kube, namespace: str, name: str) -> Any:
 
 @standard_base(
     id="apps/rc-quota-condition",
-    conformance=[f"{SIG} should surface a failure condition on a common issue like exceeded "
-                 "quota [Conformance]"],
+    conformance=[
+        f"{SIG} should surface a failure condition on a common issue like exceeded "
+        "quota [Conformance]"
+    ],
     timeout=30,
 )
 def test_rc_quota_condition(kube: Kube, kv_namespace: str) -> None:
@@ -105,8 +117,9 @@ def test_rc_quota_condition(kube: Kube, kv_namespace: str) -> None:
     ReplicaFailure condition, and drops it once scaled within the quota.
     """
     core = kube.core
-    core.create_namespaced_resource_quota(kv_namespace, {
-        "metadata": {"name": "condition-test"}, "spec": {"hard": {"pods": "2"}}})
+    core.create_namespaced_resource_quota(
+        kv_namespace, {"metadata": {"name": "condition-test"}, "spec": {"hard": {"pods": "2"}}}
+    )
 
     def quota_synced() -> bool:
         hard = core.read_namespaced_resource_quota("condition-test", kv_namespace).status.hard
@@ -114,15 +127,22 @@ def test_rc_quota_condition(kube: Kube, kv_namespace: str) -> None:
 
     wait_for("the pod quota to be synced", quota_synced, 15)
     core.create_namespaced_replication_controller(kv_namespace, _rc("condition-test", 3))
-    wait_for("the ReplicationController to report ReplicaFailure",
-             lambda: _failure(kube, kv_namespace, "condition-test"), 15)
+    wait_for(
+        "the ReplicationController to report ReplicaFailure",
+        lambda: _failure(kube, kv_namespace, "condition-test"),
+        15,
+    )
 
     def scale_down() -> Any:
         current = core.read_namespaced_replication_controller("condition-test", kv_namespace)
         current.spec.replicas = 2
-        return core.replace_namespaced_replication_controller("condition-test", kv_namespace,
-                                                              current)
+        return core.replace_namespaced_replication_controller(
+            "condition-test", kv_namespace, current
+        )
 
     retry_on_conflict(scale_down)
-    wait_for("the ReplicaFailure condition to clear once within the quota",
-             lambda: _failure(kube, kv_namespace, "condition-test") is None, 15)
+    wait_for(
+        "the ReplicaFailure condition to clear once within the quota",
+        lambda: _failure(kube, kv_namespace, "condition-test") is None,
+        15,
+    )

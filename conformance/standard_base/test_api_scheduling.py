@@ -21,8 +21,10 @@ GUARANTEED = {"cpu": "100m", "memory": "100Mi"}
 
 @standard_base(
     id="node/pod-qos-class",
-    conformance=["[sig-node] Pods Extended Pods Set QOS Class should be set on Pods with "
-                 "matching resource requests and limits for memory and cpu [Conformance]"],
+    conformance=[
+        "[sig-node] Pods Extended Pods Set QOS Class should be set on Pods with "
+        "matching resource requests and limits for memory and cpu [Conformance]"
+    ],
     timeout=15,
 )
 def test_pod_qos_class(kube: Kube, kv_namespace: str) -> None:
@@ -45,9 +47,11 @@ def test_pod_qos_class(kube: Kube, kv_namespace: str) -> None:
 
 @standard_base(
     id="scheduling/priorityclass-api",
-    conformance=["[sig-scheduling] SchedulerPreemption PriorityClass endpoints verify "
-                 "PriorityClass endpoints can be operated with different HTTP methods "
-                 "[Conformance] [Serial]"],
+    conformance=[
+        "[sig-scheduling] SchedulerPreemption PriorityClass endpoints verify "
+        "PriorityClass endpoints can be operated with different HTTP methods "
+        "[Conformance] [Serial]"
+    ],
     needs=["cluster-admin"],
     timeout=15,
 )
@@ -56,20 +60,32 @@ def test_priorityclass_api(kube: Kube, run_id: str) -> None:
     description both ways (a larger resourceVersion), and are listed.
     """
     api = client.SchedulingV1Api(kube.api_client)
-    made = [api.create_priority_class({
-        "metadata": b.metadata(b.unique(f"p{index}"), b.run_labels(run_id)),
-        "value": index + 1, "description": "kubeadm-verify"}) for index in range(3)]
+    made = [
+        api.create_priority_class(
+            {
+                "metadata": b.metadata(b.unique(f"p{index}"), b.run_labels(run_id)),
+                "value": index + 1,
+                "description": "kubeadm-verify",
+            }
+        )
+        for index in range(3)
+    ]
     try:
         first = made[0]
-        patch_value = refused("a patch of a PriorityClass's value", lambda: (
-            api.patch_priority_class(first.metadata.name, {"value": first.value * 10})))
+        patch_value = refused(
+            "a patch of a PriorityClass's value",
+            lambda: api.patch_priority_class(first.metadata.name, {"value": first.value * 10}),
+        )
         assert patch_value.status == 422, f"a patched value: expected 422, got {patch_value.status}"
         current = api.read_priority_class(first.metadata.name)
         current.value = first.value * 10
-        update_value = refused("an update of a PriorityClass's value", lambda: (
-            api.replace_priority_class(first.metadata.name, current)))
+        update_value = refused(
+            "an update of a PriorityClass's value",
+            lambda: api.replace_priority_class(first.metadata.name, current),
+        )
         assert update_value.status == 422, (
-            f"an updated value: expected 422, got {update_value.status}")
+            f"an updated value: expected 422, got {update_value.status}"
+        )
         api.patch_priority_class(made[1].metadata.name, {"description": "patched"})
 
         def describe(pc: Any) -> Any:
@@ -77,6 +93,7 @@ def test_priorityclass_api(kube: Kube, run_id: str) -> None:
                 live = api.read_priority_class(pc.metadata.name)
                 live.description = "patched"
                 return api.replace_priority_class(pc.metadata.name, live)
+
             return retry_on_conflict(attempt)
 
         for pc in (made[0], made[2]):
@@ -86,9 +103,11 @@ def test_priorityclass_api(kube: Kube, run_id: str) -> None:
         for pc in made:
             live = api.read_priority_class(pc.metadata.name)
             assert (live.value, live.description) == (pc.value, "patched"), (
-                f"{pc.metadata.name}: value {live.value}, description {live.description!r}")
+                f"{pc.metadata.name}: value {live.value}, description {live.description!r}"
+            )
             assert int(live.metadata.resource_version) > int(pc.metadata.resource_version), (
-                f"{pc.metadata.name} has no larger resource version after its change")
+                f"{pc.metadata.name} has no larger resource version after its change"
+            )
     finally:
         for pc in made:
             api.delete_priority_class(pc.metadata.name)

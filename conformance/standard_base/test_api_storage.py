@@ -44,7 +44,8 @@ class Lifecycle:
             self._replacement(api)
         finally:  # whatever step failed, nothing of ours stays
             api.delete_collection_cluster_custom_object(
-                *self._args(), label_selector=f"{b.RUN_LABEL}={run_id}")
+                *self._args(), label_selector=f"{b.RUN_LABEL}={run_id}"
+            )
 
     def _first(self, api: Any) -> None:
         name = b.unique("e2e")
@@ -52,12 +53,16 @@ class Lifecycle:
         read = api.get_cluster_custom_object(*self._args(), name)
         assert read["metadata"]["uid"] == created["metadata"]["uid"], "get returned another object"
         patched = api.patch_cluster_custom_object(
-            *self._args(), name, {"metadata": {"labels": {name: "patched"}}})
+            *self._args(), name, {"metadata": {"labels": {name: "patched"}}}
+        )
         assert patched["metadata"]["labels"].get(name) == "patched", "the patched label is missing"
         assert rv(patched) > rv(read), "the patched object has no larger resource version"
         api.delete_cluster_custom_object(*self._args(), name)
-        wait_for(f"{name} to be deleted",
-                 lambda: gone(lambda: api.get_cluster_custom_object(*self._args(), name)), 10)
+        wait_for(
+            f"{name} to be deleted",
+            lambda: gone(lambda: api.get_cluster_custom_object(*self._args(), name)),
+            10,
+        )
 
     def _replacement(self, api: Any) -> None:
         name = b.unique("e2e-replacement")
@@ -75,19 +80,32 @@ class Lifecycle:
         listed = api.list_cluster_custom_object(*self._args(), label_selector=selector)
         assert len(listed["items"]) == 1, f"{len(listed['items'])} objects listed by label, not 1"
         api.delete_collection_cluster_custom_object(*self._args(), label_selector=selector)
-        wait_for(f"{name} to be deleted by collection", lambda: not (
-            api.list_cluster_custom_object(*self._args(), label_selector=selector)["items"]), 10)
+        wait_for(
+            f"{name} to be deleted by collection",
+            lambda: (
+                not (
+                    api.list_cluster_custom_object(*self._args(), label_selector=selector)["items"]
+                )
+            ),
+            10,
+        )
 
 
 def _storage(kind: str, name: str, run_id: str, **fields: Any) -> Manifest:
-    return {"apiVersion": f"{STORAGE}/v1", "kind": kind,
-            "metadata": b.metadata(name, b.run_labels(run_id)), **fields}
+    return {
+        "apiVersion": f"{STORAGE}/v1",
+        "kind": kind,
+        "metadata": b.metadata(name, b.run_labels(run_id)),
+        **fields,
+    }
 
 
 @standard_base(
     id="storage/storageclass-lifecycle",
-    conformance=[f"{SIG} StorageClasses CSI Conformance should run through the lifecycle of a "
-                 "StorageClass [Conformance]"],
+    conformance=[
+        f"{SIG} StorageClasses CSI Conformance should run through the lifecycle of a "
+        "StorageClass [Conformance]"
+    ],
     needs=["cluster-admin"],
     timeout=15,
 )
@@ -95,14 +113,19 @@ def test_storageclass_lifecycle(kube: Kube, run_id: str) -> None:
     """StorageClasses are created, read, patched, updated, listed by label, deleted and deleted
     by collection.
     """
-    Lifecycle(kube, "storageclasses", lambda name: _storage(
-        "StorageClass", name, run_id, provisioner="e2e-fake-provisioner")).run(run_id)
+    Lifecycle(
+        kube,
+        "storageclasses",
+        lambda name: _storage("StorageClass", name, run_id, provisioner="e2e-fake-provisioner"),
+    ).run(run_id)
 
 
 @standard_base(
     id="storage/volumeattributesclass-lifecycle",
-    conformance=[f"{SIG} VolumeAttributesClass [FeatureGate:VolumeAttributesClass] should run "
-                 "through the lifecycle of a VolumeAttributesClass [Conformance]"],
+    conformance=[
+        f"{SIG} VolumeAttributesClass [FeatureGate:VolumeAttributesClass] should run "
+        "through the lifecycle of a VolumeAttributesClass [Conformance]"
+    ],
     needs=["cluster-admin"],
     timeout=15,
 )
@@ -110,15 +133,25 @@ def test_volumeattributesclass_lifecycle(kube: Kube, run_id: str) -> None:
     """VolumeAttributesClasses are created, read, patched, updated, listed by label, deleted and
     deleted by collection.
     """
-    Lifecycle(kube, "volumeattributesclasses", lambda name: _storage(
-        "VolumeAttributesClass", name, run_id, driverName="e2e-fake-csi-driver",
-        parameters={"foo": "bar"})).run(run_id)
+    Lifecycle(
+        kube,
+        "volumeattributesclasses",
+        lambda name: _storage(
+            "VolumeAttributesClass",
+            name,
+            run_id,
+            driverName="e2e-fake-csi-driver",
+            parameters={"foo": "bar"},
+        ),
+    ).run(run_id)
 
 
 @standard_base(
     id="storage/csinode-lifecycle",
-    conformance=[f"{SIG} CSINodes CSI Conformance should run through the lifecycle of a csinode "
-                 "[Conformance]"],
+    conformance=[
+        f"{SIG} CSINodes CSI Conformance should run through the lifecycle of a csinode "
+        "[Conformance]"
+    ],
     needs=["cluster-admin"],
     timeout=15,
 )
@@ -126,14 +159,16 @@ def test_csinode_lifecycle(kube: Kube, run_id: str) -> None:
     """CSINodes are created, read, patched, updated, listed by label, deleted and deleted by
     collection.
     """
-    Lifecycle(kube, "csinodes", lambda name: _storage(
-        "CSINode", name, run_id, spec={"drivers": []})).run(run_id)
+    Lifecycle(
+        kube, "csinodes", lambda name: _storage("CSINode", name, run_id, spec={"drivers": []})
+    ).run(run_id)
 
 
 @standard_base(
     id="storage/csidriver-lifecycle",
-    conformance=[f"{SIG} CSIInlineVolumes should run through the lifecycle of a CSIDriver "
-                 "[Conformance]"],
+    conformance=[
+        f"{SIG} CSIInlineVolumes should run through the lifecycle of a CSIDriver [Conformance]"
+    ],
     needs=["cluster-admin"],
     timeout=15,
 )
@@ -154,14 +189,17 @@ def test_csidriver_lifecycle(kube: Kube, run_id: str) -> None:
         created = api.create_cluster_custom_object(*args, driver(first))
         created2 = api.create_cluster_custom_object(*args, driver(second))
         rv(created)
-        taken = refused("a second CSIDriver under a taken name",
-                        lambda: api.create_cluster_custom_object(*args, driver(first)))
+        taken = refused(
+            "a second CSIDriver under a taken name",
+            lambda: api.create_cluster_custom_object(*args, driver(first)),
+        )
         assert taken.status == 409, f"a taken name: expected 409, got {taken.status}"
         for made in (created, created2):
             read = api.get_cluster_custom_object(*args, made["metadata"]["name"])
             assert read["metadata"]["uid"] == made["metadata"]["uid"], "get returned another one"
         patched = api.patch_cluster_custom_object(
-            *args, second, {"metadata": {"labels": {second: "patched"}}})
+            *args, second, {"metadata": {"labels": {second: "patched"}}}
+        )
         assert patched["metadata"]["labels"].get(second) == "patched", "the patch lost its label"
         assert rv(patched) > rv(created2), "the patched CSIDriver has no larger resource version"
 
@@ -172,15 +210,20 @@ def test_csidriver_lifecycle(kube: Kube, run_id: str) -> None:
             return result
 
         assert retry_on_conflict(update)["metadata"]["labels"].get(second) == "updated", (
-            "the update lost its label")
+            "the update lost its label"
+        )
         listed = api.list_cluster_custom_object(*args, label_selector=f"e2e-test={tag}")
         assert len(listed["items"]) == 2, f"{len(listed['items'])} CSIDrivers listed, not 2"
         api.delete_cluster_custom_object(*args, first)
         assert gone(lambda: api.get_cluster_custom_object(*args, first)), (
-            "the deleted CSIDriver can still be read")
+            "the deleted CSIDriver can still be read"
+        )
         api.delete_collection_cluster_custom_object(*args, label_selector=f"{second}=updated")
-        wait_for("the CSIDriver to be deleted by collection",
-                 lambda: gone(lambda: api.get_cluster_custom_object(*args, second)), 10)
+        wait_for(
+            "the CSIDriver to be deleted by collection",
+            lambda: gone(lambda: api.get_cluster_custom_object(*args, second)),
+            10,
+        )
     finally:
         api.delete_collection_cluster_custom_object(*args, label_selector=f"e2e-test={tag}")
 
@@ -206,9 +249,16 @@ def test_volumeattachment_lifecycle(kube: Kube, run_id: str) -> None:
     tag = secrets.token_hex(4)
 
     def attachment(name: str) -> Manifest:
-        body = _storage("VolumeAttachment", name, run_id, spec={
-            "attacher": "e2e-test.storage.k8s.io", "nodeName": node,
-            "source": {"persistentVolumeName": f"pv-{name}"}})
+        body = _storage(
+            "VolumeAttachment",
+            name,
+            run_id,
+            spec={
+                "attacher": "e2e-test.storage.k8s.io",
+                "nodeName": node,
+                "source": {"persistentVolumeName": f"pv-{name}"},
+            },
+        )
         body["metadata"]["labels"]["va-e2e"] = tag
         return body
 
@@ -219,7 +269,8 @@ def test_volumeattachment_lifecycle(kube: Kube, run_id: str) -> None:
         status = api.get_cluster_custom_object_status(*args, name)
         assert not (status.get("status") or {}).get("attached"), "a new attachment is attached"
         patched = api.patch_cluster_custom_object_status(
-            *args, name, {"status": {"attached": True}})
+            *args, name, {"status": {"attached": True}}
+        )
         assert patched["status"]["attached"] is True, "the /status patch did not attach it"
 
         def update() -> Manifest:
@@ -229,18 +280,21 @@ def test_volumeattachment_lifecycle(kube: Kube, run_id: str) -> None:
             return result
 
         assert retry_on_conflict(update)["status"]["attached"] is False, (
-            "the /status update did not detach it")
+            "the /status update did not detach it"
+        )
         api.delete_cluster_custom_object(*args, name)
         assert gone(lambda: api.get_cluster_custom_object(*args, name)), (
-            "the deleted VolumeAttachment can still be read")
+            "the deleted VolumeAttachment can still be read"
+        )
     finally:
         api.delete_collection_cluster_custom_object(*args, label_selector=f"va-e2e={tag}")
 
 
 @standard_base(
     id="storage/csistoragecapacity-api",
-    conformance=[f"{SIG} CSIStorageCapacity should support CSIStorageCapacities API operations "
-                 "[Conformance]"],
+    conformance=[
+        f"{SIG} CSIStorageCapacity should support CSIStorageCapacities API operations [Conformance]"
+    ],
     timeout=15,
 )
 def test_csistoragecapacity_api(kube: Kube, kv_namespace: str) -> None:
@@ -248,13 +302,20 @@ def test_csistoragecapacity_api(kube: Kube, kv_namespace: str) -> None:
     namespace and across namespaces.
     """
     labels = {"test": secrets.token_hex(4)}
-    template = {"apiVersion": f"{STORAGE}/v1", "kind": "CSIStorageCapacity",
-                "metadata": {"generateName": "fake-csc-", "labels": labels},
-                "storageClassName": "e2e-fake-storage-class",
-                "nodeTopology": {"matchLabels": {"kubernetes.io/hostname": "fake-node"}},
-                "capacity": "1Gi"}
-    Exercise(kube, ClusterResource(STORAGE, "v1", "csistoragecapacities", "CSIStorageCapacity",
-                                   ()),
-             template, f"test={labels['test']}", spec_patch={"capacity": "2Gi"},
-             spec_check=lambda obj: obj["capacity"] == "2Gi",
-             namespace=kv_namespace).run()
+    template = {
+        "apiVersion": f"{STORAGE}/v1",
+        "kind": "CSIStorageCapacity",
+        "metadata": {"generateName": "fake-csc-", "labels": labels},
+        "storageClassName": "e2e-fake-storage-class",
+        "nodeTopology": {"matchLabels": {"kubernetes.io/hostname": "fake-node"}},
+        "capacity": "1Gi",
+    }
+    Exercise(
+        kube,
+        ClusterResource(STORAGE, "v1", "csistoragecapacities", "CSIStorageCapacity", ()),
+        template,
+        f"test={labels['test']}",
+        spec_patch={"capacity": "2Gi"},
+        spec_check=lambda obj: obj["capacity"] == "2Gi",
+        namespace=kv_namespace,
+    ).run()

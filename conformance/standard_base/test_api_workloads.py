@@ -42,8 +42,13 @@ def _ready(kube: Kube, api: Scoped, name: str, replicas: int) -> None:
 
 
 def _condition(kind: str) -> Manifest:
-    return {"type": kind, "status": "True", "reason": "E2E", "message": "Set from e2e test",
-            "lastTransitionTime": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
+    return {
+        "type": kind,
+        "status": "True",
+        "reason": "E2E",
+        "message": "Set from e2e test",
+        "lastTransitionTime": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
 
 
 def _types(obj: Manifest) -> list[str]:
@@ -58,16 +63,21 @@ def _status_endpoints(kube: Kube, api: Scoped, kind: str, name: str, selector: s
     assert status["kind"] == kind, f"/status returned a {status['kind']}"
     assert status["metadata"]["uid"] == created["metadata"]["uid"], "/status returned another"
     since = api.list(label_selector=selector)["metadata"]["resourceVersion"]
-    with kube.events(api.list, label_selector=selector, resource_version=since,
-                     timeout=15) as watch:
+    with kube.events(
+        api.list, label_selector=selector, resource_version=since, timeout=15
+    ) as watch:
+
         def update() -> Manifest:
             current = api.get(name)
-            current["status"]["conditions"] = [*(current["status"].get("conditions") or []),
-                                               _condition("StatusUpdate")]
+            current["status"]["conditions"] = [
+                *(current["status"].get("conditions") or []),
+                _condition("StatusUpdate"),
+            ]
             return api.replace_status(name, current)
 
         assert "StatusUpdate" in _types(retry_on_conflict(update)), (
-            "the /status update did not add its condition")
+            "the /status update did not add its condition"
+        )
         _watch_until(watch, name, "StatusUpdate")
         patched = api.patch_status(name, {"status": {"conditions": [_condition("StatusPatched")]}})
         assert "StatusPatched" in _types(patched), "the /status patch did not add its condition"
@@ -114,21 +124,36 @@ def test_replicaset_api(kube: Kube, kv_namespace: str) -> None:
         return api.replace("test-rs", current)
 
     retry_on_conflict(scale)
-    patched = api.patch("test-rs", {
-        "metadata": {"labels": {"test-rs-patched": "true"}},
-        "spec": {"replicas": 3, "template": {"spec": {
-            "terminationGracePeriodSeconds": 0,
-            "containers": [{"name": "main", "image": b.PAUSE_IMAGE}]}}}})
+    patched = api.patch(
+        "test-rs",
+        {
+            "metadata": {"labels": {"test-rs-patched": "true"}},
+            "spec": {
+                "replicas": 3,
+                "template": {
+                    "spec": {
+                        "terminationGracePeriodSeconds": 0,
+                        "containers": [{"name": "main", "image": b.PAUSE_IMAGE}],
+                    }
+                },
+            },
+        },
+    )
     assert rv(patched) > rv(created), "the patched ReplicaSet has no larger resource version"
     _ready(kube, api, "test-rs", 3)
     _status_endpoints(kube, api, "ReplicaSet", "test-rs", f"test-rs={tag}")
-    everywhere = kube.custom.list_cluster_custom_object("apps", "v1", "replicasets",
-                                                        label_selector=f"test-rs={tag}")
+    everywhere = kube.custom.list_cluster_custom_object(
+        "apps", "v1", "replicasets", label_selector=f"test-rs={tag}"
+    )
     assert len(everywhere["items"]) == 1, (
-        f"{len(everywhere['items'])} ReplicaSets listed by label across namespaces, not 1")
+        f"{len(everywhere['items'])} ReplicaSets listed by label across namespaces, not 1"
+    )
     api.delete_collection(f"test-rs={tag}")
-    wait_for("the ReplicaSets to be deleted by collection",
-             lambda: not api.list(label_selector=f"test-rs={tag}")["items"], 10)
+    wait_for(
+        "the ReplicaSets to be deleted by collection",
+        lambda: not api.list(label_selector=f"test-rs={tag}")["items"],
+        10,
+    )
 
 
 @standard_base(
@@ -149,9 +174,12 @@ def test_deployment_status(kube: Kube, kv_namespace: str) -> None:
 
 
 def _pdb(name: str, min_available: int | str, labels: dict[str, str]) -> Manifest:
-    return {"apiVersion": "policy/v1", "kind": "PodDisruptionBudget",
-            "metadata": b.metadata(name, labels),
-            "spec": {"selector": {"matchLabels": {"foo": "bar"}}, "minAvailable": min_available}}
+    return {
+        "apiVersion": "policy/v1",
+        "kind": "PodDisruptionBudget",
+        "metadata": b.metadata(name, labels),
+        "spec": {"selector": {"matchLabels": {"foo": "bar"}}, "minAvailable": min_available},
+    }
 
 
 def _processed(api: Scoped, name: str) -> None:
@@ -169,8 +197,7 @@ def _processed(api: Scoped, name: str) -> None:
         f"{SIG} DisruptionController should create a PodDisruptionBudget [Conformance]",
         f"{SIG} DisruptionController should observe PodDisruptionBudget status updated "
         "[Conformance]",
-        f"{SIG} DisruptionController should update/patch PodDisruptionBudget status "
-        "[Conformance]",
+        f"{SIG} DisruptionController should update/patch PodDisruptionBudget status [Conformance]",
         f"{SIG} DisruptionController Listing PodDisruptionBudgets for all namespaces should list "
         "and delete a collection of PodDisruptionBudgets [Conformance]",
     ],
@@ -212,15 +239,18 @@ def test_pdb_api(kube: Kube, kv_namespace: str, run_id: str) -> None:
 
     def disrupt() -> Manifest:
         current = api.get("foo")
-        current["status"]["disruptedPods"] = {"pod-0": datetime.now(UTC).strftime(
-            "%Y-%m-%dT%H:%M:%SZ")}
+        current["status"]["disruptedPods"] = {
+            "pod-0": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        }
         return api.replace_status("foo", current)
 
     updated = retry_on_conflict(disrupt)
     assert "pod-0" in (updated["status"].get("disruptedPods") or {}), (
-        "the /status update did not record the disrupted pod")
+        "the /status update did not record the disrupted pod"
+    )
     assert "pod-0" in (api.get_status("foo")["status"].get("disruptedPods") or {}), (
-        "/status does not read back the disrupted pod")
+        "/status does not read back the disrupted pod"
+    )
     patched = api.patch_status("foo", {"status": {"disruptedPods": None}})
     assert not patched["status"].get("disruptedPods"), "the /status patch left disrupted pods"
     _collection(kube, api, labels, run_id)
@@ -234,14 +264,19 @@ def _collection(kube: Kube, api: Scoped, labels: dict[str, str], run_id: str) ->
     try:
         Scoped(kube.custom, PDBS, other).create(_pdb("foo3", 2, labels))
         everywhere = kube.custom.list_cluster_custom_object(
-            "policy", "v1", "poddisruptionbudgets", label_selector=selector)["items"]
+            "policy", "v1", "poddisruptionbudgets", label_selector=selector
+        )["items"]
         assert sorted(p["metadata"]["name"] for p in everywhere) == ["foo", "foo2", "foo3"], (
-            "the budgets are not all listed across namespaces")
+            "the budgets are not all listed across namespaces"
+        )
         here = sorted(p["metadata"]["name"] for p in api.list(label_selector=selector)["items"])
         assert here == ["foo", "foo2"], f"the namespace lists budgets {here}"
         api.delete_collection(selector)
-        wait_for("the namespace's budgets to be deleted by collection",
-                 lambda: not api.list(label_selector=selector)["items"], 10)
+        wait_for(
+            "the namespace's budgets to be deleted by collection",
+            lambda: not api.list(label_selector=selector)["items"],
+            10,
+        )
     finally:
         kube.core.delete_namespace(other)
 
@@ -266,28 +301,48 @@ def test_statefulset_api(kube: Kube, kv_namespace: str) -> None:
     """
     api, tag = Scoped(kube.custom, STATEFUL_SETS, kv_namespace), secrets.token_hex(4)
     pod_labels = {"app": f"ss-{tag}"}
-    created = api.create({
-        "apiVersion": "apps/v1", "kind": "StatefulSet",
-        "metadata": b.metadata("test-ss", {"test-ss": tag}),
-        "spec": {"replicas": 1, "serviceName": "test-ss", "podManagementPolicy": "Parallel",
-                 "selector": {"matchLabels": pod_labels}, "template": b.template(pod_labels)}})
+    created = api.create(
+        {
+            "apiVersion": "apps/v1",
+            "kind": "StatefulSet",
+            "metadata": b.metadata("test-ss", {"test-ss": tag}),
+            "spec": {
+                "replicas": 1,
+                "serviceName": "test-ss",
+                "podManagementPolicy": "Parallel",
+                "selector": {"matchLabels": pod_labels},
+                "template": b.template(pod_labels),
+            },
+        }
+    )
     _ready(kube, api, "test-ss", 1)
-    patched = api.patch("test-ss", {
-        "metadata": {"labels": {"test-ss-patched": tag}},
-        "spec": {"replicas": 2, "template": {"spec": {
-            "containers": [{"name": "main", "image": b.BUSYBOX_IMAGE}]}}}})
+    patched = api.patch(
+        "test-ss",
+        {
+            "metadata": {"labels": {"test-ss-patched": tag}},
+            "spec": {
+                "replicas": 2,
+                "template": {"spec": {"containers": [{"name": "main", "image": b.BUSYBOX_IMAGE}]}},
+            },
+        },
+    )
     assert rv(patched) > rv(created), "the patched StatefulSet has no larger resource version"
     assert patched["spec"]["template"]["spec"]["containers"][0]["image"] == b.BUSYBOX_IMAGE, (
-        "the patch did not change the image")
+        "the patch did not change the image"
+    )
     _ready(kube, api, "test-ss", 2)
     _status_endpoints(kube, api, "StatefulSet", "test-ss", f"test-ss={tag}")
     selector = f"test-ss-patched={tag}"
-    everywhere = kube.custom.list_cluster_custom_object("apps", "v1", "statefulsets",
-                                                        label_selector=selector)["items"]
+    everywhere = kube.custom.list_cluster_custom_object(
+        "apps", "v1", "statefulsets", label_selector=selector
+    )["items"]
     assert len(everywhere) == 1, f"{len(everywhere)} StatefulSets listed by label, not 1"
     api.delete_collection(selector)
-    wait_for("the StatefulSets to be deleted by collection",
-             lambda: not api.list(label_selector=selector)["items"], 10)
+    wait_for(
+        "the StatefulSets to be deleted by collection",
+        lambda: not api.list(label_selector=selector)["items"],
+        10,
+    )
 
 
 CRON_JOBS = ClusterResource("batch", "v1", "cronjobs", "CronJob")
@@ -303,24 +358,50 @@ def test_cronjob_api(kube: Kube, kv_namespace: str) -> None:
     namespaces, and their /status reads and takes a lastScheduleTime by patch and by update.
     """
     labels = {"special-label": secrets.token_hex(4)}
-    job_template = {"spec": {"template": {"spec": {
-        **b.pod_spec(b.container(image=b.BUSYBOX_IMAGE, command=["true"])),
-        "restartPolicy": "OnFailure"}}}}
-    template = {"apiVersion": "batch/v1", "kind": "CronJob",
-                "metadata": {"generateName": "test-api-", "labels": labels},
-                "spec": {"schedule": "* */1 * * ?", "suspend": True,
-                         "concurrencyPolicy": "Allow", "successfulJobsHistoryLimit": 1,
-                         "failedJobsHistoryLimit": 0, "jobTemplate": job_template}}
+    job_template = {
+        "spec": {
+            "template": {
+                "spec": {
+                    **b.pod_spec(b.container(image=b.BUSYBOX_IMAGE, command=["true"])),
+                    "restartPolicy": "OnFailure",
+                }
+            }
+        }
+    }
+    template = {
+        "apiVersion": "batch/v1",
+        "kind": "CronJob",
+        "metadata": {"generateName": "test-api-", "labels": labels},
+        "spec": {
+            "schedule": "* */1 * * ?",
+            "suspend": True,
+            "concurrencyPolicy": "Allow",
+            "successfulJobsHistoryLimit": 1,
+            "failedJobsHistoryLimit": 0,
+            "jobTemplate": job_template,
+        },
+    }
     selector = f"special-label={labels['special-label']}"
-    Exercise(kube, ClusterResource("batch", "v1", "cronjobs", "CronJob", ()), template, selector,
-             namespace=kv_namespace).run()
+    Exercise(
+        kube,
+        ClusterResource("batch", "v1", "cronjobs", "CronJob", ()),
+        template,
+        selector,
+        namespace=kv_namespace,
+    ).run()
     api = Scoped(kube.custom, CRON_JOBS, kv_namespace)
     created = api.create(template)
     name = created["metadata"]["name"]
-    patched = api.patch_status(name, {"metadata": {"annotations": {"patchedstatus": "true"}},
-                                      "status": {"lastScheduleTime": "2026-01-01T00:00:00Z"}})
+    patched = api.patch_status(
+        name,
+        {
+            "metadata": {"annotations": {"patchedstatus": "true"}},
+            "status": {"lastScheduleTime": "2026-01-01T00:00:00Z"},
+        },
+    )
     assert patched["status"].get("lastScheduleTime") == "2026-01-01T00:00:00Z", (
-        "the /status patch did not set lastScheduleTime")
+        "the /status patch did not set lastScheduleTime"
+    )
 
     def update() -> Manifest:
         current = api.get(name)
@@ -328,7 +409,8 @@ def test_cronjob_api(kube: Kube, kv_namespace: str) -> None:
         return api.replace_status(name, current)
 
     assert retry_on_conflict(update)["status"].get("lastScheduleTime") == (
-        "2026-01-01T01:00:00Z"), "the /status update did not set lastScheduleTime"
+        "2026-01-01T01:00:00Z"
+    ), "the /status update did not set lastScheduleTime"
     status = api.get_status(name)
     assert status["metadata"]["uid"] == created["metadata"]["uid"], "/status returned another"
     api.delete(name)
@@ -339,23 +421,35 @@ JOBS = ClusterResource("batch", "v1", "jobs", "Job")
 
 def _job(name: str, labels: dict[str, str], suspend: bool) -> Manifest:
     exits = b.container(image=b.BUSYBOX_IMAGE, command=["sh", "-c", "exit 0"])
-    return {"apiVersion": "batch/v1", "kind": "Job", "metadata": b.metadata(name, labels),
-            "spec": {"suspend": suspend, "completions": 1, "parallelism": 1, "backoffLimit": 2,
-                     "template": b.template({"job": name}, exits, restartPolicy="Never")}}
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": b.metadata(name, labels),
+        "spec": {
+            "suspend": suspend,
+            "completions": 1,
+            "parallelism": 1,
+            "backoffLimit": 2,
+            "template": b.template({"job": name}, exits, restartPolicy="Never"),
+        },
+    }
 
 
 def _complete(api: Scoped, name: str) -> bool:
-    conditions = {c["type"]: c["status"] for c in (api.get(name).get("status") or {}).get(
-        "conditions") or []}
+    conditions = {
+        c["type"]: c["status"] for c in (api.get(name).get("status") or {}).get("conditions") or []
+    }
     assert conditions.get("Failed") != "True", f"the Job {name} failed"
     return conditions.get("Complete") == "True"
 
 
 @standard_base(
     id="apps/job-api",
-    conformance=[f"{SIG} Job should manage the lifecycle of a job [Conformance]",
-                 f"{SIG} Job should apply changes to a job status [Conformance]",
-                 f"{SIG} Job should delete a job [Conformance]"],
+    conformance=[
+        f"{SIG} Job should manage the lifecycle of a job [Conformance]",
+        f"{SIG} Job should apply changes to a job status [Conformance]",
+        f"{SIG} Job should delete a job [Conformance]",
+    ],
     needs=["nodes"],
     timeout=40,
 )
@@ -367,8 +461,9 @@ def test_job_api(kube: Kube, kv_namespace: str) -> None:
     api, tag = Scoped(kube.custom, JOBS, kv_namespace), secrets.token_hex(4)
     selector = f"e2e-job-label={tag}"
     since = api.list(label_selector=selector)["metadata"]["resourceVersion"]
-    with kube.events(api.list, label_selector=selector, resource_version=since,
-                     timeout=30) as watch:
+    with kube.events(
+        api.list, label_selector=selector, resource_version=since, timeout=30
+    ) as watch:
         created = api.create(_job("e2e-job", {"e2e-job-label": tag}, suspend=True))
         watch.expect("ADDED", "e2e-job")
         patched = api.patch("e2e-job", {"metadata": {"labels": {"e2e-job": "patched"}}})
@@ -382,8 +477,13 @@ def test_job_api(kube: Kube, kv_namespace: str) -> None:
             return api.replace("e2e-job", current)
 
         retry_on_conflict(resume)
-        _watch_for(watch, lambda job: (job["metadata"].get("annotations") or {}).get(
-            "updated") == "true" and job["spec"]["suspend"] is False)
+        _watch_for(
+            watch,
+            lambda job: (
+                (job["metadata"].get("annotations") or {}).get("updated") == "true"
+                and job["spec"]["suspend"] is False
+            ),
+        )
         assert len(api.list(label_selector=selector)["items"]) == 1, "the Job is not listed"
         wait_for("the resumed Job to complete", lambda: _complete(api, "e2e-job"), 30)
         api.delete_collection(selector)
@@ -403,12 +503,17 @@ def _watch_for(watch: Any, check: Any, kind: str = "MODIFIED") -> None:
 def _job_status(api: Scoped, tag: str) -> None:
     created = api.create(_job("status-job", {"e2e-status-job": tag}, suspend=True))
     condition = {**_condition("CustomConditionType"), "lastProbeTime": "2026-01-01T00:00:00Z"}
-    patched = api.patch_status("status-job", {
-        "metadata": {"annotations": {"patchedstatus": "true"}},
-        "status": {"conditions": [condition]}})
+    patched = api.patch_status(
+        "status-job",
+        {
+            "metadata": {"annotations": {"patchedstatus": "true"}},
+            "status": {"conditions": [condition]},
+        },
+    )
     assert "CustomConditionType" in _types(patched), "the /status patch lost its condition"
     assert patched["metadata"]["annotations"].get("patchedstatus") == "true", (
-        "the /status patch lost its annotation")
+        "the /status patch lost its annotation"
+    )
 
     def update() -> Manifest:
         current = api.get("status-job")
@@ -418,8 +523,11 @@ def _job_status(api: Scoped, tag: str) -> None:
         return api.replace_status("status-job", current)
 
     updated = retry_on_conflict(update)
-    messages = [c.get("message") for c in updated["status"]["conditions"]
-                if c["type"] == "CustomConditionType"]
+    messages = [
+        c.get("message")
+        for c in updated["status"]["conditions"]
+        if c["type"] == "CustomConditionType"
+    ]
     assert messages == ["Updated by an e2e test"], "the /status update did not change it"
     status = api.get_status("status-job")
     assert status["metadata"]["uid"] == created["metadata"]["uid"], "/status returned another"
@@ -428,9 +536,17 @@ def _job_status(api: Scoped, tag: str) -> None:
 
 def _job_delete(kube: Kube, api: Scoped, tag: str) -> None:
     api.create(_job("foo", {"e2e-delete-job": tag}, suspend=False))
-    wait_for("the Job to make its pod", lambda: kube.core.list_namespaced_pod(
-        api.namespace, label_selector="job=foo").items, 15)
-    kube.batch.delete_namespaced_job("foo", api.namespace,
-                                     body={"propagationPolicy": "Foreground"})
-    wait_for("the Job and its pods to be deleted", lambda: gone(lambda: api.get("foo")) and not (
-        kube.core.list_namespaced_pod(api.namespace, label_selector="job=foo").items), 20)
+    wait_for(
+        "the Job to make its pod",
+        lambda: kube.core.list_namespaced_pod(api.namespace, label_selector="job=foo").items,
+        15,
+    )
+    kube.batch.delete_namespaced_job("foo", api.namespace, body={"propagationPolicy": "Foreground"})
+    wait_for(
+        "the Job and its pods to be deleted",
+        lambda: (
+            gone(lambda: api.get("foo"))
+            and not (kube.core.list_namespaced_pod(api.namespace, label_selector="job=foo").items)
+        ),
+        20,
+    )

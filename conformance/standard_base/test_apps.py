@@ -56,27 +56,37 @@ def test_deployment_rollout_rollback(kube: Kube, kv_namespace: str) -> None:
     """
     labels = {"app": b.unique("rollout")}
     name = "rollout"
-    body = b.deployment(name, labels, replicas=2, strategy={
-        "type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}})
+    body = b.deployment(
+        name,
+        labels,
+        replicas=2,
+        strategy={"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}},
+    )
     kube.apps.create_namespaced_deployment(kv_namespace, body)
     wait_for("the first rollout", lambda: _rollout_done(kube, kv_namespace, name), 40)
     first = _active_rs(kube, kv_namespace, labels)
     assert _revision(first) == "1", f"the first ReplicaSet has revision {_revision(first)}"
-    template_patch = {"spec": {"template": {"spec": {"containers": [
-        {"name": "main", "image": OTHER_PAUSE}]}}}}
+    template_patch = {
+        "spec": {"template": {"spec": {"containers": [{"name": "main", "image": OTHER_PAUSE}]}}}
+    }
     kube.apps.patch_namespaced_deployment(name, kv_namespace, template_patch)
     wait_for("the rolling update", lambda: _rollout_done(kube, kv_namespace, name), 40)
     second = _active_rs(kube, kv_namespace, labels)
     assert second.metadata.name != first.metadata.name, "the update reused the old ReplicaSet"
     assert _image(second) == OTHER_PAUSE and _revision(second) == "2", (
-        "the rollout did not make a second revision with the new image")
+        "the rollout did not make a second revision with the new image"
+    )
     pods = kube.core.list_namespaced_pod(kv_namespace, label_selector=_selector(labels)).items
-    stale = [p.metadata.name for p in pods if p.spec.containers[0].image != OTHER_PAUSE
-             and not p.metadata.deletion_timestamp]
+    stale = [
+        p.metadata.name
+        for p in pods
+        if p.spec.containers[0].image != OTHER_PAUSE and not p.metadata.deletion_timestamp
+    ]
     assert not stale, f"pods of the old template remain: {stale}"
     # Roll back: the first template again; the Deployment takes its ReplicaSet back.
-    back = {"spec": {"template": {"spec": {"containers": [
-        {"name": "main", "image": b.PAUSE_IMAGE}]}}}}
+    back = {
+        "spec": {"template": {"spec": {"containers": [{"name": "main", "image": b.PAUSE_IMAGE}]}}}
+    }
     kube.apps.patch_namespaced_deployment(name, kv_namespace, back)
     wait_for("the rollback", lambda: _rollout_done(kube, kv_namespace, name), 40)
     third = _active_rs(kube, kv_namespace, labels)
@@ -86,8 +96,9 @@ def test_deployment_rollout_rollback(kube: Kube, kv_namespace: str) -> None:
 
 @standard_base(
     id="apps/replicaset-scale",
-    conformance=[f"{SIG} ReplicaSet Replicaset should have a working scale subresource "
-                 "[Conformance]"],
+    conformance=[
+        f"{SIG} ReplicaSet Replicaset should have a working scale subresource [Conformance]"
+    ],
     needs=["nodes"],
     timeout=60,
 )
@@ -108,17 +119,23 @@ def test_replicaset_scale(kube: Kube, kv_namespace: str) -> None:
     wait_for("one available replica", lambda: available(1), 30)
     scale = apps.read_namespaced_replica_set_scale(name, kv_namespace)
     assert scale.spec.replicas == 1 and scale.status.replicas == 1, (
-        f"the scale subresource says {scale.spec.replicas} wanted, {scale.status.replicas} running")
+        f"the scale subresource says {scale.spec.replicas} wanted, {scale.status.replicas} running"
+    )
     updated = apps.replace_namespaced_replica_set_scale(
-        name, kv_namespace, {"metadata": {"name": name, "namespace": kv_namespace},
-                             "spec": {"replicas": 2}})
+        name,
+        kv_namespace,
+        {"metadata": {"name": name, "namespace": kv_namespace}, "spec": {"replicas": 2}},
+    )
     assert updated.spec.replicas == 2, (
-        f"the scale subresource answered {updated.spec.replicas} replicas, not 2")
+        f"the scale subresource answered {updated.spec.replicas} replicas, not 2"
+    )
     assert apps.read_namespaced_replica_set(name, kv_namespace).spec.replicas == 2, (
-        "the ReplicaSet does not ask for the 2 replicas the scale set")
+        "the ReplicaSet does not ask for the 2 replicas the scale set"
+    )
     apps.patch_namespaced_replica_set_scale(name, kv_namespace, {"spec": {"replicas": 4}})
     assert apps.read_namespaced_replica_set(name, kv_namespace).spec.replicas == 4, (
-        "the ReplicaSet does not ask for the 4 replicas it was scaled to")
+        "the ReplicaSet does not ask for the 4 replicas it was scaled to"
+    )
     wait_for("four available replicas", lambda: available(4), 30)
     apps.patch_namespaced_replica_set_scale(name, kv_namespace, {"spec": {"replicas": 1}})
 
@@ -133,8 +150,10 @@ def test_replicaset_scale(kube: Kube, kv_namespace: str) -> None:
 
 @standard_base(
     id="apps/replicaset-adopt-release",
-    conformance=[f"{SIG} ReplicaSet should adopt matching pods on creation and release no longer "
-                 "matching pods [Conformance]"],
+    conformance=[
+        f"{SIG} ReplicaSet should adopt matching pods on creation and release no longer "
+        "matching pods [Conformance]"
+    ],
     needs=["nodes"],
     timeout=60,
 )
@@ -159,18 +178,27 @@ def test_replicaset_adopt_release(kube: Kube, kv_namespace: str) -> None:
         return orphan is None or owned_by_rs(orphan)
 
     wait_for("the ReplicaSet to adopt the matching pod", adopted, 30)
-    pods = [p for p in kube.core.list_namespaced_pod(
-        kv_namespace, label_selector=_selector(labels)).items if owned_by_rs(p)]
+    pods = [
+        p
+        for p in kube.core.list_namespaced_pod(kv_namespace, label_selector=_selector(labels)).items
+        if owned_by_rs(p)
+    ]
     assert len(pods) == 1, f"the ReplicaSet owns {len(pods)} pods, expected 1"
     released = pods[0].metadata.name
-    kube.core.patch_namespaced_pod(released, kv_namespace,
-                                   {"metadata": {"labels": {"name": "not-matching-name"}}})
+    kube.core.patch_namespaced_pod(
+        released, kv_namespace, {"metadata": {"labels": {"name": "not-matching-name"}}}
+    )
 
     def release_done() -> bool:
         pod = kube.core.read_namespaced_pod(released, kv_namespace)
         assert not owned_by_rs(pod), "the relabelled pod still has the ReplicaSet as owner"
-        replacements = [p for p in kube.core.list_namespaced_pod(
-            kv_namespace, label_selector=_selector(labels)).items if owned_by_rs(p)]
+        replacements = [
+            p
+            for p in kube.core.list_namespaced_pod(
+                kv_namespace, label_selector=_selector(labels)
+            ).items
+            if owned_by_rs(p)
+        ]
         assert len(replacements) == 1, "the ReplicaSet did not replace the released pod"
         return True
 
@@ -185,17 +213,33 @@ def test_statefulset_ordering(kube: Kube, kv_namespace: str) -> None:
     headless["spec"]["clusterIP"] = "None"
     kube.core.create_namespaced_service(kv_namespace, headless)
     since = kube.core.list_namespaced_pod(kv_namespace).metadata.resource_version
-    with kube.events(kube.core.list_namespaced_pod, kv_namespace, timeout=80,
-                     resource_version=since, label_selector=_selector(labels)) as watch:
-        kube.apps.create_namespaced_stateful_set(kv_namespace, {
-            "metadata": {"name": "web"},
-            "spec": {"replicas": 3, "serviceName": "ordered", "podManagementPolicy": "OrderedReady",
-                     "selector": {"matchLabels": labels}, "template": b.template(labels)},
-        })
+    with kube.events(
+        kube.core.list_namespaced_pod,
+        kv_namespace,
+        timeout=80,
+        resource_version=since,
+        label_selector=_selector(labels),
+    ) as watch:
+        kube.apps.create_namespaced_stateful_set(
+            kv_namespace,
+            {
+                "metadata": {"name": "web"},
+                "spec": {
+                    "replicas": 3,
+                    "serviceName": "ordered",
+                    "podManagementPolicy": "OrderedReady",
+                    "selector": {"matchLabels": labels},
+                    "template": b.template(labels),
+                },
+            },
+        )
         # The controller records the generation it saw at once; without one the pod watch
         # below would only end at its own deadline (the watch keeps the events meanwhile).
-        wait_for("the StatefulSet controller to observe the StatefulSet",
-                 lambda: _statefulset_observed(kube, kv_namespace, "web"), 30)
+        wait_for(
+            "the StatefulSet controller to observe the StatefulSet",
+            lambda: _statefulset_observed(kube, kv_namespace, "web"),
+            30,
+        )
         ready: set[str] = set()
         created: list[str] = []
         while len(ready) < 3:
@@ -253,35 +297,57 @@ def test_daemonset_placement(kube: Kube, kv_namespace: str) -> None:
     labels = {"daemonset-name": "daemon-set"}
     template = b.template(labels)
     template["spec"]["tolerations"] = [{"operator": "Exists"}]  # as kube-proxy: every node
-    template["spec"]["affinity"] = {"nodeAffinity": {
-        "requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
-            {"matchFields": [{"key": "metadata.name", "operator": "In", "values": [name]}]}
-            for name in sample]}}}  # one name a term (the API's rule for metadata.name), ORed
-    kube.apps.create_namespaced_daemon_set(kv_namespace, {
-        "metadata": {"name": "daemon-set"},
-        "spec": {"selector": {"matchLabels": labels}, "template": template},
-    })
+    template["spec"]["affinity"] = {
+        "nodeAffinity": {
+            "requiredDuringSchedulingIgnoredDuringExecution": {
+                "nodeSelectorTerms": [
+                    {"matchFields": [{"key": "metadata.name", "operator": "In", "values": [name]}]}
+                    for name in sample
+                ]
+            }
+        }
+    }  # one name a term (the API's rule for metadata.name), ORed
+    kube.apps.create_namespaced_daemon_set(
+        kv_namespace,
+        {
+            "metadata": {"name": "daemon-set"},
+            "spec": {"selector": {"matchLabels": labels}, "template": template},
+        },
+    )
 
     def on_each_node() -> list[Any]:
-        pods = [p for p in kube.core.list_namespaced_pod(
-            kv_namespace, label_selector=_selector(labels)).items
-            if not p.metadata.deletion_timestamp]
+        pods = [
+            p
+            for p in kube.core.list_namespaced_pod(
+                kv_namespace, label_selector=_selector(labels)
+            ).items
+            if not p.metadata.deletion_timestamp
+        ]
         placed = [p.spec.node_name for p in pods if pod_ready(p)]
         assert sorted(placed) == sample, (
             f"ready daemon pods on {sorted(placed)}, the selected nodes are {sample}"
         )
         ds = kube.apps.read_namespaced_daemon_set("daemon-set", kv_namespace).status
-        assert ds.desired_number_scheduled == ds.current_number_scheduled == ds.number_ready \
-            == len(sample), f"DaemonSet status {ds.desired_number_scheduled} desired, " \
-            f"{ds.current_number_scheduled} scheduled, {ds.number_ready} ready, " \
+        assert (
+            ds.desired_number_scheduled
+            == ds.current_number_scheduled
+            == ds.number_ready
+            == len(sample)
+        ), (
+            f"DaemonSet status {ds.desired_number_scheduled} desired, "
+            f"{ds.current_number_scheduled} scheduled, {ds.number_ready} ready, "
             f"for {len(sample)} selected nodes"
+        )
         return pods
 
     pods = wait_for("a ready daemon pod on each selected node", on_each_node, 40)
     victim = pods[0].metadata.name
     kube.core.delete_namespaced_pod(victim, kv_namespace)
-    wait_for(f"the daemon pod replacing {victim}",
-             lambda: victim not in [p.metadata.name for p in on_each_node()], 40)
+    wait_for(
+        f"the daemon pod replacing {victim}",
+        lambda: victim not in [p.metadata.name for p in on_each_node()],
+        40,
+    )
 
 
 @standard_base(id="apps/job-completion", needs=["nodes"], timeout=60)
@@ -293,19 +359,21 @@ def test_job_completion(kube: Kube, kv_namespace: str) -> None:
     # every Job pod Succeeded, so the same Job completes on either kind of cluster.
     exits = b.container(image=b.BUSYBOX_IMAGE, command=["sh", "-c", "exit 0"])
     template = b.template({"job": "complete"}, exits, restartPolicy="Never")
-    kube.batch.create_namespaced_job(kv_namespace, {
-        "metadata": {"name": "complete"},
-        "spec": {"completions": 3, "parallelism": 2, "backoffLimit": 2, "template": template},
-    })
+    kube.batch.create_namespaced_job(
+        kv_namespace,
+        {
+            "metadata": {"name": "complete"},
+            "spec": {"completions": 3, "parallelism": 2, "backoffLimit": 2, "template": template},
+        },
+    )
 
     def complete() -> Any:
         job = kube.batch.read_namespaced_job("complete", kv_namespace)
         conditions = {c.type: c.status for c in job.status.conditions or []}
         assert conditions.get("Failed") != "True", (
-            f"the Job failed: {[c.reason for c in job.status.conditions or []]}")
-        assert conditions.get("Complete") == "True", (
-            f"{job.status.succeeded or 0} of 3 completions"
+            f"the Job failed: {[c.reason for c in job.status.conditions or []]}"
         )
+        assert conditions.get("Complete") == "True", f"{job.status.succeeded or 0} of 3 completions"
         return job
 
     job = wait_for("the Job to complete", complete, 45)
@@ -321,28 +389,45 @@ def test_cronjob_schedule(kube: Kube, kv_namespace: str) -> None:
     status says it last ran five minutes ago, so the controller finds a missed run at once
     and starts it, exactly as after a controller-manager restart.
     """
-    kube.batch.create_namespaced_cron_job(kv_namespace, {
-        "metadata": {"name": "every-minute"},
-        "spec": {"schedule": "* * * * *", "concurrencyPolicy": "Allow",
-                 "jobTemplate": {"spec": {"template": b.template(
-                     {"cron": "every-minute"}, restartPolicy="Never")}}},
-    })
+    kube.batch.create_namespaced_cron_job(
+        kv_namespace,
+        {
+            "metadata": {"name": "every-minute"},
+            "spec": {
+                "schedule": "* * * * *",
+                "concurrencyPolicy": "Allow",
+                "jobTemplate": {
+                    "spec": {
+                        "template": b.template({"cron": "every-minute"}, restartPolicy="Never")
+                    }
+                },
+            },
+        },
+    )
     earlier = (datetime.now(UTC) - timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%SZ")
     kube.batch.patch_namespaced_cron_job_status(
-        "every-minute", kv_namespace, {"status": {"lastScheduleTime": earlier}})
+        "every-minute", kv_namespace, {"status": {"lastScheduleTime": earlier}}
+    )
 
     def job_started() -> Any:
         jobs = kube.batch.list_namespaced_job(kv_namespace).items
-        owned = [j for j in jobs if any(o.kind == "CronJob" and o.name == "every-minute"
-                                        for o in j.metadata.owner_references or [])]
+        owned = [
+            j
+            for j in jobs
+            if any(
+                o.kind == "CronJob" and o.name == "every-minute"
+                for o in j.metadata.owner_references or []
+            )
+        ]
         assert owned, "no Job owned by the CronJob yet"
         return owned[0]
 
     job = wait_for("the CronJob to start the missed run", job_started, 30)
 
     def advanced() -> bool:  # the controller records the run just after creating its Job
-        last = kube.batch.read_namespaced_cron_job("every-minute", kv_namespace) \
-            .status.last_schedule_time
+        last = kube.batch.read_namespaced_cron_job(
+            "every-minute", kv_namespace
+        ).status.last_schedule_time
         assert last is not None and last > datetime.now(UTC) - timedelta(minutes=2), (
             f"lastScheduleTime is still {last}"
         )

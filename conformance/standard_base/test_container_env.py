@@ -53,43 +53,64 @@ def _from_each(kind: str, name: str) -> list[dict[str, Any]]:
 
 
 def _env_pod(name: str, source: str) -> b.Manifest:
-    values = [{"name": "FOO", "value": "foo-value"}, {"name": "BAR", "value": "bar-value"},
-              {"name": "FOOBAR", "value": "$(FOO);;$(BAR)"},
-              {"name": "TEST_VAR", "value": "test-value"},
-              {"name": "POD_NAME", "valueFrom": _field("metadata.name")},
-              {"name": "POD_NAMESPACE", "valueFrom": _field("metadata.namespace")},
-              {"name": "POD_UID", "valueFrom": _field("metadata.uid")},
-              {"name": "POD_IP", "valueFrom": _field("status.podIP")},
-              {"name": "HOST_IP", "valueFrom": _field("status.hostIP")},
-              {"name": "HOST_IPS", "valueFrom": _field("status.hostIPs")},
-              {"name": "CPU_LIMIT", "valueFrom": _resource("limits.cpu")},
-              {"name": "MEMORY_LIMIT", "valueFrom": _resource("limits.memory")},
-              {"name": "CPU_REQUEST", "valueFrom": _resource("requests.cpu")},
-              {"name": "MEMORY_REQUEST", "valueFrom": _resource("requests.memory")}]
-    limited = b.container("env", image=b.BUSYBOX_IMAGE, command=["env"],
-                          env=values)
-    limited["resources"] = {"requests": {"cpu": "250m", "memory": "32Mi"},
-                            "limits": {"cpu": "1250m", "memory": "64Mi"}}
-    defaults = b.container("defaults", image=b.BUSYBOX_IMAGE, command=["env"],
-                           env=values[-4:-2])
+    values = [
+        {"name": "FOO", "value": "foo-value"},
+        {"name": "BAR", "value": "bar-value"},
+        {"name": "FOOBAR", "value": "$(FOO);;$(BAR)"},
+        {"name": "TEST_VAR", "value": "test-value"},
+        {"name": "POD_NAME", "valueFrom": _field("metadata.name")},
+        {"name": "POD_NAMESPACE", "valueFrom": _field("metadata.namespace")},
+        {"name": "POD_UID", "valueFrom": _field("metadata.uid")},
+        {"name": "POD_IP", "valueFrom": _field("status.podIP")},
+        {"name": "HOST_IP", "valueFrom": _field("status.hostIP")},
+        {"name": "HOST_IPS", "valueFrom": _field("status.hostIPs")},
+        {"name": "CPU_LIMIT", "valueFrom": _resource("limits.cpu")},
+        {"name": "MEMORY_LIMIT", "valueFrom": _resource("limits.memory")},
+        {"name": "CPU_REQUEST", "valueFrom": _resource("requests.cpu")},
+        {"name": "MEMORY_REQUEST", "valueFrom": _resource("requests.memory")},
+    ]
+    limited = b.container("env", image=b.BUSYBOX_IMAGE, command=["env"], env=values)
+    limited["resources"] = {
+        "requests": {"cpu": "250m", "memory": "32Mi"},
+        "limits": {"cpu": "1250m", "memory": "64Mi"},
+    }
+    defaults = b.container("defaults", image=b.BUSYBOX_IMAGE, command=["env"], env=values[-4:-2])
     del defaults["resources"]  # no limits: the downward API gives the node's allocatable
-    keys = [{"name": "CONFIG_DATA_1", "valueFrom": {
-                "configMapKeyRef": {"name": source, "key": "data-1"}}},
-            {"name": "SECRET_DATA", "valueFrom": {
-                "secretKeyRef": {"name": source, "key": "data-1"}}}]
+    keys = [
+        {
+            "name": "CONFIG_DATA_1",
+            "valueFrom": {"configMapKeyRef": {"name": source, "key": "data-1"}},
+        },
+        {"name": "SECRET_DATA", "valueFrom": {"secretKeyRef": {"name": source, "key": "data-1"}}},
+    ]
     return b.pod(
-        name, None, limited, defaults,
-        b.container("command", image=b.BUSYBOX_IMAGE, command=["sh", "-c", EXPANDED],
-                    env=values[3:4]),
-        b.container("args", image=b.BUSYBOX_IMAGE, command=["sh", "-c"], args=[EXPANDED],
-                    env=values[3:4]),
+        name,
+        None,
+        limited,
+        defaults,
+        b.container(
+            "command", image=b.BUSYBOX_IMAGE, command=["sh", "-c", EXPANDED], env=values[3:4]
+        ),
+        b.container(
+            "args", image=b.BUSYBOX_IMAGE, command=["sh", "-c"], args=[EXPANDED], env=values[3:4]
+        ),
         b.container("keys", image=b.BUSYBOX_IMAGE, command=["env"], env=keys),
-        b.container("from-configmap", image=b.BUSYBOX_IMAGE, command=["env"],
-                    envFrom=_from_each("configmap", source)),
-        b.container("from-secret", image=b.BUSYBOX_IMAGE, command=["env"],
-                    envFrom=_from_each("secret", source)),
+        b.container(
+            "from-configmap",
+            image=b.BUSYBOX_IMAGE,
+            command=["env"],
+            envFrom=_from_each("configmap", source),
+        ),
+        b.container(
+            "from-secret",
+            image=b.BUSYBOX_IMAGE,
+            command=["env"],
+            envFrom=_from_each("secret", source),
+        ),
         b.container("hosts", image=b.BUSYBOX_IMAGE, command=["cat", "/etc/hosts"]),
-        restartPolicy="Never", hostAliases=[{"ip": ALIAS_IP, "hostnames": ["foo", "bar"]}])
+        restartPolicy="Never",
+        hostAliases=[{"ip": ALIAS_IP, "hostnames": ["foo", "bar"]}],
+    )
 
 
 def _missing(want: Mapping[str, str], got: Mapping[str, str]) -> dict[str, str | None]:
@@ -107,10 +128,8 @@ def _missing(want: Mapping[str, str], got: Mapping[str, str]) -> dict[str, str |
         "[Conformance] [NodeConformance]",
         f"{SIG} Downward API should provide pod name, namespace and IP address as env vars "
         "[Conformance] [NodeConformance]",
-        f"{SIG} Downward API should provide host IP as an env var [Conformance] "
-        "[NodeConformance]",
-        f"{SIG} Downward API should provide hostIPs as an env var [Conformance] "
-        "[NodeConformance]",
+        f"{SIG} Downward API should provide host IP as an env var [Conformance] [NodeConformance]",
+        f"{SIG} Downward API should provide hostIPs as an env var [Conformance] [NodeConformance]",
         f"{SIG} Downward API should provide pod UID as env vars [Conformance] [NodeConformance]",
         f"{SIG} Downward API should provide container's limits.cpu/memory and "
         "requests.cpu/memory as env vars [Conformance] [NodeConformance]",
@@ -118,14 +137,11 @@ def _missing(want: Mapping[str, str], got: Mapping[str, str]) -> dict[str, str |
         "[Conformance] [NodeConformance]",
         f"{SIG} ConfigMap should be consumable via environment variable [Conformance] "
         "[NodeConformance]",
-        f"{SIG} ConfigMap should be consumable via the environment [Conformance] "
-        "[NodeConformance]",
+        f"{SIG} ConfigMap should be consumable via the environment [Conformance] [NodeConformance]",
         f"{SIG} ConfigMap should be consumable as environment variable names with various "
         "prefixes [Conformance]",
-        f"{SIG} Secrets should be consumable from pods in env vars [Conformance] "
-        "[NodeConformance]",
-        f"{SIG} Secrets should be consumable via the environment [Conformance] "
-        "[NodeConformance]",
+        f"{SIG} Secrets should be consumable from pods in env vars [Conformance] [NodeConformance]",
+        f"{SIG} Secrets should be consumable via the environment [Conformance] [NodeConformance]",
         f"{SIG} Secrets should be consumable as environment variable names variable names with "
         "various prefixes [Conformance]",
         f"{SIG} Kubelet when scheduling an agnhost Pod with hostAliases should write entries to "
@@ -143,30 +159,49 @@ def test_container_environment(kube: Kube, kv_namespace: str) -> None:
     name, and all their keys, bare and under prefixes (``p-``, ``1-``, ``$_-``, ``ABC_``,
     ``#@!``). The ``/etc/hosts`` the kubelet writes holds the pod's host aliases."""
     name, source = "environment", "env-source"
-    kube.core.create_namespaced_config_map(kv_namespace, {"metadata": {"name": source},
-                                                          "data": DATA})
-    kube.core.create_namespaced_secret(kv_namespace, {"metadata": {"name": source},
-                                                      "stringData": DATA})
+    kube.core.create_namespaced_config_map(
+        kv_namespace, {"metadata": {"name": source}, "data": DATA}
+    )
+    kube.core.create_namespaced_secret(
+        kv_namespace, {"metadata": {"name": source}, "stringData": DATA}
+    )
     kube.core.create_namespaced_pod(kv_namespace, _env_pod(name, source))
     pod = wait_pod(kube, kv_namespace, name, ("Succeeded", "Failed"), 25)
-    assert pod.status.phase == "Succeeded", (
-        f"a container ended with an error: {_exit_codes(pod)}")
+    assert pod.status.phase == "Succeeded", f"a container ended with an error: {_exit_codes(pod)}"
     out = {c.name: logs(kube, kv_namespace, name, c.name) for c in pod.spec.containers}
     host_ips = ",".join(str(h.ip) for h in pod.status.host_ips or [])
     from_each = {f"{p}{k}": v for p in PREFIXES for k, v in DATA.items()}
     wrong = {
-        "env": _missing({
-            "FOO": "foo-value", "BAR": "bar-value", "FOOBAR": "foo-value;;bar-value",
-            "POD_NAME": name, "POD_NAMESPACE": kv_namespace, "POD_UID": pod.metadata.uid,
-            "POD_IP": pod.status.pod_ip, "HOST_IP": pod.status.host_ip, "HOST_IPS": host_ips,
-            "CPU_LIMIT": "2", "MEMORY_LIMIT": str(64 << 20), "CPU_REQUEST": "1",
-            "MEMORY_REQUEST": str(32 << 20)}, parse_env(out["env"])),
-        "defaults": _missing({f"{k.upper()}_LIMIT": v for k, v in allocatable_defaults(
-            kube, pod.spec.node_name).items()}, parse_env(out["defaults"])),
+        "env": _missing(
+            {
+                "FOO": "foo-value",
+                "BAR": "bar-value",
+                "FOOBAR": "foo-value;;bar-value",
+                "POD_NAME": name,
+                "POD_NAMESPACE": kv_namespace,
+                "POD_UID": pod.metadata.uid,
+                "POD_IP": pod.status.pod_ip,
+                "HOST_IP": pod.status.host_ip,
+                "HOST_IPS": host_ips,
+                "CPU_LIMIT": "2",
+                "MEMORY_LIMIT": str(64 << 20),
+                "CPU_REQUEST": "1",
+                "MEMORY_REQUEST": str(32 << 20),
+            },
+            parse_env(out["env"]),
+        ),
+        "defaults": _missing(
+            {
+                f"{k.upper()}_LIMIT": v
+                for k, v in allocatable_defaults(kube, pod.spec.node_name).items()
+            },
+            parse_env(out["defaults"]),
+        ),
         "command": {} if out["command"] == "test-value\n" else {"output": out["command"]},
         "args": {} if out["args"] == "test-value\n" else {"output": out["args"]},
-        "keys": _missing({"CONFIG_DATA_1": "value-1", "SECRET_DATA": "value-1"},
-                         parse_env(out["keys"])),
+        "keys": _missing(
+            {"CONFIG_DATA_1": "value-1", "SECRET_DATA": "value-1"}, parse_env(out["keys"])
+        ),
         "from-configmap": _missing(from_each, parse_env(out["from-configmap"])),
         "from-secret": _missing(from_each, parse_env(out["from-secret"])),
         "hosts": {} if f"{ALIAS_IP}\tfoo\tbar" in out["hosts"] else {"/etc/hosts": out["hosts"]},
@@ -196,13 +231,19 @@ ENTRYPOINT_ARGS = ["entrypoint-tester", "override", "arguments"]
 def _entrypoint_pod(name: str) -> b.Manifest:
     """agnhost's image: entrypoint ``/agnhost``, arguments ``pause``."""
     return b.pod(
-        name, None,
+        name,
+        None,
         b.container("image-defaults", image=b.AGNHOST_IMAGE),
         b.container("args", image=b.AGNHOST_IMAGE, args=ENTRYPOINT_ARGS),
         b.container("command", image=b.AGNHOST_IMAGE, command=["/bin/echo", "command-only"]),
-        b.container("command-and-args", image=b.AGNHOST_IMAGE, command=["/bin/echo"],
-                    args=["override", "arguments"]),
-        restartPolicy="Never")
+        b.container(
+            "command-and-args",
+            image=b.AGNHOST_IMAGE,
+            command=["/bin/echo"],
+            args=["override", "arguments"],
+        ),
+        restartPolicy="Never",
+    )
 
 
 @standard_base(
@@ -228,8 +269,11 @@ def test_command_and_args(kube: Kube, kv_namespace: str) -> None:
     name = "entrypoint"
     kube.core.create_namespaced_pod(kv_namespace, _entrypoint_pod(name))
     wait_pod(kube, kv_namespace, name, ("Running",), 15)
-    want = {"args": "[/agnhost entrypoint-tester override arguments]\n",
-            "command": "command-only\n", "command-and-args": "override arguments\n"}
+    want = {
+        "args": "[/agnhost entrypoint-tester override arguments]\n",
+        "command": "command-only\n",
+        "command-and-args": "override arguments\n",
+    }
 
     def all_printed() -> bool:
         got = {c: _log_so_far(kube, kv_namespace, name, c) for c in [*want, "image-defaults"]}
@@ -251,17 +295,32 @@ def _hosts_pod(name: str, host_network: bool, own_mount: bool) -> b.Manifest:
     """Containers that print their /etc/hosts, then the node's (mounted at /etc/hosts-original);
     with ``own_mount`` a third mounts the node's file at /etc/hosts itself."""
     script = f"cat /etc/hosts; echo {HOSTS_SPLIT}; cat /etc/hosts-original"
-    containers = [b.container(f"busybox-{n}", image=b.BUSYBOX_IMAGE,
-                              command=["sh", "-c", script], volumeMounts=[ORIGINAL_MOUNT])
-                  for n in (1, 2)]
+    containers = [
+        b.container(
+            f"busybox-{n}",
+            image=b.BUSYBOX_IMAGE,
+            command=["sh", "-c", script],
+            volumeMounts=[ORIGINAL_MOUNT],
+        )
+        for n in (1, 2)
+    ]
     if own_mount:
-        containers.append(b.container("busybox-3", image=b.BUSYBOX_IMAGE,
-                                      command=["sh", "-c", script], volumeMounts=[
-                                          ORIGINAL_MOUNT, {**ORIGINAL_MOUNT,
-                                                           "mountPath": "/etc/hosts"}]))
-    return b.pod(name, None, *containers, restartPolicy="Never", hostNetwork=host_network,
-                 volumes=[{"name": "host-etc-hosts",
-                           "hostPath": {"path": "/etc/hosts", "type": "File"}}])
+        containers.append(
+            b.container(
+                "busybox-3",
+                image=b.BUSYBOX_IMAGE,
+                command=["sh", "-c", script],
+                volumeMounts=[ORIGINAL_MOUNT, {**ORIGINAL_MOUNT, "mountPath": "/etc/hosts"}],
+            )
+        )
+    return b.pod(
+        name,
+        None,
+        *containers,
+        restartPolicy="Never",
+        hostNetwork=host_network,
+        volumes=[{"name": "host-etc-hosts", "hostPath": {"path": "/etc/hosts", "type": "File"}}],
+    )
 
 
 def kubelet_managed(output: str) -> bool | None:
@@ -275,8 +334,10 @@ def kubelet_managed(output: str) -> bool | None:
 
 @standard_base(
     id="node/etc-hosts-managed",
-    conformance=[f"{SIG} KubeletManagedEtcHosts should test kubelet managed /etc/hosts file "
-                 "[Conformance] [NodeConformance]"],
+    conformance=[
+        f"{SIG} KubeletManagedEtcHosts should test kubelet managed /etc/hosts file "
+        "[Conformance] [NodeConformance]"
+    ],
     needs=["real-kubelet"],
     timeout=25,
 )
@@ -285,18 +346,29 @@ def test_etc_hosts_managed(kube: Kube, kv_namespace: str) -> None:
     file), except for a container that mounts a file at /etc/hosts itself and for a pod on the
     host's network, whose containers see the node's own entries."""
     kube.core.create_namespaced_pod(kv_namespace, _hosts_pod("etc-hosts", False, True))
-    kube.core.create_namespaced_pod(kv_namespace, _hosts_pod("etc-hosts-host-network", True,
-                                                             False))
-    want = {("etc-hosts", "busybox-1"): True, ("etc-hosts", "busybox-2"): True,
-            ("etc-hosts", "busybox-3"): False, ("etc-hosts-host-network", "busybox-1"): False,
-            ("etc-hosts-host-network", "busybox-2"): False}
+    kube.core.create_namespaced_pod(kv_namespace, _hosts_pod("etc-hosts-host-network", True, False))
+    want = {
+        ("etc-hosts", "busybox-1"): True,
+        ("etc-hosts", "busybox-2"): True,
+        ("etc-hosts", "busybox-3"): False,
+        ("etc-hosts-host-network", "busybox-1"): False,
+        ("etc-hosts-host-network", "busybox-2"): False,
+    }
     for pod in ("etc-hosts", "etc-hosts-host-network"):
         wait_pod(kube, kv_namespace, pod, ("Succeeded",), 20)
     got = {key: kubelet_managed(logs(kube, kv_namespace, *key)) for key in want}
-    wrong = {f"{pod}/{container}": ("unread" if got[(pod, container)] is None else
-                                    "managed" if got[(pod, container)] else "not managed")
-             for (pod, container), managed in want.items() if got[(pod, container)] != managed}
+    wrong = {
+        f"{pod}/{container}": (
+            "unread"
+            if got[(pod, container)] is None
+            else "managed"
+            if got[(pod, container)]
+            else "not managed"
+        )
+        for (pod, container), managed in want.items()
+        if got[(pod, container)] != managed
+    }
     assert not wrong, (
         f"/etc/hosts not as it should be (kubelet-managed in a pod's own network, unless the "
-        f"container mounts its own; the node's on the host network): {wrong}")
-
+        f"container mounts its own; the node's on the host network): {wrong}"
+    )

@@ -34,8 +34,9 @@ CERT_WARN_DAYS = 30
 
 
 def _cluster_info(kube: Kube) -> dict[str, str]:
-    data: dict[str, str] = kube.core.read_namespaced_config_map(
-        "cluster-info", k.KUBE_PUBLIC).data or {}
+    data: dict[str, str] = (
+        kube.core.read_namespaced_config_map("cluster-info", k.KUBE_PUBLIC).data or {}
+    )
     return data
 
 
@@ -53,14 +54,16 @@ def _cluster_info_ca(data: dict[str, str]) -> tuple[bytes, str]:
 
 def _role_rules_allow(role: Any, resource: str, name: str, verb: str = "get") -> bool:
     return any(
-        resource in (rule.resources or []) and verb in (rule.verbs or [])
+        resource in (rule.resources or [])
+        and verb in (rule.verbs or [])
         and (not rule.resource_names or name in rule.resource_names)
         for rule in role.rules or []
     )
 
 
-def _expect_role_pair(kube: Kube, namespace: str, name: str, resource: str,
-                      object_name: str) -> Any:
+def _expect_role_pair(
+    kube: Kube, namespace: str, name: str, resource: str, object_name: str
+) -> Any:
     role = kube.rbac.read_namespaced_role(name, namespace)
     assert _role_rules_allow(role, resource, object_name), (
         f"Role {namespace}/{name} does not grant get on {resource}/{object_name}"
@@ -73,11 +76,20 @@ def _expect_role_pair(kube: Kube, namespace: str, name: str, resource: str,
 
 
 def _group_may_get(kube: Kube, group: str, namespace: str, resource: str, name: str) -> bool:
-    review = kube.authz.create_subject_access_review({"spec": {
-        "groups": [group], "user": "kubeadm-verify-probe",
-        "resourceAttributes": {"namespace": namespace, "name": name, "resource": resource,
-                               "verb": "get"},
-    }})
+    review = kube.authz.create_subject_access_review(
+        {
+            "spec": {
+                "groups": [group],
+                "user": "kubeadm-verify-probe",
+                "resourceAttributes": {
+                    "namespace": namespace,
+                    "name": name,
+                    "resource": resource,
+                    "verb": "get",
+                },
+            }
+        }
+    )
     return bool(review.status.allowed)
 
 
@@ -93,8 +105,9 @@ def test_cluster_info(kube: Kube) -> None:
         "used for discovery (is the bootstrapsigner controller running?)"
     )
     _cluster_info_ca(data)
-    binding = _expect_role_pair(kube, k.KUBE_PUBLIC, "kubeadm:bootstrap-signer-clusterinfo",
-                                "configmaps", "cluster-info")
+    binding = _expect_role_pair(
+        kube, k.KUBE_PUBLIC, "kubeadm:bootstrap-signer-clusterinfo", "configmaps", "cluster-info"
+    )
     assert any(s.kind == "User" and s.name == k.ANONYMOUS_USER for s in binding.subjects or []), (
         "kubeadm:bootstrap-signer-clusterinfo does not bind system:anonymous"
     )
@@ -112,21 +125,33 @@ def test_cluster_info_signatures(kube: Kube, record_property: Record) -> None:
 
     tokens = wait_for("cluster-info's signatures to match the signing tokens", consistent, 20)
     if not any(t.can_sign(datetime.now(UTC)) for t in tokens):
-        record_property(WARNING_PROPERTY, "no bootstrap token may sign cluster-info (kubeadm's "
-                        "token expires after 24h): create one with `kubeadm token create` to join")
+        record_property(
+            WARNING_PROPERTY,
+            "no bootstrap token may sign cluster-info (kubeadm's "
+            "token expires after 24h): create one with `kubeadm token create` to join",
+        )
 
 
 @standard_base(id="kubeadm/cluster-info-anonymous", needs=["cluster-admin"], timeout=20)
 def test_cluster_info_anonymous(kube: Kube) -> None:
     """kubeadm join discovers the cluster through an anonymous read of cluster-info."""
-    review = kube.authz.create_subject_access_review({"spec": {
-        "user": k.ANONYMOUS_USER,
-        "resourceAttributes": {"namespace": k.KUBE_PUBLIC, "name": "cluster-info",
-                               "resource": "configmaps", "verb": "get"},
-    }})
+    review = kube.authz.create_subject_access_review(
+        {
+            "spec": {
+                "user": k.ANONYMOUS_USER,
+                "resourceAttributes": {
+                    "namespace": k.KUBE_PUBLIC,
+                    "name": "cluster-info",
+                    "resource": "configmaps",
+                    "verb": "get",
+                },
+            }
+        }
+    )
     assert review.status.allowed, "system:anonymous may not get kube-public/cluster-info"
-    response = kube.raw("GET", "/api/v1/namespaces/kube-public/configmaps/cluster-info",
-                        authenticate=False)
+    response = kube.raw(
+        "GET", "/api/v1/namespaces/kube-public/configmaps/cluster-info", authenticate=False
+    )
     assert response.status == 200, (
         f"an anonymous read of cluster-info answered HTTP {response.status}: kubeadm join's "
         "discovery cannot work (is anonymous authentication off?)"
@@ -134,12 +159,21 @@ def test_cluster_info_anonymous(kube: Kube) -> None:
     assert response.json()["data"] == _cluster_info(kube), "anonymous read differs"
 
 
-def _new_token(kube: Kube, run_id: str, usages: tuple[str, ...], expires: datetime,
-               groups: tuple[str, ...] = (k.NODE_BOOTSTRAP_GROUP,)) -> tuple[str, str]:
+def _new_token(
+    kube: Kube,
+    run_id: str,
+    usages: tuple[str, ...],
+    expires: datetime,
+    groups: tuple[str, ...] = (k.NODE_BOOTSTRAP_GROUP,),
+) -> tuple[str, str]:
     token_id = secrets.token_hex(3)[:6]
     token_secret = secrets.token_hex(8)
-    kube.core.create_namespaced_secret(k.KUBE_SYSTEM, k.token_secret_manifest(
-        token_id, token_secret, b.run_labels(run_id), expires, usages, groups))
+    kube.core.create_namespaced_secret(
+        k.KUBE_SYSTEM,
+        k.token_secret_manifest(
+            token_id, token_secret, b.run_labels(run_id), expires, usages, groups
+        ),
+    )
     return token_id, token_secret
 
 
@@ -162,14 +196,21 @@ def test_bootstrap_signer(kube: Kube, run_id: str) -> None:
     token_id, token_secret = _new_token(kube, run_id, ("signing",), expires)
     key = f"{JWS_KEY_PREFIX}{token_id}"
     try:
-        signature = wait_for(f"cluster-info to be signed by the new token ({key})",
-                             lambda: _cluster_info(kube).get(key), 30)
-        assert verify_detached_signature(_cluster_info(kube)["kubeconfig"], token_id,
-                                         token_secret, signature), f"{key} does not verify"
+        signature = wait_for(
+            f"cluster-info to be signed by the new token ({key})",
+            lambda: _cluster_info(kube).get(key),
+            30,
+        )
+        assert verify_detached_signature(
+            _cluster_info(kube)["kubeconfig"], token_id, token_secret, signature
+        ), f"{key} does not verify"
     finally:
         _delete_token(kube, token_id)
-    wait_for(f"{key} to be removed after its token was deleted",
-             lambda: key not in _cluster_info(kube), 30)
+    wait_for(
+        f"{key} to be removed after its token was deleted",
+        lambda: key not in _cluster_info(kube),
+        30,
+    )
 
 
 @standard_base(id="kubeadm/token-cleaner", needs=["cluster-admin"], timeout=60)
@@ -179,13 +220,18 @@ def test_token_cleaner(kube: Kube, run_id: str) -> None:
     expired, _ = _new_token(kube, run_id, ("authentication",), now - timedelta(hours=1))
     valid, _ = _new_token(kube, run_id, ("authentication",), now + timedelta(minutes=10))
     try:
-        wait_for("the token cleaner to delete an expired token", lambda: gone(
-            lambda: kube.core.read_namespaced_secret(f"bootstrap-token-{expired}",
-                                                     k.KUBE_SYSTEM)), 30)
-        assert not gone(lambda: kube.core.read_namespaced_secret(f"bootstrap-token-{valid}",
-                                                                 k.KUBE_SYSTEM)), (
-            "the token cleaner deleted a token that has not expired"
+        wait_for(
+            "the token cleaner to delete an expired token",
+            lambda: gone(
+                lambda: kube.core.read_namespaced_secret(
+                    f"bootstrap-token-{expired}", k.KUBE_SYSTEM
+                )
+            ),
+            30,
         )
+        assert not gone(
+            lambda: kube.core.read_namespaced_secret(f"bootstrap-token-{valid}", k.KUBE_SYSTEM)
+        ), "the token cleaner deleted a token that has not expired"
     finally:
         _delete_token(kube, expired)
         _delete_token(kube, valid)
@@ -194,23 +240,37 @@ def test_token_cleaner(kube: Kube, run_id: str) -> None:
 @standard_base(id="kubeadm/bootstrap-token", needs=["cluster-admin"], timeout=20)
 def test_bootstrap_token(kube: Kube, record_property: Record) -> None:
     """kubeadm's token Secret and the bindings that let joining nodes post and get CSRs."""
-    kubeadm_tokens = [t for t in k.token_secrets(kube) if k.NODE_BOOTSTRAP_GROUP in t.groups
-                      and b.RUN_LABEL not in t.labels]
+    kubeadm_tokens = [
+        t
+        for t in k.token_secrets(kube)
+        if k.NODE_BOOTSTRAP_GROUP in t.groups and b.RUN_LABEL not in t.labels
+    ]
     for token in kubeadm_tokens:
         for usage in ("authentication", "signing"):
             assert token.data.get(f"usage-bootstrap-{usage}") == "true", (
                 f"token {token.id} is not usable for {usage}"
             )
     if not kubeadm_tokens:
-        record_property(WARNING_PROPERTY, f"no bootstrap token carries {k.NODE_BOOTSTRAP_GROUP} "
-                        "(kubeadm's expires after 24h): nodes cannot join until one is created")
+        record_property(
+            WARNING_PROPERTY,
+            f"no bootstrap token carries {k.NODE_BOOTSTRAP_GROUP} "
+            "(kubeadm's expires after 24h): nodes cannot join until one is created",
+        )
     problems = []
     for name, kind, subject, role in [
         ("kubeadm:kubelet-bootstrap", "Group", k.NODE_BOOTSTRAP_GROUP, "system:node-bootstrapper"),
-        ("kubeadm:node-autoapprove-bootstrap", "Group", k.NODE_BOOTSTRAP_GROUP,
-         "system:certificates.k8s.io:certificatesigningrequests:nodeclient"),
-        ("kubeadm:node-autoapprove-certificate-rotation", "Group", k.NODES_GROUP,
-         "system:certificates.k8s.io:certificatesigningrequests:selfnodeclient"),
+        (
+            "kubeadm:node-autoapprove-bootstrap",
+            "Group",
+            k.NODE_BOOTSTRAP_GROUP,
+            "system:certificates.k8s.io:certificatesigningrequests:nodeclient",
+        ),
+        (
+            "kubeadm:node-autoapprove-certificate-rotation",
+            "Group",
+            k.NODES_GROUP,
+            "system:certificates.k8s.io:certificatesigningrequests:selfnodeclient",
+        ),
         ("kubeadm:get-nodes", "Group", k.NODE_BOOTSTRAP_GROUP, "kubeadm:get-nodes"),
         ("kubeadm:cluster-admins", "Group", "kubeadm:cluster-admins", "cluster-admin"),
     ]:
@@ -226,9 +286,12 @@ def test_bootstrap_token_auth(kube: Kube, run_id: str) -> None:
     token_id, token_secret = _new_token(kube, run_id, ("authentication",), expires)
     token = f"{token_id}.{token_secret}"
     try:
+
         def review() -> Any:  # the authenticator reads token Secrets from a cache: poll
             response = kube.raw(
-                "POST", "/apis/authentication.k8s.io/v1/selfsubjectreviews", bearer=token,
+                "POST",
+                "/apis/authentication.k8s.io/v1/selfsubjectreviews",
+                bearer=token,
                 body=b'{"apiVersion":"authentication.k8s.io/v1","kind":"SelfSubjectReview"}',
                 headers={"Content-Type": "application/json"},
             )
@@ -242,7 +305,8 @@ def test_bootstrap_token_auth(kube: Kube, run_id: str) -> None:
         info = response.json()["status"]["userInfo"]
         assert info["username"] == f"system:bootstrap:{token_id}", f"as {info['username']}"
         missing = {k.BOOTSTRAPPERS, k.NODE_BOOTSTRAP_GROUP, "system:authenticated"} - set(
-            info.get("groups", []))
+            info.get("groups", [])
+        )
         assert not missing, f"the token lacks groups {sorted(missing)}"
         for path, allowed in (
             ("/api/v1/namespaces/kube-system/configmaps/kubeadm-config", (200,)),
@@ -260,17 +324,24 @@ def test_bootstrap_token_auth(kube: Kube, run_id: str) -> None:
 @standard_base(id="kubeadm/rbac", needs=["cluster-admin"], timeout=30)
 def test_rbac(kube: Kube) -> None:
     """The Roles kubeadm creates for joining nodes, and what they let them read."""
-    for name, object_name in [("kubeadm:nodes-kubeadm-config", "kubeadm-config"),
-                              ("kubeadm:kubelet-config", "kubelet-config"),
-                              ("kube-proxy", "kube-proxy")]:
+    for name, object_name in [
+        ("kubeadm:nodes-kubeadm-config", "kubeadm-config"),
+        ("kubeadm:kubelet-config", "kubelet-config"),
+        ("kube-proxy", "kube-proxy"),
+    ]:
         _expect_role_pair(kube, k.KUBE_SYSTEM, name, "configmaps", object_name)
     expected = [
-        (k.NODE_BOOTSTRAP_GROUP, "kubeadm-config"), (k.NODES_GROUP, "kubeadm-config"),
-        (k.NODE_BOOTSTRAP_GROUP, "kubelet-config"), (k.NODES_GROUP, "kubelet-config"),
+        (k.NODE_BOOTSTRAP_GROUP, "kubeadm-config"),
+        (k.NODES_GROUP, "kubeadm-config"),
+        (k.NODE_BOOTSTRAP_GROUP, "kubelet-config"),
+        (k.NODES_GROUP, "kubelet-config"),
         (k.NODE_BOOTSTRAP_GROUP, "kube-proxy"),
     ]
-    refused_ = [f"{group} may not get {name}" for group, name in expected
-                if not _group_may_get(kube, group, k.KUBE_SYSTEM, "configmaps", name)]
+    refused_ = [
+        f"{group} may not get {name}"
+        for group, name in expected
+        if not _group_may_get(kube, group, k.KUBE_SYSTEM, "configmaps", name)
+    ]
     assert not refused_, "; ".join(refused_)
 
 
@@ -302,7 +373,8 @@ def test_kubelet_config(kube: Kube) -> None:
     kubelet = yamlread.load(data["kubelet"])
     assert kubelet.get("kind") == "KubeletConfiguration", f"kind is {kubelet.get('kind')}"
     assert kubelet.get("apiVersion") == "kubelet.config.k8s.io/v1beta1", (
-        f"apiVersion is {kubelet.get('apiVersion')}")
+        f"apiVersion is {kubelet.get('apiVersion')}"
+    )
     net = k.networking(k.cluster_configuration(kube))
     dns = k.indexed_ip(net["serviceSubnet"], 10)
     assert dns in (kubelet.get("clusterDNS") or []), (
@@ -344,9 +416,11 @@ def test_certificate_expiry(kube: Kube, record_property: Record) -> None:
     for label, cert in (("the cluster CA", ca), ("the API server certificate", served)):
         assert cert.not_valid_before_utc <= now, f"{label} is not valid yet"
         assert cert.not_valid_after_utc > now, f"{label} expired on {cert.not_valid_after_utc}"
-    soon = [f"{label} expires in {_days_left(c):.0f} days"
-            for label, c in (("the cluster CA", ca), ("the API server certificate", served))
-            if _days_left(c) < CERT_WARN_DAYS]
+    soon = [
+        f"{label} expires in {_days_left(c):.0f} days"
+        for label, c in (("the cluster CA", ca), ("the API server certificate", served))
+        if _days_left(c) < CERT_WARN_DAYS
+    ]
     if soon:
         record_property(WARNING_PROPERTY, "; ".join(soon) + " (kubeadm certs renew)")
 
@@ -362,8 +436,12 @@ def test_apiserver_certificate_sans(kube: Kube) -> None:
     sans = served.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     names = set(sans.get_values_for_type(x509.DNSName))
     ips = {str(ip) for ip in sans.get_values_for_type(x509.IPAddress)}
-    wanted = {"kubernetes", "kubernetes.default", "kubernetes.default.svc",
-              f"kubernetes.default.svc.{net['dnsDomain']}"}
+    wanted = {
+        "kubernetes",
+        "kubernetes.default",
+        "kubernetes.default.svc",
+        f"kubernetes.default.svc.{net['dnsDomain']}",
+    }
     assert wanted <= names, f"the API server certificate lacks DNS names {sorted(wanted - names)}"
     cluster_ip = kube.core.read_namespaced_service("kubernetes", "default").spec.cluster_ip
     assert cluster_ip in ips, f"the API server certificate lacks the Service IP {cluster_ip}"
@@ -376,10 +454,15 @@ def test_coredns_objects(kube: Kube) -> None:
     """
     kube.core.read_namespaced_service_account("coredns", k.KUBE_SYSTEM)
     kube.rbac.read_cluster_role("system:coredns")
-    problems = k.binding_has(kube.rbac.read_cluster_role_binding("system:coredns"),
-                             "ServiceAccount", "coredns", "system:coredns", k.KUBE_SYSTEM)
+    problems = k.binding_has(
+        kube.rbac.read_cluster_role_binding("system:coredns"),
+        "ServiceAccount",
+        "coredns",
+        "system:coredns",
+        k.KUBE_SYSTEM,
+    )
     assert not problems, "; ".join(problems)
-    corefile = (kube.core.read_namespaced_config_map("coredns", k.KUBE_SYSTEM).data or {})
+    corefile = kube.core.read_namespaced_config_map("coredns", k.KUBE_SYSTEM).data or {}
     assert "Corefile" in corefile, "ConfigMap coredns has no Corefile"
     deployment = kube.apps.read_namespaced_deployment("coredns", k.KUBE_SYSTEM)
     account = deployment.spec.template.spec.service_account_name
@@ -398,8 +481,13 @@ def test_kube_proxy_objects(kube: Kube) -> None:
     DaemonSet.
     """
     kube.core.read_namespaced_service_account("kube-proxy", k.KUBE_SYSTEM)
-    problems = k.binding_has(kube.rbac.read_cluster_role_binding("kubeadm:node-proxier"),
-                             "ServiceAccount", "kube-proxy", "system:node-proxier", k.KUBE_SYSTEM)
+    problems = k.binding_has(
+        kube.rbac.read_cluster_role_binding("kubeadm:node-proxier"),
+        "ServiceAccount",
+        "kube-proxy",
+        "system:node-proxier",
+        k.KUBE_SYSTEM,
+    )
     assert not problems, "; ".join(problems)
     data = kube.core.read_namespaced_config_map("kube-proxy", k.KUBE_SYSTEM).data or {}
     missing = {"config.conf", "kubeconfig.conf"} - set(data)
@@ -422,11 +510,12 @@ def test_networking(kube: Kube) -> None:
     )
     if not net["podSubnet"]:
         return  # kubeadm does not default podSubnet; e2e_kubeadm skips this half the same way
-    outside = [f"{node.metadata.name}: {cidr}"
-               for node in kube.core.list_node().items
-               for cidr in (node.spec.pod_cidrs or ([node.spec.pod_cidr] if node.spec.pod_cidr
-                                                    else []))
-               if not k.cidr_within(cidr, net["podSubnet"])]
+    outside = [
+        f"{node.metadata.name}: {cidr}"
+        for node in kube.core.list_node().items
+        for cidr in (node.spec.pod_cidrs or ([node.spec.pod_cidr] if node.spec.pod_cidr else []))
+        if not k.cidr_within(cidr, net["podSubnet"])
+    ]
     assert not outside, f"node pod CIDRs outside podSubnet {net['podSubnet']}: {outside}"
 
 
@@ -436,9 +525,13 @@ def test_control_plane_nodes(kube: Kube) -> None:
     label = "node-role.kubernetes.io/control-plane"
     nodes = kube.core.list_node(label_selector=label).items
     if not nodes:
-        pytest.skip("no node carries the control-plane label (the control plane runs without a "
-                    "registered kubelet)")
-    untainted = [n.metadata.name for n in nodes
-                 if not any(t.key == label and t.effect == "NoSchedule"
-                            for t in n.spec.taints or [])]
+        pytest.skip(
+            "no node carries the control-plane label (the control plane runs without a "
+            "registered kubelet)"
+        )
+    untainted = [
+        n.metadata.name
+        for n in nodes
+        if not any(t.key == label and t.effect == "NoSchedule" for t in n.spec.taints or [])
+    ]
     assert not untainted, f"control-plane nodes without the NoSchedule taint: {untainted}"

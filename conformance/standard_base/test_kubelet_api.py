@@ -33,8 +33,7 @@ PATH = "/pods"
 TOKEN_SECONDS = 600  # the shortest expiry the TokenRequest API grants
 
 
-def _ask(kube: Kube, namespace: str,
-         bearer: str | None) -> list[tuple[Endpoint, int | str]]:
+def _ask(kube: Kube, namespace: str, bearer: str | None) -> list[tuple[Endpoint, int | str]]:
     """Every real node's kubelet's answer to ``GET /pods``, or why it was not asked."""
     answers: list[tuple[Endpoint, int | str]] = []
     endpoints = []
@@ -44,8 +43,9 @@ def _ask(kube: Kube, namespace: str,
             answers.append((Endpoint(str(node.metadata.name), "", "", 0), found))
         else:
             endpoints.append(found)
-    trusted = anchors(kube, namespace, endpoints,
-                      cluster_ca(kube.api_client.configuration.ssl_ca_cert))
+    trusted = anchors(
+        kube, namespace, endpoints, cluster_ca(kube.api_client.configuration.ssl_ca_cert)
+    )
     for endpoint in endpoints:
         anchor = trusted[endpoint.node]
         answers.append((endpoint, _answer(endpoint, anchor, bearer)))
@@ -62,8 +62,9 @@ def _answer(endpoint: Endpoint, anchor: Anchor | str, bearer: str | None) -> int
 
 
 @standard_base(id="node/kubelet-api-refuses-anonymous", needs=["real-kubelet"], timeout=30)
-def test_kubelet_api_refuses_anonymous(kube: Kube, kv_namespace: str,
-                                       record_property: Record) -> None:
+def test_kubelet_api_refuses_anonymous(
+    kube: Kube, kv_namespace: str, record_property: Record
+) -> None:
     """Every real node's kubelet answers a request without credentials (``GET /pods`` on its
     own port) with 401, or 403 when anonymous requests are on but not authorised."""
     verdict = judge(_ask(kube, kv_namespace, None), frozenset({401, 403}))
@@ -71,17 +72,21 @@ def test_kubelet_api_refuses_anonymous(kube: Kube, kv_namespace: str,
 
 
 @standard_base(id="node/kubelet-api-refuses-unauthorised", needs=["real-kubelet"], timeout=30)
-def test_kubelet_api_refuses_unauthorised(kube: Kube, kv_namespace: str,
-                                          record_property: Record) -> None:
+def test_kubelet_api_refuses_unauthorised(
+    kube: Kube, kv_namespace: str, record_property: Record
+) -> None:
     """Every real node's kubelet answers 403 to ``GET /pods`` from a ServiceAccount that holds
     no right on ``nodes/proxy`` (a bound token, ten minutes long): the kubelet authenticates the
     token and asks the API server, which refuses."""
     account = "kubelet-api-nobody"
     kube.core.create_namespaced_service_account(kv_namespace, {"metadata": {"name": account}})
     request = kube.core.create_namespaced_service_account_token(
-        account, kv_namespace, {"spec": {"expirationSeconds": TOKEN_SECONDS}})
+        account, kv_namespace, {"spec": {"expirationSeconds": TOKEN_SECONDS}}
+    )
     token = str(request.status.token)
-    explain = {401: "the kubelet did not authenticate a valid ServiceAccount token, so no "
-                    "authorisation was asked (authentication.webhook.enabled is off?)"}
+    explain = {
+        401: "the kubelet did not authenticate a valid ServiceAccount token, so no "
+        "authorisation was asked (authentication.webhook.enabled is off?)"
+    }
     verdict = judge(_ask(kube, kv_namespace, token), frozenset({403}), explain)
     report(verdict, f"ServiceAccount {kv_namespace}/{account}", record_property)

@@ -40,19 +40,24 @@ def test_service_clusterip(kube: Kube, kv_namespace: str) -> None:
     """
     ranges = _service_ranges(kube)
     created = kube.core.create_namespaced_service(
-        kv_namespace, b.service("allocated", {"app": "none"}, [{"port": 80}]))
+        kv_namespace, b.service("allocated", {"app": "none"}, [{"port": 80}])
+    )
     ip = created.spec.cluster_ip
     assert ip and ip != "None", "the Service got no ClusterIP"
     assert k.ip_within(ip, ranges), f"ClusterIP {ip} is outside the service range {ranges}"
     taken = b.service("duplicate", {"app": "none"}, [{"port": 80}])
     taken["spec"]["clusterIP"] = ip
-    clash = refused("a second Service with the same ClusterIP",
-                    lambda: kube.core.create_namespaced_service(kv_namespace, taken))
+    clash = refused(
+        "a second Service with the same ClusterIP",
+        lambda: kube.core.create_namespaced_service(kv_namespace, taken),
+    )
     assert clash.status == 422, f"a duplicate ClusterIP: HTTP {clash.status}, expected 422"
     outside = b.service("outside", {"app": "none"}, [{"port": 80}])
     outside["spec"]["clusterIP"] = _outside(ranges, ip)
-    wrong = refused("a ClusterIP outside the range",
-                    lambda: kube.core.create_namespaced_service(kv_namespace, outside))
+    wrong = refused(
+        "a ClusterIP outside the range",
+        lambda: kube.core.create_namespaced_service(kv_namespace, outside),
+    )
     assert wrong.status == 422, f"a ClusterIP outside the range: HTTP {wrong.status}"
 
 
@@ -61,22 +66,30 @@ def _outside(ranges: str, family_of: str) -> str:
     nets = [n for n in k.subnets(ranges) if n.version == ipaddress.ip_address(family_of).version]
     candidate = max(n.broadcast_address for n in nets) + 10
     assert not k.ip_within(str(candidate), ranges), (
-        f"{candidate} lies inside the service range, it cannot test a refusal")
+        f"{candidate} lies inside the service range, it cannot test a refusal"
+    )
     return str(candidate)
 
 
 def _slices(kube: Kube, namespace: str, service: str) -> list[Any]:
-    return list(kube.discovery.list_namespaced_endpoint_slice(
-        namespace, label_selector=f"kubernetes.io/service-name={service}").items)
+    return list(
+        kube.discovery.list_namespaced_endpoint_slice(
+            namespace, label_selector=f"kubernetes.io/service-name={service}"
+        ).items
+    )
 
 
 def _pod_with_ports(name: str, labels: dict[str, str], ports: list[tuple[str, int]]) -> Any:
-    return b.pod(name, labels, b.container(
-        "container1", ports=[{"name": n, "containerPort": p} for n, p in ports]))
+    return b.pod(
+        name,
+        labels,
+        b.container("container1", ports=[{"name": n, "containerPort": p} for n, p in ports]),
+    )
 
 
-def _expect_slices(kube: Kube, namespace: str, service: Any, pods: list[Any],
-                   named_port: bool) -> None:
+def _expect_slices(
+    kube: Kube, namespace: str, service: Any, pods: list[Any], named_port: bool
+) -> None:
     """Upstream's ``expectEndpointSlices``: one endpoint per pod, targetRefs and ports right."""
     by_ip = {p.status.pod_ip: p for p in pods}
 
@@ -94,12 +107,20 @@ def _expect_slices(kube: Kube, namespace: str, service: Any, pods: list[Any],
             if not named_port:
                 svc_port = service.spec.ports[0]
                 assert (port.name, port.protocol, port.port) == (
-                    svc_port.name, svc_port.protocol, svc_port.target_port), f"port {port}"
+                    svc_port.name,
+                    svc_port.protocol,
+                    svc_port.target_port,
+                ), f"port {port}"
             else:
-                wanted = {c.container_port for p in pods for c in p.spec.containers[0].ports
-                          if c.name == "example-name"}
+                wanted = {
+                    c.container_port
+                    for p in pods
+                    for c in p.spec.containers[0].ports
+                    if c.name == "example-name"
+                }
                 assert port.port in wanted and port.name == service.spec.ports[0].name, (
-                    f"the Endpoints port {port.port} ({port.name}) is not the Service's")
+                    f"the Endpoints port {port.port} ({port.name}) is not the Service's"
+                )
         return True
 
     wait_for(f"EndpointSlices of {service.metadata.name} to match its pods", matching, 30)
@@ -107,8 +128,10 @@ def _expect_slices(kube: Kube, namespace: str, service: Any, pods: list[Any],
 
 @standard_base(
     id="network/endpointslices",
-    conformance=[f"{SIG} EndpointSlice should create Endpoints and EndpointSlices for Pods "
-                 "matching a Service [Conformance]"],
+    conformance=[
+        f"{SIG} EndpointSlice should create Endpoints and EndpointSlices for Pods "
+        "matching a Service [Conformance]"
+    ],
     needs=["nodes"],
     timeout=60,
 )
@@ -117,20 +140,40 @@ def test_endpointslices(kube: Kube, kv_namespace: str) -> None:
     recreated when deleted.
     """
     core = kube.core
-    core.create_namespaced_pod(kv_namespace, _pod_with_ports(
-        "pod1", {"pod1": "on", "shared12": "on"}, [("example-name", 3000)]))
-    core.create_namespaced_pod(kv_namespace, _pod_with_ports(
-        "pod2", {"pod2": "on", "shared12": "on"}, [("example-name", 3001), ("other-port", 3002)]))
-    int_port = core.create_namespaced_service(kv_namespace, {
-        "metadata": {"name": "example-int-port"},
-        "spec": {"selector": {"pod1": "on"}, "publishNotReadyAddresses": True,
-                 "ports": [{"name": "example", "port": 80, "targetPort": 3000,
-                            "protocol": "TCP"}]}})
-    named_port = core.create_namespaced_service(kv_namespace, {
-        "metadata": {"name": "example-named-port"},
-        "spec": {"selector": {"shared12": "on"}, "publishNotReadyAddresses": True,
-                 "ports": [{"name": "http", "port": 80, "targetPort": "example-name",
-                            "protocol": "TCP"}]}})
+    core.create_namespaced_pod(
+        kv_namespace,
+        _pod_with_ports("pod1", {"pod1": "on", "shared12": "on"}, [("example-name", 3000)]),
+    )
+    core.create_namespaced_pod(
+        kv_namespace,
+        _pod_with_ports(
+            "pod2", {"pod2": "on", "shared12": "on"}, [("example-name", 3001), ("other-port", 3002)]
+        ),
+    )
+    int_port = core.create_namespaced_service(
+        kv_namespace,
+        {
+            "metadata": {"name": "example-int-port"},
+            "spec": {
+                "selector": {"pod1": "on"},
+                "publishNotReadyAddresses": True,
+                "ports": [{"name": "example", "port": 80, "targetPort": 3000, "protocol": "TCP"}],
+            },
+        },
+    )
+    named_port = core.create_namespaced_service(
+        kv_namespace,
+        {
+            "metadata": {"name": "example-named-port"},
+            "spec": {
+                "selector": {"shared12": "on"},
+                "publishNotReadyAddresses": True,
+                "ports": [
+                    {"name": "http", "port": 80, "targetPort": "example-name", "protocol": "TCP"}
+                ],
+            },
+        },
+    )
 
     def with_ips() -> list[Any]:
         pods = [core.read_namespaced_pod(n, kv_namespace) for n in ("pod1", "pod2")]
@@ -148,7 +191,9 @@ def test_endpointslices(kube: Kube, kv_namespace: str) -> None:
 def _ready_endpoints(kube: Kube, namespace: str, service: str) -> dict[str, bool]:
     return {
         str(e.target_ref.name): bool(e.conditions and e.conditions.ready)
-        for s in _slices(kube, namespace, service) for e in s.endpoints or [] if e.target_ref
+        for s in _slices(kube, namespace, service)
+        for e in s.endpoints or []
+        if e.target_ref
     }
 
 
@@ -179,8 +224,10 @@ def test_endpointslices_follow_pods(kube: Kube, kv_namespace: str) -> None:
 
 @standard_base(
     id="network/apiserver-endpoints",
-    conformance=[f"{SIG} API Server should have Endpoints and EndpointSlices pointing to API "
-                 "Server [Conformance]"],
+    conformance=[
+        f"{SIG} API Server should have Endpoints and EndpointSlices pointing to API "
+        "Server [Conformance]"
+    ],
     timeout=20,
 )
 def test_apiserver_endpoints(kube: Kube) -> None:
@@ -194,11 +241,13 @@ def test_apiserver_endpoints(kube: Kube) -> None:
         raise AssertionError(
             f"the kubernetes Service has no Endpoints (HTTP {exc.status}): the API server does "
             "not publish itself (--endpoint-reconciler-type=none, or a loopback advertise "
-            "address)") from exc
+            "address)"
+        ) from exc
     subsets = endpoints.subsets or []
     assert subsets, "the kubernetes Endpoints have no subsets"
-    ep_addresses = {a.ip for s in subsets for a in (s.addresses or []) + (s.not_ready_addresses
-                                                                        or [])}
+    ep_addresses = {
+        a.ip for s in subsets for a in (s.addresses or []) + (s.not_ready_addresses or [])
+    }
     ep_ports = {p.port for s in subsets for p in s.ports or []}
     slices = _slices(kube, "default", "kubernetes")
     assert slices, "the kubernetes Service has no EndpointSlice"
@@ -216,15 +265,22 @@ def test_dns_resolution(kube: Kube, kv_namespace: str) -> None:
     created to their ClusterIPs through the cluster's DNS."""
     domain = k.networking(k.cluster_configuration(kube))["dnsDomain"]
     created = kube.core.create_namespaced_service(
-        kv_namespace, b.service("dns-target", {"app": "none"}, [{"port": 80}]))
+        kv_namespace, b.service("dns-target", {"app": "none"}, [{"port": 80}])
+    )
     api = kube.core.read_namespaced_service("kubernetes", "default")
     wanted = {
         absolute(f"kubernetes.default.svc.{domain}"): api.spec.cluster_ip,
         absolute(f"dns-target.{kv_namespace}.svc.{domain}"): created.spec.cluster_ip,
     }
-    kube.core.create_namespaced_pod(kv_namespace, b.pod("dns-probe", None, b.container(
-        image=b.BUSYBOX_IMAGE, command=["sh", "-c", script(list(wanted))]),
-        restartPolicy="Never"))
+    kube.core.create_namespaced_pod(
+        kv_namespace,
+        b.pod(
+            "dns-probe",
+            None,
+            b.container(image=b.BUSYBOX_IMAGE, command=["sh", "-c", script(list(wanted))]),
+            restartPolicy="Never",
+        ),
+    )
     wait_pod(kube, kv_namespace, "dns-probe", ("Succeeded",), 60)
     got = answers(kube.core.read_namespaced_pod_log("dns-probe", kv_namespace))
     wrong = {name: got.get(name) for name, ip in wanted.items() if ip not in got.get(name, [])}
@@ -245,9 +301,12 @@ def test_pod_to_service(kube: Kube, kv_namespace: str) -> None:
     """
     core, labels = kube.core, {"app": "endpoint-test2"}
     service = core.create_namespaced_service(
-        kv_namespace, b.service("endpoint-test2", labels, [{"port": 80, "targetPort": 80}]))
-    core.create_namespaced_pod(kv_namespace, b.pod("execpod", None, b.container(
-        image=b.AGNHOST_IMAGE, command=["/agnhost", "pause"])))
+        kv_namespace, b.service("endpoint-test2", labels, [{"port": 80, "targetPort": 80}])
+    )
+    core.create_namespaced_pod(
+        kv_namespace,
+        b.pod("execpod", None, b.container(image=b.AGNHOST_IMAGE, command=["/agnhost", "pause"])),
+    )
     wait_running_ready(kube, kv_namespace, "execpod", 60)
 
     def reachable() -> bool:
@@ -259,14 +318,26 @@ def test_pod_to_service(kube: Kube, kv_namespace: str) -> None:
         return True
 
     def serve(name: str) -> None:
-        core.create_namespaced_pod(kv_namespace, b.pod(name, labels, b.container(
-            image=b.AGNHOST_IMAGE, command=["/agnhost", "netexec", "--http-port", "80"],
-            ports=[{"containerPort": 80}])))
+        core.create_namespaced_pod(
+            kv_namespace,
+            b.pod(
+                name,
+                labels,
+                b.container(
+                    image=b.AGNHOST_IMAGE,
+                    command=["/agnhost", "netexec", "--http-port", "80"],
+                    ports=[{"containerPort": 80}],
+                ),
+            ),
+        )
         wait_running_ready(kube, kv_namespace, name, 60)
 
     def endpoints(expected: set[str]) -> None:
-        wait_for(f"endpoints {sorted(expected)}", lambda: set(
-            _ready_endpoints(kube, kv_namespace, "endpoint-test2")) == expected, 30)
+        wait_for(
+            f"endpoints {sorted(expected)}",
+            lambda: set(_ready_endpoints(kube, kv_namespace, "endpoint-test2")) == expected,
+            30,
+        )
 
     endpoints(set())
     serve("pod1")

@@ -36,18 +36,27 @@ MARK = "==kv-target=="
 # Each target is asked once per round, ``nc -w 3`` bounding one that does not answer; the
 # targets' host and port come in as arguments, never inside the script's text.
 ASK_SCRIPT = (
-    f"while [ $# -gt 1 ]; do echo \"{MARK} $1 $2\"; "
-    "printf 'GET /hostname HTTP/1.0\\r\\n\\r\\n' | nc -w 3 \"$1\" \"$2\"; echo; shift 2; done"
+    f'while [ $# -gt 1 ]; do echo "{MARK} $1 $2"; '
+    'printf \'GET /hostname HTTP/1.0\\r\\n\\r\\n\' | nc -w 3 "$1" "$2"; echo; shift 2; done'
 )
 
 
 def _netexec(name: str, labels: dict[str, str] | None = None, **spec: object) -> b.Manifest:
     """An agnhost netexec server: ``GET /hostname`` answers with the pod's name."""
-    return b.pod(name, labels, b.container(
-        image=b.AGNHOST_IMAGE, command=["/agnhost", "netexec", f"--http-port={NETEXEC_PORT}"],
-        ports=[{"containerPort": NETEXEC_PORT}],
-        readinessProbe={"httpGet": {"path": "/healthz", "port": NETEXEC_PORT},
-                        "periodSeconds": 1}), **spec)
+    return b.pod(
+        name,
+        labels,
+        b.container(
+            image=b.AGNHOST_IMAGE,
+            command=["/agnhost", "netexec", f"--http-port={NETEXEC_PORT}"],
+            ports=[{"containerPort": NETEXEC_PORT}],
+            readinessProbe={
+                "httpGet": {"path": "/healthz", "port": NETEXEC_PORT},
+                "periodSeconds": 1,
+            },
+        ),
+        **spec,
+    )
 
 
 @dataclass(frozen=True)
@@ -72,15 +81,16 @@ def replies(output: str) -> dict[str, str]:
     key = ""
     for line in output.splitlines():
         if line.startswith(MARK):
-            key = line[len(MARK):].strip()
+            key = line[len(MARK) :].strip()
             found[key] = ""
         elif key and line.strip():
             found[key] = line.strip()
     return found
 
 
-def _reach_all(kube: Kube, namespace: str, plan: Mapping[Placed, Sequence[Target]],
-               timeout: float) -> None:
+def _reach_all(
+    kube: Kube, namespace: str, plan: Mapping[Placed, Sequence[Target]], timeout: float
+) -> None:
     """From each client pod, each of its targets answers with its expected name; retried until
     the deadline (a new pod's routes and a new Service's rules take a moment), then the failure
     names each client's node and each target that did not answer it."""
@@ -92,14 +102,20 @@ def _reach_all(kube: Kube, namespace: str, plan: Mapping[Placed, Sequence[Target
             if not left:
                 continue
             args = [part for t in left for part in (t.host, str(t.port))]
-            got = replies(exec_in(kube, namespace, client.pod,
-                                  ["/bin/sh", "-c", ASK_SCRIPT, "sh", *args]))
+            got = replies(
+                exec_in(kube, namespace, client.pod, ["/bin/sh", "-c", ASK_SCRIPT, "sh", *args])
+            )
             pending[client] = [t for t in left if got.get(t.key) != t.expect]
-            said[f"{client.pod} on {client.node}"] = "; ".join(
-                f"{t.what} at {t.host}:{t.port} answered {got.get(t.key) or 'nothing'!r}"
-                for t in pending[client]) or None
+            said[f"{client.pod} on {client.node}"] = (
+                "; ".join(
+                    f"{t.what} at {t.host}:{t.port} answered {got.get(t.key) or 'nothing'!r}"
+                    for t in pending[client]
+                )
+                or None
+            )
         assert not any(pending.values()), "; ".join(
-            f"from {client}: {why}" for client, why in said.items() if why)
+            f"from {client}: {why}" for client, why in said.items() if why
+        )
         return True
 
     wait_for("every target to answer from every node", all_answered, timeout)
@@ -125,10 +141,18 @@ def test_pod_to_pod_across_nodes(kube: Kube, kv_namespace: str) -> None:
     for client in placed:
         ip = pods[client.pod].status.pod_ip
         assert ip, f"{client.node}: {client.pod} has no pod IP"
-    targets = {one.pod: Target(str(pods[one.pod].status.pod_ip), NETEXEC_PORT, one.pod,
-                               f"{one.pod} on {one.node}") for one in placed}
-    _reach_all(kube, kv_namespace, {client: [t for name, t in targets.items()
-                                             if name != client.pod] for client in placed}, 15)
+    targets = {
+        one.pod: Target(
+            str(pods[one.pod].status.pod_ip), NETEXEC_PORT, one.pod, f"{one.pod} on {one.node}"
+        )
+        for one in placed
+    }
+    _reach_all(
+        kube,
+        kv_namespace,
+        {client: [t for name, t in targets.items() if name != client.pod] for client in placed},
+        15,
+    )
 
 
 def _internal_ips(kube: Kube, nodes: Sequence[str]) -> dict[str, str]:
@@ -144,8 +168,9 @@ def _internal_ips(kube: Kube, nodes: Sequence[str]) -> dict[str, str]:
 
 @standard_base(
     id="network/nodeport",
-    conformance=[f"{SIG} Services should be able to create a functioning NodePort service "
-                 "[Conformance]"],
+    conformance=[
+        f"{SIG} Services should be able to create a functioning NodePort service [Conformance]"
+    ],
     needs=["real-kubelet"],
     timeout=45,
 )
@@ -160,16 +185,18 @@ def test_nodeport(kube: Kube, kv_namespace: str) -> None:
     created = kube.core.create_namespaced_service(kv_namespace, manifest)
     port = created.spec.ports[0].node_port
     assert port, "the NodePort Service got no node port"
-    server = place(kube, kv_namespace, "nodeport-server", nodes[:1],
-                   lambda name, _: _netexec(name, labels))
-    clients = place(kube, kv_namespace, "nodeport-client", nodes,
-                    lambda name, _: _netexec(name))
+    server = place(
+        kube, kv_namespace, "nodeport-server", nodes[:1], lambda name, _: _netexec(name, labels)
+    )
+    clients = place(kube, kv_namespace, "nodeport-client", nodes, lambda name, _: _netexec(name))
     wait_every(kube, kv_namespace, [*server, *clients], "a Ready netexec pod", running_ready, 20)
     expect = server[0].pod
     backend = f"(backed by {expect} on {server[0].node})"
     targets = [Target(str(created.spec.cluster_ip), 80, expect, f"the ClusterIP {backend}")]
-    targets += [Target(ip, int(port), expect, f"the node port of {node} {backend}")
-                for node, ip in _internal_ips(kube, nodes).items()]
+    targets += [
+        Target(ip, int(port), expect, f"the node port of {node} {backend}")
+        for node, ip in _internal_ips(kube, nodes).items()
+    ]
     _reach_all(kube, kv_namespace, dict.fromkeys(clients, targets), 20)
 
 
@@ -181,8 +208,10 @@ def _wrong_lookups(wanted: Mapping[str, str], output: str) -> str | None:
 
 @standard_base(
     id="network/dns-pods",
-    conformance=[f"{SIG} DNS should provide DNS for pods for Hostname [Conformance]",
-                 f"{SIG} DNS should provide DNS for the cluster [Conformance]"],
+    conformance=[
+        f"{SIG} DNS should provide DNS for pods for Hostname [Conformance]",
+        f"{SIG} DNS should provide DNS for the cluster [Conformance]",
+    ],
     needs=["dns", "real-kubelet"],
     timeout=45,
 )
@@ -197,8 +226,9 @@ def test_dns_pods(kube: Kube, kv_namespace: str) -> None:
     headless = b.service("dns-sub", labels, [{"port": 80, "targetPort": NETEXEC_PORT}])
     headless["spec"]["clusterIP"] = "None"
     kube.core.create_namespaced_service(kv_namespace, headless)
-    kube.core.create_namespaced_pod(kv_namespace, _netexec(
-        "dns-target", labels, hostname="target", subdomain="dns-sub"))
+    kube.core.create_namespaced_pod(
+        kv_namespace, _netexec("dns-target", labels, hostname="target", subdomain="dns-sub")
+    )
     ip = str(wait_running_ready(kube, kv_namespace, "dns-target", 15).status.pod_ip)
     api = kube.core.read_namespaced_service("kubernetes", "default")
     wanted = {
@@ -207,10 +237,22 @@ def test_dns_pods(kube: Kube, kv_namespace: str) -> None:
         absolute(f"target.dns-sub.{kv_namespace}.svc.{domain}"): ip,
     }
     probe = script(list(wanted))
-    placed = place(kube, kv_namespace, "dns-probe", nodes, lambda name, _: b.pod(
-        name, None, b.container(image=b.BUSYBOX_IMAGE, command=["sh", "-c", probe]),
-        restartPolicy="Never"))
-    wait_every(kube, kv_namespace, placed, "the DNS probe to finish",
-               phase_in("Succeeded", "Failed"), 25)
-    assert_every_node({one.node: _wrong_lookups(wanted, logs(kube, kv_namespace, one.pod))
-                       for one in placed}, "names resolved in a pod")
+    placed = place(
+        kube,
+        kv_namespace,
+        "dns-probe",
+        nodes,
+        lambda name, _: b.pod(
+            name,
+            None,
+            b.container(image=b.BUSYBOX_IMAGE, command=["sh", "-c", probe]),
+            restartPolicy="Never",
+        ),
+    )
+    wait_every(
+        kube, kv_namespace, placed, "the DNS probe to finish", phase_in("Succeeded", "Failed"), 25
+    )
+    assert_every_node(
+        {one.node: _wrong_lookups(wanted, logs(kube, kv_namespace, one.pod)) for one in placed},
+        "names resolved in a pod",
+    )

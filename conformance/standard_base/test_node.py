@@ -40,13 +40,19 @@ def test_pod_submit_remove(kube: Kube, kv_namespace: str) -> None:
     name = f"pod-submit-remove-{value}"
     listed = core.list_namespaced_pod(kv_namespace, label_selector=selector)
     assert not listed.items, "pods match a label nobody has used yet"
-    with kube.events(core.list_namespaced_pod, kv_namespace, timeout=50, label_selector=selector,
-                     resource_version=listed.metadata.resource_version) as watch:
+    with kube.events(
+        core.list_namespaced_pod,
+        kv_namespace,
+        timeout=50,
+        label_selector=selector,
+        resource_version=listed.metadata.resource_version,
+    ) as watch:
         pod = b.pod(name, {"name": "foo", "time": value})
         pod["spec"]["terminationGracePeriodSeconds"] = 30  # the deletion must be graceful
         core.create_namespaced_pod(kv_namespace, pod)
         assert len(core.list_namespaced_pod(kv_namespace, label_selector=selector).items) == 1, (
-            "the label selects not exactly the one pod created")
+            "the label selects not exactly the one pod created"
+        )
         watch.expect("ADDED", name)
         wait_running_ready(kube, kv_namespace, name, 30)
         core.delete_namespaced_pod(name, kv_namespace, grace_period_seconds=30)
@@ -59,7 +65,8 @@ def test_pod_submit_remove(kube: Kube, kv_namespace: str) -> None:
         assert last["metadata"].get("deletionTimestamp"), "deleted without a deletionTimestamp"
         assert last["spec"].get("terminationGracePeriodSeconds"), "not a graceful deletion"
     assert not core.list_namespaced_pod(kv_namespace, label_selector=selector).items, (
-        "the pod is still listed after its deletion")
+        "the pod is still listed after its deletion"
+    )
 
 
 @standard_base(id="node/all-nodes-ready", needs=["nodes"], timeout=30)
@@ -84,37 +91,60 @@ def test_all_nodes_ready(kube: Kube) -> None:
 @standard_base(id="node/pod-runs-to-completion", needs=["real-kubelet"], timeout=90)
 def test_pod_runs_to_completion(kube: Kube, kv_namespace: str) -> None:
     """A container that exits 0 runs on a real node and the pod ends Succeeded."""
-    kube.core.create_namespaced_pod(kv_namespace, b.pod("runs", None, b.container(
-        image=b.BUSYBOX_IMAGE, command=["sh", "-c", "exit 0"]), restartPolicy="Never"))
+    kube.core.create_namespaced_pod(
+        kv_namespace,
+        b.pod(
+            "runs",
+            None,
+            b.container(image=b.BUSYBOX_IMAGE, command=["sh", "-c", "exit 0"]),
+            restartPolicy="Never",
+        ),
+    )
     pod = wait_pod(kube, kv_namespace, "runs", ("Succeeded",), 75)
     state = pod.status.container_statuses[0].state.terminated
     code = state.exit_code if state else "none (no terminated state)"
     assert state is not None and state.exit_code == 0, (
-        f"the container ended with exit code {code}, not 0")
+        f"the container ended with exit code {code}, not 0"
+    )
 
 
 @standard_base(
     id="node/logs",
-    conformance=[f"{SIG} Kubelet when scheduling a busybox command in a pod should print the "
-                 "output to logs [Conformance] [NodeConformance]"],
+    conformance=[
+        f"{SIG} Kubelet when scheduling a busybox command in a pod should print the "
+        "output to logs [Conformance] [NodeConformance]"
+    ],
     needs=["real-kubelet"],
     timeout=90,
 )
 def test_logs(kube: Kube, kv_namespace: str) -> None:
     """What a container prints reaches its log through the kubelet."""
     name = "busybox-scheduling"
-    kube.core.create_namespaced_pod(kv_namespace, b.pod(name, None, b.container(
-        name, image=b.BUSYBOX_IMAGE, command=["sh", "-c", "echo 'Hello World' ; sleep 240"]),
-        restartPolicy="Never"))
+    kube.core.create_namespaced_pod(
+        kv_namespace,
+        b.pod(
+            name,
+            None,
+            b.container(
+                name, image=b.BUSYBOX_IMAGE, command=["sh", "-c", "echo 'Hello World' ; sleep 240"]
+            ),
+            restartPolicy="Never",
+        ),
+    )
     wait_running_ready(kube, kv_namespace, name, 60)
-    wait_for("the container's output in its log",
-             lambda: logs(kube, kv_namespace, name) == "Hello World\n", 30)
+    wait_for(
+        "the container's output in its log",
+        lambda: logs(kube, kv_namespace, name) == "Hello World\n",
+        30,
+    )
 
 
 @standard_base(
     id="node/exec",
-    conformance=[f"{SIG} Pods should support remote command execution over websockets "
-                 "[Conformance] [NodeConformance]"],
+    conformance=[
+        f"{SIG} Pods should support remote command execution over websockets "
+        "[Conformance] [NodeConformance]"
+    ],
     needs=["real-kubelet"],
     timeout=90,
 )
@@ -123,8 +153,17 @@ def test_exec(kube: Kube, kv_namespace: str) -> None:
     back.
     """
     name = f"pod-exec-websocket-{secrets.token_hex(4)}"
-    kube.core.create_namespaced_pod(kv_namespace, b.pod(name, None, b.container(
-        image=b.BUSYBOX_IMAGE, command=["/bin/sh", "-c", "echo container is alive; sleep 600"])))
+    kube.core.create_namespaced_pod(
+        kv_namespace,
+        b.pod(
+            name,
+            None,
+            b.container(
+                image=b.BUSYBOX_IMAGE,
+                command=["/bin/sh", "-c", "echo container is alive; sleep 600"],
+            ),
+        ),
+    )
     wait_running_ready(kube, kv_namespace, name, 60)
     output = exec_in(kube, kv_namespace, name, ["echo", "remote execution test"], "main")
     assert output == "remote execution test\n", f"exec printed {output!r}"
@@ -136,11 +175,19 @@ def test_probes(kube: Kube, kv_namespace: str) -> None:
     and a readiness probe never restarts a container."""
 
     def probed(name: str, command: str, delay: int) -> dict[str, object]:
-        probe = {"exec": {"command": ["sh", "-c", command]}, "initialDelaySeconds": delay,
-                 "periodSeconds": 1, "failureThreshold": 1}
-        return b.pod(name, None, b.container(image=b.BUSYBOX_IMAGE,
-                                             command=["sh", "-c", "sleep 600"],
-                                             readinessProbe=probe))
+        probe = {
+            "exec": {"command": ["sh", "-c", command]},
+            "initialDelaySeconds": delay,
+            "periodSeconds": 1,
+            "failureThreshold": 1,
+        }
+        return b.pod(
+            name,
+            None,
+            b.container(
+                image=b.BUSYBOX_IMAGE, command=["sh", "-c", "sleep 600"], readinessProbe=probe
+            ),
+        )
 
     kube.core.create_namespaced_pod(kv_namespace, probed("passes", "true", 5))
     kube.core.create_namespaced_pod(kv_namespace, probed("fails", "false", 0))
@@ -155,21 +202,34 @@ def test_probes(kube: Kube, kv_namespace: str) -> None:
 
 @standard_base(
     id="node/termination-message",
-    conformance=[f"{SIG} Container Runtime blackbox test on terminated container should report "
-                 "termination message from log output if TerminationMessagePolicy "
-                 "FallbackToLogsOnError is set [Conformance] [NodeConformance]"],
+    conformance=[
+        f"{SIG} Container Runtime blackbox test on terminated container should report "
+        "termination message from log output if TerminationMessagePolicy "
+        "FallbackToLogsOnError is set [Conformance] [NodeConformance]"
+    ],
     needs=["real-kubelet"],
     timeout=90,
 )
 def test_termination_message(kube: Kube, kv_namespace: str) -> None:
-    """A failed container's last log line becomes its termination message (FallbackToLogsOnError).
-    """
-    kube.core.create_namespaced_pod(kv_namespace, b.pod("termination", None, b.container(
-        image=b.BUSYBOX_IMAGE, command=["/bin/sh", "-c", "printf DONE; exit 1"],
-        terminationMessagePolicy="FallbackToLogsOnError"), restartPolicy="Never"))
+    """A failed container's last log line becomes its termination message
+    (FallbackToLogsOnError)."""
+    kube.core.create_namespaced_pod(
+        kv_namespace,
+        b.pod(
+            "termination",
+            None,
+            b.container(
+                image=b.BUSYBOX_IMAGE,
+                command=["/bin/sh", "-c", "printf DONE; exit 1"],
+                terminationMessagePolicy="FallbackToLogsOnError",
+            ),
+            restartPolicy="Never",
+        ),
+    )
     pod = wait_pod(kube, kv_namespace, "termination", ("Failed",), 75)
     terminated = pod.status.container_statuses[0].state.terminated
     code = terminated.exit_code if terminated else "none (no terminated state)"
     assert terminated is not None and terminated.exit_code == 1, (
-        f"the container ended with exit code {code}, not 1")
+        f"the container ended with exit code {code}, not 1"
+    )
     assert terminated.message == "DONE", f"termination message {terminated.message!r}"

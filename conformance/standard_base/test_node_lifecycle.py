@@ -21,17 +21,23 @@ GRACE_S = 15
 
 
 def _step(name: str, script: str) -> b.Manifest:
-    return b.container(name, image=b.BUSYBOX_IMAGE, command=["sh", "-c", script],
-                       volumeMounts=WORK)
+    return b.container(name, image=b.BUSYBOX_IMAGE, command=["sh", "-c", script], volumeMounts=WORK)
 
 
 def _init_pod(name: str, restart: str, second_init: str, app: str) -> b.Manifest:
     """``init1`` and ``init2`` write their names to a shared file in turn (``second_init`` is
     what ``init2`` runs after), then ``run1`` runs ``app``."""
-    return b.pod(name, None, _step("run1", app), restartPolicy=restart,
-                 initContainers=[_step("init1", "echo init1 >> /work/order"),
-                                 _step("init2", f"echo init2 >> /work/order && {second_init}")],
-                 volumes=[{"name": "work", "emptyDir": {}}])
+    return b.pod(
+        name,
+        None,
+        _step("run1", app),
+        restartPolicy=restart,
+        initContainers=[
+            _step("init1", "echo init1 >> /work/order"),
+            _step("init2", f"echo init2 >> /work/order && {second_init}"),
+        ],
+        volumes=[{"name": "work", "emptyDir": {}}],
+    )
 
 
 def _inits_done(pod: Any) -> str | None:
@@ -61,8 +67,12 @@ def _app_waits(event: dict[str, Any]) -> str | None:
 
 def _failed_without_app(kube: Kube, namespace: str, name: str, timeout: int) -> Any:
     """Watch the pod to its end: its app container never leaves Waiting; the pod ends Failed."""
-    with kube.events(kube.core.list_namespaced_pod, namespace, timeout=timeout,
-                     field_selector=f"metadata.name={name}") as watch:
+    with kube.events(
+        kube.core.list_namespaced_pod,
+        namespace,
+        timeout=timeout,
+        field_selector=f"metadata.name={name}",
+    ) as watch:
         while True:
             event = watch.next()
             assert event is not None, f"pod {name} did not end within {timeout}s"
@@ -93,12 +103,13 @@ def test_init_containers(kube: Kube, kv_namespace: str) -> None:
     (which reads the order they wrote: init1, init2), under ``restartPolicy: Never`` (the pod
     ends Succeeded) and ``Always`` (the pod runs); under ``Never``, an init container that
     fails keeps the app container from ever starting and fails the pod."""
-    kube.core.create_namespaced_pod(kv_namespace, _init_pod(
-        "init-never", "Never", "true", "cat /work/order"))
-    kube.core.create_namespaced_pod(kv_namespace, _init_pod(
-        "init-always", "Always", "true", "cat /work/order; sleep 600"))
-    kube.core.create_namespaced_pod(kv_namespace, _init_pod(
-        "init-fails", "Never", "false", "true"))
+    kube.core.create_namespaced_pod(
+        kv_namespace, _init_pod("init-never", "Never", "true", "cat /work/order")
+    )
+    kube.core.create_namespaced_pod(
+        kv_namespace, _init_pod("init-always", "Always", "true", "cat /work/order; sleep 600")
+    )
+    kube.core.create_namespaced_pod(kv_namespace, _init_pod("init-fails", "Never", "false", "true"))
     failed = _failed_without_app(kube, kv_namespace, "init-fails", 20)
     ended = {s.name: s.state.terminated for s in failed.status.init_container_statuses or []}
     first, second = ended.get("init1"), ended.get("init2")
@@ -111,7 +122,8 @@ def test_init_containers(kube: Kube, kv_namespace: str) -> None:
         assert why is None, f"pod {pod.metadata.name}: {why}"
         order = logs(kube, kv_namespace, pod.metadata.name, "run1")
         assert order == "init1\ninit2\n", (
-            f"pod {pod.metadata.name}: the app container read {order!r}, not init1 then init2")
+            f"pod {pod.metadata.name}: the app container read {order!r}, not init1 then init2"
+        )
 
 
 def _hooked(name: str, node: str, target: str) -> b.Manifest:
@@ -123,22 +135,29 @@ def _hooked(name: str, node: str, target: str) -> b.Manifest:
         return {"exec": {"command": ["curl", "-s", url]}}
 
     def get(message: str) -> dict[str, Any]:
-        return {"httpGet": {"host": target, "port": HANDLER_PORT,
-                            "path": f"/echo?msg={message}"}}
+        return {"httpGet": {"host": target, "port": HANDLER_PORT, "path": f"/echo?msg={message}"}}
 
     return b.pod(
-        name, None,
-        b.container("exec-hooks", image=b.AGNHOST_IMAGE, command=["/agnhost", "pause"],
-                    lifecycle={"postStart": curl("poststart-exec"),
-                               "preStop": curl("prestop-exec")}),
-        b.container("http-hooks", image=b.AGNHOST_IMAGE, command=["/agnhost", "pause"],
-                    lifecycle={"postStart": get("poststart-http"),
-                               "preStop": get("prestop-http")}),
-        nodeName=node, terminationGracePeriodSeconds=GRACE_S)
+        name,
+        None,
+        b.container(
+            "exec-hooks",
+            image=b.AGNHOST_IMAGE,
+            command=["/agnhost", "pause"],
+            lifecycle={"postStart": curl("poststart-exec"), "preStop": curl("prestop-exec")},
+        ),
+        b.container(
+            "http-hooks",
+            image=b.AGNHOST_IMAGE,
+            command=["/agnhost", "pause"],
+            lifecycle={"postStart": get("poststart-http"), "preStop": get("prestop-http")},
+        ),
+        nodeName=node,
+        terminationGracePeriodSeconds=GRACE_S,
+    )
 
 
-def _handled(kube: Kube, namespace: str, handler: str, messages: list[str],
-             timeout: float) -> None:
+def _handled(kube: Kube, namespace: str, handler: str, messages: list[str], timeout: float) -> None:
     def all_seen() -> bool:
         text = logs(kube, namespace, handler)
         missing = [m for m in messages if f"GET /echo?msg={m}" not in text]
@@ -170,13 +189,25 @@ def test_lifecycle_hooks(kube: Kube, kv_namespace: str) -> None:
     pod is deleted (with a grace period), its preStop hooks of both kinds reach the handler
     before the containers stop."""
     handler = "hook-handler"
-    kube.core.create_namespaced_pod(kv_namespace, b.pod(handler, None, b.container(
-        image=b.AGNHOST_IMAGE, command=["/agnhost", "netexec", f"--http-port={HANDLER_PORT}"],
-        readinessProbe={"httpGet": {"path": "/healthz", "port": HANDLER_PORT},
-                        "periodSeconds": 1})))
+    kube.core.create_namespaced_pod(
+        kv_namespace,
+        b.pod(
+            handler,
+            None,
+            b.container(
+                image=b.AGNHOST_IMAGE,
+                command=["/agnhost", "netexec", f"--http-port={HANDLER_PORT}"],
+                readinessProbe={
+                    "httpGet": {"path": "/healthz", "port": HANDLER_PORT},
+                    "periodSeconds": 1,
+                },
+            ),
+        ),
+    )
     ready = wait_running_ready(kube, kv_namespace, handler, 15)
-    kube.core.create_namespaced_pod(kv_namespace, _hooked(
-        "hooked", str(ready.spec.node_name), str(ready.status.pod_ip)))
+    kube.core.create_namespaced_pod(
+        kv_namespace, _hooked("hooked", str(ready.spec.node_name), str(ready.status.pod_ip))
+    )
     wait_pod(kube, kv_namespace, "hooked", ("Running",), 10)
     _handled(kube, kv_namespace, handler, ["poststart-exec", "poststart-http"], 10)
     kube.core.delete_namespaced_pod("hooked", kv_namespace, grace_period_seconds=GRACE_S)

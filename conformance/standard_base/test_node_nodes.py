@@ -74,19 +74,38 @@ def test_container_restart(kube: Kube, kv_namespace: str) -> None:
     """On every schedulable real node, a container that keeps exiting with status 3 under
     ``restartPolicy: Always`` is restarted (its restart count rises to 2, never down) and its
     last termination keeps exit code 3, reason Error."""
-    placed = place(kube, kv_namespace, "exits", pod_nodes(kube), lambda name, _: b.pod(
-        name, None, b.container(image=b.BUSYBOX_IMAGE, command=["sh", "-c", f"exit {EXIT_CODE}"])))
+    placed = place(
+        kube,
+        kv_namespace,
+        "exits",
+        pod_nodes(kube),
+        lambda name, _: b.pod(
+            name,
+            None,
+            b.container(image=b.BUSYBOX_IMAGE, command=["sh", "-c", f"exit {EXIT_CODE}"]),
+        ),
+    )
     seen: dict[str, list[int]] = {one.pod: [] for one in placed}
-    pods = wait_every(kube, kv_namespace, placed, "the container to be restarted twice",
-                      lambda pod: _restarted(pod, seen[pod.metadata.name]), 50)
-    assert_every_node({one.node: _last_exit(pods[one.pod]) for one in placed},
-                      "a restarted container's last exit code and reason")
+    pods = wait_every(
+        kube,
+        kv_namespace,
+        placed,
+        "the container to be restarted twice",
+        lambda pod: _restarted(pod, seen[pod.metadata.name]),
+        50,
+    )
+    assert_every_node(
+        {one.node: _last_exit(pods[one.pod]) for one in placed},
+        "a restarted container's last exit code and reason",
+    )
 
 
 def _memory(limit: str, command: str, name: str) -> b.Manifest:
     container = b.container(name, image=b.BUSYBOX_IMAGE, command=["sh", "-c", command])
-    container["resources"] = {"requests": {"cpu": "10m", "memory": "16Mi"},
-                              "limits": {"memory": limit}}
+    container["resources"] = {
+        "requests": {"cpu": "10m", "memory": "16Mi"},
+        "limits": {"memory": limit},
+    }
     return container
 
 
@@ -112,13 +131,25 @@ def test_memory_limit_enforced(kube: Kube, kv_namespace: str) -> None:
     memory limit is killed by the kernel (terminated reason OOMKilled, exit code 137), while a
     container beside it under the same limit that allocates a bounded 8 MiB completes: the
     limit reaches each container's cgroup."""
-    placed = place(kube, kv_namespace, "memory", pod_nodes(kube), lambda name, _: b.pod(
-        name, None, _memory("32Mi", "tail /dev/zero", "hog"),
-        _memory("32Mi", "head -c 8388608 /dev/zero | tail", "bounded"), restartPolicy="Never"))
-    pods = wait_every(kube, kv_namespace, placed, "both containers to end",
-                      phase_in("Failed", "Succeeded"), 35)
-    assert_every_node({one.node: _limit_enforced(pods[one.pod]) for one in placed},
-                      "a memory limit enforced")
+    placed = place(
+        kube,
+        kv_namespace,
+        "memory",
+        pod_nodes(kube),
+        lambda name, _: b.pod(
+            name,
+            None,
+            _memory("32Mi", "tail /dev/zero", "hog"),
+            _memory("32Mi", "head -c 8388608 /dev/zero | tail", "bounded"),
+            restartPolicy="Never",
+        ),
+    )
+    pods = wait_every(
+        kube, kv_namespace, placed, "both containers to end", phase_in("Failed", "Succeeded"), 35
+    )
+    assert_every_node(
+        {one.node: _limit_enforced(pods[one.pod]) for one in placed}, "a memory limit enforced"
+    )
 
 
 @standard_base(id="node/exec-and-logs-every-node", needs=["real-kubelet"], timeout=25)
@@ -127,9 +158,17 @@ def test_exec_and_logs_every_node(kube: Kube, kv_namespace: str) -> None:
     kubelet, and a command run in the container through the API server's exec (the kubelet's
     streaming server) prints what it was given."""
     token = secrets.token_hex(6)
-    placed = place(kube, kv_namespace, "streams", pod_nodes(kube), lambda name, _: b.pod(
-        name, None, b.container(image=b.BUSYBOX_IMAGE,
-                                command=["sh", "-c", f"echo {token}; sleep 600"])))
+    placed = place(
+        kube,
+        kv_namespace,
+        "streams",
+        pod_nodes(kube),
+        lambda name, _: b.pod(
+            name,
+            None,
+            b.container(image=b.BUSYBOX_IMAGE, command=["sh", "-c", f"echo {token}; sleep 600"]),
+        ),
+    )
     wait_every(kube, kv_namespace, placed, "the container to run", phase_in("Running"), 12)
     said: dict[str, str | None] = {}
 
@@ -141,7 +180,11 @@ def test_exec_and_logs_every_node(kube: Kube, kv_namespace: str) -> None:
         return True
 
     wait_for(f"the log of a container on every node to hold {token}", every_log, 8)
-    echoed = {one.node: exec_in(kube, kv_namespace, one.pod, ["echo", one.node])
-              for one in placed}
-    assert_every_node({node: None if out == f"{node}\n" else f"exec printed {out[:80]!r}"
-                       for node, out in echoed.items()}, "a command run through exec")
+    echoed = {one.node: exec_in(kube, kv_namespace, one.pod, ["echo", one.node]) for one in placed}
+    assert_every_node(
+        {
+            node: None if out == f"{node}\n" else f"exec printed {out[:80]!r}"
+            for node, out in echoed.items()
+        },
+        "a command run through exec",
+    )

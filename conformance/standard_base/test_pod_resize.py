@@ -20,17 +20,18 @@ from conformance.standard_base.marker import standard_base
 from conformance.standard_base.workloads import exec_in, pod_ready, wait_running_ready
 
 SIG = "[sig-node]"
-ORIGINAL = {"requests": {"cpu": "20m", "memory": "35Mi"},
-            "limits": {"cpu": "40m", "memory": "64Mi"}}
-RESIZED = {"requests": {"cpu": "25m", "memory": "40Mi"},
-           "limits": {"cpu": "50m", "memory": "80Mi"}}
+ORIGINAL = {
+    "requests": {"cpu": "20m", "memory": "35Mi"},
+    "limits": {"cpu": "40m", "memory": "64Mi"},
+}
+RESIZED = {"requests": {"cpu": "25m", "memory": "40Mi"}, "limits": {"cpu": "50m", "memory": "80Mi"}}
 CFS_PERIOD_US = 100_000
 # What the container sees of its own cgroup, cgroup v1 (runc binds the container's own cgroup
 # directories) or v2; a file that is not there prints nothing.
 CGROUP_SCRIPT = (
     "for f in /sys/fs/cgroup/cpu/cpu.shares /sys/fs/cgroup/cpu/cpu.cfs_quota_us "
     "/sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/cpu.max "
-    "/sys/fs/cgroup/memory.max; do [ -f $f ] && echo \"$f $(cat $f)\"; done; true"
+    '/sys/fs/cgroup/memory.max; do [ -f $f ] && echo "$f $(cat $f)"; done; true'
 )
 
 
@@ -41,11 +42,13 @@ def expected_cgroup(resources: dict[str, dict[str, str]]) -> dict[str, str]:
     quota = int(cpu_limit * CFS_PERIOD_US)
     memory = str(int(parse_quantity(resources["limits"]["memory"])))
     shares = int(parse_quantity(resources["requests"]["cpu"]) * 1000) * 1024 // 1000
-    return {"/sys/fs/cgroup/cpu/cpu.shares": str(shares),
-            "/sys/fs/cgroup/cpu/cpu.cfs_quota_us": str(quota),
-            "/sys/fs/cgroup/memory/memory.limit_in_bytes": memory,
-            "/sys/fs/cgroup/cpu.max": f"{quota} {CFS_PERIOD_US}",
-            "/sys/fs/cgroup/memory.max": memory}
+    return {
+        "/sys/fs/cgroup/cpu/cpu.shares": str(shares),
+        "/sys/fs/cgroup/cpu/cpu.cfs_quota_us": str(quota),
+        "/sys/fs/cgroup/memory/memory.limit_in_bytes": memory,
+        "/sys/fs/cgroup/cpu.max": f"{quota} {CFS_PERIOD_US}",
+        "/sys/fs/cgroup/memory.max": memory,
+    }
 
 
 def cgroup_values(output: str) -> dict[str, str]:
@@ -59,7 +62,8 @@ def _same(got: Any, want: dict[str, dict[str, str]]) -> bool:
     for kind in ("requests", "limits"):
         have = getattr(got, kind) or {}
         if {k: parse_quantity(v) for k, v in have.items()} != {
-                k: parse_quantity(v) for k, v in want[kind].items()}:
+            k: parse_quantity(v) for k, v in want[kind].items()
+        }:
             return False
     return True
 
@@ -68,13 +72,19 @@ def _settled(pod: Any) -> str | None:
     """None once the kubelet has acted on the resize: generation observed, no resize condition
     left, Ready, the container's status showing the new resources."""
     if (pod.status.observed_generation or 0) < pod.metadata.generation:
-        return (f"observedGeneration {pod.status.observed_generation} < generation "
-                f"{pod.metadata.generation}")
-    pending = [c.type for c in pod.status.conditions or []
-               if c.type in ("PodResizePending", "PodResizeInProgress")]
+        return (
+            f"observedGeneration {pod.status.observed_generation} < generation "
+            f"{pod.metadata.generation}"
+        )
+    pending = [
+        c.type
+        for c in pod.status.conditions or []
+        if c.type in ("PodResizePending", "PodResizeInProgress")
+    ]
     if pending:
-        reasons = [f"{c.type}: {c.reason} {c.message}" for c in pod.status.conditions
-                   if c.type in pending]
+        reasons = [
+            f"{c.type}: {c.reason} {c.message}" for c in pod.status.conditions if c.type in pending
+        ]
         return f"resize conditions {reasons}"
     if not pod_ready(pod):
         return "the pod is not Ready"
@@ -86,8 +96,10 @@ def _settled(pod: Any) -> str | None:
 
 @standard_base(
     id="node/in-place-resize",
-    conformance=[f"{SIG} Pod InPlace Resize Container resize pod via the replace endpoint "
-                 "[MinimumKubeletVersion:1.34] [Conformance]"],
+    conformance=[
+        f"{SIG} Pod InPlace Resize Container resize pod via the replace endpoint "
+        "[MinimumKubeletVersion:1.34] [Conformance]"
+    ],
     needs=["real-kubelet"],
     timeout=35,
 )
@@ -112,21 +124,26 @@ def test_in_place_resize(kube: Kube, kv_namespace: str) -> None:
     updated = kube.core.read_namespaced_pod(name, kv_namespace)
     assert _same(updated.spec.containers[0].resources, RESIZED), "the spec was not resized"
     assert updated.metadata.generation == 2, (
-        f"the resized pod's generation is {updated.metadata.generation}, not 2")
+        f"the resized pod's generation is {updated.metadata.generation}, not 2"
+    )
 
-    resized = wait_for("the kubelet to resize the container", lambda: _settled_pod(
-        kube, kv_namespace, name), 15)
+    resized = wait_for(
+        "the kubelet to resize the container", lambda: _settled_pod(kube, kv_namespace, name), 15
+    )
     assert resized.status.container_statuses[0].restart_count == 0, "the container restarted"
     after = cgroup_values(exec_in(kube, kv_namespace, name, ["sh", "-c", CGROUP_SCRIPT]))
     wrong = {f: v for f, v in after.items() if expected_cgroup(RESIZED)[f] != v}
     assert after and not wrong, (
         f"the cgroup after the resize holds {wrong or 'nothing'}; wanted "
-        f"{ {f: expected_cgroup(RESIZED)[f] for f in after} }")
+        f"{ {f: expected_cgroup(RESIZED)[f] for f in after} }"
+    )
     via = kube.core.read_namespaced_pod_resize(name, kv_namespace)
     assert (via.metadata.generation, via.metadata.uid) == (
-        resized.metadata.generation, resized.metadata.uid) and _same(
-        via.spec.containers[0].resources, RESIZED), (
-        "the resize subresource reads another pod than the pod's own endpoint")
+        resized.metadata.generation,
+        resized.metadata.uid,
+    ) and _same(via.spec.containers[0].resources, RESIZED), (
+        "the resize subresource reads another pod than the pod's own endpoint"
+    )
 
 
 def _settled_pod(kube: Kube, namespace: str, name: str) -> Any:

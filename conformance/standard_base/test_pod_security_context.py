@@ -50,33 +50,64 @@ class Case:
 
 CASES = (
     Case("pod-level", {}, "id -u; id -g", f"{POD_USER}\n{POD_GROUP}\n"),
-    Case("container-level", {"runAsUser": OWN_USER, "runAsGroup": OWN_GROUP}, "id -u; id -g",
-         f"{OWN_USER}\n{OWN_GROUP}\n"),
-    Case("uid-65534", {"runAsUser": NOBODY}, f"id -u; test $(id -u) -eq {NOBODY}",
-         f"{NOBODY}\n"),
-    Case("writable-rootfs", {**ROOT, "readOnlyRootFilesystem": False},
-         "touch /checkfile && echo written", "written\n"),
-    Case("readonly-rootfs", {**ROOT, "readOnlyRootFilesystem": True}, "echo test > /file",
-         "/bin/sh: can't create /file: Read-only file system\n", exit_zero=False),
-    Case("unprivileged", {**ROOT, "privileged": False}, "ip link add dummy0 type dummy || true",
-         "Operation not permitted", exact=False),
-    Case("no-escalation", {"runAsUser": NON_ROOT, "allowPrivilegeEscalation": False},
-         f"grep NoNewPrivs /proc/self/status; {SETUID_COPY} nonewprivs",
-         f"NoNewPrivs:\t1\nEffective uid: {NON_ROOT}\n", image=b.AGNHOST_IMAGE),
+    Case(
+        "container-level",
+        {"runAsUser": OWN_USER, "runAsGroup": OWN_GROUP},
+        "id -u; id -g",
+        f"{OWN_USER}\n{OWN_GROUP}\n",
+    ),
+    Case("uid-65534", {"runAsUser": NOBODY}, f"id -u; test $(id -u) -eq {NOBODY}", f"{NOBODY}\n"),
+    Case(
+        "writable-rootfs",
+        {**ROOT, "readOnlyRootFilesystem": False},
+        "touch /checkfile && echo written",
+        "written\n",
+    ),
+    Case(
+        "readonly-rootfs",
+        {**ROOT, "readOnlyRootFilesystem": True},
+        "echo test > /file",
+        "/bin/sh: can't create /file: Read-only file system\n",
+        exit_zero=False,
+    ),
+    Case(
+        "unprivileged",
+        {**ROOT, "privileged": False},
+        "ip link add dummy0 type dummy || true",
+        "Operation not permitted",
+        exact=False,
+    ),
+    Case(
+        "no-escalation",
+        {"runAsUser": NON_ROOT, "allowPrivilegeEscalation": False},
+        f"grep NoNewPrivs /proc/self/status; {SETUID_COPY} nonewprivs",
+        f"NoNewPrivs:\t1\nEffective uid: {NON_ROOT}\n",
+        image=b.AGNHOST_IMAGE,
+    ),
 )
 
 
 def _container(case: Case) -> b.Manifest:
     extra: dict[str, Any] = {"securityContext": case.context} if case.context else {}
-    return b.container(case.name, image=case.image, command=["/bin/sh", "-c", case.script],
-                       volumeMounts=MOUNT, **extra)
+    return b.container(
+        case.name,
+        image=case.image,
+        command=["/bin/sh", "-c", case.script],
+        volumeMounts=MOUNT,
+        **extra,
+    )
 
 
 def _setuid_maker() -> b.Manifest:
     """An init container, root, that leaves a setuid-root copy of agnhost in the volume."""
     script = f"cp /agnhost {SETUID_COPY} && chown 0:0 {SETUID_COPY} && chmod 4755 {SETUID_COPY}"
-    return b.container("make-setuid", image=b.AGNHOST_IMAGE, command=["sh", "-c", script],
-                       volumeMounts=MOUNT, securityContext=ROOT)
+    return b.container(
+        "make-setuid",
+        image=b.AGNHOST_IMAGE,
+        command=["sh", "-c", script],
+        volumeMounts=MOUNT,
+        securityContext=ROOT,
+    )
 
 
 def _judge(case: Case, status: Any, log: str) -> str | None:
@@ -121,13 +152,24 @@ def test_security_context(kube: Kube, kv_namespace: str) -> None:
     allowPrivilegeEscalation false, the kernel's no_new_privs flag is set on the process and a
     setuid-root program it runs keeps its effective uid 1000."""
     name = "security-context"
-    kube.core.create_namespaced_pod(kv_namespace, b.pod(
-        name, None, *(_container(case) for case in CASES), restartPolicy="Never",
-        securityContext={"runAsUser": POD_USER, "runAsGroup": POD_GROUP},
-        initContainers=[_setuid_maker()], volumes=[{"name": "escalate", "emptyDir": {}}]))
+    kube.core.create_namespaced_pod(
+        kv_namespace,
+        b.pod(
+            name,
+            None,
+            *(_container(case) for case in CASES),
+            restartPolicy="Never",
+            securityContext={"runAsUser": POD_USER, "runAsGroup": POD_GROUP},
+            initContainers=[_setuid_maker()],
+            volumes=[{"name": "escalate", "emptyDir": {}}],
+        ),
+    )
     pod = wait_pod(kube, kv_namespace, name, ("Succeeded", "Failed"), 25)
     statuses = {s.name: s for s in pod.status.container_statuses or []}
-    wrong = [why for case in CASES
-             if (why := _judge(case, statuses.get(case.name),
-                               logs(kube, kv_namespace, name, case.name))) is not None]
+    wrong = [
+        why
+        for case in CASES
+        if (why := _judge(case, statuses.get(case.name), logs(kube, kv_namespace, name, case.name)))
+        is not None
+    ]
     assert not wrong, f"on node {pod.spec.node_name}: " + "; ".join(wrong)

@@ -42,18 +42,36 @@ _ANSWER = b"x" * (CHUNKS * CHUNK_SIZE)  # what port-forward-tester writes
 
 
 def _tester(name: str, expected: str) -> b.Manifest:
-    env = {"BIND_ADDRESS": "localhost", "BIND_PORT": str(PORT), "EXPECTED_CLIENT_DATA": expected,
-           "CHUNKS": str(CHUNKS), "CHUNK_SIZE": str(CHUNK_SIZE), "CHUNK_INTERVAL": "100"}
-    return b.pod(name, None, b.container(
-        image=b.AGNHOST_IMAGE, command=["/agnhost", "port-forward-tester"],
-        env=[{"name": k, "value": v} for k, v in env.items()]), restartPolicy="Never")
+    env = {
+        "BIND_ADDRESS": "localhost",
+        "BIND_PORT": str(PORT),
+        "EXPECTED_CLIENT_DATA": expected,
+        "CHUNKS": str(CHUNKS),
+        "CHUNK_SIZE": str(CHUNK_SIZE),
+        "CHUNK_INTERVAL": "100",
+    }
+    return b.pod(
+        name,
+        None,
+        b.container(
+            image=b.AGNHOST_IMAGE,
+            command=["/agnhost", "port-forward-tester"],
+            env=[{"name": k, "value": v} for k, v in env.items()],
+        ),
+        restartPolicy="Never",
+    )
 
 
 def _exchange(kube: Kube, namespace: str, name: str, sent: bytes) -> tuple[bytes, str | None]:
     """Open a forward to the pod's port, send ``sent``, read until the server closes; return what
     came back and the forward's error channel (None when it reported nothing)."""
-    forward: Any = portforward(kube.core.connect_get_namespaced_pod_portforward, name,
-                               namespace, ports=str(PORT), _request_timeout=ATTEMPT_S)
+    forward: Any = portforward(
+        kube.core.connect_get_namespaced_pod_portforward,
+        name,
+        namespace,
+        ports=str(PORT),
+        _request_timeout=ATTEMPT_S,
+    )
     try:
         sock: socket.socket = forward.socket(PORT)
         sock.settimeout(ATTEMPT_S)
@@ -85,8 +103,9 @@ def _attempt(kube: Kube, namespace: str, name: str, sent: bytes) -> str | None:
     return f"{len(received)} bytes back, error channel {error!r}"
 
 
-def _forward_all(kube: Kube, namespace: str, placed: list[Placed],
-                 sent: dict[str, bytes]) -> dict[str, str | None]:
+def _forward_all(
+    kube: Kube, namespace: str, placed: list[Placed], sent: dict[str, bytes]
+) -> dict[str, str | None]:
     """Forward to each pod until its whole answer comes back, its server ends, or the shared
     deadline passes (a server may not listen yet: the forward then reports the connection
     refused); per node, None or what each failed attempt said."""
@@ -103,13 +122,18 @@ def _forward_all(kube: Kube, namespace: str, placed: list[Placed],
             said[one.node].append(why)
             if _ended(kube, namespace, one.pod):
                 said[one.node].append(
-                    f"the server ended: {logs(kube, namespace, one.pod).strip()[:300]!r}")
+                    f"the server ended: {logs(kube, namespace, one.pod).strip()[:300]!r}"
+                )
                 pending.remove(one)
         if not pending or time.monotonic() >= deadline:
             break
         time.sleep(0.5)
-    return {node: ("no whole answer through the port-forward: " + "; ".join(lines[-3:])
-                   if lines else None) for node, lines in said.items()}
+    return {
+        node: (
+            "no whole answer through the port-forward: " + "; ".join(lines[-3:]) if lines else None
+        )
+        for node, lines in said.items()
+    }
 
 
 def _ended(kube: Kube, namespace: str, name: str) -> bool:
@@ -140,5 +164,7 @@ def test_port_forward(kube: Kube, kv_namespace: str) -> None:
     forwarded = _forward_all(kube, kv_namespace, placed, sent)
     assert_every_node(forwarded, "a port-forward to a server on the pod's localhost")
     wait_every(kube, kv_namespace, placed, "the server to exit 0", phase_in("Succeeded"), 10)
-    assert_every_node({one.node: _received_whole(kube, kv_namespace, one.pod)
-                       for one in placed}, "the bytes sent through a port-forward")
+    assert_every_node(
+        {one.node: _received_whole(kube, kv_namespace, one.pod) for one in placed},
+        "the bytes sent through a port-forward",
+    )

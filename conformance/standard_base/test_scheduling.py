@@ -50,8 +50,11 @@ def _node_taint(kube: Kube, node: str, taint: dict[str, str]) -> Iterator[None]:
         yield
     finally:
         now = kube.core.read_node(node).spec.taints or []
-        rest = [{"key": t.key, "value": t.value, "effect": t.effect} for t in now
-                if t.key != taint["key"]]
+        rest = [
+            {"key": t.key, "value": t.value, "effect": t.effect}
+            for t in now
+            if t.key != taint["key"]
+        ]
         kube.core.patch_node(node, {"spec": {"taints": rest}})
 
 
@@ -67,7 +70,8 @@ def test_pod_bound(kube: Kube, kv_namespace: str) -> None:
     scheduled = [c for c in pod.status.conditions or [] if c.type == "PodScheduled"]
     assert scheduled and scheduled[0].status == "True", "no PodScheduled=True condition"
     events = kube.core.list_namespaced_event(
-        kv_namespace, field_selector="involvedObject.name=bound,reason=Scheduled").items
+        kv_namespace, field_selector="involvedObject.name=bound,reason=Scheduled"
+    ).items
     assert events, "the scheduler recorded no Scheduled event"
 
 
@@ -94,8 +98,9 @@ def test_node_selector(kube: Kube, kv_namespace: str) -> None:
     with _node_label(kube, node, key, "42"):
         labels = kube.core.read_node(node).metadata.labels or {}
         assert labels.get(key) == "42", f"node {node} did not take the label {key}"
-        kube.core.create_namespaced_pod(kv_namespace, b.pod("with-labels", None,
-                                                            nodeSelector={key: "42"}))
+        kube.core.create_namespaced_pod(
+            kv_namespace, b.pod("with-labels", None, nodeSelector={key: "42"})
+        )
         pod = wait_scheduled(kube, kv_namespace, "with-labels", 20)
         assert pod.spec.node_name == node, f"scheduled on {pod.spec.node_name}, not {node}"
 
@@ -108,18 +113,26 @@ def test_node_affinity(kube: Kube, kv_namespace: str) -> None:
     node = _a_node(kube).metadata.name
 
     def affinity(operator: str, values: list[str]) -> dict[str, Any]:
-        term = {"matchExpressions": [{"key": "kubernetes.io/hostname", "operator": operator,
-                                      "values": values}]}
-        return {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
-            "nodeSelectorTerms": [term]}}}
+        term = {
+            "matchExpressions": [
+                {"key": "kubernetes.io/hostname", "operator": operator, "values": values}
+            ]
+        }
+        return {
+            "nodeAffinity": {
+                "requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [term]}
+            }
+        }
 
-    kube.core.create_namespaced_pod(kv_namespace, b.pod("pinned", None,
-                                                        affinity=affinity("In", [node])))
+    kube.core.create_namespaced_pod(
+        kv_namespace, b.pod("pinned", None, affinity=affinity("In", [node]))
+    )
     pod = wait_scheduled(kube, kv_namespace, "pinned", 20)
     assert pod.spec.node_name == node, f"affinity to {node}, bound to {pod.spec.node_name}"
     every = [n.metadata.name for n in list_nodes(kube)]
-    kube.core.create_namespaced_pod(kv_namespace, b.pod("nowhere", None,
-                                                        affinity=affinity("NotIn", every)))
+    kube.core.create_namespaced_pod(
+        kv_namespace, b.pod("nowhere", None, affinity=affinity("NotIn", every))
+    )
     message = wait_unschedulable(kube, kv_namespace, "nowhere", 20)
     assert "affinity" in message.lower() or "selector" in message.lower(), (
         f"the scheduler's reason does not name the affinity: {message}"
@@ -134,13 +147,15 @@ def test_taints_tolerations(kube: Kube, kv_namespace: str) -> None:
     taint = {"key": key, "value": "testing", "effect": "NoSchedule"}
     pinned = {"kubernetes.io/hostname": node}
     with _node_taint(kube, node, taint):
-        kube.core.create_namespaced_pod(kv_namespace, b.pod("intolerant", None,
-                                                            nodeSelector=pinned))
+        kube.core.create_namespaced_pod(
+            kv_namespace, b.pod("intolerant", None, nodeSelector=pinned)
+        )
         message = wait_unschedulable(kube, kv_namespace, "intolerant", 20)
         assert "taint" in message.lower(), f"the scheduler's reason is not the taint: {message}"
         tolerant = b.pod("tolerant", None, nodeSelector=pinned)
         tolerant["spec"]["tolerations"].append(
-            {"key": key, "operator": "Equal", "value": "testing", "effect": "NoSchedule"})
+            {"key": key, "operator": "Equal", "value": "testing", "effect": "NoSchedule"}
+        )
         kube.core.create_namespaced_pod(kv_namespace, tolerant)
         pod = wait_scheduled(kube, kv_namespace, "tolerant", 20)
         assert pod.spec.node_name == node, f"bound to {pod.spec.node_name}, not {node}"
@@ -159,8 +174,9 @@ def test_resource_fit(kube: Kube, kv_namespace: str) -> None:
     """
     nodes = schedulable(list_nodes(kube))
     largest = max(_cpu_millis(n.status.allocatable["cpu"]) for n in nodes)
-    too_big = b.pod("too-big", None,
-                    b.container(resources={"requests": {"cpu": f"{largest + 1}m"}}))
+    too_big = b.pod(
+        "too-big", None, b.container(resources={"requests": {"cpu": f"{largest + 1}m"}})
+    )
     kube.core.create_namespaced_pod(kv_namespace, too_big)
     message = wait_unschedulable(kube, kv_namespace, "too-big", 20)
     assert "insufficient cpu" in message.lower(), f"the reason is not the CPU: {message}"
@@ -169,7 +185,8 @@ def test_resource_fit(kube: Kube, kv_namespace: str) -> None:
     pod = wait_scheduled(kube, kv_namespace, "fits", 20)
     node = next(n for n in nodes if n.metadata.name == pod.spec.node_name)
     assert _cpu_millis(node.status.allocatable["cpu"]) >= 100, (
-        "the node has less than 100m CPU allocatable")
+        "the node has less than 100m CPU allocatable"
+    )
 
 
 def _resources(cpu: str, memory: str) -> dict[str, str]:
@@ -179,15 +196,23 @@ def _resources(cpu: str, memory: str) -> dict[str, str]:
 @standard_base(id="scheduling/limit-range", timeout=30)
 def test_limit_range(kube: Kube, kv_namespace: str) -> None:
     """LimitRange defaults are applied to pods, and min/max enforced at admission."""
-    kube.core.create_namespaced_limit_range(kv_namespace, {
-        "metadata": {"name": "limit-range"},
-        "spec": {"limits": [{
-            "type": "Container",
-            "min": _resources("50m", "100Mi"), "max": _resources("500m", "500Mi"),
-            "default": _resources("500m", "500Mi"),
-            "defaultRequest": _resources("100m", "200Mi"),
-        }]},
-    })
+    kube.core.create_namespaced_limit_range(
+        kv_namespace,
+        {
+            "metadata": {"name": "limit-range"},
+            "spec": {
+                "limits": [
+                    {
+                        "type": "Container",
+                        "min": _resources("50m", "100Mi"),
+                        "max": _resources("500m", "500Mi"),
+                        "default": _resources("500m", "500Mi"),
+                        "defaultRequest": _resources("100m", "200Mi"),
+                    }
+                ]
+            },
+        },
+    )
 
     def pod_with(name: str, requests: dict[str, str], limits: dict[str, str]) -> Any:
         body = b.pod(name, None, b.container(resources={"requests": requests, "limits": limits}))
@@ -200,12 +225,15 @@ def test_limit_range(kube: Kube, kv_namespace: str) -> None:
     merged = partial.spec.containers[0].resources
     assert merged.requests == _resources("300m", "150Mi"), f"merged requests: {merged.requests}"
     assert merged.limits == _resources("300m", "500Mi"), f"merged limits: {merged.limits}"
-    small = refused("a pod below the minimum",
-                    lambda: pod_with("too-small", _resources("10m", "50Mi"), {}))
-    large = refused("a pod above the maximum",
-                    lambda: pod_with("too-large", _resources("600m", "600Mi"),
-                                     _resources("600m", "600Mi")))
+    small = refused(
+        "a pod below the minimum", lambda: pod_with("too-small", _resources("10m", "50Mi"), {})
+    )
+    large = refused(
+        "a pod above the maximum",
+        lambda: pod_with("too-large", _resources("600m", "600Mi"), _resources("600m", "600Mi")),
+    )
     for word, error in (("minimum", small), ("maximum", large)):
         assert error.status in (403, 422), f"a pod beyond the {word}: HTTP {error.status}"
         assert word in str(error.body), (
-            f"a pod beyond the {word} refused for another reason: {server_said(error.body)}")
+            f"a pod beyond the {word} refused for another reason: {server_said(error.body)}"
+        )

@@ -19,8 +19,7 @@ def pod_ready(pod: Any) -> bool:
     return any(c.type == "Ready" and c.status == "True" for c in conditions)
 
 
-def wait_pod(kube: Kube, namespace: str, name: str, phases: tuple[str, ...],
-             timeout: float) -> Any:
+def wait_pod(kube: Kube, namespace: str, name: str, phases: tuple[str, ...], timeout: float) -> Any:
     """The pod once its phase is one of ``phases`` (a terminal phase not asked for fails)."""
 
     def probe() -> Any:
@@ -82,11 +81,23 @@ def logs(kube: Kube, namespace: str, name: str, container: str | None = None) ->
     return text
 
 
-def exec_in(kube: Kube, namespace: str, name: str, command: list[str],
-            container: str | None = None, timeout: float = 20) -> str:
+def exec_in(
+    kube: Kube,
+    namespace: str,
+    name: str,
+    command: list[str],
+    container: str | None = None,
+    timeout: float = 20,
+) -> str:
     """Run ``command`` in the container and return its stdout and stderr."""
-    kwargs: dict[str, Any] = {"command": command, "stderr": True, "stdin": False,
-                              "stdout": True, "tty": False, "_request_timeout": timeout}
+    kwargs: dict[str, Any] = {
+        "command": command,
+        "stderr": True,
+        "stdin": False,
+        "stdout": True,
+        "tty": False,
+        "_request_timeout": timeout,
+    }
     if container:
         kwargs["container"] = container
     output: str = stream(kube.core.connect_get_namespaced_pod_exec, name, namespace, **kwargs)
@@ -97,5 +108,7 @@ def allocatable_defaults(kube: Kube, node: str) -> dict[str, str]:
     """What the downward API gives a container that sets no limit, for ``limits.cpu`` (whole
     cores, rounded up, divisor 1) and ``limits.memory`` (bytes): its node's allocatable."""
     allocatable = kube.core.read_node(node).status.allocatable or {}
-    return {"cpu": str(math.ceil(parse_quantity(allocatable["cpu"]))),
-            "memory": str(int(parse_quantity(allocatable["memory"])))}
+    return {
+        "cpu": str(math.ceil(parse_quantity(allocatable["cpu"]))),
+        "memory": str(int(parse_quantity(allocatable["memory"]))),
+    }

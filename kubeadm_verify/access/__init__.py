@@ -44,6 +44,21 @@ def connect(target: Target) -> tuple[Any, str]:
     return api_client, context
 
 
-__all__ = ["CONNECT_TIMEOUT_S", "IN_CLUSTER", "READ_TIMEOUT_S", "SERVICE_ACCOUNT_DIR", "InCluster",
-           "Target", "check_client_pair", "check_connection", "check_context", "connect",
-           "describe_failure", "load", "merged", "reach", "resolve", "single_kubeconfig"]
+__all__ = [
+    "CONNECT_TIMEOUT_S",
+    "IN_CLUSTER",
+    "READ_TIMEOUT_S",
+    "SERVICE_ACCOUNT_DIR",
+    "InCluster",
+    "Target",
+    "check_client_pair",
+    "check_connection",
+    "check_context",
+    "connect",
+    "describe_failure",
+    "load",
+    "merged",
+    "reach",
+    "resolve",
+    "single_kubeconfig",
+]

@@ -40,8 +40,7 @@ def load(target: Target) -> tuple[Any, str]:
     configuration = client.Configuration()
     configuration.retries = False
     try:
-        loader = kube_config.kube_config.KubeConfigLoader(
-            config_dict=data, active_context=context)
+        loader = kube_config.kube_config.KubeConfigLoader(config_dict=data, active_context=context)
         loader.load_and_set(configuration)
     except (ConfigException, ValueError, TypeError, OSError) as exc:
         raise InputError(f"{where}: {exc}") from exc
@@ -65,21 +64,31 @@ def _with_exec_credentials(data: dict[str, Any], context: str, where: str) -> di
         return data
     user = dict(users[index].get("user") or {})
     plugin = user.get("exec")
-    if not isinstance(plugin, dict) or any(user.get(k) for k in ("auth-provider", "token",
-                                                                   "tokenFile")):
+    if not isinstance(plugin, dict) or any(
+        user.get(k) for k in ("auth-provider", "token", "tokenFile")
+    ):
         return data
-    cluster = next((c.get("cluster") for c in data.get("clusters") or []
-                    if c.get("name") == entry.get("cluster")), None)
+    cluster = next(
+        (
+            c.get("cluster")
+            for c in data.get("clusters") or []
+            if c.get("name") == entry.get("cluster")
+        ),
+        None,
+    )
     try:
         status = execplugin.run(plugin, cluster if isinstance(cluster, dict) else None)
     except execplugin.ExecFailed as exc:
-        raise InputError(f"{where}: the exec credential plugin {plugin.get('command')} "
-                         f"failed: {exc}") from None
+        raise InputError(
+            f"{where}: the exec credential plugin {plugin.get('command')} failed: {exc}"
+        ) from None
     credentials = execplugin.as_user(status)
     if not credentials:
-        raise InputError(f"{where}: the exec credential plugin {plugin.get('command')} gave "
-                         f"neither a token nor a client certificate (fields: "
-                         f"{', '.join(sorted(status)) or 'none'})")
+        raise InputError(
+            f"{where}: the exec credential plugin {plugin.get('command')} gave "
+            f"neither a token nor a client certificate (fields: "
+            f"{', '.join(sorted(status)) or 'none'})"
+        )
     del user["exec"]
     users[index] = {**users[index], "user": {**user, **credentials}}
     return {**data, "users": users}
@@ -94,19 +103,25 @@ def check_client_pair(cert: str | None, key: str | None, where: str) -> None:
     if not cert and not key:
         return
     if not (cert and key):
-        raise InputError(f"{where}: a client {'key' if cert else 'certificate'} without its "
-                         f"{'certificate' if cert else 'key'}")
+        raise InputError(
+            f"{where}: a client {'key' if cert else 'certificate'} without its "
+            f"{'certificate' if cert else 'key'}"
+        )
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     try:
         context.load_cert_chain(cert, key)
     except ssl.SSLError as exc:
-        why = ("the client key does not match the client certificate"
-               if "KEY_VALUES_MISMATCH" in str(exc) else
-               "the client certificate or key is not a valid PEM certificate/private key")
+        why = (
+            "the client key does not match the client certificate"
+            if "KEY_VALUES_MISMATCH" in str(exc)
+            else "the client certificate or key is not a valid PEM certificate/private key"
+        )
         raise InputError(f"{where}: {why}") from exc
     except OSError as exc:
-        raise InputError(f"{where}: the client certificate or key cannot be read: "
-                         f"{(exc.strerror or str(exc)).lower()}") from exc
+        raise InputError(
+            f"{where}: the client certificate or key cannot be read: "
+            f"{(exc.strerror or str(exc)).lower()}"
+        ) from exc
 
 
 def _tls_reason(exc: BaseException) -> str | None:
@@ -125,11 +140,20 @@ def _tls_reason(exc: BaseException) -> str | None:
 def _get(api_client: Any, method: str, path: str, body: bytes | None = None) -> rawhttp.Answer:
     """One raw call, whole within ``rawhttp.DEADLINE_S`` and at most its size cap."""
     _, url, headers, _, _ = api_client.param_serialize(
-        method, path, header_params={"Accept": "application/json",
-                                     "Content-Type": "application/json"},
-        auth_settings=["BearerToken"])
-    return rawhttp.request(api_client.rest_client.pool_manager, method, url, body=body,
-                           headers=headers, connect_s=CONNECT_TIMEOUT_S, read_s=READ_TIMEOUT_S)
+        method,
+        path,
+        header_params={"Accept": "application/json", "Content-Type": "application/json"},
+        auth_settings=["BearerToken"],
+    )
+    return rawhttp.request(
+        api_client.rest_client.pool_manager,
+        method,
+        url,
+        body=body,
+        headers=headers,
+        connect_s=CONNECT_TIMEOUT_S,
+        read_s=READ_TIMEOUT_S,
+    )
 
 
 def reach(api_client: Any, context: str) -> dict[str, Any]:
@@ -150,8 +174,9 @@ def _get_version(api_client: Any, context: str) -> Any:
     host = api_client.configuration.host
     version = _call(api_client, "GET", "/version")
     if version.status == 401:
-        raise ClusterError(f"unauthorized: the API server at {host} rejected the credentials of "
-                           f"context {context}")
+        raise ClusterError(
+            f"unauthorized: the API server at {host} rejected the credentials of context {context}"
+        )
     return version
 
 
@@ -163,12 +188,16 @@ def _call(api_client: Any, method: str, path: str, body: bytes | None = None) ->
     except urllib3.exceptions.HTTPError as exc:
         tls = _tls_reason(exc)
         if tls is not None:
-            raise ClusterError(f"TLS verification of the API server at {host} failed: {tls} "
-                               f"(does the kubeconfig's certificate-authority match the "
-                               f"server?)") from exc
+            raise ClusterError(
+                f"TLS verification of the API server at {host} failed: {tls} "
+                f"(does the kubeconfig's certificate-authority match the "
+                f"server?)"
+            ) from exc
         if isinstance(exc, rawhttp.TooLarge):
-            raise ClusterError(f"the API server at {host} answered {method} {path} with more "
-                               f"than {exc.limit // (1024 * 1024)} MiB") from exc
+            raise ClusterError(
+                f"the API server at {host} answered {method} {path} with more "
+                f"than {exc.limit // (1024 * 1024)} MiB"
+            ) from exc
         bound = _timeout_said(exc)
         if bound is not None:
             raise ClusterError(f"the API server at {host} {bound}") from exc
@@ -195,33 +224,47 @@ def check_connection(api_client: Any, context: str) -> str:
     """
     host = api_client.configuration.host
     _get_version(api_client, context)
-    review = _call(api_client, "POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
-                   b'{"apiVersion":"authorization.k8s.io/v1","kind":"SelfSubjectAccessReview",'
-                   b'"spec":{"resourceAttributes":{"verb":"create","resource":"namespaces"}}}')
+    review = _call(
+        api_client,
+        "POST",
+        "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
+        b'{"apiVersion":"authorization.k8s.io/v1","kind":"SelfSubjectAccessReview",'
+        b'"spec":{"resourceAttributes":{"verb":"create","resource":"namespaces"}}}',
+    )
     if review.status == 401:
-        raise ClusterError(f"unauthorized: the API server at {host} rejected the credentials of "
-                           f"context {context}")
+        raise ClusterError(
+            f"unauthorized: the API server at {host} rejected the credentials of context {context}"
+        )
     user = _whoami(api_client) or f"the user of context {context}"
     if review.status == 403:
         raise ClusterError(f"forbidden: {user} may not even review its own access at {host}")
     if review.status != 201:
-        raise ClusterError(f"the API server at {host} answered HTTP {review.status} to an access "
-                           "review")
+        raise ClusterError(
+            f"the API server at {host} answered HTTP {review.status} to an access review"
+        )
     try:
         allowed = json.loads(review.data).get("status", {}).get("allowed")
     except (ValueError, AttributeError) as exc:
-        raise ClusterError(f"the API server at {host} answered an access review with "
-                           "something that is not a SelfSubjectAccessReview") from exc
+        raise ClusterError(
+            f"the API server at {host} answered an access review with "
+            "something that is not a SelfSubjectAccessReview"
+        ) from exc
     if not allowed:
-        raise ClusterError(f"forbidden: {user} may not create namespaces at {host}; the Standard "
-                           "Base creates one per test (cluster-admin is recommended)")
+        raise ClusterError(
+            f"forbidden: {user} may not create namespaces at {host}; the Standard "
+            "Base creates one per test (cluster-admin is recommended)"
+        )
     return user
 
 
 def _whoami(api_client: Any) -> str | None:
     try:
-        response = _get(api_client, "POST", "/apis/authentication.k8s.io/v1/selfsubjectreviews",
-                        b'{"apiVersion":"authentication.k8s.io/v1","kind":"SelfSubjectReview"}')
+        response = _get(
+            api_client,
+            "POST",
+            "/apis/authentication.k8s.io/v1/selfsubjectreviews",
+            b'{"apiVersion":"authentication.k8s.io/v1","kind":"SelfSubjectReview"}',
+        )
     except urllib3.exceptions.HTTPError:
         return None
     if response.status != 201:

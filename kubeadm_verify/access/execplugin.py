@@ -34,8 +34,11 @@ class ExecFailed(Exception):
     """The plugin could not give credentials; the message is one line, ``exec: ...``."""
 
 
-def run(plugin: Mapping[str, Any], cluster: Mapping[str, Any] | None = None,
-        timeout_s: float = EXEC_TIMEOUT_S) -> dict[str, Any]:
+def run(
+    plugin: Mapping[str, Any],
+    cluster: Mapping[str, Any] | None = None,
+    timeout_s: float = EXEC_TIMEOUT_S,
+) -> dict[str, Any]:
     """The ``status`` of the plugin's ``ExecCredential``: a token or client certificate data."""
     for key in ("command", "apiVersion"):
         if key not in plugin:
@@ -46,8 +49,9 @@ def run(plugin: Mapping[str, Any], cluster: Mapping[str, Any] | None = None,
     spec: dict[str, Any] = {"interactive": False}
     if plugin.get("provideClusterInfo") and cluster is not None:
         spec["cluster"] = dict(cluster)
-    env["KUBERNETES_EXEC_INFO"] = json.dumps({"apiVersion": plugin["apiVersion"],
-                                              "kind": "ExecCredential", "spec": spec})
+    env["KUBERNETES_EXEC_INFO"] = json.dumps(
+        {"apiVersion": plugin["apiVersion"], "kind": "ExecCredential", "spec": spec}
+    )
     code, stdout, stderr = _run_bounded(argv, env, timeout_s)
     if code != 0:
         said = stderr.decode("utf-8", "replace").strip()
@@ -60,8 +64,9 @@ def run(plugin: Mapping[str, Any], cluster: Mapping[str, Any] | None = None,
         if not isinstance(data, dict) or key not in data:
             raise ExecFailed(f"exec: malformed response. missing key '{key}'")
     if data["apiVersion"] != plugin["apiVersion"]:
-        raise ExecFailed(f"exec: plugin api version {data['apiVersion']} does not match "
-                         f"{plugin['apiVersion']}")
+        raise ExecFailed(
+            f"exec: plugin api version {data['apiVersion']} does not match {plugin['apiVersion']}"
+        )
     status = data["status"]
     return dict(status) if isinstance(status, dict) else {}
 
@@ -81,11 +86,18 @@ def _b64(pem: object) -> str:
     return base64.b64encode(str(pem).encode()).decode()
 
 
-def _run_bounded(argv: list[str], env: dict[str, str],
-                 timeout_s: float) -> tuple[int, bytes, bytes]:
+def _run_bounded(
+    argv: list[str], env: dict[str, str], timeout_s: float
+) -> tuple[int, bytes, bytes]:
     try:
-        process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                   stderr=subprocess.PIPE, env=env, start_new_session=True)
+        process = subprocess.Popen(
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+            start_new_session=True,
+        )
     except OSError as exc:
         raise ExecFailed(f"exec: {exc.strerror or exc}: {argv[0]}") from None
     deadline = time.monotonic() + timeout_s
@@ -98,8 +110,9 @@ def _run_bounded(argv: list[str], env: dict[str, str],
         _end(process)
 
 
-def _collect(process: subprocess.Popen[bytes], name: str, deadline: float,
-             timeout_s: float) -> tuple[bytes, bytes]:
+def _collect(
+    process: subprocess.Popen[bytes], name: str, deadline: float, timeout_s: float
+) -> tuple[bytes, bytes]:
     """Both pipes, read as they fill, until both close, the deadline or the cap."""
     streams = {process.stdout: bytearray(), process.stderr: bytearray()}
     with selectors.DefaultSelector() as selector:
@@ -117,8 +130,7 @@ def _collect(process: subprocess.Popen[bytes], name: str, deadline: float,
                 buffer = streams[key.fileobj]  # type: ignore[index]
                 buffer += piece
                 if len(buffer) > MAX_OUTPUT_BYTES:
-                    raise ExecFailed(f"exec: {name} wrote more than "
-                                     f"{MAX_OUTPUT_BYTES // 1024} KiB")
+                    raise ExecFailed(f"exec: {name} wrote more than {MAX_OUTPUT_BYTES // 1024} KiB")
     return bytes(streams[process.stdout]), bytes(streams[process.stderr])
 
 

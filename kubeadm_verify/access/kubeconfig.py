@@ -52,8 +52,12 @@ class Target:
         return ":".join(str(p) for p in self.paths)
 
 
-def resolve(flag: str | None, context: str | None, environ: Mapping[str, str] | None = None,
-            service_account_dir: Path = SERVICE_ACCOUNT_DIR) -> Target:
+def resolve(
+    flag: str | None,
+    context: str | None,
+    environ: Mapping[str, str] | None = None,
+    service_account_dir: Path = SERVICE_ACCOUNT_DIR,
+) -> Target:
     """The configuration kubectl would read for these flags and this environment."""
     env = os.environ if environ is None else environ
     if flag:
@@ -66,16 +70,19 @@ def resolve(flag: str | None, context: str | None, environ: Mapping[str, str] | 
     if listed:
         existing = tuple(p.absolute() for p in listed if p.exists())
         if not existing:
-            raise InputError(f"none of the kubeconfig files in KUBECONFIG exists: "
-                             f"{env['KUBECONFIG']}")
+            raise InputError(
+                f"none of the kubeconfig files in KUBECONFIG exists: {env['KUBECONFIG']}"
+            )
         return Target(existing, context)
     default = Path(env.get("HOME", str(Path.home()))) / ".kube" / "config"
     if default.exists():  # a FIFO there is refused, as what it is, when it is read
         return Target((default,), context)
     pod = in_cluster(env, service_account_dir)
     if pod is None:
-        raise InputError(f"no kubeconfig: --kubeconfig not given, KUBECONFIG not set, "
-                         f"{default} does not exist and this is not a Pod with a service account")
+        raise InputError(
+            f"no kubeconfig: --kubeconfig not given, KUBECONFIG not set, "
+            f"{default} does not exist and this is not a Pod with a service account"
+        )
     return Target((), context, pod)
 
 
@@ -86,8 +93,10 @@ def in_cluster(env: Mapping[str, str], folder: Path) -> InCluster | None:
     if not host or not port or not token.is_file():
         return None
     if not ca.is_file():
-        raise InputError(f"in-cluster configuration: {ca} does not exist; the API server's "
-                         "certificate cannot be verified without it")
+        raise InputError(
+            f"in-cluster configuration: {ca} does not exist; the API server's "
+            "certificate cannot be verified without it"
+        )
     server = f"https://[{host}]:{port}" if ":" in host else f"https://{host}:{port}"
     return InCluster(server, token, ca)
 
@@ -118,11 +127,26 @@ def _read(path: Path) -> dict[str, Any]:
 
 
 _BODY_KEY = {"clusters": "cluster", "users": "user", "contexts": "context"}
-_STRINGS = {"clusters": ("server", "certificate-authority", "certificate-authority-data",
-                         "tls-server-name", "proxy-url"),
-            "users": ("token", "tokenFile", "client-certificate", "client-key",
-                      "client-certificate-data", "client-key-data", "username", "password"),
-            "contexts": ("cluster", "user", "namespace")}
+_STRINGS = {
+    "clusters": (
+        "server",
+        "certificate-authority",
+        "certificate-authority-data",
+        "tls-server-name",
+        "proxy-url",
+    ),
+    "users": (
+        "token",
+        "tokenFile",
+        "client-certificate",
+        "client-key",
+        "client-certificate-data",
+        "client-key-data",
+        "username",
+        "password",
+    ),
+    "contexts": ("cluster", "user", "namespace"),
+}
 
 
 def _check_shape(data: dict[str, Any], path: Path) -> None:
@@ -160,8 +184,9 @@ def _check_exec(plugin: object, where: str) -> None:
         raise InputError(f"{where}.args is not a list of strings")
     env = plugin.get("env") or []
     if not isinstance(env, list) or not all(
-            isinstance(e, dict) and isinstance(e.get("name"), str)
-            and isinstance(e.get("value"), str) for e in env):
+        isinstance(e, dict) and isinstance(e.get("name"), str) and isinstance(e.get("value"), str)
+        for e in env
+    ):
         raise InputError(f"{where}.env is not a list of name/value strings")
 
 
@@ -186,8 +211,14 @@ def merged(target: Target) -> dict[str, Any]:
     """The files of ``target`` merged as kubectl merges them (first definition of a name wins)."""
     if target.in_cluster is not None:
         return _in_cluster_config(target.in_cluster)
-    result: dict[str, Any] = {"apiVersion": "v1", "kind": "Config", "clusters": [],
-                              "users": [], "contexts": [], "current-context": ""}
+    result: dict[str, Any] = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [],
+        "users": [],
+        "contexts": [],
+        "current-context": "",
+    }
     for path in target.paths:
         data = _read(path)
         if not result["current-context"] and data.get("current-context"):
@@ -205,12 +236,17 @@ def _in_cluster_config(pod: InCluster) -> dict[str, Any]:
     """The in-cluster configuration as a kubeconfig: the token read from its file on each use,
     as client-go re-reads it (the kubelet rotates it)."""
     return {
-        "apiVersion": "v1", "kind": "Config", "current-context": IN_CLUSTER,
-        "clusters": [{"name": IN_CLUSTER, "cluster": {
-            "server": pod.server, "certificate-authority": str(pod.ca_file)}}],
+        "apiVersion": "v1",
+        "kind": "Config",
+        "current-context": IN_CLUSTER,
+        "clusters": [
+            {
+                "name": IN_CLUSTER,
+                "cluster": {"server": pod.server, "certificate-authority": str(pod.ca_file)},
+            }
+        ],
         "users": [{"name": IN_CLUSTER, "user": {"tokenFile": str(pod.token_file)}}],
-        "contexts": [{"name": IN_CLUSTER, "context": {"cluster": IN_CLUSTER,
-                                                      "user": IN_CLUSTER}}],
+        "contexts": [{"name": IN_CLUSTER, "context": {"cluster": IN_CLUSTER, "user": IN_CLUSTER}}],
     }
 
 
@@ -219,11 +255,15 @@ def check_context(config: dict[str, Any], target: Target) -> str:
     names = [c.get("name") for c in config["contexts"]]
     wanted = target.context or config["current-context"]
     if not wanted:
-        raise InputError(f"kubeconfig {target.describe()} has no current-context; pass --context "
-                         f"(contexts: {', '.join(map(str, names)) or 'none'})")
+        raise InputError(
+            f"kubeconfig {target.describe()} has no current-context; pass --context "
+            f"(contexts: {', '.join(map(str, names)) or 'none'})"
+        )
     if wanted not in names:
-        raise InputError(f"context {wanted!r} not found in kubeconfig {target.describe()} "
-                         f"(contexts: {', '.join(map(str, names)) or 'none'})")
+        raise InputError(
+            f"context {wanted!r} not found in kubeconfig {target.describe()} "
+            f"(contexts: {', '.join(map(str, names)) or 'none'})"
+        )
     return str(wanted)
 
 
@@ -233,12 +273,23 @@ def only_context(config: dict[str, Any], context: str) -> dict[str, Any]:
     entry = next(c for c in config["contexts"] if c.get("name") == context)
     body = entry.get("context") or {}
     return {
-        "apiVersion": "v1", "kind": "Config", "current-context": context,
+        "apiVersion": "v1",
+        "kind": "Config",
+        "current-context": context,
         "clusters": [c for c in config["clusters"] if c.get("name") == body.get("cluster")],
         "users": [u for u in config["users"] if u.get("name") == body.get("user")],
         "contexts": [entry],
     }
 
 
-__all__ = ["IN_CLUSTER", "SERVICE_ACCOUNT_DIR", "InCluster", "Target", "check_context",
-           "in_cluster", "merged", "only_context", "resolve"]
+__all__ = [
+    "IN_CLUSTER",
+    "SERVICE_ACCOUNT_DIR",
+    "InCluster",
+    "Target",
+    "check_context",
+    "in_cluster",
+    "merged",
+    "only_context",
+    "resolve",
+]

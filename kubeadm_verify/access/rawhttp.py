@@ -50,10 +50,18 @@ class Answer:
     data: bytes
 
 
-def request(pool_manager: Any, method: str, url: str, *, body: bytes | None = None,
-            headers: Mapping[str, str] | urllib3.HTTPHeaderDict | None = None,
-            deadline_s: float = DEADLINE_S, connect_s: float = CONNECT_S,
-            read_s: float = READ_S, max_bytes: int = MAX_RESPONSE_BYTES) -> Answer:
+def request(
+    pool_manager: Any,
+    method: str,
+    url: str,
+    *,
+    body: bytes | None = None,
+    headers: Mapping[str, str] | urllib3.HTTPHeaderDict | None = None,
+    deadline_s: float = DEADLINE_S,
+    connect_s: float = CONNECT_S,
+    read_s: float = READ_S,
+    max_bytes: int = MAX_RESPONSE_BYTES,
+) -> Answer:
     """``method url`` through ``pool_manager`` (its TLS settings and credentials), whole within
     ``deadline_s`` and at most ``max_bytes``; never retried, never redirected."""
     watch_pools(pool_manager)
@@ -61,9 +69,15 @@ def request(pool_manager: Any, method: str, url: str, *, body: bytes | None = No
         left = max(deadline.remaining(), 0.001)
         try:
             response = pool_manager.request(
-                method, url, body=body, headers=headers, preload_content=False, retries=False,
+                method,
+                url,
+                body=body,
+                headers=headers,
+                preload_content=False,
+                retries=False,
                 redirect=False,
-                timeout=urllib3.Timeout(connect=min(connect_s, left), read=min(read_s, left)))
+                timeout=urllib3.Timeout(connect=min(connect_s, left), read=min(read_s, left)),
+            )
         except urllib3.exceptions.HTTPError as exc:
             if deadline.expired:
                 raise DeadlinePassed(url, deadline_s) from exc

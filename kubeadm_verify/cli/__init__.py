@@ -25,8 +25,10 @@ from kubeadm_verify.interrupts import interruptible, private_tempdir
 from kubeadm_verify.outputdir import check_output_dir
 
 ENV_PREFIX = "KUBEADM_VERIFY_"
-ENVIRONMENT = ("Every long option can also be set in the environment as KUBEADM_VERIFY_<OPTION>\n"
-               "(--name as KUBEADM_VERIFY_NAME); a flag given on the command line wins.")
+ENVIRONMENT = (
+    "Every long option can also be set in the environment as KUBEADM_VERIFY_<OPTION>\n"
+    "(--name as KUBEADM_VERIFY_NAME); a flag given on the command line wins."
+)
 TIERS = ("node", "cluster", "e2e")
 
 
@@ -45,40 +47,62 @@ def _common_output(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--output-dir", default="reports", help="where reports go (./reports)")
 
 
-def _tier_options(parser: argparse.ArgumentParser, parallel: str = "run N tests at once (1)"
-                  ) -> None:
+def _tier_options(
+    parser: argparse.ArgumentParser, parallel: str = "run N tests at once (1)"
+) -> None:
     parser.add_argument("--focus", help="run only tests whose id matches this regex")
     parser.add_argument("--skip", help="skip tests whose id matches this regex")
     parser.add_argument("--parallel", type=int, default=1, metavar="N", help=parallel)
 
 
 def _cluster_access(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--kubeconfig", metavar="PATH",
-                        help="the cluster's kubeconfig (as kubectl: $KUBECONFIG, ~/.kube/config, "
-                             "in-cluster)")
-    parser.add_argument("--context", metavar="NAME",
-                        help="the kubeconfig context to use (its current-context)")
+    parser.add_argument(
+        "--kubeconfig",
+        metavar="PATH",
+        help="the cluster's kubeconfig (as kubectl: $KUBECONFIG, ~/.kube/config, in-cluster)",
+    )
+    parser.add_argument(
+        "--context", metavar="NAME", help="the kubeconfig context to use (its current-context)"
+    )
 
 
 def _cluster_name(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--name", default="kubeadm-verify",
-                        help="the local cluster's name (kubeadm-verify)")
-    parser.add_argument("--state-dir", metavar="DIR",
-                        help="where its files live (~/.cache/kubeadm-verify/clusters/NAME)")
+    parser.add_argument(
+        "--name", default="kubeadm-verify", help="the local cluster's name (kubeadm-verify)"
+    )
+    parser.add_argument(
+        "--state-dir",
+        metavar="DIR",
+        help="where its files live (~/.cache/kubeadm-verify/clusters/NAME)",
+    )
 
 
 def _node_options(node: argparse.ArgumentParser) -> None:
     node.add_argument("--root", default="/", help="check the host whose / is mounted here")
-    node.add_argument("--role", choices=["control-plane", "worker"],
-                      help="the checks of this role (control-plane, or the --config's kind)")
-    node.add_argument("--kubernetes-version", metavar="vX.Y.Z",
-                      help="the version the node will run (the --config's, else kubeadm's)")
-    node.add_argument("--ignore-preflight-errors", metavar="NAMES", default="",
-                      help="comma-separated check ids whose errors become warnings, or 'all'")
+    node.add_argument(
+        "--role",
+        choices=["control-plane", "worker"],
+        help="the checks of this role (control-plane, or the --config's kind)",
+    )
+    node.add_argument(
+        "--kubernetes-version",
+        metavar="vX.Y.Z",
+        help="the version the node will run (the --config's, else kubeadm's)",
+    )
+    node.add_argument(
+        "--ignore-preflight-errors",
+        metavar="NAMES",
+        default="",
+        help="comma-separated check ids whose errors become warnings, or 'all'",
+    )
     node.add_argument("--config", metavar="FILE", help="kubeadm configuration (v1beta4)")
     node.add_argument("--pull-images", action="store_true", help="also pull images (mutates)")
-    node.add_argument("--format", choices=["text", "json"], default="text",
-                      help="what stdout shows: kubeadm's preflight lines, or results.json")
+    node.add_argument(
+        "--format",
+        choices=["text", "json"],
+        default="text",
+        help="what stdout shows: kubeadm's preflight lines, or results.json",
+    )
     node.add_argument("--list", action="store_true", help="list the checks and exit")
     _common_output(node)
 
@@ -86,57 +110,108 @@ def _node_options(node: argparse.ArgumentParser) -> None:
 def _cluster_options(cluster: argparse.ArgumentParser) -> None:
     _cluster_access(cluster)
     cluster.add_argument("--up", action="store_true", help="bring up a local cluster to verify")
-    cluster.add_argument("--config", metavar="FILE",
-                         help="kubeadm configuration for the cluster --up brings up")
+    cluster.add_argument(
+        "--config", metavar="FILE", help="kubeadm configuration for the cluster --up brings up"
+    )
     _tier_options(cluster)
-    cluster.add_argument("--format", choices=["text", "json"], default="text",
-                         help="what stdout shows: a line per test, or results.json")
+    cluster.add_argument(
+        "--format",
+        choices=["text", "json"],
+        default="text",
+        help="what stdout shows: a line per test, or results.json",
+    )
     cluster.add_argument("--list", action="store_true", help="list the tests and exit")
-    cluster.add_argument("--cleanup", action="store_true",
-                         help="delete what interrupted earlier runs left in the cluster, and exit")
+    cluster.add_argument(
+        "--cleanup",
+        action="store_true",
+        help="delete what interrupted earlier runs left in the cluster, and exit",
+    )
     _common_output(cluster)
 
 
 def _e2e_options(e2e: argparse.ArgumentParser) -> None:
     _cluster_access(e2e)
     e2e.add_argument(
-        "--mode", choices=["quick", "standard-base", "conformance", "certified"], default="quick",
+        "--mode",
+        choices=["quick", "standard-base", "conformance", "certified"],
+        default="quick",
         help="quick: one pod spec; standard-base: 26 cheap specs; conformance: every "
-             "[Conformance] spec in parallel; certified: serially, as a CNCF submission",
+        "[Conformance] spec in parallel; certified: serially, as a CNCF submission",
     )
-    e2e.add_argument("--kubernetes-version", metavar="vX.Y.Z",
-                     help="the e2e.test release to run (the server's /version)")
-    e2e.add_argument("--mirror", metavar="URL", default="https://dl.k8s.io",
-                     help="where the kubernetes-test tarball and its checksum are fetched")
-    e2e.add_argument("--test-package", metavar="FILE",
-                     help="a local kubernetes-test tarball instead of a download (air-gapped)")
-    e2e.add_argument("--test-package-sha256", metavar="HEX",
-                     help="the --test-package's SHA-256, checked before anything is unpacked")
+    e2e.add_argument(
+        "--kubernetes-version",
+        metavar="vX.Y.Z",
+        help="the e2e.test release to run (the server's /version)",
+    )
+    e2e.add_argument(
+        "--mirror",
+        metavar="URL",
+        default="https://dl.k8s.io",
+        help="where the kubernetes-test tarball and its checksum are fetched",
+    )
+    e2e.add_argument(
+        "--test-package",
+        metavar="FILE",
+        help="a local kubernetes-test tarball instead of a download (air-gapped)",
+    )
+    e2e.add_argument(
+        "--test-package-sha256",
+        metavar="HEX",
+        help="the --test-package's SHA-256, checked before anything is unpacked",
+    )
     _tier_options(e2e, parallel="ginkgo processes (the mode's own number)")
     e2e.set_defaults(parallel=None)  # each mode has its own default number of ginkgo processes
     e2e.add_argument("--timeout", metavar="DURATION", help="suite timeout (the mode's default)")
-    e2e.add_argument("--download-timeout", metavar="DURATION", default="30m",
-                     help="deadline for the whole test package download (30m)")
-    e2e.add_argument("--dry-run", action="store_true",
-                     help="print the specs the run would select, and exit")
-    e2e.add_argument("--format", choices=["text", "json"], default="text",
-                     help="what stdout shows: a line per spec, or results.json")
+    e2e.add_argument(
+        "--download-timeout",
+        metavar="DURATION",
+        default="30m",
+        help="deadline for the whole test package download (30m)",
+    )
+    e2e.add_argument(
+        "--dry-run", action="store_true", help="print the specs the run would select, and exit"
+    )
+    e2e.add_argument(
+        "--format",
+        choices=["text", "json"],
+        default="text",
+        help="what stdout shows: a line per spec, or results.json",
+    )
     _common_output(e2e)
 
 
 def _up_options(up: argparse.ArgumentParser) -> None:
     _cluster_name(up)
-    up.add_argument("--config", metavar="FILE",
-                    help="kubeadm configuration (InitConfiguration, ClusterConfiguration, ...)")
-    up.add_argument("--kubernetes-version", metavar="vX.Y.Z",
-                    help="the release to run (the pinned one, v1.37.2)")
-    up.add_argument("--simulated-nodes", type=int, default=0, metavar="N",
-                    help="N nodes simulated by kwok: they run no pod (0)")
-    up.add_argument("--nodes", type=int, default=0, metavar="N",
-                    help="N real worker nodes to join, each a kubelet in its own network "
-                         "namespace, besides the control-plane node (0)")
-    up.add_argument("--free-ports", action="store_true",
-                    help="free ports instead of kubeadm's fixed ones (6443, 2379, ...)")
+    up.add_argument(
+        "--config",
+        metavar="FILE",
+        help="kubeadm configuration (InitConfiguration, ClusterConfiguration, ...)",
+    )
+    up.add_argument(
+        "--kubernetes-version",
+        metavar="vX.Y.Z",
+        help="the release to run (the pinned one, v1.37.2)",
+    )
+    up.add_argument(
+        "--simulated-nodes",
+        type=int,
+        default=0,
+        metavar="N",
+        help="N nodes simulated by kwok: they run no pod (0)",
+    )
+    up.add_argument(
+        "--nodes",
+        type=int,
+        default=0,
+        metavar="N",
+        help="N real worker nodes to join, each a kubelet in its own network "
+        "namespace, besides the control-plane node (0)",
+    )
+    up.add_argument(
+        "--free-ports",
+        action="store_true",
+        help="free ports instead of kubeadm's fixed ones (6443, 2379, ...)",
+    )
 
 
 def _down_options(down: argparse.ArgumentParser) -> None:
@@ -145,52 +220,100 @@ def _down_options(down: argparse.ArgumentParser) -> None:
 
 def _join_options(join: argparse.ArgumentParser) -> None:
     _cluster_name(join)
-    join.add_argument("--nodes", type=int, default=1, metavar="N",
-                      help="how many real worker nodes to join (1)")
+    join.add_argument(
+        "--nodes", type=int, default=1, metavar="N", help="how many real worker nodes to join (1)"
+    )
 
 
 def _phase_options(phase: argparse.ArgumentParser) -> None:
-    phase.add_argument("phase", metavar="PHASE[/SUBPHASE]",
-                       help="a kubeadm init phase, as kubeadm names it (certs/apiserver, ...)")
+    phase.add_argument(
+        "phase",
+        metavar="PHASE[/SUBPHASE]",
+        help="a kubeadm init phase, as kubeadm names it (certs/apiserver, ...)",
+    )
     _cluster_name(phase)
-    phase.add_argument("--config", metavar="FILE",
-                       help="kubeadm configuration (InitConfiguration, ClusterConfiguration)")
+    phase.add_argument(
+        "--config",
+        metavar="FILE",
+        help="kubeadm configuration (InitConfiguration, ClusterConfiguration)",
+    )
 
 
 def _binaries_options(binaries: argparse.ArgumentParser) -> None:
-    binaries.add_argument("--kubernetes-version", metavar="vX.Y.Z",
-                          help="the release (the pinned one, v1.37.2)")
-    binaries.add_argument("--source", choices=["auto", "download", "build"], default="auto",
-                          help="download checksummed releases, build from the Go modules, or "
-                               "download and build what cannot be downloaded (auto)")
-    binaries.add_argument("--mirror", metavar="URL", default="https://dl.k8s.io",
-                          help="where release binaries and their checksums are fetched")
+    binaries.add_argument(
+        "--kubernetes-version", metavar="vX.Y.Z", help="the release (the pinned one, v1.37.2)"
+    )
+    binaries.add_argument(
+        "--source",
+        choices=["auto", "download", "build"],
+        default="auto",
+        help="download checksummed releases, build from the Go modules, or "
+        "download and build what cannot be downloaded (auto)",
+    )
+    binaries.add_argument(
+        "--mirror",
+        metavar="URL",
+        default="https://dl.k8s.io",
+        help="where release binaries and their checksums are fetched",
+    )
 
 
 VERBS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], str]] = {
-    "node": ("verify this machine (kubeadm preflight and more)", _node_options, """\
+    "node": (
+        "verify this machine (kubeadm preflight and more)",
+        _node_options,
+        """\
   kubeadm-verify node
   kubeadm-verify node --config kubeadm.yaml --ignore-preflight-errors Swap,NumCPU
-  kubeadm-verify node --root /mnt/image --role worker --format json"""),
-    "cluster": ("run the Kubernetes Standard Base", _cluster_options, """\
+  kubeadm-verify node --root /mnt/image --role worker --format json""",
+    ),
+    "cluster": (
+        "run the Kubernetes Standard Base",
+        _cluster_options,
+        """\
   kubeadm-verify cluster --kubeconfig ~/.kube/config --parallel 4
   kubeadm-verify cluster --up --focus '^network/'
-  kubeadm-verify cluster --cleanup"""),
-    "e2e": ("run the upstream conformance e2e binary", _e2e_options, """\
+  kubeadm-verify cluster --cleanup""",
+    ),
+    "e2e": (
+        "run the upstream conformance e2e binary",
+        _e2e_options,
+        """\
   kubeadm-verify e2e --mode standard-base
   kubeadm-verify e2e --mode conformance --test-package kubernetes-test-linux-amd64.tar.gz \\
-      --test-package-sha256 <hex>"""),
-    "up": ("bring up a local cluster; print its admin kubeconfig", _up_options, """\
+      --test-package-sha256 <hex>""",
+    ),
+    "up": (
+        "bring up a local cluster; print its admin kubeconfig",
+        _up_options,
+        """\
   kubeadm-verify up --name dev --nodes 2
-  kubeadm-verify up --name sim --simulated-nodes 100 --free-ports"""),
-    "down": ("tear a local cluster down", _down_options, """\
-  kubeadm-verify down --name dev"""),
-    "join": ("join real nodes to a running local cluster", _join_options, """\
-  kubeadm-verify join --name dev --nodes 1"""),
-    "phase": ("run one kubeadm init phase", _phase_options, """\
-  kubeadm-verify phase certs/apiserver --name dev --config kubeadm.yaml"""),
-    "binaries": ("fetch or build upstream binaries; print the dir", _binaries_options, """\
-  kubeadm-verify binaries --source build"""),
+  kubeadm-verify up --name sim --simulated-nodes 100 --free-ports""",
+    ),
+    "down": (
+        "tear a local cluster down",
+        _down_options,
+        """\
+  kubeadm-verify down --name dev""",
+    ),
+    "join": (
+        "join real nodes to a running local cluster",
+        _join_options,
+        """\
+  kubeadm-verify join --name dev --nodes 1""",
+    ),
+    "phase": (
+        "run one kubeadm init phase",
+        _phase_options,
+        """\
+  kubeadm-verify phase certs/apiserver --name dev --config kubeadm.yaml""",
+    ),
+    "binaries": (
+        "fetch or build upstream binaries; print the dir",
+        _binaries_options,
+        """\
+  kubeadm-verify binaries --source build""",
+    ),
 }
 """Each verb: its one-line help, what adds its options, and the examples its ``--help`` ends
 with."""
@@ -206,9 +329,13 @@ def build_parser(verb: str | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     verbs = parser.add_subparsers(dest="verb", required=True, parser_class=_Parser)
     for name, (summary, add_options, examples) in VERBS.items():
-        sub = verbs.add_parser(name, help=summary, description=summary,
-                               epilog=f"examples:\n{examples}\n\n{ENVIRONMENT}",
-                               formatter_class=argparse.RawDescriptionHelpFormatter)
+        sub = verbs.add_parser(
+            name,
+            help=summary,
+            description=summary,
+            epilog=f"examples:\n{examples}\n\n{ENVIRONMENT}",
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         if verb is None or verb == name:
             add_options(sub)
     return parser
@@ -244,13 +371,16 @@ def apply_environment(parser: argparse.ArgumentParser, argv: Sequence[str]) -> N
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("", "0", "false", "no", "off")
 
 
-def _env_value(parser: argparse.ArgumentParser, action: argparse.Action, variable: str,
-               value: str) -> object:
+def _env_value(
+    parser: argparse.ArgumentParser, action: argparse.Action, variable: str, value: str
+) -> object:
     """``value`` converted and checked by the parser's rules for ``action``."""
     if action.nargs == 0:
         if value.lower() not in _TRUE + _FALSE:
-            raise _UsageFailure(f"kubeadm-verify: {variable}={value!r}: expected one of "
-                                f"{', '.join(_TRUE + _FALSE[1:])} (or empty)")
+            raise _UsageFailure(
+                f"kubeadm-verify: {variable}={value!r}: expected one of "
+                f"{', '.join(_TRUE + _FALSE[1:])} (or empty)"
+            )
         return value.lower() in _TRUE
     try:
         return parser._get_values(action, [value])

@@ -27,8 +27,12 @@ TIER = "cluster"
 def settings_from_args(args: argparse.Namespace, *, needs_cluster: bool = True) -> ClusterSettings:
     """The run's one ``ClusterSettings``: the selection and parallelism checked first (a bad one
     names its flag), the cluster resolved only when one is used."""
-    selection = ClusterSettings(focus=args.focus, skip=args.skip, parallel=args.parallel,
-                                output=Output(Path(args.output_dir), args.format))
+    selection = ClusterSettings(
+        focus=args.focus,
+        skip=args.skip,
+        parallel=args.parallel,
+        output=Output(Path(args.output_dir), args.format),
+    )
     if not needs_cluster:
         return selection
     if args.up:
@@ -65,8 +69,11 @@ def _say_if_lost(report: TierReport) -> None:
     for result in report.results:
         if result.id == f"{TIER}/cleanup" and result.status is Status.ERROR:
             reason = result.message.removeprefix("could not look for what the run left behind: ")
-            print(f"kubeadm-verify: lost the cluster during the run ({reason}); the results so "
-                  "far are in the reports", file=sys.stderr)
+            print(
+                f"kubeadm-verify: lost the cluster during the run ({reason}); the results so "
+                "far are in the reports",
+                file=sys.stderr,
+            )
 
 
 def cleanup_runs(settings: ClusterSettings) -> int:
@@ -75,8 +82,10 @@ def cleanup_runs(settings: ClusterSettings) -> int:
 
     removed = clean(settings)
     if settings.output.fmt == "json":
-        sys.stdout.write(json.dumps({"removed": removed.objects,
-                                     "node_marks": removed.node_marks}, indent=2) + "\n")
+        sys.stdout.write(
+            json.dumps({"removed": removed.objects, "node_marks": removed.node_marks}, indent=2)
+            + "\n"
+        )
     else:
         make_console().print(f"cleanup: removed {removed.summary()}")
     return ExitStatus.OK
@@ -88,15 +97,25 @@ def list_tests(settings: ClusterSettings) -> int:
 
     specs = collect(settings)
     if settings.output.fmt == "json":
-        entries = [{"id": s.id, "area": s.area, "needs": sorted(s.needs),
-                    "conformance": list(s.conformance), "timeout_s": s.timeout} for s in specs]
+        entries = [
+            {
+                "id": s.id,
+                "area": s.area,
+                "needs": sorted(s.needs),
+                "conformance": list(s.conformance),
+                "timeout_s": s.timeout,
+            }
+            for s in specs
+        ]
         sys.stdout.write(json.dumps(entries, indent=2) + "\n")
         return ExitStatus.OK
     console = make_console()
     for spec in specs:
         needs = ",".join(sorted(spec.needs)) or "-"
-        console.print(f"{spec.id:<45} {spec.area:<14} {needs:<26} {len(spec.conformance)} "
-                      "codename(s)", highlight=False)
+        console.print(
+            f"{spec.id:<45} {spec.area:<14} {needs:<26} {len(spec.conformance)} codename(s)",
+            highlight=False,
+        )
         for codename in spec.conformance:
             console.print(f"    {codename}", style="dim", highlight=False, markup=False)
     console.print(f"{len(specs)} tests")

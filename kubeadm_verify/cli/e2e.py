@@ -40,17 +40,26 @@ def settings_from_args(args: argparse.Namespace) -> E2ESettings:
     version = requested_version(args.kubernetes_version) if args.kubernetes_version else None
     sha256 = check_sha256(args.test_package_sha256, args.test_package)
     timeout_s = duration_seconds(timeout)
-    download_s = duration_seconds(getattr(args, "download_timeout", None) or "30m",
-                                  "--download-timeout")
+    download_s = duration_seconds(
+        getattr(args, "download_timeout", None) or "30m", "--download-timeout"
+    )
     mirror = check_mirror(args.mirror)
     no_cluster = bool(args.dry_run and version)
     return E2ESettings(
-        mode=mode.name, version=version, test_package_sha256=sha256, timeout=timeout,
-        timeout_s=timeout_s, download_timeout_s=download_s, mirror=mirror,
+        mode=mode.name,
+        version=version,
+        test_package_sha256=sha256,
+        timeout=timeout,
+        timeout_s=timeout_s,
+        download_timeout_s=download_s,
+        mirror=mirror,
         target=None if no_cluster else access.resolve(args.kubeconfig, args.context),
         test_package=Path(args.test_package) if args.test_package else None,
-        focus=focus, skip=skip, procs=mode.procs if parallel is None else parallel,
-        dry_run=bool(args.dry_run), output=Output(Path(args.output_dir), args.format),
+        focus=focus,
+        skip=skip,
+        procs=mode.procs if parallel is None else parallel,
+        dry_run=bool(args.dry_run),
+        output=Output(Path(args.output_dir), args.format),
     )
 
 
@@ -80,9 +89,13 @@ def _print_dry_run(settings: E2ESettings, prepared: Prepared) -> int:
     specs = list(chosen.expected or ())
     if settings.fmt == "json":
         body = {
-            "version": version, "mode": settings.mode, "procs": settings.procs,
-            "focus": list(chosen.selection.focus), "skip": list(chosen.selection.skip),
-            "label_filter": chosen.selection.label_filter, "specs": specs,
+            "version": version,
+            "mode": settings.mode,
+            "procs": settings.procs,
+            "focus": list(chosen.selection.focus),
+            "skip": list(chosen.selection.skip),
+            "label_filter": chosen.selection.label_filter,
+            "specs": specs,
             "missing": list(chosen.missing),
         }
         sys.stdout.write(json.dumps(body, indent=2) + "\n")
@@ -91,8 +104,11 @@ def _print_dry_run(settings: E2ESettings, prepared: Prepared) -> int:
         print(spec)
     for spec in chosen.missing:
         print(f"not in this e2e.test, left out: {spec}", file=sys.stderr)
-    print(f"{len(specs)} specs would run ({settings.mode}, {version}, "
-          f"{settings.procs} ginkgo processes)", file=sys.stderr)
+    print(
+        f"{len(specs)} specs would run ({settings.mode}, {version}, "
+        f"{settings.procs} ginkgo processes)",
+        file=sys.stderr,
+    )
     return ExitStatus.OK
 
 

@@ -21,13 +21,15 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--nodes must be 1 or more")
     state = StateDir.for_cluster(args.name, args.state_dir)
     if not state.exists() or not state.is_ours():
-        raise UsageError(f"no cluster {args.name!r} of ours at {state.root}; "
-                         "`kubeadm-verify up` brings one up")
+        raise UsageError(
+            f"no cluster {args.name!r} of ours at {state.root}; `kubeadm-verify up` brings one up"
+        )
     joined = nodes.join(state, args.nodes, log=stderr_log)
     names = [node.name for node in joined]
     took = nodes.wait_addons(state, names)
-    stderr_log(f"[addons] kube-proxy Ready on {', '.join(names)} and CoreDNS Ready "
-               f"after {took:.1f}s")
+    stderr_log(
+        f"[addons] kube-proxy Ready on {', '.join(names)} and CoreDNS Ready after {took:.1f}s"
+    )
     for name in names:
         print(name, flush=True)
     return ExitStatus.OK

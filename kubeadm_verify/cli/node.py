@@ -52,8 +52,11 @@ def list_checks() -> int:
     console = make_console()
     for check in REGISTRY:
         roles = "all" if len(check.roles) > 1 else next(iter(check.roles))
-        console.print(f"{check.id:<70} {check.origin:<8} {roles:<13} {check.severity.value:<8} "
-                      f"{check.summary}", markup=False)
+        console.print(
+            f"{check.id:<70} {check.origin:<8} {roles:<13} {check.severity.value:<8} "
+            f"{check.summary}",
+            markup=False,
+        )
     return ExitStatus.OK
 
 

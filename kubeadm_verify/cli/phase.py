@@ -24,8 +24,9 @@ def run(args: argparse.Namespace) -> int:
     from kubeadm_verify.cli.up import load
     from nodechecks.run import run as check_node
 
-    settings = PhaseSettings(phase=args.phase, name=args.name, config_file=args.config,
-                             state_dir=args.state_dir)
+    settings = PhaseSettings(
+        phase=args.phase, name=args.name, config_file=args.config, state_dir=args.state_dir
+    )
     selected = select(settings.phase, init_phases(check_node))
     config = load(settings.config_file, None)
     state = StateDir.for_cluster(settings.name, settings.state_dir)

@@ -39,10 +39,14 @@ def load(config: str | None, version: str | None) -> BootstrapConfig:
 
 
 def settings_from_args(args: argparse.Namespace) -> UpSettings:
-    return UpSettings(name=args.name, config_file=args.config,
-                      kubernetes_version=args.kubernetes_version,
-                      simulated_nodes=args.simulated_nodes, state_dir=args.state_dir,
-                      free_ports=bool(getattr(args, "free_ports", False)))
+    return UpSettings(
+        name=args.name,
+        config_file=args.config,
+        kubernetes_version=args.kubernetes_version,
+        simulated_nodes=args.simulated_nodes,
+        state_dir=args.state_dir,
+        free_ports=bool(getattr(args, "free_ports", False)),
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -58,8 +62,14 @@ def run(args: argparse.Namespace) -> int:
         from bootstrap.runtime.ports import all_free
 
         config = all_free(config)
-    handle = up(settings.name, config, state_dir=settings.state_dir,
-                simulated_nodes=settings.simulated_nodes, check_node=check_node, nodes=nodes)
+    handle = up(
+        settings.name,
+        config,
+        state_dir=settings.state_dir,
+        simulated_nodes=settings.simulated_nodes,
+        check_node=check_node,
+        nodes=nodes,
+    )
     print(handle.kubeconfig, flush=True)
     return ExitStatus.OK
 

@@ -84,8 +84,9 @@ def _testcase(suite: ET.Element, tier: str, result: CheckResult) -> None:
 def _escape_tree(root: ET.Element) -> None:
     """Every attribute and text with what XML 1.0 forbids shown as its escape (``\\x1b``)."""
     for element in root.iter():
-        element.attrib = {key: redact.escape_controls(value)
-                          for key, value in element.attrib.items()}
+        element.attrib = {
+            key: redact.escape_controls(value) for key, value in element.attrib.items()
+        }
         if element.text:
             element.text = redact.escape_controls(element.text)
 

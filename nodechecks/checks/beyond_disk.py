@@ -17,16 +17,22 @@ def judge_disk(path: str, blocks: int, available: int, files: int, files_free: i
     usually holds with nodefs) and free inodes above nodefs.inodesFree 5%."""
     space = available / blocks if blocks else 1.0
     inodes = files_free / files if files else 1.0
-    details = {"path": path, "available_pct": round(space * 100, 1),
-               "inodes_free_pct": round(inodes * 100, 1)}
+    details = {
+        "path": path,
+        "available_pct": round(space * 100, 1),
+        "inodes_free_pct": round(inodes * 100, 1),
+    }
     problems = []
     if space < IMAGEFS_AVAILABLE_MIN:
         problems.append(f"{space:.0%} of {path} is free (< {IMAGEFS_AVAILABLE_MIN:.0%})")
     if inodes < INODES_FREE_MIN:
         problems.append(f"{inodes:.0%} of the inodes of {path} are free (< {INODES_FREE_MIN:.0%})")
     if problems:
-        return warned("; ".join(problems) + ": the kubelet would start evicting pods",
-                      f"free space on the file system of {path}", **details)
+        return warned(
+            "; ".join(problems) + ": the kubelet would start evicting pods",
+            f"free space on the file system of {path}",
+            **details,
+        )
     return passed(f"{space:.0%} of {path} is free", **details)
 
 
@@ -42,15 +48,20 @@ def disk_space(ctx: NodeContext) -> Finding:
     path = "/var/lib"
     if not ctx.host.is_dir(path):
         if not ctx.host.is_live:
-            return unknown(f"the free space of {path}: the root has no {path}",
-                           "mount the host's /var/lib under the root")
+            return unknown(
+                f"the free space of {path}: the root has no {path}",
+                "mount the host's /var/lib under the root",
+            )
         while path != "/" and not ctx.host.is_dir(path):
             path = path.rsplit("/", 1)[0] or "/"
     hidden = _hidden_mount(ctx, path)
     if hidden:
-        return unknown(f"the free space of {path}: the host mounts a file system at {hidden}, "
-                       "which this view of the root does not show",
-                       "mount the host root with its submounts (rbind)", mountpoint=hidden)
+        return unknown(
+            f"the free space of {path}: the host mounts a file system at {hidden}, "
+            "which this view of the root does not show",
+            "mount the host root with its submounts (rbind)",
+            mountpoint=hidden,
+        )
     st = ctx.host.statvfs(path)
     return judge_disk(path, st.f_blocks, st.f_bavail, st.f_files, st.f_ffree)
 
@@ -63,8 +74,11 @@ def _hidden_mount(ctx: NodeContext, path: str) -> str:
         mounts = procfs.parse_mountinfo(ctx.host.read_text("/proc/self/mountinfo"))
     except ParseError:
         return ""
-    holders = [m.mountpoint for m in mounts
-               if path == m.mountpoint or path.startswith(m.mountpoint.rstrip("/") + "/")]
+    holders = [
+        m.mountpoint
+        for m in mounts
+        if path == m.mountpoint or path.startswith(m.mountpoint.rstrip("/") + "/")
+    ]
     holder = max(holders, key=len, default="/")
     if holder == "/" or not ctx.host.is_dir(holder):
         return ""

@@ -100,8 +100,11 @@ def runtime_cgroup_driver(ctx: NodeContext) -> tuple[str, str, bool]:
     if host.exists(CRIO_CONFIG) or host.is_dir(CRIO_CONFIG_DIR):
         texts = [host.read_text(CRIO_CONFIG)] if host.exists(CRIO_CONFIG) else []
         if host.is_dir(CRIO_CONFIG_DIR):
-            texts += [host.read_text(f"{CRIO_CONFIG_DIR}/{name}")
-                      for name in host.listdir(CRIO_CONFIG_DIR) if name.endswith(".conf")]
+            texts += [
+                host.read_text(f"{CRIO_CONFIG_DIR}/{name}")
+                for name in host.listdir(CRIO_CONFIG_DIR)
+                if name.endswith(".conf")
+            ]
         return crio_cgroup_driver(texts), CRIO_CONFIG, False
     if host.which("containerd"):
         return "cgroupfs", "containerd's default (no config.toml)", False
@@ -109,28 +112,44 @@ def runtime_cgroup_driver(ctx: NodeContext) -> tuple[str, str, bool]:
 
 
 def judge_cgroup_driver(
-    kubelet: str, kubelet_source: str, runtime: str, runtime_source: str, from_cri: bool,
-    kubelet_version: Version | None, systemd_booted: bool | None = None,
+    kubelet: str,
+    kubelet_source: str,
+    runtime: str,
+    runtime_source: str,
+    from_cri: bool,
+    kubelet_version: Version | None,
+    systemd_booted: bool | None = None,
 ) -> Finding:
     """``systemd_booted`` is None where it cannot be known (a mounted root, not booted)."""
-    details = {"kubelet": kubelet, "kubelet_source": kubelet_source, "runtime": runtime,
-               "runtime_source": runtime_source}
+    details = {
+        "kubelet": kubelet,
+        "kubelet_source": kubelet_source,
+        "runtime": runtime,
+        "runtime_source": runtime_source,
+    }
     if not runtime:
-        return unknown("the container runtime's cgroup driver: no runtime config found",
-                       "install the runtime before checking", **details)
+        return unknown(
+            "the container runtime's cgroup driver: no runtime config found",
+            "install the runtime before checking",
+            **details,
+        )
     follows_cri = kubelet_version is not None and kubelet_version.at_least(CGROUP_DRIVER_FROM_CRI)
     if (from_cri and follows_cri) or kubelet == runtime:
         if runtime == "systemd" and systemd_booted is False:
             return without_systemd(details)
         if from_cri and follows_cri:
-            return passed(f"the kubelet takes the cgroup driver ({runtime}) from the runtime "
-                          "over CRI", **details)
+            return passed(
+                f"the kubelet takes the cgroup driver ({runtime}) from the runtime over CRI",
+                **details,
+            )
         return passed(f"the kubelet and the runtime both use {runtime}", **details)
     return warned(
         f"the kubelet's cgroup driver ({kubelet}, {kubelet_source}) differs from the "
         f"runtime's ({runtime}, {runtime_source}); pods will fail to start",
         "use systemd for both: SystemdCgroup = true in containerd's runc options, and "
-        "cgroupDriver: systemd in the KubeletConfiguration", **details)
+        "cgroupDriver: systemd in the KubeletConfiguration",
+        **details,
+    )
 
 
 def without_systemd(details: dict[str, str]) -> Finding:
@@ -141,7 +160,9 @@ def without_systemd(details: dict[str, str]) -> Finding:
         f"systemd is not running on this host ({SYSTEMD_BOOTED} is missing): the kubelet "
         "will not start",
         "use cgroupfs on a host without systemd: SystemdCgroup = false in containerd's runc "
-        "options (the kubelet takes the runtime's driver over CRI)", **details)
+        "options (the kubelet takes the runtime's driver over CRI)",
+        **details,
+    )
 
 
 @REGISTRY.check("CgroupDriver", severity=Severity.WARNING, origin="beyond")
@@ -153,12 +174,22 @@ def cgroup_driver(ctx: NodeContext) -> Finding:
     try:
         kubelet, kubelet_source = kubelet_cgroup_driver(text)
     except ParseError as exc:  # unreadable YAML, or refused by the reader's bounds
-        return unknown(f"the kubelet's cgroup driver: {exc}",
-                       f"make {KUBELET_CONFIG} a KubeletConfiguration", path=KUBELET_CONFIG)
+        return unknown(
+            f"the kubelet's cgroup driver: {exc}",
+            f"make {KUBELET_CONFIG} a KubeletConfiguration",
+            path=KUBELET_CONFIG,
+        )
     runtime, runtime_source, from_cri = runtime_cgroup_driver(ctx)
     booted = ctx.host.is_dir(SYSTEMD_BOOTED) if ctx.host.is_live else None
-    return judge_cgroup_driver(kubelet, kubelet_source, runtime, runtime_source, from_cri,
-                               ctx.effective_kubelet_version, booted)
+    return judge_cgroup_driver(
+        kubelet,
+        kubelet_source,
+        runtime,
+        runtime_source,
+        from_cri,
+        ctx.effective_kubelet_version,
+        booted,
+    )
 
 
 # DefaultRoute --------------------------------------------------------------------------------
@@ -167,10 +198,12 @@ def cgroup_driver(ctx: NodeContext) -> Finding:
 def judge_default_route(v4: list[Route], v6: list[Route], advertise_address: str) -> Finding:
     defaults = default_routes(v4) + default_routes(v6)
     if defaults:
-        shown = [f"{r.destination}/{r.prefix_length} via {r.gateway} dev {r.interface}"
-                 for r in defaults]
-        return passed(f"default route via {defaults[0].gateway} dev {defaults[0].interface}",
-                      routes=shown)
+        shown = [
+            f"{r.destination}/{r.prefix_length} via {r.gateway} dev {r.interface}" for r in defaults
+        ]
+        return passed(
+            f"default route via {defaults[0].gateway} dev {defaults[0].interface}", routes=shown
+        )
     severity = Severity.WARNING if advertise_address else Severity.ERROR
     return problem(
         severity,
@@ -178,7 +211,9 @@ def judge_default_route(v4: list[Route], v6: list[Route], advertise_address: str
         "from the default route's interface",
         "add a default route (ip route add default via <gateway>), or set "
         "localAPIEndpoint.advertiseAddress and the kubelet's --node-ip",
-        routes=[], advertise_address=advertise_address)
+        routes=[],
+        advertise_address=advertise_address,
+    )
 
 
 @REGISTRY.check("DefaultRoute", severity=Severity.ERROR, origin="beyond")
@@ -203,13 +238,17 @@ def clock_state() -> int:
 
 def judge_clock(state: int) -> Finding:
     if state < 0:
-        return unknown("whether the clock is synchronised: adjtimex failed",
-                       "check chronyc tracking or timedatectl")
+        return unknown(
+            "whether the clock is synchronised: adjtimex failed",
+            "check chronyc tracking or timedatectl",
+        )
     if state == TIME_ERROR:
-        return warned("the system clock is not synchronised (adjtimex reports TIME_ERROR); "
-                      "certificates and etcd leases depend on agreed time",
-                      "enable NTP: systemctl enable --now chronyd (or systemd-timesyncd)",
-                      clock_state=state)
+        return warned(
+            "the system clock is not synchronised (adjtimex reports TIME_ERROR); "
+            "certificates and etcd leases depend on agreed time",
+            "enable NTP: systemctl enable --now chronyd (or systemd-timesyncd)",
+            clock_state=state,
+        )
     return passed("the system clock is synchronised", clock_state=state)
 
 
@@ -236,8 +275,10 @@ def _loopback(address: str) -> bool:
 def judge_resolv_conf(servers: list[str] | None, upstream: list[str] | None) -> Finding:
     """Nameservers present and none on loopback (CoreDNS would forward to itself and loop),
     unless systemd-resolved's upstream file, which kubeadm points the kubelet at, is usable."""
-    remediation = ("point /etc/resolv.conf at real nameservers, or set the kubelet's resolvConf "
-                   "to a file that lists them")
+    remediation = (
+        "point /etc/resolv.conf at real nameservers, or set the kubelet's resolvConf "
+        "to a file that lists them"
+    )
     if servers is None:
         return warned("/etc/resolv.conf does not exist: pods get no DNS configuration", remediation)
     if not servers:
@@ -246,21 +287,34 @@ def judge_resolv_conf(servers: list[str] | None, upstream: list[str] | None) -> 
     if not loopback:
         return passed(f"nameservers {', '.join(servers)}", nameservers=servers)
     if upstream and not any(_loopback(s) for s in upstream):
-        return passed(f"/etc/resolv.conf uses {', '.join(loopback)} (systemd-resolved); the "
-                      f"kubelet gets {RESOLVED_UPSTREAM} ({', '.join(upstream)})",
-                      nameservers=servers, upstream=upstream)
-    return warned(f"/etc/resolv.conf lists loopback nameservers ({', '.join(loopback)}): CoreDNS "
-                  "forwarding to them loops back to itself", remediation, nameservers=servers)
+        return passed(
+            f"/etc/resolv.conf uses {', '.join(loopback)} (systemd-resolved); the "
+            f"kubelet gets {RESOLVED_UPSTREAM} ({', '.join(upstream)})",
+            nameservers=servers,
+            upstream=upstream,
+        )
+    return warned(
+        f"/etc/resolv.conf lists loopback nameservers ({', '.join(loopback)}): CoreDNS "
+        "forwarding to them loops back to itself",
+        remediation,
+        nameservers=servers,
+    )
 
 
 @REGISTRY.check("ResolvConf", severity=Severity.WARNING, origin="beyond")
 def resolv_conf(ctx: NodeContext) -> Finding:
     """**beyond**: the resolver CoreDNS and pods inherit is usable."""
     host = ctx.host
-    servers = parse_resolv_conf(host.read_text("/etc/resolv.conf")) if host.exists(
-        "/etc/resolv.conf") else None
-    upstream = parse_resolv_conf(host.read_text(RESOLVED_UPSTREAM)) if host.exists(
-        RESOLVED_UPSTREAM) else None
+    servers = (
+        parse_resolv_conf(host.read_text("/etc/resolv.conf"))
+        if host.exists("/etc/resolv.conf")
+        else None
+    )
+    upstream = (
+        parse_resolv_conf(host.read_text(RESOLVED_UPSTREAM))
+        if host.exists(RESOLVED_UPSTREAM)
+        else None
+    )
     return judge_resolv_conf(servers, upstream)
 
 
@@ -275,9 +329,11 @@ def judge_machine_id(machine_id: str, machine_id_error: str, uuid: str, uuid_err
         problems.append(f"/sys/class/dmi/id/product_uuid: {uuid_error}")
     details = {"machine_id": machine_id, "product_uuid": uuid}
     if problems:
-        return warned("; ".join(problems) + " (each node needs unique ids)",
-                      "systemd-machine-id-setup (and give cloned VMs a fresh machine-id)",
-                      **details)
+        return warned(
+            "; ".join(problems) + " (each node needs unique ids)",
+            "systemd-machine-id-setup (and give cloned VMs a fresh machine-id)",
+            **details,
+        )
     return passed("machine-id and product_uuid are readable (compare them across nodes)", **details)
 
 
@@ -313,8 +369,11 @@ def judge_minimums(values: dict[str, int], minimums: dict[str, int]) -> Finding:
     if low:
         shown = ", ".join(f"{n} = {v} (< {minimums[n]})" for n, v in low.items())
         fix = "; ".join(f"sysctl -w {n}={minimums[n]}" for n in low)
-        return warned(f"{shown}: many pods exhaust it",
-                      fix + ", and persist in /etc/sysctl.d/k8s.conf", **values)
+        return warned(
+            f"{shown}: many pods exhaust it",
+            fix + ", and persist in /etc/sysctl.d/k8s.conf",
+            **values,
+        )
     return passed(", ".join(f"{n} = {v}" for n, v in values.items()), **values)
 
 

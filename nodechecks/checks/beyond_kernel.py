@@ -45,17 +45,29 @@ def judge_module(name: str, evidence: ModuleEvidence) -> Finding:
         return passed(f"{name} is built into the kernel", **details)
     if evidence.loadable:
         return passed(f"{name} is not loaded but can be loaded (modprobe {name})", **details)
-    remediation = (f"modprobe {name}, and list it in /etc/modules-load.d/k8s.conf so it loads "
-                   "at boot")
+    remediation = (
+        f"modprobe {name}, and list it in /etc/modules-load.d/k8s.conf so it loads at boot"
+    )
     if evidence.config == "m":
-        return warned(f"{name} is built as a module but not loaded, and modules.dep does not "
-                      "list it", remediation, **details)
-    if evidence.loaded is None and evidence.builtin is None and evidence.loadable is None \
-            and evidence.config is None:
-        return unknown(f"whether the {name} module is available: no module list or kernel "
-                       "config to read", remediation, **details)
-    return warned(f"the {name} kernel module is not loaded, built in or loadable", remediation,
-                  **details)
+        return warned(
+            f"{name} is built as a module but not loaded, and modules.dep does not list it",
+            remediation,
+            **details,
+        )
+    if (
+        evidence.loaded is None
+        and evidence.builtin is None
+        and evidence.loadable is None
+        and evidence.config is None
+    ):
+        return unknown(
+            f"whether the {name} module is available: no module list or kernel config to read",
+            remediation,
+            **details,
+        )
+    return warned(
+        f"the {name} kernel module is not loaded, built in or loadable", remediation, **details
+    )
 
 
 def module_evidence(ctx: NodeContext, name: str) -> ModuleEvidence:
@@ -85,7 +97,8 @@ def module_evidence(ctx: NodeContext, name: str) -> ModuleEvidence:
         evidence.sources.append(marker)
     if name == "overlay" and host.exists("/proc/filesystems"):
         evidence.filesystem = "overlay" in procfs.parse_filesystems(
-            host.read_text("/proc/filesystems"))
+            host.read_text("/proc/filesystems")
+        )
         evidence.sources.append("/proc/filesystems")
     return evidence
 
@@ -104,8 +117,10 @@ def overlay(ctx: NodeContext) -> Finding:
 
 
 def judge_bridge_nf(value: str | None) -> Finding:
-    remediation = ("modprobe br_netfilter; sysctl -w net.bridge.bridge-nf-call-iptables=1, and "
-                   "persist both in /etc/modules-load.d and /etc/sysctl.d")
+    remediation = (
+        "modprobe br_netfilter; sysctl -w net.bridge.bridge-nf-call-iptables=1, and "
+        "persist both in /etc/modules-load.d and /etc/sysctl.d"
+    )
     if value is None:
         return warned(f"{BRIDGE_NF} does not exist (br_netfilter is not loaded)", remediation)
     if value.strip() != "1":
@@ -127,7 +142,9 @@ def iptables_in_path(ctx: NodeContext) -> Finding:
     found = ctx.host.which("iptables")
     if found is not None:
         return passed(f"iptables found at {found}", path=found)
-    return warned("iptables not found in system path: kube-proxy's iptables mode (its default) "
-                  "and most CNI plugins need it",
-                  "install iptables (or run kube-proxy in nftables mode)",
-                  searched=" ".join(ctx.host.search_dirs()))
+    return warned(
+        "iptables not found in system path: kube-proxy's iptables mode (its default) "
+        "and most CNI plugins need it",
+        "install iptables (or run kube-proxy in nftables mode)",
+        searched=" ".join(ctx.host.search_dirs()),
+    )

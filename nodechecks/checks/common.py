@@ -24,8 +24,11 @@ def judge_swap(entries: list[SwapEntry] | None, cgroup_version: int | None) -> F
     looked", so that is "cannot determine" (a live Linux host always has the file).
     """
     if entries is None:
-        return unknown("whether swap is on: /proc/swaps does not exist",
-                       "check `swapon --show` on the host", swaps=None)
+        return unknown(
+            "whether swap is on: /proc/swaps does not exist",
+            "check `swapon --show` on the host",
+            swaps=None,
+        )
     if not entries:
         return passed("no swap is active", swaps=[])
     areas = [entry.filename for entry in entries]
@@ -33,13 +36,19 @@ def judge_swap(entries: list[SwapEntry] | None, cgroup_version: int | None) -> F
         message = (
             "swap is enabled on a cgroup v1 host: the kubelet supports swap on cgroup v2 only, "
             "so it must run with failSwapOn: false and pods will not use swap. Please refer to "
-            f"{SWAP_DOCS}, or disable swap on the node")
+            f"{SWAP_DOCS}, or disable swap on the node"
+        )
     else:
         message = (
             "swap is supported for cgroup v2 only. The kubelet must be properly configured to use "
-            f"swap. Please refer to {SWAP_DOCS}, or disable swap on the node")
-    return warned(message, "swapoff -a, and remove the swap entries from /etc/fstab",
-                  swaps=areas, cgroup_version=cgroup_version)
+            f"swap. Please refer to {SWAP_DOCS}, or disable swap on the node"
+        )
+    return warned(
+        message,
+        "swapoff -a, and remove the swap entries from /etc/fstab",
+        swaps=areas,
+        cgroup_version=cgroup_version,
+    )
 
 
 @REGISTRY.check("Swap", severity=Severity.WARNING, origin="kubeadm")

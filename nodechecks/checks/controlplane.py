@@ -34,13 +34,17 @@ def judge_firewalld(exists: bool, active: bool | None, ports: list[int]) -> Find
     if not exists:
         return passed("firewalld is not installed")
     if active is None:
-        return unknown("whether firewalld is active (the init system is not asked under --root)",
-                       f"make sure ports {ports} are open if firewalld runs", ports=ports)
+        return unknown(
+            "whether firewalld is active (the init system is not asked under --root)",
+            f"make sure ports {ports} are open if firewalld runs",
+            ports=ports,
+        )
     if active:
         return warned(
             f"firewalld is active, please ensure ports [{' '.join(map(str, ports))}] are open or "
             "your cluster may not function correctly",
-            "open them: " + "; ".join(f"firewall-cmd --permanent --add-port={p}/tcp" for p in ports)
+            "open them: "
+            + "; ".join(f"firewall-cmd --permanent --add-port={p}/tcp" for p in ports)
             + "; firewall-cmd --reload",
             ports=ports,
         )
@@ -80,8 +84,9 @@ def _declare_file_available(path: str, roles: frozenset[str]) -> None:
         return file_available(ctx, path)
 
     check.__doc__ = f"{path} does not exist yet (kubeadm writes it)."
-    REGISTRY.check(path_id("FileAvailable", path), severity=Severity.ERROR, roles=roles,
-                   origin="kubeadm")(check)
+    REGISTRY.check(
+        path_id("FileAvailable", path), severity=Severity.ERROR, roles=roles, origin="kubeadm"
+    )(check)
 
 
 for _name in MANIFESTS:
@@ -105,7 +110,10 @@ def judge_http_proxy(address: str, environ: Mapping[str, str]) -> Finding:
         return warned(
             f'Connection to "{url}" uses proxy "{proxy}". If that is not intended, adjust your '
             "proxy settings",
-            f"add {address} to NO_PROXY", url=url, proxy=proxy)
+            f"add {address} to NO_PROXY",
+            url=url,
+            proxy=proxy,
+        )
     return passed(f"{url} is reached directly", url=url)
 
 
@@ -121,11 +129,15 @@ def http_proxy(ctx: NodeContext) -> Finding:
     if not (os.environ.get("HTTPS_PROXY") or os.environ.get("https_proxy")):
         return passed("no HTTPS proxy is configured")
     if not ctx.advertise_address and ctx.role == "worker":
-        return skipped("kubeadm join checks the proxy against the discovery API server endpoint, "
-                       "and none is configured")
+        return skipped(
+            "kubeadm join checks the proxy against the discovery API server endpoint, "
+            "and none is configured"
+        )
     if not ctx.advertise_address:
-        return unknown("the advertise address (give it in --config) to test it against the proxy",
-                       "set localAPIEndpoint.advertiseAddress")
+        return unknown(
+            "the advertise address (give it in --config) to test it against the proxy",
+            "set localAPIEndpoint.advertiseAddress",
+        )
     return judge_http_proxy(ctx.advertise_address, os.environ)
 
 
@@ -136,8 +148,9 @@ def judge_http_proxy_cidrs(cidrs: list[str], environ: Mapping[str, str]) -> Find
         try:
             network = ipaddress.ip_network(cidr, strict=False)
         except ValueError as exc:
-            return failed(f'error parsing CIDR "{cidr}": {exc}',
-                          "fix the CIDR in the configuration")
+            return failed(
+                f'error parsing CIDR "{cidr}": {exc}', "fix the CIDR in the configuration"
+            )
         first = network.network_address + 1
         checked.append(str(first))
         proxy = proxy_for("https", str(first), "1234", environ)
@@ -145,14 +158,14 @@ def judge_http_proxy_cidrs(cidrs: list[str], environ: Mapping[str, str]) -> Find
             problems.append(
                 f'connection to "{cidr}" uses proxy "{proxy}". This may lead to malfunctional '
                 "cluster setup. Make sure that Pod and Services IP ranges specified correctly as "
-                "exceptions in proxy configuration")
+                "exceptions in proxy configuration"
+            )
     if problems:
         return warned("\n".join(problems), f"add {','.join(cidrs)} to NO_PROXY", cidrs=cidrs)
     return passed(f"{', '.join(cidrs)} are reached directly", cidrs=cidrs, addresses=checked)
 
 
-@REGISTRY.check("HTTPProxyCIDR", severity=Severity.WARNING, roles=CONTROL_PLANE,
-                origin="kubeadm")
+@REGISTRY.check("HTTPProxyCIDR", severity=Severity.WARNING, roles=CONTROL_PLANE, origin="kubeadm")
 def http_proxy_cidr(ctx: NodeContext) -> Finding:
     """Service and Pod CIDRs bypass the HTTPS proxy (``kubeadm init`` only: join has none;
     skipped under --root, as HTTPProxy)."""

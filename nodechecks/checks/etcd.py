@@ -41,8 +41,10 @@ def judge_etcd_version(endpoint: str, server_version: str, minimum: str) -> str:
     except ValueError:
         return f'couldn\'t parse external etcd version "{server_version}"'
     if version < Version.parse(minimum):
-        return (f"this version of kubeadm only supports external etcd version >= {minimum}. "
-                f"Current version: {server_version}")
+        return (
+            f"this version of kubeadm only supports external etcd version >= {minimum}. "
+            f"Current version: {server_version}"
+        )
     return ""
 
 
@@ -69,8 +71,9 @@ def fetch_etcd_version(url: str, context: ssl.SSLContext | None) -> str:
     raise last
 
 
-@REGISTRY.check("ExternalEtcdVersion", severity=Severity.ERROR, roles=CONTROL_PLANE,
-                origin="kubeadm")
+@REGISTRY.check(
+    "ExternalEtcdVersion", severity=Severity.ERROR, roles=CONTROL_PLANE, origin="kubeadm"
+)
 def external_etcd_version(ctx: NodeContext) -> Finding:
     """Every external etcd endpoint runs at least kubeadm's minimum version (external etcd only)."""
     if not ctx.external_etcd:
@@ -97,8 +100,9 @@ def external_etcd_version(ctx: NodeContext) -> Finding:
         if message:
             errors.append(message)
     if errors:
-        return failed("\n".join(errors), f"use etcd {MIN_EXTERNAL_ETCD_VERSION} or newer",
-                      versions=seen)
+        return failed(
+            "\n".join(errors), f"use etcd {MIN_EXTERNAL_ETCD_VERSION} or newer", versions=seen
+        )
     return passed("external etcd is recent enough", versions=seen)
 
 
@@ -127,15 +131,20 @@ def port_etcd_peer(ctx: NodeContext) -> Finding:
     return _local_etcd_only(ctx) or port_free(ctx, ETCD_PEER_PORT, etcd_address(ctx))
 
 
-@REGISTRY.check(path_id("DirAvailable", ETCD_DATA_DIR), severity=Severity.ERROR,
-                roles=CONTROL_PLANE, origin="kubeadm")
+@REGISTRY.check(
+    path_id("DirAvailable", ETCD_DATA_DIR),
+    severity=Severity.ERROR,
+    roles=CONTROL_PLANE,
+    origin="kubeadm",
+)
 def etcd_data_dir(ctx: NodeContext) -> Finding:
     """etcd's data directory is absent or empty (local etcd only)."""
     return _local_etcd_only(ctx) or dir_available(ctx, ETCD_DATA_DIR)
 
 
-@REGISTRY.check("ExternalEtcdClientCertificates", severity=Severity.ERROR, roles=CONTROL_PLANE,
-                origin="kubeadm")
+@REGISTRY.check(
+    "ExternalEtcdClientCertificates", severity=Severity.ERROR, roles=CONTROL_PLANE, origin="kubeadm"
+)
 def external_etcd_certificates(ctx: NodeContext) -> Finding:
     """The external etcd CA, client certificate and key exist (kubeadm's three checks, one id)."""
     if not ctx.external_etcd:
@@ -143,16 +152,21 @@ def external_etcd_certificates(ctx: NodeContext) -> Finding:
     paths = [p for p in (ctx.external_etcd_ca, ctx.external_etcd_cert, ctx.external_etcd_key) if p]
     missing = [p for p in paths if not ctx.host.exists(p)]
     if missing:
-        return failed("\n".join(f"{path} doesn't exist" for path in missing),
-                      "copy the etcd client certificates to this node", missing=missing)
+        return failed(
+            "\n".join(f"{path} doesn't exist" for path in missing),
+            "copy the etcd client certificates to this node",
+            missing=missing,
+        )
     return passed("the external etcd client certificates exist", paths=paths)
 
 
 def control_plane_images(version: str) -> list[str]:
     """``kubeadm config images list`` for the target version (kubeadm v1.37's pins)."""
     tag = "v" + version.removeprefix("v")
-    return [f"{REGISTRY_PREFIX}/{name}:{tag}" for name in (
-        "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kube-proxy")] + [
+    return [
+        f"{REGISTRY_PREFIX}/{name}:{tag}"
+        for name in ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kube-proxy")
+    ] + [
         f"{REGISTRY_PREFIX}/coredns/coredns:{COREDNS_VERSION}",
         f"{REGISTRY_PREFIX}/pause:{PAUSE_VERSION}",
         f"{REGISTRY_PREFIX}/etcd:{ETCD_IMAGE_VERSION}",

@@ -16,24 +16,29 @@ from nodechecks.host import UnreadableHostFile
 from nodechecks.parsers.net import TcpSocket, listeners_on
 
 
-def judge_port(port: int, sockets: list[TcpSocket], address: str = "",
-               local: Container[str] | None = None) -> Finding:
+def judge_port(
+    port: int, sockets: list[TcpSocket], address: str = "", local: Container[str] | None = None
+) -> Finding:
     """kubeadm binds ``:port``, or ``address:port`` where it knows the address (etcd: the
     advertise address). A LISTEN socket that would make that bind fail fails the check:
     any listener for ``:port``; one on the address itself or on a wildcard for ``address:port``.
     An address that is not this host's cannot be bound at all, which kubeadm reports the same
     way ("Port N is in use"). Connected sockets using the port do not count."""
     if address and local is not None and address not in local:
-        return failed(f"Port {port} is in use",
-                      f"{address} is not an address of this host, so {address}:{port} cannot be "
-                      "bound: fix the advertise address", bind=f"{address}:{port}")
+        return failed(
+            f"Port {port} is in use",
+            f"{address} is not an address of this host, so {address}:{port} cannot be "
+            "bound: fix the advertise address",
+            bind=f"{address}:{port}",
+        )
     listeners = [s for s in listeners_on(sockets, port) if _conflicts(s, address)]
     if listeners:
         where = sorted({_endpoint(s) for s in listeners})
-        return failed(f"Port {port} is in use",
-                      f"stop whatever listens on {', '.join(where)} "
-                      f"(see `ss -ltnp 'sport = :{port}'`)",
-                      listeners=where)
+        return failed(
+            f"Port {port} is in use",
+            f"stop whatever listens on {', '.join(where)} (see `ss -ltnp 'sport = :{port}'`)",
+            listeners=where,
+        )
     return passed(f"nothing listens on port {port}", port=port, bind=f"{address}:{port}")
 
 
@@ -66,8 +71,11 @@ def port_free(ctx: NodeContext, port: int, address: str = "") -> Finding:
 def file_available(ctx: NodeContext, path: str) -> Finding:
     """The file must not exist yet (kubeadm would overwrite it)."""
     if ctx.host.exists(path):
-        return failed(f"{path} already exists",
-                      "remove it, or run `kubeadm reset` if this node was set up before", path=path)
+        return failed(
+            f"{path} already exists",
+            "remove it, or run `kubeadm reset` if this node was set up before",
+            path=path,
+        )
     return passed(f"{path} does not exist", path=path)
 
 
@@ -78,12 +86,18 @@ def dir_available(ctx: NodeContext, path: str) -> Finding:
     try:
         entries = ctx.host.listdir(path)
     except OSError as exc:
-        return failed(f"unable to check if {path} is empty: {exc.strerror or exc}",
-                      f"make {path} an empty directory, or remove it", path=path)
+        return failed(
+            f"unable to check if {path} is empty: {exc.strerror or exc}",
+            f"make {path} an empty directory, or remove it",
+            path=path,
+        )
     if entries:
-        return failed(f"{path} is not empty",
-                      f"remove the contents of {path} (an old etcd's data) before kubeadm init",
-                      path=path, entries=entries[:10])
+        return failed(
+            f"{path} is not empty",
+            f"remove the contents of {path} (an old etcd's data) before kubeadm init",
+            path=path,
+            entries=entries[:10],
+        )
     return passed(f"{path} is empty", path=path)
 
 
@@ -98,8 +112,12 @@ def file_content(ctx: NodeContext, path: str, content: str, remediation: str) ->
     except OSError:
         return failed(f"{path} could not be read", remediation, path=path)
     if head != content.encode():
-        return failed(f"{path} contents are not set to {content}", remediation,
-                      path=path, value=head.decode(errors="replace"))
+        return failed(
+            f"{path} contents are not set to {content}",
+            remediation,
+            path=path,
+            value=head.decode(errors="replace"),
+        )
     return passed(f"{path} is {content}", path=path, value=content)
 
 
@@ -124,5 +142,3 @@ def in_path(ctx: NodeContext, executable: str, *, mandatory: bool, suggestion: s
 def path_id(prefix: str, path: str) -> str:
     """kubeadm's id for a path check: ``FileAvailable-`` + the path with ``/`` replaced by ``-``."""
     return prefix + "-" + path.replace("/", "-")
-
-

@@ -34,8 +34,10 @@ def qualified_name_errors(value: str) -> list[str]:
     """apimachinery's ``IsQualifiedName``, which kubeadm (not a DNS-1123 check) applies."""
     parts = value.split("/")
     if len(parts) > 2:
-        return ["a qualified name " + _QUALIFIED_MSG + " with an optional DNS subdomain prefix "
-                "and '/' (e.g. 'example.com/MyName')"]
+        return [
+            "a qualified name " + _QUALIFIED_MSG + " with an optional DNS subdomain prefix "
+            "and '/' (e.g. 'example.com/MyName')"
+        ]
     name = parts[-1]
     errors = []
     if len(parts) == 2:
@@ -59,21 +61,33 @@ def judge_hostname(name: str, addresses: list[str] | None, lookup_error: str) ->
     problems = [f'invalid node name format "{name}": {msg}' for msg in qualified_name_errors(name)]
     notes = []
     if not problems and (len(name) > 253 or not _SUBDOMAIN.match(name)):
-        notes.append(f'node name "{name}" is not a lowercase RFC 1123 subdomain, so the '
-                     "kubelet cannot register a Node by that name")
+        notes.append(
+            f'node name "{name}" is not a lowercase RFC 1123 subdomain, so the '
+            "kubelet cannot register a Node by that name"
+        )
     if addresses is None:
-        return unknown(f'whether hostname "{name}" resolves: {lookup_error}',
-                       f"add {name} to /etc/hosts or DNS", name=name, problems=problems,
-                       notes=notes)
+        return unknown(
+            f'whether hostname "{name}" resolves: {lookup_error}',
+            f"add {name} to /etc/hosts or DNS",
+            name=name,
+            problems=problems,
+            notes=notes,
+        )
     if not addresses:
         problems.append(f'hostname "{name}" could not be reached')
         if lookup_error:
             problems.append(f'hostname "{name}": {lookup_error}')
     if problems:
-        return warned("\n".join(problems), f"make {name} a valid name that resolves (/etc/hosts)",
-                      name=name, addresses=addresses, notes=notes)
-    return passed(f"{name} resolves to {', '.join(addresses)}", name=name, addresses=addresses,
-                  notes=notes)
+        return warned(
+            "\n".join(problems),
+            f"make {name} a valid name that resolves (/etc/hosts)",
+            name=name,
+            addresses=addresses,
+            notes=notes,
+        )
+    return passed(
+        f"{name} resolves to {', '.join(addresses)}", name=name, addresses=addresses, notes=notes
+    )
 
 
 def _lookup_live(name: str) -> tuple[list[str] | None, str]:
@@ -123,8 +137,11 @@ def hostname(ctx: NodeContext) -> Finding:
         addresses, error = _lookup_live(name)
     elif ctx.host.exists("/etc/hosts"):
         known = hosts_names(ctx.host.read_text("/etc/hosts")).get(name.lower())
-        addresses, error = (known, "") if known else (
-            None, "not in the root's /etc/hosts, and DNS is not asked under --root")
+        addresses, error = (
+            (known, "")
+            if known
+            else (None, "not in the root's /etc/hosts, and DNS is not asked under --root")
+        )
     else:
         addresses, error = None, "the root has no /etc/hosts, and DNS is not asked under --root"
     return judge_hostname(name, addresses, error)
@@ -135,18 +152,24 @@ def judge_kubelet_version(
 ) -> Finding:
     """At least kubeadm's minimum (its minor − 3) and, on init, not newer than the control plane."""
     if kubelet is None:
-        return failed(f"couldn't get kubelet version: {error}",
-                      "install the kubelet of the target version")
+        return failed(
+            f"couldn't get kubelet version: {error}", "install the kubelet of the target version"
+        )
     plain = str(kubelet).removeprefix("v")
     if kubelet < minimum:
-        return failed(f'Kubelet version "{plain}" is lower than kubeadm can support. Please '
-                      "upgrade kubelet", f"install kubelet {minimum} or newer", kubelet=plain)
+        return failed(
+            f'Kubelet version "{plain}" is lower than kubeadm can support. Please upgrade kubelet',
+            f"install kubelet {minimum} or newer",
+            kubelet=plain,
+        )
     if target is not None and (kubelet.major > target.major or kubelet.minor > target.minor):
         return failed(
             "the kubelet version is higher than the control plane version. This is not a supported "
             "version skew and may lead to a malfunctional cluster. Kubelet version: "
             f'"{plain}" Control plane version: "{str(target).removeprefix("v")}"',
-            "install a kubelet no newer than the control plane", kubelet=plain)
+            "install a kubelet no newer than the control plane",
+            kubelet=plain,
+        )
     return passed(f"kubelet {plain} is supported", kubelet=plain)
 
 
@@ -168,14 +191,22 @@ def kubelet_version(ctx: NodeContext) -> Finding:
 
 def judge_service(state: services.ServiceState, service: str) -> Finding:
     if not state.init_system:
-        return warned("no supported init system detected, skipping checking for services",
-                      "run the kubelet under systemd or OpenRC")
+        return warned(
+            "no supported init system detected, skipping checking for services",
+            "run the kubelet under systemd or OpenRC",
+        )
     if not state.exists:
-        return warned(f"{service} service does not exist",
-                      f"install the {service} package (it ships the service unit)")
+        return warned(
+            f"{service} service does not exist",
+            f"install the {service} package (it ships the service unit)",
+        )
     if not state.enabled:
-        return warned(f"{service} service is not enabled, please run '{state.enable_command}'",
-                      state.enable_command, unit=state.unit_path, masked=state.masked)
+        return warned(
+            f"{service} service is not enabled, please run '{state.enable_command}'",
+            state.enable_command,
+            unit=state.unit_path,
+            masked=state.masked,
+        )
     return passed(f"{service} service is enabled", unit=state.unit_path)
 
 
@@ -194,8 +225,9 @@ def port_kubelet(ctx: NodeContext) -> Finding:
     return port_free(ctx, KUBELET_PORT)
 
 
-@REGISTRY.check(path_id("FileAvailable", CA_CERT), severity=Severity.ERROR, roles=WORKER,
-                origin="kubeadm")
+@REGISTRY.check(
+    path_id("FileAvailable", CA_CERT), severity=Severity.ERROR, roles=WORKER, origin="kubeadm"
+)
 def ca_cert_available(ctx: NodeContext) -> Finding:
     """A joining worker must not have a cluster CA yet (kubeadm join writes it)."""
     return file_available(ctx, CA_CERT)
@@ -206,8 +238,12 @@ def ipv4_forward(ctx: NodeContext) -> Finding:
     """IPv4 forwarding is on (for a cluster with an IPv4 CIDR or advertise address)."""
     if 4 not in ctx.ip_families():
         return skipped("the cluster has no IPv4 CIDR or address")
-    return file_content(ctx, IPV4_FORWARD, "1",
-                        "sysctl -w net.ipv4.ip_forward=1, and persist it in /etc/sysctl.d/k8s.conf")
+    return file_content(
+        ctx,
+        IPV4_FORWARD,
+        "1",
+        "sysctl -w net.ipv4.ip_forward=1, and persist it in /etc/sysctl.d/k8s.conf",
+    )
 
 
 @REGISTRY.check(path_id("FileContent", IPV6_FORWARD), severity=Severity.ERROR, origin="kubeadm")
@@ -215,6 +251,10 @@ def ipv6_forward(ctx: NodeContext) -> Finding:
     """IPv6 forwarding is on, for clusters with an IPv6 CIDR or advertise address only."""
     if 6 not in ctx.ip_families():
         return skipped("not an IPv6 cluster (no IPv6 service or pod CIDR, no IPv6 address)")
-    return file_content(ctx, IPV6_FORWARD, "1",
-                        "sysctl -w net.ipv6.conf.default.forwarding=1 (and all.forwarding=1), and "
-                        "persist it in /etc/sysctl.d/k8s.conf")
+    return file_content(
+        ctx,
+        IPV6_FORWARD,
+        "1",
+        "sysctl -w net.ipv6.conf.default.forwarding=1 (and all.forwarding=1), and "
+        "persist it in /etc/sysctl.d/k8s.conf",
+    )

@@ -26,13 +26,17 @@ def judge_endpoints(endpoints: list[str], configured: bool) -> Finding | None:
         where = "the configured endpoint" if configured else ", ".join(KNOWN_ENDPOINTS)
         return failed(
             f"container runtime is not running: no CRI socket found at {where}",
-            NO_RUNTIME_REMEDIATION, searched=list(KNOWN_ENDPOINTS))
+            NO_RUNTIME_REMEDIATION,
+            searched=list(KNOWN_ENDPOINTS),
+        )
     if len(endpoints) > 1:
         return failed(
             "found multiple CRI endpoints on the host. Please define which one do you wish to use "
             "by setting the 'criSocket' field in the kubeadm configuration file: "
             + ", ".join(endpoints),
-            "set nodeRegistration.criSocket", endpoints=endpoints)
+            "set nodeRegistration.criSocket",
+            endpoints=endpoints,
+        )
     return None
 
 
@@ -43,11 +47,17 @@ def judge_cri(probe: CriProbe) -> Finding:
     if probe.version is not None:
         evidence.update(runtime=probe.version.runtime_name, version=probe.version.runtime_version)
     if probe.unavailable:
-        return unknown(f"whether the container runtime is running: {probe.unavailable}",
-                       "install grpcio so the runtime can be asked over CRI", **evidence)
+        return unknown(
+            f"whether the container runtime is running: {probe.unavailable}",
+            "install grpcio so the runtime can be asked over CRI",
+            **evidence,
+        )
     if probe.status_error:
-        return failed(f"container runtime is not running: {probe.status_error}",
-                      f"start the runtime behind {probe.endpoint}", **evidence)
+        return failed(
+            f"container runtime is not running: {probe.status_error}",
+            f"start the runtime behind {probe.endpoint}",
+            **evidence,
+        )
     for condition in probe.conditions:
         if condition.type == "RuntimeReady":
             if condition.status:
@@ -55,10 +65,15 @@ def judge_cri(probe: CriProbe) -> Finding:
             return failed(
                 f'container runtime condition "RuntimeReady" is not true. reason: '
                 f"{condition.reason}, message: {condition.message}",
-                "see the runtime's logs (journalctl -u containerd)", **evidence)
-    return failed('container runtime condition "RuntimeReady" is not true. reason: , message: '
-                  "the runtime reported no RuntimeReady condition",
-                  "see the runtime's logs", **evidence)
+                "see the runtime's logs (journalctl -u containerd)",
+                **evidence,
+            )
+    return failed(
+        'container runtime condition "RuntimeReady" is not true. reason: , message: '
+        "the runtime reported no RuntimeReady condition",
+        "see the runtime's logs",
+        **evidence,
+    )
 
 
 @REGISTRY.check("CRI", severity=Severity.ERROR, origin="kubeadm")
@@ -86,25 +101,40 @@ def judge_runtime_config(probe: CriProbe) -> Finding:
     if probe.version is not None:
         evidence.update(runtime=probe.version.runtime_name, version=probe.version.runtime_version)
     if probe.unavailable:
-        return unknown(f"whether the runtime implements RuntimeConfig: {probe.unavailable}",
-                       "install grpcio so the runtime can be asked over CRI", **evidence)
+        return unknown(
+            f"whether the runtime implements RuntimeConfig: {probe.unavailable}",
+            "install grpcio so the runtime can be asked over CRI",
+            **evidence,
+        )
     if probe.status_error:
-        return failed("could not check if the runtime config is available: failed to call "
-                      f"RuntimeConfig gRPC method: {probe.status_error}",
-                      f"start the runtime behind {probe.endpoint}", **evidence)
+        return failed(
+            "could not check if the runtime config is available: failed to call "
+            f"RuntimeConfig gRPC method: {probe.status_error}",
+            f"start the runtime behind {probe.endpoint}",
+            **evidence,
+        )
     error = probe.config_error
     if error is None:
-        return passed(f"the runtime implements RuntimeConfig (cgroup driver {probe.cgroup_driver})",
-                      cgroup_driver=probe.cgroup_driver, **evidence)
+        return passed(
+            f"the runtime implements RuntimeConfig (cgroup driver {probe.cgroup_driver})",
+            cgroup_driver=probe.cgroup_driver,
+            **evidence,
+        )
     if error.code != "Unimplemented":
-        return failed("could not check if the runtime config is available: failed to call "
-                      f"RuntimeConfig gRPC method: {error}", "see the runtime's logs", **evidence)
+        return failed(
+            "could not check if the runtime config is available: failed to call "
+            f"RuntimeConfig gRPC method: {error}",
+            "see the runtime's logs",
+            **evidence,
+        )
     return warned(
         "You must update your container runtime to a version that supports the CRI method "
         "RuntimeConfig. Falling back to using cgroupDriver from kubelet config will be removed in "
         "1.38. For more information, see "
         "https://git.k8s.io/enhancements/keps/sig-node/4033-group-driver-detection-over-cri",
-        "upgrade the runtime (containerd v2.0+, CRI-O v1.28+)", **evidence)
+        "upgrade the runtime (containerd v2.0+, CRI-O v1.28+)",
+        **evidence,
+    )
 
 
 @REGISTRY.check("ContainerRuntimeVersion", severity=Severity.ERROR, origin="kubeadm")

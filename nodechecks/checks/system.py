@@ -68,8 +68,9 @@ def judge_kubernetes_version(target: str, kubeadm: str = KUBEADM_VERSION) -> Fin
     try:
         version = Version.parse(target)
     except ValueError as exc:
-        return failed(f"couldn't parse Kubernetes version {target!r}: {exc}",
-                      "give a version such as v1.37.2")
+        return failed(
+            f"couldn't parse Kubernetes version {target!r}: {exc}", "give a version such as v1.37.2"
+        )
     own = Version.parse(kubeadm)
     first_unsupported = Version(own.major, own.minor + 1, 0, ("0",))
     if not version < first_unsupported:
@@ -80,12 +81,15 @@ def judge_kubernetes_version(target: str, kubeadm: str = KUBEADM_VERSION) -> Fin
             "use a kubeadm of the same minor as the target version",
             kubernetes_version=str(version),
         )
-    return passed(f"Kubernetes {version} is supported by kubeadm {own.major}.{own.minor}",
-                  kubernetes_version=str(version))
+    return passed(
+        f"Kubernetes {version} is supported by kubeadm {own.major}.{own.minor}",
+        kubernetes_version=str(version),
+    )
 
 
-@REGISTRY.check("KubernetesVersion", severity=Severity.WARNING, roles=CONTROL_PLANE,
-                origin="kubeadm")
+@REGISTRY.check(
+    "KubernetesVersion", severity=Severity.WARNING, roles=CONTROL_PLANE, origin="kubeadm"
+)
 def kubernetes_version(ctx: NodeContext) -> Finding:
     """The target version is not newer than the kubeadm release this suite follows (v1.37).
 
@@ -96,5 +100,6 @@ def kubernetes_version(ctx: NodeContext) -> Finding:
 
 
 def _with_source(finding: Finding, source: str) -> Finding:
-    return Finding(finding.status, finding.message, finding.remediation,
-                   {**finding.details, "source": source})
+    return Finding(
+        finding.status, finding.message, finding.remediation, {**finding.details, "source": source}
+    )

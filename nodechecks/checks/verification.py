@@ -27,8 +27,9 @@ def verify(
     if config is None:
         result.extend(validators.missing_kernel_config(facts.kernel_config_paths(release)))
     else:
-        result.extend(validators.validate_kernel_config(config[1], spec,
-                                                        cgroup_v2=cgroup_version == 2))
+        result.extend(
+            validators.validate_kernel_config(config[1], spec, cgroup_v2=cgroup_version == 2)
+        )
     result.extend(validators.validate_os(ostype, spec))
     if subsystems is None:
         result.extend(validators.unknown_cgroups(cgroup_version, spec, kubelet))
@@ -38,8 +39,12 @@ def verify(
 
 
 def judge_verification(result: Validation, **evidence: object) -> Finding:
-    details = {"report": result.items, "warnings": result.warnings, "errors": result.errors,
-               **evidence}
+    details = {
+        "report": result.items,
+        "warnings": result.warnings,
+        "errors": result.errors,
+        **evidence,
+    }
     if result.errors:
         return failed("; ".join(result.errors), _remediation(result), **details)
     if result.warnings:
@@ -50,8 +55,10 @@ def judge_verification(result: Validation, **evidence: object) -> Finding:
 def _remediation(result: Validation) -> str:
     text = " ".join(result.errors + result.warnings)
     if "cgroups v1" in text:
-        return ("boot with cgroup v2 (systemd.unified_cgroup_hierarchy=1), or set the kubelet's "
-                "failCgroupV1: false and ignore SystemVerification")
+        return (
+            "boot with cgroup v2 (systemd.unified_cgroup_hierarchy=1), or set the kubelet's "
+            "failCgroupV1: false and ignore SystemVerification"
+        )
     if "kernel config" in text:
         return "use a kernel built with the options reported as not set"
     if "cgroups" in text:

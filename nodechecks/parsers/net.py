@@ -45,8 +45,9 @@ _TCP_ROW = re.compile(
 )
 
 
-def parse_proc_net_tcp(text: str, source: str = "tcp", *,
-                       listening_only: bool = False) -> list[TcpSocket]:
+def parse_proc_net_tcp(
+    text: str, source: str = "tcp", *, listening_only: bool = False
+) -> list[TcpSocket]:
     """``/proc/net/tcp`` or ``tcp6``: a header line, then one row per socket.
 
     ``listening_only`` still checks every row but decodes the addresses of LISTEN rows only: a

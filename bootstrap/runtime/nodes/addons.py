@@ -44,8 +44,10 @@ def wait_addons(state: StateDir, node_names: list[str], timeout: float = 120.0) 
     try:
         while not addons_ready(client, node_names):
             if time.monotonic() - started > timeout:
-                raise BootstrapError(f"timed out after {timeout:.0f}s waiting for kube-proxy on "
-                                     f"{', '.join(node_names)} and a CoreDNS replica to be Ready")
+                raise BootstrapError(
+                    f"timed out after {timeout:.0f}s waiting for kube-proxy on "
+                    f"{', '.join(node_names)} and a CoreDNS replica to be Ready"
+                )
             time.sleep(0.2)
     finally:
         client.close()

@@ -75,13 +75,15 @@ def pids(root: str) -> set[int]:
     return found
 
 
-def kill_all(root: str, timeout: float = 15.0, spare: Callable[[int], bool] | None = None
-             ) -> set[int]:
+def kill_all(
+    root: str, timeout: float = 15.0, spare: Callable[[int], bool] | None = None
+) -> set[int]:
     """SIGKILL whatever ``root`` holds (but ``spare``'s) until nothing else is left; return
     what would not die."""
     deadline = time.monotonic() + timeout
-    while (left := {pid for pid in pids(root) if not (spare and spare(pid))}) and \
-            time.monotonic() < deadline:
+    while (
+        left := {pid for pid in pids(root) if not (spare and spare(pid))}
+    ) and time.monotonic() < deadline:
         for pid in left:
             try:
                 os.kill(pid, signal.SIGKILL)

@@ -51,8 +51,9 @@ def _get(server: str, ca_file: Path, path: str, token: str | None = None) -> dic
     with requests.Session() as session:
         session.trust_env = False
         try:
-            response = session.get(server + path, headers=headers, verify=str(ca_file),
-                                   timeout=TIMEOUT)
+            response = session.get(
+                server + path, headers=headers, verify=str(ca_file), timeout=TIMEOUT
+            )
         except requests.RequestException as error:
             raise BootstrapError(f"join: cannot reach {server}: {error}") from error
     if response.status_code != 200:
@@ -70,17 +71,20 @@ def verify_cluster_info(data: dict[str, str], token: str, ca_pem: bytes) -> None
     if signature is None:
         raise Unsigned(f"join: cluster-info has no signature for token id {parsed.id}")
     if not verify_detached_signature(content, parsed.id, parsed.secret, signature):
-        raise BootstrapError(f"join: cluster-info's signature for token id {parsed.id} "
-                             "does not verify")
+        raise BootstrapError(
+            f"join: cluster-info's signature for token id {parsed.id} does not verify"
+        )
     clusters = (yamlread.load(content) or {}).get("clusters") or [{}]
-    found = base64.b64decode(str(clusters[0].get("cluster", {})
-                                 .get("certificate-authority-data", "")))
+    found = base64.b64decode(
+        str(clusters[0].get("cluster", {}).get("certificate-authority-data", ""))
+    )
     if found.strip() != ca_pem.strip():
         raise BootstrapError("join: cluster-info's CA is not the cluster's CA")
 
 
-def _signed_cluster_info(server: str, ca_file: Path, token: str, ca_pem: bytes,
-                         wait: float) -> None:
+def _signed_cluster_info(
+    server: str, ca_file: Path, token: str, ca_pem: bytes, wait: float
+) -> None:
     deadline = time.monotonic() + wait
     while True:
         info = _get(server, ca_file, CLUSTER_INFO)
@@ -93,8 +97,7 @@ def _signed_cluster_info(server: str, ca_file: Path, token: str, ca_pem: bytes,
         time.sleep(0.2)
 
 
-def discover(server: str, ca_file: Path, token: str,
-             wait: float = SIGNATURE_WAIT) -> Discovered:
+def discover(server: str, ca_file: Path, token: str, wait: float = SIGNATURE_WAIT) -> Discovered:
     ca_pem = ca_file.read_bytes()
     _signed_cluster_info(server, ca_file, token, ca_pem, wait)
     kubeadm = dict(_get(server, ca_file, KUBEADM_CONFIG, token).get("data") or {})

@@ -24,14 +24,32 @@ from typing import Any
 
 from bootstrap.upstream.versions import cache_root
 
-KUBELET_SYSCTLS = ("vm.overcommit_memory", "vm.panic_on_oom", "kernel.panic",
-                   "kernel.panic_on_oops", "kernel.keys.root_maxkeys",
-                   "kernel.keys.root_maxbytes")
+KUBELET_SYSCTLS = (
+    "vm.overcommit_memory",
+    "vm.panic_on_oom",
+    "kernel.panic",
+    "kernel.panic_on_oops",
+    "kernel.keys.root_maxkeys",
+    "kernel.keys.root_maxbytes",
+)
 """``setupKernelTunables``: what the kubelet writes unless ``protectKernelDefaults``."""
-HOST_PATHS = ("/run/netns", "/run/containerd", "/var/log/containers", "/var/log/pods",
-              "/var/lib/cni", "/run/xtables.lock", "/lib/modules", "/var/lib/kubelet",
-              "/etc/kubernetes", "/opt/containerd", "/run/nri", "/etc/cni", "/opt/cni",
-              "/var/lib/containerd", "/etc/containerd")
+HOST_PATHS = (
+    "/run/netns",
+    "/run/containerd",
+    "/var/log/containers",
+    "/var/log/pods",
+    "/var/lib/cni",
+    "/run/xtables.lock",
+    "/lib/modules",
+    "/var/lib/kubelet",
+    "/etc/kubernetes",
+    "/opt/containerd",
+    "/run/nri",
+    "/etc/cni",
+    "/opt/cni",
+    "/var/lib/containerd",
+    "/etc/containerd",
+)
 """Fixed paths a node's programs may create outside the directories we give them."""
 SHARED_PATHS = ("/run/netns",)
 """Also used by others (``ip netns``): removed only when empty, unmounted first."""

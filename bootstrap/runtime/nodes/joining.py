@@ -50,14 +50,22 @@ def prepare_parts(state: StateDir) -> tuple[NodeParts, Path]:
     """The node parts and image archives for the cluster's release, built or verified (a few
     seconds of hashing: ``up`` can run this while its init phases do)."""
     info = state.cluster_record()
-    parts = ensure_node_parts(str(info.get("version") or "") or None,
-                              Path(info["bin_dir"]) if info.get("bin_dir") else None)
+    parts = ensure_node_parts(
+        str(info.get("version") or "") or None,
+        Path(info["bin_dir"]) if info.get("bin_dir") else None,
+    )
     return parts, ensure_images(parts)
 
 
-def join_nodes(state: StateDir, count: int, log: Log, timeout: float,
-               planner: Planner, prepared: tuple[NodeParts, Path] | None = None,
-               control_plane: bool = False) -> list[Any]:
+def join_nodes(
+    state: StateDir,
+    count: int,
+    log: Log,
+    timeout: float,
+    planner: Planner,
+    prepared: tuple[NodeParts, Path] | None = None,
+    control_plane: bool = False,
+) -> list[Any]:
     """``count`` workers, and with ``control_plane`` first the control-plane host's own node:
     discovery, staging, then the kubelets; returns once every node is Ready and every image
     is loaded."""
@@ -65,9 +73,15 @@ def join_nodes(state: StateDir, count: int, log: Log, timeout: float,
 
     found = discovered(state, log)
     networking = found.cluster.get("networking") or {}
-    staged = stage(state, count, planner, pod_subnet_of(found.cluster),
-                   str(networking.get("serviceSubnet") or DEFAULT_SERVICE_SUBNET),
-                   prepared or prepare_parts(state), control_plane)
+    staged = stage(
+        state,
+        count,
+        planner,
+        pod_subnet_of(found.cluster),
+        str(networking.get("serviceSubnet") or DEFAULT_SERVICE_SUBNET),
+        prepared or prepare_parts(state),
+        control_plane,
+    )
     try:
         joined = start_kubelets(state, staged, found, log, timeout)
         staged.wait_images()
@@ -83,28 +97,33 @@ def discovered(state: StateDir, log: Log) -> Discovered:
     return found
 
 
-def start_control_plane_kubelet(state: StateDir, staged: Staged, cluster_name: str,
-                                kubelet: dict[str, Any], log: Log) -> None:
+def start_control_plane_kubelet(
+    state: StateDir, staged: Staged, cluster_name: str, kubelet: dict[str, Any], log: Log
+) -> None:
     """The control-plane host's kubelet, as kubeadm init's ``kubelet-start`` configures it:
     from init's own KubeletConfiguration (the one ``upload-config/kubelet`` put in the
     ConfigMap), holding ``kubelet.conf``, with no discovery to wait for. Its node is Ready,
     and CoreDNS can start on it, while the workers still wait for the signed cluster-info."""
     entry = next(entry for entry in staged.entries if entry.control_plane)
-    found = Discovered(_server(state), (state.pki / "ca.crt").read_bytes(),
-                       {"clusterName": cluster_name}, kubelet)
+    found = Discovered(
+        _server(state), (state.pki / "ca.crt").read_bytes(), {"clusterName": cluster_name}, kubelet
+    )
     _start_kubelet(state, staged, entry, found, log)
 
 
-def start_kubelets(state: StateDir, staged: Staged, found: Discovered, log: Log,
-                   timeout: float) -> list[Any]:
+def start_kubelets(
+    state: StateDir, staged: Staged, found: Discovered, log: Log, timeout: float
+) -> list[Any]:
     """The joining half that needs the cluster: each staged node's kubelet files and kubelet
     (but one started already), each started as soon as its system images are in, then every
     node waited on until Ready."""
     from bootstrap.runtime.nodes.lifecycle import Node, pod_subnet_of
 
     if pod_subnet_of(found.cluster) != staged.nodes.plan.pod_subnet:
-        raise BootstrapError(f"the cluster's pod subnet is {pod_subnet_of(found.cluster)}, "
-                             f"the nodes were staged for {staged.nodes.plan.pod_subnet}")
+        raise BootstrapError(
+            f"the cluster's pod subnet is {pod_subnet_of(found.cluster)}, "
+            f"the nodes were staged for {staged.nodes.plan.pod_subnet}"
+        )
     admin = ApiClient.from_kubeconfig(state, "admin")
     try:
         offline_dns(admin, found.cluster)
@@ -116,12 +135,13 @@ def start_kubelets(state: StateDir, staged: Staged, found: Discovered, log: Log,
         for entry in staged.entries:
             _set_pod_cidr(admin, entry)
         took = time.monotonic() - started
-        log(f"[kubelet-start] {len(staged.entries)} node(s) Ready after {took:.1f}s: "
-            f"{', '.join(e.name for e in staged.entries)}")
+        log(
+            f"[kubelet-start] {len(staged.entries)} node(s) Ready after {took:.1f}s: "
+            f"{', '.join(e.name for e in staged.entries)}"
+        )
     finally:
         admin.close()
-    return [Node(e.name, e.address, e.netns, e.pod_cidr, e.control_plane)
-            for e in staged.entries]
+    return [Node(e.name, e.address, e.netns, e.pod_cidr, e.control_plane) for e in staged.entries]
 
 
 def offline_dns(admin: ApiClient, cluster: dict[str, Any]) -> None:
@@ -137,8 +157,9 @@ def offline_dns(admin: ApiClient, cluster: dict[str, Any]) -> None:
         admin.patch(path, {"data": {"Corefile": corefile}})
 
 
-def _start_kubelet(state: StateDir, staged: Staged, entry: NodeEntry, found: Discovered,
-                   log: Log) -> None:
+def _start_kubelet(
+    state: StateDir, staged: Staged, entry: NodeEntry, found: Discovered, log: Log
+) -> None:
     """The node's CA and kubelet files, then (its containerd up and its system pods' images
     in) the kubelet, which starts its TLS bootstrap."""
     layout = NodeLayout.under(state.root, entry.name)
@@ -146,27 +167,44 @@ def _start_kubelet(state: StateDir, staged: Staged, entry: NodeEntry, found: Dis
     _write_kubelet_files(layout, found, _token(state), entry)
     if entry.control_plane:
         if not state.kubeconfig("kubelet").is_file():
-            raise BootstrapError(f"{state.root} has no kubelet.conf for {entry.name}: "
-                                 "was it brought up by `kubeadm-verify up`?")
+            raise BootstrapError(
+                f"{state.root} has no kubelet.conf for {entry.name}: "
+                "was it brought up by `kubeadm-verify up`?"
+            )
         write_private(layout.kubeconfig, state.kubeconfig("kubelet").read_bytes())
     staged.wait_system(entry)
-    argv = kubelet_argv(staged.parts.binary("kubelet"), staged.parts.host.nsenter,
-                        network.netns_path(entry.netns), layout, entry.address)
+    argv = kubelet_argv(
+        staged.parts.binary("kubelet"),
+        staged.parts.host.nsenter,
+        network.netns_path(entry.netns),
+        layout,
+        entry.address,
+    )
     with deferred():  # started and recorded, or neither: the clean-up stops what is recorded
-        staged.recorder.add(entry, procs.spawn(entry.name, "kubelet", argv,
-                                               layout.log(state.logs, "kubelet")))
-    log(f"[kubelet-start] {entry.name}: kubelet started ({entry.address}, pods "
-        f"{entry.pod_cidr}); waiting for the TLS bootstrap")
+        staged.recorder.add(
+            entry, procs.spawn(entry.name, "kubelet", argv, layout.log(state.logs, "kubelet"))
+        )
+    log(
+        f"[kubelet-start] {entry.name}: kubelet started ({entry.address}, pods "
+        f"{entry.pod_cidr}); waiting for the TLS bootstrap"
+    )
 
 
-def _write_kubelet_files(layout: NodeLayout, found: Discovered, token: str,
-                         entry: NodeEntry) -> None:
+def _write_kubelet_files(
+    layout: NodeLayout, found: Discovered, token: str, entry: NodeEntry
+) -> None:
     name = str(found.cluster.get("clusterName") or "kubernetes")
-    kubeconfig = token_kubeconfig(found.server, name, "tls-bootstrap-token-user", found.ca_pem,
-                                  token)
+    kubeconfig = token_kubeconfig(
+        found.server, name, "tls-bootstrap-token-user", found.ca_pem, token
+    )
     write_private(layout.bootstrap_kubeconfig, render(kubeconfig).encode())
-    config = kubelet_configuration(found.kubelet, layout, entry.cgroup_root,
-                                   cgroup_v1=cgroups.is_v1(), systemd=SYSTEMD_RUNNING.is_dir())
+    config = kubelet_configuration(
+        found.kubelet,
+        layout,
+        entry.cgroup_root,
+        cgroup_v1=cgroups.is_v1(),
+        systemd=SYSTEMD_RUNNING.is_dir(),
+    )
     write_private(layout.kubelet_config, dump_yaml(config).encode())
 
 
@@ -175,8 +213,9 @@ def node_ready(node: dict[str, Any]) -> bool:
     return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
 
 
-def _wait_ready(admin: ApiClient, entries: list[NodeEntry], state: StateDir,
-                timeout: float) -> None:
+def _wait_ready(
+    admin: ApiClient, entries: list[NodeEntry], state: StateDir, timeout: float
+) -> None:
     deadline = time.monotonic() + timeout
     waiting = {entry.name: entry for entry in entries}
     while waiting:
@@ -193,8 +232,10 @@ def _wait_ready(admin: ApiClient, entries: list[NodeEntry], state: StateDir,
                 raise BootstrapError(f"{entry.name}: {dead[0].component} exited; see {dead[0].log}")
         if waiting and time.monotonic() > deadline:
             logs = ", ".join(str(state.logs / f"{n}-kubelet.log") for n in waiting)
-            raise BootstrapError(f"timed out after {timeout:.0f}s waiting for "
-                                 f"{', '.join(waiting)} to be Ready; see {logs}")
+            raise BootstrapError(
+                f"timed out after {timeout:.0f}s waiting for "
+                f"{', '.join(waiting)} to be Ready; see {logs}"
+            )
         time.sleep(POLL)
 
 
@@ -203,5 +244,7 @@ def _set_pod_cidr(admin: ApiClient, entry: NodeEntry) -> None:
     node = admin.get(f"/api/v1/nodes/{entry.name}")
     if (node.get("spec") or {}).get("podCIDR"):
         return
-    admin.patch(f"/api/v1/nodes/{entry.name}",
-                {"spec": {"podCIDR": entry.pod_cidr, "podCIDRs": [entry.pod_cidr]}})
+    admin.patch(
+        f"/api/v1/nodes/{entry.name}",
+        {"spec": {"podCIDR": entry.pod_cidr, "podCIDRs": [entry.pod_cidr]}},
+    )

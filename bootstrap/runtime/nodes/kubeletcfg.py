@@ -29,9 +29,13 @@ SYSTEMD_RUNNING = Path("/run/systemd/system")
 
 SHARED_DISK: dict[str, Any] = {
     "imageGCHighThresholdPercent": 100,
-    "evictionHard": {"nodefs.available": "0%", "nodefs.inodesFree": "0%",
-                     "imagefs.available": "0%", "imagefs.inodesFree": "0%",
-                     "memory.available": "100Mi"},
+    "evictionHard": {
+        "nodefs.available": "0%",
+        "nodefs.inodesFree": "0%",
+        "imagefs.available": "0%",
+        "imagefs.inodesFree": "0%",
+        "memory.available": "100Mi",
+    },
 }
 """Disk left to the host (see above); memory keeps the kubelet's default hard threshold, which
 a partial ``evictionHard`` would otherwise drop."""
@@ -46,20 +50,23 @@ def host_settings(cgroup_v1: bool, systemd: bool) -> dict[str, Any]:
     return settings
 
 
-def kubelet_configuration(base: dict[str, Any], layout: NodeLayout, cgroup_root: str, *,
-                          cgroup_v1: bool, systemd: bool) -> dict[str, Any]:
+def kubelet_configuration(
+    base: dict[str, Any], layout: NodeLayout, cgroup_root: str, *, cgroup_v1: bool, systemd: bool
+) -> dict[str, Any]:
     """``base`` (the ConfigMap's) with the node's paths and the host's needs applied."""
     config = copy.deepcopy(base)
     auth = config.setdefault("authentication", {})
     auth.setdefault("x509", {})["clientCAFile"] = str(layout.ca)
-    config.update({
-        "staticPodPath": str(layout.manifests),
-        "podLogsDir": str(layout.pod_logs),
-        "cgroupRoot": cgroup_root,
-        "containerRuntimeEndpoint": f"unix://{layout.socket}",
-        "imageServiceEndpoint": f"unix://{layout.socket}",
-        **SHARED_DISK,
-    })
+    config.update(
+        {
+            "staticPodPath": str(layout.manifests),
+            "podLogsDir": str(layout.pod_logs),
+            "cgroupRoot": cgroup_root,
+            "containerRuntimeEndpoint": f"unix://{layout.socket}",
+            "imageServiceEndpoint": f"unix://{layout.socket}",
+            **SHARED_DISK,
+        }
+    )
     resolv = config.get("resolvConf")
     if resolv and not Path(str(resolv)).exists():
         config["resolvConf"] = "/etc/resolv.conf"
@@ -67,15 +74,21 @@ def kubelet_configuration(base: dict[str, Any], layout: NodeLayout, cgroup_root:
     return config
 
 
-def kubelet_argv(kubelet: Path, nsenter: Path, netns: Path, layout: NodeLayout,
-                 node_ip: str) -> list[str]:
+def kubelet_argv(
+    kubelet: Path, nsenter: Path, netns: Path, layout: NodeLayout, node_ip: str
+) -> list[str]:
     """As kubeadm's systemd drop-in runs it, in the node's network namespace only (the node
     shares the host's mount namespace, where containerd mounts the pods' volumes)."""
-    return [str(nsenter), f"--net={netns}", "--", str(kubelet),
-            f"--bootstrap-kubeconfig={layout.bootstrap_kubeconfig}",
-            f"--kubeconfig={layout.kubeconfig}",
-            f"--config={layout.kubelet_config}",
-            f"--cert-dir={layout.pki}",
-            f"--root-dir={layout.kubelet_root}",
-            f"--hostname-override={layout.name}",
-            f"--node-ip={node_ip}"]
+    return [
+        str(nsenter),
+        f"--net={netns}",
+        "--",
+        str(kubelet),
+        f"--bootstrap-kubeconfig={layout.bootstrap_kubeconfig}",
+        f"--kubeconfig={layout.kubeconfig}",
+        f"--config={layout.kubelet_config}",
+        f"--cert-dir={layout.pki}",
+        f"--root-dir={layout.kubelet_root}",
+        f"--hostname-override={layout.name}",
+        f"--node-ip={node_ip}",
+    ]

@@ -91,7 +91,14 @@ class NodeLayout:
 
     def create(self) -> None:
         self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
-        for sub in (self.pki, self.kubelet_root, self.manifests, self.pod_logs,
-                    self.containerd, self.cni_conf_dir, self.cni_ipam,
-                    self.registry_hosts / "_default"):
+        for sub in (
+            self.pki,
+            self.kubelet_root,
+            self.manifests,
+            self.pod_logs,
+            self.containerd,
+            self.cni_conf_dir,
+            self.cni_ipam,
+            self.registry_hosts / "_default",
+        ):
             sub.mkdir(mode=0o700, parents=True, exist_ok=True)

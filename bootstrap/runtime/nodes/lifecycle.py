@@ -97,9 +97,15 @@ def plan(state: StateDir, pod_subnet: str) -> NodesRecord:
     return nodes
 
 
-def join(target: Target, count: int, *, log: Log = stderr_log, ready_timeout: float = 120.0,
-         prepared: tuple[NodeParts, Path] | None = None,
-         control_plane: bool = False) -> list[Node]:
+def join(
+    target: Target,
+    count: int,
+    *,
+    log: Log = stderr_log,
+    ready_timeout: float = 120.0,
+    prepared: tuple[NodeParts, Path] | None = None,
+    control_plane: bool = False,
+) -> list[Node]:
     """Add ``count`` real nodes and wait until each is Ready; on failure undo the nodes this
     call added (all of them, hub included, when the cluster had none). ``prepared`` is
     ``joining.prepare_parts``'s answer when the caller already has it.

@@ -12,8 +12,11 @@ from bootstrap.runtime.nodes.hostrecord import umount
 
 def mounts_under(root: Path) -> list[str]:
     prefix = str(root).rstrip("/") + "/"
-    found = {part.mountpoint for part in psutil.disk_partitions(all=True)
-             if part.mountpoint.startswith(prefix) or part.mountpoint == str(root)}
+    found = {
+        part.mountpoint
+        for part in psutil.disk_partitions(all=True)
+        if part.mountpoint.startswith(prefix) or part.mountpoint == str(root)
+    }
     return sorted(found, key=lambda p: p.count("/"), reverse=True)
 
 

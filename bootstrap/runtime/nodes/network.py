@@ -48,8 +48,9 @@ def _index(ipr: Any, ifname: str) -> int:
     return int(found[0])
 
 
-def _up(ipr: Any, ifname: str, address: ipaddress.IPv4Address | None = None,
-        prefix: int = 30) -> None:
+def _up(
+    ipr: Any, ifname: str, address: ipaddress.IPv4Address | None = None, prefix: int = 30
+) -> None:
     index = _index(ipr, ifname)
     if address is not None:
         ipr.addr("add", index=index, address=str(address), prefixlen=prefix)
@@ -88,8 +89,12 @@ def create_hub(plan: Plan) -> None:
     set_sysctl(plan.hub_netns, "net.ipv4.ip_forward", "1")
     link = plan.uplink
     with _ipr() as ipr:
-        ipr.link("add", ifname=plan.host_link, kind="veth",
-                 peer={"ifname": "uplink", "net_ns_fd": plan.hub_netns})
+        ipr.link(
+            "add",
+            ifname=plan.host_link,
+            kind="veth",
+            peer={"ifname": "uplink", "net_ns_fd": plan.hub_netns},
+        )
         _up(ipr, plan.host_link, link.near)
         ipr.route("add", dst=str(plan.slot_network), gateway=str(link.far))
         _route_if_free(ipr, plan.pod_subnet, str(link.far))
@@ -137,8 +142,9 @@ def create_node_network(plan: Plan, index: int) -> ipaddress.IPv4Address:
     netns.create(name)
     hub_end = f"n{index}"
     with _ipr(plan.hub_netns) as hub:
-        hub.link("add", ifname=hub_end, kind="veth",
-                 peer={"ifname": NODE_IFNAME, "net_ns_fd": name})
+        hub.link(
+            "add", ifname=hub_end, kind="veth", peer={"ifname": NODE_IFNAME, "net_ns_fd": name}
+        )
         _up(hub, hub_end, link.near)
         hub.route("add", dst=plan.pod_cidr(index), gateway=str(link.far))
     with _ipr(name) as node:

@@ -20,13 +20,27 @@ BRIDGE = "cni0"
 
 
 def conflist(pod_cidr: str, ipam_dir: Path) -> dict[str, Any]:
-    ipam = {"type": "host-local", "ranges": [[{"subnet": pod_cidr}]],
-            "routes": [{"dst": "0.0.0.0/0"}], "dataDir": str(ipam_dir)}
-    return {"cniVersion": "1.0.0", "name": NETWORK_NAME, "plugins": [
-        {"type": "bridge", "bridge": BRIDGE, "isGateway": True, "ipMasq": False,
-         "hairpinMode": True, "ipam": ipam},
-        {"type": "portmap", "capabilities": {"portMappings": True}},
-    ]}
+    ipam = {
+        "type": "host-local",
+        "ranges": [[{"subnet": pod_cidr}]],
+        "routes": [{"dst": "0.0.0.0/0"}],
+        "dataDir": str(ipam_dir),
+    }
+    return {
+        "cniVersion": "1.0.0",
+        "name": NETWORK_NAME,
+        "plugins": [
+            {
+                "type": "bridge",
+                "bridge": BRIDGE,
+                "isGateway": True,
+                "ipMasq": False,
+                "hairpinMode": True,
+                "ipam": ipam,
+            },
+            {"type": "portmap", "capabilities": {"portMappings": True}},
+        ],
+    }
 
 
 def write_conflist(conf_dir: Path, pod_cidr: str, ipam_dir: Path) -> Path:
@@ -35,24 +49,54 @@ def write_conflist(conf_dir: Path, pod_cidr: str, ipam_dir: Path) -> Path:
     return path
 
 
-def masquerade_argv(nsenter: Path, netns: Path, iptables: Path, pod_cidr: str,
-                    pod_subnet: str) -> list[str]:
-    return [str(nsenter), f"--net={netns}", "--", str(iptables), "iptables", "-w", "-t", "nat",
-            "-A", "POSTROUTING", "-s", pod_cidr, "!", "-d", pod_subnet, "-j", "MASQUERADE"]
+def masquerade_argv(
+    nsenter: Path, netns: Path, iptables: Path, pod_cidr: str, pod_subnet: str
+) -> list[str]:
+    return [
+        str(nsenter),
+        f"--net={netns}",
+        "--",
+        str(iptables),
+        "iptables",
+        "-w",
+        "-t",
+        "nat",
+        "-A",
+        "POSTROUTING",
+        "-s",
+        pod_cidr,
+        "!",
+        "-d",
+        pod_subnet,
+        "-j",
+        "MASQUERADE",
+    ]
 
 
-def add_masquerade(nsenter: Path, netns: Path, iptables: Path, pod_cidr: str,
-                   pod_subnet: str) -> None:
+def add_masquerade(
+    nsenter: Path, netns: Path, iptables: Path, pod_cidr: str, pod_subnet: str
+) -> None:
     _iptables(masquerade_argv(nsenter, netns, iptables, pod_cidr, pod_subnet), netns)
 
 
 def hold_argv(nsenter: Path, netns: Path, iptables: Path, service_subnet: str) -> list[str]:
-    return [str(nsenter), f"--net={netns}", "--", str(iptables), "iptables", "-w", "-A",
-            "FORWARD", "-d", service_subnet, "-j", "DROP"]
+    return [
+        str(nsenter),
+        f"--net={netns}",
+        "--",
+        str(iptables),
+        "iptables",
+        "-w",
+        "-A",
+        "FORWARD",
+        "-d",
+        service_subnet,
+        "-j",
+        "DROP",
+    ]
 
 
-def hold_service_traffic(nsenter: Path, netns: Path, iptables: Path,
-                         service_subnet: str) -> None:
+def hold_service_traffic(nsenter: Path, netns: Path, iptables: Path, service_subnet: str) -> None:
     """Drop, last in the node's FORWARD chain, a pod's packet for a Service address that
     kube-proxy's rules did not rewrite (or reject: theirs come first).
 

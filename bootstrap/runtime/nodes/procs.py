@@ -34,12 +34,18 @@ class NodeProcess:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> NodeProcess:
-        return cls(str(data["node"]), str(data["component"]), int(data["pid"]),
-                   float(data["create_time"]), str(data["log"]))
+        return cls(
+            str(data["node"]),
+            str(data["component"]),
+            int(data["pid"]),
+            float(data["create_time"]),
+            str(data["log"]),
+        )
 
 
-def spawn(node: str, component: str, argv: Sequence[str], log: Path,
-          env: Mapping[str, str] | None = None) -> NodeProcess:
+def spawn(
+    node: str, component: str, argv: Sequence[str], log: Path, env: Mapping[str, str] | None = None
+) -> NodeProcess:
     """Start ``argv`` in its own session (``bootstrap.runtime.process.start``) and record it."""
     record = process.start(f"{node}/{component}", argv, log, env=env)
     try:

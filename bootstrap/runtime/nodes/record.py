@@ -36,9 +36,16 @@ class NodeEntry:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> NodeEntry:
         procs = [NodeProcess.from_dict(p) for p in data.get("processes", [])]
-        return cls(int(data["index"]), str(data["name"]), str(data["netns"]),
-                   str(data["address"]), str(data["pod_cidr"]), str(data["cgroup_root"]), procs,
-                   bool(data.get("control_plane", False)))
+        return cls(
+            int(data["index"]),
+            str(data["name"]),
+            str(data["netns"]),
+            str(data["address"]),
+            str(data["pod_cidr"]),
+            str(data["cgroup_root"]),
+            procs,
+            bool(data.get("control_plane", False)),
+        )
 
 
 @dataclass
@@ -48,8 +55,13 @@ class NodesRecord:
     hub: bool = False
 
     def as_dict(self) -> dict[str, Any]:
-        return {"cid": self.plan.cid, "slot": self.plan.slot, "pod_subnet": self.plan.pod_subnet,
-                "hub": self.hub, "nodes": [node.as_dict() for node in self.nodes]}
+        return {
+            "cid": self.plan.cid,
+            "slot": self.plan.slot,
+            "pod_subnet": self.plan.pod_subnet,
+            "hub": self.hub,
+            "nodes": [node.as_dict() for node in self.nodes],
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> NodesRecord:

@@ -86,8 +86,10 @@ def containerd_config(layout: NodeLayout, parts: NodeParts, restrict_oom: bool) 
 
 def registry_hosts() -> str:
     """certs.d/_default/hosts.toml: every registry's only host is a closed port."""
-    return (f'server = "{CLOSED_REGISTRY}"\n\n[host."{CLOSED_REGISTRY}"]\n'
-            '  capabilities = ["pull", "resolve"]\n')
+    return (
+        f'server = "{CLOSED_REGISTRY}"\n\n[host."{CLOSED_REGISTRY}"]\n'
+        '  capabilities = ["pull", "resolve"]\n'
+    )
 
 
 def oom_score_restricted() -> bool:
@@ -106,8 +108,10 @@ def oom_score_restricted() -> bool:
 
 def write_config(layout: NodeLayout, parts: NodeParts) -> None:
     if len(str(layout.socket)) > MAX_SOCKET_PATH:
-        raise BootstrapError(f"{layout.socket}: socket path longer than {MAX_SOCKET_PATH} "
-                             "characters; use a shorter state dir")
+        raise BootstrapError(
+            f"{layout.socket}: socket path longer than {MAX_SOCKET_PATH} "
+            "characters; use a shorter state dir"
+        )
     layout.containerd_config.write_text(containerd_config(layout, parts, oom_score_restricted()))
     (layout.registry_hosts / "_default" / "hosts.toml").write_text(registry_hosts())
 
@@ -116,25 +120,33 @@ def runtime_env(parts: NodeParts) -> dict[str, str]:
     """PATH finds this containerd's own shim and runc first (another containerd's shim on
     PATH would be started instead, and speak another protocol)."""
     env = dict(os.environ)
-    path = [str(parts.built), str(parts.host.runc.parent), "/usr/sbin", "/usr/bin", "/sbin",
-            "/bin"]
+    path = [str(parts.built), str(parts.host.runc.parent), "/usr/sbin", "/usr/bin", "/sbin", "/bin"]
     env["PATH"] = os.pathsep.join(path)
     return env
 
 
-def start(layout: NodeLayout, parts: NodeParts, netns_path: Path, cgroup_root: str,
-          logs: Path) -> NodeProcess:
+def start(
+    layout: NodeLayout, parts: NodeParts, netns_path: Path, cgroup_root: str, logs: Path
+) -> NodeProcess:
     """containerd in the node's network namespace and in ``<cgroup_root>/runtime``."""
-    argv = [str(parts.host.nsenter), f"--net={netns_path}", "--",
-            str(parts.part("containerd")), "--config", str(layout.containerd_config)]
-    proc = spawn(layout.name, "containerd", argv, layout.log(logs, "containerd"),
-                 runtime_env(parts))
+    argv = [
+        str(parts.host.nsenter),
+        f"--net={netns_path}",
+        "--",
+        str(parts.part("containerd")),
+        "--config",
+        str(layout.containerd_config),
+    ]
+    proc = spawn(
+        layout.name, "containerd", argv, layout.log(logs, "containerd"), runtime_env(parts)
+    )
     cgroups.enter(cgroup_root, proc.pid)
     deadline = time.monotonic() + START_TIMEOUT
     while not layout.socket.exists():
         if not alive(proc) or time.monotonic() > deadline:
-            raise BootstrapError(f"containerd of {layout.name} did not start; "
-                                 f"see {layout.log(logs, 'containerd')}")
+            raise BootstrapError(
+                f"containerd of {layout.name} did not start; see {layout.log(logs, 'containerd')}"
+            )
         time.sleep(0.05)
     return proc
 
@@ -168,4 +180,3 @@ def _task_address(task: Path) -> str:
         return (task / "address").read_text().strip()
     except OSError:
         return ""
-

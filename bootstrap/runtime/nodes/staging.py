@@ -94,20 +94,30 @@ def control_plane_name(state: StateDir) -> str:
     the kubelet needs later, may still be on its way: ``up`` stages while init runs)."""
     name = str(state.cluster_record().get("node_name") or "")
     if not name:
-        raise BootstrapError(f"{state.root} has no control-plane node name: "
-                             "was it brought up by `kubeadm-verify up`?")
+        raise BootstrapError(
+            f"{state.root} has no control-plane node name: "
+            "was it brought up by `kubeadm-verify up`?"
+        )
     return name
 
 
-def _make_node(state: StateDir, nodes: NodesRecord, parts: NodeParts, service_subnet: str,
-               control_plane: bool) -> NodeEntry:
+def _make_node(
+    state: StateDir, nodes: NodesRecord, parts: NodeParts, service_subnet: str, control_plane: bool
+) -> NodeEntry:
     """Record, then make, the node's namespace, cgroups, pod network and containerd config
     (one node at a time: the namespace calls switch this thread's network namespace)."""
     plan: Plan = nodes.plan
     index = CONTROL_PLANE_INDEX if control_plane else nodes.next_index()
     name = control_plane_name(state) if control_plane else plan.node_name(index)
-    entry = NodeEntry(index, name, plan.node_netns(index), str(plan.node_link(index).far),
-                      plan.pod_cidr(index), plan.cgroup_root(index), control_plane=control_plane)
+    entry = NodeEntry(
+        index,
+        name,
+        plan.node_netns(index),
+        str(plan.node_link(index).far),
+        plan.pod_cidr(index),
+        plan.cgroup_root(index),
+        control_plane=control_plane,
+    )
     nodes.nodes.append(entry)
     record.save(state, nodes)
     layout = NodeLayout.under(state.root, entry.name)
@@ -116,16 +126,24 @@ def _make_node(state: StateDir, nodes: NodesRecord, parts: NodeParts, service_su
     cgroups.create(entry.cgroup_root)
     podnet.write_conflist(layout.cni_conf_dir, entry.pod_cidr, layout.cni_ipam)
     netns = network.netns_path(entry.netns)
-    podnet.add_masquerade(parts.host.nsenter, netns, parts.host.iptables, entry.pod_cidr,
-                          plan.pod_subnet)
+    podnet.add_masquerade(
+        parts.host.nsenter, netns, parts.host.iptables, entry.pod_cidr, plan.pod_subnet
+    )
     podnet.hold_service_traffic(parts.host.nsenter, netns, parts.host.iptables, service_subnet)
     runtime.write_config(layout, parts)
     return entry
 
 
-def stage(state: StateDir, count: int, planner: Planner, pod_subnet: str,
-          service_subnet: str, prepared: tuple[NodeParts, Path],
-          control_plane: bool = False, hold_imports: bool = False) -> Staged:
+def stage(
+    state: StateDir,
+    count: int,
+    planner: Planner,
+    pod_subnet: str,
+    service_subnet: str,
+    prepared: tuple[NodeParts, Path],
+    control_plane: bool = False,
+    hold_imports: bool = False,
+) -> Staged:
     """Make ``count`` workers (and with ``control_plane`` first the control-plane host's node)
     and start each one's containerd and image imports in its own thread (with
     ``hold_imports``, the imports once ``go`` is set); return at once."""
@@ -140,8 +158,11 @@ def stage(state: StateDir, count: int, planner: Planner, pod_subnet: str,
     staged = Staged(state, nodes, entries, parts, Recorder(state, nodes))
     if not hold_imports:
         staged.go.set()
-    staged.pool = ThreadPoolExecutor(max_workers=len(entries), thread_name_prefix="node",
-                                     initializer=leave_signals_to_the_main_thread)
+    staged.pool = ThreadPoolExecutor(
+        max_workers=len(entries),
+        thread_name_prefix="node",
+        initializer=leave_signals_to_the_main_thread,
+    )
     for entry in entries:
         ready: Future[None] = Future()
         staged.system[entry.name] = ready
@@ -155,8 +176,9 @@ def _load(staged: Staged, entry: NodeEntry, images: Path, system: Future[None]) 
         layout = NodeLayout.under(staged.state.root, entry.name)
         netns = network.netns_path(entry.netns)
         _check(staged)
-        staged.recorder.add(entry, runtime.start(layout, staged.parts, netns, entry.cgroup_root,
-                                                 staged.state.logs))
+        staged.recorder.add(
+            entry, runtime.start(layout, staged.parts, netns, entry.cgroup_root, staged.state.logs)
+        )
         ctr, address = staged.parts.part("ctr"), str(layout.socket)
         archives = sorted(images.glob("*.tar"))
         while not staged.go.wait(0.1):

@@ -30,8 +30,9 @@ JOIN_TIMEOUT = 120.0
 """Real nodes to Ready, as ``nodes.join`` waits."""
 
 
-def stage_during_init(found: futures.Future[Path], config: BootstrapConfig, state: StateDir,
-                      count: int) -> Staged | None:
+def stage_during_init(
+    found: futures.Future[Path], config: BootstrapConfig, state: StateDir, count: int
+) -> Staged | None:
     """The control-plane host's node and ``count`` workers staged for the binaries ``found``
     (nothing, if finding them failed), their image imports held until ``Staged.go``."""
     if found.exception() is not None:
@@ -40,9 +41,16 @@ def stage_during_init(found: futures.Future[Path], config: BootstrapConfig, stat
     from bootstrap.runtime.nodes.lifecycle import plan
 
     networking = config.cluster.networking
-    return stage(state, count, plan, first_pod_subnet(networking.pod_subnet),
-                 networking.service_subnet, prepare_parts(state), control_plane=True,
-                 hold_imports=True)
+    return stage(
+        state,
+        count,
+        plan,
+        first_pod_subnet(networking.pod_subnet),
+        networking.service_subnet,
+        prepare_parts(state),
+        control_plane=True,
+        hold_imports=True,
+    )
 
 
 def kubelet_configuration(config: BootstrapConfig) -> dict[str, Any]:
@@ -54,8 +62,9 @@ def kubelet_configuration(config: BootstrapConfig) -> dict[str, Any]:
     return dict(objects.kubelet_configuration(config, resolv))
 
 
-def start_real_nodes(config: BootstrapConfig, state: StateDir, count: int, log: Log,
-                     staged: Staged | None = None) -> list[str]:
+def start_real_nodes(
+    config: BootstrapConfig, state: StateDir, count: int, log: Log, staged: Staged | None = None
+) -> list[str]:
     """The control-plane host's node and ``count`` workers joined, the first marked by
     ``mark-control-plane`` as ``kubeadm init`` marks it, then kube-proxy on each and CoreDNS
     waited for (the last images loading meanwhile): a cluster whose Services and names work
@@ -80,12 +89,14 @@ def start_real_nodes(config: BootstrapConfig, state: StateDir, count: int, log: 
         if staged is not None:
             client = ApiClient.from_kubeconfig(state, "admin")
             try:
-                offline_dns(client, {"networking": {
-                    "dnsDomain": config.cluster.networking.dns_domain}})
+                offline_dns(
+                    client, {"networking": {"dnsDomain": config.cluster.networking.dns_domain}}
+                )
             finally:
                 client.close()
-            start_control_plane_kubelet(state, staged, config.cluster.cluster_name,
-                                        kubelet_configuration(config), log)
+            start_control_plane_kubelet(
+                state, staged, config.cluster.cluster_name, kubelet_configuration(config), log
+            )
             start_kubelets(state, staged, discovered(state, log), log, JOIN_TIMEOUT)
         mark_control_plane(config, state, log)
         took = real.wait_addons(state, names)
@@ -94,6 +105,8 @@ def start_real_nodes(config: BootstrapConfig, state: StateDir, count: int, log: 
     finally:
         if staged is not None:
             staged.settle()
-    log(f"[addons] kube-proxy Ready on {len(names)} node(s) and CoreDNS Ready after {took:.1f}s "
-        f"({time.monotonic() - started:.1f}s after init)")
+    log(
+        f"[addons] kube-proxy Ready on {len(names)} node(s) and CoreDNS Ready after {took:.1f}s "
+        f"({time.monotonic() - started:.1f}s after init)"
+    )
     return names

@@ -97,8 +97,13 @@ def image_config(spec: ImageSpec, diff_id: str, arch: str) -> dict[str, Any]:
         config["Entrypoint"] = list(spec.entrypoint)
     if spec.cmd:
         config["Cmd"] = list(spec.cmd)
-    return {"architecture": arch, "os": "linux", "created": "1970-01-01T00:00:00Z",
-            "config": config, "rootfs": {"type": "layers", "diff_ids": [f"sha256:{diff_id}"]}}
+    return {
+        "architecture": arch,
+        "os": "linux",
+        "created": "1970-01-01T00:00:00Z",
+        "config": config,
+        "rootfs": {"type": "layers", "diff_ids": [f"sha256:{diff_id}"]},
+    }
 
 
 def _json(data: Any) -> bytes:
@@ -112,8 +117,7 @@ def archive_members(spec: ImageSpec, arch: str) -> list[tuple[str, bytes]]:
     config = _json(image_config(spec, diff_id, arch))
     config_name = f"{hashlib.sha256(config).hexdigest()}.json"
     layer_name = f"{diff_id}/layer.tar"
-    manifest = _json([{"Config": config_name, "RepoTags": list(spec.tags),
-                       "Layers": [layer_name]}])
+    manifest = _json([{"Config": config_name, "RepoTags": list(spec.tags), "Layers": [layer_name]}])
     return [(layer_name, layer), (config_name, config), ("manifest.json", manifest)]
 
 

@@ -41,16 +41,20 @@ def archive_names(parts: NodeParts) -> list[str]:
 def _produce(parts: NodeParts, tmp: Path) -> tuple[str, dict[str, str]]:
     started = time.monotonic()
     names = [write_archive(spec, tmp, goarch()).name for spec in node_images(parts)]
-    print(f"[images] {len(names)} image archives in {time.monotonic() - started:.1f}s",
-          file=sys.stderr, flush=True)
+    print(
+        f"[images] {len(names)} image archives in {time.monotonic() - started:.1f}s",
+        file=sys.stderr,
+        flush=True,
+    )
     return "build", dict.fromkeys(names, "build")
 
 
 def ensure_images(parts: NodeParts) -> Path:
     """The directory of image archives for ``parts``'s release, built at most once."""
     required = [spec.file_name for spec in node_images(parts)]
-    return ensure_populated(images_dir(parts.version), parts.version, required,
-                            partial(_produce, parts))
+    return ensure_populated(
+        images_dir(parts.version), parts.version, required, partial(_produce, parts)
+    )
 
 
 def ctr_argv(ctr: Path, address: str, *args: str) -> list[str]:
@@ -59,8 +63,14 @@ def ctr_argv(ctr: Path, address: str, *args: str) -> list[str]:
 
 def _ctr(argv: list[str]) -> str:
     try:
-        proc = subprocess.run(argv, capture_output=True, text=True, check=False,
-                              timeout=_CTR_TIMEOUT, stdin=subprocess.DEVNULL)
+        proc = subprocess.run(
+            argv,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=_CTR_TIMEOUT,
+            stdin=subprocess.DEVNULL,
+        )
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise BootstrapError(f"{' '.join(argv[3:6])}: {exc}") from exc
     if proc.returncode != 0:

@@ -25,10 +25,20 @@ from kubeadm_verify.pins import (
 )
 
 REGISTRY = "registry.k8s.io"
-XTABLES_COMMANDS = ("iptables", "iptables-save", "iptables-restore", "ip6tables",
-                    "ip6tables-save", "ip6tables-restore", "iptables-nft", "iptables-nft-save",
-                    "iptables-nft-restore", "ip6tables-nft", "ip6tables-nft-save",
-                    "ip6tables-nft-restore")
+XTABLES_COMMANDS = (
+    "iptables",
+    "iptables-save",
+    "iptables-restore",
+    "ip6tables",
+    "ip6tables-save",
+    "ip6tables-restore",
+    "iptables-nft",
+    "iptables-nft-save",
+    "iptables-nft-restore",
+    "ip6tables-nft",
+    "ip6tables-nft-save",
+    "ip6tables-nft-restore",
+)
 PASSWD = b"root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n"
 GROUP = b"root:x:0:\nnogroup:x:65534:\n"
 
@@ -39,10 +49,14 @@ def pause_tags() -> tuple[str, ...]:
 
 def image_names(version: str) -> list[str]:
     """Every tag a node has loaded before anything may ask for it."""
-    return [*pause_tags(), f"{REGISTRY}/e2e-test-images/busybox:{BUSYBOX_TAG}",
-            f"{REGISTRY}/e2e-test-images/agnhost:{AGNHOST_TAG}",
-            f"{REGISTRY}/e2e-test-images/glibc-dns-testing:{GLIBC_DNS_TESTING_TAG}",
-            f"{REGISTRY}/kube-proxy:{version}", f"{REGISTRY}/coredns/coredns:{COREDNS_VERSION}"]
+    return [
+        *pause_tags(),
+        f"{REGISTRY}/e2e-test-images/busybox:{BUSYBOX_TAG}",
+        f"{REGISTRY}/e2e-test-images/agnhost:{AGNHOST_TAG}",
+        f"{REGISTRY}/e2e-test-images/glibc-dns-testing:{GLIBC_DNS_TESTING_TAG}",
+        f"{REGISTRY}/kube-proxy:{version}",
+        f"{REGISTRY}/coredns/coredns:{COREDNS_VERSION}",
+    ]
 
 
 def shared_libraries(binaries: Iterable[Path]) -> list[Path]:
@@ -76,25 +90,31 @@ def with_libraries(entries: list[Entry], binaries: Iterable[Path]) -> list[Entry
 
 def busybox_entries(busybox: Path, skip: Iterable[str] = ()) -> list[Entry]:
     """busybox at /bin/busybox and a symlink for each of its applets (but ``skip``)."""
-    listed = subprocess.run([str(busybox), "--list"], capture_output=True, text=True,
-                            check=False, timeout=30).stdout.split()
+    listed = subprocess.run(
+        [str(busybox), "--list"], capture_output=True, text=True, check=False, timeout=30
+    ).stdout.split()
     if not listed:
         raise BootstrapError(f"{busybox} --list printed no applets: not a busybox")
     skipped = {*skip, "busybox"}
-    links = [Entry(f"/bin/{name}", kind="symlink", target="busybox")
-             for name in sorted(set(listed) - skipped)]
+    links = [
+        Entry(f"/bin/{name}", kind="symlink", target="busybox")
+        for name in sorted(set(listed) - skipped)
+    ]
     return [Entry("/bin/busybox", source=busybox), *links, *_basics()]
 
 
 def _basics() -> list[Entry]:
-    return [Entry("/etc/passwd", data=PASSWD, mode=0o644),
-            Entry("/etc/group", data=GROUP, mode=0o644),
-            Entry("/tmp", kind="dir", mode=0o1777)]  # noqa: S108 (inside the image)
+    return [
+        Entry("/etc/passwd", data=PASSWD, mode=0o644),
+        Entry("/etc/group", data=GROUP, mode=0o644),
+        Entry("/tmp", kind="dir", mode=0o1777),  # noqa: S108 (inside the image)
+    ]
 
 
 def pause_image(parts: NodeParts) -> ImageSpec:
-    return ImageSpec(pause_tags(), (Entry("/pause", source=parts.part("pause")),),
-                     entrypoint=("/pause",))
+    return ImageSpec(
+        pause_tags(), (Entry("/pause", source=parts.part("pause")),), entrypoint=("/pause",)
+    )
 
 
 def busybox_image(parts: NodeParts) -> ImageSpec:
@@ -112,19 +132,24 @@ def shell_and_tools(parts: NodeParts) -> list[Entry]:
     libraries: what upstream's e2e images offer the commands the specs run in them."""
     dash = Path("/bin/dash")
     tools = [parts.host.netcat, parts.host.curl, parts.host.dig, GETENT]
-    entries = [*busybox_entries(parts.host.busybox, skip=("sh", "nc")),
-               Entry("/bin/sh", source=dash.resolve()),
-               Entry("/usr/bin/nc", source=parts.host.netcat.resolve()),
-               Entry("/usr/bin/curl", source=parts.host.curl.resolve()),
-               Entry("/usr/bin/dig", source=parts.host.dig.resolve()),
-               Entry("/usr/bin/getent", source=GETENT.resolve()),
-               Entry("/etc/nsswitch.conf", data=b"hosts: files dns\n", mode=0o644)]
+    entries = [
+        *busybox_entries(parts.host.busybox, skip=("sh", "nc")),
+        Entry("/bin/sh", source=dash.resolve()),
+        Entry("/usr/bin/nc", source=parts.host.netcat.resolve()),
+        Entry("/usr/bin/curl", source=parts.host.curl.resolve()),
+        Entry("/usr/bin/dig", source=parts.host.dig.resolve()),
+        Entry("/usr/bin/getent", source=GETENT.resolve()),
+        Entry("/etc/nsswitch.conf", data=b"hosts: files dns\n", mode=0o644),
+    ]
     return with_libraries(entries, [dash, *tools])
 
 
 def agnhost_image(parts: NodeParts) -> ImageSpec:
-    entries = [Entry("/agnhost", source=parts.part("agnhost")), *shell_and_tools(parts),
-               *porter_tls_entries()]
+    entries = [
+        Entry("/agnhost", source=parts.part("agnhost")),
+        *shell_and_tools(parts),
+        *porter_tls_entries(),
+    ]
     tag = f"{REGISTRY}/e2e-test-images/agnhost:{AGNHOST_TAG}"
     return ImageSpec((tag,), tuple(entries), entrypoint=("/agnhost",), cmd=("pause",))
 
@@ -140,12 +165,16 @@ def kube_proxy_image(parts: NodeParts) -> ImageSpec:
     xtables = parts.host.iptables.resolve()
     extensions = sorted(Path("/usr/lib/x86_64-linux-gnu/xtables").glob("*.so"))
     extensions = extensions or sorted(xtables.parent.parent.glob("lib/*/xtables/*.so"))
-    entries = [Entry("/usr/local/bin/kube-proxy", source=parts.binary("kube-proxy")),
-               Entry(f"/usr/sbin/{xtables.name}", source=xtables),
-               *(Entry(f"/usr/sbin/{name}", kind="symlink", target=xtables.name)
-                 for name in XTABLES_COMMANDS),
-               *(Entry(str(ext), source=ext, mode=0o644) for ext in extensions),
-               *_basics()]
+    entries = [
+        Entry("/usr/local/bin/kube-proxy", source=parts.binary("kube-proxy")),
+        Entry(f"/usr/sbin/{xtables.name}", source=xtables),
+        *(
+            Entry(f"/usr/sbin/{name}", kind="symlink", target=xtables.name)
+            for name in XTABLES_COMMANDS
+        ),
+        *(Entry(str(ext), source=ext, mode=0o644) for ext in extensions),
+        *_basics(),
+    ]
     entries = with_libraries(entries, [xtables, *extensions])
     tag = f"{REGISTRY}/kube-proxy:{parts.version}"
     return ImageSpec((tag,), tuple(entries))
@@ -153,10 +182,19 @@ def kube_proxy_image(parts: NodeParts) -> ImageSpec:
 
 def coredns_image(parts: NodeParts) -> ImageSpec:
     tag = f"{REGISTRY}/coredns/coredns:{COREDNS_VERSION}"
-    return ImageSpec((tag,), (Entry("/coredns", source=parts.part("coredns")), *_basics()),
-                     entrypoint=("/coredns",))
+    return ImageSpec(
+        (tag,),
+        (Entry("/coredns", source=parts.part("coredns")), *_basics()),
+        entrypoint=("/coredns",),
+    )
 
 
 def node_images(parts: NodeParts) -> list[ImageSpec]:
-    return [pause_image(parts), busybox_image(parts), agnhost_image(parts),
-            glibc_dns_testing_image(parts), kube_proxy_image(parts), coredns_image(parts)]
+    return [
+        pause_image(parts),
+        busybox_image(parts),
+        agnhost_image(parts),
+        glibc_dns_testing_image(parts),
+        kube_proxy_image(parts),
+        coredns_image(parts),
+    ]

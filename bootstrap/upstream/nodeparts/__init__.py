@@ -10,5 +10,12 @@ from bootstrap.upstream.nodeparts.debian import HostTools, find_host_tools, miss
 from bootstrap.upstream.nodeparts.hostsetup import HostSetup, set_up_host
 from bootstrap.upstream.nodeparts.parts import NodeParts, ensure_node_parts
 
-__all__ = ["HostSetup", "HostTools", "NodeParts", "ensure_node_parts", "find_host_tools",
-           "missing_host_tools", "set_up_host"]
+__all__ = [
+    "HostSetup",
+    "HostTools",
+    "NodeParts",
+    "ensure_node_parts",
+    "find_host_tools",
+    "missing_host_tools",
+    "set_up_host",
+]

@@ -84,8 +84,10 @@ def find_host_tools() -> HostTools:
     """The tools' paths, or one line that says which packages to install."""
     missing = missing_host_tools()
     if missing:
-        raise BootstrapError("real nodes need Debian packages that are not installed: "
-                             f"apt-get install {' '.join(missing)}")
+        raise BootstrapError(
+            "real nodes need Debian packages that are not installed: "
+            f"apt-get install {' '.join(missing)}"
+        )
     found = {tool.name: _which(tool.candidates) for tool in TOOLS}
     cni = _cni_dir()
     assert cni is not None and all(found.values())

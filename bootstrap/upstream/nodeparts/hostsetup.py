@@ -46,19 +46,28 @@ def missing_packages(extra: Sequence[tuple[str, str]] = ()) -> list[str]:
     """The node tools' missing packages, then each ``(program, package)`` of ``extra`` whose
     program is not on PATH."""
     missing = missing_host_tools()
-    missing += [package for program, package in extra
-                if shutil.which(program) is None and package not in missing]
+    missing += [
+        package
+        for program, package in extra
+        if shutil.which(program) is None and package not in missing
+    ]
     return missing
 
 
 def _apt(argv: list[str], timeout: float) -> None:
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     try:
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=env,
-                              stdin=subprocess.DEVNULL, check=False)
+        done = subprocess.run(
+            argv,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            check=False,
+        )
     except subprocess.TimeoutExpired as exc:
-        raise BootstrapError(f"{' '.join(argv[:2])} did not finish within {timeout:.0f}s") \
-            from exc
+        raise BootstrapError(f"{' '.join(argv[:2])} did not finish within {timeout:.0f}s") from exc
     if done.returncode != 0:
         said = (done.stderr.strip() or done.stdout.strip() or "no output").splitlines()[-1]
         raise BootstrapError(f"{' '.join(argv[:2])} failed (exit {done.returncode}): {said[:300]}")
@@ -68,11 +77,15 @@ def install_packages(packages: Sequence[str]) -> None:
     """``apt-get install`` them, after one ``apt-get update``; one line if that cannot be done."""
     wanted = " ".join(packages)
     if os.geteuid() != 0 or shutil.which("apt-get") is None:
-        raise BootstrapError("real nodes need Debian packages that are not installed, and this "
-                             f"is not root on a Debian host: apt-get install {wanted}")
+        raise BootstrapError(
+            "real nodes need Debian packages that are not installed, and this "
+            f"is not root on a Debian host: apt-get install {wanted}"
+        )
     _apt(["apt-get", "update", "-qq"], APT_UPDATE_TIMEOUT_S)
-    _apt(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *packages],
-         APT_INSTALL_TIMEOUT_S)
+    _apt(
+        ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *packages],
+        APT_INSTALL_TIMEOUT_S,
+    )
 
 
 def raise_inotify_limit(path: Path = INOTIFY_INSTANCES) -> tuple[int, int] | None:
@@ -86,8 +99,10 @@ def raise_inotify_limit(path: Path = INOTIFY_INSTANCES) -> tuple[int, int] | Non
     try:
         path.write_text(f"{INOTIFY_INSTANCES_MIN}\n")
     except OSError as exc:
-        raise BootstrapError(f"cannot raise fs.inotify.max_user_instances from {before} to "
-                             f"{INOTIFY_INSTANCES_MIN}: {exc.strerror or exc}") from exc
+        raise BootstrapError(
+            f"cannot raise fs.inotify.max_user_instances from {before} to "
+            f"{INOTIFY_INSTANCES_MIN}: {exc.strerror or exc}"
+        ) from exc
     return before, INOTIFY_INSTANCES_MIN
 
 
@@ -98,6 +113,7 @@ def set_up_host(extra: Sequence[tuple[str, str]] = ()) -> HostSetup:
         install_packages(missing)
         still = missing_packages(extra)
         if still:
-            raise BootstrapError("apt-get install did not provide what the nodes need: "
-                                 + " ".join(still))
+            raise BootstrapError(
+                "apt-get install did not provide what the nodes need: " + " ".join(still)
+            )
     return HostSetup(tuple(missing), raise_inotify_limit())

@@ -100,8 +100,14 @@ def check_versions(directory: Path) -> None:
     for name in BUILT:
         argv = [str(directory / name), *version_argv(name)]
         try:
-            proc = subprocess.run(argv, capture_output=True, text=True, check=False,
-                                  timeout=_VERSION_TIMEOUT, stdin=subprocess.DEVNULL)
+            proc = subprocess.run(
+                argv,
+                capture_output=True,
+                text=True,
+                check=False,
+                timeout=_VERSION_TIMEOUT,
+                stdin=subprocess.DEVNULL,
+            )
         except (OSError, subprocess.TimeoutExpired) as exc:
             raise BootstrapError(f"{name}: cannot run its version check: {exc}") from exc
         problem = version_problem(name, proc.stdout + proc.stderr)
@@ -111,24 +117,48 @@ def check_versions(directory: Path) -> None:
 
 def _containerd_ldflags() -> str:
     package = f"{CONTAINERD_MODULE}/version"
-    return (f"-s -w -X {package}.Version={CONTAINERD_VERSION} "
-            f"-X {package}.Package={CONTAINERD_MODULE}")
+    return (
+        f"-s -w -X {package}.Version={CONTAINERD_VERSION} -X {package}.Package={CONTAINERD_MODULE}"
+    )
 
 
 def build_containerd(builder: GoBuild, out: Path) -> float:
-    packages = [f"{CONTAINERD_MODULE}/cmd/{name}@{CONTAINERD_VERSION}"
-                for name in CONTAINERD_COMMANDS]
-    argv = [builder.go, "install", "-trimpath", "-tags", CONTAINERD_TAGS,
-            "-ldflags", _containerd_ldflags(), *packages]
-    return builder.runner.run(f"go install containerd {CONTAINERD_VERSION}", argv,
-                              _workdir(builder), {"GOBIN": str(out.resolve())})
+    packages = [
+        f"{CONTAINERD_MODULE}/cmd/{name}@{CONTAINERD_VERSION}" for name in CONTAINERD_COMMANDS
+    ]
+    argv = [
+        builder.go,
+        "install",
+        "-trimpath",
+        "-tags",
+        CONTAINERD_TAGS,
+        "-ldflags",
+        _containerd_ldflags(),
+        *packages,
+    ]
+    return builder.runner.run(
+        f"go install containerd {CONTAINERD_VERSION}",
+        argv,
+        _workdir(builder),
+        {"GOBIN": str(out.resolve())},
+    )
 
 
 def build_coredns(builder: GoBuild, out: Path) -> float:
-    argv = [builder.go, "install", "-trimpath", "-ldflags", "-s -w",
-            f"{COREDNS_MODULE}@{COREDNS_VERSION}"]
-    return builder.runner.run(f"go install coredns {COREDNS_VERSION}", argv,
-                              _workdir(builder), {"GOBIN": str(out.resolve())})
+    argv = [
+        builder.go,
+        "install",
+        "-trimpath",
+        "-ldflags",
+        "-s -w",
+        f"{COREDNS_MODULE}@{COREDNS_VERSION}",
+    ]
+    return builder.runner.run(
+        f"go install coredns {COREDNS_VERSION}",
+        argv,
+        _workdir(builder),
+        {"GOBIN": str(out.resolve())},
+    )
 
 
 def _workdir(builder: GoBuild) -> Path:
@@ -139,8 +169,13 @@ def _workdir(builder: GoBuild) -> Path:
 def _seeded(builder: GoBuild, name: str, files: dict[str, str]) -> Path:
     """A generated module dir, tidied once for the same seed files."""
     directory = builder.root / name
-    if all((directory / f).is_file() and (directory / f).read_text() == text
-           for f, text in files.items()) and (directory / "go.sum").exists():
+    if (
+        all(
+            (directory / f).is_file() and (directory / f).read_text() == text
+            for f, text in files.items()
+        )
+        and (directory / "go.sum").exists()
+    ):
         return directory
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "go.sum").unlink(missing_ok=True)
@@ -152,27 +187,49 @@ def _seeded(builder: GoBuild, name: str, files: dict[str, str]) -> Path:
 
 def build_agnhost(builder: GoBuild, out: Path) -> float:
     upstream = builder.module_info(KUBERNETES_MODULE, builder.version).gomod
-    files = {"go.mod": gomod.kubernetes_gomod(AGNHOST_MODULE, builder.version, upstream),
-             "tools.go": gomod.tools_go([AGNHOST_PACKAGE])}
+    files = {
+        "go.mod": gomod.kubernetes_gomod(AGNHOST_MODULE, builder.version, upstream),
+        "tools.go": gomod.tools_go([AGNHOST_PACKAGE]),
+    }
     module = _seeded(builder, "agnhost", files)
-    argv = [builder.go, "build", "-trimpath", "-ldflags", f"-s -w -X main.Version={AGNHOST_TAG}",
-            "-o", str(out / "agnhost"), AGNHOST_PACKAGE]
+    argv = [
+        builder.go,
+        "build",
+        "-trimpath",
+        "-ldflags",
+        f"-s -w -X main.Version={AGNHOST_TAG}",
+        "-o",
+        str(out / "agnhost"),
+        AGNHOST_PACKAGE,
+    ]
     return builder.runner.run(f"go build agnhost {AGNHOST_TAG}", argv, module)
 
 
 def build_pause(builder: GoBuild, out: Path) -> float:
     files = {"go.mod": f"module {PAUSE_MODULE}\n\ngo 1.22\n", "main.go": PAUSE_GO}
     module = _seeded(builder, "pause", files)
-    argv = [builder.go, "build", "-trimpath", "-ldflags", f"-s -w -X main.version={PAUSE_VERSION}",
-            "-o", str(out / "pause"), "."]
+    argv = [
+        builder.go,
+        "build",
+        "-trimpath",
+        "-ldflags",
+        f"-s -w -X main.version={PAUSE_VERSION}",
+        "-o",
+        str(out / "pause"),
+        ".",
+    ]
     return builder.runner.run(f"go build pause {PAUSE_VERSION}", argv, module)
 
 
 def _produce(version: str, tmp: Path) -> tuple[str, dict[str, str]]:
     started = time.monotonic()
     builder = GoBuild.for_version(version)
-    times = {"containerd": build_containerd(builder, tmp), "coredns": build_coredns(builder, tmp),
-             "agnhost": build_agnhost(builder, tmp), "pause": build_pause(builder, tmp)}
+    times = {
+        "containerd": build_containerd(builder, tmp),
+        "coredns": build_coredns(builder, tmp),
+        "agnhost": build_agnhost(builder, tmp),
+        "pause": build_pause(builder, tmp),
+    }
     check_versions(tmp)
     spent = ", ".join(f"{name} {seconds:.0f}s" for name, seconds in times.items())
     _say(f"node parts for {version} built in {time.monotonic() - started:.0f}s ({spent})")
@@ -190,4 +247,3 @@ def ensure_node_parts(version: str | None = None, binaries: Path | None = None) 
         if not (bins / name).is_file():
             raise BootstrapError(f"{bins} has no {name}: rebuild the binaries cache")
     return NodeParts(built=built, binaries=bins, host=host, version=release)
-

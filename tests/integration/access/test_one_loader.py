@@ -29,9 +29,11 @@ from tests.integration.access.conftest import (
 pytestmark = [pytest.mark.integration, pytest.mark.cluster]
 REPO = Path(__file__).resolve().parents[3]
 FOCUS = "^api-machinery/server-version$"
-IN_POD = ("mount -t tmpfs kvshape /run && mkdir -p /run/secrets/kubernetes.io/serviceaccount && "
-          "mount --bind \"$1\" /run/secrets/kubernetes.io/serviceaccount && shift && "
-          "exec \"$@\"")
+IN_POD = (
+    "mount -t tmpfs kvshape /run && mkdir -p /run/secrets/kubernetes.io/serviceaccount && "
+    'mount --bind "$1" /run/secrets/kubernetes.io/serviceaccount && shift && '
+    'exec "$@"'
+)
 FIXTURE_TEST = """
 def test_the_cluster_answers(kv_cluster):
     assert kv_cluster.version.startswith("v1.37"), kv_cluster.version
@@ -77,31 +79,54 @@ def missing_file(world: World, folder: Path) -> Case:
 
 def unknown_context(world: World, folder: Path) -> Case:
     path = with_broken_current(world, folder)
-    return Case(str(path), "nope", error=f"context 'nope' not found in kubeconfig {path} "
-                                         "(contexts: broken, good)")
+    return Case(
+        str(path),
+        "nope",
+        error=f"context 'nope' not found in kubeconfig {path} (contexts: broken, good)",
+    )
 
 
 def failing_exec(world: World, folder: Path) -> Case:
     path = exec_plugin(world, folder, None)
-    return Case(str(path), error=f"kubeconfig {path}, context exec: the exec credential plugin "
-                                 f"{folder.resolve() / 'bin' / 'credential'} failed: exec: "
-                                 "process returned 1. credential helper: not logged in")
+    return Case(
+        str(path),
+        error=f"kubeconfig {path}, context exec: the exec credential plugin "
+        f"{folder.resolve() / 'bin' / 'credential'} failed: exec: "
+        "process returned 1. credential helper: not logged in",
+    )
 
 
 CASES: dict[str, Callable[[World, Path], Case]] = {
-    "multi-file KUBECONFIG": multi_file, "--context": context_flag,
-    "exec plugin": exec_credential, "in-cluster": in_cluster, "missing file": missing_file,
-    "unknown context": unknown_context, "failing exec plugin": failing_exec,
+    "multi-file KUBECONFIG": multi_file,
+    "--context": context_flag,
+    "exec plugin": exec_credential,
+    "in-cluster": in_cluster,
+    "missing file": missing_file,
+    "unknown context": unknown_context,
+    "failing exec plugin": failing_exec,
 }
 
 
 def cli_argv(verb: str, case: Case, folder: Path) -> list[str]:
-    flags = [*(["--kubeconfig", case.kubeconfig] if case.kubeconfig else []),
-             *(["--context", case.context] if case.context else [])]
-    extra = ["--focus", FOCUS] if verb == "cluster" else ["--dry-run", "--test-package",
-                                                           str(cached_test_package())]
-    return [sys.executable, "-m", "kubeadm_verify", verb, "--output-dir",
-            str(folder / "reports"), *extra, *flags]
+    flags = [
+        *(["--kubeconfig", case.kubeconfig] if case.kubeconfig else []),
+        *(["--context", case.context] if case.context else []),
+    ]
+    extra = (
+        ["--focus", FOCUS]
+        if verb == "cluster"
+        else ["--dry-run", "--test-package", str(cached_test_package())]
+    )
+    return [
+        sys.executable,
+        "-m",
+        "kubeadm_verify",
+        verb,
+        "--output-dir",
+        str(folder / "reports"),
+        *extra,
+        *flags,
+    ]
 
 
 def cached_test_package() -> Path:
@@ -119,28 +144,55 @@ def fixture_argv(case: Case, folder: Path) -> list[str]:
     (folder / "pytest.ini").write_text("[pytest]\n")
     flags = ["--kv-kubeconfig", case.kubeconfig] if case.kubeconfig else ["--kv-existing"]
     flags += ["--kv-context", case.context] if case.context else []
-    return [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p",
-            "bootstrap.fixtures", "--rootdir", str(folder), "-c", str(folder / "pytest.ini"),
-            str(folder / "test_fixture_consumer.py"), *flags]
+    return [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "bootstrap.fixtures",
+        "--rootdir",
+        str(folder),
+        "-c",
+        str(folder / "pytest.ini"),
+        str(folder / "test_fixture_consumer.py"),
+        *flags,
+    ]
 
 
 def run(argv: list[str], case: Case, folder: Path) -> subprocess.CompletedProcess[str]:
     if case.service_account is not None:
-        argv = ["unshare", "-m", "--propagation", "private", "sh", "-c", IN_POD, "sh",
-                str(case.service_account), *argv]
-    env = {**base_env(folder / "home"), "PYTHONPATH": str(REPO), "TMPDIR": str(folder),
-           **case.env}
-    return subprocess.run(argv, capture_output=True, text=True, env=env, cwd=folder,
-                          timeout=300, check=False)
+        argv = [
+            "unshare",
+            "-m",
+            "--propagation",
+            "private",
+            "sh",
+            "-c",
+            IN_POD,
+            "sh",
+            str(case.service_account),
+            *argv,
+        ]
+    env = {**base_env(folder / "home"), "PYTHONPATH": str(REPO), "TMPDIR": str(folder), **case.env}
+    return subprocess.run(
+        argv, capture_output=True, text=True, env=env, cwd=folder, timeout=300, check=False
+    )
 
 
 @pytest.mark.parametrize("consumer", ["cluster", "e2e", "fixture"])
 @pytest.mark.parametrize("name", list(CASES))
 def test_the_same_input_means_the_same_to_every_consumer(
-        world: World, tmp_path: Path, name: str, consumer: str) -> None:
+    world: World, tmp_path: Path, name: str, consumer: str
+) -> None:
     case = CASES[name](world, tmp_path)
-    argv = fixture_argv(case, tmp_path) if consumer == "fixture" else \
-        cli_argv(consumer, case, tmp_path)
+    argv = (
+        fixture_argv(case, tmp_path)
+        if consumer == "fixture"
+        else cli_argv(consumer, case, tmp_path)
+    )
     done = run(argv, case, tmp_path)
     said = done.stdout + done.stderr
     if case.error is None:

@@ -32,8 +32,7 @@ def run_cli(cache: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], 
     argv = [sys.executable, "-m", "kubeadm_verify", "binaries", *args]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
-    proc = subprocess.run(argv, env=env, capture_output=True, text=True, check=False,
-                          timeout=7200)
+    proc = subprocess.run(argv, env=env, capture_output=True, text=True, check=False, timeout=7200)
     wall = time.monotonic() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -45,7 +44,7 @@ def step_times(log: Path) -> dict[str, float]:
     times: dict[str, float] = {}
     for line in log.read_text().splitlines():
         if line.startswith("### exit 0 after "):
-            seconds, what = line[len("### exit 0 after "):].split("s: ", 1)
+            seconds, what = line[len("### exit 0 after ") :].split("s: ", 1)
             times[what] = float(seconds)
     return times
 
@@ -60,8 +59,13 @@ def test_build_checks_versions_then_a_second_run_builds_nothing(
     assert first.stdout == f"{bin_dir}\n"
     assert "versions checked: Kubernetes v1.37.2, etcd v3.7.0, kwok v0.8.0" in first.stderr
     for name in ALL_BINARIES:
-        out = subprocess.run([str(bin_dir / name), *version_command(name)], capture_output=True,
-                             text=True, check=True, timeout=60)
+        out = subprocess.run(
+            [str(bin_dir / name), *version_command(name)],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+        )
         assert version_problem(name, out.stdout + out.stderr, "v1.37.2") is None
     manifest = json.loads((bin_dir / "manifest.json").read_text())
     assert manifest["source"] == "build" and set(manifest["files"]) == set(ALL_BINARIES)
@@ -77,8 +81,12 @@ def test_build_checks_versions_then_a_second_run_builds_nothing(
     after = (bin_dir / "manifest.json").stat()
     assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
     steps = step_times(tmp_path / "kubeadm-verify" / "gobuild" / "v1.37.2" / "build.log")
-    figures = {"first_run_s": round(cold, 1), "cached_run_wall_s": [round(w, 3) for w in walls],
-               "cached_run_cpu_s": [round(c, 3) for c in cpus], **steps}
+    figures = {
+        "first_run_s": round(cold, 1),
+        "cached_run_wall_s": [round(w, 3) for w in walls],
+        "cached_run_cpu_s": [round(c, 3) for c in cpus],
+        **steps,
+    }
     for key, value in figures.items():
         record_property(key, value)
     print(f"\n{figures}")  # the cached run's cost is a figure for bench/, not an assertion

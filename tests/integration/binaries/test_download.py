@@ -65,8 +65,9 @@ def test_a_good_file_is_kept_and_made_executable(
     assert mirror.requested == [PATH + ".sha256", PATH + ".sha512", PATH]
 
 
-def test_a_wrong_sha256_is_refused(mirror: Mirror, tmp_path: Path,
-                                   chmods: list[tuple[Path, int]]) -> None:
+def test_a_wrong_sha256_is_refused(
+    mirror: Mirror, tmp_path: Path, chmods: list[tuple[Path, int]]
+) -> None:
     mirror.publish(PATH, BODY)
     mirror.routes[PATH] = Route(BODY[:-1] + b"\x00")
     with pytest.raises(FetchError, match="sha256 mismatch"):
@@ -84,8 +85,9 @@ def test_a_wrong_sha512_is_refused_even_when_sha256_matches(
     assert_nothing_kept(tmp_path, chmods)
 
 
-def test_a_truncated_body_is_refused(mirror: Mirror, tmp_path: Path,
-                                     chmods: list[tuple[Path, int]]) -> None:
+def test_a_truncated_body_is_refused(
+    mirror: Mirror, tmp_path: Path, chmods: list[tuple[Path, int]]
+) -> None:
     mirror.publish(PATH, BODY)
     mirror.routes[PATH] = Route(BODY, behaviour=Behaviour.TRUNCATE)
     with pytest.raises(FetchError, match=r"broke off|truncated"):
@@ -124,8 +126,9 @@ def test_http_errors_on_the_binary_are_refused(
     assert_nothing_kept(tmp_path, chmods)
 
 
-def test_a_500_on_the_checksum_is_refused(mirror: Mirror, tmp_path: Path,
-                                          chmods: list[tuple[Path, int]]) -> None:
+def test_a_500_on_the_checksum_is_refused(
+    mirror: Mirror, tmp_path: Path, chmods: list[tuple[Path, int]]
+) -> None:
     mirror.publish(PATH, BODY)
     mirror.routes[PATH + ".sha256"] = Route(b"", status=500)
     with pytest.raises(FetchError, match="HTTP 500"):
@@ -133,8 +136,9 @@ def test_a_500_on_the_checksum_is_refused(mirror: Mirror, tmp_path: Path,
     assert_nothing_kept(tmp_path, chmods)
 
 
-def test_an_uppercase_checksum_is_refused(mirror: Mirror, tmp_path: Path,
-                                          chmods: list[tuple[Path, int]]) -> None:
+def test_an_uppercase_checksum_is_refused(
+    mirror: Mirror, tmp_path: Path, chmods: list[tuple[Path, int]]
+) -> None:
     mirror.publish(PATH, BODY)
     upper = mirror.routes[PATH + ".sha256"].body.upper()
     mirror.routes[PATH + ".sha256"] = Route(upper)
@@ -152,8 +156,11 @@ def closed_port_url() -> str:
 
 
 def test_an_unreachable_mirror_is_told_apart(tmp_path: Path) -> None:
-    with (Deadline(60) as deadline, deadline.session() as session,
-          pytest.raises(MirrorUnreachable, match="cannot reach")):
+    with (
+        Deadline(60) as deadline,
+        deadline.session() as session,
+        pytest.raises(MirrorUnreachable, match="cannot reach"),
+    ):
         fetch_verified(session, closed_port_url() + PATH, tmp_path / "kubectl", deadline)
     assert list(tmp_path.iterdir()) == []
 
@@ -174,8 +181,11 @@ needs_go = pytest.mark.skipif(
 @needs_go
 @pytest.mark.parametrize("breakage", ["checksum", "truncate", "missing", "500", "unreachable"])
 def test_cli_download_failure_leaves_no_cache_entry(
-    mirror: Mirror, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str], breakage: str,
+    mirror: Mirror,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    breakage: str,
 ) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     url = closed_port_url() if breakage == "unreachable" else mirror.url

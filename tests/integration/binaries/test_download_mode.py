@@ -23,7 +23,8 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(3600)]
 
 def stand_in(name: str) -> bytes:
     line = {"kubectl": "Client Version: v1.37.2", "kubeadm": "v1.37.2"}.get(
-        name, "Kubernetes v1.37.2")
+        name, "Kubernetes v1.37.2"
+    )
     return f"#!/bin/sh\necho '{line}'\n".encode()
 
 
@@ -37,7 +38,9 @@ def mirror() -> Iterator[Mirror]:
 
 
 def test_download_mode_verifies_downloads_and_builds_the_rest(
-    mirror: Mirror, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    mirror: Mirror,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     require_build_tests()
@@ -49,8 +52,11 @@ def test_download_mode_verifies_downloads_and_builds_the_rest(
     manifest = json.loads((directory / "manifest.json").read_text())
     assert manifest["source"] == "download"
     origins = {name: record["origin"] for name, record in manifest["files"].items()}
-    assert origins == {**dict.fromkeys(SERVER_BINARIES, "download"),
-                       "etcd": "build", "kwok": "build"}
+    assert origins == {
+        **dict.fromkeys(SERVER_BINARIES, "download"),
+        "etcd": "build",
+        "kwok": "build",
+    }
     for name in SERVER_BINARIES:
         assert (directory / name).read_bytes() == stand_in(name)
         assert (directory / name).stat().st_mode & 0o777 == 0o755

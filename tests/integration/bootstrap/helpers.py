@@ -31,11 +31,16 @@ def anonymous_get(server: str, ca: Path, path: str, token: str | None = None) ->
     return requests.get(server + path, verify=str(ca), headers=headers, timeout=10)
 
 
-def post_json(server: str, ca: Path, path: str, body: dict[str, Any],
-              token: str) -> requests.Response:
-    return requests.post(server + path, verify=str(ca), timeout=10, data=json.dumps(body),
-                         headers={"Authorization": f"Bearer {token}",
-                                  "Content-Type": "application/json"})
+def post_json(
+    server: str, ca: Path, path: str, body: dict[str, Any], token: str
+) -> requests.Response:
+    return requests.post(
+        server + path,
+        verify=str(ca),
+        timeout=10,
+        data=json.dumps(body),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
 
 
 def recorded(state: StateDir) -> tuple[list[ProcessRecord], list[int]]:

@@ -21,8 +21,13 @@ BOUND = 20.0
 
 def run_cli(*args: str) -> tuple[subprocess.CompletedProcess[str], float]:
     start = time.monotonic()
-    done = subprocess.run([sys.executable, "-m", "kubeadm_verify", *args], capture_output=True,
-                          text=True, timeout=BOUND * 2, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "kubeadm_verify", *args],
+        capture_output=True,
+        text=True,
+        timeout=BOUND * 2,
+        check=False,
+    )
     return done, time.monotonic() - start
 
 
@@ -39,11 +44,13 @@ def make_huge(tmp_path: Path) -> Path:
     return huge
 
 
-@pytest.mark.parametrize(("make", "reason"), [(make_fifo, "not a regular file"),
-                                              (make_huge, "larger than")])
+@pytest.mark.parametrize(
+    ("make", "reason"), [(make_fifo, "not a regular file"), (make_huge, "larger than")]
+)
 @pytest.mark.parametrize("verb", ["up", "phase"])
 def test_a_config_that_is_not_a_small_regular_file_is_one_clear_error(
-        tmp_path: Path, make: object, reason: str, verb: str) -> None:
+    tmp_path: Path, make: object, reason: str, verb: str
+) -> None:
     config = make(tmp_path)  # type: ignore[operator]
     state = tmp_path / "state"
     argv = [verb, "--name", "kvboot-input", "--state-dir", str(state), "--config", str(config)]

@@ -55,14 +55,42 @@ def dry_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, Path]:
     out = base / "kubeadm"
     out.mkdir()
     env = {**os.environ, "KUBEADM_INIT_DRYRUN_DIR": str(out)}
-    done = subprocess.run([str(kubeadm), "init", "--dry-run", "--config", str(config),
-                           "--ignore-preflight-errors=all", "--skip-phases=preflight"],
-                          capture_output=True, text=True, timeout=300, env=env, check=False)
+    done = subprocess.run(
+        [
+            str(kubeadm),
+            "init",
+            "--dry-run",
+            "--config",
+            str(config),
+            "--ignore-preflight-errors=all",
+            "--skip-phases=preflight",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     ours = base / "ours"
-    subprocess.run([sys.executable, "-m", "kubeadm_verify", "phase", "certs", "--config",
-                    str(config), "--name", "kvboot-dryrun", "--state-dir", str(ours)],
-                   check=True, capture_output=True, timeout=120)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "kubeadm_verify",
+            "phase",
+            "certs",
+            "--config",
+            str(config),
+            "--name",
+            "kvboot-dryrun",
+            "--state-dir",
+            str(ours),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     return out, done.stdout, ours
 
 
@@ -76,8 +104,11 @@ def our_command(component: str, ours: Path) -> list[str]:
     config = load_config(ours.parent / "config.yaml").config
     state = StateDir(ours, "kvboot-dryrun")
     text = "\0".join(components.command(component, config, state))
-    return text.replace(str(ours / "pki"), "/etc/kubernetes/pki") \
-        .replace(f"{ours}/", "/etc/kubernetes/").split("\0")
+    return (
+        text.replace(str(ours / "pki"), "/etc/kubernetes/pki")
+        .replace(f"{ours}/", "/etc/kubernetes/")
+        .split("\0")
+    )
 
 
 @pytest.mark.parametrize("component", CONTROL_PLANE)
@@ -102,7 +133,9 @@ def kubeadm_config_map(stdout: str, namespace: str, name: str) -> dict[str, Any]
     for obj in attached_objects(stdout):
         meta = obj.get("metadata") or {}
         if obj.get("kind") == "ConfigMap" and (meta.get("namespace"), meta.get("name")) == (
-                namespace, name):
+            namespace,
+            name,
+        ):
             return obj
     raise AssertionError(f"kubeadm --dry-run printed no ConfigMap {namespace}/{name}")
 
@@ -115,8 +148,9 @@ def same_config_map(mine: dict[str, Any], theirs: dict[str, Any]) -> None:
 
 
 def our_config_map(objs: list[dict[str, Any]], name: str) -> dict[str, Any]:
-    [config_map] = [obj for obj in objs if obj["kind"] == "ConfigMap"
-                    and obj["metadata"]["name"] == name]
+    [config_map] = [
+        obj for obj in objs if obj["kind"] == "ConfigMap" and obj["metadata"]["name"] == name
+    ]
     return config_map
 
 

@@ -35,8 +35,13 @@ kubernetesVersion: v1.37.2
 apiServer: {{certSANs: [api.kvboot.test, 203.0.113.7]}}
 networking: {{serviceSubnet: 10.96.0.0/12, dnsDomain: cluster.local}}
 """
-KUBECONFIGS = ("admin.conf", "super-admin.conf", "kubelet.conf", "controller-manager.conf",
-               "scheduler.conf")
+KUBECONFIGS = (
+    "admin.conf",
+    "super-admin.conf",
+    "kubelet.conf",
+    "controller-manager.conf",
+    "scheduler.conf",
+)
 
 
 @pytest.fixture(scope="module")
@@ -52,32 +57,60 @@ def written(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     config.write_text(CONFIG + f"certificatesDir: {theirs / 'pki'}\n")
     for phase in ("certs", "kubeconfig"):
         where = ["--kubeconfig-dir", str(theirs)] if phase == "kubeconfig" else []
-        done = subprocess.run([str(kubeadm), "init", "phase", phase, "all", "--config",
-                               str(config), *where], capture_output=True, text=True,
-                              timeout=120, check=False)
+        done = subprocess.run(
+            [str(kubeadm), "init", "phase", phase, "all", "--config", str(config), *where],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
         assert done.returncode == 0, done.stderr
-        subprocess.run([sys.executable, "-m", "kubeadm_verify", "phase", phase, "--config",
-                        str(config), "--name", "kvboot-files", "--state-dir", str(ours)],
-                       check=True, capture_output=True, timeout=120)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "kubeadm_verify",
+                "phase",
+                phase,
+                "--config",
+                str(config),
+                "--name",
+                "kvboot-files",
+                "--state-dir",
+                str(ours),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
     return theirs, ours
 
 
 def files(pki: Path) -> dict[str, int]:
-    return {str(path.relative_to(pki)): stat.S_IMODE(path.stat().st_mode)
-            for path in pki.rglob("*") if path.is_file()}
+    return {
+        str(path.relative_to(pki)): stat.S_IMODE(path.stat().st_mode)
+        for path in pki.rglob("*")
+        if path.is_file()
+    }
 
 
 def describe(cert: x509.Certificate) -> dict[str, Any]:
     """Everything kubeadm decides about a certificate (not its key, serial or exact times)."""
     extensions = {ext.oid.dotted_string: ext for ext in cert.extensions}
     summary: dict[str, Any] = {
-        "subject": cert.subject.rfc4514_string(), "issuer": cert.issuer.rfc4514_string(),
-        "validity": round((cert.not_valid_after_utc - cert.not_valid_before_utc)
-                          .total_seconds() / 3600),
+        "subject": cert.subject.rfc4514_string(),
+        "issuer": cert.issuer.rfc4514_string(),
+        "validity": round(
+            (cert.not_valid_after_utc - cert.not_valid_before_utc).total_seconds() / 3600
+        ),
         "extensions": sorted(extensions),
     }
-    for kind in (x509.SubjectAlternativeName, x509.KeyUsage, x509.ExtendedKeyUsage,
-                 x509.BasicConstraints):
+    for kind in (
+        x509.SubjectAlternativeName,
+        x509.KeyUsage,
+        x509.ExtendedKeyUsage,
+        x509.BasicConstraints,
+    ):
         try:
             value = cert.extensions.get_extension_for_class(kind)
         except x509.ExtensionNotFound:
@@ -98,8 +131,9 @@ def test_the_same_files_with_the_same_modes(written: tuple[Path, Path]) -> None:
     theirs, ours = written
     assert files(ours / "pki") == files(theirs / "pki")
     for name in KUBECONFIGS:
-        assert stat.S_IMODE((ours / name).stat().st_mode) == \
-            stat.S_IMODE((theirs / name).stat().st_mode), name
+        assert stat.S_IMODE((ours / name).stat().st_mode) == stat.S_IMODE(
+            (theirs / name).stat().st_mode
+        ), name
 
 
 def test_every_certificate_as_kubeadm_makes_it(written: tuple[Path, Path]) -> None:
@@ -118,12 +152,18 @@ def kubeconfig_shape(path: Path) -> dict[str, Any]:
     for user in config["users"]:
         data = dict(user["user"])
         pem = base64.b64decode(data.pop("client-certificate-data", ""))
-        subject = (x509.load_pem_x509_certificate(pem).subject.rfc4514_string() if pem else "")
+        subject = x509.load_pem_x509_certificate(pem).subject.rfc4514_string() if pem else ""
         users.append((user["name"], sorted(data), subject))
-    clusters = [(c["name"], c["cluster"]["server"], sorted(c["cluster"]))
-                for c in config["clusters"]]
-    return {"keys": sorted(config), "clusters": clusters, "users": users,
-            "contexts": config["contexts"], "current-context": config["current-context"]}
+    clusters = [
+        (c["name"], c["cluster"]["server"], sorted(c["cluster"])) for c in config["clusters"]
+    ]
+    return {
+        "keys": sorted(config),
+        "clusters": clusters,
+        "users": users,
+        "contexts": config["contexts"],
+        "current-context": config["current-context"],
+    }
 
 
 @pytest.mark.parametrize("name", KUBECONFIGS)

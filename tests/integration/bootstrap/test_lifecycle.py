@@ -83,9 +83,13 @@ def test_two_clusters_side_by_side_then_down(tmp_path: Path) -> None:
 
     def bring_up(index: int, config: BootstrapConfig) -> None:
         try:
-            handles[index] = up(f"kv-side-{index}-{os.getpid()}", config,
-                                state_dir=tmp_path / f"c{index}", log=lambda line: None,
-                                skip_phases=("preflight",))
+            handles[index] = up(
+                f"kv-side-{index}-{os.getpid()}",
+                config,
+                state_dir=tmp_path / f"c{index}",
+                log=lambda line: None,
+                skip_phases=("preflight",),
+            )
         except BaseException as error:  # reported below, on the main thread
             errors.append(error)
 
@@ -100,9 +104,13 @@ def test_two_clusters_side_by_side_then_down(tmp_path: Path) -> None:
         assert not ports[0] & ports[1]
         for state in states:
             address = state.cluster_record()["advertise_address"]  # what the cert names
-            assert health.http_status(
-                f"https://{address}:{state.cluster_record()['ports']['bind_port']}/readyz",
-                health.tls_context(state.pki / "ca.crt")) == 200
+            assert (
+                health.http_status(
+                    f"https://{address}:{state.cluster_record()['ports']['bind_port']}/readyz",
+                    health.tls_context(state.pki / "ca.crt"),
+                )
+                == 200
+            )
         by_component = {r.component: r for r in states[1].processes()}
         apiserver = cmdline(by_component[components.APISERVER].pid)
         assert apiserver[-1] == "--event-ttl=2h"
@@ -119,17 +127,21 @@ def test_two_clusters_side_by_side_then_down(tmp_path: Path) -> None:
         assert not down(handle.name, state_dir=handle.state_dir)  # a second down: no-op
 
 
-def test_a_bad_flag_fails_up_and_leaves_nothing(tmp_path: Path,
-                                                capsys: pytest.CaptureFixture[str]) -> None:
-    ports = {"bind": free_port(), "client": free_port(), "peer": free_port(),
-             "metrics": free_port()}
+def test_a_bad_flag_fails_up_and_leaves_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ports = {
+        "bind": free_port(),
+        "client": free_port(),
+        "peer": free_port(),
+        "metrics": free_port(),
+    }
     config = config_file(tmp_path, BAD_FLAG.format(**ports))
     state_dir = tmp_path / "bad"
     started: list[int] = []
     watcher = threading.Thread(target=_watch_pids, args=(state_dir, started), daemon=True)
     watcher.start()
-    code = main(["up", "--name", "kv-bad", "--config", str(config), "--state-dir",
-                 str(state_dir)])
+    code = main(["up", "--name", "kv-bad", "--config", str(config), "--state-dir", str(state_dir)])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2
     assert err[-1].startswith("kubeadm-verify: error execution phase ")
@@ -141,8 +153,9 @@ def test_a_bad_flag_fails_up_and_leaves_nothing(tmp_path: Path,
     assert started, "no component was ever started"
     for pid in started:
         assert not Path(f"/proc/{pid}").exists() or _zombie_or_other(pid, state_dir)
-    assert not [port for port in ports.values() if health.http_status(
-        f"http://127.0.0.1:{port}/") != 0]
+    assert not [
+        port for port in ports.values() if health.http_status(f"http://127.0.0.1:{port}/") != 0
+    ]
 
 
 def _watch_pids(state_dir: Path, found: list[int]) -> None:
@@ -172,13 +185,31 @@ def test_a_signal_in_the_middle_of_up(tmp_path: Path, signum: int) -> None:
     state_dir = tmp_path / "interrupted"
     state = StateDir(state_dir, "kv-int")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "kubeadm_verify", "up", "--name", "kv-int", "--state-dir",
-         str(state_dir), "--config", str(config_file(tmp_path, _FREE_PORTS))],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-m",
+            "kubeadm_verify",
+            "up",
+            "--name",
+            "kv-int",
+            "--state-dir",
+            str(state_dir),
+            "--config",
+            str(config_file(tmp_path, _FREE_PORTS)),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
-        eventually(lambda: any(r.component == components.APISERVER
-                               for r in _safe_processes(state)) or proc.poll() is not None,
-                   120, "kube-apiserver to be started")
+        eventually(
+            lambda: (
+                any(r.component == components.APISERVER for r in _safe_processes(state))
+                or proc.poll() is not None
+            ),
+            120,
+            "kube-apiserver to be started",
+        )
         records, ports = recorded(state)
         assert proc.poll() is None, proc.communicate()
         proc.send_signal(signum)
@@ -227,9 +258,24 @@ def test_the_fixture_tears_down_on_sigterm(tmp_path: Path) -> None:
     (tmp_path / "cache" / "kubeadm-verify").mkdir()
     (tmp_path / "cache" / "kubeadm-verify" / "bin").symlink_to(cache / "bin")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "pytest", "-s", "-q", "-p", "no:cacheprovider",
-         "--kv-simulated-nodes", "0", "test_session.py"],
-        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-s",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--kv-simulated-nodes",
+            "0",
+            "test_session.py",
+        ],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         assert proc.stdout is not None
         line = ""

@@ -30,14 +30,14 @@ HEADER = "apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\n"
 UP_BOUND = 90.0
 
 
-def bring_up(tmp_path: Path, name: str,
-             text: str) -> tuple[ClusterHandle, BootstrapConfig, float]:
+def bring_up(tmp_path: Path, name: str, text: str) -> tuple[ClusterHandle, BootstrapConfig, float]:
     path = tmp_path / "kubeadm.yaml"
     path.write_text(HEADER + text)
     config = all_free(load_config(path).config)
     start = time.monotonic()
-    handle = up(name, config, state_dir=tmp_path / name, log=lambda line: None,
-                skip_phases=("preflight",))
+    handle = up(
+        name, config, state_dir=tmp_path / name, log=lambda line: None, skip_phases=("preflight",)
+    )
     return handle, config, time.monotonic() - start
 
 
@@ -48,10 +48,14 @@ def take_down(handle: ClusterHandle) -> None:
     assert_nothing_left(*left, handle.state_dir)
 
 
-@pytest.mark.parametrize("args", [
-    "apiServer:\n  extraArgs:\n  - {name: anonymous-auth, value: 'false'}\n",
-    "apiServer:\n  extraArgs:\n  - {name: authorization-mode, value: AlwaysAllow}\n",
-], ids=["anonymous-auth-false", "authorization-always-allow"])
+@pytest.mark.parametrize(
+    "args",
+    [
+        "apiServer:\n  extraArgs:\n  - {name: anonymous-auth, value: 'false'}\n",
+        "apiServer:\n  extraArgs:\n  - {name: authorization-mode, value: AlwaysAllow}\n",
+    ],
+    ids=["anonymous-auth-false", "authorization-always-allow"],
+)
 def test_an_apiserver_kubeadm_accepts_comes_up(tmp_path: Path, args: str) -> None:
     handle, config, took = bring_up(tmp_path, "kvboot-apiserver", args)
     try:
@@ -66,10 +70,14 @@ def test_an_apiserver_kubeadm_accepts_comes_up(tmp_path: Path, args: str) -> Non
 
 
 def test_a_controller_manager_without_the_serviceaccount_controller_comes_up(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     """``controllers=*,-serviceaccount`` also drops kubeadm's bootstrapsigner,tokencleaner."""
-    handle, config, took = bring_up(tmp_path, "kvboot-kcm", "controllerManager:\n  extraArgs:\n"
-                                    "  - {name: controllers, value: '*,-serviceaccount'}\n")
+    handle, config, took = bring_up(
+        tmp_path,
+        "kvboot-kcm",
+        "controllerManager:\n  extraArgs:\n  - {name: controllers, value: '*,-serviceaccount'}\n",
+    )
     try:
         assert took < UP_BOUND
         state = StateDir(handle.state_dir or tmp_path, handle.name)

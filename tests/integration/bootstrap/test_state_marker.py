@@ -18,8 +18,13 @@ pytestmark = pytest.mark.integration
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "kubeadm_verify", *args], capture_output=True,
-                          text=True, timeout=60, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "kubeadm_verify", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 @pytest.fixture
@@ -61,9 +66,24 @@ def test_phase_certs_writes_certificates_without_any_binary(tmp_path: Path) -> N
 
     state = tmp_path / "certs-only"
     env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "empty-cache")}
-    done = subprocess.run([sys.executable, "-m", "kubeadm_verify", "phase", "certs",
-                           "--name", "kvboot-certs", "--state-dir", str(state)],
-                          capture_output=True, text=True, timeout=60, check=False, env=env)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "kubeadm_verify",
+            "phase",
+            "certs",
+            "--name",
+            "kvboot-certs",
+            "--state-dir",
+            str(state),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env=env,
+    )
     assert done.returncode == 0, done.stderr
     assert (state / "pki" / "apiserver.crt").is_file() and (state / "pki" / "sa.pub").is_file()
     assert not (tmp_path / "empty-cache" / "kubeadm-verify" / "bin").exists()

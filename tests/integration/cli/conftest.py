@@ -52,10 +52,20 @@ class Cli:
         return self.root / "tmp"
 
     def env(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items()
-               if not k.startswith("KUBEADM_VERIFY_") and k != "KUBECONFIG"}
-        env.update({"HOME": str(self.root / "home"), "PYTHONPATH": str(REPO), "NO_COLOR": "1",
-                    "TMPDIR": str(self.tmp), "XDG_CACHE_HOME": str(self.root / "cache")})
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith("KUBEADM_VERIFY_") and k != "KUBECONFIG"
+        }
+        env.update(
+            {
+                "HOME": str(self.root / "home"),
+                "PYTHONPATH": str(REPO),
+                "NO_COLOR": "1",
+                "TMPDIR": str(self.tmp),
+                "XDG_CACHE_HOME": str(self.root / "cache"),
+            }
+        )
         env.update(extra or {})
         return env
 
@@ -63,19 +73,37 @@ class Cli:
         out = ["--output-dir", str(self.output)] if output else []
         return [sys.executable, "-m", "kubeadm_verify", verb, *out, *args]
 
-    def run(self, verb: str, *args: str, env: Mapping[str, str] | None = None,
-            timeout: float = 120, output: bool = True) -> Outcome:
+    def run(
+        self,
+        verb: str,
+        *args: str,
+        env: Mapping[str, str] | None = None,
+        timeout: float = 120,
+        output: bool = True,
+    ) -> Outcome:
         clock = time.monotonic()
-        done = subprocess.run(self.argv(verb, *args, output=output), capture_output=True,
-                              text=True, env=self.env(env), cwd=self.root, timeout=timeout,
-                              check=False)
+        done = subprocess.run(
+            self.argv(verb, *args, output=output),
+            capture_output=True,
+            text=True,
+            env=self.env(env),
+            cwd=self.root,
+            timeout=timeout,
+            check=False,
+        )
         return Outcome(done.returncode, done.stdout, done.stderr, time.monotonic() - clock)
 
-    def start(self, verb: str, *args: str,
-              env: Mapping[str, str] | None = None) -> subprocess.Popen[str]:
-        return subprocess.Popen(self.argv(verb, *args), stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True, env=self.env(env),
-                                cwd=self.root)
+    def start(
+        self, verb: str, *args: str, env: Mapping[str, str] | None = None
+    ) -> subprocess.Popen[str]:
+        return subprocess.Popen(
+            self.argv(verb, *args),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=self.env(env),
+            cwd=self.root,
+        )
 
     def results(self, tier: str) -> dict[str, Any]:
         data: dict[str, Any] = json.loads((self.output / tier / "results.json").read_text())
@@ -86,8 +114,9 @@ class Cli:
         return "".join(p.read_text() for p in sorted(folder.iterdir()) if p.is_file())
 
 
-def interrupt(proc: subprocess.Popen[str], sig: signal.Signals, after: float,
-              timeout: float = 90) -> Outcome:
+def interrupt(
+    proc: subprocess.Popen[str], sig: signal.Signals, after: float, timeout: float = 90
+) -> Outcome:
     """Send ``sig`` to a running CLI ``after`` seconds; wait for it to finish cleaning up."""
     clock = time.monotonic()
     time.sleep(after)
@@ -101,8 +130,16 @@ def interrupt(proc: subprocess.Popen[str], sig: signal.Signals, after: float,
     return Outcome(proc.returncode, stdout, stderr, time.monotonic() - clock)
 
 
-def assert_outcome(cli: Cli, outcome: Outcome, *, code: int, says: str, tier: str | None,
-                   secrets: Iterable[str] = (), within: float = 60.0) -> None:
+def assert_outcome(
+    cli: Cli,
+    outcome: Outcome,
+    *,
+    code: int,
+    says: str,
+    tier: str | None,
+    secrets: Iterable[str] = (),
+    within: float = 60.0,
+) -> None:
     """The contract every case shares (see the module docstring)."""
     assert outcome.code == code, outcome.stderr
     assert len(outcome.lines) == 1, outcome.stderr
@@ -116,8 +153,9 @@ def assert_outcome(cli: Cli, outcome: Outcome, *, code: int, says: str, tier: st
         cli.results(tier)  # parses
     everything = outcome.stdout + outcome.stderr
     if cli.output.exists():
-        everything += "".join(p.read_text(errors="replace") for p in cli.output.rglob("*")
-                              if p.is_file())
+        everything += "".join(
+            p.read_text(errors="replace") for p in cli.output.rglob("*") if p.is_file()
+        )
     for secret in secrets:
         assert secret not in everything, f"secret {secret[:6]}... leaked"
     leftovers = list(cli.tmp.iterdir()) if cli.tmp.exists() else []

@@ -41,8 +41,10 @@ def cluster() -> Iterator[ClusterHandle]:
 def _inline(path: Path, base: Path) -> dict[str, Any]:
     """The kubeconfig with every referenced file embedded as ``*-data``, as many CIs ship it."""
     data: dict[str, Any] = yaml.safe_load(path.read_text())
-    for section, body_key, keys in (("clusters", "cluster", ("certificate-authority",)),
-                                    ("users", "user", ("client-certificate", "client-key"))):
+    for section, body_key, keys in (
+        ("clusters", "cluster", ("certificate-authority",)),
+        ("users", "user", ("client-certificate", "client-key")),
+    ):
         for entry in data.get(section) or []:
             body = entry[body_key]
             for key in keys:
@@ -87,18 +89,32 @@ def _wait_for(predicate: Any, timeout: float, what: str) -> None:
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["sigterm", "sigint"])
 def test_a_signal_mid_run_deletes_the_run_namespaces_and_writes_reports(
-        cli: Cli, cluster: ClusterHandle, kubeconfig: Path, sig: signal.Signals) -> None:
+    cli: Cli, cluster: ClusterHandle, kubeconfig: Path, sig: signal.Signals
+) -> None:
     before = {name for name, _ in _labelled_namespaces(cluster)}
     proc = cli.start("cluster", "--kubeconfig", str(kubeconfig), "--focus", SLOW_FOCUS)
-    _wait_for(lambda: {n for n, _ in _labelled_namespaces(cluster)} - before, 120,
-              "the run's first namespace")
+    _wait_for(
+        lambda: {n for n, _ in _labelled_namespaces(cluster)} - before,
+        120,
+        "the run's first namespace",
+    )
     outcome = interrupt(proc, sig, after=1.0, timeout=120)
-    assert_outcome(cli, outcome, code=130, says="interrupted", tier="cluster",
-                   secrets=[_key_data(kubeconfig)], within=120)
+    assert_outcome(
+        cli,
+        outcome,
+        code=130,
+        says="interrupted",
+        tier="cluster",
+        secrets=[_key_data(kubeconfig)],
+        within=120,
+    )
     left = [(n, gone) for n, gone in _labelled_namespaces(cluster) if n not in before]
     assert all(terminating for _, terminating in left), left
-    _wait_for(lambda: not [n for n, _ in _labelled_namespaces(cluster) if n not in before],
-              90, "the run's namespaces to go")
+    _wait_for(
+        lambda: not [n for n, _ in _labelled_namespaces(cluster) if n not in before],
+        90,
+        "the run's namespaces to go",
+    )
 
 
 def _apiserver_pid(cluster: ClusterHandle) -> int:
@@ -110,7 +126,8 @@ def _apiserver_pid(cluster: ClusterHandle) -> int:
 
 
 def test_the_api_server_killed_mid_run_ends_in_results_and_one_line(
-        cli: Cli, cluster: ClusterHandle, kubeconfig: Path) -> None:
+    cli: Cli, cluster: ClusterHandle, kubeconfig: Path
+) -> None:
     proc = cli.start("cluster", "--kubeconfig", str(kubeconfig))
     time.sleep(15)
     os.kill(_apiserver_pid(cluster), signal.SIGKILL)

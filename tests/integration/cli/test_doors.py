@@ -40,15 +40,19 @@ def test_a_billion_laughs_kubeconfig_is_one_line_and_exit_2(cli: Cli, verb: str)
     kubeconfig = cli.root / "laughs.conf"
     kubeconfig.write_text(LAUGHS)
     outcome = cli.run(verb, "--kubeconfig", str(kubeconfig), timeout=WALL_S * 3)
-    assert_outcome(cli, outcome, code=2, says="once its aliases are expanded", tier=verb,
-                   within=WALL_S)
+    assert_outcome(
+        cli, outcome, code=2, says="once its aliases are expanded", tier=verb, within=WALL_S
+    )
     assert "refused" in outcome.lines[0]
 
 
-@pytest.mark.parametrize(("text", "says"), [
-    ("[" * 200_000 + "]" * 200_000, "nested deeper than 100 levels"),
-    ("clusters: &a [{name: k, cluster: {extensions: *a}}]\n", "inside its own anchor"),
-])
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("[" * 200_000 + "]" * 200_000, "nested deeper than 100 levels"),
+        ("clusters: &a [{name: k, cluster: {extensions: *a}}]\n", "inside its own anchor"),
+    ],
+)
 def test_a_kubeconfig_without_end_is_one_line_and_exit_2(cli: Cli, text: str, says: str) -> None:
     kubeconfig = cli.root / "endless.conf"
     kubeconfig.write_text(text)
@@ -56,12 +60,16 @@ def test_a_kubeconfig_without_end_is_one_line_and_exit_2(cli: Cli, text: str, sa
     assert_outcome(cli, outcome, code=2, says=says, tier="cluster", within=WALL_S)
 
 
-@pytest.mark.parametrize(("make", "says"), [
-    (os.mkfifo, "a FIFO, not a regular file"),
-    (lambda path: path.mkdir(), "Is a directory"),
-])
-def test_a_kubeconfig_that_is_no_file_is_named_as_what_it_is(cli: Cli, make: object,
-                                                             says: str) -> None:
+@pytest.mark.parametrize(
+    ("make", "says"),
+    [
+        (os.mkfifo, "a FIFO, not a regular file"),
+        (lambda path: path.mkdir(), "Is a directory"),
+    ],
+)
+def test_a_kubeconfig_that_is_no_file_is_named_as_what_it_is(
+    cli: Cli, make: object, says: str
+) -> None:
     kubeconfig = cli.root / "special"
     make(kubeconfig)  # type: ignore[operator]
     outcome = cli.run("cluster", "--kubeconfig", str(kubeconfig), timeout=WALL_S * 3)
@@ -74,11 +82,17 @@ def test_a_billion_laughs_kubeadm_config_is_one_line_and_exit_2(cli: Cli, verb: 
     config = cli.root / "kubeadm.yaml"
     config.write_text(LAUGHS)
     extra = ["--name", "dr-laughs", "--state-dir", str(cli.root / "state")] if verb == "up" else []
-    outcome = cli.run(verb, "--config", str(config), *extra, output=verb == "node",
-                      timeout=WALL_S * 3)
-    assert_outcome(cli, outcome, code=2, says="refused (line 6): more than 200000 nodes once "
-                   "its aliases are expanded", tier="node" if verb == "node" else None,
-                   within=WALL_S)
+    outcome = cli.run(
+        verb, "--config", str(config), *extra, output=verb == "node", timeout=WALL_S * 3
+    )
+    assert_outcome(
+        cli,
+        outcome,
+        code=2,
+        says="refused (line 6): more than 200000 nodes once its aliases are expanded",
+        tier="node" if verb == "node" else None,
+        within=WALL_S,
+    )
     assert not (cli.root / "state").exists() or not any((cli.root / "state").iterdir())
 
 
@@ -88,14 +102,29 @@ def test_a_billion_laughs_kubelet_config_under_root_cannot_be_determined(tmp_pat
     out = tmp_path / "out"
     started = time.monotonic()
     done = subprocess.run(
-        ["timeout", str(WALL_S * 3), sys.executable, "-m", "kubeadm_verify", "node", "--root",
-         str(root), "--output-dir", str(out), "--format", "json"],
-        capture_output=True, text=True, cwd=REPO, check=False)
+        [
+            "timeout",
+            str(WALL_S * 3),
+            sys.executable,
+            "-m",
+            "kubeadm_verify",
+            "node",
+            "--root",
+            str(root),
+            "--output-dir",
+            str(out),
+            "--format",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        check=False,
+    )
     elapsed = time.monotonic() - started
     assert done.returncode in (0, 1), done.stderr
     assert elapsed < WALL_S
-    checks = {c["id"]: c for c in json.loads((out / "node" / "results.json").read_text())
-              ["checks"]}
+    checks = {c["id"]: c for c in json.loads((out / "node" / "results.json").read_text())["checks"]}
     driver = checks["CgroupDriver"]
     assert driver["status"] == "warn", driver
     assert driver["message"].startswith("cannot determine the kubelet's cgroup driver")
@@ -106,8 +135,22 @@ def test_a_billion_laughs_kubelet_config_under_root_cannot_be_determined(tmp_pat
 def _run_node(root: Path, out: Path) -> tuple[subprocess.CompletedProcess[bytes], float]:
     started = time.monotonic()
     done = subprocess.run(
-        ["timeout", str(WALL_S * 3), sys.executable, "-m", "kubeadm_verify", "node", "--root",
-         str(root), "--output-dir", str(out)], capture_output=True, cwd=REPO, check=False)
+        [
+            "timeout",
+            str(WALL_S * 3),
+            sys.executable,
+            "-m",
+            "kubeadm_verify",
+            "node",
+            "--root",
+            str(root),
+            "--output-dir",
+            str(out),
+        ],
+        capture_output=True,
+        cwd=REPO,
+        check=False,
+    )
     return done, time.monotonic() - started
 
 
@@ -116,8 +159,11 @@ def test_host_text_is_cut_and_escaped_before_any_report(tmp_path: Path) -> None:
     stay small, junit.xml parses, the console carries no raw control character."""
     root = healthy_root(tmp_path / "kvdoors-root")
     big = "A" * (3 * 1024 * 1024)
-    write(root, "var/lib/kubelet/config.yaml",
-          f'kind: KubeletConfiguration\ncgroupDriver: "\\e[2J\\0\\a{big}"\n')
+    write(
+        root,
+        "var/lib/kubelet/config.yaml",
+        f'kind: KubeletConfiguration\ncgroupDriver: "\\e[2J\\0\\a{big}"\n',
+    )
     write(root, "etc/machine-id", "\x1b]0;owned\x07\x00" + "B" * (8 * 1024 * 1024 - 64))
     out = tmp_path / "out"
     done, elapsed = _run_node(root, out)
@@ -138,13 +184,13 @@ def test_a_lower_cased_private_key_quoted_from_a_host_file_is_redacted(tmp_path:
     root = healthy_root(tmp_path / "kvdoors-root")
     body = "miievqibadanbgkqhkig9w0baqefaascbkcwggslagplantedkvdoorskey"
     key = f"-----begin private key-----\\n{body}\\n-----end private key-----"
-    write(root, "var/lib/kubelet/config.yaml",
-          f'kind: KubeletConfiguration\ncgroupDriver: "{key}"\n')
+    write(
+        root, "var/lib/kubelet/config.yaml", f'kind: KubeletConfiguration\ncgroupDriver: "{key}"\n'
+    )
     out = tmp_path / "out"
     done, elapsed = _run_node(root, out)
     assert done.returncode in (0, 1) and elapsed < WALL_S, done.stderr
-    checks = {c["id"]: c for c in json.loads((out / "node" / "results.json").read_text())
-              ["checks"]}
+    checks = {c["id"]: c for c in json.loads((out / "node" / "results.json").read_text())["checks"]}
     assert "<redacted private key>" in checks["CgroupDriver"]["message"]
     written = b"".join(p.read_bytes() for p in (out / "node").iterdir())
     assert b"plantedkvdoorskey" not in written + done.stdout + done.stderr
@@ -165,34 +211,55 @@ def mirror() -> Iterator[Mirror]:
 def _e2e_args(cli: Cli, mirror: Mirror, *extra: str) -> list[str]:
     kubeconfig = cli.root / "kubeconfig"
     kubeconfig.write_text("apiVersion: v1\nkind: Config\nclusters: []\n")
-    return ["--mirror", mirror.url, "--kubernetes-version", VERSION,
-            "--kubeconfig", str(kubeconfig), *extra]
+    return [
+        "--mirror",
+        mirror.url,
+        "--kubernetes-version",
+        VERSION,
+        "--kubeconfig",
+        str(kubeconfig),
+        *extra,
+    ]
 
 
 @pytest.mark.parametrize("stall", ["headers", "body"])
-def test_a_checksum_that_trickles_ends_at_the_download_deadline(cli: Cli, mirror: Mirror,
-                                                                stall: str) -> None:
+def test_a_checksum_that_trickles_ends_at_the_download_deadline(
+    cli: Cli, mirror: Mirror, stall: str
+) -> None:
     """The checksum is fetched before the package: its headers (or its body) trickled one byte
     a second never trip the read timeout, yet the run ends at ``--download-timeout``."""
     body = b"not reached"
     digest = "0" * 64
-    route = (Route(digest.encode(), header_trickle_s=0.5) if stall == "headers"
-             else Route((digest + " " * 4000).encode(), trickle_s=0.5))
+    route = (
+        Route(digest.encode(), header_trickle_s=0.5)
+        if stall == "headers"
+        else Route((digest + " " * 4000).encode(), trickle_s=0.5)
+    )
     mirror.routes[f"{PACKAGE}.sha256"] = route
     mirror.routes[PACKAGE] = Route(body)
     outcome = cli.run("e2e", *_e2e_args(cli, mirror, "--download-timeout", "3s"), timeout=60)
-    assert_outcome(cli, outcome, code=2, says="did not finish within 3s (--download-timeout)",
-                   tier="e2e", within=12)
+    assert_outcome(
+        cli,
+        outcome,
+        code=2,
+        says="did not finish within 3s (--download-timeout)",
+        tier="e2e",
+        within=12,
+    )
     assert mirror.count(PACKAGE) == 0
 
 
 def test_a_release_binary_whose_checksum_headers_trickle_ends_at_its_deadline(
-        tmp_path: Path, mirror: Mirror) -> None:
+    tmp_path: Path, mirror: Mirror
+) -> None:
     path = "/release/v1.37.2/bin/linux/amd64/kubectl"
     mirror.routes[f"{path}.sha256"] = Route(b"0" * 64, header_trickle_s=0.5)
     started = time.monotonic()
-    with (Deadline(2) as deadline, deadline.session() as session,
-          pytest.raises(FetchError, match="did not finish within 2s")):
+    with (
+        Deadline(2) as deadline,
+        deadline.session() as session,
+        pytest.raises(FetchError, match="did not finish within 2s"),
+    ):
         fetch_verified(session, mirror.url + path, tmp_path / "kubectl", deadline)
     assert time.monotonic() - started < 6
     assert list(tmp_path.iterdir()) == []
@@ -203,31 +270,46 @@ def test_a_release_binary_whose_checksum_headers_trickle_ends_at_its_deadline(
 
 def _kubeconfig(cli: Cli, server: str, user: dict[str, object] | None = None) -> Path:
     path = cli.root / "api.kubeconfig"
-    path.write_text(json.dumps({
-        "apiVersion": "v1", "kind": "Config", "current-context": "c",
-        "clusters": [{"name": "k", "cluster": {"server": server}}],
-        "contexts": [{"name": "c", "context": {"cluster": "k", "user": "u"}}],
-        "users": [{"name": "u", "user": user or {"token": "kvdoors-token"}}],
-    }))
+    path.write_text(
+        json.dumps(
+            {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "current-context": "c",
+                "clusters": [{"name": "k", "cluster": {"server": server}}],
+                "contexts": [{"name": "c", "context": {"cluster": "k", "user": "u"}}],
+                "users": [{"name": "u", "user": user or {"token": "kvdoors-token"}}],
+            }
+        )
+    )
     return path
 
 
 def test_an_api_server_answering_without_end_is_refused_at_the_cap(cli: Cli) -> None:
     with hostile("endless") as server:
-        outcome = cli.run("cluster", "--kubeconfig", str(_kubeconfig(cli, server)),
-                          timeout=WALL_S * 3)
-    assert_outcome(cli, outcome, code=2, says="answered GET /version with more than 16 MiB",
-                   tier="cluster", within=WALL_S)
+        outcome = cli.run(
+            "cluster", "--kubeconfig", str(_kubeconfig(cli, server)), timeout=WALL_S * 3
+        )
+    assert_outcome(
+        cli,
+        outcome,
+        code=2,
+        says="answered GET /version with more than 16 MiB",
+        tier="cluster",
+        within=WALL_S,
+    )
 
 
 def test_an_api_server_trickling_its_headers_ends_at_the_deadline(cli: Cli) -> None:
     """A byte every 0.5 s never trips the 15 s read timeout; the 20 s deadline ends the call,
     and the message names the bound that was hit (not the 5 s connect timeout)."""
     with hostile("trickle-headers") as server:
-        outcome = cli.run("cluster", "--kubeconfig", str(_kubeconfig(cli, server)),
-                          timeout=WALL_S * 4)
-    assert_outcome(cli, outcome, code=2, says="did not answer within 20s", tier="cluster",
-                   within=30)
+        outcome = cli.run(
+            "cluster", "--kubeconfig", str(_kubeconfig(cli, server)), timeout=WALL_S * 4
+        )
+    assert_outcome(
+        cli, outcome, code=2, says="did not answer within 20s", tier="cluster", within=30
+    )
     assert outcome.seconds > 19
 
 
@@ -236,10 +318,10 @@ def test_an_interrupted_run_leaves_no_exec_plugin_behind(cli: Cli) -> None:
     script = cli.root / "credential"
     script.write_text(f"#!/bin/sh\nsleep 300 &\necho $! > {pids}\necho $$ >> {pids}\nwait\n")
     script.chmod(0o755)
-    user: dict[str, object] = {"exec": {"apiVersion": "client.authentication.k8s.io/v1",
-                                        "command": str(script)}}
-    proc = cli.start("cluster", "--kubeconfig",
-                     str(_kubeconfig(cli, "https://127.0.0.1:1", user)))
+    user: dict[str, object] = {
+        "exec": {"apiVersion": "client.authentication.k8s.io/v1", "command": str(script)}
+    }
+    proc = cli.start("cluster", "--kubeconfig", str(_kubeconfig(cli, "https://127.0.0.1:1", user)))
     until = time.monotonic() + 20
     while not (pids.exists() and len(pids.read_text().split()) == 2):
         assert time.monotonic() < until and proc.poll() is None, "the plugin never started"
@@ -273,8 +355,16 @@ def test_a_test_package_that_is_a_fifo_is_not_called_missing(cli: Cli) -> None:
     os.mkfifo(fifo)
     kubeconfig = cli.root / "kubeconfig"
     kubeconfig.write_text("apiVersion: v1\nkind: Config\nclusters: []\n")
-    outcome = cli.run("e2e", "--kubeconfig", str(kubeconfig), "--kubernetes-version", VERSION,
-                      "--test-package", str(fifo), timeout=WALL_S * 3)
+    outcome = cli.run(
+        "e2e",
+        "--kubeconfig",
+        str(kubeconfig),
+        "--kubernetes-version",
+        VERSION,
+        "--test-package",
+        str(fifo),
+        timeout=WALL_S * 3,
+    )
     assert_outcome(cli, outcome, code=2, says="not a regular file", tier="e2e", within=WALL_S)
     assert "no such file" not in outcome.lines[0]
 
@@ -283,29 +373,45 @@ def test_a_default_kubeconfig_that_is_a_fifo_is_not_called_missing(cli: Cli) -> 
     (cli.root / "home" / ".kube").mkdir()
     os.mkfifo(cli.root / "home" / ".kube" / "config")
     outcome = cli.run("cluster", timeout=WALL_S * 3)
-    assert_outcome(cli, outcome, code=2, says="a FIFO, not a regular file", tier="cluster",
-                   within=WALL_S)
+    assert_outcome(
+        cli, outcome, code=2, says="a FIFO, not a regular file", tier="cluster", within=WALL_S
+    )
     assert "does not exist" not in outcome.lines[0]
 
 
-_CONTEXT = ("current-context: c\ncontexts: [{name: c, context: {cluster: k, user: u}}]\n"
-            "clusters: [{name: k, cluster: {server: 'http://127.0.0.1:1'}}]\n")
+_CONTEXT = (
+    "current-context: c\ncontexts: [{name: c, context: {cluster: k, user: u}}]\n"
+    "clusters: [{name: k, cluster: {server: 'http://127.0.0.1:1'}}]\n"
+)
 
 
-@pytest.mark.parametrize(("body", "says"), [
-    ("clusters: [1]\n", "clusters[0] is not a mapping"),
-    ("current-context: [1]\n", "current-context is not a string"),
-    ("current-context: c\ncontexts: [{name: c, context: x}]\n", "contexts[0].context is not a "
-     "mapping"),
-    ("current-context: c\ncontexts: [{name: c, context: {cluster: k}}]\n"
-     "clusters: [{name: k, cluster: {server: 12}}]\n", "cluster.server is not a string"),
-    (_CONTEXT + "users: [{name: u, user: {exec: {command: /bin/true, apiVersion: v1, "
-     "args: 5}}}]\n", "exec.args is not a list of strings"),
-    (_CONTEXT + "users: [{name: u, user: {exec: {command: /bin/true, apiVersion: v1, "
-     "env: [1]}}}]\n", "exec.env is not a list of name/value strings"),
-])
-def test_a_mistyped_kubeconfig_field_is_one_line_and_exit_2(cli: Cli, body: str,
-                                                            says: str) -> None:
+@pytest.mark.parametrize(
+    ("body", "says"),
+    [
+        ("clusters: [1]\n", "clusters[0] is not a mapping"),
+        ("current-context: [1]\n", "current-context is not a string"),
+        (
+            "current-context: c\ncontexts: [{name: c, context: x}]\n",
+            "contexts[0].context is not a mapping",
+        ),
+        (
+            "current-context: c\ncontexts: [{name: c, context: {cluster: k}}]\n"
+            "clusters: [{name: k, cluster: {server: 12}}]\n",
+            "cluster.server is not a string",
+        ),
+        (
+            _CONTEXT + "users: [{name: u, user: {exec: {command: /bin/true, apiVersion: v1, "
+            "args: 5}}}]\n",
+            "exec.args is not a list of strings",
+        ),
+        (
+            _CONTEXT + "users: [{name: u, user: {exec: {command: /bin/true, apiVersion: v1, "
+            "env: [1]}}}]\n",
+            "exec.env is not a list of name/value strings",
+        ),
+    ],
+)
+def test_a_mistyped_kubeconfig_field_is_one_line_and_exit_2(cli: Cli, body: str, says: str) -> None:
     """Each of these was exit 1 with an exception's text (``ValueError``, ``TypeError``)."""
     kubeconfig = cli.root / "typed.conf"
     kubeconfig.write_text(body)

@@ -37,8 +37,15 @@ def mirror() -> Iterator[Mirror]:
 def _args(cli: Cli, mirror: Mirror, *extra: str) -> list[str]:
     kubeconfig = cli.root / "kubeconfig"
     kubeconfig.write_text("apiVersion: v1\nkind: Config\nclusters: []\n")
-    return ["--mirror", mirror.url, "--kubernetes-version", VERSION,
-            "--kubeconfig", str(kubeconfig), *extra]
+    return [
+        "--mirror",
+        mirror.url,
+        "--kubernetes-version",
+        VERSION,
+        "--kubeconfig",
+        str(kubeconfig),
+        *extra,
+    ]
 
 
 def _no_entry(cli: Cli, cache: Path | None = None) -> None:
@@ -52,8 +59,10 @@ def _package(payload: bytes, *, members: int = 0) -> bytes:
     """A package whose ``e2e.test`` is ``payload``, with ``members`` extra empty folders."""
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w:gz", compresslevel=1) as tar:
-        for name, data in (("kubernetes/test/bin/ginkgo", b"#!/bin/sh\n"),
-                           ("kubernetes/test/bin/e2e.test", payload)):
+        for name, data in (
+            ("kubernetes/test/bin/ginkgo", b"#!/bin/sh\n"),
+            ("kubernetes/test/bin/e2e.test", payload),
+        ):
             info = tarfile.TarInfo(name)
             info.size, info.mode = len(data), 0o755
             tar.addfile(info, io.BytesIO(data))
@@ -74,12 +83,14 @@ def test_a_trickling_mirror_ends_at_the_download_deadline(cli: Cli, mirror: Mirr
 
 
 def test_a_bomb_with_a_valid_checksum_is_refused_before_a_byte_is_written(
-        cli: Cli, mirror: Mirror) -> None:
+    cli: Cli, mirror: Mirror
+) -> None:
     body = _package(bytes(256 << 20))  # 256 MiB of zeros: about 1 MiB compressed
     publish(mirror, VERSION, body, sha256=sha256_hex(body))
     outcome = cli.run("e2e", *_args(cli, mirror), timeout=60)
-    assert_outcome(cli, outcome, code=2, says="would unpack to 268435466 bytes", tier="e2e",
-                   within=30)
+    assert_outcome(
+        cli, outcome, code=2, says="would unpack to 268435466 bytes", tier="e2e", within=30
+    )
     _no_entry(cli)
 
 
@@ -94,8 +105,9 @@ def test_too_many_members_are_refused(cli: Cli, mirror: Mirror) -> None:
 @contextlib.contextmanager
 def _tmpfs(where: Path, size: str) -> Iterator[Path]:
     where.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "kvcore-full", str(where)],
-                   check=True)
+    subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "kvcore-full", str(where)], check=True
+    )
     try:
         yield where
     finally:
@@ -108,16 +120,24 @@ def test_a_full_disk_while_extracting_is_one_line(cli: Cli, mirror: Mirror) -> N
     body = _package(payload)
     publish(mirror, VERSION, body, sha256=sha256_hex(body))
     with _tmpfs(cli.root / "small-cache", "2m") as cache:
-        outcome = cli.run("e2e", *_args(cli, mirror), env={"XDG_CACHE_HOME": str(cache)},
-                          timeout=60)
-        assert_outcome(cli, outcome, code=2, says="no space left on the device while "
-                       "extracting e2e.test", tier="e2e", within=30)
+        outcome = cli.run(
+            "e2e", *_args(cli, mirror), env={"XDG_CACHE_HOME": str(cache)}, timeout=60
+        )
+        assert_outcome(
+            cli,
+            outcome,
+            code=2,
+            says="no space left on the device while extracting e2e.test",
+            tier="e2e",
+            within=30,
+        )
         _no_entry(cli, cache)
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["sigint", "sigterm"])
-def test_an_interrupted_fetch_still_writes_e2e_reports(cli: Cli, mirror: Mirror,
-                                                       sig: signal.Signals) -> None:
+def test_an_interrupted_fetch_still_writes_e2e_reports(
+    cli: Cli, mirror: Mirror, sig: signal.Signals
+) -> None:
     body = build_tarball(Scenario(), cli.root / "ran.log")
     publish(mirror, VERSION, body, sha256=sha256_hex(body), route=Route(body, trickle_s=0.5))
     proc = cli.start("e2e", *_args(cli, mirror))

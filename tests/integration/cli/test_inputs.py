@@ -24,8 +24,9 @@ pytestmark = pytest.mark.integration
 def read_only_dir(cli: Cli) -> Iterator[Path]:
     where = cli.root / "ro"
     where.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=64k", "kvcore-ro", str(where)],
-                   check=True)
+    subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "ro,size=64k", "kvcore-ro", str(where)], check=True
+    )
     try:
         yield where
     finally:
@@ -44,18 +45,23 @@ def _bad_dirs(cli: Cli, read_only: Path) -> dict[str, tuple[str, str]]:
 
 @pytest.mark.parametrize("case", ["file", "under-file", "read-only"])
 @pytest.mark.parametrize("verb", ["node", "cluster", "e2e"])
-def test_an_unusable_output_dir_stops_the_run_first(cli: Cli, read_only_dir: Path, case: str,
-                                                     verb: str) -> None:
+def test_an_unusable_output_dir_stops_the_run_first(
+    cli: Cli, read_only_dir: Path, case: str, verb: str
+) -> None:
     folder, says = _bad_dirs(cli, read_only_dir)[case]
-    extra = {"cluster": ["--kubeconfig", "/nonexistent"], "e2e": ["--kubeconfig", "/nonexistent"],
-             "node": []}[verb]
+    extra = {
+        "cluster": ["--kubeconfig", "/nonexistent"],
+        "e2e": ["--kubeconfig", "/nonexistent"],
+        "node": [],
+    }[verb]
     outcome = cli.run(verb, "--output-dir", folder, *extra, output=False, timeout=60)
     assert_outcome(cli, outcome, code=2, says=says, tier=None, within=15)
     assert "--output-dir" in outcome.lines[0]
 
 
 def test_cluster_up_checks_the_output_dir_before_a_cluster_comes_up(
-        cli: Cli, read_only_dir: Path) -> None:
+    cli: Cli, read_only_dir: Path
+) -> None:
     folder, says = _bad_dirs(cli, read_only_dir)["under-file"]
     outcome = cli.run("cluster", "--up", "--output-dir", folder, output=False, timeout=60)
     assert_outcome(cli, outcome, code=2, says=says, tier=None, within=10)
@@ -63,15 +69,23 @@ def test_cluster_up_checks_the_output_dir_before_a_cluster_comes_up(
     assert not state.exists() or not any(state.rglob("cluster.json")), "a cluster came up"
 
 
-@pytest.mark.parametrize(("verb", "variable", "value", "says"), [
-    ("node", "KUBEADM_VERIFY_FORMAT", "xml", "KUBEADM_VERIFY_FORMAT='xml': invalid choice"),
-    ("cluster", "KUBEADM_VERIFY_PARALLEL", "abc",
-     "KUBEADM_VERIFY_PARALLEL='abc': invalid int value"),
-    ("e2e", "KUBEADM_VERIFY_MODE", "everything", "KUBEADM_VERIFY_MODE='everything'"),
-    ("cluster", "KUBEADM_VERIFY_LIST", "maybe", "KUBEADM_VERIFY_LIST='maybe'"),
-])
+@pytest.mark.parametrize(
+    ("verb", "variable", "value", "says"),
+    [
+        ("node", "KUBEADM_VERIFY_FORMAT", "xml", "KUBEADM_VERIFY_FORMAT='xml': invalid choice"),
+        (
+            "cluster",
+            "KUBEADM_VERIFY_PARALLEL",
+            "abc",
+            "KUBEADM_VERIFY_PARALLEL='abc': invalid int value",
+        ),
+        ("e2e", "KUBEADM_VERIFY_MODE", "everything", "KUBEADM_VERIFY_MODE='everything'"),
+        ("cluster", "KUBEADM_VERIFY_LIST", "maybe", "KUBEADM_VERIFY_LIST='maybe'"),
+    ],
+)
 def test_environment_values_obey_the_parser_and_name_the_variable(
-        cli: Cli, verb: str, variable: str, value: str, says: str) -> None:
+    cli: Cli, verb: str, variable: str, value: str, says: str
+) -> None:
     outcome = cli.run(verb, env={variable: value}, timeout=60)
     assert_outcome(cli, outcome, code=2, says=says, tier=verb, within=15)
     checks = cli.results(verb)["checks"]
@@ -98,19 +112,34 @@ def test_the_kubernetes_clients_own_error_logging_stays_off_stderr(cli: Cli) -> 
     plugin.write_text("#!/bin/sh\necho 'not json'\n")
     plugin.chmod(0o755)
     kubeconfig = cli.root / "exec.kubeconfig"
-    exec_user = {"exec": {"apiVersion": "client.authentication.k8s.io/v1",
-                          "command": str(plugin), "interactiveMode": "Never"}}
-    kubeconfig.write_text(yaml.safe_dump({
-        "apiVersion": "v1", "kind": "Config", "current-context": "c",
-        "clusters": [{"name": "k", "cluster": {"server": f"https://127.0.0.1:{port}"}}],
-        "contexts": [{"name": "c", "context": {"cluster": "k", "user": "u"}}],
-        "users": [{"name": "u", "user": exec_user}],
-    }))
+    exec_user = {
+        "exec": {
+            "apiVersion": "client.authentication.k8s.io/v1",
+            "command": str(plugin),
+            "interactiveMode": "Never",
+        }
+    }
+    kubeconfig.write_text(
+        yaml.safe_dump(
+            {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "current-context": "c",
+                "clusters": [{"name": "k", "cluster": {"server": f"https://127.0.0.1:{port}"}}],
+                "contexts": [{"name": "c", "context": {"cluster": "k", "user": "u"}}],
+                "users": [{"name": "u", "user": exec_user}],
+            }
+        )
+    )
     outcome = cli.run("cluster", "--kubeconfig", str(kubeconfig), timeout=60)
     assert "ERROR:root" not in outcome.stderr
-    assert_outcome(cli, outcome, code=2, tier="cluster",
-                   says=f"the exec credential plugin {plugin} failed: exec: failed to decode "
-                        "process output")
+    assert_outcome(
+        cli,
+        outcome,
+        code=2,
+        tier="cluster",
+        says=f"the exec credential plugin {plugin} failed: exec: failed to decode process output",
+    )
 
 
 def test_a_client_key_of_another_certificate_is_not_called_a_ca_mismatch(cli: Cli) -> None:
@@ -126,30 +155,60 @@ def test_a_client_key_of_another_certificate_is_not_called_a_ca_mismatch(cli: Cl
         key = ec.generate_private_key(ec.SECP256R1())
         name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "kvcore")])
         now = datetime.now(UTC)
-        cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
-                .public_key(key.public_key()).serial_number(1)
-                .not_valid_before(now).not_valid_after(now + timedelta(hours=1))
-                .sign(key, hashes.SHA256()))
-        return (cert.public_bytes(serialization.Encoding.PEM),
-                key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                  serialization.NoEncryption()))
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(name)
+            .issuer_name(name)
+            .public_key(key.public_key())
+            .serial_number(1)
+            .not_valid_before(now)
+            .not_valid_after(now + timedelta(hours=1))
+            .sign(key, hashes.SHA256())
+        )
+        return (
+            cert.public_bytes(serialization.Encoding.PEM),
+            key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            ),
+        )
 
     cert, _ = pem_pair()
     ca, other_key = pem_pair()
-    user = {"client-certificate-data": base64.b64encode(cert).decode(),
-            "client-key-data": base64.b64encode(other_key).decode()}
+    user = {
+        "client-certificate-data": base64.b64encode(cert).decode(),
+        "client-key-data": base64.b64encode(other_key).decode(),
+    }
     kubeconfig = cli.root / "mismatch.kubeconfig"
-    kubeconfig.write_text(yaml.safe_dump({
-        "apiVersion": "v1", "kind": "Config", "current-context": "c",
-        "clusters": [{"name": "k", "cluster": {
-            "server": "https://127.0.0.1:1",
-            "certificate-authority-data": base64.b64encode(ca).decode()}}],
-        "contexts": [{"name": "c", "context": {"cluster": "k", "user": "u"}}],
-        "users": [{"name": "u", "user": user}],
-    }))
+    kubeconfig.write_text(
+        yaml.safe_dump(
+            {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "current-context": "c",
+                "clusters": [
+                    {
+                        "name": "k",
+                        "cluster": {
+                            "server": "https://127.0.0.1:1",
+                            "certificate-authority-data": base64.b64encode(ca).decode(),
+                        },
+                    }
+                ],
+                "contexts": [{"name": "c", "context": {"cluster": "k", "user": "u"}}],
+                "users": [{"name": "u", "user": user}],
+            }
+        )
+    )
     outcome = cli.run("cluster", "--kubeconfig", str(kubeconfig), timeout=60)
     key_body = other_key.decode().splitlines()[1]
-    assert_outcome(cli, outcome, code=2, tier="cluster",
-                   secrets=[key_body, user["client-key-data"]],
-                   says="the client key does not match the client certificate")
+    assert_outcome(
+        cli,
+        outcome,
+        code=2,
+        tier="cluster",
+        secrets=[key_body, user["client-key-data"]],
+        says="the client key does not match the client certificate",
+    )
     assert "certificate-authority" not in outcome.stderr

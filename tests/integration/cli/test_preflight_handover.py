@@ -12,8 +12,16 @@ pytestmark = pytest.mark.integration
 
 def test_the_phase_runs_the_node_checks_it_is_handed(cli: Cli) -> None:
     state = cli.root / "state"
-    outcome = cli.run("phase", "preflight", "--name", "kvshape-preflight", "--state-dir",
-                      str(state), output=False, timeout=60)
+    outcome = cli.run(
+        "phase",
+        "preflight",
+        "--name",
+        "kvshape-preflight",
+        "--state-dir",
+        str(state),
+        output=False,
+        timeout=60,
+    )
     assert outcome.code == 0, outcome.stderr
     lines = outcome.stdout.splitlines()
     assert lines[0] == "[preflight] Running pre-flight checks"

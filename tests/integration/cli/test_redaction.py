@@ -25,8 +25,9 @@ pytestmark = pytest.mark.integration
 
 
 def test_planted_test_outcomes_are_scrubbed_by_every_writer(tmp_path: Path) -> None:
-    report = run_tier("cluster", "tests.integration.cli.planted",
-                      args=["-q", "-o", "python_files=planted_*.py"])
+    report = run_tier(
+        "cluster", "tests.integration.cli.planted", args=["-q", "-o", "python_files=planted_*.py"]
+    )
     statuses = {r.id.rsplit("::", 1)[-1]: r.status.value for r in report.results}
     assert statuses == {
         "test_assertion_shows_a_token_secret": "fail",
@@ -65,5 +66,4 @@ def test_node_tier_does_not_copy_shadow_lines_into_reports(cli: Cli) -> None:
 
 def test_a_secret_in_a_start_failure_is_scrubbed_on_stderr_and_in_reports(cli: Cli) -> None:
     outcome = cli.run("cluster", "--kubeconfig", f"/nonexistent/{secrets.TOKEN}", timeout=60)
-    assert_outcome(cli, outcome, code=2, says="does not exist", tier="cluster",
-                   secrets=secrets.ALL)
+    assert_outcome(cli, outcome, code=2, says="does not exist", tier="cluster", secrets=secrets.ALL)

@@ -27,13 +27,24 @@ def _token() -> tuple[str, str]:
 def test_a_failing_bootstrap_token_test_does_not_leak_the_token(cli: Cli) -> None:
     token_id, secret = _token()
     config = cli.root / "tok.yaml"
-    config.write_text("apiVersion: kubeadm.k8s.io/v1beta4\nkind: InitConfiguration\n"
-                      f"bootstrapTokens:\n- token: {token_id}.{secret}\n"
-                      "  usages: [authentication]\n")
+    config.write_text(
+        "apiVersion: kubeadm.k8s.io/v1beta4\nkind: InitConfiguration\n"
+        f"bootstrapTokens:\n- token: {token_id}.{secret}\n"
+        "  usages: [authentication]\n"
+    )
     cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    outcome = cli.run("cluster", "--up", "--config", str(config), "--focus",
-                      "^kubeadm/bootstrap-token$", "--format", "json",
-                      env={"XDG_CACHE_HOME": cache}, timeout=900)
+    outcome = cli.run(
+        "cluster",
+        "--up",
+        "--config",
+        str(config),
+        "--focus",
+        "^kubeadm/bootstrap-token$",
+        "--format",
+        "json",
+        env={"XDG_CACHE_HOME": cache},
+        timeout=900,
+    )
     checks = {c["id"]: c for c in cli.results("cluster")["checks"]}
     assert checks["kubeadm/bootstrap-token"]["status"] == "fail", outcome.stderr
     assert outcome.code == 1

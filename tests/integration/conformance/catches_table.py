@@ -49,8 +49,11 @@ class BringUp:
 
     @property
     def flags(self) -> str:
-        return "<br>".join(f"{component}: `{name}={value}`" if self.also else f"`{name}={value}`"
-                           for component, args in self.components for name, value in args)
+        return "<br>".join(
+            f"{component}: `{name}={value}`" if self.also else f"`{name}={value}`"
+            for component, args in self.components
+            for name, value in args
+        )
 
     @property
     def component_names(self) -> str:
@@ -63,8 +66,7 @@ class BringUp:
             indent = "    " if component == "etcd" else "  "
             parts += ["etcd:", "  local:"] if component == "etcd" else [f"{component}:"]
             parts.append(f"{indent}extraArgs:")
-            parts += [f"{indent}- name: {name}\n{indent}  value: \"{value}\""
-                      for name, value in args]
+            parts += [f'{indent}- name: {name}\n{indent}  value: "{value}"' for name, value in args]
         return "\n".join(parts) + "\n"
 
 
@@ -127,10 +129,12 @@ def render(bring_ups: list[BringUp], observed: Observed) -> str:
             continue
         run, took = observed.runs[bring_up.name]
         messages = {c["id"]: c["message"] for c in run.results["checks"]}
-        times.append(f"| `{bring_up.name}` | {bring_up.component_names} | "
-                     f"{_cell(bring_up.flags)} | "
-                     f"{len(bring_up.faults)} | {len(run.results['checks'])} | "
-                     f"{bring_up.parallel} | {took:.0f} s |")
+        times.append(
+            f"| `{bring_up.name}` | {bring_up.component_names} | "
+            f"{_cell(bring_up.flags)} | "
+            f"{len(bring_up.faults)} | {len(run.results['checks'])} | "
+            f"{bring_up.parallel} | {took:.0f} s |"
+        )
         for fault in bring_up.faults:
             found, seen = failing(run, fault), verdicts(run, fault)
             what = fault.what
@@ -138,19 +142,34 @@ def render(bring_ups: list[BringUp], observed: Observed) -> str:
                 notes.append(f"[{len(notes) + 1}] {fault.what}: {fault.note}.")
                 what += f" [{len(notes)}]"
             others = list(seen.values())
-            lines.append(f"| {_cell(what)} | `{_cell(fault.flag)}` | `{bring_up.name}` | "
-                         f"`{_cell(fault.focus)}` | "
-                         f"{'<br>'.join(f'`{t}`' for t in found) or 'none'} | "
-                         f"{others.count('pass')} pass, {others.count('skip')} skip |")
+            lines.append(
+                f"| {_cell(what)} | `{_cell(fault.flag)}` | `{bring_up.name}` | "
+                f"`{_cell(fault.focus)}` | "
+                f"{'<br>'.join(f'`{t}`' for t in found) or 'none'} | "
+                f"{others.count('pass')} pass, {others.count('skip')} skip |"
+            )
             reasons.append(f"- **{fault.what}**")
             reasons += [f"  - `{t}`: {_first_line(messages[t])}" for t in found]
-    return "\n".join([
-        *lines, "", *notes, "",
-        "## Why they failed (the first line of each failure)", "", *reasons, "",
-        "## The bring-ups, and what each cost (wall time from `--up` to exit, on 2 cores)", "",
-        "| bring-up | component | extraArgs | faults | tests run | workers | wall |",
-        "|---|---|---|---|---|---|---|", *times, "",
-        f"Total: {sum(took for _, took in observed.runs.values()):.0f} s.", "",
-        "A healthy cluster (no `extraArgs`) passes every test of every area: "
-        "`tests/integration/conformance/test_tier.py`.", "",
-    ])
+    return "\n".join(
+        [
+            *lines,
+            "",
+            *notes,
+            "",
+            "## Why they failed (the first line of each failure)",
+            "",
+            *reasons,
+            "",
+            "## The bring-ups, and what each cost (wall time from `--up` to exit, on 2 cores)",
+            "",
+            "| bring-up | component | extraArgs | faults | tests run | workers | wall |",
+            "|---|---|---|---|---|---|---|",
+            *times,
+            "",
+            f"Total: {sum(took for _, took in observed.runs.values()):.0f} s.",
+            "",
+            "A healthy cluster (no `extraArgs`) passes every test of every area: "
+            "`tests/integration/conformance/test_tier.py`.",
+            "",
+        ]
+    )

@@ -40,13 +40,19 @@ class Run:
         return [c["id"] for c in self.results["checks"] if c["status"] == status]
 
 
-def run_cli(*args: str, output: Path, env: dict[str, str] | None = None,
-            timeout: float = CLI_TIMEOUT_S) -> Run:
+def run_cli(
+    *args: str, output: Path, env: dict[str, str] | None = None, timeout: float = CLI_TIMEOUT_S
+) -> Run:
     environment = {**os.environ, "NO_COLOR": "1", **(env or {})}
     environment.pop("KUBEADM_VERIFY_OUTPUT_DIR", None)
     done = subprocess.run(
         [sys.executable, "-m", "kubeadm_verify", "cluster", *args, "--output-dir", str(output)],
-        capture_output=True, text=True, timeout=timeout, cwd=REPO, env=environment, check=False,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=REPO,
+        env=environment,
+        check=False,
     )
     return Run(done.returncode, done.stdout, done.stderr, output)
 

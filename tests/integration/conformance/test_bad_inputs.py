@@ -74,9 +74,16 @@ def bootstrap_token_user(handle: ClusterHandle, folder: Path, undo: Undo) -> tup
     token_id, token_secret = secrets.token_hex(3), secrets.token_hex(8)
     api_client = handle.api_client()
     core = Kube(api_client).core
-    core.create_namespaced_secret("kube-system", token_secret_manifest(
-        token_id, token_secret, {"kubeadm-verify.io/test-run": "bad-inputs"},
-        datetime.now(UTC) + timedelta(minutes=10), ("authentication",)))
+    core.create_namespaced_secret(
+        "kube-system",
+        token_secret_manifest(
+            token_id,
+            token_secret,
+            {"kubeadm-verify.io/test-run": "bad-inputs"},
+            datetime.now(UTC) + timedelta(minutes=10),
+            ("authentication",),
+        ),
+    )
 
     def delete() -> None:
         try:
@@ -86,17 +93,25 @@ def bootstrap_token_user(handle: ClusterHandle, folder: Path, undo: Undo) -> tup
 
     undo.append(delete)
     kube = Kube(api_client)
-    wait_for("the token to authenticate", lambda: kube.raw(
-        "GET", "/apis", bearer=f"{token_id}.{token_secret}").status == 200, 10)
+    wait_for(
+        "the token to authenticate",
+        lambda: kube.raw("GET", "/apis", bearer=f"{token_id}.{token_secret}").status == 200,
+        10,
+    )
     config = _admin(handle)
-    config["users"] = [{"name": "tls-bootstrap-token-user",  # as kubeadm names it
-                        "user": {"token": f"{token_id}.{token_secret}"}}]
+    config["users"] = [
+        {
+            "name": "tls-bootstrap-token-user",  # as kubeadm names it
+            "user": {"token": f"{token_id}.{token_secret}"},
+        }
+    ]
     for context in config["contexts"]:  # type: ignore[attr-defined]
         context["context"]["user"] = "tls-bootstrap-token-user"
     path = folder / "bootstrap.conf"
     path.write_text(yaml.safe_dump(config))
-    return ["--kubeconfig", str(path)], (f"forbidden: system:bootstrap:{token_id} may not "
-                                         "create namespaces")
+    return ["--kubeconfig", str(path)], (
+        f"forbidden: system:bootstrap:{token_id} may not create namespaces"
+    )
 
 
 CASES: dict[str, Callable[[ClusterHandle, Path, Undo], tuple[list[str], str]]] = {

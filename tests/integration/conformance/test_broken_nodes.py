@@ -37,13 +37,17 @@ pytestmark = pytest.mark.integration
 PREFIX = "kvcluster"
 KWOK_NODE = f"{PREFIX}-kwok-0"
 REAL_NODE = f"{PREFIX}-real-0"
-FOCUS = ("^(api-machinery/server-version|scheduling/pod-bound|apps/job-completion"
-         "|node/pod-runs-to-completion|network/dns-resolution)$")
+FOCUS = (
+    "^(api-machinery/server-version|scheduling/pod-bound|apps/job-completion"
+    "|node/pod-runs-to-completion|network/dns-resolution)$"
+)
 NEEDS_NODES = ("scheduling/pod-bound", "apps/job-completion")
 NEEDS_REAL = ("node/pod-runs-to-completion", "network/dns-resolution")
-NO_CNI = ("container runtime network not ready: NetworkReady=false "
-          "reason:NetworkPluginNotReady message:Network plugin returns error: "
-          "cni plugin not initialized")
+NO_CNI = (
+    "container runtime network not ready: NetworkReady=false "
+    "reason:NetworkPluginNotReady message:Network plugin returns error: "
+    "cni plugin not initialized"
+)
 NOT_READY_STAGE = f"""\
 apiVersion: kwok.x-k8s.io/v1alpha1
 kind: Stage
@@ -74,8 +78,9 @@ spec:
 def bare_cluster() -> Iterator[ClusterHandle]:
     from conformance.standard_base.localcluster import local_cluster
 
-    with local_cluster(f"{PREFIX}-notready-{os.getpid()}", None, lambda line: None,
-                       simulated_nodes=0) as handle:
+    with local_cluster(
+        f"{PREFIX}-notready-{os.getpid()}", None, lambda line: None, simulated_nodes=0
+    ) as handle:
         yield handle
 
 
@@ -89,8 +94,9 @@ def kube(bare_cluster: ClusterHandle) -> Iterator[Kube]:
 
 
 @pytest.fixture(scope="module")
-def not_ready_kwok(bare_cluster: ClusterHandle, tmp_path_factory: pytest.TempPathFactory,
-                   kube: Kube) -> Iterator[subprocess.Popen[bytes]]:
+def not_ready_kwok(
+    bare_cluster: ClusterHandle, tmp_path_factory: pytest.TempPathFactory, kube: Kube
+) -> Iterator[subprocess.Popen[bytes]]:
     """kwok with one stage only: the nodes it manages become NotReady and stay so."""
     from bootstrap.phases.staticpods import bin_dir
     from bootstrap.runtime.kwok import SELECTOR
@@ -102,11 +108,17 @@ def not_ready_kwok(bare_cluster: ClusterHandle, tmp_path_factory: pytest.TempPat
     (folder / "stages.yaml").write_text(NOT_READY_STAGE)
     log = (folder / "kwok.log").open("wb")
     process = subprocess.Popen(
-        [str(binary), f"--kubeconfig={bare_cluster.kubeconfig}",
-         f"--config={folder / 'stages.yaml'}", "--manage-all-nodes=false",
-         f"--manage-nodes-with-annotation-selector={SELECTOR}",
-         "--node-lease-duration-seconds=40"],
-        stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "HOME": str(folder)},
+        [
+            str(binary),
+            f"--kubeconfig={bare_cluster.kubeconfig}",
+            f"--config={folder / 'stages.yaml'}",
+            "--manage-all-nodes=false",
+            f"--manage-nodes-with-annotation-selector={SELECTOR}",
+            "--node-lease-duration-seconds=40",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "HOME": str(folder)},
     )
     try:
         yield process
@@ -136,19 +148,32 @@ def _node(name: str, simulated: bool) -> dict[str, Any]:
     from bootstrap.runtime.kwok import ANNOTATION
 
     annotations = {ANNOTATION: "fake"} if simulated else {}
-    return {"apiVersion": "v1", "kind": "Node",
-            "metadata": {"name": name, "annotations": annotations,
-                         "labels": {"kubernetes.io/hostname": name, "kubernetes.io/os": "linux"}}}
+    return {
+        "apiVersion": "v1",
+        "kind": "Node",
+        "metadata": {
+            "name": name,
+            "annotations": annotations,
+            "labels": {"kubernetes.io/hostname": name, "kubernetes.io/os": "linux"},
+        },
+    }
 
 
 def _judge(handle: ClusterHandle, output: Path) -> tuple[Run, dict[str, dict[str, Any]]]:
-    run = run_cli("--kubeconfig", str(handle.kubeconfig), "--context", str(handle.context),
-                  "--focus", FOCUS, output=output, timeout=300)
+    run = run_cli(
+        "--kubeconfig",
+        str(handle.kubeconfig),
+        "--context",
+        str(handle.context),
+        "--focus",
+        FOCUS,
+        output=output,
+        timeout=300,
+    )
     return run, {c["id"]: c for c in run.results["checks"]}
 
 
-def _failed_saying(checks: dict[str, dict[str, Any]], ids: tuple[str, ...],
-                   *words: str) -> None:
+def _failed_saying(checks: dict[str, dict[str, Any]], ids: tuple[str, ...], *words: str) -> None:
     for test_id in ids:
         check = checks[test_id]
         assert check["status"] == "fail", f"{test_id}: {check['status']}: {check['message']}"
@@ -168,8 +193,8 @@ def _wait_not_ready(kube: Kube, name: str, timeout: float = 60) -> None:
 
 
 def test_nodes_that_cannot_run_pods_fail_the_standard_base(
-        bare_cluster: ClusterHandle, kube: Kube, not_ready_kwok: subprocess.Popen[bytes],
-        tmp_path: Path) -> None:
+    bare_cluster: ClusterHandle, kube: Kube, not_ready_kwok: subprocess.Popen[bytes], tmp_path: Path
+) -> None:
     run, checks = _judge(bare_cluster, tmp_path / "no-node")
     assert run.code == 1, run.stderr[-2000:]
     assert checks["api-machinery/server-version"]["status"] == "pass"
@@ -179,8 +204,13 @@ def test_nodes_that_cannot_run_pods_fail_the_standard_base(
     _wait_not_ready(kube, KWOK_NODE)
     run, checks = _judge(bare_cluster, tmp_path / "kwok-not-ready")
     assert run.code == 1, run.stderr[-2000:]
-    _failed_saying(checks, NEEDS_NODES, "needs nodes: no node can run the suite's pods",
-                   f"{KWOK_NODE} NotReady", "cni plugin not initialized")
+    _failed_saying(
+        checks,
+        NEEDS_NODES,
+        "needs nodes: no node can run the suite's pods",
+        f"{KWOK_NODE} NotReady",
+        "cni plugin not initialized",
+    )
     for test_id in NEEDS_REAL:  # nodes all simulated: another kind of cluster, not a fault
         assert checks[test_id]["status"] == "skip", checks[test_id]
         assert "every node is simulated (kwok)" in checks[test_id]["message"]
@@ -218,19 +248,25 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 def _dns_ready_on(kube: Kube, node: str) -> bool:
     slices = kube.discovery.list_namespaced_endpoint_slice(
-        "kube-system", label_selector="kubernetes.io/service-name=kube-dns").items
-    return any(e.node_name == node and (e.conditions is None or e.conditions.ready is not False)
-               for s in slices for e in s.endpoints or [])
+        "kube-system", label_selector="kubernetes.io/service-name=kube-dns"
+    ).items
+    return any(
+        e.node_name == node and (e.conditions is None or e.conditions.ready is not False)
+        for s in slices
+        for e in s.endpoints or []
+    )
 
 
 def _coredns_replicas(kube: Kube, replicas: int) -> None:
     kube.apps.patch_namespaced_deployment_scale(
-        "coredns", "kube-system", {"spec": {"replicas": replicas}})
+        "coredns", "kube-system", {"spec": {"replicas": replicas}}
+    )
 
 
 @pytest.fixture
-def dns_host(bare_cluster: ClusterHandle, kube: Kube,
-             tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def dns_host(
+    bare_cluster: ClusterHandle, kube: Kube, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     """A node the judgement takes for a real one (no kwok annotation) that a kwok of its own
     (``--manage-single-node``, the bring-up's usual stages) keeps Ready and whose pods it runs;
     removed afterwards, with CoreDNS's replicas put back."""
@@ -245,10 +281,17 @@ def dns_host(bare_cluster: ClusterHandle, kube: Kube,
     replicas = kube.apps.read_namespaced_deployment_scale("coredns", "kube-system").spec.replicas
     log = (folder / "kwok.log").open("wb")
     process = subprocess.Popen(
-        [str(binary), f"--kubeconfig={bare_cluster.kubeconfig}",
-         f"--config={folder / 'stages.yaml'}", "--manage-all-nodes=false",
-         f"--manage-single-node={DNS_HOST}", "--node-lease-duration-seconds=40"],
-        stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "HOME": str(folder)},
+        [
+            str(binary),
+            f"--kubeconfig={bare_cluster.kubeconfig}",
+            f"--config={folder / 'stages.yaml'}",
+            "--manage-all-nodes=false",
+            f"--manage-single-node={DNS_HOST}",
+            "--node-lease-duration-seconds=40",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "HOME": str(folder)},
     )
     try:
         kube.core.create_node(_node(DNS_HOST, simulated=False))
@@ -261,25 +304,44 @@ def dns_host(bare_cluster: ClusterHandle, kube: Kube,
 
 
 def test_dns_without_endpoints_fails_the_dns_tests_naming_the_dns_pods(
-        bare_cluster: ClusterHandle, kube: Kube, dns_host: str, tmp_path: Path) -> None:
-    wait_for(f"a ready kube-dns endpoint on {dns_host}", lambda: _dns_ready_on(kube, dns_host),
-             90, interval=1)
+    bare_cluster: ClusterHandle, kube: Kube, dns_host: str, tmp_path: Path
+) -> None:
+    wait_for(
+        f"a ready kube-dns endpoint on {dns_host}",
+        lambda: _dns_ready_on(kube, dns_host),
+        90,
+        interval=1,
+    )
     _coredns_replicas(kube, 0)
-    wait_for("kube-dns without a ready endpoint", lambda: not _dns_ready_on(kube, dns_host),
-             60, interval=1)
+    wait_for(
+        "kube-dns without a ready endpoint",
+        lambda: not _dns_ready_on(kube, dns_host),
+        60,
+        interval=1,
+    )
 
     started = time.monotonic()
-    run = run_cli("--kubeconfig", str(bare_cluster.kubeconfig), "--context",
-                  str(bare_cluster.context), "--focus", DNS_FOCUS, output=tmp_path,
-                  timeout=JUDGE_LIMIT_S)
+    run = run_cli(
+        "--kubeconfig",
+        str(bare_cluster.kubeconfig),
+        "--context",
+        str(bare_cluster.context),
+        "--focus",
+        DNS_FOCUS,
+        output=tmp_path,
+        timeout=JUDGE_LIMIT_S,
+    )
     took = time.monotonic() - started
     assert run.code == 1, run.stderr[-2000:]
     checks = {c["id"]: c for c in run.results["checks"]}
     assert sorted(checks) == sorted((FIRST, *DNS_TESTS)), sorted(checks)
     assert checks[FIRST]["status"] == "pass", checks[FIRST]
-    _failed_saying(checks, DNS_TESTS, "needs dns: Service kube-system/kube-dns has no ready "
-                   "endpoint", "Deployment kube-system/coredns: 0 of 0 replicas ready "
-                   "(scaled to 0)")
+    _failed_saying(
+        checks,
+        DNS_TESTS,
+        "needs dns: Service kube-system/kube-dns has no ready endpoint",
+        "Deployment kube-system/coredns: 0 of 0 replicas ready (scaled to 0)",
+    )
     junit = (tmp_path / "cluster" / "junit.xml").read_text()
     assert junit.count("<failure") == len(DNS_TESTS) and "<error" not in junit, junit
     assert "Timeout" not in junit, junit
@@ -304,11 +366,17 @@ TAINT = "tainted node.kubernetes.io/not-ready:NoSchedule"
 def test_up_judges_a_cluster_whose_nodes_never_come_up(tmp_path: Path) -> None:
     config = tmp_path / "no-node-lifecycle.yaml"
     config.write_text(NO_NODE_LIFECYCLE)
-    run = run_cli("--up", "--config", str(config), "--focus", UP_FOCUS,
-                  output=tmp_path / "out", timeout=300)
+    run = run_cli(
+        "--up", "--config", str(config), "--focus", UP_FOCUS, output=tmp_path / "out", timeout=300
+    )
     assert run.code == 1, run.stderr[-2000:]
     assert "0 of 2 simulated node(s) Ready" in run.stderr, run.stderr[-2000:]
     checks = {c["id"]: c for c in run.results["checks"]}
     assert checks["api-machinery/server-version"]["status"] == "pass"
-    _failed_saying(checks, NODE_TESTS, "needs nodes: no node can run the suite's pods",
-                   f"kwok-node-0 {TAINT}", f"kwok-node-1 {TAINT}")
+    _failed_saying(
+        checks,
+        NODE_TESTS,
+        "needs nodes: no node can run the suite's pods",
+        f"kwok-node-0 {TAINT}",
+        f"kwok-node-1 {TAINT}",
+    )

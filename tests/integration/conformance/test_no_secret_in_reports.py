@@ -23,16 +23,24 @@ pytestmark = pytest.mark.integration
 def test_a_failed_token_test_reports_no_secret(tmp_path: Path) -> None:
     token_id, token_secret = secrets.token_hex(3), secrets.token_hex(8)
     config = tmp_path / "tok.yaml"
-    config.write_text(textwrap.dedent(f"""\
+    config.write_text(
+        textwrap.dedent(f"""\
         apiVersion: kubeadm.k8s.io/v1beta4
         kind: InitConfiguration
         bootstrapTokens:
         - token: {token_id}.{token_secret}
           groups: [system:bootstrappers:kubeadm:default-node-token]
           usages: [authentication]
-        """))
-    run = run_cli("--up", "--config", str(config), "--focus", "^kubeadm/bootstrap-token$",
-                  output=tmp_path / "reports")
+        """)
+    )
+    run = run_cli(
+        "--up",
+        "--config",
+        str(config),
+        "--focus",
+        "^kubeadm/bootstrap-token$",
+        output=tmp_path / "reports",
+    )
     assert run.code == 1, run.stderr[-2000:]
     [result] = run.results["checks"]
     assert result["id"] == "kubeadm/bootstrap-token" and result["status"] == "fail", result
@@ -40,5 +48,7 @@ def test_a_failed_token_test_reports_no_secret(tmp_path: Path) -> None:
     reports = [p for p in (tmp_path / "reports").rglob("*") if p.is_file()]
     assert {p.name for p in reports} >= {"results.json", "junit.xml"}
     for text, where in [(p.read_text(), str(p)) for p in reports] + [
-            (run.stdout, "stdout"), (run.stderr, "stderr")]:
+        (run.stdout, "stdout"),
+        (run.stderr, "stderr"),
+    ]:
         assert token_secret not in text, f"the token's secret reached {where}"

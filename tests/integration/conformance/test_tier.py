@@ -40,13 +40,22 @@ def kube(verify_cluster: ClusterHandle) -> Iterator[Kube]:
 
 def leftovers(kube: Kube) -> list[str]:
     """Everything any run of the suite made that still exists (terminating included)."""
-    found = [f"{kind}/{item.metadata.name}" for kind, (lister, _) in KINDS.items()
-             for item in lister(kube, RUN_LABEL)]
+    found = [
+        f"{kind}/{item.metadata.name}"
+        for kind, (lister, _) in KINDS.items()
+        for item in lister(kube, RUN_LABEL)
+    ]
     for node in kube.core.list_node().items:
-        found += [f"node {node.metadata.name} label {key}"
-                  for key in node.metadata.labels or {} if key.startswith(SUITE_PREFIX)]
-        found += [f"node {node.metadata.name} taint {t.key}" for t in node.spec.taints or []
-                  if t.key.startswith(SUITE_PREFIX)]
+        found += [
+            f"node {node.metadata.name} label {key}"
+            for key in node.metadata.labels or {}
+            if key.startswith(SUITE_PREFIX)
+        ]
+        found += [
+            f"node {node.metadata.name} taint {t.key}"
+            for t in node.spec.taints or []
+            if t.key.startswith(SUITE_PREFIX)
+        ]
     return found
 
 
@@ -54,29 +63,47 @@ def kubeconfig_args(handle: ClusterHandle) -> list[str]:
     return ["--kubeconfig", str(handle.kubeconfig), "--context", str(handle.context)]
 
 
-def test_the_whole_tier_passes_and_leaves_nothing(verify_cluster: ClusterHandle, kube: Kube,
-                                                  tmp_path: Path) -> None:
+def test_the_whole_tier_passes_and_leaves_nothing(
+    verify_cluster: ClusterHandle, kube: Kube, tmp_path: Path
+) -> None:
     run = run_cli(*kubeconfig_args(verify_cluster), output=tmp_path)
     checks = run.results["checks"]
     assert run.code == 0, run.stdout[-3000:] + run.stderr[-2000:]
     assert not run.by_status("fail") and not run.by_status("error") and not run.by_status("warn")
     assert len(run.by_status("pass")) >= 55
-    odd = [(c["id"], c["message"]) for c in checks if c["status"] == "skip"
-           and not c["message"].startswith(ALLOWED_SKIPS)]
+    odd = [
+        (c["id"], c["message"])
+        for c in checks
+        if c["status"] == "skip" and not c["message"].startswith(ALLOWED_SKIPS)
+    ]
     assert not odd, f"skipped for another reason: {odd}"
     assert {c["id"].split("/")[0] for c in checks if c["status"] == "pass"} >= {
-        "api-machinery", "auth", "kubeadm", "apps", "scheduling", "network", "node"}
+        "api-machinery",
+        "auth",
+        "kubeadm",
+        "apps",
+        "scheduling",
+        "network",
+        "node",
+    }
     assert (tmp_path / "cluster" / "junit.xml").is_file()
     assert leftovers(kube) == []
 
 
-def test_parallel_workers_share_the_cluster(verify_cluster: ClusterHandle, kube: Kube,
-                                            tmp_path: Path) -> None:
+def test_parallel_workers_share_the_cluster(
+    verify_cluster: ClusterHandle, kube: Kube, tmp_path: Path
+) -> None:
     # A worker that brought up its own cluster would name it pytest-<run id>; other clusters
     # (other users of this machine) come and go meanwhile and are none of this test's business.
     clusters_before = set((cache_root() / "clusters").glob("pytest-*"))
-    run = run_cli(*kubeconfig_args(verify_cluster), "--parallel", "2",
-                  "--focus", "^(apps|scheduling|network)/", output=tmp_path)
+    run = run_cli(
+        *kubeconfig_args(verify_cluster),
+        "--parallel",
+        "2",
+        "--focus",
+        "^(apps|scheduling|network)/",
+        output=tmp_path,
+    )
     assert run.code == 0, run.stdout[-3000:]
     ids = [c["id"] for c in run.results["checks"]]
     assert len(ids) == len(set(ids)) >= 15
@@ -87,21 +114,24 @@ def test_parallel_workers_share_the_cluster(verify_cluster: ClusterHandle, kube:
 
 def test_up_brings_up_a_cluster_and_removes_it(tmp_path: Path) -> None:
     clusters_before = set((cache_root() / "clusters").glob("verify-*"))
-    run = run_cli("--up", "--focus", "^kubeadm/(cluster-info|bootstrap-token-auth)$",
-                  output=tmp_path)
+    run = run_cli(
+        "--up", "--focus", "^kubeadm/(cluster-info|bootstrap-token-auth)$", output=tmp_path
+    )
     assert run.code == 0, run.stderr[-2000:]
-    assert sorted(run.by_status("pass")) == ["kubeadm/bootstrap-token-auth",
-                                             "kubeadm/cluster-info"]
+    assert sorted(run.by_status("pass")) == ["kubeadm/bootstrap-token-auth", "kubeadm/cluster-info"]
     assert set((cache_root() / "clusters").glob("verify-*")) == clusters_before
 
 
-def test_cleanup_removes_what_an_interrupted_run_left(verify_cluster: ClusterHandle, kube: Kube,
-                                                      tmp_path: Path) -> None:
+def test_cleanup_removes_what_an_interrupted_run_left(
+    verify_cluster: ClusterHandle, kube: Kube, tmp_path: Path
+) -> None:
     labels = {RUN_LABEL: "0101000000-dead"}
     kube.core.create_namespace({"metadata": {"name": "kv-left-behind", "labels": labels}})
     kube.rbac.create_cluster_role({"metadata": {"name": "kv-left-behind", "labels": labels}})
-    kube.core.create_namespaced_secret("kube-system", {
-        "metadata": {"name": "kv-left-behind", "labels": labels}, "stringData": {"k": "v"}})
+    kube.core.create_namespaced_secret(
+        "kube-system",
+        {"metadata": {"name": "kv-left-behind", "labels": labels}, "stringData": {"k": "v"}},
+    )
     node = kube.core.list_node().items[0].metadata.name
     kube.core.patch_node(node, {"metadata": {"labels": {f"{SUITE_PREFIX}e2e-left": "42"}}})
     assert len(leftovers(kube)) == 4
@@ -111,12 +141,25 @@ def test_cleanup_removes_what_an_interrupted_run_left(verify_cluster: ClusterHan
     assert leftovers(kube) == []
 
 
-def test_ctrl_c_exits_130_and_cleans_up(verify_cluster: ClusterHandle, kube: Kube,
-                                        tmp_path: Path) -> None:
+def test_ctrl_c_exits_130_and_cleans_up(
+    verify_cluster: ClusterHandle, kube: Kube, tmp_path: Path
+) -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "kubeadm_verify", "cluster", *kubeconfig_args(verify_cluster),
-         "--focus", "^(api-machinery|apps)/", "--output-dir", str(tmp_path)],
-        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "kubeadm_verify",
+            "cluster",
+            *kubeconfig_args(verify_cluster),
+            "--focus",
+            "^(api-machinery|apps)/",
+            "--output-dir",
+            str(tmp_path),
+        ],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
         env={**os.environ, "NO_COLOR": "1"},
     )
     time.sleep(8)  # well into the run: namespaces and objects exist

@@ -68,10 +68,24 @@ class Workspace:
             "NO_COLOR": "1",
         }
         env.pop("KUBECONFIG", None)
-        argv = [sys.executable, "-m", "kubeadm_verify", "e2e", "--output-dir", str(self.output),
-                *args]
-        return subprocess.run(argv, capture_output=True, text=True, env=env, cwd=self.root,
-                              timeout=timeout, check=False)
+        argv = [
+            sys.executable,
+            "-m",
+            "kubeadm_verify",
+            "e2e",
+            "--output-dir",
+            str(self.output),
+            *args,
+        ]
+        return subprocess.run(
+            argv,
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=self.root,
+            timeout=timeout,
+            check=False,
+        )
 
 
 @pytest.fixture
@@ -82,7 +96,8 @@ def workspace(tmp_path: Path) -> Workspace:
         "apiVersion: v1\nkind: Config\ncurrent-context: fake\n"
         "clusters: [{name: fake, cluster: {server: 'https://127.0.0.1:1'}}]\n"
         "users: [{name: fake, user: {}}]\n"
-        "contexts: [{name: fake, context: {cluster: fake, user: fake}}]\n")
+        "contexts: [{name: fake, context: {cluster: fake, user: fake}}]\n"
+    )
     return space
 
 

@@ -67,51 +67,71 @@ class Scenario:
 
 
 def junit_xml(scenario: Scenario) -> str:
-    cases = [f'<testcase name={quoteattr(n)} classname="Kubernetes e2e suite" status="passed" '
-             'time="0.01"></testcase>' for n in SUITE_NODES]
+    cases = [
+        f'<testcase name={quoteattr(n)} classname="Kubernetes e2e suite" status="passed" '
+        'time="0.01"></testcase>'
+        for n in SUITE_NODES
+    ]
     for spec in scenario.specs:
         name = quoteattr(f"[It] {spec.name}")
         head = f'<testcase name={name} classname="Kubernetes e2e suite"'
         if spec.state == "passed":
             cases.append(f'{head} status="passed" time="1.5"></testcase>')
         elif spec.state == "failed":
-            cases.append(f'{head} status="failed" time="2.0"><failure type="failed">'
-                         f"[FAILED] {spec.message}\nIn [It] at: pods.go:12</failure></testcase>")
+            cases.append(
+                f'{head} status="failed" time="2.0"><failure type="failed">'
+                f"[FAILED] {spec.message}\nIn [It] at: pods.go:12</failure></testcase>"
+            )
         elif spec.state == "self-skipped":
             reason = quoteattr(f"skipped - {spec.message}")
-            cases.append(f'{head} status="skipped" time="0.2">'
-                         f"<skipped message={reason}/></testcase>")
+            cases.append(
+                f'{head} status="skipped" time="0.2"><skipped message={reason}/></testcase>'
+            )
         else:
-            cases.append(f'{head} status="skipped" time="0">'
-                         '<skipped message="skipped"/></testcase>')
+            cases.append(
+                f'{head} status="skipped" time="0"><skipped message="skipped"/></testcase>'
+            )
     total = len(cases)
-    return ('<?xml version="1.0" encoding="UTF-8"?>\n'
-            f'<testsuites tests="{total}" disabled="0" errors="0" failures="0" time="3">\n'
-            f'<testsuite name="Kubernetes e2e suite" package="/bin" tests="{total}">\n'
-            '<properties><property name="SuiteSucceeded" value="true"/></properties>\n'
-            + "\n".join(cases) + "\n</testsuite>\n</testsuites>\n")
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f'<testsuites tests="{total}" disabled="0" errors="0" failures="0" time="3">\n'
+        f'<testsuite name="Kubernetes e2e suite" package="/bin" tests="{total}">\n'
+        '<properties><property name="SuiteSucceeded" value="true"/></properties>\n'
+        + "\n".join(cases)
+        + "\n</testsuite>\n</testsuites>\n"
+    )
 
 
 def console_log(scenario: Scenario) -> str:
     total = len(scenario.specs)
-    head = ("Running Suite: Kubernetes e2e suite - /usr/local/bin\n"
-            "====================================================\nRandom Seed: 1700000000\n\n"
-            f"Will run {len(scenario.planned())} of {total} specs\n")
+    head = (
+        "Running Suite: Kubernetes e2e suite - /usr/local/bin\n"
+        "====================================================\nRandom Seed: 1700000000\n\n"
+        f"Will run {len(scenario.planned())} of {total} specs\n"
+    )
     if scenario.stop_early or scenario.hang:
         return head + "•"
     failed = sum(s.state == "failed" for s in scenario.specs)
     verdict = "FAIL!" if failed else "SUCCESS!"
-    return (head + "".join("•" if s.state != "not-selected" else "S" for s in scenario.specs)
-            + f"\n\nRan {len(scenario.ran())} of {total} Specs in 0.300 seconds\n"
-            + f"{verdict} -- {len(scenario.ran()) - failed} Passed | {failed} Failed | "
-            + f"0 Pending | {total - len(scenario.ran())} Skipped\n")
+    return (
+        head
+        + "".join("•" if s.state != "not-selected" else "S" for s in scenario.specs)
+        + f"\n\nRan {len(scenario.ran())} of {total} Specs in 0.300 seconds\n"
+        + f"{verdict} -- {len(scenario.ran()) - failed} Passed | {failed} Failed | "
+        + f"0 Pending | {total - len(scenario.ran())} Skipped\n"
+    )
 
 
 def _progress_command(scenario: Scenario) -> str:
     """A python one-liner posting the framework's progress JSON for each spec that ran."""
     posts = [{"msg": "Test Suite starting", "total": len(scenario.planned())}]
-    posts += [{"msg": f"{'PASSED' if s.state == 'passed' else 'FAILED'} {s.name}",
-               "total": len(scenario.planned())} for s in scenario.ran()]
+    posts += [
+        {
+            "msg": f"{'PASSED' if s.state == 'passed' else 'FAILED'} {s.name}",
+            "total": len(scenario.planned()),
+        }
+        for s in scenario.ran()
+    ]
     code = (
         "import json,sys,urllib.request\n"
         f"for p in {posts!r}:\n"
@@ -123,14 +143,19 @@ def _progress_command(scenario: Scenario) -> str:
 
 
 def e2e_script(scenario: Scenario, marker: Path) -> str:
-    listing = "\n".join(f"    test/e2e/fake.go:{i + 10}: {name}"
-                        for i, name in enumerate(scenario.listing))
+    listing = "\n".join(
+        f"    test/e2e/fake.go:{i + 10}: {name}" for i, name in enumerate(scenario.listing)
+    )
     ending = "kill -9 $$" if scenario.stop_early else f"exit {scenario.code()}"
     if scenario.hang:
-        ending = (f"trap 'echo interrupted >> {shlex.quote(str(marker))}; exit 130' INT\n"
-                  f"echo hanging >> {shlex.quote(str(marker))}\nsleep 60 & wait")
-    write_junit = "" if scenario.stop_early or scenario.hang else (
-        "cat > \"$report/junit_01.xml\" <<'XML_END'\n" + junit_xml(scenario) + "XML_END"
+        ending = (
+            f"trap 'echo interrupted >> {shlex.quote(str(marker))}; exit 130' INT\n"
+            f"echo hanging >> {shlex.quote(str(marker))}\nsleep 60 & wait"
+        )
+    write_junit = (
+        ""
+        if scenario.stop_early or scenario.hang
+        else ("cat > \"$report/junit_01.xml\" <<'XML_END'\n" + junit_xml(scenario) + "XML_END")
     )
     return f"""#!/bin/sh
 echo "e2e.test $*" >> {shlex.quote(str(marker))}
@@ -178,8 +203,9 @@ exit $status
 """
 
 
-def build_tarball(scenario: Scenario, marker: Path,
-                  extra_members: Sequence[tarfile.TarInfo] = ()) -> bytes:
+def build_tarball(
+    scenario: Scenario, marker: Path, extra_members: Sequence[tarfile.TarInfo] = ()
+) -> bytes:
     """A gzipped tar with the kubernetes/test/bin layout of the real package."""
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w:gz") as tar:

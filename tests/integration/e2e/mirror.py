@@ -76,7 +76,7 @@ class _Handler(BaseHTTPRequestHandler):
         """A mirror that never stalls long enough for a read timeout, yet never finishes."""
         try:
             for index in range(len(route.body)):
-                self.wfile.write(route.body[index:index + 1])
+                self.wfile.write(route.body[index : index + 1])
                 self.wfile.flush()
                 time.sleep(route.trickle_s)
         except OSError:  # the client gave up: what the test wants
@@ -84,12 +84,16 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _trickle_headers(self, route: Route) -> None:
         """Headers that never stall long enough for a read timeout, yet never end."""
-        head = (f"HTTP/1.1 {route.status} OK\r\nContent-Length: {len(route.body)}\r\n"
-                + "X-Padding: " + "x" * 4096 + "\r\n\r\n").encode()
+        head = (
+            f"HTTP/1.1 {route.status} OK\r\nContent-Length: {len(route.body)}\r\n"
+            + "X-Padding: "
+            + "x" * 4096
+            + "\r\n\r\n"
+        ).encode()
         self.close_connection = True
         try:
             for index in range(len(head)):
-                self.wfile.write(head[index:index + 1])
+                self.wfile.write(head[index : index + 1])
                 self.wfile.flush()
                 time.sleep(route.header_trickle_s)
         except OSError:  # the client gave up: what the test wants
@@ -123,8 +127,15 @@ def serve(mirror: Mirror) -> Iterator[Mirror]:
         thread.join(timeout=5)
 
 
-def publish(mirror: Mirror, version: str, tarball: bytes, *, sha256: str | None,
-            sha512: str | None = None, route: Route | None = None) -> str:
+def publish(
+    mirror: Mirror,
+    version: str,
+    tarball: bytes,
+    *,
+    sha256: str | None,
+    sha512: str | None = None,
+    route: Route | None = None,
+) -> str:
     """Put a package (and the checksums given) where dl.k8s.io would; return its path."""
     path = f"/release/{version}/kubernetes-test-linux-amd64.tar.gz"
     mirror.routes[path] = route or Route(tarball)

@@ -22,8 +22,14 @@ TARBALL = f"/release/{VERSION}/kubernetes-test-linux-amd64.tar.gz"
 
 
 def base_args(workspace: Workspace, mirror: Mirror) -> list[str]:
-    return ["--mirror", mirror.url, "--kubernetes-version", VERSION,
-            "--kubeconfig", str(workspace.kubeconfig)]
+    return [
+        "--mirror",
+        mirror.url,
+        "--kubernetes-version",
+        VERSION,
+        "--kubeconfig",
+        str(workspace.kubeconfig),
+    ]
 
 
 def assert_refused(workspace: Workspace, mirror: Mirror, expected: str) -> None:
@@ -44,8 +50,13 @@ def assert_refused(workspace: Workspace, mirror: Mirror, expected: str) -> None:
 
 def test_good_package_runs_end_to_end(workspace: Workspace, mirror: Mirror) -> None:
     tarball = build_tarball(Scenario(), workspace.marker)
-    publish(mirror, VERSION, tarball, sha256=sha256_hex(tarball),
-            sha512=hashlib.sha512(tarball).hexdigest())
+    publish(
+        mirror,
+        VERSION,
+        tarball,
+        sha256=sha256_hex(tarball),
+        sha512=hashlib.sha512(tarball).hexdigest(),
+    )
     done = workspace.run(*base_args(workspace, mirror))
     assert done.returncode == 0, done.stderr
     assert [line.split()[0] for line in workspace.ran()] == ["e2e.test", "ginkgo", "e2e.test"]

@@ -36,18 +36,25 @@ pytestmark = pytest.mark.integration
 
 RUN_TIMEOUT_S = 45 * 60
 
-API_ONLY = tuple(spec for spec in STANDARD_BASE if any(name in spec for name in (
-    "CustomResourceDefinition resources",
-    "Watchers should be able to start watching",
-    "Discovery should validate PreferredVersion",
-    "AggregatedDiscovery should support",
-    "API priority and fairness should support FlowSchema",
-    "Certificates API",
-    "should have at least two untainted nodes",
-    "API Server should have Endpoints and EndpointSlices pointing to API Server",
-    "Garbage collector should delete pods created by rc when not orphaning",
-    "ResourceQuota should create a ResourceQuota and capture the life of a pod",
-)))
+API_ONLY = tuple(
+    spec
+    for spec in STANDARD_BASE
+    if any(
+        name in spec
+        for name in (
+            "CustomResourceDefinition resources",
+            "Watchers should be able to start watching",
+            "Discovery should validate PreferredVersion",
+            "AggregatedDiscovery should support",
+            "API priority and fairness should support FlowSchema",
+            "Certificates API",
+            "should have at least two untainted nodes",
+            "API Server should have Endpoints and EndpointSlices pointing to API Server",
+            "Garbage collector should delete pods created by rc when not orphaning",
+            "ResourceQuota should create a ResourceQuota and capture the life of a pod",
+        )
+    )
+)
 """Standard-base specs that talk only to the API server and controllers: kwok nodes carry them."""
 
 
@@ -57,9 +64,11 @@ def real_package() -> Path:
 
     path = e2e_test_package_cached(VERSION)
     if path is None:
-        pytest.fail(f"no real {VERSION} test package cached; build it with "
-                    "bootstrap.upstream.testpkg.build_test_package "
-                    "(go test -c k8s.io/kubernetes/test/e2e)")
+        pytest.fail(
+            f"no real {VERSION} test package cached; build it with "
+            "bootstrap.upstream.testpkg.build_test_package "
+            "(go test -c k8s.io/kubernetes/test/e2e)"
+        )
     return path
 
 
@@ -71,10 +80,18 @@ def real_mirror(mirror: Mirror) -> Mirror:
     return mirror
 
 
-def test_real_package_selects_exactly_the_standard_base(workspace: Workspace,
-                                                       real_mirror: Mirror) -> None:
-    done = workspace.run("--mirror", real_mirror.url, "--kubernetes-version", VERSION,
-                         "--mode", "standard-base", "--dry-run")
+def test_real_package_selects_exactly_the_standard_base(
+    workspace: Workspace, real_mirror: Mirror
+) -> None:
+    done = workspace.run(
+        "--mirror",
+        real_mirror.url,
+        "--kubernetes-version",
+        VERSION,
+        "--mode",
+        "standard-base",
+        "--dry-run",
+    )
     assert done.returncode == 0, done.stderr
     assert tuple(done.stdout.splitlines()) == STANDARD_BASE
     entry = workspace.entry_parent / "linux-amd64"
@@ -83,8 +100,11 @@ def test_real_package_selects_exactly_the_standard_base(workspace: Workspace,
     chosen = plan(mode_named("standard-base"), binaries.listing(), None, None)
     report_dir = workspace.root / "dry-run"
     report_dir.mkdir()
-    argv = ginkgo_argv(binaries, chosen.selection, Invocation(
-        procs=1, timeout="10m", kubeconfig=workspace.kubeconfig, report_dir=report_dir))
+    argv = ginkgo_argv(
+        binaries,
+        chosen.selection,
+        Invocation(procs=1, timeout="10m", kubeconfig=workspace.kubeconfig, report_dir=report_dir),
+    )
     argv.insert(1, "--dry-run")  # ginkgo dry-runs only serially; nothing touches a cluster
     ended = run_logged(argv, report_dir / "e2e.log", report_dir, timeout_s=600)
     results = judge_run(report_dir / "junit_01.xml", report_dir / "e2e.log", ended, load(VERSION))
@@ -94,17 +114,31 @@ def test_real_package_selects_exactly_the_standard_base(workspace: Workspace,
 
 
 @pytest.mark.cluster
-def test_api_only_specs_pass_on_simulated_nodes(workspace: Workspace, real_mirror: Mirror,
-                                                request: pytest.FixtureRequest) -> None:
+def test_api_only_specs_pass_on_simulated_nodes(
+    workspace: Workspace, real_mirror: Mirror, request: pytest.FixtureRequest
+) -> None:
     """The e2e tier against the ``kv_cluster`` fixture's simulated nodes, asking the server for its
     version: every standard-base spec that needs no real kubelet runs and passes. The rest would
     only wait out pods kwok never runs; the real-node test below runs all of them."""
     cluster = request.getfixturevalue("kv_cluster")
     context = ["--context", cluster.context] if cluster.context else []
     focus = "|".join(re.escape(spec) for spec in API_ONLY)
-    done = workspace.run("--mirror", real_mirror.url, "--kubeconfig", str(cluster.kubeconfig),
-                         *context, "--mode", "standard-base", "--focus", focus, "--parallel", "8",
-                         "--timeout", "20m", timeout=RUN_TIMEOUT_S)
+    done = workspace.run(
+        "--mirror",
+        real_mirror.url,
+        "--kubeconfig",
+        str(cluster.kubeconfig),
+        *context,
+        "--mode",
+        "standard-base",
+        "--focus",
+        focus,
+        "--parallel",
+        "8",
+        "--timeout",
+        "20m",
+        timeout=RUN_TIMEOUT_S,
+    )
     checks = workspace.results()["checks"]
     by_id = {check["id"]: check for check in checks}
     not_passed = {i: c["message"][:300] for i, c in by_id.items() if c["status"] != "pass"}
@@ -118,14 +152,25 @@ def test_api_only_specs_pass_on_simulated_nodes(workspace: Workspace, real_mirro
 
 
 @pytest.mark.cluster
-def test_standard_base_passes_on_real_nodes_counted_live(workspace: Workspace,
-                                                        real_mirror: Mirror) -> None:
-    with running_cluster(f"kvr-e2e-{secrets.token_hex(3)}", free_port_config(None),
-                         nodes=2) as cluster:
+def test_standard_base_passes_on_real_nodes_counted_live(
+    workspace: Workspace, real_mirror: Mirror
+) -> None:
+    with running_cluster(
+        f"kvr-e2e-{secrets.token_hex(3)}", free_port_config(None), nodes=2
+    ) as cluster:
         context = ["--context", cluster.context] if cluster.context else []
-        done = workspace.run("--mirror", real_mirror.url, "--kubeconfig",
-                             str(cluster.kubeconfig), *context, "--mode", "standard-base",
-                             "--timeout", "20m", timeout=RUN_TIMEOUT_S)
+        done = workspace.run(
+            "--mirror",
+            real_mirror.url,
+            "--kubeconfig",
+            str(cluster.kubeconfig),
+            *context,
+            "--mode",
+            "standard-base",
+            "--timeout",
+            "20m",
+            timeout=RUN_TIMEOUT_S,
+        )
     checks = workspace.results()["checks"]
     not_passed = {c["id"]: c["message"][:300] for c in checks if c["status"] != "pass"}
     assert not not_passed, f"specs that did not pass on real nodes: {not_passed}"

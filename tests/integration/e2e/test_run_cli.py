@@ -36,8 +36,14 @@ pytestmark = pytest.mark.integration
 def served(workspace: Workspace, mirror: Mirror, scenario: Scenario) -> list[str]:
     tarball = build_tarball(scenario, workspace.marker)
     publish(mirror, VERSION, tarball, sha256=sha256_hex(tarball))
-    return ["--mirror", mirror.url, "--kubernetes-version", VERSION,
-            "--kubeconfig", str(workspace.kubeconfig)]
+    return [
+        "--mirror",
+        mirror.url,
+        "--kubernetes-version",
+        VERSION,
+        "--kubeconfig",
+        str(workspace.kubeconfig),
+    ]
 
 
 def local_package(workspace: Workspace, scenario: Scenario, name: str) -> Path:
@@ -52,11 +58,17 @@ def statuses(workspace: Workspace) -> dict[str, str]:
     return {check["id"]: check["status"] for check in workspace.results()["checks"]}
 
 
-def test_a_failed_spec_fails_the_run_and_keeps_the_evidence(workspace: Workspace,
-                                                            mirror: Mirror) -> None:
-    scenario = Scenario(specs=(Spec(POD_SPEC), Spec(DNS_SPEC, "failed", "no DNS answer"),
-                               Spec(SKIPPING_SPEC, "self-skipped", "needs a GPU"),
-                               Spec(OTHER_SPEC, "not-selected")))
+def test_a_failed_spec_fails_the_run_and_keeps_the_evidence(
+    workspace: Workspace, mirror: Mirror
+) -> None:
+    scenario = Scenario(
+        specs=(
+            Spec(POD_SPEC),
+            Spec(DNS_SPEC, "failed", "no DNS answer"),
+            Spec(SKIPPING_SPEC, "self-skipped", "needs a GPU"),
+            Spec(OTHER_SPEC, "not-selected"),
+        )
+    )
     done = workspace.run(*served(workspace, mirror, scenario))
     assert done.returncode == 1, done.stderr
     assert statuses(workspace) == {POD_SPEC: "pass", DNS_SPEC: "fail", SKIPPING_SPEC: "skip"}
@@ -66,7 +78,11 @@ def test_a_failed_spec_fails_the_run_and_keeps_the_evidence(workspace: Workspace
     assert f"FAIL  {DNS_SPEC}" in done.stdout
     submission = workspace.output / "e2e" / "v1.37" / "kubeadm"
     assert sorted(p.name for p in submission.iterdir()) == [
-        "PRODUCT.yaml", "README.md", "e2e.log", "junit_01.xml"]
+        "PRODUCT.yaml",
+        "README.md",
+        "e2e.log",
+        "junit_01.xml",
+    ]
     assert "Ran 2 of 4 Specs" in (submission / "e2e.log").read_text()
     junit = (workspace.output / "e2e" / "junit.xml").read_text()
     assert junit.count("<testcase ") == 3 and "<failure" in junit
@@ -83,20 +99,27 @@ def test_a_run_that_died_midway_is_a_failure(workspace: Workspace, mirror: Mirro
     assert "ginkgo exited with status 137 although no spec failed" in reasons  # 128 + SIGKILL
 
 
-def test_a_nonzero_exit_without_failures_is_a_failure(workspace: Workspace,
-                                                      mirror: Mirror) -> None:
+def test_a_nonzero_exit_without_failures_is_a_failure(workspace: Workspace, mirror: Mirror) -> None:
     done = workspace.run(*served(workspace, mirror, Scenario(exit_code=2)))
     assert done.returncode == 1
     assert statuses(workspace)["e2e/completeness"] == "fail"
 
 
-def test_a_stale_junit_from_an_earlier_run_is_never_read(workspace: Workspace,
-                                                         mirror: Mirror) -> None:
+def test_a_stale_junit_from_an_earlier_run_is_never_read(
+    workspace: Workspace, mirror: Mirror
+) -> None:
     assert workspace.run(*served(workspace, mirror, Scenario())).returncode == 0
     died = local_package(workspace, Scenario(stop_early=True), "second")
-    done = workspace.run("--test-package", str(died), "--test-package-sha256",
-                         sha256_hex(died.read_bytes()), "--kubernetes-version", VERSION,
-                         "--kubeconfig", str(workspace.kubeconfig))
+    done = workspace.run(
+        "--test-package",
+        str(died),
+        "--test-package-sha256",
+        sha256_hex(died.read_bytes()),
+        "--kubernetes-version",
+        VERSION,
+        "--kubeconfig",
+        str(workspace.kubeconfig),
+    )
     assert done.returncode == 1, done.stderr
     assert statuses(workspace) == {"e2e/completeness": "fail"}
 
@@ -108,10 +131,12 @@ def test_json_format_prints_the_report(workspace: Workspace, mirror: Mirror) -> 
     assert body["tier"] == "e2e" and body["summary"]["pass"] == 2
 
 
-def test_standard_base_resolves_names_and_runs_them_in_parallel(workspace: Workspace,
-                                                                mirror: Mirror) -> None:
-    old_order_pod = POD_SPEC.replace("[Conformance] [NodeConformance]",
-                                     "[NodeConformance] [Conformance]")
+def test_standard_base_resolves_names_and_runs_them_in_parallel(
+    workspace: Workspace, mirror: Mirror
+) -> None:
+    old_order_pod = POD_SPEC.replace(
+        "[Conformance] [NodeConformance]", "[NodeConformance] [Conformance]"
+    )
     scenario = Scenario(listing=(old_order_pod, DNS_SPEC, OTHER_SPEC))
     args = served(workspace, mirror, scenario)
     done = workspace.run(*args, "--mode", "standard-base", "--parallel", "3")
@@ -123,8 +148,9 @@ def test_standard_base_resolves_names_and_runs_them_in_parallel(workspace: Works
 
 
 def test_dry_run_lists_without_running_or_reporting(workspace: Workspace, mirror: Mirror) -> None:
-    done = workspace.run(*served(workspace, mirror, Scenario()), "--mode", "conformance",
-                         "--dry-run")
+    done = workspace.run(
+        *served(workspace, mirror, Scenario()), "--mode", "conformance", "--dry-run"
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == [POD_SPEC, DNS_SPEC]
     assert "2 specs would run (conformance, v1.37.2" in done.stderr
@@ -134,28 +160,50 @@ def test_dry_run_lists_without_running_or_reporting(workspace: Workspace, mirror
 
 def test_local_package_needs_a_checksum(workspace: Workspace) -> None:
     package = local_package(workspace, Scenario(), "pkg")
-    args = ["--test-package", str(package), "--kubernetes-version", VERSION,
-            "--kubeconfig", str(workspace.kubeconfig)]
+    args = [
+        "--test-package",
+        str(package),
+        "--kubernetes-version",
+        VERSION,
+        "--kubeconfig",
+        str(workspace.kubeconfig),
+    ]
     refused = workspace.run(*args)
     assert refused.returncode == 2
     assert "no checksum" in refused.stderr and workspace.ran() == []
     assert statuses(workspace) == {"e2e/start": "error"}
     package.with_name(package.name + ".sha256").write_text(sha256_hex(package.read_bytes()))
     package.with_name(package.name + ".sha512").write_text(
-        hashlib.sha512(package.read_bytes()).hexdigest())
+        hashlib.sha512(package.read_bytes()).hexdigest()
+    )
     assert workspace.run(*args).returncode == 0
     assert workspace.cache_entries()[0].startswith("local-")
 
 
-def test_interrupt_stops_ginkgo_cleanly_and_exits_130(workspace: Workspace,
-                                                      mirror: Mirror) -> None:
+def test_interrupt_stops_ginkgo_cleanly_and_exits_130(workspace: Workspace, mirror: Mirror) -> None:
     args = served(workspace, mirror, Scenario(hang=True))
-    env = {**os.environ, "XDG_CACHE_HOME": str(workspace.cache), "PYTHONPATH": str(REPO),
-           "HOME": str(workspace.root / "home")}
+    env = {
+        **os.environ,
+        "XDG_CACHE_HOME": str(workspace.cache),
+        "PYTHONPATH": str(REPO),
+        "HOME": str(workspace.root / "home"),
+    }
     proc = subprocess.Popen(
-        [sys.executable, "-m", "kubeadm_verify", "e2e", "--output-dir", str(workspace.output),
-         *args], env=env, cwd=workspace.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True)
+        [
+            sys.executable,
+            "-m",
+            "kubeadm_verify",
+            "e2e",
+            "--output-dir",
+            str(workspace.output),
+            *args,
+        ],
+        env=env,
+        cwd=workspace.root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.monotonic() + 60
     while "hanging" not in workspace.ran():  # the suite is running and its trap is set
         assert time.monotonic() < deadline and proc.poll() is None, proc.communicate()

@@ -26,10 +26,17 @@ def _download(into: Path) -> Path:
     problems = []
     for refresh in (False, True):
         if refresh:
-            subprocess.run(["apt-get", "update", "-qq"], capture_output=True, timeout=300,
-                           check=False)
-        done = subprocess.run(["apt-get", "download", PACKAGE], cwd=into, capture_output=True,
-                              text=True, timeout=300, check=False)
+            subprocess.run(
+                ["apt-get", "update", "-qq"], capture_output=True, timeout=300, check=False
+            )
+        done = subprocess.run(
+            ["apt-get", "download", PACKAGE],
+            cwd=into,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
         debs = sorted(into.glob(f"{PACKAGE}_*.deb"))
         if done.returncode == 0 and debs:
             return debs[0]
@@ -41,8 +48,9 @@ def _unpack(deb: Path, target: Path) -> None:
     """Extract into a sibling and rename, so a half-extracted tree is never taken as done."""
     partial = Path(tempfile.mkdtemp(prefix="kvcri-unpack-", dir=target.parent))
     try:
-        subprocess.run(["dpkg-deb", "-x", str(deb), str(partial)], check=True, timeout=120,
-                       capture_output=True)
+        subprocess.run(
+            ["dpkg-deb", "-x", str(deb), str(partial)], check=True, timeout=120, capture_output=True
+        )
         partial.rename(target)
     finally:
         shutil.rmtree(partial, ignore_errors=True)

@@ -44,10 +44,25 @@ def harness(version: str = KUBERNETES_VERSION) -> Path:
     try:
         package.mkdir(exist_ok=True)
         (package / "main.go").write_bytes(source)
-        argv = [build.go, "build", "-trimpath", "-ldflags", flags, "-o", str(partial),
-                f"./{package.name}"]
-        done = subprocess.run(argv, cwd=module, env=go_env(), capture_output=True, text=True,
-                              timeout=BUILD_TIMEOUT_S, check=False)
+        argv = [
+            build.go,
+            "build",
+            "-trimpath",
+            "-ldflags",
+            flags,
+            "-o",
+            str(partial),
+            f"./{package.name}",
+        ]
+        done = subprocess.run(
+            argv,
+            cwd=module,
+            env=go_env(),
+            capture_output=True,
+            text=True,
+            timeout=BUILD_TIMEOUT_S,
+            check=False,
+        )
         if done.returncode != 0:
             raise RuntimeError(f"building the kubeadm preflight harness failed:\n{done.stderr}")
         os.replace(partial, binary)
@@ -65,13 +80,18 @@ class Verdicts:
     messages: dict[str, str]
 
 
-def kubeadm_verdicts(binary: Path, role: str, config: Path, env: dict[str, str],
-                     out: Path, prefix: tuple[str, ...] = ()) -> Verdicts:
+def kubeadm_verdicts(
+    binary: Path,
+    role: str,
+    config: Path,
+    env: dict[str, str],
+    out: Path,
+    prefix: tuple[str, ...] = (),
+) -> Verdicts:
     """Run kubeadm's checks; a check kubeadm adds more than once (HTTPProxyCIDR per CIDR,
     ExternalEtcdClientCertificates per file) gets its worst verdict."""
     argv = [*prefix, str(binary), "--role", role, "--config", str(config), "--out", str(out)]
-    done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=300,
-                          check=False)
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=300, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"kubeadm preflight harness failed: {done.stderr.strip()}")
     by_id: dict[str, str] = {}
@@ -87,18 +107,30 @@ def kubeadm_verdicts(binary: Path, role: str, config: Path, env: dict[str, str],
     return Verdicts(by_id, messages)
 
 
-def our_verdicts(config: Path, env: dict[str, str], out: Path,
-                 prefix: tuple[str, ...] = ()) -> Verdicts:
-    argv = [*prefix, sys.executable, "-m", "kubeadm_verify", "node", "--config", str(config),
-            "--format", "json", "--output-dir", str(out)]
-    done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=300, cwd=REPO,
-                          check=False)
+def our_verdicts(
+    config: Path, env: dict[str, str], out: Path, prefix: tuple[str, ...] = ()
+) -> Verdicts:
+    argv = [
+        *prefix,
+        sys.executable,
+        "-m",
+        "kubeadm_verify",
+        "node",
+        "--config",
+        str(config),
+        "--format",
+        "json",
+        "--output-dir",
+        str(out),
+    ]
+    done = subprocess.run(
+        argv, env=env, capture_output=True, text=True, timeout=300, cwd=REPO, check=False
+    )
     report: dict[str, Any] = json.loads((out / "node" / "results.json").read_text())
     if done.returncode not in (0, 1):
         raise RuntimeError(f"kubeadm-verify node failed: {done.stderr.strip()}")
     checks = report["checks"]
-    return Verdicts({c["id"]: c["status"] for c in checks},
-                    {c["id"]: c["message"] for c in checks})
+    return Verdicts({c["id"]: c["status"] for c in checks}, {c["id"]: c["message"] for c in checks})
 
 
 @dataclass(frozen=True)

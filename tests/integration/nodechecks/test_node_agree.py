@@ -43,8 +43,11 @@ def test_listening_ports_agree() -> None:
     psutil = pytest.importorskip("psutil")
 
     def from_psutil() -> set[int]:
-        return {c.laddr.port for c in psutil.net_connections(kind="tcp")
-                if c.status == psutil.CONN_LISTEN}
+        return {
+            c.laddr.port
+            for c in psutil.net_connections(kind="tcp")
+            if c.status == psutil.CONN_LISTEN
+        }
 
     with socket.socket() as listener:
         listener.bind(("127.0.0.1", 0))
@@ -70,8 +73,7 @@ def test_default_route_agrees() -> None:
 
 def test_cgroup_mode_agrees_with_mountinfo_and_mounts() -> None:
     mode = facts.cgroup_mode(LIVE)
-    from_mounts = facts.cgroup_mode_from_mounts(
-        procfs.parse_mounts(LIVE.read_text("/proc/mounts")))
+    from_mounts = facts.cgroup_mode_from_mounts(procfs.parse_mounts(LIVE.read_text("/proc/mounts")))
     # upstream's own test for a tmpfs at /sys/fs/cgroup: is /sys/fs/cgroup/memory a directory?
     assert (mode.version == 1) == LIVE.is_dir("/sys/fs/cgroup/memory")
     assert (mode.version, mode.mountpoint) == from_mounts

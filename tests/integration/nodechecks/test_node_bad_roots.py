@@ -21,16 +21,34 @@ pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[3]
 WALL_S = 30
 SECRET = "kvnodeSECRETsalt"
-SHADOW = (f"root:$6${SECRET}$Xr9yq3Vd0bN1kvnodeHASHxQ:19700:0:99999:7:::\n"
-          "daemon:*:19700:0:99999:7:::\n")
+SHADOW = (
+    f"root:$6${SECRET}$Xr9yq3Vd0bN1kvnodeHASHxQ:19700:0:99999:7:::\ndaemon:*:19700:0:99999:7:::\n"
+)
 
 
 def run_node(root: Path, out: Path, *extra: str) -> tuple[int, str, str, dict[str, Any], float]:
     started = time.monotonic()
     done = subprocess.run(
-        ["timeout", str(WALL_S), sys.executable, "-m", "kubeadm_verify", "node", "--root",
-         str(root), "--output-dir", str(out), "--format", "json", *extra],
-        capture_output=True, text=True, cwd=REPO, check=False)
+        [
+            "timeout",
+            str(WALL_S),
+            sys.executable,
+            "-m",
+            "kubeadm_verify",
+            "node",
+            "--root",
+            str(root),
+            "--output-dir",
+            str(out),
+            "--format",
+            "json",
+            *extra,
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        check=False,
+    )
     elapsed = time.monotonic() - started
     results = out / "node" / "results.json"
     assert results.exists() and (out / "node" / "junit.xml").exists(), done.stderr
@@ -64,11 +82,19 @@ def _socket(root: Path, path: str) -> None:
 
 
 @pytest.mark.parametrize("make", [_fifo, _device, _socket], ids=["fifo", "device", "socket"])
-@pytest.mark.parametrize(("path", "check_id"), [
-    ("proc/meminfo", "Mem"), ("proc/swaps", "Swap"), ("etc/os-release", "SystemVerification"),
-    ("proc/self/mountinfo", "SystemVerification"), ("proc/net/tcp", "Port-10250")])
-def test_special_files_are_cannot_determine(root: Path, tmp_path: Path, make: Any, path: str,
-                                            check_id: str) -> None:
+@pytest.mark.parametrize(
+    ("path", "check_id"),
+    [
+        ("proc/meminfo", "Mem"),
+        ("proc/swaps", "Swap"),
+        ("etc/os-release", "SystemVerification"),
+        ("proc/self/mountinfo", "SystemVerification"),
+        ("proc/net/tcp", "Port-10250"),
+    ],
+)
+def test_special_files_are_cannot_determine(
+    root: Path, tmp_path: Path, make: Any, path: str, check_id: str
+) -> None:
     make(root, path)
     code, _, stderr, report, elapsed = run_node(root, tmp_path / "out")
     assert elapsed < WALL_S - 5 and code == 0, stderr

@@ -35,8 +35,10 @@ KNOWN: dict[str, str] = {}
 NOT_HERE = "10.255.0.1"
 MANIFEST = Path("/etc/kubernetes/manifests/kube-apiserver.yaml")
 ETCD_DIR = Path("/var/lib/etcd")
-FLIP_IP_FORWARD = ('v=$(cat /proc/sys/net/ipv4/ip_forward); echo $((1 - v)) > '
-                   '/proc/sys/net/ipv4/ip_forward && exec "$@"')
+FLIP_IP_FORWARD = (
+    "v=$(cat /proc/sys/net/ipv4/ip_forward); echo $((1 - v)) > "
+    '/proc/sys/net/ipv4/ip_forward && exec "$@"'
+)
 
 
 def free_port() -> int:
@@ -112,8 +114,9 @@ def swap_on(folder: Path) -> Iterator[tuple[str, ...]]:
         handle.write(b"\0" * (16 * 1024 * 1024))
     swapfile.chmod(0o600)
     subprocess.run(["mkswap", str(swapfile)], capture_output=True, check=True, timeout=30)
-    done = subprocess.run(["swapon", str(swapfile)], capture_output=True, text=True, timeout=30,
-                          check=False)
+    done = subprocess.run(
+        ["swapon", str(swapfile)], capture_output=True, text=True, timeout=30, check=False
+    )
     if done.returncode != 0:
         swapfile.unlink()
         pytest.skip(f"this machine does not allow swap on: {done.stderr.strip()}")
@@ -148,8 +151,14 @@ def binary() -> Path:
     return harness()
 
 
-def side_by_side(binary: Path, folder: Path, configs: dict[str, Path], state: str,
-                 prefix: tuple[str, ...], env: dict[str, str]) -> list[Comparison]:
+def side_by_side(
+    binary: Path,
+    folder: Path,
+    configs: dict[str, Path],
+    state: str,
+    prefix: tuple[str, ...],
+    env: dict[str, str],
+) -> list[Comparison]:
     results = []
     for role in ROLES:
         out = folder / "".join(c if c.isalnum() else "-" for c in state) / role
@@ -167,8 +176,13 @@ def test_kubeadm_and_we_agree_check_for_check(binary: Path, tmp_path: Path) -> N
     elsewhere = write_configs(tmp_path / "elsewhere", port, NOT_HERE)
     old_kubelet = kubelet_on_path(tmp_path, "v1.33.4")
     new_kubelet = kubelet_on_path(tmp_path, "v1.37.2")
-    states: list[tuple[str, Callable[[], contextlib.AbstractContextManager[tuple[str, ...]]],
-                       Callable[[dict[str, str]], None] | None]] = [
+    states: list[
+        tuple[
+            str,
+            Callable[[], contextlib.AbstractContextManager[tuple[str, ...]]],
+            Callable[[dict[str, str]], None] | None,
+        ]
+    ] = [
         ("as the machine is", nothing, None),
         (f"advertising {NOT_HERE} (not local)", nothing, None),
         (f"a listener on :{port}", lambda: api_listener(port), None),
@@ -190,8 +204,10 @@ def test_kubeadm_and_we_agree_check_for_check(binary: Path, tmp_path: Path) -> N
     print("\nkubeadm v1.37.2 preflight vs kubeadm-verify node (agreeing/total):")
     for comparison in comparisons:
         print(comparison.line())
-    unexplained = {f"{c.role} / {c.state}": {i: d for i, d in c.differ.items() if i not in KNOWN}
-                   for c in comparisons}
+    unexplained = {
+        f"{c.role} / {c.state}": {i: d for i, d in c.differ.items() if i not in KNOWN}
+        for c in comparisons
+    }
     assert not {k: v for k, v in unexplained.items() if v}, unexplained
     assert all(c.total >= 15 for c in comparisons)
     changed = {(c.role, c.state): c.kubeadm for c in comparisons}
@@ -199,12 +215,15 @@ def test_kubeadm_and_we_agree_check_for_check(binary: Path, tmp_path: Path) -> N
     manifest = "FileAvailable--etc-kubernetes-manifests-kube-apiserver.yaml"
     assert changed[("control-plane", "kube-apiserver manifest present")][manifest] == "fail"
     assert changed[("control-plane", "/var/lib/etcd not empty")]["DirAvailable--var-lib-etcd"] == (
-        "fail")
+        "fail"
+    )
     assert changed[("worker", "swap on")]["Swap"] == "warn"
     assert changed[("control-plane", f"advertising {NOT_HERE} (not local)")]["Port-2379"] == "fail"
     forward = "FileContent--proc-sys-net-ipv4-ip_forward"
-    assert changed[("worker", "ip_forward flipped (own netns)")][forward] != (
-        changed[("worker", "as the machine is")][forward])
+    assert (
+        changed[("worker", "ip_forward flipped (own netns)")][forward]
+        != (changed[("worker", "as the machine is")][forward])
+    )
     assert changed[("worker", "kubelet v1.33.4 on PATH")]["KubeletVersion"] == "fail"
     assert changed[("worker", "kubelet v1.37.2 on PATH")]["KubeletVersion"] == "pass"
 
@@ -223,8 +242,9 @@ def printed_verdicts(stderr: str) -> dict[str, str]:
     return verdicts
 
 
-def test_the_kubeadm_binary_prints_what_the_harness_and_we_say(binary: Path,
-                                                               tmp_path: Path) -> None:
+def test_the_kubeadm_binary_prints_what_the_harness_and_we_say(
+    binary: Path, tmp_path: Path
+) -> None:
     """The real ``kubeadm init|join phase preflight`` (the pinned binary) prints a warning or an
     error for exactly the checks where the harness, and we, do not pass."""
     from bootstrap.upstream.binaries import ensure_binaries
@@ -235,11 +255,19 @@ def test_the_kubeadm_binary_prints_what_the_harness_and_we_say(binary: Path,
     dry_run.mkdir()
     had_etc_kubernetes = Path("/etc/kubernetes").exists()
     env = {**os.environ, "KUBEADM_INIT_DRYRUN_DIR": str(dry_run)}
-    commands = {"control-plane": ["init", "phase", "preflight", "--dry-run"],
-                "worker": ["join", "phase", "preflight"]}
+    commands = {
+        "control-plane": ["init", "phase", "preflight", "--dry-run"],
+        "worker": ["join", "phase", "preflight"],
+    }
     for role, command in commands.items():
-        done = subprocess.run([str(kubeadm), *command, "--config", str(configs[role])], env=env,
-                              capture_output=True, text=True, timeout=120, check=False)
+        done = subprocess.run(
+            [str(kubeadm), *command, "--config", str(configs[role])],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
         printed = printed_verdicts(done.stderr)
         out = tmp_path / role
         out.mkdir()

@@ -18,9 +18,23 @@ REPO = Path(__file__).resolve().parents[3]
 
 def run_node(tmp_path: Path, *extra: str) -> tuple[int, dict[str, Any], str]:
     done = subprocess.run(
-        [sys.executable, "-m", "kubeadm_verify", "node", "--format", "json", "--output-dir",
-         str(tmp_path / "reports"), *extra],
-        capture_output=True, text=True, timeout=120, cwd=REPO, check=False)
+        [
+            sys.executable,
+            "-m",
+            "kubeadm_verify",
+            "node",
+            "--format",
+            "json",
+            "--output-dir",
+            str(tmp_path / "reports"),
+            *extra,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=REPO,
+        check=False,
+    )
     report = json.loads(done.stdout) if done.stdout.strip() else {}
     return done.returncode, report, done.stderr
 
@@ -51,8 +65,9 @@ def test_memory(live: tuple[int, dict[str, dict[str, Any]]]) -> None:
 
 
 def test_cgroup_version(live: tuple[int, dict[str, dict[str, Any]]]) -> None:
-    fstype = subprocess.run(["stat", "-f", "-c", "%T", "/sys/fs/cgroup"], capture_output=True,
-                            text=True, check=True).stdout.strip()
+    fstype = subprocess.run(
+        ["stat", "-f", "-c", "%T", "/sys/fs/cgroup"], capture_output=True, text=True, check=True
+    ).stdout.strip()
     expected = 2 if fstype == "cgroup2fs" else 1
     if fstype == "tmpfs" and not os.path.isdir("/sys/fs/cgroup/memory"):
         expected = 2
@@ -66,9 +81,13 @@ def test_swap(live: tuple[int, dict[str, dict[str, Any]]]) -> None:
 
 
 def test_ip_forward(live: tuple[int, dict[str, dict[str, Any]]]) -> None:
-    value = subprocess.run(["sysctl", "-n", "net.ipv4.ip_forward"], capture_output=True, text=True,
-                           check=True).stdout.strip() if shutil.which("sysctl") else (
-        Path("/proc/sys/net/ipv4/ip_forward").read_text().strip())
+    value = (
+        subprocess.run(
+            ["sysctl", "-n", "net.ipv4.ip_forward"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        if shutil.which("sysctl")
+        else (Path("/proc/sys/net/ipv4/ip_forward").read_text().strip())
+    )
     check = live[1]["FileContent--proc-sys-net-ipv4-ip_forward"]
     assert check["status"] == ("pass" if value == "1" else "fail")
 
@@ -81,8 +100,14 @@ def test_missing_root_is_a_start_failure(tmp_path: Path) -> None:
     script = shutil.which("kubeadm-verify")
     argv = [script] if script else [sys.executable, "-m", "kubeadm_verify"]
     out = tmp_path / "reports"
-    done = subprocess.run([*argv, "node", "--root", "/does/not/exist", "--output-dir", str(out)],
-                          capture_output=True, text=True, timeout=60, cwd=REPO, check=False)
+    done = subprocess.run(
+        [*argv, "node", "--root", "/does/not/exist", "--output-dir", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=REPO,
+        check=False,
+    )
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1 and "/does/not/exist" in done.stderr
     report = json.loads((out / "node/results.json").read_text())
@@ -92,10 +117,18 @@ def test_missing_root_is_a_start_failure(tmp_path: Path) -> None:
 
 def test_the_tier_stays_light(tmp_path: Path) -> None:
     """No kubernetes client, and no psutil/pyroute2/grpc/yaml unless a check needs them."""
-    code = ("import sys\nfrom kubeadm_verify.cli import main\n"
-            f"main(['node', '--format', 'json', '--output-dir', {str(tmp_path)!r}])\n"
-            "heavy = ('kubernetes', 'pyroute2', 'psutil', 'yaml', 'rich.syntax')\n"
-            "print(','.join(m for m in heavy if m in sys.modules), file=sys.stderr)\n")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=120, cwd=REPO, check=False)
+    code = (
+        "import sys\nfrom kubeadm_verify.cli import main\n"
+        f"main(['node', '--format', 'json', '--output-dir', {str(tmp_path)!r}])\n"
+        "heavy = ('kubernetes', 'pyroute2', 'psutil', 'yaml', 'rich.syntax')\n"
+        "print(','.join(m for m in heavy if m in sys.modules), file=sys.stderr)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=REPO,
+        check=False,
+    )
     assert done.stderr.strip().splitlines()[-1:] in ([], [""])

@@ -22,8 +22,10 @@ import pytest
 
 pytestmark = [
     pytest.mark.integration,
-    pytest.mark.skipif(os.geteuid() != 0 or shutil.which("ip") is None,
-                       reason="network namespaces need root and iproute2"),
+    pytest.mark.skipif(
+        os.geteuid() != 0 or shutil.which("ip") is None,
+        reason="network namespaces need root and iproute2",
+    ),
 ]
 REPO = Path(__file__).resolve().parents[3]
 
@@ -33,8 +35,14 @@ def ip(*args: str) -> None:
 
 
 def in_ns(ns: str, *argv: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["ip", "netns", "exec", ns, *argv], capture_output=True, text=True,
-                          timeout=120, check=check, cwd=REPO)
+    return subprocess.run(
+        ["ip", "netns", "exec", ns, *argv],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=check,
+        cwd=REPO,
+    )
 
 
 @contextmanager
@@ -65,11 +73,14 @@ def namespace(default_route: bool, forwarding: bool) -> Iterator[str]:
 
 @contextmanager
 def listener(ns: str, port: int) -> Iterator[None]:
-    code = ("import socket,sys,time\ns=socket.socket(socket.AF_INET6)\n"
-            "s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)\n"
-            f"s.bind(('::',{port}))\ns.listen()\nprint('up',flush=True)\ntime.sleep(120)\n")
-    process = subprocess.Popen(["ip", "netns", "exec", ns, sys.executable, "-c", code],
-                               stdout=subprocess.PIPE, text=True)
+    code = (
+        "import socket,sys,time\ns=socket.socket(socket.AF_INET6)\n"
+        "s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)\n"
+        f"s.bind(('::',{port}))\ns.listen()\nprint('up',flush=True)\ntime.sleep(120)\n"
+    )
+    process = subprocess.Popen(
+        ["ip", "netns", "exec", ns, sys.executable, "-c", code], stdout=subprocess.PIPE, text=True
+    )
     try:
         assert process.stdout is not None and process.stdout.readline().strip() == "up"
         yield
@@ -79,8 +90,18 @@ def listener(ns: str, port: int) -> Iterator[None]:
 
 
 def node_report(ns: str, tmp_path: Path) -> dict[str, dict[str, Any]]:
-    done = in_ns(ns, sys.executable, "-m", "kubeadm_verify", "node", "--format", "json",
-                 "--output-dir", str(tmp_path), check=False)
+    done = in_ns(
+        ns,
+        sys.executable,
+        "-m",
+        "kubeadm_verify",
+        "node",
+        "--format",
+        "json",
+        "--output-dir",
+        str(tmp_path),
+        check=False,
+    )
     assert done.returncode in (0, 1), done.stderr
     return {check["id"]: check for check in json.loads(done.stdout)["checks"]}
 
@@ -92,7 +113,9 @@ def test_namespace_without_default_route_and_forwarding(tmp_path: Path) -> None:
     assert checks["DefaultRoute"]["message"].startswith("no default route")
     forward = checks["FileContent--proc-sys-net-ipv4-ip_forward"]
     assert (forward["status"], forward["message"]) == (
-        "fail", "/proc/sys/net/ipv4/ip_forward contents are not set to 1")
+        "fail",
+        "/proc/sys/net/ipv4/ip_forward contents are not set to 1",
+    )
     assert checks["Port-6443"]["status"] == "pass"  # the host's listeners are not in here
 
 
@@ -110,6 +133,7 @@ def test_namespace_with_route_forwarding_and_a_listener(tmp_path: Path) -> None:
 
 def test_namespaces_are_gone_afterwards() -> None:
     time.sleep(0.1)
-    listed = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True,
-                            check=True).stdout
+    listed = subprocess.run(
+        ["ip", "netns", "list"], capture_output=True, text=True, check=True
+    ).stdout
     assert f"kvtest-{os.getpid()}-" not in listed

@@ -34,7 +34,8 @@ START_TIMEOUT = 30.0
 KUBEADM_NO_RUNTIME_CONFIG = (
     "You must update your container runtime to a version that supports the CRI method "
     "RuntimeConfig. Falling back to using cgroupDriver from kubelet config will be removed in "
-    "1.38.")
+    "1.38."
+)
 """kubeadm v1.37.2's ContainerRuntimeVersionCheck: a warning, not an error (preflight/checks.go)."""
 
 
@@ -50,28 +51,54 @@ class Runtime:
 def _config_v3(home: Path) -> str:
     """containerd 2.x config (version 3)."""
     cri = "plugins.'io.containerd.cri.v1.runtime'"
-    return "\n".join([
-        "version = 3", f'root = "{home}/root"', f'state = "{home}/state"', f'temp = "{home}/tmp"',
-        "[grpc]", f'  address = "{home}/c.sock"',
-        f"[{cri}]", "  enable_cdi = false",
-        f"[{cri}.containerd.runtimes.runc]", '  runtime_type = "io.containerd.runc.v2"',
-        f"[{cri}.containerd.runtimes.runc.options]", f'  BinaryName = "{RUNC}"',
-        f'  Root = "{home}/runc"', "  SystemdCgroup = false",
-        "[plugins.'io.containerd.internal.v1.opt']", f'  path = "{home}/opt"',
-        "[plugins.'io.containerd.image-verifier.v1.bindir']", f'  bin_dir = "{home}/verifiers"',
-        "[plugins.'io.containerd.nri.v1.nri']", "  disable = true", ""])
+    return "\n".join(
+        [
+            "version = 3",
+            f'root = "{home}/root"',
+            f'state = "{home}/state"',
+            f'temp = "{home}/tmp"',
+            "[grpc]",
+            f'  address = "{home}/c.sock"',
+            f"[{cri}]",
+            "  enable_cdi = false",
+            f"[{cri}.containerd.runtimes.runc]",
+            '  runtime_type = "io.containerd.runc.v2"',
+            f"[{cri}.containerd.runtimes.runc.options]",
+            f'  BinaryName = "{RUNC}"',
+            f'  Root = "{home}/runc"',
+            "  SystemdCgroup = false",
+            "[plugins.'io.containerd.internal.v1.opt']",
+            f'  path = "{home}/opt"',
+            "[plugins.'io.containerd.image-verifier.v1.bindir']",
+            f'  bin_dir = "{home}/verifiers"',
+            "[plugins.'io.containerd.nri.v1.nri']",
+            "  disable = true",
+            "",
+        ]
+    )
 
 
 def _config_v2(home: Path) -> str:
     """containerd 1.6 config (version 2)."""
     cri = 'plugins."io.containerd.grpc.v1.cri"'
-    return "\n".join([
-        "version = 2", f'root = "{home}/root"', f'state = "{home}/state"',
-        "[grpc]", f'  address = "{home}/c.sock"',
-        f"[{cri}.containerd.runtimes.runc]", '  runtime_type = "io.containerd.runc.v2"',
-        f"[{cri}.containerd.runtimes.runc.options]", f'  BinaryName = "{RUNC}"',
-        f'  Root = "{home}/runc"', "  SystemdCgroup = false",
-        '[plugins."io.containerd.internal.v1.opt"]', f'  path = "{home}/opt"', ""])
+    return "\n".join(
+        [
+            "version = 2",
+            f'root = "{home}/root"',
+            f'state = "{home}/state"',
+            "[grpc]",
+            f'  address = "{home}/c.sock"',
+            f"[{cri}.containerd.runtimes.runc]",
+            '  runtime_type = "io.containerd.runc.v2"',
+            f"[{cri}.containerd.runtimes.runc.options]",
+            f'  BinaryName = "{RUNC}"',
+            f'  Root = "{home}/runc"',
+            "  SystemdCgroup = false",
+            '[plugins."io.containerd.internal.v1.opt"]',
+            f'  path = "{home}/opt"',
+            "",
+        ]
+    )
 
 
 def _pids_using(home: Path) -> list[int]:
@@ -114,12 +141,18 @@ def running(containerd: Path, render: Callable[[Path], str], path_first: Path) -
     """containerd with ``path_first`` ahead on PATH (so it starts its own shim), until the end."""
     home = Path(tempfile.mkdtemp(prefix="kvcri-", dir="/tmp"))
     (home / "config.toml").write_text(render(home))
-    env = dict(os.environ, PATH=os.pathsep.join([str(path_first), "/usr/sbin", "/usr/bin",
-                                                 "/sbin", "/bin"]))
+    env = dict(
+        os.environ,
+        PATH=os.pathsep.join([str(path_first), "/usr/sbin", "/usr/bin", "/sbin", "/bin"]),
+    )
     with open(home / "containerd.log", "wb") as log:
-        proc = subprocess.Popen([str(containerd), "--config", str(home / "config.toml")],
-                                stdout=log, stderr=subprocess.STDOUT, env=env,
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            [str(containerd), "--config", str(home / "config.toml")],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
+        )
     try:
         socket = home / "c.sock"
         deadline = time.monotonic() + START_TIMEOUT
@@ -136,21 +169,41 @@ def running(containerd: Path, render: Callable[[Path], str], path_first: Path) -
 def run_node(runtime: Runtime) -> dict[str, dict[str, Any]]:
     """``kubeadm-verify node`` against the runtime's socket; the checks by id."""
     config = runtime.home / "kubeadm.yaml"
-    config.write_text("apiVersion: kubeadm.k8s.io/v1beta4\nkind: InitConfiguration\n"
-                      f"nodeRegistration:\n  criSocket: unix://{runtime.socket}\n")
+    config.write_text(
+        "apiVersion: kubeadm.k8s.io/v1beta4\nkind: InitConfiguration\n"
+        f"nodeRegistration:\n  criSocket: unix://{runtime.socket}\n"
+    )
     done = subprocess.run(
-        [sys.executable, "-m", "kubeadm_verify", "node", "--format", "json", "--config",
-         str(config), "--output-dir", str(runtime.home / "reports")],
-        capture_output=True, text=True, timeout=180, cwd=REPO, check=False)
+        [
+            sys.executable,
+            "-m",
+            "kubeadm_verify",
+            "node",
+            "--format",
+            "json",
+            "--config",
+            str(config),
+            "--output-dir",
+            str(runtime.home / "reports"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        cwd=REPO,
+        check=False,
+    )
     assert done.stdout.strip(), done.stderr
     return {check["id"]: check for check in json.loads(done.stdout)["checks"]}
 
 
 def host_knows_a_runtime_config() -> bool:
     """Whether CgroupDriver could read a runtime's driver from host files instead of CRI."""
-    return any(Path(p).exists() for p in ("/etc/containerd/config.toml", "/etc/crio/crio.conf",
-                                          "/etc/crio/crio.conf.d")) or any(
-        (Path(d) / "containerd").exists() for d in os.environ.get("PATH", "").split(os.pathsep))
+    return any(
+        Path(p).exists()
+        for p in ("/etc/containerd/config.toml", "/etc/crio/crio.conf", "/etc/crio/crio.conf.d")
+    ) or any(
+        (Path(d) / "containerd").exists() for d in os.environ.get("PATH", "").split(os.pathsep)
+    )
 
 
 def test_containerd_2_has_runtime_config() -> None:
@@ -158,17 +211,22 @@ def test_containerd_2_has_runtime_config() -> None:
     with running(parts.part("containerd"), _config_v3, parts.built) as runtime:
         checks = run_node(runtime)
         endpoint = f"unix://{runtime.socket}"
-        cri, version, driver = checks["CRI"], checks["ContainerRuntimeVersion"], checks[
-            "CgroupDriver"]
+        cri, version, driver = (
+            checks["CRI"],
+            checks["ContainerRuntimeVersion"],
+            checks["CgroupDriver"],
+        )
         assert cri["status"] == "pass", cri
         assert cri["message"] == f"{endpoint} is ready"
         assert cri["details"]["version"].startswith("v2.2.9"), cri
         assert version["status"] == "pass", version
         assert version["message"] == (
-            "the runtime implements RuntimeConfig (cgroup driver cgroupfs)")
+            "the runtime implements RuntimeConfig (cgroup driver cgroupfs)"
+        )
         assert driver["status"] == "pass", driver
         assert driver["message"] == (
-            "the kubelet takes the cgroup driver (cgroupfs) from the runtime over CRI")
+            "the kubelet takes the cgroup driver (cgroupfs) from the runtime over CRI"
+        )
         assert driver["details"]["runtime_source"] == f"CRI RuntimeConfig ({endpoint})"
 
 
@@ -176,8 +234,11 @@ def test_debian_containerd_1_6_has_no_runtime_config(debian_containerd_bin: Path
     binary = debian_containerd_bin / "containerd"
     with running(binary, _config_v2, debian_containerd_bin) as runtime:
         checks = run_node(runtime)
-        cri, version, driver = checks["CRI"], checks["ContainerRuntimeVersion"], checks[
-            "CgroupDriver"]
+        cri, version, driver = (
+            checks["CRI"],
+            checks["ContainerRuntimeVersion"],
+            checks["CgroupDriver"],
+        )
         assert cri["status"] == "pass", cri
         assert cri["details"]["version"].startswith("1.6."), cri
         assert version["status"] == "warn", version
@@ -185,5 +246,6 @@ def test_debian_containerd_1_6_has_no_runtime_config(debian_containerd_bin: Path
         assert "CRI RuntimeConfig" not in driver["details"]["runtime_source"], driver
         if not host_knows_a_runtime_config():
             assert driver["status"] == "warn", driver
-            assert driver["message"] == ("cannot determine the container runtime's cgroup "
-                                         "driver: no runtime config found")
+            assert driver["message"] == (
+                "cannot determine the container runtime's cgroup driver: no runtime config found"
+            )

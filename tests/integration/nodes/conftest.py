@@ -38,8 +38,7 @@ def two_nodes() -> Iterator[Joined]:
     name = f"kvn-it-{secrets.token_hex(3)}"
     state = StateDir.for_cluster(name)
     try:
-        handle = up(name, free_port_config(None), skip_phases=("preflight",),
-                    log=lambda line: None)
+        handle = up(name, free_port_config(None), skip_phases=("preflight",), log=lambda line: None)
         started = time.monotonic()
         joined = nodes.join(handle, 2, log=lambda line: None)
         yield Joined(handle, joined, before, time.monotonic() - started)
@@ -57,6 +56,7 @@ def real_cluster() -> Iterator[ClusterHandle]:
     ``kubeadm init`` marks it) and two workers, kube-proxy and CoreDNS running."""
     from bootstrap.fixtures import running_cluster
 
-    with running_cluster(f"kvr-sb-{secrets.token_hex(3)}", free_port_config(None),
-                         nodes=2) as handle:
+    with running_cluster(
+        f"kvr-sb-{secrets.token_hex(3)}", free_port_config(None), nodes=2
+    ) as handle:
         yield handle

@@ -160,20 +160,29 @@ def ready_state(handle: ClusterHandle, node: str) -> tuple[str, str, list[str]]:
     return (ready.status, ready.message or "", taints) if ready else ("", "", taints)
 
 
-def wait_node(handle: ClusterHandle, node: str, ready: bool, timeout: float,
-              nudge: Callable[[], None] | None = None) -> str:
+def wait_node(
+    handle: ClusterHandle,
+    node: str,
+    ready: bool,
+    timeout: float,
+    nudge: Callable[[], None] | None = None,
+) -> str:
     """Wait until ``node`` is Ready (and untainted) or not; its Ready message. ``nudge`` is
     called once half-way, for a fault whose undoing the node may have missed."""
     deadline, half = time.monotonic() + timeout, time.monotonic() + timeout / 2
     while True:
         status, message, taints = ready_state(handle, node)
-        if ready and status == "True" and not any("not-ready" in t or "unreachable" in t
-                                                  for t in taints):
+        if (
+            ready
+            and status == "True"
+            and not any("not-ready" in t or "unreachable" in t for t in taints)
+        ):
             return message
         if not ready and status not in ("True", ""):
             return message
         assert time.monotonic() < deadline, (
-            f"{node} still Ready={status} ({message}; taints {taints}) after {timeout:.0f}s")
+            f"{node} still Ready={status} ({message}; taints {taints}) after {timeout:.0f}s"
+        )
         if nudge is not None and time.monotonic() > half:
             nudge()
             nudge = None
@@ -188,7 +197,8 @@ def configz(handle: ClusterHandle, node: str, timeout: float = 30.0) -> dict[str
         while True:
             try:
                 raw = k8s.CoreV1Api(api).connect_get_node_proxy_with_path(
-                    node, "configz", _preload_content=False)
+                    node, "configz", _preload_content=False
+                )
                 return dict(json.loads(raw.data)["kubeletconfig"])
             except k8s.ApiException as error:
                 if error.status != 503 or time.monotonic() > deadline:
@@ -208,8 +218,9 @@ def recorded(target: Target, node: str, component: str) -> procs.NodeProcess:
     return found[-1]
 
 
-def _replace_record(state: StateDir, node: str, old: procs.NodeProcess,
-                    new: procs.NodeProcess | None) -> None:
+def _replace_record(
+    state: StateDir, node: str, old: procs.NodeProcess, new: procs.NodeProcess | None
+) -> None:
     with state.locked():
         found = record.load(state)
         assert found is not None, f"{state.root}: the nodes record went away"
@@ -237,8 +248,9 @@ def command_of(target: Target, node: str, component: str) -> Command:
     running = procs.handle(proc)
     if running is None:
         raise AssertionError(f"{node}/{component} (pid {proc.pid}) is not running")
-    return Command(node, component, tuple(running.cmdline()), dict(running.environ()),
-                   Path(proc.log))
+    return Command(
+        node, component, tuple(running.cmdline()), dict(running.environ()), Path(proc.log)
+    )
 
 
 def stop(target: Target, node: str, component: str) -> None:

@@ -72,8 +72,7 @@ def unexplained(before: Seen, after: Seen, ours: str) -> dict[str, object]:
         if name in SET_FIELDS:
             assert isinstance(change, dict)
             new = [i for i in change["new"] if after.owners.get((name, repr(i)), ours) == ours]
-            gone = [i for i in change["gone"]
-                    if before.owners.get((name, repr(i)), ours) == ours]
+            gone = [i for i in change["gone"] if before.owners.get((name, repr(i)), ours) == ours]
             if new or gone:
                 found[name] = {"new": new, "gone": gone}
         elif name not in SHARED_FIELDS or not (before.users or after.users):
@@ -114,8 +113,11 @@ def _other_sessions(cgroup: str) -> bool:
         lines = Path("/proc/self/cgroup").read_text().splitlines()
     except OSError:
         return False
-    parents = {str(Path(line.split(":", 2)[2]).parent) for line in lines
-               if line.count(":") >= 2 and line.split(":", 2)[2].count("/") >= 2}
+    parents = {
+        str(Path(line.split(":", 2)[2]).parent)
+        for line in lines
+        if line.count(":") >= 2 and line.split(":", 2)[2].count("/") >= 2
+    }
     relative = "/" + "/".join(Path(cgroup).parts[5:])
     return any(relative == parent or relative.startswith(parent + "/") for parent in parents)
 

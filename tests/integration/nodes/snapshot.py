@@ -22,13 +22,23 @@ from pyroute2 import IPRoute
 from bootstrap.runtime.nodes.cgroups import hierarchies
 from bootstrap.runtime.nodes.hostrecord import HOST_PATHS, KUBELET_SYSCTLS, sysctl_path
 
-NODE_PROGRAMS = ("kubelet", "containerd", "containerd-shim-runc-v2", "pause", "agnhost",
-                 "coredns", "kube-proxy")
+NODE_PROGRAMS = (
+    "kubelet",
+    "containerd",
+    "containerd-shim-runc-v2",
+    "pause",
+    "agnhost",
+    "coredns",
+    "kube-proxy",
+)
 NAMES = ("kvn", "cni", "veth")
-NET_SYSCTLS = ("net.ipv4.ip_forward", "net.ipv4.conf.all.route_localnet",
-               "net.netfilter.nf_conntrack_tcp_timeout_established",
-               "net.netfilter.nf_conntrack_tcp_timeout_close_wait",
-               "net.netfilter.nf_conntrack_max")
+NET_SYSCTLS = (
+    "net.ipv4.ip_forward",
+    "net.ipv4.conf.all.route_localnet",
+    "net.netfilter.nf_conntrack_tcp_timeout_established",
+    "net.netfilter.nf_conntrack_tcp_timeout_close_wait",
+    "net.netfilter.nf_conntrack_max",
+)
 
 
 @dataclass(frozen=True)
@@ -75,15 +85,18 @@ def _links() -> frozenset[str]:
 
 def _mounts() -> frozenset[str]:
     points = (part.mountpoint for part in psutil.disk_partitions(all=True))
-    return frozenset(point for point in points
-                     if not point.startswith("/run/netns/") or ours(Path(point).name))
+    return frozenset(
+        point for point in points if not point.startswith("/run/netns/") or ours(Path(point).name)
+    )
 
 
 def _iptables() -> tuple[str, ...]:
-    out = subprocess.run(["iptables-save"], capture_output=True, text=True, check=False,
-                         timeout=30).stdout
-    return tuple(line for line in out.splitlines()
-                 if not line.startswith("#") and not line.startswith(":"))
+    out = subprocess.run(
+        ["iptables-save"], capture_output=True, text=True, check=False, timeout=30
+    ).stdout
+    return tuple(
+        line for line in out.splitlines() if not line.startswith("#") and not line.startswith(":")
+    )
 
 
 def _cgroups() -> frozenset[str]:
@@ -110,7 +123,11 @@ def take() -> HostSnapshot:
         processes=_processes(),
         mounts=_mounts(),
         netns=frozenset(p.name for p in netns_dir.iterdir() if ours(p.name))
-        if netns_dir.is_dir() else frozenset(),
-        links=_links(), iptables=_iptables(), cgroups=_cgroups(), sysctls=_sysctls(),
+        if netns_dir.is_dir()
+        else frozenset(),
+        links=_links(),
+        iptables=_iptables(),
+        cgroups=_cgroups(),
+        sysctls=_sysctls(),
         paths=frozenset(p for p in HOST_PATHS if os.path.lexists(p)),
     )

@@ -57,7 +57,8 @@ class Run:
         started = time.monotonic()
         while not point(self):
             assert self.proc.poll() is None, (
-                f"up ended ({self.proc.returncode}) before {what}:\n" + "".join(self.lines))
+                f"up ended ({self.proc.returncode}) before {what}:\n" + "".join(self.lines)
+            )
             assert time.monotonic() - started < UP_TIMEOUT, f"timed out waiting for {what}"
             time.sleep(0.1)
         return time.monotonic() - started
@@ -86,27 +87,52 @@ class World:
         return self.root / "tmp"
 
     def env(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items()
-               if not k.startswith("KUBEADM_VERIFY_") and k != "KUBECONFIG"}
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith("KUBEADM_VERIFY_") and k != "KUBECONFIG"
+        }
         env.update({"PYTHONPATH": str(REPO), "NO_COLOR": "1", "TMPDIR": str(self.tmp)})
         return env
 
     def argv(self, verb: str, *more: str) -> list[str]:
-        return [sys.executable, "-m", "kubeadm_verify", verb, "--name", self.name,
-                "--state-dir", str(self.state.root), *more]
+        return [
+            sys.executable,
+            "-m",
+            "kubeadm_verify",
+            verb,
+            "--name",
+            self.name,
+            "--state-dir",
+            str(self.state.root),
+            *more,
+        ]
 
     def up(self) -> Run:
-        proc = subprocess.Popen(self.argv("up", "--free-ports", "--nodes", "2"),
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                env=self.env(), cwd=self.root, start_new_session=True)
+        proc = subprocess.Popen(
+            self.argv("up", "--free-ports", "--nodes", "2"),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=self.env(),
+            cwd=self.root,
+            start_new_session=True,
+        )
         run = Run(proc, self.state)
         run.reader = threading.Thread(target=_read_lines, args=(proc, run.lines), daemon=True)
         run.reader.start()
         return run
 
     def down(self) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(self.argv("down"), capture_output=True, text=True, env=self.env(),
-                              cwd=self.root, timeout=CLEANUP_TIMEOUT, check=False)
+        return subprocess.run(
+            self.argv("down"),
+            capture_output=True,
+            text=True,
+            env=self.env(),
+            cwd=self.root,
+            timeout=CLEANUP_TIMEOUT,
+            check=False,
+        )
 
 
 def _read_lines(proc: subprocess.Popen[str], into: list[str]) -> None:
@@ -137,14 +163,20 @@ def _containerd_started(run: Run) -> bool:
 
 
 POINTS: dict[str, tuple[str, Callable[[Run], bool]]] = {
-    "control-plane": ("etcd up, the API server starting",
-                      lambda run: run.saw('manifest for "kube-apiserver"')),
-    "discovery": ("cluster-info verified, the nodes' network being made",
-                  lambda run: run.saw("[discovery]")),
+    "control-plane": (
+        "etcd up, the API server starting",
+        lambda run: run.saw('manifest for "kube-apiserver"'),
+    ),
+    "discovery": (
+        "cluster-info verified, the nodes' network being made",
+        lambda run: run.saw("[discovery]"),
+    ),
     "containerd": ("a node's containerd starting", _containerd_started),
     "kubelet": ("a node's kubelet started, images loading", _kubelet_started),
-    "addons": ("every node Ready, kube-proxy and CoreDNS awaited",
-               lambda run: run.saw("node(s) Ready after")),
+    "addons": (
+        "every node Ready, kube-proxy and CoreDNS awaited",
+        lambda run: run.saw("node(s) Ready after"),
+    ),
 }
 CASES = [
     pytest.param(signal.SIGINT, "control-plane", 1, id="sigint-control-plane"),
@@ -160,8 +192,9 @@ cut it short."""
 
 
 @pytest.mark.parametrize(("sig", "point", "times"), CASES)
-def test_an_interrupted_up_leaves_the_host_as_it_was(world: World, sig: signal.Signals,
-                                                     point: str, times: int) -> None:
+def test_an_interrupted_up_leaves_the_host_as_it_was(
+    world: World, sig: signal.Signals, point: str, times: int
+) -> None:
     before = hostscope.take()
     run = world.up()
     try:
@@ -175,8 +208,10 @@ def test_an_interrupted_up_leaves_the_host_as_it_was(world: World, sig: signal.S
         if run.proc.poll() is None:
             os.killpg(run.proc.pid, signal.SIGKILL)
             run.proc.wait()
-    print(f"\n[bench] {sig.name} x{times} at {point} after {waited:.1f}s: exit {code}, "
-          f"clean-up {took:.1f}s")
+    print(
+        f"\n[bench] {sig.name} x{times} at {point} after {waited:.1f}s: exit {code}, "
+        f"clean-up {took:.1f}s"
+    )
     assert code == 130, stderr
     assert took < CLEANUP_BOUND, f"the clean-up took {took:.1f}s"
     ours = [line for line in stderr.splitlines() if line.startswith("kubeadm-verify")]

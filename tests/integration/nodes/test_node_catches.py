@@ -44,25 +44,47 @@ NODE_MONITOR_GRACE = 120.0
 @pytest.fixture(scope="module")
 def broken() -> Iterator[ClusterHandle]:
     started = time.monotonic()
-    with running_cluster(f"kvn-catch-{secrets.token_hex(3)}", free_port_config(None),
-                         nodes=2) as handle:
+    with running_cluster(
+        f"kvn-catch-{secrets.token_hex(3)}", free_port_config(None), nodes=2
+    ) as handle:
         yield handle
     _write_table(time.monotonic() - started)
 
 
-
-
 def _results(handle: ClusterHandle, focus: str, out: Path) -> dict[str, dict[str, Any]]:
-    subprocess.run([sys.executable, "-m", "kubeadm_verify", "cluster", "--kubeconfig",
-                    str(handle.kubeconfig), "--context", str(handle.context), "--focus", focus,
-                    "--output-dir", str(out)], cwd=REPO, capture_output=True, text=True,
-                   timeout=600, check=False)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "kubeadm_verify",
+            "cluster",
+            "--kubeconfig",
+            str(handle.kubeconfig),
+            "--context",
+            str(handle.context),
+            "--focus",
+            focus,
+            "--output-dir",
+            str(out),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
     checks = json.loads((out / "cluster" / "results.json").read_text())["checks"]
     return {c["id"]: c for c in checks}
 
 
-def _judge(handle: ClusterHandle, fault: str, expect_fail: list[str], expect_pass: list[str],
-           out: Path, naming: str | None = None) -> None:
+def _judge(
+    handle: ClusterHandle,
+    fault: str,
+    expect_fail: list[str],
+    expect_pass: list[str],
+    out: Path,
+    naming: str | None = None,
+) -> None:
     """Run the tests named, write the row, and hold it to what it must be (each failure naming
     the node ``naming``, when the fault is on that one node)."""
     got = _results(handle, "|".join(f"^{t}$" for t in expect_fail + expect_pass), out)
@@ -87,8 +109,14 @@ def _first_line(message: str) -> str:
     return line if len(line) <= 240 else line[:237] + "..."
 
 
-def _catch(handle: ClusterHandle, fault: str, break_it: Callable[[Any], None],
-           expect_fail: list[str], expect_pass: list[str], out: Path) -> None:
+def _catch(
+    handle: ClusterHandle,
+    fault: str,
+    break_it: Callable[[Any], None],
+    expect_fail: list[str],
+    expect_pass: list[str],
+    out: Path,
+) -> None:
     api = handle.api_client()
     try:
         break_it(api)
@@ -110,8 +138,9 @@ def _restore_dns(api: Any) -> None:
     apps = k8s.AppsV1Api(api)
     apps.patch_namespaced_deployment_scale("coredns", "kube-system", {"spec": {"replicas": 2}})
     deadline = time.monotonic() + 90
-    while (apps.read_namespaced_deployment("coredns", "kube-system").status.ready_replicas
-           or 0) < 1:
+    while (
+        apps.read_namespaced_deployment("coredns", "kube-system").status.ready_replicas or 0
+    ) < 1:
         assert time.monotonic() < deadline, "CoreDNS did not come back"
         time.sleep(0.5)
 
@@ -126,9 +155,14 @@ def _no_kube_proxy(api: Any) -> None:
 
 def test_coredns_without_endpoints(broken: ClusterHandle, tmp_path: Path) -> None:
     try:
-        _catch(broken, "CoreDNS without endpoints (scaled to 0)", _no_dns_endpoints,
-               ["network/dns-resolution", "network/dns-pods"],
-               ["network/pod-to-pod-across-nodes"], tmp_path)
+        _catch(
+            broken,
+            "CoreDNS without endpoints (scaled to 0)",
+            _no_dns_endpoints,
+            ["network/dns-resolution", "network/dns-pods"],
+            ["network/pod-to-pod-across-nodes"],
+            tmp_path,
+        )
     finally:
         api = broken.api_client()
         try:
@@ -147,11 +181,16 @@ def test_node_without_cni_config(broken: ClusterHandle, tmp_path: Path) -> None:
         assert removed, f"{node} had no CNI config to remove"
         message = faults.wait_node(broken, node, ready=False, timeout=60)
         assert "NetworkReady=false" in message, message
-        _judge(broken, "a node without a CNI config (its conf dir emptied)",
-               ["node/all-nodes-ready", "apps/daemonset-placement",
-                "network/pod-to-pod-across-nodes"], ["node/exec"], tmp_path)
-    faults.wait_node(broken, node, ready=True, timeout=60,
-               nudge=lambda: faults.touch_cni_conf(broken, node))
+        _judge(
+            broken,
+            "a node without a CNI config (its conf dir emptied)",
+            ["node/all-nodes-ready", "apps/daemonset-placement", "network/pod-to-pod-across-nodes"],
+            ["node/exec"],
+            tmp_path,
+        )
+    faults.wait_node(
+        broken, node, ready=True, timeout=60, nudge=lambda: faults.touch_cni_conf(broken, node)
+    )
 
 
 def test_missing_pod_route(broken: ClusterHandle, tmp_path: Path) -> None:
@@ -159,9 +198,14 @@ def test_missing_pod_route(broken: ClusterHandle, tmp_path: Path) -> None:
     from CoreDNS, which runs on another node), while the API still reaches its kubelet."""
     node = faults.workers(broken)[0]
     with faults.without_pod_route(broken, node):
-        _judge(broken, "no route to a node's pod CIDR",
-               ["network/pod-to-pod-across-nodes", "network/nodeport"], ["node/exec"],
-               tmp_path, naming=node)
+        _judge(
+            broken,
+            "no route to a node's pod CIDR",
+            ["network/pod-to-pod-across-nodes", "network/nodeport"],
+            ["node/exec"],
+            tmp_path,
+            naming=node,
+        )
 
 
 def test_kubelet_allows_anonymous(broken: ClusterHandle, tmp_path: Path) -> None:
@@ -175,10 +219,14 @@ def test_kubelet_allows_anonymous(broken: ClusterHandle, tmp_path: Path) -> None
             running = faults.configz(broken, node)
             assert running["authentication"]["anonymous"]["enabled"] is True, running
             assert running["authorization"]["mode"] == "AlwaysAllow", running
-            _judge(broken, "a kubelet allowing anonymous requests (authentication.anonymous."
-                   "enabled: true, authorization.mode: AlwaysAllow)",
-                   ["node/kubelet-api-refuses-anonymous",
-                    "node/kubelet-api-refuses-unauthorised"], ["node/exec"], tmp_path)
+            _judge(
+                broken,
+                "a kubelet allowing anonymous requests (authentication.anonymous."
+                "enabled: true, authorization.mode: AlwaysAllow)",
+                ["node/kubelet-api-refuses-anonymous", "node/kubelet-api-refuses-unauthorised"],
+                ["node/exec"],
+                tmp_path,
+            )
     finally:
         faults.restart(broken, node, "kubelet")
         faults.wait_node(broken, node, ready=True, timeout=60)
@@ -194,17 +242,28 @@ def test_kubelets_with_a_wrong_cluster_dns(broken: ClusterHandle, tmp_path: Path
         with contextlib.ExitStack() as stack:
             for count, node in enumerate(nodes, start=1):
                 config = faults.layout_of(broken, node).kubelet_config
-                stack.enter_context(faults.edited(config, faults.yaml_change(
-                    faults.cluster_dns(WRONG_DNS))))
+                stack.enter_context(
+                    faults.edited(config, faults.yaml_change(faults.cluster_dns(WRONG_DNS)))
+                )
                 faults.restart(broken, node, "kubelet")
                 assert faults.configz(broken, node)["clusterDNS"] == [WRONG_DNS]
                 if count == 1 < len(nodes):
-                    _judge(broken, f"one worker's kubelet (of {len(nodes)}) with a wrong "
-                           f"`clusterDNS` ({WRONG_DNS})", ["network/dns-pods"], ["node/exec"],
-                           tmp_path / "one", naming=node)
-            _judge(broken, f"kubelets with a wrong `clusterDNS` ({WRONG_DNS}, no Service's)",
-                   ["network/dns-resolution", "network/dns-pods"], ["node/exec"],
-                   tmp_path / "all")
+                    _judge(
+                        broken,
+                        f"one worker's kubelet (of {len(nodes)}) with a wrong "
+                        f"`clusterDNS` ({WRONG_DNS})",
+                        ["network/dns-pods"],
+                        ["node/exec"],
+                        tmp_path / "one",
+                        naming=node,
+                    )
+            _judge(
+                broken,
+                f"kubelets with a wrong `clusterDNS` ({WRONG_DNS}, no Service's)",
+                ["network/dns-resolution", "network/dns-pods"],
+                ["node/exec"],
+                tmp_path / "all",
+            )
     finally:
         for node in nodes:
             faults.restart(broken, node, "kubelet")
@@ -230,10 +289,18 @@ def test_cgroup_driver_mismatch(broken: ClusterHandle, tmp_path: Path) -> None:
             assert 'received from the CRI runtime" cgroupDriver="systemd"' in said
             message = faults.wait_node(broken, node, ready=False, timeout=NODE_MONITOR_GRACE)
             assert "stopped posting" in message, message
-            _judge(broken, "a cgroup-driver mismatch (containerd `SystemdCgroup = true`, the "
-                   "kubelet `cgroupfs`, no systemd on the host)",
-                   ["node/all-nodes-ready", "apps/daemonset-placement",
-                    "network/pod-to-pod-across-nodes"], ["node/exec"], tmp_path)
+            _judge(
+                broken,
+                "a cgroup-driver mismatch (containerd `SystemdCgroup = true`, the "
+                "kubelet `cgroupfs`, no systemd on the host)",
+                [
+                    "node/all-nodes-ready",
+                    "apps/daemonset-placement",
+                    "network/pod-to-pod-across-nodes",
+                ],
+                ["node/exec"],
+                tmp_path,
+            )
             _node_tier_row(layout.socket, tmp_path)
     finally:
         faults.restart(broken, node, "containerd")
@@ -255,9 +322,14 @@ def test_kubelet_cgroup_driver_is_overridden(broken: ClusterHandle, tmp_path: Pa
             said = Path(started.log).read_text(errors="replace")
             assert 'received from the CRI runtime" cgroupDriver="cgroupfs"' in said
             faults.wait_node(broken, node, ready=True, timeout=60)
-            _judge(broken, "the kubelet's own `cgroupDriver: systemd` against containerd's "
-                   "cgroupfs (the kubelet follows the runtime over CRI)", [],
-                   ["node/all-nodes-ready", "apps/daemonset-placement", "node/exec"], tmp_path)
+            _judge(
+                broken,
+                "the kubelet's own `cgroupDriver: systemd` against containerd's "
+                "cgroupfs (the kubelet follows the runtime over CRI)",
+                [],
+                ["node/all-nodes-ready", "apps/daemonset-placement", "node/exec"],
+                tmp_path,
+            )
     finally:
         faults.restart(broken, node, "kubelet")
         faults.wait_node(broken, node, ready=True, timeout=60)
@@ -270,24 +342,50 @@ def _node_tier_row(socket: Path, out: Path) -> None:
         "apiVersion: kubeadm.k8s.io/v1beta4\nkind: JoinConfiguration\n"
         f"nodeRegistration:\n  criSocket: unix://{socket}\n"
         "discovery:\n  bootstrapToken:\n    token: abcdef.0123456789abcdef\n"
-        "    apiServerEndpoint: 192.0.2.1:6443\n    unsafeSkipCAVerification: true\n")
-    done = subprocess.run([sys.executable, "-m", "kubeadm_verify", "node", "--format", "json",
-                           "--config", str(config), "--output-dir", str(out / "node")],
-                          cwd=REPO, capture_output=True, text=True, timeout=180, check=False)
+        "    apiServerEndpoint: 192.0.2.1:6443\n    unsafeSkipCAVerification: true\n"
+    )
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "kubeadm_verify",
+            "node",
+            "--format",
+            "json",
+            "--config",
+            str(config),
+            "--output-dir",
+            str(out / "node"),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
     checks = {c["id"]: c for c in json.loads(done.stdout)["checks"]}
     driver, cri = checks["CgroupDriver"], checks["CRI"]
-    fault = ("the same mismatch seen by the node tier (`kubeadm-verify node` with that "
-             "containerd's socket as `criSocket`)")
-    ROWS.append(f"| {fault} | `CgroupDriver` {driver['status']} (a warning check) | "
-                f"`CRI` {cri['status']} |")
+    fault = (
+        "the same mismatch seen by the node tier (`kubeadm-verify node` with that "
+        "containerd's socket as `criSocket`)"
+    )
+    ROWS.append(
+        f"| {fault} | `CgroupDriver` {driver['status']} (a warning check) | `CRI` {cri['status']} |"
+    )
     NOTES.append(f"- {fault}: `CgroupDriver`: {_first_line(driver['message'])}")
     assert cri["status"] == "pass", cri
     assert driver["status"] == "warn", driver
 
 
 def test_no_kube_proxy(broken: ClusterHandle, tmp_path: Path) -> None:
-    _catch(broken, "no kube-proxy (DaemonSet deleted)", _no_kube_proxy,
-           ["network/nodeport"], ["network/pod-to-pod-across-nodes"], tmp_path)
+    _catch(
+        broken,
+        "no kube-proxy (DaemonSet deleted)",
+        _no_kube_proxy,
+        ["network/nodeport"],
+        ["network/pod-to-pod-across-nodes"],
+        tmp_path,
+    )
 
 
 def test_teardown_leaves_nothing_of_ours(broken: ClusterHandle) -> None:
@@ -302,8 +400,11 @@ def test_teardown_leaves_nothing_of_ours(broken: ClusterHandle) -> None:
     assert not [p for p in running if procs.alive(p)]
     now = snapshot.take()
     names = (f"kvn-{cid}-", f"kvn{cid}up", str(state.root))
-    left = [item for item in (*now.mounts, *now.netns, *now.links, *now.cgroups, *now.iptables)
-            if any(name in item for name in names)]
+    left = [
+        item
+        for item in (*now.mounts, *now.netns, *now.links, *now.cgroups, *now.iptables)
+        if any(name in item for name in names)
+    ]
     assert not left, left
 
 
@@ -317,4 +418,5 @@ def _write_table(seconds: float) -> None:
         f"fault at a time; the run, bring-up and teardown included, took {seconds:.0f} s.\n\n"
         "| fault | tests that must fail: status seen | a test that must pass: status seen |\n"
         "|---|---|---|\n" + "\n".join(ROWS) + "\n\n## Why they failed (the first line of each)"
-        "\n\n" + "\n".join(NOTES) + "\n")
+        "\n\n" + "\n".join(NOTES) + "\n"
+    )

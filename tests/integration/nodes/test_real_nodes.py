@@ -50,15 +50,27 @@ def core(two_nodes: Joined) -> Iterator[Any]:
         api.close()
 
 
-def _pod(name: str, node: str, args: list[str], image: str = AGNHOST,
-         labels: dict[str, str] | None = None, restart: str = "Always",
-         command: list[str] | None = None) -> Any:
-    container = k8s.V1Container(name="main", image=image, args=args, command=command,
-                                image_pull_policy="IfNotPresent")
-    return k8s.V1Pod(metadata=k8s.V1ObjectMeta(name=name, labels=labels or {}),
-                     spec=k8s.V1PodSpec(node_name=node, containers=[container],
-                                        restart_policy=restart,
-                                        termination_grace_period_seconds=0))
+def _pod(
+    name: str,
+    node: str,
+    args: list[str],
+    image: str = AGNHOST,
+    labels: dict[str, str] | None = None,
+    restart: str = "Always",
+    command: list[str] | None = None,
+) -> Any:
+    container = k8s.V1Container(
+        name="main", image=image, args=args, command=command, image_pull_policy="IfNotPresent"
+    )
+    return k8s.V1Pod(
+        metadata=k8s.V1ObjectMeta(name=name, labels=labels or {}),
+        spec=k8s.V1PodSpec(
+            node_name=node,
+            containers=[container],
+            restart_policy=restart,
+            termination_grace_period_seconds=0,
+        ),
+    )
 
 
 def _phase(core: Any, name: str) -> str:
@@ -78,8 +90,11 @@ def test_both_nodes_ready_through_tls_bootstrap(two_nodes: Joined, core: Any) ->
         csrs = k8s.CertificatesV1Api(api).list_certificate_signing_request().items
     finally:
         api.close()
-    approved = {csr.spec.username for csr in csrs
-                if any(c.type == "Approved" for c in (csr.status.conditions or []))}
+    approved = {
+        csr.spec.username
+        for csr in csrs
+        if any(c.type == "Approved" for c in (csr.status.conditions or []))
+    }
     assert all(user.startswith("system:bootstrap:") for user in approved)
     signer = "kubernetes.io/kube-apiserver-client-kubelet"
     assert len([c for c in csrs if c.spec.signer_name == signer]) >= 2
@@ -94,8 +109,12 @@ def test_every_image_is_loaded_and_nothing_is_pulled(two_nodes: Joined, core: An
     ctr = nodeparts_dir("v1.37.2") / "ctr"
     for node in two_nodes.nodes:
         socket = NodeLayout.under(state.root, node.name).socket
-        listed = subprocess.run(ctr_argv(ctr, str(socket), "images", "list", "--quiet"),
-                                capture_output=True, text=True, check=True).stdout.split()
+        listed = subprocess.run(
+            ctr_argv(ctr, str(socket), "images", "list", "--quiet"),
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
         missing = [name for name in image_names("v1.37.2") if name not in listed]
         assert not missing, f"{node.name} lacks {missing}"
     name = "kvn-no-pull"
@@ -106,9 +125,14 @@ def test_every_image_is_loaded_and_nothing_is_pulled(two_nodes: Joined, core: An
     def refused() -> str:
         statuses = core.read_namespaced_pod(name, NS).status.container_statuses or []
         waiting = [s.state.waiting for s in statuses if s.state and s.state.waiting]
-        return next((w.message or "" for w in waiting if w.reason in ("ErrImagePull",
-                                                                       "ImagePullBackOff")
-                     and w.message), "")
+        return next(
+            (
+                w.message or ""
+                for w in waiting
+                if w.reason in ("ErrImagePull", "ImagePullBackOff") and w.message
+            ),
+            "",
+        )
 
     message = eventually("the pull of a missing image to fail", refused, 60)
     assert "127.0.0.1:1" in message and "registry.k8s.io/no/such:1" in message
@@ -119,19 +143,27 @@ def test_every_image_is_loaded_and_nothing_is_pulled(two_nodes: Joined, core: An
 def test_pods_answer_each_other_across_nodes(two_nodes: Joined, core: Any) -> None:
     first, second = (node.name for node in two_nodes.nodes)
     for index, node in enumerate((first, second)):
-        core.create_namespaced_pod(NS, _pod(f"kvn-server-{index}", node,
-                                            ["netexec", "--http-port=8080"],
-                                            labels={"app": f"kvn-server-{index}"}))
+        core.create_namespaced_pod(
+            NS,
+            _pod(
+                f"kvn-server-{index}",
+                node,
+                ["netexec", "--http-port=8080"],
+                labels={"app": f"kvn-server-{index}"},
+            ),
+        )
     started = time.monotonic()
-    ips = [eventually(f"kvn-server-{i} Running", _pod_ip_of(core, f"kvn-server-{i}"))
-           for i in range(2)]
+    ips = [
+        eventually(f"kvn-server-{i} Running", _pod_ip_of(core, f"kvn-server-{i}")) for i in range(2)
+    ]
     print(f"\n[bench] two pods created → Running: {time.monotonic() - started:.1f}s")
     assert ips[0] != ips[1]
     for index, (node, target) in enumerate(((second, ips[0]), (first, ips[1]))):
         name = f"kvn-client-{index}"
         url = f"http://{target}:8080/hostname"
-        core.create_namespaced_pod(NS, _pod(name, node, [], command=["wget", "-qO-", url],
-                                            restart="Never"))
+        core.create_namespaced_pod(
+            NS, _pod(name, node, [], command=["wget", "-qO-", url], restart="Never")
+        )
         eventually(f"{name} to finish", _finished(core, name))
         logs = core.read_namespaced_pod_log(name, NS)
         assert _phase(core, name) == "Succeeded", logs
@@ -151,22 +183,24 @@ def _running_ip(core: Any, name: str) -> str:
     return str(pod.status.pod_ip) if pod.status.phase == "Running" and pod.status.pod_ip else ""
 
 
-def test_service_by_dns_name_through_kube_proxy_and_coredns(two_nodes: Joined,
-                                                            core: Any) -> None:
+def test_service_by_dns_name_through_kube_proxy_and_coredns(two_nodes: Joined, core: Any) -> None:
     eventually("CoreDNS ready", lambda: _ready_pods(core, "k8s-app=kube-dns") >= 1, 120)
     eventually("kube-proxy on each node", lambda: _ready_pods(core, "k8s-app=kube-proxy") >= 2)
-    service = k8s.V1Service(metadata=k8s.V1ObjectMeta(name="kvn-server-0"),
-                            spec=k8s.V1ServiceSpec(selector={"app": "kvn-server-0"}, ports=[
-                                k8s.V1ServicePort(port=80, target_port=8080)]))
+    service = k8s.V1Service(
+        metadata=k8s.V1ObjectMeta(name="kvn-server-0"),
+        spec=k8s.V1ServiceSpec(
+            selector={"app": "kvn-server-0"}, ports=[k8s.V1ServicePort(port=80, target_port=8080)]
+        ),
+    )
     core.create_namespaced_service(NS, service)
     eventually("kvn-server-0 Running", lambda: _running_ip(core, "kvn-server-0"))
     eventually("the Service's endpoint ready", lambda: _endpoint_ready(core, "kvn-server-0"))
     time.sleep(KUBE_PROXY_SYNC_S)
     url = "http://kvn-server-0.default.svc.cluster.local/hostname"
     name = "kvn-dns-client"
-    core.create_namespaced_pod(NS, _pod(name, two_nodes.nodes[1].name,
-                                        [], command=["wget", "-qO-", url],
-                                        restart="Never"))
+    core.create_namespaced_pod(
+        NS, _pod(name, two_nodes.nodes[1].name, [], command=["wget", "-qO-", url], restart="Never")
+    )
     eventually(f"{name} to finish", _finished(core, name))
     logs = core.read_namespaced_pod_log(name, NS)
     assert _phase(core, name) == "Succeeded", logs
@@ -191,8 +225,11 @@ def _ready_pods(core: Any, selector: str) -> int:
         pods = core.list_namespaced_pod("kube-system", label_selector=selector).items
     except ApiException:
         return 0
-    return sum(1 for pod in pods if any(c.type == "Ready" and c.status == "True"
-                                        for c in (pod.status.conditions or [])))
+    return sum(
+        1
+        for pod in pods
+        if any(c.type == "Ready" and c.status == "True" for c in (pod.status.conditions or []))
+    )
 
 
 def test_node_processes_are_recorded_and_measured(two_nodes: Joined) -> None:
@@ -213,8 +250,9 @@ def test_sigint_mid_join_removes_only_the_new_node(two_nodes: Joined, core: Any)
     state = StateDir(two_nodes.handle.state_dir, two_nodes.handle.name)  # type: ignore[arg-type]
     before = {node.name for node in nodes.nodes_of(state)}
     code = f"from bootstrap.runtime import nodes; nodes.join({str(state.root)!r}, 1, log=print)"
-    child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
-                             stderr=subprocess.STDOUT, text=True)
+    child = subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     containerd_log = state.logs / "kvn-node-3-containerd.log"
     try:
         eventually("the third node's containerd to start", containerd_log.exists, 120)

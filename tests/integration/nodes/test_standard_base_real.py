@@ -32,31 +32,63 @@ def test_control_plane_node_is_labelled_and_tainted(real_cluster: ClusterHandle)
     taints = {(t.key, t.effect) for t in marked[0].spec.taints or []}
     assert (CONTROL_PLANE, "NoSchedule") in taints
     assert len(nodes) == 3
-    assert all(c.status == "True" for n in nodes for c in n.status.conditions
-               if c.type == "Ready")
+    assert all(c.status == "True" for n in nodes for c in n.status.conditions if c.type == "Ready")
 
 
-def test_whole_standard_base_passes_with_nothing_skipped(real_cluster: ClusterHandle,
-                                                         tmp_path: Path) -> None:
+def test_whole_standard_base_passes_with_nothing_skipped(
+    real_cluster: ClusterHandle, tmp_path: Path
+) -> None:
     started = time.monotonic()
     run = subprocess.run(
-        [sys.executable, "-m", "kubeadm_verify", "cluster", "--kubeconfig",
-         str(real_cluster.kubeconfig), "--context", str(real_cluster.context),
-         "--parallel", "4", "--output-dir", str(tmp_path)],
-        cwd=REPO, capture_output=True, text=True, timeout=900, check=False)
+        [
+            sys.executable,
+            "-m",
+            "kubeadm_verify",
+            "cluster",
+            "--kubeconfig",
+            str(real_cluster.kubeconfig),
+            "--context",
+            str(real_cluster.context),
+            "--parallel",
+            "4",
+            "--output-dir",
+            str(tmp_path),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
     took = time.monotonic() - started
     results = json.loads((tmp_path / "cluster" / "results.json").read_text())
     checks = results["checks"]
-    not_passed = [(c["id"], c["status"], c["message"][:200]) for c in checks
-                  if c["status"] != "pass"]
+    not_passed = [
+        (c["id"], c["status"], c["message"][:200]) for c in checks if c["status"] != "pass"
+    ]
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
     assert not not_passed, f"not passed on real nodes: {not_passed}"
     ids = {c["id"] for c in checks}
-    assert {"network/pod-to-pod-across-nodes", "network/nodeport", "network/dns-pods",
-            "network/dns-resolution", "apps/job-completion", "node/container-restart",
-            "node/memory-limit-enforced", "node/logs", "node/exec", "node/port-forward",
-            "node/kubelet-api-refuses-anonymous", "node/kubelet-api-refuses-unauthorised",
-            "node/exec-and-logs-every-node", "node/security-context",
-            "node/container-environment", "node/command-and-args", "node/init-containers",
-            "node/lifecycle-hooks", "storage/projected-volumes", "node/etc-hosts-managed"} <= ids
+    assert {
+        "network/pod-to-pod-across-nodes",
+        "network/nodeport",
+        "network/dns-pods",
+        "network/dns-resolution",
+        "apps/job-completion",
+        "node/container-restart",
+        "node/memory-limit-enforced",
+        "node/logs",
+        "node/exec",
+        "node/port-forward",
+        "node/kubelet-api-refuses-anonymous",
+        "node/kubelet-api-refuses-unauthorised",
+        "node/exec-and-logs-every-node",
+        "node/security-context",
+        "node/container-environment",
+        "node/command-and-args",
+        "node/init-containers",
+        "node/lifecycle-hooks",
+        "storage/projected-volumes",
+        "node/etc-hosts-managed",
+    } <= ids
     print(f"Standard Base on real nodes: {len(checks)} pass in {took:.1f}s")

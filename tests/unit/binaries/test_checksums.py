@@ -24,9 +24,16 @@ def test_release_url_keeps_a_mirror_path_prefix() -> None:
     )
 
 
-@pytest.mark.parametrize("text", [
-    HEX256, HEX256 + "\n", f"{HEX256}  kubectl\n", f"{HEX256} *kubectl", f"{HEX256}  ./bin/kubectl",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        HEX256,
+        HEX256 + "\n",
+        f"{HEX256}  kubectl\n",
+        f"{HEX256} *kubectl",
+        f"{HEX256}  ./bin/kubectl",
+    ],
+)
 def test_accepted_sha256_forms(text: str) -> None:
     assert parse_checksum(text, "sha256", "kubectl") == HEX256
 
@@ -41,16 +48,19 @@ def test_a_list_picks_the_line_of_the_file() -> None:
     assert parse_checksum(text, "sha256", "kubectl") == HEX256
 
 
-@pytest.mark.parametrize(("text", "reason"), [
-    (HEX256.upper(), "lowercase hex"),
-    (HEX256[:-1], "lowercase hex"),
-    (HEX256 + "0", "lowercase hex"),
-    (HEX512, "lowercase hex"),  # a sha512 where a sha256 belongs
-    ("", "empty"),
-    ("  \n", "empty"),
-    (f"{HEX256}  kube-proxy", "does not list kubectl"),
-    ("<html>Not Found</html>", "lowercase hex"),
-])
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        (HEX256.upper(), "lowercase hex"),
+        (HEX256[:-1], "lowercase hex"),
+        (HEX256 + "0", "lowercase hex"),
+        (HEX512, "lowercase hex"),  # a sha512 where a sha256 belongs
+        ("", "empty"),
+        ("  \n", "empty"),
+        (f"{HEX256}  kube-proxy", "does not list kubectl"),
+        ("<html>Not Found</html>", "lowercase hex"),
+    ],
+)
 def test_refused_checksum_files(text: str, reason: str) -> None:
     with pytest.raises(FetchError, match=reason):
         parse_checksum(text, "sha256", "kubectl")

@@ -47,7 +47,10 @@ PROTOTYPE_LDFLAGS = (
 
 def test_staging_modules_come_from_block_and_single_line_replaces() -> None:
     assert gomod.staging_modules(UPSTREAM) == [
-        "k8s.io/api", "k8s.io/apimachinery", "k8s.io/kubectl", "k8s.io/streaming",
+        "k8s.io/api",
+        "k8s.io/apimachinery",
+        "k8s.io/kubectl",
+        "k8s.io/streaming",
     ]
 
 
@@ -106,9 +109,14 @@ def test_go_directive_and_plain_gomod() -> None:
     assert text == "module m\n\ngo 1.26\n\nrequire go.etcd.io/etcd/server/v3 v3.7.0\n"
 
 
-@pytest.mark.parametrize(("path", "module"), [
-    ("fmt", False), ("path/filepath", False), ("go.yaml.in/yaml/v2", True),
-    ("k8s.io/kubernetes/test/e2e/apps", True),
-])
+@pytest.mark.parametrize(
+    ("path", "module"),
+    [
+        ("fmt", False),
+        ("path/filepath", False),
+        ("go.yaml.in/yaml/v2", True),
+        ("k8s.io/kubernetes/test/e2e/apps", True),
+    ],
+)
 def test_standard_library_imports_are_told_apart(path: str, module: bool) -> None:
     assert gomod.is_module_import(path) is module

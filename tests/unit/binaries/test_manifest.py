@@ -71,8 +71,10 @@ def test_a_manifest_that_lacks_a_required_file_is_incomplete(tmp_path: Path) -> 
     assert bincache.problem(tmp_path, (*NAMES, "gamma")) == "manifest lacks gamma"
 
 
-@pytest.mark.parametrize("text", ["", "{", "[]", '{"version": "v1"}',
-                                  '{"version": "v", "source": "s", "files": {"a": {}}}'])
+@pytest.mark.parametrize(
+    "text",
+    ["", "{", "[]", '{"version": "v1"}', '{"version": "v", "source": "s", "files": {"a": {}}}'],
+)
 def test_an_unreadable_manifest_is_incomplete(tmp_path: Path, text: str) -> None:
     make_entry(tmp_path)
     (tmp_path / "manifest.json").write_text(text)
@@ -133,5 +135,7 @@ def test_staging_left_by_a_killed_run_is_removed(tmp_path: Path) -> None:
 
     bincache.ensure_populated(final, "v1.37.2", NAMES, produce)
     assert sorted(p.name for p in final.parent.iterdir()) == [
-        ".v1.37.20.keep", "v1.37.2", "v1.37.2.lock",
+        ".v1.37.20.keep",
+        "v1.37.2",
+        "v1.37.2.lock",
     ]

@@ -25,8 +25,13 @@ def test_layout_matches_upstream(tmp_path: Path) -> None:
         e2e = tar.extractfile("kubernetes/test/bin/e2e.test")
         assert e2e is not None and e2e.read() == b"e2e" * 1000
         assert tar.getmember("kubernetes/test/bin/ginkgo").mode == 0o755
-    assert names == ["kubernetes", "kubernetes/test", "kubernetes/test/bin",
-                     "kubernetes/test/bin/e2e.test", "kubernetes/test/bin/ginkgo"]
+    assert names == [
+        "kubernetes",
+        "kubernetes/test",
+        "kubernetes/test/bin",
+        "kubernetes/test/bin/e2e.test",
+        "kubernetes/test/bin/ginkgo",
+    ]
 
 
 def test_packing_is_reproducible(tmp_path: Path) -> None:

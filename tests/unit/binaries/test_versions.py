@@ -10,9 +10,15 @@ from bootstrap.upstream import versions
 from kubeadm_verify.errors import UsageError
 
 
-@pytest.mark.parametrize(("given", "expected"), [
-    (None, "v1.37.2"), ("1.37.2", "v1.37.2"), ("v1.36.0", "v1.36.0"), (" v1.37.10 ", "v1.37.10"),
-])
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        (None, "v1.37.2"),
+        ("1.37.2", "v1.37.2"),
+        ("v1.36.0", "v1.36.0"),
+        (" v1.37.10 ", "v1.37.10"),
+    ],
+)
 def test_normalise_version_accepts_plain_releases(given: str | None, expected: str) -> None:
     assert versions.normalise_version(given) == expected
 
@@ -30,8 +36,9 @@ def test_staging_modules_are_v0_of_the_same_minor_and_patch() -> None:
     assert versions.staging_version("v1.9.14") == "v0.9.14"
 
 
-@pytest.mark.parametrize(("machine", "arch"), [("x86_64", "amd64"), ("aarch64", "arm64"),
-                                               ("ARM64", "arm64")])
+@pytest.mark.parametrize(
+    ("machine", "arch"), [("x86_64", "amd64"), ("aarch64", "arm64"), ("ARM64", "arm64")]
+)
 def test_goarch_uses_go_names(machine: str, arch: str) -> None:
     assert versions.goarch(machine) == arch
 
@@ -59,6 +66,14 @@ def test_pins_match_what_the_pinned_release_expects() -> None:
     assert versions.ETCD_VERSION == "v3.7.0"
     assert versions.KWOK_VERSION == "v0.8.0"
     assert versions.GINKGO_VERSION == "v2.32.0"
-    assert set(versions.ALL_BINARIES) == {"kube-apiserver", "kube-controller-manager",
-                                          "kube-scheduler", "kubectl", "kubeadm", "kubelet",
-                                          "kube-proxy", "etcd", "kwok"}
+    assert set(versions.ALL_BINARIES) == {
+        "kube-apiserver",
+        "kube-controller-manager",
+        "kube-scheduler",
+        "kubectl",
+        "kubeadm",
+        "kubelet",
+        "kube-proxy",
+        "etcd",
+        "kwok",
+    }

@@ -37,10 +37,14 @@ class Built:
 
 def make_config(algorithm: EncryptionAlgorithm = EncryptionAlgorithm.RSA_2048) -> BootstrapConfig:
     config = default_config(NODE_NAME)
-    cluster = replace(config.cluster, encryption_algorithm=algorithm,
-                      api_server_cert_sans=("api.example.test", "203.0.113.7", "not valid!"))
-    return replace(config, cluster=cluster,
-                   endpoint=APIEndpoint(advertise_address=ADVERTISE, bind_port=6443))
+    cluster = replace(
+        config.cluster,
+        encryption_algorithm=algorithm,
+        api_server_cert_sans=("api.example.test", "203.0.113.7", "not valid!"),
+    )
+    return replace(
+        config, cluster=cluster, endpoint=APIEndpoint(advertise_address=ADVERTISE, bind_port=6443)
+    )
 
 
 def build(config: BootstrapConfig, root: Path) -> Built:
@@ -72,8 +76,9 @@ def pki_copy(built: Built, tmp_path: Path) -> Built:
 
 def openssl_raw(*args: str, stdin: bytes | None = None) -> bytes:
     """Run the ``openssl`` CLI (argv, no shell) and return its stdout; fail loudly otherwise."""
-    result = subprocess.run(["openssl", *args], input=stdin, capture_output=True, check=False,
-                            timeout=30)
+    result = subprocess.run(
+        ["openssl", *args], input=stdin, capture_output=True, check=False, timeout=30
+    )
     assert result.returncode == 0, result.stderr.decode(errors="replace")
     return result.stdout
 

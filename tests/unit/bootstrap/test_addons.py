@@ -25,12 +25,15 @@ def kinds(items: list[dict[str, Any]]) -> list[tuple[str, str]]:
 
 def test_coredns_objects_in_kubeadms_order() -> None:
     items = coredns_objects(config())
-    assert kinds(items) == [("ConfigMap", "coredns"), ("ClusterRole", "system:coredns"),
-                            ("ClusterRoleBinding", "system:coredns"),
-                            ("ServiceAccount", "coredns"), ("Deployment", "coredns"),
-                            ("Service", "kube-dns")]
-    assert all(item["metadata"].get("namespace", "kube-system") == "kube-system"
-               for item in items)
+    assert kinds(items) == [
+        ("ConfigMap", "coredns"),
+        ("ClusterRole", "system:coredns"),
+        ("ClusterRoleBinding", "system:coredns"),
+        ("ServiceAccount", "coredns"),
+        ("Deployment", "coredns"),
+        ("Service", "kube-dns"),
+    ]
+    assert all(item["metadata"].get("namespace", "kube-system") == "kube-system" for item in items)
 
 
 def test_the_dns_service_and_corefile_follow_the_networking() -> None:
@@ -39,7 +42,10 @@ def test_the_dns_service_and_corefile_follow_the_networking() -> None:
     assert service["spec"]["clusterIP"] == "10.100.0.10"
     assert service["spec"]["selector"] == {"k8s-app": "kube-dns"}
     assert [(p["name"], p["port"], p["protocol"]) for p in service["spec"]["ports"]] == [
-        ("dns", 53, "UDP"), ("dns-tcp", 53, "TCP"), ("metrics", 9153, "TCP")]
+        ("dns", 53, "UDP"),
+        ("dns-tcp", 53, "TCP"),
+        ("metrics", 9153, "TCP"),
+    ]
     corefile = items[0]["data"]["Corefile"]
     assert "kubernetes k.test in-addr.arpa ip6.arpa {" in corefile
     assert "disable success k.test" in corefile and "{{" not in corefile
@@ -49,13 +55,17 @@ def test_the_coredns_deployment() -> None:
     deployment = coredns_objects(config())[4]
     spec = deployment["spec"]
     assert spec["replicas"] == 2
-    assert spec["selector"]["matchLabels"] == spec["template"]["metadata"]["labels"] == {
-        "k8s-app": "kube-dns"}
+    assert (
+        spec["selector"]["matchLabels"]
+        == spec["template"]["metadata"]["labels"]
+        == {"k8s-app": "kube-dns"}
+    )
     pod = spec["template"]["spec"]
     [container] = pod["containers"]
     assert container["image"] == "registry.k8s.io/coredns/coredns:v1.14.6"
     assert {"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"} in pod[
-        "tolerations"]
+        "tolerations"
+    ]
     assert pod["serviceAccountName"] == "coredns"
     assert pod["priorityClassName"] == "system-cluster-critical"
     assert container["readinessProbe"]["httpGet"]["path"] == "/ready"
@@ -63,13 +73,18 @@ def test_the_coredns_deployment() -> None:
 
 def test_kube_proxy_objects_and_their_rbac() -> None:
     items = kube_proxy_objects(config(pod_subnet="10.244.0.0/16"))
-    assert kinds(items) == [("ServiceAccount", "kube-proxy"), ("ConfigMap", "kube-proxy"),
-                            ("DaemonSet", "kube-proxy"),
-                            ("ClusterRoleBinding", "kubeadm:node-proxier"),
-                            ("Role", "kube-proxy"), ("RoleBinding", "kube-proxy")]
+    assert kinds(items) == [
+        ("ServiceAccount", "kube-proxy"),
+        ("ConfigMap", "kube-proxy"),
+        ("DaemonSet", "kube-proxy"),
+        ("ClusterRoleBinding", "kubeadm:node-proxier"),
+        ("Role", "kube-proxy"),
+        ("RoleBinding", "kube-proxy"),
+    ]
     assert items[3]["roleRef"]["name"] == "system:node-proxier"
-    assert items[3]["subjects"] == [{"kind": "ServiceAccount", "name": "kube-proxy",
-                                     "namespace": "kube-system"}]
+    assert items[3]["subjects"] == [
+        {"kind": "ServiceAccount", "name": "kube-proxy", "namespace": "kube-system"}
+    ]
     assert items[4]["rules"][0]["resourceNames"] == ["kube-proxy"]
     assert items[5]["subjects"][0]["name"] == "system:bootstrappers:kubeadm:default-node-token"
     daemonset = items[2]
@@ -89,8 +104,10 @@ def test_the_kube_proxy_config_map() -> None:
     digest = hashlib.sha256()
     for key in sorted(config_map["data"]):
         digest.update(config_map["data"][key].encode())
-    assert config_map["metadata"]["annotations"][
-        "kubeadm.kubernetes.io/component-config.hash"] == f"sha256:{digest.hexdigest()}"
+    assert (
+        config_map["metadata"]["annotations"]["kubeadm.kubernetes.io/component-config.hash"]
+        == f"sha256:{digest.hexdigest()}"
+    )
     assert config_map["metadata"]["labels"] == {"app": "kube-proxy"}
     no_pods = yaml.safe_load(kube_proxy_objects(config())[1]["data"]["config.conf"])
     assert no_pods["clusterCIDR"] == ""  # no omitempty on the Go field: written empty

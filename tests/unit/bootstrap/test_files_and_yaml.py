@@ -53,11 +53,18 @@ def test_a_failed_write_removes_its_temporary(tmp_path: Path) -> None:
 
 
 def test_yaml_is_written_as_go_writes_it() -> None:
-    text = dump_yaml({"b": "", "a": ["true", "0", "x"], "c": {"multi": "a\nb\n"}, "d": None,
-                      "e": {}})
-    assert text == ('a:\n- "true"\n- "0"\n- x\nb: ""\nc:\n  multi: |\n    a\n    b\nd: null\n'
-                    "e: {}\n")
-    assert yaml.safe_load(text) == {"b": "", "a": ["true", "0", "x"], "c": {"multi": "a\nb\n"},
-                                    "d": None, "e": {}}
+    text = dump_yaml(
+        {"b": "", "a": ["true", "0", "x"], "c": {"multi": "a\nb\n"}, "d": None, "e": {}}
+    )
+    assert text == (
+        'a:\n- "true"\n- "0"\n- x\nb: ""\nc:\n  multi: |\n    a\n    b\nd: null\ne: {}\n'
+    )
+    assert yaml.safe_load(text) == {
+        "b": "",
+        "a": ["true", "0", "x"],
+        "c": {"multi": "a\nb\n"},
+        "d": None,
+        "e": {},
+    }
     long_value = "x" * 500 + " y"
     assert dump_yaml({"k": long_value}) == f"k: {long_value}\n"

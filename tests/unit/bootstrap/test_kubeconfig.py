@@ -45,8 +45,9 @@ def test_one_cluster_one_user_one_context_named_as_kubeadm_does(built: Built, na
     assert (config["apiVersion"], config["kind"]) == ("v1", "Config")
     assert [c["name"] for c in config["clusters"]] == ["kubernetes"]
     assert config["clusters"][0]["cluster"]["server"] == "https://192.0.2.10:6443"
-    assert config["contexts"] == [{"name": f"{user}@kubernetes",
-                                   "context": {"cluster": "kubernetes", "user": user}}]
+    assert config["contexts"] == [
+        {"name": f"{user}@kubernetes", "context": {"cluster": "kubernetes", "user": user}}
+    ]
     assert config["current-context"] == f"{user}@kubernetes"
     assert [u["name"] for u in config["users"]] == [user]
     assert stat.S_IMODE((built.root / name).stat().st_mode) == 0o600
@@ -54,26 +55,32 @@ def test_one_cluster_one_user_one_context_named_as_kubeadm_does(built: Built, na
 
 @FILES
 def test_the_embedded_ca_is_the_cluster_ca(built: Built, name: str) -> None:
-    embedded = base64.b64decode(read(built, name)["clusters"][0]["cluster"][
-        "certificate-authority-data"])
+    embedded = base64.b64decode(
+        read(built, name)["clusters"][0]["cluster"]["certificate-authority-data"]
+    )
     assert embedded == (built.pki / "ca.crt").read_bytes()
 
 
 @FILES
-def test_the_client_certificate_carries_the_identity_and_chains_to_the_ca(built: Built,
-                                                                         name: str) -> None:
+def test_the_client_certificate_carries_the_identity_and_chains_to_the_ca(
+    built: Built, name: str
+) -> None:
     config = read(built, name)
     cert = client_cert(config)
     user, groups = IDENTITIES[name]
     assert cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == user
-    assert tuple(a.value for a in cert.subject.get_attributes_for_oid(
-        NameOID.ORGANIZATION_NAME)) == groups
+    assert (
+        tuple(a.value for a in cert.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME))
+        == groups
+    )
     assert list(cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value) == [
-        ExtendedKeyUsageOID.CLIENT_AUTH]
+        ExtendedKeyUsageOID.CLIENT_AUTH
+    ]
     ca = x509.load_pem_x509_certificate((built.pki / "ca.crt").read_bytes())
     cert.verify_directly_issued_by(ca)
     key = serialization.load_pem_private_key(
-        base64.b64decode(config["users"][0]["user"]["client-key-data"]), None)
+        base64.b64decode(config["users"][0]["user"]["client-key-data"]), None
+    )
     assert key.public_key() == cert.public_key()
 
 
@@ -87,21 +94,26 @@ def test_the_file_text_is_laid_out_like_clientcmd_write(built: Built) -> None:
 def test_first_run_logs_and_second_run_reuses(built: Built, pki_copy: Built) -> None:
     assert [line for line in built.log if line.startswith("[kubeconfig]")] == [
         f'[kubeconfig] Using kubeconfig folder "{built.root}"',
-        *(f'[kubeconfig] Writing "{name}" kubeconfig file' for name in IDENTITIES)]
+        *(f'[kubeconfig] Writing "{name}" kubeconfig file' for name in IDENTITIES),
+    ]
     before = {name: (pki_copy.root / name).read_bytes() for name in IDENTITIES}
     lines: list[str] = []
     kubeconfig.create_all(pki_copy.config, pki_copy.root, lines.append)
     assert {name: (pki_copy.root / name).read_bytes() for name in IDENTITIES} == before
-    assert lines[1:] == [f'[kubeconfig] Using existing kubeconfig file: "{pki_copy.root / name}"'
-                         for name in IDENTITIES]
+    assert lines[1:] == [
+        f'[kubeconfig] Using existing kubeconfig file: "{pki_copy.root / name}"'
+        for name in IDENTITIES
+    ]
 
 
 def test_a_different_server_only_warns(pki_copy: Built) -> None:
     moved = replace(pki_copy.config, endpoint=APIEndpoint("192.0.2.10", 7443))
     lines: list[str] = []
     kubeconfig.KUBECONFIG_PHASES["scheduler"](moved, pki_copy.root, lines.append)
-    assert "unexpected API Server URL: expected: https://192.0.2.10:7443, got: " \
-           "https://192.0.2.10:6443" in lines[0]
+    assert (
+        "unexpected API Server URL: expected: https://192.0.2.10:7443, got: "
+        "https://192.0.2.10:6443" in lines[0]
+    )
     assert lines[1].startswith("[kubeconfig] Using existing kubeconfig file")
 
 
@@ -110,7 +122,8 @@ def test_a_different_ca_is_refused(built: Built, pki_copy: Built) -> None:
     config = yaml.safe_load(path.read_text())
     other_ca = (built.pki / "front-proxy-ca.crt").read_bytes()
     config["clusters"][0]["cluster"]["certificate-authority-data"] = base64.b64encode(
-        other_ca).decode()
+        other_ca
+    ).decode()
     path.write_text(yaml.safe_dump(config))
     with pytest.raises(BootstrapError, match="has got the wrong CA cert"):
         kubeconfig.KUBECONFIG_PHASES["admin"](pki_copy.config, pki_copy.root, lambda _: None)
@@ -124,10 +137,10 @@ def test_an_unresolved_port_is_refused(pki_copy: Built) -> None:
 
 
 def test_a_token_kubeconfig_for_tls_bootstrap() -> None:
-    config = kubeconfig.token_kubeconfig("https://[2001:db8::1]:6443", "kubernetes",
-                                         "tls-bootstrap-token-user", b"PEM", "abcdef.x")
-    assert config["users"] == [{"name": "tls-bootstrap-token-user",
-                                "user": {"token": "abcdef.x"}}]
+    config = kubeconfig.token_kubeconfig(
+        "https://[2001:db8::1]:6443", "kubernetes", "tls-bootstrap-token-user", b"PEM", "abcdef.x"
+    )
+    assert config["users"] == [{"name": "tls-bootstrap-token-user", "user": {"token": "abcdef.x"}}]
     assert kubeconfig.current_cluster(config)["server"] == "https://[2001:db8::1]:6443"
     assert APIEndpoint("2001:db8::1", 6443).url == "https://[2001:db8::1]:6443"
 

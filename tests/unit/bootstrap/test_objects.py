@@ -20,8 +20,11 @@ from bootstrap.kubeadm.tokens import (
 )
 from tests.unit.bootstrap.conftest import Built
 
-BOOTSTRAPPERS = {"apiGroup": "rbac.authorization.k8s.io", "kind": "Group",
-                 "name": "system:bootstrappers:kubeadm:default-node-token"}
+BOOTSTRAPPERS = {
+    "apiGroup": "rbac.authorization.k8s.io",
+    "kind": "Group",
+    "name": "system:bootstrappers:kubeadm:default-node-token",
+}
 NODES = {"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": "system:nodes"}
 
 
@@ -31,8 +34,9 @@ def by_name(items: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]
 
 def test_the_bootstrap_token_secret() -> None:
     token = BootstrapToken("abcdef", "0123456789abcdef")
-    secret = objects.bootstrap_token_secret(token, BootstrapTokenSpec(),
-                                            datetime(2026, 1, 1, tzinfo=UTC))
+    secret = objects.bootstrap_token_secret(
+        token, BootstrapTokenSpec(), datetime(2026, 1, 1, tzinfo=UTC)
+    )
     assert secret["type"] == "bootstrap.kubernetes.io/token"
     assert secret["metadata"] == {"name": "bootstrap-token-abcdef", "namespace": "kube-system"}
     decoded = {k: base64.b64decode(v).decode() for k, v in secret["data"].items()}
@@ -44,19 +48,27 @@ def test_the_bootstrap_token_secret() -> None:
 def test_bootstrap_token_rbac_matches_kubeadms_bindings() -> None:
     items = by_name(objects.bootstrap_token_rbac())
     assert items[("ClusterRole", "kubeadm:get-nodes")]["rules"] == [
-        {"apiGroups": [""], "resources": ["nodes"], "verbs": ["get"]}]
+        {"apiGroups": [""], "resources": ["nodes"], "verbs": ["get"]}
+    ]
     expected = {
         "kubeadm:get-nodes": ("kubeadm:get-nodes", BOOTSTRAPPERS),
         "kubeadm:kubelet-bootstrap": ("system:node-bootstrapper", BOOTSTRAPPERS),
         "kubeadm:node-autoapprove-bootstrap": (
-            "system:certificates.k8s.io:certificatesigningrequests:nodeclient", BOOTSTRAPPERS),
+            "system:certificates.k8s.io:certificatesigningrequests:nodeclient",
+            BOOTSTRAPPERS,
+        ),
         "kubeadm:node-autoapprove-certificate-rotation": (
-            "system:certificates.k8s.io:certificatesigningrequests:selfnodeclient", NODES),
+            "system:certificates.k8s.io:certificatesigningrequests:selfnodeclient",
+            NODES,
+        ),
     }
     for name, (role, who) in expected.items():
         binding = items[("ClusterRoleBinding", name)]
-        assert binding["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io",
-                                      "kind": "ClusterRole", "name": role}
+        assert binding["roleRef"] == {
+            "apiGroup": "rbac.authorization.k8s.io",
+            "kind": "ClusterRole",
+            "name": role,
+        }
         assert binding["subjects"] == [who]
     assert len(items) == 5
 
@@ -68,33 +80,53 @@ def test_admin_bindings() -> None:
     assert admins["subjects"][0]["name"] == "kubeadm:cluster-admins"
     kubelet_client = items[("ClusterRoleBinding", "kubeadm:apiserver-kubelet-client")]
     assert kubelet_client["roleRef"]["name"] == "system:kubelet-api-admin"
-    assert kubelet_client["subjects"] == [{"apiGroup": "rbac.authorization.k8s.io",
-                                           "kind": "User",
-                                           "name": "kube-apiserver-kubelet-client"}]
+    assert kubelet_client["subjects"] == [
+        {
+            "apiGroup": "rbac.authorization.k8s.io",
+            "kind": "User",
+            "name": "kube-apiserver-kubelet-client",
+        }
+    ]
 
 
 def test_cluster_info_carries_the_ca_and_server_and_is_readable_anonymously(built: Built) -> None:
     ca_pem = (built.pki / "ca.crt").read_bytes()
     text = objects.cluster_info_kubeconfig(built.config, ca_pem)
     kubeconfig = yaml.safe_load(text)
-    assert kubeconfig["clusters"] == [{"name": "", "cluster": {
-        "certificate-authority-data": base64.b64encode(ca_pem).decode(),
-        "server": "https://192.0.2.10:6443"}}]
+    assert kubeconfig["clusters"] == [
+        {
+            "name": "",
+            "cluster": {
+                "certificate-authority-data": base64.b64encode(ca_pem).decode(),
+                "server": "https://192.0.2.10:6443",
+            },
+        }
+    ]
     assert (kubeconfig["contexts"], kubeconfig["users"], kubeconfig["current-context"]) == (
-        None, None, "")
+        None,
+        None,
+        "",
+    )
     assert '  name: ""\n' in text
     items = by_name(objects.cluster_info_objects(text))
     config_map = items[("ConfigMap", "cluster-info")]
     assert config_map["metadata"]["namespace"] == "kube-public"
     assert config_map["data"] == {"kubeconfig": text}
     role = items[("Role", "kubeadm:bootstrap-signer-clusterinfo")]
-    assert role["rules"] == [{"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get"],
-                              "resourceNames": ["cluster-info"]}]
+    assert role["rules"] == [
+        {
+            "apiGroups": [""],
+            "resources": ["configmaps"],
+            "verbs": ["get"],
+            "resourceNames": ["cluster-info"],
+        }
+    ]
     binding = items[("RoleBinding", "kubeadm:bootstrap-signer-clusterinfo")]
     assert binding["subjects"][0]["name"] == "system:anonymous"
     signature = compute_detached_signature(text, "abcdef", "0123456789abcdef")
-    assert verify_detached_signature(config_map["data"]["kubeconfig"], "abcdef",
-                                     "0123456789abcdef", signature)
+    assert verify_detached_signature(
+        config_map["data"]["kubeconfig"], "abcdef", "0123456789abcdef", signature
+    )
 
 
 def test_kubeadm_config_holds_the_cluster_configuration_as_v1beta4() -> None:
@@ -105,15 +137,21 @@ networking: {podSubnet: 10.244.0.0/16}
 apiServer: {certSANs: [x.example], extraArgs: [{name: v, value: "2"}]}
 """).config
     items = by_name(objects.kubeadm_config_objects(config))
-    uploaded = yaml.safe_load(items[("ConfigMap", "kubeadm-config")]["data"][
-        "ClusterConfiguration"])
+    uploaded = yaml.safe_load(
+        items[("ConfigMap", "kubeadm-config")]["data"]["ClusterConfiguration"]
+    )
     assert uploaded["apiVersion"] == "kubeadm.k8s.io/v1beta4"
     assert uploaded["kind"] == "ClusterConfiguration"
     assert uploaded["kubernetesVersion"] == "v1.37.2"
-    assert uploaded["networking"] == {"dnsDomain": "cluster.local", "podSubnet": "10.244.0.0/16",
-                                      "serviceSubnet": "10.96.0.0/12"}
-    assert uploaded["apiServer"] == {"certSANs": ["x.example"],
-                                     "extraArgs": [{"name": "v", "value": "2"}]}
+    assert uploaded["networking"] == {
+        "dnsDomain": "cluster.local",
+        "podSubnet": "10.244.0.0/16",
+        "serviceSubnet": "10.96.0.0/12",
+    }
+    assert uploaded["apiServer"] == {
+        "certSANs": ["x.example"],
+        "extraArgs": [{"name": "v", "value": "2"}],
+    }
     assert uploaded["certificateValidityPeriod"] == "8760h0m0s"
     assert uploaded["caCertificateValidityPeriod"] == "87600h0m0s"
     assert uploaded["etcd"] == {"local": {"dataDir": "/var/lib/etcd"}}
@@ -124,8 +162,12 @@ apiServer: {certSANs: [x.example], extraArgs: [{name: v, value: "2"}]}
 
 
 def test_kubelet_config_is_signed_and_points_at_the_cluster_dns(built: Built) -> None:
-    cluster = replace(built.config.cluster, networking=replace(
-        built.config.cluster.networking, service_subnet="10.100.0.0/16", dns_domain="k.test"))
+    cluster = replace(
+        built.config.cluster,
+        networking=replace(
+            built.config.cluster.networking, service_subnet="10.100.0.0/16", dns_domain="k.test"
+        ),
+    )
     kubelet = objects.kubelet_configuration(replace(built.config, cluster=cluster))
     items = by_name(objects.kubelet_config_objects(kubelet))
     config_map = items[("ConfigMap", "kubelet-config")]
@@ -138,7 +180,12 @@ def test_kubelet_config_is_signed_and_points_at_the_cluster_dns(built: Built) ->
     assert loaded["authorization"]["mode"] == "Webhook"
     expected = "sha256:" + hashlib.sha256(text.encode()).hexdigest()
     assert config_map["metadata"]["annotations"] == {
-        "kubeadm.kubernetes.io/component-config.hash": expected}
+        "kubeadm.kubernetes.io/component-config.hash": expected
+    }
     assert items[("RoleBinding", "kubeadm:kubelet-config")]["subjects"] == [NODES, BOOTSTRAPPERS]
-    assert objects.kubelet_configuration(built.config, "/run/systemd/resolve/resolv.conf")[
-        "resolvConf"] == "/run/systemd/resolve/resolv.conf"
+    assert (
+        objects.kubelet_configuration(built.config, "/run/systemd/resolve/resolv.conf")[
+            "resolvConf"
+        ]
+        == "/run/systemd/resolve/resolv.conf"
+    )

@@ -17,10 +17,15 @@ from bootstrap.kubeadm.configtypes import APIEndpoint
 from kubeadm_verify.errors import BootstrapError
 from tests.unit.bootstrap.conftest import NODE_NAME, Built, openssl
 
-CHAINS = {"apiserver": "ca", "apiserver-kubelet-client": "ca",
-          "front-proxy-client": "front-proxy-ca", "etcd/server": "etcd/ca",
-          "etcd/peer": "etcd/ca", "etcd/healthcheck-client": "etcd/ca",
-          "apiserver-etcd-client": "etcd/ca"}
+CHAINS = {
+    "apiserver": "ca",
+    "apiserver-kubelet-client": "ca",
+    "front-proxy-client": "front-proxy-ca",
+    "etcd/server": "etcd/ca",
+    "etcd/peer": "etcd/ca",
+    "etcd/healthcheck-client": "etcd/ca",
+    "apiserver-etcd-client": "etcd/ca",
+}
 CAS = ("ca", "front-proxy-ca", "etcd/ca")
 
 
@@ -33,11 +38,13 @@ def snapshot(root: Path) -> dict[str, bytes]:
 
 
 @pytest.mark.parametrize(("leaf", "ca"), CHAINS.items())
-def test_each_certificate_verifies_against_its_ca_and_no_other(built: Built, leaf: str,
-                                                               ca: str) -> None:
+def test_each_certificate_verifies_against_its_ca_and_no_other(
+    built: Built, leaf: str, ca: str
+) -> None:
     leaf_path = str(built.pki / f"{leaf}.crt")
-    assert openssl("verify", "-CAfile", str(built.pki / f"{ca}.crt"), leaf_path).strip().endswith(
-        "OK")
+    assert (
+        openssl("verify", "-CAfile", str(built.pki / f"{ca}.crt"), leaf_path).strip().endswith("OK")
+    )
     for other in (c for c in CAS if c != ca):
         with pytest.raises(ValueError):
             cert(built.pki, leaf).verify_directly_issued_by(cert(built.pki, other))
@@ -45,15 +52,22 @@ def test_each_certificate_verifies_against_its_ca_and_no_other(built: Built, lea
 
 def test_the_apiserver_certificate_passes_server_path_validation(built: Built) -> None:
     store = Store([cert(built.pki, "ca")])
-    verifier = PolicyBuilder().store(store).build_server_verifier(
-        x509.DNSName("kubernetes.default.svc"))
+    verifier = (
+        PolicyBuilder().store(store).build_server_verifier(x509.DNSName("kubernetes.default.svc"))
+    )
     chain = verifier.verify(cert(built.pki, "apiserver"), [])
     assert chain[-1] == cert(built.pki, "ca")
-    by_ip = PolicyBuilder().store(store).build_server_verifier(
-        x509.IPAddress(ipaddress.ip_address("10.96.0.1")))
+    by_ip = (
+        PolicyBuilder()
+        .store(store)
+        .build_server_verifier(x509.IPAddress(ipaddress.ip_address("10.96.0.1")))
+    )
     assert by_ip.verify(cert(built.pki, "apiserver"), [])
-    wrong = PolicyBuilder().store(Store([cert(built.pki, "etcd/ca")])).build_server_verifier(
-        x509.DNSName("kubernetes"))
+    wrong = (
+        PolicyBuilder()
+        .store(Store([cert(built.pki, "etcd/ca")]))
+        .build_server_verifier(x509.DNSName("kubernetes"))
+    )
     with pytest.raises(VerificationError):
         wrong.verify(cert(built.pki, "apiserver"), [])
 
@@ -72,12 +86,14 @@ def test_keys_match_their_certificates_and_the_sa_pair_matches(built: Built) -> 
 def test_first_run_logs_as_kubeadm_does(built: Built) -> None:
     certs = [line for line in built.log if line.startswith("[certs]")]
     assert certs[0] == f'[certs] Using certificateDir folder "{built.pki}"'
-    assert certs[1:4] == ['[certs] Generating "ca" certificate and key',
-                          '[certs] Generating "apiserver" certificate and key',
-                          "[certs] apiserver serving cert is signed for DNS names [api.example.test"
-                          f" kubernetes kubernetes.default kubernetes.default.svc "
-                          f"kubernetes.default.svc.cluster.local {NODE_NAME}] and IPs "
-                          "[10.96.0.1 192.0.2.10 203.0.113.7]"]
+    assert certs[1:4] == [
+        '[certs] Generating "ca" certificate and key',
+        '[certs] Generating "apiserver" certificate and key',
+        "[certs] apiserver serving cert is signed for DNS names [api.example.test"
+        f" kubernetes kubernetes.default kubernetes.default.svc "
+        f"kubernetes.default.svc.cluster.local {NODE_NAME}] and IPs "
+        "[10.96.0.1 192.0.2.10 203.0.113.7]",
+    ]
     assert '[certs] Generating "etcd/healthcheck-client" certificate and key' in certs
     assert certs[-1] == '[certs] Generating "sa" key and public key'
 
@@ -94,7 +110,8 @@ def test_second_run_reuses_every_file(pki_copy: Built) -> None:
 
 
 def test_a_missing_leaf_is_signed_again_by_the_same_ca_and_nothing_else_changes(
-        pki_copy: Built) -> None:
+    pki_copy: Built,
+) -> None:
     old_serial = cert(pki_copy.pki, "apiserver").serial_number
     (pki_copy.pki / "apiserver.crt").unlink()
     (pki_copy.pki / "apiserver.key").unlink()
@@ -145,7 +162,8 @@ def test_a_key_left_without_its_certificate_by_a_killed_run_is_replaced(pki_copy
     assert "has no certificate, replacing it" in lines[0]
     new = cert(pki_copy.pki, "front-proxy-client")
     key = serialization.load_pem_private_key(
-        (pki_copy.pki / "front-proxy-client.key").read_bytes(), None)
+        (pki_copy.pki / "front-proxy-client.key").read_bytes(), None
+    )
     assert key.public_key() == new.public_key()
 
 
@@ -163,6 +181,15 @@ def test_an_unreadable_certificate_is_a_bootstrap_error(pki_copy: Built) -> None
 
 def test_sub_phases_are_kubeadms_in_kubeadms_order() -> None:
     assert list(pki.CERT_PHASES) == [
-        "ca", "apiserver", "apiserver-kubelet-client", "front-proxy-ca", "front-proxy-client",
-        "etcd-ca", "etcd-server", "etcd-peer", "etcd-healthcheck-client",
-        "apiserver-etcd-client", "sa"]
+        "ca",
+        "apiserver",
+        "apiserver-kubelet-client",
+        "front-proxy-ca",
+        "front-proxy-client",
+        "etcd-ca",
+        "etcd-server",
+        "etcd-peer",
+        "etcd-healthcheck-client",
+        "apiserver-etcd-client",
+        "sa",
+    ]

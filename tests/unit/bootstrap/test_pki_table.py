@@ -24,8 +24,14 @@ SERVER = ExtendedKeyUsageOID.SERVER_AUTH
 CLIENT = ExtendedKeyUsageOID.CLIENT_AUTH
 ETCD_DNS = {NODE_NAME, "localhost"}
 ETCD_IPS = {ADVERTISE, "127.0.0.1", "::1"}
-API_DNS = {NODE_NAME, "kubernetes", "kubernetes.default", "kubernetes.default.svc",
-           "kubernetes.default.svc.cluster.local", "api.example.test"}
+API_DNS = {
+    NODE_NAME,
+    "kubernetes",
+    "kubernetes.default",
+    "kubernetes.default.svc",
+    "kubernetes.default.svc.cluster.local",
+    "api.example.test",
+}
 API_IPS = {"10.96.0.1", ADVERTISE, "203.0.113.7"}
 
 
@@ -46,19 +52,40 @@ class Row:
 
 TABLE = (
     Row("ca", None, "kubernetes", dns=frozenset({"kubernetes"})),
-    Row("apiserver", "ca", "kube-apiserver", eku=frozenset({SERVER}), dns=frozenset(API_DNS),
-        ips=frozenset(API_IPS)),
-    Row("apiserver-kubelet-client", "ca", "kube-apiserver-kubelet-client",
-        eku=frozenset({CLIENT})),
+    Row(
+        "apiserver",
+        "ca",
+        "kube-apiserver",
+        eku=frozenset({SERVER}),
+        dns=frozenset(API_DNS),
+        ips=frozenset(API_IPS),
+    ),
+    Row("apiserver-kubelet-client", "ca", "kube-apiserver-kubelet-client", eku=frozenset({CLIENT})),
     Row("front-proxy-ca", None, "front-proxy-ca", dns=frozenset({"front-proxy-ca"})),
     Row("front-proxy-client", "front-proxy-ca", "front-proxy-client", eku=frozenset({CLIENT})),
     Row("etcd/ca", None, "etcd-ca", dns=frozenset({"etcd-ca"})),
-    Row("etcd/server", "etcd/ca", NODE_NAME, eku=frozenset({SERVER, CLIENT}),
-        dns=frozenset(ETCD_DNS), ips=frozenset(ETCD_IPS)),
-    Row("etcd/peer", "etcd/ca", NODE_NAME, eku=frozenset({SERVER, CLIENT}),
-        dns=frozenset(ETCD_DNS), ips=frozenset(ETCD_IPS)),
-    Row("etcd/healthcheck-client", "etcd/ca", "kube-etcd-healthcheck-client",
-        eku=frozenset({CLIENT})),
+    Row(
+        "etcd/server",
+        "etcd/ca",
+        NODE_NAME,
+        eku=frozenset({SERVER, CLIENT}),
+        dns=frozenset(ETCD_DNS),
+        ips=frozenset(ETCD_IPS),
+    ),
+    Row(
+        "etcd/peer",
+        "etcd/ca",
+        NODE_NAME,
+        eku=frozenset({SERVER, CLIENT}),
+        dns=frozenset(ETCD_DNS),
+        ips=frozenset(ETCD_IPS),
+    ),
+    Row(
+        "etcd/healthcheck-client",
+        "etcd/ca",
+        "kube-etcd-healthcheck-client",
+        eku=frozenset({CLIENT}),
+    ),
     Row("apiserver-etcd-client", "etcd/ca", "kube-apiserver-etcd-client", eku=frozenset({CLIENT})),
 )
 ROWS = pytest.mark.parametrize("row", TABLE, ids=[row.base for row in TABLE])
@@ -75,12 +102,16 @@ def sans(cert: x509.Certificate) -> tuple[set[str], set[str]]:
     except x509.ExtensionNotFound:
         return set(), set()
     return set(ext.get_values_for_type(x509.DNSName)), {
-        str(ip) for ip in ext.get_values_for_type(x509.IPAddress)}
+        str(ip) for ip in ext.get_values_for_type(x509.IPAddress)
+    }
 
 
 def test_the_pki_dir_holds_exactly_kubeadms_files_with_kubeadms_modes(built: Built) -> None:
-    files = {str(p.relative_to(built.pki)): stat.S_IMODE(p.stat().st_mode)
-             for p in built.pki.rglob("*") if p.is_file()}
+    files = {
+        str(p.relative_to(built.pki)): stat.S_IMODE(p.stat().st_mode)
+        for p in built.pki.rglob("*")
+        if p.is_file()
+    }
     expected = {f"{row.base}.crt": 0o644 for row in TABLE}
     expected |= {f"{row.base}.key": 0o600 for row in TABLE}
     expected |= {"sa.key": 0o600, "sa.pub": 0o600}
@@ -130,12 +161,15 @@ def test_dns_sans_are_sorted_like_kubeadms_and_invalid_extra_sans_are_dropped(bu
     assert dns == sorted(dns)
     assert "not valid!" not in dns
     assert [str(ip) for ip in ext.value.get_values_for_type(x509.IPAddress)][:2] == [
-        "10.96.0.1", ADVERTISE]
+        "10.96.0.1",
+        ADVERTISE,
+    ]
 
 
 @ROWS
 def test_validity_is_backdated_five_minutes_and_lasts_the_configured_period(
-        built: Built, row: Row) -> None:
+    built: Built, row: Row
+) -> None:
     cert = load(built, row.base)
     period = timedelta(hours=87600 if row.is_ca else 8760)
     assert cert.not_valid_after_utc - cert.not_valid_before_utc == period + timedelta(minutes=5)
@@ -157,8 +191,11 @@ def test_ecdsa_p384_keys_are_signed_with_sha384(built_p384: Built, row: Row) -> 
     key = cert.public_key()
     assert isinstance(key, ec.EllipticCurvePublicKey) and key.curve.name == "secp384r1"
     assert isinstance(cert.signature_hash_algorithm, hashes.SHA384)
-    assert (built_p384.pki / f"{row.base}.key").read_text().startswith(
-        "-----BEGIN EC PRIVATE KEY-----")
+    assert (
+        (built_p384.pki / f"{row.base}.key")
+        .read_text()
+        .startswith("-----BEGIN EC PRIVATE KEY-----")
+    )
 
 
 def test_serials_are_random_positive_63_bit_and_distinct(built: Built) -> None:
@@ -186,6 +223,9 @@ def openssl_sans(text: str) -> tuple[set[str], set[str]]:
     line = re.search(r"Subject Alternative Name: *\n\s*(.+)\n", text)
     entries = line.group(1).split(", ") if line else []
     dns = {entry.removeprefix("DNS:") for entry in entries if entry.startswith("DNS:")}
-    ips = {str(ipaddress.ip_address(entry.removeprefix("IP Address:")))
-           for entry in entries if entry.startswith("IP Address:")}
+    ips = {
+        str(ipaddress.ip_address(entry.removeprefix("IP Address:")))
+        for entry in entries
+        if entry.startswith("IP Address:")
+    }
     return dns, ips

@@ -31,12 +31,21 @@ CONTENT = "Hello from the other side. I must have called a thousand times."
 SECRET = "my voice is my passcode"
 KID = "joshua"
 VECTORS = [
-    (CONTENT, SECRET,
-     "eyJhbGciOiJIUzI1NiIsImtpZCI6Impvc2h1YSJ9..VShe2taLd-YTrmWuRkcL_8QTNDHYxQIEBsAYYiIj1_8"),
-    ("", SECRET,
-     "eyJhbGciOiJIUzI1NiIsImtpZCI6Impvc2h1YSJ9..7Ui1ALizW4jXphVUB7xUqC9vLYLL9RZeOFfVLoB7Tgk"),
-    (CONTENT, "",
-     "eyJhbGciOiJIUzI1NiIsImtpZCI6Impvc2h1YSJ9..UfkqvDGiIFxrMnFseDj9LYJOLNrvjW8aHhF71mvvAs8"),
+    (
+        CONTENT,
+        SECRET,
+        "eyJhbGciOiJIUzI1NiIsImtpZCI6Impvc2h1YSJ9..VShe2taLd-YTrmWuRkcL_8QTNDHYxQIEBsAYYiIj1_8",
+    ),
+    (
+        "",
+        SECRET,
+        "eyJhbGciOiJIUzI1NiIsImtpZCI6Impvc2h1YSJ9..7Ui1ALizW4jXphVUB7xUqC9vLYLL9RZeOFfVLoB7Tgk",
+    ),
+    (
+        CONTENT,
+        "",
+        "eyJhbGciOiJIUzI1NiIsImtpZCI6Impvc2h1YSJ9..UfkqvDGiIFxrMnFseDj9LYJOLNrvjW8aHhF71mvvAs8",
+    ),
 ]
 
 
@@ -46,19 +55,27 @@ def test_the_upstream_jws_vectors(content: str, secret: str, signature: str) -> 
     assert verify_detached_signature(content, KID, secret, signature)
 
 
-@pytest.mark.parametrize(("content", "kid", "secret", "signature"), [
-    (CONTENT, KID, SECRET, VECTORS[0][2] + "foo"),
-    (CONTENT + ".", KID, SECRET, VECTORS[0][2]),
-    (CONTENT, KID, SECRET + "!", VECTORS[0][2]),
-    (CONTENT, "joshub", SECRET, VECTORS[0][2]),
-    (CONTENT, "JOSHUA", SECRET, VECTORS[0][2]),
-    # The same MAC under a header with the keys the other way round: valid JWS, not kubeadm's.
-    (CONTENT, KID, SECRET, "eyJraWQiOiJqb3NodWEiLCJhbGciOiJIUzI1NiJ9..VShe2taLd-YTrmWuRkcL_8QTNDH"
-                           "YxQIEBsAYYiIj1_8"),
-    (CONTENT, KID, SECRET, "ünïcode"),
-])
-def test_tampered_signatures_are_rejected(content: str, kid: str, secret: str,
-                                          signature: str) -> None:
+@pytest.mark.parametrize(
+    ("content", "kid", "secret", "signature"),
+    [
+        (CONTENT, KID, SECRET, VECTORS[0][2] + "foo"),
+        (CONTENT + ".", KID, SECRET, VECTORS[0][2]),
+        (CONTENT, KID, SECRET + "!", VECTORS[0][2]),
+        (CONTENT, "joshub", SECRET, VECTORS[0][2]),
+        (CONTENT, "JOSHUA", SECRET, VECTORS[0][2]),
+        # The same MAC under a header with the keys the other way round: valid JWS, not kubeadm's.
+        (
+            CONTENT,
+            KID,
+            SECRET,
+            "eyJraWQiOiJqb3NodWEiLCJhbGciOiJIUzI1NiJ9..VShe2taLd-YTrmWuRkcL_8QTNDHYxQIEBsAYYiIj1_8",
+        ),
+        (CONTENT, KID, SECRET, "ünïcode"),
+    ],
+)
+def test_tampered_signatures_are_rejected(
+    content: str, kid: str, secret: str, signature: str
+) -> None:
     assert not verify_detached_signature(content, kid, secret, signature)
 
 
@@ -86,14 +103,22 @@ def test_secret_data_follows_bootstrap_token_to_secret() -> None:
     now = datetime(2026, 11, 24, 10, 0, 0, 123456, tzinfo=UTC)
     spec = BootstrapTokenSpec(description="d")
     assert token_secret_data(token, spec, now) == {
-        "token-id": "abcdef", "token-secret": "0123456789abcdef", "description": "d",
-        "expiration": "2026-11-25T10:00:00Z", "usage-bootstrap-signing": "true",
+        "token-id": "abcdef",
+        "token-secret": "0123456789abcdef",
+        "description": "d",
+        "expiration": "2026-11-25T10:00:00Z",
+        "usage-bootstrap-signing": "true",
         "usage-bootstrap-authentication": "true",
-        "auth-extra-groups": "system:bootstrappers:kubeadm:default-node-token"}
-    forever = token_secret_data(token, BootstrapTokenSpec(ttl=timedelta(0), usages=("signing",),
-                                                          groups=()), now)
-    assert forever == {"token-id": "abcdef", "token-secret": "0123456789abcdef",
-                       "usage-bootstrap-signing": "true"}
+        "auth-extra-groups": "system:bootstrappers:kubeadm:default-node-token",
+    }
+    forever = token_secret_data(
+        token, BootstrapTokenSpec(ttl=timedelta(0), usages=("signing",), groups=()), now
+    )
+    assert forever == {
+        "token-id": "abcdef",
+        "token-secret": "0123456789abcdef",
+        "usage-bootstrap-signing": "true",
+    }
     fixed = BootstrapTokenSpec(expires=datetime(2030, 1, 1, tzinfo=UTC))
     assert token_secret_data(token, fixed, now)["expiration"] == "2030-01-01T00:00:00Z"
     assert rfc3339(datetime(2030, 1, 1, tzinfo=UTC)) == "2030-01-01T00:00:00Z"

@@ -22,8 +22,11 @@ def config() -> BootstrapConfig:
 @pytest.fixture
 def moved(config: BootstrapConfig) -> BootstrapConfig:
     """Every port moved away from kubeadm's, as a side-by-side cluster has them."""
-    return replace(config, endpoint=APIEndpoint("127.0.0.1", 16443),
-                   ports=LocalPorts(12379, 12380, 12381, 20257, 20259))
+    return replace(
+        config,
+        endpoint=APIEndpoint("127.0.0.1", 16443),
+        ports=LocalPorts(12379, 12380, 12381, 20257, 20259),
+    )
 
 
 @pytest.fixture
@@ -33,6 +36,8 @@ def state(tmp_path: Path) -> StateDir:
 
 def with_extra(config: BootstrapConfig, **extra: list[tuple[str, str]]) -> BootstrapConfig:
     """``with_extra(config, api_server=[("v", "4")])`` sets ``api_server_extra_args``."""
-    changes: dict[str, Any] = {f"{component}_extra_args": tuple(ExtraArg(n, v) for n, v in pairs)
-                               for component, pairs in extra.items()}
+    changes: dict[str, Any] = {
+        f"{component}_extra_args": tuple(ExtraArg(n, v) for n, v in pairs)
+        for component, pairs in extra.items()
+    }
     return replace(config, cluster=replace(config.cluster, **changes))

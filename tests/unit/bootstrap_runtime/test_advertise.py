@@ -30,7 +30,9 @@ def test_the_default_route_address_is_never_loopback() -> None:
 def test_an_address_the_file_sets_is_kept_even_loopback() -> None:
     from bootstrap.kubeadm.config import parse_config
 
-    text = ("apiVersion: kubeadm.k8s.io/v1beta4\nkind: InitConfiguration\n"
-            "localAPIEndpoint: {advertiseAddress: 127.0.0.1}\n")
+    text = (
+        "apiVersion: kubeadm.k8s.io/v1beta4\nkind: InitConfiguration\n"
+        "localAPIEndpoint: {advertiseAddress: 127.0.0.1}\n"
+    )
     config = parse_config(text).config
     assert with_advertise_address(config, "192.0.2.7").endpoint.advertise_address == "127.0.0.1"

@@ -19,7 +19,11 @@ def args(*pairs: tuple[str, str]) -> list[ExtraArg]:
 def test_defaults_are_sorted_by_name_then_value() -> None:
     base = args(("secure-port", "6443"), ("allow-privileged", "true"), ("a", "2"), ("a", "1"))
     assert arguments_to_command(base, []) == [
-        "--a=1", "--a=2", "--allow-privileged=true", "--secure-port=6443"]
+        "--a=1",
+        "--a=2",
+        "--allow-privileged=true",
+        "--secure-port=6443",
+    ]
 
 
 def test_an_override_replaces_every_default_of_its_name_and_goes_last() -> None:
@@ -29,11 +33,17 @@ def test_an_override_replaces_every_default_of_its_name_and_goes_last() -> None:
 
 def test_overrides_keep_the_users_order_and_repeats() -> None:
     base = args(("service-account-issuer", "https://default"), ("z", "1"))
-    overrides = args(("service-account-issuer", "https://new"), ("b", "2"),
-                     ("service-account-issuer", "https://default"))
+    overrides = args(
+        ("service-account-issuer", "https://new"),
+        ("b", "2"),
+        ("service-account-issuer", "https://default"),
+    )
     assert arguments_to_command(base, overrides) == [
-        "--z=1", "--service-account-issuer=https://new", "--b=2",
-        "--service-account-issuer=https://default"]
+        "--z=1",
+        "--service-account-issuer=https://new",
+        "--b=2",
+        "--service-account-issuer=https://default",
+    ]
 
 
 def test_an_empty_value_is_passed_as_empty() -> None:
@@ -42,7 +52,8 @@ def test_an_empty_value_is_passed_as_empty() -> None:
 
 def test_a_value_may_contain_equals_signs() -> None:
     assert arguments_to_command([], args(("feature-gates", "A=true,B=false"))) == [
-        "--feature-gates=A=true,B=false"]
+        "--feature-gates=A=true,B=false"
+    ]
 
 
 CONFIG = """
@@ -54,10 +65,13 @@ apiServer:
 """
 
 
-@pytest.mark.parametrize("form", [
-    # v1beta4: a list of {name, value}, repeats allowed
-    textwrap.indent("- name: v\n  value: '4'\n- name: audit-log-maxage\n  value: '2'\n", "  "),
-])
+@pytest.mark.parametrize(
+    "form",
+    [
+        # v1beta4: a list of {name, value}, repeats allowed
+        textwrap.indent("- name: v\n  value: '4'\n- name: audit-log-maxage\n  value: '2'\n", "  "),
+    ],
+)
 def test_extra_args_reach_the_command(form: str) -> None:
     from bootstrap.kubeadm.components import apiserver_command
     from bootstrap.runtime.state import StateDir

@@ -17,10 +17,18 @@ from bootstrap.runtime.state import StateDir
 from kubeadm_verify.errors import BootstrapError
 
 
-@pytest.mark.parametrize(("seconds", "text"), [
-    (0, "0s"), (1.002242613, "1.002242613s"), (0.5023, "502.3ms"), (240, "4m0s"),
-    (65.25, "1m5.25s"), (0.000012, "12µs"), (3600, "1h0m0s"),
-])
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [
+        (0, "0s"),
+        (1.002242613, "1.002242613s"),
+        (0.5023, "502.3ms"),
+        (240, "4m0s"),
+        (65.25, "1m5.25s"),
+        (0.000012, "12µs"),
+        (3600, "1h0m0s"),
+    ],
+)
 def test_go_duration(seconds: float, text: str) -> None:
     assert go_duration(seconds) == text
 
@@ -28,9 +36,15 @@ def test_go_duration(seconds: float, text: str) -> None:
 def test_kwok_stages_are_five_stage_documents() -> None:
     documents = list(yaml.safe_load_all(kwok.STAGES))
     assert [d["metadata"]["name"] for d in documents] == [
-        "node-initialize", "node-heartbeat-with-lease", "pod-ready", "pod-complete", "pod-delete"]
-    assert all(d["kind"] == "Stage" and d["apiVersion"] == "kwok.x-k8s.io/v1alpha1"
-               for d in documents)
+        "node-initialize",
+        "node-heartbeat-with-lease",
+        "pod-ready",
+        "pod-complete",
+        "pod-delete",
+    ]
+    assert all(
+        d["kind"] == "Stage" and d["apiVersion"] == "kwok.x-k8s.io/v1alpha1" for d in documents
+    )
 
 
 def test_kwok_manages_only_annotated_nodes(tmp_path: Path) -> None:
@@ -53,8 +67,10 @@ def test_fixture_config_frees_kubeadms_ports(tmp_path: Path) -> None:
     assert config.endpoint.bind_port == 0
     assert set(vars(config.ports).values()) == {0}
     fixed = tmp_path / "c.yaml"
-    fixed.write_text("apiVersion: kubeadm.k8s.io/v1beta4\nkind: InitConfiguration\n"
-                     "localAPIEndpoint: {bindPort: 7443}\n")
+    fixed.write_text(
+        "apiVersion: kubeadm.k8s.io/v1beta4\nkind: InitConfiguration\n"
+        "localAPIEndpoint: {bindPort: 7443}\n"
+    )
     assert free_port_config(str(fixed)).endpoint.bind_port == 7443
 
 
@@ -72,26 +88,32 @@ class _Nodes:
         query = parse_qs(urlsplit(path).query)
         assert query["labelSelector"] == ["type=kwok"], path
         start = int(query.get("continue", ["0"])[0])
-        names = sorted(self.nodes)[start:start + self.page]
+        names = sorted(self.nodes)[start : start + self.page]
         items = [{**self.nodes[name], "metadata": {"name": name}} for name in names]
         more = start + self.page < len(self.nodes)
         return {"items": items, "metadata": {"continue": str(start + self.page) if more else ""}}
 
 
 def _node(ready: str, *taints: str) -> dict[str, object]:
-    return {"spec": {"taints": [{"key": key, "effect": "NoSchedule"} for key in taints]},
-            "status": {"conditions": [{"type": "Ready", "status": ready}]}}
+    return {
+        "spec": {"taints": [{"key": key, "effect": "NoSchedule"} for key in taints]},
+        "status": {"conditions": [{"type": "Ready", "status": ready}]},
+    }
 
 
-@pytest.mark.parametrize(("node", "ready"), [
-    (_node("True"), True),
-    (_node("False"), False),
-    (_node("True", "node.kubernetes.io/not-ready"), False),
-    (_node("True", "node.kubernetes.io/unreachable"), False),
-    (_node("True", "example.com/dedicated"), True),
-])
-def test_simulated_nodes_are_up_once_ready_and_untainted(node: dict[str, object],
-                                                         ready: bool) -> None:
+@pytest.mark.parametrize(
+    ("node", "ready"),
+    [
+        (_node("True"), True),
+        (_node("False"), False),
+        (_node("True", "node.kubernetes.io/not-ready"), False),
+        (_node("True", "node.kubernetes.io/unreachable"), False),
+        (_node("True", "example.com/dedicated"), True),
+    ],
+)
+def test_simulated_nodes_are_up_once_ready_and_untainted(
+    node: dict[str, object], ready: bool
+) -> None:
     client = _Nodes({"kwok-node-0": node, "kwok-node-1": _node("True")})
     assert kwok.nodes_ready(client, ["kwok-node-0", "kwok-node-1"]) is ready  # type: ignore[arg-type]
     assert not kwok.nodes_ready(client, ["kwok-node-2"])  # type: ignore[arg-type]
@@ -114,31 +136,38 @@ def _answers(*sets: set[str]) -> Callable[[], set[str]]:
 
 def test_the_node_wait_ends_once_every_node_is_up(kv_state: StateDir) -> None:
     names = ["kwok-node-0", "kwok-node-1"]
-    up = cluster.wait_for_nodes(_answers(set(), {"kwok-node-0"}, set(names)), 2, kv_state,
-                                stall_s=5, limit_s=5)
+    up = cluster.wait_for_nodes(
+        _answers(set(), {"kwok-node-0"}, set(names)), 2, kv_state, stall_s=5, limit_s=5
+    )
     assert up == set(names)
     assert cluster.nodes_line(names, up) == (
-        "[kubeadm-verify] 2 of 2 simulated node(s) Ready: kwok-node-0, kwok-node-1")
+        "[kubeadm-verify] 2 of 2 simulated node(s) Ready: kwok-node-0, kwok-node-1"
+    )
 
 
-def test_nodes_that_stop_coming_up_are_left_to_be_judged(kv_state: StateDir,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_nodes_that_stop_coming_up_are_left_to_be_judged(
+    kv_state: StateDir, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(cluster, "NODES_POLL_S", 0.01)
     names = [f"kwok-node-{i}" for i in range(6)]
     started = time.monotonic()
-    up = cluster.wait_for_nodes(_answers(set(), {"kwok-node-0"}), 6, kv_state,
-                                stall_s=0.2, limit_s=30)
+    up = cluster.wait_for_nodes(
+        _answers(set(), {"kwok-node-0"}), 6, kv_state, stall_s=0.2, limit_s=30
+    )
     assert up == {"kwok-node-0"} and time.monotonic() - started < 5
     assert cluster.nodes_line(names, up) == (
         "[kubeadm-verify] 1 of 6 simulated node(s) Ready; not Ready or still tainted not-ready: "
-        "kwok-node-1, kwok-node-2, kwok-node-3 and 2 more (left for the Standard Base to judge)")
+        "kwok-node-1, kwok-node-2, kwok-node-3 and 2 more (left for the Standard Base to judge)"
+    )
     never = cluster.wait_for_nodes(lambda: set(), 6, kv_state, stall_s=30, limit_s=0.2)
     assert never == set()
 
 
-def test_a_dead_process_still_fails_the_node_wait(kv_state: StateDir,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(health, "failed_process",
-                        lambda state: "kwok exited with status 1; see kwok.log")
+def test_a_dead_process_still_fails_the_node_wait(
+    kv_state: StateDir, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(
+        health, "failed_process", lambda state: "kwok exited with status 1; see kwok.log"
+    )
     with pytest.raises(BootstrapError, match="kwok exited with status 1"):
         cluster.wait_for_nodes(lambda: set(), 2, kv_state, stall_s=30, limit_s=30)

@@ -35,26 +35,28 @@ def test_apiserver_has_kubeadms_27_flags_sorted(config: BootstrapConfig, state: 
     assert "endpoint-reconciler-type" not in got
 
 
-def test_a_loopback_apiserver_publishes_no_endpoints(config: BootstrapConfig,
-                                                     state: StateDir) -> None:
+def test_a_loopback_apiserver_publishes_no_endpoints(
+    config: BootstrapConfig, state: StateDir
+) -> None:
     command = components.apiserver_command(config, state)
     assert flags(command)["endpoint-reconciler-type"] == "none"
     assert command[1:] == sorted(command[1:])
     overridden = with_extra(config, api_server=[("endpoint-reconciler-type", "lease")])
-    assert components.apiserver_command(overridden, state)[-1] == \
-        "--endpoint-reconciler-type=lease"
+    assert components.apiserver_command(overridden, state)[-1] == "--endpoint-reconciler-type=lease"
 
 
-def test_authorization_config_drops_authorization_mode(config: BootstrapConfig,
-                                                       state: StateDir) -> None:
+def test_authorization_config_drops_authorization_mode(
+    config: BootstrapConfig, state: StateDir
+) -> None:
     changed = with_extra(config, api_server=[("authorization-config", "/authz.yaml")])
     got = flags(components.apiserver_command(changed, state))
     assert "authorization-mode" not in got
     assert got["authorization-config"] == "/authz.yaml"
 
 
-def test_controller_manager_and_scheduler_at_default_ports(config: BootstrapConfig,
-                                                           state: StateDir) -> None:
+def test_controller_manager_and_scheduler_at_default_ports(
+    config: BootstrapConfig, state: StateDir
+) -> None:
     kcm = flags(components.controller_manager_command(config, state))
     assert kcm["controllers"] == "*,bootstrapsigner,tokencleaner"
     assert kcm["cluster-name"] == "kubernetes"
@@ -64,8 +66,10 @@ def test_controller_manager_and_scheduler_at_default_ports(config: BootstrapConf
 
 
 def test_moved_ports_reach_every_command(moved: BootstrapConfig, state: StateDir) -> None:
-    assert flags(components.apiserver_command(moved, state))["etcd-servers"] == \
-        "https://127.0.0.1:12379"
+    assert (
+        flags(components.apiserver_command(moved, state))["etcd-servers"]
+        == "https://127.0.0.1:12379"
+    )
     assert flags(components.controller_manager_command(moved, state))["secure-port"] == "20257"
     assert flags(components.scheduler_command(moved, state))["secure-port"] == "20259"
     etcd = flags(components.etcd_command(moved, state))
@@ -87,11 +91,14 @@ def test_pod_subnet_turns_on_node_cidrs(config: BootstrapConfig, state: StateDir
     assert kcm["service-cluster-ip-range"] == "10.96.0.0/12"
 
 
-def test_etcd_advertise_client_urls_override_feeds_etcd_servers(config: BootstrapConfig,
-                                                                state: StateDir) -> None:
+def test_etcd_advertise_client_urls_override_feeds_etcd_servers(
+    config: BootstrapConfig, state: StateDir
+) -> None:
     changed = with_extra(config, etcd=[("advertise-client-urls", "https://10.0.0.1:2379")])
-    assert flags(components.apiserver_command(changed, state))["etcd-servers"] == \
-        "https://10.0.0.1:2379"
+    assert (
+        flags(components.apiserver_command(changed, state))["etcd-servers"]
+        == "https://10.0.0.1:2379"
+    )
 
 
 def test_manifest_is_a_kubeadm_static_pod(moved: BootstrapConfig, state: StateDir) -> None:
@@ -103,23 +110,25 @@ def test_manifest_is_a_kubeadm_static_pod(moved: BootstrapConfig, state: StateDi
     pod = yaml.safe_load(path.read_text())
     assert pod["metadata"]["labels"] == {"component": "kube-apiserver", "tier": "control-plane"}
     assert pod["metadata"]["annotations"] == {
-        "kubeadm.kubernetes.io/kube-apiserver.advertise-address.endpoint": "127.0.0.1:16443"}
+        "kubeadm.kubernetes.io/kube-apiserver.advertise-address.endpoint": "127.0.0.1:16443"
+    }
     spec = pod["spec"]
     assert spec["hostNetwork"] is True
     assert spec["priorityClassName"] == "system-node-critical"
     assert spec["priority"] == 2000001000
     container = spec["containers"][0]
     assert container["image"] == "registry.k8s.io/kube-apiserver:v1.37.2"
-    assert container["ports"] == [{"containerPort": 16443, "name": "probe-port",
-                                   "protocol": "TCP"}]
+    assert container["ports"] == [{"containerPort": 16443, "name": "probe-port", "protocol": "TCP"}]
     assert container["livenessProbe"]["httpGet"]["path"] == "/livez"
     assert container["startupProbe"]["failureThreshold"] == 24
     assert container["readinessProbe"]["periodSeconds"] == 1
     assert manifests.manifest_command(state, components.APISERVER) == container["command"]
     names = [volume["name"] for volume in spec["volumes"]]
     assert names == sorted(names)
-    assert {"name": "k8s-certs", "hostPath": {"path": str(state.pki),
-                                              "type": "DirectoryOrCreate"}} in spec["volumes"]
+    assert {
+        "name": "k8s-certs",
+        "hostPath": {"path": str(state.pki), "type": "DirectoryOrCreate"},
+    } in spec["volumes"]
 
 
 def test_etcd_manifest(config: BootstrapConfig, state: StateDir) -> None:
@@ -129,14 +138,17 @@ def test_etcd_manifest(config: BootstrapConfig, state: StateDir) -> None:
     assert container["resources"]["requests"] == {"cpu": "100m", "memory": "100Mi"}
     assert container["livenessProbe"]["httpGet"]["scheme"] == "HTTP"
     assert pod["metadata"]["annotations"] == {
-        "kubeadm.kubernetes.io/etcd.advertise-client-urls": "https://127.0.0.1:2379"}
+        "kubeadm.kubernetes.io/etcd.advertise-client-urls": "https://127.0.0.1:2379"
+    }
     assert all("readOnly" not in mount for mount in container["volumeMounts"])
 
 
 def test_health_urls_follow_ports_and_bind_address(moved: BootstrapConfig) -> None:
     assert components.health_url(components.APISERVER, moved) == "https://127.0.0.1:16443/livez"
-    assert components.health_url(components.CONTROLLER_MANAGER, moved) == \
-        "https://127.0.0.1:20257/healthz"
+    assert (
+        components.health_url(components.CONTROLLER_MANAGER, moved)
+        == "https://127.0.0.1:20257/healthz"
+    )
     assert components.health_url(components.SCHEDULER, moved) == "https://127.0.0.1:20259/livez"
     assert components.health_url(components.ETCD, moved) == "http://127.0.0.1:12381/readyz"
     bound = with_extra(moved, scheduler=[("bind-address", "127.0.0.2")])

@@ -12,18 +12,33 @@ from kubeadm_verify.errors import BootstrapError, UsageError
 
 KUBEADM_ORDER = [
     "preflight",
-    "certs/ca", "certs/apiserver", "certs/apiserver-kubelet-client", "certs/front-proxy-ca",
-    "certs/front-proxy-client", "certs/etcd-ca", "certs/etcd-server", "certs/etcd-peer",
-    "certs/etcd-healthcheck-client", "certs/apiserver-etcd-client", "certs/sa",
-    "kubeconfig/admin", "kubeconfig/super-admin", "kubeconfig/kubelet",
-    "kubeconfig/controller-manager", "kubeconfig/scheduler",
+    "certs/ca",
+    "certs/apiserver",
+    "certs/apiserver-kubelet-client",
+    "certs/front-proxy-ca",
+    "certs/front-proxy-client",
+    "certs/etcd-ca",
+    "certs/etcd-server",
+    "certs/etcd-peer",
+    "certs/etcd-healthcheck-client",
+    "certs/apiserver-etcd-client",
+    "certs/sa",
+    "kubeconfig/admin",
+    "kubeconfig/super-admin",
+    "kubeconfig/kubelet",
+    "kubeconfig/controller-manager",
+    "kubeconfig/scheduler",
     "etcd/local",
-    "control-plane/apiserver", "control-plane/controller-manager", "control-plane/scheduler",
+    "control-plane/apiserver",
+    "control-plane/controller-manager",
+    "control-plane/scheduler",
     "wait-control-plane",
-    "upload-config/kubeadm", "upload-config/kubelet",
+    "upload-config/kubeadm",
+    "upload-config/kubelet",
     "mark-control-plane",
     "bootstrap-token",
-    "addon/coredns", "addon/kube-proxy",
+    "addon/coredns",
+    "addon/kube-proxy",
     "show-join-command",
 ]
 
@@ -32,13 +47,16 @@ def test_names_and_order_are_kubeadms() -> None:
     assert phases.names() == KUBEADM_ORDER
 
 
-@pytest.mark.parametrize(("name", "expected"), [
-    ("certs/ca", ["certs/ca"]),
-    ("preflight", ["preflight"]),
-    ("addon", ["addon/coredns", "addon/kube-proxy"]),
-    ("upload-config/all", ["upload-config/kubeadm", "upload-config/kubelet"]),
-    ("kubeconfig", [name for name in KUBEADM_ORDER if name.startswith("kubeconfig/")]),
-])
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("certs/ca", ["certs/ca"]),
+        ("preflight", ["preflight"]),
+        ("addon", ["addon/coredns", "addon/kube-proxy"]),
+        ("upload-config/all", ["upload-config/kubeadm", "upload-config/kubelet"]),
+        ("kubeconfig", [name for name in KUBEADM_ORDER if name.startswith("kubeconfig/")]),
+    ],
+)
 def test_select(name: str, expected: list[str]) -> None:
     assert [phase.name for phase in phases.select(name)] == expected
 
@@ -54,10 +72,13 @@ def test_a_failure_names_its_phase(config: BootstrapConfig, state: StateDir) -> 
 
     lines: list[str] = []
     with pytest.raises(BootstrapError) as caught:
-        phases.run([phases.Phase("control-plane/apiserver", "", broken)], config, state,
-                   lines.append)
-    assert str(caught.value) == ("error execution phase control-plane/apiserver: "
-                                 "kube-apiserver exited with status 1; see x.log")
+        phases.run(
+            [phases.Phase("control-plane/apiserver", "", broken)], config, state, lines.append
+        )
+    assert str(caught.value) == (
+        "error execution phase control-plane/apiserver: "
+        "kube-apiserver exited with status 1; see x.log"
+    )
     assert lines == [f'[control-plane] Using manifest folder "{state.manifests}"']
 
 
@@ -72,8 +93,9 @@ def test_skipped_phases_do_not_run(config: BootstrapConfig, state: StateDir) -> 
     assert ran == ["b"]
 
 
-def test_certs_and_kubeconfig_phases_are_idempotent(kv_bootstrap_config: BootstrapConfig,
-                                                    kv_state: StateDir) -> None:
+def test_certs_and_kubeconfig_phases_are_idempotent(
+    kv_bootstrap_config: BootstrapConfig, kv_state: StateDir
+) -> None:
     selected = [*phases.select("certs"), *phases.select("kubeconfig")]
     first: list[str] = []
     phases.run(selected, kv_bootstrap_config, kv_state, first.append)
@@ -100,4 +122,5 @@ def test_preflight_ignores(config: BootstrapConfig, moved: BootstrapConfig) -> N
     assert "port-6443" not in at_defaults
     assert {name.lower() for name in NOT_A_NODE} <= set(at_defaults)
     assert {"port-6443", "port-2379", "port-2380", "port-10257", "port-10259"} <= set(
-        ignores_for(moved))
+        ignores_for(moved)
+    )

@@ -33,9 +33,14 @@ def test_a_listening_port_is_seen_and_avoided() -> None:
 
 
 def test_fixed_ports_stay_and_zeros_get_distinct_free_ones(config: BootstrapConfig) -> None:
-    assert ports.pick(config) == {"bind_port": 6443, "etcd_client": 2379, "etcd_peer": 2380,
-                                  "etcd_metrics": 2381, "controller_manager": 10257,
-                                  "scheduler": 10259}
+    assert ports.pick(config) == {
+        "bind_port": 6443,
+        "etcd_client": 2379,
+        "etcd_peer": 2380,
+        "etcd_metrics": 2381,
+        "controller_manager": 10257,
+        "scheduler": 10259,
+    }
     chosen = ports.pick(zeroed(config))
     assert len(set(chosen.values())) == 6
     assert all(port > 0 for port in chosen.values())
@@ -48,14 +53,17 @@ def test_recorded_ports_are_reused(config: BootstrapConfig) -> None:
 
 
 def test_apply_leaves_no_zero_anywhere(config: BootstrapConfig) -> None:
-    cluster = replace(config.cluster, scheduler_extra_args=(ExtraArg("secure-port", "0"),
-                                                            ExtraArg("v", "2")))
+    cluster = replace(
+        config.cluster, scheduler_extra_args=(ExtraArg("secure-port", "0"), ExtraArg("v", "2"))
+    )
     config = replace(zeroed(config), cluster=cluster)
     resolved = ports.apply(config, ports.pick(config))
     assert resolved.endpoint.bind_port > 0
     assert 0 not in vars(resolved.ports).values()
     assert resolved.cluster.scheduler_extra_args == (
-        ExtraArg("secure-port", str(resolved.ports.scheduler)), ExtraArg("v", "2"))
+        ExtraArg("secure-port", str(resolved.ports.scheduler)),
+        ExtraArg("v", "2"),
+    )
 
 
 def test_ports_of_other_clusters_are_read_from_their_records(tmp_path: Path) -> None:
@@ -73,8 +81,11 @@ def test_all_free_moves_every_default_port_and_keeps_chosen_ones() -> None:
     freed = ports.all_free(config)
     assert freed.endpoint.bind_port == 0
     assert freed.ports == LocalPorts(0, 0, 0, 0, 0)
-    chosen = replace(config, endpoint=APIEndpoint("127.0.0.1", 7443),
-                     ports=replace(config.ports, etcd_client=12379))
+    chosen = replace(
+        config,
+        endpoint=APIEndpoint("127.0.0.1", 7443),
+        ports=replace(config.ports, etcd_client=12379),
+    )
     kept = ports.all_free(chosen)
     assert kept.endpoint.bind_port == 7443 and kept.ports.etcd_client == 12379
     assert kept.ports.scheduler == 0

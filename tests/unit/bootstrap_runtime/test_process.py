@@ -17,8 +17,11 @@ SLEEP = shutil.which("sleep") or "/bin/sleep"
 
 
 def test_start_records_identity_and_logs(tmp_path: Path) -> None:
-    record = process.start("echo", ["/bin/sh", "-c", "echo out; echo err >&2; sleep 30"],
-                           tmp_path / "logs" / "echo.log")
+    record = process.start(
+        "echo",
+        ["/bin/sh", "-c", "echo out; echo err >&2; sleep 30"],
+        tmp_path / "logs" / "echo.log",
+    )
     try:
         assert record.pid > 0
         stat = process.read_stat(record.pid)
@@ -37,8 +40,9 @@ def test_start_records_identity_and_logs(tmp_path: Path) -> None:
 
 
 def test_stop_terms_then_kills(tmp_path: Path) -> None:
-    stubborn = process.start("stubborn", ["/bin/sh", "-c", "trap '' TERM; sleep 30"],
-                             tmp_path / "s.log")
+    stubborn = process.start(
+        "stubborn", ["/bin/sh", "-c", "trap '' TERM; sleep 30"], tmp_path / "s.log"
+    )
     time.sleep(0.2)  # let the shell install its trap
     began = time.monotonic()
     stopped = process.stop([stubborn], term_timeout=0.5, kill_timeout=5)

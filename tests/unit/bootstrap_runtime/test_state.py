@@ -12,8 +12,9 @@ from kubeadm_verify.errors import UsageError
 
 
 def record(component: str, pid: int) -> ProcessRecord:
-    return ProcessRecord(component, pid, 1234, "boot", ("/bin/x", "--a=1"), f"/l/{component}.log",
-                         "abc")
+    return ProcessRecord(
+        component, pid, 1234, "boot", ("/bin/x", "--a=1"), f"/l/{component}.log", "abc"
+    )
 
 
 def test_layout_follows_etc_kubernetes(tmp_path: Path) -> None:
@@ -32,8 +33,10 @@ def test_process_records_round_trip(tmp_path: Path) -> None:
     state.add_process(record("etcd", 10))
     state.add_process(record("kube-apiserver", 11))
     state.add_process(record("etcd", 12))  # a restart replaces the component's record
-    assert [(r.component, r.pid) for r in state.processes()] == [("kube-apiserver", 11),
-                                                               ("etcd", 12)]
+    assert [(r.component, r.pid) for r in state.processes()] == [
+        ("kube-apiserver", 11),
+        ("etcd", 12),
+    ]
     assert state.processes()[1] == record("etcd", 12)
     state.forget_processes({11})
     assert [r.pid for r in state.processes()] == [12]

@@ -33,8 +33,12 @@ def specs() -> list[Spec]:
 def _upstream_yaml() -> Path | None:
     roots = [os.environ.get("GOMODCACHE", ""), str(Path.home() / "go" / "pkg" / "mod")]
     with contextlib.suppress(OSError, subprocess.TimeoutExpired):
-        roots.insert(0, subprocess.run(["go", "env", "GOMODCACHE"], capture_output=True,
-                                       text=True, timeout=10, check=False).stdout.strip())
+        roots.insert(
+            0,
+            subprocess.run(
+                ["go", "env", "GOMODCACHE"], capture_output=True, text=True, timeout=10, check=False
+            ).stdout.strip(),
+        )
     for root in filter(None, roots):
         path = Path(root) / f"k8s.io/kubernetes@{PINNED}/test/conformance/testdata/conformance.yaml"
         if path.is_file():

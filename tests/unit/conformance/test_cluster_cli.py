@@ -16,8 +16,9 @@ def results(folder: Path) -> dict[str, object]:
     return data
 
 
-def test_list_needs_no_cluster(capsys: pytest.CaptureFixture[str],
-                               monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_list_needs_no_cluster(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.setenv("KUBECONFIG", str(tmp_path / "nothing-here"))
     assert main(["cluster", "--list", "--format", "json", "--focus", "^kubeadm/"]) == 0
     listed = json.loads(capsys.readouterr().out)
@@ -31,13 +32,20 @@ def test_list_needs_no_cluster(capsys: pytest.CaptureFixture[str],
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["--focus", "(unclosed"], "--focus '(unclosed' is not a valid regular expression: "
-                                   "missing ), unterminated subpattern at position 0"),
+        (
+            ["--focus", "(unclosed"],
+            "--focus '(unclosed' is not a valid regular expression: "
+            "missing ), unterminated subpattern at position 0",
+        ),
         (["--parallel", "0"], "--parallel 0: must be at least 1"),
-        (["--up", "--kubeconfig", "x"], "--up brings up its own cluster; it takes no "
-                                        "--kubeconfig/--context"),
-        (["--kubeconfig", "/nonexistent/kubeconfig"], "kubeconfig /nonexistent/kubeconfig "
-                                                       "does not exist"),
+        (
+            ["--up", "--kubeconfig", "x"],
+            "--up brings up its own cluster; it takes no --kubeconfig/--context",
+        ),
+        (
+            ["--kubeconfig", "/nonexistent/kubeconfig"],
+            "kubeconfig /nonexistent/kubeconfig does not exist",
+        ),
     ],
 )
 def test_cannot_start_exits_2_with_one_line_and_reports(
@@ -54,8 +62,17 @@ def test_cannot_start_exits_2_with_one_line_and_reports(
 
 def test_unknown_context_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     config = write_config(tmp_path / "config", contexts=("a",))
-    code = main(["cluster", "--kubeconfig", str(config), "--context", "b",
-                 "--output-dir", str(tmp_path / "out")])
+    code = main(
+        [
+            "cluster",
+            "--kubeconfig",
+            str(config),
+            "--context",
+            "b",
+            "--output-dir",
+            str(tmp_path / "out"),
+        ]
+    )
     assert code == 2
     assert "context 'b' not found" in capsys.readouterr().err
     checks = results(tmp_path / "out")["checks"]

@@ -54,8 +54,7 @@ def test_every_claimed_codename_is_in_the_catalogue(matrix: Matrix) -> None:
     assert matrix.unknown_codenames == ()
 
 
-def test_no_reason_names_a_covered_spec_or_an_unknown_one(matrix: Matrix,
-                                                          reasons: Reasons) -> None:
+def test_no_reason_names_a_covered_spec_or_an_unknown_one(matrix: Matrix, reasons: Reasons) -> None:
     covered = {r.spec.codename for r in matrix.rows if r.covered}
     known = {r.spec.codename for r in matrix.rows}
     assert not set(reasons.specs) & covered, sorted(set(reasons.specs) & covered)
@@ -82,10 +81,12 @@ def test_the_recorded_gap_is_the_computed_one(matrix: Matrix, reasons: Reasons) 
     computed = set(matrix.without_native_test)
     recorded = set(reasons.without_native_test)
     assert not computed - recorded, (
-        f"classes that lost their last native test: {sorted(computed - recorded)}")
+        f"classes that lost their last native test: {sorted(computed - recorded)}"
+    )
     assert not recorded - computed, (
         f"classes that now have a native test: remove them from classes-without-a-native-test "
-        f"in left-to-e2e.yaml: {sorted(recorded - computed)}")
+        f"in left-to-e2e.yaml: {sorted(recorded - computed)}"
+    )
     assert len(reasons.without_native_test) == len(recorded), "a class is recorded twice"
 
 
@@ -102,10 +103,12 @@ SPEC_D = "[sig-x] D does d [Conformance] [Slow] [Serial]"
 
 
 def _catalogue() -> list[CatalogueSpec]:
-    return [CatalogueSpec(SPEC_A, "A", "v1.1", "test/e2e/x/a.go"),
-            CatalogueSpec(SPEC_B, "B", "v1.1", "test/e2e/x/a.go"),
-            CatalogueSpec(SPEC_C, "C", "v1.1", "test/e2e/x/c.go"),
-            CatalogueSpec(SPEC_D, "D", "v1.1", "test/e2e/x/c.go")]
+    return [
+        CatalogueSpec(SPEC_A, "A", "v1.1", "test/e2e/x/a.go"),
+        CatalogueSpec(SPEC_B, "B", "v1.1", "test/e2e/x/a.go"),
+        CatalogueSpec(SPEC_C, "C", "v1.1", "test/e2e/x/c.go"),
+        CatalogueSpec(SPEC_D, "D", "v1.1", "test/e2e/x/c.go"),
+    ]
 
 
 def test_reasons_are_found_by_spec_then_tag_then_class() -> None:
@@ -140,6 +143,8 @@ def test_the_readme_states_the_counts(matrix: Matrix) -> None:
     text = " ".join(readme.split())
     native = len(matrix.classes) - len(matrix.without_native_test)
     assert f"cover {matrix.covered} of the {len(matrix.rows)} `[Conformance]` specs" in text, (
-        "README.md states another number of covered specs than the matrix")
+        "README.md states another number of covered specs than the matrix"
+    )
     assert f"{native} of the {len(matrix.classes)} behaviour classes" in text, (
-        "README.md states another number of classes with a native test than the matrix")
+        "README.md states another number of classes with a native test than the matrix"
+    )

@@ -24,16 +24,18 @@ def suite_ids() -> set[str]:
 
 def test_every_item_names_tests_that_exist(suite_ids: set[str]) -> None:
     assert all(item.tests for item in DEFAULTS), "an item no test observes"
-    missing = {item.id: sorted(set(item.tests) - suite_ids) for item in DEFAULTS
-               if set(item.tests) - suite_ids}
+    missing = {
+        item.id: sorted(set(item.tests) - suite_ids)
+        for item in DEFAULTS
+        if set(item.tests) - suite_ids
+    }
     assert not missing, f"items naming tests the suite does not have: {missing}"
 
 
 def test_items_are_unique_and_cite_a_line() -> None:
     ids = [item.id for item in DEFAULTS]
     assert len(ids) == len(set(ids)), "two items share an id"
-    malformed = [item.id for item in DEFAULTS
-                 if not re.fullmatch(r"[\w/]+\.go:\d+", item.source)]
+    malformed = [item.id for item in DEFAULTS if not re.fullmatch(r"[\w/]+\.go:\d+", item.source)]
     assert not malformed, f"sources not file.go:line: {malformed}"
 
 
@@ -41,7 +43,8 @@ def test_every_defaults_test_is_on_the_list() -> None:
     tree = ast.parse(DEFAULTS_TESTS.read_text())
     declared = {
         str(keyword.value.value)
-        for node in ast.walk(tree) if isinstance(node, ast.Call)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
         for keyword in node.keywords
         if keyword.arg == "id" and isinstance(keyword.value, ast.Constant)
     }
@@ -50,8 +53,9 @@ def test_every_defaults_test_is_on_the_list() -> None:
     assert not unlisted, f"tests of kubeadm's defaults that no item names: {sorted(unlisted)}"
 
 
-@pytest.mark.skipif(not MODULE_CACHE.is_dir(), reason="kubeadm v1.37.2 is not in the Go module "
-                    "cache here")
+@pytest.mark.skipif(
+    not MODULE_CACHE.is_dir(), reason="kubeadm v1.37.2 is not in the Go module cache here"
+)
 def test_every_cited_line_is_in_kubeadms_source() -> None:
     beyond = []
     for item in DEFAULTS:

@@ -28,7 +28,6 @@ from conformance.standard_base.localplane import Component, Listener
 ANY = "0.0.0.0"  # noqa: S104 (a recorded socket table: nothing binds here)
 
 
-
 class Addr(NamedTuple):
     ip: str
     port: int
@@ -43,8 +42,12 @@ class Conn(NamedTuple):
     pid: int
 
 
-def _conn(local: tuple[str, int], remote: tuple[str, int] | None, pid: int,
-          status: str = psutil.CONN_ESTABLISHED) -> Conn:
+def _conn(
+    local: tuple[str, int],
+    remote: tuple[str, int] | None,
+    pid: int,
+    status: str = psutil.CONN_ESTABLISHED,
+) -> Conn:
     return Conn(Addr(*local), Addr(*remote) if remote else (), status, pid)
 
 
@@ -53,23 +56,34 @@ def test_clients_and_etcd_are_found_by_their_connections_to_this_api_server() ->
     listening = [
         _conn((ANY, 6443), None, 10, listen),  # ours
         _conn((ANY, 7443), None, 20, listen),  # another cluster's
-        _conn(("127.0.0.1", 2379), None, 11, listen), _conn(("10.0.0.5", 2380), None, 11, listen),
+        _conn(("127.0.0.1", 2379), None, 11, listen),
+        _conn(("10.0.0.5", 2380), None, 11, listen),
         _conn(("127.0.0.1", 3379), None, 21, listen),
         _conn(("127.0.0.1", 10257), None, 12, listen),
         _conn(("127.0.0.1", 11257), None, 22, listen),
     ]
-    connections = [*listening,
-                   _conn(("127.0.0.1", 50000), ("127.0.0.1", 2379), 10),  # ours → its etcd
-                   _conn(("127.0.0.1", 50001), ("127.0.0.1", 3379), 20),
-                   _conn(("10.0.0.5", 50002), ("10.0.0.5", 6443), 12),   # our kcm → ours
-                   _conn(("10.0.0.5", 50003), ("10.0.0.5", 7443), 22)]
-    names = {10: "kube-apiserver", 20: "kube-apiserver", 11: "etcd", 21: "etcd",
-             12: "kube-controller-manager", 22: "kube-controller-manager"}
+    connections = [
+        *listening,
+        _conn(("127.0.0.1", 50000), ("127.0.0.1", 2379), 10),  # ours → its etcd
+        _conn(("127.0.0.1", 50001), ("127.0.0.1", 3379), 20),
+        _conn(("10.0.0.5", 50002), ("10.0.0.5", 6443), 12),  # our kcm → ours
+        _conn(("10.0.0.5", 50003), ("10.0.0.5", 7443), 22),
+    ]
+    names = {
+        10: "kube-apiserver",
+        20: "kube-apiserver",
+        11: "etcd",
+        21: "etcd",
+        12: "kube-controller-manager",
+        22: "kube-controller-manager",
+    }
     apiserver = Component("kube-apiserver", 10, [Listener(ANY, 6443)])
     found = localplane.attribute(apiserver, connections, listening, names)
     assert [c.pid for c in found[localplane.ETCD]] == [11]
-    assert [str(x) for x in found[localplane.ETCD][0].listeners] == ["10.0.0.5:2380",
-                                                                      "127.0.0.1:2379"]
+    assert [str(x) for x in found[localplane.ETCD][0].listeners] == [
+        "10.0.0.5:2380",
+        "127.0.0.1:2379",
+    ]
     assert [c.pid for c in found[localplane.CONTROLLER_MANAGER]] == [12]
     assert found[localplane.SCHEDULER] == []
     plane = localplane.Plane(apiserver, found)
@@ -92,15 +106,25 @@ def _self_signed(folder: Path, name: str) -> tuple[Path, Path]:
     key = ec.generate_private_key(ec.SECP256R1())
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
     now = datetime.now(UTC)
-    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - timedelta(minutes=1)).not_valid_after(now + timedelta(hours=1))
-            .sign(key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=1))
+        .not_valid_after(now + timedelta(hours=1))
+        .sign(key, hashes.SHA256())
+    )
     cert_file, key_file = folder / f"{name}.crt", folder / f"{name}.key"
     cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                           serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
     return cert_file, key_file
 
 

@@ -60,8 +60,14 @@ def test_the_decorator_checks_at_import_time() -> None:
 
 
 def test_needs_report_a_broken_need_first_then_the_first_skip() -> None:
-    needs = Needs({Need.NODES: None, Need.REAL_KUBELET: other_kind("all simulated"),
-                   Need.DNS: other_kind("no dns"), Need.CLUSTER_ADMIN: None})
+    needs = Needs(
+        {
+            Need.NODES: None,
+            Need.REAL_KUBELET: other_kind("all simulated"),
+            Need.DNS: other_kind("no dns"),
+            Need.CLUSTER_ADMIN: None,
+        }
+    )
     assert needs.unmet({Need.NODES, Need.CLUSTER_ADMIN}) is None
     assert needs.unmet({Need.REAL_KUBELET, Need.DNS}) == Unmet("needs dns: no dns", False)
     assert needs.unmet({Need.REAL_KUBELET}) == Unmet("needs real-kubelet: all simulated", False)
@@ -143,8 +149,13 @@ PLUGINS = ("conformance.standard_base.plugin", "pytest_timeout")
 def test_properties_skips_and_timeouts_in_a_real_run(sample_tier: str) -> None:
     report = run_tier("cluster", sample_tier, args=["-q"], plugins=PLUGINS)
     by_id = {r.id: r for r in report.results}
-    assert set(by_id) == {"apps/passes", "node/needs-kubelet", "network/needs-dns",
-                          "network/slow", "network/fails"}
+    assert set(by_id) == {
+        "apps/passes",
+        "node/needs-kubelet",
+        "network/needs-dns",
+        "network/slow",
+        "network/fails",
+    }
     assert by_id["apps/passes"].status is Status.PASS
     assert by_id["apps/passes"].conformance == ("[sig-apps] a codename [Conformance]",)
     skipped = by_id["node/needs-kubelet"]
@@ -169,8 +180,9 @@ def test_properties_skips_and_timeouts_in_a_real_run(sample_tier: str) -> None:
         (["--kv-focus", "nothing-matches"], set()),
     ],
 )
-def test_focus_and_skip_select_at_collection(sample_tier: str, args: list[str],
-                                             expected: set[str]) -> None:
+def test_focus_and_skip_select_at_collection(
+    sample_tier: str, args: list[str], expected: set[str]
+) -> None:
     report = run_tier("cluster", sample_tier, args=["-q", *args], plugins=PLUGINS)
     assert {r.id for r in report.results} == expected
 

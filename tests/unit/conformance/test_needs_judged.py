@@ -16,21 +16,33 @@ from conformance.standard_base.marker import make_spec
 from conformance.standard_base.nodes import KWOK_ANNOTATION, describe, is_schedulable
 
 
-def node_json(name: str, ready: bool = True, simulated: bool = True,
-              taints: tuple[str, ...] = ()) -> dict[str, Any]:
+def node_json(
+    name: str, ready: bool = True, simulated: bool = True, taints: tuple[str, ...] = ()
+) -> dict[str, Any]:
     return {
-        "metadata": {"name": name, "uid": "u" * 36, "labels": {"type": "kwok"},
-                     "annotations": {KWOK_ANNOTATION: "fake"} if simulated else {
-                         "node.alpha.kubernetes.io/ttl": "0"},
-                     "managedFields": [{"manager": "kwok", "fieldsV1": {"f:status": {}}}]},
+        "metadata": {
+            "name": name,
+            "uid": "u" * 36,
+            "labels": {"type": "kwok"},
+            "annotations": {KWOK_ANNOTATION: "fake"}
+            if simulated
+            else {"node.alpha.kubernetes.io/ttl": "0"},
+            "managedFields": [{"manager": "kwok", "fieldsV1": {"f:status": {}}}],
+        },
         "spec": {"taints": [{"key": key, "effect": "NoSchedule"} for key in taints]},
-        "status": {"conditions": [
-            {"type": "MemoryPressure", "status": "False"},
-            {"type": "Ready", "status": "True" if ready else "False",
-             "reason": "KubeletReady" if ready else "KubeletNotReady",
-             "message": "" if ready else "cni plugin not initialized"}],
+        "status": {
+            "conditions": [
+                {"type": "MemoryPressure", "status": "False"},
+                {
+                    "type": "Ready",
+                    "status": "True" if ready else "False",
+                    "reason": "KubeletReady" if ready else "KubeletNotReady",
+                    "message": "" if ready else "cni plugin not initialized",
+                },
+            ],
             "allocatable": {"cpu": "32", "pods": "110"},
-            "images": [{"names": ["registry.k8s.io/pause:3.10"], "sizeBytes": 1}]},
+            "images": [{"names": ["registry.k8s.io/pause:3.10"], "sizeBytes": 1}],
+        },
     }
 
 
@@ -43,17 +55,24 @@ class PagedCluster:
         self.status = status
         self.queries: list[dict[str, str]] = []
 
-    def raw(self, method: str, path: str, *, headers: dict[str, str] | None = None,
-            query: list[tuple[str, str]] | None = None, **_: Any) -> RawResponse:
+    def raw(
+        self,
+        method: str,
+        path: str,
+        *,
+        headers: dict[str, str] | None = None,
+        query: list[tuple[str, str]] | None = None,
+        **_: Any,
+    ) -> RawResponse:
         assert (method, path) == ("GET", nodelist.NODES_PATH)
         asked = dict(query or [])
         self.queries.append(asked)
         if self.status != 200:
-            refusal = {"kind": "Status", "message": "nodes is forbidden: User \"x\" cannot list"}
+            refusal = {"kind": "Status", "message": 'nodes is forbidden: User "x" cannot list'}
             return RawResponse(self.status, {}, json.dumps(refusal).encode())
         start = int(asked.get("continue", "0"))
         limit = int(asked["limit"])
-        page = self.items[start:start + limit]
+        page = self.items[start : start + limit]
         more = start + limit < len(self.items)
         body = {"items": page, "metadata": {"continue": str(start + limit) if more else ""}}
         return RawResponse(200, {}, json.dumps(body).encode())
@@ -70,8 +89,9 @@ def test_a_node_view_keeps_what_the_judgements_read() -> None:
     assert describe([tainted]) == "kwok-0 tainted node.kubernetes.io/not-ready:NoSchedule"
     broken = nodelist.view(node_json("real-0", ready=False, simulated=False))
     assert broken.metadata.annotations == {}
-    assert describe([broken]) == ("real-0 NotReady (Ready=False, KubeletNotReady: "
-                                  "cni plugin not initialized)")
+    assert describe([broken]) == (
+        "real-0 NotReady (Ready=False, KubeletNotReady: cni plugin not initialized)"
+    )
     assert nodelist.view({}).metadata.name == "" and not nodelist.view({}).status.conditions
 
 
@@ -105,8 +125,7 @@ def test_a_refused_listing_is_an_api_error_with_the_servers_words() -> None:
 
 
 def deployment(name: str, replicas: int | None, ready: int | None) -> Any:
-    return NS(metadata=NS(name=name), spec=NS(replicas=replicas),
-              status=NS(ready_replicas=ready))
+    return NS(metadata=NS(name=name), spec=NS(replicas=replicas), status=NS(ready_replicas=ready))
 
 
 def test_dns_scaled_to_zero_says_so() -> None:
@@ -115,12 +134,19 @@ def test_dns_scaled_to_zero_says_so() -> None:
     assert verdict.reason == (
         "Service kube-system/kube-dns has no ready endpoint: no pod in kube-system carries "
         "k8s-app=kube-dns (is CoreDNS deployed?); Deployment kube-system/coredns: 0 of 0 "
-        "replicas ready (scaled to 0)")
-    pending = needs.judge_dns(NS(), [], [NS(metadata=NS(name="coredns-a"), status=NS(
-        phase="Pending", conditions=[]))], {"real-0"}, [deployment("coredns", 2, 0)])
+        "replicas ready (scaled to 0)"
+    )
+    pending = needs.judge_dns(
+        NS(),
+        [],
+        [NS(metadata=NS(name="coredns-a"), status=NS(phase="Pending", conditions=[]))],
+        {"real-0"},
+        [deployment("coredns", 2, 0)],
+    )
     assert pending is not None
-    assert pending.reason.endswith("coredns-a Pending, not Ready; Deployment "
-                                   "kube-system/coredns: 0 of 2 replicas ready")
+    assert pending.reason.endswith(
+        "coredns-a Pending, not Ready; Deployment kube-system/coredns: 0 of 2 replicas ready"
+    )
 
 
 class _Item:
@@ -168,4 +194,5 @@ def test_a_session_that_starts_with_a_test_wanting_needs_gives_it_both() -> None
     config = NS(stash=pytest.Stash())
     wants = make_spec("apps/job-completion", needs=["nodes"], timeout=60)
     assert _timeouts(_protocol(_Item(wants, config))) == [
-        60 + conftest.SESSION_SETUP_S + needs.JUDGE_S]
+        60 + conftest.SESSION_SETUP_S + needs.JUDGE_S
+    ]

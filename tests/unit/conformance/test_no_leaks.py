@@ -66,12 +66,15 @@ def test_the_suite_modules_turn_assertion_rewriting_off() -> None:
 def test_every_assert_says_what_failed_without_the_data(path: Path) -> None:
     bare = [node.lineno for node in _asserts(path) if node.msg is None]
     assert not bare, f"{path.name}: asserts without a message on lines {bare}"
-    leaking = {node.lineno: _data_in(node.msg) for node in _asserts(path)
-               if node.msg is not None and _data_in(node.msg)}
+    leaking = {
+        node.lineno: _data_in(node.msg)
+        for node in _asserts(path)
+        if node.msg is not None and _data_in(node.msg)
+    }
     assert not leaking, f"{path.name}: messages that print object data or secrets: {leaking}"
 
 
-MODULE = '''
+MODULE = """
 {docstring}
 from conformance.standard_base.marker import standard_base
 
@@ -90,7 +93,7 @@ def test_bootstrap_token():
         assert token.data.get(f"usage-bootstrap-{{usage}}") == "true", (
             f"token {{token.id}} is not usable for {{usage}}"
         )
-'''
+"""
 
 API_ERRORS = '''
 """PYTEST_DONT_REWRITE"""
@@ -158,13 +161,18 @@ def token_tier(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
 
 @pytest.mark.parametrize("token_tier", [False, True], indirect=True, ids=["rewritten", "plain"])
 def test_a_failed_token_assertion_reports_no_secret(token_tier: str) -> None:
-    report = run_tier("cluster", token_tier, args=["-q"],
-                      plugins=("conformance.standard_base.plugin", "pytest_timeout"))
+    report = run_tier(
+        "cluster",
+        token_tier,
+        args=["-q"],
+        plugins=("conformance.standard_base.plugin", "pytest_timeout"),
+    )
     result = next(r for r in report.results if r.id == "kubeadm/bootstrap-token")
     assert result.status is Status.FAIL
     assert "token abcdef is not usable for signing" in result.message
-    rewritten = "Rewritten" in (Path(sys.modules[token_tier].__path__[0]) /
-                                "test_token.py").read_text()
+    rewritten = (
+        "Rewritten" in (Path(sys.modules[token_tier].__path__[0]) / "test_token.py").read_text()
+    )
     if rewritten:  # the leak as it was: pytest's explanation carries the Secret's data
         assert SECRET in result.message
     else:
@@ -174,15 +182,20 @@ def test_a_failed_token_assertion_reports_no_secret(token_tier: str) -> None:
 
 @pytest.mark.parametrize("token_tier", [True], indirect=True, ids=["plain"])
 def test_an_api_error_is_one_line_with_the_servers_message_only(token_tier: str) -> None:
-    report = run_tier("cluster", token_tier, args=["-q"],
-                      plugins=("conformance.standard_base.plugin", "pytest_timeout"))
+    report = run_tier(
+        "cluster",
+        token_tier,
+        args=["-q"],
+        plugins=("conformance.standard_base.plugin", "pytest_timeout"),
+    )
     by_id = {r.id: r for r in report.results}
     status = by_id["api-machinery/status-error"]
     assert status.status is Status.FAIL
     source = API_ERRORS.format(secret=SECRET).splitlines()
     line = next(i for i, text in enumerate(source, 1) if '"kind": "Status"' in text)
     assert status.message == (
-        f'test_api_errors.py:{line}: HTTP 409 Conflict: secrets "x" already exists')
+        f'test_api_errors.py:{line}: HTTP 409 Conflict: secrets "x" already exists'
+    )
     body = by_id["api-machinery/object-error"]
     assert body.status is Status.FAIL
     assert body.message.startswith("test_api_errors.py:")

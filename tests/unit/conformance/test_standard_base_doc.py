@@ -52,8 +52,10 @@ def test_a_test_appears_with_its_id_needs_timeout_and_codenames() -> None:
     spec = make_spec("storage/pipe-in-name", [codename], ["real-kubelet", "dns"], 42)
     text = render([Entry(spec, "Reads a | b\nacross lines.")])
     row = next(line for line in text.splitlines() if line.startswith("| `storage/pipe-in-name`"))
-    assert row == ("| `storage/pipe-in-name` | Reads a \\| b across lines. | `dns`, `real-kubelet` "
-                   f"| 42 s | `{codename}` |")
+    assert row == (
+        "| `storage/pipe-in-name` | Reads a \\| b across lines. | `dns`, `real-kubelet` "
+        f"| 42 s | `{codename}` |"
+    )
     assert "| [storage](#storage) | 1 | 1 | 1 |" in text
 
 

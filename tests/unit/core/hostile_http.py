@@ -58,7 +58,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _trickle(self, data: bytes) -> None:
         self.close_connection = True
         for index in range(len(data)):
-            self.wfile.write(data[index:index + 1])
+            self.wfile.write(data[index : index + 1])
             self.wfile.flush()
             time.sleep(self.server.gap_s)
 

@@ -26,17 +26,24 @@ from kubeadm_verify import access as kubeconfig
 from kubeadm_verify.errors import ClusterError, InputError
 
 
-def write_config(path: Path, server: str = "https://127.0.0.1:6443", ca: bytes | None = None,
-                 contexts: tuple[str, ...] = ("admin@kubernetes",), **extra: Any) -> Path:
+def write_config(
+    path: Path,
+    server: str = "https://127.0.0.1:6443",
+    ca: bytes | None = None,
+    contexts: tuple[str, ...] = ("admin@kubernetes",),
+    **extra: Any,
+) -> Path:
     cluster: dict[str, Any] = {"server": server}
     if ca is not None:
         cluster["certificate-authority-data"] = base64.b64encode(ca).decode()
     data = {
-        "apiVersion": "v1", "kind": "Config",
+        "apiVersion": "v1",
+        "kind": "Config",
         "clusters": [{"name": "kubernetes", "cluster": cluster}],
         "users": [{"name": "admin", "user": {"token": "abc.def"}}],
-        "contexts": [{"name": c, "context": {"cluster": "kubernetes", "user": "admin"}}
-                     for c in contexts],
+        "contexts": [
+            {"name": c, "context": {"cluster": "kubernetes", "user": "admin"}} for c in contexts
+        ],
         "current-context": contexts[0] if contexts else "",
         **extra,
     }
@@ -71,14 +78,21 @@ def test_default_is_home_kube_config(tmp_path: Path) -> None:
 def test_merge_first_definition_wins_and_paths_become_absolute(tmp_path: Path) -> None:
     (tmp_path / "one").mkdir()
     first = tmp_path / "one" / "config"
-    first.write_text(yaml.safe_dump({
-        "clusters": [{"name": "c", "cluster": {"server": "https://first",
-                                               "certificate-authority": "ca.crt"}}],
-        "users": [{"name": "u", "user": {"client-key": "/abs/key"}}],
-        "contexts": [{"name": "x", "context": {"cluster": "c", "user": "u"}}],
-    }))
-    second = write_config(tmp_path / "second", server="https://second",
-                          contexts=("x", "y"))
+    first.write_text(
+        yaml.safe_dump(
+            {
+                "clusters": [
+                    {
+                        "name": "c",
+                        "cluster": {"server": "https://first", "certificate-authority": "ca.crt"},
+                    }
+                ],
+                "users": [{"name": "u", "user": {"client-key": "/abs/key"}}],
+                "contexts": [{"name": "x", "context": {"cluster": "c", "user": "u"}}],
+            }
+        )
+    )
+    second = write_config(tmp_path / "second", server="https://second", contexts=("x", "y"))
     merged = kubeconfig.merged(kubeconfig.Target((first, second), None))
     clusters = {c["name"]: c["cluster"] for c in merged["clusters"]}
     assert clusters["c"]["certificate-authority"] == str(tmp_path / "one" / "ca.crt")
@@ -109,11 +123,16 @@ def test_unknown_context_lists_the_known_ones(tmp_path: Path) -> None:
 
 def test_a_context_pointing_nowhere_is_an_input_error(tmp_path: Path) -> None:
     path = tmp_path / "c"
-    path.write_text(yaml.safe_dump({
-        "clusters": [], "users": [],
-        "contexts": [{"name": "x", "context": {"cluster": "missing", "user": "missing"}}],
-        "current-context": "x",
-    }))
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "clusters": [],
+                "users": [],
+                "contexts": [{"name": "x", "context": {"cluster": "missing", "user": "missing"}}],
+                "current-context": "x",
+            }
+        )
+    )
     with pytest.raises(InputError):
         kubeconfig.load(kubeconfig.Target((path,), None))
 
@@ -128,8 +147,10 @@ def test_unreachable_server_is_a_cluster_error(tmp_path: Path) -> None:
     port = closed_port()
     config = write_config(tmp_path / "c", server=f"https://127.0.0.1:{port}")
     api_client, context = kubeconfig.load(kubeconfig.Target((config,), None))
-    with pytest.raises(ClusterError, match=f"cannot reach the API server at https://127.0.0.1:"
-                                           f"{port}: connection refused"):
+    with pytest.raises(
+        ClusterError,
+        match=f"cannot reach the API server at https://127.0.0.1:{port}: connection refused",
+    ):
         kubeconfig.check_connection(api_client, context)
 
 
@@ -137,15 +158,21 @@ def self_signed(name: str) -> tuple[bytes, bytes]:
     key = ec.generate_private_key(ec.SECP256R1())
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
     now = datetime.now(UTC)
-    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - timedelta(minutes=1))
-            .not_valid_after(now + timedelta(hours=1))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
-            .sign(key, hashes.SHA256()))
-    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption())
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=1))
+        .not_valid_after(now + timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+        .sign(key, hashes.SHA256())
+    )
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
     return cert.public_bytes(serialization.Encoding.PEM), key_pem
 
 
@@ -192,14 +219,19 @@ def test_a_ca_that_does_not_match_is_a_tls_error_naming_the_failure(
     config = write_config(tmp_path / "c", server=f"https://localhost:{tls_server}", ca=other_ca)
     api_client, context = kubeconfig.load(kubeconfig.Target((config,), None))
     assert api_client.configuration.verify_ssl, "verification must stay on"
-    with pytest.raises(ClusterError, match="TLS verification of the API server at "
-                                           r"https://localhost:\d+ failed: .*certificate"):
+    with pytest.raises(
+        ClusterError,
+        match="TLS verification of the API server at "
+        r"https://localhost:\d+ failed: .*certificate",
+    ):
         kubeconfig.check_connection(api_client, context)
 
 
 def _client_config(tmp_path: Path, cert: bytes, key: bytes) -> kubeconfig.Target:
-    user = {"client-certificate-data": base64.b64encode(cert).decode(),
-            "client-key-data": base64.b64encode(key).decode()}
+    user = {
+        "client-certificate-data": base64.b64encode(cert).decode(),
+        "client-key-data": base64.b64encode(key).decode(),
+    }
     path = write_config(tmp_path / "config", ca=self_signed("ca")[0])
     data = yaml.safe_load(path.read_text())
     data["users"][0]["user"] = user
@@ -239,8 +271,11 @@ def test_the_hand_over_file_is_one_private_context(tmp_path: Path) -> None:
 def test_in_cluster_needs_the_environment_and_the_token(tmp_path: Path) -> None:
     folder = tmp_path / "sa"
     folder.mkdir()
-    env = {"HOME": str(tmp_path), "KUBERNETES_SERVICE_HOST": "10.96.0.1",
-           "KUBERNETES_SERVICE_PORT": "443"}
+    env = {
+        "HOME": str(tmp_path),
+        "KUBERNETES_SERVICE_HOST": "10.96.0.1",
+        "KUBERNETES_SERVICE_PORT": "443",
+    }
     with pytest.raises(InputError, match="not a Pod with a service account"):
         kubeconfig.resolve(None, None, env, folder)
     (folder / "token").write_text("t")
@@ -264,4 +299,3 @@ def test_relative_exec_commands_are_relative_to_their_file(tmp_path: Path) -> No
     users = kubeconfig.merged(kubeconfig.Target((config,), None))["users"]
     assert users[0]["user"]["exec"]["command"] == str(tmp_path.resolve() / "bin" / "cred")
     assert users[1]["user"]["exec"]["command"] == "cred"
-

@@ -78,13 +78,20 @@ def test_bad_environment_value_is_a_usage_error(
     assert "KUBEADM_VERIFY_PARALLEL='many': invalid int value" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize(("variable", "value"), [
-    ("KUBEADM_VERIFY_FORMAT", "xml"), ("KUBEADM_VERIFY_ROLE", "king"),
-    ("KUBEADM_VERIFY_PULL_IMAGES", "perhaps"),
-])
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("KUBEADM_VERIFY_FORMAT", "xml"),
+        ("KUBEADM_VERIFY_ROLE", "king"),
+        ("KUBEADM_VERIFY_PULL_IMAGES", "perhaps"),
+    ],
+)
 def test_environment_values_meet_the_flags_rules(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path,
-    variable: str, value: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    variable: str,
+    value: str,
 ) -> None:
     monkeypatch.setenv(variable, value)
     assert main(["node", "--output-dir", str(tmp_path)]) == 2
@@ -164,20 +171,23 @@ def _verb_parsers() -> dict[str, argparse.ArgumentParser]:
 def test_every_option_of_every_verb_says_what_it_does() -> None:
     undescribed = [
         f"{verb} {action.option_strings or action.dest}"
-        for verb, sub in _verb_parsers().items() for action in sub._actions
+        for verb, sub in _verb_parsers().items()
+        for action in sub._actions
         if not action.help or action.help == argparse.SUPPRESS
     ]
     assert not undescribed
 
 
 @pytest.mark.parametrize("verb", sorted(_verb_parsers()))
-def test_every_verb_help_ends_with_examples_of_itself(verb: str,
-                                                      capsys: pytest.CaptureFixture[str]) -> None:
+def test_every_verb_help_ends_with_examples_of_itself(
+    verb: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     with pytest.raises(SystemExit) as exited:
         main([verb, "--help"])
     assert exited.value.code == 0
     shown = capsys.readouterr().out
     examples = shown.split("examples:\n", 1)[1].split("\n\n", 1)[0].splitlines()
-    assert examples and all(line.startswith(("  kubeadm-verify " + verb, "      "))
-                            for line in examples), examples
+    assert examples and all(
+        line.startswith(("  kubeadm-verify " + verb, "      ")) for line in examples
+    ), examples
     assert "KUBEADM_VERIFY_" in shown

@@ -26,8 +26,7 @@ def _signal_inside(signum: signal.Signals, steps: list[str], sender: str = "main
 
 @pytest.mark.parametrize("sender", ["main", "thread"])
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
-def test_an_interrupt_waits_for_the_block_then_raises(signum: signal.Signals,
-                                                      sender: str) -> None:
+def test_an_interrupt_waits_for_the_block_then_raises(signum: signal.Signals, sender: str) -> None:
     steps: list[str] = []
     with interruptible(), pytest.raises(KeyboardInterrupt):
         _signal_inside(signum, steps, sender)

@@ -56,9 +56,11 @@ def _imports(tree: ast.Module) -> set[str]:
 
 
 def _importers(libraries: tuple[str, ...]) -> set[str]:
-    return {name for name, tree in _modules()
-            if any(i == lib or i.startswith(f"{lib}.")
-                   for i in _imports(tree) for lib in libraries)}
+    return {
+        name
+        for name, tree in _modules()
+        if any(i == lib or i.startswith(f"{lib}.") for i in _imports(tree) for lib in libraries)
+    }
 
 
 def test_http_answers_are_read_through_the_door() -> None:
@@ -67,10 +69,14 @@ def test_http_answers_are_read_through_the_door() -> None:
 
 def test_nothing_reads_an_http_body_whole() -> None:
     """``preload_content=True`` reads a body of any size into memory at once."""
-    offenders = [name for name, tree in _modules() for node in ast.walk(tree)
-                 if isinstance(node, ast.keyword) and node.arg in ("preload_content",
-                                                                     "_preload_content")
-                 and not (isinstance(node.value, ast.Constant) and node.value.value is False)]
+    offenders = [
+        name
+        for name, tree in _modules()
+        for node in ast.walk(tree)
+        if isinstance(node, ast.keyword)
+        and node.arg in ("preload_content", "_preload_content")
+        and not (isinstance(node.value, ast.Constant) and node.value.value is False)
+    ]
     assert offenders == []
 
 
@@ -80,15 +86,23 @@ def test_xml_is_written_by_the_one_junit_writer() -> None:
 
 def test_secrets_are_masked_by_the_one_scrubber() -> None:
     """No module but ``redact`` masks on its own (its mask, ``<redacted``, is its alone)."""
-    offenders = [name for name, tree in _modules() for node in ast.walk(tree)
-                 if isinstance(node, ast.Constant) and isinstance(node.value, str)
-                 and "<redacted" in node.value and name != "kubeadm_verify/redact.py"]
+    offenders = [
+        name
+        for name, tree in _modules()
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and "<redacted" in node.value
+        and name != "kubeadm_verify/redact.py"
+    ]
     assert offenders == []
 
 
 def test_the_scans_find_a_second_door() -> None:
-    tree = ast.parse("import requests\nfrom urllib3 import PoolManager\n"
-                     "r = pool.request('GET', u, preload_content=True)\n")
+    tree = ast.parse(
+        "import requests\nfrom urllib3 import PoolManager\n"
+        "r = pool.request('GET', u, preload_content=True)\n"
+    )
     assert {"requests", "urllib3"} <= _imports(tree)
     assert any(isinstance(n, ast.keyword) and n.arg == "preload_content" for n in ast.walk(tree))
     assert "kubeadm_verify/access/rawhttp.py" in _importers(HTTP_CLIENTS)

@@ -22,8 +22,9 @@ def plugin(tmp_path: Path, body: str) -> dict[str, object]:
 
 
 def test_a_token_is_handed_over_as_a_kubeconfig_user(tmp_path: Path) -> None:
-    answer = json.dumps({"apiVersion": API, "kind": "ExecCredential",
-                         "status": {"token": "tok-123"}})
+    answer = json.dumps(
+        {"apiVersion": API, "kind": "ExecCredential", "status": {"token": "tok-123"}}
+    )
     status = execplugin.run(plugin(tmp_path, f"test \"$KV_X\" = 1 && echo '{answer}'"))
     assert execplugin.as_user(status) == {"token": "tok-123"}
 
@@ -37,8 +38,7 @@ def test_the_request_says_not_interactive(tmp_path: Path) -> None:
 
 
 def test_a_failing_plugin_says_why(tmp_path: Path) -> None:
-    with pytest.raises(execplugin.ExecFailed,
-                       match=r"^exec: process returned 1\. not logged in$"):
+    with pytest.raises(execplugin.ExecFailed, match=r"^exec: process returned 1\. not logged in$"):
         execplugin.run(plugin(tmp_path, "echo 'not logged in' >&2; exit 1"))
 
 

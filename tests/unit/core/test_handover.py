@@ -68,8 +68,13 @@ print(json.dumps([[r.id, r.status.value] for r in report.results]))
 def test_the_settings_object_reaches_every_test(tier: str, workers: list[str]) -> None:
     """Run in a fresh interpreter, as the CLI runs it: xdist's own plugin, loaded by this outer
     session, would otherwise share the process with the run's workers' controller."""
-    done = subprocess.run([sys.executable, "-c", HANDOVER, tier, *workers], capture_output=True,
-                          text=True, timeout=120, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", HANDOVER, tier, *workers],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     results = json.loads(done.stdout.strip().splitlines()[-1])
     assert sorted(i for i, _ in results) == [f"0101000000-beef/^x//{n}" for n in range(4)]
@@ -94,8 +99,7 @@ def _report(*results: CheckResult) -> TierReport:
     return TierReport("node", datetime.now(UTC), 0.0, results)
 
 
-def test_preflight_hands_its_settings_to_the_callable_and_judges_the_report(
-        tmp_path: Path) -> None:
+def test_preflight_hands_its_settings_to_the_callable_and_judges_the_report(tmp_path: Path) -> None:
     config = load_config(None).config
     seen: list[NodeSettings] = []
     lines: list[str] = []
@@ -104,7 +108,8 @@ def test_preflight_hands_its_settings_to_the_callable_and_judges_the_report(
         seen.append(settings)
         return _report(
             CheckResult("Mem", Status.WARN, Severity.WARNING, "small"),
-            CheckResult("Port-6443", Status.FAIL, Severity.ERROR, "Port 6443 is in use"))
+            CheckResult("Port-6443", Status.FAIL, Severity.ERROR, "Port 6443 is in use"),
+        )
 
     with pytest.raises(BootstrapError, match=r"\[ERROR Port-6443\]: Port 6443 is in use"):
         preflight(config, None, lines.append, check_node=check_node)  # type: ignore[arg-type]
@@ -124,8 +129,13 @@ def test_the_node_tier_in_pytest_judges_the_object_it_is_handed(tmp_path: Path) 
 
     settings = NodeSettings(root=str(tmp_path), role="worker", ignored=frozenset({"mem"}))
     direct = run(settings)
-    handed = run_tier("node", "nodechecks", settings, args=["-q", "-p", "no:cacheprovider"],
-                      plugins=("nodechecks.plugin",))
+    handed = run_tier(
+        "node",
+        "nodechecks",
+        settings,
+        args=["-q", "-p", "no:cacheprovider"],
+        plugins=("nodechecks.plugin",),
+    )
 
     def said(report: TierReport) -> dict[str, tuple[Status, str]]:
         return {r.id: (r.status, r.message) for r in report.results}

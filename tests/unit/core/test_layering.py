@@ -25,17 +25,24 @@ FORBIDDEN = {
 
 def _copy(tmp_path: Path) -> Path:
     for package in PACKAGES:
-        shutil.copytree(ROOT / package, tmp_path / package,
-                        ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copytree(
+            ROOT / package, tmp_path / package, ignore=shutil.ignore_patterns("__pycache__")
+        )
     shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
     return tmp_path
 
 
 def _lint(tree: Path) -> subprocess.CompletedProcess[str]:
     lint = shutil.which("lint-imports") or pytest.fail("lint-imports is not installed ('.[dev]')")
-    return subprocess.run([lint, "--no-cache"], cwd=tree, capture_output=True, text=True,
-                          env={"PATH": str(Path(sys.executable).parent), "PYTHONPATH": str(tree)},
-                          timeout=120, check=False)
+    return subprocess.run(
+        [lint, "--no-cache"],
+        cwd=tree,
+        capture_output=True,
+        text=True,
+        env={"PATH": str(Path(sys.executable).parent), "PYTHONPATH": str(tree)},
+        timeout=120,
+        check=False,
+    )
 
 
 def test_the_tree_keeps_its_contracts(tmp_path: Path) -> None:

@@ -37,8 +37,7 @@ def test_a_body_without_end_is_refused_at_the_cap() -> None:
 def test_a_trickle_ends_at_the_overall_deadline(mode: str) -> None:
     """A byte every 0.2 s never trips the 15 s read timeout; the 2 s deadline ends it."""
     started = time.monotonic()
-    with hostile(mode, gap_s=0.2) as url, pytest.raises(rawhttp.DeadlinePassed,
-                                                         match="within 2s"):
+    with hostile(mode, gap_s=0.2) as url, pytest.raises(rawhttp.DeadlinePassed, match="within 2s"):
         rawhttp.request(urllib3.PoolManager(), "GET", f"{url}/version", deadline_s=2)
     assert time.monotonic() - started < 4
 
@@ -62,7 +61,9 @@ def test_over_tls_a_trickled_body_ends_at_the_deadline(tmp_path: Path) -> None:
     with hostile("plain", tls=server) as url:
         assert rawhttp.request(pool, "GET", f"{url}/version").data == VERSION
     started = time.monotonic()
-    with hostile("trickle-body", gap_s=0.2, tls=server) as url, pytest.raises(
-            rawhttp.DeadlinePassed, match="within 2s"):
+    with (
+        hostile("trickle-body", gap_s=0.2, tls=server) as url,
+        pytest.raises(rawhttp.DeadlinePassed, match="within 2s"),
+    ):
         rawhttp.request(pool, "GET", f"{url}/version", deadline_s=2)
     assert time.monotonic() - started < 4

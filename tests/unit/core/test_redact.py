@@ -22,8 +22,16 @@ HASH = "$6$rounds=5000$saltsalt$Zm9vYmFyYmF6cXV4Lz4uMTIzNDU2Nzg5MA"
 KEY = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAplanted\n-----END RSA PRIVATE KEY-----"
 JWT = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW0ifQ.c2lnbmF0dXJlcGxhbnRlZA"
 B64 = "cGxhbnRlZC1zZWNyZXQtZGF0YQ=="
-SECRETS = (TOKEN_SECRET, "Zm9vYmFyYmF6cXV4", "MIIEowIBAAKCAQEAplanted", "c2lnbmF0dXJl", B64,
-           "planted-bearer", "plantedkeydata", "hunter2")
+SECRETS = (
+    TOKEN_SECRET,
+    "Zm9vYmFyYmF6cXV4",
+    "MIIEowIBAAKCAQEAplanted",
+    "c2lnbmF0dXJl",
+    B64,
+    "planted-bearer",
+    "plantedkeydata",
+    "hunter2",
+)
 
 
 def _clean(text: str) -> bool:
@@ -57,21 +65,29 @@ def test_each_kind_is_removed() -> None:
 
 
 def test_ordinary_text_is_left_alone() -> None:
-    text = ("the number of available CPUs 1 is less than the required 2; "
-            "sha256 0f343b0931126a20f133d67c2b018a3b and port 6443 is in use")
+    text = (
+        "the number of available CPUs 1 is less than the required 2; "
+        "sha256 0f343b0931126a20f133d67c2b018a3b and port 6443 is in use"
+    )
     assert redact.scrub(text) == text
 
 
 def _report() -> TierReport:
     planted = CheckResult(
-        id="cluster/planted", status=Status.FAIL, severity=Severity.ERROR,
+        id="cluster/planted",
+        status=Status.FAIL,
+        severity=Severity.ERROR,
         message=f"assert {TOKEN} == x; Bearer planted-bearer",
         remediation=f"rotate {HASH}",
-        details={"secret": {"data": {"token-secret": B64}}, "lines": [KEY, JWT],
-                 "client-key-data": "plantedkeydata"},
+        details={
+            "secret": {"data": {"token-secret": B64}},
+            "lines": [KEY, JWT],
+            "client-key-data": "plantedkeydata",
+        },
     )
-    warned = CheckResult(id="w", status=Status.WARN, severity=Severity.WARNING,
-                         message="password=hunter2")
+    warned = CheckResult(
+        id="w", status=Status.WARN, severity=Severity.WARNING, message="password=hunter2"
+    )
     return TierReport("cluster", datetime.now(UTC), 1.0, (planted, warned))
 
 
@@ -105,9 +121,11 @@ def test_a_log_file_is_scrubbed_in_place_and_kept_byte_for_byte_elsewhere(tmp_pa
 
 
 def test_spec_names_and_prose_stay_as_they_are() -> None:
-    for text in ("[sig-apps] StatefulSet Basic StatefulSet functionality [StatefulSetBasic]",
-                 "[sig-network] Services should serve a basic endpoint from pods [Conformance]",
-                 "the bearer token of the service account is mounted"):
+    for text in (
+        "[sig-apps] StatefulSet Basic StatefulSet functionality [StatefulSetBasic]",
+        "[sig-network] Services should serve a basic endpoint from pods [Conformance]",
+        "the bearer token of the service account is mounted",
+    ):
         assert redact.scrub(text) == text
 
 
@@ -115,8 +133,10 @@ def test_an_xml_log_stays_well_formed(tmp_path: Path) -> None:
     import xml.etree.ElementTree as ET
 
     junit = tmp_path / "junit_01.xml"
-    junit.write_text(f'<testsuites><testcase name="x"><failure>token-secret: {TOKEN_SECRET}\n'
-                     f"{KEY}</failure></testcase></testsuites>\n")
+    junit.write_text(
+        f'<testsuites><testcase name="x"><failure>token-secret: {TOKEN_SECRET}\n'
+        f"{KEY}</failure></testcase></testsuites>\n"
+    )
     assert redact.scrub_file(junit)
     text = ET.parse(junit).getroot().find("testcase/failure").text  # type: ignore[union-attr]
     assert text is not None and TOKEN_SECRET not in text and "<redacted>" in text
@@ -129,8 +149,9 @@ CONTROLS = "a\x1b[31mred\x00nul\x07bell\x0cff\rcr\x85nel\udc80sur\ufffenon\x7fde
 
 def test_control_characters_are_shown_escaped() -> None:
     cleaned = redact.clean(CONTROLS)
-    assert cleaned == ("a\\x1b[31mred\\x00nul\\x07bell\\x0cff\\x0dcr\\x85nel\\udc80sur"
-                       "\\ufffenon\\x7fdel")
+    assert cleaned == (
+        "a\\x1b[31mred\\x00nul\\x07bell\\x0cff\\x0dcr\\x85nel\\udc80sur\\ufffenon\\x7fdel"
+    )
     assert redact.clean("tab\tand\nnewline stay") == "tab\tand\nnewline stay"
 
 
@@ -157,8 +178,13 @@ def test_one_line_stays_one_line() -> None:
 
 @pytest.mark.parametrize("change", [str.lower, str.upper, str.swapcase])
 def test_a_secret_changed_in_case_is_still_removed(change: Callable[[str], str]) -> None:
-    for sample in (f"key material {KEY} follows", f"join with --token {TOKEN}", f"jwt {JWT}",
-                   f"root:{HASH}:19000:0:99999:7:::", "Authorization: Bearer planted-bearer"):
+    for sample in (
+        f"key material {KEY} follows",
+        f"join with --token {TOKEN}",
+        f"jwt {JWT}",
+        f"root:{HASH}:19000:0:99999:7:::",
+        "Authorization: Bearer planted-bearer",
+    ):
         changed = change(sample)
         scrubbed = redact.scrub(changed)
         for secret in SECRETS:
@@ -166,14 +192,19 @@ def test_a_secret_changed_in_case_is_still_removed(change: Callable[[str], str])
 
 
 def test_a_lower_cased_private_key_in_a_result_is_removed() -> None:
-    item = CheckResult("Kubeconfig", Status.FAIL, Severity.ERROR,
-                       message=f"unexpected content: {KEY}".lower())
+    item = CheckResult(
+        "Kubeconfig", Status.FAIL, Severity.ERROR, message=f"unexpected content: {KEY}".lower()
+    )
     assert "miieow" not in redact.result(item).message
 
 
 def test_details_are_bounded_in_length_and_items() -> None:
-    details = {"content": "x" * 8_000_000, "lines": [f"l{i}" for i in range(100_000)],
-               "nested": {"deep": CONTROLS}, "many": {f"k{i}": i for i in range(100_000)}}
+    details = {
+        "content": "x" * 8_000_000,
+        "lines": [f"l{i}" for i in range(100_000)],
+        "nested": {"deep": CONTROLS},
+        "many": {f"k{i}": i for i in range(100_000)},
+    }
     item = redact.result(CheckResult("X", Status.WARN, Severity.WARNING, details=details))
     assert len(json.dumps(dict(item.details))) < 10_000
     assert item.details["lines"][-1] == f"… [cut at {redact.MAX_ITEMS} of 100000 items]"
@@ -182,9 +213,16 @@ def test_details_are_bounded_in_length_and_items() -> None:
 
 
 def test_junit_is_well_formed_whatever_a_result_holds(tmp_path: Path) -> None:
-    nasty = CheckResult(f"id{CONTROLS}", Status.FAIL, Severity.ERROR, message=CONTROLS,
-                        remediation=CONTROLS, details={"x": CONTROLS},
-                        conformance=(CONTROLS,), origin=CONTROLS)
+    nasty = CheckResult(
+        f"id{CONTROLS}",
+        Status.FAIL,
+        Severity.ERROR,
+        message=CONTROLS,
+        remediation=CONTROLS,
+        details={"x": CONTROLS},
+        conformance=(CONTROLS,),
+        origin=CONTROLS,
+    )
     warned = dataclasses.replace(nasty, status=Status.WARN)
     report = TierReport("node", datetime.now(UTC), 0.1, (nasty, warned))
     path = tmp_path / "junit.xml"

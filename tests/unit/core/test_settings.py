@@ -34,9 +34,18 @@ def test_settings_survive_the_trip_to_an_xdist_worker() -> None:
 
 
 def test_e2e_settings_need_a_cluster_unless_a_dry_run_names_the_version() -> None:
-    fields = {"mode": "quick", "mirror": "https://dl.k8s.io", "test_package": None,
-              "test_package_sha256": None, "focus": None, "skip": None, "procs": 1,
-              "timeout": "30m", "timeout_s": 1800.0, "download_timeout_s": 1800.0}
+    fields = {
+        "mode": "quick",
+        "mirror": "https://dl.k8s.io",
+        "test_package": None,
+        "test_package_sha256": None,
+        "focus": None,
+        "skip": None,
+        "procs": 1,
+        "timeout": "30m",
+        "timeout_s": 1800.0,
+        "download_timeout_s": 1800.0,
+    }
     E2ESettings(version="v1.37.2", target=None, dry_run=True, **fields)  # type: ignore[arg-type]
     with pytest.raises(UsageError, match="needs a cluster"):
         E2ESettings(version=None, target=None, dry_run=True, **fields)  # type: ignore[arg-type]

@@ -34,8 +34,13 @@ print(f"pending={pending} handled={bool(handled)}")
 
 
 def _run(mode: str, signum: str) -> str:
-    done = subprocess.run([sys.executable, "-c", SCRIPT, mode, signum], capture_output=True,
-                          text=True, timeout=30, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", SCRIPT, mode, signum],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout.strip()
 
@@ -78,7 +83,8 @@ with interruptible():
 def test_an_interrupt_raised_in_a_finalizer_is_not_lost() -> None:
     """Python only reports an exception raised in a finalizer; the interrupt is raised again
     at the next ordinary step instead of the run going on."""
-    done = subprocess.run([sys.executable, "-c", FINALIZER], capture_output=True, text=True,
-                          timeout=30, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", FINALIZER], capture_output=True, text=True, timeout=30, check=False
+    )
     assert done.stdout.strip() == "interrupted", done.stderr
     assert "Exception ignored" not in done.stderr

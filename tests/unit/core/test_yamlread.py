@@ -14,17 +14,38 @@ from kubeadm_verify import yamlread
 
 REPO = Path(__file__).resolve().parents[3]
 PACKAGES = ("kubeadm_verify", "nodechecks", "conformance", "bootstrap")
-LOADING = {"load", "safe_load", "load_all", "safe_load_all", "full_load", "full_load_all",
-           "unsafe_load", "unsafe_load_all", "compose", "compose_all", "parse", "scan",
-           "Loader", "SafeLoader", "CSafeLoader", "CLoader", "FullLoader", "UnsafeLoader",
-           "BaseLoader", "CBaseLoader", "CParser", "Composer"}
+LOADING = {
+    "load",
+    "safe_load",
+    "load_all",
+    "safe_load_all",
+    "full_load",
+    "full_load_all",
+    "unsafe_load",
+    "unsafe_load_all",
+    "compose",
+    "compose_all",
+    "parse",
+    "scan",
+    "Loader",
+    "SafeLoader",
+    "CSafeLoader",
+    "CLoader",
+    "FullLoader",
+    "UnsafeLoader",
+    "BaseLoader",
+    "CBaseLoader",
+    "CParser",
+    "Composer",
+}
 
 
 def laughs(levels: int = 9, width: int = 9) -> str:
     """The "billion laughs": each level an anchor holding ``width`` aliases of the level below."""
     lines = ["a0: &a0 [" + ", ".join(["lol"] * width) + "]"]
-    lines += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * width) + "]"
-              for i in range(1, levels + 1)]
+    lines += [
+        f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * width) + "]" for i in range(1, levels + 1)
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -111,13 +132,21 @@ def _second_readers(source: str) -> list[str]:
     """Every place ``source`` loads YAML itself: a loader function, class or parser of PyYAML."""
     found = []
     for node in ast.walk(ast.parse(source)):
-        if (isinstance(node, ast.Attribute) and node.attr in LOADING
-                and isinstance(node.value, ast.Name) and node.value.id == "yaml"):
+        if (
+            isinstance(node, ast.Attribute)
+            and node.attr in LOADING
+            and isinstance(node.value, ast.Name)
+            and node.value.id == "yaml"
+        ):
             found.append(f"line {node.lineno}: yaml.{node.attr}")
         elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("yaml"):
-            names = [alias.name for alias in node.names if alias.name in LOADING
-                     or node.module in ("yaml.loader", "yaml.cyaml", "yaml._yaml",
-                                        "yaml.composer", "yaml.parser")]
+            names = [
+                alias.name
+                for alias in node.names
+                if alias.name in LOADING
+                or node.module
+                in ("yaml.loader", "yaml.cyaml", "yaml._yaml", "yaml.composer", "yaml.parser")
+            ]
             found += [f"line {node.lineno}: from {node.module} import {n}" for n in names]
     return found
 

@@ -16,8 +16,9 @@ E2E = "kubernetes/test/bin/e2e.test"
 GINKGO = "kubernetes/test/bin/ginkgo"
 
 
-def info(name: str, kind: bytes = tarfile.REGTYPE, size: int = 0,
-         link: str = "") -> tarfile.TarInfo:
+def info(
+    name: str, kind: bytes = tarfile.REGTYPE, size: int = 0, link: str = ""
+) -> tarfile.TarInfo:
     member = tarfile.TarInfo(name)
     member.type, member.size, member.linkname = kind, size, link
     return member
@@ -79,8 +80,9 @@ def test_extracts_exactly_the_two_binaries_executable(tmp_path: Path) -> None:
         info("kubernetes/test/bin/link", tarfile.SYMTYPE, link="../../../../etc/passwd"),
     ],
 )
-def test_one_unsafe_member_rejects_the_archive_before_writing(tmp_path: Path,
-                                                              bad: tarfile.TarInfo) -> None:
+def test_one_unsafe_member_rejects_the_archive_before_writing(
+    tmp_path: Path, bad: tarfile.TarInfo
+) -> None:
     tarball = write_tar(tmp_path / "pkg.tar.gz", [*good_members(), (bad, b"x")])
     dest = tmp_path / "out"
     dest.mkdir()
@@ -100,8 +102,10 @@ def test_missing_and_duplicate_binaries_are_refused(tmp_path: Path) -> None:
     only_e2e = write_tar(tmp_path / "a.tar.gz", [(info(E2E), b"e")])
     with pytest.raises(FetchError, match="no kubernetes/test/bin/ginkgo"):
         extract_binaries(only_e2e, tmp_path)
-    twice = write_tar(tmp_path / "b.tar.gz", [(info(E2E), b"e"), (info(GINKGO), b"g"),
-                                               (info(f"./{E2E}"), b"other")])
+    twice = write_tar(
+        tmp_path / "b.tar.gz",
+        [(info(E2E), b"e"), (info(GINKGO), b"g"), (info(f"./{E2E}"), b"other")],
+    )
     with pytest.raises(FetchError, match="more than once"):
         extract_binaries(twice, tmp_path)
 
@@ -113,8 +117,7 @@ def test_not_a_gzip_tarball(tmp_path: Path) -> None:
         extract_binaries(junk, tmp_path)
 
 
-def test_binaries_larger_than_the_cap_are_refused_before_a_byte_is_written(
-        tmp_path: Path) -> None:
+def test_binaries_larger_than_the_cap_are_refused_before_a_byte_is_written(tmp_path: Path) -> None:
     tarball = write_tar(tmp_path / "bomb.tar.gz", [(info(GINKGO), b"g"), (info(E2E), bytes(4096))])
     dest = tmp_path / "out"
     dest.mkdir()
@@ -124,16 +127,18 @@ def test_binaries_larger_than_the_cap_are_refused_before_a_byte_is_written(
 
 
 def test_the_default_cap_is_a_multiple_of_the_package(tmp_path: Path) -> None:
-    tarball = write_tar(tmp_path / "zeros.tar.gz", [(info(GINKGO), b"g"),
-                                                    (info(E2E), bytes(1 << 20))])
+    tarball = write_tar(
+        tmp_path / "zeros.tar.gz", [(info(GINKGO), b"g"), (info(E2E), bytes(1 << 20))]
+    )
     assert tarball.stat().st_size * 8 < 1 << 20
     with pytest.raises(FetchError, match="8x the package"):
         extract_binaries(tarball, tmp_path)
 
 
 def test_too_many_members_stop_the_listing(tmp_path: Path) -> None:
-    members = good_members() + [(info(f"kubernetes/x/{n}", tarfile.DIRTYPE), b"")
-                                for n in range(20)]
+    members = good_members() + [
+        (info(f"kubernetes/x/{n}", tarfile.DIRTYPE), b"") for n in range(20)
+    ]
     tarball = write_tar(tmp_path / "many.tar.gz", members)
     with pytest.raises(FetchError, match="more than 10 members"):
         extract_binaries(tarball, tmp_path, max_members=10)

@@ -59,7 +59,10 @@ def test_entry_is_made_once_then_used_without_the_package(tmp_path: Path, cache:
     assert entry_dir(source).parent == cache / "v1.37.2"
     assert "# kubernetes/test/bin/ginkgo\n" in binaries.ginkgo.read_text()
     assert sorted(p.name for p in binaries.e2e_test.parent.iterdir()) == [
-        "e2e.test", "ginkgo", "manifest.json", "specs.txt",
+        "e2e.test",
+        "ginkgo",
+        "manifest.json",
+        "specs.txt",
     ]
     assert binaries.listing() == ("[sig-a] first spec [Conformance]", "[sig-b] second spec")
     path.unlink()  # a second run must not need the package at all

@@ -70,8 +70,9 @@ current-context: ctx
 
 @pytest.fixture
 def apiserver() -> Iterator[str]:
-    yield from serve({"/version": (200, {"gitVersion": "v1.37.2+vendor.1", "major": "1",
-                                         "minor": "37"})})
+    yield from serve(
+        {"/version": (200, {"gitVersion": "v1.37.2+vendor.1", "major": "1", "minor": "37"})}
+    )
 
 
 def target(flag: str | None, context: str | None = None) -> Target:
@@ -84,7 +85,8 @@ def test_version_from_the_server(tmp_path: Path, apiserver: str) -> None:
 
 
 def test_kubeconfig_env_is_honoured_with_several_files(
-        tmp_path: Path, apiserver: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, apiserver: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     first = kubeconfig(tmp_path, apiserver)
     second = kubeconfig(tmp_path, "http://127.0.0.1:9", "second")
     monkeypatch.setenv("KUBECONFIG", f"{first}:{second}")
@@ -108,5 +110,4 @@ def test_bad_kubeconfig_and_unknown_context(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="is not valid YAML"):
         server_version(target(str(broken)))
     with pytest.raises(InputError, match="context 'missing-context' not found"):
-        server_version(target(str(kubeconfig(tmp_path, "http://127.0.0.1:9")),
-                              "missing-context"))
+        server_version(target(str(kubeconfig(tmp_path, "http://127.0.0.1:9")), "missing-context"))

@@ -18,8 +18,9 @@ def test_v137_list_is_shipped_and_maps_spec_names() -> None:
     assert known.release == "v1.37"
     assert len(known.codenames) == 462
     assert known.codenames_for(POD) == (POD,)
-    assert known.codenames_for("[sig-node]  Pods should be submitted and removed\n[Conformance] "
-                               "[NodeConformance]") == (POD,)
+    assert known.codenames_for(
+        "[sig-node]  Pods should be submitted and removed\n[Conformance] [NodeConformance]"
+    ) == (POD,)
     assert known.codenames_for("[sig-storage] CSI Volumes do things") == ()
     assert known.codenames_for("[sig-x] not listed but tagged [Conformance]") == ()
 
@@ -53,9 +54,17 @@ def test_extract_folds_yaml_lines_and_drops_descriptions() -> None:
   file: test/e2e/common/node/pods.go
 """
     data = yaml.safe_load(extract(upstream, "here"))
-    assert data == {"source": "here", "specs": [
-        {"codename": POD, "testname": "Pod Lifecycle, submit and remove", "release": "v1.9",
-         "file": "test/e2e/common/node/pods.go"}]}
+    assert data == {
+        "source": "here",
+        "specs": [
+            {
+                "codename": POD,
+                "testname": "Pod Lifecycle, submit and remove",
+                "release": "v1.9",
+                "file": "test/e2e/common/node/pods.go",
+            }
+        ],
+    }
     assert normalise(" a \n b ") == "a b"
 
 

@@ -59,14 +59,18 @@ def test_minimal_argv_makes_relative_paths_absolute_and_omits_unset_flags(
     assert argv[0] == str(tmp_path / "bin/ginkgo")
     assert f"--kubeconfig={tmp_path / 'kc'}" in argv
     assert f"--report-dir={tmp_path / 'out'}" in argv
-    assert not any(a.startswith(("--skip", "--label-filter", "--context", "--kubectl-path",
-                                 "--progress-report-url")) for a in argv)
+    assert not any(
+        a.startswith(
+            ("--skip", "--label-filter", "--context", "--kubectl-path", "--progress-report-url")
+        )
+        for a in argv
+    )
     assert "--clean-start" not in " ".join(argv)
     assert argv.index("--") == argv.index(str(tmp_path / "bin/e2e.test")) + 1
 
 
 def test_a_regex_with_spaces_and_quotes_stays_one_argument() -> None:
-    focus = "it's a \"spec\" ; rm -rf /"
+    focus = 'it\'s a "spec" ; rm -rf /'
     argv = ginkgo_argv(
         BINARIES,
         Selection(focus=(focus,)),

@@ -42,8 +42,14 @@ def test_deadline_stops_the_whole_group(tmp_path: Path) -> None:
     pidfile = tmp_path / "child.pid"
     argv = script(tmp_path, f"sleep 60 & echo $! > {pidfile}\nwait\n")
     started = time.monotonic()
-    ended = run_logged(argv, tmp_path / "e2e.log", tmp_path, timeout_s=0.5,
-                       deadline_grace_s=0.0, interrupt_grace_s=2.0)
+    ended = run_logged(
+        argv,
+        tmp_path / "e2e.log",
+        tmp_path,
+        timeout_s=0.5,
+        deadline_grace_s=0.0,
+        interrupt_grace_s=2.0,
+    )
     assert time.monotonic() - started < 15
     assert ended.stopped_because == "ginkgo outlived --timeout and was stopped"
     assert ended.code is not None and ended.code != 0
@@ -53,8 +59,9 @@ def test_deadline_stops_the_whole_group(tmp_path: Path) -> None:
 
 def test_an_interrupt_stops_the_run_and_propagates(tmp_path: Path) -> None:
     marker, ready = tmp_path / "got-int", tmp_path / "ready"
-    argv = script(tmp_path, f"trap 'touch {marker}; exit 130' INT\ntouch {ready}\n"
-                            "sleep 60 & wait\n")
+    argv = script(
+        tmp_path, f"trap 'touch {marker}; exit 130' INT\ntouch {ready}\nsleep 60 & wait\n"
+    )
 
     def interrupt_when_ready() -> None:
         deadline = time.monotonic() + 30

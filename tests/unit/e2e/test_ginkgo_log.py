@@ -26,7 +26,7 @@ LOG = (
 def test_marks_are_counted_whatever_the_chunks(size: int) -> None:
     log = GinkgoLog()
     for start in range(0, len(LOG), size):
-        log.feed(LOG[start:start + size])
+        log.feed(LOG[start : start + size])
     log.feed(b"", final=True)
     assert (log.finished, log.not_passed) == (4, 2)
 

@@ -56,7 +56,9 @@ def test_both_roots_give_the_same_specs(text: str) -> None:
 def test_pseudo_cases_are_kept_apart_from_specs() -> None:
     run = parse_junit_text(WRAPPED)
     assert [n.kind for n in run.suite_nodes] == [
-        "ReportBeforeSuite", "SynchronizedBeforeSuite", "ReportAfterSuite",
+        "ReportBeforeSuite",
+        "SynchronizedBeforeSuite",
+        "ReportAfterSuite",
     ]
     assert all(not case.name.startswith("[") or case.name.startswith("[sig-") for case in run.specs)
     assert not any("JUnit report" in case.name for case in run.specs)

@@ -30,8 +30,15 @@ def test_submission_folder_has_the_evidence_and_keeps_an_edited_product_file(
     names = sorted(p.name for p in layout.submission.iterdir())
     assert names == ["PRODUCT.yaml", "README.md", "e2e.log", "junit_01.xml"]
     product = yaml.safe_load((layout.submission / "PRODUCT.yaml").read_text())
-    assert {"vendor", "name", "version", "website_url", "documentation_url", "type",
-            "description"} <= set(product)
+    assert {
+        "vendor",
+        "name",
+        "version",
+        "website_url",
+        "documentation_url",
+        "type",
+        "description",
+    } <= set(product)
     assert "'--focus=a b'" in (layout.submission / "README.md").read_text()
     (layout.submission / "PRODUCT.yaml").write_text("vendor: Me\n")
     layout.junit.unlink()

@@ -36,8 +36,10 @@ LISTING = (
 
 
 def test_mode_table() -> None:
-    table = {m.name: (m.procs, bool(m.curated), m.label_filter, m.focus, m.accepts_filters)
-             for m in MODES}
+    table = {
+        m.name: (m.procs, bool(m.curated), m.label_filter, m.focus, m.accepts_filters)
+        for m in MODES
+    }
     assert table == {
         "quick": (1, True, None, None, True),
         "standard-base": (4, True, None, None, True),
@@ -58,8 +60,10 @@ def test_curated_specs_are_cheap_v137_conformance_specs() -> None:
 
 
 def test_untagged_survives_tag_reordering() -> None:
-    assert untagged(POD) == untagged(OLD_ORDER_POD) == (
-        "[sig-node] Pods should be submitted and removed"
+    assert (
+        untagged(POD)
+        == untagged(OLD_ORDER_POD)
+        == ("[sig-node] Pods should be submitted and removed")
     )
 
 

@@ -54,9 +54,10 @@ def test_parallel_none_takes_the_mode_default_and_a_number_overrides() -> None:
         E2ESettings.from_args(args("--parallel", "0"))
 
 
-@pytest.mark.parametrize(("text", "seconds"),
-                         [("90m", 5400), ("1h30m", 5400), ("24h", 86400), ("45s", 45),
-                          ("1.5h", 5400), ("500ms", 0.5)])
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("90m", 5400), ("1h30m", 5400), ("24h", 86400), ("45s", 45), ("1.5h", 5400), ("500ms", 0.5)],
+)
 def test_go_durations(text: str, seconds: float) -> None:
     assert duration_seconds(text) == pytest.approx(seconds)
 

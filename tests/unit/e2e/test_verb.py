@@ -24,8 +24,18 @@ def start_error(output: Path) -> str:
         (["--mode", "certified", "--focus", "DNS"], "drop --focus/--skip"),
         (["--timeout", "forever"], "--timeout 'forever'"),
         (["--mirror", "ftp://mirror"], "--mirror 'ftp://mirror'"),
-        (["--kubernetes-version", "v1.37.2", "--test-package", "/nonexistent/pkg.tar.gz",
-          "--test-package-sha256", "a" * 64, "--dry-run"], "no such file"),
+        (
+            [
+                "--kubernetes-version",
+                "v1.37.2",
+                "--test-package",
+                "/nonexistent/pkg.tar.gz",
+                "--test-package-sha256",
+                "a" * 64,
+                "--dry-run",
+            ],
+            "no such file",
+        ),
     ],
 )
 def test_bad_options_exit_2_with_one_line_and_reports(

@@ -46,17 +46,20 @@ def test_one_result_per_selected_spec_with_codenames(tmp_path: Path) -> None:
 
 
 def test_failed_suite_node_is_an_error_entry(tmp_path: Path) -> None:
-    junit = JUNIT.replace('<testcase name="[SynchronizedBeforeSuite]" status="passed" time="1"/>',
-                          '<testcase name="[SynchronizedBeforeSuite]" status="failed">'
-                          "<failure>nodes not ready</failure></testcase>")
+    junit = JUNIT.replace(
+        '<testcase name="[SynchronizedBeforeSuite]" status="passed" time="1"/>',
+        '<testcase name="[SynchronizedBeforeSuite]" status="failed">'
+        "<failure>nodes not ready</failure></testcase>",
+    )
     results = judge_run(*files(tmp_path, junit), Exit(1), load("v1.37.2"))
     assert results[0].id == "[SynchronizedBeforeSuite]"
     assert (results[0].status, results[0].message) == (Status.ERROR, "nodes not ready")
 
 
 def test_a_run_that_stopped_gets_a_failing_completeness_entry(tmp_path: Path) -> None:
-    results = judge_run(*files(tmp_path, None, "Will run 3 of 4 specs\n•"), Exit(-9),
-                        load("v1.37.2"))
+    results = judge_run(
+        *files(tmp_path, None, "Will run 3 of 4 specs\n•"), Exit(-9), load("v1.37.2")
+    )
     assert [r.id for r in results] == [COMPLETENESS_ID]
     reasons = results[0].details["reasons"]
     assert results[0].status is Status.FAIL
@@ -66,12 +69,17 @@ def test_a_run_that_stopped_gets_a_failing_completeness_entry(tmp_path: Path) ->
 
 
 def test_all_passed_but_counts_disagree_is_still_a_failure(tmp_path: Path) -> None:
-    junit = JUNIT.replace('status="failed" time="2"><failure>[FAILED] no\nat x.go:1</failure>',
-                          'status="passed" time="2">')
+    junit = JUNIT.replace(
+        'status="failed" time="2"><failure>[FAILED] no\nat x.go:1</failure>',
+        'status="passed" time="2">',
+    )
     log = "Will run 3 of 4 specs\nRan 3 of 4 Specs in 7.0 seconds\nSUCCESS!\n"
     results = judge_run(*files(tmp_path, junit, log), Exit(0), load("v1.37.2"))
-    assert [r.status for r in results if r.id != COMPLETENESS_ID] == [Status.PASS, Status.PASS,
-                                                                      Status.SKIP]
+    assert [r.status for r in results if r.id != COMPLETENESS_ID] == [
+        Status.PASS,
+        Status.PASS,
+        Status.SKIP,
+    ]
     assert results[-1].id == COMPLETENESS_ID
     assert "ginkgo reported 3 specs run, junit_01.xml records 2" in results[-1].message
 

@@ -47,10 +47,14 @@ CONFIG_BRIDGE_NETFILTER=m
 # CONFIG_DEBUG_INFO is not set
 """
 
-TCP_HEADER = ("  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  "
-              "timeout inode\n")
-ESTABLISHED = ("   0: 0F02000A:9C40 0A02000A:192B 01 00000000:00000000 02:00000A4E 00000000  1000 "
-               "       0 24569 2 0000000000000000 20 4 30 10 -1\n")
+TCP_HEADER = (
+    "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  "
+    "timeout inode\n"
+)
+ESTABLISHED = (
+    "   0: 0F02000A:9C40 0A02000A:192B 01 00000000:00000000 02:00000A4E 00000000  1000 "
+    "       0 24569 2 0000000000000000 20 4 30 10 -1\n"
+)
 
 
 def write(root: Path, path: str, content: str | bytes, mode: int | None = None) -> Path:
@@ -113,8 +117,11 @@ def healthy_root(root: Path) -> Path:
     (root / "usr/sbin").mkdir(parents=True, exist_ok=True)
     link(root, "bin", "usr/bin")  # relative, as on merged-/usr distributions
     link(root, "sbin", "usr/sbin")
-    link(root, "etc/systemd/system/multi-user.target.wants/kubelet.service",
-         "/lib/systemd/system/kubelet.service")  # absolute: must resolve inside the root
+    link(
+        root,
+        "etc/systemd/system/multi-user.target.wants/kubelet.service",
+        "/lib/systemd/system/kubelet.service",
+    )  # absolute: must resolve inside the root
     (root / "var/lib").mkdir(parents=True, exist_ok=True)
     return root
 

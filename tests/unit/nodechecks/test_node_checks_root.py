@@ -14,9 +14,16 @@ from tests.unit.nodechecks.node_roots import FABRICATED, RECORDED, RELEASE, link
 
 Run = Callable[..., CheckResult]
 ALWAYS_SKIPPED_UNDER_ROOT = {
-    "IsPrivilegedUser", "HTTPProxy", "HTTPProxyCIDR", "CRI", "ContainerRuntimeVersion",
-    "KubeletVersion", "FileExisting-conntrack", "ExternalEtcdVersion",
-    "ExternalEtcdClientCertificates", "ImagePull",
+    "IsPrivilegedUser",
+    "HTTPProxy",
+    "HTTPProxyCIDR",
+    "CRI",
+    "ContainerRuntimeVersion",
+    "KubeletVersion",
+    "FileExisting-conntrack",
+    "ExternalEtcdVersion",
+    "ExternalEtcdClientCertificates",
+    "ImagePull",
     "FileContent--proc-sys-net-ipv6-conf-default-forwarding",
 }
 
@@ -28,11 +35,16 @@ def run_all(run: Run, root: Path, **context: object) -> dict[str, CheckResult]:
 def test_healthy_control_plane_root_passes_or_skips(run: Run, root: Path) -> None:
     results = run_all(run, root)
     assert {i for i, r in results.items() if r.status is Status.SKIP} == (
-        ALWAYS_SKIPPED_UNDER_ROOT | {"FileAvailable--etc-kubernetes-kubelet.conf",
-                                     "FileAvailable--etc-kubernetes-bootstrap-kubelet.conf",
-                                     "FileAvailable--etc-kubernetes-pki-ca.crt"})
-    failing = {i: r.message for i, r in results.items() if r.status not in (Status.PASS,
-                                                                          Status.SKIP)}
+        ALWAYS_SKIPPED_UNDER_ROOT
+        | {
+            "FileAvailable--etc-kubernetes-kubelet.conf",
+            "FileAvailable--etc-kubernetes-bootstrap-kubelet.conf",
+            "FileAvailable--etc-kubernetes-pki-ca.crt",
+        }
+    )
+    failing = {
+        i: r.message for i, r in results.items() if r.status not in (Status.PASS, Status.SKIP)
+    }
     assert failing == {}
     report = results["SystemVerification"].details["report"]
     assert {"key": "CGROUPS_FREEZER", "value": "enabled", "result": "good"} in report
@@ -56,34 +68,50 @@ def test_every_run_lists_the_same_ids(run: Run, root: Path) -> None:
     assert len(REGISTRY) == 49
 
 
-@pytest.mark.parametrize(("path", "content", "broken"), [
-    ("proc/meminfo", "\x00\x01 not meminfo", {"Mem"}),
-    ("proc/net/tcp", "garbage\n", {"Port-6443", "Port-10259", "Port-10257", "Port-10250",
-                                   "Port-2379", "Port-2380"}),
-    ("proc/self/mountinfo", "nonsense\n", {"SystemVerification"}),
-    ("sys/devices/system/cpu/online", "zero-three\n", {"NumCPU"}),
-    ("proc/sys/kernel/pid_max", "many\n", {"PidMax"}),
-    (f"boot/config-{RELEASE}", b"\x1f\x8b\x08broken", {"SystemVerification",
-                                                       "KernelModule-br_netfilter",
-                                                       "KernelModule-overlay"}),
-    ("etc/os-release", "no equals sign here\n", {"SystemVerification"}),
-    ("proc/net/route", "Iface\tDestination\neth0\tZZ\n", {"DefaultRoute"}),
-])
-def test_garbage_is_an_error_for_that_check_only(run: Run, root: Path, path: str,
-                                                 content: str | bytes, broken: set[str]) -> None:
+@pytest.mark.parametrize(
+    ("path", "content", "broken"),
+    [
+        ("proc/meminfo", "\x00\x01 not meminfo", {"Mem"}),
+        (
+            "proc/net/tcp",
+            "garbage\n",
+            {"Port-6443", "Port-10259", "Port-10257", "Port-10250", "Port-2379", "Port-2380"},
+        ),
+        ("proc/self/mountinfo", "nonsense\n", {"SystemVerification"}),
+        ("sys/devices/system/cpu/online", "zero-three\n", {"NumCPU"}),
+        ("proc/sys/kernel/pid_max", "many\n", {"PidMax"}),
+        (
+            f"boot/config-{RELEASE}",
+            b"\x1f\x8b\x08broken",
+            {"SystemVerification", "KernelModule-br_netfilter", "KernelModule-overlay"},
+        ),
+        ("etc/os-release", "no equals sign here\n", {"SystemVerification"}),
+        ("proc/net/route", "Iface\tDestination\neth0\tZZ\n", {"DefaultRoute"}),
+    ],
+)
+def test_garbage_is_an_error_for_that_check_only(
+    run: Run, root: Path, path: str, content: str | bytes, broken: set[str]
+) -> None:
     write(root, path, content)
     results = run_all(run, root)
     errored = {i for i, r in results.items() if r.status is Status.ERROR}
     assert errored == broken
-    assert all(r.message.startswith("the check could not run") for i, r in results.items()
-               if i in broken)
+    assert all(
+        r.message.startswith("the check could not run") for i, r in results.items() if i in broken
+    )
 
 
-@pytest.mark.parametrize(("path", "broken"), [
-    ("proc/meminfo", "Mem"), ("proc/sys/fs/inotify/max_user_watches", "Inotify"),
-    ("proc/swaps", "Swap")])
-def test_a_directory_is_cannot_determine_for_that_check_only(run: Run, root: Path, path: str,
-                                                              broken: str) -> None:
+@pytest.mark.parametrize(
+    ("path", "broken"),
+    [
+        ("proc/meminfo", "Mem"),
+        ("proc/sys/fs/inotify/max_user_watches", "Inotify"),
+        ("proc/swaps", "Swap"),
+    ],
+)
+def test_a_directory_is_cannot_determine_for_that_check_only(
+    run: Run, root: Path, path: str, broken: str
+) -> None:
     healthy = run_all(run, root)
     (root / path).unlink()
     (root / path).mkdir()  # not a regular file: never opened, never read
@@ -106,8 +134,11 @@ def test_port_check_is_named_after_bind_port_and_ignorable(run: Run, root: Path)
     tcp = (FABRICATED / "net-tcp-listeners").read_text().replace(":192B ", ":20FB ")  # 8443
     write(root, "proc/net/tcp", tcp)
     result = run("Port-6443", root, bind_port=8443)
-    assert (result.id, result.status, result.message) == ("Port-8443", Status.FAIL,
-                                                         "Port 8443 is in use")
+    assert (result.id, result.status, result.message) == (
+        "Port-8443",
+        Status.FAIL,
+        "Port 8443 is in use",
+    )
     ignored = run("Port-6443", root, bind_port=8443, ignored=frozenset({"port-8443"}))
     assert (ignored.status, ignored.details["ignored"]) == (Status.WARN, True)
     assert run("Port-2379", root).status is Status.FAIL  # 127.0.0.1:2379 listens
@@ -157,12 +188,14 @@ def test_forwarding_checks_follow_ip_families(run: Run, root: Path) -> None:
     assert run(ipv6_id, root).status is Status.SKIP
     dual = run(ipv6_id, root, pod_subnet="10.244.0.0/16,fd00:10:244::/56")
     assert dual.status is Status.FAIL
-    only_v6 = run("FileContent--proc-sys-net-ipv4-ip_forward", root,
-                  service_subnet="fd00:10:96::/112")
+    only_v6 = run(
+        "FileContent--proc-sys-net-ipv4-ip_forward", root, service_subnet="fd00:10:96::/112"
+    )
     assert only_v6.status is Status.SKIP
     (root / "proc/sys/net/ipv4/ip_forward").unlink()
     assert run("FileContent--proc-sys-net-ipv4-ip_forward", root).message == (
-        "/proc/sys/net/ipv4/ip_forward does not exist")
+        "/proc/sys/net/ipv4/ip_forward does not exist"
+    )
 
 
 def make_v1(root: Path) -> None:
@@ -170,8 +203,9 @@ def make_v1(root: Path) -> None:
     (root / "sys/fs/cgroup/memory").mkdir(parents=True)
 
 
-def test_cgroup_v1_root_fails_for_the_default_kubelet_and_warns_for_old(run: Run,
-                                                                       root: Path) -> None:
+def test_cgroup_v1_root_fails_for_the_default_kubelet_and_warns_for_old(
+    run: Run, root: Path
+) -> None:
     make_v1(root)
     result = run("SystemVerification", root)
     assert result.status is Status.FAIL and "cgroups v1 support is deprecated" in result.message
@@ -186,7 +220,8 @@ def test_missing_kernel_config_is_a_warning(run: Run, root: Path) -> None:
     (root / f"boot/config-{RELEASE}").unlink()
     result = run("SystemVerification", root)
     assert result.status is Status.WARN and "cannot determine the kernel configuration" in (
-        result.message)
+        result.message
+    )
     assert result.details["kernel_config"] is None
 
 
@@ -206,7 +241,8 @@ def test_v2_without_visible_child_cgroups_has_freezer(run: Run, root: Path) -> N
     result = run("SystemVerification", root)
     assert result.status is Status.PASS
     assert {"key": "CGROUPS_FREEZER", "value": "enabled", "result": "good"} in (
-        result.details["report"])
+        result.details["report"]
+    )
 
 
 def test_root_whose_mountinfo_says_v1_and_has_no_sys(run: Run, root: Path) -> None:
@@ -221,7 +257,8 @@ def test_root_whose_mountinfo_says_v1_and_has_no_sys(run: Run, root: Path) -> No
     (root / "proc/cgroups").unlink()
     unknown = run("SystemVerification", root)
     assert unknown.status is Status.FAIL and "cannot determine the cgroup controllers" in (
-        " ".join(unknown.details["warnings"]))
+        " ".join(unknown.details["warnings"])
+    )
     swap = run("Swap", root)
     assert swap.status is not Status.ERROR
 
@@ -230,8 +267,9 @@ def test_service_kubelet_enabled_disabled_masked_absent(run: Run, root: Path) ->
     assert run("Service-kubelet", root).status is Status.PASS
     (root / "etc/systemd/system/multi-user.target.wants/kubelet.service").unlink()
     disabled = run("Service-kubelet", root)
-    assert disabled.message == ("kubelet service is not enabled, please run 'systemctl enable "
-                                "kubelet.service'")
+    assert disabled.message == (
+        "kubelet service is not enabled, please run 'systemctl enable kubelet.service'"
+    )
     link(root, "etc/systemd/system/kubelet.service", "/dev/null")
     assert "systemctl unmask" in run("Service-kubelet", root).message
     (root / "etc/systemd/system/kubelet.service").unlink()
@@ -269,10 +307,16 @@ def test_beyond_checks_on_a_poor_host(run: Run, root: Path) -> None:
     (root / "proc/modules").unlink()
     write(root, "proc/filesystems", "nodev\tproc\n")
     write(root, f"boot/config-{RELEASE}", "CONFIG_OVERLAY_FS=n\nCONFIG_BRIDGE_NETFILTER=m\n")
-    expected = {"DefaultRoute": Status.FAIL, "ResolvConf": Status.WARN,
-                "MachineID": Status.WARN, "Inotify": Status.WARN, "CgroupDriver": Status.WARN,
-                "FileContent--proc-sys-net-bridge-bridge-nf-call-iptables": Status.WARN,
-                "KernelModule-overlay": Status.WARN, "KernelModule-br_netfilter": Status.PASS}
+    expected = {
+        "DefaultRoute": Status.FAIL,
+        "ResolvConf": Status.WARN,
+        "MachineID": Status.WARN,
+        "Inotify": Status.WARN,
+        "CgroupDriver": Status.WARN,
+        "FileContent--proc-sys-net-bridge-bridge-nf-call-iptables": Status.WARN,
+        "KernelModule-overlay": Status.WARN,
+        "KernelModule-br_netfilter": Status.PASS,
+    }
     assert {i: run(i, root).status for i in expected} == expected
 
 
@@ -284,8 +328,9 @@ def test_module_evidence_from_modules_builtin_and_dep(run: Run, root: Path) -> N
     write(root, f"lib/modules/{RELEASE}/modules.dep", (FABRICATED / "modules.dep").read_text())
     write(root, f"lib/modules/{RELEASE}/modules.builtin", "kernel/fs/ext4/ext4.ko\n")
     assert "can be loaded" in run("KernelModule-overlay", root).message
-    write(root, f"lib/modules/{RELEASE}/modules.builtin",
-          (FABRICATED / "modules.builtin").read_text())
+    write(
+        root, f"lib/modules/{RELEASE}/modules.builtin", (FABRICATED / "modules.builtin").read_text()
+    )
     assert "built into" in run("KernelModule-br_netfilter", root).message
 
 
@@ -303,8 +348,11 @@ def test_disk_space_is_measured_inside_the_root_or_not_at_all(run: Run, root: Pa
     measured = run("DiskSpace--var-lib", root)
     assert measured.status is Status.PASS and measured.details["path"] == "/var/lib"
     mountinfo = (root / "proc/self/mountinfo").read_text()
-    write(root, "proc/self/mountinfo",
-          mountinfo + "99 1 8:3 / /var rw,relatime shared:9 - ext4 /dev/sda3 rw\n")
+    write(
+        root,
+        "proc/self/mountinfo",
+        mountinfo + "99 1 8:3 / /var rw,relatime shared:9 - ext4 /dev/sda3 rw\n",
+    )
     hidden = run("DiskSpace--var-lib", root)  # the host's /var is not mounted in this view
     assert hidden.status is Status.WARN and hidden.details["mountpoint"] == "/var"
     assert hidden.message.startswith("cannot determine")

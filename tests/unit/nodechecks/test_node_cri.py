@@ -32,8 +32,12 @@ class Runtime:
 
 
 def condition(kind: str, status: bool, reason: str = "", message: str = "") -> bytes:
-    return (pw.encode_string(1, kind) + pw.encode_bool(2, status) + pw.encode_string(3, reason)
-            + pw.encode_string(4, message))
+    return (
+        pw.encode_string(1, kind)
+        + pw.encode_bool(2, status)
+        + pw.encode_string(3, reason)
+        + pw.encode_string(4, message)
+    )
 
 
 @pytest.fixture
@@ -44,8 +48,12 @@ def fake_runtime(tmp_path: Path) -> Iterator[tuple[str, Runtime]]:
         return pw.encode_string(1, _conds(state))
 
     def version(request: bytes, context: Any) -> bytes:
-        return (pw.encode_string(1, "0.1.0") + pw.encode_string(2, "containerd")
-                + pw.encode_string(3, "v2.1.4") + pw.encode_string(4, "v1"))
+        return (
+            pw.encode_string(1, "0.1.0")
+            + pw.encode_string(2, "containerd")
+            + pw.encode_string(3, "v2.1.4")
+            + pw.encode_string(4, "v1")
+        )
 
     def runtime_config(request: bytes, context: Any) -> bytes:
         if not state.runtime_config:
@@ -53,11 +61,14 @@ def fake_runtime(tmp_path: Path) -> Iterator[tuple[str, Runtime]]:
         linux = b"\x08" + bytes([state.cgroup_driver]) if state.cgroup_driver else b""
         return pw.encode_string(1, linux)
 
-    handler = grpc.method_handlers_generic_handler("runtime.v1.RuntimeService", {
-        "Status": grpc.unary_unary_rpc_method_handler(status),
-        "Version": grpc.unary_unary_rpc_method_handler(version),
-        "RuntimeConfig": grpc.unary_unary_rpc_method_handler(runtime_config),
-    })
+    handler = grpc.method_handlers_generic_handler(
+        "runtime.v1.RuntimeService",
+        {
+            "Status": grpc.unary_unary_rpc_method_handler(status),
+            "Version": grpc.unary_unary_rpc_method_handler(version),
+            "RuntimeConfig": grpc.unary_unary_rpc_method_handler(runtime_config),
+        },
+    )
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
     server.add_generic_rpc_handlers((handler,))
     socket = tmp_path / "cri.sock"
@@ -70,8 +81,9 @@ def fake_runtime(tmp_path: Path) -> Iterator[tuple[str, Runtime]]:
 
 
 def _conds(state: Runtime) -> bytes:
-    ready = condition("RuntimeReady", state.ready, state.reason,
-                      "" if state.ready else "runtime is down")
+    ready = condition(
+        "RuntimeReady", state.ready, state.reason, "" if state.ready else "runtime is down"
+    )
     network = condition("NetworkReady", False, "NetworkPluginNotReady")
     return pw.encode_string(1, ready) + pw.encode_string(1, network)
 
@@ -97,15 +109,18 @@ def test_ready_runtime(fake_runtime: tuple[str, Runtime], run_live: Run) -> None
     assert version.status is Status.PASS and version.details["cgroup_driver"] == "systemd"
     booted = Path("/run/systemd/system").is_dir()  # the systemd driver needs systemd running
     assert run_live("CgroupDriver", cri_socket=socket).status is (
-        Status.PASS if booted else Status.WARN)
+        Status.PASS if booted else Status.WARN
+    )
 
 
 def test_runtime_not_ready(fake_runtime: tuple[str, Runtime], run_live: Run) -> None:
     socket, state = fake_runtime
     state.ready, state.reason = False, "ContainerdNotReady"
     result = run_live("CRI", cri_socket=socket)
-    assert result.message == ('container runtime condition "RuntimeReady" is not true. reason: '
-                              "ContainerdNotReady, message: runtime is down")
+    assert result.message == (
+        'container runtime condition "RuntimeReady" is not true. reason: '
+        "ContainerdNotReady, message: runtime is down"
+    )
 
 
 def test_runtime_without_runtime_config(fake_runtime: tuple[str, Runtime], run_live: Run) -> None:
@@ -120,12 +135,14 @@ def test_runtime_without_runtime_config(fake_runtime: tuple[str, Runtime], run_l
     assert run_live("CRI", cri_socket=socket).status is Status.PASS
 
 
-def test_cgroupfs_runtime_versus_kubelet_default(fake_runtime: tuple[str, Runtime],
-                                                 run_live: Run) -> None:
+def test_cgroupfs_runtime_versus_kubelet_default(
+    fake_runtime: tuple[str, Runtime], run_live: Run
+) -> None:
     socket, state = fake_runtime
     state.cgroup_driver = 1
     assert run_live("ContainerRuntimeVersion", cri_socket=socket).details["cgroup_driver"] == (
-        "cgroupfs")
+        "cgroupfs"
+    )
     # the kubelet (≥ 1.34) follows the runtime's answer, so there is nothing to disagree on
     assert run_live("CgroupDriver", cri_socket=socket).status is Status.PASS
 
@@ -142,11 +159,13 @@ def test_dead_socket_and_no_socket(tmp_path: Path, run_live: Run) -> None:
     assert result.message.startswith("container runtime is not running: rpc error: code = ")
     version = run_live("ContainerRuntimeVersion", cri_socket=str(dead))  # an error, as kubeadm
     assert version.status is Status.FAIL and version.message.startswith(
-        "could not check if the runtime config is available")
+        "could not check if the runtime config is available"
+    )
 
 
-def test_grpc_missing_is_cannot_determine(fake_runtime: tuple[str, Runtime], run_live: Run,
-                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_grpc_missing_is_cannot_determine(
+    fake_runtime: tuple[str, Runtime], run_live: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
     socket, _ = fake_runtime
     real = importlib.import_module
 
@@ -158,8 +177,10 @@ def test_grpc_missing_is_cannot_determine(fake_runtime: tuple[str, Runtime], run
     monkeypatch.setattr(importlib, "import_module", no_grpc)
     result = run_live("CRI", cri_socket=socket)
     assert result.status is Status.WARN
-    assert result.message == ("cannot determine whether the container runtime is running: grpcio "
-                              "is not installed (pip install grpcio)")
+    assert result.message == (
+        "cannot determine whether the container runtime is running: grpcio "
+        "is not installed (pip install grpcio)"
+    )
 
 
 def test_detect_endpoints_needs_real_sockets(tmp_path: Path) -> None:
@@ -173,7 +194,8 @@ def test_detect_endpoints_needs_real_sockets(tmp_path: Path) -> None:
     listener.bind(str(tmp_path / "var/run/containerd/containerd.sock"))
     try:
         assert detect_endpoints(Host(str(tmp_path))) == [
-            "unix:///var/run/containerd/containerd.sock"]
+            "unix:///var/run/containerd/containerd.sock"
+        ]
     finally:
         listener.close()
 
@@ -185,8 +207,9 @@ def test_protowire_round_trip_and_garbage() -> None:
     assert pw.first_int(fields, 2) == 1 and pw.first_int(fields, 3) == 150
     assert decode_runtime_config(b"") == "systemd"  # proto3 default: SYSTEMD = 0
     assert decode_runtime_config(pw.encode_string(1, b"\x08\x01")) == "cgroupfs"
-    assert decode_status(pw.encode_string(1, pw.encode_string(1, condition("A", True))))[0].type \
-        == "A"
+    assert (
+        decode_status(pw.encode_string(1, pw.encode_string(1, condition("A", True))))[0].type == "A"
+    )
     for garbage in (b"\x0a\x05abc", b"\x08", b"\x0b"):
         with pytest.raises(ValueError):
             pw.decode(garbage)

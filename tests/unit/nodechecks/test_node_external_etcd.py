@@ -58,8 +58,10 @@ def test_external_etcd_version(etcd_server: str) -> None:
     assert ok.status is Status.PASS and ok.details["versions"] == {etcd_server: "3.6.6"}
     Versions.reply = {"etcdserver": "3.5.9"}
     old = live("ExternalEtcdVersion", external_etcd_endpoints=(etcd_server,))
-    assert old.message == ("this version of kubeadm only supports external etcd version >= "
-                           "3.5.24-0. Current version: 3.5.9")
+    assert old.message == (
+        "this version of kubeadm only supports external etcd version >= "
+        "3.5.24-0. Current version: 3.5.9"
+    )
     Versions.status = 503
     down = live("ExternalEtcdVersion", external_etcd_endpoints=(etcd_server,))
     assert down.status is Status.FAIL and "503" in down.message
@@ -70,25 +72,33 @@ def test_local_etcd_checks_skip_with_external_etcd(etcd_server: str) -> None:
         assert live(check_id, external_etcd_endpoints=(etcd_server,)).status is Status.SKIP
 
 
-def test_external_etcd_client_certificates(root: Path,
-                                           run: Callable[..., CheckResult]) -> None:
-    paths = {"external_etcd_ca": "/etc/etcd/ca.crt", "external_etcd_cert": "/etc/etcd/client.crt",
-             "external_etcd_key": "/etc/etcd/client.key"}
+def test_external_etcd_client_certificates(root: Path, run: Callable[..., CheckResult]) -> None:
+    paths = {
+        "external_etcd_ca": "/etc/etcd/ca.crt",
+        "external_etcd_cert": "/etc/etcd/client.crt",
+        "external_etcd_key": "/etc/etcd/client.key",
+    }
     endpoints = ("https://10.0.0.5:2379",)
     assert run("ExternalEtcdClientCertificates", root).status is Status.SKIP
-    missing = run("ExternalEtcdClientCertificates", root, external_etcd_endpoints=endpoints,
-                  **paths)
+    missing = run(
+        "ExternalEtcdClientCertificates", root, external_etcd_endpoints=endpoints, **paths
+    )
     assert missing.message.splitlines()[0] == "/etc/etcd/ca.crt doesn't exist"
     for path in paths.values():
         (root / path.lstrip("/")).parent.mkdir(parents=True, exist_ok=True)
         (root / path.lstrip("/")).write_text("pem\n")
-    assert run("ExternalEtcdClientCertificates", root, external_etcd_endpoints=endpoints,
-               **paths).status is Status.PASS
+    assert (
+        run(
+            "ExternalEtcdClientCertificates", root, external_etcd_endpoints=endpoints, **paths
+        ).status
+        is Status.PASS
+    )
 
 
 def test_image_pull_is_opt_in(root: Path, run: Callable[..., CheckResult]) -> None:
     assert "--pull-images" in live("ImagePull").message
     assert run("ImagePull", root, pull_images=True).status is Status.SKIP  # never under --root
     assert live("ImagePull", pull_images=True, cri_socket="/nonexistent/cri.sock").status is (
-        Status.FAIL)
+        Status.FAIL
+    )
     assert etcd.control_plane_images("v1.37.2")[0] == "registry.k8s.io/kube-apiserver:v1.37.2"

@@ -51,24 +51,32 @@ etcd:
 def comparable(result: CheckResult) -> tuple[Any, ...]:
     """Everything a result says except how long it took (details as the JSON report has them)."""
     details = json.loads(json.dumps(dict(result.details), default=str))
-    return (result.id, result.status, result.severity, result.origin, result.message,
-            result.remediation, details)
+    return (
+        result.id,
+        result.status,
+        result.severity,
+        result.origin,
+        result.message,
+        result.remediation,
+        details,
+    )
 
 
 def through_pytest(flags: list[str]) -> TierReport:
-    return run_tier("node", "nodechecks", args=[*flags, "-q", "-p", "no:cacheprovider"],
-                    plugins=PLUGINS)
+    return run_tier(
+        "node", "nodechecks", args=[*flags, "-q", "-p", "no:cacheprovider"], plugins=PLUGINS
+    )
 
 
-def settings_and_flags(root: Path, config: Path | None, **extra: str) -> tuple[NodeSettings,
-                                                                            list[str]]:
+def settings_and_flags(
+    root: Path, config: Path | None, **extra: str
+) -> tuple[NodeSettings, list[str]]:
     flags = ["--node-root", str(root)]
     for name, value in extra.items():
         flags += [f"--node-{name.replace('_', '-')}", value]
     if config is not None:
         flags += ["--node-config", str(config)]
-    settings = node_settings(root=str(root), config=str(config) if config else None,
-                             **extra)  # type: ignore[arg-type]
+    settings = node_settings(root=str(root), config=str(config) if config else None, **extra)  # type: ignore[arg-type]
     return settings, flags
 
 
@@ -78,12 +86,18 @@ def agree(settings: NodeSettings, flags: list[str]) -> list[str]:
     free disk space and its listeners change under us (other work on the machine)."""
     before, session, after = run(settings), through_pytest(flags), run(settings)
     assert [r.id for r in session.results] == [r.id for r in before.results]
-    stable = [(b, s) for b, s, a in zip(before.results, session.results, after.results,
-                                        strict=True) if comparable(b) == comparable(a)]
+    stable = [
+        (b, s)
+        for b, s, a in zip(before.results, session.results, after.results, strict=True)
+        if comparable(b) == comparable(a)
+    ]
     assert [comparable(b) for b, _ in stable] == [comparable(s) for _, s in stable]
     assert before.exit_code() == session.exit_code()
-    return [b.id for b, a in zip(before.results, after.results, strict=True)
-            if comparable(b) != comparable(a)]
+    return [
+        b.id
+        for b, a in zip(before.results, after.results, strict=True)
+        if comparable(b) != comparable(a)
+    ]
 
 
 @pytest.mark.parametrize("case", ["defaults", "config", "worker"])
@@ -97,7 +111,8 @@ def test_both_paths_agree_on_a_fabricated_root(root: Path, tmp_path: Path, case:
     moved = agree(settings, flags)
     assert all(check_id.startswith("DiskSpace") for check_id in moved)  # statvfs is live
     assert [r.id for r in run(settings).results] == [
-        "Port-8443" if case == "config" and i == "Port-6443" else i for i in REGISTRY.ids()]
+        "Port-8443" if case == "config" and i == "Port-6443" else i for i in REGISTRY.ids()
+    ]
     assert run(settings).exit_code() == 1
 
 
@@ -132,9 +147,19 @@ def test_pytest_path_refuses_bad_input_as_one_usage_error(tmp_path: Path) -> Non
 
 
 NEVER_ON_THE_FAST_PATH = (
-    "pytest", "_pytest", "kubernetes", "rich", "yaml", "bootstrap", "logging", "secrets",
-    "encodings.idna", *(f"kubeadm_verify.cli.{verb}" for verb in (
-        "cluster", "e2e", "up", "down", "join", "phase", "binaries")),
+    "pytest",
+    "_pytest",
+    "kubernetes",
+    "rich",
+    "yaml",
+    "bootstrap",
+    "logging",
+    "secrets",
+    "encodings.idna",
+    *(
+        f"kubeadm_verify.cli.{verb}"
+        for verb in ("cluster", "e2e", "up", "down", "join", "phase", "binaries")
+    ),
 )
 """What ``kubeadm-verify node`` (no ``--config``) does without: the other tiers, their clients,
 the other verbs, and what only they need (logging for the kubernetes client, OpenSSL's hashes for
@@ -143,8 +168,9 @@ time, so each of these would be a measurable share of it."""
 
 
 @pytest.mark.parametrize("live", [False, True], ids=["fabricated-root", "this-host"])
-def test_the_direct_path_imports_no_pytest_client_or_rich(root: Path, tmp_path: Path,
-                                                          live: bool) -> None:
+def test_the_direct_path_imports_no_pytest_client_or_rich(
+    root: Path, tmp_path: Path, live: bool
+) -> None:
     code = (
         "import sys\n"
         "from kubeadm_verify.cli import main\n"
@@ -154,8 +180,9 @@ def test_the_direct_path_imports_no_pytest_client_or_rich(root: Path, tmp_path: 
         "loaded = sorted(m for m in heavy if m in sys.modules)\n"
         "print(status, loaded, file=sys.stderr)\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=60, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
     status, loaded = done.stderr.strip().splitlines()[-1].split(" ", 1)
     assert loaded == "[]", done.stderr[-2000:]
     assert status in (("0", "1") if live else ("0",)), done.stderr[-2000:]

@@ -77,13 +77,27 @@ def test_a_gzip_bomb_is_bounded() -> None:
         kconfig.decode_config(b"\x1f\x8bnot gzip", "/proc/config.gz")
 
 
-@pytest.mark.parametrize("parse", [
-    procfs.parse_meminfo, procfs.parse_swaps, procfs.parse_mountinfo, procfs.parse_mounts,
-    procfs.parse_proc_cgroups, procfs.parse_proc_modules, procfs.parse_modules_builtin,
-    procfs.parse_modules_dep, procfs.parse_cpu_list, procfs.parse_sysctl_int,
-    procfs.parse_cgroup_controllers, net.parse_proc_net_tcp, net.parse_proc_net_route,
-    net.parse_proc_net_ipv6_route, etc.parse_os_release, etc.parse_machine_id,
-])
+@pytest.mark.parametrize(
+    "parse",
+    [
+        procfs.parse_meminfo,
+        procfs.parse_swaps,
+        procfs.parse_mountinfo,
+        procfs.parse_mounts,
+        procfs.parse_proc_cgroups,
+        procfs.parse_proc_modules,
+        procfs.parse_modules_builtin,
+        procfs.parse_modules_dep,
+        procfs.parse_cpu_list,
+        procfs.parse_sysctl_int,
+        procfs.parse_cgroup_controllers,
+        net.parse_proc_net_tcp,
+        net.parse_proc_net_route,
+        net.parse_proc_net_ipv6_route,
+        etc.parse_os_release,
+        etc.parse_machine_id,
+    ],
+)
 def test_parse_errors_never_repeat_the_text(parse: object) -> None:
     text = "header kvnodeHEADER\n" + SHADOW
     with pytest.raises(ParseError) as caught:
@@ -117,7 +131,8 @@ def test_local_addresses_from_fib_trie_and_if_inet6(tmp_path: Path) -> None:
     assert facts.local_addresses(host) is None  # a fresh netns: the kernel binds anything
     (tmp_path / "proc/net/fib_trie").write_text(FIB_TRIE)
     (tmp_path / "proc/net/if_inet6").write_text(
-        "fd000000000000000000000000000002 04 40 00 82     eth0\n")
+        "fd000000000000000000000000000002 04 40 00 82     eth0\n"
+    )
     local = facts.local_addresses(host)
     assert local is not None
     assert "192.0.2.2" in local and "127.0.0.9" in local and "fd00::2" in local

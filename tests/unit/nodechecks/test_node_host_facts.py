@@ -150,9 +150,20 @@ def test_v2_freezer_from_the_kernel_release_without_writing(tmp_path: Path) -> N
     before = set(os.listdir(tmp_path / "sys/fs/cgroup"))
     # no child cgroup is visible: a 5.2+ kernel has cgroup.freeze all the same
     assert facts.cgroup_subsystems(host, mode, "6.8.0-45-generic") == [
-        "devices", "freezer", "cpuset", "cpu", "memory", "pids"]
+        "devices",
+        "freezer",
+        "cpuset",
+        "cpu",
+        "memory",
+        "pids",
+    ]
     assert facts.cgroup_subsystems(host, mode, "5.1.21") == [
-        "devices", "cpuset", "cpu", "memory", "pids"]
+        "devices",
+        "cpuset",
+        "cpu",
+        "memory",
+        "pids",
+    ]
     write(tmp_path, "sys/fs/cgroup/system.slice/cgroup.freeze", "0\n")
     assert "freezer" in (facts.cgroup_subsystems(host, mode, "5.1.21") or [])
     assert set(os.listdir(tmp_path / "sys/fs/cgroup")) == before | {"system.slice"}
@@ -179,10 +190,12 @@ def test_v1_subsystems_from_proc_cgroups(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("location", facts.kernel_config_paths(RELEASE))
 @pytest.mark.parametrize("compressed", [False, True])
-def test_kernel_config_found_in_each_location(tmp_path: Path, location: str,
-                                              compressed: bool) -> None:
-    content: str | bytes = gzipped(KERNEL_CONFIG) if compressed or location.endswith(
-        ".gz") else KERNEL_CONFIG
+def test_kernel_config_found_in_each_location(
+    tmp_path: Path, location: str, compressed: bool
+) -> None:
+    content: str | bytes = (
+        gzipped(KERNEL_CONFIG) if compressed or location.endswith(".gz") else KERNEL_CONFIG
+    )
     write(tmp_path, location, content)
     found = facts.kernel_config(Host(str(tmp_path)), RELEASE)
     assert found is not None

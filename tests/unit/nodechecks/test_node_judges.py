@@ -24,13 +24,22 @@ from tests.unit.nodechecks.node_roots import FABRICATED
 
 
 def sockets() -> list[net.TcpSocket]:
-    return (net.parse_proc_net_tcp((FABRICATED / "net-tcp-listeners").read_text())
-            + net.parse_proc_net_tcp((FABRICATED / "net-tcp6-listeners").read_text()))
+    return net.parse_proc_net_tcp(
+        (FABRICATED / "net-tcp-listeners").read_text()
+    ) + net.parse_proc_net_tcp((FABRICATED / "net-tcp6-listeners").read_text())
 
 
-@pytest.mark.parametrize(("port", "status"), [
-    (6443, Status.FAIL), (2379, Status.FAIL), (10250, Status.FAIL),
-    (2380, Status.PASS), (10259, Status.PASS), (10257, Status.PASS)])
+@pytest.mark.parametrize(
+    ("port", "status"),
+    [
+        (6443, Status.FAIL),
+        (2379, Status.FAIL),
+        (10250, Status.FAIL),
+        (2380, Status.PASS),
+        (10259, Status.PASS),
+        (10257, Status.PASS),
+    ],
+)
 def test_port_listen_versus_connected(port: int, status: Status) -> None:
     finding = judge_port(port, sockets())
     assert finding.status is status
@@ -44,7 +53,9 @@ def test_num_cpu_and_mem_boundaries() -> None:
     assert judge_mem(1700).status is Status.PASS
     low = judge_mem(1699)
     assert (low.status, low.message) == (
-        Status.FAIL, "the system RAM (1699 MB) is less than the minimum 1700 MB")
+        Status.FAIL,
+        "the system RAM (1699 MB) is less than the minimum 1700 MB",
+    )
 
 
 def test_kubernetes_version() -> None:
@@ -64,7 +75,9 @@ def test_swap_messages_depend_on_cgroup_version() -> None:
     assert judge_swap([], 1).status is Status.PASS
     absent = judge_swap(None, None)  # kubeadm passes; not having looked is not a pass
     assert (absent.status, absent.message) == (
-        Status.WARN, "cannot determine whether swap is on: /proc/swaps does not exist")
+        Status.WARN,
+        "cannot determine whether swap is on: /proc/swaps does not exist",
+    )
     assert judge_swap([SwapEntry("/s", "file", 1, 0, -2)], None).status is Status.WARN
 
 
@@ -74,8 +87,9 @@ def test_kubelet_version_skew() -> None:
     target = Version.parse("v1.37.2")
     assert judge_kubelet_version(Version.parse("1.36.3"), "", target, minimum).status is Status.PASS
     old = judge_kubelet_version(Version.parse("1.33.9"), "", target, minimum)
-    assert old.message == ('Kubelet version "1.33.9" is lower than kubeadm can support. Please '
-                           "upgrade kubelet")
+    assert old.message == (
+        'Kubelet version "1.33.9" is lower than kubeadm can support. Please upgrade kubelet'
+    )
     newer = judge_kubelet_version(Version.parse("1.38.0"), "", target, minimum)
     assert newer.status is Status.FAIL and 'Control plane version: "1.37.2"' in newer.message
     # join knows no control-plane version: no skew check
@@ -95,7 +109,8 @@ def test_qualified_names_and_hostname() -> None:
     unreached = judge_hostname("node-1", [], "lookup node-1: Name or service not known")
     assert unreached.message.splitlines() == [
         'hostname "node-1" could not be reached',
-        'hostname "node-1": lookup node-1: Name or service not known']
+        'hostname "node-1": lookup node-1: Name or service not known',
+    ]
     unknown = judge_hostname("node-1", None, "DNS is not asked under --root")
     assert unknown.status is Status.WARN and unknown.message.startswith("cannot determine")
 
@@ -103,11 +118,14 @@ def test_qualified_names_and_hostname() -> None:
 def test_http_proxy() -> None:
     env = {"HTTPS_PROXY": "proxy.corp:3128", "NO_PROXY": "localhost,.svc,10.96.0.0/12"}
     finding = judge_http_proxy("192.168.1.10", env)
-    assert finding.message == ('Connection to "https://192.168.1.10" uses proxy '
-                               '"http://proxy.corp:3128". If that is not intended, adjust your '
-                               "proxy settings")
+    assert finding.message == (
+        'Connection to "https://192.168.1.10" uses proxy '
+        '"http://proxy.corp:3128". If that is not intended, adjust your '
+        "proxy settings"
+    )
     assert judge_http_proxy("192.168.1.10", {**env, "NO_PROXY": "192.168.0.0/16"}).status is (
-        Status.PASS)
+        Status.PASS
+    )
     assert judge_http_proxy("127.0.0.1", env).status is Status.PASS  # loopback is never proxied
     v6 = judge_http_proxy("fd00::10", env)
     assert '"https://[fd00::10]:1234"' in v6.message
@@ -122,15 +140,18 @@ def test_http_proxy() -> None:
 def test_firewalld() -> None:
     assert judge_firewalld(False, None, [6443, 10250]).status is Status.PASS
     active = judge_firewalld(True, True, [6443, 10250])
-    assert active.message == ("firewalld is active, please ensure ports [6443 10250] are open or "
-                              "your cluster may not function correctly")
+    assert active.message == (
+        "firewalld is active, please ensure ports [6443 10250] are open or "
+        "your cluster may not function correctly"
+    )
     assert judge_firewalld(True, None, [6443]).message.startswith("cannot determine")
 
 
 def test_modules() -> None:
     assert judge_module("overlay", ModuleEvidence(loaded=True)).status is Status.PASS
     assert judge_module("br_netfilter", ModuleEvidence(loaded=False, builtin=True)).message == (
-        "br_netfilter is built into the kernel")
+        "br_netfilter is built into the kernel"
+    )
     loadable = judge_module("br_netfilter", ModuleEvidence(loaded=False, loadable=True))
     assert loadable.status is Status.PASS and "modprobe" in loadable.message
     assert judge_module("overlay", ModuleEvidence(loaded=False, config="m")).status is Status.WARN
@@ -157,18 +178,26 @@ def test_cgroup_driver() -> None:
     mismatch = bh.judge_cgroup_driver("systemd", "k", "cgroupfs", "c", False, kubelet)
     assert mismatch.status is Status.WARN
     assert bh.judge_cgroup_driver("systemd", "k", "cgroupfs", "c", True, kubelet).status is (
-        Status.PASS)  # the kubelet takes the runtime's driver over CRI
+        Status.PASS
+    )  # the kubelet takes the runtime's driver over CRI
     assert bh.judge_cgroup_driver("systemd", "k", "", "", False, kubelet).message.startswith(
-        "cannot determine")
+        "cannot determine"
+    )
     # the systemd driver where systemd does not run: the kubelet exits at start
     lone = bh.judge_cgroup_driver("cgroupfs", "k", "systemd", "c", True, kubelet, False)
     assert lone.status is Status.WARN and "systemd is not running" in lone.message
-    assert bh.judge_cgroup_driver("systemd", "k", "systemd", "c", False, kubelet,
-                                  False).status is Status.WARN
-    assert bh.judge_cgroup_driver("cgroupfs", "k", "systemd", "c", True, kubelet,
-                                  True).status is Status.PASS
-    assert bh.judge_cgroup_driver("systemd", "k", "cgroupfs", "c", True, kubelet,
-                                  False).status is Status.PASS  # cgroupfs needs no systemd
+    assert (
+        bh.judge_cgroup_driver("systemd", "k", "systemd", "c", False, kubelet, False).status
+        is Status.WARN
+    )
+    assert (
+        bh.judge_cgroup_driver("cgroupfs", "k", "systemd", "c", True, kubelet, True).status
+        is Status.PASS
+    )
+    assert (
+        bh.judge_cgroup_driver("systemd", "k", "cgroupfs", "c", True, kubelet, False).status
+        is Status.PASS
+    )  # cgroupfs needs no systemd
 
 
 def test_default_route() -> None:

@@ -39,8 +39,9 @@ def test_swaps_off_recorded_and_on_fabricated() -> None:
     assert procfs.parse_swaps("") == []
 
 
-@pytest.mark.parametrize("text", ["garbage line\n", "Filename Type\n/swap file big 0 -2\n",
-                                  "Filename\n/swap\n"])
+@pytest.mark.parametrize(
+    "text", ["garbage line\n", "Filename Type\n/swap file big 0 -2\n", "Filename\n/swap\n"]
+)
 def test_swaps_garbage(text: str) -> None:
     with pytest.raises(ParseError):
         procfs.parse_swaps(text)
@@ -48,8 +49,13 @@ def test_swaps_garbage(text: str) -> None:
 
 @pytest.mark.parametrize(
     ("text", "cpus"),
-    [("0\n", {0}), ("0-3\n", {0, 1, 2, 3}), ("0-3,6\n", {0, 1, 2, 3, 6}),
-     ("0,2,4-5", {0, 2, 4, 5}), ("1-1", {1})],
+    [
+        ("0\n", {0}),
+        ("0-3\n", {0, 1, 2, 3}),
+        ("0-3,6\n", {0, 1, 2, 3, 6}),
+        ("0,2,4-5", {0, 2, 4, 5}),
+        ("1-1", {1}),
+    ],
 )
 def test_cpu_list(text: str, cpus: set[int]) -> None:
     assert procfs.parse_cpu_list(text) == cpus
@@ -80,7 +86,9 @@ def test_mountinfo_and_mounts() -> None:
     assert [m.fstype for m in plain if m.mountpoint == "/sys/fs/cgroup"] == ["cgroup2"]
     hybrid = procfs.parse_mountinfo((RECORDED / "mountinfo-v1-hybrid").read_text())
     assert {m.fstype for m in hybrid if m.mountpoint.startswith("/sys/fs/cgroup")} >= {
-        "tmpfs", "cgroup"}
+        "tmpfs",
+        "cgroup",
+    }
 
 
 @pytest.mark.parametrize("text", ["", "1 2 3\n", "31 23 0:28 / /sys/fs/cgroup rw\n"])
@@ -96,7 +104,14 @@ def test_mounts_garbage() -> None:
 
 def test_proc_cgroups() -> None:
     assert set(procfs.parse_proc_cgroups((RECORDED / "cgroups-v1").read_text())) >= {
-        "cpu", "cpuacct", "cpuset", "devices", "freezer", "memory", "pids"}
+        "cpu",
+        "cpuacct",
+        "cpuset",
+        "devices",
+        "freezer",
+        "memory",
+        "pids",
+    }
     assert "pids" not in procfs.parse_proc_cgroups((FABRICATED / "cgroups-v1-no-pids").read_text())
     assert procfs.parse_proc_cgroups("#subsys_name\thierarchy\tnum_cgroups\tenabled\n") == []
     with pytest.raises(ParseError):
@@ -113,16 +128,25 @@ def test_cgroup_controllers() -> None:
 
 def test_modules_builtin_dep_filesystems() -> None:
     assert procfs.parse_proc_modules((FABRICATED / "modules").read_text()) == {
-        "br_netfilter", "bridge", "overlay"}
+        "br_netfilter",
+        "bridge",
+        "overlay",
+    }
     assert procfs.parse_modules_builtin((FABRICATED / "modules.builtin").read_text()) == {
-        "ext4", "br_netfilter"}
+        "ext4",
+        "br_netfilter",
+    }
     assert procfs.parse_modules_dep((FABRICATED / "modules.dep").read_text()) == {
-        "overlay", "br_netfilter"}
+        "overlay",
+        "br_netfilter",
+    }
     assert procfs.module_name("kernel/drivers/foo-bar.ko.xz") == "foo_bar"
     assert "overlay" in procfs.parse_filesystems((RECORDED / "filesystems").read_text())
-    for bad, parser in (("x y\n", procfs.parse_proc_modules),
-                        ("not a module\n", procfs.parse_modules_builtin),
-                        ("overlay.ko\n", procfs.parse_modules_dep)):
+    for bad, parser in (
+        ("x y\n", procfs.parse_proc_modules),
+        ("not a module\n", procfs.parse_modules_builtin),
+        ("overlay.ko\n", procfs.parse_modules_dep),
+    ):
         with pytest.raises(ParseError):
             parser(bad)
 
@@ -138,7 +162,11 @@ def test_tcp_listen_versus_connected_ipv4_and_ipv6() -> None:
     v6 = net.parse_proc_net_tcp((FABRICATED / "net-tcp6-listeners").read_text())
     sockets = v4 + v6
     assert [(s.local_address, s.local_port) for s in sockets if s.listening] == [
-        ("127.0.0.1", 2379), (ANY_V4, 6443), ("::", 10250), ("::1", 3306)]
+        ("127.0.0.1", 2379),
+        (ANY_V4, 6443),
+        ("::", 10250),
+        ("::1", 3306),
+    ]
     assert net.listeners_on(sockets, 6443)[0].local_address == ANY_V4
     assert net.listeners_on(sockets, 2380) == []  # a connected socket with local port 2380
     assert net.listeners_on(sockets, 10259) == []  # connected over ::1
@@ -151,8 +179,14 @@ def test_tcp_recorded() -> None:
     assert net.parse_proc_net_tcp((RECORDED / "net-tcp6").read_text()) == []
 
 
-@pytest.mark.parametrize("text", ["garbage\n", "  sl  local_address\n   0: XYZ:12 00:00 0A\n",
-                                  "  sl  local_address\n   0: 0100:0016 00000000:0000 0A x\n"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "garbage\n",
+        "  sl  local_address\n   0: XYZ:12 00:00 0A\n",
+        "  sl  local_address\n   0: 0100:0016 00000000:0000 0A x\n",
+    ],
+)
 def test_tcp_garbage(text: str) -> None:
     with pytest.raises(ParseError):
         net.parse_proc_net_tcp(text)
@@ -162,8 +196,12 @@ def test_routes() -> None:
     v4 = net.parse_proc_net_route((RECORDED / "net-route").read_text())
     default = net.default_routes(v4)
     assert default and default[0].prefix_length == 0 and default[0].gateway != ANY_V4
-    assert net.default_routes(net.parse_proc_net_route(
-        (FABRICATED / "net-route-no-default").read_text())) == []
+    assert (
+        net.default_routes(
+            net.parse_proc_net_route((FABRICATED / "net-route-no-default").read_text())
+        )
+        == []
+    )
     v6 = net.parse_proc_net_ipv6_route((RECORDED / "net-ipv6_route").read_text())
     v6_default = net.default_routes(v6)
     assert [r.interface for r in v6_default] == ["eth0"]  # the lo reject route is not one
@@ -185,8 +223,7 @@ def test_kernel_config_plain_gzip_and_garbage() -> None:
     recorded = kconfig.decode_config((RECORDED / "config.gz").read_bytes(), "/proc/config.gz")
     options = kconfig.parse_kernel_config(recorded)
     assert options["CONFIG_NAMESPACES"] == "y"
-    text = ("CONFIG_A=y\nCONFIG_B=m\n# CONFIG_C is not set\nCONFIG_D=n\n  CONFIG_E=y\n"
-            "CONFIG_F=\"s\"\n")
+    text = 'CONFIG_A=y\nCONFIG_B=m\n# CONFIG_C is not set\nCONFIG_D=n\n  CONFIG_E=y\nCONFIG_F="s"\n'
     parsed = kconfig.parse_kernel_config(text)
     assert parsed == {"CONFIG_A": "y", "CONFIG_B": "m", "CONFIG_D": "n", "CONFIG_E": "y"}
     # gzip recognised by its magic even without the .gz name, as at /boot/config-<release>
@@ -205,9 +242,12 @@ def test_os_release_resolv_hosts_machine_id() -> None:
     with pytest.raises(ParseError):
         etc.parse_os_release('NAME="unterminated\n')
     assert etc.parse_resolv_conf((FABRICATED / "resolv.conf-resolved").read_text()) == [
-        "127.0.0.53"]
+        "127.0.0.53"
+    ]
     assert etc.parse_resolv_conf("nameserver 10.0.0.2 # dns\n; comment\nnameserver ::1\n") == [
-        "10.0.0.2", "::1"]
+        "10.0.0.2",
+        "::1",
+    ]
     assert etc.hosts_names("127.0.0.1 localhost Node-1 # me\n")["node-1"] == ["127.0.0.1"]
     assert etc.parse_machine_id("3d1219c7c4c5404aaa1f6d2a48adfda4\n")
     with pytest.raises(ParseError):

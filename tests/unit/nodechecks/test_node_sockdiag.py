@@ -57,8 +57,9 @@ def test_the_kernels_list_is_the_files_list(listener: socket.socket) -> None:
     assert listener.getsockname()[1] in {s.local_port for s in listed}
 
 
-def test_a_refusal_falls_back_to_the_files(monkeypatch: pytest.MonkeyPatch,
-                                           listener: socket.socket) -> None:
+def test_a_refusal_falls_back_to_the_files(
+    monkeypatch: pytest.MonkeyPatch, listener: socket.socket
+) -> None:
     def refused() -> list[TcpSocket]:
         raise sockdiag.SockDiagError(1, "sock_diag dump refused: 1")
 
@@ -100,6 +101,7 @@ def test_an_error_reply_is_refused_and_a_missing_ipv6_is_no_listener() -> None:
 
 def test_a_recorded_dump_decodes_in_order() -> None:
     """Two listeners in one datagram, a reply of another request skipped, then the end."""
+
     def reply(address: bytes, port: int, sequence: int = 1) -> bytes:
         sockid = port.to_bytes(2, "big") + bytes(2) + address.ljust(16, b"\0") + bytes(16 + 12)
         body = bytes([socket.AF_INET, TCP_LISTEN, 0, 0]) + sockid + bytes(20)

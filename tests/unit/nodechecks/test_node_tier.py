@@ -14,8 +14,9 @@ from nodechecks.checks import REGISTRY
 from tests.unit.nodechecks.entry_point import PLUGIN, declared, env_with_entry_point
 
 
-def test_cli_main_over_a_fabricated_root(root: Path, tmp_path: Path,
-                                         capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_main_over_a_fabricated_root(
+    root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "reports"
     code = main(["node", "--root", str(root), "--format", "json", "--output-dir", str(out)])
     report = json.loads(capsys.readouterr().out)
@@ -27,8 +28,9 @@ def test_cli_main_over_a_fabricated_root(root: Path, tmp_path: Path,
     assert "Port-6443" in (out / "node/junit.xml").read_text()
 
 
-def test_cli_main_failure_exit_and_ignore(root: Path, tmp_path: Path,
-                                          capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_main_failure_exit_and_ignore(
+    root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     (root / "sys/devices/system/cpu/online").write_text("0\n")
     args = ["node", "--root", str(root), "--format", "json", "--output-dir", str(tmp_path)]
     assert main(args) == 1
@@ -41,8 +43,9 @@ def test_cli_main_failure_exit_and_ignore(root: Path, tmp_path: Path,
     assert by_id["IgnorePreflightErrors"]["details"]["unknown"] == ["nosuchcheck"]
 
 
-def test_cli_text_output_is_kubeadm_style(root: Path, tmp_path: Path,
-                                          capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_text_output_is_kubeadm_style(
+    root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     (root / "proc/sys/net/ipv4/ip_forward").write_text("0\n")
     (root / "proc/sys/fs/inotify/max_user_instances").write_text("128\n")
     code = main(["node", "--root", str(root), "--output-dir", str(tmp_path)])
@@ -50,14 +53,28 @@ def test_cli_text_output_is_kubeadm_style(root: Path, tmp_path: Path,
     assert code == 1
     assert "[WARNING Inotify]: fs.inotify.max_user_instances = 128" in text
     assert "[preflight] Some fatal errors occurred:" in text
-    assert ("[ERROR FileContent--proc-sys-net-ipv4-ip_forward]: /proc/sys/net/ipv4/ip_forward "
-            "contents are not set to 1") in text
+    assert (
+        "[ERROR FileContent--proc-sys-net-ipv4-ip_forward]: /proc/sys/net/ipv4/ip_forward "
+        "contents are not set to 1"
+    ) in text
 
 
-def test_cli_worker_role_and_kubernetes_version(root: Path, tmp_path: Path,
-                                                capsys: pytest.CaptureFixture[str]) -> None:
-    args = ["node", "--root", str(root), "--format", "json", "--output-dir", str(tmp_path),
-            "--role", "control-plane", "--kubernetes-version", "v1.31.0"]
+def test_cli_worker_role_and_kubernetes_version(
+    root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = [
+        "node",
+        "--root",
+        str(root),
+        "--format",
+        "json",
+        "--output-dir",
+        str(tmp_path),
+        "--role",
+        "control-plane",
+        "--kubernetes-version",
+        "v1.31.0",
+    ]
     assert main(args) == 1  # Kubernetes 1.31 still needs conntrack, which the root lacks
     checks = {c["id"]: c for c in json.loads(capsys.readouterr().out)["checks"]}
     assert [i for i, c in checks.items() if c["status"] == "fail"] == ["FileExisting-conntrack"]
@@ -76,8 +93,28 @@ def test_the_node_plugin_is_a_pytest11_entry_point_named_after_its_module() -> N
 def test_plain_pytest_pyargs_over_the_root(root: Path, tmp_path: Path) -> None:
     env = env_with_entry_point(tmp_path / "site")
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--pyargs", "nodechecks",
-         "--node-root", str(root), "-o", "addopts=", "-o", "testpaths="],
-        capture_output=True, text=True, timeout=120, env=env, cwd=root, check=False)
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--pyargs",
+            "nodechecks",
+            "--node-root",
+            str(root),
+            "-o",
+            "addopts=",
+            "-o",
+            "testpaths=",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        cwd=root,
+        check=False,
+    )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     assert "35 passed, 14 skipped" in done.stdout

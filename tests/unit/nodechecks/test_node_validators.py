@@ -14,8 +14,10 @@ def items(result: validators.Validation) -> dict[str, tuple[str, str]]:
     return {item["key"]: (item["value"], item["result"]) for item in result.items}
 
 
-@pytest.mark.parametrize("release", ["5.4.0-150-generic", "5.10.0-28-amd64", "5.15.0-1",
-                                     "6.1.0", "6.18.44-fc-v782", "10.0.1"])
+@pytest.mark.parametrize(
+    "release",
+    ["5.4.0-150-generic", "5.10.0-28-amd64", "5.15.0-1", "6.1.0", "6.18.44-fc-v782", "10.0.1"],
+)
 def test_supported_kernel_releases(release: str) -> None:
     result = validators.validate_kernel_version(release, SPEC)
     assert items(result)["KERNEL_VERSION"] == (release, "good") and not result.warnings
@@ -25,13 +27,20 @@ def test_supported_kernel_releases(release: str) -> None:
 def test_unsupported_kernel_release_is_only_a_warning(release: str) -> None:
     result = validators.validate_kernel_version(release, SPEC)
     assert not result.errors
-    assert result.warnings == [f"kernel release {release} is unsupported. "
-                               + SPEC.kernel_versions_note]
+    assert result.warnings == [
+        f"kernel release {release} is unsupported. " + SPEC.kernel_versions_note
+    ]
 
 
 def full_config(**overrides: str) -> dict[str, str]:
-    names = {c.name for c in SPEC.required + SPEC.required_cgroups_v1 + SPEC.required_cgroups_v2
-             + SPEC.optional + SPEC.optional_cgroups_v1}
+    names = {
+        c.name
+        for c in SPEC.required
+        + SPEC.required_cgroups_v1
+        + SPEC.required_cgroups_v2
+        + SPEC.optional
+        + SPEC.optional_cgroups_v1
+    }
     config = {f"CONFIG_{name}": "y" for name in names}
     for name, value in overrides.items():
         if value == "":
@@ -51,14 +60,16 @@ def test_complete_config_has_no_findings() -> None:
 def test_per_cgroup_version_lists() -> None:
     config = full_config(CGROUP_BPF="", CGROUP_FREEZER="", CGROUP_CPUACCT="", CGROUP_DEVICE="")
     v1 = validators.validate_kernel_config(config, SPEC, cgroup_v2=False)
-    assert v1.errors == ["unexpected kernel config: CONFIG_CGROUP_CPUACCT CONFIG_CGROUP_DEVICE "
-                         "CONFIG_CGROUP_FREEZER"]
+    assert v1.errors == [
+        "unexpected kernel config: CONFIG_CGROUP_CPUACCT CONFIG_CGROUP_DEVICE CONFIG_CGROUP_FREEZER"
+    ]
     assert "CONFIG_CGROUP_BPF" not in items(v1)
     v2 = validators.validate_kernel_config(config, SPEC, cgroup_v2=True)
     assert v2.errors == ["unexpected kernel config: CONFIG_CGROUP_BPF"]
     assert items(v2)["CONFIG_CGROUP_BPF"] == (
         "not set - Required for eBPF programs attached to cgroups, used in device controller.",
-        "bad")
+        "bad",
+    )
     assert "CONFIG_CGROUP_FREEZER" not in items(v2)  # no v1-only options on v2 (issue #51)
 
 
@@ -73,8 +84,9 @@ def test_aliases() -> None:
 
 
 def test_missing_alias_is_reported_under_the_last_name_tried_as_upstream() -> None:
-    result = validators.validate_kernel_config(full_config(NETFILTER_XT_TARGET_REDIRECT=""), SPEC,
-                                               cgroup_v2=True)
+    result = validators.validate_kernel_config(
+        full_config(NETFILTER_XT_TARGET_REDIRECT=""), SPEC, cgroup_v2=True
+    )
     assert items(result)["CONFIG_IP_NF_TARGET_REDIRECT"] == ("not set", "bad")
     assert result.errors == ["unexpected kernel config: CONFIG_IP_NF_TARGET_REDIRECT"]
 
@@ -117,10 +129,19 @@ def test_cgroups_v2_complete_and_missing() -> None:
     assert items(missing)["CGROUPS_HUGETLB"] == ("missing", "warn")
 
 
-@pytest.mark.parametrize(("kubelet", "is_error"), [
-    ("1.35.0", True), ("1.37.2", True), ("1.35.0-alpha.1", True), ("1.34.9", False), (None, False)])
-def test_cgroup_v1_deprecation_severity_follows_the_kubelet(kubelet: str | None,
-                                                            is_error: bool) -> None:
+@pytest.mark.parametrize(
+    ("kubelet", "is_error"),
+    [
+        ("1.35.0", True),
+        ("1.37.2", True),
+        ("1.35.0-alpha.1", True),
+        ("1.34.9", False),
+        (None, False),
+    ],
+)
+def test_cgroup_v1_deprecation_severity_follows_the_kubelet(
+    kubelet: str | None, is_error: bool
+) -> None:
     version = Version.parse(kubelet) if kubelet else None
     result = validators.validate_cgroups(1, V1_ALL, SPEC, version)
     target = result.errors if is_error else result.warnings
@@ -134,16 +155,20 @@ def test_cgroup_v1_errors_are_appended_not_overwritten() -> None:
 
 
 def test_verify_reports_every_item_in_order() -> None:
-    result = verify("6.1.0", ("/proc/config.gz", full_config()), "Linux", 2, V2_ALL,
-                    Version.parse("1.37.2"))
+    result = verify(
+        "6.1.0", ("/proc/config.gz", full_config()), "Linux", 2, V2_ALL, Version.parse("1.37.2")
+    )
     keys = [item["key"] for item in result.items]
     assert keys[0] == "KERNEL_VERSION" and keys[1] == "CONFIG_NAMESPACES"
     assert keys.index("OS") < keys.index("CGROUPS_CPU")
     assert len([k for k in keys if k.startswith("CONFIG_")]) == 24  # 17 required + 7 optional
     finding = judge_verification(result)
     assert finding.status.value == "pass"
-    assert finding.details["report"][0] == {"key": "KERNEL_VERSION", "value": "6.1.0",
-                                            "result": "good"}
+    assert finding.details["report"][0] == {
+        "key": "KERNEL_VERSION",
+        "value": "6.1.0",
+        "result": "good",
+    }
 
 
 def test_verify_without_config_and_on_v1() -> None:

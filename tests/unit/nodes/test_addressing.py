@@ -18,8 +18,7 @@ def test_links_and_pod_cidrs_of_a_slot() -> None:
     plan = Plan("abc123", 7, "10.244.0.0/16")
     assert str(plan.slot_network) == "10.213.7.0/24"
     assert (str(plan.uplink.near), str(plan.uplink.far)) == ("10.213.7.1", "10.213.7.2")
-    assert (str(plan.node_link(1).near), str(plan.node_link(1).far)) == ("10.213.7.5",
-                                                                         "10.213.7.6")
+    assert (str(plan.node_link(1).near), str(plan.node_link(1).far)) == ("10.213.7.5", "10.213.7.6")
     assert str(plan.node_link(2).far) == "10.213.7.10"
     assert plan.pod_cidr(1) == "10.244.1.0/24"
     assert plan.pod_cidr(2) == "10.244.2.0/24"
@@ -28,8 +27,13 @@ def test_links_and_pod_cidrs_of_a_slot() -> None:
 def test_names_fit_the_kernels_limits_and_carry_the_prefix() -> None:
     plan = Plan(cluster_id(Path("/root/.cache/kubeadm-verify/clusters/x")), 1, DEFAULT_POD_SUBNET)
     assert len(plan.host_link) <= 15
-    for name in (plan.host_link, plan.hub_netns, plan.node_netns(3), plan.cgroup_root(3)[1:],
-                 plan.node_name(3)):
+    for name in (
+        plan.host_link,
+        plan.hub_netns,
+        plan.node_netns(3),
+        plan.cgroup_root(3)[1:],
+        plan.node_name(3),
+    ):
         assert name.startswith("kvn")
     assert plan.node_netns(1) != plan.node_netns(2)
 
@@ -54,11 +58,14 @@ def test_control_plane_node_takes_the_last_link_and_the_first_pod_range() -> Non
     assert plan.pod_cidr(0) == "10.244.0.0/24"
 
 
-@pytest.mark.parametrize(("given", "expected"), [
-    ("", DEFAULT_POD_SUBNET),
-    ("10.32.0.0/12", "10.32.0.0/12"),
-    ("fd00:10::/56,192.168.0.0/16", "192.168.0.0/16"),
-    ("fd00:10::/56", DEFAULT_POD_SUBNET),
-])
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("", DEFAULT_POD_SUBNET),
+        ("10.32.0.0/12", "10.32.0.0/12"),
+        ("fd00:10::/56,192.168.0.0/16", "192.168.0.0/16"),
+        ("fd00:10::/56", DEFAULT_POD_SUBNET),
+    ],
+)
 def test_first_pod_subnet(given: str, expected: str) -> None:
     assert first_pod_subnet(given) == expected

@@ -18,10 +18,14 @@ from bootstrap.upstream.images.archive import (
 
 SPEC = ImageSpec(
     tags=("registry.k8s.io/pause:3.10.2", "registry.k8s.io/pause:3.10"),
-    entries=(Entry("/pause", data=b"#!binary"), Entry("/bin/sh", kind="symlink", target="busybox"),
-             Entry("/usr/sbin/tool", data=b"x", mode=0o700), Entry("/tmp", kind="dir",
-                                                                   mode=0o1777)),
-    entrypoint=("/pause",))
+    entries=(
+        Entry("/pause", data=b"#!binary"),
+        Entry("/bin/sh", kind="symlink", target="busybox"),
+        Entry("/usr/sbin/tool", data=b"x", mode=0o700),
+        Entry("/tmp", kind="dir", mode=0o1777),
+    ),
+    entrypoint=("/pause",),
+)
 
 
 def _layer(members: dict[str, bytes]) -> tarfile.TarFile:
@@ -32,8 +36,13 @@ def _layer(members: dict[str, bytes]) -> tarfile.TarFile:
 def test_manifest_names_every_tag_the_config_and_the_layer() -> None:
     members = dict(archive_members(SPEC, "amd64"))
     manifest = json.loads(members["manifest.json"])
-    assert manifest == [{"Config": manifest[0]["Config"], "RepoTags": list(SPEC.tags),
-                         "Layers": [manifest[0]["Layers"][0]]}]
+    assert manifest == [
+        {
+            "Config": manifest[0]["Config"],
+            "RepoTags": list(SPEC.tags),
+            "Layers": [manifest[0]["Layers"][0]],
+        }
+    ]
     config = members[manifest[0]["Config"]]
     assert manifest[0]["Config"] == hashlib.sha256(config).hexdigest() + ".json"
 
@@ -43,8 +52,10 @@ def test_config_diff_id_is_the_layers_sha256_and_says_how_to_start() -> None:
     manifest = json.loads(members["manifest.json"])[0]
     config = json.loads(members[manifest["Config"]])
     layer = members[manifest["Layers"][0]]
-    assert config["rootfs"] == {"type": "layers",
-                                "diff_ids": ["sha256:" + hashlib.sha256(layer).hexdigest()]}
+    assert config["rootfs"] == {
+        "type": "layers",
+        "diff_ids": ["sha256:" + hashlib.sha256(layer).hexdigest()],
+    }
     assert config["architecture"] == "amd64" and config["os"] == "linux"
     assert config["config"]["Entrypoint"] == ["/pause"]
     assert any(env.startswith("PATH=") for env in config["config"]["Env"])
@@ -94,5 +105,9 @@ def test_system_archives_are_the_node_pods_images() -> None:
 
     names = [ImageSpec((tag,), ()).file_name for tag in image_names("v1.37.2")]
     system = sorted(name for name in names if is_system(Path(name)))
-    assert system == ["coredns_coredns_v1.14.6.tar", "kube-proxy_v1.37.2.tar",
-                      "pause_3.10.2.tar", "pause_3.10.tar"]
+    assert system == [
+        "coredns_coredns_v1.14.6.tar",
+        "kube-proxy_v1.37.2.tar",
+        "pause_3.10.2.tar",
+        "pause_3.10.tar",
+    ]

@@ -21,10 +21,14 @@ from bootstrap.runtime.nodes.runtime import (
 )
 from bootstrap.upstream.nodeparts import HostTools, NodeParts
 
-BASE = {"apiVersion": "kubelet.config.k8s.io/v1beta1", "kind": "KubeletConfiguration",
-        "cgroupDriver": "systemd", "clusterDNS": ["10.96.0.10"],
-        "authentication": {"x509": {"clientCAFile": "/etc/kubernetes/pki/ca.crt"}},
-        "staticPodPath": "/etc/kubernetes/manifests"}
+BASE = {
+    "apiVersion": "kubelet.config.k8s.io/v1beta1",
+    "kind": "KubeletConfiguration",
+    "cgroupDriver": "systemd",
+    "clusterDNS": ["10.96.0.10"],
+    "authentication": {"x509": {"clientCAFile": "/etc/kubernetes/pki/ca.crt"}},
+    "staticPodPath": "/etc/kubernetes/manifests",
+}
 
 
 @pytest.fixture
@@ -34,15 +38,20 @@ def layout(tmp_path: Path) -> NodeLayout:
 
 @pytest.fixture
 def parts(tmp_path: Path) -> NodeParts:
-    host = HostTools(runc=Path("/usr/sbin/runc"), busybox=Path("/bin/busybox"),
-                     iptables=Path("/usr/sbin/xtables-nft-multi"),
-                     netcat=Path("/bin/nc.openbsd"), nsenter=Path("/usr/bin/nsenter"),
-                     cni_bin_dir=Path("/usr/lib/cni"))
+    host = HostTools(
+        runc=Path("/usr/sbin/runc"),
+        busybox=Path("/bin/busybox"),
+        iptables=Path("/usr/sbin/xtables-nft-multi"),
+        netcat=Path("/bin/nc.openbsd"),
+        nsenter=Path("/usr/bin/nsenter"),
+        cni_bin_dir=Path("/usr/lib/cni"),
+    )
     return NodeParts(tmp_path / "parts", tmp_path / "bin", host, "v1.37.2")
 
 
-def test_containerd_config_keeps_everything_in_the_node_dir(layout: NodeLayout,
-                                                            parts: NodeParts) -> None:
+def test_containerd_config_keeps_everything_in_the_node_dir(
+    layout: NodeLayout, parts: NodeParts
+) -> None:
     config = tomllib.loads(containerd_config(layout, parts, restrict_oom=True))
     assert config["version"] == 3
     assert config["grpc"]["address"] == str(layout.socket)
@@ -55,8 +64,11 @@ def test_containerd_config_keeps_everything_in_the_node_dir(layout: NodeLayout,
     assert runtime["enable_cdi"] is False
     assert runtime["cni"] == {"bin_dirs": ["/usr/lib/cni"], "conf_dir": str(layout.cni_conf_dir)}
     runc = runtime["containerd"]["runtimes"]["runc"]
-    assert runc["options"] == {"BinaryName": "/usr/sbin/runc", "SystemdCgroup": False,
-                               "Root": str(layout.containerd / "runc")}
+    assert runc["options"] == {
+        "BinaryName": "/usr/sbin/runc",
+        "SystemdCgroup": False,
+        "Root": str(layout.containerd / "runc"),
+    }
     images = plugins["io.containerd.cri.v1.images"]
     assert images["pinned_images"]["sandbox"] == "registry.k8s.io/pause:3.10.2"
     assert images["registry"]["config_path"] == str(layout.registry_hosts)
@@ -88,22 +100,39 @@ def test_conflist_bridge_without_masquerade_and_node_range(tmp_path: Path) -> No
 
 
 def test_masquerade_spares_the_pod_network() -> None:
-    argv = podnet.masquerade_argv(Path("/usr/bin/nsenter"), Path("/run/netns/kvn-x-n1"),
-                                  Path("/usr/sbin/xtables-nft-multi"), "10.244.1.0/24",
-                                  "10.244.0.0/16")
+    argv = podnet.masquerade_argv(
+        Path("/usr/bin/nsenter"),
+        Path("/run/netns/kvn-x-n1"),
+        Path("/usr/sbin/xtables-nft-multi"),
+        "10.244.1.0/24",
+        "10.244.0.0/16",
+    )
     assert argv[:3] == ["/usr/bin/nsenter", "--net=/run/netns/kvn-x-n1", "--"]
-    assert argv[argv.index("-A"):] == ["-A", "POSTROUTING", "-s", "10.244.1.0/24", "!", "-d",
-                                       "10.244.0.0/16", "-j", "MASQUERADE"]
+    assert argv[argv.index("-A") :] == [
+        "-A",
+        "POSTROUTING",
+        "-s",
+        "10.244.1.0/24",
+        "!",
+        "-d",
+        "10.244.0.0/16",
+        "-j",
+        "MASQUERADE",
+    ]
 
 
-@pytest.mark.parametrize(("v1", "systemd", "expected"), [
-    (True, False, {"cgroupDriver": "cgroupfs", "failCgroupV1": False}),
-    (False, False, {"cgroupDriver": "cgroupfs"}),
-    (True, True, {"failCgroupV1": False}),
-    (False, True, {}),
-])
-def test_host_settings_only_where_needed(v1: bool, systemd: bool,
-                                         expected: dict[str, object]) -> None:
+@pytest.mark.parametrize(
+    ("v1", "systemd", "expected"),
+    [
+        (True, False, {"cgroupDriver": "cgroupfs", "failCgroupV1": False}),
+        (False, False, {"cgroupDriver": "cgroupfs"}),
+        (True, True, {"failCgroupV1": False}),
+        (False, True, {}),
+    ],
+)
+def test_host_settings_only_where_needed(
+    v1: bool, systemd: bool, expected: dict[str, object]
+) -> None:
     assert host_settings(v1, systemd) == expected
 
 
@@ -120,8 +149,7 @@ def test_kubelet_configuration_keeps_the_clusters_and_adds_the_nodes(layout: Nod
 
 
 def test_the_hosts_disk_is_left_to_the_host(layout: NodeLayout) -> None:
-    base = {**BASE, "imageGCHighThresholdPercent": 85,
-            "evictionHard": {"imagefs.available": "15%"}}
+    base = {**BASE, "imageGCHighThresholdPercent": 85, "evictionHard": {"imagefs.available": "15%"}}
     config = kubelet_configuration(base, layout, "/r", cgroup_v1=False, systemd=True)
     assert config["imageGCHighThresholdPercent"] == 100
     assert config["imageGCHighThresholdPercent"] > config.get("imageGCLowThresholdPercent", 80)
@@ -137,8 +165,13 @@ def test_missing_resolv_conf_falls_back(layout: NodeLayout) -> None:
 
 
 def test_kubelet_runs_in_the_network_namespace_only(layout: NodeLayout) -> None:
-    argv = kubelet_argv(Path("/bin/kubelet"), Path("/usr/bin/nsenter"),
-                        Path("/run/netns/kvn-x-n1"), layout, "10.213.1.6")
+    argv = kubelet_argv(
+        Path("/bin/kubelet"),
+        Path("/usr/bin/nsenter"),
+        Path("/run/netns/kvn-x-n1"),
+        layout,
+        "10.213.1.6",
+    )
     assert argv[:4] == ["/usr/bin/nsenter", "--net=/run/netns/kvn-x-n1", "--", "/bin/kubelet"]
     assert not any(arg.startswith("--mount") for arg in argv)
     assert f"--bootstrap-kubeconfig={layout.bootstrap_kubeconfig}" in argv

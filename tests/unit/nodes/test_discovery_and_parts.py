@@ -16,13 +16,16 @@ CA = b"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
 
 
 def _info(ca: bytes = CA, token: str = TOKEN) -> dict[str, str]:
-    kubeconfig = ("apiVersion: v1\nkind: Config\nclusters:\n- name: ''\n  cluster:\n"
-                  f"    certificate-authority-data: {base64.b64encode(ca).decode()}\n"
-                  "    server: https://192.0.2.2:6443\n")
+    kubeconfig = (
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: ''\n  cluster:\n"
+        f"    certificate-authority-data: {base64.b64encode(ca).decode()}\n"
+        "    server: https://192.0.2.2:6443\n"
+    )
     token_id, secret = token.split(".")
-    return {"kubeconfig": kubeconfig,
-            f"{JWS_KEY_PREFIX}{token_id}": compute_detached_signature(kubeconfig, token_id,
-                                                                      secret)}
+    return {
+        "kubeconfig": kubeconfig,
+        f"{JWS_KEY_PREFIX}{token_id}": compute_detached_signature(kubeconfig, token_id, secret),
+    }
 
 
 def test_signed_cluster_info_with_our_ca_passes() -> None:
@@ -46,14 +49,17 @@ def test_another_ca_fails() -> None:
         verify_cluster_info(_info(ca=b"other"), TOKEN, CA)
 
 
-@pytest.mark.parametrize(("name", "output"), [
-    ("containerd", "containerd github.com/containerd/containerd/v2 v2.2.9 \n"),
-    ("ctr", "ctr github.com/containerd/containerd/v2 v2.2.9\n"),
-    ("containerd-shim-runc-v2", "containerd-shim-runc-v2:\n  Version:  v2.2.9\n"),
-    ("coredns", "CoreDNS-1.14.6\nlinux/amd64, go1.26.8, \n"),
-    ("agnhost", "agnhost version 2.66.1\n"),
-    ("pause", "pause 3.10.2\n"),
-])
+@pytest.mark.parametrize(
+    ("name", "output"),
+    [
+        ("containerd", "containerd github.com/containerd/containerd/v2 v2.2.9 \n"),
+        ("ctr", "ctr github.com/containerd/containerd/v2 v2.2.9\n"),
+        ("containerd-shim-runc-v2", "containerd-shim-runc-v2:\n  Version:  v2.2.9\n"),
+        ("coredns", "CoreDNS-1.14.6\nlinux/amd64, go1.26.8, \n"),
+        ("agnhost", "agnhost version 2.66.1\n"),
+        ("pause", "pause 3.10.2\n"),
+    ],
+)
 def test_expected_versions_are_recognised(name: str, output: str) -> None:
     assert version_problem(name, output) is None
 

@@ -23,12 +23,13 @@ def nowhere(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_missing_extras_follow_the_node_tools_once_each(nowhere: Path) -> None:
     (nowhere / "ip").write_text("#!/bin/sh\n")
     (nowhere / "ip").chmod(0o755)
-    missing = hostsetup.missing_packages((("ip", "iproute2"), ("openssl", "openssl"),
-                                          ("curl", "curl")))
+    missing = hostsetup.missing_packages(
+        (("ip", "iproute2"), ("openssl", "openssl"), ("curl", "curl"))
+    )
     assert missing[-1] == "openssl"
     assert "iproute2" not in missing
     assert missing.count("curl") == 1
-    assert missing[:len(debian.TOOLS)] == [tool.package for tool in debian.TOOLS]
+    assert missing[: len(debian.TOOLS)] == [tool.package for tool in debian.TOOLS]
 
 
 def test_the_inotify_limit_is_raised_only_when_lower(tmp_path: Path) -> None:
@@ -58,13 +59,20 @@ def test_a_refused_write_is_one_line() -> None:
         hostsetup.raise_inotify_limit(refused)
 
 
-@pytest.mark.parametrize(("setup", "line"), [
-    (hostsetup.HostSetup((), None), "host set-up: nothing to do, all in place"),
-    (hostsetup.HostSetup(("runc", "iptables"), None),
-     "host set-up: apt-get installed runc iptables"),
-    (hostsetup.HostSetup(("runc",), (128, 512)),
-     "host set-up: apt-get installed runc; fs.inotify.max_user_instances 128 -> 512"),
-])
+@pytest.mark.parametrize(
+    ("setup", "line"),
+    [
+        (hostsetup.HostSetup((), None), "host set-up: nothing to do, all in place"),
+        (
+            hostsetup.HostSetup(("runc", "iptables"), None),
+            "host set-up: apt-get installed runc iptables",
+        ),
+        (
+            hostsetup.HostSetup(("runc",), (128, 512)),
+            "host set-up: apt-get installed runc; fs.inotify.max_user_instances 128 -> 512",
+        ),
+    ],
+)
 def test_one_line_says_what_was_done(setup: hostsetup.HostSetup, line: str) -> None:
     assert setup.line() == line
 

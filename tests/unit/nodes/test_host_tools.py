@@ -30,16 +30,24 @@ def _install(directory: Path, *names: str) -> None:
 
 
 def test_everything_missing_is_one_apt_line(nowhere: Path) -> None:
-    assert debian.missing_host_tools() == ["runc", "busybox-static", "iptables",
-                                           "netcat-openbsd", "util-linux", "curl", "bind9-dnsutils",
-                                           "containernetworking-plugins"]
+    assert debian.missing_host_tools() == [
+        "runc",
+        "busybox-static",
+        "iptables",
+        "netcat-openbsd",
+        "util-linux",
+        "curl",
+        "bind9-dnsutils",
+        "containernetworking-plugins",
+    ]
     with pytest.raises(BootstrapError, match=r"apt-get install runc busybox-static .*plugins$"):
         debian.find_host_tools()
 
 
 def test_found_tools_are_absolute_paths(nowhere: Path) -> None:
-    _install(nowhere, "runc", "busybox", "xtables-nft-multi", "nc.openbsd", "nsenter",
-             "curl", "dig")
+    _install(
+        nowhere, "runc", "busybox", "xtables-nft-multi", "nc.openbsd", "nsenter", "curl", "dig"
+    )
     _install(nowhere / "cni", *debian.CNI_PLUGINS)
     tools = debian.find_host_tools()
     assert tools.runc == nowhere / "runc"
@@ -49,16 +57,18 @@ def test_found_tools_are_absolute_paths(nowhere: Path) -> None:
 
 
 def test_a_missing_cni_plugin_names_the_package(nowhere: Path) -> None:
-    _install(nowhere, "runc", "busybox", "xtables-nft-multi", "nc.openbsd", "nsenter",
-             "curl", "dig")
+    _install(
+        nowhere, "runc", "busybox", "xtables-nft-multi", "nc.openbsd", "nsenter", "curl", "dig"
+    )
     _install(nowhere / "cni", "bridge", "host-local")
     assert debian.missing_host_tools() == ["containernetworking-plugins"]
 
 
 def test_the_nodes_record_round_trips() -> None:
     proc = NodeProcess("kvn-node-1", "kubelet", 42, 1700000000.25, "/logs/k.log")
-    entry = NodeEntry(1, "kvn-node-1", "kvn-abc123-n1", "10.213.1.6", "10.244.1.0/24",
-                      "/kvn-abc123-n1", [proc])
+    entry = NodeEntry(
+        1, "kvn-node-1", "kvn-abc123-n1", "10.213.1.6", "10.244.1.0/24", "/kvn-abc123-n1", [proc]
+    )
     nodes = NodesRecord(Plan("abc123", 1, "10.244.0.0/16"), [entry], hub=True)
     again = NodesRecord.from_dict(nodes.as_dict())
     assert again == nodes
@@ -69,6 +79,8 @@ def test_addons_ready_needs_kube_proxy_on_each_node_and_one_coredns() -> None:
     from bootstrap.runtime.nodes.addons import _ready_on
 
     ready = {"status": {"conditions": [{"type": "Ready", "status": "True"}]}}
-    pods = [{"spec": {"nodeName": "kvn-node-1"}, **ready},
-            {"spec": {"nodeName": "kvn-node-2"}, "status": {"conditions": []}}]
+    pods = [
+        {"spec": {"nodeName": "kvn-node-1"}, **ready},
+        {"spec": {"nodeName": "kvn-node-2"}, "status": {"conditions": []}},
+    ]
     assert _ready_on(pods) == {"kvn-node-1"}

@@ -36,30 +36,51 @@ from kubeadm_verify.runner import WARNING_PROPERTY
 HOSTNAME = "kva-node-1"
 
 
-def _cert(subject: str, key: ec.EllipticCurvePrivateKey, issuer: str,
-          signer: ec.EllipticCurvePrivateKey, ca: bool) -> x509.Certificate:
+def _cert(
+    subject: str,
+    key: ec.EllipticCurvePrivateKey,
+    issuer: str,
+    signer: ec.EllipticCurvePrivateKey,
+    ca: bool,
+) -> x509.Certificate:
     now = datetime.now(UTC)
-    builder = (x509.CertificateBuilder()
-               .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
-               .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer)]))
-               .public_key(key.public_key()).serial_number(x509.random_serial_number())
-               .not_valid_before(now - timedelta(hours=1)).not_valid_after(now + timedelta(days=1))
-               .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
-               .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()),
-                              critical=False))
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+        .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer)]))
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(hours=1))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+    )
     if ca:
-        builder = builder.add_extension(x509.KeyUsage(
-            digital_signature=True, key_cert_sign=True, crl_sign=False, content_commitment=False,
-            key_encipherment=False, data_encipherment=False, key_agreement=False,
-            encipher_only=False, decipher_only=False), critical=True)
+        builder = builder.add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                key_cert_sign=True,
+                crl_sign=False,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
     else:
-        builder = (builder
-                   .add_extension(x509.SubjectAlternativeName([x509.DNSName(HOSTNAME)]),
-                                  critical=False)
-                   .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]),
-                                  critical=False)
-                   .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
-                       signer.public_key()), critical=False))
+        builder = (
+            builder.add_extension(
+                x509.SubjectAlternativeName([x509.DNSName(HOSTNAME)]), critical=False
+            )
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+            .add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(signer.public_key()),
+                critical=False,
+            )
+        )
     return builder.sign(signer, hashes.SHA256())
 
 
@@ -88,9 +109,13 @@ def kubelet(tmp_path: Path) -> Iterator[tuple[Endpoint, Anchor]]:
     leaf = _cert(f"{HOSTNAME}@1", key, f"{HOSTNAME}-ca@1", ca_key, ca=False)
     crt, keyfile = tmp_path / "kubelet.crt", tmp_path / "kubelet.key"
     crt.write_text(_pem(leaf) + _pem(ca))  # as the kubelet writes it: the leaf, then its CA
-    keyfile.write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                          serialization.PrivateFormat.PKCS8,
-                                          serialization.NoEncryption()))
+    keyfile.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Kubelet)
     tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     tls.load_cert_chain(crt, keyfile)
@@ -99,8 +124,10 @@ def kubelet(tmp_path: Path) -> Iterator[tuple[Endpoint, Anchor]]:
     thread.start()
     _Kubelet.seen = []
     try:
-        yield (Endpoint(HOSTNAME, HOSTNAME, "127.0.0.1", server.server_address[1]),
-               Anchor(crt.read_text(), "kubelet.crt"))
+        yield (
+            Endpoint(HOSTNAME, HOSTNAME, "127.0.0.1", server.server_address[1]),
+            Anchor(crt.read_text(), "kubelet.crt"),
+        )
     finally:
         server.shutdown()
         server.server_close()
@@ -115,8 +142,9 @@ def test_verified_requests_get_the_kubelets_answer(kubelet: tuple[Endpoint, Anch
     assert _Kubelet.seen[-1] == "Bearer t0ken"
 
 
-def test_a_wrong_hostname_or_anchor_sends_nothing(kubelet: tuple[Endpoint, Anchor],
-                                                  tmp_path: Path) -> None:
+def test_a_wrong_hostname_or_anchor_sends_nothing(
+    kubelet: tuple[Endpoint, Anchor], tmp_path: Path
+) -> None:
     endpoint, anchor = kubelet
     other = Endpoint(endpoint.node, "kva-node-2", endpoint.address, endpoint.port)
     why = verifies(other, anchor)
@@ -137,8 +165,9 @@ def test_an_unreachable_kubelet_is_unverifiable(kubelet: tuple[Endpoint, Anchor]
         verifies(closed, anchor)
 
 
-def test_cluster_ca_and_a_file_that_holds_no_certificate(tmp_path: Path,
-                                                         kubelet: tuple[Endpoint, Anchor]) -> None:
+def test_cluster_ca_and_a_file_that_holds_no_certificate(
+    tmp_path: Path, kubelet: tuple[Endpoint, Anchor]
+) -> None:
     assert cluster_ca(None) is None
     assert cluster_ca(str(tmp_path / "missing")) is None
     endpoint, _ = kubelet
@@ -152,14 +181,17 @@ def _node(addresses: list[tuple[str, str]], port: int | None) -> SimpleNamespace
         metadata=SimpleNamespace(name="Node-A"),
         status=SimpleNamespace(
             addresses=[SimpleNamespace(type=t, address=a) for t, a in addresses],
-            daemon_endpoints=SimpleNamespace(kubelet_endpoint=endpoint)))
+            daemon_endpoints=SimpleNamespace(kubelet_endpoint=endpoint),
+        ),
+    )
 
 
 def test_endpoint_of_a_node() -> None:
     found = endpoint_of(_node([("InternalIP", "10.0.0.5"), ("Hostname", "Node-A")], 10250))
     assert found == Endpoint("Node-A", "node-a", "10.0.0.5", 10250)
     assert endpoint_of(_node([("InternalIP", "10.0.0.5")], 10250)) == Endpoint(
-        "Node-A", "node-a", "10.0.0.5", 10250)
+        "Node-A", "node-a", "10.0.0.5", 10250
+    )
     assert "no InternalIP" in str(endpoint_of(_node([("Hostname", "a")], 10250)))
     assert "kubeletEndpoint" in str(endpoint_of(_node([("InternalIP", "10.0.0.5")], None)))
 
@@ -176,10 +208,16 @@ def test_judge_sorts_refused_accepted_and_unchecked() -> None:
 
 def test_unverifiable_kubelets_warn_and_never_pass_silently() -> None:
     recorded: list[tuple[str, object]] = []
-    report(Verdict([], ["b: cannot be reached"], ["a 401"]), "anyone",
-            lambda key, value: recorded.append((key, value)))
-    assert recorded == [(WARNING_PROPERTY, "cannot determine for every kubelet (refused by a 401): "
-                         "b: cannot be reached")]
+    report(
+        Verdict([], ["b: cannot be reached"], ["a 401"]),
+        "anyone",
+        lambda key, value: recorded.append((key, value)),
+    )
+    assert recorded == [
+        (
+            WARNING_PROPERTY,
+            "cannot determine for every kubelet (refused by a 401): b: cannot be reached",
+        )
+    ]
     with pytest.raises(AssertionError, match="let anyone through: c answered 200"):
-        report(Verdict(["c answered 200"], ["b: cannot"], []), "anyone",
-                lambda key, value: None)
+        report(Verdict(["c answered 200"], ["b: cannot"], []), "anyone", lambda key, value: None)

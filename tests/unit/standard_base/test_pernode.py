@@ -24,35 +24,58 @@ from conformance.standard_base.pernode import (
 from conformance.standard_base.test_network_nodes import ASK_SCRIPT, replies
 
 
-def _node(name: str, ready: bool = True, unschedulable: bool = False,
-          taints: list[tuple[str, str]] | None = None, simulated: bool = False) -> Any:
+def _node(
+    name: str,
+    ready: bool = True,
+    unschedulable: bool = False,
+    taints: list[tuple[str, str]] | None = None,
+    simulated: bool = False,
+) -> Any:
     """A Node as the API serves it (JSON), with the fields the judgements read."""
     annotations = {"kwok.x-k8s.io/node": "fake"} if simulated else {}
-    return {"metadata": {"name": name, "annotations": annotations},
-            "spec": {"unschedulable": unschedulable,
-                     "taints": [{"key": k, "effect": e} for k, e in taints or []]},
-            "status": {"conditions": [{
-                "type": "Ready", "status": "True" if ready else "False",
-                "reason": "KubeletNotReady", "message": "container runtime network not ready"}]}}
+    return {
+        "metadata": {"name": name, "annotations": annotations},
+        "spec": {
+            "unschedulable": unschedulable,
+            "taints": [{"key": k, "effect": e} for k, e in taints or []],
+        },
+        "status": {
+            "conditions": [
+                {
+                    "type": "Ready",
+                    "status": "True" if ready else "False",
+                    "reason": "KubeletNotReady",
+                    "message": "container runtime network not ready",
+                }
+            ]
+        },
+    }
 
 
 def _kube(*nodes: Any) -> Any:
     """A client whose one page of Nodes is ``nodes`` (the lean listing asks by raw GET)."""
-    answer = SimpleNamespace(status=200, body=b"", json=lambda: {"items": list(nodes),
-                                                                 "metadata": {}})
+    answer = SimpleNamespace(
+        status=200, body=b"", json=lambda: {"items": list(nodes), "metadata": {}}
+    )
     return SimpleNamespace(raw=lambda *args, **kwargs: answer)
 
 
 def test_every_schedulable_real_node_gets_a_pod_sorted() -> None:
-    kube = _kube(_node("w-2"), _node("w-1"), _node("sim", simulated=True),
-                 _node("cp", taints=[("node-role.kubernetes.io/control-plane", "NoSchedule")]),
-                 _node("cordoned", unschedulable=True))
+    kube = _kube(
+        _node("w-2"),
+        _node("w-1"),
+        _node("sim", simulated=True),
+        _node("cp", taints=[("node-role.kubernetes.io/control-plane", "NoSchedule")]),
+        _node("cordoned", unschedulable=True),
+    )
     assert pod_nodes(kube) == ["w-1", "w-2"]
 
 
 def test_a_node_meant_for_pods_that_cannot_take_them_fails_named() -> None:
-    kube = _kube(_node("w-1"), _node("w-2", ready=False,
-                                     taints=[("node.kubernetes.io/not-ready", "NoSchedule")]))
+    kube = _kube(
+        _node("w-1"),
+        _node("w-2", ready=False, taints=[("node.kubernetes.io/not-ready", "NoSchedule")]),
+    )
     with pytest.raises(AssertionError, match=r"2 real nodes .* 1 can take them: w-2 NotReady"):
         pod_nodes(kube)
 
@@ -73,19 +96,24 @@ def test_failures_name_each_failing_node_in_order_and_bound_the_reason() -> None
 
 
 def _pod(phase: str, ready: bool = False, waiting: str | None = None) -> Any:
-    state = SimpleNamespace(waiting=SimpleNamespace(reason=waiting, message="no such image")
-                            if waiting else None)
+    state = SimpleNamespace(
+        waiting=SimpleNamespace(reason=waiting, message="no such image") if waiting else None
+    )
     return SimpleNamespace(
         metadata=SimpleNamespace(name="p-0"),
-        status=SimpleNamespace(phase=phase, conditions=[
-            SimpleNamespace(type="Ready", status="True" if ready else "False")],
-            container_statuses=[SimpleNamespace(state=state)]))
+        status=SimpleNamespace(
+            phase=phase,
+            conditions=[SimpleNamespace(type="Ready", status="True" if ready else "False")],
+            container_statuses=[SimpleNamespace(state=state)],
+        ),
+    )
 
 
 def test_judges_say_why_a_pod_is_not_there_yet() -> None:
     assert phase_in("Succeeded", "Failed")(_pod("Failed")) is None
     assert phase_in("Running")(_pod("Pending", waiting="ErrImagePull")) == (
-        "pod p-0 is Pending (ErrImagePull: no such image)")
+        "pod p-0 is Pending (ErrImagePull: no such image)"
+    )
     assert running_ready(_pod("Running", ready=True)) is None
     assert running_ready(_pod("Running")) == "pod p-0 is Running, not Ready"
 
@@ -125,14 +153,27 @@ def _tool(name: str) -> str:
 
 
 def test_the_ask_script_gets_each_answer_and_nothing_from_a_closed_port(
-        hostname_server: int) -> None:
+    hostname_server: int,
+) -> None:
     _tool("nc")
     closed = _free_port()
-    out = subprocess.run([_tool("dash"), "-c", ASK_SCRIPT, "sh", "127.0.0.1",
-                          str(hostname_server), "127.0.0.1", str(closed)],
-                         capture_output=True, text=True, timeout=20, check=False).stdout
-    assert replies(out) == {f"127.0.0.1 {hostname_server}": "netexec-1",
-                            f"127.0.0.1 {closed}": ""}
+    out = subprocess.run(
+        [
+            _tool("dash"),
+            "-c",
+            ASK_SCRIPT,
+            "sh",
+            "127.0.0.1",
+            str(hostname_server),
+            "127.0.0.1",
+            str(closed),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=20,
+        check=False,
+    ).stdout
+    assert replies(out) == {f"127.0.0.1 {hostname_server}": "netexec-1", f"127.0.0.1 {closed}": ""}
 
 
 def _free_port() -> int:

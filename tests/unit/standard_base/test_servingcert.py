@@ -18,8 +18,12 @@ def test_the_reader_pod_mounts_just_the_file_read_only_on_that_node() -> None:
     pod = reader_pod("reader", "node-a", "/var/lib/kubelet/pki/kubelet.crt")
     spec = pod["spec"]
     assert spec["nodeName"] == "node-a" and spec["restartPolicy"] == "Never"
-    assert spec["volumes"] == [{"name": "serving-cert", "hostPath": {
-        "path": "/var/lib/kubelet/pki/kubelet.crt", "type": "File"}}]
+    assert spec["volumes"] == [
+        {
+            "name": "serving-cert",
+            "hostPath": {"path": "/var/lib/kubelet/pki/kubelet.crt", "type": "File"},
+        }
+    ]
     mount = spec["containers"][0]["volumeMounts"][0]
     assert mount["readOnly"] is True and mount["mountPath"] == MOUNTED
     assert spec["containers"][0]["command"][-1] == MOUNTED

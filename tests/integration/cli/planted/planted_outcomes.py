@@ -13,8 +13,11 @@ from tests.integration.cli.planted import secrets
 
 
 def test_assertion_shows_a_token_secret() -> None:
-    data = {"token-id": secrets.TOKEN_ID, "token-secret": secrets.TOKEN_SECRET,
-            "usage-bootstrap-authentication": "true"}
+    data = {
+        "token-id": secrets.TOKEN_ID,
+        "token-secret": secrets.TOKEN_SECRET,
+        "usage-bootstrap-authentication": "true",
+    }
     assert data["usage-bootstrap-signing"] == "true", f"secret {data}"
 
 
@@ -24,8 +27,9 @@ def test_assertion_shows_secret_data() -> None:
 
 
 def test_exception_carries_a_bearer_and_a_join_command() -> None:
-    raise RuntimeError(f"Authorization: Bearer {secrets.BEARER}; kubeadm join --token "
-                       f"{secrets.TOKEN}")
+    raise RuntimeError(
+        f"Authorization: Bearer {secrets.BEARER}; kubeadm join --token {secrets.TOKEN}"
+    )
 
 
 def test_a_key_and_a_shadow_line_in_a_message() -> None:

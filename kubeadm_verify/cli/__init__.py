@@ -25,10 +25,6 @@ from kubeadm_verify.interrupts import interruptible, private_tempdir
 from kubeadm_verify.outputdir import check_output_dir
 
 ENV_PREFIX = "KUBEADM_VERIFY_"
-ENVIRONMENT = (
-    "Every long option can also be set in the environment as KUBEADM_VERIFY_<OPTION>\n"
-    "(--name as KUBEADM_VERIFY_NAME); a flag given on the command line wins."
-)
 TIERS = ("node", "cluster", "e2e")
 
 
@@ -333,12 +329,25 @@ def build_parser(verb: str | None = None) -> argparse.ArgumentParser:
             name,
             help=summary,
             description=summary,
-            epilog=f"examples:\n{examples}\n\n{ENVIRONMENT}",
+            epilog=f"examples:\n{examples}",
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         if verb is None or verb == name:
             add_options(sub)
+            sub.epilog = f"{sub.epilog}\n\n{_environment(sub)}"
     return parser
+
+
+def _environment(parser: argparse.ArgumentParser) -> str:
+    """The ``KUBEADM_VERIFY_<OPTION>`` rule, shown with the verb's own first long option."""
+    first = next(
+        o for a in parser._actions for o in a.option_strings if o.startswith("--") and o != "--help"
+    )
+    variable = ENV_PREFIX + first[2:].upper().replace("-", "_")
+    return (
+        "Every long option can also be set in the environment as KUBEADM_VERIFY_<OPTION>\n"
+        f"({first} as {variable}); a flag given on the command line wins."
+    )
 
 
 def verb_of(argv: Sequence[str]) -> str | None:

@@ -43,6 +43,10 @@ KUBEADM_OBJECTS = (
 """kubeadm's objects, not its flags: without the namespace controller no namespace goes, so the
 session's end waits its whole minute for them in the last test of each worker, and a short test
 would time out there."""
+ADMISSION_OFF = (
+    "LimitRanger,ResourceQuota,RuntimeClass,ValidatingAdmissionPolicy,MutatingAdmissionPolicy"
+)
+"""Admission plugins kubeadm's API server runs by default, each observed by its own test."""
 ETCD_NOTE = (
     "etcd asks for a client certificate whenever it is given a trusted CA, so "
     "`client-cert-auth=false` alone still refuses (observed): kubeadm sets both"
@@ -98,7 +102,7 @@ BRING_UPS = [
         (
             ("anonymous-auth", "false"),
             ("enable-bootstrap-token-auth", "false"),
-            ("disable-admission-plugins", "LimitRanger,ResourceQuota"),
+            ("disable-admission-plugins", ADMISSION_OFF),
             ("enable-admission-plugins", "NamespaceLifecycle"),
             ("service-account-issuer", "https://kubeadm-verify.invalid"),
             ("requestheader-allowed-names", "kubeadm-verify-proxy"),
@@ -119,12 +123,16 @@ BRING_UPS = [
                 "kubeadm/bootstrap-token-auth",
             ),
             fault(
-                "no-quota-limits-admission",
-                "LimitRanger and ResourceQuota admission off",
-                "disable-admission-plugins=LimitRanger,ResourceQuota",
-                r"^api-machinery/resource-quota$|^scheduling/",
+                "admission-off",
+                "LimitRanger, ResourceQuota, RuntimeClass and the admission policies off",
+                f"disable-admission-plugins={ADMISSION_OFF}",
+                r"^api-machinery/(resource-quota|(validating|mutating)-admission-policy(-api)?)$"
+                r"|^scheduling/|^node/runtimeclass-",
                 "api-machinery/resource-quota",
                 "scheduling/limit-range",
+                "api-machinery/validating-admission-policy",
+                "api-machinery/mutating-admission-policy",
+                "node/runtimeclass-admission",
             ),
             fault(
                 "no-node-restriction",
@@ -160,8 +168,26 @@ BRING_UPS = [
             "cronjob-controller",
             "certificatesigningrequest-signing-controller",
             "endpointslice-controller",
+            "replicationcontroller-controller",
+            "disruption-controller",
         ),
         (
+            fault(
+                "no-replication-controllers",
+                "ReplicationController controller off",
+                "-replicationcontroller-controller",
+                r"^apps/rc-|^api-machinery/server-version$",
+                "apps/rc-adopt-release",
+                "apps/rc-scale",
+                "apps/rc-quota-condition",
+            ),
+            fault(
+                "no-disruption-controller",
+                "disruption controller off",
+                "-disruption-controller",
+                r"^apps/pdb-|^api-machinery/discovery$",
+                "apps/pdb-api",
+            ),
             fault(
                 "gc-off",
                 "garbage collector off",

@@ -17,6 +17,7 @@ from bootstrap.kubeadm.kubeconfig import render, token_kubeconfig
 from bootstrap.kubeadm.yamlio import dump_yaml
 from bootstrap.phases.api import ApiClient, ApiError
 from bootstrap.runtime.nodes import cgroups, network, procs
+from bootstrap.runtime.nodes.addressing import configured_pod_subnet
 from bootstrap.runtime.nodes.discovery import Discovered, discover
 from bootstrap.runtime.nodes.kubeletcfg import SYSTEMD_RUNNING, kubelet_argv, kubelet_configuration
 from bootstrap.runtime.nodes.layout import NodeLayout
@@ -119,9 +120,10 @@ def start_kubelets(
     node waited on until Ready."""
     from bootstrap.runtime.nodes.lifecycle import Node, pod_subnet_of
 
-    if pod_subnet_of(found.cluster) != staged.nodes.plan.pod_subnet:
+    configured = configured_pod_subnet(pod_subnet_of(found.cluster))
+    if configured not in (None, staged.nodes.plan.pod_subnet):
         raise BootstrapError(
-            f"the cluster's pod subnet is {pod_subnet_of(found.cluster)}, "
+            f"the cluster's pod subnet is {configured}, "
             f"the nodes were staged for {staged.nodes.plan.pod_subnet}"
         )
     admin = ApiClient.from_kubeconfig(state, "admin")

@@ -24,7 +24,7 @@ import psutil
 
 from bootstrap.runtime.handle import ClusterHandle
 from bootstrap.runtime.nodes import cgroups, hostrecord, network, procs, record
-from bootstrap.runtime.nodes.addressing import MAX_NODES, Plan, cluster_id, first_pod_subnet
+from bootstrap.runtime.nodes.addressing import MAX_NODES, Plan, choose_pod_subnet, cluster_id
 from bootstrap.runtime.nodes.layout import NodeLayout
 from bootstrap.runtime.nodes.mounts import unmount_under
 from bootstrap.runtime.nodes.record import NodeEntry, NodesRecord
@@ -80,8 +80,9 @@ def _slots_locked() -> Iterator[None]:
 
 
 def plan(state: StateDir, pod_subnet: str) -> NodesRecord:
-    """The cluster's record, making its hub (and choosing its slot) on the first join; an
-    interrupt waits until the hub is made, so that the clean-up finds it."""
+    """The cluster's record, making its hub (and choosing its slot, and its pod subnet when the
+    cluster's ``podSubnet`` is empty) on the first join; an interrupt waits until the hub is
+    made, so that the clean-up finds it."""
     existing = record.load(state)
     if existing is not None and existing.hub:
         return existing
@@ -89,7 +90,8 @@ def plan(state: StateDir, pod_subnet: str) -> NodesRecord:
         free = sorted(set(range(1, 250)) - network.used_slots())
         if not free:
             raise BootstrapError("no free 10.213.x.0/24 for the nodes' links")
-        nodes = NodesRecord(Plan(cluster_id(state.root), free[0], pod_subnet))
+        subnet = choose_pod_subnet(pod_subnet, network.routed_networks())
+        nodes = NodesRecord(Plan(cluster_id(state.root), free[0], subnet))
         nodes.hub = True
         record.save(state, nodes)
         hostrecord.acquire(nodes.plan.cid)
@@ -230,6 +232,7 @@ def teardown(target: Target) -> None:
 
 
 def pod_subnet_of(cluster: dict[str, object]) -> str:
+    """The ``podSubnet`` of a ClusterConfiguration as written (empty when it has none)."""
     networking = cluster.get("networking")
     subnet = networking.get("podSubnet", "") if isinstance(networking, dict) else ""
-    return first_pod_subnet(str(subnet or ""))
+    return str(subnet or "")

@@ -57,6 +57,17 @@ def _up(
     ipr.link("set", index=index, state="up")
 
 
+def routed_networks() -> list[ipaddress.IPv4Network]:
+    """Every IPv4 destination the host routes, but its default route."""
+    found = []
+    with _ipr() as ipr:
+        for route in ipr.get_routes(family=2):
+            dst = route.get_attr("RTA_DST")
+            if dst is not None and route["dst_len"] > 0:
+                found.append(ipaddress.IPv4Network(f"{dst}/{route['dst_len']}", strict=False))
+    return found
+
+
 def used_slots() -> set[int]:
     """Slots whose /24 the host already routes (ours, or anyone's)."""
     slots = set()

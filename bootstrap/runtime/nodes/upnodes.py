@@ -21,7 +21,6 @@ from typing import Any
 
 from bootstrap.kubeadm.configtypes import BootstrapConfig
 from bootstrap.phases.api import ApiClient
-from bootstrap.runtime.nodes.addressing import first_pod_subnet
 from bootstrap.runtime.nodes.staging import Staged, stage
 from bootstrap.runtime.state import StateDir
 
@@ -45,7 +44,7 @@ def stage_during_init(
         state,
         count,
         plan,
-        first_pod_subnet(networking.pod_subnet),
+        networking.pod_subnet or "",
         networking.service_subnet,
         prepare_parts(state),
         control_plane=True,

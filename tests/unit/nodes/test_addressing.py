@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 
 import pytest
@@ -9,8 +10,8 @@ import pytest
 from bootstrap.runtime.nodes.addressing import (
     DEFAULT_POD_SUBNET,
     Plan,
+    choose_pod_subnet,
     cluster_id,
-    first_pod_subnet,
 )
 
 
@@ -67,5 +68,26 @@ def test_control_plane_node_takes_the_last_link_and_the_first_pod_range() -> Non
         ("fd00:10::/56", DEFAULT_POD_SUBNET),
     ],
 )
-def test_first_pod_subnet(given: str, expected: str) -> None:
-    assert first_pod_subnet(given) == expected
+def test_the_configured_pod_subnet_or_the_default(given: str, expected: str) -> None:
+    assert choose_pod_subnet(given, []) == expected
+
+
+def _routes(*networks: str) -> list[ipaddress.IPv4Network]:
+    return [ipaddress.IPv4Network(n) for n in networks]
+
+
+def test_a_default_another_cluster_routes_is_passed_over() -> None:
+    routed = _routes("10.213.1.0/24", "10.244.0.0/16", "192.0.2.0/24")
+    assert choose_pod_subnet("", routed) == "10.245.0.0/16"
+    assert choose_pod_subnet("", [*routed, ipaddress.IPv4Network("10.245.3.0/24")]) == (
+        "10.246.0.0/16"
+    )
+
+
+def test_a_configured_pod_subnet_is_kept_even_when_routed() -> None:
+    """The user's podSubnet is the controller-manager's and kube-proxy's too: never moved."""
+    assert choose_pod_subnet("10.244.0.0/16", _routes("10.244.0.0/16")) == "10.244.0.0/16"
+
+
+def test_every_default_taken_falls_back_to_kubeadms_usual() -> None:
+    assert choose_pod_subnet("", _routes("10.240.0.0/12")) == DEFAULT_POD_SUBNET

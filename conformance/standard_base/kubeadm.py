@@ -17,7 +17,7 @@ from typing import Any
 from kubernetes import client
 
 from bootstrap.kubeadm.tokens import JWS_KEY_PREFIX, SECRET_PREFIX, SECRET_TYPE
-from conformance.standard_base.kube import Kube
+from conformance.standard_base.kube import Kube, wait_for
 from kubeadm_verify import yamlread
 
 KUBE_SYSTEM = "kube-system"
@@ -144,17 +144,26 @@ def token_secret_manifest(
     }
 
 
+ROOT_CA_WAIT_S = 15.0
+"""How long a namespace may wait for its ``kube-root-ca.crt``: the publisher writes it when the
+namespace appears, a moment later on a busy control plane."""
+
+
 def root_ca(kube: Kube, namespace: str) -> bytes:
     """The ``kube-root-ca.crt`` the root-CA publisher keeps in every namespace."""
-    try:
-        data = kube.core.read_namespaced_config_map("kube-root-ca.crt", namespace).data or {}
-    except client.ApiException as exc:
-        raise AssertionError(
-            f"{namespace}/kube-root-ca.crt: HTTP {exc.status} (is the controller-manager's "
-            "root-ca-certificate-publisher running?)"
-        ) from exc
-    assert data.get("ca.crt"), f"{namespace}/kube-root-ca.crt holds no ca.crt"
-    return str(data["ca.crt"]).encode()
+
+    def published() -> bytes | None:
+        try:
+            data = kube.core.read_namespaced_config_map("kube-root-ca.crt", namespace).data or {}
+        except client.ApiException as exc:
+            raise AssertionError(
+                f"{namespace}/kube-root-ca.crt: HTTP {exc.status} (is the controller-manager's "
+                "root-ca-certificate-publisher running?)"
+            ) from exc
+        assert data.get("ca.crt"), f"{namespace}/kube-root-ca.crt holds no ca.crt"
+        return str(data["ca.crt"]).encode()
+
+    return wait_for(f"{namespace}/kube-root-ca.crt", published, ROOT_CA_WAIT_S)
 
 
 def cluster_configuration(kube: Kube) -> dict[str, Any]:

@@ -388,7 +388,7 @@ def test_kubelet_config(kube: Kube) -> None:
     assert (kubelet.get("authorization") or {}).get("mode") == "Webhook", "kubelet authz mode"
 
 
-@standard_base(id="kubeadm/ca-pin", needs=["cluster-admin"], timeout=20)
+@standard_base(id="kubeadm/ca-pin", needs=["cluster-admin"], timeout=30)
 def test_ca_pin(kube: Kube) -> None:
     """cluster-info's CA is the one that serves this API: its pin is what kubeadm join checks."""
     ca_pem, _ = _cluster_info_ca(_cluster_info(kube))

@@ -168,19 +168,9 @@ BRING_UPS = [
             "cronjob-controller",
             "certificatesigningrequest-signing-controller",
             "endpointslice-controller",
-            "replicationcontroller-controller",
             "disruption-controller",
         ),
         (
-            fault(
-                "no-replication-controllers",
-                "ReplicationController controller off",
-                "-replicationcontroller-controller",
-                r"^apps/rc-|^api-machinery/server-version$",
-                "apps/rc-adopt-release",
-                "apps/rc-scale",
-                "apps/rc-quota-condition",
-            ),
             fault(
                 "no-disruption-controller",
                 "disruption controller off",

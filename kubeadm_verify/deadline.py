@@ -109,15 +109,8 @@ class WatchedHTTPConnection(HTTPConnection):
         return super().getresponse()
 
 
-class WatchedHTTPSConnection(HTTPSConnection):
-    def _new_conn(self) -> socket.socket:
-        sock = super()._new_conn()
-        _watch(sock)
-        return sock
-
-    def getresponse(self) -> HTTPResponse:  # type: ignore[override]
-        _watch(self.sock)
-        return super().getresponse()
+class WatchedHTTPSConnection(WatchedHTTPConnection, HTTPSConnection):
+    """The same watch over TLS: ``WatchedHTTPConnection``'s methods, then ``HTTPSConnection``'s."""
 
 
 class WatchedHTTPConnectionPool(HTTPConnectionPool):

@@ -34,6 +34,8 @@ from yaml.events import AliasEvent, CollectionStartEvent, NodeEvent
 from yaml.nodes import MappingNode, Node, SequenceNode
 from yaml.resolver import Resolver
 
+from kubeadm_verify.filekind import file_kind
+
 MAX_BYTES = 4 * 1024 * 1024
 """Far above any kubeconfig or kubeadm configuration (a kubeconfig of 100 clusters with embedded
 certificates is about 1 MiB)."""
@@ -186,7 +188,7 @@ def read_text(path: Path | str, max_bytes: int = MAX_BYTES) -> str:
     with os.fdopen(descriptor, "rb") as handle:
         mode = os.fstat(descriptor).st_mode
         if not stat.S_ISREG(mode):
-            raise UnreadableFile(0, f"{_kind(mode)}, not a regular file")
+            raise UnreadableFile(0, f"{file_kind(mode)}, not a regular file")
         data = handle.read(max_bytes + 1)
     if len(data) > max_bytes:
         raise UnreadableFile(0, f"larger than {max_bytes // 1024} KiB")
@@ -194,16 +196,3 @@ def read_text(path: Path | str, max_bytes: int = MAX_BYTES) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         raise UnreadableFile(0, "not UTF-8 text") from None
-
-
-def _kind(mode: int) -> str:
-    for test, name in (
-        (stat.S_ISFIFO, "a FIFO"),
-        (stat.S_ISCHR, "a character device"),
-        (stat.S_ISBLK, "a block device"),
-        (stat.S_ISSOCK, "a socket"),
-        (stat.S_ISDIR, "a directory"),
-    ):
-        if test(mode):
-            return name
-    return "a special file"

@@ -16,6 +16,8 @@ import stat
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from kubeadm_verify.filekind import file_kind
+
 if TYPE_CHECKING:
     import subprocess
 
@@ -40,19 +42,6 @@ class UnreadableHostFile(OSError):
         super().__init__(f"{path}: {reason}")
         self.host_path = path
         self.reason = reason
-
-
-def _kind(mode: int) -> str:
-    for test, name in (
-        (stat.S_ISFIFO, "a FIFO"),
-        (stat.S_ISCHR, "a character device"),
-        (stat.S_ISBLK, "a block device"),
-        (stat.S_ISSOCK, "a socket"),
-        (stat.S_ISDIR, "a directory"),
-    ):
-        if test(mode):
-            return name
-    return "not a regular file"
 
 
 def _components(path: str) -> list[str]:
@@ -104,7 +93,7 @@ class Host:
         real = self.path(path)
         info = os.stat(real)
         if not stat.S_ISREG(info.st_mode):
-            raise UnreadableHostFile(path, f"{_kind(info.st_mode)}, not a regular file")
+            raise UnreadableHostFile(path, f"{file_kind(info.st_mode)}, not a regular file")
         fd = os.open(real, _OPEN_FLAGS)
         try:
             if not stat.S_ISREG(os.fstat(fd).st_mode):  # swapped after the stat above

@@ -322,7 +322,15 @@ def test_statefulset_api(kube: Kube, kv_namespace: str) -> None:
             "metadata": {"labels": {"test-ss-patched": tag}},
             "spec": {
                 "replicas": 2,
-                "template": {"spec": {"containers": [{"name": "main", "image": b.BUSYBOX_IMAGE}]}},
+                # busybox's own command is a shell that exits at once: a pod of it is Ready
+                # only for the moment before it ends, so it is told to keep running.
+                "template": {
+                    "spec": {
+                        "containers": [
+                            {"name": "main", "image": b.BUSYBOX_IMAGE, "command": ["sleep", "3600"]}
+                        ]
+                    }
+                },
             },
         },
     )

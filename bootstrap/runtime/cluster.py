@@ -230,7 +230,8 @@ def _up_or_none(up_now: Callable[[], set[str]]) -> set[str] | None:
 
 
 def _claim(state: StateDir) -> None:
-    """Refuse to overwrite a running cluster, or a directory that is not one of our state dirs."""
+    """Refuse to overwrite a running cluster, or a directory that is not one of our state dirs;
+    a dead cluster's dir is torn down as ``down`` would (its nodes' runtime dir with it)."""
     if not state.exists():
         return
     alive = process.still_running(state.processes())
@@ -245,7 +246,7 @@ def _claim(state: StateDir) -> None:
                 f"(no {MARKER}); not touching it"
             )
         return
-    shutil.rmtree(state.root)
+    teardown(state)
 
 
 def up(

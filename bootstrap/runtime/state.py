@@ -62,6 +62,28 @@ def default_state_dir(name: str) -> Path:
     return clusters_root() / check_name(name)
 
 
+SUFFIX_BUDGET = 120
+"""Room for the longest file the bootstrap writes inside a state dir (``pki/etcd/...``, logs)."""
+PATH_MAX = 4096
+NAME_MAX = 255
+
+
+def check_root(root: Path, flag: str | None) -> Path:
+    """Refuse, naming ``flag`` (``--state-dir``) or where the default came from, a state dir
+    the file system cannot hold our files in. It holds no socket (a cluster's sockets live in
+    its short runtime dir, see ``nodes.layout``), so only the path and file-name limits apply."""
+    text = str(root)
+    problem = None
+    if len(text.encode()) + SUFFIX_BUDGET >= PATH_MAX:
+        problem = f"{len(text)} characters, too long for the files inside it (max {PATH_MAX - 1})"
+    elif any(len(part.encode()) > NAME_MAX for part in root.parts):
+        problem = f"a name in it is longer than the {NAME_MAX} bytes a file name may have"
+    if problem is not None:
+        where = flag or "the state dir (under $XDG_CACHE_HOME or ~/.cache)"
+        raise UsageError(f"{where} {text[:80]}{'...' if len(text) > 80 else ''}: {problem}")
+    return root
+
+
 @dataclass(frozen=True)
 class ProcessRecord:
     """One process we started: enough to find exactly it again, and nothing that shares its pid.
@@ -107,7 +129,9 @@ class StateDir:
     @classmethod
     def for_cluster(cls, name: str, state_dir: str | Path | None = None) -> StateDir:
         root = Path(state_dir) if state_dir else default_state_dir(name)
-        return cls(root.absolute(), check_name(name))
+        return cls(
+            check_root(root.absolute(), "--state-dir" if state_dir else None), check_name(name)
+        )
 
     # the /etc/kubernetes layout -------------------------------------------------------------
     @property

@@ -164,7 +164,7 @@ def _start_kubelet(
 ) -> None:
     """The node's CA and kubelet files, then (its containerd up and its system pods' images
     in) the kubelet, which starts its TLS bootstrap."""
-    layout = NodeLayout.under(state.root, entry.name)
+    layout = staged.nodes.layout(state, entry)
     write_public(layout.ca, found.ca_pem)
     _write_kubelet_files(layout, found, _token(state), entry)
     if entry.control_plane:

@@ -1,15 +1,29 @@
-"""Where one node's files live: ``<state>/nodes/<node>/``, owner-only like the state dir.
+"""Where a cluster's real nodes keep their files: decided here, once, for every entry point.
 
-::
+A node's sockets (containerd's gRPC and ttrpc sockets, the kubelet's pod-resources, pods-api and
+device-plugin sockets) live inside the node's directory, and a Unix socket's path has 108 bytes
+with its NUL. Under the cluster's state dir (``~/.cache/...``, a fixture's
+``pytest-<stamp>-<hex>``, any ``--state-dir``) they outgrow that, so the node directories, and
+everything that holds a socket, live under a short runtime dir of the cluster's own instead::
 
-    <state>/nodes/<node>/
-      bootstrap-kubelet.conf kubelet.conf config.yaml   as /etc/kubernetes and /var/lib/kubelet
-      pki/ca.crt  pki/kubelet*.{crt,key,pem}            the kubelet's cert dir
-      kubelet/          the kubelet's --root-dir (pods, volumes, plugins)
-      manifests/        its staticPodPath (empty: a worker has no static Pods)
-      pod-logs/         its podLogsDir (two kubelets must not share /var/log/pods)
-      containerd/       config.toml, root, state, socket, certs.d, opt
-      cni/net.d/        the node's conflist;  cni/ipam/  host-local's allocations
+    /var/lib/kubeadm-verify/<cid>/       0700, one per cluster with real nodes (its cluster id)
+      state-dir                          the state dir it belongs to, for a human after a crash
+      n<index>/                          one node (0: the control-plane host's own)
+        bootstrap-kubelet.conf kubelet.conf config.yaml   as /etc/kubernetes and /var/lib/kubelet
+        pki/ca.crt  pki/kubelet*.{crt,key,pem}            the kubelet's cert dir
+        kubelet/        the kubelet's --root-dir (pods, volumes, plugins, its sockets)
+        manifests/      its staticPodPath (empty: a worker has no static Pods)
+        pod-logs/       its podLogsDir (two kubelets must not share /var/log/pods)
+        containerd/     config.toml, root, state, socket, certs.d, opt
+        cni/net.d/      the node's conflist;  cni/ipam/  host-local's allocations
+
+Why ``/var/lib`` and not ``/run``: containerd's root holds every image and container filesystem
+and the kubelet's root every emptyDir, which on a tmpfs ``/run`` would be memory. What survives a
+reboot is found again: the cluster's ``nodes.json`` (in the state dir, with the kubeconfigs and
+logs) records the runtime dir before it is made, so ``down`` (and ``up``'s claim of a dead
+cluster's state dir) remove it, and only a dir named with the recorded cluster id. The cluster id
+comes from the state dir, and a runtime dir that already exists is refused, so two clusters never
+share one.
 """
 
 from __future__ import annotations
@@ -17,8 +31,35 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-MAX_SOCKET_PATH = 100
-"""A unix socket path has 108 bytes; containerd's ttrpc socket adds ``.ttrpc``."""
+RUNTIME_ROOT = Path("/var/lib/kubeadm-verify")
+"""Fixed, short, the same whatever HOME, ``--name`` or ``--state-dir`` is."""
+SOCKET_LIMIT = 107
+"""``sizeof(sun_path)`` is 108 bytes on Linux, one of them the terminating NUL."""
+NODE_SOCKETS = (
+    "containerd/containerd.sock",
+    "containerd/containerd.sock.ttrpc",
+    "kubelet/pod-resources/kubelet.sock",
+    "kubelet/pods-api/pods-api.sock",
+    "kubelet/device-plugins/kubelet.sock",
+)
+"""The sockets a node's own programs make under its dir (containerd's ttrpc socket is its gRPC
+socket's path plus ``.ttrpc``; the kubelet's names are its ``pkg/kubelet/apis`` constants)."""
+OWNER_FILE = "state-dir"
+
+
+def runtime_dir(cid: str) -> Path:
+    """A cluster's runtime dir, from its cluster id (``addressing.cluster_id``)."""
+    return RUNTIME_ROOT / cid
+
+
+def node_dir(runtime: Path, index: int) -> Path:
+    """``n<index>``: a node's dir is named by its index, not its (longer) node name."""
+    return runtime / f"n{index}"
+
+
+def too_long(paths: list[Path]) -> list[Path]:
+    """The socket paths among ``paths`` a Unix socket cannot bind."""
+    return [path for path in paths if len(str(path).encode()) > SOCKET_LIMIT]
 
 
 @dataclass(frozen=True)
@@ -27,7 +68,9 @@ class NodeLayout:
     name: str
 
     @classmethod
-    def under(cls, state_root: Path, name: str) -> NodeLayout:
+    def legacy(cls, state_root: Path, name: str) -> NodeLayout:
+        """Where a record written before runtime dirs existed put its nodes:
+        ``<state>/nodes/<node>/``, so that such a cluster is still torn down."""
         return cls(state_root / "nodes" / name, name)
 
     @property
@@ -73,6 +116,10 @@ class NodeLayout:
     @property
     def socket(self) -> Path:
         return self.containerd / "containerd.sock"
+
+    @property
+    def sockets(self) -> list[Path]:
+        return [self.root / relative for relative in NODE_SOCKETS]
 
     @property
     def registry_hosts(self) -> Path:

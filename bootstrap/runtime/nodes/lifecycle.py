@@ -23,7 +23,7 @@ from pathlib import Path
 import psutil
 
 from bootstrap.runtime.handle import ClusterHandle
-from bootstrap.runtime.nodes import cgroups, hostrecord, network, procs, record
+from bootstrap.runtime.nodes import cgroups, hostrecord, network, procs, record, runtimedir
 from bootstrap.runtime.nodes.addressing import MAX_NODES, Plan, choose_pod_subnet, cluster_id
 from bootstrap.runtime.nodes.layout import NodeLayout
 from bootstrap.runtime.nodes.mounts import unmount_under
@@ -80,9 +80,9 @@ def _slots_locked() -> Iterator[None]:
 
 
 def plan(state: StateDir, pod_subnet: str) -> NodesRecord:
-    """The cluster's record, making its hub (and choosing its slot, and its pod subnet when the
-    cluster's ``podSubnet`` is empty) on the first join; an interrupt waits until the hub is
-    made, so that the clean-up finds it."""
+    """The cluster's record, making its runtime dir and hub (and choosing its slot, and its pod
+    subnet when the cluster's ``podSubnet`` is empty) on the first join; an interrupt waits
+    until both are made, so that the clean-up finds them."""
     existing = record.load(state)
     if existing is not None and existing.hub:
         return existing
@@ -91,10 +91,13 @@ def plan(state: StateDir, pod_subnet: str) -> NodesRecord:
         if not free:
             raise BootstrapError("no free 10.213.x.0/24 for the nodes' links")
         subnet = choose_pod_subnet(pod_subnet, network.routed_networks())
-        nodes = NodesRecord(Plan(cluster_id(state.root), free[0], subnet))
+        cid = cluster_id(state.root)
+        runtime = runtimedir.free(cid, state.root)
+        nodes = NodesRecord(Plan(cid, free[0], subnet), runtime_dir=str(runtime))
         nodes.hub = True
         record.save(state, nodes)
         hostrecord.acquire(nodes.plan.cid)
+        runtimedir.make(runtime, state.root)
         network.create_hub(nodes.plan)
     return nodes
 
@@ -148,11 +151,11 @@ def remove_nodes(target: Target, keep: set[str]) -> list[str]:
     if found is None:
         return []
     gone = [node for node in found.nodes if node.name not in keep]
-    problems = [problem for node in gone for problem in _teardown_node(state, node)]
+    problems = [problem for node in gone for problem in _teardown_node(state, found, node)]
     found.nodes = [node for node in found.nodes if node.name in keep]
     record.save(state, found)
     for node in gone:
-        shutil.rmtree(state.root / "nodes" / node.name, ignore_errors=True)
+        shutil.rmtree(found.layout(state, node).root, ignore_errors=True)
     _delete_node_objects(state, [node.name for node in gone])
     if problems:
         raise BootstrapError("node teardown left: " + "; ".join(problems))
@@ -171,6 +174,16 @@ def _delete_node_objects(state: StateDir, names: list[str]) -> None:
         client.close()
 
 
+def layout_of(target: Target, name: str) -> NodeLayout:
+    """Where the real node ``name`` of a cluster keeps its files, as its record says."""
+    state = state_of(target)
+    found = record.load(state)
+    for node in found.nodes if found is not None else []:
+        if node.name == name and found is not None:
+            return found.layout(state, node)
+    raise UsageError(f"no real node {name!r} in {state.root}")
+
+
 def nodes_of(target: Target) -> list[Node]:
     found = record.load(state_of(target))
     if found is None:
@@ -178,10 +191,11 @@ def nodes_of(target: Target) -> list[Node]:
     return [Node(n.name, n.address, n.netns, n.pod_cidr, n.control_plane) for n in found.nodes]
 
 
-def _teardown_node(state: StateDir, node: NodeEntry) -> list[str]:
+def _teardown_node(state: StateDir, found: NodesRecord, node: NodeEntry) -> list[str]:
+    layout = found.layout(state, node)
     kubelets = [p for p in node.processes if p.component == "kubelet"]
     left = procs.stop(kubelets)
-    sockets = shim_sockets(NodeLayout.under(state.root, node.name))
+    sockets = shim_sockets(layout)
     runtime_pids = {p.pid for p in node.processes if p.component == "containerd"}
     spared = _runtime_filter(runtime_pids)
     cgroups.kill_all(node.cgroup_root, timeout=5.0, spare=spared)  # containers, reaped by shims
@@ -191,7 +205,7 @@ def _teardown_node(state: StateDir, node: NodeEntry) -> list[str]:
     left += procs.stop([p for p in node.processes if p.component != "kubelet"])
     problems = [f"{p.node}/{p.component} (pid {p.pid}) would not stop" for p in left]
     problems += [f"pid {pid} in {node.cgroup_root} would not die" for pid in sorted(stuck)]
-    problems += unmount_under(state.root / "nodes" / node.name)
+    problems += unmount_under(layout.root)
     network.remove_netns(node.netns)
     problems += [f"cgroup {path} would not go" for path in cgroups.remove(node.cgroup_root)]
     return problems
@@ -213,14 +227,17 @@ def _runtime_filter(runtime_pids: set[int]) -> Callable[[int], bool]:
 
 
 def teardown(target: Target) -> None:
-    """Undo every node of the cluster (a cluster without nodes: nothing to do)."""
+    """Undo every node of the cluster (a cluster without nodes: nothing to do), then remove its
+    runtime dir; the record stays while anything is left, so that a later ``down`` retries."""
     state = state_of(target)
     found = record.load(state)
     if found is None:
         return
     problems: list[str] = []
     for node in found.nodes:
-        problems += _teardown_node(state, node)
+        problems += _teardown_node(state, found, node)
+    if not problems:
+        problems += runtimedir.remove(found.runtime_dir, found.plan.cid)
     if found.hub:
         network.remove_netns(found.plan.hub_netns)
         network.remove_host_link(found.plan.host_link)

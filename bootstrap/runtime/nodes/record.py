@@ -1,4 +1,5 @@
-"""``<state>/nodes.json``: the cluster's real nodes, and everything needed to undo them.
+"""``<state>/nodes.json``: the cluster's real nodes, where their files are, and everything needed
+to undo them.
 
 Written (whole, under the state dir's lock) before each thing it names is created, so a run
 killed at any point leaves a record that ``teardown`` can act on: a namespace or cgroup named in
@@ -8,9 +9,11 @@ it but never made is simply not found.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 from bootstrap.runtime.nodes.addressing import Plan
+from bootstrap.runtime.nodes.layout import NodeLayout, node_dir
 from bootstrap.runtime.nodes.procs import NodeProcess
 from bootstrap.runtime.state import StateDir
 
@@ -53,9 +56,12 @@ class NodesRecord:
     plan: Plan
     nodes: list[NodeEntry] = field(default_factory=list)
     hub: bool = False
+    runtime_dir: str = ""
+    """The cluster's runtime dir (``layout``); empty in a record from before there was one."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
+            "runtime_dir": self.runtime_dir,
             "cid": self.plan.cid,
             "slot": self.plan.slot,
             "pod_subnet": self.plan.pod_subnet,
@@ -67,10 +73,16 @@ class NodesRecord:
     def from_dict(cls, data: dict[str, Any]) -> NodesRecord:
         plan = Plan(str(data["cid"]), int(data["slot"]), str(data["pod_subnet"]))
         nodes = [NodeEntry.from_dict(n) for n in data.get("nodes", [])]
-        return cls(plan, nodes, bool(data.get("hub", False)))
+        return cls(plan, nodes, bool(data.get("hub", False)), str(data.get("runtime_dir") or ""))
 
     def next_index(self) -> int:
         return max((node.index for node in self.nodes), default=0) + 1
+
+    def layout(self, state: StateDir, node: NodeEntry) -> NodeLayout:
+        """Where ``node``'s files are: the one answer every step and the teardown use."""
+        if not self.runtime_dir:
+            return NodeLayout.legacy(state.root, node.name)
+        return NodeLayout(node_dir(Path(self.runtime_dir), node.index), node.name)
 
 
 def load(state: StateDir) -> NodesRecord | None:

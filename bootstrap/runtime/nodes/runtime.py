@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from bootstrap.runtime.nodes import cgroups
-from bootstrap.runtime.nodes.layout import MAX_SOCKET_PATH, NodeLayout
+from bootstrap.runtime.nodes.layout import SOCKET_LIMIT, NodeLayout, too_long
 from bootstrap.runtime.nodes.procs import NodeProcess, alive, spawn
 from bootstrap.upstream.images.catalog import pause_tags
 from bootstrap.upstream.nodeparts import NodeParts
@@ -107,11 +107,9 @@ def oom_score_restricted() -> bool:
 
 
 def write_config(layout: NodeLayout, parts: NodeParts) -> None:
-    if len(str(layout.socket)) > MAX_SOCKET_PATH:
-        raise BootstrapError(
-            f"{layout.socket}: socket path longer than {MAX_SOCKET_PATH} "
-            "characters; use a shorter state dir"
-        )
+    long = too_long(layout.sockets)
+    if long:  # the runtime dir is short by design (``layout``): only a broken record gets here
+        raise BootstrapError(f"{long[0]}: longer than the {SOCKET_LIMIT} bytes a socket path has")
     layout.containerd_config.write_text(containerd_config(layout, parts, oom_score_restricted()))
     (layout.registry_hosts / "_default" / "hosts.toml").write_text(registry_hosts())
 

@@ -24,7 +24,6 @@ from pathlib import Path
 
 from bootstrap.runtime.nodes import cgroups, network, podnet, procs, record, runtime
 from bootstrap.runtime.nodes.addressing import CONTROL_PLANE_INDEX, Plan
-from bootstrap.runtime.nodes.layout import NodeLayout
 from bootstrap.runtime.nodes.record import NodeEntry, NodesRecord
 from bootstrap.runtime.state import StateDir
 from bootstrap.upstream.images.cache import check_loaded, import_archives, is_system
@@ -120,7 +119,7 @@ def _make_node(
     )
     nodes.nodes.append(entry)
     record.save(state, nodes)
-    layout = NodeLayout.under(state.root, entry.name)
+    layout = nodes.layout(state, entry)
     layout.create()
     network.create_node_network(plan, index)
     cgroups.create(entry.cgroup_root)
@@ -173,7 +172,7 @@ def stage(
 def _load(staged: Staged, entry: NodeEntry, images: Path, system: Future[None]) -> None:
     """containerd, the system pods' images (then ``system`` is set), then the others."""
     try:
-        layout = NodeLayout.under(staged.state.root, entry.name)
+        layout = staged.nodes.layout(staged.state, entry)
         netns = network.netns_path(entry.netns)
         _check(staged)
         staged.recorder.add(

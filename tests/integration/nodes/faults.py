@@ -1,6 +1,6 @@
 """Breaking one real node of a cluster of ours on purpose, and mending it again (test side).
 
-A node's files are its own (``<state>/nodes/<node>/``, see ``layout``), so a fault is an edit of
+A node's files are its own (``<runtime dir>/n<index>/``, see ``layout``), so a fault is an edit of
 one of them, and where the program reads that file only at start, a restart of that one process:
 stopped by its recorded pid, started again with exactly the argv and environment it ran with, in
 the node's network namespace (and, for containerd, back in the node's cgroup, so teardown still
@@ -25,7 +25,7 @@ from kubernetes import client as k8s
 from pyroute2 import IPRoute
 
 from bootstrap.runtime.handle import ClusterHandle
-from bootstrap.runtime.nodes import cgroups, network, procs, record
+from bootstrap.runtime.nodes import cgroups, lifecycle, network, procs, record
 from bootstrap.runtime.nodes.layout import NodeLayout
 from bootstrap.runtime.nodes.lifecycle import Target, state_of
 from bootstrap.runtime.nodes.record import NodeEntry
@@ -44,7 +44,7 @@ def entry_of(target: Target, node: str) -> NodeEntry:
 
 
 def layout_of(target: Target, node: str) -> NodeLayout:
-    return NodeLayout.under(state_of(target).root, node)
+    return lifecycle.layout_of(target, node)
 
 
 def workers(target: Target) -> list[str]:

@@ -16,7 +16,7 @@ from kubernetes import client as k8s
 from kubernetes.client.exceptions import ApiException
 
 from bootstrap.runtime import nodes
-from bootstrap.runtime.nodes.layout import NodeLayout
+from bootstrap.runtime.nodes.layout import node_dir
 from bootstrap.runtime.nodes.procs import rss_bytes
 from bootstrap.runtime.nodes.record import load
 from bootstrap.runtime.state import StateDir
@@ -100,7 +100,7 @@ def test_both_nodes_ready_through_tls_bootstrap(two_nodes: Joined, core: Any) ->
     assert len([c for c in csrs if c.spec.signer_name == signer]) >= 2
     state = StateDir(two_nodes.handle.state_dir, two_nodes.handle.name)  # type: ignore[arg-type]
     for name in names:
-        assert (state.root / "nodes" / name / "kubelet.conf").is_file()
+        assert nodes.layout_of(state, name).kubeconfig.is_file()
     print(f"\n[bench] join of 2 nodes to Ready: {two_nodes.join_seconds:.1f}s")
 
 
@@ -108,7 +108,7 @@ def test_every_image_is_loaded_and_nothing_is_pulled(two_nodes: Joined, core: An
     state = StateDir(two_nodes.handle.state_dir, two_nodes.handle.name)  # type: ignore[arg-type]
     ctr = nodeparts_dir("v1.37.2") / "ctr"
     for node in two_nodes.nodes:
-        socket = NodeLayout.under(state.root, node.name).socket
+        socket = nodes.layout_of(state, node.name).socket
         listed = subprocess.run(
             ctr_argv(ctr, str(socket), "images", "list", "--quiet"),
             capture_output=True,
@@ -270,14 +270,17 @@ def test_sigint_mid_join_removes_only_the_new_node(two_nodes: Joined, core: Any)
     assert not Path("/run/netns", found.plan.node_netns(3)).exists()
     names = {node.metadata.name for node in core.list_node().items}
     assert "kvn-node-3" not in names and before <= names
-    assert not (state.root / "nodes" / "kvn-node-3").exists()
+    assert found.runtime_dir and not node_dir(Path(found.runtime_dir), 3).exists()
 
 
 def test_teardown_leaves_the_host_as_it_was(two_nodes: Joined) -> None:
     """Runs last in the module: nodes torn down here, the cluster after, compared in between."""
     state = StateDir(two_nodes.handle.state_dir, two_nodes.handle.name)  # type: ignore[arg-type]
+    found = load(state)
+    assert found is not None and Path(found.runtime_dir).is_dir()
     nodes.teardown(state)
     assert load(state) is None
+    assert not Path(found.runtime_dir).exists()
     after = snapshot.take()
     differences = two_nodes.before.differences(after)
     assert not differences, differences

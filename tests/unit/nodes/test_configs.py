@@ -33,7 +33,7 @@ BASE = {
 
 @pytest.fixture
 def layout(tmp_path: Path) -> NodeLayout:
-    return NodeLayout.under(tmp_path / "state", "kvn-node-1")
+    return NodeLayout(tmp_path / "runtime" / "n1", "kvn-node-1")
 
 
 @pytest.fixture

@@ -3,9 +3,13 @@ come and go on the same machine.
 
 A difference between two snapshots is held against the run under test unless it is positively
 another cluster's: a namespace, link, cgroup or mount named with another cluster id, a node
-program whose cgroup or state dir names another cluster, a ``cni-`` namespace a process of
-another cluster lives in. Whatever has no owner counts against the run, so a leak cannot hide
-behind its neighbours. Things that vanished are judged by their owner when they were seen.
+program whose cgroup, runtime dir or state dir names another cluster, a ``cni-`` namespace a
+process of another cluster lives in, a shim of a containerd that is no node's of ours (its
+``-address`` outside every runtime dir), and a process or cgroup below a hierarchy's top-level
+cgroup that is not ours and was there before the run (another kubelet's ``cgroupRoot``: our
+nodes' are ``kvn-<cid>-n<i>``, made by the run). Whatever has no owner counts against the run,
+so a leak cannot hide behind its neighbours. Things that vanished are judged by their owner when
+they were seen.
 
 Machine-wide sysctls and paths are shared by every cluster with nodes through one record
 (``hostrecord``): compared strictly when no cluster held that record at either end; otherwise
@@ -24,7 +28,9 @@ from pathlib import Path
 import psutil
 
 from bootstrap.runtime.nodes.addressing import cluster_id
+from bootstrap.runtime.nodes.cgroups import hierarchies
 from bootstrap.runtime.nodes.hostrecord import record_path
+from bootstrap.runtime.nodes.layout import RUNTIME_ROOT
 from tests.integration.nodes import snapshot
 
 SET_FIELDS = ("processes", "mounts", "netns", "links", "cgroups")
@@ -33,7 +39,12 @@ _NAMED = re.compile(r"kvn-?([0-9a-f]{6})(?:-(?:hub|n\d+)|up)\b")
 SETTLE = 0.5
 PASSING = "passing"
 SESSIONS = "other sessions"
+FOREIGN = "another containerd"
+TOP = "top:"
+"""An owner still to be judged: the top-level cgroup named after it, another's only if it
+existed before the run (see ``unexplained``)."""
 _STATE = re.compile(r"(/[^\s=:]+?)/nodes/[^/\s]+/")
+_RUNTIME = re.compile(re.escape(str(RUNTIME_ROOT)) + r"/([0-9a-f]{6})(?![0-9a-f])")
 
 
 @dataclass(frozen=True)
@@ -48,7 +59,7 @@ def take() -> Seen:
     owners: dict[tuple[str, str], str] = {}
     by_netns: dict[int, str] = {}
     for pid, name in snap.processes:
-        owner = _process_owner(pid) or _settled_owner(pid)
+        owner = _process_owner(pid) or _settled_owner(pid) or _top_owner(_cgroup_of(pid))
         if owner:
             owners[("processes", repr((pid, name)))] = owner
             inode = _netns_inode(f"/proc/{pid}/ns/net")
@@ -57,6 +68,10 @@ def take() -> Seen:
     for item in snap.cgroups:
         if _other_sessions(item):
             owners[("cgroups", repr(item))] = SESSIONS
+        elif not _named_owner(item):
+            top = _top_owner("/".join(Path(item).parts[5:]))
+            if top:
+                owners[("cgroups", repr(item))] = top
     for kind in ("mounts", "netns", "links", "cgroups"):
         for item in getattr(snap, kind):
             owner = _named_owner(item) or _state_owner(f"{item}/") or _cni_owner(item, by_netns)
@@ -68,11 +83,18 @@ def take() -> Seen:
 def unexplained(before: Seen, after: Seen, ours: str) -> dict[str, object]:
     """What changed between ``before`` and ``after`` that is not another cluster's doing."""
     found: dict[str, object] = {}
+    tops = {TOP + Path(c).name for c in before.snap.cgroups if Path(c).parent in _hierarchies()}
+    tops = {top for top in tops if not top.startswith(TOP + "kvn")}
+
+    def owner(seen: Seen, kind: str, item: object) -> str:
+        found = seen.owners.get((kind, repr(item)), ours)
+        return ours if found.startswith(TOP) and found not in tops else found
+
     for name, change in before.snap.differences(after.snap).items():
         if name in SET_FIELDS:
             assert isinstance(change, dict)
-            new = [i for i in change["new"] if after.owners.get((name, repr(i)), ours) == ours]
-            gone = [i for i in change["gone"] if before.owners.get((name, repr(i)), ours) == ours]
+            new = [i for i in change["new"] if owner(after, name, i) == ours]
+            gone = [i for i in change["gone"] if owner(before, name, i) == ours]
             if new or gone:
                 found[name] = {"new": new, "gone": gone}
         elif name not in SHARED_FIELDS or not (before.users or after.users):
@@ -82,9 +104,10 @@ def unexplained(before: Seen, after: Seen, ours: str) -> dict[str, object]:
     return found
 
 
-def naming(state_root: Path) -> list[str]:
-    """Every live process whose command line names ``state_root`` (etcd, a kubelet, a shim)."""
-    needle = str(state_root)
+def naming(root: Path) -> list[str]:
+    """Every live process whose command line names ``root``: a state dir (etcd, the API
+    server) or a runtime dir (a kubelet, containerd, a shim)."""
+    needle = str(root)
     found = []
     for proc in psutil.process_iter(["pid", "cmdline", "status"]):
         if proc.info["status"] == psutil.STATUS_ZOMBIE:
@@ -102,7 +125,27 @@ def _process_owner(pid: int) -> str | None:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
     except OSError:
         return None
-    return _named_owner(cgroup) or _state_owner(cmdline)
+    return _named_owner(cgroup) or _state_owner(cmdline) or _foreign_shim(cmdline)
+
+
+def _cgroup_of(pid: int) -> str:
+    try:
+        lines = Path(f"/proc/{pid}/cgroup").read_text().splitlines()
+    except OSError:
+        return "/"
+    paths = [line.split(":", 2)[2] for line in lines if line.count(":") >= 2]
+    return max(paths, key=len, default="/")
+
+
+def _top_owner(cgroup: str) -> str | None:
+    """``top:<name>`` for a cgroup below a top-level one (``/ksp0/kubepods/...``); judged in
+    ``unexplained``. A process in the root cgroup has none."""
+    parts = [part for part in cgroup.split("/") if part]
+    return TOP + parts[0] if parts else None
+
+
+def _hierarchies() -> set[Path]:
+    return set(hierarchies())
 
 
 def _other_sessions(cgroup: str) -> bool:
@@ -131,13 +174,30 @@ def _settled_owner(pid: int) -> str | None:
     return _process_owner(pid)
 
 
+def _foreign_shim(cmdline: str) -> str | None:
+    """A shim whose ``-address`` is a containerd socket outside every runtime dir and state
+    dir: the host's containerd, or one in another mount namespace, never a node of ours."""
+    words = cmdline.split()
+    if not words or not words[0].endswith("containerd-shim-runc-v2") or "-address" not in words:
+        return None
+    at = words.index("-address") + 1
+    address = words[at] if at < len(words) else ""
+    if not address or _RUNTIME.search(address) or _STATE.search(address):
+        return None
+    return FOREIGN
+
+
 def _named_owner(text: str) -> str | None:
     match = _NAMED.search(text)
     return match.group(1) if match else None
 
 
 def _state_owner(text: str) -> str | None:
-    """The cluster id of the state dir whose ``nodes/<name>/`` ``text`` names."""
+    """The cluster id of the runtime dir ``text`` names, or of the state dir whose
+    ``nodes/<name>/`` it names (where a record from before runtime dirs put its nodes)."""
+    runtime = _RUNTIME.search(text)
+    if runtime:
+        return runtime.group(1)
     match = _STATE.search(text)
     return cluster_id(Path(match.group(1))) if match else None
 

@@ -5,8 +5,10 @@ The CLI runs as a subprocess in its own session (a shell's background job would 
 SIGINT ignored). SIGINT goes to its whole process group, as Ctrl-C at a terminal sends it, so
 the helpers it runs at that moment (``ctr``, ``nsenter``, pyroute2's children) get it too;
 SIGTERM goes to the CLI alone, as a runner's cancel does. An interrupted run exits 130 with one
-``kubeadm-verify:`` line after its phase lines, removes its state dir and its temporary files,
-and leaves the host snapshot (``snapshot.take``) as it was before it started.
+``kubeadm-verify:`` line after its phase lines, removes its state dir, its nodes' runtime dir and
+its temporary files, and leaves the host snapshot (``snapshot.take``) as it was before it
+started. The whole ``up`` runs with the longest name the CLI takes and a state dir far longer
+than a Unix socket's path: the nodes' sockets live in their short runtime dir all the same.
 
 Other clusters may come and go on this machine while a case runs, so ``hostscope`` holds a
 difference against the run unless it is positively another cluster's.
@@ -28,6 +30,7 @@ from pathlib import Path
 import pytest
 
 from bootstrap.runtime.nodes.addressing import cluster_id
+from bootstrap.runtime.nodes.layout import runtime_dir
 from bootstrap.runtime.state import StateDir
 from tests.integration.nodes import hostscope
 
@@ -73,14 +76,15 @@ class Run:
 
 @dataclass(frozen=True)
 class World:
-    """A case's own name, state dir and temporary directory, all named ``kvi-``."""
+    """A case's own name, state dir (``nest`` deep) and temporary directory, named ``kvi-``."""
 
     root: Path
     name: str
+    nest: str = ""
 
     @property
     def state(self) -> StateDir:
-        return StateDir.for_cluster(self.name, self.root / "state")
+        return StateDir.for_cluster(self.name, self.root / self.nest / "state")
 
     @property
     def tmp(self) -> Path:
@@ -141,11 +145,22 @@ def _read_lines(proc: subprocess.Popen[str], into: list[str]) -> None:
         into.append(line)
 
 
+LONG_NEST = "/".join(["a-state-dir-as-deep-as-a-users-home-can-put-it"] * 4)
+"""With the rest, a state dir of about 240 characters."""
+
+
 @pytest.fixture
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    """A case's world; whatever a failed case leaves running is taken down after it."""
+def world(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[World]:
+    """A case's world; whatever a failed case leaves running is taken down after it. With
+    ``long`` (indirect), the longest cluster name the CLI takes and a deep state dir."""
     root = tmp_path_factory.mktemp("kvi-up")
-    made = World(root, f"kvi-up-{secrets.token_hex(3)}")
+    name = f"kvi-up-{secrets.token_hex(3)}"
+    if getattr(request, "param", "") == "long":
+        made = World(root, (name + "-" + "long" * 16)[:63], LONG_NEST)
+    else:
+        made = World(root, name)
     made.tmp.mkdir()
     try:
         yield made
@@ -221,7 +236,9 @@ def test_an_interrupted_up_leaves_the_host_as_it_was(
     _assert_left_nothing(world, before)
 
 
+@pytest.mark.parametrize("world", ["long"], indirect=True)
 def test_down_after_a_whole_up_leaves_the_host_as_it_was(world: World) -> None:
+    assert len(world.name) == 63 and len(str(world.state.root)) > 200
     before = hostscope.take()
     run = world.up()
     clock = time.monotonic()
@@ -229,6 +246,7 @@ def test_down_after_a_whole_up_leaves_the_host_as_it_was(world: World) -> None:
     took_up = time.monotonic() - clock
     assert code == 0, stderr
     assert stdout.strip() == str(world.state.admin_conf)
+    assert (runtime_dir(cluster_id(world.state.root)) / "n1" / "kubelet").is_dir()
     clock = time.monotonic()
     done = world.down()
     print(f"\n[bench] up --nodes 2 {took_up:.1f}s, down {time.monotonic() - clock:.1f}s")
@@ -253,6 +271,9 @@ def _assert_left_nothing(world: World, before: hostscope.Seen) -> None:
     assert not state.root.exists(), sorted(p.name for p in state.root.iterdir())
     assert list(world.tmp.iterdir()) == []
     assert hostscope.naming(state.root) == [], "processes still naming the state dir"
+    runtime = runtime_dir(cluster_id(state.root))
+    assert not runtime.exists(), sorted(p.name for p in runtime.iterdir())
+    assert hostscope.naming(runtime) == [], "processes still naming the runtime dir"
     left = hostscope.unexplained(before, hostscope.take(), cluster_id(state.root))
     if left:  # a neighbour's pod caught between its start and its cgroup: gone by now
         time.sleep(SETTLE)

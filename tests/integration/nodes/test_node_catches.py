@@ -398,8 +398,9 @@ def test_teardown_leaves_nothing_of_ours(broken: ClusterHandle) -> None:
     teardown(state)
     assert record.load(state) is None
     assert not [p for p in running if procs.alive(p)]
+    assert found.runtime_dir and not Path(found.runtime_dir).exists()
     now = snapshot.take()
-    names = (f"kvn-{cid}-", f"kvn{cid}up", str(state.root))
+    names = (f"kvn-{cid}-", f"kvn{cid}up", str(state.root), found.runtime_dir)
     left = [
         item
         for item in (*now.mounts, *now.netns, *now.links, *now.cgroups, *now.iptables)

@@ -23,7 +23,7 @@ from bootstrap.runtime.state import StateDir
 from bootstrap.upstream.images import image_names
 from bootstrap.upstream.images.cache import ctr_argv
 from bootstrap.upstream.nodeparts.parts import nodeparts_dir
-from tests.integration.nodes import snapshot
+from tests.integration.nodes import hostscope
 from tests.integration.nodes.conftest import Joined
 
 pytestmark = pytest.mark.integration
@@ -281,6 +281,9 @@ def test_teardown_leaves_the_host_as_it_was(two_nodes: Joined) -> None:
     nodes.teardown(state)
     assert load(state) is None
     assert not Path(found.runtime_dir).exists()
-    after = snapshot.take()
-    differences = two_nodes.before.differences(after)
-    assert not differences, differences
+    assert hostscope.naming(Path(found.runtime_dir)) == []
+    left = hostscope.unexplained(two_nodes.before, hostscope.take(), found.plan.cid)
+    if left:  # a neighbour's pod caught between its start and its cgroup: gone by now
+        time.sleep(3.0)
+        left = hostscope.unexplained(two_nodes.before, hostscope.take(), found.plan.cid)
+    assert not left, left

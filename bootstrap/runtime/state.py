@@ -75,7 +75,8 @@ def check_root(root: Path, flag: str | None) -> Path:
     text = str(root)
     problem = None
     if len(text.encode()) + SUFFIX_BUDGET >= PATH_MAX:
-        problem = f"{len(text)} characters, too long for the files inside it (max {PATH_MAX - 1})"
+        most = PATH_MAX - SUFFIX_BUDGET - 1
+        problem = f"{len(text)} characters; at most {most}, to leave room for the files inside it"
     elif any(len(part.encode()) > NAME_MAX for part in root.parts):
         problem = f"a name in it is longer than the {NAME_MAX} bytes a file name may have"
     if problem is not None:

@@ -178,9 +178,10 @@ def layout_of(target: Target, name: str) -> NodeLayout:
     """Where the real node ``name`` of a cluster keeps its files, as its record says."""
     state = state_of(target)
     found = record.load(state)
-    for node in found.nodes if found is not None else []:
-        if node.name == name and found is not None:
-            return found.layout(state, node)
+    if found is not None:
+        for node in found.nodes:
+            if node.name == name:
+                return found.layout(state, node)
     raise UsageError(f"no real node {name!r} in {state.root}")
 
 

@@ -239,6 +239,8 @@ def teardown(target: Target) -> None:
         problems += _teardown_node(state, found, node)
     if not problems:
         problems += runtimedir.remove(found.runtime_dir, found.plan.cid)
+        with _slots_locked():
+            runtimedir.prune_root()
     if found.hub:
         network.remove_netns(found.plan.hub_netns)
         network.remove_host_link(found.plan.host_link)

@@ -3,14 +3,18 @@
 Made after ``nodes.json`` names it and after ``hostrecord`` counts the cluster as a user (so the
 last user's release may remove an empty ``/var/lib/kubeadm-verify``); removed before that
 release. A dir that exists already is another cluster's (or one a crash left): refused, never
-shared. Removal takes only the dir named with the cluster id its record holds.
+shared. Removal takes only the dir named with the cluster id its record holds, and then the
+parent if it is empty (the host record removes it only if it was absent when its first user came,
+and a user from before runtime dirs did not note it).
 """
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 from pathlib import Path
 
+from bootstrap.runtime.nodes import layout
 from bootstrap.runtime.nodes.layout import OWNER_FILE, runtime_dir
 from bootstrap.runtime.nodes.mounts import unmount_under
 from kubeadm_verify.errors import BootstrapError
@@ -45,3 +49,10 @@ def remove(recorded: str, cid: str) -> list[str]:
         return problems
     shutil.rmtree(path, ignore_errors=True)
     return [f"could not remove {path}"] if path.exists() or path.is_symlink() else []
+
+
+def prune_root() -> None:
+    """``/var/lib/kubeadm-verify`` removed when no cluster's runtime dir is left in it; the
+    caller holds the lock every ``make`` holds, so none is being made meanwhile."""
+    with contextlib.suppress(OSError):
+        layout.RUNTIME_ROOT.rmdir()

@@ -104,6 +104,11 @@ def test_remove_takes_only_the_dir_named_with_the_cluster_id(runtime_root: Path)
     assert runtimedir.remove(str(mine), "abc123") == []
     assert not mine.exists() and other.is_dir()
     assert runtimedir.remove("", "abc123") == []
+    runtimedir.prune_root()
+    assert other.is_dir(), "another cluster's runtime dir is left, and its parent"
+    runtimedir.remove(str(other), "def456")
+    runtimedir.prune_root()
+    assert not runtime_root.exists()
 
 
 def test_up_with_a_state_dir_too_long_exits_2_before_anything_starts(

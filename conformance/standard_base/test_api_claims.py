@@ -188,7 +188,7 @@ def _second_pair(storage: Storage) -> None:
         "[Conformance]"
     ],
     needs=["cluster-admin"],
-    timeout=10,
+    timeout=8,
 )
 def test_pv_pvc_status(kube: Kube, kv_namespace: str, run_id: str) -> None:
     """The /status of a PersistentVolume and of a claim is read (a phase the volume controller

@@ -23,7 +23,7 @@ MIRROR_WAIT_S = 10  # upstream polls 12 s; the mirroring controller batches for 
         "[sig-node] Node Lifecycle should run through the lifecycle of a node [Conformance]"
     ],
     needs=["cluster-admin"],
-    timeout=10,
+    timeout=8,
 )
 def test_node_object_lifecycle(kube: Kube, run_id: str) -> None:
     """A Node object is created (cordoned, so no pod is ever placed on it), read, patched to a

@@ -214,7 +214,7 @@ def _is_issued(obj: Manifest, step: str) -> None:
         "PodCertificateRequest API operations [Conformance]"
     ],
     needs=["cluster-admin"],
-    timeout=20,
+    timeout=15,
 )
 def test_podcertificaterequest_api(kube: Kube, kv_namespace: str) -> None:
     """PodCertificateRequests are discovered, created, read, updated, issued through /status,
@@ -234,7 +234,7 @@ def test_podcertificaterequest_api(kube: Kube, kv_namespace: str) -> None:
     )
     everywhere = kube.custom.list_cluster_custom_object
     with kube.events(
-        everywhere, PCR.group, PCR.version, PCR.plural, label_selector=selector, timeout=15
+        everywhere, PCR.group, PCR.version, PCR.plural, label_selector=selector, timeout=12
     ) as stream:
         events = Events(stream, ex.name)
         created = ex.create(events)

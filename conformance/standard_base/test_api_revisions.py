@@ -68,7 +68,7 @@ class Revisions:
         f"{SIG} ControllerRevision should manage the lifecycle of a ControllerRevision "
         "[Conformance] [Serial]"
     ],
-    timeout=15,
+    timeout=12,
 )
 def test_controllerrevision_lifecycle(kube: Kube, kv_namespace: str) -> None:
     """A DaemonSet's template is recorded as a ControllerRevision (listed across namespaces),

@@ -78,7 +78,7 @@ def test_kubectl_version_discovery(kube: Kube, kubectl: Kubectl | None) -> None:
     id="api-machinery/kubectl-label",
     conformance=[f"{SIG} Kubectl label should update the label on a resource [Conformance]"],
     needs=["nodes"],
-    timeout=20,
+    timeout=15,
 )
 def test_kubectl_label(kube: Kube, kv_namespace: str, kubectl: Kubectl | None) -> None:
     """kubectl label adds a label to a running pod, kubectl get -L shows it, and a label
@@ -110,7 +110,7 @@ def _ready(kube: Kube, namespace: str, name: str) -> bool:
         f"{SIG} Kubectl diff should check if kubectl diff finds a difference for Deployments "
         "[Conformance]",
     ],
-    timeout=20,
+    timeout=15,
 )
 def test_kubectl_dry_run(
     kube: Kube,

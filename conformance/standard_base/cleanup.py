@@ -53,6 +53,8 @@ API_OBJECT_KINDS: dict[str, tuple[Lister, Deleter]] = {
     "storageclasses": _typed(client.StorageV1Api, "storage_class"),
     "volumeattributesclasses": _typed(client.StorageV1Api, "volume_attributes_class"),
     "csinodes": _typed(client.StorageV1Api, "csi_node"),
+    "persistentvolumes": _typed(client.CoreV1Api, "persistent_volume"),
+    "nodes": _typed(client.CoreV1Api, "node"),  # Node objects no kubelet backs, never a real one
     "csidrivers": _typed(client.StorageV1Api, "csi_driver"),
     "volumeattachments": _typed(client.StorageV1Api, "volume_attachment"),
     "validatingadmissionpolicybindings": _typed(

@@ -32,7 +32,7 @@ SKIP_LABEL = "skip-webhook-admission"
 HANG_TIMEOUT_S = 3
 """The deny-pods webhook's own timeoutSeconds: a hanging webhook is cut off by the API server
 after this long (upstream keeps the 10 s default; the behaviour is the same, sooner)."""
-READY_S = 30.0
+READY_S = 15.0
 
 
 def _message(exc: client.ApiException) -> str:
@@ -126,7 +126,7 @@ def _scope(kube: Kube, namespace: str) -> str:
         f"{SIG} should mutate configmap [Conformance]",
     ],
     needs=["real-kubelet", "cluster-admin"],
-    timeout=75,
+    timeout=30,
 )
 def test_admission_webhooks(kube: Kube, kv_namespace: str, run_id: str) -> None:
     """A validating webhook denies a pod for its container name and its label (both reasons

@@ -24,7 +24,7 @@ from conformance.standard_base.workloads import wait_running_ready
 
 CERT_DIR = "/webhook.local.config/certificates"
 CONTAINER_PORT = 8444
-READY_S = 40.0
+READY_S = 20.0
 """Pulling nothing (the image is local), a pod on a real node is Running within seconds; the
 readiness probe (every second) and the EndpointSlice follow."""
 

@@ -51,7 +51,7 @@ def _answered(response: RawResponse, method: str) -> bool:
         f"{SIG} ProxyWithPath [Conformance]",
     ],
     needs=["real-kubelet"],
-    timeout=25,
+    timeout=15,
 )
 def test_apiserver_proxy(kube: Kube, kv_namespace: str) -> None:
     """Every HTTP method reaches a pod and a Service through the API server's proxy unchanged,
@@ -70,7 +70,7 @@ def test_apiserver_proxy(kube: Kube, kv_namespace: str) -> None:
     kube.core.create_namespaced_service(
         kv_namespace, b.service("test-service", labels, [{"port": 80, "targetPort": 80}])
     )
-    wait_running_ready(kube, kv_namespace, "agnhost", 15)
+    wait_running_ready(kube, kv_namespace, "agnhost", 10)
     base = f"/api/v1/namespaces/{kv_namespace}"
     for target in ("pods/agnhost", "services/test-service"):
         for method in WITH_PATH:

@@ -40,7 +40,7 @@ def _ephemeral_running(kube: Kube, namespace: str, pod: str, container: str) -> 
         "[NodeConformance]",
     ],
     needs=["real-kubelet"],
-    timeout=20,
+    timeout=15,
 )
 def test_ephemeral_containers(kube: Kube, kv_namespace: str) -> None:
     """An ephemeral container patched into a running pod (its generation goes from 1 to 2) is
@@ -50,7 +50,7 @@ def test_ephemeral_containers(kube: Kube, kv_namespace: str) -> None:
     target = b.container("test-container-1", image=b.BUSYBOX_IMAGE, command=["/bin/sleep"])
     target["args"] = ["10000"]
     core.create_namespaced_pod(kv_namespace, b.pod(name, None, target))
-    pod = wait_running_ready(kube, kv_namespace, name, 15)
+    pod = wait_running_ready(kube, kv_namespace, name, 10)
     assert pod.metadata.generation == 1, f"a new pod's generation is {pod.metadata.generation}"
 
     debugger = {
@@ -110,7 +110,7 @@ def _since_filters(cluster: Any, namespace: str, pod: str) -> bool:
         "[sig-cli] Kubectl logs logs should be able to retrieve and filter logs [Conformance]"
     ],
     needs=["real-kubelet"],
-    timeout=20,
+    timeout=25,
 )
 def test_kubectl_logs(kube: Kube, kv_namespace: str, kv_cluster: Any) -> None:
     """The release's kubectl reads a running container's log through the API server and its
@@ -127,7 +127,7 @@ def test_kubectl_logs(kube: Kube, kv_namespace: str, kv_cluster: Any) -> None:
     kube.core.create_namespaced_pod(
         kv_namespace, b.pod(name, None, generator, restartPolicy="Never")
     )
-    wait_running_ready(kube, kv_namespace, name, 15)
+    wait_running_ready(kube, kv_namespace, name, 10)
     wait_for(
         "the generator's first request line in its log",
         lambda: "/api/v1/namespaces/kube-system" in logs(kube, kv_namespace, name, name),

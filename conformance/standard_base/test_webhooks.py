@@ -126,7 +126,7 @@ def _scope(kube: Kube, namespace: str) -> str:
         f"{SIG} should mutate configmap [Conformance]",
     ],
     needs=["real-kubelet", "cluster-admin"],
-    timeout=30,
+    timeout=25,
 )
 def test_admission_webhooks(kube: Kube, kv_namespace: str, run_id: str) -> None:
     """A validating webhook denies a pod for its container name and its label (both reasons

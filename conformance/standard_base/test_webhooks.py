@@ -24,7 +24,7 @@ from kubernetes import client
 from conformance.standard_base import builders as b
 from conformance.standard_base.kube import Kube, refused, wait_for
 from conformance.standard_base.marker import standard_base
-from conformance.standard_base.webhookserver import WebhookServer, serve
+from conformance.standard_base.webhookserver import WebhookServer, serve, start, wait_ready
 
 SIG = "[sig-api-machinery] AdmissionWebhook [Privileged:ClusterAdmin]"
 DISALLOWED = {"webhook-e2e-test": "webhook-disallow"}
@@ -242,3 +242,121 @@ def _denies(kube: Kube, namespace: str, scope: str, run_id: str) -> None:
         core.create_namespaced_config_map(skipped, bad)  # the selector excludes it: admitted
     finally:
         core.delete_namespace(skipped)
+
+
+CONVERSION = "[sig-api-machinery] CustomResourceConversionWebhook [Privileged:ClusterAdmin]"
+GROUP = "stable.example.com"
+"""The one group agnhost's converter knows; each run's CRD has its own resource name in it."""
+V1_SCHEMA = {"type": "object", "properties": {"hostPort": {"type": "string"}}}
+V2_SCHEMA = {
+    "type": "object",
+    "properties": {"host": {"type": "string"}, "port": {"type": "string"}},
+}
+
+
+def _versions(storage: str) -> list[dict[str, Any]]:
+    return [
+        {"name": v, "served": True, "storage": v == storage, "schema": {"openAPIV3Schema": s}}
+        for v, s in (("v1", V1_SCHEMA), ("v2", V2_SCHEMA))
+    ]
+
+
+def _conversion_crd(plural: str, server: WebhookServer, run_id: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": b.metadata(f"{plural}.{GROUP}", b.run_labels(run_id)),
+        "spec": {
+            "group": GROUP,
+            "scope": "Namespaced",
+            "names": {"plural": plural, "singular": plural[:-1], "kind": _kind(plural)},
+            "versions": _versions("v1"),
+            "conversion": {
+                "strategy": "Webhook",
+                "webhook": {
+                    "clientConfig": server.client_config("/crdconvert"),
+                    "conversionReviewVersions": ["v1", "v1beta1"],
+                },
+            },
+        },
+    }
+
+
+def _kind(plural: str) -> str:
+    return "".join(part.capitalize() for part in plural[:-1].split("-"))
+
+
+def _converted(item: dict[str, Any], group: str, version: str) -> list[str]:
+    """What is wrong with ``item`` as ``version`` of the ``localhost:8080`` object."""
+    wrong = []
+    if item.get("apiVersion") != f"{group}/{version}":
+        wrong.append(f"apiVersion {item.get('apiVersion')}")
+    fields = sorted(k for k in ("hostPort", "host", "port") if k in item)
+    want = ["hostPort"] if version == "v1" else ["host", "port"]
+    if fields != want:
+        wrong.append(f"fields {fields}, not {want}")
+    elif version == "v1" and item["hostPort"] != "localhost:8080":
+        wrong.append("hostPort is not localhost:8080")
+    elif version == "v2" and (item["host"], item["port"]) != ("localhost", "8080"):
+        wrong.append("host and port are not localhost and 8080")
+    return wrong
+
+
+@standard_base(
+    id="api-machinery/crd-conversion-webhook",
+    conformance=[
+        f"{CONVERSION} should be able to convert from CR v1 to CR v2 [Conformance]",
+        f"{CONVERSION} should be able to convert a non homogeneous list of CRs [Conformance]",
+    ],
+    needs=["real-kubelet", "cluster-admin"],
+    timeout=14,
+)
+def test_crd_conversion_webhook(kube: Kube, kv_namespace: str, run_id: str) -> None:
+    """A custom resource stored as v1 (``hostPort``) is read as v2 (``host`` and ``port``)
+    through agnhost's conversion webhook; once v2 is the storage version, a list holding one
+    object stored as v1 and one stored as v2 is given whole in either version."""
+    server = start(kube, kv_namespace, "e2e-test-crd-conversion-webhook", "crd-conversion-webhook")
+    plural = f"{b.unique('e2e-test-crd')}s"
+    crd = _conversion_crd(plural, server, run_id)
+    name = crd["metadata"]["name"]
+    kube.extensions.create_custom_resource_definition(crd)
+    try:
+        wait_ready(kube, server)  # the CRD is established meanwhile
+        _convert(kube, kv_namespace, plural, name)
+    finally:
+        kube.extensions.delete_custom_resource_definition(name)
+
+
+def _convert(kube: Kube, namespace: str, plural: str, name: str) -> None:
+    custom, group = kube.custom, GROUP
+
+    def create(version: str, body: dict[str, Any]) -> Any:
+        full = {"apiVersion": f"{group}/{version}", "kind": _kind(plural), **body}
+        return custom.create_namespaced_custom_object(group, version, namespace, plural, full)
+
+    def converts() -> bool:  # a v2 object stored as v1 needs the webhook
+        try:
+            create("v2", {"metadata": {"name": "stub"}})
+        except client.ApiException as exc:
+            raise AssertionError(f"HTTP {exc.status}: {_message(exc)[:200]}") from None
+        custom.delete_namespaced_custom_object(group, "v2", namespace, plural, "stub")
+        return True
+
+    wait_for("the CRD to be served and its conversion webhook to answer", converts, 8)
+    create("v1", {"metadata": {"name": "cr-instance-1"}, "hostPort": "localhost:8080"})
+    read = custom.get_namespaced_custom_object(group, "v2", namespace, plural, "cr-instance-1")
+    wrong = _converted(read, group, "v2")
+    assert not wrong, f"cr-instance-1 read as v2: {'; '.join(wrong)}"
+
+    stored = kube.extensions.read_custom_resource_definition(name)
+    stored.spec.versions = _versions("v2")
+    kube.extensions.replace_custom_resource_definition(name, stored)
+    body = {"metadata": {"name": "cr-instance-2"}, "hostPort": "localhost:8080"}
+    wait_for("a v1 object to be created once v2 is stored", lambda: create("v1", body), 5)
+    for version in ("v1", "v2"):
+        items = custom.list_namespaced_custom_object(group, version, namespace, plural)["items"]
+        names = sorted(i["metadata"]["name"] for i in items)
+        assert names == ["cr-instance-1", "cr-instance-2"], f"the {version} list holds {names}"
+        for item in items:
+            wrong = _converted(item, group, version)
+            assert not wrong, f"{item['metadata']['name']} listed as {version}: {'; '.join(wrong)}"

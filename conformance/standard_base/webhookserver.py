@@ -74,7 +74,7 @@ def serving_pair(dns_name: str) -> tuple[bytes, bytes, bytes]:
     )
     cert = (
         x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, dns_name)]))
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, dns_name[:64])]))
         .issuer_name(ca_name)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
@@ -91,8 +91,16 @@ def serving_pair(dns_name: str) -> tuple[bytes, bytes, bytes]:
 
 
 def serve(kube: Kube, namespace: str, name: str, subcommand: str) -> WebhookServer:
-    """Run agnhost ``subcommand`` (``webhook``, ``crd-conversion-webhook``) with a serving
-    certificate for Service ``name`` in ``namespace``; return once it is ready to be called.
+    """:func:`start`, then :func:`wait_ready`."""
+    server = start(kube, namespace, name, subcommand)
+    wait_ready(kube, server)
+    return server
+
+
+def start(kube: Kube, namespace: str, name: str, subcommand: str) -> WebhookServer:
+    """Start agnhost ``subcommand`` (``webhook``, ``crd-conversion-webhook``) with a serving
+    certificate for Service ``name`` in ``namespace``, and return at once: what needs only the
+    server's address and CA (a configuration that names it) can be made while its pod starts.
 
     Everything lives in the test's namespace, so it goes with it.
     """
@@ -126,12 +134,16 @@ def serve(kube: Kube, namespace: str, name: str, subcommand: str) -> WebhookServ
         namespace,
         b.pod(name, labels, server, volumes=[{"name": "certs", "secret": {"secretName": name}}]),
     )
-    pod = wait_running_ready(kube, namespace, name, READY_S)
+    return WebhookServer(namespace, name, CONTAINER_PORT, ca_pem)
+
+
+def wait_ready(kube: Kube, server: WebhookServer) -> None:
+    """Once the server's pod is Ready, point its Service at the pod."""
+    pod = wait_running_ready(kube, server.namespace, server.service, READY_S)
     kube.core.create_namespaced_service(
-        namespace,
+        server.namespace,
         {
-            "metadata": {"name": name},
+            "metadata": {"name": server.service},
             "spec": {"type": "ExternalName", "externalName": pod.status.pod_ip},
         },
     )
-    return WebhookServer(namespace, name, CONTAINER_PORT, ca_pem)

@@ -82,7 +82,9 @@ def test_a_codename_is_claimed_by_one_test_only(specs: list[Spec]) -> None:
     assert not [c for c, n in owners.items() if n > 1]
 
 
-SERVED_FROM_A_POD = frozenset({"api-machinery/admission-webhooks"})
+SERVED_FROM_A_POD = frozenset(
+    {"api-machinery/admission-webhooks", "api-machinery/crd-conversion-webhook"}
+)
 """API machinery the API server calls out to (webhooks): its server runs in a pod, on a real
 kubelet, though what is judged is the API server's own behaviour."""
 

@@ -51,7 +51,7 @@ def _answered(response: RawResponse, method: str) -> bool:
         f"{SIG} ProxyWithPath [Conformance]",
     ],
     needs=["real-kubelet"],
-    timeout=15,
+    timeout=10,
 )
 def test_apiserver_proxy(kube: Kube, kv_namespace: str) -> None:
     """Every HTTP method reaches a pod and a Service through the API server's proxy unchanged,

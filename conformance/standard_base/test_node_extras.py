@@ -40,7 +40,7 @@ def _ephemeral_running(kube: Kube, namespace: str, pod: str, container: str) -> 
         "[NodeConformance]",
     ],
     needs=["real-kubelet"],
-    timeout=15,
+    timeout=13,
 )
 def test_ephemeral_containers(kube: Kube, kv_namespace: str) -> None:
     """An ephemeral container patched into a running pod (its generation goes from 1 to 2) is

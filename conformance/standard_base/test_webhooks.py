@@ -309,7 +309,7 @@ def _converted(item: dict[str, Any], group: str, version: str) -> list[str]:
         f"{CONVERSION} should be able to convert a non homogeneous list of CRs [Conformance]",
     ],
     needs=["real-kubelet", "cluster-admin"],
-    timeout=14,
+    timeout=21,
 )
 def test_crd_conversion_webhook(kube: Kube, kv_namespace: str, run_id: str) -> None:
     """A custom resource stored as v1 (``hostPort``) is read as v2 (``host`` and ``port``)

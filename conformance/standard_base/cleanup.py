@@ -69,6 +69,12 @@ API_OBJECT_KINDS: dict[str, tuple[Lister, Deleter]] = {
     "mutatingadmissionpolicies": _typed(
         client.AdmissionregistrationV1Api, "mutating_admission_policy"
     ),
+    "validatingwebhookconfigurations": _typed(
+        client.AdmissionregistrationV1Api, "validating_webhook_configuration"
+    ),
+    "mutatingwebhookconfigurations": _typed(
+        client.AdmissionregistrationV1Api, "mutating_webhook_configuration"
+    ),
 }
 
 KINDS: dict[str, tuple[Lister, Deleter]] = {

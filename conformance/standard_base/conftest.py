@@ -23,7 +23,7 @@ pytest would print beside it (API objects, a bootstrap token's secret).
 from __future__ import annotations
 
 import json
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,11 +31,12 @@ import pytest
 from kubernetes import client
 
 from conformance.standard_base.kube import Kube, server_said
+from conformance.standard_base.kubectl import NOT_FOUND, Kubectl, find_kubectl
 from conformance.standard_base.marker import MARKER, Spec, SpecError, spec_of
 from conformance.standard_base.needs import JUDGE_S, Needs, detect
 from conformance.standard_base.plugin import cluster_settings
 from conformance.standard_base.selection import Selection
-from kubeadm_verify.runner import CONFORMANCE_PROPERTY, ID_PROPERTY
+from kubeadm_verify.runner import CONFORMANCE_PROPERTY, ID_PROPERTY, WARNING_PROPERTY
 
 SPEC = pytest.StashKey[Spec]()
 BROKEN_NEED = pytest.StashKey[str]()
@@ -185,3 +186,17 @@ def run_id(pytestconfig: pytest.Config) -> str:
     """The id this run's namespaces, and what it makes outside them, are labelled with: the
     settings' (shared by every xdist worker, so the CLI can clean up after the whole run)."""
     return cluster_settings(pytestconfig).run_id
+
+
+@pytest.fixture
+def kubectl(
+    kv_cluster: Any, kv_namespace: str, record_property: Callable[[str, object], None]
+) -> Iterator[Kubectl | None]:
+    """kubectl for the cluster under test in the test's namespace; None (and the test's warning
+    recorded) when there is no kubectl to run."""
+    binary = find_kubectl()
+    if binary is None:
+        record_property(WARNING_PROPERTY, NOT_FOUND)
+        yield None
+        return
+    yield Kubectl(binary, kv_cluster.kubeconfig, kv_cluster.context, kv_namespace)

@@ -13,33 +13,16 @@ from __future__ import annotations
 import json
 import re
 import shutil
-from collections.abc import Callable, Iterator
-from typing import Any
-
-import pytest
+from collections.abc import Callable
 
 from conformance.standard_base import builders as b
 from conformance.standard_base.kube import Kube, wait_for
-from conformance.standard_base.kubectl import NOT_FOUND, Kubectl, bounded, find_kubectl
+from conformance.standard_base.kubectl import Kubectl, bounded
 from conformance.standard_base.marker import standard_base
 from kubeadm_verify.runner import WARNING_PROPERTY
 
 SIG = "[sig-cli] Kubectl client"
 VERSION_LINE = re.compile(r"^(Client|Server) Version: v\d+\.\d+\.[\w.+-]+$", re.MULTILINE)
-
-
-@pytest.fixture
-def kubectl(
-    kv_cluster: Any, kv_namespace: str, record_property: Callable[[str, object], None]
-) -> Iterator[Kubectl | None]:
-    """kubectl for the cluster under test in the test's namespace; None (and the test's warning
-    recorded) when there is no kubectl to run."""
-    binary = find_kubectl()
-    if binary is None:
-        record_property(WARNING_PROPERTY, NOT_FOUND)
-        yield None
-        return
-    yield Kubectl(binary, kv_cluster.kubeconfig, kv_cluster.context, kv_namespace)
 
 
 @standard_base(

@@ -82,11 +82,20 @@ def test_a_codename_is_claimed_by_one_test_only(specs: list[Spec]) -> None:
     assert not [c for c, n in owners.items() if n > 1]
 
 
+SERVED_FROM_A_POD = frozenset(
+    {"api-machinery/admission-webhooks", "api-machinery/crd-conversion-webhook"}
+)
+"""API machinery the API server calls out to (webhooks): its server runs in a pod, on a real
+kubelet, though what is judged is the API server's own behaviour."""
+
+
 def test_what_needs_a_real_kubelet(specs: list[Spec]) -> None:
     """Simulated nodes carry everything but node and storage (and pod traffic, DNS): a storage
     test that runs pods needs a real kubelet; the storage APIs need no node at all."""
     by_area: dict[str, set[Need]] = {}
     for spec in specs:
+        if spec.id in SERVED_FROM_A_POD:
+            continue
         by_area.setdefault(spec.area, set()).update(spec.needs)
     for area in ("api-machinery", "auth", "kubeadm", "apps", "scheduling"):
         assert Need.REAL_KUBELET not in by_area[area], area
@@ -96,8 +105,10 @@ def test_what_needs_a_real_kubelet(specs: list[Spec]) -> None:
 
 
 def test_every_test_has_a_bounded_timeout(specs: list[Spec]) -> None:
+    """The tier's worst case, every test run serially to its timeout, stays known: a timeout
+    cannot grow, nor a test join, without this budget being raised on purpose."""
     assert all(0 < s.timeout <= 300 for s in specs)
-    assert sum(s.timeout for s in specs) < 95 * 60
+    assert sum(s.timeout for s in specs) < 100 * 60
 
 
 def test_selection_applies_at_collection() -> None:

@@ -36,7 +36,7 @@ def load(target: Target) -> tuple[Any, str]:
     data = merged(target)
     context = check_context(data, target)
     where = f"kubeconfig {target.describe()}, context {context}"
-    data = _with_exec_credentials(data, context, where)
+    data = with_exec_credentials(data, context, where)
     configuration = client.Configuration()
     configuration.retries = False
     try:
@@ -50,7 +50,7 @@ def load(target: Target) -> tuple[Any, str]:
     return api_client, context
 
 
-def _with_exec_credentials(data: dict[str, Any], context: str, where: str) -> dict[str, Any]:
+def with_exec_credentials(data: dict[str, Any], context: str, where: str) -> dict[str, Any]:
     """``data`` with the context's exec plugin run (bounded: ``execplugin``) and replaced by the
     token or client certificate it returned, so the client never runs it unbounded itself.
 

@@ -106,10 +106,8 @@ def admin_context(state: StateDir) -> ssl.SSLContext:
         return tls_context(ca if ca.exists() else None)
     from bootstrap.phases.api import ApiClient
 
-    client = ApiClient.from_kubeconfig(state, "admin")
-    client.close()
-    pem = Path(str(client.session.cert)) if client.session.cert else None
-    return tls_context(Path(str(client.session.verify)), pem)
+    with ApiClient.from_kubeconfig(state, "admin") as client:
+        return client.ssl_context
 
 
 def _checks(config: BootstrapConfig, state: StateDir, names: Sequence[str]) -> list[Check]:

@@ -19,7 +19,7 @@ import os
 import ssl
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import urllib3
 
@@ -59,7 +59,7 @@ class Client:
         self._pool = self._pool_manager(threads=1)
 
     @classmethod
-    def from_target(cls, target: Target) -> Client:
+    def from_target(cls, target: Target) -> Self:
         """A client as the target's context says (its cluster, its user, its exec plugin)."""
         data = merged(target)
         context = check_context(data, target)
@@ -82,7 +82,7 @@ class Client:
         )
 
     @classmethod
-    def from_kubeconfig(cls, path: Path) -> Client:
+    def from_file(cls, path: Path) -> Self:
         """A client as the current context of the kubeconfig at ``path``."""
         return cls.from_target(Target((path,), None))
 
@@ -105,7 +105,7 @@ class Client:
     def close(self) -> None:
         self._pool.clear()
 
-    def __enter__(self) -> Client:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *_: object) -> None:

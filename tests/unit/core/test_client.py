@@ -57,7 +57,7 @@ def test_a_client_from_a_kubeconfig_reads_json_over_verified_tls(tmp_path: Path)
     server, ca = _server_tls(tmp_path)
     with hostile("plain", tls=server) as url:
         path = _kubeconfig(tmp_path, url, {"certificate-authority-data": _b64(ca)}, {"token": "t"})
-        with Client.from_kubeconfig(path) as api:
+        with Client.from_file(path) as api:
             assert api.get("/version") == json.loads(VERSION)
 
 
@@ -66,7 +66,7 @@ def test_a_server_the_ca_does_not_sign_is_no_answer(tmp_path: Path) -> None:
     other, _ = self_signed("localhost")
     with hostile("plain", tls=server) as url:
         path = _kubeconfig(tmp_path, url, {"certificate-authority-data": _b64(other)}, {})
-        with Client.from_kubeconfig(path) as api, pytest.raises(ApiError) as caught:
+        with Client.from_file(path) as api, pytest.raises(ApiError) as caught:
             api.get("/version")
     assert caught.value.status == 0
     assert "CERTIFICATE_VERIFY_FAILED" in str(caught.value)
@@ -76,7 +76,7 @@ def test_insecure_skip_tls_verify_is_honoured(tmp_path: Path) -> None:
     server, _ = _server_tls(tmp_path)
     with hostile("plain", tls=server) as url:
         path = _kubeconfig(tmp_path, url, {"insecure-skip-tls-verify": True}, {})
-        with Client.from_kubeconfig(path) as api:
+        with Client.from_file(path) as api:
             assert api.get("/version")["gitVersion"] == "v1.37.2"
 
 
@@ -86,7 +86,7 @@ def test_every_exchange_is_bounded(tmp_path: Path, mode: str) -> None:
     path = _kubeconfig(tmp_path, "http://unused", {}, {})
     started = time.monotonic()
     with hostile(mode, gap_s=0.2) as url:
-        api = Client.from_kubeconfig(path)
+        api = Client.from_file(path)
         api.server = url
         with pytest.raises(ApiError) as caught:
             api.request("GET", "/version", timeout=2)
@@ -107,7 +107,7 @@ def test_client_key_data_is_loaded_and_left_nowhere_on_disk(
         {},
         {"client-certificate-data": _b64(cert), "client-key-data": _b64(key)},
     )
-    Client.from_kubeconfig(path).close()
+    Client.from_file(path).close()
     assert list((tmp_path / "tmp").iterdir()) == []
 
 
@@ -121,12 +121,12 @@ def test_a_client_key_that_is_not_the_certificates_is_an_input_error(tmp_path: P
         {"client-certificate-data": _b64(cert), "client-key-data": _b64(other_key)},
     )
     with pytest.raises(InputError, match="does not match"):
-        Client.from_kubeconfig(path)
+        Client.from_file(path)
 
 
 def test_nothing_answering_is_status_zero(tmp_path: Path) -> None:
     path = _kubeconfig(tmp_path, "http://127.0.0.1:1", {}, {})
-    with Client.from_kubeconfig(path) as api, pytest.raises(ApiError) as caught:
+    with Client.from_file(path) as api, pytest.raises(ApiError) as caught:
         api.get_or_none("/api/v1/namespaces/x")
     assert caught.value.status == 0
 

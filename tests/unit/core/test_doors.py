@@ -28,7 +28,6 @@ HTTP_ALLOWED = {
     "conformance/standard_base/kubeletapi.py": "keeps no body: the status alone",
     "conformance/standard_base/portprobe.py": "a control-plane port's status alone, no body",
     "conformance/standard_base/test_auth.py": "a test asserting the server refuses a request",
-    "bootstrap/runtime/nodes/discovery.py": "join discovery, as kubeadm does it",
     "nodechecks/checks/etcd.py": "an external etcd's /health, read with a timeout",
 }
 XML_ALLOWED = {

@@ -17,6 +17,7 @@ from kubeadm_verify.access.client import ApiError, Client, collection_path
 from kubeadm_verify.access.connect import (
     CONNECT_TIMEOUT_S,
     READ_TIMEOUT_S,
+    anonymous_pool,
     check_client_pair,
     check_connection,
     describe_failure,
@@ -60,6 +61,7 @@ __all__ = [
     "WaitAborted",
     "WaitFailed",
     "WaitTimedOut",
+    "anonymous_pool",
     "check_client_pair",
     "check_connection",
     "check_context",

@@ -94,6 +94,19 @@ def with_exec_credentials(data: dict[str, Any], context: str, where: str) -> dic
     return {**data, "users": users}
 
 
+def anonymous_pool(configuration: Any) -> urllib3.PoolManager:
+    """A pool that trusts what the client's configuration (the kubeconfig) trusts but presents
+    no client certificate: for requests that must reach the server anonymously."""
+    if not configuration.verify_ssl:  # the kubeconfig itself says so; we never decide it
+        return urllib3.PoolManager(cert_reqs="CERT_NONE")
+    extra: dict[str, Any] = {}
+    if configuration.tls_server_name:
+        extra["server_hostname"] = configuration.tls_server_name
+    return urllib3.PoolManager(
+        cert_reqs="CERT_REQUIRED", ca_certs=configuration.ssl_ca_cert, **extra
+    )
+
+
 def check_client_pair(cert: str | None, key: str | None, where: str) -> None:
     """Load the client certificate and key as the TLS handshake will, before any request.
 

@@ -1,9 +1,10 @@
 """One reader per kind of input: a scan per door that fails when a second one appears.
 
-YAML has its own scan beside its reader (``test_yamlread``). HTTP, downloads, XML and the
-scrubber are checked here by what each module imports or writes: a module that starts reading
-HTTP answers, writing XML or masking secrets itself must go through the door, or be added below
-with the reason it may not.
+YAML has its own scan beside its reader (``test_yamlread``). HTTP, downloads, kubeconfigs, XML
+and the scrubber are checked here by what each module imports, reads or writes: a module that
+starts reading HTTP answers or kubeconfigs, writing XML or masking secrets itself must go
+through the door, or be added below with the reason it may not. The HTTP list is held by an
+import contract in pyproject.toml too, so ``lint-imports`` fails on a second client as well.
 """
 
 from __future__ import annotations
@@ -78,6 +79,39 @@ def test_nothing_reads_an_http_body_whole() -> None:
     assert offenders == []
 
 
+KUBECONFIG_SELECTORS = ("current-context", "contexts")
+"""What a kubeconfig parser reads to choose a cluster and a user; writing them is no parse."""
+
+
+def _reads_key(node: ast.AST, keys: tuple[str, ...]) -> bool:
+    """``x["key"]`` read, or ``x.get("key")``."""
+    if isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load):
+        return isinstance(node.slice, ast.Constant) and node.slice.value in keys
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "get"
+        and bool(node.args)
+        and isinstance(node.args[0], ast.Constant)
+        and node.args[0].value in keys
+    )
+
+
+def _kubeconfig_readers() -> set[str]:
+    return {
+        name
+        for name, tree in _modules()
+        if any(_reads_key(node, KUBECONFIG_SELECTORS) for node in ast.walk(tree))
+    }
+
+
+def test_kubeconfigs_are_read_by_the_one_loader() -> None:
+    """Only ``kubeadm_verify.access`` picks a context out of a kubeconfig (it resolves it as
+    kubectl does, exec plugins bounded); everything else is handed a ``Target`` or a client."""
+    outside = {n for n in _kubeconfig_readers() if not n.startswith("kubeadm_verify/access/")}
+    assert outside == set()
+
+
 def test_xml_is_written_by_the_one_junit_writer() -> None:
     assert _importers(XML_LIBRARIES) - set(XML_ALLOWED) == set()
 
@@ -105,3 +139,8 @@ def test_the_scans_find_a_second_door() -> None:
     assert any(isinstance(n, ast.keyword) and n.arg == "preload_content" for n in ast.walk(tree))
     assert "kubeadm_verify/access/rawhttp.py" in _importers(HTTP_CLIENTS)
     assert "kubeadm_verify/report/junit.py" in _importers(XML_LIBRARIES)
+    parser = ast.parse("current = config.get('current-context')\nfirst = config['contexts'][0]\n")
+    assert sum(_reads_key(n, KUBECONFIG_SELECTORS) for n in ast.walk(parser)) == 2
+    writer = ast.parse("config = {'current-context': name, 'contexts': [entry]}\n")
+    assert not any(_reads_key(n, KUBECONFIG_SELECTORS) for n in ast.walk(writer))
+    assert "kubeadm_verify/access/kubeconfig.py" in _kubeconfig_readers()

@@ -10,6 +10,7 @@ import contract in pyproject.toml too, so ``lint-imports`` fails on a second cli
 from __future__ import annotations
 
 import ast
+import functools
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -39,9 +40,17 @@ XML_LIBRARIES = ("xml", "lxml", "junitparser", "junit_xml")
 
 
 def _modules() -> Iterator[tuple[str, ast.Module]]:
-    for package in PACKAGES:
-        for path in sorted((REPO / package).rglob("*.py")):
-            yield str(path.relative_to(REPO)), ast.parse(path.read_text(encoding="utf-8"))
+    yield from _parsed()
+
+
+@functools.cache
+def _parsed() -> tuple[tuple[str, ast.Module], ...]:
+    """Every module of the tree, parsed once for all the scans (they only read the trees)."""
+    return tuple(
+        (str(path.relative_to(REPO)), ast.parse(path.read_text(encoding="utf-8")))
+        for package in PACKAGES
+        for path in sorted((REPO / package).rglob("*.py"))
+    )
 
 
 def _imports(tree: ast.Module) -> set[str]:

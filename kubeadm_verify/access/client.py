@@ -70,8 +70,9 @@ class Client:
         user = _named(data, "users", str(entry.get("user", "")), where)
         if not cluster.get("server"):
             raise InputError(f"{where}: the cluster has no server")
-        if user.get("auth-provider"):
-            raise InputError(f"{where}: auth-provider users are not supported here")
+        if user.get("auth-provider") or user.get("username") or user.get("password"):
+            # said, not ignored: a request sent without them would be anonymous
+            raise InputError(f"{where}: auth-provider and basic-auth users are not supported here")
         token_file = user.get("tokenFile")
         return cls(
             str(cluster["server"]),

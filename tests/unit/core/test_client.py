@@ -124,6 +124,17 @@ def test_a_client_key_that_is_not_the_certificates_is_an_input_error(tmp_path: P
         Client.from_file(path)
 
 
+@pytest.mark.parametrize(
+    "user", [{"username": "u", "password": "p"}, {"auth-provider": {"name": "gcp"}}]
+)
+def test_credentials_it_cannot_send_are_refused_not_dropped(
+    tmp_path: Path, user: dict[str, object]
+) -> None:
+    path = _kubeconfig(tmp_path, "https://127.0.0.1:1", {}, user)
+    with pytest.raises(InputError, match="not supported"):
+        Client.from_file(path)
+
+
 def test_nothing_answering_is_status_zero(tmp_path: Path) -> None:
     path = _kubeconfig(tmp_path, "http://127.0.0.1:1", {}, {})
     with Client.from_file(path) as api, pytest.raises(ApiError) as caught:

@@ -16,8 +16,6 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-import yaml
-
 from bootstrap.kubeadm.certspec import CLIENT_AUTH, AltNames
 from bootstrap.kubeadm.configtypes import BootstrapConfig
 from bootstrap.kubeadm.files import write_private
@@ -29,8 +27,8 @@ from bootstrap.kubeadm.pkiutil import (
     new_signed_certificate,
 )
 from bootstrap.kubeadm.yamlio import dump_yaml
-from kubeadm_verify import yamlread
-from kubeadm_verify.errors import BootstrapError
+from kubeadm_verify.access.kubeconfig import Target, cluster_of, merged
+from kubeadm_verify.errors import BootstrapError, InputError
 
 Log = Callable[[str], None]
 KubeconfigPhase = Callable[[BootstrapConfig, Path, Log], None]
@@ -148,15 +146,6 @@ def create_all(config: BootstrapConfig, kubeconfig_dir: Path, log: Log) -> None:
         phase(config, kubeconfig_dir, log)
 
 
-def current_cluster(kubeconfig: Mapping[str, Any]) -> Mapping[str, Any]:
-    """The ``cluster`` entry the current context points at."""
-    context_name = kubeconfig.get("current-context")
-    contexts = {item["name"]: item["context"] for item in kubeconfig.get("contexts") or []}
-    clusters = {item["name"]: item["cluster"] for item in kubeconfig.get("clusters") or []}
-    cluster: Mapping[str, Any] = clusters[contexts[context_name]["cluster"]]
-    return cluster
-
-
 def _phase(name: str) -> KubeconfigPhase:
     def run(config: BootstrapConfig, kubeconfig_dir: Path, log: Log) -> None:
         create_kubeconfig(name, config, kubeconfig_dir, log)
@@ -186,10 +175,10 @@ def _ca_pem(ca_dir: Path) -> bytes:
 
 def _check_existing(path: Path, ca_pem: bytes, server: str, log: Log) -> None:
     try:
-        cluster = current_cluster(yamlread.load(path.read_text(encoding="utf-8")))
+        cluster = cluster_of(merged(Target((path,), None)), str(path))
         current_ca = base64.b64decode(cluster["certificate-authority-data"])
         current_server = cluster["server"]
-    except (OSError, yaml.YAMLError, KeyError, TypeError, ValueError) as error:
+    except (InputError, KeyError, TypeError, ValueError) as error:
         raise BootstrapError(
             f"failed to load kubeconfig file {path} that already exists on disk: {error}"
         ) from error

@@ -10,7 +10,6 @@ Forbidden create the binding as super-admin).
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -25,6 +24,7 @@ from bootstrap.phases.staticpods import running, sync
 from bootstrap.runtime import health
 from bootstrap.runtime.ports import is_listening
 from bootstrap.runtime.state import StateDir
+from kubeadm_verify.access import WaitTimedOut, wait_for
 from kubeadm_verify.errors import BootstrapError
 
 Log = Callable[[str], None]
@@ -158,15 +158,23 @@ def _await_authorized(client: ApiClient, binding: objects.Object) -> None:
     """The RBAC authorizer sees a new binding through its informer, a moment after it exists;
     kubeadm's later calls retry through that moment, ours wait for it once, here."""
     path = f"{collection_path(binding)}/{binding['metadata']['name']}"
-    deadline = time.monotonic() + 30.0
-    while True:
+    refusals: list[ApiError] = []
+
+    def authorized() -> bool:
         try:
             client.get(path)
-            return
         except ApiError as error:
-            if error.status != 403 or time.monotonic() > deadline:
+            if error.status != 403:
                 raise BootstrapError(f"admin.conf is still not authorized: {error}") from error
-        time.sleep(0.05)
+            refusals.append(error)
+            return False
+        return True
+
+    try:
+        wait_for(authorized, 30.0, interval=0.05)
+    except WaitTimedOut:
+        error = refusals[-1]
+        raise BootstrapError(f"admin.conf is still not authorized: {error}") from error
 
 
 def _apply(client: ApiClient, items: list[objects.Object], what: str) -> None:

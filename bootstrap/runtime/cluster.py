@@ -31,6 +31,7 @@ from bootstrap.runtime.handle import ClusterHandle
 from bootstrap.runtime.state import MARKER, StateDir
 from bootstrap.upstream.versions import cache_root
 from kubeadm_verify import stderr
+from kubeadm_verify.access import WaitTimedOut, wait_for
 from kubeadm_verify.errors import BootstrapError, UsageError
 from kubeadm_verify.interrupts import interrupt_handler as interrupt_handler
 from kubeadm_verify.interrupts import interruptible as interruptible
@@ -196,24 +197,27 @@ def wait_for_nodes(
 ) -> set[str]:
     """Poll ``up_now`` until ``count`` are up, none more came up for ``stall_s``, or ``limit_s``
     passed; what was up last. A recorded process that died raises ``BootstrapError``."""
-    start = last_progress = time.monotonic()
+    last_progress = time.monotonic()
     latest: set[str] = set()
     most = 0
-    while True:
+
+    def done() -> bool:
+        nonlocal latest, most, last_progress
         found = _up_or_none(up_now)
         if found is not None:
             latest = found
             if len(found) > most:
                 most, last_progress = len(found), time.monotonic()
         if len(latest) >= count:
-            return latest
-        reason = health.failed_process(state)
+            return True
+        reason = health.failed_process(state)  # before a stall: a dead kwok is why it stalled
         if reason is not None:
             raise BootstrapError(reason)
-        now = time.monotonic()
-        if now - last_progress >= stall_s or now - start >= limit_s:
-            return latest
-        time.sleep(NODES_POLL_S)
+        return time.monotonic() - last_progress >= stall_s
+
+    with contextlib.suppress(WaitTimedOut):  # what was up at the limit is the answer
+        wait_for(done, limit_s, interval=NODES_POLL_S)
+    return latest
 
 
 def _up_or_none(up_now: Callable[[], set[str]]) -> set[str] | None:

@@ -17,8 +17,10 @@ class ClusterHandle:
     """A running cluster: one we brought up (``owned``) or one we were pointed at.
 
     ``state_dir`` is None for a cluster we did not create; teardown never touches such a cluster.
-    ``kubeconfig`` is one file (for an external cluster, the private hand-over file of its
-    resolved target), read by the core's one loader.
+    ``kubeconfig`` is one file, for tools that take a path (for an external cluster, the private
+    hand-over file of its resolved target); in this process the cluster is reached through
+    ``target``: the resolved target itself when we were pointed at the cluster (``resolved``), so
+    it is never written out and read back, else the cluster's own kubeconfig.
     """
 
     name: str
@@ -28,9 +30,12 @@ class ClusterHandle:
     owned: bool
     state_dir: Path | None = None
     simulated_nodes: int = 0
+    resolved: Target | None = None
 
     @property
     def target(self) -> Target:
+        if self.resolved is not None:
+            return self.resolved
         from kubeadm_verify.access import Target
 
         return Target((self.kubeconfig,), self.context)

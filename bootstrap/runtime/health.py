@@ -2,26 +2,26 @@
 
 ``wait_control_plane`` polls what kubeadm v1.37 polls (apiserver ``/livez`` as the admin user,
 controller-manager ``/healthz``, scheduler ``/livez``, both unauthenticated) and prints its lines;
-unlike kubeadm it also watches the processes, so a component that exits (a bad flag) fails the
-wait at once, pointing at its log, instead of after four minutes. The apiserver is asked with
+each exchange is bounded by ``access.rawhttp``, each wait is ``access.wait_for``. Unlike kubeadm
+it also watches the processes, so a component that exits (a bad flag) fails the wait at once,
+pointing at its log, instead of after four minutes. The apiserver is asked with
 admin.conf's credentials, as kubeadm's waiter does, so ``anonymous-auth=false`` or an authorizer
 that refuses anonymous requests does not keep a healthy control plane from counting as up.
 """
 
 from __future__ import annotations
 
-import http.client
 import ssl
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from bootstrap.kubeadm import components
 from bootstrap.kubeadm.configtypes import BootstrapConfig
 from bootstrap.runtime import process
 from bootstrap.runtime.state import StateDir
+from kubeadm_verify.access import WaitAborted, WaitTimedOut, rawhttp, wait_for
 from kubeadm_verify.errors import BootstrapError
 
 Log = Callable[[str], None]
@@ -68,25 +68,8 @@ def tls_context(ca_file: Path | None, client_pem: Path | None = None) -> ssl.SSL
 
 
 def http_status(url: str, context: ssl.SSLContext | None = None, timeout: float = 2.0) -> int:
-    """The status of a GET, 0 when nothing answers."""
-    parts = urlsplit(url)
-    host, port = parts.hostname or "127.0.0.1", parts.port
-    connection: http.client.HTTPConnection
-    if parts.scheme == "https":
-        connection = http.client.HTTPSConnection(
-            host, port, timeout=timeout, context=context or tls_context(None)
-        )
-    else:
-        connection = http.client.HTTPConnection(host, port, timeout=timeout)
-    try:
-        connection.request("GET", parts.path or "/")
-        response = connection.getresponse()
-        response.read()
-        return response.status
-    except (OSError, http.client.HTTPException):
-        return 0
-    finally:
-        connection.close()
+    """The status of a GET, 0 when nothing answers within ``timeout`` (the whole exchange)."""
+    return rawhttp.probe_status(url, context, deadline_s=timeout)
 
 
 @dataclass(frozen=True)
@@ -106,10 +89,8 @@ def admin_context(state: StateDir) -> ssl.SSLContext:
         return tls_context(ca if ca.exists() else None)
     from bootstrap.phases.api import ApiClient
 
-    client = ApiClient.from_kubeconfig(state, "admin")
-    client.close()
-    pem = Path(str(client.session.cert)) if client.session.cert else None
-    return tls_context(Path(str(client.session.verify)), pem)
+    with ApiClient.from_kubeconfig(state, "admin") as client:
+        return client.ssl_context
 
 
 def _checks(config: BootstrapConfig, state: StateDir, names: Sequence[str]) -> list[Check]:
@@ -146,7 +127,8 @@ def wait_control_plane(
         log(f"[control-plane-check] Checking {check.component} at {check.url}")
     start = time.monotonic()
     pending = list(checks)
-    while pending:
+
+    def all_healthy() -> bool:
         for check in list(pending):
             if http_status(check.url, check.context, timeout=1.0) == 200:
                 log(
@@ -154,22 +136,24 @@ def wait_control_plane(
                     f"{go_duration(time.monotonic() - start)}"
                 )
                 pending.remove(check)
-        if not pending:
-            return
-        reason = failed_process(state)
-        if reason is not None:
-            raise BootstrapError(reason)
-        if time.monotonic() - start > timeout:
-            for check in pending:
-                log(
-                    f"[control-plane-check] {check.component} is not healthy after "
-                    f"{go_duration(time.monotonic() - start)}"
-                )
-            names = ", ".join(check.component for check in pending)
-            raise BootstrapError(
-                f"{names} not healthy after {go_duration(timeout)}; see {state.logs}"
+        return not pending
+
+    try:
+        wait_for(
+            all_healthy, timeout, abort_if=lambda: failed_process(state), interval=POLL_INTERVAL
+        )
+    except WaitAborted as aborted:
+        raise BootstrapError(aborted.reason) from None
+    except WaitTimedOut:
+        for check in pending:
+            log(
+                f"[control-plane-check] {check.component} is not healthy after "
+                f"{go_duration(time.monotonic() - start)}"
             )
-        time.sleep(POLL_INTERVAL)
+        names = ", ".join(check.component for check in pending)
+        raise BootstrapError(
+            f"{names} not healthy after {go_duration(timeout)}; see {state.logs}"
+        ) from None
 
 
 def wait_until(
@@ -180,16 +164,14 @@ def wait_until(
     interval: float = POLL_INTERVAL,
 ) -> None:
     """Poll ``condition`` until true; fail at once if a process died, or after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        reason = failed_process(state)
-        if reason is not None:
-            raise BootstrapError(reason)
-        if time.monotonic() > deadline:
-            raise BootstrapError(
-                f"timed out after {go_duration(timeout)} waiting for {what}; see {state.logs}"
-            )
-        time.sleep(interval)
+    try:
+        wait_for(condition, timeout, abort_if=lambda: failed_process(state), interval=interval)
+    except WaitAborted as aborted:
+        raise BootstrapError(aborted.reason) from None
+    except WaitTimedOut:
+        raise BootstrapError(
+            f"timed out after {go_duration(timeout)} waiting for {what}; see {state.logs}"
+        ) from None
 
 
 def etcd_ready(config: BootstrapConfig) -> bool:

@@ -19,6 +19,7 @@ from bootstrap.runtime import health, ports
 from bootstrap.runtime.advertise import with_advertise_address
 from bootstrap.runtime.cluster import resolve_tokens
 from bootstrap.runtime.state import StateDir
+from kubeadm_verify.access import WaitAborted, WaitTimedOut, wait_for
 from kubeadm_verify.errors import BootstrapError
 
 Log = Callable[[str], None]
@@ -85,16 +86,21 @@ def wait_for_workloads(
     start = time.monotonic()
     try:
         for what, condition in workload_conditions(resolved, state, client):
-            while not _holds(condition):
-                reason = health.failed_process(state)
-                if reason is not None:
-                    raise BootstrapError(reason)
-                if time.monotonic() - start > timeout:
-                    raise BootstrapError(
-                        f"timed out after {health.go_duration(timeout)} "
-                        f"waiting for {what}; see {state.logs}"
-                    )
-                time.sleep(health.POLL_INTERVAL)
+            left = max(timeout - (time.monotonic() - start), 0.0)  # one timeout for them all
+            try:
+                wait_for(
+                    lambda condition=condition: _holds(condition),  # type: ignore[misc]
+                    left,
+                    abort_if=lambda: health.failed_process(state),
+                    interval=health.POLL_INTERVAL,
+                )
+            except WaitAborted as aborted:
+                raise BootstrapError(aborted.reason) from None
+            except WaitTimedOut:
+                raise BootstrapError(
+                    f"timed out after {health.go_duration(timeout)} "
+                    f"waiting for {what}; see {state.logs}"
+                ) from None
     finally:
         client.close()
     took = health.go_duration(time.monotonic() - start)

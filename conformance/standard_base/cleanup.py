@@ -8,7 +8,7 @@ in ``KINDS``. Node labels and taints the scheduling tests set use keys under
 
 from __future__ import annotations
 
-import time
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +19,7 @@ from conformance.standard_base.builders import RUN_LABEL
 from conformance.standard_base.kube import Kube
 from conformance.standard_base.nodelist import list_nodes
 from conformance.standard_base.nodes import SUITE_PREFIX
+from kubeadm_verify import access
 
 Deleter = Callable[[Kube, str], None]
 Lister = Callable[[Kube, str], list[Any]]
@@ -193,9 +194,13 @@ def clean_nodes(kube: Kube) -> list[str]:
 
 
 def wait_namespaces_gone(kube: Kube, label: str, timeout: float) -> list[str]:
-    deadline = time.monotonic() + timeout
-    while True:
+    left: list[str] = []
+
+    def none_left() -> bool:
+        nonlocal left
         left = [n.metadata.name for n in kube.core.list_namespace(label_selector=label).items]
-        if not left or time.monotonic() >= deadline:
-            return left
-        time.sleep(0.5)
+        return not left
+
+    with contextlib.suppress(access.WaitTimedOut):
+        access.wait_for(none_left, timeout, interval=0.5)
+    return left

@@ -18,6 +18,7 @@ import urllib3
 from kubernetes import client
 from kubernetes.watch.watch import iter_resp_lines
 
+from kubeadm_verify import access
 from kubeadm_verify.access import rawhttp
 
 T = TypeVar("T")
@@ -32,25 +33,28 @@ def wait_for(
     timeout: float,
     interval: float = POLL_INTERVAL_S,
 ) -> T:
-    """Poll ``probe`` until it returns something truthy; fail with ``what`` at the deadline.
+    """Poll ``probe`` (through the one ``access.wait_for``) until it returns something truthy;
+    fail with ``what`` at the deadline.
 
     ``probe`` may raise ``AssertionError`` to explain why it is not there yet; the last
     explanation ends up in the failure message, which is what the report shows.
     """
-    deadline = time.monotonic() + timeout
     last = ""
-    while True:
+
+    def answer() -> T | None:
+        nonlocal last
         try:
             value = probe()
         except AssertionError as exc:
             value, last = None, str(exc)
-        if value:
-            return value
-        if time.monotonic() >= deadline:
-            detail = f": {last}" if last else ""
-            # A plain AssertionError: the report shows its message alone, as a test failure.
-            raise AssertionError(f"timed out after {timeout:g}s waiting for {what}{detail}")
-        time.sleep(interval)
+        return value if value else None
+
+    try:
+        return access.wait_for(answer, timeout, interval=interval, what=what)
+    except access.WaitTimedOut:
+        detail = f": {last}" if last else ""
+        # A plain AssertionError: the report shows its message alone, as a test failure.
+        raise AssertionError(f"timed out after {timeout:g}s waiting for {what}{detail}") from None
 
 
 STATUS_MESSAGE_CHARS = 200
@@ -224,7 +228,7 @@ class Kube:
             lines.add("Authorization", f"Bearer {bearer}")
         pool = self.api_client.rest_client.pool_manager
         if not authenticate:
-            pool = anonymous_pool(self.api_client.configuration)
+            pool = access.anonymous_pool(self.api_client.configuration)
         answer = rawhttp.request(
             pool,
             method,
@@ -261,18 +265,6 @@ class Kube:
             **kwargs,
         )
         return EventStream(response, deadline=time.monotonic() + timeout + 5)
-
-
-def anonymous_pool(configuration: client.Configuration) -> urllib3.PoolManager:
-    """A pool that trusts what the kubeconfig trusts but presents no client certificate."""
-    if not configuration.verify_ssl:  # the kubeconfig itself says so; we never decide it
-        return urllib3.PoolManager(cert_reqs="CERT_NONE")
-    extra: dict[str, Any] = {}
-    if configuration.tls_server_name:
-        extra["server_hostname"] = configuration.tls_server_name
-    return urllib3.PoolManager(
-        cert_reqs="CERT_REQUIRED", ca_certs=configuration.ssl_ca_cert, **extra
-    )
 
 
 class EventStream:

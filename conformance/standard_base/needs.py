@@ -10,7 +10,7 @@ a skip must never hide a fault.
 
 from __future__ import annotations
 
-import time
+import contextlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +25,7 @@ from conformance.standard_base.nodes import (
     real_nodes,
     schedulable,
 )
+from kubeadm_verify import access
 
 SETTLE_S = 30.0
 """How long a freshly started cluster may take to lift its not-ready taints and make CoreDNS
@@ -189,15 +190,16 @@ def detect(kube: Kube, settle_s: float = SETTLE_S, poll_s: float = SETTLE_POLL_S
     until it holds for ``settle_s``; what is still broken then is judged broken. A cluster of
     another kind is not waited for: that answer does not change.
     """
-    deadline = time.monotonic() + settle_s
     admin, user = cluster_admin(kube)
-    while True:
+    verdicts: dict[Need, Unmet | None] = {}
+
+    def settled() -> bool:
+        nonlocal verdicts
         verdicts = _cluster_verdicts(kube)
-        if not any(v is not None and v.broken for v in verdicts.values()):
-            break
-        if time.monotonic() >= deadline:
-            break
-        time.sleep(poll_s)
+        return not any(v is not None and v.broken for v in verdicts.values())
+
+    with contextlib.suppress(access.WaitTimedOut):  # what is still broken is judged broken
+        access.wait_for(settled, settle_s, interval=poll_s)
     return Needs({**verdicts, Need.CLUSTER_ADMIN: judge_cluster_admin(admin, user)})
 
 

@@ -55,7 +55,7 @@ def _run_up(settings: ClusterSettings, log: Log) -> TierReport:
     from conformance.standard_base.localcluster import local_cluster
 
     with local_cluster(f"verify-{settings.run_id}", settings.config_file, log) as handle:
-        target = access.Target((handle.kubeconfig,), handle.context)
+        target = handle.target
         api_client, _ = access.connect(target)
         api_client.close()
         return _suite(dataclasses.replace(settings, up=False, target=target))

@@ -25,6 +25,7 @@ from kubernetes import client
 from conformance.standard_base import builders as b
 from conformance.standard_base.kube import Kube, server_said
 from conformance.standard_base.kubeletapi import Anchor, Endpoint, Unverifiable, verifies
+from kubeadm_verify import access
 
 KUBEADM_DEFAULT = "/var/lib/kubelet/pki/kubelet.crt"
 MOUNTED = "/kubelet-serving/cert"
@@ -126,15 +127,19 @@ def _anchor_from(kube: Kube, namespace: str, reading: _Reading, deadline: float)
 
 def _finished(kube: Kube, namespace: str, pod: str, deadline: float) -> str:
     """The reader pod's final phase, or what kept it from finishing by the deadline."""
-    while True:
+    phase = "Pending"
+
+    def final() -> str | None:
+        nonlocal phase
         found = kube.core.read_namespaced_pod(pod, namespace)
         phase = str(found.status.phase if found.status else "Pending")
-        if phase in ("Succeeded", "Failed"):
-            return phase
-        if time.monotonic() >= deadline:
-            warning = _last_warning(kube, namespace, pod)
-            return f"still {phase} after {READ_TIMEOUT_S:g}s ({warning})"
-        time.sleep(0.5)
+        return phase if phase in ("Succeeded", "Failed") else None
+
+    try:
+        return access.wait_for(final, max(deadline - time.monotonic(), 0.0), interval=0.5)
+    except access.WaitTimedOut:
+        warning = _last_warning(kube, namespace, pod)
+        return f"still {phase} after {READ_TIMEOUT_S:g}s ({warning})"
 
 
 def _last_warning(kube: Kube, namespace: str, pod: str) -> str:

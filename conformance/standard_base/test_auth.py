@@ -26,6 +26,7 @@ from conformance.standard_base.apiops import ClusterResource, check_discovery, r
 from conformance.standard_base.kube import Impersonation, Kube, refused, server_said, wait_for
 from conformance.standard_base.kubeadm import root_ca
 from conformance.standard_base.marker import standard_base
+from kubeadm_verify.access import rawhttp
 
 SIG = "[sig-auth]"
 ANONYMOUS = Impersonation("system:anonymous", ("system:unauthenticated",))
@@ -513,13 +514,13 @@ def _authenticates(
         cert_file=str(cert_file),
         key_file=str(key_file),
     )
-    response = pool.request(
+    response = rawhttp.request(  # one deadline over the exchange, the answer capped
+        pool,
         "POST",
         f"{kube.host}/apis/authentication.k8s.io/v1/selfsubjectreviews",
         body=b'{"apiVersion":"authentication.k8s.io/v1","kind":"SelfSubjectReview"}',
         headers={"Content-Type": "application/json"},
-        timeout=10.0,
-        retries=False,
+        deadline_s=10.0,
     )
     assert response.status == 201, (
         f"the issued certificate does not authenticate: HTTP {response.status}"

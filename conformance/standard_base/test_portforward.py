@@ -14,9 +14,9 @@ PYTEST_DONT_REWRITE: a failure says its assertion's own message and nothing else
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import socket
-import time
 from typing import Any
 
 from kubernetes import client
@@ -34,6 +34,7 @@ from conformance.standard_base.pernode import (
     wait_every,
 )
 from conformance.standard_base.workloads import logs
+from kubeadm_verify import access
 
 PORT = 8080
 CHUNKS, CHUNK_SIZE = 3, 64
@@ -111,8 +112,8 @@ def _forward_all(
     refused); per node, None or what each failed attempt said."""
     said: dict[str, list[str]] = {one.node: [] for one in placed}
     pending = list(placed)
-    deadline = time.monotonic() + ATTEMPTS_S
-    while pending:
+
+    def round_done() -> bool:
         for one in list(pending):
             why = _attempt(kube, namespace, one.pod, sent[one.pod])
             if why is None:
@@ -125,9 +126,10 @@ def _forward_all(
                     f"the server ended: {logs(kube, namespace, one.pod).strip()[:300]!r}"
                 )
                 pending.remove(one)
-        if not pending or time.monotonic() >= deadline:
-            break
-        time.sleep(0.5)
+        return not pending
+
+    with contextlib.suppress(access.WaitTimedOut):  # what each attempt said is the answer
+        access.wait_for(round_done, ATTEMPTS_S, interval=0.5)
     return {
         node: (
             "no whole answer through the port-forward: " + "; ".join(lines[-3:]) if lines else None

@@ -36,7 +36,7 @@ def load(target: Target) -> tuple[Any, str]:
     data = merged(target)
     context = check_context(data, target)
     where = f"kubeconfig {target.describe()}, context {context}"
-    data = _with_exec_credentials(data, context, where)
+    data = with_exec_credentials(data, context, where)
     configuration = client.Configuration()
     configuration.retries = False
     try:
@@ -50,7 +50,7 @@ def load(target: Target) -> tuple[Any, str]:
     return api_client, context
 
 
-def _with_exec_credentials(data: dict[str, Any], context: str, where: str) -> dict[str, Any]:
+def with_exec_credentials(data: dict[str, Any], context: str, where: str) -> dict[str, Any]:
     """``data`` with the context's exec plugin run (bounded: ``execplugin``) and replaced by the
     token or client certificate it returned, so the client never runs it unbounded itself.
 
@@ -92,6 +92,19 @@ def _with_exec_credentials(data: dict[str, Any], context: str, where: str) -> di
     del user["exec"]
     users[index] = {**users[index], "user": {**user, **credentials}}
     return {**data, "users": users}
+
+
+def anonymous_pool(configuration: Any) -> urllib3.PoolManager:
+    """A pool that trusts what the client's configuration (the kubeconfig) trusts but presents
+    no client certificate: for requests that must reach the server anonymously."""
+    if not configuration.verify_ssl:  # the kubeconfig itself says so; we never decide it
+        return urllib3.PoolManager(cert_reqs="CERT_NONE")
+    extra: dict[str, Any] = {}
+    if configuration.tls_server_name:
+        extra["server_hostname"] = configuration.tls_server_name
+    return urllib3.PoolManager(
+        cert_reqs="CERT_REQUIRED", ca_certs=configuration.ssl_ca_cert, **extra
+    )
 
 
 def check_client_pair(cert: str | None, key: str | None, where: str) -> None:

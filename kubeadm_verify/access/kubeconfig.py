@@ -106,24 +106,44 @@ def _read(path: Path) -> dict[str, Any]:
         text = yamlread.read_text(path)
     except OSError as exc:
         raise InputError(f"kubeconfig {path} cannot be read: {exc.strerror}") from None
+    return parse(text, str(path))
+
+
+def parse(text: str, where: str) -> dict[str, Any]:
+    """A kubeconfig's text (a file's, or the one ``cluster-info`` carries), bounded by
+    ``yamlread`` and checked for shape; an :class:`InputError` names ``where`` and why."""
     try:
         data = yamlread.load(text)
     except yamlread.YAMLRefused as exc:
-        raise InputError(f"kubeconfig {path} refused: {exc}") from None
+        raise InputError(f"kubeconfig {where} refused: {exc}") from None
     except yamlread.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        at = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
         problem = getattr(exc, "problem", None) or "not valid YAML"
-        raise InputError(f"kubeconfig {path} is not valid YAML{where}: {problem}") from exc
+        raise InputError(f"kubeconfig {where} is not valid YAML{at}: {problem}") from exc
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise InputError(f"kubeconfig {path} is not a kubeconfig (a YAML mapping)")
+        raise InputError(f"kubeconfig {where} is not a kubeconfig (a YAML mapping)")
     for key in ("clusters", "users", "contexts"):
         if data.get(key) is not None and not isinstance(data[key], list):
-            raise InputError(f"kubeconfig {path}: {key} is not a list")
-    _check_shape(data, path)
+            raise InputError(f"kubeconfig {where}: {key} is not a list")
+    _check_shape(data, where)
     return data
+
+
+def cluster_of(config: Mapping[str, Any], where: str, context: str | None = None) -> dict[str, Any]:
+    """The ``cluster`` body that ``context`` (else the current context) points at, as kubeadm
+    reads an existing kubeconfig's or ``cluster-info``'s; none is an :class:`InputError`."""
+    wanted = context or config.get("current-context") or ""
+    contexts = [c for c in config.get("contexts") or [] if c.get("name") == wanted]
+    if not contexts:
+        raise InputError(f"kubeconfig {where}: no context named {wanted!r}")
+    name = (contexts[0].get("context") or {}).get("cluster")
+    clusters = [c for c in config.get("clusters") or [] if c.get("name") == name]
+    if not clusters:
+        raise InputError(f"kubeconfig {where}: no cluster named {name!r}")
+    return dict(clusters[0].get("cluster") or {})
 
 
 _BODY_KEY = {"clusters": "cluster", "users": "user", "contexts": "context"}
@@ -149,7 +169,7 @@ _STRINGS = {
 }
 
 
-def _check_shape(data: dict[str, Any], path: Path) -> None:
+def _check_shape(data: dict[str, Any], path: str) -> None:
     """Every field this tool or the client reads has the type kubectl's decoder requires, so a
     mistyped field is one line naming it, not an exception deep in the client."""
     if not isinstance(data.get("current-context") or "", str):
@@ -288,8 +308,10 @@ __all__ = [
     "InCluster",
     "Target",
     "check_context",
+    "cluster_of",
     "in_cluster",
     "merged",
     "only_context",
+    "parse",
     "resolve",
 ]

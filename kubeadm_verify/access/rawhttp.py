@@ -10,6 +10,8 @@ Both refusals are urllib3 errors, so callers that sort urllib3's failures sort t
 
 from __future__ import annotations
 
+import ssl
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -112,3 +114,29 @@ def _body(response: Any, url: str, max_bytes: int) -> bytes:
         data += piece
         if len(data) > max_bytes:
             raise TooLarge(url, max_bytes)
+
+
+PROBE_MAX_BYTES = 64 * 1024
+"""A health answer is ``ok`` or a short list of checks."""
+
+
+def probe_status(url: str, context: ssl.SSLContext | None = None, deadline_s: float = 2.0) -> int:
+    """The status of ``GET url``, 0 when nothing answers within ``deadline_s`` (or answers more
+    than a health answer): for components that are not API servers (etcd's ``/health``, a
+    kubelet's or the scheduler's ``/healthz``), and the API server's ``/livez`` as a health
+    probe. ``context`` verifies TLS as it says; without one, TLS is not verified, as kubeadm
+    asks the controller-manager and the scheduler."""
+    extra: dict[str, Any] = {"ssl_context": context} if context is not None else {}
+    if context is None or context.verify_mode == ssl.CERT_NONE:
+        extra.update(cert_reqs=ssl.CERT_NONE, assert_hostname=False)
+    pool = urllib3.PoolManager(num_pools=1, maxsize=1, **extra)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", urllib3.exceptions.InsecureRequestWarning)
+            return request(
+                pool, "GET", url, deadline_s=deadline_s, max_bytes=PROBE_MAX_BYTES
+            ).status
+    except (urllib3.exceptions.HTTPError, OSError):
+        return 0
+    finally:
+        pool.clear()

@@ -12,6 +12,7 @@ from typing import Any
 
 from bootstrap.phases.api import ApiClient, ApiError
 from bootstrap.runtime.state import StateDir
+from kubeadm_verify.access import WaitTimedOut, wait_for
 from kubeadm_verify.errors import BootstrapError
 
 PODS = "/api/v1/namespaces/kube-system/pods?labelSelector=k8s-app%3D{app}"
@@ -42,13 +43,12 @@ def wait_addons(state: StateDir, node_names: list[str], timeout: float = 120.0) 
     client = ApiClient.from_kubeconfig(state, "admin")
     started = time.monotonic()
     try:
-        while not addons_ready(client, node_names):
-            if time.monotonic() - started > timeout:
-                raise BootstrapError(
-                    f"timed out after {timeout:.0f}s waiting for kube-proxy on "
-                    f"{', '.join(node_names)} and a CoreDNS replica to be Ready"
-                )
-            time.sleep(0.2)
+        wait_for(lambda: addons_ready(client, node_names), timeout, interval=0.2)
+    except WaitTimedOut:
+        raise BootstrapError(
+            f"timed out after {timeout:.0f}s waiting for kube-proxy on "
+            f"{', '.join(node_names)} and a CoreDNS replica to be Ready"
+        ) from None
     finally:
         client.close()
     return time.monotonic() - started

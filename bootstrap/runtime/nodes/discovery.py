@@ -12,16 +12,17 @@ A failure at any step names the step; the token itself never appears in a messag
 from __future__ import annotations
 
 import base64
-import time
+import json
+import ssl
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import requests
-
 from bootstrap.kubeadm.tokens import JWS_KEY_PREFIX, parse_token, verify_detached_signature
 from kubeadm_verify import yamlread
-from kubeadm_verify.errors import BootstrapError
+from kubeadm_verify.access import ApiError, Client, WaitTimedOut, wait_for
+from kubeadm_verify.access.kubeconfig import parse
+from kubeadm_verify.errors import BootstrapError, InputError
 
 CLUSTER_INFO = "/api/v1/namespaces/kube-public/configmaps/cluster-info"
 KUBEADM_CONFIG = "/api/v1/namespaces/kube-system/configmaps/kubeadm-config"
@@ -47,19 +48,24 @@ class Discovered:
 
 
 def _get(server: str, ca_file: Path, path: str, token: str | None = None) -> dict[str, Any]:
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    with requests.Session() as session:
-        session.trust_env = False
+    """One GET as ``kubeadm join`` makes it: verified against the CA we hold, anonymously or
+    with the bootstrap token; bounded as every exchange is (``access.Client``)."""
+    try:
+        context = ssl.create_default_context(cafile=str(ca_file))
+    except (ssl.SSLError, OSError) as error:
+        raise BootstrapError(f"join: cannot use the CA {ca_file}: {error}") from error
+    with Client(server, context, token=token) as client:
         try:
-            response = session.get(
-                server + path, headers=headers, verify=str(ca_file), timeout=TIMEOUT
-            )
-        except requests.RequestException as error:
+            answer = client.raw("GET", path, deadline_s=TIMEOUT)
+        except ApiError as error:
             raise BootstrapError(f"join: cannot reach {server}: {error}") from error
-    if response.status_code != 200:
+    if answer.status != 200:
         who = "with the bootstrap token" if token else "anonymously"
-        raise BootstrapError(f"join: GET {path} {who}: HTTP {response.status_code}")
-    data = response.json()
+        raise BootstrapError(f"join: GET {path} {who}: HTTP {answer.status}")
+    try:
+        data = json.loads(answer.data)
+    except ValueError as error:
+        raise BootstrapError(f"join: GET {path}: the answer is not JSON") from error
     return data if isinstance(data, dict) else {}
 
 
@@ -74,9 +80,12 @@ def verify_cluster_info(data: dict[str, str], token: str, ca_pem: bytes) -> None
         raise BootstrapError(
             f"join: cluster-info's signature for token id {parsed.id} does not verify"
         )
-    clusters = (yamlread.load(content) or {}).get("clusters") or [{}]
+    try:
+        clusters = parse(content, "in cluster-info").get("clusters") or [{}]
+    except InputError as error:
+        raise BootstrapError(f"join: {error}") from error
     found = base64.b64decode(
-        str(clusters[0].get("cluster", {}).get("certificate-authority-data", ""))
+        str((clusters[0].get("cluster") or {}).get("certificate-authority-data", ""))
     )
     if found.strip() != ca_pem.strip():
         raise BootstrapError("join: cluster-info's CA is not the cluster's CA")
@@ -85,16 +94,20 @@ def verify_cluster_info(data: dict[str, str], token: str, ca_pem: bytes) -> None
 def _signed_cluster_info(
     server: str, ca_file: Path, token: str, ca_pem: bytes, wait: float
 ) -> None:
-    deadline = time.monotonic() + wait
-    while True:
+    def verified() -> bool:
         info = _get(server, ca_file, CLUSTER_INFO)
         try:
             verify_cluster_info(dict(info.get("data") or {}), token, ca_pem)
-            return
-        except Unsigned:
-            if time.monotonic() > deadline:
-                raise
-        time.sleep(0.2)
+        except Unsigned as unsigned:
+            failures.append(unsigned)
+            return False
+        return True
+
+    failures: list[Unsigned] = []
+    try:
+        wait_for(verified, wait, interval=0.2, what="signed cluster-info")
+    except WaitTimedOut:
+        raise failures[-1] from None
 
 
 def discover(server: str, ca_file: Path, token: str, wait: float = SIGNATURE_WAIT) -> Discovered:

@@ -27,6 +27,7 @@ from bootstrap.runtime.nodes.staging import Planner, Staged, stage
 from bootstrap.runtime.state import StateDir
 from bootstrap.upstream.images import ensure_images
 from bootstrap.upstream.nodeparts import NodeParts, ensure_node_parts
+from kubeadm_verify.access import WaitAborted, WaitTimedOut, wait_for
 from kubeadm_verify.errors import BootstrapError
 from kubeadm_verify.interrupts import deferred
 
@@ -218,9 +219,9 @@ def node_ready(node: dict[str, Any]) -> bool:
 def _wait_ready(
     admin: ApiClient, entries: list[NodeEntry], state: StateDir, timeout: float
 ) -> None:
-    deadline = time.monotonic() + timeout
     waiting = {entry.name: entry for entry in entries}
-    while waiting:
+
+    def all_ready() -> bool:
         for name in list(waiting):
             try:
                 node = admin.get_or_none(f"/api/v1/nodes/{name}")
@@ -228,17 +229,25 @@ def _wait_ready(
                 node = None
             if node is not None and node_ready(node):
                 del waiting[name]
+        return not waiting
+
+    def dead_process() -> str | None:
         for entry in waiting.values():
             dead = [p for p in entry.processes if not procs.alive(p)]
             if dead:
-                raise BootstrapError(f"{entry.name}: {dead[0].component} exited; see {dead[0].log}")
-        if waiting and time.monotonic() > deadline:
-            logs = ", ".join(str(state.logs / f"{n}-kubelet.log") for n in waiting)
-            raise BootstrapError(
-                f"timed out after {timeout:.0f}s waiting for "
-                f"{', '.join(waiting)} to be Ready; see {logs}"
-            )
-        time.sleep(POLL)
+                return f"{entry.name}: {dead[0].component} exited; see {dead[0].log}"
+        return None
+
+    try:
+        wait_for(all_ready, timeout, abort_if=dead_process, interval=POLL)
+    except WaitAborted as aborted:
+        raise BootstrapError(aborted.reason) from None
+    except WaitTimedOut:
+        logs = ", ".join(str(state.logs / f"{n}-kubelet.log") for n in waiting)
+        raise BootstrapError(
+            f"timed out after {timeout:.0f}s waiting for "
+            f"{', '.join(waiting)} to be Ready; see {logs}"
+        ) from None
 
 
 def _set_pod_cidr(admin: ApiClient, entry: NodeEntry) -> None:

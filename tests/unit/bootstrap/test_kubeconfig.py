@@ -15,6 +15,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from bootstrap.kubeadm import kubeconfig
 from bootstrap.kubeadm.configtypes import APIEndpoint
+from kubeadm_verify.access.kubeconfig import cluster_of
 from kubeadm_verify.errors import BootstrapError
 from tests.unit.bootstrap.conftest import NODE_NAME, Built
 
@@ -141,7 +142,7 @@ def test_a_token_kubeconfig_for_tls_bootstrap() -> None:
         "https://[2001:db8::1]:6443", "kubernetes", "tls-bootstrap-token-user", b"PEM", "abcdef.x"
     )
     assert config["users"] == [{"name": "tls-bootstrap-token-user", "user": {"token": "abcdef.x"}}]
-    assert kubeconfig.current_cluster(config)["server"] == "https://[2001:db8::1]:6443"
+    assert cluster_of(config, "token")["server"] == "https://[2001:db8::1]:6443"
     assert APIEndpoint("2001:db8::1", 6443).url == "https://[2001:db8::1]:6443"
 
 

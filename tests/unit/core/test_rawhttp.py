@@ -67,3 +67,16 @@ def test_over_tls_a_trickled_body_ends_at_the_deadline(tmp_path: Path) -> None:
     ):
         rawhttp.request(pool, "GET", f"{url}/version", deadline_s=2)
     assert time.monotonic() - started < 4
+
+
+def test_a_health_probe_is_a_status_within_its_deadline() -> None:
+    """A component's health probe: the status when it answers; 0, at its deadline, when it
+    trickles or sends more than a health answer; 0 when nothing listens."""
+    with hostile("plain") as url:
+        assert rawhttp.probe_status(f"{url}/healthz") == 200
+    for mode in ("trickle-body", "endless"):
+        started = time.monotonic()
+        with hostile(mode, gap_s=0.2) as url:
+            assert rawhttp.probe_status(f"{url}/healthz", deadline_s=1) == 0
+        assert time.monotonic() - started < 3
+    assert rawhttp.probe_status("http://127.0.0.1:1/healthz") == 0

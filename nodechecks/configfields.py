@@ -14,7 +14,7 @@ import os
 from typing import NamedTuple
 
 from kubeadm_verify.errors import InputError
-from kubeadm_verify.settings import ExternalEtcd
+from kubeadm_verify.nodesettings import ExternalEtcd
 from nodechecks.host import Host, UnreadableHostFile
 
 MAX_CONFIG_BYTES = 1024 * 1024

@@ -11,8 +11,8 @@ import sys
 from pathlib import Path
 
 from kubeadm_verify.ignores import parse_ignore_list
+from kubeadm_verify.nodesettings import NodeSettings
 from kubeadm_verify.pins import DEFAULT_BIND_PORT, DEFAULT_ROLE, KUBERNETES_VERSION
-from kubeadm_verify.settings import NodeSettings
 from nodechecks.configfields import CONSUMED_FIELDS, node_fields, read_config_text
 
 LOCAL_ADVERTISE_DEFAULT = "127.0.0.1"

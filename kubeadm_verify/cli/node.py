@@ -7,11 +7,14 @@ text.
 
 from __future__ import annotations
 
-import argparse
+from typing import TYPE_CHECKING
 
 from kubeadm_verify.cli.common import finish, write_start_failure
 from kubeadm_verify.errors import ExitStatus, VerifyError
-from kubeadm_verify.settings import NodeSettings
+from kubeadm_verify.nodesettings import NodeSettings
+
+if TYPE_CHECKING:
+    import argparse
 
 
 def run(args: argparse.Namespace) -> int:

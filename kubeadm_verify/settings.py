@@ -29,6 +29,16 @@ def new_run_id() -> str:
     return f"{time.strftime('%m%d%H%M%S')}-{secrets.token_hex(2)}"
 
 
+def real_node_count(value: object, flag: str = "--nodes", minimum: int = 0) -> int:
+    """How many real nodes to join, from ``up --nodes``, ``join --nodes`` or the fixtures'
+    ``--kv-nodes``: one rule and one message for all three (only the least number differs)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise UsageError(
+            f"{flag} {value!r}: expected a whole number of real nodes, {minimum} or more"
+        )
+    return value
+
+
 def check_regex(flag: str, pattern: str | None) -> str | None:
     """``pattern`` if it compiles (an empty one selects everything: None), else a usage error."""
     if not pattern:
@@ -118,8 +128,11 @@ class UpSettings:
     simulated_nodes: int = 0
     state_dir: str | None = None
     free_ports: bool = False
+    nodes: int = 0
+    """Real worker nodes to join besides the control-plane node (``--nodes``)."""
 
     def __post_init__(self) -> None:
+        real_node_count(self.nodes)
         if self.simulated_nodes < 0:
             raise UsageError("--simulated-nodes must be 0 or more")
         if (
@@ -162,4 +175,5 @@ __all__ = [
     "UpSettings",
     "check_regex",
     "new_run_id",
+    "real_node_count",
 ]

@@ -42,7 +42,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     verb = verb_of(argv)
     try:
-        args = _arguments(argv, verb)
+        args = parse_arguments(argv, verb)
     except UsageFailure as exc:
         _say(str(exc))
         return _usage_exit(argv, str(exc))
@@ -66,7 +66,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _internal_error(args, exc, started)
 
 
-def _arguments(argv: list[str], verb: str | None) -> argparse.Namespace:
+def parse_arguments(argv: list[str], verb: str | None) -> argparse.Namespace:
     """The parsed command line: the node verb's plain uses without argparse (its start-up is
     timed against kubeadm's), everything else, and every usage error, through argparse."""
     if verb == "node":

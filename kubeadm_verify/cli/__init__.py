@@ -10,12 +10,10 @@ error lines) to the verbs and the moments that need them.
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import importlib
 import os
 import sys
-import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, cast
 
@@ -46,16 +44,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageFailure as exc:
         _say(str(exc))
         return _usage_exit(argv, str(exc))
-    started = time.time()
+    from kubeadm_verify.report import write_count
+
+    started, output_usable = write_count(), False
     try:
         with interruptible():
             _check_outputs(args)
+            output_usable = True  # else there is no folder to leave a report in
             return _run_verb(args)
     except KeyboardInterrupt:
         _report_unless_written(args, started, "interrupted")
         _say("kubeadm-verify: interrupted")
         return ExitStatus.INTERRUPTED
     except VerifyError as exc:
+        if output_usable:
+            _report_unless_written(args, started, str(exc))
         if args.debug:
             raise
         _say(f"kubeadm-verify: {exc}")
@@ -117,7 +120,7 @@ def _check_outputs(args: argparse.Namespace) -> None:
     check_output_dir(args.output_dir, args.verb)
 
 
-def _internal_error(args: argparse.Namespace, exc: Exception, started: float) -> int:
+def _internal_error(args: argparse.Namespace, exc: Exception, started: int) -> int:
     """An exception no layer below turned into a result: an ``error`` entry, one line, exit 1."""
     line = f"kubeadm-verify: {args.verb} failed: {type(exc).__name__}: {exc}"
     line = " ".join(line.split())
@@ -126,18 +129,19 @@ def _internal_error(args: argparse.Namespace, exc: Exception, started: float) ->
     return ExitStatus.FAILED
 
 
-def _report_unless_written(args: argparse.Namespace, since: float, message: str) -> None:
-    """Leave a report with one ``error`` entry, unless the verb wrote one itself since ``since``
-    (its partial results say more than we can)."""
+def _report_unless_written(args: argparse.Namespace, since: int, message: str) -> None:
+    """Leave a report with one ``error`` entry (the CLI alone writes these: a run that could not
+    start, was interrupted or failed unforeseen), unless the verb wrote its own report after
+    ``since`` (``kubeadm_verify.report.write_count``): its partial results say more than we can."""
     if args.verb not in TIERS:
         return
-    from kubeadm_verify.cli.common import write_start_failure
+    from pathlib import Path
 
-    written = os.path.join(args.output_dir, args.verb, "results.json")
-    with contextlib.suppress(OSError):
-        if os.stat(written).st_mtime >= since:
-            return
-    write_start_failure(args.verb, args.output_dir, message)
+    from kubeadm_verify.cli.common import write_start_failure
+    from kubeadm_verify.report import written_since
+
+    if not written_since(since, Path(args.output_dir), args.verb):
+        write_start_failure(args.verb, args.output_dir, message)
 
 
 def quiet_library_logging() -> None:

@@ -227,3 +227,31 @@ def test_the_fixtures_refuse_a_bad_nodes_count_with_the_same_message(tmp_path: P
     assert done.returncode == 1, done.stdout[-2000:]
     assert f"--kv-nodes -1: {NODES_MESSAGE}, 0 or more" in done.stdout, done.stdout[-2000:]
     assert "1 error" in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("raised", "status"), [(RuntimeError("late"), 1), (KeyboardInterrupt(), 130)]
+)
+def test_the_cli_leaves_a_verbs_own_report_in_place(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, raised: BaseException, status: int
+) -> None:
+    """A verb that wrote its report and then failed or was interrupted keeps its results: the
+    CLI writes its single ``error`` entry only where the verb wrote nothing in this run."""
+    from kubeadm_verify.cli import common, node
+    from tests.unit.core.test_reports import sample
+
+    def writes_then_fails(args: object) -> int:
+        common.finish(sample(), tmp_path, "json")
+        raise raised
+
+    monkeypatch.setattr(node, "run", writes_then_fails)
+    assert main(["node", "--output-dir", str(tmp_path)]) == status
+    assert len(read_results(tmp_path, "node")["checks"]) == 5  # type: ignore[arg-type]
+
+    def fails(args: object) -> int:
+        raise raised
+
+    monkeypatch.setattr(node, "run", fails)  # a second run in the same process wrote nothing
+    assert main(["node", "--output-dir", str(tmp_path)]) == status
+    checks = read_results(tmp_path, "node")["checks"]
+    assert isinstance(checks, list) and [c["status"] for c in checks] == ["error"]

@@ -37,6 +37,9 @@ def node_settings(
             kubernetes_version=kubernetes_version or KUBERNETES_VERSION,
             pull_images=pull_images,
         )
+    from kubeadm_verify import yamlprep
+
+    yamlprep.prepare()  # before the reader's ``import yaml``
     from bootstrap.kubeadm.config import load_config
 
     loaded = load_config(Path(config))  # the one bounded read and strict parse of the file

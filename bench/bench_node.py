@@ -105,8 +105,8 @@ started = clock()
 def mark(name):
     marks.append((name, clock()))
 from kubeadm_verify import cli
-args = cli.build_parser("node").parse_args(["node", *sys.argv[1:]])
-mark("command line (argparse, the CLI module)")
+args = cli.parse_arguments(["node", *sys.argv[1:]], "node")
+mark("command line (the CLI module, the node verb's declared options)")
 from kubeadm_verify.cli import common, node
 mark("the core: settings, results, redaction, report writers")
 from nodechecks import configure, run

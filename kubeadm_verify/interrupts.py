@@ -19,15 +19,15 @@ from __future__ import annotations
 import _thread
 import contextlib
 import os
-import shutil
 import signal
 import sys
-import tempfile
 import threading
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 Handler = Callable[[int, FrameType | None], None]
 
@@ -184,6 +184,10 @@ def _act_on(signum: int, handler: object) -> None:
 @contextlib.contextmanager
 def private_tempdir(prefix: str = "kubeadm-verify-") -> Iterator[Path]:
     """A 0700 directory that is the process's (and its children's) temporary directory."""
+    import shutil  # here, not above: ``kubeadm-verify node`` runs without a private directory
+    import tempfile
+    from pathlib import Path
+
     folder = tempfile.mkdtemp(prefix=prefix)
     saved_dir, saved_env = tempfile.tempdir, os.environ.get("TMPDIR")
     tempfile.tempdir = folder

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 from pathlib import Path
 
 from kubeadm_verify.errors import UsageError
+from kubeadm_verify.report.atomic import create_exclusive
 
 
 def check_output_dir(output_dir: str, tier: str) -> Path:
@@ -29,7 +29,7 @@ def check_output_dir(output_dir: str, tier: str) -> Path:
         raise UsageError(f"--output-dir {output_dir}: {folder} exists and is not a directory")
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        descriptor, probe = tempfile.mkstemp(prefix=".kubeadm-verify-probe-", dir=folder)
+        descriptor, probe = create_exclusive(folder, ".kubeadm-verify-probe-")
     except OSError as exc:
         reason = (exc.strerror or str(exc)).lower()
         raise UsageError(

@@ -8,80 +8,17 @@ turns into its one line and exit status 2.
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kubeadm_verify.errors import InputError, UsageError
-from kubeadm_verify.pins import (
-    DEFAULT_BIND_PORT,
-    DEFAULT_ROLE,
-    DEFAULT_SERVICE_SUBNET,
-    KUBERNETES_VERSION,
-)
+from kubeadm_verify.errors import UsageError
+from kubeadm_verify.nodesettings import ROLES, VERSION_PATTERN, ExternalEtcd, NodeSettings
 
 if TYPE_CHECKING:
     from kubeadm_verify.access.kubeconfig import Target
-
-ROLES = ("control-plane", "worker")
-VERSION_PATTERN = (
-    r"^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$"
-)
-"""A version as apimachinery's ``util/version`` parses it (the node tier orders them too)."""
-
-
-@dataclass(frozen=True)
-class ExternalEtcd:
-    """``etcd.external`` of a kubeadm ClusterConfiguration: set, it replaces the local etcd."""
-
-    endpoints: tuple[str, ...] = ()
-    ca_file: str = ""
-    cert_file: str = ""
-    key_file: str = ""
-
-
-@dataclass(frozen=True)
-class NodeSettings:
-    """The node tier's whole input: the host's root, the role, and the kubeadm configuration
-    fields its checks read. ``ignored`` holds lower-cased check ids (or ``all``)."""
-
-    root: str = "/"
-    role: str = DEFAULT_ROLE
-    kubernetes_version: str = KUBERNETES_VERSION
-    ignored: frozenset[str] = frozenset()
-    pull_images: bool = False
-    bind_port: int = DEFAULT_BIND_PORT
-    advertise_address: str = ""
-    service_subnet: str = DEFAULT_SERVICE_SUBNET
-    pod_subnet: str = ""
-    node_name: str = ""
-    cri_socket: str = ""
-    etcd: ExternalEtcd = field(default_factory=ExternalEtcd)
-
-    def __post_init__(self) -> None:
-        if self.role not in ROLES:
-            raise UsageError(f"--role {self.role!r} is not one of {', '.join(ROLES)}")
-        if re.match(VERSION_PATTERN, self.kubernetes_version.strip()) is None:
-            raise InputError(
-                f"--kubernetes-version {self.kubernetes_version!r} is not a version such as v1.37.2"
-            )
-        if not 0 < self.bind_port < 65536:
-            raise InputError(f"localAPIEndpoint.bindPort {self.bind_port} is not a port number")
-        if "all" in self.ignored and len(self.ignored) > 1:
-            raise UsageError("don't specify individual checks if 'all' is used")
-        if any(name != name.lower() for name in self.ignored):
-            raise UsageError("ignored check ids must be lower-cased")
-        _check_root(self.root)
-
-
-def _check_root(root: str) -> None:
-    if not os.path.isdir(root):
-        raise InputError(f"the host root {root} does not exist or is not a directory")
-    if not os.access(root, os.R_OK | os.X_OK):
-        raise InputError(f"the host root {root} is not readable")
 
 
 def new_run_id() -> str:
@@ -90,6 +27,16 @@ def new_run_id() -> str:
     import secrets  # loads OpenSSL's hashes: the node tier, which imports this module, never asks
 
     return f"{time.strftime('%m%d%H%M%S')}-{secrets.token_hex(2)}"
+
+
+def real_node_count(value: object, flag: str = "--nodes", minimum: int = 0) -> int:
+    """How many real nodes to join, from ``up --nodes``, ``join --nodes`` or the fixtures'
+    ``--kv-nodes``: one rule and one message for all three (only the least number differs)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise UsageError(
+            f"{flag} {value!r}: expected a whole number of real nodes, {minimum} or more"
+        )
+    return value
 
 
 def check_regex(flag: str, pattern: str | None) -> str | None:
@@ -181,8 +128,11 @@ class UpSettings:
     simulated_nodes: int = 0
     state_dir: str | None = None
     free_ports: bool = False
+    nodes: int = 0
+    """Real worker nodes to join besides the control-plane node (``--nodes``)."""
 
     def __post_init__(self) -> None:
+        real_node_count(self.nodes)
         if self.simulated_nodes < 0:
             raise UsageError("--simulated-nodes must be 0 or more")
         if (
@@ -225,4 +175,5 @@ __all__ = [
     "UpSettings",
     "check_regex",
     "new_run_id",
+    "real_node_count",
 ]

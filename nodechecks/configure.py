@@ -11,9 +11,8 @@ import sys
 from pathlib import Path
 
 from kubeadm_verify.ignores import parse_ignore_list
+from kubeadm_verify.nodesettings import ExternalEtcd, NodeSettings
 from kubeadm_verify.pins import DEFAULT_BIND_PORT, DEFAULT_ROLE, KUBERNETES_VERSION
-from kubeadm_verify.settings import NodeSettings
-from nodechecks.configfields import CONSUMED_FIELDS, node_fields, read_config_text
 
 LOCAL_ADVERTISE_DEFAULT = "127.0.0.1"
 """bootstrap's default advertise address for a local cluster, not one a file gave."""
@@ -38,15 +37,16 @@ def node_settings(
             kubernetes_version=kubernetes_version or KUBERNETES_VERSION,
             pull_images=pull_images,
         )
+    from kubeadm_verify import yamlprep
+
+    yamlprep.prepare()  # before the reader's ``import yaml``
     from bootstrap.kubeadm.config import load_config
 
-    text = read_config_text(config)
-    loaded = load_config(Path(config))
+    loaded = load_config(Path(config))  # the one bounded read and strict parse of the file
     for warning in loaded.warnings:
-        if not warning.endswith(CONSUMED_FIELDS):
-            print(f"kubeadm-verify: {config}: {warning}", file=sys.stderr)
+        print(f"kubeadm-verify: {config}: {warning}", file=sys.stderr)
     cfg = loaded.config
-    fields = node_fields(text, config)
+    external = cfg.cluster.etcd_external
     names = parse_ignore_list([*names, *cfg.node.ignore_preflight_errors])
     role = role or cfg.role
     advertise = cfg.endpoint.advertise_address
@@ -67,8 +67,12 @@ def node_settings(
         service_subnet=networking.service_subnet,
         pod_subnet=networking.pod_subnet,
         node_name=cfg.node.name,
-        cri_socket=str(getattr(cfg.node, "cri_socket", "") or fields.cri_socket),
-        etcd=fields.etcd,
+        cri_socket=cfg.node.cri_socket,
+        etcd=ExternalEtcd()
+        if external is None
+        else ExternalEtcd(
+            external.endpoints, external.ca_file, external.cert_file, external.key_file
+        ),
     )
 
 

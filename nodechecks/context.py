@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, NamedTuple
 
+from kubeadm_verify.nodesettings import NodeSettings
 from kubeadm_verify.pins import (
     DEFAULT_BIND_PORT,
     DEFAULT_ROLE,
     DEFAULT_SERVICE_SUBNET,
 )
 from kubeadm_verify.pins import KUBERNETES_VERSION as DEFAULT_KUBERNETES_VERSION
-from kubeadm_verify.settings import NodeSettings
 from nodechecks import crisocket, sockdiag
 from nodechecks import facts as host_facts
 from nodechecks.host import Host

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from kubeadm_verify.nodesettings import ROLES, NodeSettings
 from kubeadm_verify.pins import KUBERNETES_VERSION
-from kubeadm_verify.settings import ROLES, NodeSettings
 
 if TYPE_CHECKING:
     from nodechecks.context import NodeContext

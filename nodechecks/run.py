@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 
 from kubeadm_verify.checks import execute
 from kubeadm_verify.ignores import unknown_names
+from kubeadm_verify.nodesettings import NodeSettings
 from kubeadm_verify.results import CheckResult, Severity, Status, TierReport
-from kubeadm_verify.settings import NodeSettings
 from nodechecks.catalog import for_run
 from nodechecks.checks import REGISTRY
 from nodechecks.context import NodeContext

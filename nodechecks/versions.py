@@ -12,8 +12,8 @@ import re
 from dataclasses import dataclass
 from functools import total_ordering
 
+from kubeadm_verify.nodesettings import VERSION_PATTERN
 from kubeadm_verify.pins import KUBEADM_VERSION
-from kubeadm_verify.settings import VERSION_PATTERN
 
 _SEMVER = re.compile(VERSION_PATTERN)
 KUBELET_VERSION_LINE = re.compile(

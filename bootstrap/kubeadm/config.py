@@ -40,6 +40,7 @@ from bootstrap.kubeadm.configtypes import (
 )
 from kubeadm_verify import yamlread
 from kubeadm_verify.errors import InputError, UsageError
+from kubeadm_verify.filekind import file_kind
 
 KUBEADM_GROUP = "kubeadm.k8s.io"
 KUBEADM_API_VERSION = "kubeadm.k8s.io/v1beta4"
@@ -123,7 +124,8 @@ def _read(path: Path) -> str:
     with os.fdopen(descriptor, "rb") as handle:
         info = os.fstat(descriptor)
         if not stat.S_ISREG(info.st_mode):
-            raise InputError(f"cannot read config file {path}: not a regular file")
+            kind = file_kind(info.st_mode)
+            raise InputError(f"cannot read config file {path}: {kind}, not a regular file")
         if info.st_size > MAX_CONFIG_BYTES:
             raise InputError(
                 f"cannot read config file {path}: larger than {MAX_CONFIG_BYTES // 1024} KiB"

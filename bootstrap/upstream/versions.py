@@ -9,7 +9,6 @@ binary it drives.
 from __future__ import annotations
 
 import os
-import platform
 import re
 from pathlib import Path
 
@@ -83,7 +82,7 @@ def staging_version(version: str) -> str:
 
 def goarch(machine: str | None = None) -> str:
     """Go's name for this machine's architecture, as used in release URLs and tarball names."""
-    name = (machine or platform.machine()).lower()
+    name = (machine or os.uname().machine).lower()  # platform's answer, without its import
     try:
         return _GOARCH[name]
     except KeyError:

@@ -15,8 +15,8 @@ import sys
 from pathlib import Path
 
 from kubeadm_verify import access, stderr
-from kubeadm_verify.cli.common import finish, write_start_failure
-from kubeadm_verify.errors import ExitStatus, UsageError, VerifyError
+from kubeadm_verify.cli.common import finish
+from kubeadm_verify.errors import ExitStatus, UsageError
 from kubeadm_verify.report.console import make_console, print_tests
 from kubeadm_verify.results import Status, TierReport
 from kubeadm_verify.settings import ClusterSettings, Output
@@ -43,21 +43,15 @@ def settings_from_args(args: argparse.Namespace, *, needs_cluster: bool = True) 
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        settings = settings_from_args(args, needs_cluster=not args.list)
-        if args.list:
-            return list_tests(settings)
-        if args.cleanup:
-            return cleanup_runs(settings)
-        from conformance.standard_base.run import run as run_suite
+    # A run that cannot start or is interrupted gets its report from the CLI (``main``).
+    settings = settings_from_args(args, needs_cluster=not args.list)
+    if args.list:
+        return list_tests(settings)
+    if args.cleanup:
+        return cleanup_runs(settings)
+    from conformance.standard_base.run import run as run_suite
 
-        report = run_suite(settings, _stderr if args.format == "text" else _quiet)
-    except VerifyError as exc:
-        write_start_failure(TIER, args.output_dir, str(exc))
-        raise
-    except KeyboardInterrupt:
-        write_start_failure(TIER, args.output_dir, "interrupted")
-        raise
+    report = run_suite(settings, _stderr if args.format == "text" else _quiet)
     _say_if_lost(report)
     if settings.output.fmt == "text":
         print_tests(make_console(), report)

@@ -21,8 +21,8 @@ from conformance.e2e.run import run as run_e2e
 from conformance.e2e.settings import check_mirror, check_sha256, duration_seconds
 from conformance.e2e.version import requested_version
 from kubeadm_verify import access
-from kubeadm_verify.cli.common import finish, write_start_failure
-from kubeadm_verify.errors import ExitStatus, ReportedInterrupt, UsageError, VerifyError
+from kubeadm_verify.cli.common import finish
+from kubeadm_verify.errors import ExitStatus, UsageError
 from kubeadm_verify.report.console import make_console, print_tests
 from kubeadm_verify.settings import E2ESettings, Output, check_regex
 
@@ -64,20 +64,13 @@ def settings_from_args(args: argparse.Namespace) -> E2ESettings:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        settings = settings_from_args(args)
-        console = make_console(stderr=True)
-        if settings.dry_run:
-            return _print_dry_run(settings, prepare_run(settings, console))
-        report = run_e2e(settings, console)
-    except VerifyError as exc:
-        write_start_failure("e2e", args.output_dir, str(exc))
-        raise
-    except ReportedInterrupt:
-        raise
-    except KeyboardInterrupt:  # before ginkgo ran (fetching, extracting): nothing ran
-        write_start_failure("e2e", args.output_dir, "interrupted before any spec ran")
-        raise
+    # A run that cannot start or is interrupted before ginkgo ran gets its report from the CLI
+    # (``main``); one interrupted later has written its partial results itself.
+    settings = settings_from_args(args)
+    console = make_console(stderr=True)
+    if settings.dry_run:
+        return _print_dry_run(settings, prepare_run(settings, console))
+    report = run_e2e(settings, console)
     if settings.fmt == "text":
         print_tests(make_console(), report)
     return finish(report, settings.output_dir, settings.fmt)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 
 from kubeadm_verify.errors import ExitStatus, UsageError
+from kubeadm_verify.settings import real_node_count
 
 
 def run(args: argparse.Namespace) -> int:
@@ -17,14 +18,13 @@ def run(args: argparse.Namespace) -> int:
     from bootstrap.runtime.cluster import stderr_log
     from bootstrap.runtime.state import StateDir
 
-    if args.nodes < 1:
-        raise UsageError("--nodes must be 1 or more")
+    count = real_node_count(args.nodes, minimum=1)
     state = StateDir.for_cluster(args.name, args.state_dir)
     if not state.exists() or not state.is_ours():
         raise UsageError(
             f"no cluster {args.name!r} of ours at {state.root}; `kubeadm-verify up` brings one up"
         )
-    joined = nodes.join(state, args.nodes, log=stderr_log)
+    joined = nodes.join(state, count, log=stderr_log)
     names = [node.name for node in joined]
     took = nodes.wait_addons(state, names)
     stderr_log(

@@ -7,11 +7,14 @@ text.
 
 from __future__ import annotations
 
-import argparse
+from typing import TYPE_CHECKING
 
-from kubeadm_verify.cli.common import finish, write_start_failure
-from kubeadm_verify.errors import ExitStatus, VerifyError
-from kubeadm_verify.settings import NodeSettings
+from kubeadm_verify.cli.common import finish
+from kubeadm_verify.errors import ExitStatus
+from kubeadm_verify.nodesettings import NodeSettings
+
+if TYPE_CHECKING:
+    import argparse
 
 
 def run(args: argparse.Namespace) -> int:
@@ -19,11 +22,7 @@ def run(args: argparse.Namespace) -> int:
         return list_checks()
     from nodechecks.run import run as run_node
 
-    try:
-        report = run_node(settings_from_args(args))
-    except VerifyError as exc:
-        write_start_failure("node", args.output_dir, str(exc))
-        raise
+    report = run_node(settings_from_args(args))  # a VerifyError's report is the CLI's to write
     if args.format == "text":
         from kubeadm_verify.report.console import make_console, print_preflight
 

@@ -15,7 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kubeadm_verify.errors import ExitStatus, UsageError
+from kubeadm_verify.errors import ExitStatus
 from kubeadm_verify.settings import UpSettings
 
 if TYPE_CHECKING:
@@ -46,6 +46,7 @@ def settings_from_args(args: argparse.Namespace) -> UpSettings:
         simulated_nodes=args.simulated_nodes,
         state_dir=args.state_dir,
         free_ports=bool(getattr(args, "free_ports", False)),
+        nodes=args.nodes,
     )
 
 
@@ -54,9 +55,6 @@ def run(args: argparse.Namespace) -> int:
     from nodechecks.run import run as check_node
 
     settings = settings_from_args(args)
-    nodes = int(getattr(args, "nodes", 0) or 0)
-    if nodes < 0:
-        raise UsageError("--nodes must be 0 or more")
     config = load(settings.config_file, settings.kubernetes_version)
     if settings.free_ports:
         from bootstrap.runtime.ports import all_free
@@ -68,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
         state_dir=settings.state_dir,
         simulated_nodes=settings.simulated_nodes,
         check_node=check_node,
-        nodes=nodes,
+        nodes=settings.nodes,
     )
     print(handle.kubeconfig, flush=True)
     return ExitStatus.OK

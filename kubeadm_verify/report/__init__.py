@@ -4,18 +4,37 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kubeadm_verify.report.jsonreport import write_json
-from kubeadm_verify.report.junit import write_junit
+from kubeadm_verify import redact
+from kubeadm_verify.report.atomic import write_atomically
+from kubeadm_verify.report.jsonreport import json_text, write_json
+from kubeadm_verify.report.junit import junit_text, write_junit
 from kubeadm_verify.results import TierReport
+
+_writes: list[Path] = []
+"""Each tier folder this process wrote reports into, in order: the CLI asks whether a verb left
+its own report (``written_since``) before it leaves one with a single ``error`` entry."""
+
+
+def write_count() -> int:
+    """How many reports this process has written so far (a mark for ``written_since``)."""
+    return len(_writes)
+
+
+def written_since(mark: int, output_dir: Path, tier: str) -> bool:
+    """Whether ``output_dir/tier`` got a report after ``write_count()`` returned ``mark``."""
+    folder = (output_dir / tier).absolute()
+    return folder in _writes[mark:]
 
 
 def write_files(report: TierReport, output_dir: Path) -> Path:
     """Write ``<tier>/junit.xml`` and ``<tier>/results.json``; return the tier's folder."""
     folder = output_dir / report.tier
     folder.mkdir(parents=True, exist_ok=True)
-    write_junit(report, folder / "junit.xml")
-    write_json(report, folder / "results.json")
+    scrubbed = redact.report(report)  # once for both files: the scrubber is most of their cost
+    write_atomically(folder / "junit.xml", junit_text(scrubbed))
+    write_atomically(folder / "results.json", json_text(scrubbed))
+    _writes.append(folder.absolute())
     return folder
 
 
-__all__ = ["write_files", "write_json", "write_junit"]
+__all__ = ["write_count", "write_files", "write_json", "write_junit", "written_since"]

@@ -14,7 +14,12 @@ TIERS_WITH_CODENAMES = frozenset({"cluster", "e2e"})
 
 
 def report_dict(report: TierReport) -> dict[str, Any]:
-    report = redact.report(report)
+    """The ``results.json`` object of ``report``, scrubbed."""
+    return redacted_dict(redact.report(report))
+
+
+def redacted_dict(report: TierReport) -> dict[str, Any]:
+    """The ``results.json`` object of a report ``redact.report`` has already scrubbed."""
     with_codenames = report.tier in TIERS_WITH_CODENAMES
     return {
         "tier": report.tier,
@@ -26,7 +31,12 @@ def report_dict(report: TierReport) -> dict[str, Any]:
 
 
 def render_json(report: TierReport) -> str:
-    return json.dumps(report_dict(report), indent=2, sort_keys=False, default=str) + "\n"
+    return json_text(redact.report(report))
+
+
+def json_text(report: TierReport) -> str:
+    """``results.json`` of a report ``redact.report`` has already scrubbed."""
+    return json.dumps(redacted_dict(report), indent=2, sort_keys=False, default=str) + "\n"
 
 
 def write_json(report: TierReport, path: Path) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -191,3 +193,65 @@ def test_every_verb_help_ends_with_examples_of_itself(
         line.startswith(("  kubeadm-verify " + verb, "      ")) for line in examples
     ), examples
     assert "KUBEADM_VERIFY_" in shown
+
+
+NODES_MESSAGE = "expected a whole number of real nodes"
+
+
+@pytest.mark.parametrize(
+    ("argv", "least"),
+    [(["up", "--nodes", "-1"], 0), (["join", "--nodes", "0"], 1), (["join", "--nodes", "-3"], 1)],
+)
+def test_a_bad_nodes_count_is_one_message_from_every_verb(
+    argv: list[str], least: int, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``up`` and ``join`` refuse it before anything is brought up or looked up, in one line."""
+    code = main([*argv, "--state-dir", str(tmp_path / "state")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
+    assert err == [f"kubeadm-verify: --nodes {argv[-1]}: {NODES_MESSAGE}, {least} or more"]
+    assert not (tmp_path / "state").exists()
+
+
+def test_the_fixtures_refuse_a_bad_nodes_count_with_the_same_message(tmp_path: Path) -> None:
+    """``--kv-nodes -1`` fails the test's set-up with the verbs' message, before a bring-up."""
+    (tmp_path / "test_one.py").write_text("def test_one(kv_cluster):\n    pass\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--kv-nodes", "-1"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 1, done.stdout[-2000:]
+    assert f"--kv-nodes -1: {NODES_MESSAGE}, 0 or more" in done.stdout, done.stdout[-2000:]
+    assert "1 error" in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("raised", "status"), [(RuntimeError("late"), 1), (KeyboardInterrupt(), 130)]
+)
+def test_the_cli_leaves_a_verbs_own_report_in_place(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, raised: BaseException, status: int
+) -> None:
+    """A verb that wrote its report and then failed or was interrupted keeps its results: the
+    CLI writes its single ``error`` entry only where the verb wrote nothing in this run."""
+    from kubeadm_verify.cli import common, node
+    from tests.unit.core.test_reports import sample
+
+    def writes_then_fails(args: object) -> int:
+        common.finish(sample(), tmp_path, "json")
+        raise raised
+
+    monkeypatch.setattr(node, "run", writes_then_fails)
+    assert main(["node", "--output-dir", str(tmp_path)]) == status
+    assert len(read_results(tmp_path, "node")["checks"]) == 5  # type: ignore[arg-type]
+
+    def fails(args: object) -> int:
+        raise raised
+
+    monkeypatch.setattr(node, "run", fails)  # a second run in the same process wrote nothing
+    assert main(["node", "--output-dir", str(tmp_path)]) == status
+    checks = read_results(tmp_path, "node")["checks"]
+    assert isinstance(checks, list) and [c["status"] for c in checks] == ["error"]

@@ -329,23 +329,31 @@ def test_proxy_rules(host: str, no_proxy: str, proxied: bool) -> None:
     assert proxy_for("https", host, "1234", {}) == ""
 
 
-def test_node_fields_read_and_refused() -> None:
-    from kubeadm_verify.errors import InputError
-    from kubeadm_verify.settings import ExternalEtcd
-    from nodechecks.configfields import node_fields
+def test_external_etcd_and_cri_socket_are_read_with_the_file_and_refused_as_kubeadm_does(
+    tmp_path: Path,
+) -> None:
+    """The one reader of the file (bootstrap's, kubeadm's rules) carries both into the settings."""
+    from kubeadm_verify.errors import VerifyError
+    from kubeadm_verify.nodesettings import ExternalEtcd, NodeSettings
+    from nodechecks.configure import node_settings
 
-    fields = node_fields(EXTERNAL_ETCD_CONFIG, "x.yaml")
-    assert fields.cri_socket == "unix:///run/kvnode/cri.sock"
-    assert fields.etcd == ExternalEtcd(
+    config = tmp_path / "kubeadm.yaml"
+
+    def settings_of(text: str) -> NodeSettings:
+        config.write_text(text)
+        return node_settings(root=str(tmp_path), config=str(config))
+
+    settings = settings_of(EXTERNAL_ETCD_CONFIG)
+    assert settings.cri_socket == "unix:///run/kvnode/cri.sock"
+    assert settings.etcd == ExternalEtcd(
         ("https://10.0.0.9:2379",),
         "/etc/kvnode/etcd-ca.crt",
         "/etc/kvnode/etcd.crt",
         "/etc/kvnode/etcd.key",
     )
-    assert node_fields(INIT_CONFIG, "x.yaml").etcd == ExternalEtcd()
-    assert node_fields("{unbalanced", "x.yaml").cri_socket == ""  # the reader reports syntax
+    assert settings_of(INIT_CONFIG).etcd == ExternalEtcd()
     no_endpoints = EXTERNAL_ETCD_CONFIG.replace('["https://10.0.0.9:2379"]', "[]")
-    with pytest.raises(InputError, match="endpoints: Required value"):
-        node_fields(no_endpoints, "x.yaml")
-    with pytest.raises(InputError, match="criSocket must be a string"):
-        node_fields(EXTERNAL_ETCD_CONFIG.replace("unix:///run/kvnode/cri.sock", "[1]"), "x.yaml")
+    with pytest.raises(VerifyError, match="at least one endpoint must be specified"):
+        settings_of(no_endpoints)
+    with pytest.raises(VerifyError, match="criSocket"):
+        settings_of(EXTERNAL_ETCD_CONFIG.replace("unix:///run/kvnode/cri.sock", "[1]"))

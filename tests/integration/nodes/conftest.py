@@ -3,7 +3,9 @@
 The cluster comes from ``bootstrap.runtime.cluster.up`` on free ports, advertising the default
 route's
 address (pods reach the API through it); the nodes are joined by the tests. After the module the
-nodes and the cluster are torn down and the host compared with the snapshot taken first.
+nodes and the cluster are torn down and the host compared with the snapshot taken first, with
+an owner for each difference (``hostscope``): other clusters, the suite's own on other xdist
+workers included, come and go meanwhile.
 """
 
 from __future__ import annotations
@@ -19,14 +21,14 @@ from bootstrap.runtime import nodes
 from bootstrap.runtime.cluster import teardown, uninterruptible, up
 from bootstrap.runtime.handle import ClusterHandle
 from bootstrap.runtime.state import StateDir
-from tests.integration.nodes import snapshot
+from tests.integration.nodes import hostscope
 
 
 @dataclass
 class Joined:
     handle: ClusterHandle
     nodes: list[nodes.Node]
-    before: snapshot.HostSnapshot
+    before: hostscope.Seen
     join_seconds: float
 
 
@@ -34,7 +36,7 @@ class Joined:
 def two_nodes() -> Iterator[Joined]:
     import time
 
-    before = snapshot.take()
+    before = hostscope.take()
     name = f"kvn-it-{secrets.token_hex(3)}"
     state = StateDir.for_cluster(name)
     try:

@@ -16,6 +16,7 @@ from kubernetes import client as k8s
 from kubernetes.client.exceptions import ApiException
 
 from bootstrap.runtime import nodes
+from bootstrap.runtime.nodes.addressing import cluster_id
 from bootstrap.runtime.nodes.layout import NodeLayout
 from bootstrap.runtime.nodes.procs import rss_bytes
 from bootstrap.runtime.nodes.record import load
@@ -23,7 +24,7 @@ from bootstrap.runtime.state import StateDir
 from bootstrap.upstream.images import image_names
 from bootstrap.upstream.images.cache import ctr_argv
 from bootstrap.upstream.nodeparts.parts import nodeparts_dir
-from tests.integration.nodes import snapshot
+from tests.integration.nodes import hostscope
 from tests.integration.nodes.conftest import Joined
 
 pytestmark = pytest.mark.integration
@@ -274,10 +275,10 @@ def test_sigint_mid_join_removes_only_the_new_node(two_nodes: Joined, core: Any)
 
 
 def test_teardown_leaves_the_host_as_it_was(two_nodes: Joined) -> None:
-    """Runs last in the module: nodes torn down here, the cluster after, compared in between."""
+    """Runs last in the module: nodes torn down here, the cluster after, compared in between;
+    whatever changed and is not positively another cluster's counts against this one."""
     state = StateDir(two_nodes.handle.state_dir, two_nodes.handle.name)  # type: ignore[arg-type]
     nodes.teardown(state)
     assert load(state) is None
-    after = snapshot.take()
-    differences = two_nodes.before.differences(after)
+    differences = hostscope.left_behind(two_nodes.before, cluster_id(state.root))
     assert not differences, differences

@@ -8,7 +8,8 @@ raises the inotify limit, saying so in one line (`host set-up: ...`).
 The pinned upstream binaries, the e2e test package, the node parts and their images are built
 once from the published Go modules into ``~/.cache/kubeadm-verify``; on a machine that has them
 this costs seconds (the cache is verified, not rebuilt). A selection of unit tests builds
-nothing.
+nothing. Under xdist (the suite's own command: ``tests/workers.py``) this happens once, in the
+process that starts the workers, before any of them exists.
 """
 
 from __future__ import annotations
@@ -17,8 +18,11 @@ import contextlib
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+from tests import workers
 
 TEST_PLUMBING = (("ip", "iproute2"), ("openssl", "openssl"))
 """Programs the integration tests themselves run, with the Debian package of each."""
@@ -28,17 +32,70 @@ PREPARE = "KUBEADM_VERIFY_PREPARE"
 saying what is missing); the default builds what the selected tests need."""
 
 
+INTEGRATION = Path(__file__).resolve().parent / "integration"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> None:
+    workers.parallel_by_default(config)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """xdist's hook, in this process, for each worker it starts."""
+    workers.tell_worker(node.workerinput, node.config)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    return workers.scheduler(config, log)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    workers.forget_groups(config)
+
+
+def pytest_itemcollected(item: pytest.Item) -> None:
+    workers.mark_group(item.config, item)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    workers.longest_first(config, items)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Under xdist this process collects nothing: prepare for what its arguments may select,
+    before xdist's own (later still) hook starts the workers."""
+    if workers.distributed(session.config) and _may_select_integration(session.config.args):
+        _prepare_once(session.config)
+
+
 def pytest_collection_finish(session: pytest.Session) -> None:
-    if os.environ.get("PYTEST_XDIST_WORKER") or os.environ.get(PREPARE, "") == "never":
+    if os.environ.get("PYTEST_XDIST_WORKER") or workers.distributed(session.config):
         return
-    if not any(
+    if any(
         "/integration/" in item.nodeid or item.nodeid.startswith("tests/integration")
         for item in session.items
     ):
+        _prepare_once(session.config)
+
+
+def _may_select_integration(args: list[str]) -> bool:
+    """Whether an argument names the integration tests, one of them, or a folder holding them."""
+    for arg in args:
+        path = Path(arg.split("::", 1)[0]).resolve()
+        if path == INTEGRATION or INTEGRATION in path.parents or path in INTEGRATION.parents:
+            return True
+    return False
+
+
+def _prepare_once(config: pytest.Config) -> None:
+    if os.environ.get(PREPARE, "") == "never":
         return
-    capture = session.config.pluginmanager.getplugin("capturemanager")
+    capture = config.pluginmanager.getplugin("capturemanager")
     with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
-        _prepare(session.config)
+        _prepare(config)
 
 
 def _prepare(config: pytest.Config) -> None:

@@ -4,7 +4,8 @@ Each bring-up is a kubeadm v1beta4 configuration (the real ``extraArgs`` of its 
 ``kubeadm init`` would run them) that ``kubeadm-verify cluster --up --config`` brings up, then
 runs the tests its faults can touch. Every other test of each fault's focus must pass. With
 ``KUBEADM_VERIFY_WRITE_CATCHES=<path>`` the observed table (fault → failing tests) is written
-there as Markdown (``conformance/CATCHES.md``).
+there as Markdown (``conformance/CATCHES.md``): run this file alone for that, so that one
+process sees every bring-up (the whole suite hands the bring-ups to different workers).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from tests.integration.conformance.catches_table import (
 )
 from tests.integration.conformance.conftest import run_cli
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.spread]  # a cluster per case
 AUTH = r"^(auth|kubeadm)/"
 KCM = "controllerManager"
 

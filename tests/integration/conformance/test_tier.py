@@ -24,6 +24,7 @@ from conformance.standard_base.cleanup import KINDS
 from conformance.standard_base.kube import Kube
 from conformance.standard_base.nodes import SUITE_PREFIX
 from tests.integration.conformance.conftest import REPO, run_cli
+from tests.integration.nodes import hostscope
 
 pytestmark = pytest.mark.integration
 ALLOWED_SKIPS = ("needs real-kubelet:", "needs dns:", "no node carries the control-plane label")
@@ -119,7 +120,10 @@ def test_up_brings_up_a_cluster_and_removes_it(tmp_path: Path) -> None:
     )
     assert run.code == 0, run.stderr[-2000:]
     assert sorted(run.by_status("pass")) == ["kubeadm/bootstrap-token-auth", "kubeadm/cluster-info"]
-    assert set((cache_root() / "clusters").glob("verify-*")) == clusters_before
+    # Other `--up` runs (the catch table's, on other workers) come and go meanwhile: a cluster
+    # folder that appeared is ours to have removed unless a live process of another run uses it.
+    appeared = set((cache_root() / "clusters").glob("verify-*")) - clusters_before
+    assert [folder for folder in appeared if not hostscope.naming(folder)] == []
 
 
 def test_cleanup_removes_what_an_interrupted_run_left(

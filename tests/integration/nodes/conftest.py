@@ -3,8 +3,9 @@
 The cluster comes from ``bootstrap.runtime.cluster.up`` on free ports, advertising the default
 route's
 address (pods reach the API through it); the nodes are joined by the tests. After the module the
-nodes and the cluster are torn down and the host compared with the snapshot taken first (what
-other clusters on the machine did meanwhile told apart by ``hostscope``).
+nodes and the cluster are torn down and the host compared with the snapshot taken first, with
+an owner for each difference (``hostscope``): other clusters, the suite's own on other xdist
+workers included, come and go meanwhile.
 """
 
 from __future__ import annotations

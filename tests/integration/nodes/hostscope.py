@@ -104,6 +104,18 @@ def unexplained(before: Seen, after: Seen, ours: str) -> dict[str, object]:
     return found
 
 
+def left_behind(before: Seen, ours: str, within_s: float = 10.0) -> dict[str, object]:
+    """``unexplained`` from ``before`` to now, asked again until it is empty or ``within_s``
+    has passed: a neighbour's process caught between its start and its cgroup, or a link of its
+    own being made, has an owner a moment later; a leak of ours never will."""
+    deadline = time.monotonic() + within_s
+    while True:
+        left = unexplained(before, take(), ours)
+        if not left or time.monotonic() >= deadline:
+            return left
+        time.sleep(SETTLE)
+
+
 def naming(root: Path) -> list[str]:
     """Every live process whose command line names ``root``: a state dir (etcd, the API
     server) or a runtime dir (a kubelet, containerd, a shim)."""

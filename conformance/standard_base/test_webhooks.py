@@ -15,7 +15,7 @@ PYTEST_DONT_REWRITE: a failure says its assertion's own message and nothing else
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -327,6 +327,18 @@ def test_crd_conversion_webhook(kube: Kube, kv_namespace: str, run_id: str) -> N
         kube.extensions.delete_custom_resource_definition(name)
 
 
+def _once_served(call: Callable[[], Any]) -> Any:
+    """``call``'s answer; a 429 while the API server re-initialises the resource's storage (as it
+    does after the CRD's storage version changes) is a reason to ask again, as client-go does on
+    the answer's Retry-After, and says so if the wait runs out."""
+    try:
+        return call()
+    except client.ApiException as exc:
+        if exc.status != 429:
+            raise
+        raise AssertionError(f"HTTP 429: {_message(exc)[:200]}") from None
+
+
 def _convert(kube: Kube, namespace: str, plural: str, name: str) -> None:
     custom, group = kube.custom, GROUP
 
@@ -352,9 +364,23 @@ def _convert(kube: Kube, namespace: str, plural: str, name: str) -> None:
     stored.spec.versions = _versions("v2")
     kube.extensions.replace_custom_resource_definition(name, stored)
     body = {"metadata": {"name": "cr-instance-2"}, "hostPort": "localhost:8080"}
-    wait_for("a v1 object to be created once v2 is stored", lambda: create("v1", body), 5)
+    wait_for(
+        "a v1 object to be created once v2 is stored",
+        lambda: _once_served(lambda: create("v1", body)),
+        5,
+    )
+
+    def listed_as(version: str) -> Any:
+        return wait_for(
+            f"the {version} list once the new storage serves it",
+            lambda: _once_served(
+                lambda: custom.list_namespaced_custom_object(group, version, namespace, plural)
+            ),
+            5,
+        )
+
     for version in ("v1", "v2"):
-        items = custom.list_namespaced_custom_object(group, version, namespace, plural)["items"]
+        items = listed_as(version)["items"]
         names = sorted(i["metadata"]["name"] for i in items)
         assert names == ["cr-instance-1", "cr-instance-2"], f"the {version} list holds {names}"
         for item in items:

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from conformance.standard_base import builders as b
-from conformance.standard_base.kube import Kube, refused, server_said
+from conformance.standard_base.kube import Kube, refused, server_said, wait_for
 from conformance.standard_base.marker import standard_base
 from conformance.standard_base.nodelist import list_nodes
 from conformance.standard_base.nodes import SUITE_PREFIX, schedulable
@@ -69,10 +69,16 @@ def test_pod_bound(kube: Kube, kv_namespace: str) -> None:
     assert pod.spec.node_name in eligible, f"bound to {pod.spec.node_name}, not in {eligible}"
     scheduled = [c for c in pod.status.conditions or [] if c.type == "PodScheduled"]
     assert scheduled and scheduled[0].status == "True", "no PodScheduled=True condition"
-    events = kube.core.list_namespaced_event(
-        kv_namespace, field_selector="involvedObject.name=bound,reason=Scheduled"
-    ).items
-    assert events, "the scheduler recorded no Scheduled event"
+
+    def scheduled_event() -> bool:
+        # The scheduler's event recorder writes after the binding, from its own queue.
+        return bool(
+            kube.core.list_namespaced_event(
+                kv_namespace, field_selector="involvedObject.name=bound,reason=Scheduled"
+            ).items
+        )
+
+    wait_for("the scheduler to record a Scheduled event for the pod", scheduled_event, 8)
 
 
 @standard_base(

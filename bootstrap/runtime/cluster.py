@@ -248,10 +248,10 @@ def create(spec: ClusterSpec, state: StateDir, log: Log) -> BootstrapConfig:
     )
     if spec.simulated_nodes > 0:
         start_simulated_nodes(state, spec.simulated_nodes, log)
-    if spec.nodes > 0:
+    if staged is not None:  # the real nodes, staged while the init phases ran
         from bootstrap.runtime.nodes.upnodes import start_real_nodes
 
-        start_real_nodes(resolved, state, spec.nodes, log, staged)
+        start_real_nodes(resolved, state, staged, log)
     return resolved
 
 

@@ -18,9 +18,9 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, cast
 
 from kubeadm_verify import stderr
-from kubeadm_verify.cli.options import ENV_PREFIX, VERB_NAMES, UsageFailure
 from kubeadm_verify.errors import ExitStatus, VerifyError
 from kubeadm_verify.interrupts import interruptible
+from kubeadm_verify.options import ENV_PREFIX, VERB_NAMES, UsageFailure
 from kubeadm_verify.outputdir import check_output_dir
 
 if TYPE_CHECKING:

@@ -50,7 +50,7 @@ def settings_from_args(args: argparse.Namespace) -> UpSettings:
     )
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> ExitStatus:
     from bootstrap.runtime.bringup import bring_up
     from bootstrap.runtime.spec import ClusterSpec
     from nodechecks.run import run as check_node

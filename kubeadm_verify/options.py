@@ -99,6 +99,9 @@ def named(options: tuple[Option, ...], *names: str) -> tuple[Option, ...]:
     return tuple(by_name[name] for name in names)
 
 
+OUTPUT_DIR = Option("output-dir", "where reports go (./reports)", default="reports", metavar="DIR")
+"""``--output-dir`` of every checking verb (the CLI reads it for a report of a failed start)."""
+
 NODE_OPTIONS = (
     Option("root", "check the host whose / is mounted here (/)", default="/", metavar="DIR"),
     Option(
@@ -126,7 +129,7 @@ NODE_OPTIONS = (
         default="text",
     ),
     Option("list", "list the checks and exit", flag=True),
-    Option("output-dir", "where reports go (./reports)", default="reports", metavar="DIR"),
+    OUTPUT_DIR,
 )
 """``kubeadm-verify node``'s options, in the order ``--help`` lists them."""
 
@@ -155,6 +158,7 @@ __all__ = [
     "FALSE_WORDS",
     "NODE_OPTIONS",
     "NODE_PLUGIN_OPTIONS",
+    "OUTPUT_DIR",
     "TOP_LEVEL_FLAGS",
     "TRUE_WORDS",
     "VERB_NAMES",

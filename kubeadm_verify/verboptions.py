@@ -11,7 +11,7 @@ not). argparse's command line is built from ``VERBS`` by ``kubeadm_verify.cli.pa
 
 from __future__ import annotations
 
-from kubeadm_verify.options import NODE_OPTIONS, Option
+from kubeadm_verify.options import NODE_OPTIONS, OUTPUT_DIR, Option
 from kubeadm_verify.pins import KUBERNETES_VERSION
 
 # -- shared by the checking verbs -----------------------------------------------------------------
@@ -30,7 +30,6 @@ FORMAT = Option(
     choices=("text", "json"),
     default="text",
 )
-OUTPUT_DIR = next(option for option in NODE_OPTIONS if option.name == "output-dir")
 
 # -- shared by the verbs that bring up or name a local cluster ----------------------------------
 
@@ -177,7 +176,9 @@ class Verb:
 
     __slots__ = ("examples", "options", "summary")
 
-    def __init__(self, summary: str, options: tuple[Option, ...], examples: tuple[str, ...]):
+    def __init__(
+        self, summary: str, options: tuple[Option, ...], examples: tuple[str, ...]
+    ) -> None:
         self.summary, self.options, self.examples = summary, options, examples
 
 

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, cast
 from kubeadm_verify import stderr
 from kubeadm_verify.errors import ExitStatus, VerifyError
 from kubeadm_verify.interrupts import interruptible
-from kubeadm_verify.options import ENV_PREFIX, VERB_NAMES, UsageFailure
+from kubeadm_verify.options import OUTPUT_DIR, VERB_NAMES, UsageFailure
 from kubeadm_verify.outputdir import check_output_dir
 
 if TYPE_CHECKING:
@@ -168,7 +168,7 @@ def _usage_exit(argv: Sequence[str], message: str) -> ExitStatus:
 
     tier = next((word for word in argv if word in TIERS), None)
     if tier is not None:
-        output = _option_value(argv, "--output-dir") or os.environ.get(ENV_PREFIX + "OUTPUT_DIR")
+        output = _option_value(argv, f"--{OUTPUT_DIR.name}") or os.environ.get(OUTPUT_DIR.variable)
         write_start_failure(tier, output or "reports", message)
     return ExitStatus.CANNOT_START
 

@@ -161,6 +161,8 @@ NEVER_ON_THE_FAST_PATH = (
     "xml",
     "tempfile",
     "platform",
+    "dataclasses",
+    "inspect",
     "kubeadm_verify.settings",
     "kubeadm_verify.cli.parser",
     "kubeadm_verify.verboptions",
@@ -173,7 +175,9 @@ NEVER_ON_THE_FAST_PATH = (
 the other verbs, and what only they need (logging for the kubernetes client, OpenSSL's hashes for
 run ids, the IDNA codec, which an ASCII host name does not need), argparse (a plain node command
 line is read from the same declarations without it), ElementTree (the JUnit writer needs none),
-tempfile (reports and the output-dir probe make their files themselves), platform. Start-up is
+tempfile (reports and the output-dir probe make their files themselves), platform, dataclasses
+and the ``inspect`` it brings (results, settings, checks and the context are records,
+``kubeadm_verify.record``, whose methods are not compiled per class). Start-up is
 most of the verb's time, so each of these would be a measurable share of it."""
 
 

@@ -1,0 +1,109 @@
+"""Records behave as the dataclasses they replace: construction, defaults, equality, hashing,
+freezing, ``replace`` and ``__post_init__`` (the node tier's results, settings and checks rely on
+each)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import Any
+
+import pytest
+
+from kubeadm_verify.record import FrozenRecordError, field, fields, mutable_record, record, replace
+
+
+@record
+class Point:
+    x: int
+    y: int = 0
+    tags: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.x < 0:
+            raise ValueError("x must not be negative")
+
+
+@mutable_record
+class Tally:
+    items: list[str] = field(default_factory=list)
+    total: int = 0
+
+
+@dataclasses.dataclass(frozen=True)
+class PointDataclass:
+    x: int
+    y: int = 0
+    tags: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+
+
+def test_construction_and_defaults_as_a_dataclass() -> None:
+    assert fields(Point) == ("x", "y", "tags")
+    for point in (Point(1), Point(1, 0), Point(x=1), Point(1, tags={})):
+        assert (point.x, point.y, point.tags) == (1, 0, {})
+    assert Point(1).tags is not Point(1).tags  # a factory's default is made anew
+    assert "tags" not in vars(Point)
+    assert repr(Point(1, 2)) == repr(PointDataclass(1, 2)).replace("PointDataclass", "Point")
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs", "message"),
+    [
+        ((), {}, "missing required argument: 'x'"),
+        ((1, 2, {}, 4), {}, "takes 3 positional arguments but 4 were given"),
+        ((1,), {"x": 2}, "multiple values for argument 'x'"),
+        ((1,), {"z": 2}, "unexpected keyword argument 'z'"),
+    ],
+)
+def test_bad_arguments_are_refused(
+    args: tuple[Any, ...], kwargs: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(TypeError, match=message):
+        Point(*args, **kwargs)
+
+
+def test_frozen_equality_hashing_and_post_init() -> None:
+    point = Point(1, 2)
+    assert point == Point(1, 2)
+    assert point != Point(1, 3)
+    other: object = PointDataclass(1, 2)
+    assert point != other  # another class is never equal
+    assert hash(Point(1, 2, ())) == hash(Point(1, 2, ()))  # type: ignore[arg-type]
+    assert len({Point(1, 2, ()), Point(1, 2, ())}) == 1  # type: ignore[arg-type]
+    with pytest.raises(FrozenRecordError):
+        point.x = 5  # type: ignore[misc]
+    with pytest.raises(AttributeError):
+        del point.y
+    with pytest.raises(ValueError, match="negative"):
+        Point(-1)
+
+
+def test_replace_builds_through_init() -> None:
+    point = Point(1, 2, {"a": 1})
+    moved = replace(point, y=3)
+    assert (moved.x, moved.y, moved.tags) == (1, 3, {"a": 1})
+    assert point.y == 2
+    with pytest.raises(ValueError, match="negative"):
+        replace(point, x=-1)
+    with pytest.raises(TypeError, match="no field 'z'"):
+        replace(point, z=1)
+    assert replace(PointDataclass(1), y=4) == PointDataclass(1, 4)  # a dataclass too
+
+
+def test_a_mutable_record_can_change_and_is_not_hashable() -> None:
+    tally = Tally()
+    tally.items.append("a")
+    tally.total += 1
+    assert tally == Tally(["a"], 1)
+    assert Tally().items == []
+    with pytest.raises(TypeError):
+        hash(tally)
+
+
+def test_a_required_field_after_a_default_is_refused() -> None:
+    with pytest.raises(TypeError, match="non-default field 'b'"):
+
+        @record
+        class Broken:
+            a: int = 0
+            b: int  # type: ignore[misc]

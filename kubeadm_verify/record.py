@@ -16,7 +16,7 @@ take ``field(default_factory=...)`` for a default made anew per record, and ``re
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar, dataclass_transform
+from typing import Any, TypeVar, dataclass_transform, overload
 
 T = TypeVar("T")
 _MISSING = object()
@@ -26,16 +26,26 @@ class FrozenRecordError(AttributeError):
     """A field of a frozen record was assigned or deleted."""
 
 
-class _Factory:
-    __slots__ = ("make",)
+class _Field:
+    __slots__ = ("default", "make", "shown")
 
-    def __init__(self, make: Callable[[], object]) -> None:
-        self.make = make
+    def __init__(self, default: object, make: Callable[[], object] | None, shown: bool) -> None:
+        self.default, self.make, self.shown = default, make, shown
 
 
-def field(*, default_factory: Callable[[], T]) -> T:
-    """A field whose default is made anew for each record (``dataclasses.field``'s spelling)."""
-    return _Factory(default_factory)  # type: ignore[return-value]
+@overload
+def field(*, default: T, repr: bool = True) -> T: ...
+@overload
+def field(*, default_factory: Callable[[], T], repr: bool = True) -> T: ...
+def field(
+    *,
+    default: object = _MISSING,
+    default_factory: Callable[[], object] | None = None,
+    repr: bool = True,
+) -> Any:
+    """A field's default, made anew for each record with ``default_factory``; ``repr=False``
+    keeps it out of the record's ``repr`` (a token, a key). ``dataclasses.field``'s spelling."""
+    return _Field(default, default_factory, repr)
 
 
 @dataclass_transform(frozen_default=True, field_specifiers=(field,))
@@ -75,9 +85,11 @@ def fields(item: object) -> tuple[str, ...]:
 def _make(cls: type[T], *, frozen: bool) -> type[T]:
     names: list[str] = []
     defaults: dict[str, object] = {}
+    hidden: set[str] = set()
     for base in reversed(cls.__mro__[1:]):
         names += [n for n in getattr(base, "__record_fields__", ()) if n not in names]
         defaults.update(getattr(base, "__record_defaults__", {}))
+        hidden.update(getattr(base, "__record_hidden__", ()))
     own = cls.__dict__.get("__annotations__", {})  # noqa: RUF063 (inspect is what this avoids)
     for name, annotation in own.items():
         if "ClassVar" in str(annotation):
@@ -85,15 +97,26 @@ def _make(cls: type[T], *, frozen: bool) -> type[T]:
         if name not in names:
             names.append(name)
         value = cls.__dict__.get(name, _MISSING)
+        if isinstance(value, _Field):
+            if not value.shown:
+                hidden.add(name)
+            if value.make is not None:
+                delattr(cls, name)  # as dataclasses: a factory default is no class attribute
+                defaults[name] = value
+                continue
+            value = value.default
+            if value is _MISSING:
+                delattr(cls, name)
+            else:
+                setattr(cls, name, value)
         if value is not _MISSING:
             defaults[name] = value
-            if isinstance(value, _Factory):
-                delattr(cls, name)  # as dataclasses: a factory default is no class attribute
         elif defaults:
             raise TypeError(f"non-default field {name!r} follows a default field in {cls.__name__}")
     attributes: dict[str, object] = {
         "__record_fields__": tuple(names),
         "__record_defaults__": defaults,
+        "__record_hidden__": frozenset(hidden),
         "__match_args__": tuple(names),
         "__init__": _init,
         "__repr__": _repr,
@@ -130,8 +153,8 @@ def _init(self: Any, *args: Any, **kwargs: Any) -> None:
             value = defaults.get(name, _MISSING)
             if value is _MISSING:
                 raise TypeError(f"{cls.__name__}() missing required argument: {name!r}")
-            if isinstance(value, _Factory):
-                value = value.make()
+            if isinstance(value, _Field):
+                value = value.make()  # type: ignore[misc]
         object.__setattr__(self, name, value)
     post_init = getattr(self, "__post_init__", None)
     if post_init is not None:
@@ -143,7 +166,12 @@ def _values(item: Any) -> tuple[object, ...]:
 
 
 def _repr(self: Any) -> str:
-    shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in type(self).__record_fields__)
+    hidden = type(self).__record_hidden__
+    shown = ", ".join(
+        f"{name}={getattr(self, name)!r}"
+        for name in type(self).__record_fields__
+        if name not in hidden
+    )
     return f"{type(self).__qualname__}({shown})"
 
 

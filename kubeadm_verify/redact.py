@@ -162,9 +162,7 @@ def result(item: CheckResult) -> CheckResult:
 
 def report(tier_report: TierReport) -> TierReport:
     """The report every writer renders: each of its results scrubbed."""
-    return replace(
-        tier_report, results=tuple(result(item) for item in tier_report.results)
-    )
+    return replace(tier_report, results=tuple(result(item) for item in tier_report.results))
 
 
 def scrub_file(path: Path) -> bool:

@@ -107,3 +107,17 @@ def test_a_required_field_after_a_default_is_refused() -> None:
         class Broken:
             a: int = 0
             b: int  # type: ignore[misc]
+
+
+@record
+class Credential:
+    name: str
+    token: str = field(default="", repr=False)
+
+
+def test_a_field_kept_out_of_repr_keeps_its_default() -> None:
+    assert Credential("a").token == ""
+    assert Credential.token == ""  # a plain default stays a class attribute, as in dataclasses
+    shown = repr(Credential("a", "abcdef.0123456789abcdef"))
+    assert shown == "Credential(name='a')"
+    assert Credential("a", "x") == Credential("a", "x") != Credential("a", "y")

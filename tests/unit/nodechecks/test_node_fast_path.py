@@ -201,3 +201,32 @@ def test_the_direct_path_imports_no_pytest_client_or_rich(
     status, loaded = done.stderr.strip().splitlines()[-1].split(" ", 1)
     assert loaded == "[]", done.stderr[-2000:]
     assert status in (("0", "1") if live else ("0",)), done.stderr[-2000:]
+
+
+ONLY_WITH_CONFIG = ("yaml", "bootstrap")
+"""What ``--config`` adds: PyYAML and bootstrap's kubeadm configuration reader, the one typed
+object every consumer of the file takes (its types are records too, so still no dataclasses)."""
+
+
+def test_the_config_reader_adds_only_pyyaml_and_its_own_modules(root: Path, tmp_path: Path) -> None:
+    config = tmp_path / "kubeadm.yaml"
+    config.write_text(
+        "apiVersion: kubeadm.k8s.io/v1beta4\nkind: InitConfiguration\n"
+        "localAPIEndpoint:\n  bindPort: 8443\n---\n"
+        "apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\n"
+        "kubernetesVersion: v1.37.2\n"
+    )
+    heavy = tuple(m for m in NEVER_ON_THE_FAST_PATH if m not in ONLY_WITH_CONFIG)
+    code = (
+        "import sys\n"
+        "before = set(sys.modules)\n"
+        "from kubeadm_verify.cli import main\n"
+        f"status = main(['node', '--root', {str(root)!r}, '--format', 'json',\n"
+        f"               '--output-dir', {str(tmp_path)!r}, '--config', {str(config)!r}])\n"
+        "new = set(sys.modules) - before\n"
+        f"print(status, sorted(m for m in {heavy!r} if m in new), 'yaml' in new, file=sys.stderr)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.stderr.strip().splitlines()[-1] == "0 [] True", done.stderr[-2000:]

@@ -5,6 +5,7 @@ kubernetes client or rich."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -230,3 +231,31 @@ def test_the_config_reader_adds_only_pyyaml_and_its_own_modules(root: Path, tmp_
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
     )
     assert done.stderr.strip().splitlines()[-1] == "0 [] True", done.stderr[-2000:]
+
+
+def test_text_to_a_pipe_is_written_without_rich(root: Path, tmp_path: Path) -> None:
+    """rich adds nothing to text bound for a pipe (``kubeadm_verify.report.plaintext``)."""
+    code = (
+        "import sys\n"
+        "from kubeadm_verify.cli import main\n"
+        f"status = main(['node', '--root', {str(root)!r}, '--output-dir', {str(tmp_path)!r}])\n"
+        "print(status, 'rich' in sys.modules, file=sys.stderr)\n"
+    )
+    environment = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE")
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env=environment,
+    )
+    assert done.stderr.strip().splitlines()[-1] == "0 False", done.stderr[-2000:]
+    assert done.stdout.startswith("[preflight] Running pre-flight checks\n"), done.stdout
+    assert done.stdout.endswith(
+        f"reports: {tmp_path}/node/junit.xml, {tmp_path}/node/results.json\n"
+    )

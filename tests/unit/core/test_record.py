@@ -121,3 +121,16 @@ def test_a_field_kept_out_of_repr_keeps_its_default() -> None:
     shown = repr(Credential("a", "abcdef.0123456789abcdef"))
     assert shown == "Credential(name='a')"
     assert Credential("a", "x") == Credential("a", "x") != Credential("a", "y")
+
+
+def test_records_survive_pickle_and_deepcopy() -> None:
+    """Settings reach xdist workers pickled, and results are copied by pytest's plugins."""
+    import copy
+    import pickle
+
+    point = Point(1, 2, {"a": [1]})
+    for copied in (pickle.loads(pickle.dumps(point)), copy.deepcopy(point)):  # noqa: S301
+        assert copied == point
+        assert copied.tags is not point.tags
+        with pytest.raises(FrozenRecordError):
+            copied.x = 3  # type: ignore[misc]

@@ -134,3 +134,42 @@ def test_records_survive_pickle_and_deepcopy() -> None:
         assert copied.tags is not point.tags
         with pytest.raises(FrozenRecordError):
             copied.x = 3  # type: ignore[misc]
+
+
+DATACLASS_REPLACE_ALLOWED = {
+    "bootstrap/runtime/spec.py": "replaces fields of ClusterSpec, a dataclass",
+    "bootstrap/runtime/state.py": "replaces fields of the cluster record, a dataclass",
+    "conformance/standard_base/run.py": "replaces fields of the Standard Base's settings",
+    "kubeadm_verify/cli/cluster.py": "replaces fields of the cluster verb's settings",
+    "kubeadm_verify/record.py": "record.replace hands a dataclass on to it",
+}
+"""``dataclasses.replace`` refuses a record (``TypeError`` at run time, unseen by mypy), so the
+modules that call it name the dataclass they replace; everything else uses ``record.replace``,
+which takes both."""
+
+
+def test_dataclasses_replace_is_used_only_on_dataclasses() -> None:
+    import ast
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[3]
+    users = set()
+    for package in ("kubeadm_verify", "nodechecks", "conformance", "bootstrap"):
+        for path in (repo / package).rglob("*.py"):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            for node in ast.walk(tree):
+                if (
+                    isinstance(node, ast.ImportFrom)
+                    and node.module == "dataclasses"
+                    and any(alias.name == "replace" for alias in node.names)
+                ):
+                    users.add(str(path.relative_to(repo)))
+                if (
+                    isinstance(node, ast.Attribute)
+                    and node.attr == "replace"
+                    and isinstance(node.value, ast.Name)
+                    and node.value.id == "dataclasses"
+                ):
+                    users.add(str(path.relative_to(repo)))
+    assert users <= set(DATACLASS_REPLACE_ALLOWED), sorted(users - set(DATACLASS_REPLACE_ALLOWED))
+    assert users, "the scan found no use at all: it no longer reads the tree"

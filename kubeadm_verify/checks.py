@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Collection, Iterator, Mapping
-from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
+from kubeadm_verify.record import field, record
 from kubeadm_verify.results import CheckResult, Severity, Status
 
 ROLES = ("control-plane", "worker")
@@ -22,7 +22,7 @@ CONTROL_PLANE = frozenset({"control-plane"})
 WORKER = frozenset({"worker"})
 
 
-@dataclass(frozen=True)
+@record
 class Finding:
     """What a check saw: its verdict, the message, a remediation and the evidence."""
 
@@ -62,7 +62,7 @@ def problem(severity: Severity, message: str, remediation: str = "", **details: 
 Context = TypeVar("Context")
 
 
-@dataclass(frozen=True)
+@record
 class Check(Generic[Context]):
     id: str
     func: Callable[[Context], Finding]

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
 
 from kubeadm_verify.errors import InputError, UsageError
 from kubeadm_verify.pins import (
@@ -19,6 +18,7 @@ from kubeadm_verify.pins import (
     DEFAULT_SERVICE_SUBNET,
     KUBERNETES_VERSION,
 )
+from kubeadm_verify.record import field, record
 
 ROLES = ("control-plane", "worker")
 VERSION_PATTERN = (
@@ -27,7 +27,7 @@ VERSION_PATTERN = (
 """A version as apimachinery's ``util/version`` parses it (the node tier orders them too)."""
 
 
-@dataclass(frozen=True)
+@record
 class ExternalEtcd:
     """``etcd.external`` of a kubeadm ClusterConfiguration: set, it replaces the local etcd."""
 
@@ -37,7 +37,7 @@ class ExternalEtcd:
     key_file: str = ""
 
 
-@dataclass(frozen=True)
+@record
 class NodeSettings:
     """The node tier's whole input: the host's root, the role, and the kubeadm configuration
     fields its checks read. ``ignored`` holds lower-cased check ids (or ``all``)."""

@@ -22,13 +22,13 @@ scrubber runs last, over the text as it will be written.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from kubeadm_verify.record import replace
 from kubeadm_verify.results import CheckResult, TierReport
 
 MASK = "<redacted>"
@@ -151,7 +151,7 @@ def scrub_value(value: Any, limit: int = MAX_DETAIL) -> Any:
 def result(item: CheckResult) -> CheckResult:
     """One result, scrubbed, escaped and bounded in every field a writer shows; its id (a
     test's name, which reports are matched by) only has its control characters escaped."""
-    return dataclasses.replace(
+    return replace(
         item,
         id=escape_controls(item.id),
         message=clean(item.message),
@@ -162,9 +162,7 @@ def result(item: CheckResult) -> CheckResult:
 
 def report(tier_report: TierReport) -> TierReport:
     """The report every writer renders: each of its results scrubbed."""
-    return dataclasses.replace(
-        tier_report, results=tuple(result(item) for item in tier_report.results)
-    )
+    return replace(tier_report, results=tuple(result(item) for item in tier_report.results))
 
 
 def scrub_file(path: Path) -> bool:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import enum
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from kubeadm_verify.errors import ExitStatus
+from kubeadm_verify.record import field, record
 
 
 class Status(enum.StrEnum):
@@ -27,7 +27,7 @@ class Severity(enum.StrEnum):
     WARNING = "warning"
 
 
-@dataclass(frozen=True)
+@record
 class CheckResult:
     """What one check (or one test, or one upstream spec) found."""
 
@@ -59,7 +59,7 @@ class CheckResult:
         return entry
 
 
-@dataclass(frozen=True)
+@record
 class TierReport:
     """Every result of one tier's run, in the order the checks ran."""
 

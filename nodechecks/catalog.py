@@ -8,10 +8,10 @@ configuration, so the check is declared as ``Port-6443`` and renamed for a run b
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 
 from kubeadm_verify.checks import Check, Finding, Registry, unknown
+from kubeadm_verify.record import replace
 from nodechecks.context import NodeContext
 from nodechecks.host import HostPathError, UnreadableHostFile
 
@@ -26,7 +26,7 @@ def for_run(check: Check[NodeContext], ctx: NodeContext) -> Check[NodeContext]:
     changes), and with host files it may not read reported as "cannot determine"."""
     rename = RUN_IDS.get(check.id)
     check_id = check.id if rename is None else rename(ctx)
-    return dataclasses.replace(check, id=check_id, func=_guarded(check.func))
+    return replace(check, id=check_id, func=_guarded(check.func))
 
 
 def _guarded(func: Callable[[NodeContext], Finding]) -> Callable[[NodeContext], Finding]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
-from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -20,6 +19,7 @@ from kubeadm_verify.pins import (
     DEFAULT_SERVICE_SUBNET,
 )
 from kubeadm_verify.pins import KUBERNETES_VERSION as DEFAULT_KUBERNETES_VERSION
+from kubeadm_verify.record import record
 from nodechecks import crisocket, sockdiag
 from nodechecks import facts as host_facts
 from nodechecks.host import Host
@@ -40,7 +40,7 @@ class KubeletVersionProbe(NamedTuple):
     path: str = ""
 
 
-@dataclass(frozen=True)
+@record
 class NodeContext:
     """The settings a run was given, as the checks read them, and the facts read once per run.
 

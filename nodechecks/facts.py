@@ -12,9 +12,9 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
-from dataclasses import dataclass
 from typing import NamedTuple
 
+from kubeadm_verify.record import record
 from nodechecks.host import Host
 from nodechecks.parsers import ParseError, kconfig, net, procfs
 
@@ -211,7 +211,7 @@ def kernel_config(host: Host, release: str) -> tuple[str, dict[str, str]] | None
     return None
 
 
-@dataclass(frozen=True)
+@record
 class LocalAddresses:
     """This host's own addresses, as the kernel's local routing table and if_inet6 list them."""
 

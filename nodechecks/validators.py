@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 
+from kubeadm_verify.record import field, mutable_record
 from nodechecks.sysspec import KernelConfig, SysSpec
 from nodechecks.versions import Version
 
@@ -27,7 +27,7 @@ CGROUP_V1_DEPRECATION = (
 CGROUP_V1_ERROR_FROM = "1.35.0-0"
 
 
-@dataclass
+@mutable_record
 class Validation:
     items: list[dict[str, str]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)

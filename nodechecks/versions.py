@@ -9,11 +9,11 @@ handling of the ``v`` prefix anyway.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import total_ordering
 
 from kubeadm_verify.nodesettings import VERSION_PATTERN
 from kubeadm_verify.pins import KUBEADM_VERSION
+from kubeadm_verify.record import record
 
 _SEMVER = re.compile(VERSION_PATTERN)
 KUBELET_VERSION_LINE = re.compile(
@@ -22,7 +22,7 @@ KUBELET_VERSION_LINE = re.compile(
 
 
 @total_ordering
-@dataclass(frozen=True)
+@record
 class Version:
     major: int
     minor: int

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import os
 import stat
-from dataclasses import dataclass, replace
 from pathlib import Path
 
 import yaml
@@ -41,6 +40,7 @@ from bootstrap.kubeadm.configtypes import (
 from kubeadm_verify import yamlread
 from kubeadm_verify.errors import InputError, UsageError
 from kubeadm_verify.filekind import file_kind
+from kubeadm_verify.record import record, replace
 
 KUBEADM_GROUP = "kubeadm.k8s.io"
 KUBEADM_API_VERSION = "kubeadm.k8s.io/v1beta4"
@@ -61,7 +61,7 @@ MAX_CONFIG_BYTES = 1 << 20
 """A kubeadm configuration is a few kilobytes; a larger file is refused before it is read."""
 
 
-@dataclass(frozen=True)
+@record
 class _Documents:
     """The documents of one file, by kind; at most one of each."""
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import ipaddress
 import re
 import socket
-from dataclasses import replace
 from datetime import datetime
 
 from bootstrap.kubeadm import configrules
@@ -27,6 +26,7 @@ from bootstrap.kubeadm.configtypes import (
     NodeRegistration,
 )
 from kubeadm_verify.errors import UsageError
+from kubeadm_verify.record import replace
 
 _DNS_LABEL = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
 _DNS_SUBDOMAIN = re.compile(rf"\A{_DNS_LABEL}(\.{_DNS_LABEL})*\Z")

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import enum
 import ipaddress
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
 
 from bootstrap.upstream.versions import KUBERNETES_VERSION
+from kubeadm_verify.record import field, record
 
 Role = Literal["control-plane", "worker"]
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -38,7 +38,7 @@ class EncryptionAlgorithm(enum.StrEnum):
     ECDSA_P384 = "ECDSA-P384"
 
 
-@dataclass(frozen=True)
+@record
 class ExtraArg:
     """One ``--name=value`` flag; v1beta4 keeps them as a list so a name may repeat."""
 
@@ -46,7 +46,7 @@ class ExtraArg:
     value: str
 
 
-@dataclass(frozen=True)
+@record
 class Networking:
     service_subnet: str = DEFAULT_SERVICE_SUBNET
     pod_subnet: str = ""
@@ -69,7 +69,7 @@ class Networking:
         return self.service_ip(10)
 
 
-@dataclass(frozen=True)
+@record
 class ExternalEtcd:
     """``etcd.external``: an etcd kubeadm does not run; its client certificates are the user's."""
 
@@ -79,7 +79,7 @@ class ExternalEtcd:
     key_file: str = ""
 
 
-@dataclass(frozen=True)
+@record
 class ClusterConfiguration:
     """The subset of kubeadm's ``ClusterConfiguration`` that a local control plane needs."""
 
@@ -100,7 +100,7 @@ class ClusterConfiguration:
     """kubeadm's default; not read from files (not in the supported subset)."""
 
 
-@dataclass(frozen=True)
+@record
 class NodeRegistration:
     name: str
     ignore_preflight_errors: tuple[str, ...] = ()
@@ -109,7 +109,7 @@ class NodeRegistration:
     """``unix://`` URL of the CRI endpoint; empty means "detect", as kubeadm does."""
 
 
-@dataclass(frozen=True)
+@record
 class APIEndpoint:
     """Where this node's kube-apiserver listens; ``bind_port`` 0 means "pick a free port"."""
 
@@ -127,13 +127,13 @@ class APIEndpoint:
         return f"https://{host}:{self.bind_port}"
 
 
-@dataclass(frozen=True)
+@record
 class LocalPorts:
     """Ports kubeadm fixes but a local cluster must be able to move (0 = pick a free port).
 
     kubeadm has no fields for them; they come from a ``LocalClusterConfiguration`` document (see
     ``bootstrap.kubeadm.config``), or from a ``secure-port`` extraArg of the controller-manager or
-    the scheduler. The phases resolve 0 to a free port and ``dataclasses.replace`` the result in.
+    the scheduler. The phases resolve 0 to a free port and ``replace`` the result in.
     """
 
     etcd_client: int = 2379
@@ -143,7 +143,7 @@ class LocalPorts:
     scheduler: int = 10259
 
 
-@dataclass(frozen=True)
+@record
 class BootstrapTokenSpec:
     """One ``bootstrapTokens`` entry; an empty token is generated when the token is created."""
 
@@ -157,7 +157,7 @@ class BootstrapTokenSpec:
     groups: tuple[str, ...] = (NODE_BOOTSTRAP_GROUP,)
 
 
-@dataclass(frozen=True)
+@record
 class Discovery:
     """``JoinConfiguration.discovery.bootstrapToken``: how a joining node finds and trusts us."""
 
@@ -167,7 +167,7 @@ class Discovery:
     unsafe_skip_ca_verification: bool = False
 
 
-@dataclass(frozen=True)
+@record
 class BootstrapConfig:
     """Everything one node's bootstrap reads: the cluster, this node, its endpoint and ports."""
 
@@ -180,7 +180,7 @@ class BootstrapConfig:
     discovery: Discovery | None = None
 
 
-@dataclass(frozen=True)
+@record
 class LoadedConfig:
     """A configuration and what was wrong with it but not fatal, for the caller to show."""
 

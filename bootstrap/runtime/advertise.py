@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-from dataclasses import replace
 from typing import TYPE_CHECKING
+
+from kubeadm_verify.record import replace
 
 if TYPE_CHECKING:
     from bootstrap.kubeadm.configtypes import BootstrapConfig

@@ -15,7 +15,6 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent import futures
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +35,7 @@ from kubeadm_verify.interrupts import interrupt_handler as interrupt_handler
 from kubeadm_verify.interrupts import interruptible as interruptible
 from kubeadm_verify.interrupts import leave_signals_to_the_main_thread
 from kubeadm_verify.interrupts import uninterruptible as uninterruptible
+from kubeadm_verify.record import replace
 
 if TYPE_CHECKING:
     from bootstrap.runtime.nodes.staging import Staged

@@ -14,7 +14,6 @@ import json
 import random
 import socket
 from collections.abc import Iterable
-from dataclasses import replace
 from pathlib import Path
 
 from bootstrap.kubeadm.configtypes import (
@@ -25,6 +24,7 @@ from bootstrap.kubeadm.configtypes import (
     LocalPorts,
 )
 from bootstrap.runtime.state import CLUSTER_RECORD, clusters_root
+from kubeadm_verify.record import fields, replace
 
 PORT_FIELDS = (
     "bind_port",
@@ -165,7 +165,7 @@ def all_free(config: BootstrapConfig) -> BootstrapConfig:
     local = LocalPorts(
         **{
             name: 0 if getattr(given, name) == getattr(defaults, name) else getattr(given, name)
-            for name in defaults.__dataclass_fields__
+            for name in fields(defaults)
         }
     )
     bind = config.endpoint.bind_port

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import replace
 
 from bootstrap.kubeadm.configtypes import BootstrapConfig
 from bootstrap.kubeadm.tokens import JWS_KEY_PREFIX, parse_token
@@ -21,6 +20,7 @@ from bootstrap.runtime.cluster import resolve_tokens
 from bootstrap.runtime.state import StateDir
 from kubeadm_verify.access import WaitAborted, WaitTimedOut, wait_for
 from kubeadm_verify.errors import BootstrapError
+from kubeadm_verify.record import replace
 
 Log = Callable[[str], None]
 

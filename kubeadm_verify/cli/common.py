@@ -32,11 +32,16 @@ def finish(report: TierReport, output_dir: str | Path, fmt: str) -> ExitStatus:
     if fmt == "json":  # the file just written, not a second redaction and rendering of the report
         sys.stdout.write((folder / "results.json").read_text(encoding="utf-8"))
     else:
-        from kubeadm_verify.report.console import make_console  # rich only for text output
+        from kubeadm_verify.report import plaintext
 
-        console = make_console()
         print_summary_hint = f"reports: {folder}/junit.xml, {folder}/results.json"
-        console.print(print_summary_hint, style="dim")
+        plain = plaintext.hint_text(print_summary_hint)
+        if plain is not None and plaintext.plain_wanted(sys.stdout):
+            sys.stdout.write(plain)
+        else:
+            from kubeadm_verify.report.console import make_console  # rich for colour
+
+            make_console().print(print_summary_hint, style="dim")
     return report.exit_code()
 
 

@@ -2,11 +2,12 @@
 
 No pytest session starts: the checks are plain functions and ``nodechecks.run`` calls them
 directly, so the verb costs what kubeadm's own preflight costs. rich is imported only to render
-text.
+text in colour, or text only rich can be sure of.
 """
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING
 
 from kubeadm_verify.cli.common import finish
@@ -16,6 +17,8 @@ from kubeadm_verify.nodesettings import NodeSettings
 if TYPE_CHECKING:
     import argparse
 
+    from kubeadm_verify.results import TierReport
+
 
 def run(args: argparse.Namespace) -> ExitStatus:
     if args.list:
@@ -24,10 +27,22 @@ def run(args: argparse.Namespace) -> ExitStatus:
 
     report = run_node(settings_from_args(args))  # a VerifyError's report is the CLI's to write
     if args.format == "text":
-        from kubeadm_verify.report.console import make_console, print_preflight
-
-        print_preflight(make_console(), report)
+        print_text(report)
     return finish(report, args.output_dir, args.format)
+
+
+def print_text(report: TierReport) -> None:
+    """kubeadm's preflight lines: written as they are when rich would add no colour, else by
+    rich (``kubeadm_verify.report.plaintext`` says when the two are the same characters)."""
+    from kubeadm_verify.report import plaintext
+
+    text = plaintext.preflight_text(report) if plaintext.plain_wanted(sys.stdout) else None
+    if text is not None:
+        sys.stdout.write(text)
+        return
+    from kubeadm_verify.report.console import make_console, print_preflight
+
+    print_preflight(make_console(), report)
 
 
 def settings_from_args(args: argparse.Namespace) -> NodeSettings:

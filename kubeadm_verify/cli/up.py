@@ -11,11 +11,11 @@ once kube-proxy runs on each and CoreDNS answers.
 from __future__ import annotations
 
 import argparse
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kubeadm_verify.errors import ExitStatus
+from kubeadm_verify.record import replace
 from kubeadm_verify.settings import UpSettings
 
 if TYPE_CHECKING:

@@ -6,9 +6,8 @@ kube-proxy and most CNIs still break without it, so we warn.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from kubeadm_verify.checks import Finding, passed, unknown, warned
+from kubeadm_verify.record import field, mutable_record
 from kubeadm_verify.results import Severity
 from nodechecks.catalog import REGISTRY
 from nodechecks.checks.kinds import path_id
@@ -23,7 +22,7 @@ MODULES = {
 }
 
 
-@dataclass
+@mutable_record
 class ModuleEvidence:
     """What the host shows about one module; ``None`` means that source was not available."""
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -17,6 +17,7 @@ import pytest
 from bootstrap.kubeadm import kubeconfig, pki
 from bootstrap.kubeadm.config import default_config
 from bootstrap.kubeadm.configtypes import APIEndpoint, BootstrapConfig, EncryptionAlgorithm
+from kubeadm_verify.record import replace
 
 NODE_NAME = "node-a"
 ADVERTISE = "192.0.2.10"

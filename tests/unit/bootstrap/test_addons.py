@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import replace
 from typing import Any
 
 import yaml
@@ -11,6 +10,7 @@ import yaml
 from bootstrap.kubeadm.addons import coredns_objects, kube_proxy_objects
 from bootstrap.kubeadm.config import default_config
 from bootstrap.kubeadm.configtypes import APIEndpoint, BootstrapConfig, Networking
+from kubeadm_verify.record import replace
 
 
 def config(**networking: str) -> BootstrapConfig:

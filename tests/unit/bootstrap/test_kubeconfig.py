@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import stat
-from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -17,6 +16,7 @@ from bootstrap.kubeadm import kubeconfig
 from bootstrap.kubeadm.configtypes import APIEndpoint
 from kubeadm_verify.access.kubeconfig import cluster_of
 from kubeadm_verify.errors import BootstrapError
+from kubeadm_verify.record import replace
 from tests.unit.bootstrap.conftest import NODE_NAME, Built
 
 IDENTITIES = {

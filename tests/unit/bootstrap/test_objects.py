@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,6 +17,7 @@ from bootstrap.kubeadm.tokens import (
     compute_detached_signature,
     verify_detached_signature,
 )
+from kubeadm_verify.record import replace
 from tests.unit.bootstrap.conftest import Built
 
 BOOTSTRAPPERS = {

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ipaddress
 import shutil
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -15,6 +14,7 @@ from cryptography.x509.verification import PolicyBuilder, Store, VerificationErr
 from bootstrap.kubeadm import pki
 from bootstrap.kubeadm.configtypes import APIEndpoint
 from kubeadm_verify.errors import BootstrapError
+from kubeadm_verify.record import replace
 from tests.unit.bootstrap.conftest import NODE_NAME, Built, openssl
 
 CHAINS = {

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +10,7 @@ import pytest
 from bootstrap.kubeadm.config import default_config
 from bootstrap.kubeadm.configtypes import APIEndpoint, BootstrapConfig, ExtraArg, LocalPorts
 from bootstrap.runtime.state import StateDir
+from kubeadm_verify.record import replace
 
 
 @pytest.fixture

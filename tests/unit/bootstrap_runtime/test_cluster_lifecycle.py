@@ -70,9 +70,8 @@ def test_up_reclaims_a_dead_clusters_dir_but_not_a_foreign_one(tmp_path: Path) -
 
 
 def test_resolve_is_stable_across_calls(tmp_path: Path, config: BootstrapConfig) -> None:
-    from dataclasses import replace
-
     from bootstrap.kubeadm.configtypes import APIEndpoint, LocalPorts
+    from kubeadm_verify.record import replace
 
     zeroed = replace(config, endpoint=APIEndpoint("127.0.0.1", 0), ports=LocalPorts(0, 0, 0, 0, 0))
     state = StateDir(tmp_path / "c", "c")
@@ -157,9 +156,8 @@ def test_a_dir_we_create_carries_the_marker(tmp_path: Path) -> None:
 def test_external_etcd_is_refused_by_up_not_dropped(
     config: BootstrapConfig, tmp_path: Path
 ) -> None:
-    from dataclasses import replace
-
     from bootstrap.kubeadm.configtypes import ExternalEtcd
+    from kubeadm_verify.record import replace
 
     external = replace(
         config,

@@ -18,7 +18,7 @@ def flags(command: list[str]) -> dict[str, str]:
 
 
 def test_apiserver_has_kubeadms_27_flags_sorted(config: BootstrapConfig, state: StateDir) -> None:
-    from dataclasses import replace
+    from kubeadm_verify.record import replace
 
     routable = replace(config, endpoint=replace(config.endpoint, advertise_address="192.0.2.7"))
     command = components.apiserver_command(routable, state)
@@ -81,7 +81,7 @@ def test_moved_ports_reach_every_command(moved: BootstrapConfig, state: StateDir
 
 
 def test_pod_subnet_turns_on_node_cidrs(config: BootstrapConfig, state: StateDir) -> None:
-    from dataclasses import replace
+    from kubeadm_verify.record import replace
 
     networking = replace(config.cluster.networking, pod_subnet="10.244.0.0/16")
     changed = replace(config, cluster=replace(config.cluster, networking=networking))

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import socket
-from dataclasses import replace
 from pathlib import Path
 
 from bootstrap.kubeadm.configtypes import APIEndpoint, BootstrapConfig, ExtraArg, LocalPorts
 from bootstrap.runtime import ports
+from kubeadm_verify.record import replace
 
 
 def zeroed(config: BootstrapConfig) -> BootstrapConfig:

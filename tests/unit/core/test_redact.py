@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
@@ -12,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from kubeadm_verify import redact
+from kubeadm_verify.record import replace
 from kubeadm_verify.report.jsonreport import render_json
 from kubeadm_verify.report.junit import render_junit
 from kubeadm_verify.results import CheckResult, Severity, Status, TierReport
@@ -223,7 +223,7 @@ def test_junit_is_well_formed_whatever_a_result_holds(tmp_path: Path) -> None:
         conformance=(CONTROLS,),
         origin=CONTROLS,
     )
-    warned = dataclasses.replace(nasty, status=Status.WARN)
+    warned = replace(nasty, status=Status.WARN)
     report = TierReport("node", datetime.now(UTC), 0.1, (nasty, warned))
     path = tmp_path / "junit.xml"
     path.write_text(render_junit(report), encoding="utf-8")

@@ -5,6 +5,7 @@ kubernetes client or rich."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -161,6 +162,8 @@ NEVER_ON_THE_FAST_PATH = (
     "xml",
     "tempfile",
     "platform",
+    "dataclasses",
+    "inspect",
     "kubeadm_verify.settings",
     "kubeadm_verify.cli.parser",
     "kubeadm_verify.verboptions",
@@ -173,7 +176,9 @@ NEVER_ON_THE_FAST_PATH = (
 the other verbs, and what only they need (logging for the kubernetes client, OpenSSL's hashes for
 run ids, the IDNA codec, which an ASCII host name does not need), argparse (a plain node command
 line is read from the same declarations without it), ElementTree (the JUnit writer needs none),
-tempfile (reports and the output-dir probe make their files themselves), platform. Start-up is
+tempfile (reports and the output-dir probe make their files themselves), platform, dataclasses
+and the ``inspect`` it brings (results, settings, checks and the context are records,
+``kubeadm_verify.record``, whose methods are not compiled per class). Start-up is
 most of the verb's time, so each of these would be a measurable share of it."""
 
 
@@ -197,3 +202,60 @@ def test_the_direct_path_imports_no_pytest_client_or_rich(
     status, loaded = done.stderr.strip().splitlines()[-1].split(" ", 1)
     assert loaded == "[]", done.stderr[-2000:]
     assert status in (("0", "1") if live else ("0",)), done.stderr[-2000:]
+
+
+ONLY_WITH_CONFIG = ("yaml", "bootstrap")
+"""What ``--config`` adds: PyYAML and bootstrap's kubeadm configuration reader, the one typed
+object every consumer of the file takes (its types are records too, so still no dataclasses)."""
+
+
+def test_the_config_reader_adds_only_pyyaml_and_its_own_modules(root: Path, tmp_path: Path) -> None:
+    config = tmp_path / "kubeadm.yaml"
+    config.write_text(
+        "apiVersion: kubeadm.k8s.io/v1beta4\nkind: InitConfiguration\n"
+        "localAPIEndpoint:\n  bindPort: 8443\n---\n"
+        "apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\n"
+        "kubernetesVersion: v1.37.2\n"
+    )
+    heavy = tuple(m for m in NEVER_ON_THE_FAST_PATH if m not in ONLY_WITH_CONFIG)
+    code = (
+        "import sys\n"
+        "before = set(sys.modules)\n"
+        "from kubeadm_verify.cli import main\n"
+        f"status = main(['node', '--root', {str(root)!r}, '--format', 'json',\n"
+        f"               '--output-dir', {str(tmp_path)!r}, '--config', {str(config)!r}])\n"
+        "new = set(sys.modules) - before\n"
+        f"print(status, sorted(m for m in {heavy!r} if m in new), 'yaml' in new, file=sys.stderr)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.stderr.strip().splitlines()[-1] == "0 [] True", done.stderr[-2000:]
+
+
+def test_text_to_a_pipe_is_written_without_rich(root: Path, tmp_path: Path) -> None:
+    """rich adds nothing to text bound for a pipe (``kubeadm_verify.report.plaintext``)."""
+    code = (
+        "import sys\n"
+        "from kubeadm_verify.cli import main\n"
+        f"status = main(['node', '--root', {str(root)!r}, '--output-dir', {str(tmp_path)!r}])\n"
+        "print(status, 'rich' in sys.modules, file=sys.stderr)\n"
+    )
+    environment = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE")
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env=environment,
+    )
+    assert done.stderr.strip().splitlines()[-1] == "0 False", done.stderr[-2000:]
+    assert done.stdout.startswith("[preflight] Running pre-flight checks\n"), done.stdout
+    assert done.stdout.endswith(
+        f"reports: {tmp_path}/node/junit.xml, {tmp_path}/node/results.json\n"
+    )

@@ -1,12 +1,13 @@
 """A cluster brought up by the real kubeadm binary on our nodes: ``bring_up_kubeadm``.
 
-The nodes are made (``node.make``) and booted in parallel (``node.boot``: containerd, every
-image, the kubelet's unit); ``kubeadm init --config`` runs on the first as soon as its images are
-in, ``kubeadm join --config`` (token discovery, CA pin) on each worker as soon as init is done
-and the worker's images are in; then every node is waited on until Ready, kube-proxy on each
-and a CoreDNS replica Ready. The cluster's ``admin.conf`` is copied to the state dir: the host
-routes to the nodes' addresses. Any failure or interrupt tears down all of it
-(``teardown_kubeadm``) before it propagates.
+The nodes are made (``node.make``) and booted in parallel (``node.boot``: containerd, the
+images kubeadm needs, the kubelet's unit); ``kubeadm init --config`` runs on the first as soon as
+they are in, ``kubeadm join --config`` (token discovery, CA pin) on each worker once init is
+done, while the workloads' images load (not earlier: beside init, on two cores, they slowed it
+more than they gained); then every node is waited on until Ready, kube-proxy on each, CoreDNS
+answering from each, and every image loaded. The cluster's ``admin.conf`` is copied to the
+state dir: the host routes to the nodes' addresses. Any failure or interrupt tears down all of
+it (``teardown_kubeadm``) before it propagates.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from bootstrap.kubeadm.tokens import ca_cert_hash, generate_token
 from bootstrap.kubeadmrun import commands, kubeadmconfig, node, record
 from bootstrap.kubeadmrun.cpimages import ensure_control_plane_images
 from bootstrap.kubeadmrun.machine import enter_argv
-from bootstrap.kubeadmrun.readiness import DnsAsker, wait_cluster
+from bootstrap.kubeadmrun.readiness import DnsAsker, wait_cluster, wait_cluster_info_signed
 from bootstrap.kubeadmrun.teardown import teardown_kubeadm
 from bootstrap.phases.api import ApiClient
 from bootstrap.runtime.nodes import cgroups, lifecycle, network
@@ -34,6 +35,7 @@ from bootstrap.runtime.nodes.layout import MACHINE_ROOT
 from bootstrap.runtime.nodes.staging import Recorder
 from bootstrap.runtime.state import StateDir
 from bootstrap.upstream.images import ensure_images
+from bootstrap.upstream.images.cache import is_system
 from bootstrap.upstream.nodeparts import NodeParts, ensure_node_parts
 from kubeadm_verify import stderr
 from kubeadm_verify.errors import BootstrapError, UsageError
@@ -64,7 +66,8 @@ class KubeadmCluster:
     workers: tuple[str, ...]
     timings: dict[str, float] = field(default_factory=dict)
     """Seconds from the start of the bring-up: ``init``, ``joined``, ``ready`` (every node),
-    ``addons`` (kube-proxy on each node, and CoreDNS answering from each node)."""
+    ``addons`` (kube-proxy on each node, and CoreDNS answering from each node), ``images``
+    (every image on every node: the workloads' images load while the cluster forms)."""
 
     @property
     def nodes(self) -> tuple[str, ...]:
@@ -105,14 +108,17 @@ def _bring_up(state: StateDir, kubeadm: Path | None, workers: int, log: Log) -> 
         ensure_control_plane_images(binary, parts.binaries, parts.version).glob("*.tar")
     )
     record.begin(state, binary, parts.version)
+    log(f"[kubeadm] binaries and images ready in {time.monotonic() - started:.1f}s")
     nodes = lifecycle.plan(state, "", runtime_root=MACHINE_ROOT)
     network.refuse_service_subnet(nodes.plan, SERVICE_SUBNET)
     entries = [
         node.make(state, nodes, parts, index, SERVICE_SUBNET) for index in range(workers + 1)
     ]
     recorder = Recorder(state, nodes)
+    first = [a for a in archives if is_system(a)]
+    rest = [a for a in archives if not is_system(a)]
     pool = ThreadPoolExecutor(
-        max_workers=len(entries) + workers,
+        max_workers=2 * len(entries),
         thread_name_prefix="kubeadm-node",
         initializer=leave_signals_to_the_main_thread,
     )
@@ -125,25 +131,28 @@ def _bring_up(state: StateDir, kubeadm: Path | None, workers: int, log: Log) -> 
                 recorder,
                 entry,
                 parts,
-                archives + (control_plane_archives if entry.control_plane else []),
+                (control_plane_archives if entry.control_plane else []) + first,
+                log,
             )
             for entry in entries
         ]
-        first = booting[0].result()
-        log(f"[kubeadm] {first.entry.name}: containerd up, images in; kubeadm init")
+        control_plane = booting[0].result()
+        log(f"[kubeadm] {control_plane.entry.name}: kubeadm init")
         token = generate_token().value
-        _init(state, parts, binary, first, token, nodes.plan.pod_subnet)
+        _init(state, parts, binary, control_plane, token, nodes.plan.pod_subnet)
         timings["init"] = time.monotonic() - started
-        endpoint = f"{first.entry.address}:{kubeadmconfig.BIND_PORT}"
+        loading = [pool.submit(_load_rest, booted, parts, rest) for booted in booting]
+        endpoint = f"{control_plane.entry.address}:{kubeadmconfig.BIND_PORT}"
         record.update(state, endpoint=endpoint, admin_conf=str(state.admin_conf))
         _offline_dns(state)
-        ca_hash = _ca_hash(first)
+        ca_hash = _ca_hash(control_plane)
+        wait_cluster_info_signed(state, token.split(".")[0])
         joins = [
             pool.submit(_join, state, parts, binary, booted, endpoint, token, ca_hash)
             for booted in booting[1:]
         ]
-        for joined in joins:
-            joined.result()
+        for done in joins:
+            done.result()
         timings["joined"] = time.monotonic() - started
         log(f"[kubeadm] {workers} worker(s) joined; waiting for every node to be Ready")
         names = [entry.name for entry in entries]
@@ -155,6 +164,9 @@ def _bring_up(state: StateDir, kubeadm: Path | None, workers: int, log: Log) -> 
         ready, addons = wait_cluster(state, names, asker, DNS_DOMAIN)
         timings["ready"] = ready - started
         timings["addons"] = addons - started
+        for done in loading:
+            done.result()
+        timings["images"] = time.monotonic() - started
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
     log(
@@ -164,6 +176,10 @@ def _bring_up(state: StateDir, kubeadm: Path | None, workers: int, log: Log) -> 
     return KubeadmCluster(
         state.root, state.admin_conf, endpoint, names[0], tuple(names[1:]), timings
     )
+
+
+def _load_rest(booting: Future[node.Booted], parts: NodeParts, archives: list[Path]) -> None:
+    node.load_rest(booting.result(), parts, archives)
 
 
 def _kubelet_settings() -> dict[str, object]:

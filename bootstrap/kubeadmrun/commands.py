@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 import subprocess
+import threading
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -17,6 +19,7 @@ from kubeadm_verify.errors import BootstrapError
 from kubeadm_verify.redact import MASK, scrub
 
 TAIL_LINES = 5
+READER_GRACE_S = 5.0
 
 
 def redact(text: str, secrets: Sequence[str]) -> str:
@@ -43,37 +46,62 @@ def run_logged(
     secrets: Sequence[str] = (),
     env: Mapping[str, str] | None = None,
 ) -> str:
-    """Run ``argv`` to its end within ``timeout`` s (killed then); its output, redacted, is
-    appended to ``log`` and returned. A non-zero exit raises with the output's last lines."""
+    """Run ``argv`` to its end within ``timeout`` s (killed then, and on any exception here,
+    an interrupt included); each output line, redacted and stamped with the seconds since the
+    start, is appended to ``log``. Returns the output; a non-zero exit raises with its last
+    lines."""
     log.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    started = time.monotonic()
+    lines: list[str] = []
     try:
-        done = subprocess.run(
+        child = subprocess.Popen(
             list(argv),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
-            timeout=timeout,
             env=dict(env) if env is not None else None,
-            check=False,
         )
-        output, code = done.stdout.decode(errors="replace"), done.returncode
-    except subprocess.TimeoutExpired as expired:
-        raw = expired.output or b""
-        output = raw.decode(errors="replace") if isinstance(raw, bytes) else str(raw)
-        _append(log, redact(output, secrets), f"# {what}: killed after {timeout:.0f}s\n")
-        raise BootstrapError(f"{what} did not finish within {timeout:.0f}s; see {log}") from None
     except OSError as error:
         raise BootstrapError(f"{what}: cannot run {argv[0]}: {error.strerror}") from error
-    clean = redact(output, secrets)
-    _append(log, clean, f"# {what}: exit {code}\n")
+    with child:
+        reader = threading.Thread(target=_read, args=(child, lines, started, secrets), daemon=True)
+        reader.start()
+        try:
+            code = child.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+            reader.join(READER_GRACE_S)
+            _append(log, lines, f"# {what}: killed after {timeout:.0f}s\n")
+            raise BootstrapError(
+                f"{what} did not finish within {timeout:.0f}s; see {log}"
+            ) from None
+        except BaseException:
+            child.kill()
+            child.wait()
+            reader.join(READER_GRACE_S)
+            _append(log, lines, f"# {what}: killed, interrupted\n")
+            raise
+        reader.join(READER_GRACE_S)
+    _append(log, lines, f"# {what}: exit {code} after {time.monotonic() - started:.1f}s\n")
+    output = "".join(line.split(" ", 1)[1] for line in lines)
     if code != 0:
-        tail = " | ".join(clean.strip().splitlines()[-TAIL_LINES:])
+        tail = " | ".join(output.strip().splitlines()[-TAIL_LINES:])
         raise BootstrapError(f"{what} failed (exit {code}): {tail[:600]}; see {log}")
-    return clean
+    return output
 
 
-def _append(log: Path, output: str, trailer: str) -> None:
+def _read(
+    child: subprocess.Popen[bytes], lines: list[str], started: float, secrets: Sequence[str]
+) -> None:
+    assert child.stdout is not None
+    for raw in child.stdout:
+        text = redact(raw.decode(errors="replace"), secrets)
+        lines.append(f"{time.monotonic() - started:7.2f} {text}")
+
+
+def _append(log: Path, lines: list[str], trailer: str) -> None:
     fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     with os.fdopen(fd, "a", encoding="utf-8") as handle:
-        handle.write(output)
+        handle.writelines(lines)
         handle.write(trailer)

@@ -23,7 +23,7 @@ from bootstrap.runtime.nodes.procs import NodeProcess
 from kubeadm_verify.errors import BootstrapError
 
 HOLDER_TIMEOUT_S = 30.0
-KILL_TIMEOUT_S = 15.0
+KILL_TIMEOUT_S = 60.0
 CONTAINERD_SOCKET = "/run/containerd/containerd.sock"
 
 

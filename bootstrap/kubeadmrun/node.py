@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +35,7 @@ from bootstrap.upstream.nodeparts import NodeParts
 from kubeadm_verify.errors import BootstrapError
 from kubeadm_verify.interrupts import deferred
 
+Log = Callable[[str], None]
 CONTAINERD_TIMEOUT_S = 30.0
 IPAM_DIR = Path("/var/lib/cni/networks")
 HOSTS = Path("/etc/hosts")
@@ -118,34 +120,47 @@ def boot(
     entry: NodeEntry,
     parts: NodeParts,
     archives: list[Path],
+    log: Log,
 ) -> Booted:
-    """The holder, containerd, every image, the kubelet unit; in that order."""
+    """The holder, containerd, the ``archives`` kubeadm needs at once, the kubelet unit; in
+    that order (``load_rest`` loads the others)."""
+    started = time.monotonic()
     machine = machine_of(nodes, entry)
     netns = network.netns_path(entry.netns)
-    log = machine_log(state, entry.name, "holder")
+    holder_log = machine_log(state, entry.name, "holder")
     with deferred():
         holder = spawn_holder(
             machine,
             parts.host.nsenter,
             netns,
             parts.host.cni_bin_dir,
-            log,
+            holder_log,
             python_env(dict(os.environ)),
         )
         recorder.add(entry, holder)
-    record.note_namespace(state, entry.name, wait_holder(machine, holder, log))
+    record.note_namespace(state, entry.name, wait_holder(machine, holder, holder_log))
     cgroups.enter(entry.cgroup_root, holder.pid)
     enter = enter_argv(parts.host.nsenter, holder)
     containerd = [*enter, str(parts.part("containerd")), "--config", containerdcfg.CONFIG]
     _start(state, recorder, entry, "containerd", containerd, runtime.runtime_env(parts))
-    address = socket_from_host(holder)
-    _wait_socket(address, entry)
-    import_archives(parts.part("ctr"), address, archives)
-    check_loaded(parts.part("ctr"), address, parts.version)
+    _wait_socket(socket_from_host(holder), entry)
+    up = time.monotonic()
+    import_archives(parts.part("ctr"), socket_from_host(holder), archives)
     unit = [*enter, sys.executable, "-m", "bootstrap.kubeadmrun.kubeletunit"]
     unit.append(str(parts.binary("kubelet")))
     _start(state, recorder, entry, "kubelet", unit, python_env(dict(os.environ)))
+    log(
+        f"[node] {entry.name}: namespaces and containerd in {up - started:.1f}s, "
+        f"{len(archives)} images in {time.monotonic() - up:.1f}s"
+    )
     return Booted(entry, machine, holder)
+
+
+def load_rest(booted: Booted, parts: NodeParts, archives: list[Path]) -> None:
+    """The node's other images, then every image a node must hold checked present."""
+    address = socket_from_host(booted.holder)
+    import_archives(parts.part("ctr"), address, archives)
+    check_loaded(parts.part("ctr"), address, parts.version)
 
 
 def machine_log(state: StateDir, node: str, component: str) -> Path:

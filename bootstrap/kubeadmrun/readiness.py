@@ -9,6 +9,7 @@ import subprocess
 import time
 from pathlib import Path
 
+from bootstrap.kubeadm.tokens import JWS_KEY_PREFIX
 from bootstrap.phases.api import ApiClient, ApiError
 from bootstrap.runtime.nodes.addons import wait_addons
 from bootstrap.runtime.nodes.joining import node_ready
@@ -19,6 +20,8 @@ from kubeadm_verify.errors import BootstrapError
 READY_TIMEOUT_S = 180.0
 ADDONS_TIMEOUT_S = 180.0
 DNS_TIMEOUT_S = 60.0
+SIGNED_TIMEOUT_S = 120.0
+CLUSTER_INFO = "/api/v1/namespaces/kube-public/configmaps/cluster-info"
 DIG_TIMEOUT_S = 10.0
 
 
@@ -29,6 +32,31 @@ def ready_nodes(client: ApiClient, names: list[str]) -> set[str]:
         return set()
     found = {str((n.get("metadata") or {}).get("name")) for n in items if node_ready(n)}
     return found & set(names)
+
+
+def wait_cluster_info_signed(state: StateDir, token_id: str) -> None:
+    """Until the controller-manager's bootstrap signer has signed ``cluster-info`` for the
+    token: ``kubeadm join``'s discovery asks every 5 s, so a join started before the signature
+    would wait up to that long for nothing."""
+    key = f"{JWS_KEY_PREFIX}{token_id}"
+    client = ApiClient.from_kubeconfig(state, "admin")
+
+    def signed() -> bool:
+        try:
+            found = client.get_or_none(CLUSTER_INFO) or {}
+        except ApiError:
+            return False
+        return key in (found.get("data") or {})
+
+    try:
+        wait_for(signed, SIGNED_TIMEOUT_S, interval=0.2)
+    except WaitTimedOut:
+        raise BootstrapError(
+            f"cluster-info was not signed for the join token within {SIGNED_TIMEOUT_S:.0f}s: "
+            "is the controller-manager running?"
+        ) from None
+    finally:
+        client.close()
 
 
 def wait_cluster(

@@ -112,7 +112,8 @@ def _bring_up(state: StateDir, kubeadm: Path | None, workers: int, log: Log) -> 
     nodes = lifecycle.plan(state, "", runtime_root=MACHINE_ROOT)
     network.refuse_service_subnet(nodes.plan, SERVICE_SUBNET)
     entries = [
-        node.make(state, nodes, parts, index, SERVICE_SUBNET) for index in range(workers + 1)
+        node.make(state, nodes, parts, index, SERVICE_SUBNET, binary)
+        for index in range(workers + 1)
     ]
     recorder = Recorder(state, nodes)
     first = [a for a in archives if is_system(a)]
@@ -139,7 +140,7 @@ def _bring_up(state: StateDir, kubeadm: Path | None, workers: int, log: Log) -> 
         control_plane = booting[0].result()
         log(f"[kubeadm] {control_plane.entry.name}: kubeadm init")
         token = generate_token().value
-        _init(state, parts, binary, control_plane, token, nodes.plan.pod_subnet)
+        _init(state, parts, control_plane, token, nodes.plan.pod_subnet)
         timings["init"] = time.monotonic() - started
         loading = [pool.submit(_load_rest, booted, parts, rest) for booted in booting]
         endpoint = f"{control_plane.entry.address}:{kubeadmconfig.BIND_PORT}"
@@ -148,7 +149,7 @@ def _bring_up(state: StateDir, kubeadm: Path | None, workers: int, log: Log) -> 
         ca_hash = _ca_hash(control_plane)
         wait_cluster_info_signed(state, token.split(".")[0])
         joins = [
-            pool.submit(_join, state, parts, binary, booted, endpoint, token, ca_hash)
+            pool.submit(_join, state, parts, booted, endpoint, token, ca_hash)
             for booted in booting[1:]
         ]
         for done in joins:
@@ -209,7 +210,6 @@ def _run_kubeadm(
 def _init(
     state: StateDir,
     parts: NodeParts,
-    binary: Path,
     booted: node.Booted,
     token: str,
     pod_subnet: str,
@@ -224,7 +224,8 @@ def _init(
         kubelet=_kubelet_settings(),
     )
     booted.machine.write(kubeadmconfig.CONFIG_PATH, config, mode=0o600)
-    args = [str(binary), "init", "--config", kubeadmconfig.CONFIG_PATH, "--skip-token-print"]
+    args = [kubeadmconfig.KUBEADM_IN_NODE, "init", "--config", kubeadmconfig.CONFIG_PATH]
+    args.append("--skip-token-print")
     _run_kubeadm(state, parts, booted, args, "init", token, INIT_TIMEOUT_S)
     admin = booted.machine.host_view("/etc/kubernetes/admin.conf")
     write_private(state.admin_conf, admin.read_bytes())
@@ -233,7 +234,6 @@ def _init(
 def _join(
     state: StateDir,
     parts: NodeParts,
-    binary: Path,
     booting: Future[node.Booted],
     endpoint: str,
     token: str,
@@ -244,7 +244,7 @@ def _join(
         name=booted.entry.name, endpoint=endpoint, token=token, ca_hash=ca_hash
     )
     booted.machine.write(kubeadmconfig.CONFIG_PATH, config, mode=0o600)
-    args = [str(binary), "join", "--config", kubeadmconfig.CONFIG_PATH]
+    args = [kubeadmconfig.KUBEADM_IN_NODE, "join", "--config", kubeadmconfig.CONFIG_PATH]
     _run_kubeadm(state, parts, booted, args, "join", token, JOIN_TIMEOUT_S)
 
 

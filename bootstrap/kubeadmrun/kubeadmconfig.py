@@ -24,6 +24,9 @@ BIND_PORT = 6443
 PATCHES_DIR = "/etc/kubeadm-verify/patches"
 CONFIG_PATH = "/etc/kubeadm-verify/kubeadm.yaml"
 KUBELET_PATCH = "kubeletconfiguration+merge.yaml"
+KUBEADM_IN_NODE = "/opt/kubeadm-verify/bin/kubeadm"
+"""Where each node has the kubeadm it runs: the user's may be anywhere on the host, /tmp
+included, which a node does not see (its /tmp is its own)."""
 
 IGNORED_PREFLIGHT_ERRORS: dict[str, str] = {
     "SystemVerification": (

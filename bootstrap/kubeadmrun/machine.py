@@ -11,6 +11,7 @@ host reads ``admin.conf`` and the CA, and writes the node's configuration before
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import sys
 import time
@@ -62,6 +63,18 @@ class Machine:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
         os.chmod(target, mode)
+        return target
+
+    def place(self, source: Path, path: str) -> Path:
+        """The host's file ``source`` at the node's ``path``: a hard link where the file system
+        allows, else a copy."""
+        target = self.host_view(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.unlink(missing_ok=True)
+        try:
+            os.link(source, target)
+        except OSError:
+            shutil.copy2(source, target)
         return target
 
 
@@ -127,16 +140,19 @@ def socket_from_host(holder: NodeProcess) -> str:
     return f"/proc/{holder.pid}/root{CONTAINERD_SOCKET}"
 
 
+def in_namespace(pid: int, namespace: str) -> bool:
+    try:
+        return os.readlink(f"/proc/{pid}/ns/mnt") == namespace
+    except OSError:
+        return False
+
+
 def _members(namespace: str) -> set[int]:
-    found = set()
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if os.readlink(entry / "ns" / "mnt") == namespace:
-                    found.add(int(entry.name))
-            except OSError:
-                continue
-    return found
+    return {
+        int(entry.name)
+        for entry in Path("/proc").iterdir()
+        if entry.name.isdigit() and in_namespace(int(entry.name), namespace)
+    }
 
 
 def kill_namespace(namespace: str, timeout: float = KILL_TIMEOUT_S) -> set[int]:

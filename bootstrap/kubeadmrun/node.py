@@ -59,9 +59,15 @@ def machine_of(nodes: NodesRecord, entry: NodeEntry) -> Machine:
 
 
 def make(
-    state: StateDir, nodes: NodesRecord, parts: NodeParts, index: int, service_subnet: str
+    state: StateDir,
+    nodes: NodesRecord,
+    parts: NodeParts,
+    index: int,
+    service_subnet: str,
+    kubeadm: Path,
 ) -> NodeEntry:
-    """Record, then make, the node's namespace, cgroups, pod network and first files."""
+    """Record, then make, the node's namespace, cgroups, pod network and first files (with
+    ``kubeadm`` among them)."""
     plan = nodes.plan
     name = node_name(plan.cid, index)
     entry = NodeEntry(
@@ -83,6 +89,7 @@ def make(
         network.create_node_network(plan, index)
         cgroups.create(entry.cgroup_root)
     _write_files(machine, entry, parts)
+    machine.place(kubeadm, kubeadmconfig.KUBEADM_IN_NODE)
     netns = network.netns_path(entry.netns)
     podnet.add_masquerade(
         parts.host.nsenter, netns, parts.host.iptables, entry.pod_cidr, plan.pod_subnet

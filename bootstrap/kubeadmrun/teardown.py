@@ -3,11 +3,12 @@
 Workers first, the control plane last (a worker's reset may still ask the API). On each node:
 its kubelet unit stopped (as ``systemctl stop kubelet`` would, which kubeadm's reset cannot do
 here), ``kubeadm reset -f`` (the same kubeadm, bounded; a failure is reported, not fatal: what
-it would have removed goes with the node anyway), then every process left in the node's mount
-namespace killed, which takes the namespace and every mount in it. The node teardown every real
-node has (``nodes.lifecycle.teardown``) then stops what the record names, removes the network
-namespaces, cgroups and runtime dir, and releases the host record, restoring the host's
-sysctls and paths. Safe to call again after a partial run: what is gone is not found.
+it would have removed goes with the node anyway), then what reset left in the node's cgroups
+(its containers, reaped by their shims) and every process left in the node's mount namespace
+killed, which takes the namespace and every mount in it. The node teardown every real node has
+(``nodes.lifecycle.teardown``) then stops what the record names, removes the network
+namespaces, cgroups and runtime dir, and releases the host record, restoring the host's sysctls
+and paths. Safe to call again after a partial run: what is gone is not found.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bootstrap.kubeadmrun import commands, kubeadmconfig, record
-from bootstrap.kubeadmrun.machine import enter_argv, kill_namespace
-from bootstrap.runtime.nodes import lifecycle, procs
+from bootstrap.kubeadmrun.machine import enter_argv, in_namespace, kill_namespace
+from bootstrap.runtime.nodes import cgroups, lifecycle, procs
 from bootstrap.runtime.nodes import record as nodes_record
 from bootstrap.runtime.nodes.record import NodeEntry
 from bootstrap.runtime.state import StateDir
@@ -27,6 +28,7 @@ from kubeadm_verify.errors import BootstrapError
 
 Log = Callable[[str], None]
 RESET_TIMEOUT_S = 120.0
+CONTAINERS_TIMEOUT_S = 10.0
 
 
 def _stderr_log(line: str) -> None:
@@ -58,22 +60,24 @@ def _reset_node(
     procs.stop([p for p in entry.processes if p.component == "kubelet"])
     holder = next((p for p in entry.processes if p.component == "holder"), None)
     containerd = [p for p in entry.processes if p.component == "containerd"]
-    kubeadm = str(info.get("kubeadm") or "")
-    if holder is not None and procs.alive(holder) and containerd and kubeadm:
-        _reset(state, entry, holder, kubeadm, log)
+    if holder is not None and procs.alive(holder) and containerd and info.get("kubeadm"):
+        _reset(state, entry, holder, log)
     if not namespace:
         return []
+    # what reset left in the node's cgroups (containers, each in a mount namespace of its
+    # own) first, while their shims live to reap them: the host's init may not
+    cgroups.kill_all(
+        entry.cgroup_root, CONTAINERS_TIMEOUT_S, spare=lambda pid: in_namespace(pid, namespace)
+    )
     left = kill_namespace(namespace)
     return [f"pid {pid} in the mount namespace of {entry.name} would not die" for pid in left]
 
 
-def _reset(
-    state: StateDir, entry: NodeEntry, holder: procs.NodeProcess, kubeadm: str, log: Log
-) -> None:
+def _reset(state: StateDir, entry: NodeEntry, holder: procs.NodeProcess, log: Log) -> None:
     nsenter = find_host_tools().nsenter
     argv = [
         *enter_argv(nsenter, holder),
-        kubeadm,
+        kubeadmconfig.KUBEADM_IN_NODE,
         "reset",
         "-f",
         "--cri-socket",
@@ -85,7 +89,7 @@ def _reset(
             state.logs / f"{entry.name}-kubeadm-reset.log",
             RESET_TIMEOUT_S,
             what=f"kubeadm reset on {entry.name}",
-            env=commands.command_env([Path(kubeadm).parent]),
+            env=commands.command_env([]),
         )
     except BootstrapError as error:
         log(f"[reset] {error}")

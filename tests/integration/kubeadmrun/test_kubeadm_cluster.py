@@ -17,11 +17,13 @@ from typing import Any
 
 import pytest
 
-from bootstrap.kubeadmrun import KubeadmCluster, bring_up_kubeadm, teardown_kubeadm
+from bootstrap.kubeadmrun import KubeadmCluster, bring_up_kubeadm, kubeadmconfig, teardown_kubeadm
 from bootstrap.kubeadmrun import record as kubeadm_record
+from bootstrap.kubeadmrun.node import machine_of
 from bootstrap.runtime.nodes import record as nodes_record
 from bootstrap.runtime.nodes.layout import MACHINE_ROOT
 from bootstrap.runtime.state import StateDir
+from bootstrap.upstream.nodeparts import ensure_node_parts
 from kubeadm_verify.access import Client, WaitTimedOut, wait_for
 from kubeadm_verify.interrupts import uninterruptible
 from tests.integration.nodes import hostscope
@@ -38,17 +40,22 @@ class Brought:
     state: StateDir
     before: hostscope.Seen
     absent_before: dict[str, bool]
+    kubeadm: Path
 
 
 @pytest.fixture(scope="module")
-def kubeadm_cluster() -> Iterator[Brought]:
+def kubeadm_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Brought]:
+    """Brought up with a user's kubeadm: the pinned one copied under another name into a
+    temporary dir (which the nodes do not see: their /tmp is their own)."""
     before = hostscope.take()
     absent = {path: not Path(path).exists() for path in HOST_PATHS_NEVER_WRITTEN}
+    kubeadm = tmp_path_factory.mktemp("user-kubeadm") / "kubeadm-user-build"
+    shutil.copy2(ensure_node_parts(None, None).binary("kubeadm"), kubeadm)
     state = StateDir.for_cluster(f"kvc-it-{secrets.token_hex(3)}")
     try:
-        cluster = bring_up_kubeadm(state.root, workers=1, log=lambda line: None)
+        cluster = bring_up_kubeadm(state.root, kubeadm, workers=1, log=lambda line: None)
         print(f"\n[kubeadmrun] 1+1 timings (s from start): {cluster.timings}", file=sys.stderr)
-        yield Brought(cluster, state, before, absent)
+        yield Brought(cluster, state, before, absent, kubeadm)
     finally:
         with uninterruptible():
             try:
@@ -82,6 +89,20 @@ def test_every_node_is_ready(kubeadm_cluster: Brought, api: Client) -> None:
     ]
     assert "node-role.kubernetes.io/control-plane" in labels
     assert cluster.timings["ready"] > 0
+
+
+def test_the_user_s_kubeadm_drove_every_node(kubeadm_cluster: Brought) -> None:
+    assert kubeadm_record.load(kubeadm_cluster.state)["kubeadm"] == str(kubeadm_cluster.kubeadm)
+    found = nodes_record.load(kubeadm_cluster.state)
+    assert found is not None and len(found.nodes) == 2
+    for entry in found.nodes:
+        machine = machine_of(found, entry)
+        placed = machine.host_view(kubeadmconfig.KUBEADM_IN_NODE)
+        assert placed.read_bytes() == kubeadm_cluster.kubeadm.read_bytes()
+        what = "init" if entry.control_plane else "join"
+        log = kubeadm_cluster.state.logs / f"{entry.name}-kubeadm-{what}.log"
+        last = log.read_text().splitlines()[-1]
+        assert last.startswith(f"# kubeadm {what} on {entry.name}: exit 0"), last
 
 
 def test_control_plane_runs_as_static_pods_from_local_images(
@@ -185,6 +206,7 @@ def test_teardown_leaves_the_host_as_it_was(kubeadm_cluster: Brought) -> None:
     assert hostscope.naming(Path(found.runtime_dir)) == []
     for node in found.nodes:
         reset_log = state.logs / f"{node.name}-kubeadm-reset.log"
-        assert reset_log.read_text().rstrip().endswith("exit 0"), reset_log
+        last = reset_log.read_text().splitlines()[-1]
+        assert last.startswith(f"# kubeadm reset on {node.name}: exit 0"), last
     differences = hostscope.left_behind(kubeadm_cluster.before, found.plan.cid)
     assert not differences, differences

@@ -18,20 +18,15 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cryptography import x509
-
-from bootstrap.kubeadm.files import write_private
-from bootstrap.kubeadm.tokens import ca_cert_hash, generate_token
-from bootstrap.kubeadmrun import commands, kubeadmconfig, node, record
+from bootstrap.kubeadmrun import balancer, kubeadmconfig, node, record, steps
 from bootstrap.kubeadmrun.cpimages import ensure_control_plane_images
-from bootstrap.kubeadmrun.machine import enter_argv
 from bootstrap.kubeadmrun.readiness import DnsAsker, wait_cluster, wait_cluster_info_signed
 from bootstrap.kubeadmrun.teardown import teardown_kubeadm
 from bootstrap.phases.api import ApiClient
-from bootstrap.runtime.nodes import cgroups, lifecycle, network
+from bootstrap.runtime.nodes import lifecycle, network
 from bootstrap.runtime.nodes.joining import offline_dns
-from bootstrap.runtime.nodes.kubeletcfg import SYSTEMD_RUNNING
 from bootstrap.runtime.nodes.layout import MACHINE_ROOT
+from bootstrap.runtime.nodes.record import NodeEntry, NodesRecord
 from bootstrap.runtime.nodes.staging import Recorder
 from bootstrap.runtime.state import StateDir
 from bootstrap.upstream.images import ensure_images
@@ -39,16 +34,15 @@ from bootstrap.upstream.images.cache import is_system
 from bootstrap.upstream.nodeparts import NodeParts, ensure_node_parts
 from kubeadm_verify import stderr
 from kubeadm_verify.errors import BootstrapError, UsageError
-from kubeadm_verify.interrupts import leave_signals_to_the_main_thread, uninterruptible
+from kubeadm_verify.interrupts import deferred, leave_signals_to_the_main_thread, uninterruptible
 
 Log = Callable[[str], None]
 SERVICE_SUBNET = "10.96.0.0/12"
 """kubeadm's default: Service addresses exist only inside each node (kube-proxy's rules), so
 clusters on one host may share it."""
 DNS_DOMAIN = "cluster.local"
-INIT_TIMEOUT_S = 300.0
-JOIN_TIMEOUT_S = 180.0
 MAX_WORKERS = 8
+MAX_CONTROL_PLANES = 5
 
 
 def stderr_log(line: str) -> None:
@@ -62,7 +56,8 @@ class KubeadmCluster:
     state_dir: Path
     admin_conf: Path
     endpoint: str
-    control_plane: str
+    """The API's address: the first control plane's, or the load balancer's."""
+    control_planes: tuple[str, ...]
     workers: tuple[str, ...]
     timings: dict[str, float] = field(default_factory=dict)
     """Seconds from the start of the bring-up: ``init``, ``joined``, ``ready`` (every node),
@@ -70,25 +65,36 @@ class KubeadmCluster:
     (every image on every node: the workloads' images load while the cluster forms)."""
 
     @property
+    def control_plane(self) -> str:
+        return self.control_planes[0]
+
+    @property
     def nodes(self) -> tuple[str, ...]:
-        return (self.control_plane, *self.workers)
+        return (*self.control_planes, *self.workers)
 
 
 def bring_up_kubeadm(
-    state_dir: Path, kubeadm: Path | None = None, workers: int = 1, log: Log = stderr_log
+    state_dir: Path,
+    kubeadm: Path | None = None,
+    workers: int = 1,
+    log: Log = stderr_log,
+    control_planes: int = 1,
 ) -> KubeadmCluster:
-    """One control-plane node by ``kubeadm init`` and ``workers`` worker nodes by ``kubeadm
-    join``, with ``kubeadm`` (the pinned one when None); the cluster's records in
+    """``control_planes`` control-plane nodes (the first by ``kubeadm init``, the others by
+    ``kubeadm join --control-plane`` behind a load balancer) and ``workers`` worker nodes by
+    ``kubeadm join``, with ``kubeadm`` (the pinned one when None); the cluster's records in
     ``state_dir``, which must be new or empty."""
     if not 0 <= workers <= MAX_WORKERS:
         raise UsageError(f"workers {workers}: expected 0 to {MAX_WORKERS}")
+    if not 1 <= control_planes <= MAX_CONTROL_PLANES:
+        raise UsageError(f"control planes {control_planes}: expected 1 to {MAX_CONTROL_PLANES}")
     root = state_dir.absolute()
     state = StateDir(root, root.name)
     if state.exists() and (state.root / "nodes.json").exists():
         raise UsageError(f"{root} holds a cluster already; tear it down first")
     state.create()
     try:
-        return _bring_up(state, kubeadm, workers, log)
+        return _bring_up(state, kubeadm, control_planes, workers, log)
     except BaseException:
         with uninterruptible():
             try:
@@ -98,12 +104,16 @@ def bring_up_kubeadm(
         raise
 
 
-def _bring_up(state: StateDir, kubeadm: Path | None, workers: int, log: Log) -> KubeadmCluster:
+def _bring_up(
+    state: StateDir, kubeadm: Path | None, control_planes: int, workers: int, log: Log
+) -> KubeadmCluster:
     started = time.monotonic()
     timings: dict[str, float] = {}
     parts = ensure_node_parts(None, None)
     archives = sorted(ensure_images(parts).glob("*.tar"))
     binary = (kubeadm or parts.binary("kubeadm")).absolute()
+    if control_planes > 1:
+        balancer.haproxy_binary()
     control_plane_archives = sorted(
         ensure_control_plane_images(binary, parts.binaries, parts.version).glob("*.tar")
     )
@@ -112,12 +122,15 @@ def _bring_up(state: StateDir, kubeadm: Path | None, workers: int, log: Log) -> 
     nodes = lifecycle.plan(state, "", runtime_root=MACHINE_ROOT)
     network.refuse_service_subnet(nodes.plan, SERVICE_SUBNET)
     entries = [
-        node.make(state, nodes, parts, index, SERVICE_SUBNET, binary)
-        for index in range(workers + 1)
+        node.make(state, nodes, parts, index, SERVICE_SUBNET, binary, index < control_planes)
+        for index in range(control_planes + workers)
     ]
-    recorder = Recorder(state, nodes)
+    balanced = ""
+    if control_planes > 1:
+        balanced = _start_balancer(state, nodes, parts, entries[:control_planes])
     first = [a for a in archives if is_system(a)]
     rest = [a for a in archives if not is_system(a)]
+    recorder = Recorder(state, nodes)
     pool = ThreadPoolExecutor(
         max_workers=2 * len(entries),
         thread_name_prefix="kubeadm-node",
@@ -137,20 +150,25 @@ def _bring_up(state: StateDir, kubeadm: Path | None, workers: int, log: Log) -> 
             )
             for entry in entries
         ]
-        control_plane = booting[0].result()
-        log(f"[kubeadm] {control_plane.entry.name}: kubeadm init")
-        token = generate_token().value
-        _init(state, parts, control_plane, token, nodes.plan.pod_subnet)
+        leader = booting[0].result()
+        log(f"[kubeadm] {leader.entry.name}: kubeadm init")
+        credentials = steps.Credentials.for_control_planes(control_planes)
+        endpoint = balanced or f"{leader.entry.address}:{kubeadmconfig.BIND_PORT}"
+        pod_subnet = nodes.plan.pod_subnet
+        steps.init(state, parts, leader, credentials, pod_subnet, SERVICE_SUBNET, balanced)
         timings["init"] = time.monotonic() - started
         loading = [pool.submit(_load_rest, booted, parts, rest) for booted in booting]
-        endpoint = f"{control_plane.entry.address}:{kubeadmconfig.BIND_PORT}"
         record.update(state, endpoint=endpoint, admin_conf=str(state.admin_conf))
         _offline_dns(state)
-        ca_hash = _ca_hash(control_plane)
-        wait_cluster_info_signed(state, token.split(".")[0])
+        ca_hash = steps.ca_hash(leader)
+        wait_cluster_info_signed(state, credentials.token_id)
+        # one control plane at a time (each adds an etcd member), then the workers at once
+        for booted in booting[1:control_planes]:
+            steps.join(state, parts, booted.result(), endpoint, credentials, ca_hash)
+            log(f"[kubeadm] {booted.result().entry.name}: joined as a control plane")
         joins = [
-            pool.submit(_join, state, parts, booted, endpoint, token, ca_hash)
-            for booted in booting[1:]
+            pool.submit(_join, state, parts, booted, endpoint, credentials, ca_hash)
+            for booted in booting[control_planes:]
         ]
         for done in joins:
             done.result()
@@ -175,60 +193,33 @@ def _bring_up(state: StateDir, kubeadm: Path | None, workers: int, log: Log) -> 
         f"kube-proxy and CoreDNS answering on each {timings['addons']:.1f}s"
     )
     return KubeadmCluster(
-        state.root, state.admin_conf, endpoint, names[0], tuple(names[1:]), timings
+        state.root,
+        state.admin_conf,
+        endpoint,
+        tuple(names[:control_planes]),
+        tuple(names[control_planes:]),
+        timings,
     )
+
+
+def _start_balancer(
+    state: StateDir, nodes: NodesRecord, parts: NodeParts, control_planes: list[NodeEntry]
+) -> str:
+    """haproxy in the hub in front of ``control_planes``; returns its endpoint."""
+    address = str(nodes.plan.uplink.far)
+    config = Path(nodes.runtime_dir) / balancer.CONFIG_NAME
+    backends = [(entry.name, entry.address) for entry in control_planes]
+    config.write_text(balancer.config(address, backends), encoding="utf-8")
+    hub = network.netns_path(nodes.plan.hub_netns)
+    log_path = state.logs / "haproxy.log"
+    with deferred():
+        proc = balancer.start("balancer", parts.host.nsenter, hub, config, log_path)
+        record.update(state, balancer=proc.as_dict())
+    return f"{address}:{balancer.PORT}"
 
 
 def _load_rest(booting: Future[node.Booted], parts: NodeParts, archives: list[Path]) -> None:
     node.load_rest(booting.result(), parts, archives)
-
-
-def _kubelet_settings() -> dict[str, object]:
-    return kubeadmconfig.machine_kubelet_settings(cgroups.is_v1(), SYSTEMD_RUNNING.is_dir())
-
-
-def _run_kubeadm(
-    state: StateDir,
-    parts: NodeParts,
-    booted: node.Booted,
-    args: list[str],
-    what: str,
-    token: str,
-    timeout: float,
-) -> None:
-    argv = [*enter_argv(parts.host.nsenter, booted.holder), *args]
-    commands.run_logged(
-        argv,
-        node.machine_log(state, booted.entry.name, f"kubeadm-{what}"),
-        timeout,
-        what=f"kubeadm {what} on {booted.entry.name}",
-        secrets=[token, token.split(".")[-1]],
-        env=commands.command_env([parts.binaries]),
-    )
-
-
-def _init(
-    state: StateDir,
-    parts: NodeParts,
-    booted: node.Booted,
-    token: str,
-    pod_subnet: str,
-) -> None:
-    config = kubeadmconfig.init_config(
-        name=booted.entry.name,
-        address=booted.entry.address,
-        version=parts.version,
-        pod_subnet=pod_subnet,
-        service_subnet=SERVICE_SUBNET,
-        token=token,
-        kubelet=_kubelet_settings(),
-    )
-    booted.machine.write(kubeadmconfig.CONFIG_PATH, config, mode=0o600)
-    args = [kubeadmconfig.KUBEADM_IN_NODE, "init", "--config", kubeadmconfig.CONFIG_PATH]
-    args.append("--skip-token-print")
-    _run_kubeadm(state, parts, booted, args, "init", token, INIT_TIMEOUT_S)
-    admin = booted.machine.host_view("/etc/kubernetes/admin.conf")
-    write_private(state.admin_conf, admin.read_bytes())
 
 
 def _join(
@@ -236,21 +227,10 @@ def _join(
     parts: NodeParts,
     booting: Future[node.Booted],
     endpoint: str,
-    token: str,
+    credentials: steps.Credentials,
     ca_hash: str,
 ) -> None:
-    booted = booting.result()
-    config = kubeadmconfig.join_config(
-        name=booted.entry.name, endpoint=endpoint, token=token, ca_hash=ca_hash
-    )
-    booted.machine.write(kubeadmconfig.CONFIG_PATH, config, mode=0o600)
-    args = [kubeadmconfig.KUBEADM_IN_NODE, "join", "--config", kubeadmconfig.CONFIG_PATH]
-    _run_kubeadm(state, parts, booted, args, "join", token, JOIN_TIMEOUT_S)
-
-
-def _ca_hash(booted: node.Booted) -> str:
-    pem = booted.machine.host_view("/etc/kubernetes/pki/ca.crt").read_bytes()
-    return ca_cert_hash(x509.load_pem_x509_certificate(pem))
+    steps.join(state, parts, booting.result(), endpoint, credentials, ca_hash)
 
 
 def _offline_dns(state: StateDir) -> None:

@@ -69,8 +69,12 @@ def init_config(
     service_subnet: str,
     token: str,
     kubelet: dict[str, Any],
+    control_plane_endpoint: str = "",
+    certificate_key: str = "",
 ) -> str:
-    init = {
+    """With ``control_plane_endpoint`` (a load balancer) the cluster can take more control
+    planes; with ``certificate_key`` ``init --upload-certs`` shares their certificates."""
+    init: dict[str, Any] = {
         "apiVersion": API_VERSION,
         "kind": "InitConfiguration",
         "bootstrapTokens": [
@@ -85,18 +89,31 @@ def init_config(
         "nodeRegistration": node_registration(name),
         "patches": {"directory": PATCHES_DIR},
     }
-    cluster = {
+    if certificate_key:
+        init["certificateKey"] = certificate_key
+    cluster: dict[str, Any] = {
         "apiVersion": API_VERSION,
         "kind": "ClusterConfiguration",
         "kubernetesVersion": version,
         "networking": {"podSubnet": pod_subnet, "serviceSubnet": service_subnet},
     }
+    if control_plane_endpoint:
+        cluster["controlPlaneEndpoint"] = control_plane_endpoint
     kubelet_doc = {"apiVersion": KUBELET_API_VERSION, "kind": "KubeletConfiguration", **kubelet}
     return "---\n".join(dump_yaml(doc) for doc in (init, cluster, kubelet_doc))
 
 
-def join_config(*, name: str, endpoint: str, token: str, ca_hash: str) -> str:
-    join = {
+def join_config(
+    *,
+    name: str,
+    endpoint: str,
+    token: str,
+    ca_hash: str,
+    control_plane: tuple[str, str] | None = None,
+) -> str:
+    """A worker's, or with ``control_plane`` (the node's address, the certificate key) a
+    control plane's, stacked etcd member included."""
+    join: dict[str, Any] = {
         "apiVersion": API_VERSION,
         "kind": "JoinConfiguration",
         "discovery": {
@@ -109,6 +126,12 @@ def join_config(*, name: str, endpoint: str, token: str, ca_hash: str) -> str:
         "nodeRegistration": node_registration(name),
         "patches": {"directory": PATCHES_DIR},
     }
+    if control_plane is not None:
+        address, certificate_key = control_plane
+        join["controlPlane"] = {
+            "localAPIEndpoint": {"advertiseAddress": address, "bindPort": BIND_PORT},
+            "certificateKey": certificate_key,
+        }
     return dump_yaml(join)
 
 

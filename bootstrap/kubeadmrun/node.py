@@ -65,6 +65,7 @@ def make(
     index: int,
     service_subnet: str,
     kubeadm: Path,
+    control_plane: bool,
 ) -> NodeEntry:
     """Record, then make, the node's namespace, cgroups, pod network and first files (with
     ``kubeadm`` among them)."""
@@ -77,7 +78,7 @@ def make(
         str(plan.node_link(index).far),
         plan.pod_cidr(index),
         plan.cgroup_root(index),
-        control_plane=index == 0,
+        control_plane=control_plane,
     )
     with deferred():
         nodes.nodes.append(entry)

@@ -1,6 +1,7 @@
 """Taking a kubeadm-driven cluster down: ``kubeadm reset`` on each node, then everything else.
 
-Workers first, the control plane last (a worker's reset may still ask the API). On each node:
+Workers first, the control planes last (a worker's reset may still ask the API), the last joined
+first; then the load balancer, if the cluster has one. On each node:
 its kubelet unit stopped (as ``systemctl stop kubelet`` would, which kubeadm's reset cannot do
 here), ``kubeadm reset -f`` (the same kubeadm, bounded; a failure is reported, not fatal: what
 it would have removed goes with the node anyway), then what reset left in the node's cgroups
@@ -20,6 +21,7 @@ from bootstrap.kubeadmrun import commands, kubeadmconfig, record
 from bootstrap.kubeadmrun.machine import enter_argv, in_namespace, kill_namespace
 from bootstrap.runtime.nodes import cgroups, lifecycle, procs
 from bootstrap.runtime.nodes import record as nodes_record
+from bootstrap.runtime.nodes.procs import NodeProcess
 from bootstrap.runtime.nodes.record import NodeEntry
 from bootstrap.runtime.state import StateDir
 from bootstrap.upstream.nodeparts import find_host_tools
@@ -45,9 +47,14 @@ def teardown_kubeadm(state_dir: Path, log: Log = _stderr_log) -> None:
     namespaces = record.namespaces(state)
     problems: list[str] = []
     if found is not None:
-        ordered = sorted(found.nodes, key=lambda entry: entry.control_plane)
+        # the workers, then the control planes last joined first: etcd keeps its quorum while
+        # each reset removes its member
+        ordered = sorted(found.nodes, key=lambda entry: (entry.control_plane, -entry.index))
         for entry in ordered:
             problems += _reset_node(state, entry, info, namespaces.get(entry.name, ""), log)
+    if isinstance(info.get("balancer"), dict):
+        left = procs.stop([NodeProcess.from_dict(info["balancer"])])
+        problems += [f"haproxy (pid {proc.pid}) would not stop" for proc in left]
     lifecycle.teardown(state)
     if problems:
         raise BootstrapError("kubeadm teardown left: " + "; ".join(problems))

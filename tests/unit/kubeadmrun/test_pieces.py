@@ -1,6 +1,6 @@
 """The pure parts of a kubeadm-driven cluster: the node's mounts, the kubelet unit's arguments,
-the kubeadm configuration, the control-plane images, redaction, where the host sees a node's
-files."""
+the kubeadm configuration (one control plane and several), the load balancer's, the
+control-plane images, redaction, where the host sees a node's files."""
 
 from __future__ import annotations
 
@@ -9,7 +9,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bootstrap.kubeadmrun import commands, containerdcfg, cpimages, kubeadmconfig, kubeletunit
+from bootstrap.kubeadmrun import (
+    balancer,
+    commands,
+    containerdcfg,
+    cpimages,
+    kubeadmconfig,
+    kubeletunit,
+)
 from bootstrap.kubeadmrun.machine import Machine, kill_namespace, mount_namespace
 from bootstrap.kubeadmrun.nodefs import (
     MS_BIND,
@@ -187,3 +194,62 @@ def test_our_own_mount_namespace_is_never_killed() -> None:
 
     with pytest.raises(BootstrapError, match="our own mount namespace"):
         kill_namespace(mount_namespace(os.getpid()))
+
+
+def test_several_control_planes_share_certificates_behind_an_endpoint() -> None:
+    text = kubeadmconfig.init_config(
+        name="kvc-abc123-n0",
+        address="10.213.1.254",
+        version="v1.37.2",
+        pod_subnet="10.245.0.0/16",
+        service_subnet="10.96.0.0/12",
+        token="abcdef.0123456789abcdef",
+        kubelet={},
+        control_plane_endpoint="10.213.1.2:6443",
+        certificate_key="ab" * 32,
+    )
+    init, cluster, _ = yaml.safe_load_all(text)
+    assert init["certificateKey"] == "ab" * 32
+    assert cluster["controlPlaneEndpoint"] == "10.213.1.2:6443"
+    join = yaml.safe_load(
+        kubeadmconfig.join_config(
+            name="kvc-abc123-n1",
+            endpoint="10.213.1.2:6443",
+            token="abcdef.0123456789abcdef",
+            ca_hash="sha256:" + "0" * 64,
+            control_plane=("10.213.1.6", "ab" * 32),
+        )
+    )
+    assert join["controlPlane"] == {
+        "localAPIEndpoint": {"advertiseAddress": "10.213.1.6", "bindPort": 6443},
+        "certificateKey": "ab" * 32,
+    }
+
+
+def test_one_control_plane_has_no_endpoint_nor_certificate_key() -> None:
+    text = kubeadmconfig.init_config(
+        name="n0",
+        address="10.0.0.2",
+        version="v1.37.2",
+        pod_subnet="10.245.0.0/16",
+        service_subnet="10.96.0.0/12",
+        token="abcdef.0123456789abcdef",
+        kubelet={},
+    )
+    init, cluster, _ = yaml.safe_load_all(text)
+    assert "certificateKey" not in init and "controlPlaneEndpoint" not in cluster
+    assert "controlPlane" not in yaml.safe_load(
+        kubeadmconfig.join_config(name="n1", endpoint="e:6443", token="t", ca_hash="h")
+    )
+
+
+def test_the_balancer_checks_every_api_server() -> None:
+    text = balancer.config("10.213.1.2", [("n0", "10.213.1.254"), ("n1", "10.213.1.6")])
+    assert "bind 10.213.1.2:6443" in text and "mode tcp" in text
+    assert "option httpchk GET /livez" in text
+    servers = [line.split() for line in text.splitlines() if line.strip().startswith("server")]
+    assert [words[1:3] for words in servers] == [
+        ["n0", "10.213.1.254:6443"],
+        ["n1", "10.213.1.6:6443"],
+    ]
+    assert all("check-ssl" in words for words in servers)

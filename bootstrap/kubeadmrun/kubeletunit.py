@@ -8,11 +8,15 @@ restart ``kubelet.service``, whose drop-in (``10-kubeadm.conf``) runs::
             --kubeconfig=/etc/kubernetes/kubelet.conf --config=/var/lib/kubelet/config.yaml \\
             $KUBELET_KUBEADM_ARGS
 
-with ``Restart=always``. Here that unit is this program, started inside the node's namespaces
-before kubeadm runs (kubeadm's systemd call fails with a warning and it goes on, as its own
-code allows): it waits for both files, runs the kubelet with the drop-in's arguments, and starts
-it again a moment after it exits, until it is itself stopped (SIGTERM: the kubelet is stopped
-first). Standard library only: it runs as its own process.
+with ``Restart=always``. Here that unit is this program, started before kubeadm runs (kubeadm's
+systemd call fails with a warning and it goes on, as its own code allows): it waits for both
+files, runs the kubelet inside the node with the drop-in's arguments, and starts it again a
+moment after it exits, until it is itself stopped (SIGTERM: the kubelet is stopped first).
+
+It runs on the host's side, as systemd would outside the node: it reads the node's files where
+the host sees them (``ROOT/var/upper/...``) and enters the node (``nsenter`` into the holder's
+namespaces) only to run the kubelet, so it needs nothing of the node's view (this package may
+be in a /tmp the node does not see). Standard library only: it runs as its own process.
 """
 
 from __future__ import annotations
@@ -28,6 +32,8 @@ from types import FrameType
 
 CONFIG = Path("/var/lib/kubelet/config.yaml")
 FLAGS_ENV = Path("/var/lib/kubelet/kubeadm-flags.env")
+VAR_UPPER = Path("var/upper")
+"""Where, below a node's root, the host sees what the node wrote to its /var."""
 FLAGS_VARIABLE = "KUBELET_KUBEADM_ARGS"
 DROP_IN_FLAGS = (
     "--bootstrap-kubeconfig=/etc/kubernetes/bootstrap-kubelet.conf",
@@ -54,11 +60,17 @@ def kubelet_argv(kubelet: str, flags_text: str) -> list[str]:
     return [kubelet, *DROP_IN_FLAGS, *kubeadm_flags(flags_text)]
 
 
+def host_view(root: Path, path: Path) -> Path:
+    """The host's view of the node's ``/var/...`` file ``path``."""
+    return root / VAR_UPPER / path.relative_to("/var")
+
+
 class Unit:
     """One kubelet at a time, restarted until ``stop``."""
 
-    def __init__(self, kubelet: str) -> None:
-        self.kubelet = kubelet
+    def __init__(self, kubelet: str, enter: list[str], root: Path) -> None:
+        self.kubelet, self.enter = kubelet, enter
+        self.config, self.flags = host_view(root, CONFIG), host_view(root, FLAGS_ENV)
         self.stopping = False
         self.child: subprocess.Popen[bytes] | None = None
 
@@ -69,12 +81,12 @@ class Unit:
 
     def run(self) -> int:
         while not self.stopping:
-            if not (CONFIG.is_file() and FLAGS_ENV.is_file()):
+            if not (self.config.is_file() and self.flags.is_file()):
                 time.sleep(POLL_S)
                 continue
-            argv = kubelet_argv(self.kubelet, FLAGS_ENV.read_text())
+            argv = kubelet_argv(self.kubelet, self.flags.read_text())
             print(f"[kubelet-unit] starting {shlex.join(argv)}", flush=True)
-            self.child = subprocess.Popen(argv, stdin=subprocess.DEVNULL)
+            self.child = subprocess.Popen([*self.enter, *argv], stdin=subprocess.DEVNULL)
             code = self._wait()
             print(f"[kubelet-unit] kubelet exited with {code}", flush=True)
             if not self.stopping:
@@ -90,11 +102,18 @@ class Unit:
                 self.child.kill()
 
 
+def enter_argv(nsenter: str, holder: str) -> list[str]:
+    return [nsenter, "-t", holder, "--net", "--mount", "--uts", "--"]
+
+
 def main(argv: list[str]) -> int:
-    if len(argv) != 1 or not os.path.isabs(argv[0]):
-        print("usage: kubeletunit /path/to/kubelet", file=sys.stderr)
+    if len(argv) != 4 or not all(os.path.isabs(a) for a in (argv[0], argv[1], argv[3])):
+        print(
+            "usage: kubeletunit /path/to/kubelet /path/to/nsenter HOLDER_PID ROOT", file=sys.stderr
+        )
         return 2
-    unit = Unit(argv[0])
+    kubelet, nsenter, holder, root = argv
+    unit = Unit(kubelet, enter_argv(nsenter, holder), Path(root))
     signal.signal(signal.SIGTERM, unit.stop)
     signal.signal(signal.SIGINT, unit.stop)
     return unit.run()

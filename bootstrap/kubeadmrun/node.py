@@ -154,8 +154,10 @@ def boot(
     _wait_socket(socket_from_host(holder), entry)
     up = time.monotonic()
     import_archives(parts.part("ctr"), socket_from_host(holder), archives)
-    unit = [*enter, sys.executable, "-m", "bootstrap.kubeadmrun.kubeletunit"]
-    unit.append(str(parts.binary("kubelet")))
+    # the kubelet's unit on the host's side, as systemd's would be (``kubeletunit``)
+    unit = [sys.executable, "-m", "bootstrap.kubeadmrun.kubeletunit"]
+    unit += [str(parts.binary("kubelet")), str(parts.host.nsenter), str(holder.pid)]
+    unit.append(str(machine.root))
     _start(state, recorder, entry, "kubelet", unit, python_env(dict(os.environ)))
     log(
         f"[node] {entry.name}: namespaces and containerd in {up - started:.1f}s, "

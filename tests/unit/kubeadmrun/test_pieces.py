@@ -91,6 +91,11 @@ def test_the_kubelet_unit_runs_the_drop_in_s_command_line() -> None:
         "--node-ip=10.0.0.2",
     ]
     assert kubeletunit.kubeadm_flags("OTHER=1\n") == []
+    root = Path("/srv/kubeadm-verify/abc123/n1")
+    assert kubeletunit.host_view(root, kubeletunit.FLAGS_ENV) == Path(
+        "/srv/kubeadm-verify/abc123/n1/var/upper/lib/kubelet/kubeadm-flags.env"
+    )
+    assert kubeletunit.enter_argv("/usr/bin/nsenter", "42")[:3] == ["/usr/bin/nsenter", "-t", "42"]
 
 
 def test_init_config_is_what_a_user_would_write() -> None:

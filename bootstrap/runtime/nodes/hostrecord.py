@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from bootstrap.runtime.nodes.layout import RUNTIME_ROOT
+from bootstrap.runtime.nodes.layout import MACHINE_ROOT, RUNTIME_ROOT
 from bootstrap.upstream.versions import cache_root
 
 KUBELET_SYSCTLS = (
@@ -51,10 +51,11 @@ HOST_PATHS = (
     "/var/lib/containerd",
     "/etc/containerd",
     str(RUNTIME_ROOT),
+    str(MACHINE_ROOT),
 )
 """Fixed paths a node's programs may create outside the directories we give them, and the
 parent of every cluster's runtime dir."""
-SHARED_PATHS = ("/run/netns", str(RUNTIME_ROOT))
+SHARED_PATHS = ("/run/netns", str(RUNTIME_ROOT), str(MACHINE_ROOT))
 """Also used by others (``ip netns``; a cluster whose teardown failed): removed only when empty,
 unmounted first."""
 MNT_DETACH = 2

@@ -33,6 +33,11 @@ from pathlib import Path
 
 RUNTIME_ROOT = Path("/var/lib/kubeadm-verify")
 """Fixed, short, the same whatever HOME, ``--name`` or ``--state-dir`` is."""
+MACHINE_ROOT = Path("/srv/kubeadm-verify")
+"""The runtime dirs of clusters whose nodes are whole machines to kubeadm
+(``bootstrap.kubeadmrun``): each such node overlays the host's ``/etc``, ``/usr``, ``/var`` and
+``/opt`` with upper dirs of its own, and an overlay's upper dir may not lie inside its lower one
+(the kernel answers ELOOP through the overlay), so they live outside all four."""
 SOCKET_LIMIT = 107
 """``sizeof(sun_path)`` is 108 bytes on Linux, one of them the terminating NUL."""
 NODE_SOCKETS = (
@@ -47,9 +52,10 @@ socket's path plus ``.ttrpc``; the kubelet's names are its ``pkg/kubelet/apis`` 
 OWNER_FILE = "state-dir"
 
 
-def runtime_dir(cid: str) -> Path:
-    """A cluster's runtime dir, from its cluster id (``addressing.cluster_id``)."""
-    return RUNTIME_ROOT / cid
+def runtime_dir(cid: str, root: Path | None = None) -> Path:
+    """A cluster's runtime dir, from its cluster id (``addressing.cluster_id``), under ``root``
+    (``RUNTIME_ROOT`` unless given)."""
+    return (root or RUNTIME_ROOT) / cid
 
 
 def node_dir(runtime: Path, index: int) -> Path:

@@ -79,10 +79,11 @@ def _slots_locked() -> Iterator[None]:
         yield
 
 
-def plan(state: StateDir, pod_subnet: str) -> NodesRecord:
-    """The cluster's record, making its runtime dir and hub (and choosing its slot, and its pod
-    subnet when the cluster's ``podSubnet`` is empty) on the first join; an interrupt waits
-    until both are made, so that the clean-up finds them."""
+def plan(state: StateDir, pod_subnet: str, runtime_root: Path | None = None) -> NodesRecord:
+    """The cluster's record, making its runtime dir (under ``runtime_root``, by default
+    ``layout.RUNTIME_ROOT``) and hub (and choosing its slot, and its pod subnet when the
+    cluster's ``podSubnet`` is empty) on the first join; an interrupt waits until both are
+    made, so that the clean-up finds them."""
     existing = record.load(state)
     if existing is not None and existing.hub:
         return existing
@@ -92,7 +93,7 @@ def plan(state: StateDir, pod_subnet: str) -> NodesRecord:
             raise BootstrapError("no free 10.213.x.0/24 for the nodes' links")
         subnet = choose_pod_subnet(pod_subnet, network.routed_networks())
         cid = cluster_id(state.root)
-        runtime = runtimedir.free(cid, state.root)
+        runtime = runtimedir.free(cid, state.root, runtime_root)
         nodes = NodesRecord(Plan(cid, free[0], subnet), runtime_dir=str(runtime))
         nodes.hub = True
         record.save(state, nodes)

@@ -20,9 +20,10 @@ from bootstrap.runtime.nodes.mounts import unmount_under
 from kubeadm_verify.errors import BootstrapError
 
 
-def free(cid: str, state_root: Path) -> Path:
-    """The runtime dir for cluster id ``cid``, refused if it exists already."""
-    path = runtime_dir(cid)
+def free(cid: str, state_root: Path, root: Path | None = None) -> Path:
+    """The runtime dir for cluster id ``cid`` under ``root`` (``layout.RUNTIME_ROOT`` unless
+    given), refused if it exists already."""
+    path = runtime_dir(cid, root or layout.RUNTIME_ROOT)
     if path.exists() or path.is_symlink():
         raise BootstrapError(
             f"{path} exists: the nodes of another cluster with id {cid} (see {path / OWNER_FILE}), "
@@ -52,7 +53,9 @@ def remove(recorded: str, cid: str) -> list[str]:
 
 
 def prune_root() -> None:
-    """``/var/lib/kubeadm-verify`` removed when no cluster's runtime dir is left in it; the
-    caller holds the lock every ``make`` holds, so none is being made meanwhile."""
-    with contextlib.suppress(OSError):
-        layout.RUNTIME_ROOT.rmdir()
+    """``/var/lib/kubeadm-verify`` (and ``/srv/kubeadm-verify``) removed when no cluster's
+    runtime dir is left in it; the caller holds the lock every ``make`` holds, so none is being
+    made meanwhile."""
+    for root in (layout.RUNTIME_ROOT, layout.MACHINE_ROOT):
+        with contextlib.suppress(OSError):
+            root.rmdir()

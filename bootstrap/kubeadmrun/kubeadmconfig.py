@@ -1,0 +1,140 @@
+"""The kubeadm configuration files, written as a user of this machine would write them.
+
+``init_config`` is what ``kubeadm init --config`` reads on the first node: an InitConfiguration
+(the node's address, its name, containerd's standard socket, ``imagePullPolicy: Never``, the
+bootstrap token the workers join with), a ClusterConfiguration (the release, the cluster's pod
+and Service subnets) and a KubeletConfiguration with what this machine needs and nothing more.
+``join_config`` is a worker's JoinConfiguration: token discovery pinned to the CA's public key.
+Each node's ``cgroupRoot`` differs (two kubelets on one host must not share ``/kubepods``), so it
+goes in a per-node kubeadm patch for the ``kubeletconfiguration`` target, as kubeadm documents.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bootstrap.kubeadm.yamlio import dump_yaml
+from bootstrap.runtime.nodes.kubeletcfg import SHARED_DISK
+
+API_VERSION = "kubeadm.k8s.io/v1beta4"
+KUBELET_API_VERSION = "kubelet.config.k8s.io/v1beta1"
+CRI_SOCKET = "unix:///run/containerd/containerd.sock"
+BIND_PORT = 6443
+"""kubeadm's default: free, inside the node's own network namespace."""
+PATCHES_DIR = "/etc/kubeadm-verify/patches"
+CONFIG_PATH = "/etc/kubeadm-verify/kubeadm.yaml"
+KUBELET_PATCH = "kubeletconfiguration+merge.yaml"
+KUBEADM_IN_NODE = "/opt/kubeadm-verify/bin/kubeadm"
+"""Where each node has the kubeadm it runs: the user's may be anywhere on the host, /tmp
+included, which a node does not see (its /tmp is its own)."""
+
+IGNORED_PREFLIGHT_ERRORS: dict[str, str] = {
+    "SystemVerification": (
+        "this machine runs cgroup v1, which kubeadm's system verification fails since v1.35; "
+        "kubeadm's own message says to set failCgroupV1: false (done in the "
+        "KubeletConfiguration) and explicitly skip this validation"
+    ),
+}
+"""The preflight checks whose errors this machine cannot meet, by name, each with its reason.
+kubeadm runs every other check, and fails on it."""
+
+
+def machine_kubelet_settings(cgroup_v1: bool, systemd: bool) -> dict[str, Any]:
+    """What this machine needs of every kubelet: the cgroupfs driver without systemd, the
+    cgroup v1 opt-out on a v1 host, disk left to the host (``kubeletcfg.SHARED_DISK``)."""
+    settings: dict[str, Any] = {}
+    if not systemd:
+        settings["cgroupDriver"] = "cgroupfs"
+    if cgroup_v1:
+        settings["failCgroupV1"] = False
+    settings.update(SHARED_DISK)
+    return settings
+
+
+def node_registration(name: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "criSocket": CRI_SOCKET,
+        "imagePullPolicy": "Never",
+        "ignorePreflightErrors": sorted(IGNORED_PREFLIGHT_ERRORS),
+    }
+
+
+def init_config(
+    *,
+    name: str,
+    address: str,
+    version: str,
+    pod_subnet: str,
+    service_subnet: str,
+    token: str,
+    kubelet: dict[str, Any],
+    control_plane_endpoint: str = "",
+    certificate_key: str = "",
+) -> str:
+    """With ``control_plane_endpoint`` (a load balancer) the cluster can take more control
+    planes; with ``certificate_key`` ``init --upload-certs`` shares their certificates."""
+    init: dict[str, Any] = {
+        "apiVersion": API_VERSION,
+        "kind": "InitConfiguration",
+        "bootstrapTokens": [
+            {
+                "token": token,
+                "ttl": "24h0m0s",
+                "groups": ["system:bootstrappers:kubeadm:default-node-token"],
+                "usages": ["signing", "authentication"],
+            }
+        ],
+        "localAPIEndpoint": {"advertiseAddress": address, "bindPort": BIND_PORT},
+        "nodeRegistration": node_registration(name),
+        "patches": {"directory": PATCHES_DIR},
+    }
+    if certificate_key:
+        init["certificateKey"] = certificate_key
+    cluster: dict[str, Any] = {
+        "apiVersion": API_VERSION,
+        "kind": "ClusterConfiguration",
+        "kubernetesVersion": version,
+        "networking": {"podSubnet": pod_subnet, "serviceSubnet": service_subnet},
+    }
+    if control_plane_endpoint:
+        cluster["controlPlaneEndpoint"] = control_plane_endpoint
+    kubelet_doc = {"apiVersion": KUBELET_API_VERSION, "kind": "KubeletConfiguration", **kubelet}
+    return "---\n".join(dump_yaml(doc) for doc in (init, cluster, kubelet_doc))
+
+
+def join_config(
+    *,
+    name: str,
+    endpoint: str,
+    token: str,
+    ca_hash: str,
+    control_plane: tuple[str, str] | None = None,
+) -> str:
+    """A worker's, or with ``control_plane`` (the node's address, the certificate key) a
+    control plane's, stacked etcd member included."""
+    join: dict[str, Any] = {
+        "apiVersion": API_VERSION,
+        "kind": "JoinConfiguration",
+        "discovery": {
+            "bootstrapToken": {
+                "apiServerEndpoint": endpoint,
+                "token": token,
+                "caCertHashes": [ca_hash],
+            }
+        },
+        "nodeRegistration": node_registration(name),
+        "patches": {"directory": PATCHES_DIR},
+    }
+    if control_plane is not None:
+        address, certificate_key = control_plane
+        join["controlPlane"] = {
+            "localAPIEndpoint": {"advertiseAddress": address, "bindPort": BIND_PORT},
+            "certificateKey": certificate_key,
+        }
+    return dump_yaml(join)
+
+
+def kubelet_patch(cgroup_root: str) -> str:
+    """The node's own part of its KubeletConfiguration (a JSON merge patch)."""
+    return dump_yaml({"cgroupRoot": cgroup_root})

@@ -1,0 +1,172 @@
+"""A node that is a whole machine to kubeadm: its network namespace (``nodes.network``) plus a
+mount and a UTS namespace held by one process (``nodefs``), entered by every program of the node.
+
+Where its files are (``Machine``): one dir per node in the cluster's runtime dir under
+``layout.MACHINE_ROOT``, holding the upper and work dirs of its overlays, its containerd root and
+its logs' marker. A file the node writes at ``/etc/...``, ``/usr/...``, ``/var/...`` or
+``/opt/...`` is seen by the host at ``<root>/<top>/upper/...`` (``host_view``): that is how the
+host reads ``admin.conf`` and the CA, and writes the node's configuration before it starts.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from bootstrap.kubeadmrun import nodefs
+from bootstrap.runtime.nodes import procs
+from bootstrap.runtime.nodes.procs import NodeProcess
+from kubeadm_verify.errors import BootstrapError
+
+HOLDER_TIMEOUT_S = 30.0
+KILL_TIMEOUT_S = 60.0
+CONTAINERD_SOCKET = "/run/containerd/containerd.sock"
+
+
+@dataclass(frozen=True)
+class Machine:
+    root: Path
+    name: str
+
+    def upper(self, top: str) -> Path:
+        return self.root / top.strip("/") / "upper"
+
+    def host_view(self, path: str) -> Path:
+        """Where the host sees a file the node has at ``path`` (one of its own, not a host
+        file shown through the overlay)."""
+        parts = PurePosixPath(path).parts
+        if len(parts) < 2 or "/" + parts[1] not in nodefs.OVERLAID:
+            raise ValueError(f"{path}: not under {', '.join(nodefs.OVERLAID)}")
+        return self.upper(parts[1]).joinpath(*parts[2:])
+
+    @property
+    def ready_marker(self) -> Path:
+        return self.root / nodefs.READY
+
+    def create(self) -> None:
+        self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        for top in nodefs.OVERLAID:
+            for sub in ("upper", "work"):
+                (self.root / top.strip("/") / sub).mkdir(parents=True, exist_ok=True)
+        (self.root / "containerd").mkdir(mode=0o711, exist_ok=True)
+
+    def write(self, path: str, text: str, mode: int = 0o644) -> Path:
+        """A file the node will have at ``path`` (``/etc/...``) from its first moment."""
+        target = self.host_view(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.chmod(target, mode)
+        return target
+
+    def place(self, source: Path, path: str) -> Path:
+        """The host's file ``source`` at the node's ``path``: a hard link where the file system
+        allows, else a copy."""
+        target = self.host_view(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.unlink(missing_ok=True)
+        try:
+            os.link(source, target)
+        except OSError:
+            shutil.copy2(source, target)
+        return target
+
+
+def holder_argv(nsenter: Path, netns: Path, machine: Machine, cni_bin: Path) -> list[str]:
+    unshare = nsenter.parent / "unshare"
+    return [
+        str(nsenter),
+        f"--net={netns}",
+        "--",
+        str(unshare),
+        "--mount",
+        "--uts",
+        "--propagation",
+        "private",
+        "--",
+        sys.executable,
+        "-m",
+        "bootstrap.kubeadmrun.nodefs",
+        str(machine.root),
+        machine.name,
+        str(cni_bin),
+    ]
+
+
+def spawn_holder(
+    machine: Machine, nsenter: Path, netns: Path, cni_bin: Path, log: Path, env: dict[str, str]
+) -> NodeProcess:
+    """The holder (its pid is ``nsenter``'s, which execs on into ``unshare``, python and
+    ``sleep`` without forking); ``wait_holder`` waits for its mounts."""
+    machine.ready_marker.unlink(missing_ok=True)
+    argv = holder_argv(nsenter, netns, machine, cni_bin)
+    return procs.spawn(machine.name, "holder", argv, log, env)
+
+
+def wait_holder(machine: Machine, holder: NodeProcess, log: Path) -> str:
+    """Wait until the holder's mounts are made; return its mount namespace's name."""
+    deadline = time.monotonic() + HOLDER_TIMEOUT_S
+    while not machine.ready_marker.exists():
+        if not procs.alive(holder) or time.monotonic() > deadline:
+            raise BootstrapError(f"the namespaces of {machine.name} were not made; see {log}")
+        time.sleep(0.05)
+    namespace = mount_namespace(holder.pid)
+    if namespace == mount_namespace(os.getpid()):
+        raise BootstrapError(f"the holder of {machine.name} shares our mount namespace")
+    return namespace
+
+
+def mount_namespace(pid: int) -> str:
+    """``mnt:[<inode>]``: what names a mount namespace while any process holds it."""
+    return os.readlink(f"/proc/{pid}/ns/mnt")
+
+
+def enter_argv(nsenter: Path, holder: NodeProcess) -> list[str]:
+    """The prefix that runs a program inside the node (its network, mount and UTS namespaces),
+    refused once the holder has gone (its pid could name another process by then)."""
+    if not procs.alive(holder):
+        raise BootstrapError(f"node {holder.node} is gone: its namespace holder has exited")
+    return [str(nsenter), "-t", str(holder.pid), "--net", "--mount", "--uts", "--"]
+
+
+def socket_from_host(holder: NodeProcess) -> str:
+    """The node's containerd socket, reached by the host through the holder's root."""
+    return f"/proc/{holder.pid}/root{CONTAINERD_SOCKET}"
+
+
+def in_namespace(pid: int, namespace: str) -> bool:
+    try:
+        return os.readlink(f"/proc/{pid}/ns/mnt") == namespace
+    except OSError:
+        return False
+
+
+def _members(namespace: str) -> set[int]:
+    return {
+        int(entry.name)
+        for entry in Path("/proc").iterdir()
+        if entry.name.isdigit() and in_namespace(int(entry.name), namespace)
+    }
+
+
+def kill_namespace(namespace: str, timeout: float = KILL_TIMEOUT_S) -> set[int]:
+    """SIGKILL every process in the node's mount namespace (``mount_namespace``'s answer) until
+    none is left; return what would not die. The namespace, with every mount in it, goes with
+    its last process. Our own is never a node's, so this process is never among them."""
+    if namespace == mount_namespace(os.getpid()):
+        raise BootstrapError("refusing to kill the processes of our own mount namespace")
+    deadline = time.monotonic() + timeout
+    while (left := _members(namespace)) and time.monotonic() < deadline:
+        for pid in left:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                continue
+        time.sleep(0.1)
+    return _members(namespace)

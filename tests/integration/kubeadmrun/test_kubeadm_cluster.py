@@ -1,0 +1,212 @@
+"""One control plane and one worker brought up by the real kubeadm binary on our nodes: every node
+Ready, the control plane as static pods from our local images, CoreDNS answering, a pod running
+on the worker from a local image, no token in any log, nothing written to the host's own paths,
+and, after ``kubeadm reset`` and the teardown, the host as it was found."""
+
+from __future__ import annotations
+
+import base64
+import secrets
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bootstrap.kubeadmrun import KubeadmCluster, bring_up_kubeadm, kubeadmconfig, teardown_kubeadm
+from bootstrap.kubeadmrun import record as kubeadm_record
+from bootstrap.kubeadmrun.node import machine_of
+from bootstrap.runtime.nodes import record as nodes_record
+from bootstrap.runtime.nodes.layout import MACHINE_ROOT
+from bootstrap.runtime.state import StateDir
+from bootstrap.upstream.nodeparts import ensure_node_parts
+from kubeadm_verify.access import Client, WaitTimedOut, wait_for
+from kubeadm_verify.interrupts import uninterruptible
+from tests.integration.nodes import hostscope
+
+pytestmark = pytest.mark.integration
+AGNHOST = "registry.k8s.io/e2e-test-images/agnhost:2.66.1"
+HOST_PATHS_NEVER_WRITTEN = ("/etc/kubernetes", "/var/lib/etcd", "/etc/cni/net.d/10-kvn.conflist")
+"""Where kubeadm and the kubelet write on a machine of their own: never the host's here."""
+
+
+@dataclass
+class Brought:
+    cluster: KubeadmCluster
+    state: StateDir
+    before: hostscope.Seen
+    absent_before: dict[str, bool]
+    kubeadm: Path
+
+
+@pytest.fixture(scope="module")
+def kubeadm_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Brought]:
+    """Brought up with a user's kubeadm: the pinned one copied under another name into a
+    temporary dir (which the nodes do not see: their /tmp is their own)."""
+    before = hostscope.take()
+    absent = {path: not Path(path).exists() for path in HOST_PATHS_NEVER_WRITTEN}
+    kubeadm = tmp_path_factory.mktemp("user-kubeadm") / "kubeadm-user-build"
+    shutil.copy2(ensure_node_parts(None, None).binary("kubeadm"), kubeadm)
+    state = StateDir.for_cluster(f"kvc-it-{secrets.token_hex(3)}")
+    try:
+        cluster = bring_up_kubeadm(state.root, kubeadm, workers=1, log=lambda line: None)
+        print(f"\n[kubeadmrun] 1+1 timings (s from start): {cluster.timings}", file=sys.stderr)
+        yield Brought(cluster, state, before, absent, kubeadm)
+    finally:
+        with uninterruptible():
+            try:
+                if nodes_record.load(state) is not None:
+                    teardown_kubeadm(state.root, log=lambda line: None)
+            finally:
+                shutil.rmtree(state.root, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def api(kubeadm_cluster: Brought) -> Iterator[Client]:
+    client = Client.from_file(kubeadm_cluster.cluster.admin_conf)
+    try:
+        yield client
+    finally:
+        client.close()
+
+
+def _ready(node: dict[str, Any]) -> bool:
+    conditions = (node.get("status") or {}).get("conditions") or []
+    return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
+
+
+def test_every_node_is_ready(kubeadm_cluster: Brought, api: Client) -> None:
+    cluster = kubeadm_cluster.cluster
+    items = api.get("/api/v1/nodes")["items"]
+    ready = {item["metadata"]["name"] for item in items if _ready(item)}
+    assert ready == set(cluster.nodes)
+    labels = next(i for i in items if i["metadata"]["name"] == cluster.control_plane)["metadata"][
+        "labels"
+    ]
+    assert "node-role.kubernetes.io/control-plane" in labels
+    assert cluster.timings["ready"] > 0
+
+
+def test_the_user_s_kubeadm_drove_every_node(kubeadm_cluster: Brought) -> None:
+    assert kubeadm_record.load(kubeadm_cluster.state)["kubeadm"] == str(kubeadm_cluster.kubeadm)
+    found = nodes_record.load(kubeadm_cluster.state)
+    assert found is not None and len(found.nodes) == 2
+    for entry in found.nodes:
+        machine = machine_of(found, entry)
+        placed = machine.host_view(kubeadmconfig.KUBEADM_IN_NODE)
+        assert placed.read_bytes() == kubeadm_cluster.kubeadm.read_bytes()
+        what = "init" if entry.control_plane else "join"
+        log = kubeadm_cluster.state.logs / f"{entry.name}-kubeadm-{what}.log"
+        last = log.read_text().splitlines()[-1]
+        assert last.startswith(f"# kubeadm {what} on {entry.name}: exit 0"), last
+
+
+def test_control_plane_runs_as_static_pods_from_local_images(
+    kubeadm_cluster: Brought, api: Client
+) -> None:
+    cluster = kubeadm_cluster.cluster
+    for component in ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "etcd"):
+        pod = api.get(f"/api/v1/namespaces/kube-system/pods/{component}-{cluster.control_plane}")
+        assert pod["status"]["phase"] == "Running", component
+        image = pod["spec"]["containers"][0]["image"]
+        assert image.startswith(f"registry.k8s.io/{component}:"), image
+        assert pod["spec"]["containers"][0].get("imagePullPolicy") in (None, "IfNotPresent")
+
+
+def test_coredns_answers_from_a_node(kubeadm_cluster: Brought, api: Client) -> None:
+    """CoreDNS's Service address, asked from inside the worker's network namespace (where
+    kube-proxy's rules are), resolves the API's Service name to its address."""
+    dns = api.get("/api/v1/namespaces/kube-system/services/kube-dns")["spec"]["clusterIP"]
+    kubernetes = api.get("/api/v1/namespaces/default/services/kubernetes")["spec"]["clusterIP"]
+    found = nodes_record.load(kubeadm_cluster.state)
+    assert found is not None
+    worker = next(node for node in found.nodes if not node.control_plane)
+    argv = [
+        "nsenter",
+        f"--net=/run/netns/{worker.netns}",
+        "--",
+        "dig",
+        "+short",
+        "+time=2",
+        "+tries=2",
+        f"@{dns}",
+        "kubernetes.default.svc.cluster.local",
+    ]
+    answer = subprocess.run(argv, capture_output=True, text=True, timeout=30, check=False)
+    assert answer.stdout.split() == [kubernetes], answer.stdout + answer.stderr
+
+
+def test_a_pod_runs_on_the_worker_from_a_local_image(kubeadm_cluster: Brought, api: Client) -> None:
+    worker = kubeadm_cluster.cluster.workers[0]
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "kvc-agnhost", "namespace": "default"},
+        "spec": {
+            "nodeName": worker,
+            "containers": [
+                {
+                    "name": "agnhost",
+                    "image": AGNHOST,
+                    "imagePullPolicy": "Never",
+                    "args": ["pause"],
+                }
+            ],
+        },
+    }
+    api.request("POST", "/api/v1/namespaces/default/pods", pod)
+
+    def running() -> bool:
+        found = api.get("/api/v1/namespaces/default/pods/kvc-agnhost")
+        return bool(found["status"].get("phase") == "Running")
+
+    try:
+        wait_for(running, 60, interval=0.5)
+    except WaitTimedOut:
+        status = api.get("/api/v1/namespaces/default/pods/kvc-agnhost")["status"]
+        pytest.fail(f"the pod is not Running on {worker} after 60 s: {status}")
+
+
+def test_the_join_token_is_in_no_log(kubeadm_cluster: Brought, api: Client) -> None:
+    secret_list = api.get("/api/v1/namespaces/kube-system/secrets")["items"]
+    tokens = [
+        base64.b64decode(s["data"]["token-secret"]).decode()
+        for s in secret_list
+        if s.get("type") == "bootstrap.kubernetes.io/token"
+    ]
+    assert tokens, "kubeadm init made no bootstrap token"
+    logs = sorted(kubeadm_cluster.state.logs.glob("*.log"))
+    assert any(log.name.endswith("kubeadm-init.log") for log in logs)
+    for log in logs:
+        text = log.read_text(errors="replace")
+        assert not any(token in text for token in tokens), log
+
+
+def test_nothing_is_written_to_the_host_s_own_paths(kubeadm_cluster: Brought) -> None:
+    for path, was_absent in kubeadm_cluster.absent_before.items():
+        if was_absent:
+            assert not Path(path).exists(), path
+
+
+def test_teardown_leaves_the_host_as_it_was(kubeadm_cluster: Brought) -> None:
+    """Runs last in the module: ``kubeadm reset`` and the teardown here, the host compared
+    after; whatever changed and is not positively another cluster's counts against this one."""
+    state = kubeadm_cluster.state
+    found = nodes_record.load(state)
+    assert found is not None and Path(found.runtime_dir).is_dir()
+    assert Path(found.runtime_dir).parent == MACHINE_ROOT
+    teardown_kubeadm(state.root, log=lambda line: None)
+    assert nodes_record.load(state) is None
+    assert kubeadm_record.load(state) == {}
+    assert not Path(found.runtime_dir).exists()
+    assert hostscope.naming(Path(found.runtime_dir)) == []
+    for node in found.nodes:
+        reset_log = state.logs / f"{node.name}-kubeadm-reset.log"
+        last = reset_log.read_text().splitlines()[-1]
+        assert last.startswith(f"# kubeadm reset on {node.name}: exit 0"), last
+    differences = hostscope.left_behind(kubeadm_cluster.before, found.plan.cid)
+    assert not differences, differences

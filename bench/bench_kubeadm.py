@@ -5,7 +5,7 @@ Run from the repository root as root, with the binaries, node parts and images c
 
     python bench/bench_kubeadm.py [--control-planes 1] [--workers 2] [--runs 1] [--kubeadm PATH]
 
-Each run brings a cluster up with ``bootstrap.kubeadmrun.bring_up_kubeadm`` (``kubeadm init``,
+Each run brings a cluster up with the one bring-up (``bootstrap.runtime.bringup.start``) (``kubeadm init``,
 ``kubeadm join``; several control planes behind haproxy), prints its milestones (seconds from
 the start: init done, every join done, every node Ready, kube-proxy and CoreDNS answering from
 every node, every image loaded), the resident memory of every process in each node's cgroups
@@ -30,9 +30,11 @@ import psutil
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bootstrap.kubeadmrun import bring_up_kubeadm, teardown_kubeadm  # noqa: E402
+from bootstrap.kubeadmrun import teardown_kubeadm  # noqa: E402
+from bootstrap.runtime.bringup import start  # noqa: E402
 from bootstrap.runtime.nodes import cgroups  # noqa: E402
 from bootstrap.runtime.nodes.record import load  # noqa: E402
+from bootstrap.runtime.spec import ClusterSpec, default_config  # noqa: E402
 from bootstrap.runtime.state import StateDir  # noqa: E402
 from kubeadm_verify.interrupts import uninterruptible  # noqa: E402
 
@@ -61,9 +63,15 @@ def run_once(control_planes: int, workers: int, kubeadm: Path | None) -> None:
     state = StateDir.for_cluster(f"kvc-bench-{secrets.token_hex(3)}")
     print(f"load before: {_load()}")
     try:
-        cluster = bring_up_kubeadm(
-            state.root, kubeadm, workers=workers, control_planes=control_planes, log=print
+        spec = ClusterSpec(
+            state.name,
+            default_config(),
+            nodes=workers,
+            kubeadm=str(kubeadm) if kubeadm else "pinned",
+            control_planes=control_planes,
         )
+        cluster = start(spec, log=print).kubeadm
+        assert cluster is not None
         for name, seconds in cluster.timings.items():
             print(f"  {name:>7}: {seconds:6.1f} s")
         for node, mib in _memory(state).items():

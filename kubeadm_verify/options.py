@@ -31,10 +31,21 @@ class UsageFailure(Exception):
 
 class Option:
     """One option: ``--name`` with a string value (one of ``choices`` when given; a whole number
-    with ``number=True``), a flag (``flag=True``) that takes none, or a positional argument
+    with ``number=True``), a flag (``flag=True``) that takes none, a flag whose value may follow
+    it (``alone=``: the value it has when none does), or a positional argument
     (``positional=True``), which no variable sets."""
 
-    __slots__ = ("choices", "default", "flag", "help", "metavar", "name", "number", "positional")
+    __slots__ = (
+        "alone",
+        "choices",
+        "default",
+        "flag",
+        "help",
+        "metavar",
+        "name",
+        "number",
+        "positional",
+    )
 
     def __init__(
         self,
@@ -47,8 +58,10 @@ class Option:
         flag: bool = False,
         number: bool = False,
         positional: bool = False,
+        alone: str | None = None,
     ) -> None:
         self.name, self.help, self.choices, self.metavar = name, help, choices, metavar
+        self.alone = alone
         self.flag, self.number, self.positional = flag, number, positional
         self.default: str | int | bool | None = False if flag and default is None else default
 
@@ -73,6 +86,7 @@ class Option:
             metavar=self.metavar,
             flag=self.flag,
             number=self.number,
+            alone=self.alone,
         )
 
     def add_to(self, add: Callable[..., object]) -> None:
@@ -82,6 +96,15 @@ class Option:
             add(self.name, metavar=self.metavar, help=self.help)
         elif self.flag:
             add(f"--{self.name}", action="store_true", default=False, help=self.help)
+        elif self.alone is not None:
+            add(
+                f"--{self.name}",
+                nargs="?",
+                const=self.alone,
+                default=self.default,
+                metavar=self.metavar,
+                help=self.help,
+            )
         else:
             add(
                 f"--{self.name}",

@@ -130,6 +130,9 @@ class UpSettings:
     free_ports: bool = False
     nodes: int = 0
     """Real worker nodes to join besides the control-plane node (``--nodes``)."""
+    kubeadm: str | None = None
+    """``--kubeadm``: the real kubeadm drives the cluster; ``pinned``, or its path."""
+    control_planes: int = 1
 
     def __post_init__(self) -> None:
         real_node_count(self.nodes)

@@ -43,6 +43,22 @@ BRING_UP_CONFIG = Option(
     "ClusterConfiguration, ...)",
     metavar="FILE",
 )
+PINNED_KUBEADM = "pinned"
+"""``--kubeadm`` given alone: the pinned kubeadm drives the cluster."""
+KUBEADM = Option(
+    "kubeadm",
+    "bring the cluster up with the real kubeadm binary: init, join, reset on down; the pinned "
+    "one, or the kubeadm at PATH",
+    alone=PINNED_KUBEADM,
+    metavar="PATH",
+)
+CONTROL_PLANES = Option(
+    "control-planes",
+    "N control-plane nodes behind a load balancer, stacked etcd (1; with --kubeadm)",
+    default=1,
+    number=True,
+    metavar="N",
+)
 REAL_NODES = Option(
     "nodes",
     "N real worker nodes to join, each a kubelet in its own network namespace, besides the "
@@ -136,6 +152,8 @@ UP_OPTIONS = (
     ),
     REAL_NODES,
     Option("free-ports", "free ports instead of kubeadm's fixed ones (6443, 2379, ...)", flag=True),
+    KUBEADM,
+    CONTROL_PLANES,
 )
 
 DOWN_OPTIONS = (NAME, STATE_DIR)
@@ -216,6 +234,8 @@ VERBS = {
         UP_OPTIONS,
         (
             "kubeadm-verify up --name dev --nodes 2",
+            "kubeadm-verify up --name ha --kubeadm --control-planes 3 --nodes 1",
+            "kubeadm-verify up --name mine --kubeadm ./_output/bin/kubeadm --nodes 2",
             "kubeadm-verify up --name sim --simulated-nodes 100 --free-ports",
             "export KUBECONFIG=$(kubeadm-verify up)",
         ),
@@ -280,6 +300,8 @@ FIXTURE_OPTIONS = (
     ),
     REAL_NODES.prefixed("kv-"),
     BRING_UP_CONFIG.prefixed("kv-"),
+    KUBEADM.prefixed("kv-"),
+    CONTROL_PLANES.prefixed("kv-"),
 )
 """The cluster fixtures' options (``bootstrap.fixtures``): where a setting is a verb's (the
 context, the real nodes, the configuration of the cluster brought up), its declaration under

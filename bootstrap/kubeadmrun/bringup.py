@@ -28,6 +28,7 @@ from bootstrap.runtime.nodes.joining import offline_dns
 from bootstrap.runtime.nodes.layout import MACHINE_ROOT
 from bootstrap.runtime.nodes.record import NodeEntry, NodesRecord
 from bootstrap.runtime.nodes.staging import Recorder
+from bootstrap.runtime.spec import MAX_CONTROL_PLANES, MAX_KUBEADM_WORKERS
 from bootstrap.runtime.state import StateDir
 from bootstrap.upstream.images import ensure_images
 from bootstrap.upstream.images.cache import is_system
@@ -41,8 +42,6 @@ SERVICE_SUBNET = "10.96.0.0/12"
 """kubeadm's default: Service addresses exist only inside each node (kube-proxy's rules), so
 clusters on one host may share it."""
 DNS_DOMAIN = "cluster.local"
-MAX_WORKERS = 8
-MAX_CONTROL_PLANES = 5
 
 
 def stderr_log(line: str) -> None:
@@ -84,8 +83,8 @@ def bring_up_kubeadm(
     ``kubeadm join --control-plane`` behind a load balancer) and ``workers`` worker nodes by
     ``kubeadm join``, with ``kubeadm`` (the pinned one when None); the cluster's records in
     ``state_dir``, which must be new or empty."""
-    if not 0 <= workers <= MAX_WORKERS:
-        raise UsageError(f"workers {workers}: expected 0 to {MAX_WORKERS}")
+    if not 0 <= workers <= MAX_KUBEADM_WORKERS:
+        raise UsageError(f"workers {workers}: expected 0 to {MAX_KUBEADM_WORKERS}")
     if not 1 <= control_planes <= MAX_CONTROL_PLANES:
         raise UsageError(f"control planes {control_planes}: expected 1 to {MAX_CONTROL_PLANES}")
     root = state_dir.absolute()

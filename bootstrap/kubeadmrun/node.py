@@ -26,6 +26,7 @@ from bootstrap.kubeadmrun.machine import (
     wait_holder,
 )
 from bootstrap.runtime.nodes import cgroups, network, podnet, procs, runtime
+from bootstrap.runtime.nodes.addressing import PREFIX
 from bootstrap.runtime.nodes.layout import node_dir
 from bootstrap.runtime.nodes.record import NodeEntry, NodesRecord
 from bootstrap.runtime.nodes.staging import Recorder
@@ -51,7 +52,8 @@ class Booted:
 
 
 def node_name(cid: str, index: int) -> str:
-    return f"kvc-{cid}-n{index}"
+    """Unique on the machine, as the node's hostname is, and named like its namespaces."""
+    return f"{PREFIX}-{cid}-n{index}"
 
 
 def machine_of(nodes: NodesRecord, entry: NodeEntry) -> Machine:

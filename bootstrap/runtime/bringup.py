@@ -17,7 +17,14 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from bootstrap.runtime import process
-from bootstrap.runtime.cluster import create, handle_for, stderr_log, teardown
+from bootstrap.runtime.cluster import (
+    KUBEADM_DRIVER,
+    create,
+    handle_for,
+    nodes_running,
+    stderr_log,
+    teardown,
+)
 from bootstrap.runtime.handle import ClusterHandle
 from bootstrap.runtime.spec import ClusterSpec
 from bootstrap.runtime.state import MARKER, StateDir
@@ -66,6 +73,8 @@ def start(spec: ClusterSpec, log: Log = stderr_log) -> ClusterHandle:
     claim(state)
     try:
         with interruptible():
+            if spec.kubeadm is not None:
+                return _start_with_kubeadm(spec, state, log)
             resolved = create(spec, state, log)
             if spec.wait_for_workloads:
                 from bootstrap.runtime.workloads import wait_for_workloads
@@ -84,12 +93,40 @@ def start(spec: ClusterSpec, log: Log = stderr_log) -> ClusterHandle:
     return handle_for(state, resolved, spec.simulated_nodes)
 
 
+def _start_with_kubeadm(spec: ClusterSpec, state: StateDir, log: Log) -> ClusterHandle:
+    """The real kubeadm brings the cluster up (``bootstrap.kubeadmrun``); it returns once every
+    node is Ready and CoreDNS answers from each, so there is nothing more to wait for."""
+    from bootstrap.kubeadmrun import bring_up_kubeadm
+    from bootstrap.kubeadmrun import record as kubeadm_record
+
+    state.create()
+    state.update_cluster_record(name=state.name, driver=KUBEADM_DRIVER)
+    made = bring_up_kubeadm(
+        state.root,
+        spec.kubeadm_binary,
+        workers=spec.nodes,
+        log=log,
+        control_planes=spec.control_planes,
+    )
+    version = str(kubeadm_record.load(state).get("version") or "")
+    state.update_cluster_record(version=version)
+    return ClusterHandle(
+        name=state.name,
+        kubeconfig=state.admin_conf,
+        context=None,
+        version=version,
+        owned=True,
+        state_dir=state.root,
+        kubeadm=made,
+    )
+
+
 def claim(state: StateDir) -> None:
     """Refuse to overwrite a running cluster, or a directory that is not one of our state dirs;
     a dead cluster's dir is torn down as ``down`` would (its nodes' runtime dir with it)."""
     if not state.exists():
         return
-    if process.still_running(state.processes()):
+    if process.still_running(state.processes()) or nodes_running(state):
         raise UsageError(
             f"cluster {state.name!r} is already up ({state.root}); run `kubeadm-verify down` first"
         )

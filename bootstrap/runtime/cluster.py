@@ -307,11 +307,37 @@ def stop_processes(state: StateDir) -> list[str]:
     return stopped
 
 
+KUBEADM_DRIVER = "kubeadm"
+
+
+def driven_by_kubeadm(state: StateDir) -> bool:
+    """The real kubeadm brought this cluster up (or began to: its record is written first)."""
+    from bootstrap.kubeadmrun.record import RECORD
+
+    return (state.root / RECORD).exists() or state.cluster_record().driver == KUBEADM_DRIVER
+
+
+def nodes_running(state: StateDir) -> bool:
+    """Whether a process of the cluster's real nodes (a kubelet, a containerd) still runs."""
+    from bootstrap.runtime.nodes import procs, record
+
+    found = record.load(state)
+    return found is not None and any(
+        procs.alive(proc) for node in found.nodes for proc in node.processes
+    )
+
+
 def _stop_all(state: StateDir) -> list[str]:
     """The real nodes first (their kubelets talk to the API server), then the control plane;
-    a node teardown that left something keeps the state dir, whose record can finish it."""
+    a node teardown that left something keeps the state dir, whose record can finish it. A
+    cluster the real kubeadm brought up is reset by it, node by node (``kubeadmrun``)."""
     from bootstrap.runtime import nodes as real
 
+    if driven_by_kubeadm(state):
+        from bootstrap.kubeadmrun import teardown_kubeadm
+
+        teardown_kubeadm(state.root, lambda line: None)
+        return ["every node, each after kubeadm reset"]
     try:
         real.teardown(state)
     except BootstrapError:
@@ -349,12 +375,15 @@ def down(name: str, *, state_dir: str | Path | None = None, log: Log = stderr_lo
 
 __all__ = [
     "ADMIN_CONTEXT",
+    "KUBEADM_DRIVER",
     "create",
     "down",
+    "driven_by_kubeadm",
     "find_binaries",
     "handle_for",
     "interrupt_handler",
     "interruptible",
+    "nodes_running",
     "prepare",
     "resolve",
     "start_simulated_nodes",

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from kubernetes.client import ApiClient
 
+    from bootstrap.kubeadmrun import KubeadmCluster
     from kubeadm_verify.access import Target
 
 
@@ -31,6 +32,9 @@ class ClusterHandle:
     state_dir: Path | None = None
     simulated_nodes: int = 0
     resolved: Target | None = None
+    kubeadm: KubeadmCluster | None = None
+    """What the real kubeadm made, when it brought the cluster up: its nodes, its endpoint, how
+    long each stage took."""
 
     @property
     def target(self) -> Target:

@@ -7,6 +7,7 @@ so where its files live, which ports it takes and what ``up`` waits for are sett
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -15,6 +16,11 @@ from bootstrap.kubeadm.configtypes import BootstrapConfig
 from bootstrap.runtime.state import StateDir, check_name
 from kubeadm_verify.errors import UsageError
 from kubeadm_verify.settings import real_node_count
+from kubeadm_verify.verboptions import PINNED_KUBEADM
+
+MAX_CONTROL_PLANES = 5
+"""As ``bootstrap.kubeadmrun`` allows: an etcd of five members keeps quorum losing two."""
+MAX_KUBEADM_WORKERS = 8
 
 if TYPE_CHECKING:
     from bootstrap.phases.preflight import CheckNode
@@ -30,6 +36,11 @@ class ClusterSpec:
     side. ``preflight`` is the node tier's ``run`` (only a caller that may import the tier has
     it); without it the preflight phase is not run. ``wait_for_workloads`` waits, beyond what
     ``kubeadm init`` waits for, until the cluster takes workloads (see ``workloads``).
+
+    ``kubeadm`` hands the bring-up to the real kubeadm binary (``bootstrap.kubeadmrun``): the
+    pinned one (``pinned``) or the one at a path, running ``init`` on the first of
+    ``control_planes`` control-plane nodes, ``join --control-plane`` on the others and ``join``
+    on the ``nodes`` workers, each node a whole machine to it; without it, the Python phases.
     """
 
     name: str
@@ -45,6 +56,10 @@ class ClusterSpec:
     """A bin dir to use instead of the release's pinned, cached binaries."""
     nodes_flag: str = "--nodes"
     """How the caller's user asked for ``nodes`` (``--kv-nodes`` in the fixtures), for errors."""
+    kubeadm: str | None = None
+    control_planes: int = 1
+    flag_prefix: str = "--"
+    """How the caller's user names the options (``--kv-`` in the fixtures), for errors."""
 
     @classmethod
     def local(cls, name: str, config_file: str | Path | None = None, **options: Any) -> ClusterSpec:
@@ -57,6 +72,36 @@ class ClusterSpec:
         real_node_count(self.nodes, self.nodes_flag)
         if isinstance(self.simulated_nodes, bool) or self.simulated_nodes < 0:
             raise UsageError(f"{self.simulated_nodes!r} simulated nodes: expected 0 or more")
+        self._check_kubeadm()
+
+    def _check_kubeadm(self) -> None:
+        """What the kubeadm-driven bring-up takes, refused in one line naming the option."""
+        flag = self.flag_prefix
+        if not 1 <= self.control_planes <= MAX_CONTROL_PLANES:
+            raise UsageError(
+                f"{flag}control-planes {self.control_planes}: expected 1 to {MAX_CONTROL_PLANES}"
+            )
+        if self.kubeadm is None:
+            if self.control_planes != 1:
+                raise UsageError(f"{flag}control-planes needs {flag}kubeadm")
+            return
+        if self.simulated_nodes:
+            raise UsageError(f"{flag}kubeadm brings up real nodes only, not simulated ones")
+        if self.nodes > MAX_KUBEADM_WORKERS:
+            raise UsageError(
+                f"{self.nodes_flag} {self.nodes}: at most {MAX_KUBEADM_WORKERS} with {flag}kubeadm"
+            )
+        if self.kubeadm != PINNED_KUBEADM:
+            path = Path(self.kubeadm)
+            if not path.is_file() or not os.access(path, os.X_OK):
+                raise UsageError(f"{flag}kubeadm {self.kubeadm}: not an executable file")
+
+    @property
+    def kubeadm_binary(self) -> Path | None:
+        """The user's kubeadm (None: the pinned one), for a kubeadm-driven cluster."""
+        if self.kubeadm is None or self.kubeadm == PINNED_KUBEADM:
+            return None
+        return Path(self.kubeadm).absolute()
 
     @property
     def state(self) -> StateDir:

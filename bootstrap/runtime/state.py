@@ -139,6 +139,9 @@ class ClusterRecord:
     node_name: str = ""
     cluster_name: str = ""
     bin_dir: str = ""
+    driver: str = ""
+    """``kubeadm`` when the real kubeadm brought the cluster up (``bootstrap.kubeadmrun``, whose
+    own record says more), empty for the Python phases."""
 
     @property
     def recorded(self) -> bool:

@@ -47,7 +47,26 @@ def settings_from_args(args: argparse.Namespace) -> UpSettings:
         state_dir=args.state_dir,
         free_ports=bool(getattr(args, "free_ports", False)),
         nodes=args.nodes,
+        kubeadm=args.kubeadm,
+        control_planes=args.control_planes,
     )
+
+
+def refuse_with_kubeadm(settings: UpSettings) -> None:
+    """What the kubeadm-driven bring-up does not take yet, refused in one line: it writes the
+    kubeadm configuration itself, from the nodes' plan, for the pinned release."""
+    from kubeadm_verify.errors import UsageError
+    from kubeadm_verify.pins import KUBERNETES_VERSION
+
+    if settings.kubeadm is None:
+        return
+    if settings.config_file:
+        raise UsageError("--config with --kubeadm: the kubeadm configuration is written for you")
+    version = settings.kubernetes_version
+    if version and version.lstrip("v") != KUBERNETES_VERSION.lstrip("v"):
+        raise UsageError(
+            f"--kubernetes-version {version} with --kubeadm: only {KUBERNETES_VERSION} is built"
+        )
 
 
 def run(args: argparse.Namespace) -> ExitStatus:
@@ -56,6 +75,7 @@ def run(args: argparse.Namespace) -> ExitStatus:
     from nodechecks.run import run as check_node
 
     settings = settings_from_args(args)
+    refuse_with_kubeadm(settings)
     spec = ClusterSpec(
         name=settings.name,
         config=load(settings.config_file, settings.kubernetes_version),
@@ -64,6 +84,8 @@ def run(args: argparse.Namespace) -> ExitStatus:
         nodes=settings.nodes,
         free_ports=settings.free_ports,
         preflight=check_node,
+        kubeadm=settings.kubeadm,
+        control_planes=settings.control_planes,
     )
     with bring_up(spec, keep=lambda: True) as handle:
         print(handle.kubeconfig, flush=True)

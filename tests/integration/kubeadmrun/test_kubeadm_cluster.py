@@ -17,11 +17,14 @@ from typing import Any
 
 import pytest
 
-from bootstrap.kubeadmrun import KubeadmCluster, bring_up_kubeadm, kubeadmconfig, teardown_kubeadm
+from bootstrap.kubeadmrun import KubeadmCluster, kubeadmconfig, teardown_kubeadm
 from bootstrap.kubeadmrun import record as kubeadm_record
 from bootstrap.kubeadmrun.node import machine_of
+from bootstrap.runtime.bringup import start
+from bootstrap.runtime.cluster import teardown
 from bootstrap.runtime.nodes import record as nodes_record
 from bootstrap.runtime.nodes.layout import MACHINE_ROOT
+from bootstrap.runtime.spec import ClusterSpec, default_config
 from bootstrap.runtime.state import StateDir
 from bootstrap.upstream.nodeparts import ensure_node_parts
 from kubeadm_verify.access import Client, WaitTimedOut, wait_for
@@ -51,18 +54,18 @@ def kubeadm_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Brough
     absent = {path: not Path(path).exists() for path in HOST_PATHS_NEVER_WRITTEN}
     kubeadm = tmp_path_factory.mktemp("user-kubeadm") / "kubeadm-user-build"
     shutil.copy2(ensure_node_parts(None, None).binary("kubeadm"), kubeadm)
-    state = StateDir.for_cluster(f"kvc-it-{secrets.token_hex(3)}")
+    spec = ClusterSpec(
+        f"kvc-it-{secrets.token_hex(3)}", default_config(), nodes=1, kubeadm=str(kubeadm)
+    )
+    state = spec.state
     try:
-        cluster = bring_up_kubeadm(state.root, kubeadm, workers=1, log=lambda line: None)
+        cluster = start(spec, log=lambda line: None).kubeadm
+        assert cluster is not None
         print(f"\n[kubeadmrun] 1+1 timings (s from start): {cluster.timings}", file=sys.stderr)
         yield Brought(cluster, state, before, absent, kubeadm)
     finally:
         with uninterruptible():
-            try:
-                if nodes_record.load(state) is not None:
-                    teardown_kubeadm(state.root, log=lambda line: None)
-            finally:
-                shutil.rmtree(state.root, ignore_errors=True)
+            teardown(state)
 
 
 @pytest.fixture(scope="module")

@@ -17,9 +17,12 @@ from typing import Any
 
 import pytest
 
-from bootstrap.kubeadmrun import KubeadmCluster, bring_up_kubeadm, teardown_kubeadm
+from bootstrap.kubeadmrun import KubeadmCluster, teardown_kubeadm
 from bootstrap.kubeadmrun.node import machine_of
+from bootstrap.runtime.bringup import start
+from bootstrap.runtime.cluster import teardown
 from bootstrap.runtime.nodes import record as nodes_record
+from bootstrap.runtime.spec import ClusterSpec, default_config
 from bootstrap.runtime.state import StateDir
 from kubeadm_verify.access import Client
 from kubeadm_verify.interrupts import uninterruptible
@@ -41,18 +44,22 @@ def ha_cluster() -> Iterator[Brought]:
     if shutil.which("haproxy") is None:
         pytest.fail("haproxy is not installed: apt-get install haproxy")
     before = hostscope.take()
-    state = StateDir.for_cluster(f"kvc-ha-{secrets.token_hex(3)}")
+    spec = ClusterSpec(
+        f"kvc-ha-{secrets.token_hex(3)}",
+        default_config(),
+        nodes=1,
+        kubeadm="pinned",
+        control_planes=3,
+    )
+    state = spec.state
     try:
-        cluster = bring_up_kubeadm(state.root, workers=1, control_planes=3, log=lambda line: None)
+        cluster = start(spec, log=lambda line: None).kubeadm
+        assert cluster is not None
         print(f"\n[kubeadmrun] 3+1 timings (s from start): {cluster.timings}", file=sys.stderr)
         yield Brought(cluster, state, before)
     finally:
         with uninterruptible():
-            try:
-                if nodes_record.load(state) is not None:
-                    teardown_kubeadm(state.root, log=lambda line: None)
-            finally:
-                shutil.rmtree(state.root, ignore_errors=True)
+            teardown(state)
 
 
 @pytest.fixture(scope="module")

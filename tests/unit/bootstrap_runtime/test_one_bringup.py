@@ -19,9 +19,14 @@ STEPS = {
     ("bootstrap.runtime.nodes.upnodes", "start_real_nodes"): "bootstrap/runtime/cluster.py",
     ("bootstrap.runtime.nodes.upnodes", "stage_during_init"): "bootstrap/runtime/cluster.py",
     ("bootstrap.phases", "init_phases"): "bootstrap/runtime/cluster.py",
+    ("bootstrap.kubeadmrun", "bring_up_kubeadm"): "bootstrap/runtime/bringup.py",
+    ("bootstrap.kubeadmrun.bringup", "bring_up_kubeadm"): "bootstrap/runtime/bringup.py",
 }
 """Each step of a bring-up, and the one module that may take it."""
 STEPS_ALSO_SHOWN = {
+    ("bootstrap.kubeadmrun.bringup", "bring_up_kubeadm"): {
+        "bootstrap/kubeadmrun/__init__.py": "names it for type checkers; loads it on first use",
+    },
     ("bootstrap.phases", "init_phases"): {
         "kubeadm_verify/cli/phase.py": "`kubeadm-verify phase` runs one named phase alone",
     },

@@ -35,8 +35,8 @@ from bootstrap.fixtures import free_port_config  # noqa: E402
 from bootstrap.runtime import nodes  # noqa: E402
 from bootstrap.runtime.cluster import teardown, uninterruptible, up  # noqa: E402
 from bootstrap.runtime.nodes import cgroups, network  # noqa: E402
-from bootstrap.runtime.nodes.procs import rss_bytes  # noqa: E402
 from bootstrap.runtime.nodes.record import load  # noqa: E402
+from bootstrap.runtime.process import rss_bytes  # noqa: E402
 from bootstrap.runtime.state import StateDir  # noqa: E402
 from bootstrap.upstream.images import ensure_images  # noqa: E402
 from bootstrap.upstream.nodeparts import ensure_node_parts  # noqa: E402

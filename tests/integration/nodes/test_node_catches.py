@@ -24,8 +24,9 @@ import pytest
 from kubernetes import client as k8s
 
 from bootstrap.fixtures import free_port_config, running_cluster
+from bootstrap.runtime import process
 from bootstrap.runtime.handle import ClusterHandle
-from bootstrap.runtime.nodes import procs, record
+from bootstrap.runtime.nodes import record
 from bootstrap.runtime.nodes.lifecycle import state_of, teardown
 from tests.integration.nodes import faults, snapshot
 
@@ -397,7 +398,7 @@ def test_teardown_leaves_nothing_of_ours(broken: ClusterHandle) -> None:
     cid, running = found.plan.cid, [p for n in found.nodes for p in n.processes]
     teardown(state)
     assert record.load(state) is None
-    assert not [p for p in running if procs.alive(p)]
+    assert not process.still_running(running)
     assert found.runtime_dir and not Path(found.runtime_dir).exists()
     now = snapshot.take()
     names = (f"kvn-{cid}-", f"kvn{cid}up", str(state.root), found.runtime_dir)

@@ -17,8 +17,8 @@ from kubernetes.client.exceptions import ApiException
 
 from bootstrap.runtime import nodes
 from bootstrap.runtime.nodes.layout import node_dir
-from bootstrap.runtime.nodes.procs import rss_bytes
 from bootstrap.runtime.nodes.record import load
+from bootstrap.runtime.process import rss_bytes
 from bootstrap.runtime.state import StateDir
 from bootstrap.upstream.images import image_names
 from bootstrap.upstream.images.cache import ctr_argv

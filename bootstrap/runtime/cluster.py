@@ -286,8 +286,13 @@ def up(
 
                 check_count(nodes)
             staged = _run_init(resolved, state, log, skip_phases, binaries, check_node, nodes)
-            if simulated_nodes > 0:
-                start_simulated_nodes(state, simulated_nodes, log)
+            try:
+                if simulated_nodes > 0:
+                    start_simulated_nodes(state, simulated_nodes, log)
+            except BaseException:
+                if staged is not None:  # its workers start containerds: done before the clean-up
+                    staged.settle()
+                raise
             if nodes > 0:
                 from bootstrap.runtime.nodes.upnodes import start_real_nodes
 

@@ -21,7 +21,7 @@ import os
 import select
 import signal
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -286,6 +286,24 @@ def stop(
     return _stop(records, first, term_timeout, kill_timeout, group).signalled
 
 
+def kill_if(pid: int, still_ours: Callable[[int], bool]) -> bool:
+    """SIGKILL ``pid``, a process we did not start but found (in a node's cgroup), if
+    ``still_ours(pid)`` holds once a pidfd is open on it: checked after opening, so a pid
+    reused in between is never signalled. Whether it was signalled."""
+    try:
+        pidfd = os.pidfd_open(pid)
+    except (ProcessLookupError, PermissionError):
+        return False
+    try:
+        if not still_ours(pid):
+            return False
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            signal.pidfd_send_signal(pidfd, signal.SIGKILL)
+        return True
+    finally:
+        os.close(pidfd)
+
+
 @dataclass(frozen=True)
 class Finished:
     """How a foreground run ended: its exit status (negative for a signal, None if it could not
@@ -336,6 +354,7 @@ __all__ = [
     "exit_code",
     "fingerprint",
     "is_running",
+    "kill_if",
     "read_stat",
     "rss_bytes",
     "run",

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
 from collections.abc import Callable
 from pathlib import Path
 
+from bootstrap.runtime import process
 from kubeadm_verify.access import WaitTimedOut, wait_for
 
 CGROUP_FS = Path("/sys/fs/cgroup")
@@ -77,6 +77,17 @@ def pids(root: str) -> set[int]:
     return found
 
 
+def holds(root: str, pid: int) -> bool:
+    """``pid`` is in ``root`` or below it, in some hierarchy (``/proc/<pid>/cgroup``)."""
+    top = "/" + root.strip("/")
+    try:
+        lines = Path(f"/proc/{pid}/cgroup").read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return False
+    paths = (line.split(":", 2)[-1] for line in lines)
+    return any(path == top or path.startswith(top + "/") for path in paths)
+
+
 def kill_all(
     root: str, timeout: float = 15.0, spare: Callable[[int], bool] | None = None
 ) -> set[int]:
@@ -85,7 +96,8 @@ def kill_all(
 
     These are not processes we started (containers, started by a node's shims), so they are
     found by what holds them, the node's cgroups, not by a record; what we started ourselves
-    is stopped by ``bootstrap.runtime.process`` before and after."""
+    is stopped by ``bootstrap.runtime.process`` before and after. Each is killed through the
+    supervisor's ``kill_if``: only if, once a pidfd holds it, it is still in ``root``."""
 
     def others() -> set[int]:
         return {pid for pid in pids(root) if not (spare and spare(pid))}
@@ -93,8 +105,7 @@ def kill_all(
     def emptied() -> bool:
         left = others()
         for pid in left:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
+            process.kill_if(pid, lambda found: holds(root, found))
         return not left
 
     with contextlib.suppress(WaitTimedOut):

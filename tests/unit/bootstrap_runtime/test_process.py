@@ -202,3 +202,25 @@ def test_a_foreground_run_is_stopped_by_an_exception_and_reraises(tmp_path: Path
     with pytest.raises(KeyboardInterrupt):
         process.run("trapping", argv, tmp_path / "t.log", timeout_s=30, grace_s=5)
     assert marker.exists()
+
+
+def test_kill_if_checks_after_holding_the_pid(tmp_path: Path) -> None:
+    sleeper = process.start("sleep", [SLEEP, "30"], tmp_path / "sleep.log")
+    try:
+        asked: list[int] = []
+
+        def refuse(pid: int) -> bool:
+            asked.append(pid)
+            return False
+
+        assert not process.kill_if(sleeper.pid, refuse)
+        assert asked == [sleeper.pid]
+        time.sleep(0.1)
+        assert process.is_running(sleeper), "signalled although the check said no"
+        assert process.kill_if(sleeper.pid, lambda pid: True)
+        deadline = time.monotonic() + 5
+        while process.is_running(sleeper) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert process.exit_code(sleeper) == -9
+    finally:
+        process.stop([sleeper])

@@ -42,10 +42,6 @@ ALLOWED = {
         "`go build` run to completion, its output streamed; stopped by its own Popen handle"
         " when interrupted"
     ),
-    "bootstrap/runtime/nodes/cgroups.py": (
-        "kills what a node's cgroup still holds (containers its shims started, never ours)"
-        " after the supervisor stopped what we started"
-    ),
 }
 
 

@@ -326,9 +326,9 @@ def run(
 ) -> Finished:
     """Run ``argv`` in the foreground, started as ``start`` starts everything, until it exits or
     ``timeout_s`` passes; then, or on any exception (an interrupt), stop it and its process
-    group as ``stop`` does, ``first`` then SIGKILL after ``grace_s``. The start and the taking
-    of its pidfd are one step for an interrupt (``interrupts.deferred``): a Ctrl-C at that
-    moment still finds the process to stop."""
+    group as ``stop`` does, ``first`` then SIGKILL after ``grace_s``. The start and its record
+    are one step for an interrupt (``interrupts.deferred``): a Ctrl-C at that moment still
+    finds the process to stop."""
     record: ProcessRecord | None = None
     try:
         with deferred():

@@ -102,6 +102,9 @@ def _alive(pid: int) -> bool:
 def test_rss_is_read_from_proc_and_zero_once_gone(tmp_path: Path) -> None:
     sleeper = process.start("sleep", [SLEEP, "30"], tmp_path / "sleep.log")
     try:
+        deadline = time.monotonic() + 5  # asleep: started, and its memory no longer changing
+        while (process.read_stat(sleeper.pid) or ("",))[0] != "S" and time.monotonic() < deadline:
+            time.sleep(0.01)
         statm = Path(f"/proc/{sleeper.pid}/statm").read_text().split()
         assert process.rss_bytes(sleeper) == int(statm[1]) * os.sysconf("SC_PAGE_SIZE") > 0
         assert process.rss_bytes(replace(sleeper, start_ticks=sleeper.start_ticks - 1)) == 0

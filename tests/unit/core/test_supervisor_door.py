@@ -7,6 +7,8 @@ checked, its group only while the leader is unreaped. A module that spawns (``po
 ``pidfd_send_signal``, psutil's ``wait_procs``) on its own would be a second supervisor with
 its own idea of which process a pid names. ``subprocess.run`` is not looked at: a tool run to
 completion needs no supervisor. What may do so anyway is named below, each with its reason.
+Signals are held (between a start and its record) one way only, ``interrupts.deferred``: nothing
+else masks signals or installs a handler.
 """
 
 from __future__ import annotations
@@ -76,6 +78,37 @@ def test_one_supervisor_starts_and_stops_processes() -> None:
         if name != SUPERVISOR and name not in ALLOWED and (calls := supervising(tree))
     }
     assert offenders == {}, "start and stop processes through bootstrap.runtime.process"
+
+
+SIGNAL_HOLDERS = frozenset({"pthread_sigmask", "signal", "sigwait", "sigtimedwait"})
+"""``signal.signal`` and the mask: what holds or swaps a signal's handling."""
+INTERRUPTS = "kubeadm_verify/interrupts.py"
+
+
+def holding_signals(tree: ast.Module) -> set[str]:
+    return {
+        node.func.attr
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in SIGNAL_HOLDERS
+        and isinstance(node.func.value, ast.Name)
+        and node.func.value.id == "signal"
+    }
+
+
+def test_one_way_holds_signals() -> None:
+    """Between starting a process and recording it, signals wait in ``interrupts.deferred``
+    (which holds with worker threads running); a second mechanism (a signal mask, a handler of
+    its own) would hold them for one thread only, or not after the other's ends."""
+    offenders = {
+        name: sorted(calls)
+        for name, tree in _trees()
+        if name != INTERRUPTS and (calls := holding_signals(tree))
+    }
+    assert offenders == {}, "hold signals with kubeadm_verify.interrupts.deferred"
+    sample = ast.parse("import signal\nsignal.pthread_sigmask(signal.SIG_BLOCK, held)\n")
+    assert holding_signals(sample) == {"pthread_sigmask"}
 
 
 def test_the_allowed_list_is_still_needed() -> None:

@@ -15,11 +15,10 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import os
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
-
-import psutil
 
 from bootstrap.phases.api import ApiClient, ApiError
 from bootstrap.runtime import process
@@ -188,7 +187,7 @@ def _teardown_node(state: StateDir, found: NodesRecord, node: NodeEntry) -> list
     process.stop(kubelets)
     sockets = shim_sockets(layout)
     runtime_pids = {p.pid for p in node.processes if p.component == "containerd"}
-    spared = _runtime_filter(runtime_pids)
+    spared = runtime_filter(runtime_pids)
     cgroups.kill_all(node.cgroup_root, timeout=5.0, spare=spared)  # containers, reaped by shims
     stuck = cgroups.kill_all(node.cgroup_root)
     for socket in sockets:
@@ -203,16 +202,20 @@ def _teardown_node(state: StateDir, found: NodesRecord, node: NodeEntry) -> list
     return problems
 
 
-def _runtime_filter(runtime_pids: set[int]) -> Callable[[int], bool]:
+SHIM = "containerd-shim-runc-v2"
+
+
+def runtime_filter(runtime_pids: set[int]) -> Callable[[int], bool]:
     """containerd and its shims (in the node's cgroup, only its own): killed after the
-    containers, so that the shims reap them (the host's init may not)."""
+    containers, so that the shims reap them (the host's init may not). A shim is known by the
+    program it runs (``/proc/<pid>/exe``); one mistaken for a container only goes first."""
 
     def spare(pid: int) -> bool:
         if pid in runtime_pids:
             return True
         try:
-            return str(psutil.Process(pid).name()) == "containerd-shim-runc-v2"
-        except psutil.Error:
+            return os.path.basename(os.readlink(f"/proc/{pid}/exe")) == SHIM
+        except OSError:
             return False
 
     return spare

@@ -24,9 +24,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bootstrap.fixtures import free_port_config  # noqa: E402
 from bootstrap.runtime import process  # noqa: E402
-from bootstrap.runtime.cluster import down, up  # noqa: E402
+from bootstrap.runtime.cluster import down  # noqa: E402
+from bootstrap.runtime.spec import ClusterSpec  # noqa: E402
 from bootstrap.runtime.state import StateDir  # noqa: E402
 from bootstrap.runtime.workloads import wait_for_workloads  # noqa: E402
 from bootstrap.upstream.binaries import ensure_binaries  # noqa: E402
@@ -51,18 +51,16 @@ def one_run(index: int, nodes: int, preflight: bool, work: Path) -> dict[str, fl
             marks["phases done"] = time.perf_counter() - start
 
     name = f"bench-{os.getpid()}-{index}"
-    config = free_port_config(None)
     from nodechecks.run import run as check_node
 
-    handle = up(
+    spec = ClusterSpec.local(
         name,
-        config,
         state_dir=work / name,
         simulated_nodes=nodes,
-        log=log,
-        skip_phases=() if preflight else ("preflight",),
-        check_node=check_node,
+        preflight=check_node if preflight else None,
     )
+    config = spec.phase_config
+    handle = start(spec, log)
     marks["up"] = time.perf_counter() - start
     assert handle.state_dir is not None
     wait_for_workloads(config, StateDir(handle.state_dir, name), lambda line: None)

@@ -65,13 +65,15 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=2, help="runs of each mode (default 2)")
     options = parser.parse_args()
 
+    from bootstrap.runtime.bringup import bring_up
+    from bootstrap.runtime.spec import ClusterSpec
     from conformance.standard_base.listing import collect
-    from conformance.standard_base.localcluster import local_cluster
 
     tests = len(collect())
     print(f"kubeadm-verify cluster: {tests} tests, {os.cpu_count()} CPUs")
     start = time.perf_counter()
-    with local_cluster(f"bench-{os.getpid()}", None, lambda line: None) as handle:
+    spec = ClusterSpec.local(f"bench-{os.getpid()}", simulated_nodes=2)
+    with bring_up(spec, log=lambda line: None) as handle:
         print(f"{'local cluster up':<28} {time.perf_counter() - start:6.1f} s")
         target = ["--kubeconfig", str(handle.kubeconfig), "--context", str(handle.context)]
         for label, extra in (("serial", []), ("--parallel 2", ["--parallel", "2"])):

@@ -35,10 +35,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bootstrap.fixtures import free_port_config  # noqa: E402
-from bootstrap.runtime.cluster import teardown, uninterruptible, up  # noqa: E402
+from bootstrap.runtime.bringup import bring_up  # noqa: E402
 from bootstrap.runtime.handle import ClusterHandle  # noqa: E402
-from bootstrap.runtime.state import StateDir  # noqa: E402
+from bootstrap.runtime.spec import ClusterSpec  # noqa: E402
 from bootstrap.upstream.testpkg import e2e_test_package_cached  # noqa: E402
 
 RUN_TIMEOUT_S = 30 * 60
@@ -119,21 +118,10 @@ def e2e_argv() -> list[str]:
 
 @contextmanager
 def cluster(name: str, nodes: int) -> Iterator[ClusterHandle]:
-    state = StateDir.for_cluster(name)
-    try:
-        start = time.monotonic()
-        handle = up(
-            name,
-            free_port_config(None),
-            skip_phases=("preflight",),
-            log=lambda _: None,
-            nodes=nodes,
-        )
+    start = time.monotonic()
+    with bring_up(ClusterSpec.local(name, nodes=nodes), log=lambda _: None) as handle:
         print(f"{name}: up --nodes {nodes} in {time.monotonic() - start:.1f} s", flush=True)
         yield handle
-    finally:
-        with uninterruptible():
-            teardown(state)
 
 
 def load_loop(handle: ClusterHandle, parallel: int, stop: threading.Event, tally: Tally) -> None:

@@ -10,7 +10,7 @@ and the time to every node Ready, to a CoreDNS pod Ready and to a pod per node R
 measured, with the resident memory of each node's kubelet and containerd and of the pods'
 processes in its cgroup. Everything is torn down at the end. Figures are printed, not asserted;
 the target for ``up`` plus two nodes Ready with CoreDNS answering is 15 s with a warm cache.
-``--whole-up`` times ``up(..., nodes=N)`` as ``kubeadm-verify up --nodes N`` runs it instead:
+``--whole-up`` times ``bring_up`` of ``nodes=N`` as ``kubeadm-verify up --nodes N`` runs it instead:
 the control-plane node and N workers Ready, kube-proxy on each and CoreDNS Ready, in one call,
 with the milestones of its log and the load average (the machine may be shared: compare
 figures taken under like load).
@@ -31,12 +31,12 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bootstrap.fixtures import free_port_config  # noqa: E402
 from bootstrap.runtime import nodes  # noqa: E402
-from bootstrap.runtime.cluster import teardown, uninterruptible, up  # noqa: E402
+from bootstrap.runtime.bringup import bring_up  # noqa: E402
 from bootstrap.runtime.nodes import cgroups, network  # noqa: E402
 from bootstrap.runtime.nodes.record import load  # noqa: E402
 from bootstrap.runtime.process import rss_bytes  # noqa: E402
+from bootstrap.runtime.spec import ClusterSpec  # noqa: E402
 from bootstrap.runtime.state import StateDir  # noqa: E402
 from bootstrap.upstream.images import ensure_images  # noqa: E402
 from bootstrap.upstream.nodeparts import ensure_node_parts  # noqa: E402
@@ -108,10 +108,10 @@ def main() -> int:
     prepared = (parts := ensure_node_parts()), ensure_images(parts)
     print(f"node parts and images ready: {time.monotonic() - start:.1f} s")
     name = f"kvn-bench-{secrets.token_hex(3)}"
-    state = StateDir.for_cluster(name)
-    try:
-        start = time.monotonic()
-        handle = up(name, free_port_config(None), skip_phases=("preflight",), log=lambda _: None)
+    spec = ClusterSpec.local(name)
+    state = spec.state
+    start = time.monotonic()
+    with bring_up(spec, log=lambda _: None) as handle:
         control_plane = time.monotonic() - start
         joined = nodes.join(handle, args.nodes, log=lambda _: None, prepared=prepared)
         to_ready = time.monotonic() - start
@@ -131,14 +131,8 @@ def main() -> int:
         for line in _memory(state):
             print(line)
         api.close()
-    finally:
-        with uninterruptible():
-            start = time.monotonic()
-            try:
-                nodes.teardown(state)
-            finally:
-                teardown(state)
-            print(f"teardown: {time.monotonic() - start:.1f} s")
+        start = time.monotonic()
+    print(f"teardown: {time.monotonic() - start:.1f} s")
     return 0
 
 
@@ -240,19 +234,13 @@ def whole_up(count: int, repeat: int = 1) -> int:
 
 def _one_up(count: int) -> None:
     name = f"kvn-bench-{secrets.token_hex(3)}"
-    state = StateDir.for_cluster(name)
+    spec = ClusterSpec.local(name, nodes=count)
+    state = spec.state
     lines: list[tuple[float, str]] = []
     load = os.getloadavg()[0]
     start = time.monotonic()
     dns = _DnsWatch(state, start)
-    try:
-        up(
-            name,
-            free_port_config(None),
-            skip_phases=("preflight",),
-            log=lambda line: lines.append((time.monotonic() - start, line)),
-            nodes=count,
-        )
+    with bring_up(spec, log=lambda line: lines.append((time.monotonic() - start, line))):
         print(
             f"up --nodes {count}: control-plane node and {count} worker(s) Ready, kube-proxy "
             f"and CoreDNS Ready in {time.monotonic() - start:.1f} s (load {load:.1f} before, "
@@ -268,11 +256,8 @@ def _one_up(count: int) -> None:
             )
         for line in _memory(state):
             print(f"  {line}")
-    finally:
-        with uninterruptible():
-            start = time.monotonic()
-            teardown(state)
-            print(f"  teardown: {time.monotonic() - start:.1f} s")
+        start = time.monotonic()
+    print(f"  teardown: {time.monotonic() - start:.1f} s")
 
 
 if __name__ == "__main__":

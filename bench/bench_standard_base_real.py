@@ -28,9 +28,8 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bootstrap.fixtures import free_port_config  # noqa: E402
-from bootstrap.runtime.cluster import teardown, uninterruptible, up  # noqa: E402
-from bootstrap.runtime.state import StateDir  # noqa: E402
+from bootstrap.runtime.bringup import bring_up  # noqa: E402
+from bootstrap.runtime.spec import ClusterSpec  # noqa: E402
 
 
 def slowest(report: dict[str, Any], count: int) -> list[tuple[float, str]]:
@@ -92,25 +91,14 @@ def main() -> int:
     parser.add_argument("--slowest", type=int, default=8)
     parser.add_argument("--name", default=f"kvn-bench-sb-{secrets.token_hex(3)}")
     args = parser.parse_args()
-    state = StateDir.for_cluster(args.name)
-    try:
-        start = time.monotonic()
-        handle = up(
-            args.name,
-            free_port_config(None),
-            skip_phases=("preflight",),
-            log=lambda _: None,
-            nodes=args.nodes,
-        )
+    start = time.monotonic()
+    with bring_up(ClusterSpec.local(args.name, nodes=args.nodes), log=lambda _: None) as handle:
         print(
             f"up --nodes {args.nodes}: {time.monotonic() - start:.1f} s "
             f"(load {os.getloadavg()[0]:.1f})"
         )
         for parallel in args.parallel:
             run_tier(handle.kubeconfig, parallel, args.slowest)
-    finally:
-        with uninterruptible():
-            teardown(state)
     return 0
 
 

@@ -31,6 +31,9 @@ AGNHOST_TAG = "2.66.1"
 """The ``VERSION`` file of the pinned Kubernetes source's agnhost: what its e2e tests ask for."""
 BUSYBOX_TAG = "1.37.0-2"
 GLIBC_DNS_TESTING_TAG = "2.1.1"
+SAMPLE_APISERVER_TAG = "v0.37.2"
+"""k8s.io/sample-apiserver of the pinned release (v0.X.Y for v1.X.Y), built here and tagged as
+ours (``kubeadm-verify.local/sample-apiserver``): upstream's e2e image (1.29.2) is older code."""
 
 DEFAULT_ROLE = "control-plane"
 """What ``kubeadm init`` sets up (``worker``: ``kubeadm join`` without ``controlPlane``)."""

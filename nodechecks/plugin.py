@@ -4,7 +4,8 @@ It is the ``pytest11`` entry point named after the module, so ``pytest --pyargs 
 from any directory (a conftest would not: pytest reads no conftest of a ``--pyargs`` package before
 parsing the command line), and ``-p nodechecks.plugin`` names the same plugin, never a second
 copy. pytest loads it in every session on the machine, so it imports only the settings model.
-The options mirror ``kubeadm-verify node``'s flags and go through the same ``node_settings``, so a
+The options are ``kubeadm-verify node``'s own declarations under ``--node-``
+(``kubeadm_verify.options.NODE_PLUGIN_OPTIONS``) and go through the same ``node_settings``, so a
 pytest run and a CLI run judge the host against the same ``NodeSettings`` object. A caller that
 already holds one hands it over through the core runner (``run_tier(..., settings)``, read with
 ``kubeadm_verify.runner.settings_of``) or in this plugin's stash key, instead of flags.
@@ -16,8 +17,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from kubeadm_verify.nodesettings import ROLES, NodeSettings
-from kubeadm_verify.pins import KUBERNETES_VERSION
+from kubeadm_verify.nodesettings import NodeSettings
+from kubeadm_verify.options import NODE_PLUGIN_OPTIONS
 
 if TYPE_CHECKING:
     from nodechecks.context import NodeContext
@@ -26,26 +27,11 @@ SETTINGS_KEY = pytest.StashKey[NodeSettings]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
+    """The node verb's settings as ``--node-*`` options, from its declarations
+    (``kubeadm_verify.options``): ``--node-root`` is ``kubeadm-verify node --root``."""
     node = parser.getgroup("kubeadm-verify node", "kubeadm-verify node tier")
-    node.addoption("--node-root", default="/", help="root of the host to check (default /)")
-    node.addoption(
-        "--node-role",
-        default=None,
-        choices=list(ROLES),
-        help="role the node is checked for (default: the config's, else control-plane)",
-    )
-    node.addoption(
-        "--node-kubernetes-version",
-        default=None,
-        help=f"Kubernetes version to check for (default {KUBERNETES_VERSION})",
-    )
-    node.addoption("--node-ignore-preflight-errors", default="", help="comma-separated check ids")
-    node.addoption(
-        "--node-config",
-        default=None,
-        help="kubeadm configuration (v1beta4), as kubeadm-verify node --config",
-    )
-    node.addoption("--node-pull-images", action="store_true", help="also run ImagePull (mutates)")
+    for option in NODE_PLUGIN_OPTIONS:
+        option.add_to(node.addoption)
 
 
 def settings_from_options(config: pytest.Config) -> NodeSettings:

@@ -20,10 +20,10 @@ from kubeadm_verify.interrupts import deferred
 
 def bin_dir(state: StateDir) -> Path:
     """The cluster's bin dir, as recorded when it was prepared."""
-    recorded = state.cluster_record().get("bin_dir")
+    recorded = state.cluster_record().bin_dir
     if not recorded:
         raise BootstrapError(f"no binaries recorded for the cluster in {state.root}")
-    return Path(str(recorded))
+    return Path(recorded)
 
 
 def running(state: StateDir, component: str) -> ProcessRecord | None:

@@ -1,10 +1,10 @@
-"""Named local clusters: ``up`` runs kubeadm's init phases and waits until ready; ``down``.
+"""Named local clusters: the steps of a bring-up (``create``: kubeadm's init phases, then the
+nodes), and of taking one down (``teardown``, ``down``).
 
-``up`` is all or nothing: if any phase fails, or SIGINT/SIGTERM arrives, every process it started
-is stopped and its state dir removed before the error goes on (the component logs are kept
-elsewhere first, and the error points at them). ``down`` stops exactly the processes recorded in
-the state dir (pid and start time, see ``bootstrap.runtime.process``) and removes the dir; on a
-cluster that is not there it does nothing.
+Bringing a cluster up is all or nothing, and that is ``bootstrap.runtime.bringup``'s to ensure:
+this module does the steps. ``down`` stops exactly the processes recorded in the state dir (pid
+and start time, see ``bootstrap.runtime.process``) and removes the dir; on a cluster that is not
+there it does nothing.
 """
 
 from __future__ import annotations
@@ -29,7 +29,6 @@ from bootstrap.runtime import health, kwok, ports, process
 from bootstrap.runtime.advertise import default_route_address, with_advertise_address
 from bootstrap.runtime.handle import ClusterHandle
 from bootstrap.runtime.state import MARKER, StateDir
-from bootstrap.upstream.versions import cache_root
 from kubeadm_verify import stderr
 from kubeadm_verify.access import WaitTimedOut, wait_for
 from kubeadm_verify.errors import BootstrapError, UsageError
@@ -40,6 +39,7 @@ from kubeadm_verify.interrupts import uninterruptible as uninterruptible
 
 if TYPE_CHECKING:
     from bootstrap.runtime.nodes.staging import Staged
+    from bootstrap.runtime.spec import ClusterSpec
 
 Log = Callable[[str], None]
 ADMIN_CONTEXT = "kubernetes-admin@{cluster}"
@@ -93,17 +93,17 @@ def resolve(config: BootstrapConfig, state: StateDir) -> BootstrapConfig:
     state.create()
     record = state.cluster_record()
     others = ports.recorded_ports() | ports.recorded_ports(state.root.parent)
-    address = record.get("advertise_address") or default_route_address()
+    address = record.advertise_address or default_route_address()
     config = with_advertise_address(config, address)
-    chosen = ports.pick(config, record.get("ports"), avoid=others)
+    chosen = ports.pick(config, dict(record.ports) or None, avoid=others)
     resolved = ports.apply(config, chosen)
-    tokens = resolve_tokens(resolved, record.get("tokens", []))
+    tokens = resolve_tokens(resolved, list(record.tokens))
     resolved = replace(resolved, bootstrap_tokens=tokens)
     state.update_cluster_record(
         name=state.name,
         version=resolved.cluster.kubernetes_version,
         ports=chosen,
-        tokens=[spec.token for spec in resolved.bootstrap_tokens],
+        tokens=tuple(spec.token for spec in resolved.bootstrap_tokens),
         advertise_address=resolved.endpoint.advertise_address,
         node_name=resolved.node.name,
         cluster_name=resolved.cluster.cluster_name,
@@ -116,7 +116,7 @@ def find_binaries(
 ) -> Path:
     """The bin dir: as given, as recorded, or the release's cache (downloaded or built if need
     be); recorded for the processes the phases start."""
-    recorded = state.cluster_record().get("bin_dir")
+    recorded = state.cluster_record().bin_dir
     found = binaries or (Path(recorded) if recorded else None)
     if found is None:
         from bootstrap.upstream.binaries import ensure_binaries
@@ -233,81 +233,31 @@ def _up_or_none(up_now: Callable[[], set[str]]) -> set[str] | None:
 # -- up and down ---------------------------------------------------------------------------------
 
 
-def _claim(state: StateDir) -> None:
-    """Refuse to overwrite a running cluster, or a directory that is not one of our state dirs;
-    a dead cluster's dir is torn down as ``down`` would (its nodes' runtime dir with it)."""
-    if not state.exists():
-        return
-    alive = process.still_running(state.processes())
-    if alive:
-        raise UsageError(
-            f"cluster {state.name!r} is already up ({state.root}); run `kubeadm-verify down` first"
-        )
-    if not state.is_ours():
-        if not state.is_empty():
-            raise UsageError(
-                f"{state.root} exists and is not a kubeadm-verify state dir "
-                f"(no {MARKER}); not touching it"
-            )
-        return
-    teardown(state)
+def create(spec: ClusterSpec, state: StateDir, log: Log) -> BootstrapConfig:
+    """Resolve ``spec`` into ``state`` and bring its cluster up as ``kubeadm init`` does, then
+    its simulated and real nodes; the resolved configuration. Not all or nothing by itself:
+    ``bootstrap.runtime.bringup`` wraps it so that a failure or an interrupt leaves nothing."""
+    resolved = resolve(spec.phase_config, state)
+    log(f"[init] Using Kubernetes version: {resolved.cluster.kubernetes_version}")
+    if spec.nodes > 0:
+        from bootstrap.runtime.nodes.lifecycle import check_count
 
-
-def up(
-    name: str,
-    config: BootstrapConfig,
-    *,
-    state_dir: str | Path | None = None,
-    simulated_nodes: int = 0,
-    log: Log = stderr_log,
-    skip_phases: Sequence[str] = (),
-    binaries: Path | None = None,
-    nodes: int = 0,
-    check_node: CheckNode | None = None,
-) -> ClusterHandle:
-    """Bring a cluster up as ``kubeadm init`` does; on any failure leave nothing behind.
-
-    Done when every init phase is, the control plane healthy as kubeadm's wait-control-plane
-    polls it: a misconfigured cluster kubeadm would finish also comes up, to be judged.
-    Waiting for more (``bootstrap.runtime.workloads.wait_for_workloads``) is the caller's choice.
-    ``simulated_nodes`` kwok Nodes are started afterwards and waited on while they come up
-    (``start_simulated_nodes``: how many did is logged, not judged); then
-    ``nodes`` real ones join (see ``start_real_nodes``), all inside the same all-or-nothing.
-    ``check_node`` is the node tier's ``run`` for the preflight phase (see its module).
-    """
-    state = StateDir.for_cluster(name, state_dir)
-    _claim(state)
+        check_count(spec.nodes)
+    staged = _run_init(
+        resolved, state, log, spec.skipped_phases, spec.binaries, spec.preflight, spec.nodes
+    )
     try:
-        with interruptible():
-            resolved = resolve(config, state)
-            log(f"[init] Using Kubernetes version: {resolved.cluster.kubernetes_version}")
-            if nodes > 0:
-                from bootstrap.runtime.nodes.lifecycle import check_count
-
-                check_count(nodes)
-            staged = _run_init(resolved, state, log, skip_phases, binaries, check_node, nodes)
-            try:
-                if simulated_nodes > 0:
-                    start_simulated_nodes(state, simulated_nodes, log)
-            except BaseException:
-                if staged is not None:  # its workers start containerds: done before the clean-up
-                    staged.settle()
-                raise
-            if nodes > 0:
-                from bootstrap.runtime.nodes.upnodes import start_real_nodes
-
-                start_real_nodes(resolved, state, nodes, log, staged)
-    except BootstrapError as error:
-        with uninterruptible():
-            kept = _keep_logs(state)
-            teardown(state)
-        message = str(error).replace(str(state.logs), str(kept)) if kept else str(error)
-        raise BootstrapError(message) from error
+        if spec.simulated_nodes > 0:
+            start_simulated_nodes(state, spec.simulated_nodes, log)
     except BaseException:
-        with uninterruptible():
-            teardown(state)
+        if staged is not None:  # its workers start containerds: done before the clean-up
+            staged.settle()
         raise
-    return handle_for(state, resolved, simulated_nodes)
+    if staged is not None:  # the real nodes, staged while the init phases ran
+        from bootstrap.runtime.nodes.upnodes import start_real_nodes
+
+        start_real_nodes(resolved, state, staged, log)
+    return resolved
 
 
 def _run_init(
@@ -345,22 +295,6 @@ def _run_init(
 
                 settle_all([staging])
             raise
-
-
-def failed_logs_dir(name: str) -> Path:
-    return cache_root() / "failed" / name
-
-
-def _keep_logs(state: StateDir) -> Path | None:
-    """Copy the component logs out of a state dir about to be removed, for the error to cite."""
-    if not state.logs.is_dir():
-        return None
-    target = failed_logs_dir(state.name or state.root.name)
-    with contextlib.suppress(OSError):
-        shutil.rmtree(target, ignore_errors=True)
-        shutil.copytree(state.logs, target)
-        return target
-    return None
 
 
 def stop_processes(state: StateDir) -> list[str]:
@@ -420,8 +354,8 @@ def down(name: str, *, state_dir: str | Path | None = None, log: Log = stderr_lo
 
 __all__ = [
     "ADMIN_CONTEXT",
+    "create",
     "down",
-    "failed_logs_dir",
     "find_binaries",
     "handle_for",
     "interrupt_handler",
@@ -432,6 +366,5 @@ __all__ = [
     "stop_processes",
     "teardown",
     "uninterruptible",
-    "up",
     "wait_for_nodes",
 ]

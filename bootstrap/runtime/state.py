@@ -27,8 +27,8 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterator, Mapping
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -118,6 +118,66 @@ class ProcessRecord:
             log=str(data["log"]),
             fingerprint=str(data.get("fingerprint", "")),
         )
+
+
+@dataclass(frozen=True)
+class ClusterRecord:
+    """What ``up`` resolved once and must stay for the life of the cluster (``cluster.json``).
+
+    Every field is empty until recorded: a record with no ``ports`` is a dir whose cluster was
+    never resolved (``recorded``). Read from JSON field by field with its type checked, so a
+    damaged record is refused in one line rather than misread later.
+    """
+
+    name: str = ""
+    version: str = ""
+    ports: Mapping[str, int] = field(default_factory=dict)
+    """kubeadm's port fields (``bind_port``, ``etcd_client``, ...) as chosen, free ones included."""
+    tokens: tuple[str, ...] = ()
+    """Every bootstrap token's value, in the configuration's order (a secret: never logged)."""
+    advertise_address: str = ""
+    node_name: str = ""
+    cluster_name: str = ""
+    bin_dir: str = ""
+
+    @property
+    def recorded(self) -> bool:
+        return bool(self.ports)
+
+    @property
+    def bind_port(self) -> int:
+        return int(self.ports.get("bind_port", 6443))
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["ports"], data["tokens"] = dict(self.ports), list(self.tokens)
+        return {key: value for key, value in data.items() if value}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], where: Path) -> ClusterRecord:
+        def bad(key: str) -> UsageError:
+            return UsageError(f"unreadable state record {where}: {key!r} has the wrong type")
+
+        values: dict[str, Any] = {}
+        for item in fields(cls):
+            if item.name not in data:
+                continue
+            value = data[item.name]
+            if item.name == "ports":
+                if not isinstance(value, dict) or not all(
+                    isinstance(port, int) and not isinstance(port, bool) for port in value.values()
+                ):
+                    raise bad(item.name)
+                values[item.name] = {str(key): port for key, port in value.items()}
+            elif item.name == "tokens":
+                if not isinstance(value, list) or not all(isinstance(t, str) for t in value):
+                    raise bad(item.name)
+                values[item.name] = tuple(value)
+            elif isinstance(value, str):
+                values[item.name] = value
+            else:
+                raise bad(item.name)
+        return cls(**values)
 
 
 @dataclass(frozen=True)
@@ -243,15 +303,15 @@ class StateDir:
                 os.unlink(tmp)
             raise
 
-    def cluster_record(self) -> dict[str, Any]:
-        return self.read_json(CLUSTER_RECORD)
+    def cluster_record(self) -> ClusterRecord:
+        return ClusterRecord.from_dict(self.read_json(CLUSTER_RECORD), self.root / CLUSTER_RECORD)
 
-    def update_cluster_record(self, **values: Any) -> dict[str, Any]:
+    def update_cluster_record(self, **values: Any) -> ClusterRecord:
+        """The record with ``values`` changed (a name that is no field of it is a TypeError)."""
         with self.locked():
-            data = self.read_json(CLUSTER_RECORD)
-            data.update(values)
-            self.write_json(CLUSTER_RECORD, data)
-            return data
+            record = replace(self.cluster_record(), **values)
+            self.write_json(CLUSTER_RECORD, record.as_dict())
+            return record
 
     def processes(self) -> list[ProcessRecord]:
         entries = self.read_json(PROCESS_RECORD).get("processes", [])
@@ -273,6 +333,7 @@ class StateDir:
 
 __all__ = [
     "MARKER",
+    "ClusterRecord",
     "ProcessRecord",
     "StateDir",
     "check_name",

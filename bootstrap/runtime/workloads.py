@@ -28,11 +28,11 @@ Log = Callable[[str], None]
 def as_recorded(config: BootstrapConfig, state: StateDir) -> BootstrapConfig:
     """``config`` as the cluster in ``state`` runs it, read from its record only."""
     record = state.cluster_record()
-    if "ports" not in record:
+    if not record.recorded:
         raise BootstrapError(f"{state.root} records no cluster; was it brought up?")
-    recorded = with_advertise_address(config, record.get("advertise_address"))
-    recorded = ports.apply(recorded, {key: int(value) for key, value in record["ports"].items()})
-    return replace(recorded, bootstrap_tokens=resolve_tokens(recorded, record.get("tokens", [])))
+    recorded = with_advertise_address(config, record.advertise_address or None)
+    recorded = ports.apply(recorded, dict(record.ports))
+    return replace(recorded, bootstrap_tokens=resolve_tokens(recorded, list(record.tokens)))
 
 
 def _signing_token_ids(config: BootstrapConfig) -> list[str]:

@@ -108,6 +108,11 @@ KINDS: dict[str, tuple[Lister, Deleter]] = {
         _ns("kube-system"),
         lambda k, n: k.core.delete_namespaced_secret(n, "kube-system"),
     ),
+    "kube-system rolebindings": (
+        lambda k, s: k.rbac.list_namespaced_role_binding("kube-system", label_selector=s).items,
+        lambda k, n: k.rbac.delete_namespaced_role_binding(n, "kube-system"),
+    ),
+    "apiservices": _typed(client.ApiregistrationV1Api, "api_service"),
     "namespaces": (
         lambda k, s: k.core.list_namespace(label_selector=s).items,
         lambda k, n: k.core.delete_namespace(n),

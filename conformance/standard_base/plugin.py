@@ -14,19 +14,18 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from kubeadm_verify.verboptions import STANDARD_BASE_PLUGIN_OPTIONS
+
 if TYPE_CHECKING:
     from kubeadm_verify.settings import ClusterSettings
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
+    """The tier's options, as declared with the cluster verb's (``kubeadm_verify.verboptions``):
+    ``--kv-focus`` is ``kubeadm-verify cluster --focus``."""
     group = parser.getgroup("kubeadm-verify cluster", "kubeadm-verify cluster tier")
-    group.addoption("--kv-focus", default=None, help="run only tests whose id matches this regex")
-    group.addoption("--kv-skip", default=None, help="skip tests whose id matches this regex")
-    group.addoption(
-        "--kv-run-id",
-        default=None,
-        help="label value for the objects made outside test namespaces (default: per session)",
-    )
+    for option in STANDARD_BASE_PLUGIN_OPTIONS:
+        option.add_to(group.addoption)
 
 
 def cluster_settings(config: pytest.Config) -> ClusterSettings:

@@ -26,6 +26,8 @@ from kubeadm_verify.settings import ClusterSettings
 TIER = "cluster"
 XDIST = ("xdist.plugin",)
 LEFTOVER_WAIT_S = 30.0
+UP_SIMULATED_NODES = 2
+"""``cluster --up``'s cluster: two kwok Nodes, enough for the tests that need more than one."""
 PYTEST_ARGS = ("-q", "-p", "no:warnings", "--tb=native")
 """--tb=native: only the crash line reaches a result, and pytest's own tracebacks parse the
 source of every frame (the kubernetes client's API modules run to 30 000 lines), which cost
@@ -52,9 +54,19 @@ def run(settings: ClusterSettings, log: Log) -> TierReport:
 
 
 def _run_up(settings: ClusterSettings, log: Log) -> TierReport:
-    from conformance.standard_base.localcluster import local_cluster
+    """``cluster --up``: one local cluster, up before the suite and down after it.
 
-    with local_cluster(f"verify-{settings.run_id}", settings.config_file, log) as handle:
+    It comes up in this process, before pytest starts, so every xdist worker of a ``--parallel``
+    run is pointed at the same cluster instead of bringing up its own; on free ports, and
+    advertising the default route's address as ``kubeadm init`` does (a loopback one leaves the
+    ``kubernetes`` Service without endpoints pods can reach)."""
+    from bootstrap.runtime.bringup import bring_up
+    from bootstrap.runtime.spec import ClusterSpec
+
+    spec = ClusterSpec.local(
+        f"verify-{settings.run_id}", settings.config_file, simulated_nodes=UP_SIMULATED_NODES
+    )
+    with bring_up(spec, log=log) as handle:
         target = handle.target
         api_client, _ = access.connect(target)
         api_client.close()

@@ -33,6 +33,8 @@ def load(target: Target) -> tuple[Any, str]:
     from kubernetes import config as kube_config
     from kubernetes.config.config_exception import ConfigException
 
+    from kubeadm_verify.access.typedcalls import bound_typed_calls
+
     data = merged(target)
     context = check_context(data, target)
     where = f"kubeconfig {target.describe()}, context {context}"
@@ -46,8 +48,8 @@ def load(target: Target) -> tuple[Any, str]:
         raise InputError(f"{where}: {exc}") from exc
     check_client_pair(configuration.cert_file, configuration.key_file, where)
     api_client = client.ApiClient(configuration)
-    watch_pools(api_client.rest_client.pool_manager)  # raw calls get one overall deadline
-    return api_client, context
+    watch_pools(api_client.rest_client.pool_manager)  # every call gets one overall deadline
+    return bound_typed_calls(api_client), context
 
 
 def with_exec_credentials(data: dict[str, Any], context: str, where: str) -> dict[str, Any]:

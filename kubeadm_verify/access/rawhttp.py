@@ -87,7 +87,7 @@ def request(
         deadline.watch(getattr(getattr(response, "connection", None), "sock", None))
         complete = False
         try:
-            data = _body(response, url, max_bytes)
+            data = read_capped(response, url, max_bytes)
             complete = True
         except (urllib3.exceptions.HTTPError, OSError) as exc:
             if deadline.expired:
@@ -102,7 +102,9 @@ def request(
     return Answer(int(response.status), dict(response.headers), data)
 
 
-def _body(response: Any, url: str, max_bytes: int) -> bytes:
+def read_capped(response: Any, url: str, max_bytes: int) -> bytes:
+    """The body of ``response``, read in pieces and refused past ``max_bytes`` (the length a
+    server announces is believed only when it is already too large)."""
     length = response.headers.get("Content-Length", "")
     if length.isdigit() and int(length) > max_bytes:
         raise TooLarge(url, max_bytes)

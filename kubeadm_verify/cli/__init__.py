@@ -18,9 +18,9 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, cast
 
 from kubeadm_verify import stderr
-from kubeadm_verify.cli.options import ENV_PREFIX, VERB_NAMES, UsageFailure
 from kubeadm_verify.errors import ExitStatus, VerifyError
 from kubeadm_verify.interrupts import interruptible
+from kubeadm_verify.options import OUTPUT_DIR, VERB_NAMES, UsageFailure
 from kubeadm_verify.outputdir import check_output_dir
 
 if TYPE_CHECKING:
@@ -36,7 +36,7 @@ def verb_of(argv: Sequence[str]) -> str | None:
     return word if word in VERB_NAMES else None
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None) -> ExitStatus:
     argv = list(sys.argv[1:] if argv is None else argv)
     verb = verb_of(argv)
     try:
@@ -97,18 +97,19 @@ def apply_environment(parser: argparse.ArgumentParser, argv: Sequence[str]) -> N
     apply(parser, argv)
 
 
-def _run_verb(args: argparse.Namespace) -> int:
-    """Run the verb; the cluster-facing ones inside their own private temporary directory."""
+def _run_verb(args: argparse.Namespace) -> ExitStatus:
+    """Run the verb (its ``run`` returns an ``ExitStatus``); the cluster-facing ones inside their
+    own private temporary directory."""
     if args.verb != "node":  # the node tier runs for a blink and loads no library that logs
         gc.enable()  # the console entry starts with it off (kubeadm_verify.__main__)
         quiet_library_logging()
     command = importlib.import_module(f"kubeadm_verify.cli.{args.verb}")
     if args.verb not in ("cluster", "e2e"):
-        return int(command.run(args))
+        return ExitStatus(command.run(args))
     from kubeadm_verify.interrupts import private_tempdir
 
     with private_tempdir():
-        return int(command.run(args))
+        return ExitStatus(command.run(args))
 
 
 def _check_outputs(args: argparse.Namespace) -> None:
@@ -120,7 +121,7 @@ def _check_outputs(args: argparse.Namespace) -> None:
     check_output_dir(args.output_dir, args.verb)
 
 
-def _internal_error(args: argparse.Namespace, exc: Exception, started: int) -> int:
+def _internal_error(args: argparse.Namespace, exc: Exception, started: int) -> ExitStatus:
     """An exception no layer below turned into a result: an ``error`` entry, one line, exit 1."""
     line = f"kubeadm-verify: {args.verb} failed: {type(exc).__name__}: {exc}"
     line = " ".join(line.split())
@@ -161,13 +162,13 @@ def _say(line: str) -> None:
     stderr.line(one_line(line))
 
 
-def _usage_exit(argv: Sequence[str], message: str) -> int:
+def _usage_exit(argv: Sequence[str], message: str) -> ExitStatus:
     """A usage error on a checking verb still leaves its reports behind, with one error entry."""
     from kubeadm_verify.cli.common import write_start_failure
 
     tier = next((word for word in argv if word in TIERS), None)
     if tier is not None:
-        output = _option_value(argv, "--output-dir") or os.environ.get(ENV_PREFIX + "OUTPUT_DIR")
+        output = _option_value(argv, f"--{OUTPUT_DIR.name}") or os.environ.get(OUTPUT_DIR.variable)
         write_start_failure(tier, output or "reports", message)
     return ExitStatus.CANNOT_START
 

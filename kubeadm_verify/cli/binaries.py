@@ -11,7 +11,7 @@ import argparse
 from kubeadm_verify.errors import ExitStatus
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> ExitStatus:
     from bootstrap.upstream.binaries import ensure_binaries
 
     directory = ensure_binaries(args.kubernetes_version, args.source, args.mirror)

@@ -42,7 +42,7 @@ def settings_from_args(args: argparse.Namespace, *, needs_cluster: bool = True) 
     return dataclasses.replace(selection, target=access.resolve(args.kubeconfig, args.context))
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> ExitStatus:
     # A run that cannot start or is interrupted gets its report from the CLI (``main``).
     settings = settings_from_args(args, needs_cluster=not args.list)
     if args.list:
@@ -70,7 +70,7 @@ def _say_if_lost(report: TierReport) -> None:
             )
 
 
-def cleanup_runs(settings: ClusterSettings) -> int:
+def cleanup_runs(settings: ClusterSettings) -> ExitStatus:
     """``--cleanup``: what every earlier run left behind, deleted and listed."""
     from conformance.standard_base.run import cleanup_runs as clean
 
@@ -85,7 +85,7 @@ def cleanup_runs(settings: ClusterSettings) -> int:
     return ExitStatus.OK
 
 
-def list_tests(settings: ClusterSettings) -> int:
+def list_tests(settings: ClusterSettings) -> ExitStatus:
     """The tests a run would run: id, area, needs and codenames; no cluster is contacted."""
     from conformance.standard_base.listing import collect
 

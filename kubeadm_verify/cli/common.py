@@ -6,6 +6,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from kubeadm_verify.errors import ExitStatus
 from kubeadm_verify.report import write_files
 from kubeadm_verify.results import CheckResult, Severity, Status, TierReport
 
@@ -25,7 +26,7 @@ def write_start_failure(tier: str, output_dir: str | Path, message: str) -> None
         return
 
 
-def finish(report: TierReport, output_dir: str | Path, fmt: str) -> int:
+def finish(report: TierReport, output_dir: str | Path, fmt: str) -> ExitStatus:
     """Write the files, render the chosen format, and return the exit status."""
     folder = write_files(report, Path(output_dir))
     if fmt == "json":  # the file just written, not a second redaction and rendering of the report

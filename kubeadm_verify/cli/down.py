@@ -8,7 +8,7 @@ from kubeadm_verify.errors import ExitStatus
 from kubeadm_verify.settings import DownSettings
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> ExitStatus:
     from bootstrap.runtime.cluster import down, stderr_log
 
     settings = DownSettings(name=args.name, state_dir=args.state_dir)

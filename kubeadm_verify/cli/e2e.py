@@ -63,7 +63,7 @@ def settings_from_args(args: argparse.Namespace) -> E2ESettings:
     )
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> ExitStatus:
     # A run that cannot start or is interrupted before ginkgo ran gets its report from the CLI
     # (``main``); one interrupted later has written its partial results itself.
     settings = settings_from_args(args)
@@ -76,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
     return finish(report, settings.output_dir, settings.fmt)
 
 
-def _print_dry_run(settings: E2ESettings, prepared: Prepared) -> int:
+def _print_dry_run(settings: E2ESettings, prepared: Prepared) -> ExitStatus:
     """List what would run, without running it; the cluster saw at most ``GET /version``."""
     chosen, version = prepared.plan, prepared.version
     specs = list(chosen.expected or ())

@@ -2,7 +2,7 @@
 
 argparse (with gettext and the locale lookup behind it) and the building of every option's
 formatter are a measurable share of the node verb, which is timed against kubeadm's own
-preflight. This reader takes the same table (``kubeadm_verify.cli.options``) and gives the same
+preflight. This reader takes the same table (``kubeadm_verify.options``) and gives the same
 values, or ``None`` for anything that is not a plain, valid use of long options: ``--help``, an
 abbreviation, a bad choice or variable, a stray word. argparse then reads that command line as
 before, with its own messages, so a usage error reads the same either way
@@ -15,7 +15,7 @@ import os
 from collections.abc import Mapping, Sequence
 from types import SimpleNamespace
 
-from kubeadm_verify.cli.options import (
+from kubeadm_verify.options import (
     FALSE_WORDS,
     NODE_OPTIONS,
     TOP_LEVEL_FLAGS,
@@ -77,9 +77,10 @@ def _given(words: list[str]) -> dict[str, object] | None:
             index += 2
         else:
             return None
-        if option.choices and value not in option.choices:
+        converted = _converted(option, value)
+        if converted is _INVALID:
             return None
-        given[option.dest] = value
+        given[option.dest] = converted
     return given
 
 
@@ -97,9 +98,19 @@ def _from_environment(option: Option, environ: Mapping[str, str]) -> object:
         if lowered not in TRUE_WORDS + FALSE_WORDS:
             return _INVALID
         return lowered in TRUE_WORDS
-    if option.choices and raw not in option.choices:
+    return _converted(option, raw)
+
+
+def _converted(option: Option, value: str) -> object:
+    """``value`` as argparse's rules for ``option`` give it, or ``_INVALID`` where they refuse."""
+    if option.choices and value not in option.choices:
         return _INVALID
-    return raw
+    if option.number:
+        try:
+            return int(value)  # argparse's own conversion for a whole number
+        except ValueError:
+            return _INVALID
+    return value
 
 
 __all__ = ["node_arguments"]

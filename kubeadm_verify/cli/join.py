@@ -13,7 +13,7 @@ from kubeadm_verify.errors import ExitStatus, UsageError
 from kubeadm_verify.settings import real_node_count
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> ExitStatus:
     from bootstrap.runtime import nodes
     from bootstrap.runtime.cluster import stderr_log
     from bootstrap.runtime.state import StateDir

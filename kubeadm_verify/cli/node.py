@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     import argparse
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> ExitStatus:
     if args.list:
         return list_checks()
     from nodechecks.run import run as run_node
@@ -44,7 +44,7 @@ def settings_from_args(args: argparse.Namespace) -> NodeSettings:
     )
 
 
-def list_checks() -> int:
+def list_checks() -> ExitStatus:
     from kubeadm_verify.report.console import make_console
     from nodechecks.checks import REGISTRY
 

@@ -16,7 +16,7 @@ def _stdout(line: str) -> None:
     print(line, flush=True)
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> ExitStatus:
     from bootstrap.phases import init_phases, select
     from bootstrap.phases import run as run_phases
     from bootstrap.runtime.cluster import find_binaries, interruptible, resolve

@@ -50,25 +50,23 @@ def settings_from_args(args: argparse.Namespace) -> UpSettings:
     )
 
 
-def run(args: argparse.Namespace) -> int:
-    from bootstrap.runtime.cluster import up
+def run(args: argparse.Namespace) -> ExitStatus:
+    from bootstrap.runtime.bringup import bring_up
+    from bootstrap.runtime.spec import ClusterSpec
     from nodechecks.run import run as check_node
 
     settings = settings_from_args(args)
-    config = load(settings.config_file, settings.kubernetes_version)
-    if settings.free_ports:
-        from bootstrap.runtime.ports import all_free
-
-        config = all_free(config)
-    handle = up(
-        settings.name,
-        config,
-        state_dir=settings.state_dir,
+    spec = ClusterSpec(
+        name=settings.name,
+        config=load(settings.config_file, settings.kubernetes_version),
+        state_dir=Path(settings.state_dir) if settings.state_dir else None,
         simulated_nodes=settings.simulated_nodes,
-        check_node=check_node,
         nodes=settings.nodes,
+        free_ports=settings.free_ports,
+        preflight=check_node,
     )
-    print(handle.kubeconfig, flush=True)
+    with bring_up(spec, keep=lambda: True) as handle:
+        print(handle.kubeconfig, flush=True)
     return ExitStatus.OK
 
 

@@ -39,12 +39,11 @@ POLL = 0.2
 
 def _server(state: StateDir) -> str:
     info = state.cluster_record()
-    port = int(info.get("ports", {}).get("bind_port", 6443))
-    return f"https://{info['advertise_address']}:{port}"
+    return f"https://{info.advertise_address}:{info.bind_port}"
 
 
 def _token(state: StateDir) -> str:
-    tokens = state.cluster_record().get("tokens") or []
+    tokens = state.cluster_record().tokens
     if not tokens:
         raise BootstrapError(f"{state.root} records no bootstrap token to join with")
     return str(tokens[0])
@@ -54,10 +53,7 @@ def prepare_parts(state: StateDir) -> tuple[NodeParts, Path]:
     """The node parts and image archives for the cluster's release, built or verified (a few
     seconds of hashing: ``up`` can run this while its init phases do)."""
     info = state.cluster_record()
-    parts = ensure_node_parts(
-        str(info.get("version") or "") or None,
-        Path(info["bin_dir"]) if info.get("bin_dir") else None,
-    )
+    parts = ensure_node_parts(info.version or None, Path(info.bin_dir) if info.bin_dir else None)
     return parts, ensure_images(parts)
 
 

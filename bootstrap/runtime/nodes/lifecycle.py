@@ -113,7 +113,7 @@ def join(
     caller marks it (``mark-control-plane``) once it has registered."""
     state = state_of(target)
     check_count(count)
-    if not state.exists() or not state.cluster_record():
+    if not state.exists() or not state.cluster_record().recorded:
         raise UsageError(f"no cluster of ours at {state.root}")
     earlier = {node.name for node in (record.load(state) or _EMPTY).nodes}
     if control_plane and any(node.control_plane for node in (record.load(state) or _EMPTY).nodes):

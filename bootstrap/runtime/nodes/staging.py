@@ -91,7 +91,7 @@ class Staged:
 def control_plane_name(state: StateDir) -> str:
     """The control-plane host's node name, as ``up`` recorded it (its ``kubelet.conf``, which
     the kubelet needs later, may still be on its way: ``up`` stages while init runs)."""
-    name = str(state.cluster_record().get("node_name") or "")
+    name = state.cluster_record().node_name
     if not name:
         raise BootstrapError(
             f"{state.root} has no control-plane node name: "

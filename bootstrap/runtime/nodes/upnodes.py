@@ -62,13 +62,12 @@ def kubelet_configuration(config: BootstrapConfig) -> dict[str, Any]:
 
 
 def start_real_nodes(
-    config: BootstrapConfig, state: StateDir, count: int, log: Log, staged: Staged | None = None
+    config: BootstrapConfig, state: StateDir, staged: Staged, log: Log
 ) -> list[str]:
-    """The control-plane host's node and ``count`` workers joined, the first marked by
+    """The staged nodes joined: the control-plane host's first, marked by
     ``mark-control-plane`` as ``kubeadm init`` marks it, then kube-proxy on each and CoreDNS
     waited for (the last images loading meanwhile): a cluster whose Services and names work
-    when ``up`` returns. ``staged`` is ``stage_during_init``'s answer; without it the nodes
-    join as ``nodes.join`` joins them."""
+    when ``up`` returns. ``staged`` is ``stage_during_init``'s answer."""
     from bootstrap.phases.init import mark_control_plane
     from bootstrap.runtime import nodes as real
     from bootstrap.runtime.nodes.joining import (
@@ -79,31 +78,23 @@ def start_real_nodes(
     )
 
     started = time.monotonic()
-    if staged is None:
-        names = [node.name for node in real.join(state, count, log=log, control_plane=True)]
-    else:
-        staged.go.set()
-        names = [entry.name for entry in staged.entries]
+    staged.go.set()
+    names = [entry.name for entry in staged.entries]
     try:
-        if staged is not None:
-            client = ApiClient.from_kubeconfig(state, "admin")
-            try:
-                offline_dns(
-                    client, {"networking": {"dnsDomain": config.cluster.networking.dns_domain}}
-                )
-            finally:
-                client.close()
-            start_control_plane_kubelet(
-                state, staged, config.cluster.cluster_name, kubelet_configuration(config), log
-            )
-            start_kubelets(state, staged, discovered(state, log), log, JOIN_TIMEOUT)
+        client = ApiClient.from_kubeconfig(state, "admin")
+        try:
+            offline_dns(client, {"networking": {"dnsDomain": config.cluster.networking.dns_domain}})
+        finally:
+            client.close()
+        start_control_plane_kubelet(
+            state, staged, config.cluster.cluster_name, kubelet_configuration(config), log
+        )
+        start_kubelets(state, staged, discovered(state, log), log, JOIN_TIMEOUT)
         mark_control_plane(config, state, log)
         took = real.wait_addons(state, names)
-        if staged is not None:
-            staged.wait_images()
+        staged.wait_images()
     finally:
-        if staged is not None:
-            staged.settle()
+        staged.settle()
     log(
         f"[addons] kube-proxy Ready on {len(names)} node(s) and CoreDNS Ready after {took:.1f}s "
         f"({time.monotonic() - started:.1f}s after init)"

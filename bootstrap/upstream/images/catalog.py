@@ -20,11 +20,15 @@ from kubeadm_verify.pins import (
     AGNHOST_TAG,
     BUSYBOX_TAG,
     COREDNS_VERSION,
+    ETCD_IMAGE_TAG,
     GLIBC_DNS_TESTING_TAG,
     PAUSE_TAGS,
+    SAMPLE_APISERVER_TAG,
 )
 
 REGISTRY = "registry.k8s.io"
+OWN_REGISTRY = "kubeadm-verify.local"
+"""Images we build that are not upstream's, under a name no registry serves."""
 XTABLES_COMMANDS = (
     "iptables",
     "iptables-save",
@@ -56,6 +60,8 @@ def image_names(version: str) -> list[str]:
         f"{REGISTRY}/e2e-test-images/glibc-dns-testing:{GLIBC_DNS_TESTING_TAG}",
         f"{REGISTRY}/kube-proxy:{version}",
         f"{REGISTRY}/coredns/coredns:{COREDNS_VERSION}",
+        f"{REGISTRY}/etcd:{ETCD_IMAGE_TAG}",
+        f"{OWN_REGISTRY}/sample-apiserver:{SAMPLE_APISERVER_TAG}",
     ]
 
 
@@ -189,6 +195,25 @@ def coredns_image(parts: NodeParts) -> ImageSpec:
     )
 
 
+def etcd_image(parts: NodeParts) -> ImageSpec:
+    """The release's etcd (kubeadm's version) where upstream's image has it, for the aggregator
+    spec's sample API server to store its objects in."""
+    return ImageSpec(
+        (f"{REGISTRY}/etcd:{ETCD_IMAGE_TAG}",),
+        (Entry("/usr/local/bin/etcd", source=parts.binary("etcd")), *_basics()),
+    )
+
+
+def sample_apiserver_image(parts: NodeParts) -> ImageSpec:
+    if parts.sample_apiserver is None:
+        raise BootstrapError("the node parts carry no sample API server to make its image of")
+    return ImageSpec(
+        (f"{OWN_REGISTRY}/sample-apiserver:{SAMPLE_APISERVER_TAG}",),
+        (Entry("/sample-apiserver", source=parts.sample_apiserver), *_basics()),
+        entrypoint=("/sample-apiserver",),
+    )
+
+
 def node_images(parts: NodeParts) -> list[ImageSpec]:
     return [
         pause_image(parts),
@@ -197,4 +222,6 @@ def node_images(parts: NodeParts) -> list[ImageSpec]:
         glibc_dns_testing_image(parts),
         kube_proxy_image(parts),
         coredns_image(parts),
+        etcd_image(parts),
+        sample_apiserver_image(parts),
     ]

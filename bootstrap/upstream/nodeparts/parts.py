@@ -34,6 +34,7 @@ from bootstrap.upstream.nodeparts.pins import (
     COREDNS_VERSION,
     PAUSE_VERSION,
 )
+from bootstrap.upstream.nodeparts.sampleapiserver import ensure_sample_apiserver
 from bootstrap.upstream.versions import KUBERNETES_MODULE, cache_root, normalise_version
 from kubeadm_verify import stderr
 from kubeadm_verify.errors import BootstrapError
@@ -56,6 +57,8 @@ class NodeParts:
     """The release's bin dir: kubelet, kube-proxy, kubectl, kubeadm."""
     host: HostTools
     version: str
+    sample_apiserver: Path | None = None
+    """The sample API server (its own cache directory); None where no image needs it."""
 
     def part(self, name: str) -> Path:
         return self.built / name
@@ -246,4 +249,7 @@ def ensure_node_parts(version: str | None = None, binaries: Path | None = None) 
     for name in ("kubelet", "kube-proxy"):
         if not (bins / name).is_file():
             raise BootstrapError(f"{bins} has no {name}: rebuild the binaries cache")
-    return NodeParts(built=built, binaries=bins, host=host, version=release)
+    sample = ensure_sample_apiserver(release)
+    return NodeParts(
+        built=built, binaries=bins, host=host, version=release, sample_apiserver=sample
+    )

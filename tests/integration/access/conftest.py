@@ -34,22 +34,13 @@ class World:
 
 @pytest.fixture(scope="session")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    from bootstrap.kubeadm.config import load_config
-    from bootstrap.runtime.cluster import teardown, up
-    from bootstrap.runtime.ports import all_free
-    from bootstrap.runtime.state import StateDir
+    from bootstrap.runtime.bringup import bring_up
+    from bootstrap.runtime.spec import ClusterSpec
 
     folder = tmp_path_factory.mktemp(PREFIX)
-    name = f"{PREFIX}-{secrets.token_hex(2)}"
-    state = StateDir.for_cluster(name, folder / "state")
-    try:
-        handle = up(
-            name,
-            all_free(load_config(None).config),
-            state_dir=state.root,
-            skip_phases=("preflight",),
-            log=lambda line: None,
-        )
+    spec = ClusterSpec.local(f"{PREFIX}-{secrets.token_hex(2)}", state_dir=folder / "state")
+    state = spec.state
+    with bring_up(spec, log=lambda line: None) as handle:
         admin = yaml.safe_load(handle.kubeconfig.read_text())
         yield World(
             folder,
@@ -58,8 +49,6 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             state.pki / "ca.crt",
             _service_account_token(handle.api_client()),
         )
-    finally:
-        teardown(state)
 
 
 def _service_account_token(api_client: Any) -> str:

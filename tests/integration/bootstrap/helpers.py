@@ -45,7 +45,7 @@ def post_json(
 
 def recorded(state: StateDir) -> tuple[list[ProcessRecord], list[int]]:
     """The processes and the ports a state dir records (read before it is removed)."""
-    ports = [int(port) for port in state.cluster_record().get("ports", {}).values()]
+    ports = [int(port) for port in state.cluster_record().ports.values()]
     return state.processes(), ports
 
 

@@ -28,7 +28,7 @@ CLUSTER_INFO = "/api/v1/namespaces/kube-public/configmaps/cluster-info"
 
 def token_of(handle: ClusterHandle) -> str:
     assert handle.state_dir is not None
-    return str(StateDir(handle.state_dir, handle.name).cluster_record()["tokens"][0])
+    return str(StateDir(handle.state_dir, handle.name).cluster_record().tokens[0])
 
 
 def test_readyz_with_the_admin_kubeconfig(kv_cluster: ClusterHandle) -> None:

@@ -16,13 +16,13 @@ from pathlib import Path
 
 import pytest
 
-from bootstrap.fixtures import free_port_config
 from bootstrap.kubeadm import components
-from bootstrap.kubeadm.configtypes import BootstrapConfig
 from bootstrap.runtime import health
-from bootstrap.runtime.cluster import down, up
+from bootstrap.runtime.bringup import start
+from bootstrap.runtime.cluster import down
 from bootstrap.runtime.handle import ClusterHandle
 from bootstrap.runtime.ports import free_port
+from bootstrap.runtime.spec import ClusterSpec
 from bootstrap.runtime.state import ProcessRecord, StateDir
 from kubeadm_verify.cli import main
 from tests.integration.bootstrap.helpers import assert_nothing_left, eventually, recorded
@@ -77,19 +77,16 @@ def config_file(tmp_path: Path, text: str) -> Path:
 
 def test_two_clusters_side_by_side_then_down(tmp_path: Path) -> None:
     """Both up at once on free ports, both healthy, extraArgs in the processes, both removed."""
-    configs = [free_port_config(None), free_port_config(str(config_file(tmp_path, EXTRA_ARGS)))]
+    configs = [None, config_file(tmp_path, EXTRA_ARGS)]
     handles: dict[int, ClusterHandle] = {}
     errors: list[BaseException] = []
 
-    def bring_up(index: int, config: BootstrapConfig) -> None:
+    def bring_up(index: int, config: Path | None) -> None:
         try:
-            handles[index] = up(
-                f"kv-side-{index}-{os.getpid()}",
-                config,
-                state_dir=tmp_path / f"c{index}",
-                log=lambda line: None,
-                skip_phases=("preflight",),
+            spec = ClusterSpec.local(
+                f"kv-side-{index}-{os.getpid()}", config, state_dir=tmp_path / f"c{index}"
             )
+            handles[index] = start(spec, log=lambda line: None)
         except BaseException as error:  # reported below, on the main thread
             errors.append(error)
 
@@ -100,13 +97,13 @@ def test_two_clusters_side_by_side_then_down(tmp_path: Path) -> None:
     try:
         assert not errors, errors
         states = [state_of(handles[0]), state_of(handles[1])]
-        ports = [set(state.cluster_record()["ports"].values()) for state in states]
+        ports = [set(state.cluster_record().ports.values()) for state in states]
         assert not ports[0] & ports[1]
         for state in states:
-            address = state.cluster_record()["advertise_address"]  # what the cert names
+            address = state.cluster_record().advertise_address  # what the cert names
             assert (
                 health.http_status(
-                    f"https://{address}:{state.cluster_record()['ports']['bind_port']}/readyz",
+                    f"https://{address}:{state.cluster_record().bind_port}/readyz",
                     health.tls_context(state.pki / "ca.crt"),
                 )
                 == 200

@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from bootstrap.kubeadm.config import load_config
 from bootstrap.kubeadm.configtypes import BootstrapConfig
 from bootstrap.runtime.advertise import default_route_address
-from bootstrap.runtime.cluster import down, up
+from bootstrap.runtime.bringup import start
+from bootstrap.runtime.cluster import down
 from bootstrap.runtime.handle import ClusterHandle
-from bootstrap.runtime.ports import all_free
+from bootstrap.runtime.spec import ClusterSpec
 from bootstrap.runtime.state import StateDir
 from bootstrap.runtime.workloads import wait_for_workloads
 from kubeadm_verify.errors import BootstrapError
@@ -33,12 +33,10 @@ UP_BOUND = 90.0
 def bring_up(tmp_path: Path, name: str, text: str) -> tuple[ClusterHandle, BootstrapConfig, float]:
     path = tmp_path / "kubeadm.yaml"
     path.write_text(HEADER + text)
-    config = all_free(load_config(path).config)
-    start = time.monotonic()
-    handle = up(
-        name, config, state_dir=tmp_path / name, log=lambda line: None, skip_phases=("preflight",)
-    )
-    return handle, config, time.monotonic() - start
+    spec = ClusterSpec.local(name, path, state_dir=tmp_path / name)
+    began = time.monotonic()
+    handle = start(spec, log=lambda line: None)
+    return handle, spec.phase_config, time.monotonic() - began
 
 
 def take_down(handle: ClusterHandle) -> None:
@@ -61,7 +59,7 @@ def test_an_apiserver_kubeadm_accepts_comes_up(tmp_path: Path, args: str) -> Non
     try:
         assert took < UP_BOUND
         state = StateDir(handle.state_dir or tmp_path, handle.name)
-        address = state.cluster_record()["advertise_address"]
+        address = state.cluster_record().advertise_address
         assert address == (default_route_address() or "127.0.0.1")
         assert f"https://{address}:" in state.admin_conf.read_text()
         wait_for_workloads(config, state, lambda line: None, timeout=60)

@@ -32,9 +32,11 @@ SLOW_FOCUS = "^(apps|api-machinery)/"
 
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[ClusterHandle]:
-    from conformance.standard_base.localcluster import local_cluster
+    from bootstrap.runtime.bringup import bring_up
+    from bootstrap.runtime.spec import ClusterSpec
 
-    with local_cluster(f"{PREFIX}-{os.getpid()}", None, lambda line: None) as handle:
+    spec = ClusterSpec.local(f"{PREFIX}-{os.getpid()}", simulated_nodes=2)
+    with bring_up(spec, log=lambda line: None) as handle:
         yield handle
 
 

@@ -93,6 +93,29 @@ def test_environment_values_obey_the_parser_and_name_the_variable(
     assert variable in checks[0]["message"]
 
 
+@pytest.mark.parametrize(
+    ("verb", "variable", "value", "says"),
+    [
+        ("up", "KUBEADM_VERIFY_NODES", "many", "KUBEADM_VERIFY_NODES='many': invalid int value"),
+        ("up", "KUBEADM_VERIFY_FREE_PORTS", "perhaps", "KUBEADM_VERIFY_FREE_PORTS='perhaps'"),
+        ("join", "KUBEADM_VERIFY_NODES", "1.5", "KUBEADM_VERIFY_NODES='1.5': invalid int value"),
+        ("binaries", "KUBEADM_VERIFY_SOURCE", "ftp", "KUBEADM_VERIFY_SOURCE='ftp': invalid choice"),
+        ("down", "KUBEADM_VERIFY_DEBUG", "sometimes", "KUBEADM_VERIFY_DEBUG='sometimes'"),
+    ],
+)
+def test_the_bootstrap_verbs_variables_obey_the_parser_and_name_the_variable(
+    cli: Cli, verb: str, variable: str, value: str, says: str
+) -> None:
+    """The variables of the verbs that bring clusters up and down are their declarations' too:
+    a bad one stops the verb before anything is made (no state dir, nothing on stdout)."""
+    state = cli.root / "kva-state"
+    where = () if verb == "binaries" else ("--state-dir", str(state))
+    outcome = cli.run(verb, *where, env={variable: value}, timeout=60, output=False)
+    assert_outcome(cli, outcome, code=2, says=says, tier=None, within=15)
+    assert outcome.stdout == ""
+    assert not state.exists()
+
+
 def test_an_environment_output_dir_is_checked_like_the_flag(cli: Cli) -> None:
     a_file = cli.root / "a-file"
     a_file.write_text("x\n")

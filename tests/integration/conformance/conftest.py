@@ -59,8 +59,9 @@ def run_cli(
 
 @pytest.fixture(scope="session")
 def verify_cluster() -> Iterator[ClusterHandle]:
-    from conformance.standard_base.localcluster import local_cluster
+    from bootstrap.runtime.bringup import bring_up
+    from bootstrap.runtime.spec import ClusterSpec
 
-    name = f"it-conformance-{os.getpid()}"
-    with local_cluster(name, None, lambda line: None) as handle:
+    spec = ClusterSpec.local(f"it-conformance-{os.getpid()}", simulated_nodes=2)
+    with bring_up(spec, log=lambda line: None) as handle:
         yield handle

@@ -76,11 +76,11 @@ spec:
 
 @pytest.fixture(scope="module")
 def bare_cluster() -> Iterator[ClusterHandle]:
-    from conformance.standard_base.localcluster import local_cluster
+    from bootstrap.runtime.bringup import bring_up
+    from bootstrap.runtime.spec import ClusterSpec
 
-    with local_cluster(
-        f"{PREFIX}-notready-{os.getpid()}", None, lambda line: None, simulated_nodes=0
-    ) as handle:
+    spec = ClusterSpec.local(f"{PREFIX}-notready-{os.getpid()}")  # no Node: tests make their own
+    with bring_up(spec, log=lambda line: None) as handle:
         yield handle
 
 

@@ -20,7 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from bootstrap.fixtures import free_port_config, running_cluster
+from bootstrap.runtime.bringup import bring_up
+from bootstrap.runtime.spec import ClusterSpec
 from conformance.e2e.cache import Binaries
 from conformance.e2e.codenames import load
 from conformance.e2e.command import Invocation, ginkgo_argv
@@ -155,9 +156,8 @@ def test_api_only_specs_pass_on_simulated_nodes(
 def test_standard_base_passes_on_real_nodes_counted_live(
     workspace: Workspace, real_mirror: Mirror
 ) -> None:
-    with running_cluster(
-        f"kvr-e2e-{secrets.token_hex(3)}", free_port_config(None), nodes=2
-    ) as cluster:
+    spec = ClusterSpec.local(f"kvr-e2e-{secrets.token_hex(3)}", nodes=2, wait_for_workloads=True)
+    with bring_up(spec, log=lambda line: None) as cluster:
         context = ["--context", cluster.context] if cluster.context else []
         done = workspace.run(
             "--mirror",

@@ -23,11 +23,12 @@ from typing import Any
 import pytest
 from kubernetes import client as k8s
 
-from bootstrap.fixtures import free_port_config, running_cluster
 from bootstrap.runtime import process
+from bootstrap.runtime.bringup import bring_up
 from bootstrap.runtime.handle import ClusterHandle
 from bootstrap.runtime.nodes import record
 from bootstrap.runtime.nodes.lifecycle import state_of, teardown
+from bootstrap.runtime.spec import ClusterSpec
 from tests.integration.nodes import faults, snapshot
 
 pytestmark = pytest.mark.integration
@@ -45,9 +46,8 @@ NODE_MONITOR_GRACE = 120.0
 @pytest.fixture(scope="module")
 def broken() -> Iterator[ClusterHandle]:
     started = time.monotonic()
-    with running_cluster(
-        f"kvn-catch-{secrets.token_hex(3)}", free_port_config(None), nodes=2
-    ) as handle:
+    spec = ClusterSpec.local(f"kvn-catch-{secrets.token_hex(3)}", nodes=2, wait_for_workloads=True)
+    with bring_up(spec, log=lambda line: None) as handle:
         yield handle
     _write_table(time.monotonic() - started)
 

@@ -9,7 +9,8 @@ import pytest
 
 from bootstrap.kubeadm.configtypes import BootstrapConfig
 from bootstrap.phases.api import collection_path
-from bootstrap.runtime.cluster import _claim, down, resolve
+from bootstrap.runtime.bringup import claim as _claim
+from bootstrap.runtime.cluster import down, resolve
 from bootstrap.runtime.state import StateDir
 from kubeadm_verify.cli import main
 from kubeadm_verify.errors import UsageError

@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import yaml
 
-from bootstrap.fixtures import free_port_config, namespace_name
+from bootstrap.fixtures import namespace_name
 from bootstrap.runtime import cluster, health, kwok
 from bootstrap.runtime.health import go_duration
 from bootstrap.runtime.state import StateDir
@@ -60,18 +60,6 @@ def test_namespace_names_are_dns_labels() -> None:
     assert name.startswith("kv-test-thing-a-b-c-1-")
     assert len(name) <= 63
     assert namespace_name("::[]").startswith("kv-test-")
-
-
-def test_fixture_config_frees_kubeadms_ports(tmp_path: Path) -> None:
-    config = free_port_config(None)
-    assert config.endpoint.bind_port == 0
-    assert set(vars(config.ports).values()) == {0}
-    fixed = tmp_path / "c.yaml"
-    fixed.write_text(
-        "apiVersion: kubeadm.k8s.io/v1beta4\nkind: InitConfiguration\n"
-        "localAPIEndpoint: {bindPort: 7443}\n"
-    )
-    assert free_port_config(str(fixed)).endpoint.bind_port == 7443
 
 
 class _Nodes:

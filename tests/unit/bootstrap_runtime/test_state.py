@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import stat
 from pathlib import Path
 
 import pytest
 
-from bootstrap.runtime.state import ProcessRecord, StateDir, check_name, default_state_dir
+from bootstrap.runtime.state import (
+    ClusterRecord,
+    ProcessRecord,
+    StateDir,
+    check_name,
+    default_state_dir,
+)
 from kubeadm_verify.errors import UsageError
 
 
@@ -45,10 +52,27 @@ def test_process_records_round_trip(tmp_path: Path) -> None:
 
 def test_cluster_record_merges(tmp_path: Path) -> None:
     state = StateDir(tmp_path / "c", "c")
-    assert state.cluster_record() == {}
+    assert state.cluster_record() == ClusterRecord()
+    assert not state.cluster_record().recorded
     state.update_cluster_record(ports={"bind_port": 1})
     state.update_cluster_record(bin_dir="/bin")
-    assert state.cluster_record() == {"ports": {"bind_port": 1}, "bin_dir": "/bin"}
+    assert state.cluster_record() == ClusterRecord(ports={"bind_port": 1}, bin_dir="/bin")
+    assert state.cluster_record().recorded
+    assert json.loads((state.root / "cluster.json").read_text()) == {
+        "ports": {"bind_port": 1},
+        "bin_dir": "/bin",
+    }
+
+
+def test_cluster_record_refuses_an_unknown_field_and_a_damaged_file(tmp_path: Path) -> None:
+    state = StateDir(tmp_path / "c", "c")
+    with pytest.raises(TypeError):
+        state.update_cluster_record(port=1)
+    state.root.mkdir(parents=True, exist_ok=True)
+    for damaged in ({"ports": {"bind_port": "6443"}}, {"tokens": "abc"}, {"bin_dir": 3}):
+        (state.root / "cluster.json").write_text(json.dumps(damaged))
+        with pytest.raises(UsageError, match="wrong type"):
+            state.cluster_record()
 
 
 def test_names_are_directory_safe(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

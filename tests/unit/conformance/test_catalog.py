@@ -83,10 +83,15 @@ def test_a_codename_is_claimed_by_one_test_only(specs: list[Spec]) -> None:
 
 
 SERVED_FROM_A_POD = frozenset(
-    {"api-machinery/admission-webhooks", "api-machinery/crd-conversion-webhook"}
+    {
+        "api-machinery/admission-webhooks",
+        "api-machinery/aggregator",
+        "api-machinery/crd-conversion-webhook",
+        "api-machinery/crd-selectable-fields-conversion",
+    }
 )
-"""API machinery the API server calls out to (webhooks): its server runs in a pod, on a real
-kubelet, though what is judged is the API server's own behaviour."""
+"""API machinery the API server calls out to (webhooks, an aggregated API server): its server
+runs in a pod, on a real kubelet, though what is judged is the API server's own behaviour."""
 
 
 def test_what_needs_a_real_kubelet(specs: list[Spec]) -> None:

@@ -23,6 +23,7 @@ HTTP_ALLOWED = {
     "kubeadm_verify/deadline.py": "the overall deadline the doors share",
     "kubeadm_verify/access/connect.py": "sorts urllib3's errors into one line; calls rawhttp",
     "kubeadm_verify/access/client.py": "the light client's TLS pool; every exchange via rawhttp",
+    "kubeadm_verify/access/typedcalls.py": "the official client's calls: deadline, rawhttp's cap",
     "bootstrap/upstream/download.py": "the downloader: one deadline, checksum read capped",
     "bootstrap/upstream/deadline.py": "the downloader's deadline over a requests session",
     "conformance/e2e/fetch.py": "the e2e package through the downloader's deadline",

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from kubeadm_verify.cli.fastpath import node_arguments
-from kubeadm_verify.cli.options import NODE_OPTIONS, UsageFailure
 from kubeadm_verify.cli.parser import apply_environment, build_parser
+from kubeadm_verify.options import NODE_OPTIONS, UsageFailure
 
 COMMAND_LINES: list[tuple[list[str], dict[str, str]]] = [
     (["node"], {}),

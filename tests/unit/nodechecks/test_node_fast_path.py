@@ -163,6 +163,7 @@ NEVER_ON_THE_FAST_PATH = (
     "platform",
     "kubeadm_verify.settings",
     "kubeadm_verify.cli.parser",
+    "kubeadm_verify.verboptions",
     *(
         f"kubeadm_verify.cli.{verb}"
         for verb in ("cluster", "e2e", "up", "down", "join", "phase", "binaries")

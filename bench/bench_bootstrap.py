@@ -24,8 +24,6 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-import psutil  # noqa: E402
-
 from bootstrap.runtime import process  # noqa: E402
 from bootstrap.runtime.cluster import down  # noqa: E402
 from bootstrap.runtime.spec import ClusterSpec  # noqa: E402
@@ -38,7 +36,7 @@ def rss_mb(state: StateDir) -> tuple[float, dict[str, float]]:
     by_component: dict[str, float] = {}
     for record in state.processes():
         if process.is_running(record):
-            by_component[record.component] = psutil.Process(record.pid).memory_info().rss / 2**20
+            by_component[record.component] = process.rss_bytes(record) / 2**20
     return sum(by_component.values()), by_component
 
 

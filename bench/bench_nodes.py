@@ -34,8 +34,8 @@ sys.path.insert(0, str(REPO))
 from bootstrap.runtime import nodes  # noqa: E402
 from bootstrap.runtime.bringup import bring_up  # noqa: E402
 from bootstrap.runtime.nodes import cgroups, network  # noqa: E402
-from bootstrap.runtime.nodes.procs import rss_bytes  # noqa: E402
 from bootstrap.runtime.nodes.record import load  # noqa: E402
+from bootstrap.runtime.process import rss_bytes  # noqa: E402
 from bootstrap.runtime.spec import ClusterSpec  # noqa: E402
 from bootstrap.runtime.state import StateDir  # noqa: E402
 from bootstrap.upstream.images import ensure_images  # noqa: E402

@@ -135,10 +135,18 @@ def deferred(
     signals: tuple[signal.Signals, ...] = (signal.SIGINT, signal.SIGTERM),
 ) -> Iterator[None]:
     """Hold ``signals`` until the block ends, then act on the first as the handler before would
-    have: a step that records something and then makes it (a network namespace, a node's
-    cgroups) is never cut in half, where the clean-up would find the record without the thing
-    or the thing after the clean-up. Python runs its handlers in the main thread whichever
-    thread the kernel chose, so this holds with worker threads running, unlike a signal mask.
+    have: a step that makes something and records it (a process started, a network namespace,
+    a node's cgroups) is never cut in half, where the clean-up would find the record without
+    the thing or the thing after the clean-up. This is the project's one way to hold signals
+    over such a step. Python runs its handlers in the main thread whichever thread the kernel
+    chose, so this holds with worker threads running, unlike a signal mask (which holds only
+    for the thread that set it, while the kernel may hand the signal to another).
+
+    Outside the main thread it does nothing, and needs to do nothing: no handler runs there,
+    so nothing can raise in a worker between its start and its record; the handler raises in
+    the main thread instead, and every caller that lets workers start or make things waits for
+    them before its clean-up reads the record (``up`` settles its staging workers,
+    ``join`` and ``stage`` likewise), so the clean-up comes after the worker's record.
     A forked child (pyroute2's) exits as under ``interrupt_handler``: the step waits for it, so
     the clean-up still comes after whatever the child did."""
     if threading.current_thread() is not threading.main_thread():

@@ -15,6 +15,7 @@ from bootstrap.phases.manifests import manifest_command
 from bootstrap.runtime import process
 from bootstrap.runtime.state import ProcessRecord, StateDir
 from kubeadm_verify.errors import BootstrapError
+from kubeadm_verify.interrupts import deferred
 
 
 def bin_dir(state: StateDir) -> Path:
@@ -48,7 +49,7 @@ def sync(
     executable = (binaries or bin_dir(state)) / Path(argv[0]).name
     if not executable.is_file():
         raise BootstrapError(f"{component}: no binary at {executable}")
-    with process.signals_deferred():
+    with deferred():  # started and recorded, or neither: the clean-up stops what is recorded
         record = process.start(
             component, [str(executable), *argv[1:]], state.log(component), env=env, digest=digest
         )

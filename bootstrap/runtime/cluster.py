@@ -246,8 +246,13 @@ def create(spec: ClusterSpec, state: StateDir, log: Log) -> BootstrapConfig:
     staged = _run_init(
         resolved, state, log, spec.skipped_phases, spec.binaries, spec.preflight, spec.nodes
     )
-    if spec.simulated_nodes > 0:
-        start_simulated_nodes(state, spec.simulated_nodes, log)
+    try:
+        if spec.simulated_nodes > 0:
+            start_simulated_nodes(state, spec.simulated_nodes, log)
+    except BaseException:
+        if staged is not None:  # its workers start containerds: done before the clean-up
+            staged.settle()
+        raise
     if staged is not None:  # the real nodes, staged while the init phases ran
         from bootstrap.runtime.nodes.upnodes import start_real_nodes
 

@@ -21,6 +21,7 @@ from bootstrap.phases.api import ApiClient, retry
 from bootstrap.runtime import process
 from bootstrap.runtime.state import ProcessRecord, StateDir
 from kubeadm_verify.errors import BootstrapError
+from kubeadm_verify.interrupts import deferred
 
 COMPONENT = "kwok"
 ANNOTATION = "kwok.x-k8s.io/node"
@@ -224,7 +225,7 @@ def start(state: StateDir) -> ProcessRecord:
     if not binary.is_file():
         raise BootstrapError(f"kwok: no binary at {binary}")
     env = {**os.environ, "HOME": str(home)}
-    with process.signals_deferred():
+    with deferred():  # started and recorded, or neither: the clean-up stops what is recorded
         record = process.start(
             COMPONENT, command(state, str(binary)), state.log(COMPONENT), env=env
         )

@@ -27,6 +27,7 @@ from kubeadm_verify.access import rawhttp
 from kubeadm_verify.access.connect import check_client_pair, with_exec_credentials
 from kubeadm_verify.access.kubeconfig import Target, check_context, merged
 from kubeadm_verify.errors import InputError
+from kubeadm_verify.interrupts import deferred
 
 REQUEST_DEADLINE_S = 10.0
 """A whole exchange (connect, headers, body); the bootstrap's objects take milliseconds."""
@@ -257,12 +258,13 @@ def _decoded(value: object, field: str) -> bytes:
 
 def _load_client_pair(context: ssl.SSLContext, user: dict[str, Any], where: str) -> None:
     """The client certificate and key into ``context``; inline data goes through a private
-    temporary directory, removed at once (``load_cert_chain`` reads only files)."""
+    temporary directory, removed at once (``load_cert_chain`` reads only files). An interrupt
+    waits until it is removed: one landing inside the removal would leave the directory."""
     cert, key = user.get("client-certificate"), user.get("client-key")
     cert_data, key_data = user.get("client-certificate-data"), user.get("client-key-data")
     if not (cert or key or cert_data or key_data):
         return
-    with tempfile.TemporaryDirectory(prefix="kubeadm-verify-client-") as folder:
+    with deferred(), tempfile.TemporaryDirectory(prefix="kubeadm-verify-client-") as folder:
         if cert_data:
             cert = _private(Path(folder) / "client.crt", _decoded(cert_data, "client-certificate"))
         if key_data:

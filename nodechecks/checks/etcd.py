@@ -76,7 +76,9 @@ def fetch_etcd_version(url: str, context: ssl.SSLContext | None) -> str:
     try:
         for attempt in range(ETCD_RETRIES + 1):
             if attempt:
-                time.sleep(ETCD_RETRY_INTERVAL_S)  # kubeadm's fixed retries, not a wait
+                # kubeadm's exact retries (getEtcdVersionResponse): counted, not timed, each
+                # attempt with its own deadline; ``access.wait_for`` bounds a wait by time
+                time.sleep(ETCD_RETRY_INTERVAL_S)
             try:
                 answer = rawhttp.request(
                     pool, "GET", url, deadline_s=ETCD_TIMEOUT_S, max_bytes=VERSION_MAX_BYTES

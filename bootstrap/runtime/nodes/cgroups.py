@@ -9,11 +9,13 @@ its cgroups hold, and nothing we did not start.
 
 from __future__ import annotations
 
+import contextlib
 import os
-import signal
-import time
 from collections.abc import Callable
 from pathlib import Path
+
+from bootstrap.runtime import process
+from kubeadm_verify.access import WaitTimedOut, wait_for
 
 CGROUP_FS = Path("/sys/fs/cgroup")
 RUNTIME = "runtime"
@@ -75,22 +77,40 @@ def pids(root: str) -> set[int]:
     return found
 
 
+def holds(root: str, pid: int) -> bool:
+    """``pid`` is in ``root`` or below it, in some hierarchy (``/proc/<pid>/cgroup``)."""
+    top = "/" + root.strip("/")
+    try:
+        lines = Path(f"/proc/{pid}/cgroup").read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return False
+    paths = (line.split(":", 2)[-1] for line in lines)
+    return any(path == top or path.startswith(top + "/") for path in paths)
+
+
 def kill_all(
     root: str, timeout: float = 15.0, spare: Callable[[int], bool] | None = None
 ) -> set[int]:
     """SIGKILL whatever ``root`` holds (but ``spare``'s) until nothing else is left; return
-    what would not die."""
-    deadline = time.monotonic() + timeout
-    while (
-        left := {pid for pid in pids(root) if not (spare and spare(pid))}
-    ) and time.monotonic() < deadline:
+    what would not die.
+
+    These are not processes we started (containers, started by a node's shims), so they are
+    found by what holds them, the node's cgroups, not by a record; what we started ourselves
+    is stopped by ``bootstrap.runtime.process`` before and after. Each is killed through the
+    supervisor's ``kill_if``: only if, once a pidfd holds it, it is still in ``root``."""
+
+    def others() -> set[int]:
+        return {pid for pid in pids(root) if not (spare and spare(pid))}
+
+    def emptied() -> bool:
+        left = others()
         for pid in left:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                continue
-        time.sleep(0.1)
-    return {pid for pid in pids(root) if not (spare and spare(pid))}
+            process.kill_if(pid, lambda found: holds(root, found))
+        return not left
+
+    with contextlib.suppress(WaitTimedOut):
+        wait_for(emptied, timeout, interval=0.1, what=f"empty {root}")
+    return others()
 
 
 def remove(root: str) -> list[str]:

@@ -16,11 +16,13 @@ from bootstrap.kubeadm.files import write_private, write_public
 from bootstrap.kubeadm.kubeconfig import render, token_kubeconfig
 from bootstrap.kubeadm.yamlio import dump_yaml
 from bootstrap.phases.api import ApiClient, ApiError
-from bootstrap.runtime.nodes import cgroups, network, procs
+from bootstrap.runtime import process
+from bootstrap.runtime.nodes import cgroups, network
 from bootstrap.runtime.nodes.addressing import configured_pod_subnet
 from bootstrap.runtime.nodes.discovery import Discovered, discover
 from bootstrap.runtime.nodes.kubeletcfg import SYSTEMD_RUNNING, kubelet_argv, kubelet_configuration
 from bootstrap.runtime.nodes.layout import NodeLayout
+from bootstrap.runtime.nodes.node import Node, pod_subnet_of
 from bootstrap.runtime.nodes.offline import offline_corefile
 from bootstrap.runtime.nodes.record import NodeEntry
 from bootstrap.runtime.nodes.staging import Planner, Staged, stage
@@ -63,12 +65,10 @@ def join_nodes(
     planner: Planner,
     prepared: tuple[NodeParts, Path] | None = None,
     control_plane: bool = False,
-) -> list[Any]:
+) -> list[Node]:
     """``count`` workers, and with ``control_plane`` first the control-plane host's own node:
     discovery, staging, then the kubelets; returns once every node is Ready and every image
     is loaded."""
-    from bootstrap.runtime.nodes.lifecycle import pod_subnet_of
-
     found = discovered(state, log)
     networking = found.cluster.get("networking") or {}
     staged = stage(
@@ -111,12 +111,10 @@ def start_control_plane_kubelet(
 
 def start_kubelets(
     state: StateDir, staged: Staged, found: Discovered, log: Log, timeout: float
-) -> list[Any]:
+) -> list[Node]:
     """The joining half that needs the cluster: each staged node's kubelet files and kubelet
     (but one started already), each started as soon as its system images are in, then every
     node waited on until Ready."""
-    from bootstrap.runtime.nodes.lifecycle import Node, pod_subnet_of
-
     configured = configured_pod_subnet(pod_subnet_of(found.cluster))
     if configured not in (None, staged.nodes.plan.pod_subnet):
         raise BootstrapError(
@@ -181,7 +179,7 @@ def _start_kubelet(
     )
     with deferred():  # started and recorded, or neither: the clean-up stops what is recorded
         staged.recorder.add(
-            entry, procs.spawn(entry.name, "kubelet", argv, layout.log(state.logs, "kubelet"))
+            entry, process.start("kubelet", argv, layout.log(state.logs, "kubelet"))
         )
     log(
         f"[kubelet-start] {entry.name}: kubelet started ({entry.address}, pods "
@@ -229,7 +227,7 @@ def _wait_ready(
 
     def dead_process() -> str | None:
         for entry in waiting.values():
-            dead = [p for p in entry.processes if not procs.alive(p)]
+            dead = [p for p in entry.processes if not process.is_running(p)]
             if dead:
                 return f"{entry.name}: {dead[0].component} exited; see {dead[0].log}"
         return None

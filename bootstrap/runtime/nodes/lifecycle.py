@@ -15,18 +15,20 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import os
 import shutil
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
-import psutil
-
+from bootstrap.phases.api import ApiClient, ApiError
+from bootstrap.runtime import process
 from bootstrap.runtime.handle import ClusterHandle
-from bootstrap.runtime.nodes import cgroups, hostrecord, network, procs, record, runtimedir
+from bootstrap.runtime.nodes import cgroups, hostrecord, network, record, runtimedir
 from bootstrap.runtime.nodes.addressing import MAX_NODES, Plan, choose_pod_subnet, cluster_id
+from bootstrap.runtime.nodes.joining import join_nodes
 from bootstrap.runtime.nodes.layout import NodeLayout
 from bootstrap.runtime.nodes.mounts import unmount_under
+from bootstrap.runtime.nodes.node import Node, pod_subnet_of
 from bootstrap.runtime.nodes.record import NodeEntry, NodesRecord
 from bootstrap.runtime.nodes.runtime import shim_sockets
 from bootstrap.runtime.state import StateDir
@@ -37,25 +39,16 @@ from kubeadm_verify.errors import BootstrapError, UsageError
 from kubeadm_verify.interrupts import deferred
 
 Log = Callable[[str], None]
-Target = StateDir | ClusterHandle | str | Path
+ClusterRef = StateDir | ClusterHandle | str | Path
+"""One of our clusters, as the callers name it: its handle, its state dir, or the dir's path
+(not ``kubeadm_verify.access.Target``, which is how to reach any cluster's API server)."""
 
 
 def stderr_log(line: str) -> None:
     stderr.line(line)
 
 
-@dataclass(frozen=True)
-class Node:
-    """A joined node, as a test sees it."""
-
-    name: str
-    address: str
-    netns: str
-    pod_cidr: str
-    control_plane: bool = False
-
-
-def state_of(target: Target) -> StateDir:
+def state_of(target: ClusterRef) -> StateDir:
     """The state dir of a cluster we brought up (a handle, a StateDir or its path)."""
     if isinstance(target, StateDir):
         return target
@@ -104,7 +97,7 @@ def plan(state: StateDir, pod_subnet: str, runtime_root: Path | None = None) -> 
 
 
 def join(
-    target: Target,
+    target: ClusterRef,
     count: int,
     *,
     log: Log = stderr_log,
@@ -119,8 +112,6 @@ def join(
     ``control_plane`` also starts the control-plane host's own kubelet (first in the answer),
     with the ``kubelet.conf`` the init phases wrote for it, as ``kubeadm init`` starts it; the
     caller marks it (``mark-control-plane``) once it has registered."""
-    from bootstrap.runtime.nodes.joining import join_nodes
-
     state = state_of(target)
     check_count(count)
     if not state.exists() or not state.cluster_record().recorded:
@@ -144,7 +135,7 @@ def check_count(count: int) -> None:
         raise UsageError(f"--nodes {count}: expected 1 to {MAX_NODES}")
 
 
-def remove_nodes(target: Target, keep: set[str]) -> list[str]:
+def remove_nodes(target: ClusterRef, keep: set[str]) -> list[str]:
     """Undo the nodes not named in ``keep`` (a failed join's), leaving the others running, and
     delete their Node objects. Returns the names removed."""
     state = state_of(target)
@@ -164,8 +155,6 @@ def remove_nodes(target: Target, keep: set[str]) -> list[str]:
 
 
 def _delete_node_objects(state: StateDir, names: list[str]) -> None:
-    from bootstrap.phases.api import ApiClient, ApiError
-
     client = ApiClient.from_kubeconfig(state, "admin")
     try:
         for name in names:
@@ -175,7 +164,7 @@ def _delete_node_objects(state: StateDir, names: list[str]) -> None:
         client.close()
 
 
-def layout_of(target: Target, name: str) -> NodeLayout:
+def layout_of(target: ClusterRef, name: str) -> NodeLayout:
     """Where the real node ``name`` of a cluster keeps its files, as its record says."""
     state = state_of(target)
     found = record.load(state)
@@ -186,7 +175,7 @@ def layout_of(target: Target, name: str) -> NodeLayout:
     raise UsageError(f"no real node {name!r} in {state.root}")
 
 
-def nodes_of(target: Target) -> list[Node]:
+def nodes_of(target: ClusterRef) -> list[Node]:
     found = record.load(state_of(target))
     if found is None:
         return []
@@ -196,16 +185,17 @@ def nodes_of(target: Target) -> list[Node]:
 def _teardown_node(state: StateDir, found: NodesRecord, node: NodeEntry) -> list[str]:
     layout = found.layout(state, node)
     kubelets = [p for p in node.processes if p.component == "kubelet"]
-    left = procs.stop(kubelets)
+    process.stop(kubelets)
     sockets = shim_sockets(layout)
     runtime_pids = {p.pid for p in node.processes if p.component == "containerd"}
-    spared = _runtime_filter(runtime_pids)
+    spared = runtime_filter(runtime_pids)
     cgroups.kill_all(node.cgroup_root, timeout=5.0, spare=spared)  # containers, reaped by shims
     stuck = cgroups.kill_all(node.cgroup_root)
     for socket in sockets:
         socket.unlink(missing_ok=True)
-    left += procs.stop([p for p in node.processes if p.component != "kubelet"])
-    problems = [f"{p.node}/{p.component} (pid {p.pid}) would not stop" for p in left]
+    process.stop([p for p in node.processes if p.component != "kubelet"])
+    left = process.still_running(node.processes)
+    problems = [f"{node.name}/{p.component} (pid {p.pid}) would not stop" for p in left]
     problems += [f"pid {pid} in {node.cgroup_root} would not die" for pid in sorted(stuck)]
     problems += unmount_under(layout.root)
     network.remove_netns(node.netns)
@@ -213,22 +203,26 @@ def _teardown_node(state: StateDir, found: NodesRecord, node: NodeEntry) -> list
     return problems
 
 
-def _runtime_filter(runtime_pids: set[int]) -> Callable[[int], bool]:
+SHIM = "containerd-shim-runc-v2"
+
+
+def runtime_filter(runtime_pids: set[int]) -> Callable[[int], bool]:
     """containerd and its shims (in the node's cgroup, only its own): killed after the
-    containers, so that the shims reap them (the host's init may not)."""
+    containers, so that the shims reap them (the host's init may not). A shim is known by the
+    program it runs (``/proc/<pid>/exe``); one mistaken for a container only goes first."""
 
     def spare(pid: int) -> bool:
         if pid in runtime_pids:
             return True
         try:
-            return str(psutil.Process(pid).name()) == "containerd-shim-runc-v2"
-        except psutil.Error:
+            return os.path.basename(os.readlink(f"/proc/{pid}/exe")) == SHIM
+        except OSError:
             return False
 
     return spare
 
 
-def teardown(target: Target) -> None:
+def teardown(target: ClusterRef) -> None:
     """Undo every node of the cluster (a cluster without nodes: nothing to do), then remove its
     runtime dir; the record stays while anything is left, so that a later ``down`` retries."""
     state = state_of(target)
@@ -252,8 +246,16 @@ def teardown(target: Target) -> None:
     record.forget(state)
 
 
-def pod_subnet_of(cluster: dict[str, object]) -> str:
-    """The ``podSubnet`` of a ClusterConfiguration as written (empty when it has none)."""
-    networking = cluster.get("networking")
-    subnet = networking.get("podSubnet", "") if isinstance(networking, dict) else ""
-    return str(subnet or "")
+__all__ = [
+    "ClusterRef",
+    "Node",
+    "check_count",
+    "join",
+    "layout_of",
+    "nodes_of",
+    "plan",
+    "pod_subnet_of",
+    "remove_nodes",
+    "state_of",
+    "teardown",
+]

@@ -14,8 +14,7 @@ from typing import Any
 
 from bootstrap.runtime.nodes.addressing import Plan
 from bootstrap.runtime.nodes.layout import NodeLayout, node_dir
-from bootstrap.runtime.nodes.procs import NodeProcess
-from bootstrap.runtime.state import StateDir
+from bootstrap.runtime.state import ProcessRecord, StateDir
 
 NODES_RECORD = "nodes.json"
 
@@ -28,7 +27,8 @@ class NodeEntry:
     address: str
     pod_cidr: str
     cgroup_root: str
-    processes: list[NodeProcess] = field(default_factory=list)
+    processes: list[ProcessRecord] = field(default_factory=list)
+    """Its containerd and kubelet, recorded as the control plane's are (``process.start``)."""
     control_plane: bool = False
 
     def as_dict(self) -> dict[str, Any]:
@@ -38,7 +38,7 @@ class NodeEntry:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> NodeEntry:
-        procs = [NodeProcess.from_dict(p) for p in data.get("processes", [])]
+        procs = [ProcessRecord.from_dict(p) for p in data.get("processes", [])]
         return cls(
             int(data["index"]),
             str(data["name"]),

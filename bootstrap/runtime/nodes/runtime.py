@@ -15,14 +15,15 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from pathlib import Path
 
+from bootstrap.runtime import process
 from bootstrap.runtime.nodes import cgroups
 from bootstrap.runtime.nodes.layout import SOCKET_LIMIT, NodeLayout, too_long
-from bootstrap.runtime.nodes.procs import NodeProcess, alive, spawn
+from bootstrap.runtime.state import ProcessRecord
 from bootstrap.upstream.images.catalog import pause_tags
 from bootstrap.upstream.nodeparts import NodeParts
+from kubeadm_verify.access import WaitFailed, wait_for
 from kubeadm_verify.errors import BootstrapError
 
 CLOSED_REGISTRY = "https://127.0.0.1:1"
@@ -125,8 +126,10 @@ def runtime_env(parts: NodeParts) -> dict[str, str]:
 
 def start(
     layout: NodeLayout, parts: NodeParts, netns_path: Path, cgroup_root: str, logs: Path
-) -> NodeProcess:
-    """containerd in the node's network namespace and in ``<cgroup_root>/runtime``."""
+) -> ProcessRecord:
+    """containerd in the node's network namespace and in ``<cgroup_root>/runtime``, once its
+    socket answers; one that does not start is stopped again, so that the caller, which
+    records what this returns, never loses one."""
     argv = [
         str(parts.host.nsenter),
         f"--net={netns_path}",
@@ -135,17 +138,23 @@ def start(
         "--config",
         str(layout.containerd_config),
     ]
-    proc = spawn(
-        layout.name, "containerd", argv, layout.log(logs, "containerd"), runtime_env(parts)
-    )
-    cgroups.enter(cgroup_root, proc.pid)
-    deadline = time.monotonic() + START_TIMEOUT
-    while not layout.socket.exists():
-        if not alive(proc) or time.monotonic() > deadline:
-            raise BootstrapError(
-                f"containerd of {layout.name} did not start; see {layout.log(logs, 'containerd')}"
-            )
-        time.sleep(0.05)
+    log = layout.log(logs, "containerd")
+    proc = process.start("containerd", argv, log, env=runtime_env(parts))
+    try:
+        cgroups.enter(cgroup_root, proc.pid)
+        wait_for(
+            layout.socket.exists,
+            START_TIMEOUT,
+            abort_if=lambda: None if process.is_running(proc) else "exited",
+            interval=0.05,
+            what="containerd socket",
+        )
+    except WaitFailed:
+        process.stop([proc])
+        raise BootstrapError(f"containerd of {layout.name} did not start; see {log}") from None
+    except BaseException:
+        process.stop([proc])
+        raise
     return proc
 
 

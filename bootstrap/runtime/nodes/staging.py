@@ -22,10 +22,10 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bootstrap.runtime.nodes import cgroups, network, podnet, procs, record, runtime
+from bootstrap.runtime.nodes import cgroups, network, podnet, record, runtime
 from bootstrap.runtime.nodes.addressing import CONTROL_PLANE_INDEX, Plan
 from bootstrap.runtime.nodes.record import NodeEntry, NodesRecord
-from bootstrap.runtime.state import StateDir
+from bootstrap.runtime.state import ProcessRecord, StateDir
 from bootstrap.upstream.images.cache import check_loaded, import_archives, is_system
 from bootstrap.upstream.nodeparts import NodeParts
 from kubeadm_verify.errors import BootstrapError
@@ -44,7 +44,7 @@ class Recorder:
     def __init__(self, state: StateDir, nodes: NodesRecord) -> None:
         self.state, self.nodes, self.lock = state, nodes, threading.Lock()
 
-    def add(self, entry: NodeEntry, proc: procs.NodeProcess) -> None:
+    def add(self, entry: NodeEntry, proc: ProcessRecord) -> None:
         with self.lock:
             entry.processes.append(proc)
             record.save(self.state, self.nodes)

@@ -24,18 +24,19 @@ import yaml
 from kubernetes import client as k8s
 from pyroute2 import IPRoute
 
+from bootstrap.runtime import process
 from bootstrap.runtime.handle import ClusterHandle
-from bootstrap.runtime.nodes import cgroups, lifecycle, network, procs, record
+from bootstrap.runtime.nodes import cgroups, lifecycle, network, record
 from bootstrap.runtime.nodes.layout import NodeLayout
-from bootstrap.runtime.nodes.lifecycle import Target, state_of
+from bootstrap.runtime.nodes.lifecycle import ClusterRef, state_of
 from bootstrap.runtime.nodes.record import NodeEntry
-from bootstrap.runtime.state import StateDir
+from bootstrap.runtime.state import ProcessRecord, StateDir
 
 START_TIMEOUT = 30.0
 NSENTER = "nsenter"
 
 
-def entry_of(target: Target, node: str) -> NodeEntry:
+def entry_of(target: ClusterRef, node: str) -> NodeEntry:
     found = record.load(state_of(target))
     entries = {n.name: n for n in (found.nodes if found else [])}
     if node not in entries:
@@ -43,11 +44,11 @@ def entry_of(target: Target, node: str) -> NodeEntry:
     return entries[node]
 
 
-def layout_of(target: Target, node: str) -> NodeLayout:
+def layout_of(target: ClusterRef, node: str) -> NodeLayout:
     return lifecycle.layout_of(target, node)
 
 
-def workers(target: Target) -> list[str]:
+def workers(target: ClusterRef) -> list[str]:
     found = record.load(state_of(target))
     return [n.name for n in (found.nodes if found else []) if not n.control_plane]
 
@@ -56,7 +57,7 @@ def workers(target: Target) -> list[str]:
 
 
 @contextmanager
-def without_cni_conf(target: Target, node: str) -> Iterator[list[Path]]:
+def without_cni_conf(target: ClusterRef, node: str) -> Iterator[list[Path]]:
     """The node's CNI conf dir emptied (as on a node no network add-on was installed on), and
     its files written back in place after: containerd watches the dir and reloads on a write."""
     conf_dir = layout_of(target, node).cni_conf_dir
@@ -70,7 +71,7 @@ def without_cni_conf(target: Target, node: str) -> Iterator[list[Path]]:
             path.write_bytes(content)
 
 
-def touch_cni_conf(target: Target, node: str) -> None:
+def touch_cni_conf(target: ClusterRef, node: str) -> None:
     """Rewrite the conf files as they are: one more write event for containerd's watcher."""
     for path in sorted(layout_of(target, node).cni_conf_dir.iterdir()):
         if path.is_file():
@@ -129,7 +130,7 @@ def systemd_cgroup(text: str) -> str:
 
 
 @contextmanager
-def without_pod_route(target: Target, node: str) -> Iterator[str]:
+def without_pod_route(target: ClusterRef, node: str) -> Iterator[str]:
     """The hub's route to the node's pod CIDR deleted (as a node whose pod network route was
     never programmed), added back after: pods elsewhere cannot reach the node's pods."""
     found = record.load(state_of(target))
@@ -211,7 +212,7 @@ def configz(handle: ClusterHandle, node: str, timeout: float = 30.0) -> dict[str
 # Processes -------------------------------------------------------------------------------------
 
 
-def recorded(target: Target, node: str, component: str) -> procs.NodeProcess:
+def recorded(target: ClusterRef, node: str, component: str) -> ProcessRecord:
     found = [p for p in entry_of(target, node).processes if p.component == component]
     if not found:
         raise LookupError(f"{node} records no {component}")
@@ -219,7 +220,7 @@ def recorded(target: Target, node: str, component: str) -> procs.NodeProcess:
 
 
 def _replace_record(
-    state: StateDir, node: str, old: procs.NodeProcess, new: procs.NodeProcess | None
+    state: StateDir, node: str, old: ProcessRecord, new: ProcessRecord | None
 ) -> None:
     with state.locked():
         found = record.load(state)
@@ -242,44 +243,45 @@ class Command:
     log: Path
 
 
-def command_of(target: Target, node: str, component: str) -> Command:
+def command_of(target: ClusterRef, node: str, component: str) -> Command:
     """The running process's argv (after ``nsenter``'s exec) and environment."""
     proc = recorded(target, node, component)
-    running = procs.handle(proc)
-    if running is None:
+    if not process.is_running(proc):
         raise AssertionError(f"{node}/{component} (pid {proc.pid}) is not running")
+    running = psutil.Process(proc.pid)  # read only: what it runs now, and with what environment
     return Command(
         node, component, tuple(running.cmdline()), dict(running.environ()), Path(proc.log)
     )
 
 
-def stop(target: Target, node: str, component: str) -> None:
+def stop(target: ClusterRef, node: str, component: str) -> None:
     """Stop the node's ``component`` by its recorded pid (it stays in the record, gone)."""
-    left = procs.stop([recorded(target, node, component)])
-    assert not left, f"{node}/{component} would not stop"
+    proc = recorded(target, node, component)
+    process.stop([proc])
+    assert not process.is_running(proc), f"{node}/{component} would not stop"
 
 
-def start(target: Target, command: Command) -> procs.NodeProcess:
+def start(target: ClusterRef, command: Command) -> ProcessRecord:
     """``command`` started again in the node's network namespace, recorded in place of the old
     process; containerd also back in the node's cgroup, and waited for until it listens."""
     state, entry = state_of(target), entry_of(target, command.node)
     old = recorded(target, command.node, command.component)
-    assert not procs.alive(old), f"{command.node}/{command.component} is still running"
+    assert not process.is_running(old), f"{command.node}/{command.component} is still running"
     nsenter = shutil.which(NSENTER, path="/usr/bin:/bin:/usr/sbin:/sbin")
     assert nsenter, "nsenter not found"
     layout = layout_of(target, command.node)
     if command.component == "containerd":
         layout.socket.unlink(missing_ok=True)
     argv = [nsenter, f"--net={network.netns_path(entry.netns)}", "--", *command.argv]
-    new = procs.spawn(command.node, command.component, argv, command.log, command.env)
+    new = process.start(command.component, argv, command.log, env=command.env)
     _replace_record(state, command.node, old, new)
     if command.component == "containerd":
         cgroups.enter(entry.cgroup_root, new.pid)
-        _wait_for(layout.socket.exists, new, f"{command.node}'s containerd socket")
+        _wait_for(layout.socket.exists, command.node, new, f"{command.node}'s containerd socket")
     return new
 
 
-def restart(target: Target, node: str, component: str) -> procs.NodeProcess:
+def restart(target: ClusterRef, node: str, component: str) -> ProcessRecord:
     """Stop the node's ``component`` and start it again exactly as it ran: it reads its
     configuration files afresh."""
     command = command_of(target, node, component)
@@ -287,37 +289,29 @@ def restart(target: Target, node: str, component: str) -> procs.NodeProcess:
     return start(target, command)
 
 
-def _wait_for(done: Callable[[], bool], proc: procs.NodeProcess, what: str) -> None:
+def _wait_for(done: Callable[[], bool], node: str, proc: ProcessRecord, what: str) -> None:
     deadline = time.monotonic() + START_TIMEOUT
     while not done():
-        if not procs.alive(proc):
-            raise AssertionError(f"{proc.node}/{proc.component} exited; see {proc.log}")
+        if not process.is_running(proc):
+            raise AssertionError(f"{node}/{proc.component} exited; see {proc.log}")
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         time.sleep(0.1)
 
 
-def exited_within(proc: procs.NodeProcess, seconds: float) -> bool:
+def exited_within(proc: ProcessRecord, seconds: float) -> bool:
     """Whether the restarted process died on its own within ``seconds`` (a kubelet that
     refuses its configuration exits at start)."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        if procs.handle(proc) is None:
+        if not process.is_running(proc):
             return True
         time.sleep(0.2)
     return False
 
 
-def log_tail(proc: procs.NodeProcess, lines: int = 20) -> str:
+def log_tail(proc: ProcessRecord, lines: int = 20) -> str:
     try:
         return "\n".join(Path(proc.log).read_text(errors="replace").splitlines()[-lines:])
     except OSError:
         return ""
-
-
-def is_running(proc: procs.NodeProcess) -> bool:
-    try:
-        found = procs.handle(proc)
-        return found is not None and found.status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return False

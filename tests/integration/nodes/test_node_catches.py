@@ -23,9 +23,10 @@ from typing import Any
 import pytest
 from kubernetes import client as k8s
 
+from bootstrap.runtime import process
 from bootstrap.runtime.bringup import bring_up
 from bootstrap.runtime.handle import ClusterHandle
-from bootstrap.runtime.nodes import procs, record
+from bootstrap.runtime.nodes import record
 from bootstrap.runtime.nodes.lifecycle import state_of, teardown
 from bootstrap.runtime.spec import ClusterSpec
 from tests.integration.nodes import faults, snapshot
@@ -397,7 +398,7 @@ def test_teardown_leaves_nothing_of_ours(broken: ClusterHandle) -> None:
     cid, running = found.plan.cid, [p for n in found.nodes for p in n.processes]
     teardown(state)
     assert record.load(state) is None
-    assert not [p for p in running if procs.alive(p)]
+    assert not process.still_running(running)
     assert found.runtime_dir and not Path(found.runtime_dir).exists()
     now = snapshot.take()
     names = (f"kvn-{cid}-", f"kvn{cid}up", str(state.root), found.runtime_dir)

@@ -16,9 +16,11 @@ from kubernetes import client as k8s
 from kubernetes.client.exceptions import ApiException
 
 from bootstrap.runtime import nodes
+from bootstrap.runtime.nodes import cgroups
 from bootstrap.runtime.nodes.layout import node_dir
-from bootstrap.runtime.nodes.procs import rss_bytes
+from bootstrap.runtime.nodes.lifecycle import runtime_filter
 from bootstrap.runtime.nodes.record import load
+from bootstrap.runtime.process import rss_bytes
 from bootstrap.runtime.state import StateDir
 from bootstrap.upstream.images import image_names
 from bootstrap.upstream.images.cache import ctr_argv
@@ -242,6 +244,11 @@ def test_node_processes_are_recorded_and_measured(two_nodes: Joined) -> None:
         sizes = {proc.component: rss_bytes(proc) // 2**20 for proc in node.processes}
         assert all(size > 0 for size in sizes.values()), sizes
         print(f"\n[bench] {node.name} RSS MiB: {sizes}")
+        runtime = {proc.pid for proc in node.processes if proc.component == "containerd"}
+        spared = [pid for pid in cgroups.pids(node.cgroup_root) if runtime_filter(runtime)(pid)]
+        # its containerd and a shim per pod (kube-proxy's at least): spared by the teardown's
+        # first sweep so that they reap the containers it kills
+        assert set(spared) > runtime, f"{node.name}: no shim recognised among {spared}"
 
 
 def test_sigint_mid_join_removes_only_the_new_node(two_nodes: Joined, core: Any) -> None:

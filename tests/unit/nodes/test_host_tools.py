@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from bootstrap.runtime.nodes.addressing import Plan
-from bootstrap.runtime.nodes.procs import NodeProcess
 from bootstrap.runtime.nodes.record import NodeEntry, NodesRecord
+from bootstrap.runtime.state import ProcessRecord
 from bootstrap.upstream.nodeparts import debian
 from kubeadm_verify.errors import BootstrapError
 
@@ -65,7 +65,7 @@ def test_a_missing_cni_plugin_names_the_package(nowhere: Path) -> None:
 
 
 def test_the_nodes_record_round_trips() -> None:
-    proc = NodeProcess("kvn-node-1", "kubelet", 42, 1700000000.25, "/logs/k.log")
+    proc = ProcessRecord("kubelet", 42, 1234567, "boot", ("/bin/kubelet", "-v=2"), "/logs/k.log")
     entry = NodeEntry(
         1, "kvn-node-1", "kvn-abc123-n1", "10.213.1.6", "10.244.1.0/24", "/kvn-abc123-n1", [proc]
     )

@@ -5,14 +5,15 @@ Run from the repository root as root, with the binaries, node parts and images c
 
     python bench/bench_kubeadm.py [--control-planes 1] [--workers 2] [--runs 1] [--kubeadm PATH]
 
-Each run brings a cluster up with the one bring-up (``bootstrap.runtime.bringup.start``) (``kubeadm init``,
-``kubeadm join``; several control planes behind haproxy), prints its milestones (seconds from
-the start: init done, every join done, every node Ready, kube-proxy and CoreDNS answering from
-every node, every image loaded), the resident memory of every process in each node's cgroups
-(its kubelet, containerd, shims and pods: the control plane's static pods included), then tears
-it down and prints how long that took. The load average is printed before and after each run:
-the machine may be shared, so compare figures taken under like load. Targets (issue 17): one
-control plane and two workers at most 30 s, three control planes and a worker at most 90 s.
+Each run brings a cluster up with the real kubeadm through the one bring-up
+(``bootstrap.runtime.bringup.start``: ``kubeadm init``, ``kubeadm join``; several control planes
+behind haproxy), prints its milestones (seconds from the start: init done, every join done, every
+node Ready, kube-proxy and CoreDNS answering from every node, every image loaded), the resident
+memory of every process in each node's cgroups (its kubelet, containerd, shims and pods: the
+control plane's static pods included), then tears it down and prints how long that took. The load
+average is printed before and after each run: the machine may be shared, so compare figures taken
+under like load. Targets (issue 17): one control plane and two workers at most 30 s, three control
+planes and a worker at most 90 s.
 """
 
 from __future__ import annotations

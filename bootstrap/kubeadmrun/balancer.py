@@ -12,8 +12,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from bootstrap.runtime.nodes import procs
-from bootstrap.runtime.nodes.procs import NodeProcess
+from bootstrap.runtime import process
+from bootstrap.runtime.state import ProcessRecord
 from kubeadm_verify.errors import BootstrapError
 
 PORT = 6443
@@ -53,8 +53,8 @@ def config(address: str, backends: list[tuple[str, str]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def start(name: str, nsenter: Path, hub_netns: Path, config_path: Path, log: Path) -> NodeProcess:
+def start(name: str, nsenter: Path, hub_netns: Path, config_path: Path, log: Path) -> ProcessRecord:
     """haproxy in the foreground (``-db``) in the hub's namespace; its config checked first."""
     haproxy = haproxy_binary()
     argv = [str(nsenter), f"--net={hub_netns}", "--", str(haproxy), "-db", "-f", str(config_path)]
-    return procs.spawn(name, "haproxy", argv, log)
+    return process.start("haproxy", argv, log)

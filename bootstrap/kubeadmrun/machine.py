@@ -10,17 +10,18 @@ host reads ``admin.conf`` and the CA, and writes the node's configuration before
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
-import signal
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from bootstrap.kubeadmrun import nodefs
-from bootstrap.runtime.nodes import procs
-from bootstrap.runtime.nodes.procs import NodeProcess
+from bootstrap.runtime import process
+from bootstrap.runtime.state import ProcessRecord
+from kubeadm_verify.access import WaitTimedOut, wait_for
 from kubeadm_verify.errors import BootstrapError
 
 HOLDER_TIMEOUT_S = 30.0
@@ -101,19 +102,19 @@ def holder_argv(nsenter: Path, netns: Path, machine: Machine, cni_bin: Path) -> 
 
 def spawn_holder(
     machine: Machine, nsenter: Path, netns: Path, cni_bin: Path, log: Path, env: dict[str, str]
-) -> NodeProcess:
+) -> ProcessRecord:
     """The holder (its pid is ``nsenter``'s, which execs on into ``unshare``, python and
     ``sleep`` without forking); ``wait_holder`` waits for its mounts."""
     machine.ready_marker.unlink(missing_ok=True)
     argv = holder_argv(nsenter, netns, machine, cni_bin)
-    return procs.spawn(machine.name, "holder", argv, log, env)
+    return process.start("holder", argv, log, env=env)
 
 
-def wait_holder(machine: Machine, holder: NodeProcess, log: Path) -> str:
+def wait_holder(machine: Machine, holder: ProcessRecord, log: Path) -> str:
     """Wait until the holder's mounts are made; return its mount namespace's name."""
     deadline = time.monotonic() + HOLDER_TIMEOUT_S
     while not machine.ready_marker.exists():
-        if not procs.alive(holder) or time.monotonic() > deadline:
+        if not process.is_running(holder) or time.monotonic() > deadline:
             raise BootstrapError(f"the namespaces of {machine.name} were not made; see {log}")
         time.sleep(0.05)
     namespace = mount_namespace(holder.pid)
@@ -127,15 +128,15 @@ def mount_namespace(pid: int) -> str:
     return os.readlink(f"/proc/{pid}/ns/mnt")
 
 
-def enter_argv(nsenter: Path, holder: NodeProcess) -> list[str]:
+def enter_argv(nsenter: Path, holder: ProcessRecord) -> list[str]:
     """The prefix that runs a program inside the node (its network, mount and UTS namespaces),
     refused once the holder has gone (its pid could name another process by then)."""
-    if not procs.alive(holder):
-        raise BootstrapError(f"node {holder.node} is gone: its namespace holder has exited")
+    if not process.is_running(holder):
+        raise BootstrapError(f"a node is gone: its namespace holder (pid {holder.pid}) has exited")
     return [str(nsenter), "-t", str(holder.pid), "--net", "--mount", "--uts", "--"]
 
 
-def socket_from_host(holder: NodeProcess) -> str:
+def socket_from_host(holder: ProcessRecord) -> str:
     """The node's containerd socket, reached by the host through the holder's root."""
     return f"/proc/{holder.pid}/root{CONTAINERD_SOCKET}"
 
@@ -161,12 +162,15 @@ def kill_namespace(namespace: str, timeout: float = KILL_TIMEOUT_S) -> set[int]:
     its last process. Our own is never a node's, so this process is never among them."""
     if namespace == mount_namespace(os.getpid()):
         raise BootstrapError("refusing to kill the processes of our own mount namespace")
-    deadline = time.monotonic() + timeout
-    while (left := _members(namespace)) and time.monotonic() < deadline:
-        for pid in left:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                continue
-        time.sleep(0.1)
+
+    def still_inside(pid: int) -> bool:
+        return in_namespace(pid, namespace)
+
+    def none_left() -> bool:
+        for pid in _members(namespace):  # each checked again once a pidfd holds it
+            process.kill_if(pid, still_inside)
+        return not _members(namespace)
+
+    with contextlib.suppress(WaitTimedOut):
+        wait_for(none_left, timeout, interval=0.1, what="the node's processes to die")
     return _members(namespace)

@@ -25,12 +25,13 @@ from bootstrap.kubeadmrun.machine import (
     spawn_holder,
     wait_holder,
 )
-from bootstrap.runtime.nodes import cgroups, network, podnet, procs, runtime
+from bootstrap.runtime import process
+from bootstrap.runtime.nodes import cgroups, network, podnet, runtime
 from bootstrap.runtime.nodes.addressing import PREFIX
 from bootstrap.runtime.nodes.layout import node_dir
 from bootstrap.runtime.nodes.record import NodeEntry, NodesRecord
 from bootstrap.runtime.nodes.staging import Recorder
-from bootstrap.runtime.state import StateDir
+from bootstrap.runtime.state import ProcessRecord, StateDir
 from bootstrap.upstream.images.cache import check_loaded, import_archives
 from bootstrap.upstream.nodeparts import NodeParts
 from kubeadm_verify.errors import BootstrapError
@@ -48,7 +49,7 @@ class Booted:
 
     entry: NodeEntry
     machine: Machine
-    holder: procs.NodeProcess
+    holder: ProcessRecord
 
 
 def node_name(cid: str, index: int) -> str:
@@ -188,9 +189,7 @@ def _start(
     env: dict[str, str],
 ) -> None:
     with deferred():
-        proc = procs.spawn(
-            entry.name, component, argv, machine_log(state, entry.name, component), env
-        )
+        proc = process.start(component, argv, machine_log(state, entry.name, component), env=env)
         recorder.add(entry, proc)
     cgroups.enter(entry.cgroup_root, proc.pid)
 
@@ -199,6 +198,6 @@ def _wait_socket(address: str, entry: NodeEntry) -> None:
     containerd = next(p for p in entry.processes if p.component == "containerd")
     deadline = time.monotonic() + CONTAINERD_TIMEOUT_S
     while not Path(address).exists():
-        if not procs.alive(containerd) or time.monotonic() > deadline:
+        if not process.is_running(containerd) or time.monotonic() > deadline:
             raise BootstrapError(f"containerd of {entry.name} did not start; see {containerd.log}")
         time.sleep(0.05)

@@ -19,11 +19,11 @@ from pathlib import Path
 
 from bootstrap.kubeadmrun import commands, kubeadmconfig, record
 from bootstrap.kubeadmrun.machine import enter_argv, in_namespace, kill_namespace
-from bootstrap.runtime.nodes import cgroups, lifecycle, procs
+from bootstrap.runtime import process
+from bootstrap.runtime.nodes import cgroups, lifecycle
 from bootstrap.runtime.nodes import record as nodes_record
-from bootstrap.runtime.nodes.procs import NodeProcess
 from bootstrap.runtime.nodes.record import NodeEntry
-from bootstrap.runtime.state import StateDir
+from bootstrap.runtime.state import ProcessRecord, StateDir
 from bootstrap.upstream.nodeparts import find_host_tools
 from kubeadm_verify import stderr
 from kubeadm_verify.errors import BootstrapError
@@ -53,7 +53,9 @@ def teardown_kubeadm(state_dir: Path, log: Log = _stderr_log) -> None:
         for entry in ordered:
             problems += _reset_node(state, entry, info, namespaces.get(entry.name, ""), log)
     if isinstance(info.get("balancer"), dict):
-        left = procs.stop([NodeProcess.from_dict(info["balancer"])])
+        balancer = [ProcessRecord.from_dict(info["balancer"])]
+        process.stop(balancer)
+        left = process.still_running(balancer)
         problems += [f"haproxy (pid {proc.pid}) would not stop" for proc in left]
     lifecycle.teardown(state)
     if problems:
@@ -64,10 +66,10 @@ def teardown_kubeadm(state_dir: Path, log: Log = _stderr_log) -> None:
 def _reset_node(
     state: StateDir, entry: NodeEntry, info: dict[str, object], namespace: str, log: Log
 ) -> list[str]:
-    procs.stop([p for p in entry.processes if p.component == "kubelet"])
+    process.stop([p for p in entry.processes if p.component == "kubelet"])
     holder = next((p for p in entry.processes if p.component == "holder"), None)
     containerd = [p for p in entry.processes if p.component == "containerd"]
-    if holder is not None and procs.alive(holder) and containerd and info.get("kubeadm"):
+    if holder is not None and process.is_running(holder) and containerd and info.get("kubeadm"):
         _reset(state, entry, holder, log)
     if not namespace:
         return []
@@ -80,7 +82,7 @@ def _reset_node(
     return [f"pid {pid} in the mount namespace of {entry.name} would not die" for pid in left]
 
 
-def _reset(state: StateDir, entry: NodeEntry, holder: procs.NodeProcess, log: Log) -> None:
+def _reset(state: StateDir, entry: NodeEntry, holder: ProcessRecord, log: Log) -> None:
     nsenter = find_host_tools().nsenter
     argv = [
         *enter_argv(nsenter, holder),

@@ -324,11 +324,11 @@ def driven_by_kubeadm(state: StateDir) -> bool:
 
 def nodes_running(state: StateDir) -> bool:
     """Whether a process of the cluster's real nodes (a kubelet, a containerd) still runs."""
-    from bootstrap.runtime.nodes import procs, record
+    from bootstrap.runtime.nodes import record
 
     found = record.load(state)
     return found is not None and any(
-        procs.alive(proc) for node in found.nodes for proc in node.processes
+        process.is_running(proc) for node in found.nodes for proc in node.processes
     )
 
 

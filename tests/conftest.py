@@ -24,8 +24,9 @@ import pytest
 
 from tests import workers
 
-TEST_PLUMBING = (("ip", "iproute2"), ("openssl", "openssl"))
-"""Programs the integration tests themselves run, with the Debian package of each."""
+TEST_PLUMBING = (("ip", "iproute2"), ("openssl", "openssl"), ("haproxy", "haproxy"))
+"""Programs the integration tests run, with the Debian package of each: haproxy is the load
+balancer of the kubeadm-driven clusters with several control planes."""
 
 PREPARE = "KUBEADM_VERIFY_PREPARE"
 """``never`` keeps the session from building anything (the tests that need a build then fail,

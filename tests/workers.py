@@ -37,6 +37,8 @@ SPREAD = "spread"
 LONG_FIRST = (
     "tests/integration/binaries/test_build.py",
     "tests/integration/nodes/test_node_catches.py",
+    "tests/integration/kubeadmrun/test_interrupt.py",
+    "tests/integration/kubeadmrun/test_kubeadm_ha.py",
     "tests/integration/conformance/test_broken_nodes.py",
     "tests/integration/conformance/test_catches.py",
     "tests/integration/nodes/test_interrupt_up.py",
@@ -44,6 +46,7 @@ LONG_FIRST = (
     "tests/integration/bootstrap/test_misconfigured.py",
     "tests/integration/nodes/",
     "tests/integration/e2e/test_real_e2e.py",
+    "tests/integration/kubeadmrun/",
     "tests/integration/",
 )
 """Where the suite's minutes go (``--durations``), longest first: tests are started in this

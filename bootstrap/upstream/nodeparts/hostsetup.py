@@ -8,10 +8,11 @@ names the packages, as ``find_host_tools`` does.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -82,10 +83,31 @@ def install_packages(packages: Sequence[str]) -> None:
             f"is not root on a Debian host: apt-get install {wanted}"
         )
     _apt(["apt-get", "update", "-qq"], APT_UPDATE_TIMEOUT_S)
-    _apt(
-        ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *packages],
-        APT_INSTALL_TIMEOUT_S,
-    )
+    with services_left_stopped():
+        _apt(
+            ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *packages],
+            APT_INSTALL_TIMEOUT_S,
+        )
+
+
+POLICY_RC_D = Path("/usr/sbin/policy-rc.d")
+POLICY_DENY = "#!/bin/sh\n# written by kubeadm-verify while it installs packages\nexit 101\n"
+
+
+@contextlib.contextmanager
+def services_left_stopped() -> Iterator[None]:
+    """Debian starts a package's service as it installs it (haproxy's, a daemon on this host
+    for as long as it runs); ``policy-rc.d`` answering 101 tells ``invoke-rc.d`` not to, as
+    Debian's container images do. One that is already there is the host's, and left alone."""
+    if POLICY_RC_D.exists():
+        yield
+        return
+    POLICY_RC_D.write_text(POLICY_DENY, encoding="utf-8")
+    POLICY_RC_D.chmod(0o755)
+    try:
+        yield
+    finally:
+        POLICY_RC_D.unlink(missing_ok=True)
 
 
 def raise_inotify_limit(path: Path = INOTIFY_INSTANCES) -> tuple[int, int] | None:

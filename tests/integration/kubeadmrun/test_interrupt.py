@@ -70,7 +70,7 @@ def test_sigint_mid_kubeadm_tears_everything_down(moment: tuple[str, str, int, i
             child.wait()
     try:
         assert child.returncode != 0, output
-        assert "KeyboardInterrupt" in output
+        assert "SignalInterrupt: signal 2" in output  # Ctrl-C, as the one bring-up raises it
         assert not state.root.exists()  # its records and logs go with everything else
         assert not (MACHINE_ROOT / cid).exists()
         assert hostscope.naming(MACHINE_ROOT / cid) == []

@@ -4,6 +4,7 @@ and the one line that says what it did."""
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -81,3 +82,19 @@ def test_without_root_or_apt_the_packages_are_named(monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(os, "geteuid", lambda: 1000)
     with pytest.raises(BootstrapError, match=r"not root on a Debian host: apt-get install runc"):
         hostsetup.install_packages(["runc", "curl"])
+
+
+def test_services_stay_stopped_while_packages_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    policy = tmp_path / "policy-rc.d"
+    monkeypatch.setattr(hostsetup, "POLICY_RC_D", policy)
+    with hostsetup.services_left_stopped():
+        assert policy.stat().st_mode & 0o777 == 0o755
+        denied = subprocess.run([str(policy), "haproxy", "start"], check=False)
+        assert denied.returncode == 101
+    assert not policy.exists()
+    policy.write_text("#!/bin/sh\nexit 0\n")
+    with hostsetup.services_left_stopped():
+        assert policy.read_text() == "#!/bin/sh\nexit 0\n"
+    assert policy.read_text() == "#!/bin/sh\nexit 0\n"

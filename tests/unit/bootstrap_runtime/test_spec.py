@@ -58,3 +58,33 @@ def test_a_spec_refuses_impossible_counts_naming_the_flag(
 def test_a_spec_refuses_a_name_that_cannot_be_a_directory() -> None:
     with pytest.raises(UsageError, match="lower-case letters"):
         ClusterSpec.local("../up")
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"control_planes": 3}, r"^--control-planes needs --kubeadm$"),
+        ({"kubeadm": "pinned", "control_planes": 9}, r"--control-planes 9: expected 1 to 5"),
+        ({"kubeadm": "pinned", "simulated_nodes": 2}, r"real nodes only"),
+        ({"kubeadm": "/nonexistent/kubeadm"}, r"--kubeadm /nonexistent/kubeadm: not an exec"),
+        ({"kubeadm": "pinned", "nodes": 9}, r"--nodes 9: at most 8 with --kubeadm"),
+        (
+            {"kubeadm": "/nonexistent", "flag_prefix": "--kv-", "nodes_flag": "--kv-nodes"},
+            r"^--kv-kubeadm /nonexistent",
+        ),
+    ],
+)
+def test_a_kubeadm_spec_refuses_what_it_cannot_bring_up(
+    options: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(UsageError, match=message):
+        ClusterSpec.local("c", **options)
+
+
+def test_a_kubeadm_spec_takes_the_pinned_kubeadm_or_a_user_s(tmp_path: Path) -> None:
+    assert ClusterSpec.local("c", kubeadm="pinned", nodes=2).kubeadm_binary is None
+    mine = tmp_path / "kubeadm"
+    mine.write_text("#!/bin/sh\n")
+    mine.chmod(0o755)
+    assert ClusterSpec.local("c", kubeadm=str(mine)).kubeadm_binary == mine
+    assert ClusterSpec.local("c").kubeadm_binary is None

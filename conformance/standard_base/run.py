@@ -28,7 +28,10 @@ XDIST = ("xdist.plugin",)
 LEFTOVER_WAIT_S = 30.0
 UP_SIMULATED_NODES = 2
 """``cluster --up``'s cluster: two kwok Nodes, enough for the tests that need more than one."""
-PYTEST_ARGS = ("-q", "-p", "no:warnings", "--tb=native")
+PYTEST_ARGS = ("-q", "-p", "no:warnings", "-p", "no:unraisableexception", "--tb=native")
+"""pytest's own ``unraisableexception`` plugin would replace, for the whole session, the hook
+through which the CLI acts on a SIGINT or SIGTERM that lands in a finalizer (see
+``kubeadm_verify.interrupts``): the interrupt would be kept as a warning and the run go on."""
 """--tb=native: only the crash line reaches a result, and pytest's own tracebacks parse the
 source of every frame (the kubernetes client's API modules run to 30 000 lines), which cost
 seconds per failure when a lost cluster fails every test at once."""

@@ -14,22 +14,20 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from bootstrap.kubeadmrun import KubeadmCluster, kubeadmconfig, teardown_kubeadm
 from bootstrap.kubeadmrun import record as kubeadm_record
 from bootstrap.kubeadmrun.node import machine_of
-from bootstrap.runtime.bringup import start
-from bootstrap.runtime.cluster import teardown
+from bootstrap.runtime.bringup import bring_up
 from bootstrap.runtime.nodes import record as nodes_record
+from bootstrap.runtime.nodes.joining import node_ready
 from bootstrap.runtime.nodes.layout import MACHINE_ROOT
 from bootstrap.runtime.spec import ClusterSpec, default_config
 from bootstrap.runtime.state import StateDir
 from bootstrap.upstream.nodeparts import ensure_node_parts
 from kubeadm_verify.access import Client, WaitTimedOut, wait_for
-from kubeadm_verify.interrupts import uninterruptible
 from tests.integration.nodes import hostscope
 
 pytestmark = pytest.mark.integration
@@ -59,14 +57,11 @@ def kubeadm_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Brough
         f"kvc-it-{secrets.token_hex(3)}", default_config(), nodes=1, kubeadm=str(kubeadm)
     )
     state = spec.state
-    try:
-        cluster = start(spec, log=lambda line: None).kubeadm
+    with bring_up(spec, log=lambda line: None) as handle:  # down again after the module
+        cluster = handle.kubeadm
         assert cluster is not None
         print(f"\n[kubeadmrun] 1+1 timings (s from start): {cluster.timings}", file=sys.stderr)
         yield Brought(cluster, state, before, absent, kubeadm)
-    finally:
-        with uninterruptible():
-            teardown(state)
 
 
 @pytest.fixture(scope="module")
@@ -78,15 +73,10 @@ def api(kubeadm_cluster: Brought) -> Iterator[Client]:
         client.close()
 
 
-def _ready(node: dict[str, Any]) -> bool:
-    conditions = (node.get("status") or {}).get("conditions") or []
-    return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
-
-
-def test_every_node_is_ready(kubeadm_cluster: Brought, api: Client) -> None:
+def test_every_node_isnode_ready(kubeadm_cluster: Brought, api: Client) -> None:
     cluster = kubeadm_cluster.cluster
     items = api.get("/api/v1/nodes")["items"]
-    ready = {item["metadata"]["name"] for item in items if _ready(item)}
+    ready = {item["metadata"]["name"] for item in items if node_ready(item)}
     assert ready == set(cluster.nodes)
     labels = next(i for i in items if i["metadata"]["name"] == cluster.control_plane)["metadata"][
         "labels"

@@ -13,19 +13,17 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from bootstrap.kubeadmrun import KubeadmCluster, teardown_kubeadm
 from bootstrap.kubeadmrun.node import machine_of
-from bootstrap.runtime.bringup import start
-from bootstrap.runtime.cluster import teardown
+from bootstrap.runtime.bringup import bring_up
 from bootstrap.runtime.nodes import record as nodes_record
+from bootstrap.runtime.nodes.joining import node_ready
 from bootstrap.runtime.spec import ClusterSpec, default_config
 from bootstrap.runtime.state import StateDir
 from kubeadm_verify.access import Client
-from kubeadm_verify.interrupts import uninterruptible
 from tests.integration.nodes import hostscope
 
 pytestmark = pytest.mark.integration
@@ -52,14 +50,11 @@ def ha_cluster() -> Iterator[Brought]:
         control_planes=3,
     )
     state = spec.state
-    try:
-        cluster = start(spec, log=lambda line: None).kubeadm
+    with bring_up(spec, log=lambda line: None) as handle:  # down again after the module
+        cluster = handle.kubeadm
         assert cluster is not None
         print(f"\n[kubeadmrun] 3+1 timings (s from start): {cluster.timings}", file=sys.stderr)
         yield Brought(cluster, state, before)
-    finally:
-        with uninterruptible():
-            teardown(state)
 
 
 @pytest.fixture(scope="module")
@@ -71,15 +66,10 @@ def api(ha_cluster: Brought) -> Iterator[Client]:
         client.close()
 
 
-def _ready(node: dict[str, Any]) -> bool:
-    conditions = (node.get("status") or {}).get("conditions") or []
-    return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
-
-
-def test_three_control_planes_and_a_worker_are_ready(ha_cluster: Brought, api: Client) -> None:
+def test_three_control_planes_and_a_worker_arenode_ready(ha_cluster: Brought, api: Client) -> None:
     cluster = ha_cluster.cluster
     items = api.get("/api/v1/nodes")["items"]
-    assert {i["metadata"]["name"] for i in items if _ready(i)} == set(cluster.nodes)
+    assert {i["metadata"]["name"] for i in items if node_ready(i)} == set(cluster.nodes)
     roles = {
         i["metadata"]["name"]
         for i in items

@@ -74,15 +74,7 @@ def make(
     ``kubeadm`` among them)."""
     plan = nodes.plan
     name = node_name(plan.cid, index)
-    entry = NodeEntry(
-        index,
-        name,
-        plan.node_netns(index),
-        str(plan.node_link(index).far),
-        plan.pod_cidr(index),
-        plan.cgroup_root(index),
-        control_plane=control_plane,
-    )
+    entry = nodes.new_entry(index, name, control_plane)
     with deferred():
         nodes.nodes.append(entry)
         from bootstrap.runtime.nodes import record as nodes_record

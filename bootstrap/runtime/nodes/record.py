@@ -78,6 +78,19 @@ class NodesRecord:
     def next_index(self) -> int:
         return max((node.index for node in self.nodes), default=0) + 1
 
+    def new_entry(self, index: int, name: str, control_plane: bool) -> NodeEntry:
+        """Node ``index``'s entry, its namespace, address, pod CIDR and cgroup from the plan."""
+        plan = self.plan
+        return NodeEntry(
+            index,
+            name,
+            plan.node_netns(index),
+            str(plan.node_link(index).far),
+            plan.pod_cidr(index),
+            plan.cgroup_root(index),
+            control_plane=control_plane,
+        )
+
     def layout(self, state: StateDir, node: NodeEntry) -> NodeLayout:
         """Where ``node``'s files are: the one answer every step and the teardown use."""
         if not self.runtime_dir:

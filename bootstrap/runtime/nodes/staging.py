@@ -108,15 +108,7 @@ def _make_node(
     plan: Plan = nodes.plan
     index = CONTROL_PLANE_INDEX if control_plane else nodes.next_index()
     name = control_plane_name(state) if control_plane else plan.node_name(index)
-    entry = NodeEntry(
-        index,
-        name,
-        plan.node_netns(index),
-        str(plan.node_link(index).far),
-        plan.pod_cidr(index),
-        plan.cgroup_root(index),
-        control_plane=control_plane,
-    )
+    entry = nodes.new_entry(index, name, control_plane)
     nodes.nodes.append(entry)
     record.save(state, nodes)
     layout = nodes.layout(state, entry)

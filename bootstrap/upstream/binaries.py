@@ -9,12 +9,12 @@ before the directory is published, so a cache entry is known to be the release i
 
 from __future__ import annotations
 
-import subprocess
 import time
 from functools import partial
 from pathlib import Path
 
 from bootstrap.upstream.cache import ensure_populated
+from bootstrap.upstream.runonce import run_once
 from bootstrap.upstream.versions import (
     ALL_BINARIES,
     DEFAULT_MIRROR,
@@ -75,17 +75,7 @@ def check_versions(directory: Path, version: str) -> None:
     """Run every binary once; a wrong or crashing binary must never reach the cache."""
     for name in ALL_BINARIES:
         argv = [str(directory / name), *version_command(name)]
-        try:
-            proc = subprocess.run(
-                argv,
-                capture_output=True,
-                text=True,
-                check=False,
-                timeout=_VERSION_TIMEOUT,
-                stdin=subprocess.DEVNULL,
-            )
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            raise BootstrapError(f"{name} {version}: cannot run its version check: {exc}") from exc
+        proc = run_once(argv, _VERSION_TIMEOUT, f"{name} {version}: cannot run its version check")
         problem = version_problem(name, proc.stdout + proc.stderr, version)
         if proc.returncode != 0 or problem is not None:
             raise BootstrapError(problem or f"{name} --version exited {proc.returncode}")

@@ -10,7 +10,6 @@ binaries' (``bootstrap.upstream.gomod``); the pause program is ours.
 
 from __future__ import annotations
 
-import subprocess
 import time
 from dataclasses import dataclass
 from functools import partial
@@ -35,6 +34,7 @@ from bootstrap.upstream.nodeparts.pins import (
     PAUSE_VERSION,
 )
 from bootstrap.upstream.nodeparts.sampleapiserver import ensure_sample_apiserver
+from bootstrap.upstream.runonce import run_once
 from bootstrap.upstream.versions import KUBERNETES_MODULE, cache_root, normalise_version
 from kubeadm_verify import stderr
 from kubeadm_verify.errors import BootstrapError
@@ -102,17 +102,7 @@ def check_versions(directory: Path) -> None:
     """Run every part once: a wrong or crashing build never reaches the cache."""
     for name in BUILT:
         argv = [str(directory / name), *version_argv(name)]
-        try:
-            proc = subprocess.run(
-                argv,
-                capture_output=True,
-                text=True,
-                check=False,
-                timeout=_VERSION_TIMEOUT,
-                stdin=subprocess.DEVNULL,
-            )
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            raise BootstrapError(f"{name}: cannot run its version check: {exc}") from exc
+        proc = run_once(argv, _VERSION_TIMEOUT, f"{name}: cannot run its version check")
         problem = version_problem(name, proc.stdout + proc.stderr)
         if problem is not None:
             raise BootstrapError(problem)

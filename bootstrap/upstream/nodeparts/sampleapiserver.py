@@ -10,12 +10,12 @@ and with the Go build cache of the other builds that is well under a minute.
 
 from __future__ import annotations
 
-import subprocess
 from functools import partial
 from pathlib import Path
 
 from bootstrap.upstream.cache import ensure_populated
 from bootstrap.upstream.gobuild import GoBuild
+from bootstrap.upstream.runonce import run_once
 from bootstrap.upstream.versions import cache_root, normalise_version
 from kubeadm_verify import stderr
 from kubeadm_verify.errors import BootstrapError
@@ -41,17 +41,7 @@ def sample_apiserver_dir(release: str) -> Path:
 
 def check(program: Path) -> None:
     """Run the build once: a crashing or foreign program never reaches the cache."""
-    try:
-        proc = subprocess.run(
-            [str(program), "--help"],
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=_CHECK_TIMEOUT,
-            stdin=subprocess.DEVNULL,
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise BootstrapError(f"{PROGRAM}: cannot run it: {exc}") from exc
+    proc = run_once([str(program), "--help"], _CHECK_TIMEOUT, f"{PROGRAM}: cannot run it")
     if BANNER not in proc.stdout + proc.stderr:
         raise BootstrapError(f"{program} --help does not say {BANNER!r}: not the sample API server")
 

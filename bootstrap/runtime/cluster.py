@@ -316,10 +316,9 @@ KUBEADM_DRIVER = "kubeadm"
 
 
 def driven_by_kubeadm(state: StateDir) -> bool:
-    """The real kubeadm brought this cluster up (or began to: its record is written first)."""
-    from bootstrap.kubeadmrun.record import RECORD
-
-    return (state.root / RECORD).exists() or state.cluster_record().driver == KUBEADM_DRIVER
+    """The real kubeadm brought this cluster up, or began to: the bring-up records its driver
+    before kubeadm runs."""
+    return state.cluster_record().driver == KUBEADM_DRIVER
 
 
 def nodes_running(state: StateDir) -> bool:

@@ -54,8 +54,6 @@ class ClusterSpec:
     wait_for_workloads: bool = False
     binaries: Path | None = None
     """A bin dir to use instead of the release's pinned, cached binaries."""
-    nodes_flag: str = "--nodes"
-    """How the caller's user asked for ``nodes`` (``--kv-nodes`` in the fixtures), for errors."""
     kubeadm: str | None = None
     control_planes: int = 1
     flag_prefix: str = "--"
@@ -69,7 +67,7 @@ class ClusterSpec:
 
     def __post_init__(self) -> None:
         check_name(self.name)
-        real_node_count(self.nodes, self.nodes_flag)
+        real_node_count(self.nodes, f"{self.flag_prefix}nodes")
         if isinstance(self.simulated_nodes, bool) or self.simulated_nodes < 0:
             raise UsageError(f"{self.simulated_nodes!r} simulated nodes: expected 0 or more")
         self._check_kubeadm()
@@ -89,7 +87,7 @@ class ClusterSpec:
             raise UsageError(f"{flag}kubeadm brings up real nodes only, not simulated ones")
         if self.nodes > MAX_KUBEADM_WORKERS:
             raise UsageError(
-                f"{self.nodes_flag} {self.nodes}: at most {MAX_KUBEADM_WORKERS} with {flag}kubeadm"
+                f"{flag}nodes {self.nodes}: at most {MAX_KUBEADM_WORKERS} with {flag}kubeadm"
             )
         if self.kubeadm != PINNED_KUBEADM:
             path = Path(self.kubeadm)

@@ -44,7 +44,7 @@ def test_a_spec_puts_its_state_where_it_is_told(tmp_path: Path) -> None:
     [
         ({"nodes": -1}, r"--nodes -1: expected a whole number"),
         ({"nodes": True}, r"--nodes True"),
-        ({"nodes": -2, "nodes_flag": "--kv-nodes"}, r"--kv-nodes -2"),
+        ({"nodes": -2, "flag_prefix": "--kv-"}, r"--kv-nodes -2"),
         ({"simulated_nodes": -1}, r"-1 simulated nodes"),
     ],
 )
@@ -69,7 +69,7 @@ def test_a_spec_refuses_a_name_that_cannot_be_a_directory() -> None:
         ({"kubeadm": "/nonexistent/kubeadm"}, r"--kubeadm /nonexistent/kubeadm: not an exec"),
         ({"kubeadm": "pinned", "nodes": 9}, r"--nodes 9: at most 8 with --kubeadm"),
         (
-            {"kubeadm": "/nonexistent", "flag_prefix": "--kv-", "nodes_flag": "--kv-nodes"},
+            {"kubeadm": "/nonexistent", "flag_prefix": "--kv-"},
             r"^--kv-kubeadm /nonexistent",
         ),
     ],

@@ -1,7 +1,8 @@
 """The bodies of ``kubeadm init``'s phases, each ``(config, state, log)``, over our modules.
 
-The configuration a phase receives is already resolved (``bootstrap.runtime.cluster.prepare``): no
-port is 0 and every bootstrap token has its value, so running a phase twice renders the same files.
+The configuration a phase receives is already resolved (``bootstrap.runtime.cluster.resolve``):
+no port is 0 and every bootstrap token has its value, so running a phase twice renders the same
+files.
 Phases that write to the cluster talk to it as admin.conf, after making sure admin.conf's group
 is bound to ``cluster-admin`` (kubeadm's ``EnsureAdminClusterRoleBinding``: try as admin, and on
 Forbidden create the binding as super-admin).

@@ -31,10 +31,7 @@ from bootstrap.runtime.state import MARKER, StateDir
 from kubeadm_verify import stderr
 from kubeadm_verify.access import WaitTimedOut, wait_for
 from kubeadm_verify.errors import BootstrapError, UsageError
-from kubeadm_verify.interrupts import interrupt_handler as interrupt_handler
-from kubeadm_verify.interrupts import interruptible as interruptible
-from kubeadm_verify.interrupts import leave_signals_to_the_main_thread
-from kubeadm_verify.interrupts import uninterruptible as uninterruptible
+from kubeadm_verify.interrupts import leave_signals_to_the_main_thread, uninterruptible
 from kubeadm_verify.record import replace
 
 if TYPE_CHECKING:
@@ -124,15 +121,6 @@ def find_binaries(
         found = ensure_binaries(config.cluster.kubernetes_version, source=source)
     state.update_cluster_record(bin_dir=str(found))
     return found
-
-
-def prepare(
-    config: BootstrapConfig, state: StateDir, *, binaries: Path | None = None, source: str = "auto"
-) -> BootstrapConfig:
-    """``resolve`` and ``find_binaries``: everything a phase run alone needs."""
-    resolved = resolve(config, state)
-    find_binaries(resolved, state, binaries, source)
-    return resolved
 
 
 def handle_for(state: StateDir, config: BootstrapConfig, simulated_nodes: int = 0) -> ClusterHandle:
@@ -385,14 +373,10 @@ __all__ = [
     "driven_by_kubeadm",
     "find_binaries",
     "handle_for",
-    "interrupt_handler",
-    "interruptible",
     "nodes_running",
-    "prepare",
     "resolve",
     "start_simulated_nodes",
     "stop_processes",
     "teardown",
-    "uninterruptible",
     "wait_for_nodes",
 ]

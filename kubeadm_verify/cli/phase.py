@@ -19,9 +19,10 @@ def _stdout(line: str) -> None:
 def run(args: argparse.Namespace) -> ExitStatus:
     from bootstrap.phases import init_phases, select
     from bootstrap.phases import run as run_phases
-    from bootstrap.runtime.cluster import find_binaries, interruptible, resolve
+    from bootstrap.runtime.cluster import find_binaries, resolve
     from bootstrap.runtime.state import StateDir
     from kubeadm_verify.cli.up import load
+    from kubeadm_verify.interrupts import interruptible
     from nodechecks.run import run as check_node
 
     settings = PhaseSettings(

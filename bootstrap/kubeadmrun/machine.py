@@ -14,14 +14,13 @@ import contextlib
 import os
 import shutil
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from bootstrap.kubeadmrun import nodefs
 from bootstrap.runtime import process
 from bootstrap.runtime.state import ProcessRecord
-from kubeadm_verify.access import WaitTimedOut, wait_for
+from kubeadm_verify.access import WaitFailed, WaitTimedOut, wait_for
 from kubeadm_verify.errors import BootstrapError
 
 HOLDER_TIMEOUT_S = 30.0
@@ -112,11 +111,18 @@ def spawn_holder(
 
 def wait_holder(machine: Machine, holder: ProcessRecord, log: Path) -> str:
     """Wait until the holder's mounts are made; return its mount namespace's name."""
-    deadline = time.monotonic() + HOLDER_TIMEOUT_S
-    while not machine.ready_marker.exists():
-        if not process.is_running(holder) or time.monotonic() > deadline:
-            raise BootstrapError(f"the namespaces of {machine.name} were not made; see {log}")
-        time.sleep(0.05)
+    try:
+        wait_for(
+            machine.ready_marker.exists,
+            HOLDER_TIMEOUT_S,
+            abort_if=lambda: None if process.is_running(holder) else "the holder exited",
+            interval=0.05,
+            what="mount-ready marker",
+        )
+    except WaitFailed as failed:
+        raise BootstrapError(
+            f"the namespaces of {machine.name} were not made: {failed}; see {log}"
+        ) from None
     namespace = mount_namespace(holder.pid)
     if namespace == mount_namespace(os.getpid()):
         raise BootstrapError(f"the holder of {machine.name} shares our mount namespace")

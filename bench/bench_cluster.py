@@ -17,7 +17,6 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -26,18 +25,17 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench.verbrun import run_verb  # noqa: E402
+
 
 def run_cli(*args: str) -> tuple[float, dict[str, int], int]:
     """Wall time, summary counts and exit code of one ``kubeadm-verify cluster`` run
     (a test that failed is named on stderr: a benchmark must not hide a flake)."""
     with tempfile.TemporaryDirectory(prefix="kv-bench-") as output:
         start = time.perf_counter()
-        done = subprocess.run(
+        done = run_verb(
             [sys.executable, "-m", "kubeadm_verify", "cluster", *args, "--output-dir", output],
             cwd=REPO,
-            capture_output=True,
-            text=True,
-            check=False,
             env={**os.environ, "NO_COLOR": "1"},
         )
         elapsed = time.perf_counter() - start

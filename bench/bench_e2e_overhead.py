@@ -15,7 +15,6 @@ import argparse
 import io
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -28,6 +27,7 @@ sys.path.insert(0, str(REPO))
 
 from rich.console import Console  # noqa: E402
 
+from bench.verbrun import run_verb  # noqa: E402
 from conformance.e2e.cache import ensure_binaries  # noqa: E402
 from conformance.e2e.codenames import load  # noqa: E402
 from conformance.e2e.completeness import Exit  # noqa: E402
@@ -91,7 +91,7 @@ def cli(root: Path, mirror_url: str) -> float:
         "json",
     ]
     start = time.perf_counter()
-    done = subprocess.run(argv, capture_output=True, text=True, env=env, check=False)
+    done = run_verb(argv, env=env)
     elapsed = time.perf_counter() - start
     if done.returncode != 0:
         raise SystemExit(f"the benchmark run failed ({done.returncode}): {done.stderr[-500:]}")

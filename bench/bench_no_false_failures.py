@@ -21,7 +21,6 @@ import argparse
 import json
 import os
 import secrets
-import subprocess
 import sys
 import tempfile
 import threading
@@ -35,6 +34,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench.verbrun import run_verb  # noqa: E402
 from bootstrap.runtime.bringup import bring_up  # noqa: E402
 from bootstrap.runtime.handle import ClusterHandle  # noqa: E402
 from bootstrap.runtime.spec import ClusterSpec  # noqa: E402
@@ -66,7 +66,7 @@ def verb(argv: list[str], kubeconfig: Path) -> tuple[int, float, list[tuple[str,
     """One CLI run: its exit code, its wall time and the (id, message) of each fail or error."""
     with tempfile.TemporaryDirectory(prefix="kv-bench-wolf-") as output:
         start = time.perf_counter()
-        done = subprocess.run(
+        done = run_verb(
             [
                 sys.executable,
                 "-m",
@@ -78,10 +78,7 @@ def verb(argv: list[str], kubeconfig: Path) -> tuple[int, float, list[tuple[str,
                 output,
             ],
             cwd=REPO,
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=RUN_TIMEOUT_S,
+            timeout_s=RUN_TIMEOUT_S,
             env={**os.environ, "NO_COLOR": "1"},
         )
         elapsed = time.perf_counter() - start

@@ -18,7 +18,6 @@ import argparse
 import json
 import os
 import secrets
-import subprocess
 import sys
 import tempfile
 import time
@@ -28,6 +27,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench.verbrun import run_verb  # noqa: E402
 from bootstrap.runtime.bringup import bring_up  # noqa: E402
 from bootstrap.runtime.spec import ClusterSpec  # noqa: E402
 
@@ -45,7 +45,7 @@ def run_tier(kubeconfig: Path, parallel: int, show: int) -> None:
     with tempfile.TemporaryDirectory(prefix="kv-bench-sb-") as output:
         load = os.getloadavg()[0]
         start = time.perf_counter()
-        done = subprocess.run(
+        done = run_verb(
             [
                 sys.executable,
                 "-m",
@@ -59,9 +59,6 @@ def run_tier(kubeconfig: Path, parallel: int, show: int) -> None:
                 output,
             ],
             cwd=REPO,
-            capture_output=True,
-            text=True,
-            check=False,
             env={**os.environ, "NO_COLOR": "1"},
         )
         elapsed = time.perf_counter() - start

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -40,62 +40,108 @@ MAX_ITEMS = 200
 """Items of one list in a result's details."""
 _MARGIN = 8192
 """Text scrubbed beyond a cut, so a secret that straddles the cut is still recognised whole."""
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+_CONTROL = "[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]"
 """Control characters but tab and newline, lone surrogates and the two non-characters: what
 XML 1.0 forbids, and what a terminal would act on rather than show."""
 
-_PRIVATE_KEY = re.compile(
-    r"(?i)-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----(?:.*?-----END \1PRIVATE KEY-----"
-    r"|(?:\s*(?:\\n)?[A-Za-z0-9+/=:,-]+)*)",  # a key cut short: its base64 lines, and no more
-    re.DOTALL,
-)
-_BOOTSTRAP_TOKEN = re.compile(r"(?i)\b([a-z0-9]{6})\.[a-z0-9]{16}\b")
-_BEARER = re.compile(
-    r"(?i)(authorization:\s*(?:bearer|basic)\s+)[^\s\"'<]+"
-    r"|(\bbearer\s+)(?=[A-Za-z]*[0-9._~+/=-])[A-Za-z0-9\-._~+/]{12,}=*"
-)
-"""After ``Authorization:`` always; elsewhere ``bearer`` is followed by a credential only when
-what follows looks like one (long, not a plain word), so prose stays as it was."""
-_JWT = re.compile(r"(?i)\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
-_CRYPT = re.compile(r"(?i)\$(?:1|2[abxy]?|5|6|7|y|gy|md5|sha1)\$[^\s:'\"]+")
-_SHADOW = re.compile(
-    r"(?m)(^|[\s'\"(\[])([A-Za-z_][\w.-]*\$?):([^:\s'\"]{2,}):(\d{0,6}:\d*:\d*:\d*:)"
-)
 _KEYS = (
     r"token[-_]?secret|client[-_]key[-_]data|client[-_]key|token|id[-_]token|refresh[-_]token|"
     r"access[-_]token|password|passwd|secret|private[-_]key|authorization|api[-_]?key"
 )
-_FIELD = re.compile(
-    rf"(?i)(?P<key>[\"']?\b(?:{_KEYS})\b[\"']?\s*[:=]\s*)(?P<q>[\"']?)"
-    r"(?P<value>(?!<redacted>|(?i:bearer|basic)\s)[^\s\"',}\]]+)"
+_KEY_WORDS = ("token", "secret", "passw", "key", "authorization")
+"""Every name in ``_KEYS`` holds one of these (lower case): a text with none has no such field."""
+
+_SOURCES: dict[str, str] = {
+    "control": _CONTROL,
+    "private key": (
+        r"(?is)-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----(?:.*?-----END \1PRIVATE KEY-----"
+        r"|(?:\s*(?:\\n)?[A-Za-z0-9+/=:,-]+)*)"  # a key cut short: its base64 lines, and no more
+    ),
+    "yaml data": (
+        r"(?im)^(?P<indent>[ \t]*)(?P<key>data|stringData):[ \t]*\n"
+        r"(?P<body>(?:(?P=indent)[ \t]+\S[^\n]*\n?)+)"
+    ),
+    "data mapping": r"(?i)([\"']?\b(?:data|stringData|string_data)\b[\"']?\s*[:=]\s*)\{[^{}]*\}",
+    # After ``Authorization:`` always; elsewhere ``bearer`` is followed by a credential only when
+    # what follows looks like one (long, not a plain word), so prose stays as it was.
+    "bearer": (
+        r"(?i)(authorization:\s*(?:bearer|basic)\s+)[^\s\"'<]+"
+        r"|(\bbearer\s+)(?=[A-Za-z]*[0-9._~+/=-])[A-Za-z0-9\-._~+/]{12,}=*"
+    ),
+    "field": (
+        rf"(?i)(?P<key>[\"']?\b(?:{_KEYS})\b[\"']?\s*[:=]\s*)(?P<q>[\"']?)"
+        r"(?P<value>(?!<redacted>|(?i:bearer|basic)\s)[^\s\"',}\]]+)"
+    ),
+    "jwt": r"(?i)\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*",
+    "bootstrap token": r"(?i)\b([a-z0-9]{6})\.[a-z0-9]{16}\b",
+    "crypt": r"(?i)\$(?:1|2[abxy]?|5|6|7|y|gy|md5|sha1)\$[^\s:'\"]+",
+    "shadow": r"(?m)(^|[\s'\"(\[])([A-Za-z_][\w.-]*\$?):([^:\s'\"]{2,}):(\d{0,6}:\d*:\d*:\d*:)",
+    "secret key": rf"(?i)^(?:{_KEYS}|data|stringData|string_data)$",
+}
+"""Each pattern the scrubber has, compiled the first time a text may match it (``_pattern``):
+most texts hold none of them, and compiling all of them costs ``kubeadm-verify node``, which is
+timed against kubeadm's own preflight, a visible share of its run. Every pattern ignores case."""
+
+_compiled: dict[str, re.Pattern[str]] = {}
+
+
+def _pattern(name: str) -> re.Pattern[str]:
+    compiled = _compiled.get(name)
+    if compiled is None:
+        compiled = _compiled[name] = re.compile(_SOURCES[name])
+    return compiled
+
+
+_PASSES: tuple[tuple[str, Callable[[str], bool], str | Callable[[re.Match[str]], str]], ...] = (
+    ("private key", lambda low: "private key-----" in low, "<redacted private key>"),
+    ("yaml data", lambda low: "data:" in low, lambda m: f"{m['indent']}{m['key']}: {MASK}\n"),
+    ("data mapping", lambda low: "data" in low and "{" in low, lambda m: f"{m[1]}{{{MASK}}}"),
+    (
+        "bearer",
+        lambda low: "bearer" in low or "authorization" in low,
+        lambda m: f"{m[1] or m[2]}{MASK}",
+    ),
+    (
+        "field",
+        lambda low: ("=" in low or ":" in low) and any(word in low for word in _KEY_WORDS),
+        lambda m: f"{m['key']}{m['q']}{MASK}",
+    ),
+    ("jwt", lambda low: "eyj" in low, MASK),
+    ("bootstrap token", lambda low: "." in low, lambda m: f"{m[1]}.{MASK}"),
+    ("crypt", lambda low: "$" in low, MASK),
+    ("shadow", lambda low: low.count(":") >= 6, lambda m: f"{m[1]}{m[2]}:{MASK}:{m[4]}"),
 )
-_DATA_MAPPING = re.compile(
-    r"(?i)([\"']?\b(?:data|stringData|string_data)\b[\"']?\s*[:=]\s*)\{[^{}]*\}"
-)
-_YAML_DATA = re.compile(
-    r"(?im)^(?P<indent>[ \t]*)(?P<key>data|stringData):[ \t]*\n"
-    r"(?P<body>(?:(?P=indent)[ \t]+\S[^\n]*\n?)+)"
-)
+"""The scrubber's passes in order: a pattern, what an ASCII text (lower-cased) must contain for
+the pattern to match it, and its replacement. The test is only ever a necessary condition, so a
+pass it skips would have changed nothing (``tests/unit/core/test_redact.py`` compares the two);
+a text with any other character goes through every pattern, since ignoring case lets some
+letters outside ASCII match ASCII ones (the Kelvin sign matches ``k``)."""
 
 
 def scrub(text: str) -> str:
     """``text`` with every secret-like value replaced by ``<redacted>``."""
     if not text:
         return text
-    text = _PRIVATE_KEY.sub("<redacted private key>", text)
-    text = _YAML_DATA.sub(lambda m: f"{m['indent']}{m['key']}: {MASK}\n", text)
-    text = _DATA_MAPPING.sub(lambda m: f"{m[1]}{{{MASK}}}", text)
-    text = _BEARER.sub(lambda m: f"{m[1] or m[2]}{MASK}", text)
-    text = _FIELD.sub(lambda m: f"{m['key']}{m['q']}{MASK}", text)
-    text = _JWT.sub(MASK, text)
-    text = _BOOTSTRAP_TOKEN.sub(lambda m: f"{m[1]}.{MASK}", text)
-    text = _CRYPT.sub(MASK, text)
-    return _SHADOW.sub(lambda m: f"{m[1]}{m[2]}:{MASK}:{m[4]}", text)
+    lowered = text.lower() if text.isascii() else None
+    for name, may_match, replacement in _PASSES:
+        if lowered is not None and not may_match(lowered):
+            continue
+        replaced = _pattern(name).sub(replacement, text)
+        if replaced != text:
+            text = replaced
+            lowered = text.lower() if text.isascii() else None
+    return text
 
 
 def escape_controls(text: str) -> str:
     """``text`` with each control character shown as its escape (``\\x1b``, ``\\udc80``)."""
-    return _CONTROL.sub(_escaped, text)
+    if text.isascii() and (text.isprintable() or _without_tab_and_newline(text).isprintable()):
+        return text  # ASCII with no control character but tab and newline: nothing to escape
+    return _pattern("control").sub(_escaped, text)
+
+
+def _without_tab_and_newline(text: str) -> str:
+    return text.replace("\t", "").replace("\n", "")
 
 
 def _escaped(match: re.Match[str]) -> str:
@@ -121,7 +167,11 @@ def one_line(text: str, limit: int = MAX_MESSAGE) -> str:
     return clean(text.strip().replace("\r\n", "\n").replace("\n", "\\n"), limit)
 
 
-_SECRET_KEY = re.compile(rf"(?i)^(?:{_KEYS}|data|stringData|string_data)$")
+def _secret_key(key: str) -> bool:
+    """Whether a mapping's key names a secret (its value then goes whole)."""
+    if key.isascii() and not any(word in key.lower() for word in (*_KEY_WORDS, "data")):
+        return False  # every secret-like name holds one of those words
+    return _pattern("secret key").match(key) is not None
 
 
 def scrub_value(value: Any, limit: int = MAX_DETAIL) -> Any:
@@ -134,7 +184,7 @@ def scrub_value(value: Any, limit: int = MAX_DETAIL) -> Any:
     if isinstance(value, Mapping):
         kept_items = list(value.items())[:MAX_ITEMS]
         mapping = {
-            clean(str(k), limit): MASK if _SECRET_KEY.match(str(k)) else scrub_value(v, limit)
+            clean(str(k), limit): MASK if _secret_key(str(k)) else scrub_value(v, limit)
             for k, v in kept_items
         }
         if len(value) > MAX_ITEMS:

@@ -157,7 +157,7 @@ def quiet_library_logging() -> None:
 
 
 def _say(line: str) -> None:
-    from kubeadm_verify.redact import one_line  # its patterns are compiled on import: errors only
+    from kubeadm_verify.redact import one_line  # loaded by the reports anyway; errors only here
 
     stderr.line(one_line(line))
 

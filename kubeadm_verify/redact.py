@@ -26,10 +26,13 @@ import os
 import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
 
+from kubeadm_verify.lighttyping import TYPE_CHECKING
 from kubeadm_verify.record import replace
 from kubeadm_verify.results import CheckResult, TierReport
+
+if TYPE_CHECKING:
+    from typing import Any
 
 MASK = "<redacted>"
 MAX_MESSAGE = 1000
@@ -50,6 +53,8 @@ _KEYS = (
 )
 _KEY_WORDS = ("token", "secret", "passw", "key", "authorization")
 """Every name in ``_KEYS`` holds one of these (lower case): a text with none has no such field."""
+_KEY_NAME_WORDS = ("token", "secret", "passw", "client", "private", "api", "authorization", "data")
+"""The same for a mapping's key, matched whole (``key`` alone, a common key, names no secret)."""
 
 _SOURCES: dict[str, str] = {
     "control": _CONTROL,
@@ -108,35 +113,43 @@ _PASSES: tuple[tuple[str, Callable[[str], bool], str | Callable[[re.Match[str]],
     ),
     ("jwt", lambda low: "eyj" in low, MASK),
     ("bootstrap token", lambda low: "." in low, lambda m: f"{m[1]}.{MASK}"),
-    ("crypt", lambda low: "$" in low, MASK),
+    ("crypt", lambda low: low.count("$") >= 2, MASK),
     ("shadow", lambda low: low.count(":") >= 6, lambda m: f"{m[1]}{m[2]}:{MASK}:{m[4]}"),
 )
-"""The scrubber's passes in order: a pattern, what an ASCII text (lower-cased) must contain for
-the pattern to match it, and its replacement. The test is only ever a necessary condition, so a
-pass it skips would have changed nothing (``tests/unit/core/test_redact.py`` compares the two);
-a text with any other character goes through every pattern, since ignoring case lets some
-letters outside ASCII match ASCII ones (the Kelvin sign matches ``k``)."""
+"""The scrubber's passes in order: a pattern, what a text must contain (``_folded``) for the
+pattern to match it, and its replacement. The test is only ever a necessary condition, so a pass
+it skips would have changed nothing (``tests/unit/core/test_redact.py`` compares the two)."""
+
+_ASCII_FOLD = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k"})
+"""The four letters outside ASCII that ``re`` matches to an ASCII letter when it ignores case
+(dotted and dotless I, the long S, the Kelvin sign), as that letter; the test finds them all."""
+
+
+def _folded(text: str) -> str:
+    """``text`` as the passes' tests read it: lower case, with the letters ``re`` takes for ASCII
+    ones as those, so a pattern that ignores case can only match where the words are."""
+    return text.lower() if text.isascii() else text.translate(_ASCII_FOLD).lower()
 
 
 def scrub(text: str) -> str:
     """``text`` with every secret-like value replaced by ``<redacted>``."""
     if not text:
         return text
-    lowered = text.lower() if text.isascii() else None
+    folded = _folded(text)
     for name, may_match, replacement in _PASSES:
-        if lowered is not None and not may_match(lowered):
+        if not may_match(folded):
             continue
         replaced = _pattern(name).sub(replacement, text)
         if replaced != text:
             text = replaced
-            lowered = text.lower() if text.isascii() else None
+            folded = _folded(text)
     return text
 
 
 def escape_controls(text: str) -> str:
     """``text`` with each control character shown as its escape (``\\x1b``, ``\\udc80``)."""
-    if text.isascii() and (text.isprintable() or _without_tab_and_newline(text).isprintable()):
-        return text  # ASCII with no control character but tab and newline: nothing to escape
+    if text.isprintable() or _without_tab_and_newline(text).isprintable():
+        return text  # every character the pattern escapes is one Python calls unprintable
     return _pattern("control").sub(_escaped, text)
 
 
@@ -169,7 +182,8 @@ def one_line(text: str, limit: int = MAX_MESSAGE) -> str:
 
 def _secret_key(key: str) -> bool:
     """Whether a mapping's key names a secret (its value then goes whole)."""
-    if key.isascii() and not any(word in key.lower() for word in (*_KEY_WORDS, "data")):
+    folded = _folded(key)
+    if not any(word in folded for word in _KEY_NAME_WORDS):
         return False  # every secret-like name holds one of those words
     return _pattern("secret key").match(key) is not None
 

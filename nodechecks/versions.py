@@ -16,7 +16,9 @@ from kubeadm_verify.pins import KUBEADM_VERSION
 from kubeadm_verify.record import record
 
 _SEMVER = re.compile(VERSION_PATTERN)
-KUBELET_VERSION_LINE = re.compile(
+# Compiled at first use (re's own cache), not on import: most runs never need it, and the
+# node tier's start is timed against kubeadm's.
+KUBELET_VERSION_LINE = (
     r"^\s*Kubernetes v((0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)([-0-9a-zA-Z_\.+]*)?)\s*$"
 )
 
@@ -57,7 +59,7 @@ class Version:
 
 def parse_kubelet_version(output: str) -> Version:
     """The version in ``kubelet --version`` output (``Kubernetes v1.37.2``), as kubeadm reads it."""
-    match = KUBELET_VERSION_LINE.match(output)
+    match = re.match(KUBELET_VERSION_LINE, output)
     if match is None:
         raise ValueError(f"could not parse kubelet version output {output.strip()[:80]!r}")
     return Version.parse(match.group(1))

@@ -14,7 +14,9 @@ from datetime import timedelta
 from bootstrap.kubeadm.configtypes import ExtraArg
 from kubeadm_verify.errors import UsageError
 
-_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
+# Compiled at first use (re's own cache), not on import: most runs never need it, and the
+# node tier's start is timed against kubeadm's.
+_DURATION_PART = r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)"
 _UNIT_SECONDS = {
     "ns": 1e-9,
     "us": 1e-6,
@@ -50,7 +52,7 @@ def parse_duration(text: str, where: str) -> timedelta:
     if text == "0":
         return timedelta(0)
     position, seconds = 0, 0.0
-    for match in _DURATION_PART.finditer(text):
+    for match in re.finditer(_DURATION_PART, text):
         if match.start() != position:
             break
         seconds += float(match.group(1)) * _UNIT_SECONDS[match.group(2)]

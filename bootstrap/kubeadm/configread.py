@@ -31,8 +31,10 @@ from kubeadm_verify.record import replace
 _DNS_LABEL = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
 _DNS_SUBDOMAIN = re.compile(rf"\A{_DNS_LABEL}(\.{_DNS_LABEL})*\Z")
 _VERSION = re.compile(r"\Av?(\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.+-]+)?)\Z")
-_TOKEN = re.compile(r"\A[a-z0-9]{6}\.[a-z0-9]{16}\Z")
-_TOKEN_GROUP = re.compile(r"\Asystem:bootstrappers:[a-z0-9:-]{0,255}[a-z0-9]\Z")
+# Compiled at first use (re's own cache), not on import: most runs never need it, and the
+# node tier's start is timed against kubeadm's.
+_BOOTSTRAP_FORM = r"\A[a-z0-9]{6}\.[a-z0-9]{16}\Z"
+_GROUP_FORM = r"\Asystem:bootstrappers:[a-z0-9:-]{0,255}[a-z0-9]\Z"
 _TOKEN_USAGES = ("signing", "authentication")
 _DOCUMENT_KEYS = ("apiVersion", "kind")
 
@@ -256,18 +258,16 @@ def _secure_port(args: tuple[ExtraArg, ...], component: str, given: Fields, port
 def _token(fields: Fields) -> BootstrapTokenSpec:
     default = BootstrapTokenSpec()
     token = fields.string("token")
-    if token and _TOKEN.match(token) is None:
+    if token and re.match(_BOOTSTRAP_FORM, token) is None:
         raise UsageError(f"{fields.where('token')}: not of the form [a-z0-9]{{6}}.[a-z0-9]{{16}}")
     usages = fields.strings("usages") or default.usages
     groups = fields.strings("groups") or default.groups
     unknown = [usage for usage in usages if usage not in _TOKEN_USAGES]
     if unknown:
         raise UsageError(f"{fields.where('usages')}: unknown usage {unknown[0]!r}")
-    wrong = [group for group in groups if _TOKEN_GROUP.match(group) is None]
+    wrong = [group for group in groups if re.match(_GROUP_FORM, group) is None]
     if wrong:
-        raise UsageError(
-            f"{fields.where('groups')}: {wrong[0]!r} must match {_TOKEN_GROUP.pattern}"
-        )
+        raise UsageError(f"{fields.where('groups')}: {wrong[0]!r} must match {_GROUP_FORM}")
     return BootstrapTokenSpec(
         token=token,
         description=fields.string("description"),
@@ -293,7 +293,7 @@ def _expires(fields: Fields) -> datetime | None:
 
 def _discovery(fields: Fields) -> Discovery:
     token = fields.string("token")
-    if token and _TOKEN.match(token) is None:
+    if token and re.match(_BOOTSTRAP_FORM, token) is None:
         raise UsageError(f"{fields.where('token')}: not of the form [a-z0-9]{{6}}.[a-z0-9]{{16}}")
     return Discovery(
         token=token,

@@ -14,7 +14,9 @@ from bootstrap.upstream.versions import KUBERNETES_VERSION
 from kubeadm_verify.errors import UsageError
 
 _CRI_SCHEME = "unix"
-_SCHEME = re.compile(r"\A([A-Za-z][A-Za-z0-9+.-]*):")
+# Compiled at first use (re's own cache), not on import: most runs never need it, and the
+# node tier's start is timed against kubeadm's.
+_SCHEME = r"\A([A-Za-z][A-Za-z0-9+.-]*):"
 
 
 def minimum_control_plane_version() -> tuple[int, int, int]:
@@ -62,7 +64,7 @@ def external_etcd(etcd: Fields) -> ExternalEtcd:
 
 def url(text: str, https: bool, where: str) -> None:
     """Go's ``url.Parse`` takes a scheme only where the text starts with one (a letter)."""
-    match = _SCHEME.match(text)
+    match = re.match(_SCHEME, text)
     scheme = match.group(1) if match else ""
     if https and scheme != "https":
         raise UsageError(f"{where}: {text!r}: the URL must be using the HTTPS scheme")
@@ -79,7 +81,7 @@ def cri_socket(fields: Fields) -> str:
         return ""
     if not text.startswith(_CRI_SCHEME):
         return f"{_CRI_SCHEME}://{text}"
-    match = _SCHEME.match(text)
+    match = re.match(_SCHEME, text)
     scheme = match.group(1) if match else ""
     if scheme != _CRI_SCHEME:
         raise UsageError(

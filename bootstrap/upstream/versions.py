@@ -40,7 +40,9 @@ ALL_BINARIES = SERVER_BINARIES + EXTRA_BINARIES
 
 DEFAULT_MIRROR = "https://dl.k8s.io"
 
-_VERSION_RE = re.compile(r"^v?(\d+)\.(\d+)\.(\d+)$")
+# Compiled at first use (re's own cache), not on import: most runs never need it, and the
+# node tier's start is timed against kubeadm's.
+_VERSION_RE = r"^v?(\d+)\.(\d+)\.(\d+)$"
 _GOARCH = {
     "x86_64": "amd64",
     "amd64": "amd64",
@@ -59,7 +61,7 @@ def normalise_version(version: str | None) -> str:
     """
     if version is None:
         return KUBERNETES_VERSION
-    match = _VERSION_RE.match(version.strip())
+    match = re.match(_VERSION_RE, version.strip())
     if match is None:
         raise UsageError(f"--kubernetes-version {version!r}: expected a release like v1.37.2")
     return "v{}.{}.{}".format(*match.groups())
@@ -67,7 +69,7 @@ def normalise_version(version: str | None) -> str:
 
 def version_parts(version: str) -> tuple[int, int, int]:
     """The numeric major, minor and patch of a normalised version."""
-    match = _VERSION_RE.match(version)
+    match = re.match(_VERSION_RE, version)
     if match is None:
         raise UsageError(f"not a release version: {version!r}")
     major, minor, patch = (int(part) for part in match.groups())

@@ -293,6 +293,12 @@ FRAGMENTS = (
     "eyJabcd",
     "abcd.",
     "daemon:xy:1:2:3:4:",
+    "…",
+    "≥",
+    "\u00a0",
+    "\u200b",
+    "to\u212aen",
+    "ſecret",
     "root:x:",
     "19000:0:",
     "data:\n  ",
@@ -335,3 +341,15 @@ def test_the_shortcut_never_changes_what_the_patterns_give() -> None:
         key = text.strip(" :={}")
         assert redact._secret_key(key) == bool(redact._pattern("secret key").match(key)), key
     assert redact._secret_key("client_key_data") and not redact._secret_key("kernel_release")
+
+
+def test_the_fold_knows_every_letter_re_takes_for_an_ascii_one() -> None:
+    """Ignoring case, ``re`` matches a few letters outside ASCII to ASCII ones; the scrubber's
+    shortcut reads a text with exactly those as their ASCII letters."""
+    import re
+
+    every_character = "".join(map(chr, range(0x80, 0x110000)))
+    found = {m[0] for m in re.finditer("(?i)[a-z]", every_character)}
+    assert {chr(code) for code in redact._ASCII_FOLD} == found
+    for letter in found:
+        assert re.fullmatch(f"(?i){redact._folded(letter)}", letter)

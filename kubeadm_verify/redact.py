@@ -26,13 +26,10 @@ import os
 import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
-from kubeadm_verify.lighttyping import TYPE_CHECKING
 from kubeadm_verify.record import replace
 from kubeadm_verify.results import CheckResult, TierReport
-
-if TYPE_CHECKING:
-    from typing import Any
 
 MASK = "<redacted>"
 MAX_MESSAGE = 1000

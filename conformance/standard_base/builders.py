@@ -11,12 +11,12 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
+from conformance.standard_base.nodes import RUN_LABEL as RUN_LABEL
 from conformance.standard_base.nodes import tolerations
 
 PAUSE_IMAGE = "registry.k8s.io/pause:3.10.2"
 BUSYBOX_IMAGE = "registry.k8s.io/e2e-test-images/busybox:1.37.0-2"
 AGNHOST_IMAGE = "registry.k8s.io/e2e-test-images/agnhost:2.66.1"
-RUN_LABEL = "kubeadm-verify.io/test-run"
 
 Manifest = dict[str, Any]
 

@@ -57,6 +57,7 @@ API_OBJECT_KINDS: dict[str, tuple[Lister, Deleter]] = {
     "persistentvolumes": _typed(client.CoreV1Api, "persistent_volume"),
     "nodes": _typed(client.CoreV1Api, "node"),  # Node objects no kubelet backs, never a real one
     "csidrivers": _typed(client.StorageV1Api, "csi_driver"),
+    "clustertrustbundles": _typed(client.CertificatesV1Api, "cluster_trust_bundle"),
     "volumeattachments": _typed(client.StorageV1Api, "volume_attachment"),
     "validatingadmissionpolicybindings": _typed(
         client.AdmissionregistrationV1Api, "validating_admission_policy_binding"

@@ -12,6 +12,8 @@ from typing import Any
 
 KWOK_ANNOTATION = "kwok.x-k8s.io/node"
 SUITE_PREFIX = "kubeadm-verify.io/"
+RUN_LABEL = f"{SUITE_PREFIX}test-run"
+"""The label on everything the suite makes, the Node objects of its own included."""
 # Taints our pods tolerate: kwok's own marker taint (it only says "simulated"), and the ones this
 # suite sets for its scheduling tests, so that one test's taint never starves another's pods.
 TOLERATED_TAINT_KEYS = (KWOK_ANNOTATION,)
@@ -132,6 +134,12 @@ def real_nodes(nodes: Iterable[Any]) -> list[Any]:
 def real_kubelet_nodes(nodes: Iterable[Any]) -> list[Any]:
     """Schedulable nodes a real kubelet runs (pods there really run, log and exec)."""
     return schedulable(real_nodes(nodes))
+
+
+def made_by_suite(node: Any) -> bool:
+    """A Node object a test of the suite made (no kubelet behind it): never a node of the
+    cluster's own, so no judgement of the cluster's nodes counts it."""
+    return RUN_LABEL in (node.metadata.labels or {})
 
 
 def names(nodes: Sequence[Any]) -> list[str]:

@@ -170,6 +170,7 @@ BRING_UPS = [
             "certificatesigningrequest-signing-controller",
             "endpointslice-controller",
             "disruption-controller",
+            "taint-eviction-controller",
         ),
         (
             fault(
@@ -225,6 +226,14 @@ BRING_UPS = [
                 "network/endpointslices",
                 "network/endpointslices-follow-pods",
                 "network/empty-selector-endpoints",
+                "network/service-endpoints-latency",
+            ),
+            fault(
+                "no-taint-eviction",
+                "taint-eviction controller off",
+                "-taint-eviction-controller",
+                r"^node/(taint-eviction|node-object-lifecycle)$",
+                "node/taint-eviction",
             ),
             fault(
                 "etcd-peers-without-certificates",

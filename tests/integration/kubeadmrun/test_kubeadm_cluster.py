@@ -187,8 +187,11 @@ def test_nothing_is_written_to_the_host_s_own_paths(kubeadm_cluster: Brought) ->
 
 
 NOT_WHERE_THE_SUITE_RUNS = "the control plane does not run where the suite runs"
-"""The one skip a kubeadm-driven cluster may give: its control plane's local ports are inside
-the node, which the control-plane port checks cannot look into from the host."""
+"""A skip a kubeadm-driven cluster may give: its control plane's local ports are inside the
+node, which the control-plane port checks cannot look into from the host."""
+ONE_WORKER = "node(s) meant for workloads (not cordoned, no taint but the health ones), not 2"
+"""The other: this cluster has one worker beside its tainted control plane, and upstream's
+conformance run (scheduling/two-schedulable-nodes) asks for two nodes that take workloads."""
 
 
 @pytest.mark.timeout(600)
@@ -228,7 +231,11 @@ def test_the_standard_base_passes_on_it(kubeadm_cluster: Brought, tmp_path: Path
     assert not failed, failed
     assert done.returncode == 0, done.stderr[-3000:]
     skipped = [c for c in checks if c["status"] == "skip"]
-    assert all(NOT_WHERE_THE_SUITE_RUNS in c["message"] for c in skipped), skipped
+    assert all(
+        NOT_WHERE_THE_SUITE_RUNS in c["message"]
+        or (c["id"] == "scheduling/two-schedulable-nodes" and ONE_WORKER in c["message"])
+        for c in skipped
+    ), skipped
     assert len(by_status.get("pass", [])) >= 150, len(by_status.get("pass", []))
 
 

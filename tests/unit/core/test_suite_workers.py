@@ -16,7 +16,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[3]
 
 CONFTEST = """
-import json, os
+import json, os, time
 from pathlib import Path
 import pytest
 from tests import workers
@@ -26,6 +26,19 @@ LOG = Path(os.environ["SEEN_LOG"])
 def seen(what, name):
     with LOG.open("a") as handle:
         handle.write(json.dumps([what, name, os.environ.get("PYTEST_XDIST_WORKER", "-")]) + "\\n")
+
+# On workers, wait (once per worker) until a test sharing nothing has run on a second worker
+# too: instant tests could otherwise all be done before a loaded machine's other workers start,
+# and whether the scheduler hands them out one by one would be a race.
+def others_took_some(timeout=60.0):
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    mark = LOG.parent / f"alone-{worker}"
+    if worker is None or mark.exists():
+        return
+    mark.touch()
+    deadline = time.monotonic() + timeout
+    while len(list(LOG.parent.glob("alone-*"))) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_cmdline_main(config):
@@ -47,6 +60,10 @@ def pytest_itemcollected(item):
 
 def pytest_collection_modifyitems(config, items):
     workers.longest_first(config, items)
+
+@pytest.fixture
+def spread():
+    others_took_some()
 
 @pytest.fixture(scope="session")
 def shared_cluster():
@@ -72,7 +89,7 @@ def test_session_wide(shared_cluster, case):
     seen("test", "shared_cluster")
 
 @pytest.mark.parametrize("case", range(8))
-def test_alone(case):
+def test_alone(case, spread):
     seen("test", "alone")
 """
 
@@ -80,6 +97,8 @@ def test_alone(case):
 def run(project: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], list[list[str]]]:
     log = project / "seen.log"
     log.unlink(missing_ok=True)
+    for mark in project.glob("alone-*"):
+        mark.unlink()
     env = {**os.environ, "PYTHONPATH": str(REPO), "SEEN_LOG": str(log)}
     env.pop("PYTEST_XDIST_WORKER", None)
     done = subprocess.run(

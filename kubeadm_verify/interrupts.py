@@ -41,6 +41,10 @@ def interrupt_handler(owner: int) -> Handler:
     def handler(signum: int, frame: FrameType | None) -> None:
         if os.getpid() != owner:
             os._exit(128 + signum)
+        if _reporting_unraisable:
+            # Raised here it would be reported as the hook's own failure and lost: ask again.
+            _raise_again_soon(signum)
+            return
         signal.signal(signum, signal.SIG_IGN)
         raise SignalInterrupt(signum)
 
@@ -53,6 +57,18 @@ class SignalInterrupt(KeyboardInterrupt):
     def __init__(self, signum: int) -> None:
         super().__init__(f"signal {signum}")
         self.signum = signum
+
+
+_reporting_unraisable = False
+"""True while ``_raise_again_if_swallowed``'s hook runs: a signal then is asked again later."""
+
+
+def _raise_again_soon(signum: int) -> None:
+    """The signal again from another thread a moment later, acted on by the main thread at its
+    next ordinary step (``_thread.interrupt_main`` runs the installed handler there)."""
+    again = threading.Timer(0.01, _thread.interrupt_main, (signal.Signals(signum),))
+    again.daemon = True
+    again.start()
 
 
 def _raise_again_if_swallowed(
@@ -72,12 +88,16 @@ def _raise_again_if_swallowed(
             and os.getpid() == owner
             and threading.current_thread() is threading.main_thread()
         ):
-            signal.signal(error.signum, interrupt_handler(owner))
-            # From another thread, a moment later: raised here, it would land in this hook,
-            # which is still inside the finalizer's report.
-            again = threading.Timer(0.01, _thread.interrupt_main, (signal.Signals(error.signum),))
-            again.daemon = True
-            again.start()
+            global _reporting_unraisable
+            _reporting_unraisable = True
+            try:
+                signal.signal(error.signum, interrupt_handler(owner))
+                # From another thread, a moment later: raised here, it would land in this hook,
+                # which is still inside the finalizer's report; should it come before the hook
+                # is done (a loaded machine), the handler asks again rather than raise.
+                _raise_again_soon(error.signum)
+            finally:
+                _reporting_unraisable = False
             return None
         return previous(unraisable)
 

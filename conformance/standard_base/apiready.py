@@ -8,7 +8,7 @@ in one answer: ``/readyz?verbose`` lists its checks, a failed one as ``[-]etcd f
 withheld``. A cluster that is still coming up is given :data:`SETTLE_S` to become ready; one
 still not ready then is broken, and the run stops there with one failure that repeats what the
 API server said (and, when its ``etcd`` checks fail, what that means). A server that will not
-say (401, 403) is not judged: the tests find out for themselves.
+say (401, 403) or has no ``/readyz`` (404) is not judged: the tests find out for themselves.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ SETTLE_S = 30.0
 POLL_S = 1.0
 STORAGE_CHECKS = ("etcd", "etcd-readiness")
 """The API server's checks of its storage (and ``etcd-override-*`` for a split one)."""
-NOT_JUDGED = (401, 403)
+NOT_JUDGED = (401, 403, 404)
 
 
 @dataclass(frozen=True)

@@ -58,7 +58,7 @@ def test_another_failed_check_is_said_without_blaming_etcd() -> None:
 
 
 def test_ready_or_not_telling_is_not_judged() -> None:
-    for status in (200, 401, 403):
+    for status in (200, 401, 403, 404):
         assert apiready.judge(apiready.Readiness(status), HOST) is None
 
 

@@ -4,9 +4,9 @@ every API server an endpoint of the ``kubernetes`` Service, the kubeadm-driven c
 the Standard Base through the load balancer; then the loss of its members, in order (the tests
 share one cluster, and each leaves it as the next expects): one control-plane node stopped, etcd
 keeps its quorum and the Standard Base passes through the load balancer but for the tests that
-need every node up; a second stopped, the suite says within its
-bounds that the API server cannot serve because etcd lost its quorum; both started again, the
-cluster heals and passes again. Last, ``kubeadm reset`` on each and the host as it was found."""
+need every node up; a second stopped, the suite says within its bounds that the API server
+cannot serve because etcd lost its quorum; both started again, the cluster heals and passes
+again. Last, ``kubeadm reset`` on each and the host as it was found."""
 
 from __future__ import annotations
 

@@ -25,6 +25,10 @@ T = TypeVar("T")
 
 REQUEST_TIMEOUT = (5.0, 30.0)  # connect, read: no request may hang a test
 POLL_INTERVAL_S = 0.2
+TOO_MANY_REQUESTS = 429
+WATCH_RETRY_S = 0.5
+"""The API server's Retry-After for a watch cache that has just begun initialising is 1 s (it
+grows with the time the cache has been down); half that sees it ready soon enough."""
 
 
 def wait_for(
@@ -255,15 +259,33 @@ class Kube:
         timeout: int = 30,
         **kwargs: Any,
     ) -> EventStream:
-        """Open a watch (``list_call(..., watch=True)``) that ends by itself after ``timeout``."""
-        response = list_call(
-            *args,
-            watch=True,
-            timeout_seconds=timeout,
-            _preload_content=False,
-            _request_timeout=(REQUEST_TIMEOUT[0], float(timeout + 5)),
-            **kwargs,
-        )
+        """Open a watch (``list_call(..., watch=True)``) that ends by itself after ``timeout``.
+
+        A 429 is asked again within ``timeout``, as client-go's reflector does: with several
+        API servers, the one a watch reaches may still be initialising the resource's watch
+        cache (``storage is (re)initializing``) when another already serves it."""
+        refused: list[client.ApiException] = []
+
+        def opened() -> Any:
+            try:
+                return list_call(
+                    *args,
+                    watch=True,
+                    timeout_seconds=timeout,
+                    _preload_content=False,
+                    _request_timeout=(REQUEST_TIMEOUT[0], float(timeout + 5)),
+                    **kwargs,
+                )
+            except client.ApiException as exc:
+                if exc.status != TOO_MANY_REQUESTS:
+                    raise
+                refused[:] = [exc]
+                return None
+
+        try:
+            response = access.wait_for(opened, timeout, interval=WATCH_RETRY_S, what="a watch")
+        except access.WaitTimedOut:
+            raise refused[-1] from None
         return EventStream(response, deadline=time.monotonic() + timeout + 5)
 
 

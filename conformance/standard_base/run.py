@@ -3,18 +3,21 @@
 ``run(settings)`` takes the one ``ClusterSettings`` the CLI built: its resolved target is
 connected to and checked (reached, authenticated, allowed to create namespaces) once, through
 ``kubeadm_verify.access``, and handed to the suite as the same object (the fixtures read it from
-the session's stash). With ``up`` a local cluster comes up first and goes down last. After the
-run, anything the run left behind is removed and reported as a warning; ``cleanup`` does the
-same for every earlier run.
+the session's stash), once its API server says it is ready (``apiready``: one failure, and no
+test run, when it does not within a bound). With ``up`` a local cluster comes up first and goes
+down last. After the run, anything the run left behind is removed and reported as a warning;
+``cleanup`` does the same for every earlier run.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import time
 from collections.abc import Callable
 from typing import Any
 
+from conformance.standard_base import apiready
 from conformance.standard_base.cleanup import Removed, cleanup
 from conformance.standard_base.kube import Kube
 from conformance.standard_base.listing import PACKAGE, PLUGINS
@@ -47,6 +50,10 @@ def run(settings: ClusterSettings, log: Log) -> TierReport:
     api_client, _ = access.connect(settings.target)
     kube = Kube(api_client)
     try:
+        started, waited = apiready.now(), time.monotonic()
+        unready = apiready.wait_ready(kube)
+        if unready is not None:  # nothing could pass: one failure that says why, at once
+            return apiready.unready_report(unready, started, time.monotonic() - waited)
         report = _suite(settings)
         return with_leftovers(report, kube, settings.run_id)
     except KeyboardInterrupt:

@@ -59,8 +59,11 @@ def run(args: argparse.Namespace) -> ExitStatus:
 
 
 def _say_if_lost(report: TierReport) -> None:
-    """When the cluster went away mid-run, the one line on stderr says so (results follow)."""
+    """When the cluster went away mid-run, or its API server was not ready to begin with, the
+    one line on stderr says so (results follow)."""
     for result in report.results:
+        if result.id == f"{TIER}/api-ready" and result.status is Status.FAIL:
+            print(f"kubeadm-verify: {result.message}", file=sys.stderr)
         if result.id == f"{TIER}/cleanup" and result.status is Status.ERROR:
             reason = result.message.removeprefix("could not look for what the run left behind: ")
             print(

@@ -253,8 +253,20 @@ def test_the_balancer_checks_every_api_server() -> None:
     assert "bind 10.213.1.2:6443" in text and "mode tcp" in text
     assert "option httpchk GET /livez" in text
     servers = [line.split() for line in text.splitlines() if line.strip().startswith("server")]
-    assert [words[1:3] for words in servers] == [
+    checked = [words for words in servers if "backup" not in words]
+    assert [words[1:3] for words in checked] == [
         ["n0", "10.213.1.254:6443"],
         ["n1", "10.213.1.6:6443"],
     ]
-    assert all("check-ssl" in words for words in servers)
+    assert all("check-ssl" in words for words in checked)
+
+
+def test_the_balancer_fails_open_when_no_api_server_passes() -> None:
+    """Every API server is also an unchecked backup (used only while none passes), and a
+    refused connection is tried again elsewhere."""
+    text = balancer.config("10.213.1.2", [("n0", "10.213.1.254"), ("n1", "10.213.1.6")])
+    servers = [line.split() for line in text.splitlines() if line.strip().startswith("server")]
+    backups = [words for words in servers if "backup" in words]
+    assert [words[2] for words in backups] == ["10.213.1.254:6443", "10.213.1.6:6443"]
+    assert not any("check" in words for words in backups)
+    assert "option allbackups" in text and "option redispatch 1" in text

@@ -4,7 +4,8 @@ The nodes are made (``node.make``) and booted in parallel (``node.boot``: contai
 images kubeadm needs, the kubelet's unit); ``kubeadm init --config`` runs on the first as soon as
 they are in, ``kubeadm join --config`` (token discovery, CA pin) on each worker once init is
 done, while the workloads' images load (not earlier: beside init, on two cores, they slowed it
-more than they gained); then every node is waited on until Ready, kube-proxy on each, CoreDNS
+more than they gained); each Node's pod CIDR is set to its network's as it registers
+(``podcidr``); then every node is waited on until Ready, kube-proxy on each, CoreDNS
 answering from each, and every image loaded. The cluster's ``admin.conf`` is copied to the
 state dir: the host routes to the nodes' addresses. Any failure or interrupt tears down all of
 it (``teardown_kubeadm``) before it propagates.
@@ -18,7 +19,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bootstrap.kubeadmrun import balancer, kubeadmconfig, node, record, steps
+from bootstrap.kubeadmrun import balancer, kubeadmconfig, node, podcidr, record, steps
 from bootstrap.kubeadmrun.cpimages import ensure_control_plane_images
 from bootstrap.kubeadmrun.readiness import DnsAsker, wait_cluster, wait_cluster_info_signed
 from bootstrap.kubeadmrun.teardown import teardown_kubeadm
@@ -161,9 +162,10 @@ def _bring_up(
         _offline_dns(state)
         ca_hash = steps.ca_hash(leader)
         wait_cluster_info_signed(state, credentials.token_id)
+        podcidr.assign_pod_cidr(state, leader.entry)
         # one control plane at a time (each adds an etcd member), then the workers at once
         for booted in booting[1:control_planes]:
-            steps.join(state, parts, booted.result(), endpoint, credentials, ca_hash)
+            _join(state, parts, booted, endpoint, credentials, ca_hash)
             log(f"[kubeadm] {booted.result().entry.name}: joined as a control plane")
         joins = [
             pool.submit(_join, state, parts, booted, endpoint, credentials, ca_hash)
@@ -229,7 +231,9 @@ def _join(
     credentials: steps.Credentials,
     ca_hash: str,
 ) -> None:
-    steps.join(state, parts, booting.result(), endpoint, credentials, ca_hash)
+    booted = booting.result()
+    steps.join(state, parts, booted, endpoint, credentials, ca_hash)
+    podcidr.assign_pod_cidr(state, booted.entry)
 
 
 def _offline_dns(state: StateDir) -> None:

@@ -3,7 +3,8 @@
 ``init_config`` is what ``kubeadm init --config`` reads on the first node: an InitConfiguration
 (the node's address, its name, containerd's standard socket, ``imagePullPolicy: Never``, the
 bootstrap token the workers join with), a ClusterConfiguration (the release, the cluster's pod
-and Service subnets) and a KubeletConfiguration with what this machine needs and nothing more.
+and Service subnets, node IPAM off: ``CONTROLLER_MANAGER_ARGS``) and a KubeletConfiguration
+with what this machine needs and nothing more.
 ``join_config`` is a worker's JoinConfiguration: token discovery pinned to the CA's public key.
 Each node's ``cgroupRoot`` differs (two kubelets on one host must not share ``/kubepods``), so it
 goes in a per-node kubeadm patch for the ``kubeletconfiguration`` target, as kubeadm documents.
@@ -27,6 +28,12 @@ KUBELET_PATCH = "kubeletconfiguration+merge.yaml"
 KUBEADM_IN_NODE = "/opt/kubeadm-verify/bin/kubeadm"
 """Where each node has the kubeadm it runs: the user's may be anywhere on the host, /tmp
 included, which a node does not see (its /tmp is its own)."""
+
+CONTROLLER_MANAGER_ARGS = ({"name": "allocate-node-cidrs", "value": "false"},)
+"""The pod network here is routed per node, each node's /24 made before it joins (``podcidr``
+sets its Node's ``podCIDR`` to it), as with a CNI that does its own address management: the
+controller-manager's node IPAM, which hands out /24s in the order it gets to the Nodes (and skips
+one it released under load), must not give a Node another."""
 
 IGNORED_PREFLIGHT_ERRORS: dict[str, str] = {
     "SystemVerification": (
@@ -96,6 +103,7 @@ def init_config(
         "kind": "ClusterConfiguration",
         "kubernetesVersion": version,
         "networking": {"podSubnet": pod_subnet, "serviceSubnet": service_subnet},
+        "controllerManager": {"extraArgs": [dict(arg) for arg in CONTROLLER_MANAGER_ARGS]},
     }
     if control_plane_endpoint:
         cluster["controlPlaneEndpoint"] = control_plane_endpoint

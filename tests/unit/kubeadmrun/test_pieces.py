@@ -118,6 +118,10 @@ def test_init_config_is_what_a_user_would_write() -> None:
     assert init["localAPIEndpoint"] == {"advertiseAddress": "10.213.1.254", "bindPort": 6443}
     assert cluster["networking"]["podSubnet"] == "10.245.0.0/16"
     assert cluster["kubernetesVersion"] == "v1.37.2"
+    # each Node's pod CIDR is its network's (podcidr), never one node IPAM hands out
+    assert cluster["controllerManager"]["extraArgs"] == [
+        {"name": "allocate-node-cidrs", "value": "false"}
+    ]
     assert kubelet["kind"] == "KubeletConfiguration"
     assert kubelet["failCgroupV1"] is False and kubelet["cgroupDriver"] == "cgroupfs"
     assert kubelet["evictionHard"]["nodefs.available"] == "0%"

@@ -12,7 +12,7 @@ import os
 import subprocess
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 
 from kubeadm_verify.errors import BootstrapError
@@ -45,11 +45,12 @@ def run_logged(
     what: str,
     secrets: Sequence[str] = (),
     env: Mapping[str, str] | None = None,
+    accepted: Collection[int] = (0,),
 ) -> str:
     """Run ``argv`` to its end within ``timeout`` s (killed then, and on any exception here,
     an interrupt included); each output line, redacted and stamped with the seconds since the
-    start, is appended to ``log``. Returns the output; a non-zero exit raises with its last
-    lines."""
+    start, is appended to ``log``. Returns the output; an exit status not ``accepted`` raises
+    with its last lines."""
     log.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     started = time.monotonic()
     lines: list[str] = []
@@ -85,7 +86,7 @@ def run_logged(
         reader.join(READER_GRACE_S)
     _append(log, lines, f"# {what}: exit {code} after {time.monotonic() - started:.1f}s\n")
     output = "".join(line.split(" ", 1)[1] for line in lines)
-    if code != 0:
+    if code not in accepted:
         tail = " | ".join(output.strip().splitlines()[-TAIL_LINES:])
         raise BootstrapError(f"{what} failed (exit {code}): {tail[:600]}; see {log}")
     return output

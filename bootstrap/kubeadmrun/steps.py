@@ -14,7 +14,7 @@ from cryptography import x509
 
 from bootstrap.kubeadm.files import write_private
 from bootstrap.kubeadm.tokens import ca_cert_hash, generate_token
-from bootstrap.kubeadmrun import commands, kubeadmconfig, node
+from bootstrap.kubeadmrun import commands, kubeadmconfig, node, nodetier
 from bootstrap.kubeadmrun.machine import enter_argv
 from bootstrap.runtime.nodes import cgroups
 from bootstrap.runtime.nodes.kubeletcfg import SYSTEMD_RUNNING
@@ -80,8 +80,8 @@ def init(
     service_subnet: str,
     control_plane_endpoint: str,
 ) -> None:
-    """``kubeadm init`` (with ``--upload-certs`` when others will join as control planes),
-    then the cluster's ``admin.conf`` copied to the state dir."""
+    """The node tier on the node, then ``kubeadm init`` (with ``--upload-certs`` when others
+    will join as control planes), then the cluster's ``admin.conf`` copied to the state dir."""
     config = kubeadmconfig.init_config(
         name=booted.entry.name,
         address=booted.entry.address,
@@ -94,6 +94,7 @@ def init(
         certificate_key=credentials.certificate_key,
     )
     booted.machine.write(kubeadmconfig.CONFIG_PATH, config, mode=0o600)
+    nodetier.check_node(state, parts, booted, credentials.secrets)
     args = ["init", "--config", kubeadmconfig.CONFIG_PATH, "--skip-token-print"]
     if credentials.certificate_key:
         args.append("--upload-certs")
@@ -110,7 +111,8 @@ def join(
     credentials: Credentials,
     ca_hash: str,
 ) -> None:
-    """``kubeadm join``: as a control plane when the node is one (its etcd member too)."""
+    """The node tier on the node, then ``kubeadm join``: as a control plane when the node is
+    one (its etcd member too)."""
     control_plane = (
         (booted.entry.address, credentials.certificate_key) if booted.entry.control_plane else None
     )
@@ -122,6 +124,7 @@ def join(
         control_plane=control_plane,
     )
     booted.machine.write(kubeadmconfig.CONFIG_PATH, config, mode=0o600)
+    nodetier.check_node(state, parts, booted, credentials.secrets)
     args = ["join", "--config", kubeadmconfig.CONFIG_PATH]
     timeout = JOIN_CONTROL_PLANE_TIMEOUT_S if control_plane else JOIN_TIMEOUT_S
     _run_kubeadm(state, parts, booted, args, "join", credentials, timeout)

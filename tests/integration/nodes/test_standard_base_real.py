@@ -1,7 +1,8 @@
 """The whole Standard Base on real nodes (the fixtures' cluster with ``--kv-nodes 2``), through
 the CLI with four workers (as fast as it goes on two cores): every test passes and none is
 skipped, for want of a real kubelet, DNS or anything else; and the control-plane host is a Node
-as ``kubeadm init`` leaves it."""
+as ``kubeadm init`` leaves it. Its verdicts are set beside the kubeadm-driven cluster's
+(``sidebyside``)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import pytest
 from kubernetes import client as k8s
 
 from bootstrap.runtime.handle import ClusterHandle
+from tests.integration import sidebyside
 
 pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[3]
@@ -36,7 +38,10 @@ def test_control_plane_node_is_labelled_and_tainted(real_cluster: ClusterHandle)
 
 
 def test_whole_standard_base_passes_with_nothing_skipped(
-    real_cluster: ClusterHandle, tmp_path: Path
+    real_cluster: ClusterHandle,
+    tmp_path: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+    request: pytest.FixtureRequest,
 ) -> None:
     started = time.monotonic()
     run = subprocess.run(
@@ -92,3 +97,4 @@ def test_whole_standard_base_passes_with_nothing_skipped(
         "node/etc-hosts-managed",
     } <= ids
     print(f"Standard Base on real nodes: {len(checks)} pass in {took:.1f}s")
+    sidebyside.save_and_compare(tmp_path_factory, request.config, "python", checks)

@@ -24,6 +24,7 @@ from bootstrap.kubeadmrun.machine import enter_argv
 from bootstrap.runtime.state import StateDir
 from bootstrap.upstream.nodeparts import NodeParts
 from kubeadm_verify.errors import BootstrapError, ExitStatus
+from kubeadm_verify.options import ENV_PREFIX
 
 OUTPUT_IN_NODE = "/var/lib/kubeadm-verify/node-tier"
 """The node's own path (``/var`` is the node's), which the host reads through ``host_view``."""
@@ -31,9 +32,16 @@ TIMEOUT_S = 120.0
 REPORTS = ("results.json", "junit.xml")
 
 
-def reports_dir(state: StateDir, node: str) -> Path:
+def _env(parts: NodeParts) -> dict[str, str]:
+    """kubeadm's environment (its ``PATH``), with this package importable, and none of the
+    caller's ``KUBEADM_VERIFY_*`` settings: the bring-up alone says how the node is checked."""
+    env = node.python_env(commands.command_env([parts.binaries]))
+    return {name: value for name, value in env.items() if not name.startswith(ENV_PREFIX)}
+
+
+def reports_dir(state: StateDir, name: str) -> Path:
     """Where a node's reports are kept, beside kubeadm's logs for it."""
-    return state.logs / f"{node}-node-tier"
+    return state.logs / f"{name}-node-tier"
 
 
 def check_node(
@@ -63,7 +71,7 @@ def check_node(
         TIMEOUT_S,
         what=f"kubeadm-verify node on {machine.name}",
         secrets=secrets,
-        env=node.python_env(commands.command_env([parts.binaries])),
+        env=_env(parts),
         accepted=(ExitStatus.OK, ExitStatus.FAILED),
     )
     written = machine.host_view(f"{OUTPUT_IN_NODE}/node")

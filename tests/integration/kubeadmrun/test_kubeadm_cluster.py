@@ -229,7 +229,7 @@ def test_the_standard_base_passes_on_it_with_nothing_skipped(
             "--kubeconfig",
             "/etc/kubernetes/admin.conf",
             "--parallel",
-            "2",
+            "4",
             "--format",
             "json",
             "--output-dir",

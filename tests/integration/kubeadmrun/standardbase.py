@@ -1,5 +1,5 @@
 """``kubeadm-verify cluster`` run as a user runs it against a kubeadm-driven cluster: a subprocess
-with the cluster's ``admin.conf``, two workers, JSON reports; its exit, its wall time, and the
+with the cluster's ``admin.conf``, four workers, JSON reports; its exit, its wall time, and the
 checks of its ``results.json``, by status."""
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ def run_cluster(admin_conf: Path, output_dir: Path, timeout: float = RUN_TIMEOUT
             "--kubeconfig",
             str(admin_conf),
             "--parallel",
-            "2",
+            "4",
             "--format",
             "json",
             "--output-dir",

@@ -14,7 +14,10 @@ would pin them, so another cluster's teardown could not free them. Then:
   namespaces and ``xtables.lock`` are the node's own;
 - ``/var/lib/containerd`` is a bind of the plain ``ROOT/containerd`` (the overlayfs snapshotter
   cannot make overlays on an overlay's upper dir), and ``/opt/cni/bin`` a read-only bind of the
-  host's CNI plugins.
+  host's CNI plugins;
+- this tool's own code and interpreter, when they live under ``/run`` or ``/tmp`` (a clone or a
+  venv in ``/tmp``), stay where they were, read-only: ``kubeadm-verify node`` runs inside the node.
+  They are bound aside before anything is detached or covered, then back in place.
 
 It writes ``ROOT/holder.ready`` once done and then becomes ``sleep infinity``; a failure exits
 non-zero with one line on stderr (the holder's log). The mount namespace, and every mount in it,
@@ -89,6 +92,41 @@ def to_detach(mounts: list[tuple[str, str]]) -> list[str]:
     return sorted(chosen, key=lambda p: (p.count("/"), p), reverse=True)
 
 
+KEPT = "kept"
+"""``ROOT/kept/<n>``: where the tool's own directories wait while ``/run`` and ``/tmp`` are made."""
+
+
+def tool_paths() -> list[str]:
+    """This tool's code and its interpreter's directories (the holder runs the same code, the
+    same interpreter, as every ``python -m`` the bring-up runs inside the node)."""
+    code = Path(__file__).resolve().parents[2]
+    found = [str(code), sys.prefix, sys.base_prefix, sys.exec_prefix]
+    return [str(Path(path).resolve()) for path in found]
+
+
+def kept_in_place(paths: list[str]) -> list[str]:
+    """Those of ``paths`` the fresh tmpfs would hide, outermost only, in a stable order."""
+    hidden = sorted({p for p in paths if any(_under(p, top) and p != top for top, _ in TMPFS)})
+    return [p for p in hidden if not any(_under(p, q) and p != q for q in hidden)]
+
+
+def set_aside(root: Path, kept: list[str]) -> list[Mount]:
+    """Binds of ``kept`` to ``ROOT/kept/<n>``, made before anything is detached."""
+    return [
+        Mount(path, str(root / KEPT / str(n)), flags=MS_BIND, make_target=True)
+        for n, path in enumerate(kept)
+    ]
+
+
+def put_back(root: Path, kept: list[str]) -> list[Mount]:
+    """``ROOT/kept/<n>`` bound back at its own path in the fresh tmpfs, read-only."""
+    mounts = []
+    for n, path in enumerate(kept):
+        mounts.append(Mount(str(root / KEPT / str(n)), path, flags=MS_BIND, make_target=True))
+        mounts.append(Mount("", path, flags=MS_BIND | MS_REMOUNT | MS_RDONLY))
+    return mounts
+
+
 def node_mounts(root: Path, cni_bin: str) -> list[Mount]:
     """The node's own mounts, in order."""
     mounts = [
@@ -133,9 +171,13 @@ def _mount(libc: ctypes.CDLL, mount: Mount) -> None:
 def prepare(root: Path, hostname: str, cni_bin: str) -> None:
     """Everything but the sleep: detach, mount, name the node."""
     libc = _libc()
-    for point in to_detach(mountinfo(Path("/proc/self/mountinfo").read_text())):
+    detached = to_detach(mountinfo(Path("/proc/self/mountinfo").read_text()))
+    kept = kept_in_place(tool_paths())
+    for mount in set_aside(root, kept):  # before the detach: /tmp may itself be a mount
+        _mount(libc, mount)
+    for point in detached:
         libc.umount2(point.encode(), MNT_DETACH)  # gone with a parent already: nothing to do
-    for mount in node_mounts(root, cni_bin):
+    for mount in [*node_mounts(root, cni_bin), *put_back(root, kept)]:
         _mount(libc, mount)
     name = hostname.encode()
     if libc.sethostname(name, len(name)) != 0:

@@ -92,7 +92,7 @@ def _storage(kube: Kube, ns: str, run_id: str) -> Storage:
         "a PVC [Conformance]"
     ],
     needs=["cluster-admin"],
-    timeout=12,
+    timeout=20,
 )
 def test_pv_pvc_lifecycle(kube: Kube, kv_namespace: str, run_id: str) -> None:
     """A PersistentVolume and a claim are created, listed, patched (a larger resource version),

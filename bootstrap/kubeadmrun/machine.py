@@ -112,12 +112,8 @@ def spawn_holder(
 def wait_holder(machine: Machine, holder: ProcessRecord, log: Path) -> str:
     """Wait until the holder's mounts are made; return its mount namespace's name."""
     try:
-        wait_for(
-            machine.ready_marker.exists,
-            HOLDER_TIMEOUT_S,
-            abort_if=lambda: None if process.is_running(holder) else "the holder exited",
-            interval=0.05,
-            what="mount-ready marker",
+        process.wait_while_running(
+            holder, machine.ready_marker.exists, HOLDER_TIMEOUT_S, "mount-ready marker"
         )
     except WaitFailed as failed:
         raise BootstrapError(

@@ -34,7 +34,7 @@ from bootstrap.runtime.nodes.staging import Recorder
 from bootstrap.runtime.state import ProcessRecord, StateDir
 from bootstrap.upstream.images.cache import check_loaded, import_archives
 from bootstrap.upstream.nodeparts import NodeParts
-from kubeadm_verify.access import WaitFailed, wait_for
+from kubeadm_verify.access import WaitFailed
 from kubeadm_verify.errors import BootstrapError
 from kubeadm_verify.interrupts import deferred
 
@@ -190,13 +190,7 @@ def _start(
 def _wait_socket(address: str, entry: NodeEntry) -> None:
     containerd = next(p for p in entry.processes if p.component == "containerd")
     try:
-        wait_for(
-            Path(address).exists,
-            CONTAINERD_TIMEOUT_S,
-            abort_if=lambda: None if process.is_running(containerd) else "containerd exited",
-            interval=0.05,
-            what="socket",
-        )
+        process.wait_while_running(containerd, Path(address).exists, CONTAINERD_TIMEOUT_S, "socket")
     except WaitFailed as failed:
         raise BootstrapError(
             f"containerd of {entry.name} did not start: {failed}; see {containerd.log}"

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bootstrap.runtime.state import ProcessRecord
+from kubeadm_verify.access import wait_for
 from kubeadm_verify.errors import BootstrapError
 from kubeadm_verify.interrupts import deferred
 
@@ -144,6 +145,20 @@ def is_running(record: ProcessRecord) -> bool:
     """The recorded process, and not a newer one with the same pid, is alive (zombies are not)."""
     stat = read_stat(record.pid) if _is_ours(record) else None
     return stat is not None and stat[0] not in ("Z", "X")  # a zombie waits for ``stop`` to reap
+
+
+def wait_while_running(
+    record: ProcessRecord, ready: Callable[[], bool], timeout_s: float, what: str
+) -> None:
+    """Until ``ready()`` (a socket or a marker file appears) through the one wait, given up at
+    once should the process that makes it exit: ``WaitFailed`` says which."""
+    wait_for(
+        ready,
+        timeout_s,
+        abort_if=lambda: None if is_running(record) else f"{record.component} exited",
+        interval=0.05,
+        what=what,
+    )
 
 
 def exit_code(record: ProcessRecord) -> int | None:
@@ -361,4 +376,5 @@ __all__ = [
     "start",
     "still_running",
     "stop",
+    "wait_while_running",
 ]

@@ -23,7 +23,7 @@ from bootstrap.runtime.nodes.layout import SOCKET_LIMIT, NodeLayout, too_long
 from bootstrap.runtime.state import ProcessRecord
 from bootstrap.upstream.images.catalog import pause_tags
 from bootstrap.upstream.nodeparts import NodeParts
-from kubeadm_verify.access import WaitFailed, wait_for
+from kubeadm_verify.access import WaitFailed
 from kubeadm_verify.errors import BootstrapError
 
 CLOSED_REGISTRY = "https://127.0.0.1:1"
@@ -142,13 +142,7 @@ def start(
     proc = process.start("containerd", argv, log, env=runtime_env(parts))
     try:
         cgroups.enter(cgroup_root, proc.pid)
-        wait_for(
-            layout.socket.exists,
-            START_TIMEOUT,
-            abort_if=lambda: None if process.is_running(proc) else "exited",
-            interval=0.05,
-            what="containerd socket",
-        )
+        process.wait_while_running(proc, layout.socket.exists, START_TIMEOUT, "containerd socket")
     except WaitFailed:
         process.stop([proc])
         raise BootstrapError(f"containerd of {layout.name} did not start; see {log}") from None

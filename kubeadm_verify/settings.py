@@ -61,7 +61,8 @@ class Output:
 @dataclass(frozen=True)
 class ClusterSettings:
     """The Standard Base run: which cluster (a resolved ``target``, or ``up`` for a local one
-    from ``config_file``), which tests, how many xdist workers, and the run's one id."""
+    from ``config_file``), which tests, how many xdist workers, how many NotReady nodes are
+    allowed, and the run's one id."""
 
     target: Target | None = None
     up: bool = False
@@ -69,6 +70,7 @@ class ClusterSettings:
     focus: str | None = None
     skip: str | None = None
     parallel: int = 1
+    allowed_not_ready_nodes: int = 0
     run_id: str = field(default_factory=new_run_id)
     output: Output = field(default_factory=Output)
 
@@ -77,6 +79,10 @@ class ClusterSettings:
         check_regex("--skip", self.skip)
         if self.parallel < 1:
             raise UsageError(f"--parallel {self.parallel}: must be at least 1")
+        if self.allowed_not_ready_nodes < 0:
+            raise UsageError(
+                f"--allowed-not-ready-nodes {self.allowed_not_ready_nodes}: must be 0 or more"
+            )
         if self.up and self.target is not None:
             raise UsageError("--up brings up its own cluster; it takes no --kubeconfig/--context")
 

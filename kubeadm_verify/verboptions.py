@@ -79,6 +79,15 @@ MIRROR = Option(
     metavar="URL",
 )
 
+ALLOWED_NOT_READY_NODES = Option(
+    "allowed-not-ready-nodes",
+    "N nodes that may be NotReady (down for maintenance, or lost on purpose), as the upstream "
+    "e2e suite's flag of that name: they pass with a warning and hold no test pod (0)",
+    default=0,
+    number=True,
+    metavar="N",
+)
+
 # -- each verb's options, in the order its --help lists them ------------------------------------
 
 CLUSTER_OPTIONS = (
@@ -89,6 +98,7 @@ CLUSTER_OPTIONS = (
     FOCUS,
     SKIP,
     Option("parallel", "run N tests at once (1)", default=1, number=True, metavar="N"),
+    ALLOWED_NOT_READY_NODES,
     FORMAT,
     Option("list", "list the tests and exit", flag=True),
     Option(
@@ -265,6 +275,7 @@ VERBS = {
 STANDARD_BASE_PLUGIN_OPTIONS = (
     FOCUS.prefixed("kv-"),
     SKIP.prefixed("kv-"),
+    ALLOWED_NOT_READY_NODES.prefixed("kv-"),
     Option(
         "kv-run-id",
         "label value for the objects made outside test namespaces (default: per session)",

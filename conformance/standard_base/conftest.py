@@ -188,6 +188,13 @@ def run_id(pytestconfig: pytest.Config) -> str:
     return cluster_settings(pytestconfig).run_id
 
 
+@pytest.fixture(scope="session")
+def allowed_not_ready_nodes(pytestconfig: pytest.Config) -> int:
+    """How many nodes may be NotReady (``--allowed-not-ready-nodes``): a node down on purpose
+    is no fault of the cluster's, as the upstream e2e suite allows with its flag of that name."""
+    return cluster_settings(pytestconfig).allowed_not_ready_nodes
+
+
 @pytest.fixture
 def kubectl(
     kv_cluster: Any, kv_namespace: str, record_property: Callable[[str, object], None]

@@ -43,7 +43,10 @@ def cluster_settings(config: pytest.Config) -> ClusterSettings:
     run_id = option("kv_run_id") or new_run_id() + (f"-{worker}" if worker else "")
     try:
         settings = ClusterSettings(
-            focus=option("kv_focus"), skip=option("kv_skip"), run_id=str(run_id)
+            focus=option("kv_focus"),
+            skip=option("kv_skip"),
+            allowed_not_ready_nodes=option("kv_allowed_not_ready_nodes"),
+            run_id=str(run_id),
         )
     except VerifyError as exc:
         raise pytest.UsageError(str(exc)) from None

@@ -14,7 +14,7 @@ from conformance.standard_base import builders as b
 from conformance.standard_base.kube import Kube, wait_for
 from conformance.standard_base.marker import standard_base
 from conformance.standard_base.nodelist import first_nodes
-from conformance.standard_base.nodes import made_by_suite
+from conformance.standard_base.nodes import made_by_suite, not_ready_reason
 from conformance.standard_base.workloads import pod_ready
 
 SIG = "[sig-apps]"
@@ -286,17 +286,26 @@ pods from a validator, and three nodes already show one pod per node, not one in
     needs=["nodes"],
     timeout=60,
 )
-def test_daemonset_placement(kube: Kube, kv_namespace: str) -> None:
+def test_daemonset_placement(kube: Kube, kv_namespace: str, allowed_not_ready_nodes: int) -> None:
     """A DaemonSet runs one ready pod on each of the (up to three) nodes it selects, its status
     counts them, and a deleted pod is replaced."""
     # The first three nodes by name, whatever their state (but for the Node objects other tests
-    # make, which no kubelet backs): the DaemonSet tolerates every taint, so a node that cannot
-    # run its pod (NotReady, no CNI) fails the test, as it would fail a DaemonSet on every node.
-    # Selected with a required node affinity on metadata.name (the field the DaemonSet
-    # controller itself pins its pods with): three pods on a cluster of any size.
-    sample = sorted(
-        n.metadata.name for n in first_nodes(kube, DAEMON_SAMPLE, lambda n: not made_by_suite(n))
-    )
+    # make, which no kubelet backs, and the NotReady nodes --allowed-not-ready-nodes lets be):
+    # the DaemonSet tolerates every taint, so a node that cannot run its pod (NotReady, no CNI)
+    # fails the test, as it would fail a DaemonSet on every node. Selected with a required node
+    # affinity on metadata.name (the field the DaemonSet controller itself pins its pods with):
+    # three pods on a cluster of any size.
+    let_be: list[str] = []
+
+    def wanted(node: Any) -> bool:
+        if made_by_suite(node):
+            return False
+        if len(let_be) < allowed_not_ready_nodes and not_ready_reason(node):
+            let_be.append(node.metadata.name)
+            return False
+        return True
+
+    sample = sorted(n.metadata.name for n in first_nodes(kube, DAEMON_SAMPLE, wanted))
     assert sample, "no Node to place a daemon pod on"
     labels = {"daemonset-name": "daemon-set"}
     template = b.template(labels)

@@ -31,6 +31,7 @@ def settings_from_args(args: argparse.Namespace, *, needs_cluster: bool = True) 
         focus=args.focus,
         skip=args.skip,
         parallel=args.parallel,
+        allowed_not_ready_nodes=args.allowed_not_ready_nodes,
         output=Output(Path(args.output_dir), args.format),
     )
     if not needs_cluster:

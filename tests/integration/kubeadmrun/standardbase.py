@@ -51,7 +51,10 @@ class Ran:
         assert len(by_status.get("pass", [])) >= 150, len(by_status.get("pass", []))
 
 
-def run_cluster(admin_conf: Path, output_dir: Path, timeout: float = RUN_TIMEOUT_S) -> Ran:
+def run_cluster(
+    admin_conf: Path, output_dir: Path, timeout: float = RUN_TIMEOUT_S, *more: str
+) -> Ran:
+    """The run, with ``more`` flags after the usual ones (``--allowed-not-ready-nodes 1``)."""
     started = time.monotonic()
     done = subprocess.run(
         [
@@ -67,6 +70,7 @@ def run_cluster(admin_conf: Path, output_dir: Path, timeout: float = RUN_TIMEOUT
             "json",
             "--output-dir",
             str(output_dir),
+            *more,
         ],
         capture_output=True,
         text=True,

@@ -33,7 +33,7 @@ from bootstrap.runtime.nodes.record import NodeEntry, NodesRecord
 from bootstrap.runtime.spec import ClusterSpec, default_config
 from bootstrap.runtime.state import StateDir
 from kubeadm_verify.access import ApiError, Client, wait_for
-from tests.integration.kubeadmrun.standardbase import for_its_kind, run_cluster
+from tests.integration.kubeadmrun.standardbase import RUN_TIMEOUT_S, run_cluster
 from tests.integration.nodes import hostscope
 
 pytestmark = pytest.mark.integration
@@ -198,8 +198,9 @@ def coredns_nodes(ha_cluster: Brought) -> set[str]:
 
 
 LOST_NODE_FAILS = ("apps/daemonset-placement", "node/all-nodes-ready")
-"""What a cluster with a node down honestly fails: every node Ready, and a daemon pod ready on
-each of the first three nodes whatever their state (as a DaemonSet on every node would)."""
+"""What a cluster with a node down honestly fails unless the node is allowed to be down: every
+node Ready, and a daemon pod ready on each of the first three nodes whatever their state (as a
+DaemonSet on every node would)."""
 
 
 @pytest.mark.timeout(900)
@@ -209,8 +210,9 @@ def test_one_control_plane_lost_etcd_keeps_quorum_and_the_api_serves_the_standar
     """A control plane running no CoreDNS replica is stopped (kubeadm places both on the first
     control plane, the only node when ``init`` deploys them: losing that one also loses DNS
     until its pods are evicted, 300 s later, which is DNS's redundancy, not the control
-    plane's). Through the load balancer, every test of the Standard Base passes but the two
-    that need every node up, which fail naming the stopped one."""
+    plane's). Through the load balancer the Standard Base passes with that one node allowed
+    to be down (``--allowed-not-ready-nodes 1``, upstream e2e's flag), the node named in a
+    warning; without the allowance, the two tests that need every node up fail naming it."""
     cluster = ha_cluster.cluster
     found, nodes = by_name(ha_cluster)
     dns = coredns_nodes(ha_cluster)
@@ -237,15 +239,25 @@ def test_one_control_plane_lost_etcd_keeps_quorum_and_the_api_serves_the_standar
 
     wait_for(noticed, NOTICED_TIMEOUT_S, interval=1, what=f"{lost.name} NotReady and out of it")
     ha_cluster.figures["one_lost_noticed_s"] = time.monotonic() - started
-    ran = run_cluster(cluster.admin_conf, tmp_path)
-    ha_cluster.figures["standard_base_one_lost_s"] = ran.wall_s
-    failed = [c for c in ran.checks if c["status"] in ("fail", "error")]
-    assert sorted(c["id"] for c in failed) == list(LOST_NODE_FAILS), (failed, ran.stderr[-2000:])
+    allowed = run_cluster(
+        cluster.admin_conf, tmp_path / "allowed", RUN_TIMEOUT_S, "--allowed-not-ready-nodes", "1"
+    )
+    ha_cluster.figures["standard_base_one_lost_s"] = allowed.wall_s
+    allowed.assert_passed()
+    warned = {c["id"]: c["message"] for c in allowed.checks if c["status"] == "warn"}
+    assert lost.name in warned.get("node/all-nodes-ready", ""), warned
+
+    strict = run_cluster(
+        cluster.admin_conf,
+        tmp_path / "strict",
+        RUN_TIMEOUT_S,
+        "--focus",
+        "^(" + "|".join(LOST_NODE_FAILS) + ")$",
+    )
+    failed = [c for c in strict.checks if c["status"] in ("fail", "error")]
+    assert sorted(c["id"] for c in failed) == list(LOST_NODE_FAILS), (failed, strict.stderr[-2000:])
     assert all(lost.name in c["message"] for c in failed), failed
-    assert ran.code == 1
-    skipped = [c for c in ran.checks if c["status"] == "skip"]
-    assert all(for_its_kind(c) for c in skipped), skipped
-    assert len(ran.ids("pass")) >= 150, len(ran.ids("pass"))
+    assert strict.code == 1
 
 
 @pytest.mark.timeout(300)

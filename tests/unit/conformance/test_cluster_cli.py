@@ -38,6 +38,7 @@ def test_list_needs_no_cluster(
             "missing ), unterminated subpattern at position 0",
         ),
         (["--parallel", "0"], "--parallel 0: must be at least 1"),
+        (["--allowed-not-ready-nodes", "-1"], "--allowed-not-ready-nodes -1: must be 0 or more"),
         (
             ["--up", "--kubeconfig", "x"],
             "--up brings up its own cluster; it takes no --kubeconfig/--context",

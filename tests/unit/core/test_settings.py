@@ -23,6 +23,8 @@ def test_cluster_settings_check_their_fields() -> None:
         ClusterSettings(focus="(")
     with pytest.raises(UsageError, match="--parallel 0"):
         ClusterSettings(parallel=0)
+    with pytest.raises(UsageError, match="--allowed-not-ready-nodes -1"):
+        ClusterSettings(allowed_not_ready_nodes=-1)
     with pytest.raises(UsageError, match="--up brings up its own cluster"):
         ClusterSettings(up=True, target=Target((Path("/k"),), None))
     assert ClusterSettings().run_id != ClusterSettings().run_id

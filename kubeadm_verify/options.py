@@ -21,7 +21,7 @@ TRUE_WORDS, FALSE_WORDS = ("1", "true", "yes", "on"), ("", "0", "false", "no", "
 """How a ``KUBEADM_VERIFY_*`` variable spells a flag set or unset (empty: unset)."""
 
 
-VERB_NAMES = ("node", "cluster", "e2e", "up", "down", "join", "phase", "binaries")
+VERB_NAMES = ("node", "cluster", "e2e", "up", "down", "upgrade", "join", "phase", "binaries")
 """Every verb, in the order ``--help`` lists them (``kubeadm_verify.verboptions.VERBS``)."""
 
 

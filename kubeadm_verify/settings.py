@@ -154,6 +154,23 @@ class UpSettings:
 
 
 @dataclass(frozen=True)
+class UpgradeSettings:
+    """``upgrade``: which local cluster, to which release, with which kubeadm, and whether the
+    workload that must keep answering runs through it."""
+
+    name: str = "kubeadm-verify"
+    state_dir: str | None = None
+    to: str | None = None
+    kubeadm: str | None = None
+    workload: bool = True
+    output: Output = field(default_factory=Output)
+
+    def __post_init__(self) -> None:
+        if self.to is not None and re.match(VERSION_PATTERN, self.to.strip()) is None:
+            raise UsageError(f"--to {self.to!r} is not a version such as v1.37.2")
+
+
+@dataclass(frozen=True)
 class PhaseSettings:
     """``phase``: which phase of which cluster's state dir, with which configuration."""
 
@@ -182,6 +199,7 @@ __all__ = [
     "Output",
     "PhaseSettings",
     "UpSettings",
+    "UpgradeSettings",
     "check_regex",
     "new_run_id",
     "real_node_count",

@@ -168,6 +168,28 @@ UP_OPTIONS = (
 
 DOWN_OPTIONS = (NAME, STATE_DIR)
 
+UPGRADE_OPTIONS = (
+    NAME,
+    STATE_DIR,
+    Option(
+        "to",
+        "the release to upgrade to (the pinned one, " + KUBERNETES_VERSION + ")",
+        metavar="vX.Y.Z",
+    ),
+    Option(
+        "kubeadm",
+        "the new release's kubeadm (the pinned build of the --to release)",
+        metavar="PATH",
+    ),
+    Option(
+        "no-workload",
+        "do not run the workload that must keep answering through the upgrade",
+        flag=True,
+    ),
+    FORMAT,
+    OUTPUT_DIR,
+)
+
 JOIN_OPTIONS = (
     NAME,
     STATE_DIR,
@@ -251,6 +273,14 @@ VERBS = {
         ),
     ),
     "down": Verb("tear a local cluster down", DOWN_OPTIONS, ("kubeadm-verify down --name dev",)),
+    "upgrade": Verb(
+        "upgrade a kubeadm-driven local cluster with kubeadm, node by node",
+        UPGRADE_OPTIONS,
+        (
+            "kubeadm-verify upgrade --name old --to v1.37.2",
+            "kubeadm-verify upgrade --name mine --kubeadm ./_output/bin/kubeadm --format json",
+        ),
+    ),
     "join": Verb(
         "join real nodes to a running local cluster",
         JOIN_OPTIONS,

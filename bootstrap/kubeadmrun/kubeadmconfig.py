@@ -146,3 +146,35 @@ def join_config(
 def kubelet_patch(cgroup_root: str) -> str:
     """The node's own part of its KubeletConfiguration (a JSON merge patch)."""
     return dump_yaml({"cgroupRoot": cgroup_root})
+
+
+UPGRADE_CONFIG_PATH = "/etc/kubeadm-verify/upgrade.yaml"
+
+
+def upgrade_config(version: str) -> str:
+    """The UpgradeConfiguration every ``kubeadm upgrade`` command on a node reads: the target
+    release for ``plan``, ``diff`` and ``apply`` (so nothing is looked up on the internet), the
+    images already present (``Never``), the same preflight errors ignored as at ``init``, and the
+    node's patches, without which the kubelet-config phase would drop the node's own
+    ``cgroupRoot`` from the configuration it rewrites."""
+    ignored = sorted(IGNORED_PREFLIGHT_ERRORS)
+    patches = {"directory": PATCHES_DIR}
+    return dump_yaml(
+        {
+            "apiVersion": API_VERSION,
+            "kind": "UpgradeConfiguration",
+            "plan": {"kubernetesVersion": version, "ignorePreflightErrors": ignored},
+            "diff": {"kubernetesVersion": version},
+            "apply": {
+                "kubernetesVersion": version,
+                "ignorePreflightErrors": ignored,
+                "imagePullPolicy": "Never",
+                "patches": patches,
+            },
+            "node": {
+                "ignorePreflightErrors": ignored,
+                "imagePullPolicy": "Never",
+                "patches": patches,
+            },
+        }
+    )

@@ -35,6 +35,9 @@ from kubeadm_verify.interrupts import deferred
 
 KUBELET = "kubelet"
 """The component name the kubelet's unit is recorded under (``node.boot``)."""
+UNIT_KUBELET_ARG = 3
+"""Where the kubelet binary is in the unit's argv (``python -m bootstrap.kubeadmrun.kubeletunit
+KUBELET NSENTER HOLDER ROOT``, ``node.boot``)."""
 CONTAINERS_TIMEOUT_S = 60.0
 """A killed process in the kernel (state ``D``) dies only when it leaves it: on a loaded
 machine two of a node's containers were still there after 15 s."""
@@ -43,8 +46,8 @@ machine two of a node's containers were still there after 15 s."""
 def stop_node(state_dir: Path, name: str) -> None:
     """Stop node ``name``'s kubelet and every container it runs; raises, naming what is left,
     when something would not stop."""
-    state = _state(state_dir)
-    entry = _entry(state, name)
+    state = state_at(state_dir)
+    entry = node_entry(state, name)
     namespace = record.namespaces(state).get(name, "")
     if not namespace:
         raise BootstrapError(f"{name}: its mount namespace is not recorded; is it a kubeadm node?")
@@ -67,8 +70,8 @@ def stop_node(state_dir: Path, name: str) -> None:
 def start_node(state_dir: Path, name: str) -> ProcessRecord:
     """Start node ``name``'s kubelet unit again (a stopped node's: refused while one runs);
     returns its record."""
-    state = _state(state_dir)
-    entry = _entry(state, name)
+    state = state_at(state_dir)
+    entry = node_entry(state, name)
     units = [p for p in entry.processes if p.component == KUBELET]
     if not units:
         raise BootstrapError(f"{name}: no kubelet unit is recorded; was the node ever booted?")
@@ -80,7 +83,7 @@ def start_node(state_dir: Path, name: str) -> ProcessRecord:
     last = units[-1]
     with deferred():  # started and recorded as one step: a teardown at any moment finds it
         unit = process.start(KUBELET, last.argv, Path(last.log), env=python_env(dict(os.environ)))
-        _replace_unit(state, name, unit)
+        replace_unit(state, name, unit)
     cgroups.enter(entry.cgroup_root, unit.pid)
     return unit
 
@@ -92,12 +95,12 @@ def _state_of(pid: int) -> str:
     return f"state {stat[0]}" if stat else "gone"
 
 
-def _state(state_dir: Path) -> StateDir:
+def state_at(state_dir: Path) -> StateDir:
     root = state_dir.absolute()
     return StateDir(root, root.name)
 
 
-def _entry(state: StateDir, name: str) -> NodeEntry:
+def node_entry(state: StateDir, name: str) -> NodeEntry:
     found = nodes_record.load(state)
     entry = next((n for n in found.nodes if n.name == name), None) if found else None
     if entry is None:
@@ -105,7 +108,28 @@ def _entry(state: StateDir, name: str) -> NodeEntry:
     return entry
 
 
-def _replace_unit(state: StateDir, name: str, unit: ProcessRecord) -> None:
+def restart_kubelet(state_dir: Path, name: str, kubelet: Path) -> ProcessRecord:
+    """Node ``name``'s kubelet unit stopped and started again running ``kubelet`` (a new
+    release's binary), as an upgrade's package swap and ``systemctl restart kubelet`` do: the
+    containers the node runs stay up, the new kubelet takes them over. Returns its record."""
+    state = state_at(state_dir)
+    entry = node_entry(state, name)
+    units = [p for p in entry.processes if p.component == KUBELET]
+    if not units:
+        raise BootstrapError(f"{name}: no kubelet unit is recorded; was the node ever booted?")
+    process.stop(units)
+    if process.still_running(units):
+        raise BootstrapError(f"{name}: its kubelet unit would not stop")
+    argv = list(units[-1].argv)
+    argv[UNIT_KUBELET_ARG] = str(kubelet)
+    with deferred():  # started and recorded as one step: a teardown at any moment finds it
+        unit = process.start(KUBELET, argv, Path(units[-1].log), env=python_env(dict(os.environ)))
+        replace_unit(state, name, unit)
+    cgroups.enter(entry.cgroup_root, unit.pid)
+    return unit
+
+
+def replace_unit(state: StateDir, name: str, unit: ProcessRecord) -> None:
     """The node's kubelet unit in the nodes record is ``unit`` from now on."""
     with state.locked():
         found = nodes_record.load(state)

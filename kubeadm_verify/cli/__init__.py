@@ -26,7 +26,8 @@ from kubeadm_verify.outputdir import check_output_dir
 if TYPE_CHECKING:
     import argparse
 
-TIERS = ("node", "cluster", "e2e")
+TIERS = ("node", "cluster", "e2e", "upgrade")
+"""The verbs that write reports (``upgrade``: one result per step)."""
 
 
 def verb_of(argv: Sequence[str]) -> str | None:

@@ -77,7 +77,7 @@ def test_the_new_unit_replaces_the_old_one_in_the_record(tmp_path: Path) -> None
     containerd = record_of("containerd", os.getpid())
     state = cluster(tmp_path, [holder, containerd, old])
     new = record_of("kubelet", os.getppid())
-    outage._replace_unit(state, NAME, new)
+    outage.replace_unit(state, NAME, new)
     found = nodes_record.load(state)
     assert found is not None
     assert found.nodes[0].processes == [holder, containerd, new]

@@ -1,0 +1,295 @@
+"""A workload that must keep answering while the cluster under it is upgraded, and the count of
+how it answered.
+
+Before the upgrade: a Deployment of two agnhost ``netexec`` replicas, one on each of two workers
+(required anti-affinity), behind a NodePort Service, with a PodDisruptionBudget that keeps one
+available, so a drain evicts them one at a time. Each replica stops taking new connections
+before it exits (a ``preStop`` sleep while its endpoint leaves every node's rules), as a service
+that means to survive a rolling drain is written. Two probes run through the whole upgrade:
+
+* from a pod: a prober pinned to the first control plane asks the Service's cluster address every
+  ``INTERVAL_S``, printing one line per request (``<uptime> ok|fail``); it is a DaemonSet pod,
+  which a drain leaves in place, and a kubelet restart leaves running;
+* from outside: the host asks the NodePort on every node's address in turn
+  (``OutsideProbe``, a thread).
+
+``answered`` reads both: requests made, failed, and the longest time without an answer.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+from bootstrap.phases.api import ApiClient, ApiError, retry
+from bootstrap.upstream.images.catalog import REGISTRY
+from kubeadm_verify.access import WaitTimedOut, wait_for
+from kubeadm_verify.access.rawhttp import probe_status
+from kubeadm_verify.errors import BootstrapError
+from kubeadm_verify.pins import AGNHOST_TAG, BUSYBOX_TAG
+
+NAMESPACE = "kubeadm-verify-keep-answering"
+APP = "keep-answering"
+PORT = 8080
+INTERVAL_S = 0.2
+REQUEST_TIMEOUT_S = 2
+READY_TIMEOUT_S = 120.0
+DRAIN_GRACE_S = 5
+"""How long a replica keeps serving after it is told to stop: kube-proxy on every node drops its
+endpoint within a second or two of the pod's deletion."""
+LOG_MAX_BYTES = 8 * 1024 * 1024
+AGNHOST = f"{REGISTRY}/e2e-test-images/agnhost:{AGNHOST_TAG}"
+BUSYBOX = f"{REGISTRY}/e2e-test-images/busybox:{BUSYBOX_TAG}"
+
+
+@dataclass(frozen=True)
+class Counted:
+    """What one probe saw: requests made, how many failed, the longest time without an answer
+    (from the first request to the last)."""
+
+    made: int
+    failed: int
+    longest_gap_s: float
+
+    def describe(self, where: str) -> str:
+        return (
+            f"{where}: {self.made} requests, {self.failed} failed, "
+            f"longest time without an answer {self.longest_gap_s:.1f}s"
+        )
+
+
+def count(samples: list[tuple[float, bool]]) -> Counted:
+    """``samples`` are (time, answered) in order; a gap runs from one answer to the next (a
+    probe that never had an answer counts its whole span)."""
+    made = len(samples)
+    failed = sum(1 for _, ok in samples if not ok)
+    if not samples:
+        return Counted(0, 0, 0.0)
+    answered = [at for at, ok in samples if ok]
+    edges = [samples[0][0], *answered, samples[-1][0]]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(edges)]
+    return Counted(made, failed, max(gaps, default=0.0))
+
+
+def parse_prober_log(text: str) -> list[tuple[float, bool]]:
+    """The prober's lines (``12345.67 ok``); anything else (a line cut short) is left out."""
+    samples = []
+    for line in text.splitlines():
+        at, _, verdict = line.strip().partition(" ")
+        try:
+            when = float(at)
+        except ValueError:
+            continue
+        if verdict in ("ok", "fail"):
+            samples.append((when, verdict == "ok"))
+    return samples
+
+
+class OutsideProbe(threading.Thread):
+    """Asks ``http://ADDRESS:PORT/`` every ``INTERVAL_S``, the addresses in turn, until stopped."""
+
+    def __init__(self, addresses: list[str], node_port: int) -> None:
+        super().__init__(name="keep-answering-outside", daemon=True)
+        self.urls = [f"http://{address}:{node_port}/" for address in addresses]
+        self.samples: list[tuple[float, bool]] = []
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        turn = 0
+        while not self.stopping.is_set():
+            url = self.urls[turn % len(self.urls)]
+            turn += 1
+            answered = probe_status(url, deadline_s=REQUEST_TIMEOUT_S) == 200
+            self.samples.append((time.monotonic(), answered))
+            self.stopping.wait(INTERVAL_S)
+
+    def stop(self) -> Counted:
+        self.stopping.set()
+        self.join(REQUEST_TIMEOUT_S + 5)
+        return count(list(self.samples))
+
+
+@dataclass
+class Workload:
+    service_ip: str
+    node_port: int
+    prober_node: str
+    outside: OutsideProbe | None = None
+    started: float = field(default_factory=time.monotonic)
+
+
+def deploy(client: ApiClient, workers: list[str], prober_node: str) -> Workload:
+    """The workload and its in-cluster prober, up and answering; raises naming what is not."""
+    if len(workers) < 2:
+        raise BootstrapError("the workload that must keep answering needs two workers")
+    for obj in _objects(workers[:2], prober_node):
+        retry(partial(client.create_or_update, obj), f"create {obj['kind']}")
+    service = client.get(f"/api/v1/namespaces/{NAMESPACE}/services/{APP}")
+    workload = Workload(
+        service_ip=str(service["spec"]["clusterIP"]),
+        node_port=int(service["spec"]["ports"][0]["nodePort"]),
+        prober_node=prober_node,
+    )
+    _wait_ready(client)
+    return workload
+
+
+def start_outside(workload: Workload, addresses: list[str]) -> None:
+    workload.outside = OutsideProbe(addresses, workload.node_port)
+    workload.outside.start()
+
+
+def answered(client: ApiClient, workload: Workload) -> tuple[Counted, Counted]:
+    """(from the pod, from outside): the outside probe stopped, the prober's log read."""
+    outside = workload.outside.stop() if workload.outside else Counted(0, 0, 0.0)
+    pods = client.get(f"/api/v1/namespaces/{NAMESPACE}/pods?labelSelector=app%3D{APP}-prober")
+    names = [p["metadata"]["name"] for p in pods.get("items") or []]
+    if not names:
+        raise BootstrapError("the in-cluster prober's pod is gone: its requests cannot be counted")
+    raw = client.raw("GET", f"/api/v1/namespaces/{NAMESPACE}/pods/{names[0]}/log")
+    if raw.status != 200:
+        raise BootstrapError(f"the in-cluster prober's log: HTTP {raw.status}")
+    text = raw.data[:LOG_MAX_BYTES].decode(errors="replace")
+    return count(parse_prober_log(text)), outside
+
+
+def remove(client: ApiClient) -> None:
+    """The namespace deleted (everything in it goes with it); not waited for."""
+    try:
+        client.request("DELETE", f"/api/v1/namespaces/{NAMESPACE}")
+    except ApiError as error:
+        if error.status != 404:
+            raise
+
+
+def _wait_ready(client: ApiClient) -> None:
+    def ready() -> bool:
+        deployment = client.get(f"/apis/apps/v1/namespaces/{NAMESPACE}/deployments/{APP}")
+        prober = client.get(f"/apis/apps/v1/namespaces/{NAMESPACE}/daemonsets/{APP}-prober")
+        return (deployment.get("status") or {}).get("readyReplicas") == 2 and (
+            prober.get("status") or {}
+        ).get("numberReady") == 1
+
+    try:
+        wait_for(ready, READY_TIMEOUT_S, interval=1, what="the workload to answer")
+    except WaitTimedOut as timed_out:
+        raise BootstrapError(
+            f"the workload that must keep answering did not come up: {timed_out}"
+        ) from None
+
+
+def _objects(workers: list[str], prober_node: str) -> list[dict[str, Any]]:
+    labels = {"app": APP}
+    meta = {"name": APP, "namespace": NAMESPACE}
+    server = {
+        "name": "netexec",
+        "image": AGNHOST,
+        "imagePullPolicy": "Never",
+        "args": ["netexec", f"--http-port={PORT}"],
+        "ports": [{"containerPort": PORT}],
+        "readinessProbe": {"httpGet": {"path": "/", "port": PORT}, "periodSeconds": 1},
+        "lifecycle": {"preStop": {"sleep": {"seconds": DRAIN_GRACE_S}}},
+    }
+    spread = {
+        "podAntiAffinity": {
+            "requiredDuringSchedulingIgnoredDuringExecution": [
+                {"labelSelector": {"matchLabels": labels}, "topologyKey": "kubernetes.io/hostname"}
+            ]
+        },
+        "nodeAffinity": {
+            "requiredDuringSchedulingIgnoredDuringExecution": {
+                "nodeSelectorTerms": [
+                    {"matchFields": [{"key": "metadata.name", "operator": "In", "values": [n]}]}
+                    for n in workers
+                ]
+            }
+        },
+    }
+    # the Service's address from the variables the kubelet gives a pod made after the Service
+    # (not its DNS name: CoreDNS moves and is upgraded too, and this asks about the workload)
+    script = (
+        "SERVICE=$KEEP_ANSWERING_SERVICE_HOST; "
+        f"while true; do read up rest < /proc/uptime; "
+        f"if wget -q -T {REQUEST_TIMEOUT_S} -O /dev/null http://$SERVICE:{PORT}/; "
+        f'then echo "$up ok"; else echo "$up fail"; fi; sleep {INTERVAL_S}; done'
+    )
+    prober_labels = {"app": f"{APP}-prober"}
+    return [
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE}},
+        {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": meta,
+            "spec": {
+                "replicas": 2,
+                "selector": {"matchLabels": labels},
+                "template": {
+                    "metadata": {"labels": labels},
+                    "spec": {
+                        "containers": [server],
+                        "affinity": spread,
+                        "terminationGracePeriodSeconds": DRAIN_GRACE_S + 5,
+                    },
+                },
+            },
+        },
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": meta,
+            "spec": {
+                "type": "NodePort",
+                "selector": labels,
+                "ports": [{"port": PORT, "targetPort": PORT}],
+            },
+        },
+        {
+            "apiVersion": "policy/v1",
+            "kind": "PodDisruptionBudget",
+            "metadata": meta,
+            "spec": {"minAvailable": 1, "selector": {"matchLabels": labels}},
+        },
+        {
+            "apiVersion": "apps/v1",
+            "kind": "DaemonSet",
+            "metadata": {"name": f"{APP}-prober", "namespace": NAMESPACE},
+            "spec": {
+                "selector": {"matchLabels": prober_labels},
+                "template": {
+                    "metadata": {"labels": prober_labels},
+                    "spec": {
+                        "containers": [
+                            {
+                                "name": "prober",
+                                "image": BUSYBOX,
+                                "imagePullPolicy": "Never",
+                                "command": ["sh", "-c", script],
+                            }
+                        ],
+                        "tolerations": [{"operator": "Exists"}],
+                        "affinity": {
+                            "nodeAffinity": {
+                                "requiredDuringSchedulingIgnoredDuringExecution": {
+                                    "nodeSelectorTerms": [
+                                        {
+                                            "matchFields": [
+                                                {
+                                                    "key": "metadata.name",
+                                                    "operator": "In",
+                                                    "values": [prober_node],
+                                                }
+                                            ]
+                                        }
+                                    ]
+                                }
+                            }
+                        },
+                    },
+                },
+            },
+        },
+    ]

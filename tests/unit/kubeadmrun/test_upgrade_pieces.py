@@ -1,0 +1,73 @@
+"""The upgrade's pieces that need no cluster: which releases it goes to, the configuration every
+``kubeadm upgrade`` command reads, how the workload's answers are counted, and how steps are
+named in the report."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from bootstrap.kubeadmrun import kubeadmconfig
+from bootstrap.kubeadmrun.keepanswering import Counted, count, parse_prober_log
+from bootstrap.kubeadmrun.upgrade import Step, check_target
+from bootstrap.kubeadmrun.upgradereport import role_names, step_result
+from bootstrap.runtime.nodes.addressing import Plan
+from bootstrap.runtime.nodes.record import NodesRecord
+from kubeadm_verify.errors import UsageError
+from kubeadm_verify.results import Status
+
+
+def test_an_upgrade_goes_to_a_newer_patch_or_the_next_minor_only() -> None:
+    assert check_target("v1.36.3", "1.37.2") == "v1.37.2"
+    assert check_target("v1.36.1", "v1.36.3") == "v1.36.3"
+    with pytest.raises(UsageError, match="one minor release at a time"):
+        check_target("v1.35.0", "v1.37.2")
+    with pytest.raises(UsageError, match="goes to a newer one"):
+        check_target("v1.37.2", "v1.37.2")
+    with pytest.raises(UsageError, match="goes to a newer one"):
+        check_target("v1.37.2", "v1.36.3")
+
+
+def test_every_upgrade_command_reads_the_target_the_patches_and_the_ignored_checks() -> None:
+    config = yaml.safe_load(kubeadmconfig.upgrade_config("v1.37.2"))
+    assert config["kind"] == "UpgradeConfiguration"
+    assert config["apiVersion"] == kubeadmconfig.API_VERSION
+    for section in ("plan", "diff", "apply"):
+        assert config[section]["kubernetesVersion"] == "v1.37.2", section
+    for section in ("apply", "node"):
+        assert config[section]["patches"] == {"directory": kubeadmconfig.PATCHES_DIR}
+        assert config[section]["imagePullPolicy"] == "Never"
+        assert config[section]["ignorePreflightErrors"] == sorted(
+            kubeadmconfig.IGNORED_PREFLIGHT_ERRORS
+        )
+
+
+def test_the_longest_gap_runs_from_one_answer_to_the_next() -> None:
+    samples = [(0.0, True), (0.2, False), (0.4, False), (0.6, True), (0.8, True)]
+    assert count(samples) == Counted(made=5, failed=2, longest_gap_s=pytest.approx(0.6))
+    assert count([(1.0, False), (3.0, False)]) == Counted(2, 2, pytest.approx(2.0))
+    assert count([]) == Counted(0, 0, 0.0)
+
+
+def test_the_prober_s_log_is_read_line_by_line_and_a_cut_line_is_left_out() -> None:
+    text = "100.01 ok\n100.21 fail\ngarbage\n100.4\n100.61 ok\n"
+    assert parse_prober_log(text) == [(100.01, True), (100.21, False), (100.61, True)]
+
+
+def test_steps_are_named_by_role_and_place_and_a_failure_names_the_node() -> None:
+    nodes = NodesRecord(Plan("abc123", 1, "10.244.0.0/16"))
+    for index, control_plane in ((0, True), (1, True), (2, False), (3, False)):
+        nodes.nodes.append(nodes.new_entry(index, f"kvn-abc123-n{index}", control_plane))
+    names = role_names(nodes.nodes)
+    assert [names[f"kvn-abc123-n{i}"] for i in range(4)] == [
+        "control-plane-1",
+        "control-plane-2",
+        "worker-1",
+        "worker-2",
+    ]
+    passed = step_result(Step("kvn-abc123-n0", "upgrade apply", 61.2), names)
+    assert passed.id == "upgrade/control-plane-1/upgrade-apply"
+    assert passed.status is Status.PASS
+    failed = step_result(Step("kvn-abc123-n3", "drain", 3.0, "kubectl drain failed"), names)
+    assert failed.status is Status.FAIL
+    assert "kvn-abc123-n3" in failed.message and "kubectl drain failed" in failed.message

@@ -3,7 +3,7 @@
 Each is one layer assembled from programs we built (``bootstrap.upstream.nodeparts``) or Debian
 installed. kube-proxy, CoreDNS and etcd are tagged as the release's kubeadm names them
 (``kubeadm_verify.pins.release_pins``); the test images carry the suite's tags whatever the
-release.
+release, the aggregator spec's etcd included (the pinned release's, beside the node's own).
 Dynamically linked Debian programs (dash, OpenBSD netcat, iptables and its extensions) go in with
 the libraries ``ldd`` names, at the same paths, so they run as on the host.
 """
@@ -22,6 +22,7 @@ from kubeadm_verify.pins import (
     AGNHOST_TAG,
     BUSYBOX_TAG,
     GLIBC_DNS_TESTING_TAG,
+    KUBERNETES_VERSION,
     PAUSE_TAGS,
     SAMPLE_APISERVER_TAG,
     release_pins,
@@ -62,6 +63,13 @@ def etcd_tag(version: str) -> str:
     return f"{REGISTRY}/etcd:{release_pins(version).etcd_image_tag}"
 
 
+def suite_etcd_tags(version: str) -> list[str]:
+    """The etcd the suite's aggregator spec runs beside the sample API server (the pinned
+    release's, as upstream's e2e of that release asks), where ``version``'s own is another."""
+    suite = etcd_tag(KUBERNETES_VERSION)
+    return [] if suite == etcd_tag(version) else [suite]
+
+
 def image_names(version: str) -> list[str]:
     """Every tag a node of ``version`` has loaded before anything may ask for it."""
     return [
@@ -72,6 +80,7 @@ def image_names(version: str) -> list[str]:
         f"{REGISTRY}/kube-proxy:{version}",
         coredns_tag(version),
         etcd_tag(version),
+        *suite_etcd_tags(version),
         f"{OWN_REGISTRY}/sample-apiserver:{SAMPLE_APISERVER_TAG}",
     ]
 
@@ -214,6 +223,17 @@ def etcd_image(parts: NodeParts) -> ImageSpec:
     )
 
 
+def suite_etcd_images(parts: NodeParts) -> list[ImageSpec]:
+    """On another release's nodes, the pinned release's etcd too, for the aggregator spec."""
+    tags = suite_etcd_tags(parts.version)
+    if not tags:
+        return []
+    if parts.suite_binaries is None:
+        raise BootstrapError(f"the node parts of {parts.version} carry no pinned release's etcd")
+    entries = (Entry("/usr/local/bin/etcd", source=parts.suite_binaries / "etcd"), *_basics())
+    return [ImageSpec(tuple(tags), entries)]
+
+
 def sample_apiserver_image(parts: NodeParts) -> ImageSpec:
     if parts.sample_apiserver is None:
         raise BootstrapError("the node parts carry no sample API server to make its image of")
@@ -233,5 +253,6 @@ def node_images(parts: NodeParts) -> list[ImageSpec]:
         kube_proxy_image(parts),
         coredns_image(parts),
         etcd_image(parts),
+        *suite_etcd_images(parts),
         sample_apiserver_image(parts),
     ]

@@ -69,6 +69,9 @@ class NodeParts:
     version: str
     sample_apiserver: Path | None = None
     """The sample API server (its own cache directory); None where no image needs it."""
+    suite_binaries: Path | None = None
+    """The pinned release's bin dir on another release's nodes: the suite's test images made of
+    its programs (the aggregator spec's etcd) come from it. None on the pinned release's."""
 
     def part(self, name: str) -> Path:
         return self.built / name
@@ -255,6 +258,12 @@ def ensure_node_parts(version: str | None = None, binaries: Path | None = None) 
         if not (bins / name).is_file():
             raise BootstrapError(f"{bins} has no {name}: rebuild the binaries cache")
     sample = ensure_sample_apiserver(KUBERNETES_VERSION)  # the suite's, as agnhost
+    suite = None if release == KUBERNETES_VERSION else ensure_binaries(KUBERNETES_VERSION)
     return NodeParts(
-        built=built, binaries=bins, host=host, version=release, sample_apiserver=sample
+        built=built,
+        binaries=bins,
+        host=host,
+        version=release,
+        sample_apiserver=sample,
+        suite_binaries=suite,
     )

@@ -12,12 +12,17 @@ import pytest
 from bootstrap.kubeadmrun import cpimages
 from bootstrap.upstream.binaries import ensure_binaries, expected_version_line, version_problem
 from bootstrap.upstream.gobuild import GoBuild
-from bootstrap.upstream.images.catalog import coredns_image, etcd_image, image_names
+from bootstrap.upstream.images.catalog import (
+    coredns_image,
+    etcd_image,
+    image_names,
+    suite_etcd_images,
+)
 from bootstrap.upstream.nodeparts import HostTools, NodeParts
 from bootstrap.upstream.nodeparts.parts import ensure_node_parts, expected_version_token
 from bootstrap.upstream.nodeparts.parts import version_problem as part_problem
 from bootstrap.upstream.versions import version_parts
-from kubeadm_verify.errors import UsageError
+from kubeadm_verify.errors import BootstrapError, UsageError
 from kubeadm_verify.pins import (
     AGNHOST_TAG,
     COREDNS_VERSION,
@@ -96,7 +101,7 @@ def test_each_release_s_coredns_is_checked_at_its_own_pin() -> None:
     assert expected_version_token("agnhost", OLD) == AGNHOST_TAG  # the suite's test image
 
 
-def _parts(tmp_path: Path, version: str) -> NodeParts:
+def _parts(tmp_path: Path, version: str, suite: Path | None = None) -> NodeParts:
     host = HostTools(
         runc=Path("/usr/sbin/runc"),
         busybox=Path("/bin/busybox"),
@@ -105,23 +110,40 @@ def _parts(tmp_path: Path, version: str) -> NodeParts:
         nsenter=Path("/usr/bin/nsenter"),
         cni_bin_dir=Path("/usr/lib/cni"),
     )
-    return NodeParts(tmp_path / "parts", tmp_path / "bin" / version, host, version)
+    bins = tmp_path / "bin" / version
+    return NodeParts(tmp_path / "parts", bins, host, version, suite_binaries=suite)
 
 
 def test_a_release_s_node_images_carry_its_kubeadm_s_tags(tmp_path: Path) -> None:
     names = image_names(OLD)
+    assert len(names) == len(set(names))
     assert "registry.k8s.io/kube-proxy:v1.36.3" in names
     assert "registry.k8s.io/coredns/coredns:v1.14.2" in names
     assert "registry.k8s.io/etcd:3.6.8-0" in names
     assert f"registry.k8s.io/e2e-test-images/agnhost:{AGNHOST_TAG}" in names
-    assert not {"registry.k8s.io/coredns/coredns:v1.14.6", "registry.k8s.io/etcd:3.7.0-0"} & set(
-        names
-    )
-    parts = _parts(tmp_path, OLD)
+    assert "registry.k8s.io/coredns/coredns:v1.14.6" not in names
+    parts = _parts(tmp_path, OLD, tmp_path / "bin" / KUBERNETES_VERSION)
     assert coredns_image(parts).tags == ("registry.k8s.io/coredns/coredns:v1.14.2",)
     etcd = etcd_image(parts)
     assert etcd.tags == ("registry.k8s.io/etcd:3.6.8-0",)
     assert etcd.entries[0].source == tmp_path / "bin" / OLD / "etcd"
+
+
+def test_the_suite_s_etcd_for_the_aggregator_is_the_pinned_release_s_everywhere(
+    tmp_path: Path,
+) -> None:
+    """The aggregator spec (the pinned release's) asks for etcd 3.7.0-0 on any node: another
+    release's nodes hold it beside their own, made of the pinned release's etcd."""
+    suite = tmp_path / "bin" / KUBERNETES_VERSION
+    assert f"registry.k8s.io/etcd:{ETCD_IMAGE_TAG}" in image_names(OLD)
+    (image,) = suite_etcd_images(_parts(tmp_path, OLD, suite))
+    assert image.tags == (f"registry.k8s.io/etcd:{ETCD_IMAGE_TAG}",)
+    assert image.entries[0].source == suite / "etcd"
+    with pytest.raises(BootstrapError, match="no pinned release's etcd"):
+        suite_etcd_images(_parts(tmp_path, OLD))
+    assert suite_etcd_images(_parts(tmp_path, KUBERNETES_VERSION)) == []
+    pinned = image_names(KUBERNETES_VERSION)
+    assert pinned.count(f"registry.k8s.io/etcd:{ETCD_IMAGE_TAG}") == 1
 
 
 def test_what_kubeadm_v1_36_3_lists_is_all_provided() -> None:

@@ -6,8 +6,10 @@ As root on Debian it first installs the packages real nodes and the tests' own p
 raises the inotify limit, saying so in one line (`host set-up: ...`).
 
 The pinned upstream binaries, the e2e test package, the node parts and their images are built
-once from the published Go modules into ``~/.cache/kubeadm-verify``; on a machine that has them
-this costs seconds (the cache is verified, not rebuilt). A selection of unit tests builds
+once from the published Go modules into ``~/.cache/kubeadm-verify``, and so are the binaries,
+node parts and images of every other release the suite brings up (``kubeadm_verify.pins.RELEASES``:
+the one an upgrade starts from); on a machine that has them this costs seconds (the cache is
+verified, not rebuilt). A selection of unit tests builds
 nothing. Under xdist (the suite's own command: ``tests/workers.py``) this happens once, in the
 process that starts the workers, before any of them exists.
 """
@@ -105,6 +107,7 @@ def _prepare(config: pytest.Config) -> None:
     from bootstrap.upstream.nodeparts import ensure_node_parts, set_up_host
     from bootstrap.upstream.testpkg import build_test_package, e2e_test_package_cached
     from kubeadm_verify.errors import VerifyError
+    from kubeadm_verify.pins import KUBERNETES_VERSION, RELEASES
 
     reporter = config.pluginmanager.getplugin("terminalreporter")
     try:
@@ -116,6 +119,9 @@ def _prepare(config: pytest.Config) -> None:
             with tempfile.TemporaryDirectory(prefix="kubeadm-verify-testpkg-") as scratch:
                 build_test_package(None, Path(scratch))
         ensure_images(ensure_node_parts())
+        for release in (r for r in RELEASES if r != KUBERNETES_VERSION):  # upgrades start there
+            ensure_binaries(release, source="build")
+            ensure_images(ensure_node_parts(release))
     except VerifyError as exc:  # loud, never a quiet skip of every test that needed the build
         pytest.exit(
             f"the integration tests need the host set up and the pinned builds: {exc} "

@@ -79,11 +79,17 @@ def bring_up_kubeadm(
     workers: int = 1,
     log: Log = stderr_log,
     control_planes: int = 1,
+    version: str | None = None,
 ) -> KubeadmCluster:
     """``control_planes`` control-plane nodes (the first by ``kubeadm init``, the others by
     ``kubeadm join --control-plane`` behind a load balancer) and ``workers`` worker nodes by
-    ``kubeadm join``, with ``kubeadm`` (the pinned one when None); the cluster's records in
-    ``state_dir``, which must be new or empty."""
+    ``kubeadm join``, at the Kubernetes release ``version`` (the pinned one when None; see
+    ``kubeadm_verify.pins.RELEASES``), with ``kubeadm`` (that release's when None); the
+    cluster's records in ``state_dir``, which must be new or empty.
+
+    Every node gets the release's set: its kubelet (``kubeadmconfig.KUBELET_IN_NODE``), the
+    control plane's images built from its binaries for what ``kubeadm config images list``
+    names, its etcd and CoreDNS at its kubeadm's pins, kube-proxy at the release."""
     if not 0 <= workers <= MAX_KUBEADM_WORKERS:
         raise UsageError(f"workers {workers}: expected 0 to {MAX_KUBEADM_WORKERS}")
     if not 1 <= control_planes <= MAX_CONTROL_PLANES:
@@ -94,7 +100,7 @@ def bring_up_kubeadm(
         raise UsageError(f"{root} holds a cluster already; tear it down first")
     state.create()
     try:
-        return _bring_up(state, kubeadm, control_planes, workers, log)
+        return _bring_up(state, kubeadm, version, (control_planes, workers), log)
     except BaseException:
         with uninterruptible():
             try:
@@ -105,11 +111,16 @@ def bring_up_kubeadm(
 
 
 def _bring_up(
-    state: StateDir, kubeadm: Path | None, control_planes: int, workers: int, log: Log
+    state: StateDir,
+    kubeadm: Path | None,
+    version: str | None,
+    counts: tuple[int, int],
+    log: Log,
 ) -> KubeadmCluster:
     started = time.monotonic()
+    control_planes, workers = counts
     timings: dict[str, float] = {}
-    parts = ensure_node_parts(None, None)
+    parts = ensure_node_parts(version, None)
     archives = sorted(ensure_images(parts).glob("*.tar"))
     binary = (kubeadm or parts.binary("kubeadm")).absolute()
     if control_planes > 1:

@@ -25,9 +25,15 @@ BIND_PORT = 6443
 PATCHES_DIR = "/etc/kubeadm-verify/patches"
 CONFIG_PATH = "/etc/kubeadm-verify/kubeadm.yaml"
 KUBELET_PATCH = "kubeletconfiguration+merge.yaml"
-KUBEADM_IN_NODE = "/opt/kubeadm-verify/bin/kubeadm"
+NODE_BIN_DIR = "/opt/kubeadm-verify/bin"
+"""The node's own programs, first on the PATH of every command run in it."""
+KUBEADM_IN_NODE = f"{NODE_BIN_DIR}/kubeadm"
 """Where each node has the kubeadm it runs: the user's may be anywhere on the host, /tmp
 included, which a node does not see (its /tmp is its own)."""
+KUBELET_IN_NODE = f"{NODE_BIN_DIR}/kubelet"
+"""The kubelet the node's unit runs: the node's own copy of its release's, as a machine has
+it in ``/usr/bin``, so an upgrade replaces it on one node at a time, as kubeadm's upgrade
+procedure does, and kubeadm's preflight finds it on the PATH."""
 
 CONTROLLER_MANAGER_ARGS = ({"name": "allocate-node-cidrs", "value": "false"},)
 """The pod network here is routed per node, each node's /24 made before it joins (``podcidr``

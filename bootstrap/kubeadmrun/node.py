@@ -72,7 +72,7 @@ def make(
     control_plane: bool,
 ) -> NodeEntry:
     """Record, then make, the node's namespace, cgroups, pod network and first files (with
-    ``kubeadm`` among them)."""
+    ``kubeadm`` and the release's kubelet among them)."""
     plan = nodes.plan
     name = node_name(plan.cid, index)
     entry = nodes.new_entry(index, name, control_plane)
@@ -87,6 +87,7 @@ def make(
         cgroups.create(entry.cgroup_root)
     _write_files(machine, entry, parts)
     machine.place(kubeadm, kubeadmconfig.KUBEADM_IN_NODE)
+    machine.place(parts.binary("kubelet"), kubeadmconfig.KUBELET_IN_NODE)
     netns = network.netns_path(entry.netns)
     podnet.add_masquerade(
         parts.host.nsenter, netns, parts.host.iptables, entry.pod_cidr, plan.pod_subnet
@@ -152,7 +153,7 @@ def boot(
     import_archives(parts.part("ctr"), socket_from_host(holder), archives)
     # the kubelet's unit on the host's side, as systemd's would be (``kubeletunit``)
     unit = [sys.executable, "-m", "bootstrap.kubeadmrun.kubeletunit"]
-    unit += [str(parts.binary("kubelet")), str(parts.host.nsenter), str(holder.pid)]
+    unit += [kubeadmconfig.KUBELET_IN_NODE, str(parts.host.nsenter), str(holder.pid)]
     unit.append(str(machine.root))
     _start(state, recorder, entry, "kubelet", unit, python_env(dict(os.environ)))
     log(
@@ -167,6 +168,12 @@ def load_rest(booted: Booted, parts: NodeParts, archives: list[Path]) -> None:
     address = socket_from_host(booted.holder)
     import_archives(parts.part("ctr"), address, archives)
     check_loaded(parts.part("ctr"), address, parts.version)
+
+
+def path_dirs(parts: NodeParts) -> list[Path]:
+    """The PATH of a command in the node: its own programs (``kubeadmconfig.NODE_BIN_DIR``:
+    kubeadm and the kubelet, which kubeadm's preflight looks up), then the release's others."""
+    return [Path(kubeadmconfig.NODE_BIN_DIR), parts.binaries]
 
 
 def machine_log(state: StateDir, node: str, component: str) -> Path:

@@ -35,7 +35,7 @@ REPORTS = ("results.json", "junit.xml")
 def _env(parts: NodeParts) -> dict[str, str]:
     """kubeadm's environment (its ``PATH``), with this package importable, and none of the
     caller's ``KUBEADM_VERIFY_*`` settings: the bring-up alone says how the node is checked."""
-    env = node.python_env(commands.command_env([parts.binaries]))
+    env = node.python_env(commands.command_env(node.path_dirs(parts)))
     return {name: value for name, value in env.items() if not name.startswith(ENV_PREFIX)}
 
 

@@ -67,7 +67,7 @@ def _run_kubeadm(
         timeout,
         what=f"kubeadm {what} on {booted.entry.name}",
         secrets=credentials.secrets,
-        env=commands.command_env([parts.binaries]),
+        env=commands.command_env(node.path_dirs(parts)),
     )
 
 

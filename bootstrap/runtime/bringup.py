@@ -107,6 +107,7 @@ def _start_with_kubeadm(spec: ClusterSpec, state: StateDir, log: Log) -> Cluster
         workers=spec.nodes,
         log=log,
         control_planes=spec.control_planes,
+        version=spec.config.cluster.kubernetes_version,
     )
     version = str(kubeadm_record.load(state).get("version") or "")
     state.update_cluster_record(version=version)

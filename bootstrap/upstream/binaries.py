@@ -2,8 +2,10 @@
 
 ``ensure_binaries`` is what the cluster fixtures and ``kubeadm-verify binaries`` call: it returns
 ``$XDG_CACHE_HOME/kubeadm-verify/bin/<version>/`` holding kube-apiserver,
-kube-controller-manager, kube-scheduler, kubectl, etcd and kwok, downloading or building them
-only when that directory is not already complete. Every binary is run once with ``--version``
+kube-controller-manager, kube-scheduler, kubectl, kubeadm, kubelet, kube-proxy, etcd and kwok,
+downloading or building them only when that directory is not already complete. The etcd is the
+one that release's kubeadm pins (``kubeadm_verify.pins.release_pins``), so each release
+supported has its own set. Every binary is run once with ``--version``
 before the directory is published, so a cache entry is known to be the release it claims.
 """
 
@@ -18,7 +20,6 @@ from bootstrap.upstream.runonce import run_once
 from bootstrap.upstream.versions import (
     ALL_BINARIES,
     DEFAULT_MIRROR,
-    ETCD_VERSION,
     KWOK_VERSION,
     SERVER_BINARIES,
     bin_dir,
@@ -27,6 +28,7 @@ from bootstrap.upstream.versions import (
 )
 from kubeadm_verify import stderr
 from kubeadm_verify.errors import BootstrapError, UsageError
+from kubeadm_verify.pins import release_pins
 
 SOURCES = ("auto", "download", "build")
 _VERSION_TIMEOUT = 60
@@ -52,7 +54,7 @@ def expected_version_line(name: str, version: str) -> str:
     if name == "kubeadm":
         return version
     if name == "etcd":
-        return f"etcd Version: {ETCD_VERSION.lstrip('v')}"
+        return f"etcd Version: {release_pins(version).etcd_version.lstrip('v')}"
     if name == "kwok":
         return KWOK_VERSION
     return f"Kubernetes {version}"
@@ -79,7 +81,8 @@ def check_versions(directory: Path, version: str) -> None:
         problem = version_problem(name, proc.stdout + proc.stderr, version)
         if proc.returncode != 0 or problem is not None:
             raise BootstrapError(problem or f"{name} --version exited {proc.returncode}")
-    _say(f"versions checked: Kubernetes {version}, etcd {ETCD_VERSION}, kwok {KWOK_VERSION}")
+    etcd = release_pins(version).etcd_version
+    _say(f"versions checked: Kubernetes {version}, etcd {etcd}, kwok {KWOK_VERSION}")
 
 
 def try_download(version: str, mirror: str, tmp: Path, *, fall_back: bool) -> bool:
@@ -125,8 +128,9 @@ def _produce(version: str, source: str, mirror: str, tmp: Path) -> tuple[str, di
 def ensure_binaries(
     version: str | None = None, source: str = "auto", mirror: str = DEFAULT_MIRROR
 ) -> Path:
-    """The directory of ``version``'s binaries, complete and verified; built at most once."""
-    release = normalise_version(version)
+    """The directory of ``version``'s binaries, complete and verified; built at most once.
+    A release without pins (``release_pins``) is refused before anything is fetched."""
+    release = release_pins(normalise_version(version)).kubernetes_version
     if source not in SOURCES:
         raise UsageError(f"--source {source!r}: expected one of {', '.join(SOURCES)}")
     produce = partial(_produce, release, source, mirror)

@@ -20,7 +20,6 @@ from bootstrap.upstream.gorun import GoRunner, StatusLine, go_binary
 from bootstrap.upstream.versions import (
     E2E_PACKAGE,
     ETCD_MODULE,
-    ETCD_VERSION,
     GINKGO_PACKAGE,
     GINKGO_VERSION,
     KUBERNETES_MODULE,
@@ -30,6 +29,7 @@ from bootstrap.upstream.versions import (
     gobuild_dir,
 )
 from kubeadm_verify.errors import BootstrapError
+from kubeadm_verify.pins import release_pins
 
 SEED_STAMP = ".seed"
 
@@ -123,11 +123,17 @@ class GoBuild:
         (directory / "tools.go").write_text(gomod.tools_go(imports))
         self.runner.run("go mod tidy (e2e test imports)", [self.go, "mod", "tidy"], directory)
 
+    @property
+    def etcd_version(self) -> str:
+        """The etcd this release's kubeadm pins (``DefaultEtcdVersion``): built beside it."""
+        return release_pins(self.version).etcd_version
+
     def etcd_module(self) -> Path:
-        upstream = self.module_info(ETCD_MODULE, ETCD_VERSION).gomod
+        etcd = self.etcd_version
+        upstream = self.module_info(ETCD_MODULE, etcd).gomod
         files = {
             "go.mod": gomod.plain_gomod(
-                gomod.ETCD_MODULE_NAME, gomod.go_directive(upstream), [(ETCD_MODULE, ETCD_VERSION)]
+                gomod.ETCD_MODULE_NAME, gomod.go_directive(upstream), [(ETCD_MODULE, etcd)]
             ),
             "main.go": gomod.ETCD_MAIN,
         }
@@ -155,7 +161,7 @@ class GoBuild:
 
     def build_etcd(self, out: Path) -> float:
         argv = [self.go, "build", "-trimpath", "-o", str(out / "etcd"), "."]
-        return self.runner.run(f"go build etcd {ETCD_VERSION}", argv, self.etcd_module())
+        return self.runner.run(f"go build etcd {self.etcd_version}", argv, self.etcd_module())
 
     def _install(self, package: str, version: str, out: Path) -> float:
         """``go install pkg@version`` builds with the tool's own go.mod, exactly as released."""

@@ -53,20 +53,20 @@ def settings_from_args(args: argparse.Namespace) -> UpSettings:
 
 
 def refuse_with_kubeadm(settings: UpSettings) -> None:
-    """What the kubeadm-driven bring-up does not take yet, refused in one line: it writes the
-    kubeadm configuration itself, from the nodes' plan, for the pinned release."""
+    """What the kubeadm-driven bring-up does not take, refused in one line: it writes the
+    kubeadm configuration itself, from the nodes' plan, for a release whose pins it knows."""
     from kubeadm_verify.errors import UsageError
-    from kubeadm_verify.pins import KUBERNETES_VERSION
+    from kubeadm_verify.pins import release_pins
 
     if settings.kubeadm is None:
         return
     if settings.config_file:
         raise UsageError("--config with --kubeadm: the kubeadm configuration is written for you")
-    version = settings.kubernetes_version
-    if version and version.lstrip("v") != KUBERNETES_VERSION.lstrip("v"):
-        raise UsageError(
-            f"--kubernetes-version {version} with --kubeadm: only {KUBERNETES_VERSION} is built"
-        )
+    if settings.kubernetes_version:
+        try:
+            release_pins(settings.kubernetes_version)
+        except UsageError as error:
+            raise UsageError(f"--kubernetes-version with --kubeadm: {error}") from None
 
 
 def run(args: argparse.Namespace) -> ExitStatus:

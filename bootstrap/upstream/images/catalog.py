@@ -1,7 +1,9 @@
 """The images a node needs, under the exact upstream names the kubelet, kubeadm and tests use.
 
 Each is one layer assembled from programs we built (``bootstrap.upstream.nodeparts``) or Debian
-installed.
+installed. kube-proxy, CoreDNS and etcd are tagged as the release's kubeadm names them
+(``kubeadm_verify.pins.release_pins``); the test images carry the suite's tags whatever the
+release, the aggregator spec's etcd included (the pinned release's, beside the node's own).
 Dynamically linked Debian programs (dash, OpenBSD netcat, iptables and its extensions) go in with
 the libraries ``ldd`` names, at the same paths, so they run as on the host.
 """
@@ -19,11 +21,11 @@ from kubeadm_verify.errors import BootstrapError
 from kubeadm_verify.pins import (
     AGNHOST_TAG,
     BUSYBOX_TAG,
-    COREDNS_VERSION,
-    ETCD_IMAGE_TAG,
     GLIBC_DNS_TESTING_TAG,
+    KUBERNETES_VERSION,
     PAUSE_TAGS,
     SAMPLE_APISERVER_TAG,
+    release_pins,
 )
 
 REGISTRY = "registry.k8s.io"
@@ -51,16 +53,34 @@ def pause_tags() -> tuple[str, ...]:
     return tuple(f"{REGISTRY}/pause:{tag}" for tag in PAUSE_TAGS)
 
 
+def coredns_tag(version: str) -> str:
+    """The CoreDNS image ``version``'s kubeadm deploys."""
+    return f"{REGISTRY}/coredns/coredns:{release_pins(version).coredns_version}"
+
+
+def etcd_tag(version: str) -> str:
+    """The etcd image ``version``'s kubeadm runs as a static pod."""
+    return f"{REGISTRY}/etcd:{release_pins(version).etcd_image_tag}"
+
+
+def suite_etcd_tags(version: str) -> list[str]:
+    """The etcd the suite's aggregator spec runs beside the sample API server (the pinned
+    release's, as upstream's e2e of that release asks), where ``version``'s own is another."""
+    suite = etcd_tag(KUBERNETES_VERSION)
+    return [] if suite == etcd_tag(version) else [suite]
+
+
 def image_names(version: str) -> list[str]:
-    """Every tag a node has loaded before anything may ask for it."""
+    """Every tag a node of ``version`` has loaded before anything may ask for it."""
     return [
         *pause_tags(),
         f"{REGISTRY}/e2e-test-images/busybox:{BUSYBOX_TAG}",
         f"{REGISTRY}/e2e-test-images/agnhost:{AGNHOST_TAG}",
         f"{REGISTRY}/e2e-test-images/glibc-dns-testing:{GLIBC_DNS_TESTING_TAG}",
         f"{REGISTRY}/kube-proxy:{version}",
-        f"{REGISTRY}/coredns/coredns:{COREDNS_VERSION}",
-        f"{REGISTRY}/etcd:{ETCD_IMAGE_TAG}",
+        coredns_tag(version),
+        etcd_tag(version),
+        *suite_etcd_tags(version),
         f"{OWN_REGISTRY}/sample-apiserver:{SAMPLE_APISERVER_TAG}",
     ]
 
@@ -187,9 +207,8 @@ def kube_proxy_image(parts: NodeParts) -> ImageSpec:
 
 
 def coredns_image(parts: NodeParts) -> ImageSpec:
-    tag = f"{REGISTRY}/coredns/coredns:{COREDNS_VERSION}"
     return ImageSpec(
-        (tag,),
+        (coredns_tag(parts.version),),
         (Entry("/coredns", source=parts.part("coredns")), *_basics()),
         entrypoint=("/coredns",),
     )
@@ -199,9 +218,20 @@ def etcd_image(parts: NodeParts) -> ImageSpec:
     """The release's etcd (kubeadm's version) where upstream's image has it, for the aggregator
     spec's sample API server to store its objects in."""
     return ImageSpec(
-        (f"{REGISTRY}/etcd:{ETCD_IMAGE_TAG}",),
+        (etcd_tag(parts.version),),
         (Entry("/usr/local/bin/etcd", source=parts.binary("etcd")), *_basics()),
     )
+
+
+def suite_etcd_images(parts: NodeParts) -> list[ImageSpec]:
+    """On another release's nodes, the pinned release's etcd too, for the aggregator spec."""
+    tags = suite_etcd_tags(parts.version)
+    if not tags:
+        return []
+    if parts.suite_binaries is None:
+        raise BootstrapError(f"the node parts of {parts.version} carry no pinned release's etcd")
+    entries = (Entry("/usr/local/bin/etcd", source=parts.suite_binaries / "etcd"), *_basics())
+    return [ImageSpec(tuple(tags), entries)]
 
 
 def sample_apiserver_image(parts: NodeParts) -> ImageSpec:
@@ -223,5 +253,6 @@ def node_images(parts: NodeParts) -> list[ImageSpec]:
         kube_proxy_image(parts),
         coredns_image(parts),
         etcd_image(parts),
+        *suite_etcd_images(parts),
         sample_apiserver_image(parts),
     ]

@@ -6,6 +6,11 @@ every later use, so a second run builds nothing. containerd and CoreDNS are buil
 ``go install module/cmd@version`` (each with its own go.mod, exactly as released); agnhost comes
 from the pinned ``k8s.io/kubernetes`` module through a generated module pinned like the server
 binaries' (``bootstrap.upstream.gomod``); the pause program is ours.
+
+Each release has its own directory: the CoreDNS in it is the one that release's kubeadm pins
+(``kubeadm_verify.pins.release_pins``). The test programs (agnhost, the sample API server) are
+the suite's, the same for every release: the tests that run them are the pinned release's, and
+ask for them under the pinned release's tags.
 """
 
 from __future__ import annotations
@@ -30,14 +35,19 @@ from bootstrap.upstream.nodeparts.pins import (
     CONTAINERD_TAGS,
     CONTAINERD_VERSION,
     COREDNS_MODULE,
-    COREDNS_VERSION,
     PAUSE_VERSION,
 )
 from bootstrap.upstream.nodeparts.sampleapiserver import ensure_sample_apiserver
 from bootstrap.upstream.runonce import run_once
-from bootstrap.upstream.versions import KUBERNETES_MODULE, cache_root, normalise_version
+from bootstrap.upstream.versions import (
+    KUBERNETES_MODULE,
+    KUBERNETES_VERSION,
+    cache_root,
+    normalise_version,
+)
 from kubeadm_verify import stderr
 from kubeadm_verify.errors import BootstrapError
+from kubeadm_verify.pins import release_pins
 
 AGNHOST_MODULE = "kubeadm-verify.local/agnhostbuild"
 _VERSION_TIMEOUT = 60
@@ -59,6 +69,9 @@ class NodeParts:
     version: str
     sample_apiserver: Path | None = None
     """The sample API server (its own cache directory); None where no image needs it."""
+    suite_binaries: Path | None = None
+    """The pinned release's bin dir on another release's nodes: the suite's test images made of
+    its programs (the aggregator spec's etcd) come from it. None on the pinned release's."""
 
     def part(self, name: str) -> Path:
         return self.built / name
@@ -71,10 +84,10 @@ def _say(text: str) -> None:
     stderr.line(f"[nodeparts] {text}")
 
 
-def expected_version_token(name: str) -> str:
-    """A word each program prints with its version flag, for the release we pin."""
+def expected_version_token(name: str, release: str = KUBERNETES_VERSION) -> str:
+    """A word each program prints with its version flag, for ``release``'s node parts."""
     if name == "coredns":
-        return f"CoreDNS-{COREDNS_VERSION.lstrip('v')}"
+        return f"CoreDNS-{release_pins(release).coredns_version.lstrip('v')}"
     if name == "agnhost":
         return AGNHOST_TAG
     if name == "pause":
@@ -90,20 +103,20 @@ def version_argv(name: str) -> list[str]:
     return ["--version"]
 
 
-def version_problem(name: str, output: str) -> str | None:
-    want = expected_version_token(name)
+def version_problem(name: str, output: str, release: str = KUBERNETES_VERSION) -> str | None:
+    want = expected_version_token(name, release)
     if want in output.split():
         return None
     first = output.strip().splitlines()[0] if output.strip() else "nothing"
     return f"{name} reports {first!r}, expected {want!r}"
 
 
-def check_versions(directory: Path) -> None:
+def check_versions(directory: Path, release: str = KUBERNETES_VERSION) -> None:
     """Run every part once: a wrong or crashing build never reaches the cache."""
     for name in BUILT:
         argv = [str(directory / name), *version_argv(name)]
         proc = run_once(argv, _VERSION_TIMEOUT, f"{name}: cannot run its version check")
-        problem = version_problem(name, proc.stdout + proc.stderr)
+        problem = version_problem(name, proc.stdout + proc.stderr, release)
         if problem is not None:
             raise BootstrapError(problem)
 
@@ -138,16 +151,18 @@ def build_containerd(builder: GoBuild, out: Path) -> float:
 
 
 def build_coredns(builder: GoBuild, out: Path) -> float:
+    """The CoreDNS the builder's release's kubeadm deploys (its ``CoreDNSVersion``)."""
+    coredns = release_pins(builder.version).coredns_version
     argv = [
         builder.go,
         "install",
         "-trimpath",
         "-ldflags",
         "-s -w",
-        f"{COREDNS_MODULE}@{COREDNS_VERSION}",
+        f"{COREDNS_MODULE}@{coredns}",
     ]
     return builder.runner.run(
-        f"go install coredns {COREDNS_VERSION}",
+        f"go install coredns {coredns}",
         argv,
         _workdir(builder),
         {"GOBIN": str(out.resolve())},
@@ -179,9 +194,11 @@ def _seeded(builder: GoBuild, name: str, files: dict[str, str]) -> Path:
 
 
 def build_agnhost(builder: GoBuild, out: Path) -> float:
-    upstream = builder.module_info(KUBERNETES_MODULE, builder.version).gomod
+    """agnhost from the pinned release's source, whatever the builder's release: its tag
+    (``AGNHOST_TAG``) is that source's ``VERSION``, and the pinned tests ask for it."""
+    upstream = builder.module_info(KUBERNETES_MODULE, KUBERNETES_VERSION).gomod
     files = {
-        "go.mod": gomod.kubernetes_gomod(AGNHOST_MODULE, builder.version, upstream),
+        "go.mod": gomod.kubernetes_gomod(AGNHOST_MODULE, KUBERNETES_VERSION, upstream),
         "tools.go": gomod.tools_go([AGNHOST_PACKAGE]),
     }
     module = _seeded(builder, "agnhost", files)
@@ -223,7 +240,7 @@ def _produce(version: str, tmp: Path) -> tuple[str, dict[str, str]]:
         "agnhost": build_agnhost(builder, tmp),
         "pause": build_pause(builder, tmp),
     }
-    check_versions(tmp)
+    check_versions(tmp, version)
     spent = ", ".join(f"{name} {seconds:.0f}s" for name, seconds in times.items())
     _say(f"node parts for {version} built in {time.monotonic() - started:.0f}s ({spent})")
     return "build", dict.fromkeys(BUILT, "build")
@@ -231,15 +248,22 @@ def _produce(version: str, tmp: Path) -> tuple[str, dict[str, str]]:
 
 def ensure_node_parts(version: str | None = None, binaries: Path | None = None) -> NodeParts:
     """The node parts of ``version``, built at most once; the Debian tools checked first, so a
-    machine that cannot run a node says so before minutes of building."""
-    release = normalise_version(version)
+    machine that cannot run a node says so before minutes of building. ``binaries`` is a bin
+    dir to use instead of the release's cached one (``ensure_binaries``)."""
+    release = release_pins(normalise_version(version)).kubernetes_version
     host = find_host_tools()
     built = ensure_populated(nodeparts_dir(release), release, BUILT, partial(_produce, release))
     bins = binaries or ensure_binaries(release, source="auto")
     for name in ("kubelet", "kube-proxy"):
         if not (bins / name).is_file():
             raise BootstrapError(f"{bins} has no {name}: rebuild the binaries cache")
-    sample = ensure_sample_apiserver(release)
+    sample = ensure_sample_apiserver(KUBERNETES_VERSION)  # the suite's, as agnhost
+    suite = None if release == KUBERNETES_VERSION else ensure_binaries(KUBERNETES_VERSION)
     return NodeParts(
-        built=built, binaries=bins, host=host, version=release, sample_apiserver=sample
+        built=built,
+        binaries=bins,
+        host=host,
+        version=release,
+        sample_apiserver=sample,
+        suite_binaries=suite,
     )

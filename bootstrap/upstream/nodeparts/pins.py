@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from kubeadm_verify.pins import AGNHOST_TAG as AGNHOST_TAG
 from kubeadm_verify.pins import CONTAINERD_VERSION as CONTAINERD_VERSION
-from kubeadm_verify.pins import COREDNS_VERSION as COREDNS_VERSION
 from kubeadm_verify.pins import PAUSE_TAGS as PAUSE_TAGS
 from kubeadm_verify.pins import PAUSE_VERSION as PAUSE_VERSION
 

@@ -1,0 +1,48 @@
+"""A kubeadm-driven cluster at another supported release: each node runs its own copy of the
+release's kubelet, found first on the PATH kubeadm runs with; ``up --kubeadm`` takes a release
+whose pins are known and refuses another in one line, before anything is made."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bootstrap.kubeadmrun import kubeadmconfig, node
+from bootstrap.upstream.nodeparts import HostTools, NodeParts
+from kubeadm_verify.cli import main
+
+OLD = "v1.36.3"
+
+
+def _parts(tmp_path: Path, version: str) -> NodeParts:
+    host = HostTools(
+        runc=Path("/usr/sbin/runc"),
+        busybox=Path("/bin/busybox"),
+        iptables=Path("/usr/sbin/xtables-nft-multi"),
+        netcat=Path("/bin/nc.openbsd"),
+        nsenter=Path("/usr/bin/nsenter"),
+        cni_bin_dir=Path("/usr/lib/cni"),
+    )
+    return NodeParts(tmp_path / "parts", tmp_path / "bin" / version, host, version)
+
+
+def test_a_node_runs_its_own_kubelet_found_first_on_its_path(tmp_path: Path) -> None:
+    parts = _parts(tmp_path, OLD)
+    assert node.path_dirs(parts) == [Path("/opt/kubeadm-verify/bin"), tmp_path / "bin" / OLD]
+    assert Path(kubeadmconfig.KUBELET_IN_NODE).parent == Path(kubeadmconfig.NODE_BIN_DIR)
+    assert Path(kubeadmconfig.KUBEADM_IN_NODE).parent == Path(kubeadmconfig.NODE_BIN_DIR)
+
+
+def test_up_with_kubeadm_takes_a_supported_release_and_refuses_another(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    state = tmp_path / "state"
+    argv = ["up", "--kubeadm", "--state-dir", str(state), "--kubernetes-version", "v1.36.1"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        "kubeadm-verify: --kubernetes-version with --kubeadm: Kubernetes v1.36.1: not a release "
+        "this suite builds (supported: v1.37.2, v1.36.3)"
+    ]
+    assert not state.exists()

@@ -39,6 +39,7 @@ LONG_FIRST = (
     "tests/integration/nodes/test_node_catches.py",
     "tests/integration/kubeadmrun/test_interrupt.py",
     "tests/integration/kubeadmrun/test_kubeadm_ha.py",
+    "tests/integration/kubeadmrun/test_kubeadm_upgrade.py",
     "tests/integration/conformance/test_broken_nodes.py",
     "tests/integration/conformance/test_catches.py",
     "tests/integration/nodes/test_interrupt_up.py",

@@ -35,9 +35,6 @@ from kubeadm_verify.interrupts import deferred
 
 KUBELET = "kubelet"
 """The component name the kubelet's unit is recorded under (``node.boot``)."""
-UNIT_KUBELET_ARG = 3
-"""Where the kubelet binary is in the unit's argv (``python -m bootstrap.kubeadmrun.kubeletunit
-KUBELET NSENTER HOLDER ROOT``, ``node.boot``)."""
 CONTAINERS_TIMEOUT_S = 60.0
 """A killed process in the kernel (state ``D``) dies only when it leaves it: on a loaded
 machine two of a node's containers were still there after 15 s."""
@@ -108,10 +105,11 @@ def node_entry(state: StateDir, name: str) -> NodeEntry:
     return entry
 
 
-def restart_kubelet(state_dir: Path, name: str, kubelet: Path) -> ProcessRecord:
-    """Node ``name``'s kubelet unit stopped and started again running ``kubelet`` (a new
-    release's binary), as an upgrade's package swap and ``systemctl restart kubelet`` do: the
-    containers the node runs stay up, the new kubelet takes them over. Returns its record."""
+def restart_kubelet(state_dir: Path, name: str) -> ProcessRecord:
+    """Node ``name``'s kubelet unit stopped and started again, as ``systemctl restart kubelet``
+    after an upgrade put a new kubelet in the node's own bin dir: the containers the node runs
+    stay up, and the kubelet the unit starts (the node's copy) takes them over. Returns the new
+    unit's record."""
     state = state_at(state_dir)
     entry = node_entry(state, name)
     units = [p for p in entry.processes if p.component == KUBELET]
@@ -120,10 +118,9 @@ def restart_kubelet(state_dir: Path, name: str, kubelet: Path) -> ProcessRecord:
     process.stop(units)
     if process.still_running(units):
         raise BootstrapError(f"{name}: its kubelet unit would not stop")
-    argv = list(units[-1].argv)
-    argv[UNIT_KUBELET_ARG] = str(kubelet)
+    last = units[-1]
     with deferred():  # started and recorded as one step: a teardown at any moment finds it
-        unit = process.start(KUBELET, argv, Path(units[-1].log), env=python_env(dict(os.environ)))
+        unit = process.start(KUBELET, last.argv, Path(last.log), env=python_env(dict(os.environ)))
         replace_unit(state, name, unit)
     cgroups.enter(entry.cgroup_root, unit.pid)
     return unit

@@ -10,8 +10,8 @@ each node in turn, the first control plane first, the other control planes, then
    kube-proxy and CoreDNS), on every other node ``kubeadm upgrade node``; all read one
    UpgradeConfiguration (``kubeadmconfig.upgrade_config``);
 3. ``kubectl drain`` (DaemonSet pods stay, a PodDisruptionBudget is honoured);
-4. the kubelet swapped for the new release's and restarted, then waited for: the Node Ready
-   and reporting the new version;
+4. the new release's kubelet in the node's own bin dir (the unit runs that copy) and the unit
+   restarted, then waited for: the Node Ready and reporting the new version;
 5. ``kubectl uncordon``.
 
 Each step is timed and logged (``<state>/logs/<node>-upgrade-<step>.log``), bounded, and handed
@@ -32,7 +32,7 @@ from pathlib import Path
 from bootstrap.kubeadmrun import commands, kubeadmconfig, record
 from bootstrap.kubeadmrun.cpimages import ensure_control_plane_images
 from bootstrap.kubeadmrun.machine import Machine, enter_argv, socket_from_host
-from bootstrap.kubeadmrun.node import machine_of
+from bootstrap.kubeadmrun.node import machine_of, path_dirs
 from bootstrap.kubeadmrun.outage import restart_kubelet
 from bootstrap.phases.api import ApiClient, ApiError
 from bootstrap.runtime.nodes import record as nodes_record
@@ -160,7 +160,8 @@ def upgrade_kubeadm_cluster(
         with run.step(node.name, "drain"):
             _kubectl(state, new, node, ["drain", node.name, *DRAIN_FLAGS], DRAIN_TIMEOUT_S)
         with run.step(node.name, "kubelet"):
-            restart_kubelet(root, node.name, new.binary("kubelet"))
+            node.machine.place(new.binary("kubelet"), kubeadmconfig.KUBELET_IN_NODE)
+            restart_kubelet(root, node.name)
             _wait_kubelet(state, node.name, target)
         with run.step(node.name, "uncordon"):
             _kubectl(state, new, node, ["uncordon", node.name], DRAIN_TIMEOUT_S)
@@ -233,7 +234,7 @@ def _kubeadm(
         state.logs / f"{node.name}-{'-'.join(args[:2])}.log",
         timeout,
         what=f"{what} on {node.name}",
-        env=commands.command_env([parts.binaries]),
+        env=commands.command_env(path_dirs(parts)),
     )
 
 

@@ -128,7 +128,7 @@ def upgrade_kubeadm_cluster(
     found = nodes_record.load(state)
     if found is None or not found.nodes:
         raise UsageError(f"{root} holds no nodes")
-    nodes = [_node(found, entry) for entry in found.nodes]
+    nodes = [_node(found, entry) for entry in sorted(found.nodes, key=lambda e: e.index)]
     control_planes = [n for n in nodes if n.entry.control_plane]
     workers = [n for n in nodes if not n.entry.control_plane]
     steps: list[Step] = []
@@ -141,30 +141,11 @@ def upgrade_kubeadm_cluster(
     if between is not None:
         with run.step("cluster", "workload"):
             between()
+    context = _Context(state, new, binary, target)
     for index, node in enumerate([*control_planes, *workers]):
-        with run.step(node.name, "kubeadm"):
-            node.machine.place(binary, kubeadmconfig.KUBEADM_IN_NODE)
-            node.machine.write(
-                kubeadmconfig.UPGRADE_CONFIG_PATH, kubeadmconfig.upgrade_config(target), 0o600
-            )
-        if index == 0:
-            for verb, timeout in (("plan", PLAN_TIMEOUT_S), ("diff", PLAN_TIMEOUT_S)):
-                with run.step(node.name, f"upgrade {verb}"):
-                    _kubeadm(state, new, node, ["upgrade", verb], timeout)
-            with run.step(node.name, "upgrade apply"):
-                _kubeadm(state, new, node, ["upgrade", "apply", "--yes"], APPLY_TIMEOUT_S)
-            record.update(state, kubeadm=str(binary))
-        else:
-            with run.step(node.name, "upgrade node"):
-                _kubeadm(state, new, node, ["upgrade", "node"], NODE_TIMEOUT_S)
-        with run.step(node.name, "drain"):
-            _kubectl(state, new, node, ["drain", node.name, *DRAIN_FLAGS], DRAIN_TIMEOUT_S)
-        with run.step(node.name, "kubelet"):
-            node.machine.place(new.binary("kubelet"), kubeadmconfig.KUBELET_IN_NODE)
-            restart_kubelet(root, node.name)
-            _wait_kubelet(state, node.name, target)
-        with run.step(node.name, "uncordon"):
-            _kubectl(state, new, node, ["uncordon", node.name], DRAIN_TIMEOUT_S)
+        for name in node_steps(first=index == 0):
+            with run.step(node.name, name):
+                ACTIONS[name](context, node)
     record.update(state, version=target)
     with run.step("cluster", "addons"):
         _wait_kube_proxy(state, target)
@@ -172,6 +153,89 @@ def upgrade_kubeadm_cluster(
 
 
 DRAIN_FLAGS = ("--ignore-daemonsets", "--delete-emptydir-data", "--timeout=180s")
+FIRST_CONTROL_PLANE = ("upgrade plan", "upgrade diff", "upgrade apply")
+EVERY_OTHER_NODE = ("upgrade node",)
+"""What kubeadm does on a node: the first control plane plans, shows and applies the upgrade;
+every other node (control plane or worker) upgrades itself."""
+KUBEADM_ARGS = {
+    "upgrade plan": ("upgrade", "plan"),
+    "upgrade diff": ("upgrade", "diff"),
+    "upgrade apply": ("upgrade", "apply", "--yes"),
+    "upgrade node": ("upgrade", "node"),
+}
+KUBEADM_TIMEOUTS = {
+    "upgrade plan": PLAN_TIMEOUT_S,
+    "upgrade diff": PLAN_TIMEOUT_S,
+    "upgrade apply": APPLY_TIMEOUT_S,
+    "upgrade node": NODE_TIMEOUT_S,
+}
+
+
+def node_steps(first: bool) -> tuple[str, ...]:
+    """The steps on one node, in order (``first``: the first control plane)."""
+    kubeadm = FIRST_CONTROL_PLANE if first else EVERY_OTHER_NODE
+    return ("kubeadm", *kubeadm, "drain", "kubelet", "uncordon")
+
+
+def kubeadm_in_node(step: str) -> list[str]:
+    """The kubeadm command a step runs inside the node."""
+    return [
+        kubeadmconfig.KUBEADM_IN_NODE,
+        *KUBEADM_ARGS[step],
+        "--config",
+        kubeadmconfig.UPGRADE_CONFIG_PATH,
+    ]
+
+
+def kubectl_args(step: str, node: str) -> list[str]:
+    """The kubectl command (after ``kubectl --kubeconfig admin.conf``) a step runs."""
+    return ["drain", node, *DRAIN_FLAGS] if step == "drain" else ["uncordon", node]
+
+
+@dataclass(frozen=True)
+class _Context:
+    state: StateDir
+    new: NodeParts
+    kubeadm: Path
+    target: str
+
+
+def _place_kubeadm(context: _Context, node: _Node) -> None:
+    node.machine.place(context.kubeadm, kubeadmconfig.KUBEADM_IN_NODE)
+    node.machine.write(
+        kubeadmconfig.UPGRADE_CONFIG_PATH, kubeadmconfig.upgrade_config(context.target), 0o600
+    )
+
+
+def _run_kubeadm_step(step: str) -> Callable[[_Context, _Node], None]:
+    def action(context: _Context, node: _Node) -> None:
+        _kubeadm(context.state, context.new, node, step, KUBEADM_TIMEOUTS[step])
+        if step == "upgrade apply":
+            record.update(context.state, kubeadm=str(context.kubeadm))
+
+    return action
+
+
+def _run_kubectl_step(step: str) -> Callable[[_Context, _Node], None]:
+    def action(context: _Context, node: _Node) -> None:
+        _kubectl(context.state, context.new, node, kubectl_args(step, node.name), DRAIN_TIMEOUT_S)
+
+    return action
+
+
+def _swap_kubelet(context: _Context, node: _Node) -> None:
+    node.machine.place(context.new.binary("kubelet"), kubeadmconfig.KUBELET_IN_NODE)
+    restart_kubelet(context.state.root, node.name)
+    _wait_kubelet(context.state, node.name, context.target)
+
+
+ACTIONS: dict[str, Callable[[_Context, _Node], None]] = {
+    "kubeadm": _place_kubeadm,
+    **{step: _run_kubeadm_step(step) for step in KUBEADM_ARGS},
+    "drain": _run_kubectl_step("drain"),
+    "kubelet": _swap_kubelet,
+    "uncordon": _run_kubectl_step("uncordon"),
+}
 
 
 class _Runner:
@@ -218,22 +282,13 @@ def _load_images(new: NodeParts, kubeadm: Path, nodes: list[_Node]) -> None:
         import_archives(new.part("ctr"), socket_from_host(node.holder), archives)
 
 
-def _kubeadm(
-    state: StateDir, parts: NodeParts, node: _Node, args: list[str], timeout: float
-) -> None:
-    argv = [
-        *enter_argv(parts.host.nsenter, node.holder),
-        kubeadmconfig.KUBEADM_IN_NODE,
-        *args,
-        "--config",
-        kubeadmconfig.UPGRADE_CONFIG_PATH,
-    ]
-    what = " ".join(["kubeadm", *args[:2]])
+def _kubeadm(state: StateDir, parts: NodeParts, node: _Node, step: str, timeout: float) -> None:
+    argv = [*enter_argv(parts.host.nsenter, node.holder), *kubeadm_in_node(step)]
     commands.run_logged(
         argv,
-        state.logs / f"{node.name}-{'-'.join(args[:2])}.log",
+        state.logs / f"{node.name}-{step.replace(' ', '-')}.log",
         timeout,
-        what=f"{what} on {node.name}",
+        what=f"kubeadm {step} on {node.name}",
         env=commands.command_env(path_dirs(parts)),
     )
 

@@ -29,6 +29,7 @@ from kubeadm_verify import access
 
 KUBEADM_DEFAULT = "/var/lib/kubelet/pki/kubelet.crt"
 MOUNTED = "/kubelet-serving/cert"
+LOG_SETTLE_S = 5.0
 READ_TIMEOUT_S = 20.0
 _PEM = re.compile(r"-----BEGIN CERTIFICATE-----\n[A-Za-z0-9+/=\n]+-----END CERTIFICATE-----\n?")
 
@@ -113,8 +114,7 @@ def _anchor_from(kube: Kube, namespace: str, reading: _Reading, deadline: float)
     phase = _finished(kube, namespace, reading.pod, deadline)
     if phase != "Succeeded":
         return f"{where} could not be read from the node: {phase}"
-    log = kube.core.read_namespaced_pod_log(reading.pod, namespace, _request_timeout=(5, 20))
-    pem = certificates(str(log))
+    pem = _printed(kube, namespace, reading.pod, deadline)
     if not pem:
         return f"{where} holds no PEM certificate"
     anchor = Anchor(pem, f"{reading.path} read from node {reading.endpoint.node}'s disk")
@@ -123,6 +123,20 @@ def _anchor_from(kube: Kube, namespace: str, reading: _Reading, deadline: float)
     except Unverifiable as exc:
         return str(exc)
     return anchor if why is None else why
+
+
+def _printed(kube: Kube, namespace: str, pod: str, deadline: float) -> str:
+    """The certificates the finished reader printed. The kubelet may report the container
+    exited a moment before its runtime has written the last of its output to the log (under
+    load, an empty log was read once); so an empty answer is asked again, for up to
+    ``LOG_SETTLE_S``, before it counts."""
+    settle = min(deadline, time.monotonic() + LOG_SETTLE_S)
+    while True:
+        log = kube.core.read_namespaced_pod_log(pod, namespace, _request_timeout=(5, 20))
+        pem = certificates(str(log))
+        if pem or time.monotonic() >= settle:
+            return pem
+        time.sleep(0.5)
 
 
 def _finished(kube: Kube, namespace: str, pod: str, deadline: float) -> str:

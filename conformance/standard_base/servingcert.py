@@ -130,13 +130,16 @@ def _printed(kube: Kube, namespace: str, pod: str, deadline: float) -> str:
     exited a moment before its runtime has written the last of its output to the log (under
     load, an empty log was read once); so an empty answer is asked again, for up to
     ``LOG_SETTLE_S``, before it counts."""
-    settle = min(deadline, time.monotonic() + LOG_SETTLE_S)
-    while True:
+
+    def read() -> str | None:
         log = kube.core.read_namespaced_pod_log(pod, namespace, _request_timeout=(5, 20))
-        pem = certificates(str(log))
-        if pem or time.monotonic() >= settle:
-            return pem
-        time.sleep(0.5)
+        return certificates(str(log)) or None  # an empty answer is asked again
+
+    settle = max(0.0, min(deadline - time.monotonic(), LOG_SETTLE_S))
+    try:
+        return access.wait_for(read, settle, interval=0.5, what="the reader's output")
+    except access.WaitTimedOut:
+        return ""
 
 
 def _finished(kube: Kube, namespace: str, pod: str, deadline: float) -> str:

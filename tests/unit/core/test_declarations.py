@@ -81,6 +81,8 @@ def test_an_option_shared_by_two_verbs_is_one_declaration() -> None:
         "kubernetes-version": "node and e2e check or pick one; up and binaries run one",
         "parallel": "cluster runs one test at a time by default, e2e the mode's number",
         "nodes": "up joins none by default, join one",
+        "kubeadm": "up brings a cluster up with it (alone: the pinned one); upgrade upgrades "
+        "with a new release's",
     }
     seen: dict[str, list[Option]] = {}
     for verb in VERBS.values():

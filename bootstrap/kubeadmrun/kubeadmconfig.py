@@ -4,7 +4,8 @@
 (the node's address, its name, containerd's standard socket, ``imagePullPolicy: Never``, the
 bootstrap token the workers join with), a ClusterConfiguration (the release, the cluster's pod
 and Service subnets, node IPAM off: ``CONTROLLER_MANAGER_ARGS``) and a KubeletConfiguration
-with what this machine needs and nothing more.
+with what this machine needs and nothing more; for a release whose kube-proxy needs it here, a
+KubeProxyConfiguration (``kube_proxy_settings``).
 ``join_config`` is a worker's JoinConfiguration: token discovery pinned to the CA's public key.
 Each node's ``cgroupRoot`` differs (two kubelets on one host must not share ``/kubepods``), so it
 goes in a per-node kubeadm patch for the ``kubeletconfiguration`` target, as kubeadm documents.
@@ -16,9 +17,11 @@ from typing import Any
 
 from bootstrap.kubeadm.yamlio import dump_yaml
 from bootstrap.runtime.nodes.kubeletcfg import SHARED_DISK
+from bootstrap.upstream.versions import version_parts
 
 API_VERSION = "kubeadm.k8s.io/v1beta4"
 KUBELET_API_VERSION = "kubelet.config.k8s.io/v1beta1"
+KUBE_PROXY_API_VERSION = "kubeproxy.config.k8s.io/v1alpha1"
 CRI_SOCKET = "unix:///run/containerd/containerd.sock"
 BIND_PORT = 6443
 """kubeadm's default: free, inside the node's own network namespace."""
@@ -40,6 +43,23 @@ CONTROLLER_MANAGER_ARGS = ({"name": "allocate-node-cidrs", "value": "false"},)
 sets its Node's ``podCIDR`` to it), as with a CNI that does its own address management: the
 controller-manager's node IPAM, which hands out /24s in the order it gets to the Nodes (and skips
 one it released under load), must not give a Node another."""
+
+CONNTRACK_MAX_CHECKED_SINCE = (1, 37)
+"""kube-proxy before v1.37 writes ``nf_conntrack_max`` whenever its configuration gives a maximum,
+even one below the current value (``pkg/proxy/conntrack/sysctls.go``); in a node's network
+namespace that sysctl is the host's, read-only, and kube-proxy exits on it. From v1.37 it writes
+it only when the current value is smaller, which the host's already is not."""
+
+
+def kube_proxy_settings(version: str) -> dict[str, Any]:
+    """What kube-proxy of ``version`` needs on this machine: for releases before
+    ``CONNTRACK_MAX_CHECKED_SINCE``, ``conntrack.maxPerCore: 0``, which leaves ``nf_conntrack_max``
+    to the host (as kind's nodes do, for the same reason); nothing for later ones."""
+    major, minor, _ = version_parts(version)
+    if (major, minor) >= CONNTRACK_MAX_CHECKED_SINCE:
+        return {}
+    return {"conntrack": {"maxPerCore": 0}}
+
 
 IGNORED_PREFLIGHT_ERRORS: dict[str, str] = {
     "SystemVerification": (
@@ -114,7 +134,13 @@ def init_config(
     if control_plane_endpoint:
         cluster["controlPlaneEndpoint"] = control_plane_endpoint
     kubelet_doc = {"apiVersion": KUBELET_API_VERSION, "kind": "KubeletConfiguration", **kubelet}
-    return "---\n".join(dump_yaml(doc) for doc in (init, cluster, kubelet_doc))
+    docs = [init, cluster, kubelet_doc]
+    proxy = kube_proxy_settings(version)
+    if proxy:
+        docs.append(
+            {"apiVersion": KUBE_PROXY_API_VERSION, "kind": "KubeProxyConfiguration", **proxy}
+        )
+    return "---\n".join(dump_yaml(doc) for doc in docs)
 
 
 def join_config(

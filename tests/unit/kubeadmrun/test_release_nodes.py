@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from bootstrap.kubeadmrun import kubeadmconfig, node
 from bootstrap.upstream.nodeparts import HostTools, NodeParts
@@ -46,3 +47,27 @@ def test_up_with_kubeadm_takes_a_supported_release_and_refuses_another(
         "this suite builds (supported: v1.37.2, v1.36.3)"
     ]
     assert not state.exists()
+
+
+def test_the_configuration_follows_the_release_and_spares_kube_proxy_the_host_s_sysctl() -> None:
+    """kube-proxy v1.36 writes nf_conntrack_max even when the host's is larger, and a node's
+    network namespace cannot: its configuration leaves the value to the host. v1.37's checks
+    first, so the pinned release's configuration has no KubeProxyConfiguration at all."""
+    text = kubeadmconfig.init_config(
+        name="kvc-abc123-n0",
+        address="10.213.1.254",
+        version=OLD,
+        pod_subnet="10.245.0.0/16",
+        service_subnet="10.96.0.0/12",
+        token="abcdef.0123456789abcdef",
+        kubelet={},
+    )
+    _, cluster, _, proxy = yaml.safe_load_all(text)
+    assert cluster["kubernetesVersion"] == OLD
+    assert proxy == {
+        "apiVersion": "kubeproxy.config.k8s.io/v1alpha1",
+        "kind": "KubeProxyConfiguration",
+        "conntrack": {"maxPerCore": 0},
+    }
+    assert kubeadmconfig.kube_proxy_settings("v1.37.2") == {}
+    assert kubeadmconfig.kube_proxy_settings("v1.38.0") == {}

@@ -21,7 +21,7 @@ from __future__ import annotations
 import itertools
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -119,22 +119,33 @@ class Workload:
     node_port: int
     prober_node: str
     outside: OutsideProbe | None = None
-    started: float = field(default_factory=time.monotonic)
+    since: float = 0.0
+    """The host's uptime when the workload answered everywhere: the prober stamps its lines
+    with ``/proc/uptime``, the same clock in every container on the host."""
 
 
-def deploy(client: ApiClient, workers: list[str], prober_node: str) -> Workload:
-    """The workload and its in-cluster prober, up and answering; raises naming what is not."""
+def deploy(
+    client: ApiClient, workers: list[str], prober_node: str, addresses: list[str]
+) -> Workload:
+    """The workload and its in-cluster prober, up and answering, through the NodePort on every
+    node's ``addresses`` too; raises naming what is not. What the prober saw before then is
+    not counted (``Workload.since``)."""
     if len(workers) < 2:
         raise BootstrapError("the workload that must keep answering needs two workers")
-    for obj in _objects(workers[:2], prober_node):
+    _wait_gone(client)
+    for obj in _objects(workers[:2]):
         retry(partial(client.create_or_update, obj), f"create {obj['kind']}")
     service = client.get(f"/api/v1/namespaces/{NAMESPACE}/services/{APP}")
+    prober = _prober(prober_node, str(service["spec"]["clusterIP"]))
+    retry(partial(client.create_or_update, prober), "create the prober's DaemonSet")
     workload = Workload(
         service_ip=str(service["spec"]["clusterIP"]),
         node_port=int(service["spec"]["ports"][0]["nodePort"]),
         prober_node=prober_node,
     )
     _wait_ready(client)
+    _wait_node_ports(addresses, workload.node_port)
+    workload.since = host_uptime()
     return workload
 
 
@@ -146,24 +157,70 @@ def start_outside(workload: Workload, addresses: list[str]) -> None:
 def answered(client: ApiClient, workload: Workload) -> tuple[Counted, Counted]:
     """(from the pod, from outside): the outside probe stopped, the prober's log read."""
     outside = workload.outside.stop() if workload.outside else Counted(0, 0, 0.0)
-    pods = client.get(f"/api/v1/namespaces/{NAMESPACE}/pods?labelSelector=app%3D{APP}-prober")
+    selector = f"/api/v1/namespaces/{NAMESPACE}/pods?labelSelector=app%3D{APP}-prober"
+    pods = retry(partial(client.get, selector), "list the prober's pod")
     names = [p["metadata"]["name"] for p in pods.get("items") or []]
     if not names:
         raise BootstrapError("the in-cluster prober's pod is gone: its requests cannot be counted")
-    raw = client.raw("GET", f"/api/v1/namespaces/{NAMESPACE}/pods/{names[0]}/log")
+    raw = retry(
+        partial(client.raw, "GET", f"/api/v1/namespaces/{NAMESPACE}/pods/{names[0]}/log"),
+        "read the prober's log",
+    )
     if raw.status != 200:
         raise BootstrapError(f"the in-cluster prober's log: HTTP {raw.status}")
     text = raw.data[:LOG_MAX_BYTES].decode(errors="replace")
-    return count(parse_prober_log(text)), outside
+    samples = [(at, ok) for at, ok in parse_prober_log(text) if at >= workload.since]
+    return count(samples), outside
 
 
 def remove(client: ApiClient) -> None:
     """The namespace deleted (everything in it goes with it); not waited for."""
+
+    def delete() -> None:
+        try:
+            client.request("DELETE", f"/api/v1/namespaces/{NAMESPACE}")
+        except ApiError as error:
+            if error.status != 404:
+                raise
+
+    retry(delete, f"delete namespace {NAMESPACE}")
+
+
+def _wait_gone(client: ApiClient) -> None:
+    """Until an earlier run's namespace, still being deleted, is gone: nothing can be made in
+    it meanwhile."""
+
+    def gone() -> bool:
+        found = client.get_or_none(f"/api/v1/namespaces/{NAMESPACE}")
+        return found is None or not (found.get("metadata") or {}).get("deletionTimestamp")
+
     try:
-        client.request("DELETE", f"/api/v1/namespaces/{NAMESPACE}")
-    except ApiError as error:
-        if error.status != 404:
-            raise
+        wait_for(gone, READY_TIMEOUT_S, interval=1, what=f"namespace {NAMESPACE} to go")
+    except WaitTimedOut as timed_out:
+        raise BootstrapError(str(timed_out)) from None
+
+
+def host_uptime() -> float:
+    with open("/proc/uptime", encoding="ascii") as uptime:
+        return float(uptime.read().split()[0])
+
+
+def _answers(url: str) -> bool:
+    return probe_status(url, deadline_s=REQUEST_TIMEOUT_S) == 200
+
+
+def _wait_node_ports(addresses: list[str], node_port: int) -> None:
+    """Until the NodePort answers on every node: each kube-proxy has its rules."""
+    for address in addresses:
+        try:
+            wait_for(
+                partial(_answers, f"http://{address}:{node_port}/"),
+                READY_TIMEOUT_S,
+                interval=0.2,
+                what=f"the NodePort on {address}",
+            )
+        except WaitTimedOut as timed_out:
+            raise BootstrapError(f"the workload does not answer: {timed_out}") from None
 
 
 def _wait_ready(client: ApiClient) -> None:
@@ -182,7 +239,7 @@ def _wait_ready(client: ApiClient) -> None:
         ) from None
 
 
-def _objects(workers: list[str], prober_node: str) -> list[dict[str, Any]]:
+def _objects(workers: list[str]) -> list[dict[str, Any]]:
     labels = {"app": APP}
     meta = {"name": APP, "namespace": NAMESPACE}
     server = {
@@ -200,24 +257,8 @@ def _objects(workers: list[str], prober_node: str) -> list[dict[str, Any]]:
                 {"labelSelector": {"matchLabels": labels}, "topologyKey": "kubernetes.io/hostname"}
             ]
         },
-        "nodeAffinity": {
-            "requiredDuringSchedulingIgnoredDuringExecution": {
-                "nodeSelectorTerms": [
-                    {"matchFields": [{"key": "metadata.name", "operator": "In", "values": [n]}]}
-                    for n in workers
-                ]
-            }
-        },
+        "nodeAffinity": _on_nodes(workers),
     }
-    # the Service's address from the variables the kubelet gives a pod made after the Service
-    # (not its DNS name: CoreDNS moves and is upgraded too, and this asks about the workload)
-    script = (
-        "SERVICE=$KEEP_ANSWERING_SERVICE_HOST; "
-        f"while true; do read up rest < /proc/uptime; "
-        f"if wget -q -T {REQUEST_TIMEOUT_S} -O /dev/null http://$SERVICE:{PORT}/; "
-        f'then echo "$up ok"; else echo "$up fail"; fi; sleep {INTERVAL_S}; done'
-    )
-    prober_labels = {"app": f"{APP}-prober"}
     return [
         {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE}},
         {
@@ -253,43 +294,47 @@ def _objects(workers: list[str], prober_node: str) -> list[dict[str, Any]]:
             "metadata": meta,
             "spec": {"minAvailable": 1, "selector": {"matchLabels": labels}},
         },
-        {
-            "apiVersion": "apps/v1",
-            "kind": "DaemonSet",
-            "metadata": {"name": f"{APP}-prober", "namespace": NAMESPACE},
-            "spec": {
-                "selector": {"matchLabels": prober_labels},
-                "template": {
-                    "metadata": {"labels": prober_labels},
-                    "spec": {
-                        "containers": [
-                            {
-                                "name": "prober",
-                                "image": BUSYBOX,
-                                "imagePullPolicy": "Never",
-                                "command": ["sh", "-c", script],
-                            }
-                        ],
-                        "tolerations": [{"operator": "Exists"}],
-                        "affinity": {
-                            "nodeAffinity": {
-                                "requiredDuringSchedulingIgnoredDuringExecution": {
-                                    "nodeSelectorTerms": [
-                                        {
-                                            "matchFields": [
-                                                {
-                                                    "key": "metadata.name",
-                                                    "operator": "In",
-                                                    "values": [prober_node],
-                                                }
-                                            ]
-                                        }
-                                    ]
-                                }
-                            }
-                        },
-                    },
+    ]
+
+
+def _prober(node: str, service_ip: str) -> dict[str, Any]:
+    """The in-cluster prober: a DaemonSet pod pinned to ``node`` (a drain leaves DaemonSet pods
+    in place), asking ``service_ip``: the Service's cluster address, not its DNS name (CoreDNS
+    moves and is upgraded too, and this asks about the workload)."""
+    script = (
+        "while true; do read up rest < /proc/uptime; "
+        f"if wget -q -T {REQUEST_TIMEOUT_S} -O /dev/null http://{service_ip}:{PORT}/; "
+        f'then echo "$up ok"; else echo "$up fail"; fi; sleep {INTERVAL_S}; done'
+    )
+    labels = {"app": f"{APP}-prober"}
+    container = {
+        "name": "prober",
+        "image": BUSYBOX,
+        "imagePullPolicy": "Never",
+        "command": ["sh", "-c", script],
+    }
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "DaemonSet",
+        "metadata": {"name": f"{APP}-prober", "namespace": NAMESPACE},
+        "spec": {
+            "selector": {"matchLabels": labels},
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {
+                    "containers": [container],
+                    "tolerations": [{"operator": "Exists"}],
+                    "affinity": {"nodeAffinity": _on_nodes([node])},
                 },
             },
         },
+    }
+
+
+def _on_nodes(names: list[str]) -> dict[str, Any]:
+    """A required node affinity to ``names``, by ``metadata.name`` (one name a term, ORed)."""
+    terms = [
+        {"matchFields": [{"key": "metadata.name", "operator": "In", "values": [name]}]}
+        for name in names
     ]
+    return {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": terms}}

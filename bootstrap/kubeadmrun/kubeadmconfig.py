@@ -181,15 +181,27 @@ def kubelet_patch(cgroup_root: str) -> str:
 
 
 UPGRADE_CONFIG_PATH = "/etc/kubeadm-verify/upgrade.yaml"
+UPGRADE_IGNORED_PREFLIGHT_ERRORS: dict[str, str] = {
+    **IGNORED_PREFLIGHT_ERRORS,
+    "CoreDNSUnsupportedPlugins": (
+        "no DNS server outside the cluster is reachable here, so the cluster's Corefile answers "
+        "every other name NXDOMAIN with CoreDNS's template plugin instead of forwarding it, and "
+        "kubeadm's Corefile migration tool knows no template plugin; kubeadm then keeps the "
+        "Corefile as it is and upgrades CoreDNS's image, as its documentation has an operator "
+        "with a Corefile of their own do"
+    ),
+}
+"""The preflight errors ``kubeadm upgrade`` is told to ignore, by name, each with its reason."""
 
 
 def upgrade_config(version: str) -> str:
     """The UpgradeConfiguration every ``kubeadm upgrade`` command on a node reads: the target
     release for ``plan``, ``diff`` and ``apply`` (so nothing is looked up on the internet), the
-    images already present (``Never``), the same preflight errors ignored as at ``init``, and the
-    node's patches, without which the kubelet-config phase would drop the node's own
-    ``cgroupRoot`` from the configuration it rewrites."""
-    ignored = sorted(IGNORED_PREFLIGHT_ERRORS)
+    images already present (``Never``), the preflight errors
+    ``UPGRADE_IGNORED_PREFLIGHT_ERRORS`` names, and the node's patches, without which the
+    kubelet-config phase would drop the node's own ``cgroupRoot`` from the configuration it
+    rewrites."""
+    ignored = sorted(UPGRADE_IGNORED_PREFLIGHT_ERRORS)
     patches = {"directory": PATCHES_DIR}
     return dump_yaml(
         {

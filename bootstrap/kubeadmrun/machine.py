@@ -78,6 +78,28 @@ class Machine:
         return target
 
 
+def in_running_node(holder: ProcessRecord, path: str) -> Path:
+    """Where the host reaches the running node's ``path`` through the node's own mount view:
+    a file put straight into an overlay's upper dir while it is mounted may stay unseen (the
+    overlay has looked the old one up already), so a running node's files change only here."""
+    return Path(f"/proc/{holder.pid}/root") / path.lstrip("/")
+
+
+def install_in_running_node(
+    holder: ProcessRecord, source: Path | None, path: str, *, text: str = "", mode: int = 0o755
+) -> None:
+    """``source`` (or ``text``) at the running node's ``path``: written beside it and renamed
+    over it, so a program running from the old file keeps running it."""
+    target = in_running_node(holder, path)
+    fresh = target.with_name(f".{target.name}.new")
+    if source is not None:
+        shutil.copyfile(source, fresh)
+    else:
+        fresh.write_text(text, encoding="utf-8")
+    os.chmod(fresh, mode)
+    os.replace(fresh, target)
+
+
 def holder_argv(nsenter: Path, netns: Path, machine: Machine, cni_bin: Path) -> list[str]:
     unshare = nsenter.parent / "unshare"
     return [

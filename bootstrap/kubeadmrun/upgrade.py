@@ -31,7 +31,12 @@ from pathlib import Path
 
 from bootstrap.kubeadmrun import commands, kubeadmconfig, record
 from bootstrap.kubeadmrun.cpimages import ensure_control_plane_images
-from bootstrap.kubeadmrun.machine import Machine, enter_argv, socket_from_host
+from bootstrap.kubeadmrun.machine import (
+    Machine,
+    enter_argv,
+    install_in_running_node,
+    socket_from_host,
+)
 from bootstrap.kubeadmrun.node import machine_of, path_dirs
 from bootstrap.kubeadmrun.outage import restart_kubelet
 from bootstrap.phases.api import ApiClient, ApiError
@@ -56,6 +61,10 @@ DRAIN_TIMEOUT_S = 240.0
 """kubectl's own ``--timeout`` is a minute less: a PodDisruptionBudget holds an eviction until
 the replacement elsewhere is ready."""
 KUBELET_TIMEOUT_S = 120.0
+SETTLED_S = 15.0
+"""How long the API server must stay ready after a control plane's kubelet is restarted: the
+kubelet starts the node's static pods again within seconds of its start."""
+SETTLE_TIMEOUT_S = 180.0
 ADDONS_TIMEOUT_S = 180.0
 
 
@@ -201,9 +210,13 @@ class _Context:
 
 
 def _place_kubeadm(context: _Context, node: _Node) -> None:
-    node.machine.place(context.kubeadm, kubeadmconfig.KUBEADM_IN_NODE)
-    node.machine.write(
-        kubeadmconfig.UPGRADE_CONFIG_PATH, kubeadmconfig.upgrade_config(context.target), 0o600
+    install_in_running_node(node.holder, context.kubeadm, kubeadmconfig.KUBEADM_IN_NODE)
+    install_in_running_node(
+        node.holder,
+        None,
+        kubeadmconfig.UPGRADE_CONFIG_PATH,
+        text=kubeadmconfig.upgrade_config(context.target),
+        mode=0o600,
     )
 
 
@@ -224,7 +237,9 @@ def _run_kubectl_step(step: str) -> Callable[[_Context, _Node], None]:
 
 
 def _swap_kubelet(context: _Context, node: _Node) -> None:
-    node.machine.place(context.new.binary("kubelet"), kubeadmconfig.KUBELET_IN_NODE)
+    install_in_running_node(
+        node.holder, context.new.binary("kubelet"), kubeadmconfig.KUBELET_IN_NODE
+    )
     restart_kubelet(context.state.root, node.name)
     _wait_kubelet(context.state, node.name, context.target)
 
@@ -320,6 +335,32 @@ def _wait_kubelet(state: StateDir, name: str, version: str) -> None:
 
         try:
             wait_for(upgraded, KUBELET_TIMEOUT_S, interval=1, what=f"{name}'s kubelet {version}")
+        except WaitTimedOut as timed_out:
+            raise BootstrapError(str(timed_out)) from None
+
+
+def _wait_api_settled(state: StateDir) -> None:
+    """Until the API server has answered ``/readyz`` for ``SETTLED_S`` without a break: a new
+    kubelet starts a control plane's static pods again (their hashes are its own), so the API
+    server of the node goes away for a moment after the Node is back; the next step must not
+    begin in that moment."""
+    with ApiClient.from_kubeconfig(state) as client:
+        since: list[float] = []
+
+        def settled() -> bool:
+            try:
+                ready = client.raw("GET", "/readyz", deadline_s=5).status == 200
+            except ApiError:
+                ready = False
+            if not ready:
+                since.clear()
+                return False
+            if not since:
+                since.append(time.monotonic())
+            return time.monotonic() - since[0] >= SETTLED_S
+
+        try:
+            wait_for(settled, SETTLE_TIMEOUT_S, interval=1, what="the API server to stay ready")
         except WaitTimedOut as timed_out:
             raise BootstrapError(str(timed_out)) from None
 

@@ -74,8 +74,9 @@ def run_upgrade(
     def deploy() -> None:
         assert first is not None
         with ApiClient.from_kubeconfig(state) as client:
-            placed = keepanswering.deploy(client, [w.name for w in workers], first.name)
-        keepanswering.start_outside(placed, [e.address for e in found.nodes])
+            addresses = [e.address for e in found.nodes]
+            placed = keepanswering.deploy(client, [w.name for w in workers], first.name, addresses)
+        keepanswering.start_outside(placed, addresses)
         watched.append(placed)
 
     why_not = _why_no_workload(workload, workers)

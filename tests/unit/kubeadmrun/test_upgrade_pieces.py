@@ -38,7 +38,7 @@ def test_every_upgrade_command_reads_the_target_the_patches_and_the_ignored_chec
         assert config[section]["patches"] == {"directory": kubeadmconfig.PATCHES_DIR}
         assert config[section]["imagePullPolicy"] == "Never"
         assert config[section]["ignorePreflightErrors"] == sorted(
-            kubeadmconfig.IGNORED_PREFLIGHT_ERRORS
+            kubeadmconfig.UPGRADE_IGNORED_PREFLIGHT_ERRORS
         )
 
 

@@ -59,7 +59,6 @@ def run_once(
         start(spec, log=lambda line: None)
         print(f"  up at {old}: {time.monotonic() - started:.1f} s")
         report = run_upgrade(state.root, new, None, True, lambda line: None)
-        load_during = os.getloadavg()
         for result in report.results:
             print(f"  {result.id:<45} {result.status.value:<5} {result.duration_s:6.1f} s")
             if result.status.value != "pass" or result.id.endswith("kept-answering"):
@@ -70,7 +69,7 @@ def run_once(
                 "from": old,
                 "to": new,
                 "machine": f"{os.cpu_count()} cores",
-                "load": " ".join(f"{value:.1f}" for value in load_during),
+                "started": report.started.strftime("%Y-%m-%dT%H:%M:%SZ"),
                 "duration_s": round(report.duration_s, 1),
                 "checks": [result.as_dict() for result in report.results],
             }

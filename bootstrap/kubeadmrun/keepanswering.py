@@ -303,7 +303,8 @@ def _prober(node: str, service_ip: str) -> dict[str, Any]:
     moves and is upgraded too, and this asks about the workload)."""
     script = (
         "while true; do read up rest < /proc/uptime; "
-        f"if wget -q -T {REQUEST_TIMEOUT_S} -O /dev/null http://{service_ip}:{PORT}/; "
+        "if printf 'GET / HTTP/1.0\\r\\n\\r\\n' "
+        f"| nc -w {REQUEST_TIMEOUT_S} {service_ip} {PORT} | head -n 1 | grep -q ' 200 '; "
         f'then echo "$up ok"; else echo "$up fail"; fi; sleep {INTERVAL_S}; done'
     )
     labels = {"app": f"{APP}-prober"}

@@ -242,6 +242,8 @@ def _swap_kubelet(context: _Context, node: _Node) -> None:
     )
     restart_kubelet(context.state.root, node.name)
     _wait_kubelet(context.state, node.name, context.target)
+    if node.entry.control_plane:
+        _wait_api_settled(context.state)
 
 
 ACTIONS: dict[str, Callable[[_Context, _Node], None]] = {

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shlex
 import sys
 from collections.abc import Sequence
@@ -25,6 +26,7 @@ from typing import Any
 from bootstrap.kubeadmrun import keepanswering, kubeadmconfig
 from bootstrap.kubeadmrun import upgrade as up
 from bootstrap.kubeadmrun.upgradereport import TIER
+from kubeadm_verify.pins import KUBERNETES_VERSION, UPGRADE_FROM_VERSION
 
 RECORDED = Path("docs/upgrade-run.json")
 REGENERATE = "python3 -m bootstrap.kubeadmrun.upgradedoc --write docs/upgrading.md"
@@ -82,7 +84,7 @@ def render(recorded: dict[str, Any]) -> str:
         'command by command, as kubeadm\'s own "Upgrading kubeadm clusters" procedure has an '
         "operator do it, with each wait's bound and how long it took in a recorded run "
         f"({recorded['from']} to {recorded['to']}, one control plane and two workers, on "
-        f"{recorded['machine']}, load {recorded['load']}). Generated from the code "
+        f"{recorded['machine']}, started {recorded['started']}). Generated from the code "
         f"(`{REGENERATE}`); a unit test holds the two together.",
         "",
         "## Before any node",
@@ -122,10 +124,28 @@ def render(recorded: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def record(results: Path, old: str, new: str) -> None:
+    """``docs/upgrade-run.json`` from an upgrade's ``results.json`` (``kubeadm-verify upgrade
+    --format json``), with the releases and the machine it ran on."""
+    run = json.loads(results.read_text(encoding="utf-8"))
+    run.update({"from": old, "to": new, "machine": f"{os.cpu_count()} cores"})
+    RECORDED.write_text(json.dumps(run, indent=2) + "\n", encoding="utf-8")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="write docs/upgrading.md from the code")
     parser.add_argument("--write", metavar="FILE", help="write here instead of stdout")
+    parser.add_argument(
+        "--record",
+        metavar="RESULTS",
+        type=Path,
+        help=f"first keep this upgrade's results.json as {RECORDED} (with --from, --to)",
+    )
+    parser.add_argument("--from", dest="old", default=UPGRADE_FROM_VERSION)
+    parser.add_argument("--to", dest="new", default=KUBERNETES_VERSION)
     args = parser.parse_args(argv)
+    if args.record:
+        record(args.record, args.old, args.new)
     text = render(json.loads(RECORDED.read_text(encoding="utf-8")))
     if args.write:
         Path(args.write).write_text(text, encoding="utf-8")

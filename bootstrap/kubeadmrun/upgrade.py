@@ -146,7 +146,7 @@ def upgrade_kubeadm_cluster(
     new = ensure_node_parts(target)
     binary = (kubeadm or new.binary("kubeadm")).absolute()
     with run.step("cluster", "images"):
-        _load_images(new, binary, nodes)
+        _load_images(current, new, binary, nodes)
     if between is not None:
         with run.step("cluster", "workload"):
             between()
@@ -287,10 +287,15 @@ def _node(found: nodes_record.NodesRecord, entry: NodeEntry) -> _Node:
     return _Node(entry, machine_of(found, entry), holder)
 
 
-def _load_images(new: NodeParts, kubeadm: Path, nodes: list[_Node]) -> None:
+def _load_images(current: str, new: NodeParts, kubeadm: Path, nodes: list[_Node]) -> None:
     """The new release's node images on every node, its control-plane images on each control
-    plane: ``upgrade apply``'s ImagePull check then finds them, and nothing is pulled."""
-    system = sorted(ensure_images(new).glob("*.tar"))
+    plane: ``upgrade apply``'s ImagePull check then finds them, and nothing is pulled. Only the
+    images the old release's nodes do not hold already under the same name (kube-proxy, CoreDNS,
+    etcd of the new release): an image imported again under its name would point the name at
+    another build, and the kubelet's image volumes would then no longer find the one they
+    know."""
+    held = {archive.name for archive in ensure_images(ensure_node_parts(current)).glob("*.tar")}
+    system = sorted(a for a in ensure_images(new).glob("*.tar") if a.name not in held)
     control_plane = sorted(
         ensure_control_plane_images(kubeadm, new.binaries, new.version).glob("*.tar")
     )

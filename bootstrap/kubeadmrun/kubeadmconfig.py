@@ -201,24 +201,29 @@ def upgrade_config(version: str) -> str:
     ``UPGRADE_IGNORED_PREFLIGHT_ERRORS`` names, and the node's patches, without which the
     kubelet-config phase would drop the node's own ``cgroupRoot`` from the configuration it
     rewrites."""
-    ignored = sorted(UPGRADE_IGNORED_PREFLIGHT_ERRORS)
-    patches = {"directory": PATCHES_DIR}
+
+    def ignored() -> list[str]:  # a list of its own in each section: no YAML anchors
+        return sorted(UPGRADE_IGNORED_PREFLIGHT_ERRORS)
+
+    def patches() -> dict[str, str]:
+        return {"directory": PATCHES_DIR}
+
     return dump_yaml(
         {
             "apiVersion": API_VERSION,
             "kind": "UpgradeConfiguration",
-            "plan": {"kubernetesVersion": version, "ignorePreflightErrors": ignored},
+            "plan": {"kubernetesVersion": version, "ignorePreflightErrors": ignored()},
             "diff": {"kubernetesVersion": version},
             "apply": {
                 "kubernetesVersion": version,
-                "ignorePreflightErrors": ignored,
+                "ignorePreflightErrors": ignored(),
                 "imagePullPolicy": "Never",
-                "patches": patches,
+                "patches": patches(),
             },
             "node": {
-                "ignorePreflightErrors": ignored,
+                "ignorePreflightErrors": ignored(),
                 "imagePullPolicy": "Never",
-                "patches": patches,
+                "patches": patches(),
             },
         }
     )

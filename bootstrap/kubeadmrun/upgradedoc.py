@@ -56,7 +56,8 @@ def _command(step: str) -> str:
         return f"`{shlex.join(kubectl)}`"
     return (
         f"copy the new kubelet to `{kubeadmconfig.KUBELET_IN_NODE}`, restart the kubelet's unit, "
-        "wait for the Node to be Ready and report the new version"
+        "wait for the Node to be Ready and report the new version; on a control plane, then for "
+        f"the API server to answer `/readyz` for {up.SETTLED_S:g} s without a break"
     )
 
 
@@ -66,7 +67,7 @@ def _bound(step: str) -> str:
     if step in ("drain", "uncordon"):
         return f"{up.DRAIN_TIMEOUT_S:g} s"
     if step == "kubelet":
-        return f"{up.KUBELET_TIMEOUT_S:g} s for the Node"
+        return f"{up.KUBELET_TIMEOUT_S:g} s for the Node, {up.SETTLE_TIMEOUT_S:g} s for the API"
     return "-"
 
 
@@ -91,8 +92,9 @@ def render(recorded: dict[str, Any]) -> str:
         "",
         "| step | what is run | bound | took |",
         "|---|---|---|---|",
-        f"| images | every node: `ctr images import` of the new release's images (kube-proxy, "
-        f"CoreDNS, etcd, pause; the control-plane images on control planes), so nothing is pulled "
+        "| images | every node: `ctr images import` of the new release's images its nodes do not "
+        "hold yet under the same name (kube-proxy, CoreDNS; the control-plane images on control "
+        "planes), so nothing is pulled "
         f"| - | {took(f'{TIER}/cluster/images')} |",
         f"| workload | the workload that must keep answering (`{keepanswering.NAMESPACE}`): two "
         f"replicas on two workers behind a NodePort Service, a PodDisruptionBudget, a prober pod; "

@@ -20,7 +20,12 @@ from kubernetes import client
 from conformance.standard_base import builders as b
 from conformance.standard_base.kube import Kube, wait_for
 from conformance.standard_base.marker import standard_base
-from conformance.standard_base.workloads import allocatable_defaults, logs, wait_pod
+from conformance.standard_base.workloads import (
+    allocatable_defaults,
+    finished_logs,
+    logs,
+    wait_pod,
+)
 
 SIG = "[sig-node]"
 DATA = {"data-1": "value-1", "data-2": "value-2", "data-3": "value-3"}
@@ -356,7 +361,7 @@ def test_etc_hosts_managed(kube: Kube, kv_namespace: str) -> None:
     }
     for pod in ("etc-hosts", "etc-hosts-host-network"):
         wait_pod(kube, kv_namespace, pod, ("Succeeded",), 20)
-    got = {key: kubelet_managed(logs(kube, kv_namespace, *key)) for key in want}
+    got = {key: kubelet_managed(finished_logs(kube, kv_namespace, *key)) for key in want}
     wrong = {
         f"{pod}/{container}": (
             "unread"

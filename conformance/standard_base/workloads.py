@@ -81,6 +81,24 @@ def logs(kube: Kube, namespace: str, name: str, container: str | None = None) ->
     return text
 
 
+FINISHED_LOG_SETTLE_S = 3.0
+
+
+def finished_logs(kube: Kube, namespace: str, name: str, container: str | None = None) -> str:
+    """The log of a container that has ended. The kubelet may report it ended a moment before
+    the runtime has written the last of its output (under load an empty log was read), so an
+    empty log is asked again for up to ``FINISHED_LOG_SETTLE_S`` before it counts as empty."""
+    try:
+        return wait_for(
+            "the container's log",
+            lambda: logs(kube, namespace, name, container) or None,
+            FINISHED_LOG_SETTLE_S,
+            interval=0.5,
+        )
+    except AssertionError:
+        return ""
+
+
 def exec_in(
     kube: Kube,
     namespace: str,

@@ -73,7 +73,7 @@ the first (upstream allows a pod five minutes to start)."""
         "hostPort but different hostIP and protocol [LinuxOnly] [Conformance]"
     ],
     needs=["real-kubelet"],
-    timeout=45,
+    timeout=40,
 )
 def test_host_port(kube: Kube, kv_namespace: str) -> None:
     """Three pods with one host port on one node, at 127.0.0.1/TCP, at the node's IP/TCP and at

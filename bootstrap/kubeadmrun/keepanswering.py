@@ -21,6 +21,7 @@ from __future__ import annotations
 import itertools
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -194,10 +195,7 @@ def _wait_gone(client: ApiClient) -> None:
         found = client.get_or_none(f"/api/v1/namespaces/{NAMESPACE}")
         return found is None or not (found.get("metadata") or {}).get("deletionTimestamp")
 
-    try:
-        wait_for(gone, READY_TIMEOUT_S, interval=1, what=f"namespace {NAMESPACE} to go")
-    except WaitTimedOut as timed_out:
-        raise BootstrapError(str(timed_out)) from None
+    _until(gone, f"namespace {NAMESPACE} to go")
 
 
 def host_uptime() -> float:
@@ -212,15 +210,8 @@ def _answers(url: str) -> bool:
 def _wait_node_ports(addresses: list[str], node_port: int) -> None:
     """Until the NodePort answers on every node: each kube-proxy has its rules."""
     for address in addresses:
-        try:
-            wait_for(
-                partial(_answers, f"http://{address}:{node_port}/"),
-                READY_TIMEOUT_S,
-                interval=0.2,
-                what=f"the NodePort on {address}",
-            )
-        except WaitTimedOut as timed_out:
-            raise BootstrapError(f"the workload does not answer: {timed_out}") from None
+        url = f"http://{address}:{node_port}/"
+        _until(partial(_answers, url), f"the workload's NodePort on {address}", interval=0.2)
 
 
 def _wait_ready(client: ApiClient) -> None:
@@ -231,12 +222,23 @@ def _wait_ready(client: ApiClient) -> None:
             prober.get("status") or {}
         ).get("numberReady") == 1
 
+    _until(ready, "the workload that must keep answering to come up")
+
+
+def _until(probe: Callable[[], bool], what: str, interval: float = 1.0) -> None:
+    """Until ``probe`` holds (an API error counting as not yet), within ``READY_TIMEOUT_S``;
+    a ``BootstrapError`` naming ``what`` after it."""
+
+    def holding() -> bool:
+        try:
+            return probe()
+        except ApiError:
+            return False
+
     try:
-        wait_for(ready, READY_TIMEOUT_S, interval=1, what="the workload to answer")
+        wait_for(holding, READY_TIMEOUT_S, interval=interval, what=what)
     except WaitTimedOut as timed_out:
-        raise BootstrapError(
-            f"the workload that must keep answering did not come up: {timed_out}"
-        ) from None
+        raise BootstrapError(str(timed_out)) from None
 
 
 def _objects(workers: list[str]) -> list[dict[str, Any]]:

@@ -69,20 +69,13 @@ def start_node(state_dir: Path, name: str) -> ProcessRecord:
     returns its record."""
     state = state_at(state_dir)
     entry = node_entry(state, name)
-    units = [p for p in entry.processes if p.component == KUBELET]
-    if not units:
-        raise BootstrapError(f"{name}: no kubelet unit is recorded; was the node ever booted?")
+    units = _units(entry)
     if process.still_running(units):
         raise UsageError(f"{name}: its kubelet is running; stop the node first")
     holder = next((p for p in entry.processes if p.component == "holder"), None)
     if holder is None or not process.is_running(holder):
         raise BootstrapError(f"{name}: its namespaces are gone; the node cannot start again")
-    last = units[-1]
-    with deferred():  # started and recorded as one step: a teardown at any moment finds it
-        unit = process.start(KUBELET, last.argv, Path(last.log), env=python_env(dict(os.environ)))
-        replace_unit(state, name, unit)
-    cgroups.enter(entry.cgroup_root, unit.pid)
-    return unit
+    return _start_again(state, entry, units[-1])
 
 
 def _state_of(pid: int) -> str:
@@ -112,16 +105,28 @@ def restart_kubelet(state_dir: Path, name: str) -> ProcessRecord:
     unit's record."""
     state = state_at(state_dir)
     entry = node_entry(state, name)
-    units = [p for p in entry.processes if p.component == KUBELET]
-    if not units:
-        raise BootstrapError(f"{name}: no kubelet unit is recorded; was the node ever booted?")
+    units = _units(entry)
     process.stop(units)
     if process.still_running(units):
         raise BootstrapError(f"{name}: its kubelet unit would not stop")
-    last = units[-1]
+    return _start_again(state, entry, units[-1])
+
+
+def _units(entry: NodeEntry) -> list[ProcessRecord]:
+    """The node's recorded kubelet units (the last is the one started last)."""
+    units = [p for p in entry.processes if p.component == KUBELET]
+    if not units:
+        raise BootstrapError(
+            f"{entry.name}: no kubelet unit is recorded; was the node ever booted?"
+        )
+    return units
+
+
+def _start_again(state: StateDir, entry: NodeEntry, last: ProcessRecord) -> ProcessRecord:
+    """The kubelet unit started with ``last``'s arguments and recorded in its place."""
     with deferred():  # started and recorded as one step: a teardown at any moment finds it
         unit = process.start(KUBELET, last.argv, Path(last.log), env=python_env(dict(os.environ)))
-        replace_unit(state, name, unit)
+        replace_unit(state, entry.name, unit)
     cgroups.enter(entry.cgroup_root, unit.pid)
     return unit
 

@@ -47,7 +47,7 @@ from bootstrap.runtime.state import ProcessRecord, StateDir
 from bootstrap.upstream.images import ensure_images
 from bootstrap.upstream.images.cache import import_archives
 from bootstrap.upstream.nodeparts import NodeParts, ensure_node_parts
-from bootstrap.upstream.versions import normalise_version
+from bootstrap.upstream.versions import normalise_version, version_parts
 from kubeadm_verify import stderr
 from kubeadm_verify.access import WaitTimedOut, wait_for
 from kubeadm_verify.errors import BootstrapError, UsageError
@@ -100,7 +100,7 @@ def check_target(current: str, target: str) -> str:
     """``target`` normalised; refused unless it is a newer patch of the same minor or the next
     minor (kubeadm's skew policy: one minor at a time)."""
     to = normalise_version(target)
-    old, new = _triple(current), _triple(to)
+    old, new = version_parts(normalise_version(current)), version_parts(to)
     if new <= old:
         raise UsageError(f"--to {to}: the cluster runs {current}; an upgrade goes to a newer one")
     if new[0] != old[0] or new[1] - old[1] > 1:
@@ -108,11 +108,6 @@ def check_target(current: str, target: str) -> str:
             f"--to {to}: the cluster runs {current}; kubeadm upgrades one minor release at a time"
         )
     return to
-
-
-def _triple(version: str) -> tuple[int, int, int]:
-    major, minor, patch = (int(part) for part in version.lstrip("v").split("-")[0].split("."))
-    return major, minor, patch
 
 
 def upgrade_kubeadm_cluster(
@@ -328,22 +323,34 @@ def _kubectl(
     )
 
 
-def _wait_kubelet(state: StateDir, name: str, version: str) -> None:
-    """Until the Node is Ready and its kubelet reports ``version``."""
+def _wait_api(
+    state: StateDir, what: str, timeout: float, holds: Callable[[ApiClient], bool]
+) -> None:
+    """Until ``holds`` (asked through the cluster's admin client every second, an API error
+    counting as not yet) is true; a ``BootstrapError`` naming ``what`` after ``timeout``."""
     with ApiClient.from_kubeconfig(state) as client:
 
-        def upgraded() -> bool:
+        def holding() -> bool:
             try:
-                node = client.get(f"/api/v1/nodes/{name}")
+                return holds(client)
             except ApiError:
                 return False
-            info = (node.get("status") or {}).get("nodeInfo") or {}
-            return info.get("kubeletVersion") == version and node_ready(node)
 
         try:
-            wait_for(upgraded, KUBELET_TIMEOUT_S, interval=1, what=f"{name}'s kubelet {version}")
+            wait_for(holding, timeout, interval=1, what=what)
         except WaitTimedOut as timed_out:
             raise BootstrapError(str(timed_out)) from None
+
+
+def _wait_kubelet(state: StateDir, name: str, version: str) -> None:
+    """Until the Node is Ready and its kubelet reports ``version``."""
+
+    def upgraded(client: ApiClient) -> bool:
+        node = client.get(f"/api/v1/nodes/{name}")
+        info = (node.get("status") or {}).get("nodeInfo") or {}
+        return info.get("kubeletVersion") == version and node_ready(node)
+
+    _wait_api(state, f"{name}'s kubelet {version}", KUBELET_TIMEOUT_S, upgraded)
 
 
 def _wait_api_settled(state: StateDir) -> None:
@@ -351,48 +358,37 @@ def _wait_api_settled(state: StateDir) -> None:
     kubelet starts a control plane's static pods again (their hashes are its own), so the API
     server of the node goes away for a moment after the Node is back; the next step must not
     begin in that moment."""
-    with ApiClient.from_kubeconfig(state) as client:
-        since: list[float] = []
+    since: list[float] = []
 
-        def settled() -> bool:
-            try:
-                ready = client.raw("GET", "/readyz", deadline_s=5).status == 200
-            except ApiError:
-                ready = False
-            if not ready:
-                since.clear()
-                return False
-            if not since:
-                since.append(time.monotonic())
-            return time.monotonic() - since[0] >= SETTLED_S
-
+    def settled(client: ApiClient) -> bool:
         try:
-            wait_for(settled, SETTLE_TIMEOUT_S, interval=1, what="the API server to stay ready")
-        except WaitTimedOut as timed_out:
-            raise BootstrapError(str(timed_out)) from None
+            ready = client.raw("GET", "/readyz", deadline_s=5).status == 200
+        except ApiError:
+            ready = False
+        if not ready:
+            since.clear()
+            return False
+        if not since:
+            since.append(time.monotonic())
+        return time.monotonic() - since[0] >= SETTLED_S
+
+    _wait_api(state, "the API server to stay ready", SETTLE_TIMEOUT_S, settled)
 
 
 def _wait_kube_proxy(state: StateDir, version: str) -> None:
     """Until kube-proxy runs the new release on every node (``upgrade apply`` updated its
     DaemonSet; each pod is replaced in turn)."""
     path = "/apis/apps/v1/namespaces/kube-system/daemonsets/kube-proxy"
-    with ApiClient.from_kubeconfig(state) as client:
 
-        def rolled_out() -> bool:
-            try:
-                daemonset = client.get(path)
-            except ApiError:
-                return False
-            spec = daemonset["spec"]["template"]["spec"]["containers"][0]
-            status = daemonset.get("status") or {}
-            desired = status.get("desiredNumberScheduled")
-            return (
-                str(spec.get("image", "")).endswith(f":{version}")
-                and status.get("updatedNumberScheduled") == desired
-                and status.get("numberAvailable") == desired
-            )
+    def rolled_out(client: ApiClient) -> bool:
+        daemonset = client.get(path)
+        spec = daemonset["spec"]["template"]["spec"]["containers"][0]
+        status = daemonset.get("status") or {}
+        desired = status.get("desiredNumberScheduled")
+        return (
+            str(spec.get("image", "")).endswith(f":{version}")
+            and status.get("updatedNumberScheduled") == desired
+            and status.get("numberAvailable") == desired
+        )
 
-        try:
-            wait_for(rolled_out, ADDONS_TIMEOUT_S, interval=1, what=f"kube-proxy {version}")
-        except WaitTimedOut as timed_out:
-            raise BootstrapError(str(timed_out)) from None
+    _wait_api(state, f"kube-proxy {version}", ADDONS_TIMEOUT_S, rolled_out)

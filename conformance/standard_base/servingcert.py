@@ -25,11 +25,11 @@ from kubernetes import client
 from conformance.standard_base import builders as b
 from conformance.standard_base.kube import Kube, server_said
 from conformance.standard_base.kubeletapi import Anchor, Endpoint, Unverifiable, verifies
+from conformance.standard_base.workloads import finished_logs
 from kubeadm_verify import access
 
 KUBEADM_DEFAULT = "/var/lib/kubelet/pki/kubelet.crt"
 MOUNTED = "/kubelet-serving/cert"
-LOG_SETTLE_S = 5.0
 READ_TIMEOUT_S = 20.0
 _PEM = re.compile(r"-----BEGIN CERTIFICATE-----\n[A-Za-z0-9+/=\n]+-----END CERTIFICATE-----\n?")
 
@@ -114,7 +114,7 @@ def _anchor_from(kube: Kube, namespace: str, reading: _Reading, deadline: float)
     phase = _finished(kube, namespace, reading.pod, deadline)
     if phase != "Succeeded":
         return f"{where} could not be read from the node: {phase}"
-    pem = _printed(kube, namespace, reading.pod, deadline)
+    pem = certificates(finished_logs(kube, namespace, reading.pod))
     if not pem:
         return f"{where} holds no PEM certificate"
     anchor = Anchor(pem, f"{reading.path} read from node {reading.endpoint.node}'s disk")
@@ -123,23 +123,6 @@ def _anchor_from(kube: Kube, namespace: str, reading: _Reading, deadline: float)
     except Unverifiable as exc:
         return str(exc)
     return anchor if why is None else why
-
-
-def _printed(kube: Kube, namespace: str, pod: str, deadline: float) -> str:
-    """The certificates the finished reader printed. The kubelet may report the container
-    exited a moment before its runtime has written the last of its output to the log (under
-    load, an empty log was read once); so an empty answer is asked again, for up to
-    ``LOG_SETTLE_S``, before it counts."""
-
-    def read() -> str | None:
-        log = kube.core.read_namespaced_pod_log(pod, namespace, _request_timeout=(5, 20))
-        return certificates(str(log)) or None  # an empty answer is asked again
-
-    settle = max(0.0, min(deadline - time.monotonic(), LOG_SETTLE_S))
-    try:
-        return access.wait_for(read, settle, interval=0.5, what="the reader's output")
-    except access.WaitTimedOut:
-        return ""
 
 
 def _finished(kube: Kube, namespace: str, pod: str, deadline: float) -> str:

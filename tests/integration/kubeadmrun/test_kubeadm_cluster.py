@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import json
-import re
 import secrets
 import shutil
 import subprocess
@@ -33,19 +32,14 @@ from bootstrap.runtime.nodes.layout import MACHINE_ROOT
 from bootstrap.runtime.spec import ClusterSpec, default_config
 from bootstrap.runtime.state import StateDir
 from bootstrap.upstream.nodeparts import ensure_node_parts
-from bootstrap.upstream.testpkg import e2e_test_package_cached
-from conformance.e2e.modes import STANDARD_BASE
 from kubeadm_verify.access import Client, WaitTimedOut, wait_for
 from tests.integration import sidebyside
-from tests.integration.e2e.conftest import VERSION as E2E_VERSION
-from tests.integration.e2e.conftest import Workspace
-from tests.integration.e2e.mirror import Mirror, publish, serve
 from tests.integration.kubeadmrun import alongside
+from tests.integration.kubeadmrun.e2emode import E2E_TIMEOUT_S, assert_standard_base_mode_passes
 from tests.integration.nodes import hostscope
 
 pytestmark = pytest.mark.integration
 AGNHOST = "registry.k8s.io/e2e-test-images/agnhost:2.66.1"
-E2E_TIMEOUT_S = 30 * 60
 HOST_PATHS_NEVER_WRITTEN = ("/etc/kubernetes", "/var/lib/etcd", "/etc/cni/net.d/10-kvn.conflist")
 """Where kubeadm and the kubelet write on a machine of their own: never the host's here."""
 
@@ -293,13 +287,6 @@ def test_the_node_tier_ran_in_each_node_and_agrees_with_kubeadm(kubeadm_cluster:
     assert not differences, differences
 
 
-def _real_e2e_package() -> Path:
-    package = e2e_test_package_cached(E2E_VERSION)
-    if package is None:
-        pytest.fail(f"no real {E2E_VERSION} test package cached (the session builds it first)")
-    return package
-
-
 @pytest.mark.timeout(E2E_TIMEOUT_S + 60)
 def test_the_e2e_standard_base_mode_passes_26_of_26(
     kubeadm_cluster: Brought, tmp_path: Path
@@ -307,32 +294,7 @@ def test_the_e2e_standard_base_mode_passes_26_of_26(
     """Upstream ``e2e.test`` in the standard-base mode, run from the host with the cluster's
     ``admin.conf`` (e2e.test runs from wherever the kubeconfig reaches the API, as an operator
     runs it from a workstation; the host routes to the nodes' addresses): every spec passes."""
-    package = _real_e2e_package()
-    sha256 = package.with_name(package.name + ".sha256").read_text().strip()
-    workspace = Workspace(tmp_path)
-    (tmp_path / "home").mkdir()
-    with serve(Mirror()) as mirror:
-        publish(mirror, E2E_VERSION, package.read_bytes(), sha256=sha256)
-        done = workspace.run(
-            "--mirror",
-            mirror.url,
-            "--kubeconfig",
-            str(kubeadm_cluster.cluster.admin_conf),
-            "--mode",
-            "standard-base",
-            "--timeout",
-            "20m",
-            timeout=E2E_TIMEOUT_S,
-        )
-    checks = workspace.results()["checks"]
-    not_passed = {c["id"]: c["message"][:300] for c in checks if c["status"] != "pass"}
-    assert not not_passed, f"specs that did not pass on the kubeadm-driven cluster: {not_passed}"
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert {c["id"] for c in checks} == set(STANDARD_BASE)
-    total = len(STANDARD_BASE)
-    assert total == 26
-    lines = re.findall(r"(\d+)/(\d+) (\d+) failed", done.stdout + done.stderr)
-    assert lines and lines[-1] == (str(total), str(total), "0"), lines[-1:]
+    assert_standard_base_mode_passes(kubeadm_cluster.cluster.admin_conf, tmp_path)
 
 
 def test_teardown_leaves_the_host_as_it_was(kubeadm_cluster: Brought) -> None:

@@ -8,7 +8,6 @@ it was after the teardown."""
 from __future__ import annotations
 
 import json
-import re
 import secrets
 import subprocess
 import sys
@@ -29,14 +28,10 @@ from bootstrap.runtime.bringup import bring_up
 from bootstrap.runtime.nodes import record as nodes_record
 from bootstrap.runtime.spec import ClusterSpec, default_config
 from bootstrap.runtime.state import StateDir
-from bootstrap.upstream.testpkg import e2e_test_package_cached
-from conformance.e2e.modes import STANDARD_BASE
 from kubeadm_verify.access import Client
 from kubeadm_verify.pins import COREDNS_VERSION, ETCD_IMAGE_TAG, KUBERNETES_VERSION
 from kubeadm_verify.record import replace
-from tests.integration.e2e.conftest import VERSION as E2E_VERSION
-from tests.integration.e2e.conftest import Workspace
-from tests.integration.e2e.mirror import Mirror, publish, serve
+from tests.integration.kubeadmrun.e2emode import E2E_TIMEOUT_S, assert_standard_base_mode_passes
 from tests.integration.kubeadmrun.standardbase import run_cluster
 from tests.integration.nodes import hostscope
 
@@ -44,7 +39,6 @@ pytestmark = pytest.mark.integration
 FROM_VERSION = "v1.36.3"
 TO_VERSION = KUBERNETES_VERSION
 UPGRADE_TIMEOUT_S = 1200
-E2E_TIMEOUT_S = 30 * 60
 STEPS_PER_NODE = ("kubeadm", "drain", "kubelet", "uncordon")
 
 
@@ -194,32 +188,7 @@ def test_the_standard_base_passes_after_the_upgrade(old_cluster: Brought, tmp_pa
 def test_the_e2e_standard_base_mode_passes_after_the_upgrade(
     old_cluster: Brought, tmp_path: Path
 ) -> None:
-    package = e2e_test_package_cached(E2E_VERSION)
-    if package is None:
-        pytest.fail(f"no real {E2E_VERSION} test package cached (the session builds it first)")
-    sha256 = package.with_name(package.name + ".sha256").read_text().strip()
-    workspace = Workspace(tmp_path)
-    (tmp_path / "home").mkdir()
-    with serve(Mirror()) as mirror:
-        publish(mirror, E2E_VERSION, package.read_bytes(), sha256=sha256)
-        done = workspace.run(
-            "--mirror",
-            mirror.url,
-            "--kubeconfig",
-            str(old_cluster.cluster.admin_conf),
-            "--mode",
-            "standard-base",
-            "--timeout",
-            "20m",
-            timeout=E2E_TIMEOUT_S,
-        )
-    checks = workspace.results()["checks"]
-    not_passed = {c["id"]: c["message"][:300] for c in checks if c["status"] != "pass"}
-    assert not not_passed, not_passed
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert {c["id"] for c in checks} == set(STANDARD_BASE)
-    lines = re.findall(r"(\d+)/(\d+) (\d+) failed", done.stdout + done.stderr)
-    assert lines and lines[-1] == ("26", "26", "0"), lines[-1:]
+    assert_standard_base_mode_passes(old_cluster.cluster.admin_conf, tmp_path)
 
 
 def test_teardown_after_the_upgrade_leaves_the_host_as_it_was(old_cluster: Brought) -> None:

@@ -18,7 +18,7 @@ from bootstrap.upstream.images.catalog import (
     image_names,
     suite_etcd_images,
 )
-from bootstrap.upstream.nodeparts import HostTools, NodeParts
+from bootstrap.upstream.nodeparts import NodeParts
 from bootstrap.upstream.nodeparts.parts import ensure_node_parts, expected_version_token
 from bootstrap.upstream.nodeparts.parts import version_problem as part_problem
 from bootstrap.upstream.versions import version_parts
@@ -33,6 +33,7 @@ from kubeadm_verify.pins import (
     UPGRADE_FROM_VERSION,
     release_pins,
 )
+from tests.unit.debiantools import DEBIAN_TOOLS
 
 OLD = "v1.36.3"
 
@@ -102,14 +103,7 @@ def test_each_release_s_coredns_is_checked_at_its_own_pin() -> None:
 
 
 def _parts(tmp_path: Path, version: str, suite: Path | None = None) -> NodeParts:
-    host = HostTools(
-        runc=Path("/usr/sbin/runc"),
-        busybox=Path("/bin/busybox"),
-        iptables=Path("/usr/sbin/xtables-nft-multi"),
-        netcat=Path("/bin/nc.openbsd"),
-        nsenter=Path("/usr/bin/nsenter"),
-        cni_bin_dir=Path("/usr/lib/cni"),
-    )
+    host = DEBIAN_TOOLS
     bins = tmp_path / "bin" / version
     return NodeParts(tmp_path / "parts", bins, host, version, suite_binaries=suite)
 

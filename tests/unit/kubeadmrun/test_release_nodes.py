@@ -10,21 +10,15 @@ import pytest
 import yaml
 
 from bootstrap.kubeadmrun import kubeadmconfig, node
-from bootstrap.upstream.nodeparts import HostTools, NodeParts
+from bootstrap.upstream.nodeparts import NodeParts
 from kubeadm_verify.cli import main
+from tests.unit.debiantools import DEBIAN_TOOLS
 
 OLD = "v1.36.3"
 
 
 def _parts(tmp_path: Path, version: str) -> NodeParts:
-    host = HostTools(
-        runc=Path("/usr/sbin/runc"),
-        busybox=Path("/bin/busybox"),
-        iptables=Path("/usr/sbin/xtables-nft-multi"),
-        netcat=Path("/bin/nc.openbsd"),
-        nsenter=Path("/usr/bin/nsenter"),
-        cni_bin_dir=Path("/usr/lib/cni"),
-    )
+    host = DEBIAN_TOOLS
     return NodeParts(tmp_path / "parts", tmp_path / "bin" / version, host, version)
 
 

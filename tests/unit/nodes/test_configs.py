@@ -19,7 +19,8 @@ from bootstrap.runtime.nodes.runtime import (
     registry_hosts,
     shim_sockets,
 )
-from bootstrap.upstream.nodeparts import HostTools, NodeParts
+from bootstrap.upstream.nodeparts import NodeParts
+from tests.unit.debiantools import DEBIAN_TOOLS
 
 BASE = {
     "apiVersion": "kubelet.config.k8s.io/v1beta1",
@@ -38,14 +39,7 @@ def layout(tmp_path: Path) -> NodeLayout:
 
 @pytest.fixture
 def parts(tmp_path: Path) -> NodeParts:
-    host = HostTools(
-        runc=Path("/usr/sbin/runc"),
-        busybox=Path("/bin/busybox"),
-        iptables=Path("/usr/sbin/xtables-nft-multi"),
-        netcat=Path("/bin/nc.openbsd"),
-        nsenter=Path("/usr/bin/nsenter"),
-        cni_bin_dir=Path("/usr/lib/cni"),
-    )
+    host = DEBIAN_TOOLS
     return NodeParts(tmp_path / "parts", tmp_path / "bin", host, "v1.37.2")
 
 

@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 
 from bootstrap.upstream.images.catalog import etcd_image, image_names, sample_apiserver_image
-from bootstrap.upstream.nodeparts import HostTools, NodeParts
+from bootstrap.upstream.nodeparts import NodeParts
 from bootstrap.upstream.nodeparts.sampleapiserver import check, module_version
 from kubeadm_verify.errors import BootstrapError
 from kubeadm_verify.pins import KUBERNETES_VERSION, SAMPLE_APISERVER_TAG
+from tests.unit.debiantools import DEBIAN_TOOLS
 
 
 def test_the_module_version_follows_the_release() -> None:
@@ -31,14 +32,7 @@ def test_a_program_that_is_not_the_sample_server_is_refused(tmp_path: Path) -> N
 
 
 def _parts(tmp_path: Path, sample: Path | None) -> NodeParts:
-    host = HostTools(
-        runc=Path("/usr/sbin/runc"),
-        busybox=Path("/bin/busybox"),
-        iptables=Path("/usr/sbin/xtables-nft-multi"),
-        netcat=Path("/bin/nc.openbsd"),
-        nsenter=Path("/usr/bin/nsenter"),
-        cni_bin_dir=Path("/usr/lib/cni"),
-    )
+    host = DEBIAN_TOOLS
     return NodeParts(tmp_path / "parts", tmp_path / "bin", host, "v1.37.2", sample)
 
 

@@ -163,6 +163,9 @@ class UpgradeSettings:
     to: str | None = None
     kubeadm: str | None = None
     workload: bool = True
+    patches: str | None = None
+    upgrade_manifests_timeout: str | None = None
+    etcd_upgrade: bool = True
     output: Output = field(default_factory=Output)
 
     def __post_init__(self) -> None:

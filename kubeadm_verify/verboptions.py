@@ -186,6 +186,23 @@ UPGRADE_OPTIONS = (
         "do not run the workload that must keep answering through the upgrade",
         flag=True,
     ),
+    Option(
+        "patches",
+        "kubeadm patches the upgrade applies, as kubeadm upgrade reads a patches directory "
+        "(TARGET[suffix][+json|+merge|+strategic].json|yaml)",
+        metavar="DIR",
+    ),
+    Option(
+        "upgrade-manifests-timeout",
+        "how long kubeadm waits for each static pod it replaces before it rolls the control "
+        "plane back: its timeouts.upgradeManifests (5m)",
+        metavar="DURATION",
+    ),
+    Option(
+        "no-etcd-upgrade",
+        "leave etcd at its version, as kubeadm upgrade's --etcd-upgrade=false",
+        flag=True,
+    ),
     FORMAT,
     OUTPUT_DIR,
 )

@@ -21,7 +21,7 @@ from __future__ import annotations
 import itertools
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -29,7 +29,7 @@ from typing import Any
 from bootstrap.phases.api import ApiClient, ApiError, retry
 from bootstrap.upstream.images.catalog import REGISTRY
 from kubeadm_verify.access import WaitTimedOut, wait_for
-from kubeadm_verify.access.rawhttp import probe_status
+from kubeadm_verify.access.rawhttp import probe, probe_status
 from kubeadm_verify.errors import BootstrapError
 from kubeadm_verify.pins import AGNHOST_TAG, BUSYBOX_TAG
 
@@ -39,9 +39,11 @@ PORT = 8080
 INTERVAL_S = 0.2
 REQUEST_TIMEOUT_S = 2
 READY_TIMEOUT_S = 120.0
-DRAIN_GRACE_S = 5
+DRAIN_GRACE_S = 10
 """How long a replica keeps serving after it is told to stop: kube-proxy on every node drops its
-endpoint within a second or two of the pod's deletion."""
+endpoint within a second or two of the pod's deletion on an idle machine, and within several on
+one as loaded as an upgrade beside other clusters makes it (a node's kube-proxy may be starting
+again under its new kubelet just then)."""
 LOG_MAX_BYTES = 8 * 1024 * 1024
 AGNHOST = f"{REGISTRY}/e2e-test-images/agnhost:{AGNHOST_TAG}"
 BUSYBOX = f"{REGISTRY}/e2e-test-images/busybox:{BUSYBOX_TAG}"
@@ -50,11 +52,13 @@ BUSYBOX = f"{REGISTRY}/e2e-test-images/busybox:{BUSYBOX_TAG}"
 @dataclass(frozen=True)
 class Counted:
     """What one probe saw: requests made, how many failed, the longest time without an answer
-    (from the first request to the last)."""
+    (from the first request to the last), and each request that went unanswered: when
+    (``time.monotonic()``) and what it asked."""
 
     made: int
     failed: int
     longest_gap_s: float
+    unanswered: tuple[tuple[float, str], ...] = ()
 
     def describe(self, where: str) -> str:
         return (
@@ -63,9 +67,12 @@ class Counted:
         )
 
 
-def count(samples: list[tuple[float, bool]]) -> Counted:
+def count(
+    samples: list[tuple[float, bool]], unanswered: Iterable[tuple[float, str]] = ()
+) -> Counted:
     """``samples`` are (time, answered) in order; a gap runs from one answer to the next (a
-    probe that never had an answer counts its whole span)."""
+    probe that never had an answer counts its whole span). ``unanswered`` names the requests
+    that failed (when, what was asked and what happened)."""
     made = len(samples)
     failed = sum(1 for _, ok in samples if not ok)
     if not samples:
@@ -73,7 +80,7 @@ def count(samples: list[tuple[float, bool]]) -> Counted:
     answered = [at for at, ok in samples if ok]
     edges = [samples[0][0], *answered, samples[-1][0]]
     gaps = [later - earlier for earlier, later in itertools.pairwise(edges)]
-    return Counted(made, failed, max(gaps, default=0.0))
+    return Counted(made, failed, max(gaps, default=0.0), tuple(unanswered))
 
 
 def parse_prober_log(text: str) -> list[tuple[float, bool]]:
@@ -97,6 +104,7 @@ class OutsideProbe(threading.Thread):
         super().__init__(name="keep-answering-outside", daemon=True)
         self.urls = [f"http://{address}:{node_port}/" for address in addresses]
         self.samples: list[tuple[float, bool]] = []
+        self.unanswered: list[tuple[float, str]] = []
         self.stopping = threading.Event()
 
     def run(self) -> None:
@@ -104,14 +112,17 @@ class OutsideProbe(threading.Thread):
         while not self.stopping.is_set():
             url = self.urls[turn % len(self.urls)]
             turn += 1
-            answered = probe_status(url, deadline_s=REQUEST_TIMEOUT_S) == 200
-            self.samples.append((time.monotonic(), answered))
+            status, why = probe(url, deadline_s=REQUEST_TIMEOUT_S)
+            at = time.monotonic()
+            self.samples.append((at, status == 200))
+            if status != 200:
+                self.unanswered.append((at, f"{url} ({why or f'HTTP {status}'})"))
             self.stopping.wait(INTERVAL_S)
 
     def stop(self) -> Counted:
         self.stopping.set()
         self.join(REQUEST_TIMEOUT_S + 5)
-        return count(list(self.samples))
+        return count(list(self.samples), list(self.unanswered))
 
 
 @dataclass
@@ -123,6 +134,8 @@ class Workload:
     since: float = 0.0
     """The host's uptime when the workload answered everywhere: the prober stamps its lines
     with ``/proc/uptime``, the same clock in every container on the host."""
+    uptime_to_monotonic: float = 0.0
+    """Added to an uptime, the same moment on ``time.monotonic()``'s clock."""
 
 
 def deploy(
@@ -147,6 +160,7 @@ def deploy(
     _wait_ready(client)
     _wait_node_ports(addresses, workload.node_port)
     workload.since = host_uptime()
+    workload.uptime_to_monotonic = time.monotonic() - workload.since
     return workload
 
 
@@ -170,8 +184,13 @@ def answered(client: ApiClient, workload: Workload) -> tuple[Counted, Counted]:
     if raw.status != 200:
         raise BootstrapError(f"the in-cluster prober's log: HTTP {raw.status}")
     text = raw.data[:LOG_MAX_BYTES].decode(errors="replace")
-    samples = [(at, ok) for at, ok in parse_prober_log(text) if at >= workload.since]
-    return count(samples), outside
+    samples = [
+        (at + workload.uptime_to_monotonic, ok)
+        for at, ok in parse_prober_log(text)
+        if at >= workload.since
+    ]
+    where = f"http://{workload.service_ip}:{PORT}/"
+    return count(samples, [(at, where) for at, ok in samples if not ok]), outside
 
 
 def remove(client: ApiClient) -> None:

@@ -28,6 +28,8 @@ BIND_PORT = 6443
 PATCHES_DIR = "/etc/kubeadm-verify/patches"
 CONFIG_PATH = "/etc/kubeadm-verify/kubeadm.yaml"
 KUBELET_PATCH = "kubeletconfiguration+merge.yaml"
+UPGRADE_PATCHES_DIR = "/etc/kubeadm-verify/upgrade-patches"
+"""The patches every ``kubeadm upgrade`` of one upgrade reads (``upgradepatches``)."""
 NODE_BIN_DIR = "/opt/kubeadm-verify/bin"
 """The node's own programs, first on the PATH of every command run in it."""
 KUBEADM_IN_NODE = f"{NODE_BIN_DIR}/kubeadm"
@@ -194,24 +196,34 @@ UPGRADE_IGNORED_PREFLIGHT_ERRORS: dict[str, str] = {
 """The preflight errors ``kubeadm upgrade`` is told to ignore, by name, each with its reason."""
 
 
-def upgrade_config(version: str) -> str:
+def upgrade_config(
+    version: str, upgrade_manifests_s: float | None = None, etcd_upgrade: bool = True
+) -> str:
     """The UpgradeConfiguration every ``kubeadm upgrade`` command on a node reads: the target
     release for ``plan``, ``diff`` and ``apply`` (so nothing is looked up on the internet), the
     images already present (``Never``), the preflight errors
-    ``UPGRADE_IGNORED_PREFLIGHT_ERRORS`` names, and the node's patches, without which the
-    kubelet-config phase would drop the node's own ``cgroupRoot`` from the configuration it
-    rewrites."""
+    ``UPGRADE_IGNORED_PREFLIGHT_ERRORS`` names, and the upgrade's patches, the node's own among
+    them, without which the kubelet-config phase would drop the node's ``cgroupRoot`` from the
+    configuration it rewrites; ``upgrade_manifests_s``, when given, is kubeadm's
+    ``timeouts.upgradeManifests``: how long it waits for each static pod it replaces before it
+    rolls the control plane back (five minutes unless said); ``etcd_upgrade`` False leaves
+    etcd at its version (kubeadm's ``--etcd-upgrade=false``)."""
 
     def ignored() -> list[str]:  # a list of its own in each section: no YAML anchors
         return sorted(UPGRADE_IGNORED_PREFLIGHT_ERRORS)
 
     def patches() -> dict[str, str]:
-        return {"directory": PATCHES_DIR}
+        return {"directory": UPGRADE_PATCHES_DIR}
 
+    timeouts = (
+        {} if upgrade_manifests_s is None else {"upgradeManifests": f"{upgrade_manifests_s:g}s"}
+    )
+    etcd = {} if etcd_upgrade else {"etcdUpgrade": False}
     return dump_yaml(
         {
             "apiVersion": API_VERSION,
             "kind": "UpgradeConfiguration",
+            **({"timeouts": timeouts} if timeouts else {}),
             "plan": {"kubernetesVersion": version, "ignorePreflightErrors": ignored()},
             "diff": {"kubernetesVersion": version},
             "apply": {
@@ -219,11 +231,13 @@ def upgrade_config(version: str) -> str:
                 "ignorePreflightErrors": ignored(),
                 "imagePullPolicy": "Never",
                 "patches": patches(),
+                **etcd,
             },
             "node": {
                 "ignorePreflightErrors": ignored(),
                 "imagePullPolicy": "Never",
                 "patches": patches(),
+                **etcd,
             },
         }
     )

@@ -26,7 +26,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bootstrap.kubeadmrun import commands, kubeadmconfig, record
@@ -34,11 +34,13 @@ from bootstrap.kubeadmrun.cpimages import ensure_control_plane_images
 from bootstrap.kubeadmrun.machine import (
     Machine,
     enter_argv,
+    in_running_node,
     install_in_running_node,
     socket_from_host,
 )
 from bootstrap.kubeadmrun.node import machine_of, path_dirs
 from bootstrap.kubeadmrun.outage import restart_kubelet
+from bootstrap.kubeadmrun.upgradepatches import write_patches
 from bootstrap.phases.api import ApiClient, ApiError
 from bootstrap.runtime.nodes import record as nodes_record
 from bootstrap.runtime.nodes.joining import node_ready
@@ -66,6 +68,24 @@ SETTLED_S = 15.0
 kubelet starts the node's static pods again within seconds of its start."""
 SETTLE_TIMEOUT_S = 180.0
 ADDONS_TIMEOUT_S = 180.0
+
+
+@dataclass(frozen=True)
+class UpgradeOptions:
+    """What a user may change of how kubeadm upgrades: ``patches`` (``{file name: text}``, as
+    ``upgradepatches.read_patches`` reads them), kubeadm's ``timeouts.upgradeManifests``
+    (``upgrade_manifests_s``; kubeadm's five minutes when None) and whether etcd is upgraded
+    (``etcd_upgrade``, kubeadm's ``--etcd-upgrade``)."""
+
+    patches: dict[str, str] = field(default_factory=dict)
+    upgrade_manifests_s: float | None = None
+    etcd_upgrade: bool = True
+
+    def kubeadm_timeout(self, step: str) -> float:
+        """The bound on one kubeadm step: room for each static pod kubeadm may wait for (etcd,
+        the API server, controller-manager, scheduler), never less than the default's."""
+        waits = 0.0 if self.upgrade_manifests_s is None else 4 * self.upgrade_manifests_s + 120
+        return max(KUBEADM_TIMEOUTS[step], waits if step in STATIC_POD_STEPS else 0.0)
 
 
 @dataclass(frozen=True)
@@ -117,6 +137,7 @@ def upgrade_kubeadm_cluster(
     log: Log = stderr.line,
     on_step: Callable[[Step], None] = lambda step: None,
     between: Callable[[], None] | None = None,
+    options: UpgradeOptions | None = None,
 ) -> list[Step]:
     """The cluster at ``state_dir`` upgraded to ``to_version`` with ``kubeadm`` (the new
     release's pinned one when None); ``between``, the step ``cluster``/``workload``, runs once
@@ -145,7 +166,7 @@ def upgrade_kubeadm_cluster(
     if between is not None:
         with run.step("cluster", "workload"):
             between()
-    context = _Context(state, new, binary, target)
+    context = _Context(state, new, binary, target, options or UpgradeOptions())
     for index, node in enumerate([*control_planes, *workers]):
         for name in node_steps(first=index == 0):
             with run.step(node.name, name):
@@ -173,6 +194,8 @@ KUBEADM_TIMEOUTS = {
     "upgrade apply": APPLY_TIMEOUT_S,
     "upgrade node": NODE_TIMEOUT_S,
 }
+STATIC_POD_STEPS = ("upgrade apply", "upgrade node")
+"""The steps in which kubeadm replaces static pods, each wait bounded by upgradeManifests."""
 
 
 def node_steps(first: bool) -> tuple[str, ...]:
@@ -202,22 +225,28 @@ class _Context:
     new: NodeParts
     kubeadm: Path
     target: str
+    options: UpgradeOptions
 
 
 def _place_kubeadm(context: _Context, node: _Node) -> None:
     install_in_running_node(node.holder, context.kubeadm, kubeadmconfig.KUBEADM_IN_NODE)
+    patches_dir = in_running_node(node.holder, kubeadmconfig.UPGRADE_PATCHES_DIR)
+    write_patches(patches_dir, node.entry.cgroup_root, context.options.patches)
     install_in_running_node(
         node.holder,
         None,
         kubeadmconfig.UPGRADE_CONFIG_PATH,
-        text=kubeadmconfig.upgrade_config(context.target),
+        text=kubeadmconfig.upgrade_config(
+            context.target, context.options.upgrade_manifests_s, context.options.etcd_upgrade
+        ),
         mode=0o600,
     )
 
 
 def _run_kubeadm_step(step: str) -> Callable[[_Context, _Node], None]:
     def action(context: _Context, node: _Node) -> None:
-        _kubeadm(context.state, context.new, node, step, KUBEADM_TIMEOUTS[step])
+        timeout = context.options.kubeadm_timeout(step)
+        _kubeadm(context.state, context.new, node, step, timeout)
         if step == "upgrade apply":
             record.update(context.state, kubeadm=str(context.kubeadm))
 

@@ -12,11 +12,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from bootstrap.kubeadmrun import keepanswering
-from bootstrap.kubeadmrun.upgrade import Step, StepFailed, upgrade_kubeadm_cluster
+from bootstrap.kubeadmrun.upgrade import (
+    Step,
+    StepFailed,
+    UpgradeOptions,
+    upgrade_kubeadm_cluster,
+)
 from bootstrap.phases.api import ApiClient, ApiError
 from bootstrap.runtime.nodes import record as nodes_record
 from bootstrap.runtime.nodes.record import NodeEntry
@@ -25,7 +31,18 @@ from kubeadm_verify.errors import BootstrapError, UsageError
 from kubeadm_verify.results import CheckResult, Severity, Status, TierReport
 
 TIER = "upgrade"
+UNANSWERED_SHOWN = 5
+"""Unanswered requests named in a result, a probe's first ones: enough to place them."""
 Log = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Span:
+    """When one step of the upgrade ran, on ``time.monotonic()``'s clock."""
+
+    began: float
+    ended: float
+    step: str
 
 
 def role_names(entries: list[NodeEntry]) -> dict[str, str]:
@@ -57,7 +74,12 @@ def step_result(step: Step, names: dict[str, str]) -> CheckResult:
 
 
 def run_upgrade(
-    state_dir: Path, to_version: str, kubeadm: Path | None, workload: bool, log: Log
+    state_dir: Path,
+    to_version: str,
+    kubeadm: Path | None,
+    workload: bool,
+    log: Log,
+    options: UpgradeOptions | None = None,
 ) -> TierReport:
     root = state_dir.absolute()
     state = StateDir(root, root.name)
@@ -70,6 +92,12 @@ def run_upgrade(
     started, clock = datetime.now(UTC), time.monotonic()
     results: list[CheckResult] = []
     watched: list[keepanswering.Workload] = []
+    spans: list[Span] = []
+
+    def on_step(step: Step) -> None:
+        results.append(step_result(step, names))
+        ended = time.monotonic()
+        spans.append(Span(ended - step.seconds, ended, f"{step.node}: {step.name}"))
 
     def deploy() -> None:
         assert first is not None
@@ -86,13 +114,14 @@ def run_upgrade(
             to_version,
             kubeadm,
             log,
-            lambda step: results.append(step_result(step, names)),
+            on_step,
             deploy if not why_not else None,
+            options,
         )
     except StepFailed as failed:
         log(f"[upgrade] {failed}")
     finally:
-        results.append(_workload_result(state, watched, why_not))
+        results.append(_workload_result(state, watched, why_not, spans))
     return TierReport(TIER, started, time.monotonic() - clock, tuple(results))
 
 
@@ -104,8 +133,25 @@ def _why_no_workload(wanted: bool, workers: list[NodeEntry]) -> str:
     return ""
 
 
+def during(at: float, spans: list[Span]) -> str:
+    """The step that was running at ``at``, or that had just ended: what to look at first
+    when a request there went unanswered."""
+    running = [span for span in spans if span.began <= at <= span.ended]
+    if running:
+        return running[-1].step
+    before = [span for span in spans if span.ended < at]
+    return f"after {before[-1].step}" if before else "before the first step"
+
+
+def unanswered(counted: keepanswering.Counted, spans: list[Span]) -> list[dict[str, str]]:
+    return [
+        {"asked": asked, "during": during(at, spans)}
+        for at, asked in counted.unanswered[:UNANSWERED_SHOWN]
+    ]
+
+
 def _workload_result(
-    state: StateDir, watched: list[keepanswering.Workload], why_not: str
+    state: StateDir, watched: list[keepanswering.Workload], why_not: str, spans: list[Span]
 ) -> CheckResult:
     check = f"{TIER}/workload/kept-answering"
     if why_not:
@@ -128,6 +174,9 @@ def _workload_result(
     )
     failed = inside.failed + outside.failed
     none_made = not inside.made or not outside.made
+    missed = unanswered(inside, spans) + unanswered(outside, spans)
+    if missed:
+        said += "; unanswered: " + ", ".join(f"{m['asked']} during {m['during']}" for m in missed)
     return CheckResult(
         check,
         Status.FAIL if failed or none_made else Status.PASS,
@@ -144,5 +193,6 @@ def _workload_result(
                 "failed": outside.failed,
                 "longest_gap_s": round(outside.longest_gap_s, 2),
             },
+            "unanswered": missed,
         },
     )

@@ -150,7 +150,7 @@ def cleanup(
     removed = Removed()
     label = selector(run_id)
     for kind, (lister, deleter) in KINDS.items():
-        for item in lister(kube, label):
+        for item in _listed(kube, lister, label):
             terminating = item.metadata.deletion_timestamp is not None
             if terminating and not include_terminating:
                 continue
@@ -162,6 +162,17 @@ def cleanup(
     if wait > 0:
         wait_namespaces_gone(kube, label, wait)
     return removed
+
+
+def _listed(kube: Kube, lister: Lister, label: str) -> list[Any]:
+    """What ``lister`` finds; nothing where the server does not serve the kind at all (404 on
+    a list): an older release's, which no run can have left anything in."""
+    try:
+        return list(lister(kube, label))
+    except client.ApiException as exc:
+        if exc.status == 404:
+            return []
+        raise
 
 
 def _delete(kube: Kube, deleter: Deleter, name: str) -> None:

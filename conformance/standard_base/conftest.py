@@ -35,6 +35,7 @@ from conformance.standard_base.kubectl import NOT_FOUND, Kubectl, find_kubectl
 from conformance.standard_base.marker import MARKER, Spec, SpecError, spec_of
 from conformance.standard_base.needs import JUDGE_S, Needs, detect
 from conformance.standard_base.plugin import cluster_settings
+from conformance.standard_base.release import ServerRelease, older_than, server_release
 from conformance.standard_base.selection import Selection
 from kubeadm_verify.runner import CONFORMANCE_PROPERTY, ID_PROPERTY, WARNING_PROPERTY
 
@@ -114,6 +115,12 @@ def kv_needs(kube: Kube, pytestconfig: pytest.Config) -> Needs:
         pytestconfig.stash[NEEDS_JUDGED] = True
 
 
+@pytest.fixture(scope="session")
+def kv_server_release(kube: Kube) -> ServerRelease:
+    info = kube.version.get_code()
+    return server_release(str(info.major), str(info.minor), str(info.git_version))
+
+
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtest_protocol(
     item: pytest.Item, nextitem: pytest.Item | None
@@ -135,10 +142,17 @@ def pytest_runtest_protocol(
 
 @pytest.fixture(autouse=True)
 def _standard_base_needs(request: pytest.FixtureRequest) -> None:
-    """Skip, with the reason, a test the cluster is not the kind to run (before any setup);
-    mark one whose needs a broken cluster fails to meet, for :func:`pytest_runtest_call`."""
+    """Skip, with the reason, a test the cluster is not the kind to run (before any setup): of
+    a later release than the API server's, or needing what this kind of cluster lacks; mark one
+    whose needs a broken cluster fails to meet, for :func:`pytest_runtest_call`."""
     spec = request.node.stash.get(SPEC, None)
-    if spec is None or not spec.needs:
+    if spec is None:
+        return
+    if spec.since is not None:
+        too_old = older_than(request.getfixturevalue("kv_server_release"), spec.since)
+        if too_old is not None:
+            pytest.skip(too_old)
+    if not spec.needs:
         return
     needs: Needs = request.getfixturevalue("kv_needs")
     unmet = needs.unmet(spec.needs)

@@ -153,6 +153,11 @@ def _needs_section() -> list[str]:
         "",
     ]
     lines += [f"- `{need}`: {NEED_MEANINGS[need]}" for need in Need]
+    lines.append(
+        "- `vX.Y+`: an API server of release X.Y or later (`/version`): the behaviour is served "
+        "from that release on. An older release is another kind of cluster, whose own "
+        "conformance set has no such test: skipped, naming both releases."
+    )
     return [*lines, ""]
 
 
@@ -170,7 +175,10 @@ def _area_section(area: str, entries: Sequence[Entry]) -> list[str]:
     ]
     for entry in entries:
         spec = entry.spec
-        needs = ", ".join(f"`{n}`" for n in sorted(spec.needs)) or "none"
+        wanted = [f"`{n}`" for n in sorted(spec.needs)]
+        if spec.since is not None:  # an older API server's release skips it
+            wanted.append(f"v{spec.since[0]}.{spec.since[1]}+")
+        needs = ", ".join(wanted) or "none"
         codenames = "<br>".join(f"`{_cell(c)}`" for c in spec.conformance) or "none"
         lines.append(
             f"| `{spec.id}` | {_cell(entry.doc)} | {needs} | {spec.timeout:g} s | {codenames} |"

@@ -19,16 +19,16 @@ address), while the connection goes to the Node's ``InternalIP``.
 from __future__ import annotations
 
 import ssl
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import urllib3
 
+from conformance.standard_base.marker import Record
 from kubeadm_verify.runner import WARNING_PROPERTY
 
-Record = Callable[[str, object], None]
 TIMEOUT = urllib3.Timeout(connect=5.0, read=10.0)
 PROBE_PATH = "/healthz"
 """What an anchor is tried with: an anonymous request, its answer ignored (the handshake is the

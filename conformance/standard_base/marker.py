@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
 MARKER = "standard_base"
+Record = Callable[[str, object], None]
+"""pytest's ``record_property``: how a test leaves a warning (``WARNING_PROPERTY``) in its
+report."""
 
 AREAS = (
     "api-machinery",
@@ -31,6 +34,7 @@ AREAS = (
 
 MAX_TIMEOUT_S = 300
 _ID = re.compile(r"^(?P<area>[a-z-]+)/[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")
+_RELEASE = re.compile(r"^(?P<major>[1-9][0-9]*)\.(?P<minor>0|[1-9][0-9]*)$")
 
 
 class Need(enum.StrEnum):
@@ -54,6 +58,9 @@ class Spec:
     conformance: tuple[str, ...]
     needs: frozenset[Need]
     timeout: float
+    since: tuple[int, int] | None = None
+    """The release (major, minor) that first serves what the test asks for: an older API
+    server is another kind of cluster, whose own release's conformance set has no such test."""
 
     @property
     def area(self) -> str:
@@ -65,6 +72,7 @@ def make_spec(
     conformance: Iterable[str] = (),
     needs: Iterable[str | Need] = (),
     timeout: float | None = None,
+    since: str | None = None,
 ) -> Spec:
     """A checked :class:`Spec`; raise :class:`SpecError` naming what is wrong."""
     match = _ID.match(id)
@@ -83,7 +91,13 @@ def make_spec(
         raise SpecError(f"{id}: {exc} (known needs: {', '.join(Need)})") from exc
     if timeout is None or not 0 < timeout <= MAX_TIMEOUT_S:
         raise SpecError(f"{id}: a bounded timeout in (0, {MAX_TIMEOUT_S}] seconds is required")
-    return Spec(id=id, conformance=codenames, needs=wanted, timeout=float(timeout))
+    release = None
+    if since is not None:
+        found = _RELEASE.match(since)
+        if found is None:
+            raise SpecError(f"{id}: since {since!r} is not a release such as '1.37'")
+        release = (int(found.group("major")), int(found.group("minor")))
+    return Spec(id=id, conformance=codenames, needs=wanted, timeout=float(timeout), since=release)
 
 
 def standard_base(
@@ -92,11 +106,18 @@ def standard_base(
     conformance: Sequence[str] = (),
     needs: Sequence[str] = (),
     timeout: float,
+    since: str | None = None,
 ) -> pytest.MarkDecorator:
-    """Declare a Standard Base test: ``@standard_base(id="area/name", ..., timeout=30)``."""
-    spec = make_spec(id, conformance, needs, timeout)  # fail at import, not at run time
+    """Declare a Standard Base test: ``@standard_base(id="area/name", ..., timeout=30)``, and
+    ``since="1.37"`` for one that asks for what that release first serves."""
+    spec = make_spec(id, conformance, needs, timeout, since)  # fail at import, not at run time
+    extra = {"since": since} if since is not None else {}
     return pytest.mark.standard_base(
-        id=spec.id, conformance=list(spec.conformance), needs=sorted(spec.needs), timeout=timeout
+        id=spec.id,
+        conformance=list(spec.conformance),
+        needs=sorted(spec.needs),
+        timeout=timeout,
+        **extra,
     )
 
 

@@ -81,6 +81,7 @@ def test_dra_deviceclass_crud(kube: Kube, run_id: str) -> None:
     conformance=[f"{DRA} DeviceTaintRule [Conformance]"],
     needs=["cluster-admin"],
     timeout=20,
+    since="1.37",
 )
 def test_dra_devicetaintrule_crud(kube: Kube, run_id: str) -> None:
     """resource.k8s.io/v1 DeviceTaintRules (tainting no device) go through every operation, their
@@ -192,6 +193,7 @@ def test_dra_resourceslice_crud(kube: Kube, run_id: str) -> None:
     ],
     needs=["cluster-admin"],
     timeout=20,
+    since="1.37",
 )
 def test_storage_version_migration_crud(kube: Kube, run_id: str) -> None:
     """storagemigration.k8s.io/v1 StorageVersionMigrations (of a resource that does not exist) go
@@ -237,6 +239,7 @@ def test_storage_version_migration_crud(kube: Kube, run_id: str) -> None:
     ],
     needs=["cluster-admin"],
     timeout=20,
+    since="1.37",
 )
 def test_clustertrustbundle_crud(kube: Kube, run_id: str) -> None:
     """certificates.k8s.io/v1 ClusterTrustBundles (a CA of no signer) go through every operation,

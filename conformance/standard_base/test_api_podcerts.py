@@ -215,6 +215,7 @@ def _is_issued(obj: Manifest, step: str) -> None:
     ],
     needs=["cluster-admin"],
     timeout=15,
+    since="1.37",
 )
 def test_podcertificaterequest_api(kube: Kube, kv_namespace: str) -> None:
     """PodCertificateRequests are discovered, created, read, updated, issued through /status,

@@ -20,7 +20,7 @@ from kubernetes import client
 
 from conformance.standard_base import builders as b
 from conformance.standard_base.kube import Kube
-from conformance.standard_base.marker import standard_base
+from conformance.standard_base.marker import Record, standard_base
 from conformance.standard_base.selectablefields import (
     Resource,
     crd,
@@ -29,6 +29,7 @@ from conformance.standard_base.selectablefields import (
     wait_served,
 )
 from conformance.standard_base.webhookserver import start, wait_ready
+from kubeadm_verify.runner import WARNING_PROPERTY
 
 CONVERSION_GROUP = "stable.example.com"
 """The one group agnhost's converter knows; each run's CRD has its own resource name in it."""
@@ -55,7 +56,9 @@ def _written_by_the_test(host: str, port: str | None) -> dict[str, Any]:
     needs=["cluster-admin"],
     timeout=30,
 )
-def test_crd_selectable_fields(kube: Kube, kv_namespace: str, run_id: str) -> None:
+def test_crd_selectable_fields(
+    kube: Kube, kv_namespace: str, run_id: str, record_property: Record
+) -> None:
     """A CRD whose v1 selects on ``hostPort`` and v2 on ``host`` and ``port`` (both versions
     carrying all three, no conversion): lists and watches by field selector (``=``, ``!=``, two
     fields at once) return exactly the objects that match, in either version; a field the version
@@ -73,7 +76,7 @@ def test_crd_selectable_fields(kube: Kube, kv_namespace: str, run_id: str) -> No
     kube.extensions.create_custom_resource_definition(crd(resource, run_id, versions))
     try:
         wait_served(kube, resource)
-        exercise(kube, resource, _written_by_the_test)
+        warn_if(exercise(kube, resource, _written_by_the_test), record_property)
     finally:
         _delete(kube, resource)
 
@@ -91,7 +94,9 @@ def _by_the_converter(host: str, port: str | None) -> dict[str, Any]:
     needs=["real-kubelet", "cluster-admin"],
     timeout=40,
 )
-def test_crd_selectable_fields_conversion(kube: Kube, kv_namespace: str, run_id: str) -> None:
+def test_crd_selectable_fields_conversion(
+    kube: Kube, kv_namespace: str, run_id: str, record_property: Record
+) -> None:
     """Upstream's CRD: v1 stores ``hostPort`` and selects on it, v2 has ``host`` and ``port`` and
     selects on them, agnhost's webhook converting between them. Objects written as v2 are found by
     v1's ``hostPort`` as the webhook makes it and by v2's fields; lists, watches, a collection
@@ -119,6 +124,11 @@ def test_crd_selectable_fields_conversion(kube: Kube, kv_namespace: str, run_id:
     try:
         wait_ready(kube, server)  # the CRD is established meanwhile
         wait_served(kube, resource)  # a write as v2 goes through the webhook
-        exercise(kube, resource, _by_the_converter)
+        warn_if(exercise(kube, resource, _by_the_converter), record_property)
     finally:
         _delete(kube, resource)
+
+
+def warn_if(warning: str, record_property: Record) -> None:
+    if warning:
+        record_property(WARNING_PROPERTY, warning)

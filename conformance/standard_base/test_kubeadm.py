@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import secrets
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -25,11 +24,10 @@ from conformance.standard_base import builders as b
 from conformance.standard_base import kubeadm as k
 from conformance.standard_base import pki
 from conformance.standard_base.kube import Kube, gone, wait_for
-from conformance.standard_base.marker import standard_base
+from conformance.standard_base.marker import Record, standard_base
 from kubeadm_verify import yamlread
 from kubeadm_verify.runner import WARNING_PROPERTY
 
-Record = Callable[[str, object], None]
 CERT_WARN_DAYS = 30
 
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import secrets
 import socket
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -27,11 +26,9 @@ from conformance.standard_base import kubeadm as k
 from conformance.standard_base import localplane, pki, portprobe, satoken
 from conformance.standard_base.kube import Impersonation, Kube, RawResponse, server_said, wait_for
 from conformance.standard_base.kubeletapi import endpoint_of
-from conformance.standard_base.marker import standard_base
+from conformance.standard_base.marker import Record, standard_base
 from conformance.standard_base.nodes import real_nodes, schedulable
 from kubeadm_verify.runner import WARNING_PROPERTY
-
-Record = Callable[[str, object], None]
 
 NODES_GROUP = ("system:nodes", "system:authenticated")
 PROBE_LABEL = "kubeadm-verify.io/node-restriction-probe"

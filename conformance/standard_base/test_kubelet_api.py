@@ -17,7 +17,6 @@ from conformance.standard_base.kube import Kube
 from conformance.standard_base.kubeletapi import (
     Anchor,
     Endpoint,
-    Record,
     Unverifiable,
     cluster_ca,
     endpoint_of,
@@ -25,7 +24,7 @@ from conformance.standard_base.kubeletapi import (
     judge,
     report,
 )
-from conformance.standard_base.marker import standard_base
+from conformance.standard_base.marker import Record, standard_base
 from conformance.standard_base.nodes import real_nodes
 from conformance.standard_base.servingcert import anchors
 

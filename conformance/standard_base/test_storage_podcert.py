@@ -79,6 +79,7 @@ def _pod(name: str, command: list[str], *sources: b.Manifest, **labels: str) -> 
         f"MaxExpirationSeconds is less than minimum (1h) {KUBELET}",
     ],
     timeout=15,
+    since="1.37",
 )
 def test_pod_certificate_expiration_limits(kube: Kube, kv_namespace: str) -> None:
     """A pod whose ``podCertificate`` projection asks for a ``maxExpirationSeconds`` above 91
@@ -205,6 +206,7 @@ def _mtls_pods(namespace: str, signer: str) -> list[Any]:
     ],
     needs=["real-kubelet", "dns", "cluster-admin"],
     timeout=75,
+    since="1.37",
 )
 def test_pod_certificate_volume(kube: Kube, kv_namespace: str, run_id: str) -> None:
     """With the test as the signer of a name of its own: a pod's kubelet asks for a

@@ -128,6 +128,14 @@ def probe_status(url: str, context: ssl.SSLContext | None = None, deadline_s: fl
     kubelet's or the scheduler's ``/healthz``), and the API server's ``/livez`` as a health
     probe. ``context`` verifies TLS as it says; without one, TLS is not verified, as kubeadm
     asks the controller-manager and the scheduler."""
+    return probe(url, context, deadline_s)[0]
+
+
+def probe(
+    url: str, context: ssl.SSLContext | None = None, deadline_s: float = 2.0
+) -> tuple[int, str]:
+    """``probe_status``'s status, and when it is 0, why: no answer within the deadline, or the
+    error that ended the exchange (a refused or reset connection)."""
     extra: dict[str, Any] = {"ssl_context": context} if context is not None else {}
     if context is None or context.verify_mode == ssl.CERT_NONE:
         extra.update(cert_reqs=ssl.CERT_NONE, assert_hostname=False)
@@ -135,10 +143,20 @@ def probe_status(url: str, context: ssl.SSLContext | None = None, deadline_s: fl
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", urllib3.exceptions.InsecureRequestWarning)
-            return request(
-                pool, "GET", url, deadline_s=deadline_s, max_bytes=PROBE_MAX_BYTES
-            ).status
-    except (urllib3.exceptions.HTTPError, OSError):
-        return 0
+            answer = request(pool, "GET", url, deadline_s=deadline_s, max_bytes=PROBE_MAX_BYTES)
+            return answer.status, ""
+    except DeadlinePassed:
+        return 0, f"no answer within {deadline_s:g}s"
+    except (urllib3.exceptions.HTTPError, OSError) as error:
+        return 0, _cause(error)
     finally:
         pool.clear()
+
+
+def _cause(error: BaseException) -> str:
+    """The innermost reason urllib3 wraps (``ConnectionRefusedError``), by its type's name."""
+    while True:
+        inner = getattr(error, "reason", None) or error.__cause__ or error.__context__
+        if not isinstance(inner, BaseException) or inner is error:
+            return type(error).__name__
+        error = inner

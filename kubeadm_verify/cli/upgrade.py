@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from conformance.e2e.settings import duration_seconds
 from kubeadm_verify.cli.common import finish
 from kubeadm_verify.errors import ExitStatus, UsageError
 from kubeadm_verify.pins import KUBERNETES_VERSION
@@ -25,16 +26,29 @@ def settings_from_args(args: argparse.Namespace) -> UpgradeSettings:
         to=args.to,
         kubeadm=args.kubeadm,
         workload=not args.no_workload,
+        patches=args.patches,
+        upgrade_manifests_timeout=args.upgrade_manifests_timeout,
+        etcd_upgrade=not args.no_etcd_upgrade,
         output=Output(Path(args.output_dir), args.format),
     )
 
 
 def run(args: argparse.Namespace) -> ExitStatus:
+    from bootstrap.kubeadmrun.upgrade import UpgradeOptions
+    from bootstrap.kubeadmrun.upgradepatches import read_patches
     from bootstrap.kubeadmrun.upgradereport import run_upgrade
     from bootstrap.runtime.cluster import driven_by_kubeadm, stderr_log
     from bootstrap.runtime.state import StateDir
 
     settings = settings_from_args(args)
+    wait = settings.upgrade_manifests_timeout
+    options = UpgradeOptions(  # the user's input first, before any cluster is looked at
+        patches=read_patches(Path(settings.patches)) if settings.patches else {},
+        upgrade_manifests_s=(
+            duration_seconds(wait, "--upgrade-manifests-timeout") if wait is not None else None
+        ),
+        etcd_upgrade=settings.etcd_upgrade,
+    )
     state = StateDir.for_cluster(settings.name, settings.state_dir)
     if not state.exists():
         raise UsageError(f"no cluster {settings.name!r} at {state.root}")
@@ -47,7 +61,12 @@ def run(args: argparse.Namespace) -> ExitStatus:
     if kubeadm is not None and not kubeadm.is_file():
         raise UsageError(f"--kubeadm {kubeadm}: no such file")
     report = run_upgrade(
-        state.root, settings.to or KUBERNETES_VERSION, kubeadm, settings.workload, stderr_log
+        state.root,
+        settings.to or KUBERNETES_VERSION,
+        kubeadm,
+        settings.workload,
+        stderr_log,
+        options,
     )
     if settings.output.fmt == "text":
         print_tests(make_console(), report)

@@ -1,6 +1,9 @@
 """A kubeadm-driven cluster (one control plane, two workers) brought up at the previous minor
-release, upgraded to the pinned one by ``kubeadm-verify upgrade`` run as a user runs it, with
-the workload that must keep answering through it; then verified: every component at the new
+release. First an upgrade whose new API server cannot start (an unknown flag through kubeadm's
+patches): kubeadm rolls it back, the report names the step, and the cluster, still at the old
+release, passes the Standard Base. Then the cluster upgraded to the pinned release by
+``kubeadm-verify upgrade`` run as a user runs it, with the workload that must keep answering
+through it; then verified: every component at the new
 release and the new release's etcd and CoreDNS, the kubeadm-config's version moved, the
 certificates renewed, the Standard Base and the e2e standard-base mode passing; and the host as
 it was after the teardown."""
@@ -14,6 +17,7 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +36,7 @@ from kubeadm_verify.access import Client
 from kubeadm_verify.pins import COREDNS_VERSION, ETCD_IMAGE_TAG, KUBERNETES_VERSION
 from kubeadm_verify.record import replace
 from tests.integration.kubeadmrun.e2emode import E2E_TIMEOUT_S, assert_standard_base_mode_passes
-from tests.integration.kubeadmrun.standardbase import run_cluster
+from tests.integration.kubeadmrun.standardbase import OLDER_RELEASE, run_cluster
 from tests.integration.nodes import hostscope
 
 pytestmark = pytest.mark.integration
@@ -40,6 +44,21 @@ FROM_VERSION = "v1.36.3"
 TO_VERSION = KUBERNETES_VERSION
 UPGRADE_TIMEOUT_S = 1200
 STEPS_PER_NODE = ("kubeadm", "drain", "kubelet", "uncordon")
+UNKNOWN_FLAG = [
+    {"op": "add", "path": "/spec/containers/0/command/-", "value": "--no-such-flag=true"}
+]
+"""A JSON patch no kube-apiserver starts with."""
+ROLLED_BACK = "kubeadm has tried to recover everything into the earlier state"
+API_BACK_S = 240.0
+SERVED_FROM_1_37 = {
+    "node/dra-devicetaintrule-crud",
+    "api-machinery/storage-version-migration-crud",
+    "auth/clustertrustbundle-crud",
+    "auth/podcertificaterequest-api",
+    "auth/pod-certificate-expiration-limits",
+    "storage/pod-certificate-volume",
+}
+"""The Standard Base's tests of what v1.37 first serves: skipped on a v1.36 server."""
 
 
 @dataclass
@@ -81,11 +100,10 @@ def test_the_cluster_starts_at_the_previous_minor(old_cluster: Brought) -> None:
         assert set(kubelet_versions(api).values()) == {FROM_VERSION}
 
 
-@pytest.mark.timeout(UPGRADE_TIMEOUT_S + 60)
-def test_the_upgrade_passes_every_step_and_the_workload_never_goes_unanswered(
-    old_cluster: Brought, tmp_path: Path
-) -> None:
-    old_cluster.figures["apiserver_serial"] = apiserver_serial(old_cluster)
+def run_upgrade(
+    brought: Brought, output: Path, *more: str
+) -> tuple[subprocess.CompletedProcess[str], list[dict[str, Any]], float]:
+    """``kubeadm-verify upgrade`` as a user runs it: its exit, its checks, its wall time."""
     clock = time.monotonic()
     done = subprocess.run(
         [
@@ -94,23 +112,154 @@ def test_the_upgrade_passes_every_step_and_the_workload_never_goes_unanswered(
             "kubeadm_verify",
             "upgrade",
             "--name",
-            old_cluster.state.name,
+            brought.state.name,
             "--state-dir",
-            str(old_cluster.state.root),
+            str(brought.state.root),
             "--to",
             TO_VERSION,
             "--format",
             "json",
             "--output-dir",
-            str(tmp_path),
+            str(output),
+            *more,
         ],
         capture_output=True,
         text=True,
         timeout=UPGRADE_TIMEOUT_S,
         check=False,
     )
-    old_cluster.figures["upgrade_s"] = time.monotonic() - clock
-    checks = json.loads((tmp_path / "upgrade" / "results.json").read_text())["checks"]
+    checks = json.loads((output / "upgrade" / "results.json").read_text())["checks"]
+    return done, checks, time.monotonic() - clock
+
+
+@pytest.mark.timeout(UPGRADE_TIMEOUT_S + 60)
+def test_an_upgrade_whose_api_server_cannot_start_is_rolled_back_by_kubeadm(
+    old_cluster: Brought, tmp_path: Path
+) -> None:
+    patches = tmp_path / "patches"
+    patches.mkdir()
+    (patches / "kube-apiserver+json.json").write_text(json.dumps(UNKNOWN_FLAG))
+    done, checks, took = run_upgrade(
+        old_cluster,
+        tmp_path / "report",
+        "--no-workload",
+        "--no-etcd-upgrade",
+        "--patches",
+        str(patches),
+        "--upgrade-manifests-timeout",
+        "60s",
+    )
+    old_cluster.figures["failed_upgrade_s"] = round(took, 1)
+    assert done.returncode == 1, (done.returncode, done.stderr[-3000:])
+    by_status: dict[str, list[str]] = {}
+    for check in checks:
+        by_status.setdefault(check["status"], []).append(check["id"])
+    assert by_status == {
+        "pass": [
+            "upgrade/cluster/images",
+            "upgrade/control-plane-1/kubeadm",
+            "upgrade/control-plane-1/upgrade-plan",
+            "upgrade/control-plane-1/upgrade-diff",
+        ],
+        "fail": ["upgrade/control-plane-1/upgrade-apply"],
+        "skip": ["upgrade/workload/kept-answering"],
+    }, (checks, done.stderr[-3000:])
+    said = next(c["message"] for c in checks if c["status"] == "fail")
+    assert ROLLED_BACK in said and "kube-apiserver" in said, said
+
+
+@pytest.mark.timeout(API_BACK_S + 600)
+def test_after_the_rollback_the_cluster_is_at_the_old_release_and_passes_the_standard_base(
+    old_cluster: Brought, tmp_path: Path
+) -> None:
+    clock = time.monotonic()
+    served = wait_for_version(old_cluster, FROM_VERSION)
+    assert served == FROM_VERSION, f"the API server runs {served} after the rollback"
+    unsettled = wait_for_control_plane(old_cluster)
+    assert not unsettled, f"{API_BACK_S:g}s after the rollback: {unsettled}"
+    old_cluster.figures["settled_after_rollback_s"] = round(time.monotonic() - clock, 1)
+    with api_of(old_cluster) as api:
+        assert set(kubelet_versions(api).values()) == {FROM_VERSION}
+        kubeadm_config = api.get("/api/v1/namespaces/kube-system/configmaps/kubeadm-config")
+        cluster_config = yaml.safe_load(kubeadm_config["data"]["ClusterConfiguration"])
+        assert cluster_config["kubernetesVersion"] == FROM_VERSION
+    assert kubeadm_record.load(old_cluster.state)["version"] == FROM_VERSION
+    ran = run_cluster(old_cluster.cluster.admin_conf, tmp_path)
+    old_cluster.figures["standard_base_old_s"] = round(ran.wall_s, 1)
+    ran.assert_passed()
+    older = {c["id"] for c in ran.checks if OLDER_RELEASE in c["message"]}
+    assert older == SERVED_FROM_1_37, older
+
+
+def wait_for_control_plane(brought: Brought) -> str:
+    """'' once every control-plane pod is Ready and the controller-manager and the scheduler
+    each hold their lease again (renewed within ``LEASE_FRESH_S``), else what is not, when
+    ``API_BACK_S`` has passed. While the API server was gone they lost their leases and
+    exited, as they do, and the kubelet starts them again after its back-off: until then no
+    controller runs, and a verdict on the cluster would be one on a control plane restarting."""
+    deadline = time.monotonic() + API_BACK_S
+    unsettled = "not asked"
+    while time.monotonic() < deadline:
+        try:
+            with api_of(brought) as api:
+                unsettled = control_plane_unsettled(api)
+        except Exception as error:  # the API server is still coming back
+            unsettled = f"no answer ({type(error).__name__})"
+        if not unsettled:
+            return ""
+        time.sleep(2)
+    return unsettled
+
+
+LEASE_FRESH_S = 15.0
+
+
+def control_plane_unsettled(api: Client) -> str:
+    pods = api.get("/api/v1/namespaces/kube-system/pods?labelSelector=tier%3Dcontrol-plane")
+    not_ready = [
+        p["metadata"]["name"]
+        for p in pods["items"]
+        if not any(
+            c["type"] == "Ready" and c["status"] == "True"
+            for c in (p.get("status") or {}).get("conditions") or []
+        )
+    ]
+    if not pods["items"] or not_ready:
+        return f"control-plane pods not Ready: {not_ready or 'none listed'}"
+    now = datetime.now(UTC)
+    for holder in ("kube-controller-manager", "kube-scheduler"):
+        lease = api.get(f"/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/{holder}")
+        renewed = datetime.fromisoformat(str(lease["spec"]["renewTime"]).replace("Z", "+00:00"))
+        if (now - renewed).total_seconds() > LEASE_FRESH_S:
+            return f"{holder}'s lease last renewed at {lease['spec']['renewTime']}"
+    return ""
+
+
+def wait_for_version(brought: Brought, wanted: str) -> str:
+    """The API server's gitVersion once it is ``wanted``, or the last one seen (or the last
+    error) when ``API_BACK_S`` has passed: after a rollback the kubelet starts the old API
+    server again, which takes its time."""
+    deadline = time.monotonic() + API_BACK_S
+    seen = "no answer"
+    while time.monotonic() < deadline:
+        try:
+            with api_of(brought) as api:
+                seen = str(api.get("/version")["gitVersion"])
+                if seen == wanted and api.raw("GET", "/readyz", deadline_s=5).status == 200:
+                    return seen
+        except Exception as error:  # the API server is still coming back
+            seen = f"no answer ({type(error).__name__})"
+        time.sleep(2)
+    return seen
+
+
+@pytest.mark.timeout(UPGRADE_TIMEOUT_S + 60)
+def test_the_upgrade_passes_every_step_and_the_workload_never_goes_unanswered(
+    old_cluster: Brought, tmp_path: Path
+) -> None:
+    old_cluster.figures["apiserver_serial"] = apiserver_serial(old_cluster)
+    done, checks, took = run_upgrade(old_cluster, tmp_path)
+    old_cluster.figures["upgrade_s"] = took
     old_cluster.figures["steps"] = {c["id"]: round(c["duration_s"], 1) for c in checks}
     not_passed = [
         (c["id"], c["status"], c["message"][-1500:]) for c in checks if c["status"] != "pass"

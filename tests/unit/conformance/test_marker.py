@@ -16,6 +16,7 @@ import pytest
 
 from conformance.standard_base.marker import Need, SpecError, make_spec, standard_base
 from conformance.standard_base.needs import Needs, Unmet, broken, other_kind
+from conformance.standard_base.release import ServerRelease, older_than, server_release
 from kubeadm_verify.errors import VerifyError
 from kubeadm_verify.results import Status
 from kubeadm_verify.runner import run_tier
@@ -42,6 +43,8 @@ def test_a_valid_spec() -> None:
         ({"timeout": 3600}, "bounded timeout"),
         ({"conformance": CODENAME}, "not one string"),
         ({"conformance": ["[sig-x] not tagged"]}, "[Conformance] tag"),
+        ({"since": "v1.37"}, "not a release"),
+        ({"since": "1.37.2"}, "not a release"),
     ],
 )
 def test_invalid_specs_are_refused(kwargs: dict[str, object], problem: str) -> None:
@@ -85,6 +88,12 @@ from conformance.standard_base.conftest import (  # noqa: F401 - the tier's hook
 )
 from conformance.standard_base.marker import Need
 from conformance.standard_base.needs import Needs, broken, other_kind
+from conformance.standard_base.release import server_release
+
+
+@pytest.fixture(scope="session")
+def kv_server_release():
+    return server_release("1", "36", "v1.36.3")
 
 
 @pytest.fixture(scope="session")
@@ -124,6 +133,16 @@ def test_slow():
 @standard_base(id="network/fails", timeout=10)
 def test_fails():
     assert 1 == 2, "one is not two"
+
+
+@standard_base(id="apps/later-release", since="1.37", timeout=10)
+def test_later_release():
+    raise AssertionError("must not run")
+
+
+@standard_base(id="apps/this-release", since="1.36", timeout=10)
+def test_this_release():
+    pass
 """
 
 
@@ -155,8 +174,17 @@ def test_properties_skips_and_timeouts_in_a_real_run(sample_tier: str) -> None:
         "network/needs-dns",
         "network/slow",
         "network/fails",
+        "apps/later-release",
+        "apps/this-release",
     }
     assert by_id["apps/passes"].status is Status.PASS
+    later = by_id["apps/later-release"]
+    assert later.status is Status.SKIP
+    assert later.message == (
+        "the API server runs v1.36.3: this behaviour is served from v1.37 on, "
+        "and the v1.36 conformance set has no such test"
+    )
+    assert by_id["apps/this-release"].status is Status.PASS
     assert by_id["apps/passes"].conformance == ("[sig-apps] a codename [Conformance]",)
     skipped = by_id["node/needs-kubelet"]
     assert skipped.status is Status.SKIP
@@ -175,7 +203,7 @@ def test_properties_skips_and_timeouts_in_a_real_run(sample_tier: str) -> None:
     ("args", "expected"),
     [
         (["--kv-focus", "^network/"], {"network/slow", "network/fails", "network/needs-dns"}),
-        (["--kv-skip", "slow|fails|dns"], {"apps/passes", "node/needs-kubelet"}),
+        (["--kv-skip", "slow|fails|dns|release"], {"apps/passes", "node/needs-kubelet"}),
         (["--kv-focus", "network", "--kv-skip", "slow|dns"], {"network/fails"}),
         (["--kv-focus", "nothing-matches"], set()),
     ],
@@ -196,3 +224,14 @@ def test_a_test_without_the_marker_is_a_usage_error(sample_tier: str, tmp_path: 
     (tmp_path / sample_tier / "test_unmarked.py").write_text("def test_bare():\n    pass\n")
     with pytest.raises(VerifyError, match="needs @standard_base"):
         run_tier("cluster", sample_tier, args=["-q"], plugins=PLUGINS)
+
+
+def test_a_release_is_read_from_version_and_an_older_one_says_both() -> None:
+    assert make_spec("apps/x", timeout=5, since="1.37").since == (1, 37)
+    assert server_release("1", "37+", "v1.37.2-gke.1") == ServerRelease(1, 37, "v1.37.2-gke.1")
+    assert older_than(ServerRelease(1, 37, "v1.37.2"), (1, 37)) is None
+    assert older_than(ServerRelease(2, 0, "v2.0.0"), (1, 37)) is None
+    said = older_than(ServerRelease(1, 36, "v1.36.3"), (1, 37))
+    assert said is not None and "v1.36.3" in said and "v1.37" in said
+    with pytest.raises(ValueError, match="names no release"):
+        server_release("", "", "v0.0.0-master+$Format:%H$")

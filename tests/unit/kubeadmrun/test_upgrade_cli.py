@@ -24,6 +24,9 @@ def only_error(folder: Path) -> str:
     [
         (["--to", "1.x"], "--to '1.x' is not a version such as v1.37.2"),
         (["--name", "nosuch-upgrade"], "no cluster 'nosuch-upgrade'"),
+        (["--patches", "/nonexistent-patches"], "--patches /nonexistent-patches: no such"),
+        (["--upgrade-manifests-timeout", "soon"], "--upgrade-manifests-timeout 'soon': expected"),
+        (["--patches", "PATCHES"], "apiserver.yaml is not named as kubeadm reads a patch"),
     ],
 )
 def test_an_upgrade_that_cannot_start_says_why_in_one_line(
@@ -31,6 +34,10 @@ def test_an_upgrade_that_cannot_start_says_why_in_one_line(
 ) -> None:
     out = tmp_path / "reports"
     state = ["--state-dir", str(tmp_path / "state")]
+    patches = tmp_path / "patches"
+    patches.mkdir()
+    (patches / "apiserver.yaml").write_text("spec: {}\n")  # no known target: kubeadm skips it
+    argv = [str(patches) if arg == "PATCHES" else arg for arg in argv]
     code = main(["upgrade", *state, *argv, "--output-dir", str(out)])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2

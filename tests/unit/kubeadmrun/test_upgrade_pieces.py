@@ -9,8 +9,14 @@ import yaml
 
 from bootstrap.kubeadmrun import kubeadmconfig
 from bootstrap.kubeadmrun.keepanswering import Counted, count, parse_prober_log
-from bootstrap.kubeadmrun.upgrade import Step, check_target
-from bootstrap.kubeadmrun.upgradereport import role_names, step_result
+from bootstrap.kubeadmrun.upgrade import (
+    APPLY_TIMEOUT_S,
+    PLAN_TIMEOUT_S,
+    Step,
+    UpgradeOptions,
+    check_target,
+)
+from bootstrap.kubeadmrun.upgradereport import Span, role_names, step_result, unanswered
 from bootstrap.runtime.nodes.addressing import Plan
 from bootstrap.runtime.nodes.record import NodesRecord
 from kubeadm_verify.errors import UsageError
@@ -35,11 +41,28 @@ def test_every_upgrade_command_reads_the_target_the_patches_and_the_ignored_chec
     for section in ("plan", "diff", "apply"):
         assert config[section]["kubernetesVersion"] == "v1.37.2", section
     for section in ("apply", "node"):
-        assert config[section]["patches"] == {"directory": kubeadmconfig.PATCHES_DIR}
+        assert config[section]["patches"] == {"directory": kubeadmconfig.UPGRADE_PATCHES_DIR}
         assert config[section]["imagePullPolicy"] == "Never"
         assert config[section]["ignorePreflightErrors"] == sorted(
             kubeadmconfig.UPGRADE_IGNORED_PREFLIGHT_ERRORS
         )
+    assert "timeouts" not in config, "kubeadm's own five minutes unless asked"
+    waited = yaml.safe_load(kubeadmconfig.upgrade_config("v1.37.2", upgrade_manifests_s=90))
+    assert waited["timeouts"] == {"upgradeManifests": "90s"}
+    assert "etcdUpgrade" not in config["apply"], "kubeadm upgrades etcd unless asked"
+    kept = yaml.safe_load(kubeadmconfig.upgrade_config("v1.37.2", etcd_upgrade=False))
+    assert kept["apply"]["etcdUpgrade"] is False and kept["node"]["etcdUpgrade"] is False
+
+
+def test_a_shorter_static_pod_wait_never_shortens_a_step_s_own_bound() -> None:
+    assert UpgradeOptions().kubeadm_timeout("upgrade apply") == APPLY_TIMEOUT_S
+    assert UpgradeOptions(upgrade_manifests_s=60).kubeadm_timeout("upgrade apply") == (
+        APPLY_TIMEOUT_S
+    )
+    assert UpgradeOptions(upgrade_manifests_s=600).kubeadm_timeout("upgrade apply") == 2520
+    assert UpgradeOptions(upgrade_manifests_s=600).kubeadm_timeout("upgrade plan") == (
+        PLAN_TIMEOUT_S
+    )
 
 
 def test_the_longest_gap_runs_from_one_answer_to_the_next() -> None:
@@ -73,3 +96,21 @@ def test_steps_are_named_by_role_and_place_and_a_failure_names_the_node() -> Non
     failed = step_result(Step("kvn-abc123-n3", "drain", 3.0, "kubectl drain failed"), names)
     assert failed.status is Status.FAIL
     assert "kvn-abc123-n3" in failed.message and "kubectl drain failed" in failed.message
+
+
+def test_an_unanswered_request_is_placed_in_the_step_that_was_running() -> None:
+    spans = [Span(10.0, 20.0, "n1: drain"), Span(20.0, 35.0, "n1: kubelet")]
+    counted = Counted(
+        5,
+        4,
+        2.4,
+        unanswered=((5.0, "a"), (12.0, "b"), (30.0, "c"), (40.0, "d")),
+    )
+    assert unanswered(counted, spans) == [
+        {"asked": "a", "during": "before the first step"},
+        {"asked": "b", "during": "n1: drain"},
+        {"asked": "c", "during": "n1: kubelet"},
+        {"asked": "d", "during": "after n1: kubelet"},
+    ]
+    many = Counted(9, 9, 9.0, unanswered=tuple((float(i), "x") for i in range(9)))
+    assert len(unanswered(many, spans)) == 5

@@ -27,6 +27,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bootstrap.kubeadmrun import commands, kubeadmconfig, record
@@ -51,7 +52,7 @@ from bootstrap.upstream.images.cache import import_archives
 from bootstrap.upstream.nodeparts import NodeParts, ensure_node_parts
 from bootstrap.upstream.versions import normalise_version, version_parts
 from kubeadm_verify import stderr
-from kubeadm_verify.access import WaitTimedOut, wait_for
+from kubeadm_verify.access import Client, WaitTimedOut, wait_for
 from kubeadm_verify.errors import BootstrapError, UsageError
 
 Log = Callable[[str], None]
@@ -383,10 +384,12 @@ def _wait_kubelet(state: StateDir, name: str, version: str) -> None:
 
 
 def _wait_api_settled(state: StateDir) -> None:
-    """Until the API server has answered ``/readyz`` for ``SETTLED_S`` without a break: a new
-    kubelet starts a control plane's static pods again (their hashes are its own), so the API
-    server of the node goes away for a moment after the Node is back; the next step must not
-    begin in that moment."""
+    """Until the API server has answered ``/readyz`` for ``SETTLED_S`` without a break and the
+    controller-manager and the scheduler lead again (``stale_leaders``): a new kubelet starts a
+    control plane's static pods again (their hashes are its own), so the API server of the node
+    goes away for a moment after the Node is back, and the controller-manager and scheduler,
+    having lost their leases meanwhile, exit and come back after the kubelet's back-off. Until
+    they do no endpoint leaves a Service when its pod is deleted, so the next drain must wait."""
     since: list[float] = []
 
     def settled(client: ApiClient) -> bool:
@@ -399,9 +402,34 @@ def _wait_api_settled(state: StateDir) -> None:
             return False
         if not since:
             since.append(time.monotonic())
-        return time.monotonic() - since[0] >= SETTLED_S
+        return time.monotonic() - since[0] >= SETTLED_S and not stale_leaders(client)
 
-    _wait_api(state, "the API server to stay ready", SETTLE_TIMEOUT_S, settled)
+    _wait_api(
+        state, "the API server to stay ready and the controllers to lead", SETTLE_TIMEOUT_S, settled
+    )
+
+
+LEADERS = ("kube-controller-manager", "kube-scheduler")
+LEASE_FRESH_S = 15.0
+"""A leader renews its lease every 2 s and gives it up after 10 s without renewing (their
+defaults): a lease older than this has no leader."""
+
+
+def stale_leaders(client: Client) -> list[str]:
+    """Which of ``LEADERS`` holds no lease renewed within ``LEASE_FRESH_S`` (by this host's
+    clock, which the leaders, on this host, share)."""
+    stale = []
+    now = datetime.now(UTC)
+    for holder in LEADERS:
+        lease = client.get(f"/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/{holder}")
+        renewed = str((lease.get("spec") or {}).get("renewTime") or "")
+        try:
+            age = (now - datetime.fromisoformat(renewed.replace("Z", "+00:00"))).total_seconds()
+        except ValueError:
+            age = float("inf")
+        if age > LEASE_FRESH_S:
+            stale.append(holder)
+    return stale
 
 
 def _wait_kube_proxy(state: StateDir, version: str) -> None:

@@ -40,7 +40,12 @@ def planned_ids(control_planes: int, workers: int, workload: bool = True) -> lis
     roles += [f"worker-{n}" for n in range(1, workers + 1)]
     for index, role in enumerate(roles):
         ids += [f"{TIER}/{role}/{step.replace(' ', '-')}" for step in up.node_steps(index == 0)]
-    return [*ids, f"{TIER}/cluster/addons", f"{TIER}/workload/kept-answering"]
+    return [
+        *ids,
+        f"{TIER}/cluster/addons",
+        f"{TIER}/cluster/version-skew",
+        f"{TIER}/workload/kept-answering",
+    ]
 
 
 def _command(step: str) -> str:
@@ -57,7 +62,8 @@ def _command(step: str) -> str:
     return (
         f"copy the new kubelet to `{kubeadmconfig.KUBELET_IN_NODE}`, restart the kubelet's unit, "
         "wait for the Node to be Ready and report the new version; on a control plane, then for "
-        f"the API server to answer `/readyz` for {up.SETTLED_S:g} s without a break"
+        f"the API server to answer `/readyz` for {up.SETTLED_S:g} s without a break and the "
+        "controller-manager and scheduler to hold their leases again"
     )
 
 
@@ -109,12 +115,17 @@ def render(recorded: dict[str, Any]) -> str:
             lines.append(f"| {step} | {_command(step)} | {_bound(step)} | {took(check_id)} |")
         lines.append("")
     kept = checks.get(f"{TIER}/workload/kept-answering", {})
+    skew = checks.get(f"{TIER}/cluster/version-skew", {})
     lines += [
         "## After every node",
         "",
         f"kube-proxy rolled out at the new release on every node (bound "
         f"{up.ADDONS_TIMEOUT_S:g} s): {took(f'{TIER}/cluster/addons')}. The whole upgrade took "
         f"{recorded['duration_s']:.1f} s. The workload: {kept.get('message', 'not recorded')}.",
+        "",
+        "After each step every component's release was read back (static pods' and kube-proxy's "
+        "images, the Nodes' kubelet versions) and held to the version-skew policy: "
+        f"{skew.get('message', 'not recorded')}.",
         "",
         f"## `{kubeadmconfig.UPGRADE_CONFIG_PATH}` (every node)",
         "",

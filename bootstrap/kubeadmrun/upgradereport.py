@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bootstrap.kubeadmrun import keepanswering
+from bootstrap.kubeadmrun import keepanswering, versionskew
 from bootstrap.kubeadmrun.upgrade import (
     Step,
     StepFailed,
@@ -94,10 +94,17 @@ def run_upgrade(
     watched: list[keepanswering.Workload] = []
     spans: list[Span] = []
 
+    readings: list[versionskew.Reading] = []
+    unread: list[str] = []
+
     def on_step(step: Step) -> None:
         results.append(step_result(step, names))
         ended = time.monotonic()
         spans.append(Span(ended - step.seconds, ended, f"{step.node}: {step.name}"))
+        if not step.failure:
+            _read_versions(
+                state, f"{names.get(step.node, step.node)} {step.name}", readings, unread
+            )
 
     def deploy() -> None:
         assert first is not None
@@ -121,8 +128,42 @@ def run_upgrade(
     except StepFailed as failed:
         log(f"[upgrade] {failed}")
     finally:
+        if readings or unread:
+            results.append(skew_result(readings, unread))
         results.append(_workload_result(state, watched, why_not, spans))
     return TierReport(TIER, started, time.monotonic() - clock, tuple(results))
+
+
+def _read_versions(
+    state: StateDir, after: str, readings: list[versionskew.Reading], unread: list[str]
+) -> None:
+    try:
+        with ApiClient.from_kubeconfig(state) as client:
+            readings.append(versionskew.sample(client, after))
+    except (ApiError, BootstrapError, KeyError, TypeError):  # away, or an answer cut short
+        unread.append(after)
+
+
+def skew_result(readings: list[versionskew.Reading], unread: list[str]) -> CheckResult:
+    """Fails naming each breach of the version-skew policy seen after a step; warns when some
+    steps could not be read (nothing is said of those); passes only when every step was."""
+    check = f"{TIER}/cluster/version-skew"
+    found = [said for reading in readings for said in versionskew.breaches(reading)]
+    details = {"read_after": [r.after for r in readings], "not_read_after": unread}
+    if found:
+        return CheckResult(
+            check, Status.FAIL, Severity.ERROR, message="; ".join(found), details=details
+        )
+    seen = f"within the version-skew policy after each of {len(readings)} steps"
+    if unread:
+        return CheckResult(
+            check,
+            Status.WARN,
+            Severity.ERROR,
+            message=f"{seen}; cannot determine after {', '.join(unread)}: the API did not answer",
+            details=details,
+        )
+    return CheckResult(check, Status.PASS, Severity.ERROR, message=seen, details=details)
 
 
 def _why_no_workload(wanted: bool, workers: list[NodeEntry]) -> str:

@@ -17,7 +17,6 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,14 +26,20 @@ from cryptography import x509
 
 from bootstrap.kubeadmrun import KubeadmCluster, teardown_kubeadm
 from bootstrap.kubeadmrun import record as kubeadm_record
-from bootstrap.kubeadmrun.node import machine_of
+from bootstrap.kubeadmrun.commands import command_env
+from bootstrap.kubeadmrun.keepanswering import BUSYBOX
+from bootstrap.kubeadmrun.kubeadmconfig import KUBEADM_IN_NODE
+from bootstrap.kubeadmrun.node import machine_of, path_dirs, python_env
+from bootstrap.kubeadmrun.upgrade import LEASE_FRESH_S, stale_leaders
 from bootstrap.runtime.bringup import bring_up
 from bootstrap.runtime.nodes import record as nodes_record
 from bootstrap.runtime.spec import ClusterSpec, default_config
 from bootstrap.runtime.state import StateDir
-from kubeadm_verify.access import Client
+from bootstrap.upstream.nodeparts import ensure_node_parts
+from kubeadm_verify.access import ApiError, Client
 from kubeadm_verify.pins import COREDNS_VERSION, ETCD_IMAGE_TAG, KUBERNETES_VERSION
 from kubeadm_verify.record import replace
+from tests.integration.kubeadmrun.alongside import in_node, line_up
 from tests.integration.kubeadmrun.e2emode import E2E_TIMEOUT_S, assert_standard_base_mode_passes
 from tests.integration.kubeadmrun.standardbase import OLDER_RELEASE, run_cluster
 from tests.integration.nodes import hostscope
@@ -50,6 +55,12 @@ UNKNOWN_FLAG = [
 """A JSON patch no kube-apiserver starts with."""
 ROLLED_BACK = "kubeadm has tried to recover everything into the earlier state"
 API_BACK_S = 240.0
+DNS_BACK_S = 300
+"""How long CoreDNS may take to learn a Service made after the API server came back. Its
+client-go watchers wait up to [30, 60) s between attempts to list again once the API server went
+away (``client-go/tools/cache/reflector.go``, ``defaultBackoffMax`` with jitter 1.0); here a new
+Service's name resolved from one to two and a half minutes after the API server answered again."""
+DNS_CHECK = "dns-back"
 SERVED_FROM_1_37 = {
     "node/dra-devicetaintrule-crud",
     "api-machinery/storage-version-migration-crud",
@@ -160,6 +171,7 @@ def test_an_upgrade_whose_api_server_cannot_start_is_rolled_back_by_kubeadm(
             "upgrade/control-plane-1/kubeadm",
             "upgrade/control-plane-1/upgrade-plan",
             "upgrade/control-plane-1/upgrade-diff",
+            "upgrade/cluster/version-skew",
         ],
         "fail": ["upgrade/control-plane-1/upgrade-apply"],
         "skip": ["upgrade/workload/kept-answering"],
@@ -168,16 +180,21 @@ def test_an_upgrade_whose_api_server_cannot_start_is_rolled_back_by_kubeadm(
     assert ROLLED_BACK in said and "kube-apiserver" in said, said
 
 
-@pytest.mark.timeout(API_BACK_S + 600)
+@pytest.mark.timeout(2 * API_BACK_S + DNS_BACK_S + 660)
 def test_after_the_rollback_the_cluster_is_at_the_old_release_and_passes_the_standard_base(
     old_cluster: Brought, tmp_path: Path
 ) -> None:
     clock = time.monotonic()
     served = wait_for_version(old_cluster, FROM_VERSION)
     assert served == FROM_VERSION, f"the API server runs {served} after the rollback"
+    answering = time.monotonic()
     unsettled = wait_for_control_plane(old_cluster)
     assert not unsettled, f"{API_BACK_S:g}s after the rollback: {unsettled}"
     old_cluster.figures["settled_after_rollback_s"] = round(time.monotonic() - clock, 1)
+    with api_of(old_cluster) as api:
+        unresolved = wait_for_dns_to_learn_a_new_service(api)
+    assert not unresolved, unresolved
+    old_cluster.figures["dns_after_api_back_s"] = round(time.monotonic() - answering, 1)
     with api_of(old_cluster) as api:
         assert set(kubelet_versions(api).values()) == {FROM_VERSION}
         kubeadm_config = api.get("/api/v1/namespaces/kube-system/configmaps/kubeadm-config")
@@ -211,9 +228,6 @@ def wait_for_control_plane(brought: Brought) -> str:
     return unsettled
 
 
-LEASE_FRESH_S = 15.0
-
-
 def control_plane_unsettled(api: Client) -> str:
     pods = api.get("/api/v1/namespaces/kube-system/pods?labelSelector=tier%3Dcontrol-plane")
     not_ready = [
@@ -226,13 +240,60 @@ def control_plane_unsettled(api: Client) -> str:
     ]
     if not pods["items"] or not_ready:
         return f"control-plane pods not Ready: {not_ready or 'none listed'}"
-    now = datetime.now(UTC)
-    for holder in ("kube-controller-manager", "kube-scheduler"):
-        lease = api.get(f"/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/{holder}")
-        renewed = datetime.fromisoformat(str(lease["spec"]["renewTime"]).replace("Z", "+00:00"))
-        if (now - renewed).total_seconds() > LEASE_FRESH_S:
-            return f"{holder}'s lease last renewed at {lease['spec']['renewTime']}"
-    return ""
+    stale = stale_leaders(api)
+    return f"no lease renewed within {LEASE_FRESH_S:g}s: {stale}" if stale else ""
+
+
+def wait_for_dns_to_learn_a_new_service(api: Client) -> str:
+    """'' once a pod resolves the name of a Service made now, else what it said when
+    ``DNS_BACK_S`` has passed: the cluster's DNS back to what the Standard Base asks of it.
+    The namespace (the pod, the Service) is deleted after, and not waited for."""
+    namespace = f"kvu-{DNS_CHECK}-{secrets.token_hex(3)}"
+    name = f"{DNS_CHECK}.{namespace}.svc.cluster.local"
+    api.request("POST", "/api/v1/namespaces", {"metadata": {"name": namespace}})
+    try:
+        api.request(
+            "POST",
+            f"/api/v1/namespaces/{namespace}/services",
+            {"metadata": {"name": DNS_CHECK}, "spec": {"ports": [{"port": 80}]}},
+        )
+        script = f"until nslookup {name}; do sleep 2; done"
+        pod = {
+            "metadata": {"name": DNS_CHECK},
+            "spec": {
+                "restartPolicy": "Never",
+                "activeDeadlineSeconds": DNS_BACK_S,
+                "containers": [
+                    {
+                        "name": "lookup",
+                        "image": BUSYBOX,
+                        "imagePullPolicy": "Never",
+                        "command": ["sh", "-c", script],
+                    }
+                ],
+            },
+        }
+        deadline = time.monotonic() + DNS_BACK_S + 30
+        while True:  # the namespace's ServiceAccount comes a moment after the namespace
+            try:
+                api.request("POST", f"/api/v1/namespaces/{namespace}/pods", pod)
+                break
+            except ApiError as error:
+                if error.status != 403 or time.monotonic() >= deadline:
+                    raise
+                time.sleep(1)
+        phase = ""
+        while time.monotonic() < deadline:
+            found = api.get(f"/api/v1/namespaces/{namespace}/pods/{DNS_CHECK}")
+            phase = str((found.get("status") or {}).get("phase", ""))
+            if phase == "Succeeded":
+                return ""
+            if phase == "Failed":
+                break
+            time.sleep(2)
+        return f"{name} did not resolve within {DNS_BACK_S}s (the pod is {phase or 'not started'})"
+    finally:
+        api.request("DELETE", f"/api/v1/namespaces/{namespace}")
 
 
 def wait_for_version(brought: Brought, wanted: str) -> str:
@@ -280,7 +341,11 @@ def test_the_upgrade_passes_every_step_and_the_workload_never_goes_unanswered(
         for n in (1, 2)
         for s in ("kubeadm", "upgrade-node", *STEPS_PER_NODE[1:])
     ]
-    last = ["upgrade/cluster/addons", "upgrade/workload/kept-answering"]
+    last = [
+        "upgrade/cluster/addons",
+        "upgrade/cluster/version-skew",
+        "upgrade/workload/kept-answering",
+    ]
     assert ids == [*first, *control_plane, *workers, *last]
     kept = checks[-1]["details"]
     old_cluster.figures["workload"] = kept
@@ -324,6 +389,83 @@ def test_the_control_plane_certificates_were_renewed(old_cluster: Brought) -> No
     before = old_cluster.figures.get("apiserver_serial")
     assert before is not None, "the upgrade did not run"
     assert apiserver_serial(old_cluster) != before
+
+
+NODE_TIER_S = 120.0
+UNUSED_TOKEN = "abcdef.0123456789abcdef"
+"""kubeadm join's preflight needs discovery arguments and never uses them: discovery comes
+after it."""
+
+
+@pytest.mark.timeout(len(("cp", "w1", "w2")) * 2 * NODE_TIER_S + 60)
+def test_the_node_tier_on_every_upgraded_node_agrees_with_kubeadm_s_preflight(
+    old_cluster: Brought,
+) -> None:
+    """On every node after the upgrade, ``kubeadm-verify node`` at the new release, for the
+    node's role, beside the new kubeadm's own preflight for the same node (``init phase
+    preflight`` on the control plane, ``join phase preflight`` on a worker), both with every
+    error ignored so that each check is named or passes: check by check the same verdicts, and
+    the kubelet on the node's PATH at the new release passes kubeadm's KubeletVersion."""
+    state = old_cluster.state
+    found = nodes_record.load(state)
+    assert found is not None
+    parts = ensure_node_parts(TO_VERSION)
+    env = {
+        name: value
+        for name, value in python_env(command_env(path_dirs(parts))).items()
+        if not name.startswith("KUBEADM_VERIFY_")
+    }
+    endpoint = next(f"{e.address}:6443" for e in found.nodes if e.control_plane)
+    tables: list[str] = []
+    differences: dict[str, object] = {}
+    for entry in found.nodes:
+        role = "control-plane" if entry.control_plane else "worker"
+        ours = in_node(
+            entry,
+            [
+                sys.executable,
+                "-m",
+                "kubeadm_verify",
+                "node",
+                "--role",
+                role,
+                "--kubernetes-version",
+                TO_VERSION,
+                "--ignore-preflight-errors",
+                "all",
+                "--format",
+                "json",
+                "--output-dir",
+                "/var/lib/kubeadm-verify/node-tier-after-upgrade",
+            ],
+            NODE_TIER_S,
+            env,
+        )
+        assert ours.returncode in (0, 1), (entry.name, ours.returncode, ours.stderr[-2000:])
+        results = json.loads(ours.stdout)
+        skip_ca = "--discovery-token-unsafe-skip-ca-verification"
+        phase = (
+            ["init", "phase", "preflight", "--kubernetes-version", TO_VERSION]
+            if entry.control_plane
+            else ["join", "phase", "preflight", endpoint, "--token", UNUSED_TOKEN, skip_ca]
+        )
+        theirs = in_node(
+            entry,
+            [KUBEADM_IN_NODE, *phase, "--dry-run", "--ignore-preflight-errors", "all"],
+            NODE_TIER_S,
+            env,
+        )
+        said = theirs.stdout + theirs.stderr
+        assert "[preflight] Running pre-flight checks" in said, (entry.name, said[-2000:])
+        lined = line_up(entry.name, said, results)
+        tables.append(lined.table())
+        assert len(lined.rows) >= (20 if entry.control_plane else 12), lined.table()
+        if lined.differ or lined.unknown_to_us:
+            differences[entry.name] = (lined.differ, lined.unknown_to_us)
+        kubelet = next(c for c in results["checks"] if c["id"] == "KubeletVersion")
+        assert kubelet["status"] == "pass", (entry.name, kubelet)
+    print("\n" + "\n".join(tables), file=sys.stderr)
+    assert not differences, differences
 
 
 @pytest.mark.timeout(600)

@@ -1,11 +1,13 @@
-"""``kubeadm-verify upgrade``'s report: one result per step of the upgrade, and one for the
-workload that had to keep answering through it.
+"""``kubeadm-verify upgrade``'s report: one result per step of the upgrade, one for the
+version-skew policy held after every step (``versionskew``), and one for the workload that had
+to keep answering through it.
 
 Steps are named by the node's role and place (``control-plane-1``, ``worker-2``), not by its
 generated name, so a pipeline compares the same ids from run to run; each message names the
 node. A failed step is a ``fail`` saying what kubeadm (or kubectl) said; the steps after it were
 not run and are not listed. The workload's result fails on any request that went unanswered,
-from the pod or from outside, and gives the counts and the longest gap in its details.
+from the pod or from outside, names each (what was asked, what happened, the step then
+running) and gives the counts and the longest gap in its details.
 """
 
 from __future__ import annotations
@@ -93,7 +95,6 @@ def run_upgrade(
     results: list[CheckResult] = []
     watched: list[keepanswering.Workload] = []
     spans: list[Span] = []
-
     readings: list[versionskew.Reading] = []
     unread: list[str] = []
 

@@ -29,6 +29,7 @@ from bootstrap.kubeadmrun import record as kubeadm_record
 from bootstrap.kubeadmrun.commands import command_env
 from bootstrap.kubeadmrun.keepanswering import BUSYBOX
 from bootstrap.kubeadmrun.kubeadmconfig import KUBEADM_IN_NODE
+from bootstrap.kubeadmrun.machine import install_in_running_node
 from bootstrap.kubeadmrun.node import machine_of, path_dirs, python_env
 from bootstrap.kubeadmrun.upgrade import LEASE_FRESH_S, stale_leaders
 from bootstrap.runtime.bringup import bring_up
@@ -392,6 +393,19 @@ def test_the_control_plane_certificates_were_renewed(old_cluster: Brought) -> No
 
 
 NODE_TIER_S = 120.0
+PREFLIGHT_CONFIG = "/etc/kubeadm-verify/preflight-after-upgrade.yaml"
+PREFLIGHT_CONFIG_TEXT = f"""\
+apiVersion: kubeadm.k8s.io/v1beta4
+kind: InitConfiguration
+nodeRegistration:
+  criSocket: unix:///run/containerd/containerd.sock
+---
+apiVersion: kubeadm.k8s.io/v1beta4
+kind: ClusterConfiguration
+kubernetesVersion: {TO_VERSION}
+"""
+"""A control plane's preflight at the new release: ``init phase preflight`` has no
+``--kubernetes-version`` (without a config it would look the release up on the internet)."""
 UNUSED_TOKEN = "abcdef.0123456789abcdef"
 """kubeadm join's preflight needs discovery arguments and never uses them: discovery comes
 after it."""
@@ -419,7 +433,17 @@ def test_the_node_tier_on_every_upgraded_node_agrees_with_kubeadm_s_preflight(
     tables: list[str] = []
     differences: dict[str, object] = {}
     for entry in found.nodes:
-        role = "control-plane" if entry.control_plane else "worker"
+        if entry.control_plane:  # kubeadm's init preflight takes the release from a config only
+            holder = next(p for p in entry.processes if p.component == "holder")
+            install_in_running_node(
+                holder, None, PREFLIGHT_CONFIG, text=PREFLIGHT_CONFIG_TEXT, mode=0o600
+            )
+            wanted = ["--config", PREFLIGHT_CONFIG]
+            phase = ["init", "phase", "preflight", "--config", PREFLIGHT_CONFIG]
+        else:
+            wanted = ["--role", "worker", "--kubernetes-version", TO_VERSION]
+            skip_ca = "--discovery-token-unsafe-skip-ca-verification"
+            phase = ["join", "phase", "preflight", endpoint, "--token", UNUSED_TOKEN, skip_ca]
         ours = in_node(
             entry,
             [
@@ -427,10 +451,7 @@ def test_the_node_tier_on_every_upgraded_node_agrees_with_kubeadm_s_preflight(
                 "-m",
                 "kubeadm_verify",
                 "node",
-                "--role",
-                role,
-                "--kubernetes-version",
-                TO_VERSION,
+                *wanted,
                 "--ignore-preflight-errors",
                 "all",
                 "--format",
@@ -443,12 +464,6 @@ def test_the_node_tier_on_every_upgraded_node_agrees_with_kubeadm_s_preflight(
         )
         assert ours.returncode in (0, 1), (entry.name, ours.returncode, ours.stderr[-2000:])
         results = json.loads(ours.stdout)
-        skip_ca = "--discovery-token-unsafe-skip-ca-verification"
-        phase = (
-            ["init", "phase", "preflight", "--kubernetes-version", TO_VERSION]
-            if entry.control_plane
-            else ["join", "phase", "preflight", endpoint, "--token", UNUSED_TOKEN, skip_ca]
-        )
         theirs = in_node(
             entry,
             [KUBEADM_IN_NODE, *phase, "--dry-run", "--ignore-preflight-errors", "all"],

@@ -146,6 +146,16 @@ def running_ready(pod: Any) -> str | None:
     return f"pod {pod.metadata.name} is {phase}, not Ready{_waiting(pod)}"
 
 
+def addressed(pod: Any) -> str | None:
+    """A judge for :func:`wait_every`: Running, Ready, and its pod IP in its status, which is
+    what another pod needs to reach it (the status as one API server has it can lag another's
+    behind a load balancer)."""
+    said = running_ready(pod)
+    if said is None and not pod.status.pod_ip:
+        return f"pod {pod.metadata.name} is Ready, its status has no pod IP yet"
+    return said
+
+
 def _waiting(pod: Any) -> str:
     """Why a container is not running yet (an image missing, a sandbox that failed), if said."""
     statuses = pod.status.container_statuses or [] if pod.status else []

@@ -21,6 +21,7 @@ from conformance.standard_base.kube import Kube, wait_for
 from conformance.standard_base.marker import standard_base
 from conformance.standard_base.pernode import (
     Placed,
+    addressed,
     assert_every_node,
     phase_in,
     place,
@@ -137,7 +138,7 @@ def test_pod_to_pod_across_nodes(kube: Kube, kv_namespace: str) -> None:
     nodes = pod_nodes(kube)
     hosts = nodes if len(nodes) > 1 else nodes * 2
     placed = place(kube, kv_namespace, "netexec", hosts, lambda name, _: _netexec(name))
-    pods = wait_every(kube, kv_namespace, placed, "a Ready netexec server", running_ready, 25)
+    pods = wait_every(kube, kv_namespace, placed, "a Ready netexec server", addressed, 25)
     for client in placed:
         ip = pods[client.pod].status.pod_ip
         assert ip, f"{client.node}: {client.pod} has no pod IP"

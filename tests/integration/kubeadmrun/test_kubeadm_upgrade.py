@@ -28,7 +28,7 @@ from bootstrap.kubeadmrun import KubeadmCluster, teardown_kubeadm
 from bootstrap.kubeadmrun import record as kubeadm_record
 from bootstrap.kubeadmrun.commands import command_env
 from bootstrap.kubeadmrun.keepanswering import BUSYBOX
-from bootstrap.kubeadmrun.kubeadmconfig import KUBEADM_IN_NODE
+from bootstrap.kubeadmrun.kubeadmconfig import API_VERSION, CRI_SOCKET, KUBEADM_IN_NODE
 from bootstrap.kubeadmrun.machine import install_in_running_node
 from bootstrap.kubeadmrun.node import machine_of, path_dirs, python_env
 from bootstrap.kubeadmrun.upgrade import LEASE_FRESH_S, stale_leaders
@@ -394,16 +394,11 @@ def test_the_control_plane_certificates_were_renewed(old_cluster: Brought) -> No
 
 NODE_TIER_S = 120.0
 PREFLIGHT_CONFIG = "/etc/kubeadm-verify/preflight-after-upgrade.yaml"
-PREFLIGHT_CONFIG_TEXT = f"""\
-apiVersion: kubeadm.k8s.io/v1beta4
-kind: InitConfiguration
-nodeRegistration:
-  criSocket: unix:///run/containerd/containerd.sock
----
-apiVersion: kubeadm.k8s.io/v1beta4
-kind: ClusterConfiguration
-kubernetesVersion: {TO_VERSION}
-"""
+PREFLIGHT_CONFIG_TEXT = (
+    f"apiVersion: {API_VERSION}\nkind: InitConfiguration\n"
+    f"nodeRegistration:\n  criSocket: {CRI_SOCKET}\n---\n"
+    f"apiVersion: {API_VERSION}\nkind: ClusterConfiguration\nkubernetesVersion: {TO_VERSION}\n"
+)
 """A control plane's preflight at the new release: ``init phase preflight`` has no
 ``--kubernetes-version`` (without a config it would look the release up on the internet)."""
 

@@ -32,6 +32,7 @@ from conformance.e2e.verdict import judge_run
 from kubeadm_verify.results import Status
 from tests.integration.e2e.conftest import VERSION, Workspace
 from tests.integration.e2e.mirror import Mirror, publish
+from tests.integration.e2e.standardbasemode import assert_every_spec_passed
 
 pytestmark = pytest.mark.integration
 
@@ -171,12 +172,4 @@ def test_standard_base_passes_on_real_nodes_counted_live(
             "20m",
             timeout=RUN_TIMEOUT_S,
         )
-    checks = workspace.results()["checks"]
-    not_passed = {c["id"]: c["message"][:300] for c in checks if c["status"] != "pass"}
-    assert not not_passed, f"specs that did not pass on real nodes: {not_passed}"
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert {c["id"] for c in checks} == set(STANDARD_BASE)
-    total = len(STANDARD_BASE)
-    lines = re.findall(r"(\d+)/(\d+) (\d+) failed", done.stdout + done.stderr)
-    assert lines, "no progress line was drawn"
-    assert lines[-1] == (str(total), str(total), "0"), f"the progress ended at {lines[-1]}"
+    assert_every_spec_passed(done, workspace.results()["checks"], "real nodes")

@@ -14,14 +14,13 @@ result then warns that those steps were not seen."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from bootstrap.phases.api import ApiClient
+from bootstrap.upstream.versions import version_parts
+from kubeadm_verify.access import Client
+from kubeadm_verify.errors import UsageError
 
-_TAG = re.compile(r":v(\d+)\.(\d+)\.\d+")
-_KUBELET = re.compile(r"^v(\d+)\.(\d+)\.")
 CONTROL_PLANE = ("kube-apiserver", "kube-controller-manager", "kube-scheduler")
 Minor = tuple[int, int]
 
@@ -34,23 +33,34 @@ class Reading:
     running: dict[str, dict[str, Minor]] = field(default_factory=dict)
 
 
-def sample(client: ApiClient, after: str) -> Reading:
+def sample(client: Client, after: str) -> Reading:
     """Every component's release as the API reports it now."""
     running: dict[str, dict[str, Minor]] = {name: {} for name in (*CONTROL_PLANE, "kube-proxy")}
     pods = client.get("/api/v1/namespaces/kube-system/pods")["items"]
     for pod in pods:
         component = _component(pod)
         node = str((pod.get("spec") or {}).get("nodeName") or "")
-        found = _TAG.search(str(pod["spec"]["containers"][0].get("image", "")))
-        if component in running and node and found:
-            running[component][node] = (int(found.group(1)), int(found.group(2)))
+        image = str(pod["spec"]["containers"][0].get("image", ""))
+        release = _release(image.rpartition(":")[2])
+        if component in running and node and release:
+            running[component][node] = release
     running["kubelet"] = {}
     for node in client.get("/api/v1/nodes")["items"]:
         said = str(node.get("status", {}).get("nodeInfo", {}).get("kubeletVersion", ""))
-        match = _KUBELET.match(said)
-        if match:
-            running["kubelet"][node["metadata"]["name"]] = (int(match[1]), int(match[2]))
+        release = _release(said)
+        if release:
+            running["kubelet"][node["metadata"]["name"]] = release
     return Reading(after, running)
+
+
+def _release(version: str) -> Minor | None:
+    """(major, minor) of a release version (``v1.37.2``), through the one version parser;
+    None for anything else (a pre-release, a digest)."""
+    try:
+        major, minor, _ = version_parts(version)
+    except UsageError:
+        return None
+    return major, minor
 
 
 def breaches(reading: Reading) -> list[str]:

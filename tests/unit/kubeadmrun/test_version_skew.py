@@ -4,7 +4,7 @@ could not be read said, not guessed."""
 from __future__ import annotations
 
 from bootstrap.kubeadmrun.upgradereport import skew_result
-from bootstrap.kubeadmrun.versionskew import Reading, breaches
+from bootstrap.kubeadmrun.versionskew import Reading, breaches, sample
 from kubeadm_verify.results import Status
 
 OLD, NEW, ANCIENT = (1, 36), (1, 37), (1, 33)
@@ -59,3 +59,39 @@ def test_the_result_fails_on_a_breach_and_warns_for_a_step_not_read() -> None:
     )
     broken = reading(kube_apiserver={"cp1": OLD}, kubelet={"w1": NEW})
     assert skew_result([fine, broken], ["worker-1 kubelet"]).status is Status.FAIL
+
+
+class Cluster:
+    """Our client boundary, answering the two lists ``sample`` reads."""
+
+    def get(self, path: str) -> dict[str, object]:
+        if path.endswith("/pods"):
+            return {
+                "items": [
+                    pod("kube-apiserver-cp1", {"component": "kube-apiserver"}, "cp1", "v1.37.2"),
+                    pod("kube-proxy-a", {"k8s-app": "kube-proxy"}, "w1", "v1.36.3"),
+                    pod("coredns-b", {"k8s-app": "kube-dns"}, "w1", "v1.14.6"),
+                    pod("kube-proxy-c", {"k8s-app": "kube-proxy"}, "w2", "v1.37.0-rc.1"),
+                ]
+            }
+        return {
+            "items": [
+                {"metadata": {"name": "w1"}, "status": {"nodeInfo": {"kubeletVersion": "v1.36.3"}}},
+            ]
+        }
+
+
+def pod(name: str, labels: dict[str, str], node: str, tag: str) -> dict[str, object]:
+    image = f"registry.k8s.io/{name.rsplit('-', 1)[0]}:{tag}"
+    return {
+        "metadata": {"name": name, "labels": labels},
+        "spec": {"nodeName": node, "containers": [{"image": image}]},
+    }
+
+
+def test_a_reading_takes_each_release_from_images_and_nodes_and_leaves_the_rest() -> None:
+    read = sample(Cluster(), "worker-1 kubelet")  # type: ignore[arg-type]
+    assert read.running["kube-apiserver"] == {"cp1": NEW}
+    assert read.running["kube-proxy"] == {"w1": OLD}, "a pre-release tag is not a release"
+    assert read.running["kubelet"] == {"w1": OLD}
+    assert "kube-dns" not in read.running

@@ -91,6 +91,14 @@ def assert_every_node(found: Mapping[str, str | None], what: str) -> None:
     assert not said, f"{what}: not on {bad} of {len(found)} nodes: {said}"
 
 
+def where(one: Placed, placed: Sequence[Placed]) -> str:
+    """How a failure names ``one``: its node, and its pod too when the node has more than one
+    of ``placed`` (a cluster of one node, a server beside its client), so that no pod's verdict
+    stands in for another's."""
+    shared = sum(other.node == one.node for other in placed) > 1
+    return f"{one.node} ({one.pod})" if shared else one.node
+
+
 def wait_every(
     kube: Kube,
     namespace: str,
@@ -104,7 +112,7 @@ def wait_every(
     One poll lists the namespace's pods, so waiting for ten costs what waiting for one does; at
     the deadline the failure names every node whose pod is not there yet, and why.
     """
-    wanted = {one.pod: one.node for one in placed}
+    wanted = {one.pod: where(one, placed) for one in placed}
 
     def probe() -> dict[str, Any]:
         pods = {
@@ -113,8 +121,8 @@ def wait_every(
             if p.metadata.name in wanted
         }
         why = {
-            node: ("the pod is gone" if pod not in pods else judge(pods[pod]))
-            for pod, node in wanted.items()
+            said_as: ("the pod is gone" if pod not in pods else judge(pods[pod]))
+            for pod, said_as in wanted.items()
         }
         said = failures(why)
         assert not said, said

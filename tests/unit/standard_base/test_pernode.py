@@ -15,11 +15,14 @@ from typing import Any, ClassVar
 import pytest
 
 from conformance.standard_base.pernode import (
+    Placed,
+    addressed,
     assert_every_node,
     failures,
     phase_in,
     pod_nodes,
     running_ready,
+    wait_every,
 )
 from conformance.standard_base.test_network_nodes import ASK_SCRIPT, replies
 
@@ -116,6 +119,42 @@ def test_judges_say_why_a_pod_is_not_there_yet() -> None:
     )
     assert running_ready(_pod("Running", ready=True)) is None
     assert running_ready(_pod("Running")) == "pod p-0 is Running, not Ready"
+
+
+def _listing(*pods: tuple[str, str, str | None]) -> Any:
+    """A client whose namespace holds ``(name, phase, pod IP)`` pods, each Ready if Running."""
+    items = []
+    for name, phase, ip in pods:
+        pod = _pod(phase, ready=phase == "Running")
+        pod.metadata.name = name
+        pod.status.pod_ip = ip
+        items.append(pod)
+    core = SimpleNamespace(list_namespaced_pod=lambda namespace: SimpleNamespace(items=items))
+    return SimpleNamespace(core=core)
+
+
+def test_two_pods_on_one_node_are_each_waited_for() -> None:
+    # a cluster of one node gets two pods on it: the one that is there must not stand in for
+    # the one that is not
+    placed = [Placed("netexec-0", "n-1"), Placed("netexec-1", "n-1")]
+    kube = _listing(("netexec-0", "Pending", None), ("netexec-1", "Running", "10.0.0.2"))
+    with pytest.raises(AssertionError) as failed:
+        wait_every(kube, "ns", placed, "a Ready netexec server", addressed, 0.3)
+    assert "n-1 (netexec-0): pod netexec-0 is Pending, not Ready" in str(failed.value)
+    assert "netexec-1" not in str(failed.value)
+    kube = _listing(("netexec-0", "Running", "10.0.0.1"), ("netexec-1", "Running", "10.0.0.2"))
+    found = wait_every(kube, "ns", placed, "a Ready netexec server", addressed, 0.3)
+    assert {name: pod.status.pod_ip for name, pod in found.items()} == {
+        "netexec-0": "10.0.0.1",
+        "netexec-1": "10.0.0.2",
+    }
+
+
+def test_a_ready_pod_without_its_ip_is_not_there_yet() -> None:
+    kube = _listing(("netexec-0", "Running", None), ("netexec-1", "Running", "10.0.0.2"))
+    placed = [Placed("netexec-0", "n-1"), Placed("netexec-1", "n-2")]
+    with pytest.raises(AssertionError, match="n-1: pod netexec-0 is Ready, its status has no pod"):
+        wait_every(kube, "ns", placed, "a Ready netexec server", addressed, 0.3)
 
 
 class _Hostname(http.server.BaseHTTPRequestHandler):

@@ -19,6 +19,7 @@ from pathlib import Path, PurePosixPath
 
 from bootstrap.kubeadmrun import nodefs
 from bootstrap.runtime import process
+from bootstrap.runtime.nodes import cgroups
 from bootstrap.runtime.state import ProcessRecord
 from kubeadm_verify.access import WaitFailed, WaitTimedOut, wait_for
 from kubeadm_verify.errors import BootstrapError
@@ -180,10 +181,14 @@ def _members(namespace: str) -> set[int]:
     }
 
 
-def kill_namespace(namespace: str, timeout: float = KILL_TIMEOUT_S) -> set[int]:
+def kill_namespace(
+    namespace: str, timeout: float = KILL_TIMEOUT_S, cgroup_root: str | None = None
+) -> set[int]:
     """SIGKILL every process in the node's mount namespace (``mount_namespace``'s answer) until
     none is left; return what would not die. The namespace, with every mount in it, goes with
-    its last process. Our own is never a node's, so this process is never among them."""
+    its last process. Our own is never a node's, so this process is never among them. With
+    the node's ``cgroup_root``, each round thaws what is frozen there (``cgroups.thaw``): a
+    runc killed here while it froze a container leaves that frozen otherwise."""
     if namespace == mount_namespace(os.getpid()):
         raise BootstrapError("refusing to kill the processes of our own mount namespace")
 
@@ -193,6 +198,8 @@ def kill_namespace(namespace: str, timeout: float = KILL_TIMEOUT_S) -> set[int]:
     def none_left() -> bool:
         for pid in _members(namespace):  # each checked again once a pidfd holds it
             process.kill_if(pid, still_inside)
+        if cgroup_root is not None:
+            cgroups.thaw(cgroup_root)
         return not _members(namespace)
 
     with contextlib.suppress(WaitTimedOut):

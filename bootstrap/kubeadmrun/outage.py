@@ -40,6 +40,10 @@ CONTAINERS_TIMEOUT_S = 60.0
 machine two of a node's containers were still there after 15 s."""
 
 
+DEAD = ("state Z", "state X", "gone")
+"""A process that has died already: waiting for its parent to reap it, or not there at all."""
+
+
 def stop_node(state_dir: Path, name: str) -> None:
     """Stop node ``name``'s kubelet and every container it runs; raises, naming what is left,
     when something would not stop."""
@@ -56,10 +60,10 @@ def stop_node(state_dir: Path, name: str) -> None:
     # (its namespaces' holder, containerd, the shims) are in the node's and stay, and a
     # container that has died already but waits for its shim to reap it is gone
     def spared(pid: int) -> bool:
-        return in_namespace(pid, namespace) or _state_of(pid) in ("state Z", "state X", "gone")
+        return in_namespace(pid, namespace) or process.state_of(pid) in DEAD
 
     survivors = cgroups.kill_all(entry.cgroup_root, CONTAINERS_TIMEOUT_S, spare=spared)
-    left += [f"pid {pid} ({_state_of(pid)}) in its cgroups" for pid in sorted(survivors)]
+    left += [f"pid {pid} ({process.state_of(pid)}) in its cgroups" for pid in sorted(survivors)]
     if left:
         raise BootstrapError(f"{name} did not stop: {', '.join(left)} would not die")
 
@@ -76,13 +80,6 @@ def start_node(state_dir: Path, name: str) -> ProcessRecord:
     if holder is None or not process.is_running(holder):
         raise BootstrapError(f"{name}: its namespaces are gone; the node cannot start again")
     return _start_again(state, entry, units[-1])
-
-
-def _state_of(pid: int) -> str:
-    """The process's state as ``/proc`` gives it (``D``: in the kernel, waiting on I/O), for
-    saying what would not die."""
-    stat = process.read_stat(pid)
-    return f"state {stat[0]}" if stat else "gone"
 
 
 def state_at(state_dir: Path) -> StateDir:

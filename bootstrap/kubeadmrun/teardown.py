@@ -78,8 +78,11 @@ def _reset_node(
     cgroups.kill_all(
         entry.cgroup_root, CONTAINERS_TIMEOUT_S, spare=lambda pid: in_namespace(pid, namespace)
     )
-    left = kill_namespace(namespace)
-    return [f"pid {pid} in the mount namespace of {entry.name} would not die" for pid in left]
+    left = kill_namespace(namespace, cgroup_root=entry.cgroup_root)
+    return [
+        f"pid {pid} ({process.state_of(pid)}) in the mount namespace of {entry.name} would not die"
+        for pid in sorted(left)
+    ]
 
 
 def _reset(state: StateDir, entry: NodeEntry, holder: ProcessRecord, log: Log) -> None:

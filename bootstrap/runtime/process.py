@@ -63,6 +63,13 @@ def read_stat(pid: int) -> tuple[str, int] | None:
     return fields[0], int(fields[19])
 
 
+def state_of(pid: int) -> str:
+    """``state D`` (in the kernel, or frozen), ``state Z`` and the like, or ``gone``: what a
+    message says of a process that would not die."""
+    stat = read_stat(pid)
+    return f"state {stat[0]}" if stat else "gone"
+
+
 def fingerprint(argv: Sequence[str]) -> str:
     return hashlib.sha256("\0".join(argv).encode()).hexdigest()[:16]
 

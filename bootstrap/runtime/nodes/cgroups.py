@@ -88,6 +88,29 @@ def holds(root: str, pid: int) -> bool:
     return any(path == top or path.startswith(top + "/") for path in paths)
 
 
+FROZEN_V1 = ("FROZEN", "FREEZING")
+
+
+def thaw(root: str) -> list[str]:
+    """Thaw every frozen cgroup under ``root``; return those that were frozen.
+
+    A frozen task takes a SIGKILL only once thawed (cgroup v1 shows it in state ``D``). On v1,
+    runc kills a container's processes by freezing its cgroup, signalling each and thawing: a
+    runc killed in between leaves the container frozen for good, and its processes unkillable.
+    """
+    thawed = []
+    for directory in _dirs(root):
+        v1_state, v2_freeze = directory / "freezer.state", directory / "cgroup.freeze"
+        with contextlib.suppress(OSError):
+            if v1_state.exists() and v1_state.read_text().strip() in FROZEN_V1:
+                v1_state.write_text("THAWED")
+                thawed.append(str(directory))
+            elif v2_freeze.exists() and v2_freeze.read_text().strip() == "1":
+                v2_freeze.write_text("0")
+                thawed.append(str(directory))
+    return thawed
+
+
 def kill_all(
     root: str, timeout: float = 15.0, spare: Callable[[int], bool] | None = None
 ) -> set[int]:
@@ -97,7 +120,9 @@ def kill_all(
     These are not processes we started (containers, started by a node's shims), so they are
     found by what holds them, the node's cgroups, not by a record; what we started ourselves
     is stopped by ``bootstrap.runtime.process`` before and after. Each is killed through the
-    supervisor's ``kill_if``: only if, once a pidfd holds it, it is still in ``root``."""
+    supervisor's ``kill_if``: only if, once a pidfd holds it, it is still in ``root``. Each
+    round thaws what is frozen first (:func:`thaw`): a runc killed among them may have left a
+    container frozen."""
 
     def others() -> set[int]:
         return {pid for pid in pids(root) if not (spare and spare(pid))}
@@ -106,6 +131,8 @@ def kill_all(
         left = others()
         for pid in left:
             process.kill_if(pid, lambda found: holds(root, found))
+        if left:
+            thaw(root)
         return not left
 
     with contextlib.suppress(WaitTimedOut):

@@ -196,7 +196,10 @@ def _teardown_node(state: StateDir, found: NodesRecord, node: NodeEntry) -> list
     process.stop([p for p in node.processes if p.component != "kubelet"])
     left = process.still_running(node.processes)
     problems = [f"{node.name}/{p.component} (pid {p.pid}) would not stop" for p in left]
-    problems += [f"pid {pid} in {node.cgroup_root} would not die" for pid in sorted(stuck)]
+    problems += [
+        f"pid {pid} ({process.state_of(pid)}) in {node.cgroup_root} would not die"
+        for pid in sorted(stuck)
+    ]
     problems += unmount_under(layout.root)
     network.remove_netns(node.netns)
     problems += [f"cgroup {path} would not go" for path in cgroups.remove(node.cgroup_root)]

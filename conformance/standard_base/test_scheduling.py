@@ -32,6 +32,14 @@ def _a_node(kube: Kube) -> Any:
     return nodes[0]
 
 
+def _tolerating_every_taint(manifest: b.Manifest) -> b.Manifest:
+    """``manifest`` tolerating every taint, so that the scheduler's reason for leaving it
+    Pending is the one the test provokes: ``scheduling/taints-tolerations`` taints a real node
+    for a few seconds, and on a cluster with one worker a taint is every node's first reason."""
+    manifest["spec"]["tolerations"] = [{"operator": "Exists"}]
+    return manifest
+
+
 @contextmanager
 def _node_label(kube: Kube, node: str, key: str, value: str) -> Iterator[None]:
     kube.core.patch_node(node, {"metadata": {"labels": {key: value}}})
@@ -136,9 +144,8 @@ def test_node_affinity(kube: Kube, kv_namespace: str) -> None:
     pod = wait_scheduled(kube, kv_namespace, "pinned", 20)
     assert pod.spec.node_name == node, f"affinity to {node}, bound to {pod.spec.node_name}"
     every = [n.metadata.name for n in list_nodes(kube)]
-    kube.core.create_namespaced_pod(
-        kv_namespace, b.pod("nowhere", None, affinity=affinity("NotIn", every))
-    )
+    nowhere = b.pod("nowhere", None, affinity=affinity("NotIn", every))
+    kube.core.create_namespaced_pod(kv_namespace, _tolerating_every_taint(nowhere))
     message = wait_unschedulable(kube, kv_namespace, "nowhere", 20)
     assert "affinity" in message.lower() or "selector" in message.lower(), (
         f"the scheduler's reason does not name the affinity: {message}"
@@ -167,6 +174,12 @@ def test_taints_tolerations(kube: Kube, kv_namespace: str) -> None:
         assert pod.spec.node_name == node, f"bound to {pod.spec.node_name}, not {node}"
 
 
+def _allocatable_cpu(node: Any) -> str | None:
+    """The node's allocatable CPU, None for a Node object no kubelet has reported on."""
+    allocatable = node.status.allocatable if node.status else None
+    return str(allocatable["cpu"]) if allocatable and "cpu" in allocatable else None
+
+
 def _cpu_millis(quantity: str) -> int:
     if quantity.endswith("m"):
         return int(quantity[:-1])
@@ -178,12 +191,14 @@ def test_resource_fit(kube: Kube, kv_namespace: str) -> None:
     """A pod asking for more CPU than any node has stays Pending for insufficient cpu; one that
     fits is scheduled.
     """
-    nodes = schedulable(list_nodes(kube))
-    largest = max(_cpu_millis(n.status.allocatable["cpu"]) for n in nodes)
+    listed = list_nodes(kube)
+    nodes = schedulable(listed)
+    # more than any node has, tainted ones too: the pod tolerates their taints
+    largest = max(_cpu_millis(cpu) for cpu in map(_allocatable_cpu, listed) if cpu)
     too_big = b.pod(
         "too-big", None, b.container(resources={"requests": {"cpu": f"{largest + 1}m"}})
     )
-    kube.core.create_namespaced_pod(kv_namespace, too_big)
+    kube.core.create_namespaced_pod(kv_namespace, _tolerating_every_taint(too_big))
     message = wait_unschedulable(kube, kv_namespace, "too-big", 20)
     assert "insufficient cpu" in message.lower(), f"the reason is not the CPU: {message}"
     fits = b.pod("fits", None, b.container(resources={"requests": {"cpu": "100m"}}))

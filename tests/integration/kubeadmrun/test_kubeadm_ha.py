@@ -33,6 +33,7 @@ from bootstrap.runtime.nodes.record import NodeEntry, NodesRecord
 from bootstrap.runtime.spec import ClusterSpec, default_config
 from bootstrap.runtime.state import StateDir
 from kubeadm_verify.access import ApiError, Client, wait_for
+from tests.integration.kubeadmrun.controlplane import wait_for_control_plane
 from tests.integration.kubeadmrun.standardbase import RUN_TIMEOUT_S, run_cluster
 from tests.integration.nodes import hostscope
 
@@ -289,7 +290,7 @@ def test_two_control_planes_lost_the_suite_names_the_lost_quorum(
     assert "etcd has lost its quorum" in ran.stderr, ran.stderr[-2000:]
 
 
-@pytest.mark.timeout(900)
+@pytest.mark.timeout(int(3 * HEAL_TIMEOUT_S + RUN_TIMEOUT_S + 60))
 def test_both_started_again_the_cluster_heals_and_the_standard_base_passes(
     ha_cluster: Brought, tmp_path: Path
 ) -> None:
@@ -314,6 +315,9 @@ def test_both_started_again_the_cluster_heals_and_the_standard_base_passes(
 
     wait_for(healed, HEAL_TIMEOUT_S, interval=1, what="every node Ready, every API server in")
     ha_cluster.figures["healed_s"] = time.monotonic() - started
+    unsettled = wait_for_control_plane(cluster.admin_conf, HEAL_TIMEOUT_S)
+    assert not unsettled, f"{HEAL_TIMEOUT_S:g}s after every node was Ready again: {unsettled}"
+    ha_cluster.figures["controllers_leading_s"] = time.monotonic() - started
     ran = run_cluster(cluster.admin_conf, tmp_path)
     ha_cluster.figures["standard_base_healed_s"] = ran.wall_s
     figures = {key: round(value, 1) for key, value in ha_cluster.figures.items()}

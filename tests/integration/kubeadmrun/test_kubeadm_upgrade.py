@@ -31,7 +31,6 @@ from bootstrap.kubeadmrun.keepanswering import BUSYBOX
 from bootstrap.kubeadmrun.kubeadmconfig import API_VERSION, CRI_SOCKET, KUBEADM_IN_NODE
 from bootstrap.kubeadmrun.machine import install_in_running_node
 from bootstrap.kubeadmrun.node import machine_of, path_dirs, python_env
-from bootstrap.kubeadmrun.upgrade import LEASE_FRESH_S, stale_leaders
 from bootstrap.runtime.bringup import bring_up
 from bootstrap.runtime.nodes import record as nodes_record
 from bootstrap.runtime.spec import ClusterSpec, default_config
@@ -41,6 +40,7 @@ from kubeadm_verify.access import ApiError, Client
 from kubeadm_verify.pins import COREDNS_VERSION, ETCD_IMAGE_TAG, KUBERNETES_VERSION
 from kubeadm_verify.record import replace
 from tests.integration.kubeadmrun.alongside import in_node, line_up
+from tests.integration.kubeadmrun.controlplane import wait_for_control_plane
 from tests.integration.kubeadmrun.e2emode import E2E_TIMEOUT_S, assert_standard_base_mode_passes
 from tests.integration.kubeadmrun.standardbase import OLDER_RELEASE, run_cluster
 from tests.integration.nodes import hostscope
@@ -189,7 +189,7 @@ def test_after_the_rollback_the_cluster_is_at_the_old_release_and_passes_the_sta
     served = wait_for_version(old_cluster, FROM_VERSION)
     assert served == FROM_VERSION, f"the API server runs {served} after the rollback"
     answering = time.monotonic()
-    unsettled = wait_for_control_plane(old_cluster)
+    unsettled = wait_for_control_plane(old_cluster.cluster.admin_conf, API_BACK_S)
     assert not unsettled, f"{API_BACK_S:g}s after the rollback: {unsettled}"
     old_cluster.figures["settled_after_rollback_s"] = round(time.monotonic() - clock, 1)
     with api_of(old_cluster) as api:
@@ -207,42 +207,6 @@ def test_after_the_rollback_the_cluster_is_at_the_old_release_and_passes_the_sta
     ran.assert_passed()
     older = {c["id"] for c in ran.checks if OLDER_RELEASE in c["message"]}
     assert older == SERVED_FROM_1_37, older
-
-
-def wait_for_control_plane(brought: Brought) -> str:
-    """'' once every control-plane pod is Ready and the controller-manager and the scheduler
-    each hold their lease again (renewed within ``LEASE_FRESH_S``), else what is not, when
-    ``API_BACK_S`` has passed. While the API server was gone they lost their leases and
-    exited, as they do, and the kubelet starts them again after its back-off: until then no
-    controller runs, and a verdict on the cluster would be one on a control plane restarting."""
-    deadline = time.monotonic() + API_BACK_S
-    unsettled = "not asked"
-    while time.monotonic() < deadline:
-        try:
-            with api_of(brought) as api:
-                unsettled = control_plane_unsettled(api)
-        except Exception as error:  # the API server is still coming back
-            unsettled = f"no answer ({type(error).__name__})"
-        if not unsettled:
-            return ""
-        time.sleep(2)
-    return unsettled
-
-
-def control_plane_unsettled(api: Client) -> str:
-    pods = api.get("/api/v1/namespaces/kube-system/pods?labelSelector=tier%3Dcontrol-plane")
-    not_ready = [
-        p["metadata"]["name"]
-        for p in pods["items"]
-        if not any(
-            c["type"] == "Ready" and c["status"] == "True"
-            for c in (p.get("status") or {}).get("conditions") or []
-        )
-    ]
-    if not pods["items"] or not_ready:
-        return f"control-plane pods not Ready: {not_ready or 'none listed'}"
-    stale = stale_leaders(api)
-    return f"no lease renewed within {LEASE_FRESH_S:g}s: {stale}" if stale else ""
 
 
 def wait_for_dns_to_learn_a_new_service(api: Client) -> str:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,13 @@ saying what is missing); the default builds what the selected tests need."""
 
 
 INTEGRATION = Path(__file__).resolve().parent / "integration"
+
+# A runner that starts the suite in the background (``cmd &`` in a script, without job control)
+# hands it SIGINT ignored, and Python then installs no KeyboardInterrupt handler, nor does any
+# Python it starts. The tests that interrupt a run send SIGINT as a terminal's Ctrl-C does, so
+# the suite asks for Python's own disposition, which every process it starts then inherits.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.hookimpl(tryfirst=True)

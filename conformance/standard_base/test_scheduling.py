@@ -174,12 +174,6 @@ def test_taints_tolerations(kube: Kube, kv_namespace: str) -> None:
         assert pod.spec.node_name == node, f"bound to {pod.spec.node_name}, not {node}"
 
 
-def _allocatable_cpu(node: Any) -> str | None:
-    """The node's allocatable CPU, None for a Node object no kubelet has reported on."""
-    allocatable = node.status.allocatable if node.status else None
-    return str(allocatable["cpu"]) if allocatable and "cpu" in allocatable else None
-
-
 def _cpu_millis(quantity: str) -> int:
     if quantity.endswith("m"):
         return int(quantity[:-1])
@@ -193,8 +187,13 @@ def test_resource_fit(kube: Kube, kv_namespace: str) -> None:
     """
     listed = list_nodes(kube)
     nodes = schedulable(listed)
-    # more than any node has, tainted ones too: the pod tolerates their taints
-    largest = max(_cpu_millis(cpu) for cpu in map(_allocatable_cpu, listed) if cpu)
+    # more than any node has, tainted ones too (the pod tolerates their taints); a Node object
+    # no kubelet reports on has no allocatable CPU
+    largest = max(
+        _cpu_millis(node.status.allocatable["cpu"])
+        for node in listed
+        if "cpu" in node.status.allocatable
+    )
     too_big = b.pod(
         "too-big", None, b.container(resources={"requests": {"cpu": f"{largest + 1}m"}})
     )

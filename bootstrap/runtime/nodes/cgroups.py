@@ -120,9 +120,9 @@ def kill_all(
     These are not processes we started (containers, started by a node's shims), so they are
     found by what holds them, the node's cgroups, not by a record; what we started ourselves
     is stopped by ``bootstrap.runtime.process`` before and after. Each is killed through the
-    supervisor's ``kill_if``: only if, once a pidfd holds it, it is still in ``root``. Each
-    round thaws what is frozen first (:func:`thaw`): a runc killed among them may have left a
-    container frozen."""
+    supervisor's ``kill_if``: only if, once a pidfd holds it, it is still in ``root``. A round
+    that found some then thaws what is frozen (:func:`thaw`), so the next round's kill lands: a
+    runc killed among them may have left a container frozen."""
 
     def others() -> set[int]:
         return {pid for pid in pids(root) if not (spare and spare(pid))}

@@ -173,7 +173,7 @@ def test_container_environment(kube: Kube, kv_namespace: str) -> None:
     kube.core.create_namespaced_pod(kv_namespace, _env_pod(name, source))
     pod = wait_pod(kube, kv_namespace, name, ("Succeeded", "Failed"), 25)
     assert pod.status.phase == "Succeeded", f"a container ended with an error: {_exit_codes(pod)}"
-    out = {c.name: logs(kube, kv_namespace, name, c.name) for c in pod.spec.containers}
+    out = {c.name: finished_logs(kube, kv_namespace, name, c.name) for c in pod.spec.containers}
     host_ips = ",".join(str(h.ip) for h in pod.status.host_ips or [])
     from_each = {f"{p}{k}": v for p in PREFIXES for k, v in DATA.items()}
     wrong = {

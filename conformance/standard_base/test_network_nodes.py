@@ -29,7 +29,7 @@ from conformance.standard_base.pernode import (
     running_ready,
     wait_every,
 )
-from conformance.standard_base.workloads import exec_in, logs, wait_running_ready
+from conformance.standard_base.workloads import exec_in, finished_logs, wait_running_ready
 
 SIG = "[sig-network]"
 NETEXEC_PORT = 8080
@@ -254,6 +254,9 @@ def test_dns_pods(kube: Kube, kv_namespace: str) -> None:
         kube, kv_namespace, placed, "the DNS probe to finish", phase_in("Succeeded", "Failed"), 25
     )
     assert_every_node(
-        {one.node: _wrong_lookups(wanted, logs(kube, kv_namespace, one.pod)) for one in placed},
+        {
+            one.node: _wrong_lookups(wanted, finished_logs(kube, kv_namespace, one.pod))
+            for one in placed
+        },
         "names resolved in a pod",
     )

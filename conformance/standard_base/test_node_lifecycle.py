@@ -12,7 +12,7 @@ from typing import Any
 from conformance.standard_base import builders as b
 from conformance.standard_base.kube import Kube, wait_for
 from conformance.standard_base.marker import standard_base
-from conformance.standard_base.workloads import logs, wait_pod, wait_running_ready
+from conformance.standard_base.workloads import finished_logs, logs, wait_pod, wait_running_ready
 
 SIG = "[sig-node]"
 WORK = [{"name": "work", "mountPath": "/work"}]
@@ -120,7 +120,7 @@ def test_init_containers(kube: Kube, kv_namespace: str) -> None:
     for pod in (done, running):
         why = _inits_done(pod)
         assert why is None, f"pod {pod.metadata.name}: {why}"
-        order = logs(kube, kv_namespace, pod.metadata.name, "run1")
+        order = finished_logs(kube, kv_namespace, pod.metadata.name, "run1")
         assert order == "init1\ninit2\n", (
             f"pod {pod.metadata.name}: the app container read {order!r}, not init1 then init2"
         )

@@ -254,8 +254,8 @@ def default_route_address(host: Host) -> str:
     binds etcd to) when none is configured. Live host only (an ``ioctl``); ``""`` otherwise."""
     if not host.is_live:
         return ""
+    import _socket  # not socket.py, which makes enums of every constant as it is imported
     import fcntl
-    import socket
     import struct
 
     v4, _ = routes(host)
@@ -263,9 +263,11 @@ def default_route_address(host: Host) -> str:
     if not defaults:
         return ""
     name = defaults[0].interface.encode()[:15]
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        try:
-            answer = fcntl.ioctl(probe.fileno(), SIOCGIFADDR, struct.pack("256s", name))
-        except OSError:
-            return ""
-    return socket.inet_ntoa(answer[20:24])
+    probe = _socket.socket(_socket.AF_INET, _socket.SOCK_DGRAM)
+    try:
+        answer = fcntl.ioctl(probe.fileno(), SIOCGIFADDR, struct.pack("256s", name))
+    except OSError:
+        return ""
+    finally:
+        probe.close()
+    return _socket.inet_ntoa(answer[20:24])

@@ -10,7 +10,9 @@ the kernel holds them, so the checks judge the same sockets either way; a host r
 
 from __future__ import annotations
 
-import socket
+# The C module itself: ``socket.py`` wraps it and turns its constants into enums as it is imported,
+# about a millisecond and a half of a run timed against kubeadm's own preflight.
+import _socket
 import struct
 
 from nodechecks.parsers.net import TCP_LISTEN, TcpSocket
@@ -36,15 +38,18 @@ class SockDiagError(OSError):
 def tcp_listeners() -> list[TcpSocket]:
     """The TCP sockets in LISTEN, IPv4 then IPv6 (an IPv6-less kernel has none of the latter)."""
     listeners: list[TcpSocket] = []
-    with socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, NETLINK_SOCK_DIAG) as channel:
+    channel = _socket.socket(_socket.AF_NETLINK, _socket.SOCK_DGRAM, NETLINK_SOCK_DIAG)
+    try:
         channel.settimeout(TIMEOUT_S)
-        for sequence, family in enumerate((socket.AF_INET, socket.AF_INET6), start=1):
+        for sequence, family in enumerate((_socket.AF_INET, _socket.AF_INET6), start=1):
             listeners += _dump(channel, family, sequence)
+    finally:
+        channel.close()
     return listeners
 
 
-def _dump(channel: socket.socket, family: int, sequence: int) -> list[TcpSocket]:
-    body = _REQUEST.pack(family, socket.IPPROTO_TCP, 0, 0, 1 << TCP_LISTEN, b"")
+def _dump(channel: _socket.socket, family: int, sequence: int) -> list[TcpSocket]:
+    body = _REQUEST.pack(family, _socket.IPPROTO_TCP, 0, 0, 1 << TCP_LISTEN, b"")
     header = _HEADER.pack(
         _HEADER.size + len(body), SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST | NLM_F_DUMP, sequence, 0
     )
@@ -65,7 +70,7 @@ def _dump(channel: socket.socket, family: int, sequence: int) -> list[TcpSocket]
                 return found
             if kind == NLMSG_ERROR:
                 code = -_ERROR.unpack_from(payload)[0] if len(payload) >= _ERROR.size else 0
-                if family == socket.AF_INET6 and code in (2, 97):  # ENOENT, EAFNOSUPPORT
+                if family == _socket.AF_INET6 and code in (2, 97):  # ENOENT, EAFNOSUPPORT
                     return found  # no IPv6 in this kernel: no IPv6 listeners, as no tcp6 file
                 raise SockDiagError(code, f"sock_diag dump refused: {code}")
             if kind == SOCK_DIAG_BY_FAMILY:
@@ -77,13 +82,13 @@ def _listener(payload: bytes) -> TcpSocket:
     if len(payload) < _MESSAGE.size:
         raise SockDiagError("a truncated inet_diag_msg")
     family, state, _timer, _retrans, sport, dport, src, dst = _MESSAGE.unpack_from(payload)
-    if family not in (socket.AF_INET, socket.AF_INET6):
+    if family not in (_socket.AF_INET, _socket.AF_INET6):
         raise SockDiagError(f"a reply for address family {family}")
-    size = 4 if family == socket.AF_INET else 16
+    size = 4 if family == _socket.AF_INET else 16
     return TcpSocket(
-        socket.inet_ntop(family, src[:size]),
+        _socket.inet_ntop(family, src[:size]),
         int.from_bytes(sport, "big"),
-        socket.inet_ntop(family, dst[:size]),
+        _socket.inet_ntop(family, dst[:size]),
         int.from_bytes(dport, "big"),
         state,
     )

@@ -6,9 +6,9 @@ function of the fields it knows; anything it does not ask for is reported by the
 
 from __future__ import annotations
 
+import _socket  # not socket.py, which makes enums of every constant as it is imported
 import ipaddress
 import re
-import socket
 from datetime import datetime
 
 from bootstrap.kubeadm import configrules
@@ -41,7 +41,7 @@ _DOCUMENT_KEYS = ("apiVersion", "kind")
 
 def default_node_name() -> str:
     """kubeadm names the node after the host, lower-cased."""
-    return socket.gethostname().strip().lower() or "localhost"
+    return _socket.gethostname().strip().lower() or "localhost"
 
 
 def is_dns_subdomain(name: str) -> bool:

@@ -16,8 +16,8 @@ well-formed whatever a result holds.
 
 from __future__ import annotations
 
+import _socket  # not socket.py, which makes enums of every constant as it is imported
 import json
-import socket
 from pathlib import Path
 
 from kubeadm_verify import redact
@@ -47,7 +47,7 @@ def junit_text(report: TierReport) -> str:
         ("name", f"kubeadm-verify.{report.tier}"),
         *counts,
         ("timestamp", report.started.strftime("%Y-%m-%dT%H:%M:%S")),
-        ("hostname", socket.gethostname()),
+        ("hostname", _socket.gethostname()),
     )
     lines = [DECLARATION + _open("testsuites", (("name", "kubeadm-verify"), *counts))]
     cases = [_testcase(report.tier, result) for result in report.results]

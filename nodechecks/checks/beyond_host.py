@@ -228,12 +228,32 @@ def default_route(ctx: NodeContext) -> Finding:
 
 
 def clock_state() -> int:
-    """``adjtimex(2)`` with ``modes = 0`` (read-only): ``TIME_ERROR`` (5) means unsynchronised."""
-    import ctypes
+    """``adjtimex(2)`` with ``modes = 0`` (read-only): ``TIME_ERROR`` (5) means unsynchronised.
 
-    libc = ctypes.CDLL(None, use_errno=True)  # the libc already mapped: no ldconfig lookup
-    timex = ctypes.create_string_buffer(512)  # struct timex is ~208 bytes; zeroed modes = read
-    return int(libc.adjtimex(timex))
+    Called through ``_ctypes`` itself, with the three C types the call needs: the ``ctypes``
+    package defines its whole family of types as it is imported, about a millisecond of a run
+    that is timed against kubeadm's own preflight, for this one call."""
+    import _ctypes
+
+    class Int(_ctypes._SimpleCData):  # type: ignore[type-arg]  # not subscriptable at run time
+        _type_ = "i"
+
+    class Char(_ctypes._SimpleCData):  # type: ignore[type-arg]
+        _type_ = "c"
+
+    class Function(_ctypes.CFuncPtr):
+        _flags_ = _ctypes.FUNCFLAG_CDECL | _ctypes.FUNCFLAG_USE_ERRNO
+        _restype_ = Int
+
+    class Program:
+        """What a foreign function asks of its library: a handle. ``None`` is the program's
+        own namespace, the libc already mapped (``ctypes.CDLL(None)``): no ldconfig lookup."""
+
+        _handle = _ctypes.dlopen(None)  # type: ignore[arg-type]  # the C API takes None
+
+    adjtimex = Function(("adjtimex", Program))  # type: ignore[arg-type]  # any object with _handle
+    timex = (Char * 512)()  # struct timex is ~208 bytes; zeroed modes = read only
+    return int(adjtimex(timex))
 
 
 def judge_clock(state: int) -> Finding:

@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
+import _socket  # not socket.py, which makes enums of every constant as it is imported
 import re
-import socket
 import threading
 
 from kubeadm_verify.checks import WORKER, Finding, failed, passed, skipped, unknown, warned
@@ -101,7 +101,7 @@ def _lookup_live(name: str) -> tuple[list[str] | None, str]:
 
     def resolve() -> None:
         try:
-            infos = socket.getaddrinfo(host, None)
+            infos = _socket.getaddrinfo(host, None)
             found["addresses"] = sorted({str(info[4][0]) for info in infos})
         except OSError as exc:
             found["error"] = f"lookup {name}: {exc.strerror or exc}"

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import _socket  # not socket.py, which makes enums of every constant as it is imported
 import ipaddress
 import re
-import socket
 import struct
 from typing import NamedTuple
 
@@ -35,8 +35,8 @@ def _hex_address(value: str) -> str:
         raise ValueError(f"address of {len(raw)} bytes")
     words = struct.unpack(f"<{len(raw) // 4}I", raw)
     packed = struct.pack(f">{len(words)}I", *words)
-    family = socket.AF_INET if len(packed) == 4 else socket.AF_INET6
-    return socket.inet_ntop(family, packed)
+    family = _socket.AF_INET if len(packed) == 4 else _socket.AF_INET6
+    return _socket.inet_ntop(family, packed)
 
 
 _TCP_ROW = re.compile(

@@ -164,6 +164,9 @@ NEVER_ON_THE_FAST_PATH = (
     "platform",
     "dataclasses",
     "inspect",
+    "socket",
+    "selectors",
+    "ctypes",
     "kubeadm_verify.settings",
     "kubeadm_verify.cli.parser",
     "kubeadm_verify.verboptions",
@@ -178,7 +181,9 @@ run ids, the IDNA codec, which an ASCII host name does not need), argparse (a pl
 line is read from the same declarations without it), ElementTree (the JUnit writer needs none),
 tempfile (reports and the output-dir probe make their files themselves), platform, dataclasses
 and the ``inspect`` it brings (results, settings, checks and the context are records,
-``kubeadm_verify.record``, whose methods are not compiled per class). Start-up is
+``kubeadm_verify.record``, whose methods are not compiled per class), ``socket.py`` (which makes
+an enum of every constant: the checks call its C module ``_socket``) and the ``ctypes`` package
+(the clock check calls ``adjtimex`` through ``_ctypes``). Start-up is
 most of the verb's time, so each of these would be a measurable share of it."""
 
 

@@ -46,6 +46,28 @@ def test_the_unreadable_error_names_the_path_never_the_content(tmp_path: Path) -
     assert "kvnode" not in str(caught.value) and "/etc/shadow" in str(caught.value)
 
 
+@pytest.mark.parametrize("live", [True, False], ids=["live-host", "under-a-root"])
+def test_links_resolve_alike_on_the_live_host_and_under_a_root(tmp_path: Path, live: bool) -> None:
+    """The live host hands paths to the kernel; under a root the Host walks them itself. Either
+    way a chain of links reads its target, ``..`` after a link climbs from where it points, and
+    a dangling link is not there (as for ``stat``, which kubeadm's file checks use)."""
+    tree = tmp_path / "tree"
+    (tree / "etc" / "real").mkdir(parents=True)
+    (tree / "etc" / "real" / "file").write_text("content")
+    (tree / "etc" / "sibling").write_text("beside")
+    (tree / "etc" / "link").symlink_to("real")
+    (tree / "etc" / "chain").symlink_to("link/file")
+    (tree / "etc" / "dangling").symlink_to("nowhere")
+    host, base = (Host("/"), str(tree)) if live else (Host(str(tree)), "")
+    assert host.read_text(f"{base}/etc/chain") == "content"
+    assert host.read_text(f"{base}/etc/link/../sibling") == "beside"
+    assert host.read_text(f"{base}//etc/./link/file") == "content"
+    assert host.exists(f"{base}/etc/chain")
+    assert not host.exists(f"{base}/etc/dangling")
+    assert not host.is_file(f"{base}/etc/dangling")
+    assert host.is_dir(f"{base}/etc/link")
+
+
 def test_which_follows_path_on_the_live_host(tmp_path: Path) -> None:
     opt = tmp_path / "opt-bin"
     opt.mkdir()

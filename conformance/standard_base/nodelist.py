@@ -19,7 +19,7 @@ from typing import Any
 from kubernetes import client
 
 from conformance.standard_base.kube import Kube
-from conformance.standard_base.nodes import KWOK_ANNOTATION
+from conformance.standard_base.nodes import KWOK_ANNOTATION, is_simulated
 
 PAGE = 250
 """Nodes per request: small enough that one page's JSON is under a megabyte."""
@@ -52,6 +52,8 @@ class Metadata:
 class Spec:
     unschedulable: bool
     taints: tuple[Taint, ...]
+    pod_cidrs: tuple[str, ...] = ()
+    """``podCIDRs``, or the one ``podCIDR`` of a Node that gives only that."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +91,7 @@ def view(item: Mapping[str, Any]) -> NodeView:
                 Taint(str(t.get("key", "")), str(t.get("effect", "")), t.get("value"))
                 for t in spec.get("taints") or []
             ),
+            pod_cidrs=tuple(str(c) for c in spec.get("podCIDRs") or _one(spec.get("podCIDR"))),
         ),
         status=Status(
             conditions=tuple(
@@ -101,6 +104,10 @@ def view(item: Mapping[str, Any]) -> NodeView:
             allocatable={str(k): str(v) for k, v in (status.get("allocatable") or {}).items()},
         ),
     )
+
+
+def _one(value: Any) -> list[Any]:
+    return [value] if value else []
 
 
 def pages(
@@ -131,6 +138,14 @@ def list_nodes(kube: Kube, label_selector: str | None = None) -> list[NodeView]:
     return [node for found in pages(kube, label_selector) for node in found]
 
 
+def real_node_objects(kube: Kube) -> list[Any]:
+    """The Nodes a real kubelet registered, as the client's whole models (their addresses and
+    kubelet endpoint included): found in the lean listing, then read one by one, so a cluster
+    of a thousand simulated nodes and a few real ones costs a few reads, not a thousand models."""
+    real = [node.metadata.name for node in list_nodes(kube) if not is_simulated(node)]
+    return [kube.core.read_node(name) for name in real]
+
+
 def first_nodes(kube: Kube, count: int, wanted: Callable[[NodeView], bool]) -> list[NodeView]:
     """Up to ``count`` nodes for which ``wanted`` holds, the first by name: the listing stops
     at the page that completes them, so a sample costs one page on a cluster of any size."""
@@ -142,4 +157,4 @@ def first_nodes(kube: Kube, count: int, wanted: Callable[[NodeView], bool]) -> l
     return found
 
 
-__all__ = ["PAGE", "NodeView", "first_nodes", "list_nodes", "pages", "view"]
+__all__ = ["PAGE", "NodeView", "first_nodes", "list_nodes", "pages", "real_node_objects", "view"]

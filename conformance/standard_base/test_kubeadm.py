@@ -25,6 +25,7 @@ from conformance.standard_base import kubeadm as k
 from conformance.standard_base import pki
 from conformance.standard_base.kube import Kube, gone, wait_for
 from conformance.standard_base.marker import Record, standard_base
+from conformance.standard_base.nodelist import list_nodes
 from kubeadm_verify import yamlread
 from kubeadm_verify.runner import WARNING_PROPERTY
 
@@ -510,8 +511,8 @@ def test_networking(kube: Kube) -> None:
         return  # kubeadm does not default podSubnet; e2e_kubeadm skips this half the same way
     outside = [
         f"{node.metadata.name}: {cidr}"
-        for node in kube.core.list_node().items
-        for cidr in (node.spec.pod_cidrs or ([node.spec.pod_cidr] if node.spec.pod_cidr else []))
+        for node in list_nodes(kube)
+        for cidr in node.spec.pod_cidrs
         if not k.cidr_within(cidr, net["podSubnet"])
     ]
     assert not outside, f"node pod CIDRs outside podSubnet {net['podSubnet']}: {outside}"

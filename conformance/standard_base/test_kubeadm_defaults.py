@@ -27,7 +27,8 @@ from conformance.standard_base import localplane, pki, portprobe, satoken
 from conformance.standard_base.kube import Impersonation, Kube, RawResponse, server_said, wait_for
 from conformance.standard_base.kubeletapi import endpoint_of
 from conformance.standard_base.marker import Record, standard_base
-from conformance.standard_base.nodes import real_nodes, schedulable
+from conformance.standard_base.nodelist import first_nodes, real_node_objects
+from conformance.standard_base.nodes import is_schedulable
 from kubeadm_verify.runner import WARNING_PROPERTY
 
 NODES_GROUP = ("system:nodes", "system:authenticated")
@@ -44,7 +45,7 @@ def _node_identity(name: str) -> Impersonation:
 
 
 def _a_node(kube: Kube) -> str:
-    nodes = schedulable(kube.core.list_node().items)
+    nodes = first_nodes(kube, 1, is_schedulable)
     assert nodes, "no schedulable node to stand for (the nodes need should have said so)"
     return str(nodes[0].metadata.name)
 
@@ -483,7 +484,7 @@ def test_kubelet_read_only_port(kube: Kube, record_property: Record) -> None:
     """No real node's kubelet serves its unauthenticated read-only port (10255) on the node's
     address, where its authenticated port answers: kubeadm's ``readOnlyPort: 0``."""
     open_ports, unknown = [], []
-    for node in real_nodes(kube.core.list_node().items):
+    for node in real_node_objects(kube):
         found = endpoint_of(node)
         if isinstance(found, str):
             unknown.append(found)

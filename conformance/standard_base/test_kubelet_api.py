@@ -25,7 +25,7 @@ from conformance.standard_base.kubeletapi import (
     report,
 )
 from conformance.standard_base.marker import Record, standard_base
-from conformance.standard_base.nodes import real_nodes
+from conformance.standard_base.nodelist import real_node_objects
 from conformance.standard_base.servingcert import anchors
 
 PATH = "/pods"
@@ -36,7 +36,7 @@ def _ask(kube: Kube, namespace: str, bearer: str | None) -> list[tuple[Endpoint,
     """Every real node's kubelet's answer to ``GET /pods``, or why it was not asked."""
     answers: list[tuple[Endpoint, int | str]] = []
     endpoints = []
-    for node in real_nodes(kube.core.list_node().items):
+    for node in real_node_objects(kube):
         found = endpoint_of(node)
         if isinstance(found, str):
             answers.append((Endpoint(str(node.metadata.name), "", "", 0), found))

@@ -117,6 +117,49 @@ def test_a_sample_of_nodes_costs_one_page() -> None:
     assert len(none_ready.queries) == 3
 
 
+def test_a_node_view_keeps_its_pod_cidrs_in_either_form() -> None:
+    dual = node_json("real-0", simulated=False)
+    dual["spec"]["podCIDRs"] = ["10.244.1.0/24", "fd00:1::/64"]
+    dual["spec"]["podCIDR"] = "10.244.1.0/24"
+    single = node_json("old-0", simulated=False)
+    single["spec"]["podCIDR"] = "10.244.2.0/24"
+    assert nodelist.view(dual).spec.pod_cidrs == ("10.244.1.0/24", "fd00:1::/64")
+    assert nodelist.view(single).spec.pod_cidrs == ("10.244.2.0/24",)
+    assert nodelist.view(node_json("kwok-0")).spec.pod_cidrs == ()
+
+
+def test_only_the_real_nodes_are_read_whole() -> None:
+    """Of a thousand simulated nodes and two real ones, two whole Nodes are read."""
+    items = [node_json(f"kwok-{i:04}") for i in range(1000)]
+    items += [node_json("real-a", simulated=False), node_json("real-b", simulated=False)]
+    cluster = PagedCluster(items)
+    read: list[str] = []
+
+    def read_node(name: str) -> str:
+        read.append(name)
+        return name
+
+    cluster.core = NS(read_node=read_node)  # type: ignore[attr-defined]
+    assert nodelist.real_node_objects(cluster) == ["real-a", "real-b"]  # type: ignore[arg-type]
+    assert read == ["real-a", "real-b"]
+    assert len(cluster.queries) == 5  # 1002 nodes, 250 a page
+
+
+def test_no_standard_base_test_lists_every_node_whole() -> None:
+    """A whole ``list_node()`` of a thousand nodes is tens of megabytes of the client's models:
+    the tier lists Nodes through ``nodelist`` (or a label selector that picks a few)."""
+    from pathlib import Path
+
+    folder = Path(nodelist.__file__).parent
+    offenders = [
+        f"{path.name}:{number}"
+        for path in sorted(folder.glob("*.py"))
+        for number, line in enumerate(path.read_text().splitlines(), start=1)
+        if "list_node()" in line
+    ]
+    assert offenders == [], offenders
+
+
 def test_a_refused_listing_is_an_api_error_with_the_servers_words() -> None:
     with pytest.raises(client.ApiException) as raised:
         nodelist.list_nodes(PagedCluster([], status=403))  # type: ignore[arg-type]

@@ -91,6 +91,27 @@ def test_the_whole_tier_passes_and_leaves_nothing(
     assert leftovers(kube) == []
 
 
+def test_a_short_last_test_does_not_pay_for_the_namespaces_deleted_before_it(
+    verify_cluster: ClusterHandle, tmp_path: Path
+) -> None:
+    """On a cluster the run does not own, the namespaces its tests deleted are awaited once the
+    session finishes. Awaited in a session fixture's teardown, that wait ran in the last test's
+    teardown, inside its timeout: a run ending with a test bounded at 10 s reported it as an
+    error ("teardown failed: Timeout"), a false one."""
+    run = run_cli(
+        *kubeconfig_args(verify_cluster),
+        "--focus",
+        "^(storage/pv-pvc-status|node/node-object-lifecycle|api-machinery/kubectl-version-discovery)$",
+        output=tmp_path,
+    )
+    assert run.code == 0, run.stdout[-3000:] + run.stderr[-2000:]
+    assert sorted(run.by_status("pass")) == [
+        "api-machinery/kubectl-version-discovery",
+        "node/node-object-lifecycle",
+        "storage/pv-pvc-status",
+    ], run.stdout[-3000:]
+
+
 def test_parallel_workers_share_the_cluster(
     verify_cluster: ClusterHandle, kube: Kube, tmp_path: Path
 ) -> None:

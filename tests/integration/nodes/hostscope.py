@@ -12,8 +12,9 @@ so a leak cannot hide behind its neighbours. Things that vanished are judged by 
 they were seen.
 
 Machine-wide sysctls and paths are shared by every cluster with nodes through one record
-(``hostrecord``): compared strictly when no cluster held that record at either end; otherwise
-the run must at least have left it.
+(``hostrecord``), and so are the mounts of the shared paths themselves (``/run/netns``, made a
+mount point by the first namespace and unmounted with the last): compared strictly when no
+cluster held that record at either end; otherwise the run must at least have left it.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ import psutil
 
 from bootstrap.runtime.nodes.addressing import cluster_id
 from bootstrap.runtime.nodes.cgroups import hierarchies
-from bootstrap.runtime.nodes.hostrecord import record_path
+from bootstrap.runtime.nodes.hostrecord import SHARED_PATHS, record_path
 from bootstrap.runtime.nodes.layout import RUNTIME_ROOT
 from tests.integration.nodes import snapshot
 
@@ -90,14 +91,21 @@ def unexplained(before: Seen, after: Seen, ours: str) -> dict[str, object]:
         found = seen.owners.get((kind, repr(item)), ours)
         return ours if found.startswith(TOP) and found not in tops else found
 
+    shared = before.users or after.users
     for name, change in before.snap.differences(after.snap).items():
         if name in SET_FIELDS:
             assert isinstance(change, dict)
             new = [i for i in change["new"] if owner(after, name, i) == ours]
             gone = [i for i in change["gone"] if owner(before, name, i) == ours]
+            if name == "mounts" and shared:
+                # /run/netns is mounted by whichever cluster makes the first namespace and
+                # unmounted by whichever tears down the last: another cluster's, while one
+                # holds the record, as the shared paths are
+                new = [i for i in new if i not in SHARED_PATHS]
+                gone = [i for i in gone if i not in SHARED_PATHS]
             if new or gone:
                 found[name] = {"new": new, "gone": gone}
-        elif name not in SHARED_FIELDS or not (before.users or after.users):
+        elif name not in SHARED_FIELDS or not shared:
             found[name] = change
     if ours in after.users:
         found["host record"] = f"still lists {ours}: {after.users}"

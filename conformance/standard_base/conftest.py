@@ -64,16 +64,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     kept, dropped = apply_specs(items, selection)
     if dropped:
         config.hook.pytest_deselected(items=dropped)
-    if settings.parallel > 1:
-        longest_first(kept)
     items[:] = kept
-
-
-def longest_first(items: list[pytest.Item]) -> None:
-    """The tests with the longest bounds first (stably): xdist hands tests out in this order,
-    and in the files' order the slowest (a pod certificate's issue, a crash-loop back-off, a
-    webhook's rollout) came last, each alone at the end while the other workers sat idle."""
-    items.sort(key=lambda item: -item.stash[SPEC].timeout)
 
 
 def apply_specs(

@@ -239,11 +239,3 @@ def test_a_session_that_starts_with_a_test_wanting_needs_gives_it_both() -> None
     assert _timeouts(_protocol(_Item(wants, config))) == [
         60 + conftest.SESSION_SETUP_S + needs.JUDGE_S
     ]
-
-
-def test_parallel_runs_hand_out_the_longest_bounds_first() -> None:
-    """xdist hands tests out in collection order: the longest bounds go first, ties as filed."""
-    specs = [("apps/quick", 10.0), ("node/slow", 75.0), ("auth/quick", 10.0), ("network/mid", 30.0)]
-    items = [NS(stash={conftest.SPEC: make_spec(id=i, timeout=t)}, id=i) for i, t in specs]
-    conftest.longest_first(items)  # type: ignore[arg-type]
-    assert [item.id for item in items] == ["node/slow", "network/mid", "apps/quick", "auth/quick"]

@@ -33,6 +33,8 @@ from kubeadm_verify.interrupts import deferred
 TERM_TIMEOUT = 10.0
 """How long a component gets to exit after SIGTERM before it is killed."""
 KILL_TIMEOUT = 5.0
+REAP_TIMEOUT = 5.0
+"""How long an ended process's status may take to become collectable (``exit_code``)."""
 _BOOT_ID = Path("/proc/sys/kernel/random/boot_id")
 ENV = Path("/usr/bin/env")
 """coreutils' ``env --chdir``: ``posix_spawn`` has no working-directory action in Python 3.11,
@@ -168,10 +170,23 @@ def wait_while_running(
     )
 
 
-def exit_code(record: ProcessRecord) -> int | None:
-    """The exit status of a process that has ended, when we are its parent and can collect it."""
+def exit_code(record: ProcessRecord, timeout_s: float = REAP_TIMEOUT) -> int | None:
+    """The exit status of a process that has ended, when we are its parent and can collect it.
+
+    A program with threads (every Go component) has ended for ``is_running`` as soon as its
+    main thread is a zombie, but its status can be collected only once its other threads have
+    died too: under load that is a moment later, so our own child's is waited for on its pidfd
+    (readable once the whole process has exited), up to ``timeout_s``."""
     if is_running(record):
         return None
+    pidfd = _open_verified(record)
+    if pidfd is None:
+        return None  # reaped already, or the pid now names another process
+    try:
+        if _own_child(record.pid):
+            _poll(pidfd, timeout_s)
+    finally:
+        os.close(pidfd)
     return _reap(record.pid)
 
 
@@ -370,6 +385,7 @@ def run(
 
 __all__ = [
     "KILL_TIMEOUT",
+    "REAP_TIMEOUT",
     "TERM_TIMEOUT",
     "Finished",
     "boot_id",

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import platform
 import shutil
 import signal
+import sys
 import threading
 import time
 from dataclasses import replace
@@ -12,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from bootstrap.runtime import process
+from bootstrap.runtime import health, process
+from bootstrap.runtime.state import StateDir
 from kubeadm_verify.errors import BootstrapError
 
 SLEEP = shutil.which("sleep") or "/bin/sleep"
@@ -80,6 +83,46 @@ def test_exit_status_of_a_dead_child(tmp_path: Path) -> None:
     while process.read_stat(record.pid) and process.read_stat(record.pid)[0] not in "ZX":  # type: ignore[index]
         time.sleep(0.01)
     assert process.exit_code(record) == 3
+
+
+LINGERING_THREAD = """
+import ctypes, os, sys, threading, time
+def exit_later():
+    while not os.path.exists(sys.argv[1]):
+        time.sleep(0.01)
+    os._exit(1)
+threading.Thread(target=exit_later).start()
+ctypes.CDLL(None).syscall({exit_nr}, 0)  # exit(2): the main thread alone
+"""
+"""A process whose main thread ends before its other thread, as a Go component's may when it
+exits under load: the main thread is a zombie (``state Z``), the status not yet collectable."""
+SYS_EXIT = {"x86_64": 60, "aarch64": 93}
+
+
+@pytest.mark.skipif(platform.machine() not in SYS_EXIT, reason="exit(2)'s number unknown here")
+def test_an_exit_is_reported_with_its_status_while_its_threads_still_end(tmp_path: Path) -> None:
+    """The message ``up`` fails with names the status even when the main thread has ended
+    before the rest of the process (kube-apiserver's was once reported without it)."""
+    release = tmp_path / "release"
+    script = LINGERING_THREAD.format(exit_nr=SYS_EXIT[platform.machine()])
+    state = StateDir(tmp_path / "cluster", "cluster")
+    record = process.start(
+        "lingering", [sys.executable, "-c", script, str(release)], state.log("lingering")
+    )
+    state.add_process(record)
+    try:
+        deadline = time.monotonic() + 30
+        while process.is_running(record) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert process.read_stat(record.pid) is not None, "the process ended whole"
+        assert process.read_stat(record.pid)[0] == "Z"  # type: ignore[index]
+        threading.Timer(0.3, release.touch).start()
+        assert health.failed_process(state) == (
+            f"lingering exited with status 1; see {state.log('lingering')}"
+        )
+    finally:
+        release.touch()
+        process.stop([record])
 
 
 def test_stopping_a_gone_process_is_a_no_op(tmp_path: Path) -> None:

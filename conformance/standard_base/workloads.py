@@ -81,13 +81,16 @@ def logs(kube: Kube, namespace: str, name: str, container: str | None = None) ->
     return text
 
 
-FINISHED_LOG_SETTLE_S = 3.0
+FINISHED_LOG_SETTLE_S = 15.0
+"""How long an ended container's log may stay empty before it counts as empty: at a load of
+20-36 on two cores, a container's output was still not in its log 10 s after it had run."""
 
 
 def finished_logs(kube: Kube, namespace: str, name: str, container: str | None = None) -> str:
-    """The log of a container that has ended. The kubelet may report it ended a moment before
-    the runtime has written the last of its output (under load an empty log was read), so an
-    empty log is asked again for up to ``FINISHED_LOG_SETTLE_S`` before it counts as empty."""
+    """The log of a container that has ended (or has printed all it will). The kubelet may
+    report it ended before the runtime has written the last of its output to the log file
+    (under load an empty log was read, and one stayed empty for 10 s), so an empty log is asked
+    again for up to ``FINISHED_LOG_SETTLE_S`` before it counts as empty."""
     try:
         return wait_for(
             "the container's log",

@@ -1,0 +1,62 @@
+"""Reading an ended container's log: an empty log is asked again, within the bound a loaded
+machine needs, before it counts as empty. Against a fake of our ``Kube`` (its typed core API)
+on a fake clock, so the seconds a loaded machine takes pass at once."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any, cast
+
+import pytest
+
+from conformance.standard_base.kube import Kube
+from conformance.standard_base.workloads import FINISHED_LOG_SETTLE_S, finished_logs
+from kubeadm_verify.access import wait
+
+
+class Clock:
+    """``time`` as the one wait reads it: ``sleep`` moves ``monotonic`` on, at once."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    fake = Clock()
+    monkeypatch.setattr(wait, "time", fake)
+    return fake
+
+
+def _late_log(clock: Clock, output: str, written_after_s: float) -> Kube:
+    """A cluster whose container's log stays empty until ``written_after_s`` after the first
+    read, then holds ``output``."""
+    first: list[float] = []
+
+    def read_namespaced_pod_log(name: str, namespace: str, **kwargs: Any) -> str:
+        first.append(clock.now)
+        return output if clock.now - first[0] >= written_after_s else ""
+
+    return cast(
+        Kube, SimpleNamespace(core=SimpleNamespace(read_namespaced_pod_log=read_namespaced_pod_log))
+    )
+
+
+def test_a_log_written_10_s_after_the_container_ran_is_read(clock: Clock) -> None:
+    """Under a load of 20-36 on two cores an ended container's output was still not in its
+    log 10 s after it had run: it is read, not taken for an empty log."""
+    kube = _late_log(clock, "override arguments\n", 12.0)
+    assert finished_logs(kube, "ns", "entrypoint", "command-and-args") == "override arguments\n"
+
+
+def test_a_log_that_stays_empty_counts_as_empty_after_the_bound(clock: Clock) -> None:
+    began = clock.now
+    kube = _late_log(clock, "never\n", 1e9)
+    assert finished_logs(kube, "ns", "entrypoint", "echo") == ""
+    assert FINISHED_LOG_SETTLE_S <= clock.now - began < FINISHED_LOG_SETTLE_S + 1

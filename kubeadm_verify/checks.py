@@ -9,10 +9,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Collection, Iterator, Mapping
-from typing import Any, Generic, TypeVar
 
 from kubeadm_verify.record import field, record
 from kubeadm_verify.results import CheckResult, Severity, Status
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+if TYPE_CHECKING:
+    from typing import Any, Generic, TypeVar
+else:
+    from kubeadm_verify.typeshim import Generic, TypeVar
 
 ROLES = ("control-plane", "worker")
 ORIGINS = ("kubeadm", "beyond")

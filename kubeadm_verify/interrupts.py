@@ -21,15 +21,23 @@ import contextlib
 import os
 import signal
 import sys
-import threading
 from collections.abc import Callable, Iterator
 from types import FrameType
-from typing import TYPE_CHECKING, Any
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
 if TYPE_CHECKING:
     from pathlib import Path
+    from typing import Any
 
 Handler = Callable[[int, FrameType | None], None]
+
+
+def _on_main_thread() -> bool:
+    """Whether this is the main thread, the one Python delivers signals to. ``threading`` is
+    asked only once something has loaded it: no thread can have been started through it before,
+    and the node verb (timed against kubeadm's preflight) has no use for it."""
+    threading = sys.modules.get("threading")
+    return threading is None or bool(threading.current_thread() is threading.main_thread())
 
 
 def interrupt_handler(owner: int) -> Handler:
@@ -66,6 +74,8 @@ _reporting_unraisable = False
 def _raise_again_soon(signum: int) -> None:
     """The signal again from another thread a moment later, acted on by the main thread at its
     next ordinary step (``_thread.interrupt_main`` runs the installed handler there)."""
+    import threading
+
     again = threading.Timer(0.01, _thread.interrupt_main, (signal.Signals(signum),))
     again.daemon = True
     again.start()
@@ -83,11 +93,7 @@ def _raise_again_if_swallowed(
 
     def hook(unraisable: Any) -> object:
         error = unraisable.exc_value
-        if (
-            isinstance(error, SignalInterrupt)
-            and os.getpid() == owner
-            and threading.current_thread() is threading.main_thread()
-        ):
+        if isinstance(error, SignalInterrupt) and os.getpid() == owner and _on_main_thread():
             global _reporting_unraisable
             _reporting_unraisable = True
             try:
@@ -110,7 +116,7 @@ def interruptible(
 ) -> Iterator[None]:
     """While the block runs, ``signals`` raise ``KeyboardInterrupt`` so every ``finally`` runs;
     outside the main thread (where Python delivers no signal) it changes nothing."""
-    if threading.current_thread() is not threading.main_thread():
+    if not _on_main_thread():
         yield
         return
     owner, previous = os.getpid(), sys.unraisablehook
@@ -143,7 +149,7 @@ def sigterm_interrupts() -> contextlib.AbstractContextManager[None]:
 def uninterruptible() -> Iterator[None]:
     """Clean-up must finish: SIGINT and SIGTERM are ignored meanwhile rather than leaving
     orphans behind."""
-    if threading.current_thread() is not threading.main_thread():
+    if not _on_main_thread():
         yield
         return
     with _handled((signal.SIGINT, signal.SIGTERM), signal.SIG_IGN):
@@ -169,7 +175,7 @@ def deferred(
     ``join`` and ``stage`` likewise), so the clean-up comes after the worker's record.
     A forked child (pyroute2's) exits as under ``interrupt_handler``: the step waits for it, so
     the clean-up still comes after whatever the child did."""
-    if threading.current_thread() is not threading.main_thread():
+    if not _on_main_thread():
         yield
         return
     caught: list[int] = []

@@ -10,25 +10,23 @@ from __future__ import annotations
 
 import contextlib
 import os
-from pathlib import Path
 
 from kubeadm_verify.errors import UsageError
 from kubeadm_verify.report.atomic import create_exclusive
 
 
-def check_output_dir(output_dir: str, tier: str) -> Path:
+def check_output_dir(output_dir: str, tier: str) -> str:
     """``output_dir`` made and proven writable, with room for ``<tier>/``; else ``UsageError``."""
-    path = Path(output_dir)
-    if path.exists() and not path.is_dir():
+    if os.path.exists(output_dir) and not os.path.isdir(output_dir):
         raise UsageError(f"--output-dir {output_dir}: exists and is not a directory")
-    blocker = _file_above(path)
+    blocker = _file_above(output_dir)
     if blocker is not None:
         raise UsageError(f"--output-dir {output_dir}: {blocker} is a file, not a directory")
-    folder = path / tier
-    if folder.exists() and not folder.is_dir():
+    folder = os.path.join(output_dir, tier)
+    if os.path.exists(folder) and not os.path.isdir(folder):
         raise UsageError(f"--output-dir {output_dir}: {folder} exists and is not a directory")
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        os.makedirs(folder, exist_ok=True)
         descriptor, probe = create_exclusive(folder, ".kubeadm-verify-probe-")
     except OSError as exc:
         reason = (exc.strerror or str(exc)).lower()
@@ -38,14 +36,17 @@ def check_output_dir(output_dir: str, tier: str) -> Path:
     os.close(descriptor)
     with contextlib.suppress(OSError):
         os.unlink(probe)
-    return path
+    return output_dir
 
 
-def _file_above(path: Path) -> Path | None:
+def _file_above(path: str) -> str | None:
     """The nearest existing ancestor of ``path`` when it is not a directory."""
-    for parent in path.absolute().parents:
-        if parent.exists():
-            return None if parent.is_dir() else parent
+    current = os.path.abspath(path)
+    parent = os.path.dirname(current)
+    while parent != current:
+        if os.path.exists(parent):
+            return None if os.path.isdir(parent) else parent
+        current, parent = parent, os.path.dirname(parent)
     return None
 
 

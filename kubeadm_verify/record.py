@@ -16,7 +16,12 @@ take ``field(default_factory=...)`` for a default made anew per record, and ``re
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar, dataclass_transform, overload
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+if TYPE_CHECKING:
+    from typing import Any, TypeVar, dataclass_transform, overload
+else:
+    from kubeadm_verify.typeshim import TypeVar, dataclass_transform, overload
 
 T = TypeVar("T")
 _MISSING = object()
@@ -33,11 +38,12 @@ class _Field:
         self.default, self.make, self.shown = default, make, shown
 
 
+# ruff reads ``overload`` as the run-time stand-in, not typing's: the redefinitions are overloads.
 @overload
 def field(*, default: T, repr: bool = True) -> T: ...
 @overload
-def field(*, default_factory: Callable[[], T], repr: bool = True) -> T: ...
-def field(
+def field(*, default_factory: Callable[[], T], repr: bool = True) -> T: ...  # noqa: F811
+def field(  # noqa: F811
     *,
     default: object = _MISSING,
     default_factory: Callable[[], object] | None = None,
@@ -135,7 +141,6 @@ def _make(cls: type[T], *, frozen: bool) -> type[T]:
 def _init(self: Any, *args: Any, **kwargs: Any) -> None:
     cls = type(self)
     names: tuple[str, ...] = cls.__record_fields__
-    defaults: dict[str, object] = cls.__record_defaults__
     if len(args) > len(names):
         raise TypeError(
             f"{cls.__name__}() takes {len(names)} positional arguments but {len(args)} were given"
@@ -147,15 +152,18 @@ def _init(self: Any, *args: Any, **kwargs: Any) -> None:
         if name not in names:
             raise TypeError(f"{cls.__name__}() got an unexpected keyword argument {name!r}")
         values[name] = value
+    ordered: dict[str, object] = {}  # the fields' order, as ``vars()`` of a dataclass has it
     for name in names:
         value = values.get(name, _MISSING)
         if value is _MISSING:
-            value = defaults.get(name, _MISSING)
+            value = cls.__record_defaults__.get(name, _MISSING)
             if value is _MISSING:
                 raise TypeError(f"{cls.__name__}() missing required argument: {name!r}")
             if isinstance(value, _Field):
                 value = value.make()  # type: ignore[misc]
-        object.__setattr__(self, name, value)
+        ordered[name] = value
+    # One update of the instance's dict, not a frozen record's refused ``__setattr__`` per field.
+    self.__dict__.update(ordered)
     post_init = getattr(self, "__post_init__", None)
     if post_init is not None:
         post_init()

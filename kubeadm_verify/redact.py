@@ -25,11 +25,14 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Mapping
-from pathlib import Path
-from typing import Any
 
 from kubeadm_verify.record import replace
 from kubeadm_verify.results import CheckResult, TierReport
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any
 
 MASK = "<redacted>"
 MAX_MESSAGE = 1000
@@ -159,12 +162,29 @@ def _escaped(match: re.Match[str]) -> str:
     return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
 
 
+_cleaned: dict[tuple[str, int], str] = {}
+"""``clean``'s answers for short texts so far: a report repeats most of them (every result's
+detail keys, common values), and a cleaned text depends on nothing but the text and the limit."""
+_CLEANED_KEPT = 4096
+_CLEANED_LENGTH = 256
+
+
 def clean(text: str, limit: int = MAX_MESSAGE) -> str:
     """``text`` as a report may show it: scrubbed, its control characters escaped, cut at
     ``limit`` characters with a note of how long it was, then scrubbed again as it now reads
     (a cut or an escape must not hand the scrubber a secret it no longer recognises)."""
-    if not text:
-        return text
+    if not text or len(text) > _CLEANED_LENGTH:
+        return _clean(text, limit) if text else text
+    key = (text, limit)
+    cleaned = _cleaned.get(key)
+    if cleaned is None:
+        if len(_cleaned) >= _CLEANED_KEPT:
+            _cleaned.clear()
+        cleaned = _cleaned[key] = _clean(text, limit)
+    return cleaned
+
+
+def _clean(text: str, limit: int) -> str:
     scrubbed = scrub(text[: limit + _MARGIN])
     shown = escape_controls(scrubbed)
     if len(shown) > limit or len(text) > limit + _MARGIN:

@@ -6,10 +6,13 @@ import enum
 from collections import Counter
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
 
 from kubeadm_verify.errors import ExitStatus
 from kubeadm_verify.record import field, record
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class Status(enum.StrEnum):

@@ -1,17 +1,17 @@
-"""PyYAML's import without its slowest line.
+"""PyYAML imported without compiling the patterns it may never use.
 
-``yaml.reader`` compiles ``Reader.NON_PRINTABLE`` as it is imported: a negated character class
-that reaches past the Basic Multilingual Plane, which ``re`` turns into a bitmap of all 65,536
-BMP code points in Python code. That one compile measured 10-40 ms here, the largest single
-cost of ``kubeadm-verify node --config``, which is timed against kubeadm's own preflight. The
-pattern serves only PyYAML's pure-Python reader (libyaml's parser replaces it), yet it is
-compiled all the same.
+PyYAML compiles its patterns as its classes are made: the resolver's implicit types, the
+constructor's timestamp, the pure-Python reader's ``NON_PRINTABLE`` (a negated class reaching
+past the Basic Multilingual Plane, which ``re`` turns into a bitmap of all 65,536 BMP code points
+in Python code: 10-40 ms here on its own). Behind libyaml's parser the reader's pattern is never
+used, and each resolver's only for a plain scalar starting with one of its first characters, yet
+all are compiled: about 2 ms of ``kubeadm-verify node --config``, which is timed against
+kubeadm's own preflight, on top of that one pattern.
 
-``prepare()`` puts an equivalent pattern in ``re``'s cache under PyYAML's spelling before
-``yaml`` is first imported, so PyYAML's ``re.compile`` returns it: the same characters, written
-as the ranges PyYAML excludes, which ``re`` compiles in well under a millisecond.
-``tests/unit/core/test_yamlprep.py`` checks both against every code point. Where ``re``'s cache
-is not what this expects, nothing is done and PyYAML compiles its own.
+``import_yaml()`` imports PyYAML while ``re.compile`` hands out patterns that compile the first
+time they are used, and puts ``re.compile`` back as the import ends, however it ends.
+``tests/unit/core/test_yamlprep.py`` holds PyYAML's reading of every kind of scalar, and its
+refusals, to what they are after a plain ``import yaml``.
 """
 
 from __future__ import annotations
@@ -19,19 +19,48 @@ from __future__ import annotations
 import re
 import sys
 
-PYYAML_NON_PRINTABLE = "[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
-"""``yaml.reader.Reader.NON_PRINTABLE`` as PyYAML spells it (flags: none)."""
-EQUIVALENT = "[\x00-\x08\x0b\x0c\x0e-\x1f]|[\x7f-\x84\x86-\x9f]|[\ud800-\udfff\ufffe\uffff]"
-"""The characters PyYAML's class leaves out, as classes of at most two runs each above U+00FF
-(which ``re`` compiles to ranges, not to a bitmap of the plane)."""
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+if TYPE_CHECKING:
+    from types import ModuleType
+
+_compile_now = re.compile
 
 
-def prepare() -> None:
-    """Seed ``re``'s cache before the first ``import yaml``; afterwards it changes nothing."""
-    cache = getattr(re, "_cache", None)
-    if "yaml" in sys.modules or not isinstance(cache, dict):
-        return
-    cache.setdefault((str, PYYAML_NON_PRINTABLE, 0), re.compile(EQUIVALENT))
+class LazyPattern:
+    """A pattern compiled by ``re.compile`` the first time any of its attributes is asked for."""
+
+    __slots__ = ("_compiled", "_flags", "_source")
+
+    def __init__(self, source: str | bytes, flags: int) -> None:
+        self._source, self._flags = source, flags
+        self._compiled: re.Pattern[str] | re.Pattern[bytes] | None = None
+
+    def __getattr__(self, name: str) -> object:
+        compiled = self._compiled
+        if compiled is None:
+            compiled = self._compiled = _compile_now(self._source, self._flags)
+        return getattr(compiled, name)
 
 
-__all__ = ["EQUIVALENT", "PYYAML_NON_PRINTABLE", "prepare"]
+def _compile_later(
+    pattern: str | bytes | re.Pattern[str] | re.Pattern[bytes], flags: int = 0
+) -> object:
+    if isinstance(pattern, re.Pattern):
+        return _compile_now(pattern, flags)
+    return LazyPattern(pattern, flags)
+
+
+def import_yaml() -> ModuleType:
+    """``yaml``, imported now with its patterns left to their first use (or as it already is)."""
+    loaded = sys.modules.get("yaml")
+    if loaded is not None:
+        return loaded
+    re.compile = _compile_later  # type: ignore[assignment]
+    try:
+        import yaml
+    finally:
+        re.compile = _compile_now
+    return yaml
+
+
+__all__ = ["LazyPattern", "import_yaml"]

@@ -24,8 +24,6 @@ from __future__ import annotations
 
 import os
 import stat
-from pathlib import Path
-from typing import Any
 
 import yaml
 from yaml.composer import Composer
@@ -35,6 +33,11 @@ from yaml.nodes import MappingNode, Node, SequenceNode
 from yaml.resolver import Resolver
 
 from kubeadm_verify.filekind import file_kind
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any
 
 MAX_BYTES = 4 * 1024 * 1024
 """Far above any kubeconfig or kubeadm configuration (a kubeconfig of 100 clusters with embedded

@@ -8,7 +8,6 @@ as kubeadm's do; without ``--config`` the file's reader (and PyYAML) is never im
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 from kubeadm_verify.ignores import parse_ignore_list
 from kubeadm_verify.nodesettings import ExternalEtcd, NodeSettings
@@ -39,10 +38,10 @@ def node_settings(
         )
     from kubeadm_verify import yamlprep
 
-    yamlprep.prepare()  # before the reader's ``import yaml``
+    yamlprep.import_yaml()  # before the reader imports it the usual way
     from bootstrap.kubeadm.config import load_config
 
-    loaded = load_config(Path(config))  # the one bounded read and strict parse of the file
+    loaded = load_config(config)  # the one bounded read and strict parse of the file
     for warning in loaded.warnings:
         print(f"kubeadm-verify: {config}: {warning}", file=sys.stderr)
     cfg = loaded.config

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 from functools import cached_property
-from typing import TYPE_CHECKING, NamedTuple
 
 from kubeadm_verify.nodesettings import NodeSettings
 from kubeadm_verify.pins import (
@@ -26,8 +25,13 @@ from nodechecks.host import Host
 from nodechecks.parsers.net import TcpSocket
 from nodechecks.versions import Version, parse_kubelet_version
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
 if TYPE_CHECKING:
+    from typing import NamedTuple
+
     from nodechecks.cri import CriProbe
+else:
+    from kubeadm_verify.typeshim import NamedTuple
 
 __all__ = ["DEFAULT_KUBERNETES_VERSION", "KubeletVersionProbe", "NodeContext"]
 
@@ -102,6 +106,11 @@ class NodeContext:
             with contextlib.suppress(OSError):
                 return sockdiag.tcp_listeners()
         return host_facts.tcp_sockets(self.host, listening_only=True)
+
+    @cached_property
+    def local_addresses(self) -> host_facts.LocalAddresses | None:
+        """This host's own addresses, read once for every port check that names an address."""
+        return host_facts.local_addresses(self.host)
 
     @cached_property
     def target_version(self) -> Version:

@@ -12,11 +12,16 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
-from typing import NamedTuple
 
 from kubeadm_verify.record import record
 from nodechecks.host import Host
 from nodechecks.parsers import ParseError, kconfig, net, procfs
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+if TYPE_CHECKING:
+    from typing import NamedTuple
+else:
+    from kubeadm_verify.typeshim import NamedTuple
 
 CGROUP_ROOT = "/sys/fs/cgroup"
 

@@ -8,9 +8,14 @@ only whether it is *active* needs the live init system.
 from __future__ import annotations
 
 import os
-from typing import NamedTuple
 
 from nodechecks.host import Host
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+if TYPE_CHECKING:
+    from typing import NamedTuple
+else:
+    from kubeadm_verify.typeshim import NamedTuple
 
 UNIT_DIRS = (
     "/etc/systemd/system",

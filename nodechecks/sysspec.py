@@ -5,7 +5,11 @@ Kept as data so a new upstream release is a diff of this file only.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+if TYPE_CHECKING:
+    from typing import NamedTuple
+else:
+    from kubeadm_verify.typeshim import NamedTuple
 
 
 class KernelConfig(NamedTuple):

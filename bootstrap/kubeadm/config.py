@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import os
 import stat
-from pathlib import Path
 
 import yaml
 
@@ -35,12 +34,17 @@ from bootstrap.kubeadm.configtypes import (
     ClusterConfiguration,
     LoadedConfig,
     NodeRegistration,
-    Role,
 )
 from kubeadm_verify import yamlread
 from kubeadm_verify.errors import InputError, UsageError
 from kubeadm_verify.filekind import file_kind
 from kubeadm_verify.record import record, replace
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from bootstrap.kubeadm.configtypes import Role
 
 KUBEADM_GROUP = "kubeadm.k8s.io"
 KUBEADM_API_VERSION = "kubeadm.k8s.io/v1beta4"
@@ -78,7 +82,7 @@ def default_config(node_name: str | None = None) -> BootstrapConfig:
     )
 
 
-def load_config(path: Path | None) -> LoadedConfig:
+def load_config(path: str | os.PathLike[str] | None) -> LoadedConfig:
     """The configuration in ``path`` with kubeadm's defaults filled in; ``None`` = all defaults."""
     if path is None:
         return LoadedConfig(default_config())
@@ -104,7 +108,7 @@ def _refuse_unknown_fields(by_kind: dict[str, object], source: str) -> None:
                 raise UsageError(f"{source}: strict decoding error: unknown field {unknown[0]!r}")
 
 
-def node_registration_from_file(path: Path) -> tuple[Role, tuple[str, ...]]:
+def node_registration_from_file(path: str | Path) -> tuple[Role, tuple[str, ...]]:
     """The role and ``ignorePreflightErrors`` that ``kubeadm-verify node --config`` needs.
 
     A ``JoinConfiguration`` means a worker unless it has ``controlPlane``; anything else is a
@@ -114,7 +118,7 @@ def node_registration_from_file(path: Path) -> tuple[Role, tuple[str, ...]]:
     return config.role, config.node.ignore_preflight_errors
 
 
-def _read(path: Path) -> str:
+def _read(path: str | os.PathLike[str]) -> str:
     """A regular file of at most ``MAX_CONFIG_BYTES``, opened without blocking (a FIFO never
     hangs us) and checked before any byte is read."""
     try:

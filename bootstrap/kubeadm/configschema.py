@@ -10,10 +10,13 @@ but we do not use is then a warning; a field kubeadm does not know is an error.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Union
 
-Schema = Union[None, "ListOf", Mapping[str, "Schema"]]
-"""``None``: any value (a scalar, or data kubeadm does not decode field by field)."""
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+if TYPE_CHECKING:
+    from typing import TypeAlias
+
+    Schema: TypeAlias = "ListOf | Mapping[str, Schema] | None"
+    """``None``: any value (a scalar, or data kubeadm does not decode field by field)."""
 
 
 class ListOf:

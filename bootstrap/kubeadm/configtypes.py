@@ -10,12 +10,16 @@ from __future__ import annotations
 import enum
 import ipaddress
 from datetime import datetime, timedelta
-from typing import Literal
 
 from bootstrap.upstream.versions import KUBERNETES_VERSION
 from kubeadm_verify.record import field, record
 
-Role = Literal["control-plane", "worker"]
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+if TYPE_CHECKING:
+    from typing import Literal
+
+    Role = Literal["control-plane", "worker"]
+
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 DEFAULT_SERVICE_SUBNET = "10.96.0.0/12"

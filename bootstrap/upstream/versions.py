@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import os
 import re
-from pathlib import Path
 
 from kubeadm_verify.errors import UsageError
 from kubeadm_verify.pins import ETCD_VERSION as ETCD_VERSION
 from kubeadm_verify.pins import GINKGO_VERSION as GINKGO_VERSION
 from kubeadm_verify.pins import KUBERNETES_VERSION as KUBERNETES_VERSION
 from kubeadm_verify.pins import KWOK_VERSION as KWOK_VERSION
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+if TYPE_CHECKING:
+    from pathlib import Path
 
 KUBERNETES_MODULE = "k8s.io/kubernetes"
 ETCD_MODULE = "go.etcd.io/etcd/server/v3"
@@ -96,6 +99,8 @@ def cache_root() -> Path:
 
     Read on every call (never at import) so tests and callers can point it elsewhere.
     """
+    from pathlib import Path  # not at import: the node tier reads this module's pins only
+
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "kubeadm-verify"
 

@@ -11,11 +11,9 @@ error lines) to the verbs and the moments that need them.
 from __future__ import annotations
 
 import gc
-import importlib
 import os
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, cast
 
 from kubeadm_verify import stderr
 from kubeadm_verify.errors import ExitStatus, VerifyError
@@ -23,8 +21,12 @@ from kubeadm_verify.interrupts import interruptible
 from kubeadm_verify.options import OUTPUT_DIR, VERB_NAMES, UsageFailure
 from kubeadm_verify.outputdir import check_output_dir
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
 if TYPE_CHECKING:
     import argparse
+    from typing import cast
+else:
+    from kubeadm_verify.typeshim import cast
 
 TIERS = ("node", "cluster", "e2e", "upgrade")
 """The verbs that write reports (``upgrade``: one result per step)."""
@@ -104,7 +106,9 @@ def _run_verb(args: argparse.Namespace) -> ExitStatus:
     if args.verb != "node":  # the node tier runs for a blink and loads no library that logs
         gc.enable()  # the console entry starts with it off (kubeadm_verify.__main__)
         quiet_library_logging()
-    command = importlib.import_module(f"kubeadm_verify.cli.{args.verb}")
+    name = f"kubeadm_verify.cli.{args.verb}"
+    __import__(name)  # the builtin: the ``importlib`` package (and ``warnings``) is not needed
+    command = sys.modules[name]
     if args.verb not in ("cluster", "e2e"):
         return ExitStatus(command.run(args))
     from kubeadm_verify.interrupts import private_tempdir
@@ -137,12 +141,10 @@ def _report_unless_written(args: argparse.Namespace, since: int, message: str) -
     ``since`` (``kubeadm_verify.report.write_count``): its partial results say more than we can."""
     if args.verb not in TIERS:
         return
-    from pathlib import Path
-
     from kubeadm_verify.cli.common import write_start_failure
     from kubeadm_verify.report import written_since
 
-    if not written_since(since, Path(args.output_dir), args.verb):
+    if not written_since(since, args.output_dir, args.verb):
         write_start_failure(args.verb, args.output_dir, message)
 
 

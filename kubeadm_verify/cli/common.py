@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from datetime import UTC, datetime
-from pathlib import Path
 
 from kubeadm_verify.errors import ExitStatus
 from kubeadm_verify.report import write_files
@@ -19,18 +19,19 @@ def start_failure_report(tier: str, message: str) -> TierReport:
     return TierReport(tier, datetime.now(UTC), 0.0, (result,))
 
 
-def write_start_failure(tier: str, output_dir: str | Path, message: str) -> None:
+def write_start_failure(tier: str, output_dir: str | os.PathLike[str], message: str) -> None:
     try:
-        write_files(start_failure_report(tier, message), Path(output_dir))
+        write_files(start_failure_report(tier, message), output_dir)
     except OSError:  # the caller's one line about the cause matters more than the files
         return
 
 
-def finish(report: TierReport, output_dir: str | Path, fmt: str) -> ExitStatus:
+def finish(report: TierReport, output_dir: str | os.PathLike[str], fmt: str) -> ExitStatus:
     """Write the files, render the chosen format, and return the exit status."""
-    folder = write_files(report, Path(output_dir))
+    folder = write_files(report, output_dir)
     if fmt == "json":  # the file just written, not a second redaction and rendering of the report
-        sys.stdout.write((folder / "results.json").read_text(encoding="utf-8"))
+        with open(os.path.join(folder, "results.json"), encoding="utf-8") as written:
+            sys.stdout.write(written.read())
     else:
         from kubeadm_verify.report import plaintext
 

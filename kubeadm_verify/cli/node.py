@@ -8,12 +8,12 @@ text in colour, or text only rich can be sure of.
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING
 
 from kubeadm_verify.cli.common import finish
 from kubeadm_verify.errors import ExitStatus
 from kubeadm_verify.nodesettings import NodeSettings
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
 if TYPE_CHECKING:
     import argparse
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
 
 from kubeadm_verify import redact
 from kubeadm_verify.report.atomic import write_atomically
@@ -10,7 +10,7 @@ from kubeadm_verify.report.jsonreport import json_text, write_json
 from kubeadm_verify.report.junit import junit_text, write_junit
 from kubeadm_verify.results import TierReport
 
-_writes: list[Path] = []
+_writes: list[str] = []
 """Each tier folder this process wrote reports into, in order: the CLI asks whether a verb left
 its own report (``written_since``) before it leaves one with a single ``error`` entry."""
 
@@ -20,20 +20,20 @@ def write_count() -> int:
     return len(_writes)
 
 
-def written_since(mark: int, output_dir: Path, tier: str) -> bool:
+def written_since(mark: int, output_dir: str | os.PathLike[str], tier: str) -> bool:
     """Whether ``output_dir/tier`` got a report after ``write_count()`` returned ``mark``."""
-    folder = (output_dir / tier).absolute()
+    folder = os.path.abspath(os.path.join(output_dir, tier))
     return folder in _writes[mark:]
 
 
-def write_files(report: TierReport, output_dir: Path) -> Path:
+def write_files(report: TierReport, output_dir: str | os.PathLike[str]) -> str:
     """Write ``<tier>/junit.xml`` and ``<tier>/results.json``; return the tier's folder."""
-    folder = output_dir / report.tier
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = os.path.join(output_dir, report.tier)
+    os.makedirs(folder, exist_ok=True)
     scrubbed = redact.report(report)  # once for both files: the scrubber is most of their cost
-    write_atomically(folder / "junit.xml", junit_text(scrubbed))
-    write_atomically(folder / "results.json", json_text(scrubbed))
-    _writes.append(folder.absolute())
+    write_atomically(os.path.join(folder, "junit.xml"), junit_text(scrubbed))
+    write_atomically(os.path.join(folder, "results.json"), json_text(scrubbed))
+    _writes.append(os.path.abspath(folder))
     return folder
 
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
-from typing import Any
+import os
 
 from kubeadm_verify import redact
 from kubeadm_verify.report.atomic import write_atomically
 from kubeadm_verify.results import TierReport
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+if TYPE_CHECKING:
+    from typing import Any
 
 TIERS_WITH_CODENAMES = frozenset({"cluster", "e2e"})
 
@@ -39,5 +42,5 @@ def json_text(report: TierReport) -> str:
     return json.dumps(redacted_dict(report), indent=2, sort_keys=False, default=str) + "\n"
 
 
-def write_json(report: TierReport, path: Path) -> None:
+def write_json(report: TierReport, path: str | os.PathLike[str]) -> None:
     write_atomically(path, render_json(report))

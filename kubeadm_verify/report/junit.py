@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import _socket  # not socket.py, which makes enums of every constant as it is imported
 import json
-from pathlib import Path
+import os
 
 from kubeadm_verify import redact
 from kubeadm_verify.report.atomic import write_atomically
@@ -149,5 +149,5 @@ def _evidence(result: CheckResult) -> str:
     return "\n".join(lines)
 
 
-def write_junit(report: TierReport, path: Path) -> None:
+def write_junit(report: TierReport, path: str | os.PathLike[str]) -> None:
     write_atomically(path, render_junit(report))

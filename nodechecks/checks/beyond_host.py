@@ -8,7 +8,6 @@ inotify and PID limits (disk space is in ``beyond_disk``).
 from __future__ import annotations
 
 import ipaddress
-from typing import Any
 
 from kubeadm_verify.checks import Finding, passed, problem, skipped, unknown, warned
 from kubeadm_verify.results import Severity
@@ -19,6 +18,10 @@ from nodechecks.parsers import ParseError
 from nodechecks.parsers.etc import parse_machine_id, parse_resolv_conf
 from nodechecks.parsers.net import Route, default_routes
 from nodechecks.versions import Version
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+if TYPE_CHECKING:
+    from typing import Any
 
 KUBELET_CONFIG = "/var/lib/kubelet/config.yaml"
 CONTAINERD_CONFIG = "/etc/containerd/config.toml"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
 
 from kubeadm_verify.checks import CONTROL_PLANE, Finding, failed, passed, skipped, unknown
 from kubeadm_verify.pins import (
@@ -20,6 +19,7 @@ from nodechecks.checks.runtime import judge_endpoints
 from nodechecks.context import NodeContext
 from nodechecks.versions import Version
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
 if TYPE_CHECKING:
     import ssl
 

@@ -10,7 +10,6 @@ import ipaddress
 from collections.abc import Container
 
 from kubeadm_verify.checks import Finding, failed, passed, warned
-from nodechecks import facts
 from nodechecks.context import NodeContext
 from nodechecks.host import UnreadableHostFile
 from nodechecks.parsers.net import TcpSocket, listeners_on
@@ -64,7 +63,7 @@ def _endpoint(sock: TcpSocket) -> str:
 def port_free(ctx: NodeContext, port: int, address: str = "") -> Finding:
     """Read-only: the listeners (the kernel's socket diagnostics on the live host, the socket
     tables under a root) and the local addresses, never a bind."""
-    local = facts.local_addresses(ctx.host) if address else None
+    local = ctx.local_addresses if address else None
     return judge_port(port, ctx.tcp_listeners, address, local)
 
 

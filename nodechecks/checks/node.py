@@ -4,8 +4,8 @@
 from __future__ import annotations
 
 import _socket  # not socket.py, which makes enums of every constant as it is imported
+import _thread  # not threading: one lookup needs a thread and a lock, not the module
 import re
-import threading
 
 from kubeadm_verify.checks import WORKER, Finding, failed, passed, skipped, unknown, warned
 from kubeadm_verify.results import Severity
@@ -99,17 +99,22 @@ def _lookup_live(name: str) -> tuple[list[str] | None, str]:
     # resolver as the same bytes, as kubeadm's Go hands it over, and a bad one is a lookup error.
     host: str | bytes = name.encode("ascii") if name.isascii() else name
 
+    finished = _thread.allocate_lock()
+    finished.acquire()
+
     def resolve() -> None:
         try:
             infos = _socket.getaddrinfo(host, None)
             found["addresses"] = sorted({str(info[4][0]) for info in infos})
         except OSError as exc:
             found["error"] = f"lookup {name}: {exc.strerror or exc}"
+        finally:
+            finished.release()
 
-    worker = threading.Thread(target=resolve, daemon=True)
-    worker.start()
-    worker.join(LOOKUP_TIMEOUT_S)
-    if worker.is_alive():
+    # A bare thread holds no exit back, as a daemon thread does not: a hung lookup is left to die
+    # with the process.
+    _thread.start_new_thread(resolve, ())
+    if not finished.acquire(timeout=LOOKUP_TIMEOUT_S):
         return None, f"the lookup did not finish within {LOOKUP_TIMEOUT_S:.0f}s"
     addresses = found.get("addresses")
     if isinstance(addresses, list):

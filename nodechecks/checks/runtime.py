@@ -3,14 +3,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from kubeadm_verify.checks import Finding, failed, passed, skipped, unknown, warned
 from kubeadm_verify.results import Severity
 from nodechecks.catalog import REGISTRY
 from nodechecks.context import NodeContext
 from nodechecks.crisocket import KNOWN_ENDPOINTS
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
 if TYPE_CHECKING:
     from nodechecks.cri import CriProbe
 

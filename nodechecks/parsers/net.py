@@ -6,9 +6,14 @@ import _socket  # not socket.py, which makes enums of every constant as it is im
 import ipaddress
 import re
 import struct
-from typing import NamedTuple
 
 from nodechecks.parsers import ParseError
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+if TYPE_CHECKING:
+    from typing import NamedTuple
+else:
+    from kubeadm_verify.typeshim import NamedTuple
 
 TCP_LISTEN = 0x0A
 RTF_UP = 0x0001
@@ -39,7 +44,7 @@ def _hex_address(value: str) -> str:
     return _socket.inet_ntop(family, packed)
 
 
-_TCP_ROW = re.compile(
+_TCP_ROW = (  # compiled at its first use (``re`` keeps it): most runs read sockets by netlink
     r"^\s*\d+:\s+([0-9A-Fa-f]+):([0-9A-Fa-f]{4})\s+([0-9A-Fa-f]+):([0-9A-Fa-f]{4})"
     r"\s+([0-9A-Fa-f]{2})\s"
 )
@@ -59,7 +64,7 @@ def parse_proc_net_tcp(
         raise ParseError(source, "the first line is not the header")
     sockets = []
     for line in lines[1:]:
-        match = _TCP_ROW.match(line)
+        match = re.match(_TCP_ROW, line)
         if match is None:
             raise ParseError(source, "a row does not have the expected fields")
         state = int(match.group(5), 16)

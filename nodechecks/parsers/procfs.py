@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import re
-from typing import NamedTuple
 
 from nodechecks.parsers import ParseError
 
-_MEMINFO_LINE = re.compile(r"^(\w[\w()]*):\s+(\d+)(?:\s+kB)?\s*$")
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+if TYPE_CHECKING:
+    from typing import NamedTuple
+else:
+    from kubeadm_verify.typeshim import NamedTuple
+
+# Patterns are compiled at their first use (``re`` keeps them): not every run reads every file.
+_MEMINFO_LINE = r"^(\w[\w()]*):\s+(\d+)(?:\s+kB)?\s*$"
 
 
 def parse_meminfo(text: str) -> dict[str, int]:
@@ -16,7 +22,7 @@ def parse_meminfo(text: str) -> dict[str, int]:
     for line in text.splitlines():
         if not line.strip():
             continue
-        match = _MEMINFO_LINE.match(line.strip())
+        match = re.match(_MEMINFO_LINE, line.strip())
         if match is None:
             raise ParseError("meminfo", "a line is not `Name: number [kB]`")
         fields[match.group(1)] = int(match.group(2))
@@ -61,7 +67,7 @@ def parse_swaps(text: str) -> list[SwapEntry]:
     return entries
 
 
-_RANGE = re.compile(r"^(\d+)(?:-(\d+))?$")
+_RANGE = r"^(\d+)(?:-(\d+))?$"
 
 
 def parse_cpu_list(text: str) -> frozenset[int]:
@@ -71,7 +77,7 @@ def parse_cpu_list(text: str) -> frozenset[int]:
     if not value:
         raise ParseError("cpu list", "empty")
     for item in value.split(","):
-        match = _RANGE.match(item.strip())
+        match = re.match(_RANGE, item.strip())
         if match is None:
             raise ParseError("cpu list", "an item is not N or N-M")
         first = int(match.group(1))
@@ -82,12 +88,12 @@ def parse_cpu_list(text: str) -> frozenset[int]:
     return frozenset(cpus)
 
 
-_PROCESSOR = re.compile(r"^processor\s*:?\s*\d+", re.MULTILINE)
+_PROCESSOR = r"(?m)^processor\s*:?\s*\d+"
 
 
 def count_cpuinfo(text: str) -> int:
     """The number of ``processor`` entries in ``/proc/cpuinfo``."""
-    count = len(_PROCESSOR.findall(text))
+    count = len(re.findall(_PROCESSOR, text))
     if count == 0:
         raise ParseError("cpuinfo", "no processor lines")
     return count
@@ -155,14 +161,14 @@ def parse_proc_cgroups(text: str) -> list[str]:
     return enabled
 
 
-_CONTROLLER = re.compile(r"^[a-z_][a-z0-9_]*$")
+_CONTROLLER = r"^[a-z_][a-z0-9_]*$"
 
 
 def parse_cgroup_controllers(text: str) -> list[str]:
     """``cgroup.controllers`` of a v2 hierarchy: controller names separated by spaces."""
     names = text.split()
     for name in names:
-        if not _CONTROLLER.match(name):
+        if not re.match(_CONTROLLER, name):
             raise ParseError("cgroup.controllers", "a word is not a controller name")
     return names
 

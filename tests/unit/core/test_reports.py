@@ -52,7 +52,7 @@ def test_cluster_entries_carry_conformance_codenames() -> None:
 
 
 def test_junit_statuses(tmp_path: Path) -> None:
-    folder = write_files(sample(), tmp_path)
+    folder = Path(write_files(sample(), tmp_path))
     assert folder == tmp_path / "node"
     suites = JUnitXml.fromfile(str(folder / "junit.xml"))
     cases = {case.name: case for suite in suites for case in suite}

@@ -167,6 +167,9 @@ NEVER_ON_THE_FAST_PATH = (
     "socket",
     "selectors",
     "ctypes",
+    "typing",
+    "pathlib",
+    "threading",
     "kubeadm_verify.settings",
     "kubeadm_verify.cli.parser",
     "kubeadm_verify.verboptions",
@@ -183,7 +186,10 @@ tempfile (reports and the output-dir probe make their files themselves), platfor
 and the ``inspect`` it brings (results, settings, checks and the context are records,
 ``kubeadm_verify.record``, whose methods are not compiled per class), ``socket.py`` (which makes
 an enum of every constant: the checks call its C module ``_socket``) and the ``ctypes`` package
-(the clock check calls ``adjtimex`` through ``_ctypes``). Start-up is
+(the clock check calls ``adjtimex`` through ``_ctypes``), ``typing`` (annotations are only read
+by type checkers; ``kubeadm_verify.typeshim`` stands in for what runs), ``pathlib`` with the
+``urllib.parse`` and ``fnmatch`` it brings (reports and the host take plain paths) and
+``threading`` (the name lookup's one thread is a bare ``_thread``). Start-up is
 most of the verb's time, so each of these would be a measurable share of it."""
 
 
@@ -264,3 +270,27 @@ def test_text_to_a_pipe_is_written_without_rich(root: Path, tmp_path: Path) -> N
     assert done.stdout.endswith(
         f"reports: {tmp_path}/node/junit.xml, {tmp_path}/node/results.json\n"
     )
+
+
+@pytest.mark.parametrize("stdout", ["pipe", "closed-early"])
+def test_the_console_entry_ends_the_node_verb_with_every_byte_written(
+    root: Path, tmp_path: Path, stdout: str
+) -> None:
+    """The entry point leaves the node verb without the interpreter's finalisation, once its
+    streams are flushed: the JSON on stdout is whole and is the report's, the status is the
+    verb's; a reader that went away still gets the usual broken-pipe exit, not a lost status."""
+    argv = [sys.executable, "-m", "kubeadm_verify", "node", "--root", str(root), "--format"]
+    argv += ["json", "--output-dir", str(tmp_path)]
+    if stdout == "pipe":
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
+        assert done.returncode == 0, done.stderr[-2000:]
+        written = (tmp_path / "node" / "results.json").read_text(encoding="utf-8")
+        assert done.stdout == written
+        assert json.loads(done.stdout)["summary"]["fail"] == 0
+        return
+    reader, writer = os.pipe()
+    os.close(reader)  # nobody reads: the first flush of stdout fails
+    with os.fdopen(writer, "wb") as closed:
+        ended = subprocess.run(argv, stdout=closed, stderr=subprocess.PIPE, timeout=60, check=False)
+    assert ended.returncode != 0
+    assert (tmp_path / "node" / "results.json").is_file()

@@ -55,6 +55,17 @@ def pytest_cmdline_main(config: pytest.Config) -> None:
 def pytest_configure_node(node: Any) -> None:
     """xdist's hook, in this process, for each worker it starts."""
     workers.tell_worker(node.workerinput, node.config)
+    workers.keep_node(node)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    workers.guard_worker(config)
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's, which stops the workers
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if exitstatus == pytest.ExitCode.INTERRUPTED:
+        workers.await_teardowns(session.config)
 
 
 @pytest.hookimpl(optionalhook=True)

@@ -15,14 +15,27 @@ none of them is the one left running at the end.
 xdist 3.8 names a test's group by renaming the test (``nodeid@group``), which pytest 9.2 no
 longer allows; so each worker writes down the groups it collected (``GROUPS``, a file the
 process starting the workers names) and that process's scheduler (``GroupScheduling``) reads them.
+
+An interrupted run (Ctrl-C reaches every worker with the process group) ends each worker's
+session in full, its clusters torn down. xdist would wait 10 s for its workers and then kill
+them (execnet interrupts a busy worker again after 5 s), in the middle of a teardown that a
+loaded machine, or a worker holding several clusters, makes longer: so the process starting the
+workers first awaits every worker's session to its end (``await_teardowns``), interrupting those
+the signal did not reach, and a worker, once interrupted, is deaf to further SIGINTs while it
+tears down (``InterruptOnce``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import shutil
+import signal
 import tempfile
+import time
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import pytest
@@ -63,7 +76,8 @@ LOADGROUP = "kubeadm_verify_loadgroup"
 it would not know when the options were chosen here."""
 
 GROUPS = "kubeadm_verify_groups"
-"""The folder, named to each worker, where it writes ``<worker>.json``: test id -> group."""
+"""The folder, named to each worker, where it writes ``<worker>.json`` (test id -> group) and
+``<worker>.pid`` (for ``await_teardowns``)."""
 _FOLDER = pytest.StashKey[Path]()
 
 
@@ -92,6 +106,80 @@ def tell_worker(workerinput: dict[str, object], config: pytest.Config) -> None:
     if _FOLDER not in config.stash:
         config.stash[_FOLDER] = Path(tempfile.mkdtemp(prefix="kubeadm-verify-groups-"))
     workerinput[GROUPS] = str(config.stash[_FOLDER])
+
+
+INTERRUPTED_TEARDOWN_S = 300.0
+"""How long an interrupted run waits for its workers' sessions to end (their clusters torn
+down, the HA cluster's kubeadm reset node by node among them) before xdist stops them."""
+_NODES = pytest.StashKey[list[Any]]()
+
+
+def keep_node(node: Any) -> None:
+    """Remember a worker being started (xdist's ``WorkerController``), for ``await_teardowns``."""
+    node.config.stash.setdefault(_NODES, []).append(node)
+
+
+class InterruptOnce:
+    """A worker's SIGINT handler: the first raises ``KeyboardInterrupt`` and the session ends;
+    while it tears down, further ones (a second Ctrl-C, the one ``await_teardowns`` sends,
+    execnet's own) are ignored, where each would cut short the teardown it lands in. A test that
+    catches the interrupt itself (a test of interrupts) ends normally, and the next one counts."""
+
+    def __init__(self) -> None:
+        self.interrupted = False
+
+    def __call__(self, signum: int, frame: FrameType | None) -> None:
+        if self.interrupted:
+            return
+        self.interrupted = True
+        raise KeyboardInterrupt
+
+    def pytest_runtest_logfinish(self) -> None:
+        self.interrupted = False
+
+
+def guard_worker(config: pytest.Config) -> None:
+    """In a worker: ``InterruptOnce`` for SIGINT, and its pid where ``await_teardowns`` reads it."""
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is None or GROUPS not in workerinput:
+        return
+    guard = InterruptOnce()
+    signal.signal(signal.SIGINT, guard)
+    config.pluginmanager.register(guard, "kubeadm-verify-interrupt-once")
+    Path(workerinput[GROUPS], f"{workerinput['workerid']}.pid").write_text(str(os.getpid()))
+
+
+def await_teardowns(config: pytest.Config) -> None:
+    """After an interrupt, in the process that started the workers: SIGINT to each worker whose
+    session is still on (the interrupt may have reached this process alone; one that has it
+    already ignores it), then wait until every session has ended, up to
+    ``INTERRUPTED_TEARDOWN_S``. A second Ctrl-C stops the wait, and xdist stops the workers."""
+    folder = config.stash.get(_FOLDER, None)
+    running = [
+        node
+        for node in config.stash.get(_NODES, [])
+        if hasattr(node, "channel") and not node.channel.isclosed()
+    ]
+    if folder is None or not running:
+        return
+    for node in running:
+        with contextlib.suppress(OSError, ValueError):  # not started yet, or gone
+            pid = int((folder / f"{node.workerinput['workerid']}.pid").read_text())
+            os.kill(pid, signal.SIGINT)  # our child, unreaped: the pid cannot be another's
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(
+            f"interrupted: waiting up to {INTERRUPTED_TEARDOWN_S:.0f} s for {len(running)} "
+            "worker(s) to tear down what they brought up (Ctrl-C again stops waiting)"
+        )
+    deadline = time.monotonic() + INTERRUPTED_TEARDOWN_S
+    try:
+        for node in running:
+            with contextlib.suppress(Exception):  # timed out, or the worker's own error
+                node.channel.waitclose(max(0.0, deadline - time.monotonic()))
+    except KeyboardInterrupt:
+        if reporter is not None:
+            reporter.write_line("interrupted again: no longer waiting for the workers")
 
 
 def forget_groups(config: pytest.Config) -> None:

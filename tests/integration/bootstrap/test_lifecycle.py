@@ -1,4 +1,5 @@
-"""Clusters of their own: down, a failed up, SIGINT mid-up, two clusters side by side.
+"""Clusters of their own: down, a failed up, SIGINT mid-up, two clusters side by side, and the
+sessions that hold them as fixtures interrupted (SIGTERM; Ctrl-C on xdist workers).
 
 Each test reads what the state dir records (processes, ports) before the dir goes away, then
 checks that none of those processes is alive, no port still listens and the dir is gone.
@@ -6,6 +7,7 @@ checks that none of those processes is alive, no port still listens and the dir 
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -17,9 +19,9 @@ from pathlib import Path
 import pytest
 
 from bootstrap.kubeadm import components
-from bootstrap.runtime import health
+from bootstrap.runtime import health, process
 from bootstrap.runtime.bringup import start
-from bootstrap.runtime.cluster import down
+from bootstrap.runtime.cluster import down, teardown
 from bootstrap.runtime.handle import ClusterHandle
 from bootstrap.runtime.ports import free_port
 from bootstrap.runtime.spec import ClusterSpec
@@ -28,6 +30,7 @@ from kubeadm_verify.cli import main
 from tests.integration.bootstrap.helpers import assert_nothing_left, eventually, recorded
 
 pytestmark = pytest.mark.integration
+REPO = Path(__file__).resolve().parents[3]
 
 BAD_FLAG = """\
 apiVersion: kubeadm.k8s.io/v1beta4
@@ -249,11 +252,7 @@ def test_holds_the_cluster(kv_cluster):
 def test_the_fixture_tears_down_on_sigterm(tmp_path: Path) -> None:
     """A pytest session killed with SIGTERM while a test uses ``kv_cluster`` leaves nothing."""
     (tmp_path / "test_session.py").write_text(SESSION)
-    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "kubeadm-verify"
-    (tmp_path / "cache").mkdir()
-    (tmp_path / "cache" / "kubeadm-verify").mkdir()
-    (tmp_path / "cache" / "kubeadm-verify" / "bin").symlink_to(cache / "bin")
+    env = _own_cache(tmp_path)
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -289,6 +288,100 @@ def test_the_fixture_tears_down_on_sigterm(tmp_path: Path) -> None:
         if proc.poll() is None:
             proc.kill()
     assert_nothing_left(records, ports, state.root)
+
+
+def _own_cache(tmp_path: Path) -> dict[str, str]:
+    """An environment whose clusters' state dirs go under ``tmp_path`` (the built binaries
+    are the machine's): what a sub-run leaves is its own to find."""
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "kubeadm-verify"
+    (tmp_path / "cache" / "kubeadm-verify").mkdir(parents=True)
+    (tmp_path / "cache" / "kubeadm-verify" / "bin").symlink_to(cache / "bin")
+    return {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+
+
+HELD = """
+import json, os, time
+from pathlib import Path
+import pytest
+from bootstrap.runtime import process
+
+@pytest.fixture(scope="session")
+def slow_to_stop(tmp_path_factory):
+    # Deaf to SIGTERM: stopping it takes the supervisor's whole TERM_TIMEOUT (10 s) before its
+    # SIGKILL, as a loaded machine's teardown outlasts what xdist waits for (10 s).
+    folder = tmp_path_factory.mktemp("stubborn")
+    argv = ["/bin/sh", "-c", "trap '' TERM; exec sleep 600"]
+    record = process.start("stubborn", argv, folder / "stubborn.log")
+    try:
+        yield record
+    finally:
+        process.stop([record])
+
+def test_holds_a_cluster(kv_cluster, slow_to_stop):
+    held = Path(os.environ["HELD"], os.environ["PYTEST_XDIST_WORKER"])
+    report = {"state_dir": str(kv_cluster.state_dir), "stubborn": slow_to_stop.as_dict()}
+    held.with_suffix(".tmp").write_text(json.dumps(report))
+    held.with_suffix(".tmp").rename(held.with_suffix(".json"))
+    time.sleep(600)
+"""
+INTERRUPTED_RUN_S = 90.0
+"""From SIGINT to the end of the run: each worker's teardown takes about 12 s here."""
+
+
+def test_an_interrupted_parallel_run_leaves_nothing(tmp_path: Path) -> None:
+    """Ctrl-C (SIGINT to the process group) reaches a run on two xdist workers while each
+    holds a cluster and a teardown longer than xdist waits for its workers: each worker's
+    teardown still runs to its end, and no process, state dir, network namespace or mount of
+    the run is left."""
+    (tmp_path / "test_held.py").write_text(HELD)
+    held = tmp_path / "held"
+    held.mkdir()
+    env = {**_own_cache(tmp_path), "HELD": str(held), "PYTHONPATH": str(REPO)}
+    argv = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "tests.conftest"]
+    argv += ["-n", "2", "--dist", "each", "--basetemp", str(tmp_path / "run")]
+    argv += ["--kv-simulated-nodes", "0", "test_held.py"]
+    proc = subprocess.Popen(
+        argv,
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    states: list[StateDir] = []
+    stubborn: list[ProcessRecord] = []
+    try:
+        eventually(
+            lambda: len(list(held.glob("*.json"))) == 2 or proc.poll() is not None,
+            120,
+            "both workers to hold a cluster",
+        )
+        assert proc.poll() is None, proc.communicate()[0]
+        for report in (json.loads(path.read_text()) for path in held.glob("*.json")):
+            states.append(StateDir(Path(report["state_dir"]), "held"))
+            stubborn.append(ProcessRecord.from_dict(report["stubborn"]))
+        made = [recorded(state) for state in states]
+        assert all(process_names(records) >= {"etcd", "kube-apiserver"} for records, _ in made)
+        os.killpg(proc.pid, signal.SIGINT)
+        output, _ = proc.communicate(timeout=INTERRUPTED_RUN_S)
+        for state, (records, ports) in zip(states, made, strict=True):
+            assert_nothing_left([*records, *stubborn], ports, state.root)
+        assert not list((tmp_path / "cache" / "kubeadm-verify" / "clusters").iterdir()), output
+        names = [state.root.name for state in states]
+        mounts = Path("/proc/mounts").read_text()
+        assert not [line for line in mounts.splitlines() if str(tmp_path) in line]
+        spaces = subprocess.run(
+            ["ip", "netns", "list"], capture_output=True, text=True, check=True
+        ).stdout
+        assert not [name for name in names if name in spaces]
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        for state in states:  # what a failure left, so that it fails alone
+            teardown(state)
+        process.stop(stubborn, kill_timeout=1)
 
 
 def process_names(records: list[ProcessRecord]) -> set[str]:

@@ -112,9 +112,10 @@ def test_what_needs_a_real_kubelet(specs: list[Spec]) -> None:
 def test_every_test_has_a_bounded_timeout(specs: list[Spec]) -> None:
     """The tier's worst case, every test run serially to its timeout, stays known: a timeout
     cannot grow, nor a test join, without this budget being raised on purpose (to 105 minutes
-    when the last five behaviour classes of v1.37 got their native tests)."""
+    when the last five behaviour classes of v1.37 got their native tests; to 106 when
+    ``node/command-and-args`` took 50 s to read three ended containers' late logs)."""
     assert all(0 < s.timeout <= 300 for s in specs)
-    assert sum(s.timeout for s in specs) < 105 * 60
+    assert sum(s.timeout for s in specs) < 106 * 60
 
 
 def test_selection_applies_at_collection() -> None:

@@ -10,8 +10,8 @@ import re
 
 from bootstrap.kubeadm.configfields import Fields
 from bootstrap.kubeadm.configtypes import ExternalEtcd
-from bootstrap.upstream.versions import KUBERNETES_VERSION
 from kubeadm_verify.errors import UsageError
+from kubeadm_verify.pins import KUBERNETES_VERSION
 
 _CRI_SCHEME = "unix"
 # Compiled at first use (re's own cache), not on import: most runs never need it, and the

@@ -11,7 +11,7 @@ import enum
 import ipaddress
 from datetime import datetime, timedelta
 
-from bootstrap.upstream.versions import KUBERNETES_VERSION
+from kubeadm_verify.pins import KUBERNETES_VERSION
 from kubeadm_verify.record import field, record
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing

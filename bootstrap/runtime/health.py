@@ -108,9 +108,7 @@ def failed_process(state: StateDir) -> str | None:
     """A one-line reason if a process we started has exited, naming its log."""
     for record in state.processes():
         if not process.is_running(record):
-            code = process.exit_code(record)
-            status = f" with status {code}" if code is not None else ""
-            return f"{record.component} exited{status}; see {record.log}"
+            return process.exited(record)
     return None
 
 

@@ -190,6 +190,14 @@ def exit_code(record: ProcessRecord, timeout_s: float = REAP_TIMEOUT) -> int | N
     return _reap(record.pid)
 
 
+def exited(record: ProcessRecord) -> str:
+    """The one line that says a process of ours has ended: its component, its exit status when
+    it can be had (it is our child), and its log."""
+    code = exit_code(record)
+    status = f" with status {code}" if code is not None else ""
+    return f"{record.component} exited{status}; see {record.log}"
+
+
 def rss_bytes(record: ProcessRecord) -> int:
     """Resident memory of the recorded process (0 once it has gone): ``/proc/<pid>/statm``'s
     second field, in pages, as ``ps`` and psutil read it."""

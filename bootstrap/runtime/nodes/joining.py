@@ -229,7 +229,7 @@ def _wait_ready(
         for entry in waiting.values():
             dead = [p for p in entry.processes if not process.is_running(p)]
             if dead:
-                return f"{entry.name}: {dead[0].component} exited; see {dead[0].log}"
+                return f"{entry.name}: {process.exited(dead[0])}"
         return None
 
     try:

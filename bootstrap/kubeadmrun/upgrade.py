@@ -268,7 +268,7 @@ def _swap_kubelet(context: _Context, node: _Node) -> None:
     restart_kubelet(context.state.root, node.name)
     _wait_kubelet(context.state, node.name, context.target)
     if node.entry.control_plane:
-        _wait_api_settled(context.state)
+        _wait_api_settled(context.state, node.name)
 
 
 ACTIONS: dict[str, Callable[[_Context, _Node], None]] = {
@@ -383,13 +383,16 @@ def _wait_kubelet(state: StateDir, name: str, version: str) -> None:
     _wait_api(state, f"{name}'s kubelet {version}", KUBELET_TIMEOUT_S, upgraded)
 
 
-def _wait_api_settled(state: StateDir) -> None:
-    """Until the API server has answered ``/readyz`` for ``SETTLED_S`` without a break and the
-    controller-manager and the scheduler lead again (``stale_leaders``): a new kubelet starts a
-    control plane's static pods again (their hashes are its own), so the API server of the node
-    goes away for a moment after the Node is back, and the controller-manager and scheduler,
-    having lost their leases meanwhile, exit and come back after the kubelet's back-off. Until
-    they do no endpoint leaves a Service when its pod is deleted, so the next drain must wait."""
+def _wait_api_settled(state: StateDir, node: str) -> None:
+    """Until the API server has answered ``/readyz`` for ``SETTLED_S`` without a break, the
+    controller-manager and the scheduler lead again (``stale_leaders``) and ``node``'s control
+    plane pods are listed and Ready again (``unready_control_plane``): a new kubelet starts a
+    control plane's static pods again (their hashes are its own) and makes their mirror pods
+    anew, so the API server of the node goes away for a moment after the Node is back, and the
+    controller-manager and scheduler, having lost their leases meanwhile, exit and come back
+    after the kubelet's back-off. Until they do no endpoint leaves a Service when its pod is
+    deleted, so the next drain must wait; until the mirror pods are back, the cluster does not
+    show what it runs."""
     since: list[float] = []
 
     def settled(client: ApiClient) -> bool:
@@ -402,11 +405,36 @@ def _wait_api_settled(state: StateDir) -> None:
             return False
         if not since:
             since.append(time.monotonic())
-        return time.monotonic() - since[0] >= SETTLED_S and not stale_leaders(client)
+        return (
+            time.monotonic() - since[0] >= SETTLED_S
+            and not stale_leaders(client)
+            and not unready_control_plane(client, node)
+        )
 
     _wait_api(
         state, "the API server to stay ready and the controllers to lead", SETTLE_TIMEOUT_S, settled
     )
+
+
+CONTROL_PLANE_PODS = ("kube-apiserver", "kube-controller-manager", "kube-scheduler")
+"""The static pods every kubeadm control plane runs (etcd only when its etcd is local)."""
+
+
+def unready_control_plane(client: Client, node: str) -> list[str]:
+    """Which of ``CONTROL_PLANE_PODS`` has no Ready mirror pod on ``node``."""
+    pods = client.get(
+        "/api/v1/namespaces/kube-system/pods"
+        f"?labelSelector=tier%3Dcontrol-plane&fieldSelector=spec.nodeName%3D{node}"
+    )
+    ready = {
+        ((p.get("metadata") or {}).get("labels") or {}).get("component")
+        for p in pods.get("items") or []
+        if any(
+            c.get("type") == "Ready" and c.get("status") == "True"
+            for c in (p.get("status") or {}).get("conditions") or []
+        )
+    }
+    return [component for component in CONTROL_PLANE_PODS if component not in ready]
 
 
 LEADERS = ("kube-controller-manager", "kube-scheduler")

@@ -6,7 +6,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bootstrap.kubeadmrun.upgrade import LEASE_FRESH_S, stale_leaders
+from bootstrap.kubeadmrun.upgrade import (
+    CONTROL_PLANE_PODS,
+    LEASE_FRESH_S,
+    stale_leaders,
+    unready_control_plane,
+)
 
 
 class Leases:
@@ -30,3 +35,43 @@ def test_a_lease_renewed_lately_leads_and_an_old_or_missing_one_does_not() -> No
     assert stale_leaders(fresh) == []  # type: ignore[arg-type]
     old = Leases({"kube-controller-manager": ago(LEASE_FRESH_S + 30), "kube-scheduler": None})
     assert stale_leaders(old) == ["kube-controller-manager", "kube-scheduler"]  # type: ignore[arg-type]
+
+
+class Pods:
+    """Our client boundary, answering the control-plane pod listing of one node."""
+
+    def __init__(self, pods: list[tuple[str, str, bool]]) -> None:
+        self.pods = pods
+        self.asked: list[str] = []
+
+    def get(self, path: str) -> dict[str, Any]:
+        self.asked.append(path)
+        return {
+            "items": [
+                {
+                    "metadata": {"name": f"{c}-{n}", "labels": {"component": c}},
+                    "spec": {"nodeName": n},
+                    "status": {"conditions": [{"type": "Ready", "status": str(ready)}]},
+                }
+                for c, n, ready in self.pods
+                if f"spec.nodeName%3D{n}" in path
+            ]
+        }
+
+
+def test_a_control_plane_node_is_whole_when_its_mirror_pods_are_back_and_ready() -> None:
+    whole = [(c, "cp-1", True) for c in ("etcd", *CONTROL_PLANE_PODS)]
+    client = Pods(whole)
+    assert unready_control_plane(client, "cp-1") == []  # type: ignore[arg-type]
+    assert "labelSelector=tier%3Dcontrol-plane" in client.asked[0]
+    remade = [p for p in whole if p[0] != "kube-controller-manager"]  # its mirror pod is gone
+    remade.append(("kube-scheduler", "cp-1", False))
+    remade.append(("kube-controller-manager", "cp-2", True))  # another node's does not count
+    assert unready_control_plane(Pods(remade), "cp-1") == [  # type: ignore[arg-type]
+        "kube-controller-manager"
+    ]
+    starting = [("kube-apiserver", "cp-1", True), ("kube-scheduler", "cp-1", False)]
+    assert unready_control_plane(Pods(starting), "cp-1") == [  # type: ignore[arg-type]
+        "kube-controller-manager",
+        "kube-scheduler",
+    ]

@@ -125,6 +125,13 @@ def _limit_enforced(pod: Any) -> str | None:
     return None
 
 
+OOM_AFTER_S = 5
+"""How long the container over its limit waits before it allocates, as upstream's node e2e
+waits (``oomkiller_linux_test.go``: ``sleep 5 && dd ...``): on cgroup v1 containerd watches a
+container's memory cgroup for OOM events only once the task has started, and a container the
+kernel kills before then ends with reason ``Error``, not ``OOMKilled``."""
+
+
 @standard_base(id="node/memory-limit-enforced", needs=["real-kubelet"], timeout=45)
 def test_memory_limit_enforced(kube: Kube, kv_namespace: str) -> None:
     """On every schedulable real node, a container that allocates without end under a 32Mi
@@ -139,7 +146,7 @@ def test_memory_limit_enforced(kube: Kube, kv_namespace: str) -> None:
         lambda name, _: b.pod(
             name,
             None,
-            _memory("32Mi", "tail /dev/zero", "hog"),
+            _memory("32Mi", f"sleep {OOM_AFTER_S} && tail /dev/zero", "hog"),
             _memory("32Mi", "head -c 8388608 /dev/zero | tail", "bounded"),
             restartPolicy="Never",
         ),

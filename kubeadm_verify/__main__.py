@@ -26,8 +26,9 @@ def run() -> None:
     status = main(argv)
     if verb_of(argv) == "node":
         try:
-            sys.stdout.flush()
-            sys.stderr.flush()
+            for stream in (sys.stdout, sys.stderr):
+                if stream is not None:  # started with the descriptor closed
+                    stream.flush()
         except (OSError, ValueError):
             sys.exit(status)  # a closed or broken stream: the interpreter reports it as usual
         os._exit(status)

@@ -163,8 +163,9 @@ def _escaped(match: re.Match[str]) -> str:
 
 
 _cleaned: dict[tuple[str, int], str] = {}
-"""``clean``'s answers for short texts so far: a report repeats most of them (every result's
-detail keys, common values), and a cleaned text depends on nothing but the text and the limit."""
+"""Short texts ``clean`` found nothing to change in: a report repeats most of them (every
+result's detail keys, common values), and a cleaned text depends on nothing but the text and
+the limit. A text with anything redacted, escaped or cut is never kept."""
 _CLEANED_KEPT = 4096
 _CLEANED_LENGTH = 256
 
@@ -178,9 +179,11 @@ def clean(text: str, limit: int = MAX_MESSAGE) -> str:
     key = (text, limit)
     cleaned = _cleaned.get(key)
     if cleaned is None:
-        if len(_cleaned) >= _CLEANED_KEPT:
-            _cleaned.clear()
-        cleaned = _cleaned[key] = _clean(text, limit)
+        cleaned = _clean(text, limit)
+        if cleaned == text:  # only texts with nothing to hide are kept, never a secret
+            if len(_cleaned) >= _CLEANED_KEPT:
+                _cleaned.clear()
+            _cleaned[key] = cleaned
     return cleaned
 
 

@@ -137,6 +137,12 @@ class InterruptOnce:
     def pytest_runtest_logfinish(self) -> None:
         self.interrupted = False
 
+    def pytest_keyboard_interrupt(self) -> None:
+        """The session is ending on an interrupt this handler did not raise (another handler
+        held SIGINT then: ``kubeadm_verify.interrupts.interruptible`` around a bring-up): deaf
+        from now on all the same, before the fixtures are torn down."""
+        self.interrupted = True
+
 
 def guard_worker(config: pytest.Config) -> None:
     """In a worker: ``InterruptOnce`` for SIGINT, and its pid where ``await_teardowns`` reads it."""

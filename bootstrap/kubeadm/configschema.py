@@ -190,4 +190,4 @@ def _walk(schema: Schema, value: object, path: str) -> list[str]:
     return found
 
 
-__all__ = ["BY_KIND", "ListOf", "Schema", "unknown_fields"]
+__all__ = ["BY_KIND", "ListOf", "unknown_fields"]

@@ -412,7 +412,11 @@ def _wait_api_settled(state: StateDir, node: str) -> None:
         )
 
     _wait_api(
-        state, "the API server to stay ready and the controllers to lead", SETTLE_TIMEOUT_S, settled
+        state,
+        f"the API server to stay ready, the controllers to lead and {node}'s control-plane pods "
+        "to be Ready",
+        SETTLE_TIMEOUT_S,
+        settled,
     )
 
 

@@ -78,3 +78,14 @@ def test_namespaces_still_there_are_named(monkeypatch: pytest.MonkeyPatch) -> No
         "kubeadm-verify: 7 namespace(s) the tests deleted were still there after 0s: "
         "kv-0, kv-1, kv-2, kv-3, kv-4 and 2 more"
     ]
+
+
+def test_on_an_xdist_worker_the_line_goes_to_stderr(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A worker's terminal output goes nowhere; its stderr reaches the terminal."""
+    config: Any = Config()
+    config.workerinput = {"workerid": "gw0"}
+    fixtures._report(config, "kubeadm-verify: a line")
+    assert capsys.readouterr().err == "kubeadm-verify: a line\n"
+    assert config.reporter.lines == []

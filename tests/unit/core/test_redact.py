@@ -353,3 +353,13 @@ def test_the_fold_knows_every_letter_re_takes_for_an_ascii_one() -> None:
     assert {chr(code) for code in redact._ASCII_FOLD} == found
     for letter in found:
         assert re.fullmatch(f"(?i){redact._folded(letter)}", letter)
+
+
+def test_clean_keeps_only_what_it_found_nothing_to_hide_in() -> None:
+    plain, secret = "sched_getaffinity", "password: hunter2-kvredact"
+    assert redact.clean(plain) == plain
+    assert redact.clean(secret) == "password: <redacted>"
+    assert redact.clean(secret) == "password: <redacted>"  # asked again: cleaned again
+    kept = {text for text, _ in redact._cleaned}
+    assert plain in kept
+    assert not any("hunter2" in text for text in kept)

@@ -9,9 +9,14 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
+
+from tests import workers
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -146,3 +151,15 @@ def test_naming_a_file_or_choosing_workers_runs_as_asked(tmp_path: Path) -> None
         assert {worker for _, _, worker in seen} == {"-"}, args
     done, _ = run(project, "-k", "no_such_test")
     assert done.returncode == 5, done.stdout  # nothing selected stays pytest's own exit 5
+
+
+def test_an_interrupt_another_handler_raised_still_makes_the_worker_deaf() -> None:
+    """Ctrl-C inside a bring-up is raised by ``interruptible``'s handler, not the worker's; the
+    session's ``pytest_keyboard_interrupt`` arms the worker's all the same, before the teardown
+    that a second SIGINT would cut short."""
+    guard = workers.InterruptOnce()
+    with pytest.raises(KeyboardInterrupt):
+        guard(signal.SIGINT, None)
+    guard.pytest_runtest_logfinish()  # a test that caught its own interrupt ended: next counts
+    guard.pytest_keyboard_interrupt()
+    guard(signal.SIGINT, None)  # ignored: nothing raised

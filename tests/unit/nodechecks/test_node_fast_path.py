@@ -272,7 +272,7 @@ def test_text_to_a_pipe_is_written_without_rich(root: Path, tmp_path: Path) -> N
     )
 
 
-@pytest.mark.parametrize("stdout", ["pipe", "closed-early"])
+@pytest.mark.parametrize("stdout", ["pipe", "closed-early", "closed-at-start"])
 def test_the_console_entry_ends_the_node_verb_with_every_byte_written(
     root: Path, tmp_path: Path, stdout: str
 ) -> None:
@@ -287,6 +287,19 @@ def test_the_console_entry_ends_the_node_verb_with_every_byte_written(
         written = (tmp_path / "node" / "results.json").read_text(encoding="utf-8")
         assert done.stdout == written
         assert json.loads(done.stdout)["summary"]["fail"] == 0
+        return
+    if stdout == "closed-at-start":  # sys.stdout is None: the CLI's one line, no traceback
+        started = subprocess.run(
+            ["sh", "-c", 'exec "$0" "$@" >&-', *argv],
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert started.returncode == 1, started.stderr[-2000:]
+        assert started.stderr.startswith("kubeadm-verify: node failed: ")
+        assert started.stderr.count("\n") == 1 and "Traceback" not in started.stderr
+        assert (tmp_path / "node" / "results.json").is_file()
         return
     reader, writer = os.pipe()
     os.close(reader)  # nobody reads: the first flush of stdout fails

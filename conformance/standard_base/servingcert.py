@@ -11,14 +11,21 @@ The file is read by a short-lived pod pinned to the node, with a read-only ``hos
 that file; the pod prints only its ``CERTIFICATE`` blocks (a certificate is public; should the
 file also hold a key, the key never leaves the node). The API server carries the file over a
 connection verified against the cluster CA, so what comes back is what is on the node's disk.
+
+The blocks come back as the container's termination message: the kubelet reads that file off
+the node before it reports the container ended, so it is whole once the pod has Succeeded. The
+container's log is not: the runtime writes it on its own time, and on a loaded machine it was
+read cut short after the pod had Succeeded. The log is read only for blocks longer than the
+kubelet keeps of a termination message.
 """
 
 from __future__ import annotations
 
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from kubernetes import client
 
@@ -31,6 +38,13 @@ from kubeadm_verify import access
 KUBEADM_DEFAULT = "/var/lib/kubelet/pki/kubelet.crt"
 MOUNTED = "/kubelet-serving/cert"
 READ_TIMEOUT_S = 20.0
+MESSAGE_KEPT = 4096
+"""The kubelet's ``MaxContainerTerminationMessageLength``: of a longer termination message it
+keeps only the last this many bytes."""
+_READER = (
+    "sed -n '/-----BEGIN CERTIFICATE-----/,/-----END CERTIFICATE-----/p' "
+    f"{MOUNTED} >/dev/termination-log && cat /dev/termination-log"
+)
 _PEM = re.compile(r"-----BEGIN CERTIFICATE-----\n[A-Za-z0-9+/=\n]+-----END CERTIFICATE-----\n?")
 
 
@@ -54,11 +68,11 @@ def configured_path(kube: Kube, node: str) -> tuple[str, str]:
 
 
 def reader_pod(name: str, node: str, path: str) -> b.Manifest:
-    """A pod on ``node`` that prints the certificate blocks of ``path`` and exits."""
-    script = ["sed", "-n", "/-----BEGIN CERTIFICATE-----/,/-----END CERTIFICATE-----/p", MOUNTED]
+    """A pod on ``node`` that writes the certificate blocks of ``path`` to its termination
+    message and its log, and exits."""
     container = b.container(
         image=b.BUSYBOX_IMAGE,
-        command=script,
+        command=["sh", "-c", _READER],
         volumeMounts=[{"name": "serving-cert", "mountPath": MOUNTED, "readOnly": True}],
     )
     return b.pod(
@@ -111,10 +125,10 @@ def anchors(
 
 def _anchor_from(kube: Kube, namespace: str, reading: _Reading, deadline: float) -> Anchor | str:
     where = f"{reading.endpoint}: {reading.path} (from {reading.learnt})"
-    phase = _finished(kube, namespace, reading.pod, deadline)
+    phase, message = _finished(kube, namespace, reading.pod, deadline)
     if phase != "Succeeded":
         return f"{where} could not be read from the node: {phase}"
-    pem = certificates(finished_logs(kube, namespace, reading.pod))
+    pem = certificates(printed(message, lambda: finished_logs(kube, namespace, reading.pod)))
     if not pem:
         return f"{where} holds no PEM certificate"
     anchor = Anchor(pem, f"{reading.path} read from node {reading.endpoint.node}'s disk")
@@ -125,21 +139,40 @@ def _anchor_from(kube: Kube, namespace: str, reading: _Reading, deadline: float)
     return anchor if why is None else why
 
 
-def _finished(kube: Kube, namespace: str, pod: str, deadline: float) -> str:
-    """The reader pod's final phase, or what kept it from finishing by the deadline."""
+def printed(message: str | None, log: Callable[[], str]) -> str:
+    """What the reader printed: its termination message, unless the kubelet may have cut it
+    (or gave none), when its ``log`` is read instead."""
+    if message is not None and len(message.encode()) < MESSAGE_KEPT:
+        return message
+    return log()
+
+
+def _finished(kube: Kube, namespace: str, pod: str, deadline: float) -> tuple[str, str | None]:
+    """The reader pod's final phase (or what kept it from finishing by the deadline), and its
+    container's termination message where the kubelet gave one."""
     phase = "Pending"
 
-    def final() -> str | None:
+    def final() -> tuple[str, str | None] | None:
         nonlocal phase
         found = kube.core.read_namespaced_pod(pod, namespace)
         phase = str(found.status.phase if found.status else "Pending")
-        return phase if phase in ("Succeeded", "Failed") else None
+        if phase not in ("Succeeded", "Failed"):
+            return None
+        return phase, _termination_message(found)
 
     try:
         return access.wait_for(final, max(deadline - time.monotonic(), 0.0), interval=0.5)
     except access.WaitTimedOut:
         warning = _last_warning(kube, namespace, pod)
-        return f"still {phase} after {READ_TIMEOUT_S:g}s ({warning})"
+        return f"still {phase} after {READ_TIMEOUT_S:g}s ({warning})", None
+
+
+def _termination_message(pod: Any) -> str | None:
+    for status in pod.status.container_statuses or []:
+        ended = status.state.terminated if status.state else None
+        if ended is not None:
+            return None if ended.message is None else str(ended.message)
+    return None
 
 
 def _last_warning(kube: Kube, namespace: str, pod: str) -> str:

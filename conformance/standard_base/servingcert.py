@@ -14,9 +14,9 @@ connection verified against the cluster CA, so what comes back is what is on the
 
 The blocks come back as the container's termination message: the kubelet reads that file off
 the node before it reports the container ended, so it is whole once the pod has Succeeded. The
-container's log is not: the runtime writes it on its own time, and on a loaded machine it was
-read cut short after the pod had Succeeded. The log is read only for blocks longer than the
-kubelet keeps of a termination message.
+container's log need not be: the runtime writes it on its own time, and on a loaded machine it
+was read without the certificate after the pod had Succeeded. The log is read only for blocks
+longer than the kubelet keeps of a termination message.
 """
 
 from __future__ import annotations

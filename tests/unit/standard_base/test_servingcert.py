@@ -43,7 +43,7 @@ def _no_log() -> str:
 
 def test_the_termination_message_is_what_was_printed_when_whole() -> None:
     """The kubelet reads it off the node before it reports the container ended, so unlike the
-    log (read cut short under load after the pod had Succeeded) it is whole."""
+    log (read without the certificate under load after the pod had Succeeded) it is whole."""
     assert printed(CERT + CERT, _no_log) == CERT + CERT
 
 

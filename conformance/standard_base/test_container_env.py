@@ -23,7 +23,7 @@ from conformance.standard_base.marker import standard_base
 from conformance.standard_base.workloads import (
     FINISHED_LOG_SETTLE_S,
     allocatable_defaults,
-    finished_logs,
+    finished_logs_of,
     logs,
     wait_pod,
 )
@@ -174,7 +174,9 @@ def test_container_environment(kube: Kube, kv_namespace: str) -> None:
     kube.core.create_namespaced_pod(kv_namespace, _env_pod(name, source))
     pod = wait_pod(kube, kv_namespace, name, ("Succeeded", "Failed"), 25)
     assert pod.status.phase == "Succeeded", f"a container ended with an error: {_exit_codes(pod)}"
-    out = {c.name: finished_logs(kube, kv_namespace, name, c.name) for c in pod.spec.containers}
+    out = finished_logs_of(
+        kube, kv_namespace, {c.name: (name, c.name) for c in pod.spec.containers}
+    )
     host_ips = ",".join(str(h.ip) for h in pod.status.host_ips or [])
     from_each = {f"{p}{k}": v for p in PREFIXES for k, v in DATA.items()}
     wrong = {
@@ -280,7 +282,7 @@ def test_command_and_args(kube: Kube, kv_namespace: str) -> None:
         "command": "command-only\n",
         "command-and-args": "override arguments\n",
     }
-    got = {c: finished_logs(kube, kv_namespace, name, c) for c in want}
+    got = finished_logs_of(kube, kv_namespace, {c: (name, c) for c in want})
     wrong = {c: got[c] for c, text in want.items() if got[c] != text}
     assert not wrong, f"containers that printed otherwise: {wrong}"
 
@@ -362,7 +364,8 @@ def test_etc_hosts_managed(kube: Kube, kv_namespace: str) -> None:
     }
     for pod in ("etc-hosts", "etc-hosts-host-network"):
         wait_pod(kube, kv_namespace, pod, ("Succeeded",), 20)
-    got = {key: kubelet_managed(finished_logs(kube, kv_namespace, *key)) for key in want}
+    read = finished_logs_of(kube, kv_namespace, {key: key for key in want})
+    got = {key: kubelet_managed(text) for key, text in read.items()}
     wrong = {
         f"{pod}/{container}": (
             "unread"

@@ -29,7 +29,7 @@ from conformance.standard_base.pernode import (
     running_ready,
     wait_every,
 )
-from conformance.standard_base.workloads import exec_in, finished_logs, wait_running_ready
+from conformance.standard_base.workloads import exec_in, finished_logs_of, wait_running_ready
 
 SIG = "[sig-network]"
 NETEXEC_PORT = 8080
@@ -255,8 +255,10 @@ def test_dns_pods(kube: Kube, kv_namespace: str) -> None:
     )
     assert_every_node(
         {
-            one.node: _wrong_lookups(wanted, finished_logs(kube, kv_namespace, one.pod))
-            for one in placed
+            node: _wrong_lookups(wanted, printed)
+            for node, printed in finished_logs_of(
+                kube, kv_namespace, {one.node: (one.pod, None) for one in placed}
+            ).items()
         },
         "names resolved in a pod",
     )

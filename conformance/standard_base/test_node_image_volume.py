@@ -24,7 +24,7 @@ from conformance.standard_base.pernode import (
     pod_nodes,
     wait_every,
 )
-from conformance.standard_base.workloads import finished_logs
+from conformance.standard_base.workloads import finished_logs_of
 
 MOUNT = "/volume"
 SCRIPT = (
@@ -74,6 +74,11 @@ def test_image_volume(kube: Kube, kv_namespace: str) -> None:
     placed = place(kube, kv_namespace, "image-volume", pod_nodes(kube), _pod)
     wait_every(kube, kv_namespace, placed, "the pod to end", phase_in("Succeeded"), 30)
     assert_every_node(
-        {one.node: _saw_the_image(finished_logs(kube, kv_namespace, one.pod)) for one in placed},
+        {
+            node: _saw_the_image(printed)
+            for node, printed in finished_logs_of(
+                kube, kv_namespace, {one.node: (one.pod, None) for one in placed}
+            ).items()
+        },
         "the agnhost image's files, read-only, under the image volume",
     )

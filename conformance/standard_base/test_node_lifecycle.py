@@ -12,7 +12,7 @@ from typing import Any
 from conformance.standard_base import builders as b
 from conformance.standard_base.kube import Kube, wait_for
 from conformance.standard_base.marker import standard_base
-from conformance.standard_base.workloads import finished_logs, logs, wait_pod, wait_running_ready
+from conformance.standard_base.workloads import finished_logs_of, logs, wait_pod, wait_running_ready
 
 SIG = "[sig-node]"
 WORK = [{"name": "work", "mountPath": "/work"}]
@@ -120,9 +120,10 @@ def test_init_containers(kube: Kube, kv_namespace: str) -> None:
     for pod in (done, running):
         why = _inits_done(pod)
         assert why is None, f"pod {pod.metadata.name}: {why}"
-        order = finished_logs(kube, kv_namespace, pod.metadata.name, "run1")
+    apps = {pod.metadata.name: (pod.metadata.name, "run1") for pod in (done, running)}
+    for pod, order in finished_logs_of(kube, kv_namespace, apps).items():
         assert order == "init1\ninit2\n", (
-            f"pod {pod.metadata.name}: the app container read {order!r}, not init1 then init2"
+            f"pod {pod}: the app container read {order!r}, not init1 then init2"
         )
 
 

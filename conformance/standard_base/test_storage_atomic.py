@@ -17,7 +17,7 @@ from typing import Any
 from conformance.standard_base import builders as b
 from conformance.standard_base.kube import Kube
 from conformance.standard_base.marker import standard_base
-from conformance.standard_base.workloads import finished_logs, wait_pod
+from conformance.standard_base.workloads import finished_logs_of, wait_pod
 
 SUBPATH = "[sig-storage] Subpath Atomic writer volumes should support subpaths with"
 MOUNT = "/test-volume"
@@ -120,7 +120,7 @@ def test_atomic_writer_volumes(kube: Kube, kv_namespace: str) -> None:
         "wrapped": "value-1\nvalue-1\n",
     }
     # the pod has ended: its logs are read as a finished container's (an empty one asked again)
-    read = {c: finished_logs(kube, kv_namespace, name, c) for c in want}
+    read = finished_logs_of(kube, kv_namespace, {c: (name, c) for c in want})
     wrong = {c: len(read[c]) for c, value in want.items() if read[c] != value}
     assert not wrong, (
         f"containers that read other than their mount holds (characters read): {wrong}"

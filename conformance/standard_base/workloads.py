@@ -5,13 +5,17 @@ Every helper takes a timeout; exec goes over the API server's websocket, as kube
 
 from __future__ import annotations
 
+import contextlib
 import math
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, TypeVar
 
 from kubernetes.stream import stream
 from kubernetes.utils.quantity import parse_quantity
 
 from conformance.standard_base.kube import Kube, wait_for
+
+K = TypeVar("K")
 
 
 def pod_ready(pod: Any) -> bool:
@@ -87,19 +91,30 @@ FINISHED_LOG_SETTLE_S = 15.0
 
 
 def finished_logs(kube: Kube, namespace: str, name: str, container: str | None = None) -> str:
-    """The log of a container that has ended (or has printed all it will). The kubelet may
-    report it ended before the runtime has written the last of its output to the log file
-    (under load an empty log was read, and one stayed empty for 10 s), so an empty log is asked
-    again for up to ``FINISHED_LOG_SETTLE_S`` before it counts as empty."""
-    try:
-        return wait_for(
-            "the container's log",
-            lambda: logs(kube, namespace, name, container) or None,
-            FINISHED_LOG_SETTLE_S,
-            interval=0.5,
-        )
-    except AssertionError:
-        return ""
+    """The log of a container that has ended (or has printed all it will): see
+    ``finished_logs_of``."""
+    return finished_logs_of(kube, namespace, {0: (name, container)})[0]
+
+
+def finished_logs_of(
+    kube: Kube, namespace: str, containers: Mapping[K, tuple[str, str | None]]
+) -> dict[K, str]:
+    """The logs of containers that have ended, each ``(pod, container)`` under the caller's key.
+    The kubelet may report a container ended before the runtime has written the last of its
+    output to the log file (under load an empty log was read, and one stayed empty for 10 s),
+    so each empty log is asked again, all within one ``FINISHED_LOG_SETTLE_S``, before it
+    counts as empty."""
+    found = dict.fromkeys(containers, "")
+
+    def all_written() -> bool:
+        for key, (pod, container) in containers.items():
+            if not found[key]:
+                found[key] = logs(kube, namespace, pod, container)
+        return all(found.values())
+
+    with contextlib.suppress(AssertionError):
+        wait_for("the containers' logs", all_written, FINISHED_LOG_SETTLE_S, interval=0.5)
+    return found
 
 
 def exec_in(

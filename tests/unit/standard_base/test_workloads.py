@@ -1,6 +1,7 @@
 """Reading an ended container's log: an empty log is asked again, within the bound a loaded
-machine needs, before it counts as empty. Against a fake of our ``Kube`` (its typed core API)
-on a fake clock, so the seconds a loaded machine takes pass at once."""
+machine needs (one bound for all the logs a test reads), before it counts as empty. Against a
+fake of our ``Kube`` (its typed core API) on a fake clock, so the seconds a loaded machine takes
+pass at once."""
 
 from __future__ import annotations
 
@@ -10,7 +11,11 @@ from typing import Any, cast
 import pytest
 
 from conformance.standard_base.kube import Kube
-from conformance.standard_base.workloads import FINISHED_LOG_SETTLE_S, finished_logs
+from conformance.standard_base.workloads import (
+    FINISHED_LOG_SETTLE_S,
+    finished_logs,
+    finished_logs_of,
+)
 from kubeadm_verify.access import wait
 
 
@@ -60,3 +65,30 @@ def test_a_log_that_stays_empty_counts_as_empty_after_the_bound(clock: Clock) ->
     kube = _late_log(clock, "never\n", 1e9)
     assert finished_logs(kube, "ns", "entrypoint", "echo") == ""
     assert FINISHED_LOG_SETTLE_S <= clock.now - began < FINISHED_LOG_SETTLE_S + 1
+
+
+def test_the_logs_a_test_reads_share_one_bound(clock: Clock) -> None:
+    """Three logs that stay empty cost one ``FINISHED_LOG_SETTLE_S``, not three, so a broken
+    node fails the test with its own message before the test's timeout; a log once read is
+    not asked again."""
+    written = {
+        "late": (12.0, "late\n"),
+        "never": (1e9, "x"),
+        "at-once": (0.0, "now\n"),
+        "never-again": (1e9, "y"),
+    }
+    asked: list[str] = []
+    began = clock.now
+
+    def read_namespaced_pod_log(name: str, namespace: str, **kwargs: Any) -> str:
+        asked.append(kwargs["container"])
+        after, output = written[kwargs["container"]]
+        return output if clock.now - began >= after else ""
+
+    kube = cast(
+        Kube, SimpleNamespace(core=SimpleNamespace(read_namespaced_pod_log=read_namespaced_pod_log))
+    )
+    found = finished_logs_of(kube, "ns", {c: ("pod", c) for c in written})
+    assert found == {"late": "late\n", "never": "", "at-once": "now\n", "never-again": ""}
+    assert FINISHED_LOG_SETTLE_S <= clock.now - began < FINISHED_LOG_SETTLE_S + 1
+    assert asked.count("at-once") == 1

@@ -167,9 +167,12 @@ def wait_node(
     ready: bool,
     timeout: float,
     nudge: Callable[[], None] | None = None,
+    status_is: str | None = None,
 ) -> str:
-    """Wait until ``node`` is Ready (and untainted) or not; its Ready message. ``nudge`` is
-    called once half-way, for a fault whose undoing the node may have missed."""
+    """Wait until ``node`` is Ready (and untainted) or not (with its Ready status ``status_is``
+    when given: ``Unknown`` once the node controller has heard nothing for its grace period,
+    where a kubelet's own ``False`` may come first); its Ready message. ``nudge`` is called
+    once half-way, for a fault whose undoing the node may have missed."""
     deadline, half = time.monotonic() + timeout, time.monotonic() + timeout / 2
     while True:
         status, message, taints = ready_state(handle, node)
@@ -179,7 +182,7 @@ def wait_node(
             and not any("not-ready" in t or "unreachable" in t for t in taints)
         ):
             return message
-        if not ready and status not in ("True", ""):
+        if not ready and status not in ("True", "") and status_is in (None, status):
             return message
         assert time.monotonic() < deadline, (
             f"{node} still Ready={status} ({message}; taints {taints}) after {timeout:.0f}s"

@@ -60,6 +60,7 @@ def pytest_configure_node(node: Any) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     workers.guard_worker(config)
+    workers.guard_starter(config)
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist's, which stops the workers

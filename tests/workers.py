@@ -22,7 +22,8 @@ them (execnet interrupts a busy worker again after 5 s), in the middle of a tear
 loaded machine, or a worker holding several clusters, makes longer: so the process starting the
 workers first awaits every worker's session to its end (``await_teardowns``), interrupting those
 the signal did not reach, and a worker, once interrupted, is deaf to further SIGINTs while it
-tears down (``InterruptOnce``).
+tears down (``InterruptOnce``). SIGTERM (how CI cancels a job) to that process alone ends
+the run the same way (``guard_starter``).
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ from typing import Any
 
 import pytest
 from xdist.scheduler import LoadScopeScheduling
+
+from kubeadm_verify import interrupts
 
 WORKERS = 3
 """Two cores: the third worker runs while the other two wait on clusters."""
@@ -153,6 +156,15 @@ def guard_worker(config: pytest.Config) -> None:
     signal.signal(signal.SIGINT, guard)
     config.pluginmanager.register(guard, "kubeadm-verify-interrupt-once")
     Path(workerinput[GROUPS], f"{workerinput['workerid']}.pid").write_text(str(os.getpid()))
+
+
+def guard_starter(config: pytest.Config) -> None:
+    """In the process that starts the workers: SIGTERM ends the session as Ctrl-C does, so
+    ``await_teardowns`` runs; further SIGTERMs are ignored (a second Ctrl-C still stops the
+    wait). Dying on the spot would close the workers' channels, and execnet then interrupts
+    each worker after 5 s and ends it 10 s later, in the middle of its teardown."""
+    if getattr(config, "workerinput", None) is None and distributed(config):
+        signal.signal(signal.SIGTERM, interrupts.interrupt_handler(os.getpid()))
 
 
 def await_teardowns(config: pytest.Config) -> None:

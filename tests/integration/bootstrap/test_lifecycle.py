@@ -14,6 +14,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -328,11 +329,20 @@ INTERRUPTED_RUN_S = 90.0
 """From SIGINT to the end of the run: each worker's teardown takes about 12 s here."""
 
 
-def test_an_interrupted_parallel_run_leaves_nothing(tmp_path: Path) -> None:
-    """Ctrl-C (SIGINT to the process group) reaches a run on two xdist workers while each
-    holds a cluster and a teardown longer than xdist waits for its workers: each worker's
-    teardown still runs to its end, and no process, state dir, network namespace or mount of
-    the run is left."""
+@pytest.mark.parametrize(
+    "interrupt",
+    [
+        pytest.param(lambda proc: os.killpg(proc.pid, signal.SIGINT), id="ctrl-c"),
+        pytest.param(lambda proc: proc.send_signal(signal.SIGTERM), id="sigterm-to-pytest"),
+    ],
+)
+def test_an_interrupted_parallel_run_leaves_nothing(
+    tmp_path: Path, interrupt: Callable[[subprocess.Popen[str]], None]
+) -> None:
+    """Ctrl-C (SIGINT to the process group), or SIGTERM to pytest alone (how CI cancels a
+    job), reaches a run on two xdist workers while each holds a cluster and a teardown longer
+    than xdist waits for its workers: each worker's teardown still runs to its end, and no
+    process, state dir, network namespace or mount of the run is left."""
     (tmp_path / "test_held.py").write_text(HELD)
     held = tmp_path / "held"
     held.mkdir()
@@ -363,7 +373,7 @@ def test_an_interrupted_parallel_run_leaves_nothing(tmp_path: Path) -> None:
             stubborn.append(ProcessRecord.from_dict(report["stubborn"]))
         made = [recorded(state) for state in states]
         assert all(process_names(records) >= {"etcd", "kube-apiserver"} for records, _ in made)
-        os.killpg(proc.pid, signal.SIGINT)
+        interrupt(proc)
         output, _ = proc.communicate(timeout=INTERRUPTED_RUN_S)
         for state, (records, ports) in zip(states, made, strict=True):
             assert_nothing_left([*records, *stubborn], ports, state.root)

@@ -12,7 +12,10 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
+from types import SimpleNamespace
+from typing import cast
 
 import pytest
 
@@ -163,3 +166,34 @@ def test_an_interrupt_another_handler_raised_still_makes_the_worker_deaf() -> No
     guard.pytest_runtest_logfinish()  # a test that caught its own interrupt ended: next counts
     guard.pytest_keyboard_interrupt()
     guard(signal.SIGINT, None)  # ignored: nothing raised
+
+
+def _config(*, worker: bool = False, **option: object) -> pytest.Config:
+    """What ``guard_starter`` reads of a config: its options, and ``workerinput`` on a worker."""
+    found = SimpleNamespace(option=SimpleNamespace(**option))
+    if worker:
+        found.workerinput = {"workerid": "gw0"}
+    return cast(pytest.Config, found)
+
+
+def _terminated() -> None:
+    os.kill(os.getpid(), signal.SIGTERM)
+    time.sleep(5)  # the handler raises here at once
+
+
+def test_sigterm_to_the_process_starting_the_workers_ends_the_run_as_ctrl_c() -> None:
+    """Killed on the spot, that process would close the workers' channels, and execnet ends a
+    worker 15 s later in the middle of its teardown: SIGTERM raises ``KeyboardInterrupt``
+    there instead (the session then awaits the teardowns), once; a worker keeps its own."""
+    before = signal.getsignal(signal.SIGTERM)
+    try:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        workers.guard_starter(_config(worker=True, tx=["popen"], dist="loadgroup"))
+        workers.guard_starter(_config(tx=None, dist="no"))  # a plain session: the fixtures' own
+        assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+        workers.guard_starter(_config(tx=["popen"] * 3, dist="loadgroup"))
+        with pytest.raises(KeyboardInterrupt):
+            _terminated()
+        assert signal.getsignal(signal.SIGTERM) is signal.SIG_IGN  # a second one is ignored
+    finally:
+        signal.signal(signal.SIGTERM, before)

@@ -55,7 +55,8 @@ def run_tier(
     options: ``-q``, ``-n``); raise ``VerifyError`` if pytest cannot.
 
     Only the named ``plugins`` load: every other pytest plugin installed on the machine is kept
-    out, which keeps a tier's start fast and its behaviour independent of what else is installed.
+    out, and so are the caller's ``PYTEST_ADDOPTS`` and ``PYTEST_PLUGINS``, which keeps a tier's
+    start fast and its behaviour independent of what else is installed or set.
     """
     collector = ResultCollector()
     started, clock = datetime.now(UTC), time.perf_counter()
@@ -113,7 +114,13 @@ def _session(
     ]
     captured = io.StringIO()
     with contextlib.ExitStack() as stack:
-        stack.enter_context(_environment(PYTEST_DISABLE_PLUGIN_AUTOLOAD="1"))
+        # The caller's own pytest settings are not the tier's: PYTEST_ADDOPTS="-x" would stop
+        # the tier at its first failure, and PYTEST_PLUGINS load a plugin into it.
+        stack.enter_context(
+            _environment(
+                PYTEST_DISABLE_PLUGIN_AUTOLOAD="1", PYTEST_ADDOPTS=None, PYTEST_PLUGINS=None
+            )
+        )
         if not show_output:  # the tier renders its own report; pytest's would be noise
             stack.enter_context(contextlib.redirect_stdout(captured))
             stack.enter_context(contextlib.redirect_stderr(captured))
@@ -173,10 +180,15 @@ class _Items:
 
 
 @contextlib.contextmanager
-def _environment(**values: str) -> Iterator[None]:
-    """Set environment variables for an in-process run (and the workers it starts); restore them."""
+def _environment(**values: str | None) -> Iterator[None]:
+    """Set environment variables (``None``: unset them) for an in-process run (and the workers
+    it starts); restore them."""
     saved = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
+    for name, value in values.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
     try:
         yield
     finally:

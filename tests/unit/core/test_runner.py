@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import textwrap
 from collections.abc import Iterator
@@ -109,3 +110,17 @@ def test_a_selection_that_matches_nothing_is_an_empty_report(tier_package: str) 
 def test_a_suite_that_cannot_start_raises(tier_package: str) -> None:
     with pytest.raises(VerifyError, match="could not start"):
         run_tier("cluster", tier_package, args=["--no-such-option"])
+
+
+def test_the_callers_pytest_settings_do_not_reach_the_tier(
+    tier_package: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An operator's ``PYTEST_ADDOPTS="-x"`` (for their own tests) would stop the tier at its
+    first failure, and ``PYTEST_PLUGINS`` load a plugin into it: the tier runs without both,
+    and they are back once it has run."""
+    monkeypatch.setenv("PYTEST_ADDOPTS", "-x")
+    monkeypatch.setenv("PYTEST_PLUGINS", "kv_no_such_plugin")
+    report = run_tier("cluster", tier_package, args=["-q"])
+    assert len(report.results) == 7
+    assert os.environ["PYTEST_ADDOPTS"] == "-x"
+    assert os.environ["PYTEST_PLUGINS"] == "kv_no_such_plugin"

@@ -227,3 +227,29 @@ def binding_has(
     if binding.role_ref.name != role:
         problems.append(f"{binding.metadata.name} refers to {binding.role_ref.name}, not {role}")
     return problems
+
+
+TOKEN_KNOWN_EVERYWHERE_S = 15.0
+"""How long a new bootstrap token may still be refused by some API server after one has taken
+it: each reads token Secrets from its own cache."""
+
+
+def answers_to_token(kube: Kube, token: str, paths: tuple[str, ...]) -> dict[str, int]:
+    """The HTTP status of a GET of each of ``paths`` with the bootstrap ``token``. Behind a load
+    balancer (several control planes) the request may reach an API server whose cache does not
+    hold the token yet although another's took it, so a 401 is asked again, all within
+    ``TOKEN_KNOWN_EVERYWHERE_S``; one that stays is what the failure names."""
+
+    def none_refused() -> dict[str, int]:
+        statuses = {path: kube.raw("GET", path, bearer=token).status for path in paths}
+        refused = [path for path, status in statuses.items() if status == 401]
+        assert not refused, (
+            f"the token is refused (HTTP 401) for {refused}: an API server behind the endpoint "
+            "does not know it (its cache lags, or it runs without --enable-bootstrap-token-auth)"
+        )
+        return statuses
+
+    found: dict[str, int] = wait_for(
+        "every API server to take the new bootstrap token", none_refused, TOKEN_KNOWN_EVERYWHERE_S
+    )
+    return found

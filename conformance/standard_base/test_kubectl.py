@@ -61,7 +61,7 @@ def test_kubectl_version_discovery(kube: Kube, kubectl: Kubectl | None) -> None:
     id="api-machinery/kubectl-label",
     conformance=[f"{SIG} Kubectl label should update the label on a resource [Conformance]"],
     needs=["nodes"],
-    timeout=15,
+    timeout=30,  # the pod's 15 s to be Ready, then five kubectl runs
 )
 def test_kubectl_label(kube: Kube, kv_namespace: str, kubectl: Kubectl | None) -> None:
     """kubectl label adds a label to a running pod, kubectl get -L shows it, and a label

@@ -86,7 +86,7 @@ def _pod(name: str) -> b.Manifest:
         "[sig-storage] EmptyDir wrapper volumes should not conflict [Conformance]",
     ],
     needs=["real-kubelet"],
-    timeout=20,
+    timeout=45,  # the pod's 25 s, its logs' settle bound, and room to fail with their messages
 )
 def test_atomic_writer_volumes(kube: Kube, kv_namespace: str) -> None:
     """A container reads, at its ``subPath`` mount, a Secret's key, a ConfigMap's key (also when
@@ -109,7 +109,9 @@ def test_atomic_writer_volumes(kube: Kube, kv_namespace: str) -> None:
         kv_namespace, {"metadata": {"name": WRAPPED}, "data": {"data-1": "value-1\n"}}
     )
     core.create_namespaced_pod(kv_namespace, _pod(name))
-    pod = wait_pod(kube, kv_namespace, name, ("Succeeded", "Failed"), 15)
+    # six containers, which the kubelet starts one after another, each with its mounts: 15 s
+    # was too short at a load of 30 on two cores
+    pod = wait_pod(kube, kv_namespace, name, ("Succeeded", "Failed"), 25)
     assert pod.status.phase == "Succeeded", f"a container could not read its mount: {_ends(pod)}"
     want = {
         "secret": "secret-value",

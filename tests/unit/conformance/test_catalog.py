@@ -113,9 +113,12 @@ def test_every_test_has_a_bounded_timeout(specs: list[Spec]) -> None:
     """The tier's worst case, every test run serially to its timeout, stays known: a timeout
     cannot grow, nor a test join, without this budget being raised on purpose (to 105 minutes
     when the last five behaviour classes of v1.37 got their native tests; to 106 when
-    ``node/command-and-args`` took 50 s to read three ended containers' late logs)."""
+    ``node/command-and-args`` took 50 s to read three ended containers' late logs; to 107 when
+    three tests whose own waits filled their whole timeout got room to fail with their own
+    message at a load of 30: ``storage/atomic-writer-volumes``, ``api-machinery/kubectl-label``
+    and ``kubeadm/bootstrap-token-auth``)."""
     assert all(0 < s.timeout <= 300 for s in specs)
-    assert sum(s.timeout for s in specs) < 106 * 60
+    assert sum(s.timeout for s in specs) < 107 * 60
 
 
 def test_selection_applies_at_collection() -> None:

@@ -23,6 +23,7 @@ from conformance.standard_base.marker import standard_base
 from conformance.standard_base.workloads import (
     FINISHED_LOG_SETTLE_S,
     allocatable_defaults,
+    ending,
     finished_logs_of,
     logs,
     wait_pod,
@@ -302,7 +303,7 @@ ORIGINAL_MOUNT = {"name": "host-etc-hosts", "mountPath": "/etc/hosts-original", 
 def _hosts_pod(name: str, host_network: bool, own_mount: bool) -> b.Manifest:
     """Containers that print their /etc/hosts, then the node's (mounted at /etc/hosts-original);
     with ``own_mount`` a third mounts the node's file at /etc/hosts itself."""
-    script = f"cat /etc/hosts; echo {HOSTS_SPLIT}; cat /etc/hosts-original"
+    script = ending(f"cat /etc/hosts; echo {HOSTS_SPLIT}; cat /etc/hosts-original")
     containers = [
         b.container(
             f"busybox-{n}",
@@ -364,7 +365,7 @@ def test_etc_hosts_managed(kube: Kube, kv_namespace: str) -> None:
     }
     for pod in ("etc-hosts", "etc-hosts-host-network"):
         wait_pod(kube, kv_namespace, pod, ("Succeeded",), 20)
-    read = finished_logs_of(kube, kv_namespace, {key: key for key in want})
+    read = finished_logs_of(kube, kv_namespace, {key: key for key in want}, ended=True)
     got = {key: kubelet_managed(text) for key, text in read.items()}
     wrong = {
         f"{pod}/{container}": (

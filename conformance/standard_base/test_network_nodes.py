@@ -29,7 +29,12 @@ from conformance.standard_base.pernode import (
     running_ready,
     wait_every,
 )
-from conformance.standard_base.workloads import exec_in, finished_logs_of, wait_running_ready
+from conformance.standard_base.workloads import (
+    ending,
+    exec_in,
+    finished_logs_of,
+    wait_running_ready,
+)
 
 SIG = "[sig-network]"
 NETEXEC_PORT = 8080
@@ -246,7 +251,7 @@ def test_dns_pods(kube: Kube, kv_namespace: str) -> None:
         lambda name, _: b.pod(
             name,
             None,
-            b.container(image=b.BUSYBOX_IMAGE, command=["sh", "-c", probe]),
+            b.container(image=b.BUSYBOX_IMAGE, command=["sh", "-c", ending(probe)]),
             restartPolicy="Never",
         ),
     )
@@ -257,7 +262,7 @@ def test_dns_pods(kube: Kube, kv_namespace: str) -> None:
         {
             node: _wrong_lookups(wanted, printed)
             for node, printed in finished_logs_of(
-                kube, kv_namespace, {one.node: (one.pod, None) for one in placed}
+                kube, kv_namespace, {one.node: (one.pod, None) for one in placed}, ended=True
             ).items()
         },
         "names resolved in a pod",

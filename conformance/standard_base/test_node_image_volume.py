@@ -24,7 +24,7 @@ from conformance.standard_base.pernode import (
     pod_nodes,
     wait_every,
 )
-from conformance.standard_base.workloads import finished_logs_of
+from conformance.standard_base.workloads import ending, finished_logs_of
 
 MOUNT = "/volume"
 SCRIPT = (
@@ -42,7 +42,7 @@ def _pod(name: str, _node: str) -> b.Manifest:
         None,
         b.container(
             image=b.BUSYBOX_IMAGE,
-            command=["sh", "-c", SCRIPT],
+            command=["sh", "-c", ending(SCRIPT)],
             volumeMounts=[{"name": "image", "mountPath": MOUNT}],
         ),
         restartPolicy="Never",
@@ -77,7 +77,7 @@ def test_image_volume(kube: Kube, kv_namespace: str) -> None:
         {
             node: _saw_the_image(printed)
             for node, printed in finished_logs_of(
-                kube, kv_namespace, {one.node: (one.pod, None) for one in placed}
+                kube, kv_namespace, {one.node: (one.pod, None) for one in placed}, ended=True
             ).items()
         },
         "the agnhost image's files, read-only, under the image volume",

@@ -90,6 +90,17 @@ FINISHED_LOG_SETTLE_S = 15.0
 20-36 on two cores, a container's output was still not in its log 10 s after it had run."""
 
 
+END_OF_OUTPUT = "kubeadm-verify-end-of-output"
+"""The line a container's script prints last (``ending``): a log that ends with it holds the
+whole output. The runtime writes a log on its own time; under load a multi-line log was read
+with only its first lines in it, after the container had ended."""
+
+
+def ending(script: str) -> str:
+    """``script`` (for ``sh -c``), then ``END_OF_OUTPUT``, ending with the script's own status."""
+    return f"{script}\nstatus=$?\necho {END_OF_OUTPUT}\nexit $status"
+
+
 def finished_logs(kube: Kube, namespace: str, name: str, container: str | None = None) -> str:
     """The log of a container that has ended (or has printed all it will): see
     ``finished_logs_of``."""
@@ -97,24 +108,34 @@ def finished_logs(kube: Kube, namespace: str, name: str, container: str | None =
 
 
 def finished_logs_of(
-    kube: Kube, namespace: str, containers: Mapping[K, tuple[str, str | None]]
+    kube: Kube,
+    namespace: str,
+    containers: Mapping[K, tuple[str, str | None]],
+    *,
+    ended: bool = False,
 ) -> dict[K, str]:
     """The logs of containers that have ended, each ``(pod, container)`` under the caller's key.
-    The kubelet may report a container ended before the runtime has written the last of its
-    output to the log file (under load an empty log was read, and one stayed empty for 10 s),
-    so each empty log is asked again, all within one ``FINISHED_LOG_SETTLE_S``, before it
-    counts as empty."""
+    The kubelet may report a container ended before the runtime has written its output to the
+    log file (under load an empty log was read, and one stayed empty for 10 s; a multi-line one
+    was read with its first lines only), so a log not yet whole is asked again, all within one
+    ``FINISHED_LOG_SETTLE_S``. Whole means not empty, or with ``ended`` (containers that run an
+    ``ending`` script) ending with ``END_OF_OUTPUT``, which is then taken off; a log that never
+    is comes back as last read."""
+    mark = f"{END_OF_OUTPUT}\n"
     found = dict.fromkeys(containers, "")
+
+    def whole(text: str) -> bool:
+        return text.endswith(mark) if ended else bool(text)
 
     def all_written() -> bool:
         for key, (pod, container) in containers.items():
-            if not found[key]:
+            if not whole(found[key]):
                 found[key] = logs(kube, namespace, pod, container)
-        return all(found.values())
+        return all(whole(text) for text in found.values())
 
     with contextlib.suppress(AssertionError):
         wait_for("the containers' logs", all_written, FINISHED_LOG_SETTLE_S, interval=0.5)
-    return found
+    return {key: text.removesuffix(mark) for key, text in found.items()} if ended else found
 
 
 def exec_in(

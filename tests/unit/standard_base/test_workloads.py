@@ -5,6 +5,7 @@ pass at once."""
 
 from __future__ import annotations
 
+import subprocess
 from types import SimpleNamespace
 from typing import Any, cast
 
@@ -12,7 +13,9 @@ import pytest
 
 from conformance.standard_base.kube import Kube
 from conformance.standard_base.workloads import (
+    END_OF_OUTPUT,
     FINISHED_LOG_SETTLE_S,
+    ending,
     finished_logs,
     finished_logs_of,
 )
@@ -92,3 +95,32 @@ def test_the_logs_a_test_reads_share_one_bound(clock: Clock) -> None:
     assert found == {"late": "late\n", "never": "", "at-once": "now\n", "never-again": ""}
     assert FINISHED_LOG_SETTLE_S <= clock.now - began < FINISHED_LOG_SETTLE_S + 1
     assert asked.count("at-once") == 1
+
+
+def test_a_log_read_with_its_first_lines_only_is_asked_again_until_its_end_line(
+    clock: Clock,
+) -> None:
+    """Under load a multi-line log was read with only its first lines in it after the
+    container had ended (``node/etc-hosts-managed`` judged half a file): an ``ending`` script's
+    log is whole once its last line is ``END_OF_OUTPUT``, which is taken off."""
+    whole = f"127.0.0.1 localhost\n---\n127.0.0.1 localhost\n{END_OF_OUTPUT}\n"
+    began = clock.now
+
+    def read_namespaced_pod_log(name: str, namespace: str, **kwargs: Any) -> str:
+        return whole if clock.now - began >= 6.0 else whole.split("---")[0]
+
+    kube = cast(
+        Kube, SimpleNamespace(core=SimpleNamespace(read_namespaced_pod_log=read_namespaced_pod_log))
+    )
+    got = finished_logs_of(kube, "ns", {"c": ("pod", "c")}, ended=True)
+    assert got == {"c": "127.0.0.1 localhost\n---\n127.0.0.1 localhost\n"}
+    assert finished_logs_of(kube, "ns", {"c": ("pod", "c")}) == {"c": whole}  # as it is now
+
+
+def test_an_ending_script_prints_the_end_line_last_and_keeps_its_status() -> None:
+    for script, status in (("echo one; echo two", 0), ("echo one; false", 1)):
+        done = subprocess.run(
+            ["sh", "-c", ending(script)], capture_output=True, text=True, check=False
+        )
+        assert done.stdout.splitlines()[-1] == END_OF_OUTPUT
+        assert done.returncode == status

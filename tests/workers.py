@@ -148,12 +148,15 @@ class InterruptOnce:
 
 
 def guard_worker(config: pytest.Config) -> None:
-    """In a worker: ``InterruptOnce`` for SIGINT, and its pid where ``await_teardowns`` reads it."""
+    """In a worker: ``InterruptOnce`` for SIGINT and SIGTERM (a runner's SIGTERM to the whole
+    process group would otherwise end a worker on the spot outside a cluster fixture's own
+    handling, in the middle of a bring-up), and its pid where ``await_teardowns`` reads it."""
     workerinput = getattr(config, "workerinput", None)
     if workerinput is None or GROUPS not in workerinput:
         return
     guard = InterruptOnce()
     signal.signal(signal.SIGINT, guard)
+    signal.signal(signal.SIGTERM, guard)
     config.pluginmanager.register(guard, "kubeadm-verify-interrupt-once")
     Path(workerinput[GROUPS], f"{workerinput['workerid']}.pid").write_text(str(os.getpid()))
 

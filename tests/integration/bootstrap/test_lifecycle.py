@@ -334,15 +334,17 @@ INTERRUPTED_RUN_S = 90.0
     [
         pytest.param(lambda proc: os.killpg(proc.pid, signal.SIGINT), id="ctrl-c"),
         pytest.param(lambda proc: proc.send_signal(signal.SIGTERM), id="sigterm-to-pytest"),
+        pytest.param(lambda proc: os.killpg(proc.pid, signal.SIGTERM), id="sigterm-to-the-group"),
     ],
 )
 def test_an_interrupted_parallel_run_leaves_nothing(
     tmp_path: Path, interrupt: Callable[[subprocess.Popen[str]], None]
 ) -> None:
-    """Ctrl-C (SIGINT to the process group), or SIGTERM to pytest alone (how CI cancels a
-    job), reaches a run on two xdist workers while each holds a cluster and a teardown longer
-    than xdist waits for its workers: each worker's teardown still runs to its end, and no
-    process, state dir, network namespace or mount of the run is left."""
+    """Ctrl-C (SIGINT to the process group), or SIGTERM to pytest alone or to its whole group
+    (how CI runners cancel a job), reaches a run on two xdist workers while each holds a
+    cluster and a teardown longer than xdist waits for its workers: each worker's teardown
+    still runs to its end, and no process, state dir, network namespace or mount of the run
+    is left."""
     (tmp_path / "test_held.py").write_text(HELD)
     held = tmp_path / "held"
     held.mkdir()

@@ -11,27 +11,9 @@ import pytest
 
 from conformance.standard_base import kubeadm as k
 from conformance.standard_base.kube import Kube
-from kubeadm_verify.access import wait
+from tests.unit.standard_base.conftest import Clock
 
 PATHS = ("/api/v1/namespaces/kube-system/configmaps/kubeadm-config", "/api/v1/secrets")
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def monotonic(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    fake = Clock()
-    monkeypatch.setattr(wait, "time", fake)
-    return fake
 
 
 def _behind_a_balancer(clock: Clock, lagging_for_s: float) -> Kube:

@@ -9,8 +9,6 @@ import subprocess
 from types import SimpleNamespace
 from typing import Any, cast
 
-import pytest
-
 from conformance.standard_base.kube import Kube
 from conformance.standard_base.workloads import (
     END_OF_OUTPUT,
@@ -19,27 +17,7 @@ from conformance.standard_base.workloads import (
     finished_logs,
     finished_logs_of,
 )
-from kubeadm_verify.access import wait
-
-
-class Clock:
-    """``time`` as the one wait reads it: ``sleep`` moves ``monotonic`` on, at once."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def monotonic(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    fake = Clock()
-    monkeypatch.setattr(wait, "time", fake)
-    return fake
+from tests.unit.standard_base.conftest import Clock
 
 
 def _late_log(clock: Clock, output: str, written_after_s: float) -> Kube:
